@@ -1,0 +1,218 @@
+package app
+
+import (
+	"slices"
+)
+
+// Role is what an account does in Mutual. One account may hold several
+// roles, each in a team (or organisation-wide when TeamID is zero).
+type Role string
+
+// The roles, in the order they are offered on forms.
+const (
+	RolePerson         Role = "person"
+	RoleCarer          Role = "carer"
+	RolePeerWorker     Role = "peer_worker"
+	RolePeerLead       Role = "peer_lead"
+	RoleClinician      Role = "clinician"
+	RolePartnerWorker  Role = "partner_worker"
+	RoleModerator      Role = "moderator"
+	RoleAnalyst        Role = "analyst"
+	RoleServiceManager Role = "service_manager"
+	RoleAdmin          Role = "admin"
+)
+
+// Roles lists every role in display order.
+var Roles = []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead, RoleClinician,
+	RolePartnerWorker, RoleModerator, RoleAnalyst, RoleServiceManager, RoleAdmin}
+
+var roleLabels = map[Role]string{
+	RolePerson:         "Person who uses services",
+	RoleCarer:          "Carer",
+	RolePeerWorker:     "Peer support worker",
+	RolePeerLead:       "Peer supervisor or team lead",
+	RoleClinician:      "Care co-ordinator or clinician",
+	RolePartnerWorker:  "Partner-agency worker",
+	RoleModerator:      "Moderator",
+	RoleAnalyst:        "Analyst",
+	RoleServiceManager: "Service manager",
+	RoleAdmin:          "Administrator",
+}
+
+// Label is the plain-English name of a role.
+func (r Role) Label() string { return roleLabels[r] }
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { _, ok := roleLabels[r]; return ok }
+
+// Staff reports whether the role is a staff role: staff must use two-factor
+// sign-in and have shorter sessions.
+func (r Role) Staff() bool { return r != RolePerson && r != RoleCarer && r != "" }
+
+// TeamScoped reports whether the role only makes sense within a team.
+func (r Role) TeamScoped() bool {
+	switch r {
+	case RolePeerWorker, RolePeerLead, RoleClinician, RolePartnerWorker:
+		return true
+	}
+	return false
+}
+
+// Permission names what a route or action needs. Every route declares one.
+type Permission string
+
+// Permissions. PermPublic and PermMFAPending are the only ones that do not
+// need a fully signed-in caller.
+const (
+	PermPublic         Permission = "public"
+	PermMFAPending     Permission = "mfa.pending"
+	PermSignedIn       Permission = "signed_in"
+	PermOwnRecord      Permission = "self.record"
+	PermReferralCreate Permission = "referral.create"
+	PermReferralRead   Permission = "referral.read"
+	PermReferralTriage Permission = "referral.triage"
+	PermReferralWork   Permission = "referral.work"
+	PermPersonRead     Permission = "person.read"
+	PermOfferCreate    Permission = "offer.create"
+	PermInsightRead    Permission = "insight.read"
+	PermInsightNamed   Permission = "insight.named_staff"
+	PermCaseloadImport Permission = "caseload.import"
+	PermAdminUsers     Permission = "admin.users"
+	PermAdminOutbox    Permission = "admin.outbox"
+	PermAuditRead      Permission = "audit.read"
+	PermMetrics        Permission = "ops.metrics"
+)
+
+var rolePermissions = map[Role][]Permission{
+	RolePerson:         {PermOwnRecord, PermReferralCreate},
+	RoleCarer:          {PermOwnRecord, PermReferralCreate},
+	RolePeerWorker:     {PermReferralCreate, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate},
+	RolePeerLead:       {PermReferralCreate, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate},
+	RoleClinician:      {PermReferralCreate, PermReferralRead, PermPersonRead, PermOfferCreate},
+	RolePartnerWorker:  {PermReferralCreate, PermReferralRead, PermPersonRead, PermOfferCreate},
+	RoleModerator:      {},
+	RoleAnalyst:        {PermInsightRead, PermCaseloadImport},
+	RoleServiceManager: {PermInsightRead, PermInsightNamed, PermCaseloadImport},
+	RoleAdmin:          {PermAdminUsers, PermAdminOutbox, PermAuditRead, PermMetrics, PermCaseloadImport, PermInsightRead},
+}
+
+// RolePermissions returns the permissions a role grants (without the
+// implicit signed-in ones).
+func RolePermissions(r Role) []Permission { return slices.Clone(rolePermissions[r]) }
+
+// Membership is one role held by an account, in a team or organisation-wide.
+type Membership struct {
+	Role     Role   `json:"role"`
+	TeamID   int64  `json:"team_id,omitempty"`
+	TeamName string `json:"team_name,omitempty"`
+}
+
+// Principal is the signed-in caller of one request.
+type Principal struct {
+	UserID      int64
+	Name        string
+	Email       string
+	PersonID    int64 // the person record of this account, when it has one
+	Memberships []Membership
+	SessionID   string // hash of the session token; empty for bearer tokens
+	Via         string // "session" or "token"
+	MFAPending  bool   // password accepted, second factor still needed
+	MFASetup    bool   // staff account that must set up two-factor first
+	RequestID   string
+}
+
+// Can reports whether the caller holds perm through any role.
+func (p *Principal) Can(perm Permission) bool {
+	if perm == PermPublic {
+		return true
+	}
+	if p == nil {
+		return false
+	}
+	if perm == PermMFAPending {
+		return true
+	}
+	if p.MFAPending || p.MFASetup {
+		return false
+	}
+	if perm == PermSignedIn {
+		return true
+	}
+	_, ok := p.RoleFor(perm)
+	return ok
+}
+
+// RoleFor returns the first membership that grants perm; it is the role and
+// team recorded in the audit trail for that action.
+func (p *Principal) RoleFor(perm Permission) (Membership, bool) {
+	if p == nil {
+		return Membership{}, false
+	}
+	for _, m := range p.Memberships {
+		if slices.Contains(rolePermissions[m.Role], perm) {
+			return m, true
+		}
+	}
+	return Membership{}, false
+}
+
+// HasRole reports whether the caller holds role in any team.
+func (p *Principal) HasRole(roles ...Role) bool {
+	if p == nil {
+		return false
+	}
+	for _, m := range p.Memberships {
+		if slices.Contains(roles, m.Role) {
+			return true
+		}
+	}
+	return false
+}
+
+// TeamsAs lists the teams in which the caller holds any of roles.
+func (p *Principal) TeamsAs(roles ...Role) []int64 {
+	var ids []int64
+	if p == nil {
+		return ids
+	}
+	for _, m := range p.Memberships {
+		if slices.Contains(roles, m.Role) && m.TeamID != 0 && !slices.Contains(ids, m.TeamID) {
+			ids = append(ids, m.TeamID)
+		}
+	}
+	return ids
+}
+
+// IsStaff reports whether any of the caller's roles is a staff role.
+func (p *Principal) IsStaff() bool {
+	if p == nil {
+		return false
+	}
+	for _, m := range p.Memberships {
+		if m.Role.Staff() {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor is how the audit trail names the caller of an action.
+type Actor struct {
+	UserID    int64
+	Role      Role
+	TeamID    int64
+	RequestID string
+}
+
+// ActorFor describes p acting under perm, for the audit trail. A nil
+// principal is the public (anonymous) caller.
+func (p *Principal) ActorFor(perm Permission) Actor {
+	if p == nil {
+		return Actor{}
+	}
+	m, _ := p.RoleFor(perm)
+	if m.Role == "" && len(p.Memberships) > 0 {
+		m = p.Memberships[0]
+	}
+	return Actor{UserID: p.UserID, Role: m.Role, TeamID: m.TeamID, RequestID: p.RequestID}
+}

@@ -1,0 +1,318 @@
+// Package store opens Mutual's database — embedded SQLite by default,
+// PostgreSQL for scale — and runs transactions and migrations on it. The few
+// places where the two engines differ are methods on Dialect, so every other
+// package writes one SQL text that runs on both.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the database engine in use.
+type Dialect string
+
+// The two supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is Mutual's database. On SQLite it keeps two pools over the same file:
+// one connection for writes (so write transactions queue in Go rather than
+// fail with SQLITE_BUSY) and several read-only connections that WAL lets run
+// alongside it. On PostgreSQL both pools are the same.
+type DB struct {
+	Dialect Dialect
+	write   *sql.DB
+	read    *sql.DB
+	// Path is the SQLite file path; empty on PostgreSQL.
+	Path string
+}
+
+// Open connects to the database named by dsn: a postgres:// or
+// postgresql:// URL, or a SQLite file path (optionally prefixed "sqlite:" or
+// "file:"). It checks the engine's durability settings and refuses unsafe
+// ones. It does not run migrations.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return openPostgres(ctx, dsn)
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	return openSQLite(ctx, path)
+}
+
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_time_format", "sqlite")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+		q.Set("_txlock", "deferred")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("the SQLite database path is empty")
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("creating the data folder %s: %w", dir, err)
+		}
+	}
+	w, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	// The write connection is opened first so that WAL mode is set before
+	// any reader opens the file.
+	if err := checkSQLite(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{Dialect: SQLite, write: w, read: r, Path: path}, nil
+}
+
+// checkSQLite refuses to run without the settings that make an
+// acknowledged write survive a crash or power cut.
+func checkSQLite(ctx context.Context, db *sql.DB) error {
+	var mode string
+	var syncLevel, fk int
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("opening the SQLite database: %w", err)
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&syncLevel); err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("unsafe SQLite setting: journal_mode is %q, want wal (is the file on a network drive?)", mode)
+	}
+	if syncLevel < 2 {
+		return fmt.Errorf("unsafe SQLite setting: synchronous is %d, want 2 (FULL)", syncLevel)
+	}
+	if fk != 1 {
+		return errors.New("unsafe SQLite setting: foreign_keys is off")
+	}
+	return nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(24)
+	db.SetMaxIdleConns(24)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	if err := checkPostgres(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{Dialect: Postgres, write: db, read: db}, nil
+}
+
+// checkPostgres refuses settings under which a committed transaction can be
+// lost: fsync off, full_page_writes off or asynchronous commit.
+func checkPostgres(ctx context.Context, db *sql.DB) error {
+	for setting, bad := range map[string]string{"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"} {
+		var v string
+		if err := db.QueryRowContext(ctx, "SELECT current_setting($1)", setting).Scan(&v); err != nil {
+			return fmt.Errorf("reading PostgreSQL setting %s: %w", setting, err)
+		}
+		if v == bad {
+			return fmt.Errorf("unsafe PostgreSQL setting: %s is %s", setting, v)
+		}
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Tx is one transaction. It embeds *sql.Tx for queries and carries the
+// dialect for the few engine-specific fragments.
+type Tx struct {
+	*sql.Tx
+	Dialect Dialect
+}
+
+// Write runs fn in a read-write transaction and commits it if fn returns
+// nil. On SQLite the transaction takes the write lock at BEGIN; on
+// PostgreSQL a serialization failure or deadlock is retried.
+func (db *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.run(ctx, db.write, false, fn)
+}
+
+// Read runs fn in a read-only transaction: one consistent snapshot.
+func (db *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.run(ctx, db.read, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		err = db.once(ctx, pool, readOnly, fn)
+		if err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (db *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) (err error) {
+	opts := &sql.TxOptions{}
+	if readOnly && db.Dialect == Postgres {
+		opts.ReadOnly = true
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	stx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("beginning a transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = stx.Rollback()
+		}
+	}()
+	if err = fn(&Tx{Tx: stx, Dialect: db.Dialect}); err != nil {
+		return err
+	}
+	if err = stx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		code := se.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on
+// either engine.
+func IsUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// SkipLocked is the row-locking suffix for a queue claim: PostgreSQL lets
+// several instances claim different rows at once; SQLite has one writer, so
+// needs none.
+func (d Dialect) SkipLocked() string {
+	if d == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// ForUpdate locks the selected rows until commit on PostgreSQL. SQLite's
+// write transactions already hold the database lock.
+func (d Dialect) ForUpdate() string {
+	if d == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// Lock serialises transactions that take the same named lock, until commit.
+// On SQLite every write transaction is already serialised.
+func (tx *Tx) Lock(ctx context.Context, key int64) error {
+	if tx.Dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+	return err
+}
+
+// Lock keys used with Tx.Lock.
+const (
+	LockAuditChain int64 = 0x6d75_7475_616c_01 // "mutual" + 1
+	LockMigrations int64 = 0x6d75_7475_616c_02
+)
+
+// Exec runs a statement outside any explicit transaction, on the write pool.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.write.ExecContext(ctx, query, args...)
+}
+
+// QueryRow runs a single-row query on the read pool.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, query, args...)
+}
+
+// Query runs a query on the read pool, outside an explicit transaction.
+// Callers needing a consistent view of several queries use Read.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.read.QueryContext(ctx, query, args...)
+}
+
+// Stats returns the write pool's statistics for metrics.
+func (db *DB) Stats() sql.DBStats { return db.write.Stats() }
