@@ -1,0 +1,260 @@
+package account
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Sign-in throttling: failures counted per account and per network address
+// in 15-minute windows, in the database so every instance agrees.
+const (
+	throttleWindow      = 15 * time.Minute
+	maxFailuresAccount  = 8
+	maxFailuresAddress  = 40
+	touchEvery          = time.Minute
+	signInFailedMessage = "Enter a correct email address and password"
+)
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewToken returns a random, URL-safe secret of 32 bytes.
+func NewToken() string { return randomString(32) }
+
+// SignInResult is the outcome of a correct password.
+type SignInResult struct {
+	Token       string // the new session's cookie value
+	NeedsMFA    bool   // a two-factor code is still needed
+	NeedsSetup  bool   // two-factor must be set up first
+	UserID      int64
+	DisplayName string
+}
+
+// SignIn checks an email address and password and starts a session. Every
+// failure — unknown address, wrong password, disabled account — gives the
+// same answer after about the same time, so it cannot be used to learn who
+// has an account. Too many failures for an account or from an address are
+// refused for a while.
+func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID string) (SignInResult, error) {
+	e, _ := NormaliseEmail(email)
+	acctKey := ratelimit.Key("signin-account", e)
+	addrKey := ratelimit.Key("signin-address", addr)
+	na, err := s.Counters.Count(ctx, acctKey, throttleWindow)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	nb, err := s.Counters.Count(ctx, addrKey, throttleWindow)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if na >= maxFailuresAccount || nb >= maxFailuresAddress {
+		return SignInResult{}, app.Errorf(app.CodeTooMany, "Too many attempts to sign in. Wait 15 minutes and try again, or reset your password.")
+	}
+	u, lookupErr := s.FindUserByEmail(ctx, e)
+	if lookupErr != nil && !app.IsCode(lookupErr, app.CodeNotFound) {
+		return SignInResult{}, lookupErr
+	}
+	hash := ""
+	if u != nil {
+		hash = u.passwordHash
+	}
+	ok, err := s.Hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	if !ok || u == nil || u.Status != StatusActive {
+		_, _ = s.Counters.Hit(ctx, acctKey, throttleWindow)
+		_, _ = s.Counters.Hit(ctx, addrKey, throttleWindow)
+		if u != nil {
+			_ = audit.RecordAlone(ctx, s.DB, s.Clock.Now(), app.Actor{UserID: u.ID, RequestID: requestID},
+				audit.Event{Action: "auth.sign_in", ObjectType: "user", ObjectID: fmt.Sprint(u.ID), Outcome: audit.OutcomeDenied})
+		}
+		return SignInResult{}, app.Errorf(app.CodeUnauthorized, signInFailedMessage)
+	}
+	_ = s.Counters.Reset(ctx, acctKey, throttleWindow)
+	res := SignInResult{UserID: u.ID, DisplayName: u.Name}
+	mfaOK := true
+	if s.RequireMFA && u.Staff() {
+		mfaOK = false
+		res.NeedsSetup = !u.TOTPEnabled
+		res.NeedsMFA = u.TOTPEnabled
+	}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), app.Actor{UserID: u.ID, RequestID: requestID},
+			audit.Event{Action: "auth.sign_in", ObjectType: "user", ObjectID: fmt.Sprint(u.ID)})
+	})
+	return res, err
+}
+
+func (s *Service) newSession(ctx context.Context, tx *store.Tx, u *User, mfaOK bool) (string, error) {
+	idle, absolute := s.PublicIdle, s.PublicAbsolute
+	if u.Staff() {
+		idle, absolute = s.StaffIdle, s.StaffAbsolute
+	}
+	token := NewToken()
+	now := s.Clock.Now()
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at, idle_seconds, expires_at, mfa_ok)
+		VALUES ($1, $2, $3, $3, $4, $5, $6)`, hashToken(token), u.ID, now, int(idle.Seconds()), now.Add(absolute), mfaOK)
+	return token, err
+}
+
+// StartSession begins a session for an account that has just proved who it
+// is another way (accepting an invitation). It returns the cookie value.
+func (s *Service) StartSession(ctx context.Context, userID int64) (SignInResult, error) {
+	u, err := s.GetUser(ctx, userID)
+	if err != nil {
+		return SignInResult{}, err
+	}
+	mfaOK := !(s.RequireMFA && u.Staff())
+	res := SignInResult{UserID: u.ID, DisplayName: u.Name, NeedsSetup: !mfaOK && !u.TOTPEnabled, NeedsMFA: !mfaOK && u.TOTPEnabled}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
+		return err
+	})
+	return res, err
+}
+
+// Authenticate turns a session cookie value into the signed-in caller. It
+// fails with unauthorized for an unknown, idle or expired session or a
+// disabled account, and deletes sessions it finds expired.
+func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*app.Principal, error) {
+	if token == "" || len(token) > 100 {
+		return nil, app.Errorf(app.CodeUnauthorized, "Sign in to continue")
+	}
+	id := hashToken(token)
+	now := s.Clock.Now()
+	var (
+		p           app.Principal
+		lastSeen    time.Time
+		expires     time.Time
+		idle        int
+		mfaOK       bool
+		status      Status
+		totpOn      bool
+		memberships []app.Membership
+	)
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT s.user_id, s.last_seen_at, s.expires_at, s.idle_seconds, s.mfa_ok,
+			u.name, u.email, u.status, COALESCE(u.person_id, 0), u.totp_enabled
+			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`, id).
+			Scan(&p.UserID, &lastSeen, &expires, &idle, &mfaOK, &p.Name, &p.Email, &status, &p.PersonID, &totpOn)
+		if err != nil {
+			return err
+		}
+		memberships, err = loadMemberships(ctx, tx, p.UserID)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.Errorf(app.CodeUnauthorized, "Sign in to continue")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if status != StatusActive || !now.Before(expires) || now.Sub(lastSeen) > time.Duration(idle)*time.Second {
+		_, _ = s.DB.Exec(ctx, "DELETE FROM sessions WHERE id = $1", id)
+		return nil, app.Errorf(app.CodeUnauthorized, "Your session has ended. Sign in again to continue.")
+	}
+	if now.Sub(lastSeen) > touchEvery {
+		// Touch at most once a minute: idle timing to the minute is enough,
+		// and most signed-in requests then need no write at all.
+		if _, err := s.DB.Exec(ctx, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id); err != nil {
+			return nil, err
+		}
+	}
+	p.Memberships = memberships
+	p.SessionID = id
+	p.Via = "session"
+	p.RequestID = requestID
+	if !mfaOK {
+		p.MFAPending = totpOn
+		p.MFASetup = !totpOn
+	}
+	return &p, nil
+}
+
+// SignOut ends one session.
+func (s *Service) SignOut(ctx context.Context, sessionID string) error {
+	_, err := s.DB.Exec(ctx, "DELETE FROM sessions WHERE id = $1", sessionID)
+	return err
+}
+
+// SignOutEverywhere ends every session of the caller's account.
+func (s *Service) SignOutEverywhere(ctx context.Context, p *app.Principal) error {
+	return s.EndSessions(ctx, p.ActorFor(app.PermSignedIn), p.UserID)
+}
+
+// PruneSessions deletes expired sessions.
+func (s *Service) PruneSessions(ctx context.Context) error {
+	_, err := s.DB.Exec(ctx, "DELETE FROM sessions WHERE expires_at < $1", s.Clock.Now())
+	return err
+}
+
+// CreateAPIToken makes a bearer token for the JSON API, acting as the
+// account. Only its hash is stored; the token is returned once.
+func (s *Service) CreateAPIToken(ctx context.Context, actor app.Actor, userID int64, name string) (string, error) {
+	token := "mut_" + NewToken()
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		var status Status
+		if err := tx.QueryRowContext(ctx, "SELECT status FROM users WHERE id = $1", userID).Scan(&status); err != nil {
+			return app.NotFound("The account")
+		}
+		if status != StatusActive {
+			return app.Errorf(app.CodeConflict, "The account is not active, so it cannot have an API token")
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4)",
+			userID, hashToken(token), name, s.Clock.Now()); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.token_create", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
+	})
+	return token, err
+}
+
+// AuthenticateBearer turns an API token into the caller. It fails with
+// unauthorized for an unknown or revoked token or an inactive account.
+func (s *Service) AuthenticateBearer(ctx context.Context, token, requestID string) (*app.Principal, error) {
+	if !strings.HasPrefix(token, "mut_") || len(token) > 100 {
+		return nil, app.Errorf(app.CodeUnauthorized, "The API token is not valid")
+	}
+	var p app.Principal
+	var status Status
+	var memberships []app.Membership
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.status, COALESCE(u.person_id, 0)
+			FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL`,
+			hashToken(token)).Scan(&p.UserID, &p.Name, &p.Email, &status, &p.PersonID)
+		if err != nil {
+			return err
+		}
+		memberships, err = loadMemberships(ctx, tx, p.UserID)
+		return err
+	})
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && status != StatusActive) {
+		return nil, app.Errorf(app.CodeUnauthorized, "The API token is not valid")
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.Memberships = memberships
+	p.Via = "token"
+	p.RequestID = requestID
+	return &p, nil
+}

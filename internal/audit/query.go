@@ -1,0 +1,71 @@
+package audit
+
+import (
+	"context"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Access is one entry in "who has looked at my record", in plain terms.
+type Access struct {
+	At        time.Time `json:"at"`
+	ActorName string    `json:"actor_name"`
+	ActorRole string    `json:"actor_role"`
+	TeamName  string    `json:"team_name,omitempty"`
+	Action    string    `json:"action"`
+	Outcome   string    `json:"outcome"`
+}
+
+// ForPerson lists the newest accesses to one person's data, newest first.
+// Only accesses by other accounts are listed unless includeSelf is set.
+func ForPerson(ctx context.Context, tx *store.Tx, personID, selfUserID int64, limit int) ([]Access, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT a.at, COALESCE(u.name, 'Someone using the public form'), a.actor_role,
+		COALESCE(t.name, ''), a.action, a.outcome
+		FROM audit_events a
+		LEFT JOIN users u ON u.id = a.actor_user_id
+		LEFT JOIN teams t ON t.id = a.actor_team_id
+		WHERE a.subject_person_id = $1 AND COALESCE(a.actor_user_id, 0) <> $2
+		ORDER BY a.id DESC LIMIT $3`, personID, selfUserID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Access
+	for rows.Next() {
+		var a Access
+		if err := rows.Scan(&a.At, &a.ActorName, &a.ActorRole, &a.TeamName, &a.Action, &a.Outcome); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Recent lists the newest audit rows for administrators.
+func Recent(ctx context.Context, db *store.DB, limit int) ([]Row, error) {
+	rows, err := db.Query(ctx, `SELECT id, at, request_id, COALESCE(actor_user_id, 0), actor_role,
+		COALESCE(actor_team_id, 0), action, COALESCE(subject_person_id, 0), object_type, object_id,
+		outcome, prev_hash, hash FROM audit_events ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		var r Row
+		if err := rows.Scan(&r.ID, &r.At, &r.RequestID, &r.ActorUserID, &r.ActorRole, &r.ActorTeamID,
+			&r.Action, &r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.PrevHash, &r.Hash); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Count returns the number of audit rows, optionally for one action.
+func Count(ctx context.Context, db *store.DB, action string) (int64, error) {
+	var n int64
+	err := db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_events WHERE $1 = '' OR action = $1", action).Scan(&n)
+	return n, err
+}
