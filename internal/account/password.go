@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
-
 )
 
 // Argon2id parameters (OWASP's minimum: 19 MiB, 2 passes, 1 lane).
