@@ -1,0 +1,325 @@
+package referral
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Offer is one entry in the offers ledger: someone was told about peer
+// support (or says they never were), and what they said.
+type Offer struct {
+	ID         int64     `json:"id"`
+	PersonID   int64     `json:"person_id"`
+	At         time.Time `json:"at"`
+	Method     string    `json:"method"`
+	Response   string    `json:"response"`
+	RecordedBy string    `json:"recorded_by"`
+	TeamName   string    `json:"team_name,omitempty"`
+	ReferralID int64     `json:"referral_id,omitempty"`
+	Note       string    `json:"note,omitempty"`
+}
+
+// OfferMethods are the ways staff tell someone about peer support.
+var OfferMethods = []Reason{
+	{"conversation", "In conversation"},
+	{"leaflet", "Gave a leaflet"},
+	{"text_email", "By text or email"},
+	{"review", "At a care review"},
+	{"ward_discharge", "At ward discharge"},
+}
+
+// OfferResponses are what the person said.
+var OfferResponses = []Reason{
+	{"interested", "Interested: refer now"},
+	{"not_now", "Not now: ask again at the next review"},
+	{"declined", "Declined"},
+}
+
+// MethodLabel names an offer method, including a person's own report.
+func MethodLabel(code string) string {
+	if code == "self_report" {
+		return "Recorded by the person"
+	}
+	return ReasonLabel(OfferMethods, code)
+}
+
+// ResponseLabel names an offer response.
+func ResponseLabel(code string) string {
+	switch code {
+	case "told":
+		return "Says they were told about peer support"
+	case "never_told":
+		return "Says they have never been told about peer support"
+	case "interested":
+		return "Interested"
+	}
+	return ReasonLabel(OfferResponses, code)
+}
+
+// NewOffer records that peer support information was given.
+type NewOffer struct {
+	PersonID int64  `json:"person_id" required:"true" doc:"The person who was told."`
+	Method   string `json:"method" required:"true" doc:"conversation, leaflet, text_email, review or ward_discharge"`
+	Response string `json:"response" required:"true" doc:"interested (a referral is made at once, with consent), not_now or declined"`
+	Note     string `json:"note,omitempty"`
+	// AskedFor is used for the referral made when the person is interested.
+	AskedFor string `json:"asked_for,omitempty" doc:"When interested: what the person would like support with. Optional."`
+}
+
+// OfferResult is a recorded offer and, when the person was interested, the
+// referral made from it.
+type OfferResult struct {
+	Offer    Offer     `json:"offer"`
+	Referral *Referral `json:"referral,omitempty"`
+}
+
+// CreateOffer records that a staff member told someone about peer
+// support. "Interested" turns it into a referral in the same transaction,
+// with the person's consent recorded as given (they just said yes) — or,
+// if they already have an open referral, links the offer to that one.
+func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer) (OfferResult, error) {
+	now := s.Clock.Now()
+	in.Note = strings.TrimSpace(in.Note)
+	in.AskedFor = strings.TrimSpace(in.AskedFor)
+	var problems app.Problems
+	if in.PersonID == 0 {
+		problems.Add("person_id", "Choose the person who was told")
+	}
+	if !hasReason(OfferMethods, in.Method) {
+		problems.Add("method", "Choose how the person was told about peer support")
+	}
+	if !hasReason(OfferResponses, in.Response) {
+		problems.Add("response", "Choose what the person said")
+	}
+	checkLen(&problems, "note", in.Note, 1000, "The note")
+	checkLen(&problems, "asked_for", in.AskedFor, maxText, "This")
+	if err := problems.Err(); err != nil {
+		return OfferResult{}, err
+	}
+	via, _ := p.RoleFor(app.PermOfferCreate)
+	var res OfferResult
+	var referralID int64
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		pe, err := s.visiblePerson(ctx, tx, p, in.PersonID)
+		if err != nil {
+			return err
+		}
+		if in.Response == "interested" {
+			err := tx.QueryRowContext(ctx, `SELECT id FROM referrals WHERE person_id = $1
+				AND status IN ('received', 'accepted', 'allocated', 'active') LIMIT 1`, pe.ID).Scan(&referralID)
+			if err == sql.ErrNoRows {
+				referralID, err = s.referFromOffer(ctx, tx, p, via, pe, in, now)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		res.Offer = Offer{PersonID: pe.ID, At: now, Method: in.Method, Response: in.Response, RecordedBy: p.Name,
+			TeamName: via.TeamName, ReferralID: referralID, Note: in.Note}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO offers (person_id, recorded_by_user_id, team_id, at, method, response, referral_id, note, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4) RETURNING id`, pe.ID, p.UserID, nullID(via.TeamID), now, in.Method, in.Response,
+			nullID(referralID), in.Note).Scan(&res.Offer.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, p.ActorFor(app.PermOfferCreate), audit.Event{
+			Action: "offer.create", SubjectPersonID: pe.ID, ObjectType: "offer", ObjectID: fmt.Sprint(res.Offer.ID)})
+	})
+	if err != nil {
+		return res, s.deniedAs(ctx, err, p, app.PermOfferCreate, "offer.create", "person", in.PersonID, "The person")
+	}
+	if referralID != 0 {
+		r, err := s.loadReferral(ctx, referralID)
+		if err != nil {
+			return res, err
+		}
+		res.Referral = &r
+	}
+	return res, nil
+}
+
+func (s *Service) referFromOffer(ctx context.Context, tx *store.Tx, p *app.Principal, via app.Membership, pe Person, in NewOffer, now time.Time) (int64, error) {
+	src := SourceStaff
+	if via.Role == app.RolePartnerWorker {
+		src = SourcePartner
+	} else if via.Role == app.RolePeerWorker {
+		src = SourceCommunity
+	}
+	asked := in.AskedFor
+	if asked == "" {
+		asked = "Said they were interested in peer support when told about it (" + strings.ToLower(ReasonLabel(OfferMethods, in.Method)) + ")."
+	}
+	var previous int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM referrals WHERE person_id = $1", pe.ID).Scan(&previous); err != nil {
+		return 0, err
+	}
+	teamID := via.TeamID
+	if src == SourcePartner {
+		teamID = 0
+	}
+	metAt := ""
+	if src == SourceCommunity {
+		metAt = ReasonLabel(OfferMethods, in.Method)
+	}
+	id, _, err := s.insertReferral(ctx, tx, insertArgs{
+		personID: pe.ID, teamID: teamID, referrerID: p.UserID, referrerTeamID: via.TeamID, previousID: previous, source: src,
+		askedFor: asked, contactHow: pe.ContactPreference, contactWhen: pe.ContactTimes, metAt: metAt,
+		consent: "given", personKnows: true,
+	}, app.Actor{UserID: p.UserID, Role: via.Role, TeamID: via.TeamID, RequestID: p.RequestID})
+	return id, err
+}
+
+func (s *Service) offersFor(ctx context.Context, tx *store.Tx, personID int64) ([]Offer, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT o.id, o.person_id, o.at, o.method, o.response, COALESCE(u.name, 'The person'),
+		COALESCE(t.name, ''), COALESCE(o.referral_id, 0), o.note
+		FROM offers o LEFT JOIN users u ON u.id = o.recorded_by_user_id LEFT JOIN teams t ON t.id = o.team_id
+		WHERE o.person_id = $1 ORDER BY o.at DESC, o.id DESC LIMIT 100`, personID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Offer{}
+	for rows.Next() {
+		var o Offer
+		if err := rows.Scan(&o.ID, &o.PersonID, &o.At, &o.Method, &o.Response, &o.RecordedBy, &o.TeamName, &o.ReferralID, &o.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// ListOffers returns the offers ledger for one person the caller may see,
+// audited as a read of their data.
+func (s *Service) ListOffers(ctx context.Context, p *app.Principal, personID int64) ([]Offer, error) {
+	var out []Offer
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := s.visiblePerson(ctx, tx, p, personID); err != nil {
+			return err
+		}
+		var err error
+		if out, err = s.offersFor(ctx, tx, personID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermSignedIn), audit.Event{
+			Action: "offer.list", SubjectPersonID: personID, ObjectType: "person", ObjectID: fmt.Sprint(personID)})
+	})
+	if err != nil {
+		return nil, s.deniedAs(ctx, err, p, app.PermSignedIn, "offer.list", "person", personID, "The person")
+	}
+	return out, nil
+}
+
+// RecordOwnOffer lets a person say for themselves that they were told
+// about peer support, or that they never were. The second is as important
+// as the first: it is the gap the national survey asks about.
+func (s *Service) RecordOwnOffer(ctx context.Context, p *app.Principal, told bool, note string) (Offer, error) {
+	now := s.Clock.Now()
+	note = strings.TrimSpace(note)
+	var problems app.Problems
+	checkLen(&problems, "note", note, 1000, "The note")
+	if err := problems.Err(); err != nil {
+		return Offer{}, err
+	}
+	resp := "never_told"
+	if told {
+		resp = "told"
+	}
+	o := Offer{At: now, Method: "self_report", Response: resp, RecordedBy: "The person", Note: note}
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		if o.PersonID, err = s.ownPerson(ctx, tx, p, now); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO offers (person_id, recorded_by_user_id, at, method, response, note, created_at)
+			VALUES ($1, NULL, $2, 'self_report', $3, $4, $2) RETURNING id`, o.PersonID, now, resp, note).Scan(&o.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, p.ActorFor(app.PermOwnRecord), audit.Event{
+			Action: "offer.self_report", SubjectPersonID: o.PersonID, ObjectType: "offer", ObjectID: fmt.Sprint(o.ID)})
+	})
+	return o, err
+}
+
+// MyReferral is a referral as the person (or the carer who made it) sees
+// it, in plain English.
+type MyReferral struct {
+	Referral Referral  `json:"referral"`
+	History  []Event   `json:"history"`
+	Contacts []Contact `json:"contacts"`
+	Limited  bool      `json:"limited"`
+	// MadeByMe is set for referrals the caller made for someone else.
+	MadeByMe bool `json:"made_by_me"`
+}
+
+// MyReferrals lists the caller's own referrals and those they made (as a
+// carer), with their history, audited as a read of the caller's data.
+func (s *Service) MyReferrals(ctx context.Context, p *app.Principal) ([]MyReferral, error) {
+	var out []MyReferral
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		args := []any{p.UserID, p.PersonID}
+		rows, err := s.referralsWhere(ctx, tx, p, "(r.referrer_user_id = $1 OR r.person_id = $2)", args, "r.received_at DESC", 50, 0)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			m := MyReferral{Referral: r, Limited: limitedFor(p, &r), MadeByMe: r.PersonID != p.PersonID}
+			if m.Limited {
+				m.Referral = outline(r)
+			} else {
+				if m.History, err = s.history(ctx, tx, r.ID); err != nil {
+					return err
+				}
+				if m.Contacts, err = s.contacts(ctx, tx, r.ID); err != nil {
+					return err
+				}
+			}
+			out = append(out, m)
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermOwnRecord), audit.Event{
+			Action: "referral.list_own", SubjectPersonID: p.PersonID, ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(out))})
+	})
+	return out, err
+}
+
+// WaitEstimate is how long people have recently waited, for the person
+// waiting: the median and the longer end (90th percentile) of days from
+// referral to first contact, over referrals first contacted in the last
+// 180 days; Count says how many that is.
+type WaitEstimate struct {
+	MedianDays int `json:"median_days"`
+	LongDays   int `json:"p90_days"`
+	Count      int `json:"count"`
+}
+
+// EstimateWait summarises recent waits for a team (0: all teams).
+func (s *Service) EstimateWait(ctx context.Context, teamID int64) (WaitEstimate, error) {
+	since := s.Clock.Now().Add(-180 * 24 * time.Hour)
+	rows, err := s.DB.Query(ctx, `SELECT received_at, first_contact_at FROM referrals
+		WHERE first_contact_at IS NOT NULL AND first_contact_at >= $1 AND ($2 = 0 OR team_id = $2)`, since, teamID)
+	if err != nil {
+		return WaitEstimate{}, err
+	}
+	defer rows.Close()
+	var days []float64
+	for rows.Next() {
+		var a, b time.Time
+		if err := rows.Scan(&a, &b); err != nil {
+			return WaitEstimate{}, err
+		}
+		days = append(days, b.Sub(a).Hours()/24)
+	}
+	if err := rows.Err(); err != nil || len(days) == 0 {
+		return WaitEstimate{}, err
+	}
+	sort.Float64s(days)
+	at := func(q float64) int { return int(days[int(q*float64(len(days)-1))] + 0.5) }
+	return WaitEstimate{MedianDays: at(0.5), LongDays: at(0.9), Count: len(days)}, nil
+}

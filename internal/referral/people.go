@@ -1,0 +1,346 @@
+package referral
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/demographics"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Person is someone who uses services, as staff see them.
+type Person struct {
+	ID                int64      `json:"id"`
+	PreferredName     string     `json:"preferred_name"`
+	FullName          string     `json:"full_name,omitempty"`
+	DateOfBirth       *time.Time `json:"date_of_birth,omitempty"`
+	Email             string     `json:"email,omitempty"`
+	Phone             string     `json:"phone,omitempty"`
+	ContactPreference string     `json:"contact_preference,omitempty"`
+	ContactTimes      string     `json:"contact_times,omitempty"`
+	Gender            string     `json:"gender,omitempty"`
+	Ethnicity         string     `json:"ethnicity,omitempty"`
+	EthnicityOther    string     `json:"ethnicity_other,omitempty"`
+	Disability        string     `json:"disability,omitempty"`
+	FirstLanguage     string     `json:"first_language,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+}
+
+// DisplayName is the name to show: what the person likes to be called, and
+// their full name when it differs.
+func (p Person) DisplayName() string {
+	if p.FullName != "" && !strings.EqualFold(p.FullName, p.PreferredName) {
+		return p.PreferredName + " (" + p.FullName + ")"
+	}
+	return p.PreferredName
+}
+
+// GenderLabel and friends give plain-English answers for pages.
+func (p Person) GenderLabel() string { return demographics.Label(demographics.Genders, p.Gender) }
+
+// EthnicityLabel is the recorded ethnicity in words.
+func (p Person) EthnicityLabel() string {
+	if p.Ethnicity == "self_described" && p.EthnicityOther != "" {
+		return p.EthnicityOther
+	}
+	return demographics.Label(demographics.Ethnicities, p.Ethnicity)
+}
+
+// DisabilityLabel is the recorded disability answer in words.
+func (p Person) DisabilityLabel() string {
+	return demographics.Label(demographics.Disabilities, p.Disability)
+}
+
+const personColumns = `pe.id, pe.preferred_name, pe.full_name, pe.date_of_birth, pe.email, pe.phone, pe.contact_preference,
+	pe.contact_times, pe.gender, pe.ethnicity, pe.ethnicity_other, pe.disability, pe.first_language, pe.created_at`
+
+func scanPerson(row interface{ Scan(...any) error }) (Person, error) {
+	var p Person
+	var dob sql.NullTime
+	err := row.Scan(&p.ID, &p.PreferredName, &p.FullName, &dob, &p.Email, &p.Phone, &p.ContactPreference,
+		&p.ContactTimes, &p.Gender, &p.Ethnicity, &p.EthnicityOther, &p.Disability, &p.FirstLanguage, &p.CreatedAt)
+	if dob.Valid {
+		t := dob.Time.UTC()
+		p.DateOfBirth = &t
+	}
+	return p, err
+}
+
+func normalisePhone(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r >= '0' && r <= '9') || r == '+' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func insertPerson(ctx context.Context, tx *store.Tx, d PersonDetails, dob *time.Time, createdBy int64, now time.Time) (int64, error) {
+	var id int64
+	var dobArg any
+	birthYear := any(nil)
+	if dob != nil {
+		dobArg = *dob
+		birthYear = dob.Year()
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, date_of_birth, birth_year, email, phone,
+		contact_preference, contact_times, gender, ethnicity, ethnicity_other, disability, first_language,
+		created_by_user_id, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
+		d.PreferredName, d.FullName, dobArg, birthYear, d.Email, normalisePhone(d.Phone), d.ContactPreference, d.ContactTimes,
+		d.Gender, d.Ethnicity, d.EthnicityOther, d.Disability, d.FirstLanguage, nullID(createdBy), now).Scan(&id)
+	return id, err
+}
+
+// possibleMatches finds people who may be the same person: the same name
+// and date of birth, or the same email address or phone number. With a
+// scope, only people the caller may see are offered.
+func possibleMatches(ctx context.Context, tx *store.Tx, p *app.Principal, d PersonDetails, dob *time.Time, excludeID int64, scoped bool) ([]PossibleMatch, error) {
+	var conds []string
+	args := []any{excludeID}
+	if dob != nil && d.PreferredName != "" {
+		args = append(args, *dob, strings.ToLower(d.PreferredName), strings.ToLower(firstNonEmpty(d.FullName, d.PreferredName)))
+		n := len(args)
+		conds = append(conds, fmt.Sprintf("(pe.date_of_birth = $%d AND (LOWER(pe.preferred_name) IN ($%d, $%d) OR LOWER(pe.full_name) IN ($%d, $%d)))", n-2, n-1, n, n-1, n))
+	}
+	if d.Email != "" {
+		args = append(args, d.Email)
+		conds = append(conds, fmt.Sprintf("pe.email = $%d", len(args)))
+	}
+	if ph := normalisePhone(d.Phone); len(ph) >= 10 {
+		args = append(args, ph)
+		conds = append(conds, fmt.Sprintf("pe.phone = $%d", len(args)))
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	where := "(" + strings.Join(conds, " OR ") + ")"
+	if scoped {
+		sc := personScope(p, len(args)+1)
+		args = append(args, sc.args...)
+		where += " AND " + sc.where()
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT "+personColumns+" FROM people pe WHERE pe.id <> $1 AND pe.merged_into_id IS NULL AND "+where+" ORDER BY pe.id LIMIT 10", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PossibleMatch
+	for rows.Next() {
+		pe, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		m := PossibleMatch{PersonID: pe.ID, Name: pe.DisplayName()}
+		var why []string
+		if pe.DateOfBirth != nil {
+			m.DateOfBirth = pe.DateOfBirth.Format("2006-01-02")
+			if dob != nil && pe.DateOfBirth.Equal(*dob) {
+				why = append(why, "same name and date of birth")
+			}
+		}
+		if d.Email != "" && pe.Email == d.Email {
+			why = append(why, "same email address")
+		}
+		if ph := normalisePhone(d.Phone); ph != "" && pe.Phone == ph {
+			why = append(why, "same phone number")
+		}
+		m.Why = strings.Join(why, ", ")
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// visiblePerson loads a person the caller may see, inside tx. If they may
+// not, a denied access is audited and the error is not found.
+func (s *Service) visiblePerson(ctx context.Context, tx *store.Tx, p *app.Principal, id int64) (Person, error) {
+	sc := personScope(p, 2)
+	pe, err := scanPerson(tx.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people pe WHERE pe.id = $1 AND "+sc.where(),
+		append([]any{id}, sc.args...)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return pe, errNotVisible
+	}
+	return pe, err
+}
+
+// errNotVisible marks a record the caller may not see (or that does not
+// exist). Callers audit it as denied, commit, and answer not found.
+var errNotVisible = errors.New("not visible")
+
+// deniedAs turns errNotVisible into an audited "not found", recording the
+// attempt in its own transaction (the caller's one rolls back).
+func (s *Service) deniedAs(ctx context.Context, err error, p *app.Principal, perm app.Permission, action, objectType string, id int64, what string) error {
+	if !errors.Is(err, errNotVisible) {
+		return err
+	}
+	_ = audit.RecordAlone(ctx, s.DB, s.Clock.Now(), p.ActorFor(perm), audit.Event{
+		Action: action, ObjectType: objectType, ObjectID: fmt.Sprint(id), Outcome: audit.OutcomeDenied})
+	return app.NotFound(what)
+}
+
+// PersonRecord is a person's page for staff.
+type PersonRecord struct {
+	Person     Person         `json:"person"`
+	Referrals  []Referral     `json:"referrals"`
+	Offers     []Offer        `json:"offers"`
+	LastOffer  *time.Time     `json:"last_offer_at,omitempty"`
+	NeedsOffer bool           `json:"needs_offer"`
+	Caseload   []CaseloadLink `json:"caseload"`
+}
+
+// CaseloadLink is one open caseload episode, as staff see it.
+type CaseloadLink struct {
+	TeamName    string    `json:"team_name"`
+	Coordinator string    `json:"coordinator"`
+	Since       time.Time `json:"since"`
+}
+
+// OfferInterval is how often staff are prompted to tell someone about
+// peer support.
+const OfferInterval = 365 * 24 * time.Hour
+
+// GetPerson loads a person's record for staff, audited as a read of their
+// data. Someone the caller may not see is not found.
+func (s *Service) GetPerson(ctx context.Context, p *app.Principal, id int64) (PersonRecord, error) {
+	var rec PersonRecord
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		if rec.Person, err = s.visiblePerson(ctx, tx, p, id); err != nil {
+			return err
+		}
+		if rec.Referrals, err = s.referralsWhere(ctx, tx, p, "r.person_id = $1", []any{id}, "r.received_at DESC", 50, 0); err != nil {
+			return err
+		}
+		if rec.Offers, err = s.offersFor(ctx, tx, id); err != nil {
+			return err
+		}
+		for _, o := range rec.Offers {
+			if o.Response != "never_told" {
+				t := o.At
+				rec.LastOffer = &t
+				break
+			}
+		}
+		rec.NeedsOffer = rec.LastOffer == nil || s.Clock.Now().Sub(*rec.LastOffer) > OfferInterval
+		if rec.Caseload, err = caseloadFor(ctx, tx, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermPersonRead), audit.Event{
+			Action: "person.read", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
+	})
+	if err != nil {
+		return rec, s.deniedAs(ctx, err, p, app.PermPersonRead, "person.read", "person", id, "The person")
+	}
+	return rec, nil
+}
+
+func caseloadFor(ctx context.Context, tx *store.Tx, personID int64) ([]CaseloadLink, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT t.name, COALESCE(u.name, ce.coordinator_email), ce.start_date
+		FROM caseload_episodes ce JOIN teams t ON t.id = ce.team_id LEFT JOIN users u ON u.id = ce.coordinator_user_id
+		WHERE ce.person_id = $1 AND ce.end_date IS NULL ORDER BY ce.start_date DESC`, personID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CaseloadLink
+	for rows.Next() {
+		var c CaseloadLink
+		if err := rows.Scan(&c.TeamName, &c.Coordinator, &c.Since); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// FindPeople searches the people the caller may see by name, email,
+// phone or referral reference. The search is audited (one row).
+func (s *Service) FindPeople(ctx context.Context, p *app.Principal, query string, limit int) ([]Person, error) {
+	query = strings.TrimSpace(query)
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	var out []Person
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		args := []any{"%" + strings.ToLower(query) + "%", normalisePhone(query), strings.ToUpper(query), limit}
+		sc := personScope(p, len(args)+1)
+		args = append(args, sc.args...)
+		rows, err := tx.QueryContext(ctx, "SELECT "+personColumns+` FROM people pe
+			WHERE pe.merged_into_id IS NULL AND (LOWER(pe.preferred_name) LIKE $1 OR LOWER(pe.full_name) LIKE $1 OR pe.email LIKE $1
+			OR ($2 <> '' AND pe.phone = $2) OR EXISTS (SELECT 1 FROM referrals rr WHERE rr.person_id = pe.id AND rr.reference = $3))
+			AND `+sc.where()+` ORDER BY pe.preferred_name, pe.id LIMIT $4`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			pe, err := scanPerson(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, pe)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermPersonRead), audit.Event{
+			Action: "person.search", ObjectType: "people", ObjectID: fmt.Sprintf("results=%d", len(out))})
+	})
+	return out, err
+}
+
+// CreatePerson adds a person known to staff (for example, to record that
+// they were told about peer support). Possible duplicates the caller may
+// see are returned as a *DuplicateError unless notDuplicate is set.
+func (s *Service) CreatePerson(ctx context.Context, p *app.Principal, d PersonDetails, notDuplicate bool) (Person, error) {
+	now := s.Clock.Now()
+	var problems app.Problems
+	dob := d.normalise(&problems, "", now, false)
+	if err := problems.Err(); err != nil {
+		return Person{}, err
+	}
+	var pe Person
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if !notDuplicate {
+			matches, err := possibleMatches(ctx, tx, p, d, dob, 0, true)
+			if err != nil {
+				return err
+			}
+			if len(matches) > 0 {
+				return &DuplicateError{Matches: matches}
+			}
+		}
+		id, err := insertPerson(ctx, tx, d, dob, p.UserID, now)
+		if err != nil {
+			return err
+		}
+		if pe, err = scanPerson(tx.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people pe WHERE pe.id = $1", id)); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, p.ActorFor(app.PermPersonRead), audit.Event{
+			Action: "person.create", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
+	})
+	return pe, err
+}

@@ -1,0 +1,418 @@
+package referral
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Service is the referrals capability.
+type Service struct {
+	DB    *store.DB
+	Clock app.Clock
+	// BaseURL is used in links in email.
+	BaseURL string
+	// WaitingStandard is how long a referral may wait before it is shown as
+	// past the standard (4 weeks by default).
+	WaitingStandard time.Duration
+}
+
+const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.person_id, pe.preferred_name,
+	COALESCE(r.team_id, 0), COALESCE(t.name, ''), COALESCE(t.setting, ''),
+	COALESCE(r.referrer_user_id, 0), COALESCE(ru.name, ''), COALESCE(r.referrer_team_id, 0), r.referrer_relationship,
+	r.for_carer, r.asked_for, r.worker_preferences, r.contact_how, r.contact_when, r.met_at, r.person_knows,
+	r.consent, r.consent_reason, r.share_with_referrer, r.share_beyond_team, COALESCE(r.previous_referral_id, 0),
+	COALESCE(r.allocated_worker_id, 0), COALESCE(wu.name, ''), r.status_reason, r.status_note, r.redirected_to,
+	r.redirect_message, r.outcome_summary, r.received_at, r.accepted_at, r.allocated_at, r.first_contact_at,
+	r.closed_at, r.updated_at`
+
+const referralFrom = ` FROM referrals r
+	JOIN people pe ON pe.id = r.person_id
+	LEFT JOIN teams t ON t.id = r.team_id
+	LEFT JOIN users ru ON ru.id = r.referrer_user_id
+	LEFT JOIN users wu ON wu.id = r.allocated_worker_id`
+
+func (s *Service) scanReferral(row interface{ Scan(...any) error }) (Referral, error) {
+	var r Referral
+	var acc, alloc, first, closed sql.NullTime
+	err := row.Scan(&r.ID, &r.Reference, &r.Status, &r.Version, &r.Source, &r.PersonID, &r.PersonName,
+		&r.TeamID, &r.TeamName, &r.Setting, &r.ReferrerUserID, &r.ReferrerName, &r.ReferrerTeamID, &r.ReferrerRelationship,
+		&r.ForCarer, &r.AskedFor, &r.WorkerPreferences, &r.ContactHow, &r.ContactWhen, &r.MetAt, &r.PersonKnows,
+		&r.Consent, &r.ConsentReason, &r.ShareWithReferrer, &r.ShareBeyondTeam, &r.PreviousReferralID,
+		&r.AllocatedWorkerID, &r.AllocatedWorkerName, &r.StatusReason, &r.StatusNote, &r.RedirectedTo,
+		&r.RedirectMessage, &r.OutcomeSummary, &r.ReceivedAt, &acc, &alloc, &first, &closed, &r.UpdatedAt)
+	if err != nil {
+		return r, err
+	}
+	for _, p := range []struct {
+		src sql.NullTime
+		dst **time.Time
+	}{{acc, &r.AcceptedAt}, {alloc, &r.AllocatedAt}, {first, &r.FirstContactAt}, {closed, &r.ClosedAt}} {
+		if p.src.Valid {
+			t := p.src.Time.UTC()
+			*p.dst = &t
+		}
+	}
+	r.FHIRStatus = r.Status.FHIRStatus()
+	end := s.Clock.Now()
+	if r.FirstContactAt != nil {
+		end = *r.FirstContactAt
+	} else if r.ClosedAt != nil {
+		end = *r.ClosedAt
+	}
+	r.DaysWaited = int(math.Floor(end.Sub(r.ReceivedAt).Hours() / 24))
+	r.Overdue = r.Status.Waiting() && r.FirstContactAt == nil && s.WaitingStandard > 0 && end.Sub(r.ReceivedAt) > s.WaitingStandard
+	return r, nil
+}
+
+// referralsWhere lists referrals matching an extra condition, within the
+// caller's scope. cond uses placeholders $1…$len(args).
+func (s *Service) referralsWhere(ctx context.Context, tx *store.Tx, p *app.Principal, cond string, args []any, order string, limit, offset int) ([]Referral, error) {
+	sc := referralScope(p, len(args)+1)
+	all := append(append([]any{}, args...), sc.args...)
+	q := "SELECT " + referralColumns + referralFrom + " WHERE " + cond + " AND " + sc.where() +
+		fmt.Sprintf(" ORDER BY %s LIMIT %d OFFSET %d", order, limit, offset)
+	rows, err := tx.QueryContext(ctx, q, all...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Referral
+	for rows.Next() {
+		r, err := s.scanReferral(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+const refAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+// newReference makes a reference people can read out on the phone: no
+// 0/O, 1/I/L.
+func newReference(ctx context.Context, tx *store.Tx) (string, error) {
+	for range 10 {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		for i := range b {
+			b[i] = refAlphabet[int(b[i])%len(refAlphabet)]
+		}
+		ref := "MUT-" + string(b[:4]) + "-" + string(b[4:])
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM referrals WHERE reference = $1", ref).Scan(&n); err != nil {
+			return "", err
+		}
+		if n == 0 {
+			return ref, nil
+		}
+	}
+	return "", errors.New("could not find a free reference")
+}
+
+type insertArgs struct {
+	personID, teamID, referrerID, referrerTeamID, previousID int64
+	source                                                   Source
+	relationship, askedFor, prefs, contactHow, contactWhen   string
+	metAt, consent, consentReason                            string
+	forCarer, personKnows, shareReferrer, shareBeyond        bool
+}
+
+func (s *Service) insertReferral(ctx context.Context, tx *store.Tx, a insertArgs, actor app.Actor) (int64, string, error) {
+	now := s.Clock.Now()
+	ref, err := newReference(ctx, tx)
+	if err != nil {
+		return 0, "", err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO referrals (reference, person_id, source, status, team_id, referrer_user_id,
+		referrer_team_id, referrer_relationship, for_carer, asked_for, worker_preferences, contact_how, contact_when, met_at,
+		person_knows, consent, consent_reason, share_with_referrer, share_beyond_team, previous_referral_id, received_at, updated_at)
+		VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+		RETURNING id`,
+		ref, a.personID, a.source, nullID(a.teamID), nullID(a.referrerID), nullID(a.referrerTeamID), a.relationship,
+		a.forCarer, a.askedFor, a.prefs, a.contactHow, a.contactWhen, a.metAt, a.personKnows, a.consent, a.consentReason,
+		a.shareReferrer, a.shareBeyond, nullID(a.previousID), now).Scan(&id)
+	if err != nil {
+		return 0, "", err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO referral_events (referral_id, at, actor_user_id, actor_role, to_status, note)
+		VALUES ($1, $2, $3, $4, 'received', $5)`, id, now, nullID(actor.UserID), string(actor.Role), "Referral made: "+a.source.Label()); err != nil {
+		return 0, "", err
+	}
+	return id, ref, audit.Record(ctx, tx, now, actor, audit.Event{Action: "referral.create", SubjectPersonID: a.personID,
+		ObjectType: "referral", ObjectID: fmt.Sprint(id)})
+}
+
+func checkText(p *app.Problems, field, v string, required bool, missing string) {
+	if required && v == "" {
+		p.Add(field, missing)
+	}
+	checkLen(p, field, v, maxText, "This")
+}
+
+func (s *Service) teamExists(ctx context.Context, tx *store.Tx, id int64) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM teams WHERE id = $1", id).Scan(&n)
+	return n > 0, err
+}
+
+// CreateSelfReferral records a person asking for peer support for
+// themselves, with no account. It returns the new referral's id and
+// reference. Bad input is returned as field problems; nothing is stored.
+func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, requestID string) (id int64, reference string, err error) {
+	now := s.Clock.Now()
+	var p app.Problems
+	dob := in.PersonDetails.normalise(&p, "", now, true)
+	in.AskedFor = strings.TrimSpace(in.AskedFor)
+	in.WorkerPreferences = strings.TrimSpace(in.WorkerPreferences)
+	checkText(&p, "asked_for", in.AskedFor, true, "Tell us a little about what you would like support with")
+	checkText(&p, "worker_preferences", in.WorkerPreferences, false, "")
+	if strings.TrimSpace(in.Website) != "" {
+		p.Add("website", "Leave this field empty")
+	}
+	if err := p.Err(); err != nil {
+		return 0, "", err
+	}
+	actor := app.Actor{RequestID: requestID}
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		if in.TeamID != 0 {
+			ok, err := s.teamExists(ctx, tx, in.TeamID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return app.Invalid(app.FieldError{Field: "team_id", Message: "Choose a service from the list"})
+			}
+		}
+		personID, err := insertPerson(ctx, tx, in.PersonDetails, dob, 0, now)
+		if err != nil {
+			return err
+		}
+		id, reference, err = s.insertReferral(ctx, tx, insertArgs{
+			personID: personID, teamID: in.TeamID, source: SourceSelf, askedFor: in.AskedFor, prefs: in.WorkerPreferences,
+			contactHow: in.ContactPreference, contactWhen: in.ContactTimes, consent: "self", personKnows: true,
+		}, actor)
+		if err != nil {
+			return err
+		}
+		if in.Email != "" {
+			return mail.Enqueue(ctx, tx, now, mail.Message{To: in.Email, Subject: "We have your request for peer support", Body: fmt.Sprintf(
+				"Hello %s,\n\nThank you for asking for peer support. Your reference is %s.\n\n"+
+					"What happens next: someone from the peer support team will read your request and get in touch "+
+					"the way you asked. You can create an account at %s/sign-up to follow its progress.\n\n"+
+					"If you need help now: call 999 in an emergency, NHS 111 and choose option 2 for urgent mental health help, "+
+					"Samaritans on 116 123 (free, any time), or text SHOUT to 85258.\n", in.PreferredName, reference, s.BaseURL)})
+		}
+		return nil
+	})
+	return id, reference, err
+}
+
+// sourceFor picks the door for a signed-in caller: as asked, if the caller
+// holds a role that uses it, or the natural one for their roles.
+func sourceFor(p *app.Principal, asked Source) (Source, app.Membership, error) {
+	roles := map[Source][]app.Role{
+		SourceSelf:      {app.RolePerson},
+		SourceCarer:     {app.RoleCarer},
+		SourceStaff:     {app.RoleClinician, app.RolePeerLead},
+		SourcePartner:   {app.RolePartnerWorker},
+		SourceCommunity: {app.RolePeerWorker, app.RolePeerLead},
+	}
+	order := []Source{SourceStaff, SourcePartner, SourceCommunity, SourceCarer, SourceSelf}
+	if asked != "" {
+		if !asked.Valid() {
+			return "", app.Membership{}, app.Invalid(app.FieldError{Field: "source", Message: "source must be self, carer, staff, partner or community"})
+		}
+		order = []Source{asked}
+	}
+	for _, src := range order {
+		for _, m := range p.Memberships {
+			for _, r := range roles[src] {
+				if m.Role == r {
+					return src, m, nil
+				}
+			}
+		}
+	}
+	if asked != "" {
+		return "", app.Membership{}, app.Invalid(app.FieldError{Field: "source", Message: "Your roles do not let you make a " + strings.ToLower(asked.Label()) + " referral"})
+	}
+	return "", app.Membership{}, app.Errorf(app.CodeForbidden, "Your roles do not let you make referrals")
+}
+
+// CreateReferral records a referral made by someone signed in. The person
+// is an existing person the caller may see (PersonID), the caller
+// themselves (a person asking while signed in, or a carer asking for
+// themselves), or someone new; for someone new, possible duplicates are
+// offered first as a *DuplicateError. Someone else's referral records the
+// person's consent or why it could not be obtained.
+func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewReferral) (Referral, error) {
+	now := s.Clock.Now()
+	src, via, err := sourceFor(p, in.Source)
+	if err != nil {
+		return Referral{}, err
+	}
+	in.ForCarer = in.ForCarer && src == SourceCarer
+	self := src == SourceSelf || in.ForCarer
+	var problems app.Problems
+	for _, f := range []*string{&in.AskedFor, &in.WorkerPreferences, &in.ContactHow, &in.ContactWhen, &in.MetAt,
+		&in.Consent, &in.ConsentReason, &in.Relationship} {
+		*f = strings.TrimSpace(*f)
+	}
+	var dob *time.Time
+	if in.PersonID == 0 && !self {
+		dob = in.Person.normalise(&problems, "person.", now, src == SourceCarer)
+	}
+	checkText(&problems, "asked_for", in.AskedFor, true, "Say what the person would like support with")
+	checkText(&problems, "worker_preferences", in.WorkerPreferences, false, "")
+	checkLen(&problems, "contact_how", in.ContactHow, 500, "How to get in touch")
+	checkLen(&problems, "contact_when", in.ContactWhen, 500, "When to get in touch")
+	if src == SourceCommunity && in.MetAt == "" {
+		problems.Add("met_at", "Say where you met the person: the group, event or online space")
+	}
+	checkLen(&problems, "met_at", in.MetAt, 500, "Where you met")
+	consent := "self"
+	if !self {
+		if in.PersonKnows == nil {
+			problems.Add("person_knows", "Say whether the person knows about this referral")
+		}
+		switch in.Consent {
+		case "given":
+		case "not_obtained":
+			if in.ConsentReason == "" {
+				problems.Add("consent_reason", "Say why the person's consent could not be obtained")
+			}
+			if in.ShareBeyondTeam {
+				problems.Add("share_beyond_team", "Sharing beyond the peer support team needs the person's consent")
+			}
+			if in.ShareWithReferrer {
+				problems.Add("share_with_referrer", "Sharing updates with you needs the person's consent")
+			}
+		default:
+			problems.Add("consent", "Say whether the person has agreed to this referral")
+		}
+		consent = in.Consent
+		checkLen(&problems, "consent_reason", in.ConsentReason, 1000, "The reason")
+	}
+	if src == SourceCarer && !in.ForCarer && in.Relationship == "" {
+		problems.Add("relationship", "Say how you know the person, for example parent, partner or friend")
+	}
+	checkLen(&problems, "relationship", in.Relationship, 100, "Relationship")
+	if err := problems.Err(); err != nil {
+		return Referral{}, err
+	}
+	personKnows := true
+	if in.PersonKnows != nil && !self {
+		personKnows = *in.PersonKnows
+	}
+	actor := app.Actor{UserID: p.UserID, Role: via.Role, TeamID: via.TeamID, RequestID: p.RequestID}
+	var id int64
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		personID := in.PersonID
+		switch {
+		case self:
+			var err error
+			if personID, err = s.ownPerson(ctx, tx, p, now); err != nil {
+				return err
+			}
+		case personID != 0:
+			if _, err := s.visiblePerson(ctx, tx, p, personID); err != nil {
+				return err
+			}
+		default:
+			if !in.NotDuplicate {
+				matches, err := possibleMatches(ctx, tx, p, in.Person, dob, 0, true)
+				if err != nil {
+					return err
+				}
+				if len(matches) > 0 {
+					return &DuplicateError{Matches: matches}
+				}
+			}
+			var err error
+			if personID, err = insertPerson(ctx, tx, in.Person, dob, p.UserID, now); err != nil {
+				return err
+			}
+		}
+		var open string
+		err := tx.QueryRowContext(ctx, `SELECT reference FROM referrals WHERE person_id = $1
+			AND status IN ('received', 'accepted', 'allocated', 'active') LIMIT 1`, personID).Scan(&open)
+		if err == nil {
+			return app.Errorf(app.CodeConflict, "This person already has an open referral for peer support, so another one is not needed. The peer support team can see it.")
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var previous int64
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM referrals WHERE person_id = $1", personID).Scan(&previous); err != nil {
+			return err
+		}
+		teamID := in.TeamID
+		if teamID == 0 && via.TeamID != 0 && src != SourcePartner {
+			teamID = via.TeamID
+		}
+		if teamID != 0 {
+			ok, err := s.teamExists(ctx, tx, teamID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return app.Invalid(app.FieldError{Field: "team_id", Message: "Choose a team from the list"})
+			}
+		}
+		id, _, err = s.insertReferral(ctx, tx, insertArgs{
+			personID: personID, teamID: teamID, referrerID: p.UserID, referrerTeamID: via.TeamID, previousID: previous,
+			source: src, relationship: in.Relationship, askedFor: in.AskedFor, prefs: in.WorkerPreferences,
+			contactHow: in.ContactHow, contactWhen: in.ContactWhen, metAt: in.MetAt, consent: consent,
+			consentReason: in.ConsentReason, forCarer: in.ForCarer, personKnows: personKnows,
+			shareReferrer: in.ShareWithReferrer || self, shareBeyond: in.ShareBeyondTeam,
+		}, actor)
+		return err
+	})
+	if err != nil {
+		var dup *DuplicateError
+		if errors.As(err, &dup) {
+			return Referral{}, err
+		}
+		return Referral{}, s.deniedAs(ctx, err, p, app.PermReferralCreate, "referral.create", "person", in.PersonID, "The person")
+	}
+	return s.loadReferral(ctx, id)
+}
+
+// ownPerson returns the caller's own person record, creating and linking
+// one if the account has none yet (a carer asking for themselves).
+func (s *Service) ownPerson(ctx context.Context, tx *store.Tx, p *app.Principal, now time.Time) (int64, error) {
+	var pid int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(person_id, 0) FROM users WHERE id = $1", p.UserID).Scan(&pid); err != nil {
+		return 0, err
+	}
+	if pid != 0 {
+		return pid, nil
+	}
+	id, err := insertPerson(ctx, tx, PersonDetails{PreferredName: p.Name, FullName: p.Name, Email: p.Email}, nil, p.UserID, now)
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE users SET person_id = $1 WHERE id = $2", id, p.UserID)
+	p.PersonID = id
+	return id, err
+}
+
+func (s *Service) loadReferral(ctx context.Context, id int64) (Referral, error) {
+	r, err := s.scanReferral(s.DB.QueryRow(ctx, "SELECT "+referralColumns+referralFrom+" WHERE r.id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, app.NotFound("The referral")
+	}
+	return r, err
+}

@@ -1,0 +1,117 @@
+package referral
+
+import (
+	"testing"
+
+	"github.com/mutualhq/mutual/internal/app"
+)
+
+// The full transition table, written out independently of the code's map:
+// every pair of statuses is either allowed here or must be refused.
+var allowed = map[[2]Status]bool{
+	{Received, Accepted}: true, {Received, Declined}: true, {Received, Redirected}: true, {Received, Withdrawn}: true,
+	{Accepted, Allocated}: true, {Accepted, Redirected}: true, {Accepted, Withdrawn}: true,
+	{Allocated, Allocated}: true, {Allocated, Active}: true, {Allocated, Accepted}: true, {Allocated, Ended}: true, {Allocated, Withdrawn}: true,
+	{Active, Ended}: true, {Active, Withdrawn}: true,
+}
+
+func validMove(to Status) Move {
+	m := Move{To: to}
+	switch to {
+	case Declined:
+		m.Reason = "person_declined"
+	case Ended:
+		m.Reason, m.OutcomeSummary = "goals_met", "Met weekly; back at college."
+	case Redirected:
+		m.RedirectedTo, m.RedirectMessage = "Recovery College", "They run a course that fits."
+	case Allocated:
+		m.WorkerID = 7
+	}
+	return m
+}
+
+func TestEveryTransition(t *testing.T) {
+	for _, from := range Statuses {
+		for _, to := range Statuses {
+			m := validMove(to)
+			err := m.Check(from)
+			name := string(from) + "→" + string(to)
+			if allowed[[2]Status{from, to}] {
+				if err != nil {
+					t.Errorf("%s refused: %v", name, err)
+				}
+				continue
+			}
+			if err == nil {
+				t.Errorf("%s allowed", name)
+				continue
+			}
+			ae := app.As(err)
+			if to == Received {
+				if ae.Code != app.CodeInvalid {
+					t.Errorf("%s: moving back to received should be invalid, got %v", name, err)
+				}
+				continue
+			}
+			if ae.Code != app.CodeConflict || ae.Message == "" {
+				t.Errorf("%s: want a conflict with a reason, got %v", name, err)
+			}
+		}
+	}
+}
+
+func TestMoveNeedsItsDetails(t *testing.T) {
+	cases := []struct {
+		name  string
+		from  Status
+		move  Move
+		field string
+	}{
+		{"DeclineNeedsReason", Received, Move{To: Declined}, "reason"},
+		{"DeclineUnknownReason", Received, Move{To: Declined, Reason: "bored"}, "reason"},
+		{"OtherNeedsText", Received, Move{To: Declined, Reason: "other"}, "note"},
+		{"RedirectNeedsWhere", Received, Move{To: Redirected, RedirectMessage: "x"}, "redirected_to"},
+		{"RedirectNeedsMessage", Received, Move{To: Redirected, RedirectedTo: "x"}, "redirect_message"},
+		{"AllocateNeedsWorker", Accepted, Move{To: Allocated}, "worker_id"},
+		{"EndNeedsReason", Active, Move{To: Ended, OutcomeSummary: "x"}, "reason"},
+		{"EndNeedsReplyForReferrer", Active, Move{To: Ended, Reason: "goals_met"}, "outcome_summary"},
+		{"UnknownStatus", Received, Move{To: "paused"}, "to"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.move.Check(c.from)
+			ae := app.As(err)
+			if err == nil || ae.Code != app.CodeInvalid {
+				t.Fatalf("got %v, want invalid", err)
+			}
+			found := false
+			for _, f := range ae.Fields {
+				found = found || f.Field == c.field
+			}
+			if !found {
+				t.Fatalf("problems %+v do not name %s", ae.Fields, c.field)
+			}
+		})
+	}
+}
+
+func TestFHIRMapping(t *testing.T) {
+	want := map[Status]string{Received: "active", Accepted: "active", Allocated: "active", Active: "active",
+		Ended: "completed", Declined: "revoked", Redirected: "revoked", Withdrawn: "revoked"}
+	for st, f := range want {
+		if st.FHIRStatus() != f {
+			t.Errorf("%s → %s, want %s", st, st.FHIRStatus(), f)
+		}
+	}
+}
+
+func TestWithdrawFromEveryOpenStatus(t *testing.T) {
+	for _, st := range Statuses {
+		if st.Closed() {
+			continue
+		}
+		if !CanMove(st, Withdrawn) {
+			t.Errorf("cannot withdraw from %s", st)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+// Package testkit builds a small, real world for tests: an NHS trust and a
+// partner charity, teams in two settings, and one account for every role,
+// stored in a real database through the real services.
+package testkit
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Password is every test account's password.
+const Password = "test passphrase 1234"
+
+var hasher = account.NewHasher()
+
+// World is the test world.
+type World struct {
+	DB        *store.DB
+	Clock     *app.FakeClock
+	Accounts  *account.Service
+	Referrals *referral.Service
+	TeamA     account.Team // community team
+	TeamB     account.Team // acute ward
+	Partner   account.Team
+	// Accounts by name; Principal returns a signed-in caller for each.
+	Users map[string]*account.User
+}
+
+// Roles in the world, by account name.
+var worldAccounts = []struct {
+	name  string
+	role  app.Role
+	team  string
+	email string
+}{
+	{"person", app.RolePerson, "", "person@test.example"},
+	{"person2", app.RolePerson, "", "person2@test.example"},
+	{"carer", app.RoleCarer, "", "carer@test.example"},
+	{"worker", app.RolePeerWorker, "A", "worker@test.example"},
+	{"workerB", app.RolePeerWorker, "B", "workerb@test.example"},
+	{"lead", app.RolePeerLead, "A", "lead@test.example"},
+	{"lead2", app.RolePeerLead, "A", "lead2@test.example"},
+	{"leadB", app.RolePeerLead, "B", "leadb@test.example"},
+	{"clinician", app.RoleClinician, "A", "clinician@test.example"},
+	{"clinicianB", app.RoleClinician, "B", "clinicianb@test.example"},
+	{"partner", app.RolePartnerWorker, "P", "partner@test.example"},
+	{"moderator", app.RoleModerator, "", "moderator@test.example"},
+	{"analyst", app.RoleAnalyst, "", "analyst@test.example"},
+	{"manager", app.RoleServiceManager, "", "manager@test.example"},
+	{"admin", app.RoleAdmin, "", "admin@test.example"},
+}
+
+// NewWorld builds the world in db.
+func NewWorld(tb testing.TB, db *store.DB) *World {
+	tb.Helper()
+	ctx := context.Background()
+	clock := app.NewFakeClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	w := &World{DB: db, Clock: clock, Users: map[string]*account.User{}}
+	w.Accounts = &account.Service{DB: db, Clock: clock, Hasher: hasher, Counters: &ratelimit.Counters{DB: db, Clock: clock},
+		BaseURL: "https://mutual.test", RequireMFA: false,
+		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour}
+	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour}
+	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
+	must(tb, err)
+	charity, err := w.Accounts.CreateOrganisation(ctx, "Test Charity", account.OrgPartnerAgency)
+	must(tb, err)
+	w.TeamA, err = w.Accounts.CreateTeam(ctx, trust.ID, "North Community Team", account.SettingCommunity)
+	must(tb, err)
+	w.TeamB, err = w.Accounts.CreateTeam(ctx, trust.ID, "Ward 4", account.SettingAcuteWard)
+	must(tb, err)
+	w.Partner, err = w.Accounts.CreateTeam(ctx, charity.ID, "Charity Outreach", account.SettingPartner)
+	must(tb, err)
+	teams := map[string]int64{"A": w.TeamA.ID, "B": w.TeamB.ID, "P": w.Partner.ID}
+	for _, a := range worldAccounts {
+		u, err := w.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: a.email, Name: "Test " + a.name,
+			Memberships: []app.Membership{{Role: a.role, TeamID: teams[a.team]}}, Password: Password})
+		must(tb, err)
+		w.Users[a.name] = u
+	}
+	return w
+}
+
+// Principal returns the signed-in caller for a named account.
+func (w *World) Principal(tb testing.TB, name string) *app.Principal {
+	tb.Helper()
+	u, ok := w.Users[name]
+	if !ok {
+		tb.Fatalf("no account %q", name)
+	}
+	u, err := w.Accounts.GetUser(context.Background(), u.ID)
+	must(tb, err)
+	return &app.Principal{UserID: u.ID, Name: u.Name, Email: u.Email, PersonID: u.PersonID, Memberships: u.Memberships, Via: "test", RequestID: "test"}
+}
+
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Yes is a pointer to true, for optional booleans.
+func Yes() *bool { b := true; return &b }
+
+// StaffReferral makes a referral from a named staff account for a new
+// person, with consent given, and returns it.
+func (w *World) StaffReferral(tb testing.TB, by, name string) referral.Referral {
+	tb.Helper()
+	r, err := w.Referrals.CreateReferral(context.Background(), w.Principal(tb, by), referral.NewReferral{
+		Person:   referral.PersonDetails{PreferredName: name, Phone: "07700 900" + phoneSuffix(name)},
+		AskedFor: "Someone to talk to who has been there", PersonKnows: Yes(), Consent: "given", NotDuplicate: true,
+	})
+	must(tb, err)
+	return r
+}
+
+func phoneSuffix(s string) string {
+	n := 0
+	for _, c := range s {
+		n = (n*31 + int(c)) % 1000
+	}
+	return string([]byte{'0' + byte(n/100), '0' + byte(n/10%10), '0' + byte(n%10)})
+}
