@@ -550,3 +550,24 @@ func (s *Service) MarkNotificationsRead(ctx context.Context, p *app.Principal) e
 	_, err := s.DB.Exec(ctx, "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL", s.Clock.Now(), p.UserID)
 	return err
 }
+
+// Counts are the numbers on a staff member's home page.
+type Counts struct {
+	Waiting       int `json:"waiting"`
+	Overdue       int `json:"overdue"`
+	AllocatedToMe int `json:"allocated_to_me"`
+}
+
+// Counts summarises the referrals the caller may see. It shows no one's
+// data, so it is not audited.
+func (s *Service) Counts(ctx context.Context, p *app.Principal) (Counts, error) {
+	var c Counts
+	sc := referralScope(p, 4)
+	args := append([]any{p.UserID, s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0}, sc.args...)
+	err := s.DB.QueryRow(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN r.status IN ('received', 'accepted', 'allocated') THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN $3 AND r.status IN ('received', 'accepted', 'allocated') AND r.first_contact_at IS NULL AND r.received_at < $2 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN r.allocated_worker_id = $1 AND r.status IN ('allocated', 'active') THEN 1 ELSE 0 END), 0)
+		FROM referrals r WHERE `+sc.where(), args...).Scan(&c.Waiting, &c.Overdue, &c.AllocatedToMe)
+	return c, err
+}

@@ -314,5 +314,23 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return db.read.QueryContext(ctx, query, args...)
 }
 
-// Stats returns the write pool's statistics for metrics.
-func (db *DB) Stats() sql.DBStats { return db.write.Stats() }
+// WritePool exposes the write pool, for connection-pool metrics only.
+func (db *DB) WritePool() *sql.DB { return db.write }
+
+// BackupTo writes a consistent copy of a SQLite database to path with
+// VACUUM INTO, while others keep reading and writing. PostgreSQL backups
+// are pg_dump's job.
+func (db *DB) BackupTo(ctx context.Context, path string) error {
+	if db.Dialect != SQLite {
+		return errors.New("BackupTo is for SQLite; use pg_dump for PostgreSQL")
+	}
+	// A connection of its own: the read pool is query-only, and the write
+	// connection must stay free for writers while the copy is made.
+	c, err := sql.Open("sqlite", sqliteDSN(db.Path, false))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.ExecContext(ctx, "VACUUM INTO $1", path)
+	return err
+}

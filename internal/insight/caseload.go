@@ -1,0 +1,562 @@
+// Package insight shows whether peer support reaches everyone who could use
+// it: caseloads from the trust's record come in; honest referral and offer
+// rates per care co-ordinator and team (funnel plots), equity of access by
+// age, gender, ethnicity and other characteristics, offer coverage and
+// waiting times go out — always as aggregates, with small numbers
+// suppressed.
+package insight
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/demographics"
+	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Service is the insight capability.
+type Service struct {
+	DB    *store.DB
+	Clock app.Clock
+	// Suppress hides small counts in every aggregate view and export.
+	Suppress stats.Suppressor
+	// WaitingStandard is the waiting-time standard (4 weeks by default).
+	WaitingStandard time.Duration
+}
+
+// Columns are the caseload file's columns, in template order. Names are
+// matched case-insensitively; order does not matter; extra columns are an
+// error so a misspelt optional column is not silently ignored.
+var Columns = []Column{
+	{"person_ref", true, "The person's identifier in the trust's electronic record, exactly as it appears there. Stored as given; shown only to staff who need it."},
+	{"team", true, "The team's name exactly as it appears in Mutual (Administration › Teams)."},
+	{"coordinator_email", true, "The care co-ordinator's work email address."},
+	{"start_date", true, "When the person joined this co-ordinator's caseload: YYYY-MM-DD (or DD/MM/YYYY)."},
+	{"end_date", false, "When they left it; blank if they are still on it."},
+	{"birth_year", false, "Year of birth, four digits."},
+	{"gender", false, "woman, man, non_binary, self_described or prefer_not_to_say (or the words)."},
+	{"ethnicity", false, "An ONS 2021 census category, as its code (e.g. white_british, black_caribbean, asian_indian) or its words (e.g. Caribbean); prefer_not_to_say."},
+	{"disability", false, "yes, no or prefer_not_to_say."},
+	{"first_language", false, "The person's first language, in words (e.g. English, Polish, Urdu)."},
+	{"setting", false, "Where the episode is: community, acute_ward, secure_ward, crisis, camhs_transition, partner or peer_group. Blank: the team's setting."},
+	{"preferred_name", false, "Optional: what the person likes to be called, so staff can find them in Mutual."},
+}
+
+// Column describes one caseload file column.
+type Column struct {
+	Name        string
+	Required    bool
+	Description string
+}
+
+// Episode is one caseload episode: one person on one co-ordinator's
+// caseload in one team for a time.
+type Episode struct {
+	PersonRef        string `json:"person_ref" required:"true" doc:"The person's identifier in the trust's record."`
+	Team             string `json:"team" required:"true" doc:"The team's name in Mutual."`
+	CoordinatorEmail string `json:"coordinator_email" required:"true"`
+	StartDate        string `json:"start_date" required:"true" doc:"YYYY-MM-DD"`
+	EndDate          string `json:"end_date,omitempty" doc:"YYYY-MM-DD; empty while the episode is open."`
+	BirthYear        int    `json:"birth_year,omitempty"`
+	Gender           string `json:"gender,omitempty"`
+	Ethnicity        string `json:"ethnicity,omitempty"`
+	Disability       string `json:"disability,omitempty"`
+	FirstLanguage    string `json:"first_language,omitempty"`
+	Setting          string `json:"setting,omitempty"`
+	PreferredName    string `json:"preferred_name,omitempty"`
+}
+
+// RowProblem is one problem with one row of an import.
+type RowProblem struct {
+	Row     int    `json:"row"` // the line number in the file (header is line 1), or the index+1 in a batch
+	Column  string `json:"column"`
+	Message string `json:"message"`
+}
+
+// ImportReport says what an import did.
+type ImportReport struct {
+	Rows      int          `json:"rows"`
+	Valid     int          `json:"valid"`
+	Invalid   int          `json:"invalid"`
+	Inserted  int          `json:"inserted"`
+	Updated   int          `json:"updated"`
+	Unchanged int          `json:"unchanged"`
+	Imported  bool         `json:"imported"`
+	Problems  []RowProblem `json:"problems"`
+	// MoreProblems counts problems beyond those listed.
+	MoreProblems int `json:"more_problems"`
+}
+
+const maxListedProblems = 200
+
+func (r *ImportReport) problem(row int, col, msg string) {
+	if len(r.Problems) < maxListedProblems {
+		r.Problems = append(r.Problems, RowProblem{Row: row, Column: col, Message: msg})
+	} else {
+		r.MoreProblems++
+	}
+}
+
+// episode is a validated row ready to store.
+type episode struct {
+	ref, email, gender, ethnicity, disability, language, setting, name string
+	teamID                                                             int64
+	start                                                              time.Time
+	end                                                                *time.Time
+	birthYear                                                          int
+}
+
+type validator struct {
+	teams map[string]account.Team
+	now   time.Time
+}
+
+func (s *Service) newValidator(ctx context.Context) (*validator, error) {
+	v := &validator{teams: map[string]account.Team{}, now: s.Clock.Now()}
+	rows, err := s.DB.Query(ctx, "SELECT id, name, setting FROM teams")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t account.Team
+		if err := rows.Scan(&t.ID, &t.Name, &t.Setting); err != nil {
+			return nil, err
+		}
+		v.teams[strings.ToLower(t.Name)] = t
+	}
+	return v, rows.Err()
+}
+
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02", "02/01/2006", "2/1/2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// check validates one episode, adding problems for row; ok reports
+// whether it can be stored.
+func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool) {
+	before := len(rep.Problems) + rep.MoreProblems
+	out := episode{ref: strings.TrimSpace(e.PersonRef), name: strings.TrimSpace(e.PreferredName), language: strings.TrimSpace(e.FirstLanguage)}
+	switch {
+	case out.ref == "":
+		rep.problem(row, "person_ref", "is empty: every row needs the person's reference")
+	case utf8.RuneCountInString(out.ref) > 64:
+		rep.problem(row, "person_ref", "is longer than 64 characters")
+	}
+	if t, ok := v.teams[strings.ToLower(strings.TrimSpace(e.Team))]; ok {
+		out.teamID = t.ID
+		out.setting = string(t.Setting)
+	} else if strings.TrimSpace(e.Team) == "" {
+		rep.problem(row, "team", "is empty")
+	} else {
+		rep.problem(row, "team", fmt.Sprintf("%q is not a team in Mutual: add it under Administration › Teams, or check the spelling", e.Team))
+	}
+	email, msg := account.NormaliseEmail(e.CoordinatorEmail)
+	if msg != "" {
+		rep.problem(row, "coordinator_email", strings.ToLower(msg[:1])+msg[1:])
+	}
+	out.email = email
+	if start, ok := parseDate(e.StartDate); !ok {
+		rep.problem(row, "start_date", fmt.Sprintf("%q is not a date: use YYYY-MM-DD", e.StartDate))
+	} else if start.After(v.now) {
+		rep.problem(row, "start_date", "is in the future")
+	} else {
+		out.start = start
+	}
+	if strings.TrimSpace(e.EndDate) != "" {
+		if end, ok := parseDate(e.EndDate); !ok {
+			rep.problem(row, "end_date", fmt.Sprintf("%q is not a date: use YYYY-MM-DD, or leave it blank while the episode is open", e.EndDate))
+		} else if !out.start.IsZero() && end.Before(out.start) {
+			rep.problem(row, "end_date", "is before start_date")
+		} else {
+			out.end = &end
+		}
+	}
+	if e.BirthYear != 0 && (e.BirthYear < 1900 || e.BirthYear > v.now.Year()) {
+		rep.problem(row, "birth_year", fmt.Sprintf("%d is not a plausible year of birth", e.BirthYear))
+	}
+	out.birthYear = e.BirthYear
+	var ok bool
+	if out.gender, ok = demographics.Code(demographics.Genders, e.Gender); !ok {
+		rep.problem(row, "gender", fmt.Sprintf("%q is not one of woman, man, non_binary, self_described, prefer_not_to_say", e.Gender))
+	}
+	if out.ethnicity, ok = demographics.EthnicityCode(e.Ethnicity); !ok {
+		rep.problem(row, "ethnicity", fmt.Sprintf("%q is not an ONS 2021 ethnic group (see the column notes)", e.Ethnicity))
+	}
+	if out.disability, ok = demographics.Code(demographics.Disabilities, e.Disability); !ok {
+		rep.problem(row, "disability", fmt.Sprintf("%q is not yes, no or prefer_not_to_say", e.Disability))
+	}
+	if st := strings.TrimSpace(e.Setting); st != "" {
+		found := false
+		for _, s := range account.Settings {
+			if strings.EqualFold(st, string(s)) || strings.EqualFold(st, s.Label()) {
+				out.setting, found = string(s), true
+			}
+		}
+		if !found {
+			rep.problem(row, "setting", fmt.Sprintf("%q is not a setting (community, acute_ward, secure_ward, crisis, camhs_transition, partner, peer_group)", e.Setting))
+		}
+	}
+	if utf8.RuneCountInString(out.language) > 60 {
+		rep.problem(row, "first_language", "is longer than 60 characters")
+	}
+	if utf8.RuneCountInString(out.name) > 100 {
+		rep.problem(row, "preferred_name", "is longer than 100 characters")
+	}
+	return out, len(rep.Problems)+rep.MoreProblems == before
+}
+
+// ImportOptions control an import.
+type ImportOptions struct {
+	// ValidRowsOnly imports the valid rows of a file that has problems;
+	// without it, a file with any problem imports nothing.
+	ValidRowsOnly bool
+}
+
+// csvReader reads caseload rows from CSV, mapping the header row.
+type csvReader struct {
+	r     *csv.Reader
+	index map[string]int
+	line  int
+}
+
+func newCSVReader(r io.Reader) (*csvReader, error) {
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, app.Invalid(app.FieldError{Field: "file", Message: "The file is empty: it needs a header row and at least one row"})
+	}
+	if err != nil {
+		return nil, app.Invalid(app.FieldError{Field: "file", Message: "The file is not a readable CSV file: " + err.Error()})
+	}
+	c := &csvReader{r: cr, index: map[string]int{}, line: 1}
+	known := map[string]bool{}
+	for _, col := range Columns {
+		known[col.Name] = true
+	}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !known[h] {
+			return nil, app.Invalid(app.FieldError{Field: "file", Message: fmt.Sprintf("Column %d of the header, %q, is not a caseload column. Use the template's column names.", i+1, h)})
+		}
+		if _, dup := c.index[h]; dup {
+			return nil, app.Invalid(app.FieldError{Field: "file", Message: fmt.Sprintf("The header names %q twice", h)})
+		}
+		c.index[h] = i
+	}
+	for _, col := range Columns {
+		if _, ok := c.index[col.Name]; col.Required && !ok {
+			return nil, app.Invalid(app.FieldError{Field: "file", Message: fmt.Sprintf("The header has no %q column, which is required", col.Name)})
+		}
+	}
+	return c, nil
+}
+
+// next returns the next row as an episode, its line number, and any
+// problem reading it (a parse problem is reported against the row, not
+// fatal). It returns io.EOF at the end.
+func (c *csvReader) next(rep *ImportReport) (Episode, int, bool, error) {
+	rec, err := c.r.Read()
+	if errors.Is(err, io.EOF) {
+		return Episode{}, 0, false, io.EOF
+	}
+	line, _ := c.r.FieldPos(0)
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			rep.problem(pe.StartLine, "", "this line is not valid CSV: "+pe.Err.Error())
+			return Episode{}, pe.StartLine, false, nil
+		}
+		return Episode{}, 0, false, err
+	}
+	get := func(name string) string {
+		if i, ok := c.index[name]; ok && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	e := Episode{PersonRef: get("person_ref"), Team: get("team"), CoordinatorEmail: get("coordinator_email"),
+		StartDate: get("start_date"), EndDate: get("end_date"), Gender: get("gender"), Ethnicity: get("ethnicity"),
+		Disability: get("disability"), FirstLanguage: get("first_language"), Setting: get("setting"), PreferredName: get("preferred_name")}
+	if !utf8.ValidString(strings.Join(rec, "")) {
+		rep.problem(line, "", "this line is not valid UTF-8 text: save the file as CSV UTF-8")
+		return e, line, false, nil
+	}
+	if by := strings.TrimSpace(get("birth_year")); by != "" {
+		n, err := strconv.Atoi(by)
+		if err != nil {
+			rep.problem(line, "birth_year", fmt.Sprintf("%q is not a year", by))
+			return e, line, false, nil
+		}
+		e.BirthYear = n
+	}
+	if len(rec) != len(c.index) {
+		rep.problem(line, "", fmt.Sprintf("this line has %d values but the header has %d columns", len(rec), len(c.index)))
+		return e, line, false, nil
+	}
+	return e, line, true, nil
+}
+
+// ImportCSV imports a caseload file in two passes over src (so it must be
+// seekable): first every row is validated and problems are reported with
+// their line and column; then, if there were none (or ValidRowsOnly is
+// set), rows are stored in batches. Memory use does not grow with the
+// file. Re-importing the same file changes nothing.
+func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSeeker, o ImportOptions) (ImportReport, error) {
+	var rep ImportReport
+	v, err := s.newValidator(ctx)
+	if err != nil {
+		return rep, err
+	}
+	cr, err := newCSVReader(src)
+	if err != nil {
+		return rep, err
+	}
+	for {
+		e, line, parsed, err := cr.next(&rep)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return rep, err
+		}
+		rep.Rows++
+		if !parsed {
+			rep.Invalid++
+			continue
+		}
+		if _, ok := v.check(e, line, &rep); ok {
+			rep.Valid++
+		} else {
+			rep.Invalid++
+		}
+	}
+	if rep.Rows == 0 {
+		return rep, app.Invalid(app.FieldError{Field: "file", Message: "The file has a header row but no rows to import"})
+	}
+	if rep.Invalid > 0 && !o.ValidRowsOnly {
+		return rep, nil
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		return rep, err
+	}
+	if cr, err = newCSVReader(src); err != nil {
+		return rep, err
+	}
+	batch := make([]episode, 0, importBatch)
+	var discard ImportReport
+	for {
+		e, line, parsed, err := cr.next(&discard)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return rep, err
+		}
+		if !parsed {
+			continue
+		}
+		if ep, ok := v.check(e, line, &discard); ok {
+			batch = append(batch, ep)
+		}
+		if len(batch) == importBatch {
+			if err := s.store(ctx, batch, &rep); err != nil {
+				return rep, err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := s.store(ctx, batch, &rep); err != nil {
+		return rep, err
+	}
+	rep.Imported = true
+	return rep, s.DB.Write(ctx, func(tx *store.Tx) error {
+		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "caseload.import", ObjectType: "caseload",
+			ObjectID: fmt.Sprintf("rows=%d inserted=%d updated=%d", rep.Rows, rep.Inserted, rep.Updated)})
+	})
+}
+
+// ImportEpisodes imports a batch of episodes (the API). Rows are checked
+// first; with any problem nothing is stored unless ValidRowsOnly is set.
+func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Episode, o ImportOptions) (ImportReport, error) {
+	var rep ImportReport
+	if len(eps) == 0 {
+		return rep, app.Invalid(app.FieldError{Field: "episodes", Message: "Send at least one episode"})
+	}
+	if len(eps) > MaxBatch {
+		return rep, app.Invalid(app.FieldError{Field: "episodes", Message: fmt.Sprintf("Send at most %d episodes per request", MaxBatch)})
+	}
+	v, err := s.newValidator(ctx)
+	if err != nil {
+		return rep, err
+	}
+	valid := make([]episode, 0, len(eps))
+	for i, e := range eps {
+		rep.Rows++
+		if ep, ok := v.check(e, i+1, &rep); ok {
+			rep.Valid++
+			valid = append(valid, ep)
+		} else {
+			rep.Invalid++
+		}
+	}
+	if rep.Invalid > 0 && !o.ValidRowsOnly {
+		return rep, nil
+	}
+	for i := 0; i < len(valid); i += importBatch {
+		if err := s.store(ctx, valid[i:min(i+importBatch, len(valid))], &rep); err != nil {
+			return rep, err
+		}
+	}
+	rep.Imported = true
+	return rep, s.DB.Write(ctx, func(tx *store.Tx) error {
+		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "caseload.import", ObjectType: "caseload",
+			ObjectID: fmt.Sprintf("rows=%d inserted=%d updated=%d", rep.Rows, rep.Inserted, rep.Updated)})
+	})
+}
+
+// MaxBatch is the most episodes one API request may carry.
+const MaxBatch = 5000
+
+const importBatch = 500
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// store writes one batch in one transaction: people found or created by
+// reference (their characteristics brought up to date), then each episode
+// inserted, updated if it changed, or left alone.
+func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	now := s.Clock.Now()
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		people := map[string]int64{}
+		for _, e := range batch {
+			if _, ok := people[e.ref]; ok {
+				continue
+			}
+			var id int64
+			err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE trust_ref = $1", e.ref).Scan(&id)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if id == 0 {
+				name := e.name
+				err = tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, trust_ref, birth_year, gender, ethnicity, disability,
+					first_language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+					name, e.ref, nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, now).Scan(&id)
+				if err != nil {
+					return err
+				}
+			} else if _, err := tx.ExecContext(ctx, `UPDATE people SET
+				birth_year = COALESCE($1, birth_year),
+				gender = CASE WHEN $2 = '' THEN gender ELSE $2 END,
+				ethnicity = CASE WHEN $3 = '' THEN ethnicity ELSE $3 END,
+				disability = CASE WHEN $4 = '' THEN disability ELSE $4 END,
+				first_language = CASE WHEN $5 = '' THEN first_language ELSE $5 END,
+				preferred_name = CASE WHEN $6 = '' THEN preferred_name ELSE $6 END,
+				updated_at = $7
+				WHERE id = $8 AND (COALESCE(birth_year, 0) <> COALESCE($1, birth_year, 0) OR ($2 <> '' AND gender <> $2)
+				OR ($3 <> '' AND ethnicity <> $3) OR ($4 <> '' AND disability <> $4) OR ($5 <> '' AND first_language <> $5)
+				OR ($6 <> '' AND preferred_name <> $6))`,
+				nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.name, now, id); err != nil {
+				return err
+			}
+			people[e.ref] = id
+		}
+		for _, e := range batch {
+			var id int64
+			var end *time.Time
+			var by *int
+			var gender, eth, dis, lang, setting string
+			err := tx.QueryRowContext(ctx, `SELECT id, end_date, birth_year, gender, ethnicity, disability, first_language, setting
+				FROM caseload_episodes WHERE person_ref = $1 AND team_id = $2 AND coordinator_email = $3 AND start_date = $4`,
+				e.ref, e.teamID, e.email, e.start).Scan(&id, &end, &by, &gender, &eth, &dis, &lang, &setting)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if _, err := tx.ExecContext(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email,
+					coordinator_user_id, start_date, end_date, birth_year, gender, ethnicity, disability, first_language, setting, imported_at)
+					VALUES ($1, $2, $3, $4, (SELECT id FROM users WHERE email = $4), $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+					people[e.ref], e.ref, e.teamID, e.email, e.start, nullTime(e.end), nullInt(e.birthYear), e.gender, e.ethnicity,
+					e.disability, e.language, e.setting, now); err != nil {
+					return err
+				}
+				rep.Inserted++
+			case err != nil:
+				return err
+			default:
+				same := sameDate(end, e.end) && derefInt(by) == e.birthYear && gender == e.gender && eth == e.ethnicity &&
+					dis == e.disability && lang == e.language && setting == e.setting
+				if same {
+					rep.Unchanged++
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE caseload_episodes SET end_date = $1, birth_year = $2, gender = $3, ethnicity = $4,
+					disability = $5, first_language = $6, setting = $7, imported_at = $8 WHERE id = $9`,
+					nullTime(e.end), nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.setting, now, id); err != nil {
+					return err
+				}
+				rep.Updated++
+			}
+		}
+		return nil
+	})
+}
+
+func sameDate(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Format("2006-01-02") == b.Format("2006-01-02")
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// Template is a caseload file with the header and two example rows.
+func Template() string {
+	var names []string
+	for _, c := range Columns {
+		names = append(names, c.Name)
+	}
+	return strings.Join(names, ",") + "\r\n" +
+		"RX1234567,North Community Mental Health Team,priya.shah@example.nhs.uk,2026-01-15,,1988,woman,black_caribbean,no,English,community,Sam\r\n" +
+		"RX7654321,North Community Mental Health Team,priya.shah@example.nhs.uk,2025-06-02,2026-03-30,1971,man,white_british,yes,English,,\r\n"
+}

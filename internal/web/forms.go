@@ -1,0 +1,164 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+const maxFormBody = 64 << 10
+
+// parseForm reads a posted form: at most 64 KiB, valid UTF-8 only.
+func parseForm(w http.ResponseWriter, r *http.Request) (*ui.Form, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, app.Errorf(app.CodeTooLarge, "What you sent is too long. Shorten your answers and try again.")
+		}
+		return nil, app.Errorf(app.CodeInvalid, "The form could not be read. Go back and try again.")
+	}
+	for k, vs := range r.PostForm {
+		if !utf8.ValidString(k) {
+			return nil, app.Errorf(app.CodeInvalid, "The form contains characters that cannot be read")
+		}
+		for i, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, app.Errorf(app.CodeInvalid, "The form contains characters that cannot be read")
+			}
+			// Normalise line endings so length limits count what people see.
+			vs[i] = strings.ReplaceAll(v, "\r\n", "\n")
+		}
+	}
+	return ui.NewForm(r.PostForm), nil
+}
+
+// formWithErrors copies an application error's field problems onto the
+// form, so the page can be shown again with what was typed and each
+// problem next to its field. It reports whether err was a validation
+// error; other errors are the caller's to return.
+func formWithErrors(f *ui.Form, err error) bool {
+	ae := app.As(err)
+	if ae.Code != app.CodeInvalid {
+		return false
+	}
+	if len(ae.Fields) == 0 {
+		f.AddError("", ae.Message)
+	}
+	for _, fe := range ae.Fields {
+		f.AddError(fe.Field, fe.Message)
+	}
+	return true
+}
+
+// pathID reads a numeric path value; anything else is not found.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, app.NotFound("The page")
+	}
+	return id, nil
+}
+
+// queryID reads an optional numeric query value; bad values are invalid.
+func queryID(q url.Values, name string) (int64, error) {
+	v := strings.TrimSpace(q.Get(name))
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 0 {
+		return 0, app.Invalid(app.FieldError{Field: name, Message: name + " must be a whole number"})
+	}
+	return id, nil
+}
+
+func formInt(f *ui.Form, name string) int64 {
+	id, _ := strconv.ParseInt(strings.TrimSpace(f.Value(name)), 10, 64)
+	return id
+}
+
+// formDate reads a date entered as day, month and year boxes (NHS date
+// input), as YYYY-MM-DD, or "" when all three are empty. A partial or
+// impossible date is a problem for the field.
+func formDate(f *ui.Form, name string, p *app.Problems) string {
+	d, m, y := strings.TrimSpace(f.Value(name+"-day")), strings.TrimSpace(f.Value(name+"-month")), strings.TrimSpace(f.Value(name+"-year"))
+	if d == "" && m == "" && y == "" {
+		return ""
+	}
+	di, e1 := strconv.Atoi(d)
+	mi, e2 := strconv.Atoi(m)
+	yi, e3 := strconv.Atoi(y)
+	if e1 != nil || e2 != nil || e3 != nil || len(y) != 4 {
+		p.Add(name, "Enter the date as numbers, for example 27 3 1990")
+		return ""
+	}
+	t := time.Date(yi, time.Month(mi), di, 0, 0, 0, 0, time.UTC)
+	if t.Day() != di || int(t.Month()) != mi {
+		p.Add(name, "Date must be a real date")
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+// formDateTime reads a date (day, month, year boxes) and a time ("14:30")
+// in UK time. Empty means now.
+func formDateTime(f *ui.Form, name string, now time.Time, p *app.Problems) time.Time {
+	ds := formDate(f, name, p)
+	if p.Has(name) {
+		return time.Time{}
+	}
+	if ds == "" {
+		return now
+	}
+	tm := strings.TrimSpace(f.Value(name + "-time"))
+	if tm == "" {
+		tm = "12:00"
+	}
+	t, err := time.ParseInLocation("2006-01-02 15:04", ds+" "+tm, app.London)
+	if err != nil {
+		p.Add(name+"-time", "Enter the time like 14:30")
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func uiErrors(fs []app.FieldError) []ui.FieldError {
+	out := make([]ui.FieldError, len(fs))
+	for i, f := range fs {
+		out[i] = ui.FieldError{Field: f.Field, Message: f.Message}
+	}
+	return out
+}
+
+func checked(f *ui.Form, name string) bool {
+	v := f.Value(name)
+	return v == "yes" || v == "true" || v == "on"
+}
+
+func yesNo(f *ui.Form, name string) *bool {
+	switch f.Value(name) {
+	case "yes":
+		b := true
+		return &b
+	case "no":
+		b := false
+		return &b
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -1,0 +1,288 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/referral"
+)
+
+// The OpenAPI document is generated from the route table and the Go types
+// the handlers decode and encode, so it cannot drift from the code. Struct
+// tags give what reflection cannot: `required:"true"` and `doc:"…"`.
+
+var enums = map[reflect.Type][]string{}
+
+func init() {
+	add := func(t reflect.Type, vals ...string) { enums[t] = vals }
+	var st []string
+	for _, s := range referral.Statuses {
+		st = append(st, string(s))
+	}
+	add(reflect.TypeFor[referral.Status](), st...)
+	var src []string
+	for _, s := range referral.Sources {
+		src = append(src, string(s))
+	}
+	add(reflect.TypeFor[referral.Source](), src...)
+	var roles []string
+	for _, r := range app.Roles {
+		roles = append(roles, string(r))
+	}
+	add(reflect.TypeFor[app.Role](), roles...)
+	var settings []string
+	for _, s := range account.Settings {
+		settings = append(settings, string(s))
+	}
+	add(reflect.TypeFor[account.Setting](), settings...)
+	add(reflect.TypeFor[account.Status](), "invited", "active", "disabled")
+	add(reflect.TypeFor[account.OrgKind](), "nhs_trust", "partner_agency", "peer_network")
+}
+
+type schemaBuilder struct {
+	components map[string]any
+	names      map[reflect.Type]string
+}
+
+func (b *schemaBuilder) ref(t reflect.Type) map[string]any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[time.Time]() {
+		return map[string]any{"type": "string", "format": "date-time"}
+	}
+	if vals, ok := enums[t]; ok {
+		return map[string]any{"type": "string", "enum": vals}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32:
+		return map[string]any{"type": "integer", "format": "int32"}
+	case reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer", "format": "int64"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": b.ref(t.Elem()), "nullable": true}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": b.ref(t.Elem())}
+	case reflect.Struct:
+		name := b.name(t)
+		if _, done := b.components[name]; !done {
+			b.components[name] = nil // placeholder breaks recursion
+			b.components[name] = b.object(t)
+		}
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	return map[string]any{}
+}
+
+func (b *schemaBuilder) name(t reflect.Type) string {
+	if n, ok := b.names[t]; ok {
+		return n
+	}
+	n := t.Name()
+	for _, other := range b.names {
+		if other == n {
+			pkg := t.PkgPath()[strings.LastIndexByte(t.PkgPath(), '/')+1:]
+			n = strings.ToUpper(pkg[:1]) + pkg[1:] + n
+		}
+	}
+	b.names[t] = n
+	return n
+}
+
+// object describes a struct, flattening embedded structs as encoding/json
+// does.
+func (b *schemaBuilder) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			name, opts, _ := strings.Cut(tag, ",")
+			if name == "-" || (!f.IsExported() && !f.Anonymous) {
+				continue
+			}
+			if f.Anonymous && name == "" {
+				ft := f.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					walk(ft)
+					continue
+				}
+			}
+			if name == "" {
+				name = f.Name
+			}
+			s := b.ref(f.Type)
+			if doc := f.Tag.Get("doc"); doc != "" {
+				if _, isRef := s["$ref"]; isRef {
+					s = map[string]any{"allOf": []any{s}, "description": doc}
+				} else {
+					s["description"] = doc
+				}
+			}
+			if f.Type.Kind() == reflect.Pointer && !strings.Contains(opts, "omitempty") {
+				s["nullable"] = true
+			}
+			props[name] = s
+			if f.Tag.Get("required") == "true" {
+				required = append(required, name)
+			}
+		}
+	}
+	walk(t)
+	o := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		sort.Strings(required)
+		o["required"] = required
+	}
+	return o
+}
+
+// OpenAPI returns the OpenAPI 3.0 document for the route table, built once.
+func (s *Server) OpenAPI() []byte {
+	s.openAPIOnce.Do(func() { s.openAPIDoc = s.buildOpenAPI() })
+	return s.openAPIDoc
+}
+
+func (s *Server) buildOpenAPI() []byte {
+	b := &schemaBuilder{components: map[string]any{}, names: map[reflect.Type]string{}}
+	problem := b.ref(reflect.TypeFor[Problem]())
+	b.ref(reflect.TypeFor[DuplicateProblem]())
+	paths := map[string]map[string]any{}
+	for _, rt := range s.routes {
+		op := rt.api
+		if op == nil {
+			continue
+		}
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		o := map[string]any{
+			"summary":      op.Summary,
+			"operationId":  operationID(method, path),
+			"tags":         []string{op.Tag},
+			"x-permission": string(rt.Perm),
+		}
+		if op.Description != "" {
+			o["description"] = op.Description
+		}
+		if rt.Perm == app.PermPublic {
+			o["security"] = []any{}
+		}
+		var params []any
+		for _, p := range op.Query {
+			params = append(params, map[string]any{"name": p.Name, "in": p.In, "required": p.Required || p.In == "path",
+				"description": p.Description, "schema": map[string]any{"type": p.Type}})
+		}
+		if len(params) > 0 {
+			o["parameters"] = params
+		}
+		if op.Request != nil {
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{
+				"schema": b.ref(reflect.TypeOf(op.Request)), "example": op.Request}}}
+		}
+		status := op.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		responses := map[string]any{}
+		ok := map[string]any{"description": http.StatusText(status)}
+		if op.Response != nil {
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": b.ref(reflect.TypeOf(op.Response)), "example": op.Response}}
+		}
+		if path == "/api/v1/openapi.json" {
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
+		}
+		responses[strconv.Itoa(status)] = ok
+		problemResponse := func(desc string) map[string]any {
+			return map[string]any{"description": desc, "content": map[string]any{"application/problem+json": map[string]any{"schema": problem}}}
+		}
+		if op.Request != nil {
+			responses["400"] = problemResponse("The body could not be read")
+			responses["413"] = problemResponse("The body is too large")
+			responses["415"] = problemResponse("The body is not JSON")
+			responses["422"] = problemResponse("Validation problems, field by field")
+		}
+		if rt.Perm != app.PermPublic {
+			responses["401"] = problemResponse("Not signed in or bad token")
+			responses["403"] = problemResponse("The caller's roles do not allow this")
+		}
+		if strings.Contains(path, "{") {
+			responses["404"] = problemResponse("Not found, or not yours to see")
+		}
+		if method == http.MethodPost || method == http.MethodPut {
+			responses["409"] = map[string]any{"description": "Conflict: not allowed in the record's current state, changed by someone else, or possible duplicate",
+				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/DuplicateProblem"}}}}
+		}
+		if rt.Perm == app.PermPublic && method == http.MethodPost {
+			responses["429"] = problemResponse("Too many requests from this address")
+		}
+		responses["500"] = problemResponse("Internal error")
+		o["responses"] = responses
+		if paths[path] == nil {
+			paths[path] = map[string]any{}
+		}
+		paths[path][strings.ToLower(method)] = o
+	}
+	doc := map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "Mutual API", "version": firstNonEmpty(s.cfg.Version, "dev"),
+			"description": "The JSON API of Mutual, the peer support service. Authenticate with an Authorization: Bearer token " +
+				"(`mutual token create --email …`) or a signed-in session. Errors are RFC 9457 application/problem+json; " +
+				"validation errors list each field. Records you may not see answer 404. Every access to a person's data is audited."},
+		"servers":  []any{map[string]any{"url": firstNonEmpty(s.cfg.BaseURL, "/")}},
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}},
+		"paths":    paths,
+		"components": map[string]any{"schemas": b.components, "securitySchemes": map[string]any{
+			"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+			"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie}}},
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err) // the document is built from fixed values; this is a programming error
+	}
+	return out
+}
+
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, part := range strings.Split(strings.TrimPrefix(path, "/api/v1/"), "/") {
+		part = strings.Trim(part, "{}")
+		for _, w := range strings.FieldsFunc(part, func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(s.OpenAPI())
+	return err
+}

@@ -1,0 +1,284 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+// safeNext keeps a post-sign-in destination on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || next == "" || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return u.RequestURI()
+}
+
+func (s *Server) handleSignInForm(w http.ResponseWriter, r *http.Request) error {
+	if p := principal(r); p != nil && !p.MFAPending && !p.MFASetup {
+		return redirect(w, r, "/")
+	}
+	f := ui.NewForm(url.Values{"next": {safeNext(r.URL.Query().Get("next"))}})
+	return s.page(w, r, http.StatusOK, "sign-in", &ui.Page{Title: "Sign in", Form: f})
+}
+
+func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	var p app.Problems
+	if strings.TrimSpace(f.Value("email")) == "" {
+		p.Add("email", "Enter your email address")
+	}
+	if f.Value("password") == "" {
+		p.Add("password", "Enter your password")
+	}
+	if len(p) == 0 {
+		res, err := s.accounts.SignIn(r.Context(), f.Value("email"), f.Value("password"), s.clientAddr(r), requestID(r.Context()))
+		if err == nil {
+			setSessionCookie(w, res.Token)
+			switch {
+			case res.NeedsSetup:
+				return redirect(w, r, "/account/two-factor/setup")
+			case res.NeedsMFA:
+				return redirect(w, r, "/sign-in/two-factor?next="+url.QueryEscape(safeNext(f.Value("next"))))
+			}
+			return redirect(w, r, safeNext(f.Value("next")))
+		}
+		ae := app.As(err)
+		if ae.Code != app.CodeUnauthorized && ae.Code != app.CodeTooMany {
+			return err
+		}
+		p.Add("email", ae.Message)
+	}
+	f.Values.Del("password")
+	formWithErrors(f, p.Err())
+	return s.page(w, r, http.StatusUnprocessableEntity, "sign-in", &ui.Page{Title: "Sign in", Form: f})
+}
+
+func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
+	if p := principal(r); p != nil && p.SessionID != "" {
+		if err := s.accounts.SignOut(r.Context(), p.SessionID); err != nil {
+			return err
+		}
+	}
+	clearSessionCookie(w)
+	setFlash(w, "You have signed out")
+	return redirect(w, r, "/")
+}
+
+func (s *Server) handleMFAForm(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if p == nil {
+		return redirect(w, r, "/sign-in")
+	}
+	if p.MFASetup {
+		return redirect(w, r, "/account/two-factor/setup")
+	}
+	if !p.MFAPending {
+		return redirect(w, r, "/")
+	}
+	f := ui.NewForm(url.Values{"next": {safeNext(r.URL.Query().Get("next"))}})
+	return s.page(w, r, http.StatusOK, "two-factor", &ui.Page{Title: "Enter your security code", Form: f})
+}
+
+func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if p == nil || !p.MFAPending {
+		return redirect(w, r, "/sign-in")
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	token, err := s.accounts.VerifyMFA(r.Context(), p, f.Value("code"))
+	if err == nil {
+		setSessionCookie(w, token)
+		return redirect(w, r, safeNext(f.Value("next")))
+	}
+	if ae := app.As(err); ae.Code == app.CodeTooMany {
+		f.AddError("code", ae.Message)
+	} else if !formWithErrors(f, err) {
+		return err
+	}
+	f.Values.Del("code")
+	return s.page(w, r, http.StatusUnprocessableEntity, "two-factor", &ui.Page{Title: "Enter your security code", Form: f})
+}
+
+func (s *Server) totpSetupPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
+	p := principal(r)
+	setup, err := s.accounts.BeginTOTP(r.Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, status, "two-factor-setup", &ui.Page{Title: "Set up two-factor sign-in", Form: f, Data: setup})
+}
+
+func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if p == nil {
+		return redirect(w, r, "/sign-in")
+	}
+	if !p.MFASetup {
+		return redirect(w, r, "/")
+	}
+	return s.totpSetupPage(w, r, http.StatusOK, ui.NewForm(nil))
+}
+
+func (s *Server) handleTOTPSetup(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if p == nil || !p.MFASetup {
+		return redirect(w, r, "/sign-in")
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	token, codes, err := s.accounts.ConfirmTOTP(r.Context(), p, f.Value("code"))
+	if err == nil {
+		setSessionCookie(w, token)
+		// Recovery codes are shown once, on this response; they are stored
+		// only as hashes.
+		return s.page(w, r, http.StatusOK, "recovery-codes", &ui.Page{Title: "Save your recovery codes", Data: codes})
+	}
+	if ae := app.As(err); ae.Code == app.CodeTooMany {
+		f.AddError("code", ae.Message)
+	} else if !formWithErrors(f, err) {
+		return err
+	}
+	f.Values.Del("code")
+	return s.totpSetupPage(w, r, http.StatusUnprocessableEntity, f)
+}
+
+func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	u, err := s.accounts.GetUser(r.Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "account", &ui.Page{Title: "Your account", Data: u})
+}
+
+func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	if err := s.accounts.SignOutEverywhere(r.Context(), principal(r)); err != nil {
+		return err
+	}
+	clearSessionCookie(w)
+	setFlash(w, "You have been signed out on every device")
+	return redirect(w, r, "/sign-in")
+}
+
+func (s *Server) handleSignUpForm(w http.ResponseWriter, r *http.Request) error {
+	f := ui.NewForm(url.Values{"role": {r.URL.Query().Get("as")}})
+	return s.page(w, r, http.StatusOK, "sign-up", &ui.Page{Title: "Create an account", Form: f})
+}
+
+func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	err = s.accounts.SignUp(r.Context(), f.Value("email"), f.Value("name"), app.Role(f.Value("role")), s.clientAddr(r), requestID(r.Context()))
+	if err == nil {
+		return s.page(w, r, http.StatusOK, "check-email", &ui.Page{Title: "Check your email", Data: "sign-up"})
+	}
+	if ae := app.As(err); ae.Code == app.CodeTooMany {
+		f.AddError("email", ae.Message)
+	} else if !formWithErrors(f, err) {
+		return err
+	}
+	return s.page(w, r, http.StatusUnprocessableEntity, "sign-up", &ui.Page{Title: "Create an account", Form: f})
+}
+
+func (s *Server) handleResetRequestForm(w http.ResponseWriter, r *http.Request) error {
+	return s.page(w, r, http.StatusOK, "password-reset", &ui.Page{Title: "Reset your password", Form: ui.NewForm(nil)})
+}
+
+func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	err = s.accounts.RequestPasswordReset(r.Context(), f.Value("email"), s.clientAddr(r))
+	if err == nil {
+		return s.page(w, r, http.StatusOK, "check-email", &ui.Page{Title: "Check your email", Data: "reset"})
+	}
+	if ae := app.As(err); ae.Code == app.CodeTooMany {
+		f.AddError("email", ae.Message)
+	} else if !formWithErrors(f, err) {
+		return err
+	}
+	return s.page(w, r, http.StatusUnprocessableEntity, "password-reset", &ui.Page{Title: "Reset your password", Form: f})
+}
+
+type linkPage struct {
+	Invitation bool
+	Account    account.LinkAccount
+}
+
+func linkTitle(invitation bool) string {
+	if invitation {
+		return "Choose a password"
+	}
+	return "Choose a new password"
+}
+
+func (s *Server) handleLinkForm(invitation bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		la, err := s.accounts.CheckLink(r.Context(), r.PathValue("token"), invitation)
+		if err != nil {
+			return s.page(w, r, http.StatusNotFound, "link-expired", &ui.Page{Title: "This link has expired", Data: invitation})
+		}
+		return s.page(w, r, http.StatusOK, "set-password", &ui.Page{Title: linkTitle(invitation), Form: ui.NewForm(nil),
+			Data: linkPage{Invitation: invitation, Account: la}})
+	}
+}
+
+func (s *Server) handleLink(invitation bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		f, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		token := r.PathValue("token")
+		la, err := s.accounts.CheckLink(r.Context(), token, invitation)
+		if err != nil {
+			return s.page(w, r, http.StatusNotFound, "link-expired", &ui.Page{Title: "This link has expired", Data: invitation})
+		}
+		if f.Value("password") != f.Value("confirm") {
+			f.AddError("confirm", "The two passwords do not match")
+		} else {
+			userID, err := s.accounts.CompleteLink(r.Context(), token, f.Value("password"), invitation, requestID(r.Context()))
+			if err == nil {
+				if invitation {
+					res, err := s.accounts.StartSession(r.Context(), userID)
+					if err != nil {
+						return err
+					}
+					setSessionCookie(w, res.Token)
+					if res.NeedsSetup {
+						return redirect(w, r, "/account/two-factor/setup")
+					}
+					setFlash(w, "Your account is ready")
+					return redirect(w, r, "/")
+				}
+				setFlash(w, "Your password has been changed. Sign in with your new password.")
+				return redirect(w, r, "/sign-in")
+			}
+			if !formWithErrors(f, err) {
+				return err
+			}
+		}
+		f.Values.Del("password")
+		f.Values.Del("confirm")
+		return s.page(w, r, http.StatusUnprocessableEntity, "set-password", &ui.Page{Title: linkTitle(invitation), Form: f,
+			Data: linkPage{Invitation: invitation, Account: la}})
+	}
+}

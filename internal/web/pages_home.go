@@ -1,0 +1,72 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+type homeData struct {
+	Notifications []referral.Notification
+	Unread        int
+	Waiting       int
+	Overdue       int
+	Mine          int
+	Can           map[string]bool
+	IsPerson      bool
+	IsCarer       bool
+}
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if p == nil || p.MFAPending || p.MFASetup {
+		return s.page(w, r, http.StatusOK, "landing", &ui.Page{Title: "Peer support, for everyone who could use it"})
+	}
+	d := homeData{
+		IsPerson: p.HasRole(app.RolePerson),
+		IsCarer:  p.HasRole(app.RoleCarer),
+		Can: map[string]bool{
+			"refer":   p.Can(app.PermReferralCreate),
+			"read":    p.Can(app.PermReferralRead),
+			"triage":  p.Can(app.PermReferralTriage),
+			"people":  p.Can(app.PermPersonRead),
+			"insight": p.Can(app.PermInsightRead),
+			"import":  p.Can(app.PermCaseloadImport),
+			"admin":   p.Can(app.PermAdminUsers),
+			"audit":   p.Can(app.PermAuditRead),
+			"work":    p.Can(app.PermReferralWork),
+		},
+	}
+	var err error
+	if d.Notifications, err = s.referrals.Notifications(r.Context(), p, 10); err != nil {
+		return err
+	}
+	for _, n := range d.Notifications {
+		if n.ReadAt == nil {
+			d.Unread++
+		}
+	}
+	if p.Can(app.PermReferralRead) {
+		counts, err := s.referrals.Counts(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		d.Waiting, d.Overdue, d.Mine = counts.Waiting, counts.Overdue, counts.AllocatedToMe
+	}
+	return s.page(w, r, http.StatusOK, "home", &ui.Page{Title: "Home", Data: d})
+}
+
+func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request) error {
+	if err := s.referrals.MarkNotificationsRead(r.Context(), principal(r)); err != nil {
+		return err
+	}
+	return redirect(w, r, "/")
+}
+
+func (s *Server) handleStatic(name, title string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return s.page(w, r, http.StatusOK, name, &ui.Page{Title: title})
+	}
+}

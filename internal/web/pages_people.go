@@ -1,0 +1,205 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+type peopleData struct {
+	People []referral.Person
+	Query  string
+}
+
+func (s *Server) handlePeople(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query().Get("q")
+	people, err := s.referrals.FindPeople(r.Context(), principal(r), q, 50)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "people", &ui.Page{Title: "People", Form: ui.NewForm(r.URL.Query()), Data: peopleData{People: people, Query: q}})
+}
+
+type personFormData struct {
+	formOptions
+	Matches []referral.PossibleMatch
+}
+
+func (s *Server) personFormPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []referral.PossibleMatch) error {
+	opts, err := s.formOptions(r)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, status, "person-new", &ui.Page{Title: "Add a person", Form: f, Data: personFormData{opts, matches}, BackLink: "/people"})
+}
+
+func (s *Server) handlePersonForm(w http.ResponseWriter, r *http.Request) error {
+	return s.personFormPage(w, r, http.StatusOK, ui.NewForm(nil), nil)
+}
+
+func (s *Server) handlePersonCreate(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	if m := f.Value("match"); m != "" && m != "new" {
+		return redirect(w, r, "/people/"+url.PathEscape(m))
+	}
+	var p app.Problems
+	d := personFromForm(f, "person.", &p)
+	if err := p.Err(); err != nil {
+		formWithErrors(f, err)
+		return s.personFormPage(w, r, http.StatusUnprocessableEntity, f, nil)
+	}
+	pe, err := s.referrals.CreatePerson(r.Context(), principal(r), d, f.Value("match") == "new")
+	var dup *referral.DuplicateError
+	switch {
+	case err == nil:
+		setFlash(w, pe.PreferredName+" added")
+		return redirect(w, r, "/people/"+strconv.FormatInt(pe.ID, 10))
+	case errors.As(err, &dup):
+		f.AddError("match", "This person may already be known. Choose them from the list, or say they are someone new.")
+		return s.personFormPage(w, r, http.StatusConflict, f, dup.Matches)
+	case formWithErrors(f, prefixed(err, "person.")):
+		return s.personFormPage(w, r, http.StatusUnprocessableEntity, f, nil)
+	}
+	return err
+}
+
+// prefixed renames an error's fields to match a form whose fields carry a
+// prefix.
+func prefixed(err error, prefix string) error {
+	ae := app.As(err)
+	if ae.Code != app.CodeInvalid {
+		return err
+	}
+	out := *ae
+	out.Fields = nil
+	for _, f := range ae.Fields {
+		out.Fields = append(out.Fields, app.FieldError{Field: prefix + f.Field, Message: f.Message})
+	}
+	return &out
+}
+
+type personViewData struct {
+	referral.PersonRecord
+	Methods   []ui.Option
+	Responses []ui.Option
+	CanOffer  bool
+	CanRefer  bool
+	HasOpen   bool
+}
+
+func (s *Server) personPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
+	p := principal(r)
+	rec, err := s.referrals.GetPerson(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	d := personViewData{PersonRecord: rec, Methods: reasonOptions(referral.OfferMethods), Responses: reasonOptions(referral.OfferResponses),
+		CanOffer: p.Can(app.PermOfferCreate), CanRefer: p.Can(app.PermReferralCreate)}
+	for _, ref := range rec.Referrals {
+		d.HasOpen = d.HasOpen || !ref.Status.Closed()
+	}
+	if f == nil {
+		f = ui.NewForm(url.Values{"method": {"conversation"}})
+	}
+	return s.page(w, r, status, "person", &ui.Page{Title: rec.Person.PreferredName, Form: f, Data: d, BackLink: "/people"})
+}
+
+func (s *Server) handlePersonView(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.personPage(w, r, http.StatusOK, id, nil)
+}
+
+func (s *Server) handleOfferCreate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	res, err := s.referrals.CreateOffer(r.Context(), principal(r), referral.NewOffer{PersonID: id, Method: f.Value("method"),
+		Response: f.Value("response"), Note: f.Value("note")})
+	if err == nil {
+		msg := "Recorded: " + referral.ResponseLabel(res.Offer.Response)
+		if res.Referral != nil {
+			msg = "Recorded, and referral " + res.Referral.Reference + " made with their agreement"
+		}
+		setFlash(w, msg)
+		return redirect(w, r, "/people/"+strconv.FormatInt(id, 10))
+	}
+	if !formWithErrors(f, err) {
+		return err
+	}
+	return s.personPage(w, r, http.StatusUnprocessableEntity, id, f)
+}
+
+type myReferralsData struct {
+	Referrals []referral.MyReferral
+	Wait      referral.WaitEstimate
+	IsPerson  bool
+	IsCarer   bool
+}
+
+func (s *Server) handleMyReferrals(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	refs, err := s.referrals.MyReferrals(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	wait, err := s.referrals.EstimateWait(r.Context(), 0)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "my-referrals", &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil),
+		Data: myReferralsData{Referrals: refs, Wait: wait, IsPerson: p.HasRole(app.RolePerson), IsCarer: p.HasRole(app.RoleCarer)}})
+}
+
+func (s *Server) handleMyOffer(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	told := f.Value("told")
+	if told != "yes" && told != "no" {
+		setFlash(w, "Choose whether you have been told about peer support")
+		return redirect(w, r, "/my/referrals")
+	}
+	if _, err := s.referrals.RecordOwnOffer(r.Context(), principal(r), told == "yes", f.Value("note")); err != nil {
+		return err
+	}
+	setFlash(w, "Thank you. This helps the service see who is being told about peer support.")
+	return redirect(w, r, "/my/referrals")
+}
+
+func (s *Server) handleRecordAccess(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var rows []audit.Access
+	err := s.db.Write(r.Context(), func(tx *store.Tx) error {
+		var err error
+		if p.PersonID != 0 {
+			if rows, err = audit.ForPerson(r.Context(), tx, p.PersonID, p.UserID, 200); err != nil {
+				return err
+			}
+		}
+		return audit.Record(r.Context(), tx, s.clock.Now(), p.ActorFor(app.PermOwnRecord), audit.Event{
+			Action: "audit.read_own", SubjectPersonID: p.PersonID, ObjectType: "person", ObjectID: strconv.FormatInt(p.PersonID, 10)})
+	})
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "record-access", &ui.Page{Title: "Who has seen your record", Data: rows})
+}

@@ -1,0 +1,542 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/demographics"
+	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+// Public form limits: a burst of a few submissions per address, then one
+// every 20 seconds, in memory; and 20 an hour per address across every
+// instance, in the database.
+const (
+	publicFormEvery   = 20 * time.Second
+	publicFormBurst   = 5
+	publicFormPerHour = 20
+)
+
+// formOptions are the choices the referral and person forms offer.
+type formOptions struct {
+	Teams              []ui.Option
+	ContactPreferences []ui.Option
+	Genders            []ui.Option
+	Ethnicities        []ui.Option
+	Disabilities       []ui.Option
+	YesNo              []ui.Option
+	Consent            []ui.Option
+}
+
+func reasonOptions(rs []referral.Reason) []ui.Option {
+	out := make([]ui.Option, len(rs))
+	for i, r := range rs {
+		out[i] = ui.Option{Value: r.Code, Label: r.Label}
+	}
+	return out
+}
+
+func demoOptions(os []demographics.Option, grouped bool) []ui.Option {
+	out := make([]ui.Option, 0, len(os)+1)
+	if grouped {
+		out = append(out, ui.Option{Value: "", Label: "Choose, or leave blank"})
+	}
+	for _, o := range os {
+		label := o.Label
+		if grouped && o.Group != "Not known" && o.Code != "self_described" {
+			label = o.Group + ": " + o.Label
+		}
+		out = append(out, ui.Option{Value: o.Code, Label: label})
+	}
+	return out
+}
+
+func (s *Server) formOptions(r *http.Request) (formOptions, error) {
+	teams, err := s.accounts.ListTeams(r.Context())
+	if err != nil {
+		return formOptions{}, err
+	}
+	o := formOptions{
+		ContactPreferences: reasonOptions(referral.ContactPreferences),
+		Genders:            demoOptions(demographics.Genders, false),
+		Ethnicities:        demoOptions(demographics.Ethnicities, true),
+		Disabilities:       demoOptions(demographics.Disabilities, false),
+		YesNo:              []ui.Option{{Value: "yes", Label: "Yes"}, {Value: "no", Label: "No"}},
+		Consent: []ui.Option{
+			{Value: "given", Label: "Yes, they have agreed to this referral"},
+			{Value: "not_obtained", Label: "No, their agreement could not be obtained", Hint: "Say why below. The peer support team will ask them first."},
+		},
+	}
+	o.Teams = append(o.Teams, ui.Option{Value: "", Label: "I'm not sure"})
+	for _, t := range teams {
+		o.Teams = append(o.Teams, ui.Option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name + " (" + t.OrganisationName + ")", Hint: t.Setting.Label()})
+	}
+	return o, nil
+}
+
+func (s *Server) handleReferLanding(w http.ResponseWriter, r *http.Request) error {
+	return s.page(w, r, http.StatusOK, "refer", &ui.Page{Title: "Ask for peer support"})
+}
+
+func personFromForm(f *ui.Form, prefix string, p *app.Problems) referral.PersonDetails {
+	return referral.PersonDetails{
+		PreferredName: f.Value(prefix + "preferred_name"), FullName: f.Value(prefix + "full_name"),
+		DateOfBirth: formDate(f, prefix+"date_of_birth", p), Email: f.Value(prefix + "email"), Phone: f.Value(prefix + "phone"),
+		ContactPreference: f.Value(prefix + "contact_preference"), ContactTimes: f.Value(prefix + "contact_times"),
+		Gender: f.Value(prefix + "gender"), Ethnicity: f.Value(prefix + "ethnicity"), EthnicityOther: f.Value(prefix + "ethnicity_other"),
+		Disability: f.Value(prefix + "disability"), FirstLanguage: f.Value(prefix + "first_language"),
+	}
+}
+
+func (s *Server) selfReferralPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
+	opts, err := s.formOptions(r)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, status, "refer-self", &ui.Page{Title: "Ask for peer support for yourself", Form: f, Data: opts, BackLink: "/refer"})
+}
+
+func (s *Server) handleSelfReferralForm(w http.ResponseWriter, r *http.Request) error {
+	return s.selfReferralPage(w, r, http.StatusOK, ui.NewForm(nil))
+}
+
+// limitPublicForm refuses a caller who has sent too many public forms,
+// first in memory (cheap, sheds floods) and then in the shared database
+// counter (holds across instances).
+func (s *Server) limitPublicForm(r *http.Request, kind string) error {
+	addr := s.clientAddr(r)
+	tooMany := app.Errorf(app.CodeTooMany, "We have had a lot of requests from your connection in a short time, so we could not take this one. "+
+		"Your answers are still below: wait a few minutes and send the form again. If you need help now, call NHS 111 and choose option 2.")
+	if !s.publicForms.Allow(kind + addr) {
+		return tooMany
+	}
+	n, err := s.counters.Hit(r.Context(), ratelimit.Key(kind, addr), time.Hour)
+	if err != nil {
+		return err
+	}
+	if n > publicFormPerHour {
+		return tooMany
+	}
+	return nil
+}
+
+func (s *Server) handleSelfReferral(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	var p app.Problems
+	in := referral.SelfReferral{PersonDetails: personFromForm(f, "", &p), AskedFor: f.Value("asked_for"),
+		WorkerPreferences: f.Value("worker_preferences"), TeamID: formInt(f, "team_id")}
+	if in.Website = f.Value("website"); in.Website != "" {
+		// A hidden field only robots fill in: look as if it worked, store nothing.
+		return redirect(w, r, "/refer/received")
+	}
+	if err := p.Err(); err != nil {
+		formWithErrors(f, err)
+		return s.selfReferralPage(w, r, http.StatusUnprocessableEntity, f)
+	}
+	if err := s.limitPublicForm(r, "self-referral"); err != nil {
+		ae := app.As(err)
+		if ae.Code != app.CodeTooMany {
+			return err
+		}
+		f.AddError("", ae.Message)
+		w.Header().Set("Retry-After", "60")
+		return s.selfReferralPage(w, r, http.StatusTooManyRequests, f)
+	}
+	_, ref, err := s.referrals.CreateSelfReferral(r.Context(), in, requestID(r.Context()))
+	if err != nil {
+		if !formWithErrors(f, err) {
+			return err
+		}
+		return s.selfReferralPage(w, r, http.StatusUnprocessableEntity, f)
+	}
+	http.SetCookie(w, &http.Cookie{Name: "__Host-mutual-ref", Value: ref, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 3600})
+	return redirect(w, r, "/refer/received")
+}
+
+type referralDoneData struct {
+	Reference string
+	Wait      referral.WaitEstimate
+}
+
+func (s *Server) handleSelfReferralDone(w http.ResponseWriter, r *http.Request) error {
+	var d referralDoneData
+	if c, err := r.Cookie("__Host-mutual-ref"); err == nil && strings.HasPrefix(c.Value, "MUT-") && len(c.Value) == 13 {
+		d.Reference = c.Value
+	}
+	var err error
+	if d.Wait, err = s.referrals.EstimateWait(r.Context(), 0); err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "refer-received", &ui.Page{Title: "We have your request", Data: d})
+}
+
+type referralFormData struct {
+	formOptions
+	Source   referral.Source
+	Person   *referral.Person
+	Matches  []referral.PossibleMatch
+	IsCarer  bool
+	IsPerson bool
+	Sources  []ui.Option
+}
+
+func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []referral.PossibleMatch) error {
+	p := principal(r)
+	opts, err := s.formOptions(r)
+	if err != nil {
+		return err
+	}
+	d := referralFormData{formOptions: opts, Matches: matches, IsCarer: p.HasRole(app.RoleCarer), IsPerson: p.HasRole(app.RolePerson)}
+	for _, src := range []referral.Source{referral.SourceStaff, referral.SourcePartner, referral.SourceCommunity, referral.SourceCarer, referral.SourceSelf} {
+		roles := map[referral.Source][]app.Role{
+			referral.SourceStaff: {app.RoleClinician, app.RolePeerLead}, referral.SourcePartner: {app.RolePartnerWorker},
+			referral.SourceCommunity: {app.RolePeerWorker, app.RolePeerLead}, referral.SourceCarer: {app.RoleCarer}, referral.SourceSelf: {app.RolePerson},
+		}[src]
+		if p.HasRole(roles...) {
+			d.Sources = append(d.Sources, ui.Option{Value: string(src), Label: src.Label()})
+		}
+	}
+	if f.Value("source") == "" && len(d.Sources) > 0 {
+		f.Values.Set("source", d.Sources[0].Value)
+	}
+	d.Source = referral.Source(f.Value("source"))
+	if id := formInt(f, "person_id"); id != 0 {
+		rec, err := s.referrals.GetPerson(r.Context(), p, id)
+		if err != nil {
+			return err
+		}
+		d.Person = &rec.Person
+	}
+	title := "Make a referral for peer support"
+	if d.Source == referral.SourceSelf {
+		title = "Ask for peer support"
+	}
+	return s.page(w, r, status, "referral-new", &ui.Page{Title: title, Form: f, Data: d})
+}
+
+func (s *Server) handleReferralForm(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	vals := url.Values{}
+	for _, k := range []string{"person_id", "source", "for_carer"} {
+		if v := q.Get(k); v != "" {
+			vals.Set(k, v)
+		}
+	}
+	return s.referralFormPage(w, r, http.StatusOK, ui.NewForm(vals), nil)
+}
+
+func referralFromForm(f *ui.Form, p *app.Problems) referral.NewReferral {
+	in := referral.NewReferral{
+		Source: referral.Source(f.Value("source")), PersonID: formInt(f, "person_id"), TeamID: formInt(f, "team_id"),
+		AskedFor: f.Value("asked_for"), WorkerPreferences: f.Value("worker_preferences"), ContactHow: f.Value("contact_how"),
+		ContactWhen: f.Value("contact_when"), MetAt: f.Value("met_at"), PersonKnows: yesNo(f, "person_knows"),
+		Consent: f.Value("consent"), ConsentReason: f.Value("consent_reason"), ShareWithReferrer: checked(f, "share_with_referrer"),
+		ShareBeyondTeam: checked(f, "share_beyond_team"), Relationship: f.Value("relationship"), ForCarer: checked(f, "for_carer"),
+		NotDuplicate: f.Value("match") == "new",
+	}
+	if m := f.Value("match"); m != "" && m != "new" {
+		in.PersonID, _ = strconv.ParseInt(m, 10, 64)
+	}
+	if in.PersonID == 0 && !in.ForCarer && in.Source != referral.SourceSelf {
+		in.Person = personFromForm(f, "person.", p)
+	}
+	return in
+}
+
+func (s *Server) handleReferralCreate(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	var p app.Problems
+	in := referralFromForm(f, &p)
+	if err := p.Err(); err != nil {
+		formWithErrors(f, err)
+		return s.referralFormPage(w, r, http.StatusUnprocessableEntity, f, nil)
+	}
+	ref, err := s.referrals.CreateReferral(r.Context(), principal(r), in)
+	var dup *referral.DuplicateError
+	switch {
+	case err == nil:
+		setFlash(w, "Referral "+ref.Reference+" made. The peer support team will be in touch.")
+		if principal(r).Can(app.PermReferralRead) {
+			return redirect(w, r, "/referrals/"+strconv.FormatInt(ref.ID, 10))
+		}
+		return redirect(w, r, "/my/referrals")
+	case errors.As(err, &dup):
+		f.AddError("match", "This person may already be known. Choose them from the list, or say they are someone new.")
+		return s.referralFormPage(w, r, http.StatusConflict, f, dup.Matches)
+	case formWithErrors(f, err):
+		return s.referralFormPage(w, r, http.StatusUnprocessableEntity, f, nil)
+	case app.IsCode(err, app.CodeConflict):
+		f.AddError("", app.As(err).Message)
+		return s.referralFormPage(w, r, http.StatusConflict, f, nil)
+	}
+	return err
+}
+
+type referralListData struct {
+	Page       referral.Page
+	Teams      []account.Team
+	Statuses   []ui.Option
+	Sources    []ui.Option
+	Query      url.Values
+	StandardWk int
+	Prev, Next string
+}
+
+func filterFromQuery(q url.Values) (referral.Filter, error) {
+	f := referral.Filter{Source: referral.Source(q.Get("source")), Overdue: q.Get("overdue") == "1", Query: q.Get("q")}
+	for _, st := range q["status"] {
+		for _, v := range strings.Split(st, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				f.Statuses = append(f.Statuses, referral.Status(v))
+			}
+		}
+	}
+	var err error
+	if f.TeamID, err = queryID(q, "team"); err != nil {
+		return f, err
+	}
+	var off int64
+	if off, err = queryID(q, "offset"); err != nil {
+		return f, err
+	}
+	f.Offset = int(off)
+	var lim int64
+	if lim, err = queryID(q, "limit"); err != nil {
+		return f, err
+	}
+	f.Limit = int(lim)
+	if q.Get("view") == "" && len(f.Statuses) == 0 && q.Get("all") != "1" {
+		// The default view is the waiting list.
+		f.Statuses = []referral.Status{referral.Received, referral.Accepted, referral.Allocated}
+	}
+	return f, nil
+}
+
+func (s *Server) handleReferralList(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, err := filterFromQuery(q)
+	if err != nil {
+		return err
+	}
+	pg, err := s.referrals.ListReferrals(r.Context(), principal(r), f)
+	if err != nil {
+		return err
+	}
+	teams, err := s.accounts.ListTeams(r.Context())
+	if err != nil {
+		return err
+	}
+	d := referralListData{Page: pg, Teams: teams, Query: q, StandardWk: int(s.referrals.WaitingStandard.Hours() / 24 / 7)}
+	for _, st := range referral.Statuses {
+		d.Statuses = append(d.Statuses, ui.Option{Value: string(st), Label: st.Label()})
+	}
+	for _, src := range referral.Sources {
+		d.Sources = append(d.Sources, ui.Option{Value: string(src), Label: src.Label()})
+	}
+	page := func(off int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("offset", strconv.Itoa(off))
+		return "/referrals?" + v.Encode()
+	}
+	if pg.Offset > 0 {
+		d.Prev = page(max(0, pg.Offset-pg.Limit))
+	}
+	if pg.Offset+len(pg.Referrals) < pg.Total {
+		d.Next = page(pg.Offset + pg.Limit)
+	}
+	return s.page(w, r, http.StatusOK, "referrals", &ui.Page{Title: "Referrals", Form: ui.NewForm(q), Data: d})
+}
+
+type referralViewData struct {
+	referral.Detail
+	Workers       []account.User
+	Teams         []ui.Option
+	DeclineOpts   []ui.Option
+	EndOpts       []ui.Option
+	ContactModes  []ui.Option
+	CanTriage     bool
+	CanWork       bool
+	ActiveForm    string
+	TransitionMap map[referral.Status]bool
+}
+
+func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form, active string) error {
+	p := principal(r)
+	d, err := s.referrals.GetReferral(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	v := referralViewData{Detail: d, DeclineOpts: reasonOptions(referral.DeclineReasons), EndOpts: reasonOptions(referral.EndReasons),
+		ContactModes: reasonOptions(referral.ContactModes), CanWork: p.Can(app.PermReferralWork) && !d.Referral.Status.Closed(),
+		ActiveForm: active, TransitionMap: map[referral.Status]bool{}}
+	for _, m := range d.Moves {
+		v.TransitionMap[m] = true
+		v.CanTriage = v.CanTriage || m == referral.Accepted || m == referral.Allocated
+	}
+	if v.TransitionMap[referral.Allocated] {
+		teamID := d.Referral.TeamID
+		users, err := s.accounts.ListUsers(r.Context(), account.UserFilter{TeamID: teamID})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			for _, m := range u.Memberships {
+				if m.TeamID == teamID && (m.Role == app.RolePeerWorker || m.Role == app.RolePeerLead) && u.Status == account.StatusActive {
+					v.Workers = append(v.Workers, *u)
+					break
+				}
+			}
+		}
+	}
+	if v.TransitionMap[referral.Accepted] && d.Referral.TeamID == 0 {
+		teams, err := s.accounts.ListTeams(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, t := range teams {
+			for _, tid := range p.TeamsAs(app.RolePeerLead) {
+				if tid == t.ID {
+					v.Teams = append(v.Teams, ui.Option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name})
+				}
+			}
+		}
+	}
+	if f == nil {
+		f = ui.NewForm(url.Values{"version": {strconv.Itoa(d.Referral.Version)}})
+	}
+	return s.page(w, r, status, "referral", &ui.Page{Title: "Referral " + d.Referral.Reference, Form: f, Data: v})
+}
+
+func (s *Server) handleReferralView(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.referralPage(w, r, http.StatusOK, id, nil, "")
+}
+
+func moveFromForm(f *ui.Form) referral.Move {
+	v, _ := strconv.Atoi(f.Value("version"))
+	return referral.Move{To: referral.Status(f.Value("to")), Reason: f.Value("reason"), Note: f.Value("note"),
+		WorkerID: formInt(f, "worker_id"), TeamID: formInt(f, "team_id"), RedirectedTo: f.Value("redirected_to"),
+		RedirectMessage: f.Value("redirect_message"), OutcomeSummary: f.Value("outcome_summary"), Version: v}
+}
+
+func (s *Server) handleReferralTransition(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	m := moveFromForm(f)
+	got, err := s.referrals.Transition(r.Context(), principal(r), id, m)
+	if err == nil {
+		setFlash(w, "Referral "+got.Reference+" is now: "+strings.ToLower(got.Status.Label()))
+		if next := f.Value("next"); next == "/my/referrals" {
+			return redirect(w, r, next)
+		}
+		return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10))
+	}
+	ae := app.As(err)
+	switch ae.Code {
+	case app.CodeInvalid:
+		formWithErrors(f, err)
+		return s.referralPage(w, r, http.StatusUnprocessableEntity, id, f, string(m.To))
+	case app.CodeConflict, app.CodeForbidden:
+		// Show the latest version with the reason, keeping what was typed.
+		f.AddError("", ae.Message)
+		d, gerr := s.referrals.GetReferral(r.Context(), principal(r), id)
+		if gerr == nil {
+			f.Values.Set("version", strconv.Itoa(d.Referral.Version))
+		}
+		return s.referralPage(w, r, ae.Code.Status(), id, f, string(m.To))
+	}
+	return err
+}
+
+func (s *Server) handleContactCreate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	var p app.Problems
+	at := formDateTime(f, "contact_at", s.clock.Now(), &p)
+	mins, _ := strconv.Atoi(strings.TrimSpace(f.Value("minutes")))
+	if v := strings.TrimSpace(f.Value("minutes")); v != "" && (mins <= 0 && v != "0") {
+		p.Add("minutes", "Enter minutes as a number, like 30")
+	}
+	if err := p.Err(); err == nil {
+		_, err = s.referrals.RecordContact(r.Context(), principal(r), id, referral.NewContact{At: at, Mode: f.Value("mode"), Minutes: mins, Note: f.Value("contact_note")})
+		if err == nil {
+			setFlash(w, "Contact recorded")
+			return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10))
+		}
+		ae := app.As(err)
+		if ae.Code != app.CodeInvalid {
+			if ae.Code == app.CodeConflict {
+				f.AddError("", ae.Message)
+				return s.referralPage(w, r, http.StatusConflict, id, f, "contact")
+			}
+			return err
+		}
+		for _, fe := range ae.Fields {
+			name := fe.Field
+			switch name {
+			case "note":
+				name = "contact_note"
+			case "at":
+				name = "contact_at"
+			}
+			f.AddError(name, fe.Message)
+		}
+	} else {
+		formWithErrors(f, err)
+	}
+	return s.referralPage(w, r, http.StatusUnprocessableEntity, id, f, "contact")
+}
+
+func (s *Server) handleLinkPerson(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	err = s.referrals.LinkPerson(r.Context(), principal(r), id, formInt(f, "person_id"))
+	if err == nil {
+		setFlash(w, "Referral linked to the person already known to Mutual")
+		return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10))
+	}
+	ae := app.As(err)
+	if ae.Code == app.CodeInvalid || ae.Code == app.CodeConflict {
+		f.AddError("", ae.Message)
+		return s.referralPage(w, r, ae.Code.Status(), id, f, "")
+	}
+	return err
+}

@@ -1,0 +1,173 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mutualhq/mutual/internal/app"
+)
+
+// handlerFunc is the shape of every Mutual handler: it writes a response
+// or returns an error, which the route wrapper renders as an NHS-styled
+// page or as application/problem+json.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type      string           `json:"type"`
+	Title     string           `json:"title"`
+	Status    int              `json:"status"`
+	Detail    string           `json:"detail"`
+	Instance  string           `json:"instance,omitempty"`
+	RequestID string           `json:"request_id,omitempty"`
+	Errors    []app.FieldError `json:"errors,omitempty"`
+}
+
+var problemTitles = map[app.Code]string{
+	app.CodeInvalid:      "Your request has problems",
+	app.CodeNotFound:     "Not found",
+	app.CodeConflict:     "Conflict",
+	app.CodeUnauthorized: "Sign in required",
+	app.CodeForbidden:    "Not allowed",
+	app.CodeTooMany:      "Too many requests",
+	app.CodeTooLarge:     "Request too large",
+	app.CodeUnsupported:  "Unsupported media type",
+	app.CodeInternal:     "Internal error",
+}
+
+func isAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/fhir/")
+}
+
+// writeError renders err for the caller. Internal details are logged with
+// the request id and never shown.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := app.As(err)
+	status := ae.Code.Status()
+	rid := requestID(r.Context())
+	if ae.Code == app.CodeInternal {
+		s.log.ErrorContext(r.Context(), "request failed", "request_id", rid, "method", r.Method, "route", routePattern(r), "err", ae.Err)
+	}
+	if ae.Code == app.CodeTooMany {
+		w.Header().Set("Retry-After", "900")
+	}
+	if isAPI(r) {
+		p := Problem{
+			Type: "https://mutual.example/problems/" + strings.ReplaceAll(string(ae.Code), "_", "-"), Title: problemTitles[ae.Code],
+			Status: status, Detail: ae.Message, Instance: r.URL.Path, RequestID: rid, Errors: ae.Fields,
+		}
+		if p.Title == "" {
+			p.Title = http.StatusText(status)
+		}
+		if ae.Code == app.CodeUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mutual"`)
+		}
+		writeJSONStatus(w, status, "application/problem+json", p)
+		return
+	}
+	s.renderErrorPage(w, r, status, ae)
+}
+
+func writeJSONStatus(w http.ResponseWriter, status int, contentType string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, "encoding error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+	_, _ = w.Write([]byte("\n"))
+}
+
+// writeJSON sends v as application/json with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	writeJSONStatus(w, status, "application/json", v)
+	return nil
+}
+
+const maxJSONBody = 256 << 10
+
+// decodeJSON reads a JSON request body into dst strictly: the right media
+// type, at most 256 KiB, valid UTF-8, one value, no unknown fields, each
+// type mismatch named by its field.
+func decodeJSON(r *http.Request, dst any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return app.Errorf(app.CodeUnsupported, "Send the request body as JSON with Content-Type: application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxJSONBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return app.Errorf(app.CodeTooLarge, "The request body is larger than %d KiB", maxJSONBody>>10)
+		}
+		return app.Errorf(app.CodeInvalid, "The request body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return app.Errorf(app.CodeInvalid, "The request body is not valid UTF-8 text")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonProblem(err)
+	}
+	if dec.More() {
+		return app.Errorf(app.CodeInvalid, "The request body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+func jsonProblem(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return app.Errorf(app.CodeInvalid, "The request body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return app.Errorf(app.CodeInvalid, "The request body must be a JSON object")
+		}
+		return app.Invalid(app.FieldError{Field: field, Message: fmt.Sprintf("%s must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value)})
+	case errors.Is(err, io.EOF):
+		return app.Errorf(app.CodeInvalid, "The request body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return app.Errorf(app.CodeInvalid, "The request body is not valid JSON: it ends too soon")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return app.Invalid(app.FieldError{Field: name, Message: fmt.Sprintf("%s is not a field this request accepts", name)})
+	}
+	return app.Errorf(app.CodeInvalid, "The request body could not be read as JSON")
+}
+
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"), strings.HasPrefix(k, "float"):
+		return "a number"
+	case k == "bool":
+		return "true or false"
+	case k == "string":
+		return "a string"
+	case k == "slice", k == "array":
+		return "a list"
+	}
+	return "an object"
+}
+
+// redirect sends a browser on with 303 See Other after a successful POST.
+func redirect(w http.ResponseWriter, r *http.Request, to string) error {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+func logAttrs(r *http.Request) []any {
+	return []any{slog.String("request_id", requestID(r.Context())), slog.String("route", routePattern(r))}
+}

@@ -1,0 +1,290 @@
+// Package web is Mutual's HTTP surface: NHS-styled pages, the JSON API
+// and its OpenAPI document, FHIR views, and operations endpoints. Every
+// route is declared once in the route table with the permission it needs;
+// handlers call the capability packages and never touch SQL.
+package web
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// Config is what the web layer needs from the deployment's configuration.
+type Config struct {
+	BaseURL        string
+	RequireMFA     bool
+	MailToFolder   bool // no SMTP server: administrators may read queued mail
+	TrustedProxies []netip.Prefix
+	Version        string
+}
+
+// Deps are the capability services the server calls.
+type Deps struct {
+	DB        *store.DB
+	Clock     app.Clock
+	Accounts  *account.Service
+	Referrals *referral.Service
+	Counters  *ratelimit.Counters
+	Log       *slog.Logger
+}
+
+// Server serves Mutual over HTTP.
+type Server struct {
+	cfg       Config
+	db        *store.DB
+	clock     app.Clock
+	accounts  *account.Service
+	referrals *referral.Service
+	counters  *ratelimit.Counters
+	log       *slog.Logger
+	render    *ui.Renderer
+	metrics   *metrics
+	// publicForms sheds floods of the public self-referral form before they
+	// reach the database.
+	publicForms *ratelimit.Memory
+	routes      []*Route
+	handler     http.Handler
+	openAPIOnce sync.Once
+	openAPIDoc  []byte
+}
+
+// New builds the server and its route table. It fails if a template does
+// not parse.
+func New(cfg Config, d Deps) (*Server, error) {
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, referrals: d.Referrals,
+		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
+	pages, err := fs.Sub(templateFiles, "templates")
+	if err != nil {
+		return nil, err
+	}
+	if s.render, err = ui.NewRenderer(pages, s.templateFuncs()); err != nil {
+		return nil, err
+	}
+	s.routes = s.routeTable()
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		mux.Handle(rt.Pattern, s.wrap(rt))
+	}
+	mux.Handle("/", s.wrap(&Route{Pattern: "/", Perm: app.PermPublic, page: func(w http.ResponseWriter, r *http.Request) error {
+		return app.NotFound("The page")
+	}}))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, app.Errorf(app.CodeForbidden, "This request came from another site, so it was refused. Go back, reload the page and try again."))
+	}))
+	s.handler = s.observe(s.secure(cop.Handler(mux)))
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes returns the route table, for tests and the OpenAPI document.
+func (s *Server) Routes() []*Route { return s.routes }
+
+// wrap turns a route into a handler: find the caller, check the route's
+// permission (deny by default), run the handler and render any error.
+func (s *Server) wrap(rt *Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), keyRoute, rt))
+		if rt.static {
+			_ = rt.page(w, r)
+			return
+		}
+		p, err := s.authenticate(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), keyPrincipal, p))
+		if err := s.authorise(w, r, rt, p); err != nil {
+			if err != errHandled {
+				s.writeError(w, r, err)
+			}
+			return
+		}
+		h := rt.page
+		if h == nil {
+			h = rt.api.handle
+		}
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+var errHandled = fmt.Errorf("response already written")
+
+func (s *Server) authorise(w http.ResponseWriter, r *http.Request, rt *Route, p *app.Principal) error {
+	if p.Can(rt.Perm) {
+		return nil
+	}
+	if p == nil {
+		if isAPI(r) {
+			return app.Errorf(app.CodeUnauthorized, "Sign in, or send an Authorization: Bearer token")
+		}
+		next := r.URL.Path
+		if r.Method != http.MethodGet {
+			next = "/"
+		}
+		http.Redirect(w, r, "/sign-in?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return errHandled
+	}
+	if p.MFASetup || p.MFAPending {
+		if isAPI(r) {
+			return app.Errorf(app.CodeUnauthorized, "Finish two-factor sign-in first")
+		}
+		to := "/sign-in/two-factor"
+		if p.MFASetup {
+			to = "/account/two-factor/setup"
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return errHandled
+	}
+	_ = audit.RecordAlone(r.Context(), s.db, s.clock.Now(), p.ActorFor(app.PermSignedIn),
+		audit.Event{Action: "route.denied", ObjectType: "route", ObjectID: rt.Pattern, Outcome: audit.OutcomeDenied})
+	return app.Errorf(app.CodeForbidden, "You do not have access to this page. If you think you should, ask your administrator.")
+}
+
+// page renders a full page with the layout's shared parts filled in.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, pg *ui.Page) error {
+	p := principal(r)
+	pg.Nonce = nonce(r.Context())
+	pg.CurrentPath = r.URL.Path
+	pg.Nav = navFor(p, r.URL.Path)
+	if p != nil && !p.MFAPending && !p.MFASetup {
+		pg.UserName = p.Name
+	}
+	if !s.cfg.RequireMFA {
+		pg.Banner = "Demonstration mode: two-factor sign-in is switched off for staff. Do not use real people's information."
+	}
+	if f := flashFrom(w, r); f != "" && pg.Flash == "" {
+		pg.Flash = f
+	}
+	if pg.Form != nil && len(pg.Errors) == 0 {
+		pg.Errors = pg.Form.Errors
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	var buf strings.Builder
+	if err := s.render.Render(&buf, name, pg); err != nil {
+		return app.Internal(err)
+	}
+	w.WriteHeader(status)
+	_, err := w.Write([]byte(buf.String()))
+	return err
+}
+
+func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, ae *app.Error) {
+	title := map[int]string{
+		http.StatusNotFound:            "Page not found",
+		http.StatusForbidden:           "You do not have access to this page",
+		http.StatusInternalServerError: "Sorry, there is a problem with the service",
+		http.StatusTooManyRequests:     "Too many requests",
+		http.StatusConflict:            "This has changed since you opened it",
+	}[status]
+	if title == "" {
+		title = "There is a problem"
+	}
+	pg := &ui.Page{Title: title, Data: map[string]any{"Message": ae.Message, "Status": status, "RequestID": requestID(r.Context())}}
+	if err := s.page(w, r, status, "error", pg); err != nil {
+		http.Error(w, ae.Message, status)
+	}
+}
+
+const flashCookie = "__Host-mutual-flash"
+
+// setFlash stores a one-time success message shown on the next page.
+func setFlash(w http.ResponseWriter, msg string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 60})
+}
+
+func flashFrom(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	msg, _ := url.QueryUnescape(c.Value)
+	if len(msg) > 300 {
+		return ""
+	}
+	return msg
+}
+
+func navFor(p *app.Principal, path string) []ui.NavItem {
+	var items []ui.NavItem
+	add := func(label, href string) {
+		for _, it := range items {
+			if it.Href == href {
+				return
+			}
+		}
+		current := path == href || (href != "/" && strings.HasPrefix(path, href+"/"))
+		items = append(items, ui.NavItem{Label: label, Href: href, Current: current})
+	}
+	if p == nil || p.MFAPending || p.MFASetup {
+		add("Ask for peer support", "/refer")
+		add("Get help now", "/help")
+		if p == nil {
+			add("Sign in", "/sign-in")
+		}
+		return items
+	}
+	add("Home", "/")
+	if p.HasRole(app.RolePerson, app.RoleCarer) {
+		add("My referrals", "/my/referrals")
+	}
+	if p.HasRole(app.RolePerson) {
+		add("Who has seen my record", "/my/record-access")
+	}
+	if p.Can(app.PermPersonRead) {
+		add("People", "/people")
+	}
+	if p.Can(app.PermReferralRead) {
+		add("Referrals", "/referrals")
+		add("Make a referral", "/referrals/new")
+	}
+	if p.Can(app.PermInsightRead) {
+		add("Insight", "/insight")
+	}
+	if p.Can(app.PermCaseloadImport) {
+		add("Caseloads", "/caseloads")
+	}
+	if p.Can(app.PermAdminUsers) {
+		add("Accounts", "/admin/users")
+		add("Teams", "/admin/teams")
+	}
+	if p.Can(app.PermAuditRead) {
+		add("Audit", "/admin/audit")
+	}
+	add("Get help now", "/help")
+	return items
+}
+
+func (s *Server) templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"roleLabel":    func(r app.Role) string { return r.Label() },
+		"settingLabel": func(st account.Setting) string { return st.Label() },
+		"version":      func() string { return s.cfg.Version },
+	}
+}
