@@ -3,9 +3,86 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight"
 )
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("usage: mutual import caseload FILE.csv")
+	if len(args) == 0 || args[0] != "caseload" {
+		return errors.New("usage: mutual import caseload FILE.csv [--valid-rows-only]")
+	}
+	fs := newFlags("import caseload FILE.csv [--valid-rows-only]",
+		"Import caseload episodes from a CSV file exported from the trust's electronic record. Every row is checked first; "+
+			"a file with any problem imports nothing unless --valid-rows-only is given. Importing the same file again changes nothing.\n\n"+
+			"Columns:\n"+columnHelp(), stderr)
+	validOnly := fs.Bool("valid-rows-only", false, "import the valid rows even if some rows have problems")
+	build := configFlags(fs, "database")
+	// Flags may come before or after the file name.
+	var files []string
+	rest := args[1:]
+	for len(rest) > 0 {
+		if err := parse(fs, rest); err != nil {
+			return ignoreHelp(err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		return errors.New("usage: mutual import caseload FILE.csv [--valid-rows-only]")
+	}
+	cfg, err := build()
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, _, ins, _ := allServices(cfg, db, app.SystemClock{})
+	rep, err := ins.ImportCSV(ctx, app.Actor{RequestID: "cli", Role: app.RoleAdmin}, f, insight.ImportOptions{ValidRowsOnly: *validOnly})
+	if err != nil {
+		return describe(err)
+	}
+	for _, p := range rep.Problems {
+		col := ""
+		if p.Column != "" {
+			col = ", column " + p.Column
+		}
+		fmt.Fprintf(stdout, "line %d%s: %s\n", p.Row, col, p.Message)
+	}
+	if rep.MoreProblems > 0 {
+		fmt.Fprintf(stdout, "…and %d more problems\n", rep.MoreProblems)
+	}
+	fmt.Fprintf(stdout, "%d rows: %d valid, %d with problems; %d new, %d updated, %d unchanged\n",
+		rep.Rows, rep.Valid, rep.Invalid, rep.Inserted, rep.Updated, rep.Unchanged)
+	if !rep.Imported {
+		return errors.New("nothing was imported: correct the problems above, or use --valid-rows-only")
+	}
+	return nil
+}
+
+func columnHelp() string {
+	var b strings.Builder
+	for _, c := range insight.Columns {
+		req := "optional"
+		if c.Required {
+			req = "required"
+		}
+		fmt.Fprintf(&b, "  %-17s %s: %s\n", c.Name, req, c.Description)
+	}
+	return b.String()
 }

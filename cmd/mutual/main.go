@@ -25,6 +25,8 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/demo"
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -47,6 +49,8 @@ Usage:
   mutual demo [--scale N]      load demonstration data into an empty database
   mutual backup FILE           take a consistent copy of the database
   mutual audit verify          check the audit trail's hash chain
+  mutual import caseload FILE.csv [--valid-rows-only]
+                               import caseload episodes from the trust's record
   mutual version               print the version
 
 Every command takes --database (or MUTUAL_DATABASE_URL); "mutual COMMAND --help" lists its flags.
@@ -133,12 +137,19 @@ func openDB(ctx context.Context, cfg *Config) (*store.DB, error) {
 
 // services builds the capability services over db.
 func services(cfg *Config, db *store.DB, clock app.Clock) (*account.Service, *referral.Service, *ratelimit.Counters) {
+	acc, ref, _, counters := allServices(cfg, db, clock)
+	return acc, ref, counters
+}
+
+func allServices(cfg *Config, db *store.DB, clock app.Clock) (*account.Service, *referral.Service, *insight.Service, *ratelimit.Counters) {
 	counters := &ratelimit.Counters{DB: db, Clock: clock}
 	acc := &account.Service{DB: db, Clock: clock, Hasher: account.NewHasher(), Counters: counters, BaseURL: cfg.BaseURL,
 		RequireMFA: cfg.RequireMFA, StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour,
 		PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour}
-	ref := &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: time.Duration(cfg.WaitingDays) * 24 * time.Hour}
-	return acc, ref, counters
+	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
+	ref := &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard}
+	ins := &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
+	return acc, ref, ins, counters
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -176,7 +187,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 	clock := app.SystemClock{}
-	acc, ref, counters := services(cfg, db, clock)
+	acc, ref, ins, counters := allServices(cfg, db, clock)
 
 	var sender mail.Sender = &mail.FolderSender{Dir: cfg.MailDir}
 	if cfg.SMTPURL != "" {
@@ -186,7 +197,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailToFolder: cfg.SMTPURL == "",
 		TrustedProxies: cfg.TrustedProxies, Version: version},
-		web.Deps{DB: db, Clock: clock, Accounts: acc, Referrals: ref, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Accounts: acc, Referrals: ref, Insight: ins, Counters: counters, Log: log})
 	if err != nil {
 		return err
 	}

@@ -1,3 +1,538 @@
 package web
 
-func (s *Server) insightRoutes() []*Route { return nil }
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+func (s *Server) insightRoutes() []*Route {
+	period := []Param{{Name: "from", In: "query", Type: "string", Description: "First day, YYYY-MM-DD (default: a year before to)."},
+		{Name: "to", In: "query", Type: "string", Description: "Last day, YYYY-MM-DD (default: today)."},
+		{Name: "team", In: "query", Type: "integer", Description: "Limit to a team; repeat for several."}}
+	exampleRates := insight.Rates{From: "2025-11-01", To: "2026-10-31", By: "coordinator", Measure: "referred", Target: 0.27, Phi: 1, Named: false,
+		Units: []insight.UnitRate{{Unit: "Co-ordinator A", N: new(140), Events: new(9), Rate: new(0.064),
+			Limits: insight.RateLimits{Lower95: 0.197, Upper95: 0.346, Lower998: 0.167, Upper998: 0.381}, Class: insight.ClassBelow998}}}
+	return []*Route{
+		pageRoute("GET /insight", app.PermInsightRead, s.handleInsight),
+		pageRoute("GET /insight/rates", app.PermInsightRead, s.handleInsightRates),
+		pageRoute("GET /insight/rates.csv", app.PermInsightRead, s.handleInsightRatesCSV),
+		pageRoute("GET /insight/equity", app.PermInsightRead, s.handleInsightEquity),
+		pageRoute("GET /insight/equity.csv", app.PermInsightRead, s.handleInsightEquityCSV),
+		pageRoute("GET /insight/coverage", app.PermInsightRead, s.handleInsightCoverage),
+		pageRoute("GET /insight/coverage.csv", app.PermInsightRead, s.handleInsightCoverageCSV),
+		pageRoute("GET /insight/waiting", app.PermInsightRead, s.handleInsightWaiting),
+		pageRoute("GET /insight/waiting.csv", app.PermInsightRead, s.handleInsightWaitingCSV),
+		pageRoute("GET /insight/report", app.PermInsightRead, s.handleInsightReport),
+		pageRoute("GET /caseloads", app.PermCaseloadImport, s.handleCaseloadForm),
+		pageRoute("GET /caseloads/template.csv", app.PermCaseloadImport, s.handleCaseloadTemplate),
+		pageRoute("POST /caseloads", app.PermCaseloadImport, s.handleCaseloadUpload),
+
+		apiRoute("GET /api/v1/insight/referral-rates", app.PermInsightRead, APIOp{Summary: "Referral or offer rates per care co-ordinator or team, with funnel-plot limits", Tag: "Insight",
+			Description: "Counts from 1 to 4 are suppressed (null, suppressed: true). Co-ordinators are named only for service managers.",
+			Query: append(append([]Param{}, period...), Param{Name: "by", In: "query", Type: "string", Description: "coordinator (default) or team"},
+				Param{Name: "measure", In: "query", Type: "string", Description: "referred (default) or offered"},
+				Param{Name: "overdispersion", In: "query", Type: "string", Description: "1 to apply the multiplicative over-dispersion adjustment"}),
+			Response: exampleRates}, s.apiRates),
+		apiRoute("GET /api/v1/insight/equity", app.PermInsightRead, APIOp{Summary: "Equity of access by age, gender, ethnicity, disability, first language and setting", Tag: "Insight", Query: period,
+			Response: insight.Equity{From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "gender", Label: "Gender",
+				Rows: []insight.EquityRow{{Group: "Man", Caseload: "410", Referred: "61", Started: "30", ShareCase: "48.2%", ShareRef: "39.1%", ShareStart: "40.0%", RateRatio: "0.71", CI: "0.53 to 0.95", Under: true}}}}}},
+			s.apiEquity),
+		apiRoute("GET /api/v1/insight/coverage", app.PermInsightRead, APIOp{Summary: "Offer coverage: share on caseload told about peer support in the last 12 months, by team and month", Tag: "Insight", Query: period,
+			Response: insight.Coverage{Months: []string{"Oct 2026"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team", Months: []insight.CoverageMonth{{Month: "Oct 2026", Caseload: "512", Offered: "201", Share: "39.3%"}}}}}},
+			s.apiCoverage),
+		apiRoute("GET /api/v1/insight/waiting", app.PermInsightRead, APIOp{Summary: "Waiting times from referral to first contact", Tag: "Insight", Query: period,
+			Response: insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}},
+			s.apiWaiting),
+		apiRoute("POST /api/v1/caseload-episodes", app.PermCaseloadImport, APIOp{Summary: "Import caseload episodes (batch of up to 5,000)", Tag: "Insight", Status: http.StatusOK,
+			Description: "Every row is checked first; with any problem nothing is stored (imported: false, problems listed by row and column) unless valid_rows_only is true. Re-sending the same rows changes nothing.",
+			Request: EpisodesRequest{Episodes: []insight.Episode{{PersonRef: "RX1234567", Team: "North Community Mental Health Team", CoordinatorEmail: "priya.shah@example.nhs.uk",
+				StartDate: "2026-01-15", BirthYear: 1988, Gender: "woman", Ethnicity: "black_caribbean", Disability: "no", FirstLanguage: "English"}}},
+			Response: insight.ImportReport{Rows: 1, Valid: 1, Inserted: 1, Imported: true, Problems: []insight.RowProblem{}}}, s.apiImportEpisodes),
+	}
+}
+
+// EpisodesRequest is POST /api/v1/caseload-episodes.
+type EpisodesRequest struct {
+	Episodes      []insight.Episode `json:"episodes" required:"true"`
+	ValidRowsOnly bool              `json:"valid_rows_only,omitempty" doc:"Import the valid rows even if some rows have problems."`
+}
+
+// insightQuery is the period and team filter every insight view takes.
+type insightQuery struct {
+	Period  insight.Period
+	TeamIDs []int64
+	Values  url.Values
+}
+
+func (s *Server) insightQuery(r *http.Request) (insightQuery, error) {
+	q := r.URL.Query()
+	p, err := insight.ParsePeriod(q.Get("from"), q.Get("to"), s.clock.Now())
+	if err != nil {
+		return insightQuery{}, err
+	}
+	iq := insightQuery{Period: p, Values: q}
+	for _, t := range q["team"] {
+		if t == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || id <= 0 {
+			return iq, app.Invalid(app.FieldError{Field: "team", Message: "team must be a team's number"})
+		}
+		iq.TeamIDs = append(iq.TeamIDs, id)
+	}
+	return iq, nil
+}
+
+func (s *Server) ratesQuery(r *http.Request) (insight.RatesQuery, insightQuery, error) {
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return insight.RatesQuery{}, iq, err
+	}
+	q := r.URL.Query()
+	rq := insight.RatesQuery{Period: iq.Period, By: q.Get("by"), Measure: q.Get("measure"), TeamIDs: iq.TeamIDs,
+		Overdispersion: q.Get("overdispersion") == "1"}
+	if z := q.Get("zero_threshold"); z != "" {
+		n, err := strconv.Atoi(z)
+		if err != nil {
+			return rq, iq, app.Invalid(app.FieldError{Field: "zero_threshold", Message: "zero_threshold must be a whole number"})
+		}
+		rq.ZeroThreshold = n
+	}
+	return rq, iq, rq.Check()
+}
+
+type insightPage struct {
+	Teams    []account.Team
+	From, To string
+	Query    url.Values
+	Rates    *insight.Rates
+	Plot     *insight.Plot
+	Equity   *insight.Equity
+	Coverage *insight.Coverage
+	Waiting  *insight.Waiting
+	Month    string
+	Now      time.Time
+	CSV      string
+	Named    bool
+}
+
+// insightPageData fills what every insight page shows: the period form
+// and team list. A bad query is shown as errors on the form.
+func (s *Server) insightPageData(r *http.Request) (*insightPage, *ui.Form, error) {
+	teams, err := s.accounts.ListTeams(r.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	q := r.URL.Query()
+	d := &insightPage{Teams: teams, Query: q, Now: s.clock.Now(), Named: principal(r).Can(app.PermInsightNamed)}
+	vals := url.Values{}
+	for k, v := range q {
+		vals[k] = v
+	}
+	p, _ := insight.ParsePeriod("", "", s.clock.Now())
+	if vals.Get("from") == "" {
+		vals.Set("from", p.From.Format("2006-01-02"))
+	}
+	if vals.Get("to") == "" {
+		vals.Set("to", p.To.Format("2006-01-02"))
+	}
+	d.From, d.To = vals.Get("from"), vals.Get("to")
+	if enc := q.Encode(); enc != "" {
+		d.CSV = "?" + enc
+	}
+	return d, ui.NewForm(vals), nil
+}
+
+func (s *Server) insightError(w http.ResponseWriter, r *http.Request, name, title string, d *insightPage, f *ui.Form, err error) error {
+	if !formWithErrors(f, err) {
+		return err
+	}
+	return s.page(w, r, http.StatusUnprocessableEntity, name, &ui.Page{Title: title, Form: f, Data: d})
+}
+
+func (s *Server) handleInsight(w http.ResponseWriter, r *http.Request) error {
+	d, f, err := s.insightPageData(r)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "insight/index", &ui.Page{Title: "Insight", Form: f, Data: d})
+}
+
+func (s *Server) handleInsightRates(w http.ResponseWriter, r *http.Request) error {
+	d, f, err := s.insightPageData(r)
+	if err != nil {
+		return err
+	}
+	const title = "Who refers to peer support"
+	rq, _, err := s.ratesQuery(r)
+	if err != nil {
+		return s.insightError(w, r, "insight/rates", title, d, f, err)
+	}
+	rates, err := s.insight.ReferralRates(r.Context(), principal(r), rq)
+	if err != nil {
+		return s.insightError(w, r, "insight/rates", title, d, f, err)
+	}
+	plot := insight.FunnelPlot(rates)
+	d.Rates, d.Plot = &rates, &plot
+	if f.Value("by") == "" {
+		f.Values.Set("by", rates.By)
+	}
+	if f.Value("measure") == "" {
+		f.Values.Set("measure", rates.Measure)
+	}
+	return s.page(w, r, http.StatusOK, "insight/rates", &ui.Page{Title: title, Form: f, Data: d})
+}
+
+func (s *Server) apiRates(w http.ResponseWriter, r *http.Request) error {
+	rq, _, err := s.ratesQuery(r)
+	if err != nil {
+		return err
+	}
+	rates, err := s.insight.ReferralRates(r.Context(), principal(r), rq)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rates)
+}
+
+// writeCSV sends a table as a CSV download.
+func writeCSV(w http.ResponseWriter, name string, header []string, rows [][]string) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		// Cells starting with =, +, - or @ are made inert for spreadsheets.
+		for i, c := range row {
+			if c != "" && strings.ContainsRune("=+-@", rune(c[0])) && c != "–" {
+				row[i] = "'" + c
+			}
+		}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func (s *Server) handleInsightRatesCSV(w http.ResponseWriter, r *http.Request) error {
+	rq, _, err := s.ratesQuery(r)
+	if err != nil {
+		return err
+	}
+	rates, err := s.insight.ReferralRates(r.Context(), principal(r), rq)
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, u := range rates.Units {
+		rows = append(rows, []string{u.Unit, u.NText, u.EventsText, u.RateText, fmt.Sprintf("%.4f", u.Limits.Lower998),
+			fmt.Sprintf("%.4f", u.Limits.Lower95), fmt.Sprintf("%.4f", u.Limits.Upper95), fmt.Sprintf("%.4f", u.Limits.Upper998), u.Class})
+	}
+	return writeCSV(w, fmt.Sprintf("mutual-%s-rates-by-%s-%s-to-%s.csv", rates.Measure, rates.By, rates.From, rates.To),
+		[]string{rates.By, "people_on_caseload", rates.Measure, "rate", "lower_99_8", "lower_95", "upper_95", "upper_99_8", "class"}, rows)
+}
+
+func (s *Server) handleInsightEquity(w http.ResponseWriter, r *http.Request) error {
+	d, f, err := s.insightPageData(r)
+	if err != nil {
+		return err
+	}
+	const title = "Who reaches peer support"
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return s.insightError(w, r, "insight/equity", title, d, f, err)
+	}
+	eq, err := s.insight.EquityOfAccess(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	d.Equity = &eq
+	return s.page(w, r, http.StatusOK, "insight/equity", &ui.Page{Title: title, Form: f, Data: d})
+}
+
+func (s *Server) apiEquity(w http.ResponseWriter, r *http.Request) error {
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return err
+	}
+	eq, err := s.insight.EquityOfAccess(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, eq)
+}
+
+func (s *Server) handleInsightEquityCSV(w http.ResponseWriter, r *http.Request) error {
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return err
+	}
+	eq, err := s.insight.EquityOfAccess(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, t := range eq.Tables {
+		for _, row := range append(t.Rows, t.Total) {
+			rows = append(rows, []string{t.Label, row.Group, row.Caseload, row.Referred, row.Started, row.ShareCase, row.ShareRef,
+				row.ShareStart, row.RateRatio, row.CI, strconv.FormatBool(row.Under)})
+		}
+	}
+	return writeCSV(w, fmt.Sprintf("mutual-equity-%s-to-%s.csv", eq.From, eq.To), []string{"characteristic", "group", "on_caseload",
+		"referred", "started", "share_of_caseload", "share_of_referrals", "share_started", "rate_ratio", "rate_ratio_95ci", "significantly_under_represented"}, rows)
+}
+
+func (s *Server) handleInsightCoverage(w http.ResponseWriter, r *http.Request) error {
+	d, f, err := s.insightPageData(r)
+	if err != nil {
+		return err
+	}
+	const title = "Who is told about peer support"
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return s.insightError(w, r, "insight/coverage", title, d, f, err)
+	}
+	cov, err := s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	d.Coverage = &cov
+	return s.page(w, r, http.StatusOK, "insight/coverage", &ui.Page{Title: title, Form: f, Data: d})
+}
+
+func (s *Server) apiCoverage(w http.ResponseWriter, r *http.Request) error {
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return err
+	}
+	cov, err := s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, cov)
+}
+
+func (s *Server) handleInsightCoverageCSV(w http.ResponseWriter, r *http.Request) error {
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return err
+	}
+	cov, err := s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, t := range append(cov.Teams, cov.All) {
+		for _, m := range t.Months {
+			rows = append(rows, []string{t.Team, m.Month, m.Caseload, m.Offered, m.Share})
+		}
+	}
+	return writeCSV(w, "mutual-offer-coverage.csv", []string{"team", "month", "on_caseload", "told_in_last_12_months", "share"}, rows)
+}
+
+func (s *Server) handleInsightWaiting(w http.ResponseWriter, r *http.Request) error {
+	d, f, err := s.insightPageData(r)
+	if err != nil {
+		return err
+	}
+	const title = "How long people wait"
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return s.insightError(w, r, "insight/waiting", title, d, f, err)
+	}
+	wt, err := s.insight.WaitingTimes(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	d.Waiting = &wt
+	return s.page(w, r, http.StatusOK, "insight/waiting", &ui.Page{Title: title, Form: f, Data: d})
+}
+
+func (s *Server) apiWaiting(w http.ResponseWriter, r *http.Request) error {
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return err
+	}
+	wt, err := s.insight.WaitingTimes(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, wt)
+}
+
+func (s *Server) handleInsightWaitingCSV(w http.ResponseWriter, r *http.Request) error {
+	iq, err := s.insightQuery(r)
+	if err != nil {
+		return err
+	}
+	wt, err := s.insight.WaitingTimes(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	for _, t := range wt.Tables {
+		for _, row := range t.Rows {
+			rows = append(rows, []string{t.Label, row.Group, row.Referrals, row.Seen, row.MedianDays, row.P90Days, row.WithinTarget})
+		}
+	}
+	return writeCSV(w, "mutual-waiting-times.csv", []string{"by", "group", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows)
+}
+
+// handleInsightReport is the printable monthly report: one month's rates,
+// equity, coverage and waiting on one page.
+func (s *Server) handleInsightReport(w http.ResponseWriter, r *http.Request) error {
+	d, f, err := s.insightPageData(r)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	month := r.URL.Query().Get("month")
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	if month != "" {
+		t, err := time.Parse("2006-01", month)
+		if err != nil {
+			f.AddError("month", "month must be like 2026-10")
+			return s.page(w, r, http.StatusUnprocessableEntity, "insight/report", &ui.Page{Title: "Monthly report", Form: f, Data: d})
+		}
+		start = t
+	}
+	end := start.AddDate(0, 1, -1)
+	d.Month = start.Format("January 2006")
+	f.Values.Set("month", start.Format("2006-01"))
+	p := principal(r)
+	// Rates and equity look back over the year to the month's end, so small
+	// monthly numbers do not swamp the signal.
+	year := insight.Period{From: end.AddDate(-1, 0, 1), To: end}
+	rates, err := s.insight.ReferralRates(r.Context(), p, insight.RatesQuery{Period: year})
+	if err != nil {
+		return err
+	}
+	plot := insight.FunnelPlot(rates)
+	eq, err := s.insight.EquityOfAccess(r.Context(), p, year, nil)
+	if err != nil {
+		return err
+	}
+	cov, err := s.insight.OfferCoverage(r.Context(), p, insight.Period{From: start, To: end}, nil)
+	if err != nil {
+		return err
+	}
+	wt, err := s.insight.WaitingTimes(r.Context(), p, insight.Period{From: start, To: end}, nil)
+	if err != nil {
+		return err
+	}
+	d.Rates, d.Plot, d.Equity, d.Coverage, d.Waiting = &rates, &plot, &eq, &cov, &wt
+	return s.page(w, r, http.StatusOK, "insight/report", &ui.Page{Title: "Peer support monthly report: " + d.Month, Form: f, Data: d})
+}
+
+type caseloadData struct {
+	Columns []insight.Column
+	Report  *insight.ImportReport
+	Teams   []account.Team
+}
+
+func (s *Server) handleCaseloadForm(w http.ResponseWriter, r *http.Request) error {
+	teams, err := s.accounts.ListTeams(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "caseloads", &ui.Page{Title: "Upload caseloads", Form: ui.NewForm(nil),
+		Data: caseloadData{Columns: insight.Columns, Teams: teams}})
+}
+
+func (s *Server) handleCaseloadTemplate(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="mutual-caseload-template.csv"`)
+	_, err := w.Write([]byte(insight.Template()))
+	return err
+}
+
+// maxUpload bounds a caseload file: 500,000 rows fit comfortably.
+const maxUpload = 256 << 20
+
+func (s *Server) handleCaseloadUpload(w http.ResponseWriter, r *http.Request) error {
+	// A large file takes a while to read and import: give this request
+	// longer than the server's default deadlines.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(10 * time.Minute))
+	_ = rc.SetWriteDeadline(time.Now().Add(20 * time.Minute))
+	teams, err := s.accounts.ListTeams(r.Context())
+	if err != nil {
+		return err
+	}
+	d := caseloadData{Columns: insight.Columns, Teams: teams}
+	f := ui.NewForm(nil)
+	show := func(status int) error {
+		return s.page(w, r, status, "caseloads", &ui.Page{Title: "Upload caseloads", Form: f, Data: d})
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			f.AddError("file", "The file is larger than 256 MB. Split it into smaller files and upload each.")
+			return show(http.StatusRequestEntityTooLarge)
+		}
+		f.AddError("file", "Choose a CSV file to upload")
+		return show(http.StatusUnprocessableEntity)
+	}
+	defer r.MultipartForm.RemoveAll()
+	f.Values = url.Values(r.MultipartForm.Value)
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		f.AddError("file", "Choose a CSV file to upload")
+		return show(http.StatusUnprocessableEntity)
+	}
+	defer file.Close()
+	if !strings.HasSuffix(strings.ToLower(hdr.Filename), ".csv") {
+		f.AddError("file", "The file must be a CSV file (ending .csv). Save it from your spreadsheet as CSV UTF-8.")
+		return show(http.StatusUnprocessableEntity)
+	}
+	rep, err := s.insight.ImportCSV(r.Context(), principal(r).ActorFor(app.PermCaseloadImport), file, insight.ImportOptions{ValidRowsOnly: checked(f, "valid_rows_only")})
+	if err != nil {
+		if !formWithErrors(f, err) {
+			return err
+		}
+		return show(http.StatusUnprocessableEntity)
+	}
+	d.Report = &rep
+	status := http.StatusOK
+	if !rep.Imported {
+		status = http.StatusUnprocessableEntity
+		f.AddError("file", fmt.Sprintf("The file has %s, so nothing was imported. Correct them and upload it again, or choose to import only the valid rows.",
+			plural(rep.Invalid, "row with problems", "rows with problems")))
+	}
+	return show(status)
+}
+
+func (s *Server) apiImportEpisodes(w http.ResponseWriter, r *http.Request) error {
+	var in EpisodesRequest
+	if err := decodeJSONLimit(r, &in, 4<<20); err != nil {
+		return err
+	}
+	rep, err := s.insight.ImportEpisodes(r.Context(), principal(r).ActorFor(app.PermCaseloadImport), in.Episodes, insight.ImportOptions{ValidRowsOnly: in.ValidRowsOnly})
+	if err != nil {
+		return err
+	}
+	if rep.Problems == nil {
+		rep.Problems = []insight.RowProblem{}
+	}
+	// A checked batch is answered 200 either way: imported says whether it
+	// was stored, and problems say what to correct.
+	return writeJSON(w, http.StatusOK, rep)
+}

@@ -98,16 +98,19 @@ const maxJSONBody = 256 << 10
 // decodeJSON reads a JSON request body into dst strictly: the right media
 // type, at most 256 KiB, valid UTF-8, one value, no unknown fields, each
 // type mismatch named by its field.
-func decodeJSON(r *http.Request, dst any) error {
+func decodeJSON(r *http.Request, dst any) error { return decodeJSONLimit(r, dst, maxJSONBody) }
+
+// decodeJSONLimit is decodeJSON with a different size limit.
+func decodeJSONLimit(r *http.Request, dst any, limit int64) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return app.Errorf(app.CodeUnsupported, "Send the request body as JSON with Content-Type: application/json")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxJSONBody))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return app.Errorf(app.CodeTooLarge, "The request body is larger than %d KiB", maxJSONBody>>10)
+			return app.Errorf(app.CodeTooLarge, "The request body is larger than %d KiB", limit>>10)
 		}
 		return app.Errorf(app.CodeInvalid, "The request body could not be read")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -44,6 +45,7 @@ type Deps struct {
 	Clock     app.Clock
 	Accounts  *account.Service
 	Referrals *referral.Service
+	Insight   *insight.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 }
@@ -55,6 +57,7 @@ type Server struct {
 	clock     app.Clock
 	accounts  *account.Service
 	referrals *referral.Service
+	insight   *insight.Service
 	counters  *ratelimit.Counters
 	log       *slog.Logger
 	render    *ui.Renderer
@@ -71,7 +74,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, referrals: d.Referrals,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, referrals: d.Referrals, insight: d.Insight,
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
 	pages, err := fs.Sub(templateFiles, "templates")
 	if err != nil {

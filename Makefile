@@ -1,0 +1,51 @@
+# Mutual: the two commands are `make run` and `make test`.
+GO        ?= go
+DATA      ?= data
+BIN       := bin/mutual
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+
+.PHONY: run build test test-short vet assets bench crash fuzz clean
+
+## run: build Mutual, load demo data into data/mutual.db (first time only) and serve it at http://127.0.0.1:8080
+run: build
+	@mkdir -p $(DATA)
+	@if [ ! -f $(DATA)/mutual.db ]; then MUTUAL_REQUIRE_MFA=false ./$(BIN) demo --database $(DATA)/mutual.db; \
+	else echo "Using the existing $(DATA)/mutual.db (delete it to start again with fresh demo data)."; fi
+	MUTUAL_REQUIRE_MFA=false ./$(BIN) serve --database $(DATA)/mutual.db --mail-dir $(DATA)/mail
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mutual
+
+## test: the whole suite on SQLite and PostgreSQL, with real HTTP and headless Chromium
+test:
+	@scripts/test-deps.sh
+	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && false)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+	$(MAKE) crash CRASH_SECONDS=6
+
+## test-short: the suite without the race detector, for a quick loop
+test-short:
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+## assets: rebuild the NHS.UK frontend CSS and JS from the pinned package-lock.json
+assets:
+	scripts/build-assets.sh
+
+## crash: SIGKILL a server under concurrent writes, restart it and check every acknowledged write survived
+CRASH_SECONDS ?= 30
+crash:
+	MUTUAL_CRASH_SECONDS=$(CRASH_SECONDS) $(GO) test -count=1 -run TestCrashSafety -v ./internal/crashtest/
+
+## bench: load a generated data set and measure pages and API against a bare net/http handler, on SQLite and PostgreSQL
+BENCH_SCALE ?= 1000000
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/insight/stats/
+	$(GO) run ./internal/loadtest -scale $(BENCH_SCALE)
+
+clean:
+	rm -rf bin

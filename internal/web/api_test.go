@@ -1,0 +1,358 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/webtest"
+)
+
+// apiDoc loads and validates the server's OpenAPI document.
+func apiDoc(t *testing.T, e *webtest.Env) (*openapi3.T, routers.Router) {
+	t.Helper()
+	resp := e.Client(t).Get("/api/v1/openapi.json")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("openapi.json: %d", resp.StatusCode)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData([]byte(resp.Body))
+	if err != nil {
+		t.Fatalf("loading the OpenAPI document: %v", err)
+	}
+	if err := doc.Validate(context.Background(), openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("the OpenAPI document is not valid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: e.URL}}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, router
+}
+
+func TestOpenAPIDescribesEveryOperation(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	doc, _ := apiDoc(t, e)
+	for _, rt := range e.Server.Routes() {
+		if rt.API() == nil {
+			continue
+		}
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		item := doc.Paths.Find(path)
+		if item == nil || item.GetOperation(method) == nil {
+			t.Errorf("%s is not in the OpenAPI document", rt.Pattern)
+			continue
+		}
+		op := item.GetOperation(method)
+		if op.Extensions["x-permission"] != string(rt.Perm) {
+			t.Errorf("%s: x-permission %v, want %s", rt.Pattern, op.Extensions["x-permission"], rt.Perm)
+		}
+		if op.Summary == "" {
+			t.Errorf("%s has no summary", rt.Pattern)
+		}
+		if rt.API().Request != nil {
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			if mt == nil || mt.Example == nil {
+				t.Errorf("%s: request body has no example", rt.Pattern)
+				continue
+			}
+			schema := mt.Schema
+			if schema.Ref != "" {
+				schema = doc.Components.Schemas[strings.TrimPrefix(schema.Ref, "#/components/schemas/")]
+			}
+			if len(schema.Value.Required) == 0 {
+				t.Errorf("%s: request schema marks no required fields", rt.Pattern)
+			}
+		}
+		if len(op.Responses.Map()) < 2 {
+			t.Errorf("%s documents too few responses", rt.Pattern)
+		}
+	}
+}
+
+// validateResponse checks a real response against the OpenAPI document.
+func validateResponse(t *testing.T, router routers.Router, r *webtest.Response) {
+	t.Helper()
+	route, params, err := router.FindRoute(r.Request)
+	if err != nil {
+		t.Errorf("%s %s: no route in the OpenAPI document: %v", r.Request.Method, r.Request.URL.Path, err)
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r.Request, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		Status: r.StatusCode, Header: r.Header, Body: io.NopCloser(strings.NewReader(r.Body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Errorf("%s %s → %d does not match the OpenAPI document: %v\n%s", r.Request.Method, r.Request.URL.Path, r.StatusCode, err, r.Body)
+	}
+}
+
+func decode[T any](t *testing.T, r *webtest.Response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(r.Body), &v); err != nil {
+		t.Fatalf("decoding %q: %v", r.Body, err)
+	}
+	return v
+}
+
+func want(t *testing.T, r *webtest.Response, status int) {
+	t.Helper()
+	if r.StatusCode != status {
+		t.Fatalf("%s %s: %d, want %d\n%s", r.Request.Method, r.Request.URL.Path, r.StatusCode, status, r.Body)
+	}
+}
+
+func TestAPIReferralJourney(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		_, router := apiDoc(t, e)
+		check := func(r *webtest.Response, status int) *webtest.Response {
+			t.Helper()
+			want(t, r, status)
+			validateResponse(t, router, r)
+			return r
+		}
+		anon := e.Client(t)
+		self := decode[map[string]any](t, check(anon.JSON(http.MethodPost, "/api/v1/self-referrals", map[string]any{
+			"preferred_name": "Ash", "email": "ash@example.org", "contact_preference": "email", "asked_for": "Someone who gets it"}), http.StatusCreated))
+		if self["id"] == nil || !strings.HasPrefix(self["reference"].(string), "MUT-") || self["status"] != "received" {
+			t.Fatalf("self-referral answer: %v", self)
+		}
+		clin := e.Bearer(t, "clinician")
+		check(clin.Get("/api/v1/me"), http.StatusOK)
+		created := decode[map[string]any](t, check(clin.JSON(http.MethodPost, "/api/v1/referrals", map[string]any{
+			"person": map[string]any{"preferred_name": "Bo", "phone": "07700 900444", "ethnicity": "black_caribbean"},
+			"asked_for": "Getting out more", "person_knows": true, "consent": "given", "not_duplicate": true}), http.StatusCreated))
+		id := strconv.FormatInt(int64(created["id"].(float64)), 10)
+
+		lead := e.Bearer(t, "lead")
+		list := decode[map[string]any](t, check(lead.Get("/api/v1/referrals?status=received"), http.StatusOK))
+		if list["total"].(float64) != 2 {
+			t.Fatalf("lead's waiting list: %v", list)
+		}
+		check(lead.Get("/api/v1/referrals?status=nonsense"), http.StatusUnprocessableEntity)
+		detail := decode[map[string]any](t, check(lead.Get("/api/v1/referrals/"+id), http.StatusOK))
+		version := detail["referral"].(map[string]any)["version"]
+		check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "accepted", "version": version}), http.StatusOK)
+		// The same stale version again is a conflict; so is an impossible move.
+		stale := check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "declined", "reason": "other", "note": "x", "version": version}), http.StatusConflict)
+		if !strings.Contains(stale.Body, "Someone else changed") {
+			t.Errorf("stale version message: %s", stale.Body)
+		}
+		check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "ended", "reason": "goals_met", "outcome_summary": "x"}), http.StatusConflict)
+		bad := decode[map[string]any](t, check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "allocated"}), http.StatusUnprocessableEntity))
+		if !strings.Contains(fmt.Sprint(bad["errors"]), "worker_id") {
+			t.Errorf("allocation without a worker: %v", bad)
+		}
+		check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "allocated", "worker_id": e.Users["worker"].ID}), http.StatusOK)
+		worker := e.Bearer(t, "worker")
+		check(worker.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/contacts", map[string]any{"at": e.Clock.Now().Format("2006-01-02T15:04:05Z"), "mode": "phone", "minutes": 15}), http.StatusCreated)
+		check(worker.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "active"}), http.StatusOK)
+		final := decode[map[string]any](t, check(clin.Get("/api/v1/referrals/"+id), http.StatusOK))
+		if len(final["history"].([]any)) != 4 || final["referral"].(map[string]any)["fhir_status"] != "active" {
+			t.Fatalf("history: %v", final["history"])
+		}
+		notes := decode[[]any](t, check(clin.Get("/api/v1/notifications"), http.StatusOK))
+		if len(notes) != 2 {
+			t.Fatalf("referrer notifications: %v", notes)
+		}
+		// Offers and people.
+		personID := strconv.FormatInt(int64(final["referral"].(map[string]any)["person_id"].(float64)), 10)
+		check(clin.JSON(http.MethodPost, "/api/v1/offers", map[string]any{"person_id": final["referral"].(map[string]any)["person_id"], "method": "review", "response": "not_now"}), http.StatusCreated)
+		offers := decode[[]any](t, check(clin.Get("/api/v1/people/"+personID+"/offers"), http.StatusOK))
+		if len(offers) != 1 {
+			t.Fatalf("offers: %v", offers)
+		}
+		check(clin.Get("/api/v1/people/"+personID), http.StatusOK)
+		check(e.Bearer(t, "clinicianB").Get("/api/v1/people/"+personID+"/offers"), http.StatusNotFound)
+		check(clin.JSON(http.MethodPost, "/api/v1/people", map[string]any{"preferred_name": "Bo", "phone": "07700 900444"}), http.StatusConflict)
+		person := e.Bearer(t, "person")
+		check(person.JSON(http.MethodPost, "/api/v1/my/offers", map[string]any{"told": false}), http.StatusCreated)
+		check(person.Get("/api/v1/my/referrals"), http.StatusOK)
+		check(e.Bearer(t, "admin").Get("/api/v1/users"), http.StatusOK)
+		check(e.Bearer(t, "admin").Get("/api/v1/teams"), http.StatusOK)
+	})
+}
+
+// Bad input of every kind answers 4xx problem+json with a useful message,
+// never a 500.
+func TestAPIBadInput(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	_, router := apiDoc(t, e)
+	bearers := map[string]*webtest.Client{}
+	bearerFor := func(perm app.Permission) *webtest.Client {
+		for _, name := range roleNames {
+			if e.Principal(t, name).Can(perm) {
+				if bearers[name] == nil {
+					bearers[name] = e.Bearer(t, name)
+				}
+				return bearers[name]
+			}
+		}
+		return e.Client(t)
+	}
+	cases := []struct {
+		name, contentType string
+		body              []byte
+		field             bool
+	}{
+		{"Malformed", "application/json", []byte(`{"asked_for": "x",`), false},
+		{"NotAnObject", "application/json", []byte(`[1,2,3]`), false},
+		{"WrongType", "application/json", []byte(`{"asked_for": 5, "preferred_name": 5, "to": 5, "person_id": "seven", "told": "yes", "email": 5, "roles": "x", "episodes": 5}`), true},
+		{"UnknownField", "application/json", []byte(`{"surprise": true}`), true},
+		{"InvalidUTF8", "application/json", []byte("{\"asked_for\": \"\xff\xfe\"}"), false},
+		{"Oversized", "application/json", append(append([]byte(`{"asked_for": "`), bytes.Repeat([]byte("a"), 5<<20)...), '"', '}'), false},
+		{"Empty", "application/json", nil, false},
+		{"NotJSON", "text/plain", []byte(`asked_for=x`), false},
+		{"Trailing", "application/json", []byte(`{"told": true} {"told": false}`), false},
+	}
+	for _, rt := range e.Server.Routes() {
+		if rt.API() == nil || rt.API().Request == nil {
+			continue
+		}
+		method, _, _ := strings.Cut(rt.Pattern, " ")
+		path := fill(rt.Pattern, map[string]string{"id": "1"})
+		c := bearerFor(rt.Perm)
+		for _, tc := range cases {
+			t.Run(strings.ReplaceAll(rt.Pattern, "/", "_")+"/"+tc.name, func(t *testing.T) {
+				r := c.Do(method, path, bytes.NewReader(tc.body), http.Header{"Content-Type": {tc.contentType}})
+				if r.StatusCode < 400 || r.StatusCode >= 500 {
+					t.Fatalf("status %d\n%s", r.StatusCode, r.Body)
+				}
+				if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+					t.Fatalf("Content-Type %q", ct)
+				}
+				p := decode[map[string]any](t, r)
+				if p["detail"] == "" || p["status"].(float64) != float64(r.StatusCode) || p["title"] == "" {
+					t.Fatalf("problem document incomplete: %v", p)
+				}
+				if tc.field && r.StatusCode == http.StatusUnprocessableEntity {
+					errs, _ := p["errors"].([]any)
+					if len(errs) == 0 {
+						t.Fatalf("no field named: %v", p)
+					}
+				}
+				validateResponse(t, router, r)
+			})
+		}
+	}
+}
+
+// personDataCalls makes one successful call to each route that touches a
+// person's data. The test below checks each writes exactly one audit row,
+// and that every such route in the table is covered here.
+func TestAuditOneRowPerCall(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		r := e.StaffReferral(t, "clinician", "Audit Person")
+		id := strconv.FormatInt(r.ID, 10)
+		pid := strconv.FormatInt(r.PersonID, 10)
+		lead, clin, worker, person := e.As(t, "lead"), e.As(t, "clinician"), e.As(t, "worker"), e.As(t, "person")
+		leadAPI, clinAPI, personAPI := e.Bearer(t, "lead"), e.Bearer(t, "clinician"), e.Bearer(t, "person")
+		form := func(kv ...string) map[string][]string {
+			m := map[string][]string{}
+			for i := 0; i+1 < len(kv); i += 2 {
+				m[kv[i]] = append(m[kv[i]], kv[i+1])
+			}
+			return m
+		}
+		calls := []struct {
+			pattern string
+			do      func() *webtest.Response
+			status  int
+		}{
+			{"GET /referrals", func() *webtest.Response { return lead.Get("/referrals") }, 200},
+			{"GET /referrals/{id}", func() *webtest.Response { return lead.Get("/referrals/" + id) }, 200},
+			{"POST /referrals/{id}/transitions", func() *webtest.Response {
+				return lead.PostForm("/referrals/"+id+"/transitions", form("to", "accepted", "version", "1"))
+			}, 303},
+			{"POST /referrals/{id}/contacts", func() *webtest.Response {
+				return worker.PostForm("/referrals/"+id+"/contacts", form("mode", "phone", "minutes", "10", "contact_note", "hello"))
+			}, 303},
+			{"POST /referrals/{id}/link-person", func() *webtest.Response {
+				return lead.PostForm("/referrals/"+id+"/link-person", form("person_id", "999999"))
+			}, 422},
+			{"POST /referrals", func() *webtest.Response {
+				return clin.PostForm("/referrals", form("source", "staff", "person.preferred_name", "Another", "person.phone", "07700 900123",
+					"asked_for", "x", "person_knows", "yes", "consent", "given", "match", "new"))
+			}, 303},
+			{"GET /people", func() *webtest.Response { return clin.Get("/people?q=Audit") }, 200},
+			{"POST /people", func() *webtest.Response {
+				return clin.PostForm("/people", form("person.preferred_name", "Newcomer", "match", "new"))
+			}, 303},
+			{"GET /people/{id}", func() *webtest.Response { return clin.Get("/people/" + pid) }, 200},
+			{"POST /people/{id}/offers", func() *webtest.Response {
+				return clin.PostForm("/people/"+pid+"/offers", form("method", "conversation", "response", "not_now"))
+			}, 303},
+			{"GET /my/referrals", func() *webtest.Response { return person.Get("/my/referrals") }, 200},
+			{"POST /my/offers", func() *webtest.Response { return person.PostForm("/my/offers", form("told", "no")) }, 303},
+			{"GET /my/record-access", func() *webtest.Response { return person.Get("/my/record-access") }, 200},
+			{"POST /api/v1/referrals", func() *webtest.Response {
+				return clinAPI.JSON(http.MethodPost, "/api/v1/referrals", map[string]any{"person": map[string]any{"preferred_name": "Api Person"},
+					"asked_for": "x", "person_knows": true, "consent": "given", "not_duplicate": true})
+			}, 201},
+			{"GET /api/v1/referrals", func() *webtest.Response { return leadAPI.Get("/api/v1/referrals") }, 200},
+			{"GET /api/v1/referrals/{id}", func() *webtest.Response { return leadAPI.Get("/api/v1/referrals/" + id) }, 200},
+			{"POST /api/v1/referrals/{id}/transitions", func() *webtest.Response {
+				return leadAPI.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "allocated", "worker_id": e.Users["worker"].ID})
+			}, 200},
+			{"POST /api/v1/referrals/{id}/contacts", func() *webtest.Response {
+				return leadAPI.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/contacts", map[string]any{"at": e.Clock.Now().Format("2006-01-02T15:04:05Z"), "mode": "video"})
+			}, 201},
+			{"GET /api/v1/my/referrals", func() *webtest.Response { return personAPI.Get("/api/v1/my/referrals") }, 200},
+			{"POST /api/v1/people", func() *webtest.Response {
+				return clinAPI.JSON(http.MethodPost, "/api/v1/people", map[string]any{"preferred_name": "Api Newcomer", "not_duplicate": true})
+			}, 201},
+			{"GET /api/v1/people/{id}", func() *webtest.Response { return clinAPI.Get("/api/v1/people/" + pid) }, 200},
+			{"POST /api/v1/offers", func() *webtest.Response {
+				return clinAPI.JSON(http.MethodPost, "/api/v1/offers", map[string]any{"person_id": r.PersonID, "method": "leaflet", "response": "declined"})
+			}, 201},
+			{"GET /api/v1/people/{id}/offers", func() *webtest.Response { return clinAPI.Get("/api/v1/people/" + pid + "/offers") }, 200},
+			{"POST /api/v1/my/offers", func() *webtest.Response {
+				return personAPI.JSON(http.MethodPost, "/api/v1/my/offers", map[string]any{"told": true})
+			}, 201},
+		}
+		covered := map[string]bool{}
+		for _, c := range calls {
+			covered[c.pattern] = true
+			before, _ := audit.Count(ctx, e.DB, "")
+			resp := c.do()
+			if resp.StatusCode != c.status {
+				t.Errorf("%s: %d, want %d\n%s", c.pattern, resp.StatusCode, c.status, resp.Body)
+				continue
+			}
+			// One row per call: the refused link is shown again with the
+			// referral, which is a read.
+			after, _ := audit.Count(ctx, e.DB, "")
+			if after-before != 1 {
+				t.Errorf("%s wrote %d audit rows, want 1", c.pattern, after-before)
+			}
+		}
+		for _, rt := range e.Server.Routes() {
+			if rt.PersonData && !covered[rt.Pattern] {
+				t.Errorf("%s touches a person's data but is not in this test", rt.Pattern)
+			}
+		}
+		res, err := audit.Verify(ctx, e.DB)
+		if err != nil || !res.OK() {
+			t.Fatalf("audit chain after the calls: %+v %v", res, err)
+		}
+	})
+}

@@ -1,0 +1,302 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testkit"
+	"github.com/mutualhq/mutual/internal/webtest"
+)
+
+var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSignedIn, app.PermOwnRecord, app.PermReferralCreate,
+	app.PermReferralRead, app.PermReferralTriage, app.PermReferralWork, app.PermPersonRead, app.PermOfferCreate, app.PermInsightRead,
+	app.PermInsightNamed, app.PermCaseloadImport, app.PermAdminUsers, app.PermAdminOutbox, app.PermAuditRead, app.PermMetrics}
+
+// Every route declares a known permission; nothing is served that is not
+// in the table.
+func TestRouteTableDeclaresPermissions(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	seen := map[string]bool{}
+	for _, rt := range e.Server.Routes() {
+		if rt.Perm == "" {
+			t.Errorf("%s declares no permission", rt.Pattern)
+		}
+		if !slices.Contains(knownPerms, rt.Perm) {
+			t.Errorf("%s declares unknown permission %q", rt.Pattern, rt.Perm)
+		}
+		if seen[rt.Pattern] {
+			t.Errorf("%s is declared twice", rt.Pattern)
+		}
+		seen[rt.Pattern] = true
+		if rt.API() != nil && !strings.Contains(rt.Pattern, " /api/") {
+			t.Errorf("%s is an API operation outside /api/", rt.Pattern)
+		}
+		method, path, ok := strings.Cut(rt.Pattern, " ")
+		if !ok || method == "" || !strings.HasPrefix(path, "/") {
+			t.Errorf("%s must name its method", rt.Pattern)
+		}
+		if rt.Perm == app.PermPublic && method != http.MethodGet && !publicWrites[rt.Pattern] {
+			t.Errorf("%s changes state without sign-in and is not a known public form", rt.Pattern)
+		}
+	}
+	// Unknown paths are not found, not served by a catch-all.
+	c := e.Client(t)
+	if r := c.Get("/no/such/page"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown path: %d", r.StatusCode)
+	}
+}
+
+var publicWrites = map[string]bool{
+	"POST /sign-in": true, "POST /sign-out": true, "POST /sign-up": true, "POST /invitation/{token}": true,
+	"POST /password-reset": true, "POST /password-reset/{token}": true, "POST /refer/self": true, "POST /api/v1/self-referrals": true,
+}
+
+// canary is in a fixture only team B may see: it must never appear in a
+// response to anyone else, on any route, whatever the status.
+const canary = "Zed CANARY-7f3a9"
+
+var roleNames = []string{"person", "person2", "carer", "worker", "workerB", "lead", "lead2", "leadB", "clinician", "clinicianB",
+	"partner", "moderator", "analyst", "manager", "admin"}
+
+// mayCanary are the accounts whose scope includes the canary's referral.
+var mayCanary = map[string]bool{"clinicianB": true, "leadB": true, "workerB": true}
+
+func fill(pattern string, ids map[string]string) string {
+	_, path, _ := strings.Cut(pattern, " ")
+	path = strings.TrimSuffix(path, "{$}")
+	for k, v := range ids {
+		path = strings.ReplaceAll(path, "{"+k+"}", v)
+	}
+	return path
+}
+
+func TestRoleRouteMatrix(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		r, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "clinicianB"), referral.NewReferral{
+			Person: referral.PersonDetails{PreferredName: canary, Phone: "07700 900777"}, AskedFor: "canary request",
+			PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := map[string]string{"id": strconv.FormatInt(r.ID, 10), "token": "not-a-real-token", "action": "end-sessions"}
+		personIDs := map[string]string{"id": strconv.FormatInt(r.PersonID, 10)}
+		clients := map[string]*webtest.Client{"anonymous": e.Client(t)}
+		for _, n := range roleNames {
+			clients[n] = e.As(t, n)
+		}
+		for name, c := range clients {
+			p := &app.Principal{}
+			if name != "anonymous" {
+				p = e.Principal(t, name)
+			} else {
+				p = nil
+			}
+			for _, rt := range e.Server.Routes() {
+				if strings.HasPrefix(rt.Pattern, "GET /assets/") || rt.Pattern == "POST /sign-out" || strings.HasSuffix(rt.Pattern, "sign-out-everywhere") {
+					continue
+				}
+				use := ids
+				if strings.Contains(rt.Pattern, "/people/") {
+					use = personIDs
+				}
+				path := fill(rt.Pattern, use)
+				method, _, _ := strings.Cut(rt.Pattern, " ")
+				var resp *webtest.Response
+				switch {
+				case method == http.MethodGet:
+					resp = c.Get(path)
+				case rt.API() != nil:
+					resp = c.JSON(method, path, "{}")
+				default:
+					resp = c.PostForm(path, url.Values{})
+				}
+				if strings.Contains(resp.Body, canary) && !mayCanary[name] {
+					t.Errorf("%s: %s leaked the canary (status %d)", name, rt.Pattern, resp.StatusCode)
+				}
+				if resp.StatusCode >= 500 {
+					t.Errorf("%s: %s answered %d", name, rt.Pattern, resp.StatusCode)
+				}
+				if p.Can(rt.Perm) {
+					continue
+				}
+				// Denied by the route's permission.
+				switch {
+				case p == nil && rt.API() != nil:
+					if resp.StatusCode != http.StatusUnauthorized {
+						t.Errorf("anonymous %s: %d, want 401", rt.Pattern, resp.StatusCode)
+					}
+				case p == nil:
+					if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/sign-in") {
+						t.Errorf("anonymous %s: %d %s, want a redirect to sign in", rt.Pattern, resp.StatusCode, resp.Header.Get("Location"))
+					}
+				default:
+					if resp.StatusCode != http.StatusForbidden {
+						t.Errorf("%s %s: %d, want 403", name, rt.Pattern, resp.StatusCode)
+					}
+				}
+			}
+		}
+		// Someone else's record answers 404 to roles that may read referrals.
+		for _, name := range []string{"clinician", "lead", "worker", "partner"} {
+			if resp := clients[name].Get("/referrals/" + ids["id"]); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s opening another team's referral: %d, want 404", name, resp.StatusCode)
+			}
+			if resp := clients[name].Get("/people/" + personIDs["id"]); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s opening another team's person: %d, want 404", name, resp.StatusCode)
+			}
+		}
+		if resp := clients["clinicianB"].Get("/referrals/" + ids["id"]); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, canary) {
+			t.Errorf("the referrer cannot see their own referral: %d", resp.StatusCode)
+		}
+	})
+}
+
+func TestCrossSitePostRefused(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	c := e.Client(t)
+	resp := c.Do(http.MethodPost, "/sign-in", strings.NewReader(url.Values{"email": {e.Users["admin"].Email}, "password": {testkit.Password}}.Encode()),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site sign-in: %d, want 403", resp.StatusCode)
+	}
+	if len(resp.Cookies()) > 0 {
+		t.Fatal("a cross-site post got a session cookie")
+	}
+	lead := e.As(t, "lead")
+	resp = lead.Do(http.MethodPost, "/referrals", strings.NewReader("asked_for=x"), http.Header{"Content-Type": {"application/x-www-form-urlencoded"},
+		"Sec-Fetch-Site": {"cross-site"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site post while signed in: %d, want 403", resp.StatusCode)
+	}
+	var n int
+	_ = e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM referrals").Scan(&n)
+	if n != 0 {
+		t.Fatal("a cross-site post made a referral")
+	}
+}
+
+var nonceRE = regexp.MustCompile(`'nonce-([A-Za-z0-9_-]{16,})'`)
+
+func checkHeaders(t *testing.T, label string, r *webtest.Response, signedIn bool) {
+	t.Helper()
+	h := r.Header
+	csp := h.Get("Content-Security-Policy")
+	m := nonceRE.FindStringSubmatch(csp)
+	if m == nil || !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("%s: weak CSP %q", label, csp)
+	}
+	if strings.Contains(h.Get("Content-Type"), "text/html") && m != nil && strings.Contains(r.Body, "<script") && !strings.Contains(r.Body, `nonce="`+m[1]+`"`) {
+		t.Errorf("%s: a script does not carry this response's nonce", label)
+	}
+	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"} {
+		if h.Get(k) != want {
+			t.Errorf("%s: %s = %q, want %q", label, k, h.Get(k), want)
+		}
+	}
+	if !strings.HasPrefix(h.Get("Strict-Transport-Security"), "max-age=") {
+		t.Errorf("%s: no HSTS", label)
+	}
+	if signedIn && h.Get("Cache-Control") != "no-store" {
+		t.Errorf("%s: Cache-Control %q on a signed-in page", label, h.Get("Cache-Control"))
+	}
+}
+
+func TestHeadersOnEveryPage(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	anon := e.Client(t)
+	signIn := anon.SignIn(e.Users["admin"].Email, testkit.Password)
+	var session *http.Cookie
+	for _, c := range signIn.Cookies() {
+		if strings.HasPrefix(c.Name, "__Host-mutual") && c.Value != "" && c.Name == "__Host-mutual" {
+			session = c
+		}
+	}
+	if session == nil || !session.Secure || !session.HttpOnly || session.Path != "/" || session.Domain != "" || session.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie not __Host-, Secure, HttpOnly, SameSite=Lax: %+v", session)
+	}
+	admin := anon
+	other := e.Client(t)
+	for _, rt := range e.Server.Routes() {
+		method, _, _ := strings.Cut(rt.Pattern, " ")
+		if method != http.MethodGet || rt.API() != nil || strings.HasPrefix(rt.Pattern, "GET /assets/") || strings.Contains(rt.Pattern, "{") {
+			continue
+		}
+		path := fill(rt.Pattern, nil)
+		checkHeaders(t, "admin "+path, admin.Get(path), true)
+		checkHeaders(t, "anonymous "+path, other.Get(path), false)
+	}
+	// A new session id at sign-in: the pre-sign-in cookie (if any) is not reused.
+	again := e.Client(t).SignIn(e.Users["admin"].Email, testkit.Password)
+	for _, c := range again.Cookies() {
+		if c.Name == "__Host-mutual" && c.Value == session.Value {
+			t.Fatal("two sign-ins got the same session id")
+		}
+	}
+}
+
+// The public self-referral form survives a flood: 1,000 rapid posts from
+// one address are limited, other people are not held up, and earlier real
+// requests are intact.
+func TestPublicFormSurvivesAFlood(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			e := webtest.Start(t, engine, webtest.Options{TrustLoopbackProxy: true})
+			first := e.Client(t)
+			first.Header = http.Header{"X-Forwarded-For": {"198.51.100.7"}}
+			ok := first.JSON(http.MethodPost, "/api/v1/self-referrals", map[string]any{"preferred_name": "Early Bird", "phone": "07700 900111", "asked_for": "company"})
+			if ok.StatusCode != http.StatusCreated {
+				t.Fatalf("first self-referral: %d %s", ok.StatusCode, ok.Body)
+			}
+			flood := e.Client(t)
+			flood.Header = http.Header{"X-Forwarded-For": {"203.0.113.9"}}
+			form := url.Values{"preferred_name": {"Flood"}, "phone": {"07700 900222"}, "asked_for": {"spam"}}
+			limited, created := 0, 0
+			for i := 0; i < 1000; i++ {
+				r := flood.PostForm("/refer/self", form)
+				switch r.StatusCode {
+				case http.StatusTooManyRequests:
+					limited++
+				case http.StatusSeeOther:
+					created++
+				default:
+					t.Fatalf("flood post %d: %d", i, r.StatusCode)
+				}
+			}
+			if limited < 990 || created > 10 {
+				t.Fatalf("flood: %d created, %d limited", created, limited)
+			}
+			// Someone else, at another address, is not limited. (httptest
+			// serves every client from 127.0.0.1; a trusted proxy header
+			// stands in for a second address.)
+			other := e.Client(t)
+			other.Header = http.Header{"X-Forwarded-For": {"192.0.2.44"}}
+			start := time.Now()
+			if r := other.PostForm("/refer/self", url.Values{"preferred_name": {"Second Person"}, "phone": {"07700 900333"}, "asked_for": {"support"}}); r.StatusCode != http.StatusSeeOther {
+				t.Fatalf("another person was refused during the flood: %d", r.StatusCode)
+			}
+			t.Logf("another person's request during the flood took %v", time.Since(start))
+			created++
+			var n int
+			_ = e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM people WHERE preferred_name = 'Early Bird'").Scan(&n)
+			if n != 1 {
+				t.Fatalf("the earlier request is gone: %d", n)
+			}
+			_ = e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM referrals").Scan(&n)
+			if n != 1+created {
+				t.Fatalf("%d referrals stored, want %d", n, 1+created)
+			}
+		})
+	}
+}

@@ -1,0 +1,234 @@
+// Package webtest runs a real Mutual server for black-box and browser
+// tests: a real database (SQLite file or PostgreSQL schema), the real
+// services and route table, served over real HTTP on 127.0.0.1.
+package webtest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testkit"
+	"github.com/mutualhq/mutual/internal/web"
+)
+
+// Env is one running server and its world.
+type Env struct {
+	*testkit.World
+	URL    string
+	Server *web.Server
+	HTTP   *httptest.Server
+}
+
+// Options tune the server.
+type Options struct {
+	RequireMFA bool
+	// TrustLoopbackProxy believes X-Forwarded-For from 127.0.0.1, so tests
+	// can stand in for callers at different addresses.
+	TrustLoopbackProxy bool
+}
+
+// Start builds a world on engine and serves it.
+func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
+	tb.Helper()
+	db := storetest.Open(tb, engine)
+	w := testkit.NewWorld(tb, db)
+	w.Accounts.RequireMFA = o.RequireMFA
+	ins := &insight.Service{DB: db, Clock: w.Clock, Suppress: stats.Suppressor{Threshold: 5}, WaitingStandard: 28 * 24 * time.Hour}
+	logw := io.Discard
+	if os.Getenv("MUTUAL_TEST_LOG") != "" {
+		logw = os.Stderr
+	}
+	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailToFolder: true, Version: "test"}
+	if o.TrustLoopbackProxy {
+		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	}
+	srv, err := web.New(cfg,
+		web.Deps{DB: db, Clock: w.Clock, Accounts: w.Accounts, Referrals: w.Referrals, Insight: ins, Counters: w.Accounts.Counters,
+			Log: slog.New(slog.NewTextHandler(logw, nil))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	tb.Cleanup(hs.Close)
+	return &Env{World: w, URL: hs.URL, Server: srv, HTTP: hs}
+}
+
+// Each starts a server on every engine and runs fn as a subtest.
+func Each(t *testing.T, o Options, fn func(t *testing.T, e *Env)) {
+	t.Helper()
+	for _, engine := range storetest.Engines {
+		t.Run(string(engine), func(t *testing.T) { fn(t, Start(t, engine, o)) })
+	}
+}
+
+// secureJar keeps __Host- (Secure) cookies over http://127.0.0.1, as
+// browsers do for loopback addresses; Go's jar would otherwise drop them.
+type secureJar struct{ jar *cookiejar.Jar }
+
+func (j secureJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	v := *u
+	v.Scheme = "https"
+	j.jar.SetCookies(&v, cs)
+}
+
+func (j secureJar) Cookies(u *url.URL) []*http.Cookie {
+	v := *u
+	v.Scheme = "https"
+	return j.jar.Cookies(&v)
+}
+
+// Client is a browser-like HTTP client: it keeps cookies, does not follow
+// redirects (tests check them) and sends same-origin headers on posts.
+type Client struct {
+	tb   testing.TB
+	env  *Env
+	HTTP *http.Client
+	// Token, when set, is sent as a bearer token.
+	Token string
+	// Header is added to every request.
+	Header http.Header
+}
+
+// Client returns a new client with an empty cookie jar.
+func (e *Env) Client(tb testing.TB) *Client {
+	jar, _ := cookiejar.New(nil)
+	return &Client{tb: tb, env: e, HTTP: &http.Client{Jar: secureJar{jar}, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// Response is a read response.
+type Response struct {
+	*http.Response
+	Body string
+}
+
+// Do sends a request and reads the whole response.
+func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Response {
+	c.tb.Helper()
+	req, err := http.NewRequest(method, c.env.URL+path, body)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	for k, vs := range c.Header {
+		req.Header[k] = vs
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if c.Token != "" && req.Header.Get("Authorization") == "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		c.tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	return &Response{Response: resp, Body: string(b)}
+}
+
+// Get fetches a path.
+func (c *Client) Get(path string) *Response { return c.Do(http.MethodGet, path, nil, nil) }
+
+// PostForm posts a form as a same-origin browser would.
+func (c *Client) PostForm(path string, form url.Values) *Response {
+	return c.Do(http.MethodPost, path, strings.NewReader(form.Encode()), http.Header{
+		"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {c.env.URL}, "Sec-Fetch-Site": {"same-origin"}})
+}
+
+// JSON sends a JSON body (v marshalled, or a string sent as is).
+func (c *Client) JSON(method, path string, v any) *Response {
+	var body io.Reader
+	if v != nil {
+		if s, ok := v.(string); ok {
+			body = strings.NewReader(s)
+		} else {
+			b, err := json.Marshal(v)
+			if err != nil {
+				c.tb.Fatal(err)
+			}
+			body = strings.NewReader(string(b))
+		}
+	}
+	return c.Do(method, path, body, http.Header{"Content-Type": {"application/json"}})
+}
+
+// SignIn signs in through the form. With two-factor required it returns
+// after the password step.
+func (c *Client) SignIn(email, password string) *Response {
+	c.tb.Helper()
+	r := c.PostForm("/sign-in", url.Values{"email": {email}, "password": {password}})
+	if r.StatusCode != http.StatusSeeOther {
+		c.tb.Fatalf("sign in as %s: status %d\n%s", email, r.StatusCode, r.Body)
+	}
+	return r
+}
+
+// As signs a new client in as a named world account.
+func (e *Env) As(tb testing.TB, name string) *Client {
+	tb.Helper()
+	c := e.Client(tb)
+	c.SignIn(e.Users[name].Email, testkit.Password)
+	return c
+}
+
+// Bearer returns a client using an API token for a named account.
+func (e *Env) Bearer(tb testing.TB, name string) *Client {
+	tb.Helper()
+	tok, err := e.Accounts.CreateAPIToken(context.Background(), app.Actor{}, e.Users[name].ID, "test")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := e.Client(tb)
+	c.Token = tok
+	return c
+}
+
+var linkRE = regexp.MustCompile(`https://mutual\.test(/[A-Za-z0-9/_-]+)`)
+
+// LastMailLink returns the path of the first link in the newest email to
+// an address, read from the outbox as an administrator would.
+func (e *Env) LastMailLink(tb testing.TB, to string) string {
+	tb.Helper()
+	items, err := mail.List(context.Background(), e.DB, to, 1)
+	if err != nil || len(items) == 0 {
+		tb.Fatalf("no email to %s", to)
+	}
+	m := linkRE.FindStringSubmatch(items[0].Body)
+	if m == nil {
+		tb.Fatalf("no link in the email to %s: %q", to, items[0].Body)
+	}
+	return m[1]
+}
+
+// TOTPCode is the current code for an account's secret.
+func (e *Env) TOTPCode(tb testing.TB, email string) string {
+	tb.Helper()
+	var secret string
+	if err := e.DB.QueryRow(context.Background(), "SELECT totp_secret FROM users WHERE email = $1", email).Scan(&secret); err != nil || secret == "" {
+		tb.Fatalf("no two-factor secret for %s: %v", email, err)
+	}
+	return account.CurrentTOTPCode(secret, e.Clock.Now())
+}
