@@ -1,0 +1,372 @@
+// Command loadtest is `make bench`: it builds Mutual, loads a generated
+// data set, serves it, and measures requests per second and p50/p99
+// latency for a signed-in page, an API read and an API write — beside a
+// bare net/http handler serving a page of the same size in the same run —
+// and the insight rates view, on SQLite and on PostgreSQL. It talks only to
+// 127.0.0.1 and stops by itself.
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+var (
+	scale       = flag.Int("scale", 1000000, "caseload episodes to generate (referrals are 0.3×)")
+	duration    = flag.Duration("duration", 8*time.Second, "how long to load each endpoint")
+	concurrency = flag.Int("concurrency", 16, "concurrent clients")
+	engines     = flag.String("engines", "sqlite,postgres", "engines to measure")
+	pgURL       = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
+)
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	name          string
+	requests      int
+	errors        int
+	rps           float64
+	p50, p99, max time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%-34s %9.0f req/s   p50 %8s   p99 %8s   (%d requests, %d errors)",
+		r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.requests, r.errors)
+}
+
+// load runs fn from concurrency goroutines for the duration.
+func load(name string, fn func(c *http.Client, i int) error, clients []*http.Client) result {
+	var (
+		mu    sync.Mutex
+		lat   []time.Duration
+		errs  atomic.Int64
+		count atomic.Int64
+	)
+	stop := time.Now().Add(*duration)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range *concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for i := 0; time.Now().Before(stop); i++ {
+				t0 := time.Now()
+				err := fn(clients[w%len(clients)], w*1_000_000+i)
+				mine = append(mine, time.Since(t0))
+				count.Add(1)
+				if err != nil {
+					if errs.Add(1) == 1 {
+						fmt.Fprintf(os.Stderr, "  %s: first error: %v\n", name, err)
+					}
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r := result{name: name, requests: int(count.Load()), errors: int(errs.Load()), rps: float64(count.Load()) / elapsed.Seconds()}
+	if len(lat) > 0 {
+		r.p50, r.p99, r.max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	}
+	return r
+}
+
+func get(c *http.Client, u string, want int) error {
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	return nil
+}
+
+type secureJar struct{ *cookiejar.Jar }
+
+func (j secureJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	v := *u
+	v.Scheme = "https"
+	j.Jar.SetCookies(&v, cs)
+}
+
+func (j secureJar) Cookies(u *url.URL) []*http.Cookie {
+	v := *u
+	v.Scheme = "https"
+	return j.Jar.Cookies(&v)
+}
+
+func newClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: secureJar{jar}, Timeout: 30 * time.Second,
+		Transport:     &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func run() error {
+	dir, err := os.MkdirTemp("", "mutual-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "mutual")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/mutual")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building: %w", err)
+	}
+	fmt.Printf("Mutual benchmark: %d caseload episodes, %d referrals, %d concurrent clients, %s per endpoint, %d cores\n\n",
+		*scale, *scale*3/10, *concurrency, *duration, numCPU())
+	for _, engine := range strings.Split(*engines, ",") {
+		var dsn string
+		switch engine {
+		case "sqlite":
+			dsn = filepath.Join(dir, "bench.db")
+		case "postgres":
+			dsn, err = pgDatabase()
+			if err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("unknown engine %q", engine)
+		}
+		if err := bench(bin, engine, dsn, dir); err != nil {
+			return fmt.Errorf("%s: %w", engine, err)
+		}
+	}
+	return nil
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+// pgDatabase creates a fresh database for the run.
+func pgDatabase() (string, error) {
+	admin, err := sql.Open("pgx", *pgURL)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	_, _ = admin.Exec("DROP DATABASE IF EXISTS mutual_bench")
+	if _, err := admin.Exec("CREATE DATABASE mutual_bench"); err != nil {
+		return "", fmt.Errorf("creating the benchmark database (is PostgreSQL running?): %w", err)
+	}
+	u, err := url.Parse(*pgURL)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/mutual_bench"
+	return u.String(), nil
+}
+
+func mutual(bin, dsn string, args ...string) (string, error) {
+	cmd := exec.Command(bin, append(args, "--database", dsn)...)
+	cmd.Env = append(os.Environ(), "MUTUAL_REQUIRE_MFA=false")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = os.Stderr
+	err := cmd.Run()
+	return strings.TrimSpace(out.String()), err
+}
+
+func bench(bin, engine, dsn, dir string) error {
+	fmt.Printf("== %s ==\n", engine)
+	t0 := time.Now()
+	if _, err := mutual(bin, dsn, "demo", "--scale", fmt.Sprint(*scale)); err != nil {
+		return err
+	}
+	fmt.Printf("data loaded in %s\n", time.Since(t0).Round(time.Second))
+	token, err := mutual(bin, dsn, "token", "create", "--email", "priya.shah@riverside.demo.nhs.uk")
+	if err != nil {
+		return err
+	}
+	addr := freeAddr()
+	srv := exec.Command(bin, "serve", "--database", dsn, "--addr", addr, "--mail-dir", filepath.Join(dir, "mail"), "--log-level", "error")
+	srv.Env = append(os.Environ(), "MUTUAL_REQUIRE_MFA=false")
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		if get(http.DefaultClient, base+"/readyz", 200) == nil {
+			break
+		}
+		if i > 200 {
+			return fmt.Errorf("server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Signed-in clients: the peer lead's home page (waiting-list counts).
+	var clients []*http.Client
+	for range *concurrency {
+		c := newClient()
+		resp, err := c.PostForm(base+"/sign-in", url.Values{"email": {"lead@mutual.demo"}, "password": {"peer-support-demo"}})
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("sign-in: %d", resp.StatusCode)
+		}
+		clients = append(clients, c)
+	}
+	page, err := fetch(clients[0], base+"/")
+	if err != nil {
+		return err
+	}
+	// A referral the API client may read.
+	apiClient := newClient()
+	var referralID int64
+	{
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/referrals?limit=1", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := apiClient.Do(req)
+		if err != nil {
+			return err
+		}
+		var pg struct {
+			Referrals []struct {
+				ID int64 `json:"id"`
+			} `json:"referrals"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&pg)
+		resp.Body.Close()
+		if err != nil || len(pg.Referrals) == 0 {
+			return fmt.Errorf("finding a referral to read: %v", err)
+		}
+		referralID = pg.Referrals[0].ID
+	}
+	bearer := func(method, u string, body []byte, want int) error {
+		req, _ := http.NewRequest(method, u, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := apiClient.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			return fmt.Errorf("%s %s: %d", method, u, resp.StatusCode)
+		}
+		return nil
+	}
+
+	// The bare handler: same machine, same run, same page size.
+	bareAddr := freeAddr()
+	bare := &http.Server{Addr: bareAddr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	})}
+	ln, err := net.Listen("tcp", bareAddr)
+	if err != nil {
+		return err
+	}
+	go func() { _ = bare.Serve(ln) }()
+	defer bare.Shutdown(context.Background())
+
+	bareRes := load("bare net/http page", func(c *http.Client, _ int) error { return get(c, "http://"+bareAddr+"/", 200) }, clients)
+	pageRes := load("signed-in page (GET /)", func(c *http.Client, _ int) error { return get(c, base+"/", 200) }, clients)
+	readRes := load("API read (GET referral, audited)", func(_ *http.Client, _ int) error {
+		return bearer(http.MethodGet, fmt.Sprintf("%s/api/v1/referrals/%d", base, referralID), nil, 200)
+	}, clients)
+	writeRes := load("API write (POST person, audited)", func(_ *http.Client, i int) error {
+		body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("Bench %d", i), "not_duplicate": true})
+		return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
+	}, clients)
+	fmt.Printf("page size %d bytes\n", len(page))
+	for _, r := range []result{bareRes, pageRes, readRes, writeRes} {
+		fmt.Println(r)
+	}
+	fmt.Printf("signed-in page / bare handler = %.1f%% (target ≥ 25%%)\n", 100*pageRes.rps/bareRes.rps)
+
+	// Insight: the rates view and API over the whole data set, one request
+	// at a time, as a manager would use it.
+	manager := newClient()
+	resp, err := manager.PostForm(base+"/sign-in", url.Values{"email": {"manager@mutual.demo"}, "password": {"peer-support-demo"}})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	for _, q := range []string{"/api/v1/insight/referral-rates?by=coordinator", "/api/v1/insight/referral-rates?by=team&measure=offered",
+		"/insight/rates", "/api/v1/insight/equity", "/insight/coverage", "/api/v1/insight/waiting"} {
+		var times []time.Duration
+		for range 5 {
+			t0 := time.Now()
+			if err := get(manager, base+q, 200); err != nil {
+				return err
+			}
+			times = append(times, time.Since(t0))
+		}
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		fmt.Printf("%-58s median %8s   worst %8s\n", q, times[2].Round(time.Millisecond), times[4].Round(time.Millisecond))
+	}
+	fmt.Println()
+	return nil
+}
+
+func fetch(c *http.Client, u string) ([]byte, error) {
+	resp, err := c.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	return io.ReadAll(resp.Body)
+}
