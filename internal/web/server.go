@@ -289,5 +289,11 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"roleLabel":    func(r app.Role) string { return r.Label() },
 		"settingLabel": func(st account.Setting) string { return st.Label() },
 		"version":      func() string { return s.cfg.Version },
+		"add":          func(a, b float64) float64 { return a + b },
+		"sub":          func(a, b float64) float64 { return a - b },
+		"mul":          func(a, b float64) float64 { return a * b },
+		"div":          func(a, b float64) float64 { return a / b },
+		"lower":        strings.ToLower,
+		"classLabel":   insight.ClassLabel,
 	}
 }
