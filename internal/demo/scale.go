@@ -143,13 +143,14 @@ func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(),
 // bulk inserts count generated rows in multi-row statements, a few
 // thousand rows per transaction.
 func (l *loader) bulk(ctx context.Context, table string, cols []string, count int, row func(i int) []any) error {
-	perStmt := max(1, 30000/len(cols)/10*10)
-	perStmt = min(perStmt, 1000)
+	// A few hundred parameters per statement: SQLite's cost per statement
+	// grows with the square of its parameter count.
+	perStmt := max(1, 400/len(cols))
 	for done := 0; done < count; {
 		next := done
 		err := l.DB.Write(ctx, func(tx *store.Tx) error {
 			next = done // a retried transaction starts its batch again
-			for range 5 {
+			for range 2000 / perStmt {
 				if next >= count {
 					return nil
 				}

@@ -8,7 +8,6 @@ package insight
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -438,7 +437,7 @@ func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Epi
 // MaxBatch is the most episodes one API request may carry.
 const MaxBatch = 5000
 
-const importBatch = 500
+const importBatch = 1000
 
 func nullTime(t *time.Time) any {
 	if t == nil {
@@ -454,86 +453,247 @@ func nullInt(n int) any {
 	return n
 }
 
-// store writes one batch in one transaction: people found or created by
-// reference (their characteristics brought up to date), then each episode
-// inserted, updated if it changed, or left alone.
+// store writes one batch in one transaction, with a handful of
+// statements whatever the batch size: people are looked up by reference
+// and the missing ones created in one statement; existing episodes are
+// looked up in one query; new episodes go in one multi-row insert; only
+// rows that changed are updated one by one.
 func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	now := s.Clock.Now()
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		people := map[string]int64{}
+		refs := map[string]*episode{}
+		var order []string
+		for i := range batch {
+			if _, ok := refs[batch[i].ref]; !ok {
+				order = append(order, batch[i].ref)
+			}
+			refs[batch[i].ref] = &batch[i] // the last row wins for characteristics
+		}
+		people, err := findPeople(ctx, tx, order)
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for _, ref := range order {
+			if _, ok := people[ref]; !ok {
+				missing = append(missing, ref)
+			}
+		}
+		if err := insertPeople(ctx, tx, missing, refs, people, now); err != nil {
+			return err
+		}
+		for _, ref := range order {
+			p, e := people[ref], refs[ref]
+			if p.changed(e) {
+				if _, err := tx.ExecContext(ctx, `UPDATE people SET birth_year = COALESCE($1, birth_year),
+					gender = CASE WHEN $2 = '' THEN gender ELSE $2 END, ethnicity = CASE WHEN $3 = '' THEN ethnicity ELSE $3 END,
+					disability = CASE WHEN $4 = '' THEN disability ELSE $4 END, first_language = CASE WHEN $5 = '' THEN first_language ELSE $5 END,
+					preferred_name = CASE WHEN $6 = '' THEN preferred_name ELSE $6 END, updated_at = $7 WHERE id = $8`,
+					nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.name, now, p.id); err != nil {
+					return err
+				}
+			}
+		}
+		existing, err := findEpisodes(ctx, tx, order)
+		if err != nil {
+			return err
+		}
+		var fresh []episode
+		seen := map[episodeKey]bool{}
 		for _, e := range batch {
-			if _, ok := people[e.ref]; ok {
+			k := episodeKey{e.ref, e.teamID, e.email, e.start.Format("2006-01-02")}
+			if seen[k] {
+				rep.Unchanged++ // the same episode twice in one file
 				continue
 			}
-			var id int64
-			err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE trust_ref = $1", e.ref).Scan(&id)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if id == 0 {
-				name := e.name
-				err = tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, trust_ref, birth_year, gender, ethnicity, disability,
-					first_language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-					name, e.ref, nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, now).Scan(&id)
-				if err != nil {
-					return err
-				}
-			} else if _, err := tx.ExecContext(ctx, `UPDATE people SET
-				birth_year = COALESCE($1, birth_year),
-				gender = CASE WHEN $2 = '' THEN gender ELSE $2 END,
-				ethnicity = CASE WHEN $3 = '' THEN ethnicity ELSE $3 END,
-				disability = CASE WHEN $4 = '' THEN disability ELSE $4 END,
-				first_language = CASE WHEN $5 = '' THEN first_language ELSE $5 END,
-				preferred_name = CASE WHEN $6 = '' THEN preferred_name ELSE $6 END,
-				updated_at = $7
-				WHERE id = $8 AND (COALESCE(birth_year, 0) <> COALESCE($1, birth_year, 0) OR ($2 <> '' AND gender <> $2)
-				OR ($3 <> '' AND ethnicity <> $3) OR ($4 <> '' AND disability <> $4) OR ($5 <> '' AND first_language <> $5)
-				OR ($6 <> '' AND preferred_name <> $6))`,
-				nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.name, now, id); err != nil {
-				return err
-			}
-			people[e.ref] = id
-		}
-		for _, e := range batch {
-			var id int64
-			var end *time.Time
-			var by *int
-			var gender, eth, dis, lang, setting string
-			err := tx.QueryRowContext(ctx, `SELECT id, end_date, birth_year, gender, ethnicity, disability, first_language, setting
-				FROM caseload_episodes WHERE person_ref = $1 AND team_id = $2 AND coordinator_email = $3 AND start_date = $4`,
-				e.ref, e.teamID, e.email, e.start).Scan(&id, &end, &by, &gender, &eth, &dis, &lang, &setting)
+			seen[k] = true
+			old, ok := existing[k]
 			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				if _, err := tx.ExecContext(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email,
-					coordinator_user_id, start_date, end_date, birth_year, gender, ethnicity, disability, first_language, setting, imported_at)
-					VALUES ($1, $2, $3, $4, (SELECT id FROM users WHERE email = $4), $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-					people[e.ref], e.ref, e.teamID, e.email, e.start, nullTime(e.end), nullInt(e.birthYear), e.gender, e.ethnicity,
-					e.disability, e.language, e.setting, now); err != nil {
-					return err
-				}
-				rep.Inserted++
-			case err != nil:
-				return err
+			case !ok:
+				fresh = append(fresh, e)
+			case old.same(e):
+				rep.Unchanged++
 			default:
-				same := sameDate(end, e.end) && derefInt(by) == e.birthYear && gender == e.gender && eth == e.ethnicity &&
-					dis == e.disability && lang == e.language && setting == e.setting
-				if same {
-					rep.Unchanged++
-					continue
-				}
 				if _, err := tx.ExecContext(ctx, `UPDATE caseload_episodes SET end_date = $1, birth_year = $2, gender = $3, ethnicity = $4,
 					disability = $5, first_language = $6, setting = $7, imported_at = $8 WHERE id = $9`,
-					nullTime(e.end), nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.setting, now, id); err != nil {
+					nullTime(e.end), nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.setting, now, old.id); err != nil {
 					return err
 				}
 				rep.Updated++
 			}
 		}
+		if err := insertEpisodes(ctx, tx, fresh, people, now); err != nil {
+			return err
+		}
+		rep.Inserted += len(fresh)
 		return nil
 	})
+}
+
+type personRow struct {
+	id                                            int64
+	birthYear                                     int
+	gender, ethnicity, disability, language, name string
+}
+
+// changed reports whether an import row brings new characteristics.
+func (p personRow) changed(e *episode) bool {
+	return (e.birthYear != 0 && e.birthYear != p.birthYear) || (e.gender != "" && e.gender != p.gender) ||
+		(e.ethnicity != "" && e.ethnicity != p.ethnicity) || (e.disability != "" && e.disability != p.disability) ||
+		(e.language != "" && e.language != p.language) || (e.name != "" && e.name != p.name)
+}
+
+func placeholders(first, n int) string {
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", first+i)
+	}
+	return strings.Join(ph, ", ")
+}
+
+func findPeople(ctx context.Context, tx *store.Tx, refs []string) (map[string]personRow, error) {
+	out := map[string]personRow{}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, trust_ref, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language, preferred_name
+		FROM people WHERE trust_ref IN (`+placeholders(1, len(refs))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p personRow
+		var ref string
+		if err := rows.Scan(&p.id, &ref, &p.birthYear, &p.gender, &p.ethnicity, &p.disability, &p.language, &p.name); err != nil {
+			return nil, err
+		}
+		out[ref] = p
+	}
+	return out, rows.Err()
+}
+
+func insertPeople(ctx context.Context, tx *store.Tx, missing []string, refs map[string]*episode, people map[string]personRow, now time.Time) error {
+	for len(missing) > rowsPerStatement {
+		if err := insertPeople(ctx, tx, missing[:rowsPerStatement], refs, people, now); err != nil {
+			return err
+		}
+		missing = missing[rowsPerStatement:]
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	const cols = 9
+	var b strings.Builder
+	b.WriteString(`INSERT INTO people (preferred_name, trust_ref, birth_year, gender, ethnicity, disability, first_language, created_at, updated_at) VALUES `)
+	args := make([]any, 0, len(missing)*cols)
+	for i, ref := range missing {
+		e := refs[ref]
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + placeholders(len(args)+1, cols) + ")")
+		args = append(args, e.name, ref, nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, now, now)
+	}
+	b.WriteString(" RETURNING id, trust_ref")
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var ref string
+		if err := rows.Scan(&id, &ref); err != nil {
+			return err
+		}
+		e := refs[ref]
+		people[ref] = personRow{id: id, birthYear: e.birthYear, gender: e.gender, ethnicity: e.ethnicity, disability: e.disability, language: e.language, name: e.name}
+	}
+	return rows.Err()
+}
+
+type episodeKey struct {
+	ref   string
+	team  int64
+	email string
+	start string
+}
+
+type episodeRow struct {
+	id                                               int64
+	end                                              *time.Time
+	birthYear                                        int
+	gender, ethnicity, disability, language, setting string
+}
+
+func (o episodeRow) same(e episode) bool {
+	return sameDate(o.end, e.end) && o.birthYear == e.birthYear && o.gender == e.gender && o.ethnicity == e.ethnicity &&
+		o.disability == e.disability && o.language == e.language && o.setting == e.setting
+}
+
+func findEpisodes(ctx context.Context, tx *store.Tx, refs []string) (map[episodeKey]episodeRow, error) {
+	out := map[episodeKey]episodeRow{}
+	args := make([]any, len(refs))
+	for i, r := range refs {
+		args[i] = r
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, person_ref, team_id, coordinator_email, start_date, end_date, COALESCE(birth_year, 0),
+		gender, ethnicity, disability, first_language, setting FROM caseload_episodes WHERE person_ref IN (`+placeholders(1, len(refs))+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k episodeKey
+		var r episodeRow
+		var start time.Time
+		if err := rows.Scan(&r.id, &k.ref, &k.team, &k.email, &start, &r.end, &r.birthYear, &r.gender, &r.ethnicity, &r.disability,
+			&r.language, &r.setting); err != nil {
+			return nil, err
+		}
+		k.start = start.UTC().Format("2006-01-02")
+		out[k] = r
+	}
+	return out, rows.Err()
+}
+
+// rowsPerStatement keeps multi-row statements to a few hundred parameters:
+// SQLite resolves each $N by a linear search of the names before it, so
+// the cost of a statement grows with the square of its parameter count.
+const rowsPerStatement = 40
+
+func insertEpisodes(ctx context.Context, tx *store.Tx, eps []episode, people map[string]personRow, now time.Time) error {
+	for len(eps) > rowsPerStatement {
+		if err := insertEpisodes(ctx, tx, eps[:rowsPerStatement], people, now); err != nil {
+			return err
+		}
+		eps = eps[rowsPerStatement:]
+	}
+	if len(eps) == 0 {
+		return nil
+	}
+	const cols = 13
+	var b strings.Builder
+	b.WriteString(`INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, coordinator_user_id, start_date,
+		end_date, birth_year, gender, ethnicity, disability, first_language, setting, imported_at) VALUES `)
+	args := make([]any, 0, len(eps)*cols)
+	for i, e := range eps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, (SELECT id FROM users WHERE email = $%d), $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+			n+1, n+2, n+3, n+4, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13)
+		args = append(args, people[e.ref].id, e.ref, e.teamID, e.email, e.start, nullTime(e.end), nullInt(e.birthYear), e.gender,
+			e.ethnicity, e.disability, e.language, e.setting, now)
+	}
+	_, err := tx.ExecContext(ctx, b.String(), args...)
+	return err
 }
 
 func sameDate(a, b *time.Time) bool {
@@ -541,13 +701,6 @@ func sameDate(a, b *time.Time) bool {
 		return a == nil && b == nil
 	}
 	return a.Format("2006-01-02") == b.Format("2006-01-02")
-}
-
-func derefInt(p *int) int {
-	if p == nil {
-		return 0
-	}
-	return *p
 }
 
 // Template is a caseload file with the header and two example rows.
