@@ -138,7 +138,7 @@ func TestAPIReferralJourney(t *testing.T) {
 		clin := e.Bearer(t, "clinician")
 		check(clin.Get("/api/v1/me"), http.StatusOK)
 		created := decode[map[string]any](t, check(clin.JSON(http.MethodPost, "/api/v1/referrals", map[string]any{
-			"person": map[string]any{"preferred_name": "Bo", "phone": "07700 900444", "ethnicity": "black_caribbean"},
+			"person":    map[string]any{"preferred_name": "Bo", "phone": "07700 900444", "ethnicity": "black_caribbean"},
 			"asked_for": "Getting out more", "person_knows": true, "consent": "given", "not_duplicate": true}), http.StatusCreated))
 		id := strconv.FormatInt(int64(created["id"].(float64)), 10)
 
