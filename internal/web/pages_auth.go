@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,7 +119,10 @@ func (s *Server) totpSetupPage(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, status, "two-factor-setup", &ui.Page{Title: "Set up two-factor sign-in", Form: f, Data: setup})
+	// Both URLs are built by Mutual (a PNG data URL and an otpauth link),
+	// so they are marked safe for the templates.
+	v := totpView{Secret: setup.Secret, QRCode: template.URL(setup.QRCode), URL: template.URL(setup.URL)}
+	return s.page(w, r, status, "two-factor-setup", &ui.Page{Title: "Set up two-factor sign-in", Form: f, Data: v})
 }
 
 func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) error {
@@ -216,6 +220,11 @@ func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	return s.page(w, r, http.StatusUnprocessableEntity, "password-reset", &ui.Page{Title: "Reset your password", Form: f})
+}
+
+type totpView struct {
+	Secret      string
+	QRCode, URL template.URL
 }
 
 type linkPage struct {

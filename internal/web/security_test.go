@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -92,6 +93,14 @@ func TestRoleRouteMatrix(t *testing.T) {
 		}
 		ids := map[string]string{"id": strconv.FormatInt(r.ID, 10), "token": "not-a-real-token", "action": "end-sessions"}
 		personIDs := map[string]string{"id": strconv.FormatInt(r.PersonID, 10)}
+		// Account administration acts on an account of its own, so the
+		// matrix never changes the roles or sessions of the callers.
+		victim, err := e.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: "victim@test.example", Name: "Victim",
+			Memberships: []app.Membership{{Role: app.RoleModerator}}, Password: testkit.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		userIDs := map[string]string{"id": strconv.FormatInt(victim.ID, 10), "action": "end-sessions"}
 		clients := map[string]*webtest.Client{"anonymous": e.Client(t)}
 		for _, n := range roleNames {
 			clients[n] = e.As(t, n)
@@ -108,8 +117,11 @@ func TestRoleRouteMatrix(t *testing.T) {
 					continue
 				}
 				use := ids
-				if strings.Contains(rt.Pattern, "/people/") {
+				switch {
+				case strings.Contains(rt.Pattern, "/people/"):
 					use = personIDs
+				case strings.Contains(rt.Pattern, "/users/"):
+					use = userIDs
 				}
 				path := fill(rt.Pattern, use)
 				method, _, _ := strings.Cut(rt.Pattern, " ")

@@ -27,7 +27,7 @@ import (
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
-//go:embed templates
+//go:embed all:templates
 var templateFiles embed.FS
 
 // Config is what the web layer needs from the deployment's configuration.

@@ -86,7 +86,9 @@ func MakeField(form *Form, name, label string, opts ...any) (Field, error) {
 	}
 	switch f.Type {
 	case "password":
-		// Never send a password back to the browser.
+		// Never send a password back to the browser, but do say what was
+		// wrong with it.
+		f.Error = form.Error(name)
 	case "date":
 		var errs []bool
 		for _, u := range dateUnits {
