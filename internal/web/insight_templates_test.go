@@ -47,7 +47,9 @@ func insightTplCases() []tplCase {
 		d.Teams, d.From, d.To, d.Now = teams, "2025-11-01", "2026-10-31", time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 		return d
 	}
-	f := func() *ui.Form { return formOf("from", "2025-11-01", "to", "2026-10-31", "by", "coordinator", "measure", "referred") }
+	f := func() *ui.Form {
+		return formOf("from", "2025-11-01", "to", "2026-10-31", "by", "coordinator", "measure", "referred")
+	}
 	return []tplCase{
 		{page: "insight/index", pg: &ui.Page{Title: "Insight", Form: f(), Data: page(&insightPage{})}, want: []string{`href="/insight/rates"`}},
 		{page: "insight/rates", pg: &ui.Page{Title: "Who refers to peer support", Form: f(), Data: page(&insightPage{Rates: &rates, Plot: &plot})},
