@@ -12,9 +12,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -209,6 +211,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	go func() { mailer.Run(workers); done <- struct{}{} }()
 	go func() { janitor(workers, log, acc, counters); done <- struct{}{} }()
 
+	if addr := os.Getenv("MUTUAL_PPROF_ADDR"); addr != "" {
+		// Profiling for operators, on its own address (keep it on loopback).
+		runtime.SetMutexProfileFraction(5)
+		runtime.SetBlockProfileRate(10000)
+		go func() {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			log.Warn("profiling endpoint enabled", "address", addr, "err", http.ListenAndServe(addr, mux))
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
@@ -249,6 +262,9 @@ func janitor(ctx context.Context, log *slog.Logger, acc *account.Service, counte
 		}
 		if err := counters.Prune(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("pruning rate counters", "err", err)
+		}
+		if err := acc.DB.Analyze(ctx, false); err != nil && ctx.Err() == nil {
+			log.Warn("refreshing planner statistics", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -142,31 +142,43 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 	id := hashToken(token)
 	now := s.Clock.Now()
 	var (
-		p           app.Principal
-		lastSeen    time.Time
-		expires     time.Time
-		idle        int
-		mfaOK       bool
-		status      Status
-		totpOn      bool
-		memberships []app.Membership
+		p        app.Principal
+		lastSeen time.Time
+		expires  time.Time
+		idle     int
+		mfaOK    bool
+		status   Status
+		totpOn   bool
+		found    bool
 	)
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT s.user_id, s.last_seen_at, s.expires_at, s.idle_seconds, s.mfa_ok,
-			u.name, u.email, u.status, COALESCE(u.person_id, 0), u.totp_enabled
-			FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`, id).
-			Scan(&p.UserID, &lastSeen, &expires, &idle, &mfaOK, &p.Name, &p.Email, &status, &p.PersonID, &totpOn)
-		if err != nil {
-			return err
-		}
-		memberships, err = loadMemberships(ctx, tx, p.UserID)
-		return err
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, app.Errorf(app.CodeUnauthorized, "Sign in to continue")
-	}
+	// One query, one row per role: the session, its account and the
+	// account's roles. This runs on every signed-in request.
+	rows, err := s.DB.QueryCached(ctx, `SELECT s.user_id, s.last_seen_at, s.expires_at, s.idle_seconds, s.mfa_ok,
+		u.name, u.email, u.status, COALESCE(u.person_id, 0), u.totp_enabled,
+		COALESCE(m.role, ''), COALESCE(m.team_id, 0), COALESCE(t.name, '')
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN teams t ON t.id = m.team_id
+		WHERE s.id = $1 ORDER BY m.id`, id)
 	if err != nil {
 		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m app.Membership
+		if err := rows.Scan(&p.UserID, &lastSeen, &expires, &idle, &mfaOK, &p.Name, &p.Email, &status, &p.PersonID, &totpOn,
+			&m.Role, &m.TeamID, &m.TeamName); err != nil {
+			return nil, err
+		}
+		found = true
+		if m.Role != "" {
+			p.Memberships = append(p.Memberships, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, app.Errorf(app.CodeUnauthorized, "Sign in to continue")
 	}
 	if status != StatusActive || !now.Before(expires) || now.Sub(lastSeen) > time.Duration(idle)*time.Second {
 		_, _ = s.DB.Exec(ctx, "DELETE FROM sessions WHERE id = $1", id)
@@ -179,7 +191,6 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 			return nil, err
 		}
 	}
-	p.Memberships = memberships
 	p.SessionID = id
 	p.Via = "session"
 	p.RequestID = requestID

@@ -128,7 +128,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 			return l.res, err
 		}
 	}
-	return l.res, nil
+	return l.res, d.DB.Analyze(ctx, true)
 }
 
 var teamsByOrg = []struct {

@@ -116,8 +116,12 @@ func (l *loader) scale(ctx context.Context, n int) error {
 		}
 		received := e.start.Add(time.Duration(l.rng.Int64N(int64(span) + 1)))
 		st := statuses[l.rng.IntN(len(statuses))]
+		if now.Sub(received) > 120*24*time.Hour {
+			// Referrals older than four months have long since closed.
+			st = []string{"ended", "ended", "ended", "declined", "withdrawn", "redirected"}[l.rng.IntN(6)]
+		}
 		var first any
-		if st == "active" || st == "ended" {
+		if st == "active" || st == "ended" || (st == "withdrawn" && l.rng.IntN(2) == 0) {
 			first = received.Add(time.Duration(3+l.rng.IntN(60)) * 24 * time.Hour)
 		}
 		return []any{fmt.Sprintf("SCL-%08d", i), e.person, "staff", st, c.team, c.id, c.team, "given", received, first, received}

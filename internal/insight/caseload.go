@@ -388,6 +388,12 @@ func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSee
 	if err := s.store(ctx, batch, &rep); err != nil {
 		return rep, err
 	}
+	if rep.Inserted > 10000 {
+		// A big import changes the tables' shape: refresh the planner's view.
+		if err := s.DB.Analyze(ctx, true); err != nil {
+			return rep, err
+		}
+	}
 	rep.Imported = true
 	return rep, s.DB.Write(ctx, func(tx *store.Tx) error {
 		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "caseload.import", ObjectType: "caseload",

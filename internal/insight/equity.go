@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -251,6 +252,51 @@ func (s *Service) equityTable(key, label string, groups map[string]*groupCounts)
 	return t
 }
 
+func teamNameMap(ctx context.Context, tx *store.Tx) (map[int64]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id, name FROM teams")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = name
+	}
+	return out, rows.Err()
+}
+
+// offerDates returns, per person, the sorted times they were told about
+// peer support (their own "never told" reports excluded).
+func offerDates(ctx context.Context, tx *store.Tx, from, to time.Time) (map[int64][]time.Time, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT person_id, at FROM offers WHERE at >= $1 AND at < $2 AND response <> 'never_told'
+		ORDER BY person_id, at`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]time.Time{}
+	for rows.Next() {
+		var pid int64
+		var at time.Time
+		if err := rows.Scan(&pid, &at); err != nil {
+			return nil, err
+		}
+		out[pid] = append(out[pid], at)
+	}
+	return out, rows.Err()
+}
+
+// toldWithin reports whether any of the sorted times falls in [from, to).
+func toldWithin(times []time.Time, from, to time.Time) bool {
+	i := sort.Search(len(times), func(i int) bool { return !times[i].Before(from) })
+	return i < len(times) && times[i].Before(to)
+}
+
 // Coverage is the offer-coverage answer: for each month end, the share of
 // people on caseload that day with an offer of peer support recorded in
 // the twelve months before — the local answer to the national survey's
@@ -295,51 +341,80 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 	counts := map[key][2]int{}
 	teamNames := map[int64]string{}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT id, name FROM teams")
+		var err error
+		if teamNames, err = teamNameMap(ctx, tx); err != nil {
+			return err
+		}
+		told, err := offerDates(ctx, tx, ends[0].AddDate(-1, 0, 0), ends[len(ends)-1].AddDate(0, 0, 1))
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id int64
-			var name string
-			if err := rows.Scan(&id, &name); err != nil {
-				rows.Close()
-				return err
-			}
-			teamNames[id] = name
+		// One pass over the episodes open at any of the month ends, person by
+		// person, so each person counts once per team and once overall.
+		args := []any{ends[len(ends)-1], ends[0]}
+		filter := teamFilter(&args, teamIDs)
+		rows, err := tx.QueryContext(ctx, `SELECT ce.person_id, ce.team_id, ce.start_date, ce.end_date FROM caseload_episodes ce
+			WHERE ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $2)`+filter+` ORDER BY ce.person_id`, args...)
+		if err != nil {
+			return err
 		}
-		rows.Close()
-		for i, m := range ends {
-			args := []any{m, m.AddDate(-1, 0, 0), m.AddDate(0, 0, 1)}
-			filter := teamFilter(&args, teamIDs)
-			rows, err := tx.QueryContext(ctx, `WITH cl AS (
-					SELECT DISTINCT ce.team_id, ce.person_id FROM caseload_episodes ce
-					WHERE ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $1)`+filter+`
-				), told AS (
-					SELECT DISTINCT person_id FROM offers WHERE at >= $2 AND at < $3 AND response <> 'never_told'
-				)
-				SELECT cl.team_id, COUNT(*), COUNT(told.person_id) FROM cl LEFT JOIN told ON told.person_id = cl.person_id
-				GROUP BY cl.team_id`, args...)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var team int64
-				var n, told int
-				if err := rows.Scan(&team, &n, &told); err != nil {
-					rows.Close()
-					return err
+		defer rows.Close()
+		type ep struct {
+			team       int64
+			start, end time.Time
+		}
+		var person int64
+		var eps []ep
+		flush := func() {
+			for i, m := range ends {
+				offered := toldWithin(told[person], m.AddDate(-1, 0, 0), m.AddDate(0, 0, 1))
+				on := false
+				var teamsSeen []int64
+				for _, e := range eps {
+					if e.start.After(m) || (!e.end.IsZero() && e.end.Before(m)) || slices.Contains(teamsSeen, e.team) {
+						continue
+					}
+					teamsSeen = append(teamsSeen, e.team)
+					on = true
+					c := counts[key{e.team, i}]
+					c[0]++
+					if offered {
+						c[1]++
+					}
+					counts[key{e.team, i}] = c
 				}
-				counts[key{team, i}] = [2]int{n, told}
-				all := counts[key{0, i}]
-				counts[key{0, i}] = [2]int{all[0] + n, all[1] + told}
+				if on {
+					c := counts[key{0, i}]
+					c[0]++
+					if offered {
+						c[1]++
+					}
+					counts[key{0, i}] = c
+				}
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			eps = eps[:0]
+		}
+		for rows.Next() {
+			var pid, team int64
+			var start time.Time
+			var end sql.NullTime
+			if err := rows.Scan(&pid, &team, &start, &end); err != nil {
 				return err
 			}
+			if pid != person && len(eps) > 0 {
+				flush()
+			}
+			person = pid
+			e := ep{team: team, start: start}
+			if end.Valid {
+				e.end = end.Time
+			}
+			eps = append(eps, e)
 		}
-		return nil
+		if len(eps) > 0 {
+			flush()
+		}
+		return rows.Err()
 	})
 	if err != nil {
 		return Coverage{}, err

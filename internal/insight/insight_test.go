@@ -311,3 +311,49 @@ func TestLargeImportStreams(t *testing.T) {
 	}
 	t.Logf("imported %d rows in %v", rows, time.Since(start))
 }
+
+func TestOfferCoverageCountsPeopleOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		svc.Suppress = stats.Suppressor{Threshold: 1} // no suppression: check the arithmetic
+		w.Clock.Advance(60 * 24 * time.Hour)
+		ctx := context.Background()
+		var eps []insight.Episode
+		for i := range 10 {
+			eps = append(eps, insight.Episode{PersonRef: fmt.Sprintf("C%d", i), Team: w.TeamA.Name, CoordinatorEmail: "x@test.example", StartDate: "2026-01-05"})
+		}
+		// C0 is on both teams' caseloads.
+		eps = append(eps, insight.Episode{PersonRef: "C0", Team: w.TeamB.Name, CoordinatorEmail: "y@test.example", StartDate: "2026-02-05"})
+		if rep, err := svc.ImportEpisodes(ctx, app.Actor{}, eps, insight.ImportOptions{}); err != nil || !rep.Imported {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		clin := w.Principal(t, "clinician")
+		for _, ref := range []string{"C0", "C1", "C2"} {
+			var pid int64
+			_ = db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = $1", ref).Scan(&pid)
+			if _, err := w.Referrals.CreateOffer(ctx, clin, referral.NewOffer{PersonID: pid, Method: "review", Response: "not_now"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		now := w.Clock.Now()
+		cov, err := svc.OfferCoverage(ctx, w.Principal(t, "analyst"), insight.Period{From: now.AddDate(0, -2, 0), To: now}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := len(cov.Months) - 1
+		if got := cov.All.Months[last]; got.Caseload != "10" || got.Offered != "3" || got.Share != "30.0%" {
+			t.Errorf("all teams at the end: %+v (a person on two teams must count once)", got)
+		}
+		byTeam := map[string]insight.CoverageMonth{}
+		for _, r := range cov.Teams {
+			byTeam[r.Team] = r.Months[last]
+		}
+		if a := byTeam[w.TeamA.Name]; a.Caseload != "10" || a.Offered != "3" {
+			t.Errorf("team A: %+v", a)
+		}
+		if b := byTeam[w.TeamB.Name]; b.Caseload != "1" || b.Offered != "1" {
+			t.Errorf("team B: %+v", b)
+		}
+	})
+}

@@ -61,7 +61,9 @@ func referralScope(p *app.Principal, firstArg int) sqlScope {
 	if teams := p.TeamsAs(app.RoleClinician); len(teams) > 0 {
 		s.or("r.team_id IN " + s.in(teams))
 		s.or("r.referrer_team_id IN " + s.in(teams))
-		s.or("EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = r.person_id AND ce.end_date IS NULL AND ce.team_id IN " + s.in(teams) + ")")
+		// The unary plus keeps a planner without statistics from using the
+		// team index here, which would scan a team's whole caseload per row.
+		s.or("EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = r.person_id AND ce.end_date IS NULL AND +ce.team_id IN " + s.in(teams) + ")")
 	}
 	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
 		s.or("r.team_id IN " + s.in(teams))
@@ -92,7 +94,7 @@ func personScope(p *app.Principal, firstArg int) sqlScope {
 	}
 	s.or("pe.created_by_user_id = " + s.arg(p.UserID))
 	if teams := p.TeamsAs(app.RoleClinician, app.RolePeerLead, app.RolePeerWorker); len(teams) > 0 {
-		s.or("EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = pe.id AND ce.end_date IS NULL AND ce.team_id IN " + s.in(teams) + ")")
+		s.or("EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = pe.id AND ce.end_date IS NULL AND +ce.team_id IN " + s.in(teams) + ")")
 	}
 	rs := referralScope(p, s.next)
 	s.next = rs.next

@@ -524,7 +524,7 @@ type Notification struct {
 
 // Notifications lists the caller's newest notifications.
 func (s *Service) Notifications(ctx context.Context, p *app.Principal, limit int) ([]Notification, error) {
-	rows, err := s.DB.Query(ctx, `SELECT id, COALESCE(referral_id, 0), message, created_at, read_at FROM notifications
+	rows, err := s.DB.QueryCached(ctx, `SELECT id, COALESCE(referral_id, 0), message, created_at, read_at FROM notifications
 		WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, p.UserID, limit)
 	if err != nil {
 		return nil, err
@@ -566,24 +566,19 @@ type Counts struct {
 // are not audited.
 func (s *Service) Counts(ctx context.Context, p *app.Principal) (Counts, error) {
 	var c Counts
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		teams := p.TeamsAs(app.RolePeerWorker, app.RolePeerLead)
-		if len(teams) > 0 {
-			sc := sqlScope{next: 3}
-			in := sc.in(teams)
-			args := append([]any{s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0}, sc.args...)
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*),
-				COALESCE(SUM(CASE WHEN $2 AND first_contact_at IS NULL AND received_at < $1 THEN 1 ELSE 0 END), 0)
-				FROM referrals WHERE status IN ('received', 'accepted', 'allocated') AND team_id IN `+in, args...).Scan(&c.Waiting, &c.Overdue); err != nil {
-				return err
-			}
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM referrals WHERE allocated_worker_id = $1 AND status IN ('allocated', 'active')`,
-			p.UserID).Scan(&c.AllocatedToMe); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM referrals WHERE referrer_user_id = $1
-			AND status IN ('received', 'accepted', 'allocated', 'active')`, p.UserID).Scan(&c.MadeOpen)
-	})
+	teams := p.TeamsAs(app.RolePeerWorker, app.RolePeerLead)
+	sc := sqlScope{next: 4}
+	in := "(NULL)"
+	if len(teams) > 0 {
+		in = sc.in(teams)
+	}
+	args := append([]any{p.UserID, s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0}, sc.args...)
+	err := s.DB.QueryRowCached(ctx, `SELECT
+		(SELECT COUNT(*) FROM referrals WHERE status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`),
+		(SELECT COUNT(*) FROM referrals WHERE $3 AND status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`
+			AND first_contact_at IS NULL AND received_at < $2),
+		(SELECT COUNT(*) FROM referrals WHERE allocated_worker_id = $1 AND status IN ('allocated', 'active')),
+		(SELECT COUNT(*) FROM referrals WHERE referrer_user_id = $1 AND status IN ('received', 'accepted', 'allocated', 'active'))`,
+		args...).Scan(&c.Waiting, &c.Overdue, &c.AllocatedToMe, &c.MadeOpen)
 	return c, err
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +39,10 @@ type DB struct {
 	Dialect Dialect
 	write   *sql.DB
 	read    *sql.DB
+	// stmts caches prepared statements for the hottest reads (see
+	// QueryRowCached): parsing SQL is a large share of a short query's cost
+	// on SQLite.
+	stmts sync.Map
 	// Path is the SQLite file path; empty on PostgreSQL.
 	Path string
 }
@@ -100,8 +105,8 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	r.SetMaxOpenConns(32)
+	r.SetMaxIdleConns(32)
 	return &DB{Dialect: SQLite, write: w, read: r, Path: path}, nil
 }
 
@@ -167,6 +172,10 @@ func checkPostgres(ctx context.Context, db *sql.DB) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -303,6 +312,41 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return db.write.ExecContext(ctx, query, args...)
 }
 
+// QueryRowCached runs a single-row query on the read pool through a
+// prepared statement kept for the life of the DB. Use it for fixed query
+// texts on hot paths only (every text is kept).
+func (db *DB) QueryRowCached(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return db.read.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// QueryCached is QueryRowCached for several rows.
+func (db *DB) QueryCached(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
 // QueryRow runs a single-row query on the read pool.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return db.read.QueryRowContext(ctx, query, args...)
@@ -316,6 +360,22 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // WritePool exposes the write pool, for connection-pool metrics only.
 func (db *DB) WritePool() *sql.DB { return db.write }
+
+// Analyze refreshes the query planner's statistics: after bulk loads,
+// and periodically (SQLite's PRAGMA optimize only analyses tables whose
+// statistics are stale; PostgreSQL's autovacuum does this itself, so there
+// it runs only when asked for in full).
+func (db *DB) Analyze(ctx context.Context, full bool) error {
+	switch {
+	case full:
+		_, err := db.write.ExecContext(ctx, "ANALYZE")
+		return err
+	case db.Dialect == SQLite:
+		_, err := db.write.ExecContext(ctx, "PRAGMA optimize")
+		return err
+	}
+	return nil
+}
 
 // BackupTo writes a consistent copy of a SQLite database to path with
 // VACUUM INTO, while others keep reading and writing. PostgreSQL backups
