@@ -289,10 +289,10 @@ func TestSignUpDoesNotRevealAccounts(t *testing.T) {
 		f := newFixture(t, db)
 		ctx := context.Background()
 		f.mustUser(t, "taken@example.org", app.RolePerson, "correct horse battery")
-		if err := f.svc.SignUp(ctx, "taken@example.org", "Someone", app.RolePerson, "x", "r"); err != nil {
+		if err := f.svc.SignUp(ctx, "taken@example.org", "Someone", app.RolePerson, "", "x", "r"); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.SignUp(ctx, "fresh@example.org", "Fresh", app.RoleCarer, "x", "r"); err != nil {
+		if err := f.svc.SignUp(ctx, "fresh@example.org", "Fresh", app.RoleCarer, "", "x", "r"); err != nil {
 			t.Fatal(err)
 		}
 		taken, _ := mail.List(ctx, db, "taken@example.org", 1)
@@ -300,7 +300,7 @@ func TestSignUpDoesNotRevealAccounts(t *testing.T) {
 			t.Fatalf("existing account mail: %+v", taken)
 		}
 		lastLink(t, db, "fresh@example.org", "/invitation/")
-		err := f.svc.SignUp(ctx, "not-an-email", "", app.RoleAdmin, "x", "r")
+		err := f.svc.SignUp(ctx, "not-an-email", "", app.RoleAdmin, "", "x", "r")
 		ae := app.As(err)
 		if ae.Code != app.CodeInvalid || len(ae.Fields) != 3 {
 			t.Fatalf("bad sign-up: %+v", ae)

@@ -179,7 +179,10 @@ func (s *Service) limit(ctx context.Context, kind, email, addr string, perEmail,
 // account. It always answers the same way: a new address gets a link to
 // choose a password; an address that already has an account gets an email
 // saying so, with a way to reset the password.
-func (s *Service) SignUp(ctx context.Context, email, name string, role app.Role, addr, requestID string) error {
+//
+// claim, when it is a valid claim from a request for peer support made
+// without an account, joins the new account to that request.
+func (s *Service) SignUp(ctx context.Context, email, name string, role app.Role, claim, addr, requestID string) error {
 	var p app.Problems
 	e, msg := NormaliseEmail(email)
 	if msg != "" {
@@ -212,7 +215,7 @@ func (s *Service) SignUp(ctx context.Context, email, name string, role app.Role,
 	if !app.IsCode(err, app.CodeNotFound) {
 		return err
 	}
-	_, err = s.CreateUser(ctx, app.Actor{RequestID: requestID}, NewUser{Email: e, Name: name, Memberships: []app.Membership{{Role: role}}})
+	_, err = s.CreateUser(ctx, app.Actor{RequestID: requestID}, NewUser{Email: e, Name: name, Memberships: []app.Membership{{Role: role}}, Claim: claim})
 	if app.IsCode(err, app.CodeInvalid) && store.IsUniqueViolation(err) {
 		return nil
 	}

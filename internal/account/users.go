@@ -197,6 +197,9 @@ type NewUser struct {
 	// Password, when set, activates the account at once (command line);
 	// otherwise the account is invited by email.
 	Password string
+	// Claim, for someone who asked for peer support before they had an
+	// account, joins the account to that request's person record.
+	Claim string
 }
 
 // ValidateMemberships checks roles and teams: team-scoped roles need a
@@ -302,7 +305,10 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 		if hash != "" {
 			status = StatusActive
 		}
-		var personID int64
+		personID, err := useClaim(ctx, tx, nu.Claim, s.Clock.Now())
+		if err != nil {
+			return err
+		}
 		for _, m := range nu.Memberships {
 			if m.Role == app.RolePerson && personID == 0 {
 				if err := tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, email, created_at, updated_at)
@@ -311,7 +317,6 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 				}
 			}
 		}
-		var err error
 		if id, err = s.insertUser(ctx, tx, email, name, status, hash, personID); err != nil {
 			return err
 		}

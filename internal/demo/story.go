@@ -312,11 +312,11 @@ func (l *loader) create(ctx context.Context, pl *plan) error {
 		return err
 	}
 	if pl.door == referral.SourceSelf {
-		id, _, err := l.ref.CreateSelfReferral(ctx, referral.SelfReferral{
+		res, err := l.ref.CreateSelfReferral(ctx, referral.SelfReferral{
 			PersonDetails: referral.PersonDetails{PreferredName: pl.name, Phone: phone, ContactPreference: "text", ContactTimes: "Weekday afternoons",
 				Gender: []string{"woman", "man", "non_binary"}[l.rng.IntN(3)], Ethnicity: "white_british"},
 			AskedFor: asked, WorkerPreferences: prefs, TeamID: l.teams[pl.team].ID}, "demo")
-		pl.id = id
+		pl.id = res.ID
 		return err
 	}
 	p, err := l.principal(ctx, pl.by)

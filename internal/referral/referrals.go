@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/mail"
@@ -168,10 +169,19 @@ func (s *Service) teamExists(ctx context.Context, tx *store.Tx, id int64) (bool,
 	return n > 0, err
 }
 
+// SelfReferralResult is what someone who asked without an account gets
+// back: the reference to quote, and a one-time claim with which they can
+// create an account later and follow the request.
+type SelfReferralResult struct {
+	ID        int64
+	Reference string
+	Claim     string
+}
+
 // CreateSelfReferral records a person asking for peer support for
-// themselves, with no account. It returns the new referral's id and
-// reference. Bad input is returned as field problems; nothing is stored.
-func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, requestID string) (id int64, reference string, err error) {
+// themselves, with no account. Bad input is returned as field problems;
+// nothing is stored.
+func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, requestID string) (res SelfReferralResult, err error) {
 	now := s.Clock.Now()
 	var p app.Problems
 	dob := in.PersonDetails.normalise(&p, "", now, true)
@@ -183,7 +193,7 @@ func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, reque
 		p.Add("website", "Leave this field empty")
 	}
 	if err := p.Err(); err != nil {
-		return 0, "", err
+		return res, err
 	}
 	actor := app.Actor{RequestID: requestID}
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -200,24 +210,27 @@ func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, reque
 		if err != nil {
 			return err
 		}
-		id, reference, err = s.insertReferral(ctx, tx, insertArgs{
+		res.ID, res.Reference, err = s.insertReferral(ctx, tx, insertArgs{
 			personID: personID, teamID: in.TeamID, source: SourceSelf, askedFor: in.AskedFor, prefs: in.WorkerPreferences,
 			contactHow: in.ContactPreference, contactWhen: in.ContactTimes, consent: "self", personKnows: true,
 		}, actor)
 		if err != nil {
 			return err
 		}
+		if res.Claim, err = account.CreateClaim(ctx, tx, personID, now); err != nil {
+			return err
+		}
 		if in.Email != "" {
 			return mail.Enqueue(ctx, tx, now, mail.Message{To: in.Email, Subject: "We have your request for peer support", Body: fmt.Sprintf(
 				"Hello %s,\n\nThank you for asking for peer support. Your reference is %s.\n\n"+
 					"What happens next: someone from the peer support team will read your request and get in touch "+
-					"the way you asked. You can create an account at %s/sign-up to follow its progress.\n\n"+
+					"the way you asked. To follow its progress, create an account within 30 days at %s/sign-up?claim=%s\n\n"+
 					"If you need help now: call 999 in an emergency, NHS 111 and choose option 2 for urgent mental health help, "+
-					"Samaritans on 116 123 (free, any time), or text SHOUT to 85258.\n", in.PreferredName, reference, s.BaseURL)})
+					"Samaritans on 116 123 (free, any time), or text SHOUT to 85258.\n", in.PreferredName, res.Reference, s.BaseURL, res.Claim)})
 		}
 		return nil
 	})
-	return id, reference, err
+	return res, err
 }
 
 // sourceFor picks the door for a signed-in caller: as asked, if the caller

@@ -30,7 +30,7 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
-		_, _, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
+		_, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
 			PersonDetails: referral.PersonDetails{PreferredName: "Sam", Email: "not an email", Ethnicity: "martian"},
 		}, "r")
 		ae := app.As(err)
@@ -47,7 +47,7 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 			}
 		}
 		// A bad team is found inside the transaction: the person row must not remain.
-		_, _, err = w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
+		_, err = w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
 			PersonDetails: referral.PersonDetails{PreferredName: "Sam", Phone: "07700 900123"}, AskedFor: "x", TeamID: 9999}, "r")
 		if !app.IsCode(err, app.CodeInvalid) {
 			t.Fatalf("bad team: %v", err)
@@ -55,14 +55,37 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 		if n := count(t, db, "SELECT COUNT(*) FROM people WHERE preferred_name = 'Sam'"); n != 0 {
 			t.Fatalf("%d half-created people remain", n)
 		}
-		id, ref, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
+		res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
 			PersonDetails: referral.PersonDetails{PreferredName: "Sam", Email: "sam@example.org", ContactPreference: "email"},
 			AskedFor:      "Getting out of the house again"}, "r")
-		if err != nil || id == 0 || !strings.HasPrefix(ref, "MUT-") || len(ref) != 13 {
-			t.Fatalf("self-referral: %d %q %v", id, ref, err)
+		ref := res.Reference
+		if err != nil || res.ID == 0 || !strings.HasPrefix(ref, "MUT-") || len(ref) != 13 || res.Claim == "" {
+			t.Fatalf("self-referral: %+v %v", res, err)
 		}
-		if items, _ := mail.List(ctx, db, "sam@example.org", 1); len(items) != 1 || !strings.Contains(items[0].Body, ref) {
-			t.Fatal("no confirmation email with the reference")
+		// Signing up with the claim joins the account to the request.
+		if err := w.Accounts.SignUp(ctx, "sam@example.org", "Sam", app.RolePerson, res.Claim, "a", "r"); err != nil {
+			t.Fatal(err)
+		}
+		u, err := w.Accounts.FindUserByEmail(ctx, "sam@example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sam := &app.Principal{UserID: u.ID, PersonID: u.PersonID, Memberships: u.Memberships, RequestID: "r"}
+		mine, err := w.Referrals.MyReferrals(ctx, sam)
+		if err != nil || len(mine) != 1 || mine[0].Referral.Reference != ref {
+			t.Fatalf("the new account does not see its request: %+v %v", mine, err)
+		}
+		// A claim works once.
+		if err := w.Accounts.SignUp(ctx, "someone.else@example.org", "X", app.RolePerson, res.Claim, "a", "r"); err != nil {
+			t.Fatal(err)
+		}
+		other, _ := w.Accounts.FindUserByEmail(ctx, "someone.else@example.org")
+		if other.PersonID == u.PersonID {
+			t.Fatal("a claim joined two accounts to one person")
+		}
+		items, _ := mail.List(ctx, db, "sam@example.org", 5)
+		if len(items) != 2 || !strings.Contains(items[1].Body, ref) || !strings.Contains(items[1].Body, "/sign-up?claim="+res.Claim) {
+			t.Fatalf("no confirmation email with the reference and the account link: %+v", items)
 		}
 	})
 }
@@ -285,11 +308,12 @@ func TestDuplicatesOfferedNotMerged(t *testing.T) {
 			t.Fatalf("want one possible match, got %v", err)
 		}
 		// The public form cannot see matches; it makes a new person, and the lead links it.
-		id, _, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
+		res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
 			PersonDetails: referral.PersonDetails{PreferredName: "Frankie", Phone: phone}, AskedFor: "x"}, "r")
 		if err != nil {
 			t.Fatal(err)
 		}
+		id := res.ID
 		d, err := w.Referrals.GetReferral(ctx, lead, id)
 		if err != nil || len(d.Duplicates) != 1 {
 			t.Fatalf("lead not offered the match: %+v %v", d.Duplicates, err)

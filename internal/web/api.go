@@ -28,6 +28,14 @@ type CreatedReferral struct {
 	Status    referral.Status `json:"status"`
 }
 
+// CreatedSelfReferral is the answer to a self-referral.
+type CreatedSelfReferral struct {
+	ID          int64           `json:"id"`
+	Reference   string          `json:"reference"`
+	Status      referral.Status `json:"status"`
+	AccountLink string          `json:"account_link" doc:"Give this to the person: within 30 days it lets them create an account that follows this request."`
+}
+
 // DuplicateProblem is a 409 answer offering possible matches.
 type DuplicateProblem struct {
 	Problem
@@ -92,7 +100,7 @@ func (s *Server) apiRoutes() []*Route {
 		apiRoute("POST /api/v1/self-referrals", app.PermPublic, APIOp{Summary: "Ask for peer support for yourself (no account needed)", Tag: "Referrals", Status: http.StatusCreated,
 			Description: "Limited per network address. Possible duplicates are never shown here; the peer team links them.",
 			Request:     referral.SelfReferral{PersonDetails: examplePerson, AskedFor: "Meeting people who have heard voices too", WorkerPreferences: "A woman, if possible"},
-			Response:    CreatedReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Received}}, s.apiSelfReferral),
+			Response:    CreatedSelfReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Received, AccountLink: "https://peer-support.example.nhs.uk/sign-up?claim=…"}}, s.apiSelfReferral),
 		personAPI("POST /api/v1/referrals", app.PermReferralCreate, APIOp{Summary: "Make a referral (carer, staff, partner or community door)", Tag: "Referrals", Status: http.StatusCreated,
 			Description: "Answers 409 with possible_matches when a new person's details match people you can see; send person_id or not_duplicate: true.",
 			Request:     referral.NewReferral{Source: referral.SourceStaff, Person: examplePerson, AskedFor: "Someone who understands voices", PersonKnows: new(true), Consent: "given", TeamID: 3},
@@ -234,12 +242,12 @@ func (s *Server) apiSelfReferral(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limitPublicForm(r, "self-referral"); err != nil {
 		return err
 	}
-	id, ref, err := s.referrals.CreateSelfReferral(r.Context(), in, requestID(r.Context()))
+	res, err := s.referrals.CreateSelfReferral(r.Context(), in, requestID(r.Context()))
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/referrals/"+strconv.FormatInt(id, 10))
-	return writeJSON(w, http.StatusCreated, CreatedReferral{ID: id, Reference: ref, Status: referral.Received})
+	return writeJSON(w, http.StatusCreated, CreatedSelfReferral{ID: res.ID, Reference: res.Reference, Status: referral.Received,
+		AccountLink: s.cfg.BaseURL + "/sign-up?claim=" + res.Claim})
 }
 
 // duplicateOr writes a 409 with possible matches for a *DuplicateError,

@@ -180,7 +180,10 @@ func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleSignUpForm(w http.ResponseWriter, r *http.Request) error {
-	f := ui.NewForm(url.Values{"role": {r.URL.Query().Get("as")}})
+	f := ui.NewForm(url.Values{"role": {r.URL.Query().Get("as")}, "claim": {r.URL.Query().Get("claim")}})
+	if f.Value("claim") != "" {
+		f.Values.Set("role", string(app.RolePerson))
+	}
 	return s.page(w, r, http.StatusOK, "sign-up", &ui.Page{Title: "Create an account", Form: f})
 }
 
@@ -189,7 +192,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.accounts.SignUp(r.Context(), f.Value("email"), f.Value("name"), app.Role(f.Value("role")), s.clientAddr(r), requestID(r.Context()))
+	err = s.accounts.SignUp(r.Context(), f.Value("email"), f.Value("name"), app.Role(f.Value("role")), f.Value("claim"), s.clientAddr(r), requestID(r.Context()))
 	if err == nil {
 		return s.page(w, r, http.StatusOK, "check-email", &ui.Page{Title: "Check your email", Data: "sign-up"})
 	}

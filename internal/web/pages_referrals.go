@@ -153,26 +153,32 @@ func (s *Server) handleSelfReferral(w http.ResponseWriter, r *http.Request) erro
 		w.Header().Set("Retry-After", "60")
 		return s.selfReferralPage(w, r, http.StatusTooManyRequests, f)
 	}
-	_, ref, err := s.referrals.CreateSelfReferral(r.Context(), in, requestID(r.Context()))
+	res, err := s.referrals.CreateSelfReferral(r.Context(), in, requestID(r.Context()))
 	if err != nil {
 		if !formWithErrors(f, err) {
 			return err
 		}
 		return s.selfReferralPage(w, r, http.StatusUnprocessableEntity, f)
 	}
-	http.SetCookie(w, &http.Cookie{Name: "__Host-mutual-ref", Value: ref, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 3600})
+	// The confirmation page reads the reference and the claim from this
+	// short-lived cookie, so neither appears in a URL or in history.
+	http.SetCookie(w, &http.Cookie{Name: "__Host-mutual-ref", Value: res.Reference + "|" + res.Claim, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 3600})
 	return redirect(w, r, "/refer/received")
 }
 
 type referralDoneData struct {
 	Reference string
+	Claim     string
 	Wait      referral.WaitEstimate
 }
 
 func (s *Server) handleSelfReferralDone(w http.ResponseWriter, r *http.Request) error {
 	var d referralDoneData
-	if c, err := r.Cookie("__Host-mutual-ref"); err == nil && strings.HasPrefix(c.Value, "MUT-") && len(c.Value) == 13 {
-		d.Reference = c.Value
+	if c, err := r.Cookie("__Host-mutual-ref"); err == nil {
+		ref, claim, _ := strings.Cut(c.Value, "|")
+		if strings.HasPrefix(ref, "MUT-") && len(ref) == 13 {
+			d.Reference, d.Claim = ref, claim
+		}
 	}
 	var err error
 	if d.Wait, err = s.referrals.EstimateWait(r.Context(), 0); err != nil {
