@@ -183,16 +183,8 @@ type SelfReferralResult struct {
 // nothing is stored.
 func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, requestID string) (res SelfReferralResult, err error) {
 	now := s.Clock.Now()
-	var p app.Problems
-	dob := in.PersonDetails.normalise(&p, "", now, true)
-	in.AskedFor = strings.TrimSpace(in.AskedFor)
-	in.WorkerPreferences = strings.TrimSpace(in.WorkerPreferences)
-	checkText(&p, "asked_for", in.AskedFor, true, "Tell us a little about what you would like support with")
-	checkText(&p, "worker_preferences", in.WorkerPreferences, false, "")
-	if strings.TrimSpace(in.Website) != "" {
-		p.Add("website", "Leave this field empty")
-	}
-	if err := p.Err(); err != nil {
+	dob, err := checkSelfReferral(&in, now)
+	if err != nil {
 		return res, err
 	}
 	actor := app.Actor{RequestID: requestID}
@@ -231,6 +223,26 @@ func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, reque
 		return nil
 	})
 	return res, err
+}
+
+// CheckSelfReferral validates a self-referral without storing anything, so
+// a form can show every problem at once.
+func (s *Service) CheckSelfReferral(in SelfReferral) error {
+	_, err := checkSelfReferral(&in, s.Clock.Now())
+	return err
+}
+
+func checkSelfReferral(in *SelfReferral, now time.Time) (*time.Time, error) {
+	var p app.Problems
+	dob := in.PersonDetails.normalise(&p, "", now, true)
+	in.AskedFor = strings.TrimSpace(in.AskedFor)
+	in.WorkerPreferences = strings.TrimSpace(in.WorkerPreferences)
+	checkText(&p, "asked_for", in.AskedFor, true, "Tell us a little about what you would like support with")
+	checkText(&p, "worker_preferences", in.WorkerPreferences, false, "")
+	if strings.TrimSpace(in.Website) != "" {
+		p.Add("website", "Leave this field empty")
+	}
+	return dob, p.Err()
 }
 
 // sourceFor picks the door for a signed-in caller: as asked, if the caller

@@ -108,7 +108,8 @@ func (s *Server) apiRoutes() []*Route {
 		personAPI("GET /api/v1/referrals", app.PermReferralRead, APIOp{Summary: "Referrals you may see, longest waiting first", Tag: "Referrals",
 			Query: []Param{{Name: "status", In: "query", Type: "string", Description: "Comma-separated statuses."}, {Name: "team", In: "query", Type: "integer"},
 				{Name: "source", In: "query", Type: "string"}, {Name: "overdue", In: "query", Type: "string", Description: "1: only those past the waiting standard."},
-				{Name: "q", In: "query", Type: "string", Description: "Name or reference."}, {Name: "limit", In: "query", Type: "integer"}, {Name: "offset", In: "query", Type: "integer"}},
+				{Name: "q", In: "query", Type: "string", Description: "Name or reference."},
+				{Name: "mine", In: "query", Type: "string", Description: "1: only people allocated to you."}, {Name: "limit", In: "query", Type: "integer"}, {Name: "offset", In: "query", Type: "integer"}},
 			Response: referral.Page{Referrals: []referral.Referral{exampleReferral}, Total: 1, Limit: 50}}, s.apiListReferrals),
 		personAPI("GET /api/v1/referrals/{id}", app.PermSignedIn, APIOp{Summary: "One referral with its history", Tag: "Referrals", Query: id,
 			Response: referral.Detail{Referral: exampleReferral, History: []referral.Event{{At: exampleTime, ActorName: "Priya Shah", ActorRole: "clinician", To: referral.Received}}, Moves: []referral.Status{referral.Allocated}}},
@@ -281,7 +282,7 @@ func (s *Server) apiCreateReferral(w http.ResponseWriter, r *http.Request) error
 func (s *Server) apiListReferrals(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	q.Set("view", "api") // the API lists every status unless asked
-	f, err := filterFromQuery(q)
+	f, err := filterFromQuery(q, principal(r))
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,9 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*ui.Form, error) {
 // problem next to its field. It reports whether err was a validation
 // error; other errors are the caller's to return.
 func formWithErrors(f *ui.Form, err error) bool {
+	if err == nil {
+		return false
+	}
 	ae := app.As(err)
 	if ae.Code != app.CodeInvalid {
 		return false
@@ -54,10 +57,21 @@ func formWithErrors(f *ui.Form, err error) bool {
 		f.AddError("", ae.Message)
 	}
 	for _, fe := range ae.Fields {
-		f.AddError(fe.Field, fe.Message)
+		name := fe.Field
+		if dateFields[name] {
+			// A date is three boxes: point the error summary at the first,
+			// which can take focus.
+			name += "-day"
+		}
+		if f.Error(name) == "" {
+			f.AddError(name, fe.Message)
+		}
 	}
 	return true
 }
+
+// dateFields are the forms' day-month-year fields.
+var dateFields = map[string]bool{"date_of_birth": true, "person.date_of_birth": true, "contact_at": true}
 
 // pathID reads a numeric path value; anything else is not found.
 func pathID(r *http.Request, name string) (int64, error) {

@@ -141,7 +141,9 @@ func (s *Server) handleSelfReferral(w http.ResponseWriter, r *http.Request) erro
 		return redirect(w, r, "/refer/received")
 	}
 	if err := p.Err(); err != nil {
+		// Show the service's problems too, so every problem is named at once.
 		formWithErrors(f, err)
+		formWithErrors(f, s.referrals.CheckSelfReferral(in))
 		return s.selfReferralPage(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if err := s.limitPublicForm(r, "self-referral"); err != nil {
@@ -302,8 +304,11 @@ type referralListData struct {
 	Prev, Next string
 }
 
-func filterFromQuery(q url.Values) (referral.Filter, error) {
+func filterFromQuery(q url.Values, p *app.Principal) (referral.Filter, error) {
 	f := referral.Filter{Source: referral.Source(q.Get("source")), Overdue: q.Get("overdue") == "1", Query: q.Get("q")}
+	if q.Get("mine") == "1" {
+		f.WorkerID = p.UserID
+	}
 	for _, st := range q["status"] {
 		for _, v := range strings.Split(st, ",") {
 			if v = strings.TrimSpace(v); v != "" {
@@ -325,7 +330,7 @@ func filterFromQuery(q url.Values) (referral.Filter, error) {
 		return f, err
 	}
 	f.Limit = int(lim)
-	if q.Get("view") == "" && len(f.Statuses) == 0 && q.Get("all") != "1" {
+	if q.Get("view") == "" && len(f.Statuses) == 0 && q.Get("all") != "1" && q.Get("mine") != "1" {
 		// The default view is the waiting list.
 		f.Statuses = []referral.Status{referral.Received, referral.Accepted, referral.Allocated}
 	}
@@ -334,7 +339,7 @@ func filterFromQuery(q url.Values) (referral.Filter, error) {
 
 func (s *Server) handleReferralList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f, err := filterFromQuery(q)
+	f, err := filterFromQuery(q, principal(r))
 	if err != nil {
 		return err
 	}

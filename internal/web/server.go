@@ -295,5 +295,18 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"div":          func(a, b float64) float64 { return a / b },
 		"lower":        strings.ToLower,
 		"classLabel":   insight.ClassLabel,
+		// Labels for codes held as plain strings: one source, the Go lists.
+		"reasonLabel": func(code string) string {
+			if l := referral.ReasonLabel(referral.DeclineReasons, code); l != code {
+				return l
+			}
+			return referral.ReasonLabel(referral.EndReasons, code)
+		},
+		"roleText":         func(r string) string { return firstNonEmpty(app.Role(r).Label(), r) },
+		"settingText":      func(st string) string { return firstNonEmpty(account.Setting(st).Label(), st) },
+		"modeLabel":        func(c string) string { return referral.ReasonLabel(referral.ContactModes, c) },
+		"contactPrefLabel": func(c string) string { return referral.ReasonLabel(referral.ContactPreferences, c) },
+		"methodLabel":      referral.MethodLabel,
+		"responseLabel":    referral.ResponseLabel,
 	}
 }
