@@ -114,6 +114,17 @@ func newFlags(name, summary string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseConfig registers the named configuration options on fs (which may
+// already hold the command's own flags), parses args and builds the
+// configuration. --help answers errHelp.
+func parseConfig(fs *flag.FlagSet, args []string, names ...string) (*Config, error) {
+	build := configFlags(fs, names...)
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return build()
+}
+
 // parse parses flags, treating --help as success.
 func parse(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
@@ -166,14 +177,10 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the Mutual web server. It applies any pending database migrations first.", stderr)
-	build := configFlags(fs, "addr", "database", "base-url", "smtp-url", "mail-dir", "require-mfa", "waiting-standard-days",
+	cfg, err := parseConfig(fs, args, "addr", "database", "base-url", "smtp-url", "mail-dir", "require-mfa", "waiting-standard-days",
 		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout")
-	if err := parse(fs, args); err != nil {
-		return ignoreHelp(err)
-	}
-	cfg, err := build()
 	if err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	if !cfg.Secure() {
 		return fmt.Errorf("the base URL %s is plain http on a public address: Mutual's session cookie only travels over HTTPS. "+
@@ -283,13 +290,9 @@ func ignoreHelp(err error) error {
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", "Apply pending database migrations.", stderr)
-	build := configFlags(fs, "database")
-	if err := parse(fs, args); err != nil {
-		return ignoreHelp(err)
-	}
-	cfg, err := build()
+	cfg, err := parseConfig(fs, args, "database")
 	if err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
@@ -316,13 +319,9 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	roles := fs.String("role", "", "role(s), comma-separated: "+roleList())
 	team := fs.String("team", "", "team name, for team roles (peer_worker, peer_lead, clinician, partner_worker)")
 	pwStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	build := configFlags(fs, "database", "base-url", "require-mfa")
-	if err := parse(fs, args); err != nil {
-		return ignoreHelp(err)
-	}
-	cfg, err := build()
+	cfg, err := parseConfig(fs, args, "database", "base-url", "require-mfa")
 	if err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	db, err := openDB(ctx, cfg)
 	if err != nil {
@@ -410,13 +409,9 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := newFlags("token create --email E", "Print a new bearer token for the JSON API, acting as the account. It is shown once and stored only as a hash.", stderr)
 	email := fs.String("email", "", "the account's email address (required)")
 	name := fs.String("name", "command line", "a name to remember the token by")
-	build := configFlags(fs, "database", "base-url")
-	if err := parse(fs, args); err != nil {
-		return ignoreHelp(err)
-	}
-	cfg, err := build()
+	cfg, err := parseConfig(fs, args, "database", "base-url")
 	if err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	db, err := openDB(ctx, cfg)
 	if err != nil {
@@ -439,13 +434,9 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("demo [--scale N]", "Load demonstration data (an NHS trust, a partner charity, teams, accounts of every role, referrals and offers) into an empty database.", stderr)
 	scale := fs.Int("scale", 0, "also generate a large data set: N caseload episodes (for benchmarks)")
-	build := configFlags(fs, "database", "base-url", "require-mfa")
-	if err := parse(fs, args); err != nil {
-		return ignoreHelp(err)
-	}
-	cfg, err := build()
+	cfg, err := parseConfig(fs, args, "database", "base-url", "require-mfa")
 	if err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	db, err := openDB(ctx, cfg)
 	if err != nil {
@@ -463,13 +454,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("backup FILE", "Take a consistent copy of the database while Mutual runs (SQLite: VACUUM INTO; PostgreSQL: prints the pg_dump command to use).", stderr)
-	build := configFlags(fs, "database")
-	if err := parse(fs, args); err != nil {
-		return ignoreHelp(err)
-	}
-	cfg, err := build()
+	cfg, err := parseConfig(fs, args, "database")
 	if err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: mutual backup FILE")
@@ -516,13 +503,9 @@ func redact(dsn string) string {
 
 func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("audit verify", "Check the audit trail's hash chain: an edited, deleted or reordered row is reported.", stderr)
-	build := configFlags(fs, "database")
-	if err := parse(fs, args); err != nil {
-		return ignoreHelp(err)
-	}
-	cfg, err := build()
+	cfg, err := parseConfig(fs, args, "database")
 	if err != nil {
-		return err
+		return ignoreHelp(err)
 	}
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {

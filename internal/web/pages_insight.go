@@ -27,12 +27,12 @@ func (s *Server) insightRoutes() []*Route {
 		pageRoute("GET /insight", app.PermInsightRead, s.handleInsight),
 		pageRoute("GET /insight/rates", app.PermInsightRead, s.handleInsightRates),
 		pageRoute("GET /insight/rates.csv", app.PermInsightRead, s.handleInsightRatesCSV),
-		pageRoute("GET /insight/equity", app.PermInsightRead, s.handleInsightEquity),
-		pageRoute("GET /insight/equity.csv", app.PermInsightRead, s.handleInsightEquityCSV),
-		pageRoute("GET /insight/coverage", app.PermInsightRead, s.handleInsightCoverage),
-		pageRoute("GET /insight/coverage.csv", app.PermInsightRead, s.handleInsightCoverageCSV),
-		pageRoute("GET /insight/waiting", app.PermInsightRead, s.handleInsightWaiting),
-		pageRoute("GET /insight/waiting.csv", app.PermInsightRead, s.handleInsightWaitingCSV),
+		pageRoute("GET /insight/equity", app.PermInsightRead, equityView.pageHandler(s)),
+		pageRoute("GET /insight/equity.csv", app.PermInsightRead, equityView.csvHandler(s)),
+		pageRoute("GET /insight/coverage", app.PermInsightRead, coverageView.pageHandler(s)),
+		pageRoute("GET /insight/coverage.csv", app.PermInsightRead, coverageView.csvHandler(s)),
+		pageRoute("GET /insight/waiting", app.PermInsightRead, waitingView.pageHandler(s)),
+		pageRoute("GET /insight/waiting.csv", app.PermInsightRead, waitingView.csvHandler(s)),
 		pageRoute("GET /insight/report", app.PermInsightRead, s.handleInsightReport),
 		pageRoute("GET /caseloads", app.PermCaseloadImport, s.handleCaseloadForm),
 		pageRoute("GET /caseloads/template.csv", app.PermCaseloadImport, s.handleCaseloadTemplate),
@@ -47,13 +47,13 @@ func (s *Server) insightRoutes() []*Route {
 		apiRoute("GET /api/v1/insight/equity", app.PermInsightRead, APIOp{Summary: "Equity of access by age, gender, ethnicity, disability, first language and setting", Tag: "Insight", Query: period,
 			Response: insight.Equity{From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "gender", Label: "Gender",
 				Rows: []insight.EquityRow{{Group: "Man", Caseload: "410", Referred: "61", Started: "30", ShareCase: "48.2%", ShareRef: "39.1%", ShareStart: "40.0%", RateRatio: "0.71", CI: "0.53 to 0.95", Under: true}}}}}},
-			s.apiEquity),
+			equityView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/coverage", app.PermInsightRead, APIOp{Summary: "Offer coverage: share on caseload told about peer support in the last 12 months, by team and month", Tag: "Insight", Query: period,
 			Response: insight.Coverage{Months: []string{"Oct 2026"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team", Months: []insight.CoverageMonth{{Month: "Oct 2026", Caseload: "512", Offered: "201", Share: "39.3%"}}}}}},
-			s.apiCoverage),
+			coverageView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/waiting", app.PermInsightRead, APIOp{Summary: "Waiting times from referral to first contact", Tag: "Insight", Query: period,
 			Response: insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}},
-			s.apiWaiting),
+			waitingView.apiHandler(s)),
 		apiRoute("POST /api/v1/caseload-episodes", app.PermCaseloadImport, APIOp{Summary: "Import caseload episodes (batch of up to 5,000)", Tag: "Insight", Status: http.StatusOK,
 			Description: "Every row is checked first; with any problem nothing is stored (imported: false, problems listed by row and column) unless valid_rows_only is true. Re-sending the same rows changes nothing.",
 			Request: EpisodesRequest{Episodes: []insight.Episode{{PersonRef: "RX1234567", Team: "North Community Mental Health Team", CoordinatorEmail: "priya.shah@example.nhs.uk",
@@ -249,150 +249,115 @@ func (s *Server) handleInsightRatesCSV(w http.ResponseWriter, r *http.Request) e
 		[]string{rates.By, "people_on_caseload", rates.Measure, "rate", "lower_99_8", "lower_95", "upper_95", "upper_99_8", "class"}, rows)
 }
 
-func (s *Server) handleInsightEquity(w http.ResponseWriter, r *http.Request) error {
-	d, f, err := s.insightPageData(r)
-	if err != nil {
-		return err
-	}
-	const title = "Who reaches peer support"
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return s.insightError(w, r, "insight/equity", title, d, f, err)
-	}
-	eq, err := s.insight.EquityOfAccess(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	d.Equity = &eq
-	return s.page(w, r, http.StatusOK, "insight/equity", &ui.Page{Title: title, Form: f, Data: d})
+// insightView is one period-and-team insight computation served three
+// ways: as a page, as JSON and as CSV.
+type insightView[T any] struct {
+	page, title string
+	run         func(s *Server, r *http.Request, iq insightQuery) (T, error)
+	show        func(d *insightPage, v *T)
+	csv         func(v T) (name string, header []string, rows [][]string)
 }
 
-func (s *Server) apiEquity(w http.ResponseWriter, r *http.Request) error {
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return err
-	}
-	eq, err := s.insight.EquityOfAccess(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, eq)
-}
-
-func (s *Server) handleInsightEquityCSV(w http.ResponseWriter, r *http.Request) error {
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return err
-	}
-	eq, err := s.insight.EquityOfAccess(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	var rows [][]string
-	for _, t := range eq.Tables {
-		for _, row := range append(t.Rows, t.Total) {
-			rows = append(rows, []string{t.Label, row.Group, row.Caseload, row.Referred, row.Started, row.ShareCase, row.ShareRef,
-				row.ShareStart, row.RateRatio, row.CI, strconv.FormatBool(row.Under)})
+func (v insightView[T]) pageHandler(s *Server) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		d, f, err := s.insightPageData(r)
+		if err != nil {
+			return err
 		}
-	}
-	return writeCSV(w, fmt.Sprintf("mutual-equity-%s-to-%s.csv", eq.From, eq.To), []string{"characteristic", "group", "on_caseload",
-		"referred", "started", "share_of_caseload", "share_of_referrals", "share_started", "rate_ratio", "rate_ratio_95ci", "significantly_under_represented"}, rows)
-}
-
-func (s *Server) handleInsightCoverage(w http.ResponseWriter, r *http.Request) error {
-	d, f, err := s.insightPageData(r)
-	if err != nil {
-		return err
-	}
-	const title = "Who is told about peer support"
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return s.insightError(w, r, "insight/coverage", title, d, f, err)
-	}
-	cov, err := s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	d.Coverage = &cov
-	return s.page(w, r, http.StatusOK, "insight/coverage", &ui.Page{Title: title, Form: f, Data: d})
-}
-
-func (s *Server) apiCoverage(w http.ResponseWriter, r *http.Request) error {
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return err
-	}
-	cov, err := s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, cov)
-}
-
-func (s *Server) handleInsightCoverageCSV(w http.ResponseWriter, r *http.Request) error {
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return err
-	}
-	cov, err := s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	var rows [][]string
-	for _, t := range append(cov.Teams, cov.All) {
-		for _, m := range t.Months {
-			rows = append(rows, []string{t.Team, m.Month, m.Caseload, m.Offered, m.Share})
+		iq, err := s.insightQuery(r)
+		if err != nil {
+			return s.insightError(w, r, v.page, v.title, d, f, err)
 		}
-	}
-	return writeCSV(w, "mutual-offer-coverage.csv", []string{"team", "month", "on_caseload", "told_in_last_12_months", "share"}, rows)
-}
-
-func (s *Server) handleInsightWaiting(w http.ResponseWriter, r *http.Request) error {
-	d, f, err := s.insightPageData(r)
-	if err != nil {
-		return err
-	}
-	const title = "How long people wait"
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return s.insightError(w, r, "insight/waiting", title, d, f, err)
-	}
-	wt, err := s.insight.WaitingTimes(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	d.Waiting = &wt
-	return s.page(w, r, http.StatusOK, "insight/waiting", &ui.Page{Title: title, Form: f, Data: d})
-}
-
-func (s *Server) apiWaiting(w http.ResponseWriter, r *http.Request) error {
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return err
-	}
-	wt, err := s.insight.WaitingTimes(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, wt)
-}
-
-func (s *Server) handleInsightWaitingCSV(w http.ResponseWriter, r *http.Request) error {
-	iq, err := s.insightQuery(r)
-	if err != nil {
-		return err
-	}
-	wt, err := s.insight.WaitingTimes(r.Context(), principal(r), iq.Period, iq.TeamIDs)
-	if err != nil {
-		return err
-	}
-	var rows [][]string
-	for _, t := range wt.Tables {
-		for _, row := range t.Rows {
-			rows = append(rows, []string{t.Label, row.Group, row.Referrals, row.Seen, row.MedianDays, row.P90Days, row.WithinTarget})
+		out, err := v.run(s, r, iq)
+		if err != nil {
+			return err
 		}
+		v.show(d, &out)
+		return s.page(w, r, http.StatusOK, v.page, &ui.Page{Title: v.title, Form: f, Data: d})
 	}
-	return writeCSV(w, "mutual-waiting-times.csv", []string{"by", "group", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows)
+}
+
+func (v insightView[T]) apiHandler(s *Server) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		iq, err := s.insightQuery(r)
+		if err != nil {
+			return err
+		}
+		out, err := v.run(s, r, iq)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (v insightView[T]) csvHandler(s *Server) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		iq, err := s.insightQuery(r)
+		if err != nil {
+			return err
+		}
+		out, err := v.run(s, r, iq)
+		if err != nil {
+			return err
+		}
+		name, header, rows := v.csv(out)
+		return writeCSV(w, name, header, rows)
+	}
+}
+
+var equityView = insightView[insight.Equity]{
+	page: "insight/equity", title: "Who reaches peer support",
+	run: func(s *Server, r *http.Request, iq insightQuery) (insight.Equity, error) {
+		return s.insight.EquityOfAccess(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	},
+	show: func(d *insightPage, v *insight.Equity) { d.Equity = v },
+	csv: func(eq insight.Equity) (string, []string, [][]string) {
+		var rows [][]string
+		for _, t := range eq.Tables {
+			for _, row := range append(t.Rows, t.Total) {
+				rows = append(rows, []string{t.Label, row.Group, row.Caseload, row.Referred, row.Started, row.ShareCase, row.ShareRef,
+					row.ShareStart, row.RateRatio, row.CI, strconv.FormatBool(row.Under)})
+			}
+		}
+		return fmt.Sprintf("mutual-equity-%s-to-%s.csv", eq.From, eq.To), []string{"characteristic", "group", "on_caseload",
+			"referred", "started", "share_of_caseload", "share_of_referrals", "share_started", "rate_ratio", "rate_ratio_95ci",
+			"significantly_under_represented"}, rows
+	},
+}
+
+var coverageView = insightView[insight.Coverage]{
+	page: "insight/coverage", title: "Who is told about peer support",
+	run: func(s *Server, r *http.Request, iq insightQuery) (insight.Coverage, error) {
+		return s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	},
+	show: func(d *insightPage, v *insight.Coverage) { d.Coverage = v },
+	csv: func(cov insight.Coverage) (string, []string, [][]string) {
+		var rows [][]string
+		for _, t := range append(cov.Teams, cov.All) {
+			for _, m := range t.Months {
+				rows = append(rows, []string{t.Team, m.Month, m.Caseload, m.Offered, m.Share})
+			}
+		}
+		return "mutual-offer-coverage.csv", []string{"team", "month", "on_caseload", "told_in_last_12_months", "share"}, rows
+	},
+}
+
+var waitingView = insightView[insight.Waiting]{
+	page: "insight/waiting", title: "How long people wait",
+	run: func(s *Server, r *http.Request, iq insightQuery) (insight.Waiting, error) {
+		return s.insight.WaitingTimes(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	},
+	show: func(d *insightPage, v *insight.Waiting) { d.Waiting = v },
+	csv: func(wt insight.Waiting) (string, []string, [][]string) {
+		var rows [][]string
+		for _, t := range wt.Tables {
+			for _, row := range t.Rows {
+				rows = append(rows, []string{t.Label, row.Group, row.Referrals, row.Seen, row.MedianDays, row.P90Days, row.WithinTarget})
+			}
+		}
+		return "mutual-waiting-times.csv", []string{"by", "group", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows
+	},
 }
 
 // handleInsightReport is the printable monthly report: one month's rates,
