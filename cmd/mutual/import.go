@@ -21,28 +21,14 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			"a file with any problem imports nothing unless --valid-rows-only is given. Importing the same file again changes nothing.\n\n"+
 			"Columns:\n"+columnHelp(), stderr)
 	validOnly := fs.Bool("valid-rows-only", false, "import the valid rows even if some rows have problems")
-	build := configFlags(fs, "database")
-	// Flags may come before or after the file name.
-	var files []string
-	rest := args[1:]
-	for len(rest) > 0 {
-		if err := parse(fs, rest); err != nil {
-			return ignoreHelp(err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	cfg, err := parseConfig(fs, args[1:], "database")
+	if err != nil {
+		return ignoreHelp(err)
 	}
-	if len(files) != 1 {
+	if fs.NArg() != 1 {
 		return errors.New("usage: mutual import caseload FILE.csv [--valid-rows-only]")
 	}
-	cfg, err := build()
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(files[0])
+	f, err := os.Open(fs.Arg(0))
 	if err != nil {
 		return err
 	}

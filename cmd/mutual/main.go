@@ -125,9 +125,36 @@ func parseConfig(fs *flag.FlagSet, args []string, names ...string) (*Config, err
 	return build()
 }
 
-// parse parses flags, treating --help as success.
+// parse parses flags, which may come before or after the command's other
+// arguments (mutual backup FILE --database X), treating --help as success.
 func parse(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				continue
+			}
+			if i+1 < len(args) {
+				i++
+				flags = append(flags, args[i])
+			}
+		}
+	}
+	err := fs.Parse(append(append(flags, "--"), rest...))
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelp
 	}
