@@ -2,6 +2,7 @@ package insight_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -354,6 +355,50 @@ func TestOfferCoverageCountsPeopleOnce(t *testing.T) {
 		}
 		if b := byTeam[w.TeamB.Name]; b.Caseload != "1" || b.Offered != "1" {
 			t.Errorf("team B: %+v", b)
+		}
+	})
+}
+
+// Someone staff added with their trust record number is the same person
+// when the caseload file names that number.
+func TestImportLinksPeopleByTrustReference(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		clin := w.Principal(t, "clinician")
+		pe, err := w.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Kit", TrustRef: "RX0042"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := service(w).ImportEpisodes(ctx, app.Actor{}, []insight.Episode{{PersonRef: "RX0042", Team: w.TeamA.Name,
+			CoordinatorEmail: "c@test.example", StartDate: "2026-01-01"}}, insight.ImportOptions{})
+		if err != nil || rep.Inserted != 1 {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		var personID int64
+		_ = db.QueryRow(ctx, "SELECT person_id FROM caseload_episodes WHERE person_ref = 'RX0042'").Scan(&personID)
+		if personID != pe.ID {
+			t.Fatalf("episode joined to person %d, want %d", personID, pe.ID)
+		}
+		rec, _ := w.Referrals.GetPerson(ctx, clin, pe.ID)
+		if rec.Person.TrustRef != "RX0042" || len(rec.Caseload) != 1 {
+			t.Fatalf("clinician's view: %+v", rec)
+		}
+		// A peer worker on the team sees the person (on their team's
+		// caseload) but not the trust's number.
+		worker, err := w.Referrals.GetPerson(ctx, w.Principal(t, "worker"), pe.ID)
+		if err != nil || worker.Person.TrustRef != "" {
+			t.Fatalf("peer worker's view: %+v %v", worker.Person, err)
+		}
+		// The same number again is offered as a match, never duplicated.
+		_, err = w.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Kit", TrustRef: "RX0042"}, false)
+		var dup *referral.DuplicateError
+		if !errors.As(err, &dup) || dup.Matches[0].Why != "same trust record number" {
+			t.Fatalf("same trust number: %v", err)
+		}
+		_, err = w.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Kit", TrustRef: "RX0042"}, true)
+		if !app.IsCode(err, app.CodeInvalid) {
+			t.Fatalf("forced duplicate trust number: %v", err)
 		}
 	})
 }

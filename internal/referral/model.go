@@ -134,6 +134,7 @@ type PersonDetails struct {
 	EthnicityOther    string `json:"ethnicity_other,omitempty" doc:"Self-described ethnicity, when ethnicity is self_described."`
 	Disability        string `json:"disability,omitempty" doc:"yes, no or prefer_not_to_say"`
 	FirstLanguage     string `json:"first_language,omitempty"`
+	TrustRef          string `json:"trust_ref,omitempty" doc:"Staff only: the person's identifier in the trust's electronic record, if known. It links them to caseload imports."`
 }
 
 // ContactPreferences are the ways someone can ask to be contacted.
@@ -163,7 +164,7 @@ func thousands(n int) string {
 // under prefix+field. needContact requires a phone number or email.
 func (d *PersonDetails) normalise(p *app.Problems, prefix string, now time.Time, needContact bool) (dob *time.Time) {
 	for _, f := range []*string{&d.PreferredName, &d.FullName, &d.DateOfBirth, &d.Email, &d.Phone, &d.ContactPreference,
-		&d.ContactTimes, &d.Gender, &d.Ethnicity, &d.EthnicityOther, &d.Disability, &d.FirstLanguage} {
+		&d.ContactTimes, &d.Gender, &d.Ethnicity, &d.EthnicityOther, &d.Disability, &d.FirstLanguage, &d.TrustRef} {
 		*f = strings.TrimSpace(*f)
 	}
 	if d.PreferredName == "" {
@@ -233,6 +234,7 @@ func (d *PersonDetails) normalise(p *app.Problems, prefix string, now time.Time,
 		p.Add(prefix+"disability", "Choose yes, no or prefer not to say")
 	}
 	checkLen(p, prefix+"first_language", d.FirstLanguage, 60, "First language")
+	checkLen(p, prefix+"trust_ref", d.TrustRef, 64, "The trust record number")
 	return dob
 }
 

@@ -29,7 +29,10 @@ type Person struct {
 	EthnicityOther    string     `json:"ethnicity_other,omitempty"`
 	Disability        string     `json:"disability,omitempty"`
 	FirstLanguage     string     `json:"first_language,omitempty"`
-	CreatedAt         time.Time  `json:"created_at"`
+	// TrustRef is shown only to care co-ordinators and clinicians, who work
+	// with the trust's record; others never need it.
+	TrustRef  string    `json:"trust_ref,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // DisplayName is the name to show: what the person likes to be called, and
@@ -58,13 +61,13 @@ func (p Person) DisabilityLabel() string {
 }
 
 const personColumns = `pe.id, pe.preferred_name, pe.full_name, pe.date_of_birth, pe.email, pe.phone, pe.contact_preference,
-	pe.contact_times, pe.gender, pe.ethnicity, pe.ethnicity_other, pe.disability, pe.first_language, pe.created_at`
+	pe.contact_times, pe.gender, pe.ethnicity, pe.ethnicity_other, pe.disability, pe.first_language, COALESCE(pe.trust_ref, ''), pe.created_at`
 
 func scanPerson(row interface{ Scan(...any) error }) (Person, error) {
 	var p Person
 	var dob sql.NullTime
 	err := row.Scan(&p.ID, &p.PreferredName, &p.FullName, &dob, &p.Email, &p.Phone, &p.ContactPreference,
-		&p.ContactTimes, &p.Gender, &p.Ethnicity, &p.EthnicityOther, &p.Disability, &p.FirstLanguage, &p.CreatedAt)
+		&p.ContactTimes, &p.Gender, &p.Ethnicity, &p.EthnicityOther, &p.Disability, &p.FirstLanguage, &p.TrustRef, &p.CreatedAt)
 	if dob.Valid {
 		t := dob.Time.UTC()
 		p.DateOfBirth = &t
@@ -96,12 +99,19 @@ func insertPerson(ctx context.Context, tx *store.Tx, d PersonDetails, dob *time.
 		dobArg = *dob
 		birthYear = dob.Year()
 	}
+	var ref any
+	if d.TrustRef != "" {
+		ref = d.TrustRef
+	}
 	err := tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, date_of_birth, birth_year, email, phone,
-		contact_preference, contact_times, gender, ethnicity, ethnicity_other, disability, first_language,
+		contact_preference, contact_times, gender, ethnicity, ethnicity_other, disability, first_language, trust_ref,
 		created_by_user_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id`,
 		d.PreferredName, d.FullName, dobArg, birthYear, d.Email, normalisePhone(d.Phone), d.ContactPreference, d.ContactTimes,
-		d.Gender, d.Ethnicity, d.EthnicityOther, d.Disability, d.FirstLanguage, nullID(createdBy), now).Scan(&id)
+		d.Gender, d.Ethnicity, d.EthnicityOther, d.Disability, d.FirstLanguage, ref, nullID(createdBy), now).Scan(&id)
+	if store.IsUniqueViolation(err) {
+		return 0, app.Invalid(app.FieldError{Field: "trust_ref", Message: "Another person in Mutual already has this trust record number"})
+	}
 	return id, err
 }
 
@@ -123,6 +133,10 @@ func possibleMatches(ctx context.Context, tx *store.Tx, p *app.Principal, d Pers
 	if ph := normalisePhone(d.Phone); len(ph) >= 10 {
 		args = append(args, ph)
 		conds = append(conds, fmt.Sprintf("pe.phone = $%d", len(args)))
+	}
+	if d.TrustRef != "" {
+		args = append(args, d.TrustRef)
+		conds = append(conds, fmt.Sprintf("pe.trust_ref = $%d", len(args)))
 	}
 	if len(conds) == 0 {
 		return nil, nil
@@ -157,6 +171,9 @@ func possibleMatches(ctx context.Context, tx *store.Tx, p *app.Principal, d Pers
 		}
 		if ph := normalisePhone(d.Phone); ph != "" && pe.Phone == ph {
 			why = append(why, "same phone number")
+		}
+		if d.TrustRef != "" && pe.TrustRef == d.TrustRef {
+			why = append(why, "same trust record number")
 		}
 		m.Why = strings.Join(why, ", ")
 		out = append(out, m)
@@ -230,6 +247,9 @@ func (s *Service) GetPerson(ctx context.Context, p *app.Principal, id int64) (Pe
 		if rec.Person, err = s.visiblePerson(ctx, tx, p, id); err != nil {
 			return err
 		}
+		if !p.HasRole(app.RoleClinician) {
+			rec.Person.TrustRef = ""
+		}
 		if rec.Referrals, err = s.referralsWhere(ctx, tx, p, "r.person_id = $1", []any{id}, "r.received_at DESC", 50, 0); err != nil {
 			return err
 		}
@@ -284,12 +304,16 @@ func (s *Service) FindPeople(ctx context.Context, p *app.Principal, query string
 	}
 	var out []Person
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		args := []any{"%" + strings.ToLower(query) + "%", normalisePhone(query), strings.ToUpper(query), limit}
+		ref := ""
+		if p.HasRole(app.RoleClinician) {
+			ref = query
+		}
+		args := []any{"%" + strings.ToLower(query) + "%", normalisePhone(query), strings.ToUpper(query), limit, ref}
 		sc := personScope(p, len(args)+1)
 		args = append(args, sc.args...)
 		rows, err := tx.QueryContext(ctx, "SELECT "+personColumns+` FROM people pe
 			WHERE pe.merged_into_id IS NULL AND (LOWER(pe.preferred_name) LIKE $1 OR LOWER(pe.full_name) LIKE $1 OR pe.email LIKE $1
-			OR ($2 <> '' AND pe.phone = $2) OR EXISTS (SELECT 1 FROM referrals rr WHERE rr.person_id = pe.id AND rr.reference = $3))
+			OR ($2 <> '' AND pe.phone = $2) OR pe.trust_ref = $5 OR EXISTS (SELECT 1 FROM referrals rr WHERE rr.person_id = pe.id AND rr.reference = $3))
 			AND `+sc.where()+` ORDER BY pe.preferred_name, pe.id LIMIT $4`, args...)
 		if err != nil {
 			return err
@@ -299,6 +323,9 @@ func (s *Service) FindPeople(ctx context.Context, p *app.Principal, query string
 			pe, err := scanPerson(rows)
 			if err != nil {
 				return err
+			}
+			if !p.HasRole(app.RoleClinician) {
+				pe.TrustRef = ""
 			}
 			out = append(out, pe)
 		}

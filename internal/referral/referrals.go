@@ -233,6 +233,7 @@ func (s *Service) CheckSelfReferral(in SelfReferral) error {
 }
 
 func checkSelfReferral(in *SelfReferral, now time.Time) (*time.Time, error) {
+	in.TrustRef = "" // the public form cannot claim a trust record
 	var p app.Problems
 	dob := in.PersonDetails.normalise(&p, "", now, true)
 	in.AskedFor = strings.TrimSpace(in.AskedFor)

@@ -93,6 +93,7 @@ func personFromForm(f *ui.Form, prefix string, p *app.Problems) referral.PersonD
 		ContactPreference: f.Value(prefix + "contact_preference"), ContactTimes: f.Value(prefix + "contact_times"),
 		Gender: f.Value(prefix + "gender"), Ethnicity: f.Value(prefix + "ethnicity"), EthnicityOther: f.Value(prefix + "ethnicity_other"),
 		Disability: f.Value(prefix + "disability"), FirstLanguage: f.Value(prefix + "first_language"),
+		TrustRef: f.Value(prefix + "trust_ref"),
 	}
 }
 
