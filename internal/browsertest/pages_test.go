@@ -1,0 +1,147 @@
+package browsertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testkit"
+	"github.com/mutualhq/mutual/internal/web"
+	"github.com/mutualhq/mutual/internal/webtest"
+)
+
+// TestInsightRates shows the service manager the referral-rate funnel
+// plot, as an image with a text alternative and a data table.
+func TestInsightRates(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	if _, err := os.Stat(filepath.Join(repoRoot(t), "internal", "web", "templates", "insight", "rates.html")); err != nil {
+		t.Skipf("PRODUCT: the insight page templates are missing (internal/web/templates/insight/rates.html: %v), so /insight/rates cannot be shown", err)
+	}
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+
+	// A caseload for two care co-ordinators, imported through the API,
+	// and referrals from one of them.
+	var eps []insight.Episode
+	for i := range 40 {
+		coord, team := e.Users["clinician"], e.TeamA.Name
+		if i%2 == 1 {
+			coord, team = e.Users["clinicianB"], e.TeamB.Name
+		}
+		eps = append(eps, insight.Episode{PersonRef: fmt.Sprintf("RX%07d", i+1), Team: team, CoordinatorEmail: coord.Email,
+			StartDate: "2026-01-15", BirthYear: 1960 + i, Gender: []string{"woman", "man"}[i%2]})
+	}
+	api := e.Bearer(t, "manager")
+	r := api.JSON("POST", "/api/v1/caseload-episodes", web.EpisodesRequest{Episodes: eps})
+	var rep insight.ImportReport
+	if err := json.Unmarshal([]byte(r.Body), &rep); r.StatusCode != 200 || err != nil || !rep.Imported || rep.Inserted != len(eps) {
+		t.Fatalf("importing caseloads: %d %s", r.StatusCode, r.Body)
+	}
+	for i := range 6 {
+		e.StaffReferral(t, "clinician", fmt.Sprintf("Person %c", 'A'+i))
+	}
+
+	p := b.newPage(t, e, "manager")
+	p.signIn(e.Users["manager"].Email, testkit.Password)
+	if st := p.open("/insight"); st != 200 {
+		t.Errorf("GET /insight: %d", st)
+	}
+	if st := p.open("/insight/rates"); st != 200 {
+		t.Fatalf("GET /insight/rates: %d", st)
+	}
+	type plot struct {
+		SVGs, Tables, Rows int
+		Label              string
+	}
+	got := eval[plot](p, `(() => {
+  const svg = document.querySelector('main svg[role="img"]');
+  const label = svg ? (svg.getAttribute('aria-label') || (svg.getAttribute('aria-labelledby') || '').split(' ').map(id => (document.getElementById(id) || {}).textContent || '').join(' ') || (svg.querySelector('title') || {}).textContent || '') : '';
+  return {SVGs: document.querySelectorAll('main svg[role="img"]').length, Tables: document.querySelectorAll('main table').length,
+    Rows: document.querySelectorAll('main table tbody tr').length, Label: label.trim()};
+})()`)
+	if got.SVGs == 0 {
+		t.Error(`no <svg role="img"> funnel plot on /insight/rates`)
+	} else if got.Label == "" {
+		t.Error("the funnel plot has no accessible name")
+	}
+	if got.Tables == 0 || got.Rows == 0 {
+		t.Errorf("want a data table with rows under the plot, got %d tables, %d rows", got.Tables, got.Rows)
+	}
+	for _, path := range []string{"/insight/equity", "/insight/coverage", "/insight/waiting", "/insight/report", "/caseloads"} {
+		if st := p.open(path); st != 200 {
+			t.Errorf("GET %s: %d", path, st)
+		}
+	}
+}
+
+// pagePaths lists every GET page in the route table that needs no path
+// values: not the API, static files, CSV downloads or operations
+// endpoints.
+func pagePaths(e *webtest.Env) []string {
+	var out []string
+	for _, rt := range e.Server.Routes() {
+		method, path, ok := strings.Cut(rt.Pattern, " ")
+		if !ok || method != "GET" || rt.API() != nil {
+			continue
+		}
+		path = strings.TrimSuffix(path, "{$}")
+		switch {
+		case strings.Contains(path, "{"), strings.HasPrefix(path, "/api/"), strings.HasPrefix(path, "/assets/"),
+			strings.HasSuffix(path, ".csv"), strings.HasSuffix(path, ".ico"), strings.HasSuffix(path, ".json"),
+			path == "/healthz", path == "/readyz", path == "/metrics":
+			continue
+		}
+		out = append(out, path)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestEveryPage visits every GET page without path values as an
+// administrator and as someone not signed in, and checks each page
+// reached at both sizes.
+func TestEveryPage(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	paths := pagePaths(e)
+	if len(paths) < 20 {
+		t.Fatalf("only %d pages found in the route table: %v", len(paths), paths)
+	}
+
+	for _, who := range []string{"anonymous", "admin"} {
+		t.Run(who, func(t *testing.T) {
+			p := b.newPage(t, e, who)
+			if who != "anonymous" {
+				p.signIn(e.Users[who].Email, testkit.Password)
+				p.wantPath("/")
+			}
+			var log []string
+			for _, path := range paths {
+				st := p.open(path)
+				at := p.Path()
+				log = append(log, fmt.Sprintf("%-28s %d %s", path, st, at))
+				switch {
+				case st >= 500:
+					// reported by open
+				case who == "anonymous" && st == 200 && strings.HasPrefix(at, "/sign-in") && path != "/sign-in":
+					// sent to sign in: fine
+				case st == 200 || st == 403:
+					if h1 := p.h1(); h1 == "" {
+						t.Errorf("%s: no h1 on %s", path, at)
+					}
+				default:
+					t.Errorf("%s as %s: status %d at %s", path, who, st, at)
+				}
+			}
+			t.Logf("pages as %s:\n%s", who, strings.Join(log, "\n"))
+		})
+	}
+	t.Logf("%d distinct pages checked with axe", b.pages)
+}
