@@ -39,7 +39,7 @@ assets:
 ## crash: SIGKILL a server under concurrent writes, restart it and check every acknowledged write survived
 CRASH_SECONDS ?= 30
 crash:
-	MUTUAL_CRASH_SECONDS=$(CRASH_SECONDS) $(GO) test -count=1 -run TestCrashSafety -v ./internal/crashtest/
+	MUTUAL_CRASH_SECONDS=$(CRASH_SECONDS) $(GO) test -count=1 -run 'TestCrashSafety|TestGracefulShutdown' -v ./internal/crashtest/
 
 ## bench: load a generated data set and measure pages and API against a bare net/http handler, on SQLite and PostgreSQL
 BENCH_SCALE ?= 1000000
