@@ -2,8 +2,10 @@ package audit
 
 import (
 	"context"
+	"strconv"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -40,6 +42,24 @@ func ForPerson(ctx context.Context, tx *store.Tx, personID, selfUserID int64, li
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// OwnAccessLog is "who has seen my record" for a signed-in person: the
+// newest accesses to their data by others, read and audited (as a read of
+// their own record) in one transaction.
+func OwnAccessLog(ctx context.Context, db *store.DB, now time.Time, actor app.Actor, personID int64, limit int) ([]Access, error) {
+	var rows []Access
+	err := db.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		if personID != 0 {
+			if rows, err = ForPerson(ctx, tx, personID, actor.UserID, limit); err != nil {
+				return err
+			}
+		}
+		return Record(ctx, tx, now, actor, Event{Action: "audit.read_own", SubjectPersonID: personID, ObjectType: "person",
+			ObjectID: strconv.FormatInt(personID, 10)})
+	})
+	return rows, err
 }
 
 // Recent lists the newest audit rows for administrators.

@@ -9,7 +9,6 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/referral"
-	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -187,17 +186,7 @@ func (s *Server) handleMyOffer(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleRecordAccess(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	var rows []audit.Access
-	err := s.db.Write(r.Context(), func(tx *store.Tx) error {
-		var err error
-		if p.PersonID != 0 {
-			if rows, err = audit.ForPerson(r.Context(), tx, p.PersonID, p.UserID, 200); err != nil {
-				return err
-			}
-		}
-		return audit.Record(r.Context(), tx, s.clock.Now(), p.ActorFor(app.PermOwnRecord), audit.Event{
-			Action: "audit.read_own", SubjectPersonID: p.PersonID, ObjectType: "person", ObjectID: strconv.FormatInt(p.PersonID, 10)})
-	})
+	rows, err := audit.OwnAccessLog(r.Context(), s.db, s.clock.Now(), p.ActorFor(app.PermOwnRecord), p.PersonID, 200)
 	if err != nil {
 		return err
 	}
