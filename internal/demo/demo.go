@@ -104,9 +104,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	accCopy.Clock = clock
 	accCopy.Counters = &ratelimit.Counters{DB: d.DB, Clock: clock}
 	l.acc = &accCopy
-	refCopy := *d.Referrals
-	refCopy.Clock = clock
-	l.ref = &refCopy
+	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error

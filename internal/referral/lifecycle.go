@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -562,23 +563,60 @@ type Counts struct {
 // Counts summarises, for the home page, the waiting list of the teams the
 // caller works in as a peer worker or lead, the part of it past the
 // waiting standard, the people allocated to them, and the open referrals
-// they made. Each count uses an index; none shows anyone's data, so they
-// are not audited.
+// they made. None of it shows anyone's data, so it is not audited.
+//
+// The waiting-list figures count every open referral of the teams, so they
+// are kept for a few seconds per set of teams: a dashboard a few seconds
+// behind is fine, and busy teams do not pay for the count on every view.
 func (s *Service) Counts(ctx context.Context, p *app.Principal) (Counts, error) {
 	var c Counts
 	teams := p.TeamsAs(app.RolePeerWorker, app.RolePeerLead)
-	sc := sqlScope{next: 4}
-	in := "(NULL)"
 	if len(teams) > 0 {
-		in = sc.in(teams)
+		var err error
+		if c.Waiting, c.Overdue, err = s.teamCounts(ctx, teams); err != nil {
+			return c, err
+		}
 	}
-	args := append([]any{p.UserID, s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0}, sc.args...)
 	err := s.DB.QueryRowCached(ctx, `SELECT
-		(SELECT COUNT(*) FROM referrals WHERE status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`),
-		(SELECT COUNT(*) FROM referrals WHERE $3 AND status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`
-			AND first_contact_at IS NULL AND received_at < $2),
 		(SELECT COUNT(*) FROM referrals WHERE allocated_worker_id = $1 AND status IN ('allocated', 'active')),
 		(SELECT COUNT(*) FROM referrals WHERE referrer_user_id = $1 AND status IN ('received', 'accepted', 'allocated', 'active'))`,
-		args...).Scan(&c.Waiting, &c.Overdue, &c.AllocatedToMe, &c.MadeOpen)
+		p.UserID).Scan(&c.AllocatedToMe, &c.MadeOpen)
 	return c, err
+}
+
+// countsTTL is how long a team's waiting-list figures are reused.
+const countsTTL = 10 * time.Second
+
+type cachedCounts struct {
+	waiting, overdue int
+	until            time.Time
+}
+
+func (s *Service) teamCounts(ctx context.Context, teams []int64) (waiting, overdue int, err error) {
+	sorted := slices.Sorted(slices.Values(teams))
+	key := fmt.Sprint(sorted)
+	now := time.Now()
+	s.countsMu.Lock()
+	if c, ok := s.counts[key]; ok && now.Before(c.until) {
+		s.countsMu.Unlock()
+		return c.waiting, c.overdue, nil
+	}
+	s.countsMu.Unlock()
+	sc := sqlScope{next: 3}
+	in := sc.in(sorted)
+	args := append([]any{s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0}, sc.args...)
+	err = s.DB.QueryRowCached(ctx, `SELECT
+		(SELECT COUNT(*) FROM referrals WHERE status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`),
+		(SELECT COUNT(*) FROM referrals WHERE $2 AND status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`
+			AND first_contact_at IS NULL AND received_at < $1)`, args...).Scan(&waiting, &overdue)
+	if err != nil {
+		return 0, 0, err
+	}
+	s.countsMu.Lock()
+	if s.counts == nil || len(s.counts) > 10000 {
+		s.counts = map[string]cachedCounts{}
+	}
+	s.counts[key] = cachedCounts{waiting: waiting, overdue: overdue, until: now.Add(countsTTL)}
+	s.countsMu.Unlock()
+	return waiting, overdue, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
@@ -26,6 +27,9 @@ type Service struct {
 	// WaitingStandard is how long a referral may wait before it is shown as
 	// past the standard (4 weeks by default).
 	WaitingStandard time.Duration
+
+	countsMu sync.Mutex
+	counts   map[string]cachedCounts
 }
 
 const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.person_id, pe.preferred_name,
