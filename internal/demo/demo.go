@@ -15,6 +15,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -125,6 +126,10 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 		if err := l.scale(ctx, o.Scale); err != nil {
 			return l.res, err
 		}
+	}
+	// Episodes were written directly: count the insight roll-up afresh.
+	if err := (&insight.Service{DB: d.DB, Clock: d.Clock}).RebuildRollup(ctx); err != nil {
+		return l.res, err
 	}
 	return l.res, d.DB.Analyze(ctx, true)
 }

@@ -10,10 +10,11 @@ import (
 )
 
 // scale adds a large generated data set for benchmarks: n caseload
-// episodes over five years for n/2 people across 300 co-ordinators, and
-// 0.3n referrals and 0.2n offers. It writes straight to the tables in large
-// batches: this is synthetic load, not anyone's story, so it is not
-// audited.
+// episodes for n/2 people across 300 co-ordinators, starting evenly over
+// ten years and lasting on average 18 months (so about 15% are open now,
+// as on a real trust's caseload), with 0.3n referrals and 0.2n offers made
+// during episodes. It writes straight to the tables in large batches: this
+// is synthetic load, not anyone's story, so it is not audited.
 func (l *loader) scale(ctx context.Context, n int) error {
 	now := l.Clock.Now()
 	hash, err := l.acc.Hasher.Hash(ctx, Password)
@@ -79,13 +80,10 @@ func (l *loader) scale(ctx context.Context, n int) error {
 	}
 	eps := make([]ep, n)
 	for i := range eps {
-		start := now.AddDate(0, 0, -l.rng.IntN(5*365))
-		end := time.Time{}
-		if l.rng.IntN(10) < 3 {
-			end = start.AddDate(0, 0, l.rng.IntN(400))
-			if end.After(now) {
-				end = time.Time{}
-			}
+		start := now.AddDate(0, 0, -l.rng.IntN(10*365))
+		end := start.Add(time.Duration(l.rng.ExpFloat64()*540*24) * time.Hour)
+		if end.After(now) {
+			end = time.Time{}
 		}
 		eps[i] = ep{person: firstPerson + int64(l.rng.IntN(people)), c: l.rng.IntN(coordinatorCount), start: start, end: end}
 	}

@@ -507,6 +507,8 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		if err != nil {
 			return err
 		}
+		delta := rollupDelta{}
+		var touched []int64
 		var fresh []episode
 		seen := map[episodeKey]bool{}
 		for _, e := range batch {
@@ -523,6 +525,10 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			case old.same(e):
 				rep.Unchanged++
 			default:
+				if !sameDate(old.end, e.end) {
+					delta.add(episode{email: e.email, teamID: e.teamID, end: old.end}, 0, -1)
+					delta.add(e, 0, 1)
+				}
 				if _, err := tx.ExecContext(ctx, `UPDATE caseload_episodes SET end_date = $1, birth_year = $2, gender = $3, ethnicity = $4,
 					disability = $5, first_language = $6, setting = $7, imported_at = $8 WHERE id = $9`,
 					nullTime(e.end), nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.setting, now, old.id); err != nil {
@@ -534,8 +540,12 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		if err := insertEpisodes(ctx, tx, fresh, people, now); err != nil {
 			return err
 		}
+		for _, e := range fresh {
+			delta.add(e, 1, 1)
+			touched = append(touched, people[e.ref].id)
+		}
 		rep.Inserted += len(fresh)
-		return nil
+		return delta.apply(ctx, tx, touched)
 	})
 }
 

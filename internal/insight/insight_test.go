@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -400,5 +401,109 @@ func TestImportLinksPeopleByTrustReference(t *testing.T) {
 		if !app.IsCode(err, app.CodeInvalid) {
 			t.Fatalf("forced duplicate trust number: %v", err)
 		}
+	})
+}
+
+// The roll-up answers exactly what a direct count of distinct people over
+// the episodes would, for any period, whether it was built in one go or
+// kept up to date import by import (new episodes, ended episodes, people
+// with several episodes for the same co-ordinator).
+func TestRollupMatchesDirectCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		svc.Suppress = stats.Suppressor{Threshold: 1}
+		ctx := context.Background()
+		mgr := w.Principal(t, "manager")
+		rng := rand.New(rand.NewPCG(7, 11))
+		teams := []string{w.TeamA.Name, w.TeamB.Name}
+		batch := func(n int, withEnds bool) []insight.Episode {
+			var eps []insight.Episode
+			for range n {
+				start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(900))
+				e := insight.Episode{PersonRef: fmt.Sprintf("P%d", rng.IntN(60)), Team: teams[rng.IntN(2)],
+					CoordinatorEmail: fmt.Sprintf("c%d@test.example", rng.IntN(4)), StartDate: start.Format("2006-01-02")}
+				if withEnds && rng.IntN(2) == 0 {
+					e.EndDate = start.AddDate(0, 0, rng.IntN(400)).Format("2006-01-02")
+				}
+				eps = append(eps, e)
+			}
+			return eps
+		}
+		direct := func(by string, from, to time.Time) map[string]int {
+			col := "coordinator_email"
+			if by == "team" {
+				col = "CAST(team_id AS TEXT)"
+			}
+			rows, err := db.Query(ctx, `SELECT `+col+`, COUNT(DISTINCT person_id) FROM caseload_episodes
+				WHERE start_date <= $1 AND (end_date IS NULL OR end_date >= $2) GROUP BY 1`, to, from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[string]int{}
+			for rows.Next() {
+				var u string
+				var c int
+				_ = rows.Scan(&u, &c)
+				out[u] = c
+			}
+			return out
+		}
+		check := func(stage string) {
+			t.Helper()
+			for range 6 {
+				from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(900))
+				to := from.AddDate(0, 0, rng.IntN(400))
+				for _, by := range []string{"coordinator", "team"} {
+					want := direct(by, from, to)
+					r, err := svc.ReferralRates(ctx, mgr, insight.RatesQuery{Period: insight.Period{From: from, To: to}, By: by})
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := 0
+					for _, u := range r.Units {
+						got += *u.N
+					}
+					total := 0
+					for _, c := range want {
+						total += c
+					}
+					if got != total || len(r.Units) != len(want) {
+						t.Fatalf("%s, by %s, %s to %s: roll-up %d over %d units, direct %d over %d", stage, by,
+							from.Format("2006-01-02"), to.Format("2006-01-02"), got, len(r.Units), total, len(want))
+					}
+				}
+			}
+		}
+		if _, err := svc.ImportEpisodes(ctx, app.Actor{}, batch(150, true), insight.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		check("built in one go")
+		// Kept up to date: more episodes, some of them new ends for old ones.
+		more := batch(120, true)
+		if _, err := svc.ImportEpisodes(ctx, app.Actor{}, more, insight.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var ends []insight.Episode
+		rows, _ := db.Query(ctx, `SELECT ce.person_ref, t.name, ce.coordinator_email, ce.start_date FROM caseload_episodes ce
+			JOIN teams t ON t.id = ce.team_id WHERE ce.end_date IS NULL LIMIT 40`)
+		for rows.Next() {
+			var e insight.Episode
+			var start time.Time
+			_ = rows.Scan(&e.PersonRef, &e.Team, &e.CoordinatorEmail, &start)
+			e.StartDate = start.Format("2006-01-02")
+			e.EndDate = start.AddDate(0, 0, 30).Format("2006-01-02")
+			ends = append(ends, e)
+		}
+		rows.Close()
+		if rep, err := svc.ImportEpisodes(ctx, app.Actor{}, ends, insight.ImportOptions{}); err != nil || rep.Updated != len(ends) {
+			t.Fatalf("ending episodes: %+v %v", rep, err)
+		}
+		check("kept up to date")
+		if err := svc.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("rebuilt")
 	})
 }

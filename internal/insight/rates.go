@@ -181,6 +181,9 @@ func (s *Service) ReferralRates(ctx context.Context, p *app.Principal, q RatesQu
 	}
 	out := Rates{Query: q, From: q.From.Format("2006-01-02"), To: q.To.Format("2006-01-02"), By: q.By, Measure: q.Measure,
 		Named: q.By == "team" || p.Can(app.PermInsightNamed)}
+	if err := s.ensureRollup(ctx); err != nil {
+		return out, err
+	}
 	var raws []rawUnit
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
@@ -261,60 +264,65 @@ func anonLabel(i int) string {
 	return s
 }
 
-// rateCounts runs the one aggregate query behind a rates view: distinct
-// people on each unit's caseload at any time in the period (n), and how
-// many of them the unit referred, or recorded an offer for, in the period.
+// rateCounts finds, per unit (care co-ordinator or team), the distinct
+// people on its caseload at any time in the period (n, from the roll-up)
+// and how many of them it referred, or recorded an offer for, in the
+// period while they were on its caseload in the period.
 func (s *Service) rateCounts(ctx context.Context, tx *store.Tx, q RatesQuery) ([]rawUnit, error) {
-	args := []any{q.To, q.From, q.end()}
-	teamFilter := ""
-	if len(q.TeamIDs) > 0 {
-		ph := make([]string, len(q.TeamIDs))
-		for i, id := range q.TeamIDs {
-			args = append(args, id)
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		teamFilter = " AND ce.team_id IN (" + strings.Join(ph, ", ") + ")"
-	}
-	unitCol, unitMatch := "ce.coordinator_email", "ce.coordinator_user_id"
-	if q.By == "team" {
-		unitCol, unitMatch = "CAST(ce.team_id AS TEXT)", "ce.team_id"
-	}
-	var events string
-	switch {
-	case q.Measure == "referred" && q.By == "coordinator":
-		events = "SELECT DISTINCT referrer_user_id AS who, person_id FROM referrals WHERE received_at >= $2 AND received_at < $3 AND referrer_user_id IS NOT NULL"
-	case q.Measure == "referred":
-		events = "SELECT DISTINCT referrer_team_id AS who, person_id FROM referrals WHERE received_at >= $2 AND received_at < $3 AND referrer_team_id IS NOT NULL"
-	case q.By == "coordinator":
-		events = "SELECT DISTINCT recorded_by_user_id AS who, person_id FROM offers WHERE at >= $2 AND at < $3 AND recorded_by_user_id IS NOT NULL AND method <> 'self_report'"
-	default:
-		events = "SELECT DISTINCT team_id AS who, person_id FROM offers WHERE at >= $2 AND at < $3 AND team_id IS NOT NULL AND method <> 'self_report'"
-	}
-	query := `WITH cl AS (
-			SELECT DISTINCT ` + unitCol + ` AS unit, ` + unitMatch + ` AS who, ce.person_id
-			FROM caseload_episodes ce
-			WHERE ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $2)` + teamFilter + `
-		), ev AS (` + events + `)
-		SELECT cl.unit, COUNT(*), COUNT(ev.person_id)
-		FROM cl LEFT JOIN ev ON ev.who = cl.who AND ev.person_id = cl.person_id
-		GROUP BY cl.unit`
-	rows, err := tx.QueryContext(ctx, query, args...)
+	n, err := unitCounts(ctx, tx, q.By, q.From, q.To, q.TeamIDs)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []rawUnit
+	args := []any{q.From, q.end(), q.To}
+	teams := teamFilter(&args, q.TeamIDs)
+	// Each event is checked against the unit's caseload with one index
+	// probe; the events in a period are far fewer than the episodes.
+	var events string
+	switch {
+	case q.Measure == "referred" && q.By == "coordinator":
+		events = `SELECT u.email, COUNT(DISTINCT r.person_id) FROM referrals r JOIN users u ON u.id = r.referrer_user_id
+			WHERE r.received_at >= $1 AND r.received_at < $2 AND EXISTS (SELECT 1 FROM caseload_episodes ce
+				WHERE ce.coordinator_email = u.email AND ce.person_id = r.person_id AND ce.start_date <= $3
+				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY u.email`
+	case q.Measure == "referred":
+		events = `SELECT CAST(r.referrer_team_id AS TEXT), COUNT(DISTINCT r.person_id) FROM referrals r
+			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.referrer_team_id IS NOT NULL AND EXISTS (SELECT 1 FROM caseload_episodes ce
+				WHERE ce.team_id = r.referrer_team_id AND ce.person_id = r.person_id AND ce.start_date <= $3
+				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY r.referrer_team_id`
+	case q.By == "coordinator":
+		events = `SELECT u.email, COUNT(DISTINCT o.person_id) FROM offers o JOIN users u ON u.id = o.recorded_by_user_id
+			WHERE o.at >= $1 AND o.at < $2 AND o.method <> 'self_report' AND EXISTS (SELECT 1 FROM caseload_episodes ce
+				WHERE ce.coordinator_email = u.email AND ce.person_id = o.person_id AND ce.start_date <= $3
+				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY u.email`
+	default:
+		events = `SELECT CAST(o.team_id AS TEXT), COUNT(DISTINCT o.person_id) FROM offers o
+			WHERE o.at >= $1 AND o.at < $2 AND o.method <> 'self_report' AND o.team_id IS NOT NULL AND EXISTS (SELECT 1 FROM caseload_episodes ce
+				WHERE ce.team_id = o.team_id AND ce.person_id = o.person_id AND ce.start_date <= $3
+				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY o.team_id`
+	}
+	rows, err := tx.QueryContext(ctx, events, args...)
+	if err != nil {
+		return nil, err
+	}
+	ev := map[string]int{}
 	for rows.Next() {
-		var r rawUnit
-		if err := rows.Scan(&r.key, &r.n, &r.events); err != nil {
+		var unit string
+		var c int
+		if err := rows.Scan(&unit, &c); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		r.label = r.key
-		out = append(out, r)
+		ev[unit] = c
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	out := make([]rawUnit, 0, len(n))
+	for unit, count := range n {
+		out = append(out, rawUnit{key: unit, label: unit, n: count, events: min(ev[unit], count)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return s.labelUnits(ctx, tx, q.By, out)
 }
 

@@ -282,6 +282,15 @@ func (d Dialect) SkipLocked() string {
 	return ""
 }
 
+// YearMonth is an SQL expression for the year and month of a date or
+// timestamp column as a number, YYYYMM.
+func (d Dialect) YearMonth(col string) string {
+	if d == Postgres {
+		return "CAST(to_char(" + col + ", 'YYYYMM') AS INTEGER)"
+	}
+	return "CAST(strftime('%Y%m', " + col + ") AS INTEGER)"
+}
+
 // ForUpdate locks the selected rows until commit on PostgreSQL. SQLite's
 // write transactions already hold the database lock.
 func (d Dialect) ForUpdate() string {
