@@ -528,6 +528,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 				if !sameDate(old.end, e.end) {
 					delta.add(episode{email: e.email, teamID: e.teamID, end: old.end}, 0, -1)
 					delta.add(e, 0, 1)
+					touched = append(touched, people[e.ref].id)
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE caseload_episodes SET end_date = $1, birth_year = $2, gender = $3, ethnicity = $4,
 					disability = $5, first_language = $6, setting = $7, imported_at = $8 WHERE id = $9`,

@@ -507,3 +507,41 @@ func TestRollupMatchesDirectCount(t *testing.T) {
 		check("rebuilt")
 	})
 }
+
+// Whether a referral counts for its referrer follows the caseload as it is
+// imported: an episode ended before the referral no longer counts it.
+func TestEventsFollowImportedCaseloads(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		svc.Suppress = stats.Suppressor{Threshold: 1}
+		ctx := context.Background()
+		c := mustCoordinator(t, w, "flag@test.example", w.TeamA)
+		caseload(t, w, svc, c, w.TeamA, 3, 2, "white_british") // episodes from 2026-01-05, two referred now (November)
+		period := insight.Period{From: w.Clock.Now().AddDate(0, -3, 0), To: w.Clock.Now()}
+		events := func() int {
+			r, err := svc.ReferralRates(ctx, w.Principal(t, "manager"), insight.RatesQuery{Period: period})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range r.Units {
+				if strings.Contains(u.Unit, "flag@") {
+					return *u.Events
+				}
+			}
+			return -1
+		}
+		if got := events(); got != 2 {
+			t.Fatalf("before: %d events, want 2", got)
+		}
+		// The trust's record now says person 0's episode ended in March.
+		rep, err := svc.ImportEpisodes(ctx, app.Actor{}, []insight.Episode{{PersonRef: "flag@test.example-0", Team: w.TeamA.Name,
+			CoordinatorEmail: "flag@test.example", StartDate: "2026-01-05", EndDate: "2026-03-31"}}, insight.ImportOptions{})
+		if err != nil || rep.Updated != 1 {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		if got := events(); got != 1 {
+			t.Fatalf("after the episode ended before the referral: %d events, want 1", got)
+		}
+	})
+}

@@ -267,38 +267,35 @@ func anonLabel(i int) string {
 // rateCounts finds, per unit (care co-ordinator or team), the distinct
 // people on its caseload at any time in the period (n, from the roll-up)
 // and how many of them it referred, or recorded an offer for, in the
-// period while they were on its caseload in the period.
+// period while they were on its caseload.
 func (s *Service) rateCounts(ctx context.Context, tx *store.Tx, q RatesQuery) ([]rawUnit, error) {
 	n, err := unitCounts(ctx, tx, q.By, q.From, q.To, q.TeamIDs)
 	if err != nil {
 		return nil, err
 	}
-	args := []any{q.From, q.end(), q.To}
-	teams := teamFilter(&args, q.TeamIDs)
-	// Each event is checked against the unit's caseload with one index
-	// probe; the events in a period are far fewer than the episodes.
+	// Referrals and offers carry whether the person was on the maker's
+	// caseload that day (kept up to date as caseloads are imported), so
+	// the events are one pass over the period's referrals or offers.
+	args := []any{q.From, q.end()}
+	teams := ""
 	var events string
 	switch {
 	case q.Measure == "referred" && q.By == "coordinator":
+		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "r.referrer_team_id", 1)
 		events = `SELECT u.email, COUNT(DISTINCT r.person_id) FROM referrals r JOIN users u ON u.id = r.referrer_user_id
-			WHERE r.received_at >= $1 AND r.received_at < $2 AND EXISTS (SELECT 1 FROM caseload_episodes ce
-				WHERE ce.coordinator_email = u.email AND ce.person_id = r.person_id AND ce.start_date <= $3
-				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY u.email`
+			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_coordinator` + teams + ` GROUP BY u.email`
 	case q.Measure == "referred":
+		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "r.referrer_team_id", 1)
 		events = `SELECT CAST(r.referrer_team_id AS TEXT), COUNT(DISTINCT r.person_id) FROM referrals r
-			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.referrer_team_id IS NOT NULL AND EXISTS (SELECT 1 FROM caseload_episodes ce
-				WHERE ce.team_id = r.referrer_team_id AND ce.person_id = r.person_id AND ce.start_date <= $3
-				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY r.referrer_team_id`
+			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_team` + teams + ` GROUP BY r.referrer_team_id`
 	case q.By == "coordinator":
+		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "o.team_id", 1)
 		events = `SELECT u.email, COUNT(DISTINCT o.person_id) FROM offers o JOIN users u ON u.id = o.recorded_by_user_id
-			WHERE o.at >= $1 AND o.at < $2 AND o.method <> 'self_report' AND EXISTS (SELECT 1 FROM caseload_episodes ce
-				WHERE ce.coordinator_email = u.email AND ce.person_id = o.person_id AND ce.start_date <= $3
-				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY u.email`
+			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_coordinator` + teams + ` GROUP BY u.email`
 	default:
+		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "o.team_id", 1)
 		events = `SELECT CAST(o.team_id AS TEXT), COUNT(DISTINCT o.person_id) FROM offers o
-			WHERE o.at >= $1 AND o.at < $2 AND o.method <> 'self_report' AND o.team_id IS NOT NULL AND EXISTS (SELECT 1 FROM caseload_episodes ce
-				WHERE ce.team_id = o.team_id AND ce.person_id = o.person_id AND ce.start_date <= $3
-				AND (ce.end_date IS NULL OR ce.end_date >= $1)` + teams + `) GROUP BY o.team_id`
+			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_team` + teams + ` GROUP BY o.team_id`
 	}
 	rows, err := tx.QueryContext(ctx, events, args...)
 	if err != nil {

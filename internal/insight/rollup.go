@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -76,7 +77,15 @@ func (d rollupDelta) apply(ctx context.Context, tx *store.Tx, persons []int64) e
 			return err
 		}
 	}
-	return flagDuplicates(ctx, tx, persons)
+	if err := flagDuplicates(ctx, tx, persons); err != nil {
+		return err
+	}
+	for _, table := range []string{"referrals", "offers"} {
+		if err := referral.RefreshCaseloadFlags(ctx, tx, table, 0, persons); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // flagDuplicates sets the duplicate flags for the given people's episodes
@@ -133,6 +142,11 @@ func rebuildRollup(ctx context.Context, tx *store.Tx) error {
 	}
 	if err := flagDuplicates(ctx, tx, nil); err != nil {
 		return err
+	}
+	for _, table := range []string{"referrals", "offers"} {
+		if err := referral.RefreshCaseloadFlags(ctx, tx, table, 0, nil); err != nil {
+			return err
+		}
 	}
 	_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET built = TRUE WHERE id = 1")
 	return err
@@ -206,16 +220,44 @@ func unitCounts(ctx context.Context, tx *store.Tx, kind string, from, to time.Ti
 	if err := addRows(`SELECT `+unitCol+`, COUNT(*) FROM caseload_episodes ce WHERE ce.end_date >= $1 AND ce.end_date < $2`+f+` GROUP BY 1`, -1, args...); err != nil {
 		return nil, err
 	}
-	// A person with several overlapping episodes for one unit counts once.
+	// A person with several overlapping episodes for one unit counts once:
+	// take off the extra episodes, found among the flagged ones overlapping
+	// the period (open ones, then ones ending after it starts).
 	dup := "ce.dup_coordinator"
 	if kind == "team" {
 		dup = "ce.dup_team"
 	}
-	args = []any{to, from}
-	f = teamFilter(&args, teams)
-	if err := addRows(`SELECT `+unitCol+`, COUNT(*) - COUNT(DISTINCT ce.person_id) FROM caseload_episodes ce
-		WHERE `+dup+` AND ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $2)`+f+` GROUP BY 1`, -1, args...); err != nil {
-		return nil, err
+	type pair struct {
+		unit   string
+		person int64
+	}
+	seen := map[pair]bool{}
+	for _, half := range []struct {
+		cond string
+		args []any
+	}{{"ce.end_date IS NULL", []any{to}}, {"ce.end_date >= $2", []any{to, from}}} {
+		qargs := half.args
+		f := teamFilter(&qargs, teams)
+		q := `SELECT ` + unitCol + `, ce.person_id FROM caseload_episodes ce WHERE ` + dup + ` AND ` + half.cond + ` AND ce.start_date <= $1` + f
+		rows, err := tx.QueryContext(ctx, q, qargs...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var p pair
+			if err := rows.Scan(&p.unit, &p.person); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if seen[p] {
+				n[p.unit]--
+			}
+			seen[p] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	for u, c := range n {
 		if c <= 0 {

@@ -129,6 +129,9 @@ func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer
 			nullID(referralID), in.Note).Scan(&res.Offer.ID); err != nil {
 			return err
 		}
+		if err := RefreshCaseloadFlags(ctx, tx, "offers", res.Offer.ID, nil); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermOfferCreate), audit.Event{
 			Action: "offer.create", SubjectPersonID: pe.ID, ObjectType: "offer", ObjectID: fmt.Sprint(res.Offer.ID)})
 	})

@@ -156,6 +156,11 @@ func (s *Service) insertReferral(ctx context.Context, tx *store.Tx, a insertArgs
 		VALUES ($1, $2, $3, $4, 'received', $5)`, id, now, nullID(actor.UserID), string(actor.Role), "Referral made: "+a.source.Label()); err != nil {
 		return 0, "", err
 	}
+	if a.referrerID != 0 {
+		if err := RefreshCaseloadFlags(ctx, tx, "referrals", id, nil); err != nil {
+			return 0, "", err
+		}
+	}
 	return id, ref, audit.Record(ctx, tx, now, actor, audit.Event{Action: "referral.create", SubjectPersonID: a.personID,
 		ObjectType: "referral", ObjectID: fmt.Sprint(id)})
 }

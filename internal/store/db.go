@@ -291,6 +291,15 @@ func (d Dialect) YearMonth(col string) string {
 	return "CAST(strftime('%Y%m', " + col + ") AS INTEGER)"
 }
 
+// DateOf is an SQL expression for the calendar date of a timestamp column,
+// comparable with DATE columns.
+func (d Dialect) DateOf(col string) string {
+	if d == Postgres {
+		return "CAST(" + col + " AS DATE)"
+	}
+	return "date(" + col + ")"
+}
+
 // ForUpdate locks the selected rows until commit on PostgreSQL. SQLite's
 // write transactions already hold the database lock.
 func (d Dialect) ForUpdate() string {

@@ -20,8 +20,10 @@ CREATE TABLE caseload_rollup (
 
 CREATE INDEX caseload_start ON caseload_episodes (start_date);
 CREATE INDEX caseload_end ON caseload_episodes (end_date);
-CREATE INDEX caseload_dup_coordinator ON caseload_episodes (coordinator_email, person_id) WHERE dup_coordinator;
-CREATE INDEX caseload_dup_team ON caseload_episodes (team_id, person_id) WHERE dup_team;
+-- The flagged episodes overlapping a period are found by their end date
+-- (open, or ending after the period starts) without reading the others.
+CREATE INDEX caseload_dup_coordinator ON caseload_episodes (end_date, start_date, coordinator_email, person_id) WHERE dup_coordinator;
+CREATE INDEX caseload_dup_team ON caseload_episodes (end_date, start_date, team_id, person_id) WHERE dup_team;
 
 -- Probes "was this person on this co-ordinator's (team's) caseload in the
 -- period" and the per-person scans read these indexes alone.

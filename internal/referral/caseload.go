@@ -1,0 +1,51 @@
+package referral
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// RefreshCaseloadFlags records, for referrals and offers, whether the
+// person was on the caseload of whoever made them (as a care co-ordinator,
+// by email, and as a team) on the day. Insight counts referral and offer
+// rates from these flags. It runs for one new referral or offer (by id),
+// for the people whose episodes an import changed (personIDs), or for
+// everyone (both nil).
+func RefreshCaseloadFlags(ctx context.Context, tx *store.Tx, table string, id int64, personIDs []int64) error {
+	var at, by, team string
+	switch table {
+	case "referrals":
+		at, by, team = "referrals.received_at", "referrals.referrer_user_id", "referrals.referrer_team_id"
+	case "offers":
+		at, by, team = "offers.at", "offers.recorded_by_user_id", "offers.team_id"
+	default:
+		return fmt.Errorf("no caseload flags on %s", table)
+	}
+	day := tx.Dialect.DateOf(at)
+	where, args := "", []any{}
+	switch {
+	case id != 0:
+		where, args = " WHERE "+table+".id = $1", []any{id}
+	case personIDs != nil:
+		if len(personIDs) == 0 {
+			return nil
+		}
+		ph := make([]string, len(personIDs))
+		for i, p := range personIDs {
+			args = append(args, p)
+			ph[i] = fmt.Sprintf("$%d", i+1)
+		}
+		where = " WHERE " + table + ".person_id IN (" + strings.Join(ph, ", ") + ")"
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET
+		on_caseload_coordinator = EXISTS (SELECT 1 FROM users u JOIN caseload_episodes ce ON ce.coordinator_email = u.email
+			WHERE u.id = `+by+` AND ce.person_id = `+table+`.person_id AND ce.start_date <= `+at+`
+			AND (ce.end_date IS NULL OR ce.end_date >= `+day+`)),
+		on_caseload_team = EXISTS (SELECT 1 FROM caseload_episodes ce
+			WHERE ce.team_id = `+team+` AND ce.person_id = `+table+`.person_id AND ce.start_date <= `+at+`
+			AND (ce.end_date IS NULL OR ce.end_date >= `+day+`))`+where, args...)
+	return err
+}
