@@ -281,21 +281,24 @@ func (s *Service) rateCounts(ctx context.Context, tx *store.Tx, q RatesQuery) ([
 	var events string
 	switch {
 	case q.Measure == "referred" && q.By == "coordinator":
+		// Grouped by account id (the "+" keeps the planner on the
+		// received_at index, which covers the query); ids become email
+		// addresses below.
 		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "r.referrer_team_id", 1)
-		events = `SELECT u.email, COUNT(DISTINCT r.person_id) FROM referrals r JOIN users u ON u.id = r.referrer_user_id
-			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_coordinator` + teams + ` GROUP BY u.email`
+		events = `SELECT CAST(+r.referrer_user_id AS TEXT), COUNT(DISTINCT r.person_id) FROM referrals r
+			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_coordinator` + teams + ` GROUP BY +r.referrer_user_id`
 	case q.Measure == "referred":
 		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "r.referrer_team_id", 1)
-		events = `SELECT CAST(r.referrer_team_id AS TEXT), COUNT(DISTINCT r.person_id) FROM referrals r
-			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_team` + teams + ` GROUP BY r.referrer_team_id`
+		events = `SELECT CAST(+r.referrer_team_id AS TEXT), COUNT(DISTINCT r.person_id) FROM referrals r
+			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_team` + teams + ` GROUP BY +r.referrer_team_id`
 	case q.By == "coordinator":
 		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "o.team_id", 1)
-		events = `SELECT u.email, COUNT(DISTINCT o.person_id) FROM offers o JOIN users u ON u.id = o.recorded_by_user_id
-			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_coordinator` + teams + ` GROUP BY u.email`
+		events = `SELECT CAST(+o.recorded_by_user_id AS TEXT), COUNT(DISTINCT o.person_id) FROM offers o
+			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_coordinator` + teams + ` GROUP BY +o.recorded_by_user_id`
 	default:
 		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "o.team_id", 1)
-		events = `SELECT CAST(o.team_id AS TEXT), COUNT(DISTINCT o.person_id) FROM offers o
-			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_team` + teams + ` GROUP BY o.team_id`
+		events = `SELECT CAST(+o.team_id AS TEXT), COUNT(DISTINCT o.person_id) FROM offers o
+			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_team` + teams + ` GROUP BY +o.team_id`
 	}
 	rows, err := tx.QueryContext(ctx, events, args...)
 	if err != nil {
@@ -309,11 +312,23 @@ func (s *Service) rateCounts(ctx context.Context, tx *store.Tx, q RatesQuery) ([
 			rows.Close()
 			return nil, err
 		}
-		ev[unit] = c
+		ev[unit] += c
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if q.By == "coordinator" {
+		// Accounts to the email addresses caseloads name co-ordinators by.
+		emails, err := userEmails(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		byEmail := map[string]int{}
+		for id, c := range ev {
+			byEmail[emails[id]] += c
+		}
+		ev = byEmail
 	}
 	out := make([]rawUnit, 0, len(n))
 	for unit, count := range n {
@@ -321,6 +336,23 @@ func (s *Service) rateCounts(ctx context.Context, tx *store.Tx, q RatesQuery) ([
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return s.labelUnits(ctx, tx, q.By, out)
+}
+
+func userEmails(ctx context.Context, tx *store.Tx) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT CAST(id AS TEXT), email FROM users")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, email string
+		if err := rows.Scan(&id, &email); err != nil {
+			return nil, err
+		}
+		out[id] = email
+	}
+	return out, rows.Err()
 }
 
 // labelUnits names units: co-ordinators by their account name (or email
