@@ -88,8 +88,9 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 	filter := teamFilter(&args, teamIDs)
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		rows, err := tx.QueryContext(ctx, `WITH cl AS (
-				SELECT DISTINCT ce.person_id FROM caseload_episodes ce
-				WHERE ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $2)`+filter+`
+				SELECT ce.person_id FROM caseload_episodes ce WHERE ce.end_date IS NULL AND ce.start_date <= $1`+filter+`
+				UNION
+				SELECT ce.person_id FROM caseload_episodes ce WHERE ce.end_date >= $2 AND ce.start_date <= $1`+filter+`
 			), rf AS (
 				SELECT person_id, MAX(CASE WHEN first_contact_at IS NOT NULL THEN 1 ELSE 0 END) AS started
 				FROM referrals WHERE received_at >= $2 AND received_at < $3 GROUP BY person_id
@@ -121,8 +122,9 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 		// Setting belongs to the episode, so a person in two settings counts
 		// in both.
 		srows, err := tx.QueryContext(ctx, `WITH cl AS (
-				SELECT DISTINCT ce.person_id, ce.setting FROM caseload_episodes ce
-				WHERE ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $2)`+filter+`
+				SELECT ce.person_id, ce.setting FROM caseload_episodes ce WHERE ce.end_date IS NULL AND ce.start_date <= $1`+filter+`
+				UNION
+				SELECT ce.person_id, ce.setting FROM caseload_episodes ce WHERE ce.end_date >= $2 AND ce.start_date <= $1`+filter+`
 			), rf AS (
 				SELECT person_id, MAX(CASE WHEN first_contact_at IS NOT NULL THEN 1 ELSE 0 END) AS started
 				FROM referrals WHERE received_at >= $2 AND received_at < $3 GROUP BY person_id
@@ -353,8 +355,12 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 		// person, so each person counts once per team and once overall.
 		args := []any{ends[len(ends)-1], ends[0]}
 		filter := teamFilter(&args, teamIDs)
-		rows, err := tx.QueryContext(ctx, `SELECT ce.person_id, ce.team_id, ce.start_date, ce.end_date FROM caseload_episodes ce
-			WHERE ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $2)`+filter+` ORDER BY ce.person_id`, args...)
+		rows, err := tx.QueryContext(ctx, `SELECT person_id, team_id, start_date, end_date FROM (
+			SELECT ce.person_id, ce.team_id, ce.start_date, ce.end_date FROM caseload_episodes ce
+				WHERE ce.end_date IS NULL AND ce.start_date <= $1`+filter+`
+			UNION ALL
+			SELECT ce.person_id, ce.team_id, ce.start_date, ce.end_date FROM caseload_episodes ce
+				WHERE ce.end_date >= $2 AND ce.start_date <= $1`+filter+`) x ORDER BY person_id`, args...)
 		if err != nil {
 			return err
 		}

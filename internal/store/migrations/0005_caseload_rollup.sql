@@ -19,7 +19,9 @@ CREATE TABLE caseload_rollup (
 );
 
 CREATE INDEX caseload_start ON caseload_episodes (start_date);
-CREATE INDEX caseload_end ON caseload_episodes (end_date);
+-- Episodes overlapping a period are the open ones plus those ending after
+-- it starts: two ranges of this index, which covers the per-person views.
+CREATE INDEX caseload_end ON caseload_episodes (end_date, start_date, person_id, team_id, setting);
 -- The flagged episodes overlapping a period are found by their end date
 -- (open, or ending after the period starts) without reading the others.
 CREATE INDEX caseload_dup_coordinator ON caseload_episodes (end_date, start_date, coordinator_email, person_id) WHERE dup_coordinator;
