@@ -565,10 +565,37 @@ type Counts struct {
 // waiting standard, the people allocated to them, and the open referrals
 // they made. None of it shows anyone's data, so it is not audited.
 //
-// The waiting-list figures count every open referral of the teams, so they
-// are kept for a few seconds per set of teams: a dashboard a few seconds
-// behind is fine, and busy teams do not pay for the count on every view.
+// The figures are kept for a few seconds (per set of teams, and per
+// account): a dashboard a few seconds behind is fine, and busy teams do not
+// pay for counting their waiting list on every view.
 func (s *Service) Counts(ctx context.Context, p *app.Principal) (Counts, error) {
+	key := fmt.Sprintf("user %d", p.UserID)
+	now := time.Now()
+	s.countsMu.Lock()
+	if c, ok := s.userCounts[key]; ok && now.Before(c.until) {
+		s.countsMu.Unlock()
+		return c.Counts, nil
+	}
+	s.countsMu.Unlock()
+	c, err := s.freshCounts(ctx, p)
+	if err != nil {
+		return c, err
+	}
+	s.countsMu.Lock()
+	if s.userCounts == nil || len(s.userCounts) > 10000 {
+		s.userCounts = map[string]cachedUserCounts{}
+	}
+	s.userCounts[key] = cachedUserCounts{Counts: c, until: now.Add(countsTTL)}
+	s.countsMu.Unlock()
+	return c, nil
+}
+
+type cachedUserCounts struct {
+	Counts
+	until time.Time
+}
+
+func (s *Service) freshCounts(ctx context.Context, p *app.Principal) (Counts, error) {
 	var c Counts
 	teams := p.TeamsAs(app.RolePeerWorker, app.RolePeerLead)
 	if len(teams) > 0 {

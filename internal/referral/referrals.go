@@ -28,8 +28,9 @@ type Service struct {
 	// past the standard (4 weeks by default).
 	WaitingStandard time.Duration
 
-	countsMu sync.Mutex
-	counts   map[string]cachedCounts
+	countsMu   sync.Mutex
+	counts     map[string]cachedCounts
+	userCounts map[string]cachedUserCounts
 }
 
 const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.person_id, pe.preferred_name,

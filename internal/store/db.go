@@ -384,20 +384,36 @@ func (db *DB) WritePool() *sql.DB { return db.write }
 // statistics are stale; PostgreSQL's autovacuum does this itself, so there
 // it runs only when asked for in full).
 func (db *DB) Analyze(ctx context.Context, full bool) error {
-	switch {
-	case full && db.Dialect == Postgres:
+	if db.Dialect == Postgres {
+		if !full {
+			return nil
+		}
 		// VACUUM also marks pages all-visible, so counts can use index-only
 		// scans straight after a bulk load.
 		_, err := db.write.ExecContext(ctx, "VACUUM ANALYZE")
 		return err
-	case full:
-		_, err := db.write.ExecContext(ctx, "ANALYZE")
-		return err
-	case db.Dialect == SQLite:
-		_, err := db.write.ExecContext(ctx, "PRAGMA optimize")
+	}
+	stmt := "PRAGMA optimize"
+	if full {
+		stmt = "ANALYZE"
+	}
+	if _, err := db.write.ExecContext(ctx, stmt); err != nil {
 		return err
 	}
-	return nil
+	// Keep the per-index statistics (sqlite_stat1) but not the sampled
+	// values (sqlite_stat4): with those, SQLite re-prepares a statement
+	// every time it is bound to new values, which more than doubled the
+	// cost of the session lookup on every request. Our plans need only
+	// stat1. "ANALYZE sqlite_schema" makes connections reload them.
+	var n int
+	if err := db.write.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'").Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	if _, err := db.write.ExecContext(ctx, "DELETE FROM sqlite_stat4"); err != nil {
+		return err
+	}
+	_, err := db.write.ExecContext(ctx, "ANALYZE sqlite_schema")
+	return err
 }
 
 // BackupTo writes a consistent copy of a SQLite database to path with

@@ -25,16 +25,3 @@ func BenchmarkSignedInPage(b *testing.B) {
 		}
 	})
 }
-
-// BenchmarkRenderHome measures the home page's templates alone.
-func BenchmarkRenderHome(b *testing.B) {
-	e := webtest.Start(b, store.SQLite, webtest.Options{})
-	c := e.As(b, "lead")
-	if r := c.Get("/"); r.StatusCode != http.StatusOK {
-		b.Fatal(r.StatusCode)
-	}
-	b.ResetTimer()
-	for range b.N {
-		c.Get("/")
-	}
-}

@@ -188,13 +188,27 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		pg.Errors = pg.Form.Errors
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	var buf strings.Builder
-	if err := s.render.Render(&buf, name, pg); err != nil {
+	// The renderer sends nothing if the template fails, so the status is
+	// written with the first byte of a page that rendered.
+	if err := s.render.Render(&statusOnWrite{w: w, status: status}, name, pg); err != nil {
 		return app.Internal(err)
 	}
-	w.WriteHeader(status)
-	_, err := w.Write([]byte(buf.String()))
-	return err
+	return nil
+}
+
+// statusOnWrite writes the status code just before the first byte.
+type statusOnWrite struct {
+	w      http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (s *statusOnWrite) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.w.WriteHeader(s.status)
+		s.wrote = true
+	}
+	return s.w.Write(b)
 }
 
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, ae *app.Error) {

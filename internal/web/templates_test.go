@@ -45,7 +45,7 @@ var allTemplateFiles embed.FS
 
 // templateRenderer builds the renderer as New does, without a database,
 // from files (templateFiles or allTemplateFiles).
-func templateRenderer(t *testing.T, files embed.FS) *ui.Renderer {
+func templateRenderer(t testing.TB, files embed.FS) *ui.Renderer {
 	t.Helper()
 	s := &Server{cfg: Config{Version: "1.2.3-test"}}
 	pages, err := fs.Sub(files, "templates")

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Renderer draws full pages (a page template inside the layout) and single
@@ -111,13 +112,23 @@ func (r *Renderer) Render(w io.Writer, page string, p *Page) error {
 	if p == nil {
 		p = &Page{}
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+	buf := bufferPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			bufferPool.Put(buf)
+		}
+	}()
+	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("ui: render page %q: %w", page, err)
 	}
 	_, err := buf.WriteTo(w)
 	return err
 }
+
+// bufferPool reuses render buffers: a page is rendered in full before any
+// of it is sent, and pages are similar in size.
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // RenderPartial writes one template (a ui-* partial, or a template from a
 // shared "_" file) with data, for fragments and tests. Like Render, it
