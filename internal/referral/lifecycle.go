@@ -249,11 +249,13 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 // redirection, allocation and ending.
 func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m Move) (Referral, error) {
 	now := s.Clock.Now()
+	var referrer int64
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		r, err := s.visibleReferral(ctx, tx, p, id, true)
 		if err != nil {
 			return err
 		}
+		referrer = r.ReferrerUserID
 		if limitedFor(p, &r) {
 			return errNotVisible
 		}
@@ -269,6 +271,9 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		}
 		return s.applyMove(ctx, tx, p, &r, m, now)
 	})
+	if err == nil {
+		s.forgetNotifications(referrer)
+	}
 	if err != nil {
 		return Referral{}, s.deniedAs(ctx, err, p, app.PermSignedIn, "referral.transition", "referral", id, "The referral")
 	}
@@ -524,9 +529,58 @@ type Notification struct {
 }
 
 // Notifications lists the caller's newest notifications.
+//
+// The list is reused for a few seconds per account (shown on every home
+// page view); this instance forgets it when it adds a notification or
+// marks them read, and other instances catch up within countsTTL.
 func (s *Service) Notifications(ctx context.Context, p *app.Principal, limit int) ([]Notification, error) {
+	key := notesKey{p.UserID, limit}
+	now := time.Now()
+	s.countsMu.Lock()
+	if c, ok := s.notes[key]; ok && now.Before(c.until) {
+		s.countsMu.Unlock()
+		return slices.Clone(c.list), nil
+	}
+	s.countsMu.Unlock()
+	out, err := s.loadNotifications(ctx, p.UserID, limit)
+	if err != nil {
+		return nil, err
+	}
+	s.countsMu.Lock()
+	if s.notes == nil || len(s.notes) > 10000 {
+		s.notes = map[notesKey]cachedNotes{}
+	}
+	s.notes[key] = cachedNotes{list: slices.Clone(out), until: now.Add(countsTTL)}
+	s.countsMu.Unlock()
+	return out, nil
+}
+
+type notesKey struct {
+	user  int64
+	limit int
+}
+
+type cachedNotes struct {
+	list  []Notification
+	until time.Time
+}
+
+func (s *Service) forgetNotifications(userID int64) {
+	if userID == 0 {
+		return
+	}
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	for k := range s.notes {
+		if k.user == userID {
+			delete(s.notes, k)
+		}
+	}
+}
+
+func (s *Service) loadNotifications(ctx context.Context, userID int64, limit int) ([]Notification, error) {
 	rows, err := s.DB.QueryCached(ctx, `SELECT id, COALESCE(referral_id, 0), message, created_at, read_at FROM notifications
-		WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, p.UserID, limit)
+		WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -549,6 +603,7 @@ func (s *Service) Notifications(ctx context.Context, p *app.Principal, limit int
 // MarkNotificationsRead marks all the caller's notifications read.
 func (s *Service) MarkNotificationsRead(ctx context.Context, p *app.Principal) error {
 	_, err := s.DB.Exec(ctx, "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL", s.Clock.Now(), p.UserID)
+	s.forgetNotifications(p.UserID)
 	return err
 }
 

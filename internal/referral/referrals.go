@@ -31,6 +31,7 @@ type Service struct {
 	countsMu   sync.Mutex
 	counts     map[string]cachedCounts
 	userCounts map[string]cachedUserCounts
+	notes      map[notesKey]cachedNotes
 }
 
 const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.person_id, pe.preferred_name,
