@@ -29,6 +29,7 @@ type Config struct {
 	LogFormat       string
 	LogLevel        string
 	ShutdownTimeout time.Duration
+	SessionRecheck  time.Duration
 }
 
 // option is one configuration setting: its flag, its variable and how to
@@ -128,6 +129,14 @@ var options = []option{
 			return nil
 		}
 		return errors.New("must be debug, info, warn or error")
+	}},
+	{"session-recheck", "MUTUAL_SESSION_RECHECK", "1s", "how long one instance may reuse a session check before reading the database again (0 for every request); sign-out on another instance takes effect within this", false, func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 10*time.Second {
+			return errors.New("must be a duration from 0s to 10s, like 1s")
+		}
+		c.SessionRecheck = d
+		return nil
 	}},
 	{"shutdown-timeout", "MUTUAL_SHUTDOWN_TIMEOUT", "20s", "how long to let requests in flight finish on SIGTERM", false, func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)

@@ -96,11 +96,12 @@ func TestCommands(t *testing.T) {
 
 func TestConfigurationProblemsReportedTogether(t *testing.T) {
 	t.Setenv("MUTUAL_SUPPRESS_BELOW", "zero")
-	_, _, err := runCmd(t, "", "serve", "--addr", "nowhere", "--base-url", "ftp://x", "--log-level", "loud")
+	_, _, err := runCmd(t, "", "serve", "--addr", "nowhere", "--base-url", "ftp://x", "--log-level", "loud", "--session-recheck", "1h")
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, want := range []string{"4 problem", "addr (from --addr)", "base-url", "log-level", "suppress-below (from MUTUAL_SUPPRESS_BELOW)"} {
+	for _, want := range []string{"5 problem", "addr (from --addr)", "base-url", "log-level", "suppress-below (from MUTUAL_SUPPRESS_BELOW)",
+		"session-recheck (from --session-recheck): must be a duration from 0s to 10s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q not in %v", want, err)
 		}

@@ -29,7 +29,10 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	clock := app.NewFakeClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
 	svc := &account.Service{DB: db, Clock: clock, Hasher: hasher, Counters: &ratelimit.Counters{DB: db, Clock: clock},
 		BaseURL: "https://mutual.test", RequireMFA: true,
-		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour}
+		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour,
+		// Reuse session checks for longer than any test runs, so every
+		// change that must end or alter a session is shown to forget them.
+		SessionRecheck: time.Hour}
 	ctx := context.Background()
 	org, err := svc.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
 	if err != nil {
@@ -318,6 +321,56 @@ func TestMembershipValidation(t *testing.T) {
 		}
 		if _, err := f.svc.FindUserByEmail(context.Background(), "x@example.org"); !app.IsCode(err, app.CodeNotFound) {
 			t.Fatal("half-created account remains")
+		}
+	})
+}
+
+// TestSessionChecksAcrossInstances: two instances share one database. A
+// session ended on one is refused by the other once that instance's
+// recheck period has passed, and at once by the instance that ended it.
+func TestSessionChecksAcrossInstances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newFixture(t, db)
+		a.svc.RequireMFA = false
+		b := &account.Service{DB: db, Clock: a.clock, Hasher: hasher, Counters: a.svc.Counters, BaseURL: a.svc.BaseURL,
+			StaffIdle: a.svc.StaffIdle, StaffAbsolute: a.svc.StaffAbsolute, PublicIdle: a.svc.PublicIdle, PublicAbsolute: a.svc.PublicAbsolute,
+			SessionRecheck: 200 * time.Millisecond}
+		ctx := context.Background()
+		u := a.mustUser(t, "worker@example.org", app.RolePeerWorker, "correct horse battery")
+		res, err := a.svc.SignIn(ctx, "worker@example.org", "correct horse battery", "a", "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range []*account.Service{a.svc, b} {
+			p, err := svc.Authenticate(ctx, res.Token, "req-1")
+			if err != nil || p.UserID != u.ID || p.RequestID != "req-1" {
+				t.Fatalf("first check: %+v %v", p, err)
+			}
+			// A remembered check still carries this request's id.
+			if p, err := svc.Authenticate(ctx, res.Token, "req-2"); err != nil || p.RequestID != "req-2" {
+				t.Fatalf("second check: %+v %v", p, err)
+			}
+		}
+		if err := a.svc.EndSessions(ctx, app.Actor{UserID: 999}, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.Authenticate(ctx, res.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
+			t.Fatalf("the instance that ended the session still accepts it: %v", err)
+		}
+		time.Sleep(250 * time.Millisecond)
+		if _, err := b.Authenticate(ctx, res.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
+			t.Fatalf("another instance accepts an ended session after its recheck period: %v", err)
+		}
+		// Roles changed on one instance apply there at once.
+		res, _ = a.svc.SignIn(ctx, "worker@example.org", "correct horse battery", "a", "r")
+		if _, err := a.svc.Authenticate(ctx, res.Token, "r"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.SetMemberships(ctx, app.Actor{UserID: 999}, u.ID, []app.Membership{{Role: app.RoleAnalyst}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.Authenticate(ctx, res.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
+			t.Fatalf("session survived a change of roles: %v", err)
 		}
 	})
 }

@@ -101,7 +101,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *app.Principal, code string
 	if err := s.mfaThrottle(ctx, p.UserID); err != nil {
 		return "", nil, err
 	}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+	err = s.write(ctx, func(tx *store.Tx) error {
 		var secret string
 		var enabled bool
 		if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_enabled FROM users WHERE id = $1", p.UserID).Scan(&secret, &enabled); err != nil {
@@ -156,7 +156,7 @@ func (s *Service) VerifyMFA(ctx context.Context, p *app.Principal, code string) 
 		return "", err
 	}
 	var token string
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		var secret string
 		var lastStep int64
 		if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_last_step FROM users WHERE id = $1 AND totp_enabled = TRUE",
@@ -246,7 +246,7 @@ func (s *Service) useRecoveryCode(ctx context.Context, tx *store.Tx, userID int6
 // action when someone loses their phone); they set it up again at their
 // next sign-in. Their sessions end.
 func (s *Service) ResetTOTP(ctx context.Context, actor app.Actor, userID int64) error {
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
+	return s.write(ctx, func(tx *store.Tx) error {
 		if err := s.exists(ctx, tx, userID); err != nil {
 			return err
 		}

@@ -32,6 +32,12 @@ type Service struct {
 	// Session lifetimes.
 	StaffIdle, StaffAbsolute   time.Duration
 	PublicIdle, PublicAbsolute time.Duration
+	// SessionRecheck is how long a session check read from the database
+	// may be reused by this instance (see sessionCache); zero reads the
+	// database on every request.
+	SessionRecheck time.Duration
+
+	sessions sessionCache
 }
 
 // Status of an account.
@@ -297,7 +303,7 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 		}
 	}
 	var id int64
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, func(tx *store.Tx) error {
 		if err := s.ValidateMemberships(ctx, tx, nu.Memberships); err != nil {
 			return err
 		}
@@ -339,7 +345,7 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 // SetMemberships replaces an account's roles. The account's sessions are
 // ended so the new roles apply at its next sign-in.
 func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID int64, ms []app.Membership) error {
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
+	return s.write(ctx, func(tx *store.Tx) error {
 		if err := s.ValidateMemberships(ctx, tx, ms); err != nil {
 			return err
 		}
@@ -374,7 +380,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 	if disabled && actor.UserID == userID {
 		return app.Errorf(app.CodeConflict, "You cannot disable your own account")
 	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
+	return s.write(ctx, func(tx *store.Tx) error {
 		var status Status
 		var hash string
 		if err := tx.QueryRowContext(ctx, "SELECT status, password_hash FROM users WHERE id = $1", userID).Scan(&status, &hash); err != nil {
@@ -405,7 +411,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 
 // EndSessions signs an account out everywhere.
 func (s *Service) EndSessions(ctx context.Context, actor app.Actor, userID int64) error {
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
+	return s.write(ctx, func(tx *store.Tx) error {
 		if err := s.exists(ctx, tx, userID); err != nil {
 			return err
 		}

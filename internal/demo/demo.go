@@ -101,10 +101,10 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	if l.log == nil {
 		l.log = io.Discard
 	}
-	accCopy := *d.Accounts
-	accCopy.Clock = clock
-	accCopy.Counters = &ratelimit.Counters{DB: d.DB, Clock: clock}
-	l.acc = &accCopy
+	a := d.Accounts
+	l.acc = &account.Service{DB: d.DB, Clock: clock, Hasher: a.Hasher, Counters: &ratelimit.Counters{DB: d.DB, Clock: clock},
+		BaseURL: a.BaseURL, RequireMFA: a.RequireMFA, StaffIdle: a.StaffIdle, StaffAbsolute: a.StaffAbsolute,
+		PublicIdle: a.PublicIdle, PublicAbsolute: a.PublicAbsolute}
 	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard}
 	steps := []struct {
 		name string

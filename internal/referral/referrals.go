@@ -27,6 +27,10 @@ type Service struct {
 	// WaitingStandard is how long a referral may wait before it is shown as
 	// past the standard (4 weeks by default).
 	WaitingStandard time.Duration
+	// AccountsChanged is called after committing a change to an account
+	// (linking it to its own person record), so cached session checks that
+	// carry the account's details are forgotten.
+	AccountsChanged func()
 
 	countsMu   sync.Mutex
 	counts     map[string]cachedCounts
@@ -443,6 +447,9 @@ func (s *Service) ownPerson(ctx context.Context, tx *store.Tx, p *app.Principal,
 	}
 	_, err = tx.ExecContext(ctx, "UPDATE users SET person_id = $1 WHERE id = $2", id, p.UserID)
 	p.PersonID = id
+	if s.AccountsChanged != nil {
+		tx.AfterCommit(s.AccountsChanged)
+	}
 	return id, err
 }
 

@@ -191,7 +191,13 @@ func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) 
 type Tx struct {
 	*sql.Tx
 	Dialect Dialect
+	after   []func()
 }
+
+// AfterCommit arranges for fn to run once the transaction has committed
+// (and not at all if it rolls back): for forgetting cached copies of what
+// the transaction changed.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
 // Write runs fn in a read-write transaction and commits it if fn returns
 // nil. On SQLite the transaction takes the write lock at BEGIN; on
@@ -236,11 +242,15 @@ func (db *DB) once(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx 
 			_ = stx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{Tx: stx, Dialect: db.Dialect}); err != nil {
+	tx := &Tx{Tx: stx, Dialect: db.Dialect}
+	if err = fn(tx); err != nil {
 		return err
 	}
 	if err = stx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)
+	}
+	for _, f := range tx.after {
+		f()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -134,4 +135,36 @@ func TestUnsafePostgresSettingRefused(t *testing.T) {
 	if !strings.Contains(err.Error(), "synchronous_commit is off") {
 		t.Fatalf("refused for the wrong reason: %v", err)
 	}
+}
+
+// AfterCommit callbacks run once the transaction has committed, and never
+// for one that rolled back.
+func TestAfterCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		var ran []string
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			tx.AfterCommit(func() {
+				var n int
+				// Visible from another connection: it has committed.
+				_ = db.QueryRow(ctx, "SELECT COUNT(*) FROM organisations WHERE name = 'After'").Scan(&n)
+				ran = append(ran, strings.Repeat("committed", n))
+			})
+			_, err := tx.ExecContext(ctx, "INSERT INTO organisations (name, kind, created_at) VALUES ('After', 'nhs_trust', $1)", time.Now())
+			if len(ran) != 0 {
+				t.Error("callback ran before commit")
+			}
+			return err
+		})
+		if err != nil || len(ran) != 1 || ran[0] != "committed" {
+			t.Fatalf("after commit: %v %q", err, ran)
+		}
+		_ = db.Write(ctx, func(tx *store.Tx) error {
+			tx.AfterCommit(func() { ran = append(ran, "rolled back") })
+			return errors.New("no")
+		})
+		if len(ran) != 1 {
+			t.Fatalf("callback ran for a rolled-back transaction: %q", ran)
+		}
+	})
 }

@@ -65,8 +65,10 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w := &World{DB: db, Clock: clock, Users: map[string]*account.User{}}
 	w.Accounts = &account.Service{DB: db, Clock: clock, Hasher: hasher, Counters: &ratelimit.Counters{DB: db, Clock: clock},
 		BaseURL: "https://mutual.test", RequireMFA: false,
-		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour}
-	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour}
+		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour,
+		SessionRecheck: time.Second}
+	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
+		AccountsChanged: w.Accounts.ForgetSessions}
 	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, "Test Charity", account.OrgPartnerAgency)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -108,7 +109,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			s.metrics.observe(route, sw.status, d)
-			if !strings.HasPrefix(route, "GET /assets/") {
+			if !strings.HasPrefix(route, "GET /assets/") && s.log.Enabled(r.Context(), slog.LevelInfo) {
 				s.log.Info("request", "request_id", rid, "method", r.Method, "route", route, "status", sw.status,
 					"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
 			}

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
+	"reflect"
+	"sync"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -55,7 +58,51 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Waiting, d.Overdue, d.Mine = counts.Waiting, counts.Overdue, counts.AllocatedToMe
 	}
-	return s.page(w, r, http.StatusOK, "home", &ui.Page{Title: "Home", Data: d})
+	pg := &ui.Page{Title: "Home", Data: d}
+	if pg.Content, err = s.homes.content(s.render, p.UserID, pg); err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "home", pg)
+}
+
+// homeMemo keeps each account's last rendered home page content with the
+// data it was drawn from. The home page is the most visited page and its
+// figures change rarely (they are themselves reused for a few seconds), so
+// when the data is exactly what it was last time the same HTML is reused
+// instead of running the template again. Only the content is kept: the
+// layout around it (nonce, flash messages, banner) is drawn per request.
+type homeMemo struct {
+	mu sync.Mutex
+	m  map[int64]homeRendered
+}
+
+type homeRendered struct {
+	data homeData
+	html template.HTML
+}
+
+// homeMemoLimit bounds memory: past this many accounts the memo starts again.
+const homeMemoLimit = 10000
+
+func (h *homeMemo) content(r *ui.Renderer, userID int64, pg *ui.Page) (template.HTML, error) {
+	d := pg.Data.(homeData)
+	h.mu.Lock()
+	e, ok := h.m[userID]
+	h.mu.Unlock()
+	if ok && reflect.DeepEqual(e.data, d) {
+		return e.html, nil
+	}
+	html, err := r.RenderContent("home", pg)
+	if err != nil {
+		return "", err
+	}
+	h.mu.Lock()
+	if h.m == nil || len(h.m) >= homeMemoLimit {
+		h.m = make(map[int64]homeRendered)
+	}
+	h.m[userID] = homeRendered{data: d, html: html}
+	h.mu.Unlock()
+	return html, nil
 }
 
 func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request) error {

@@ -2,9 +2,12 @@ package web
 
 import (
 	"io"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -19,6 +22,50 @@ func BenchmarkRenderHome(b *testing.B) {
 	for range b.N {
 		if err := r.Render(io.Discard, "home", pg); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestHomeMemo: the home page content is drawn again whenever its data
+// differs from last time, and reused only when it is the same.
+func TestHomeMemo(t *testing.T) {
+	r := templateRenderer(t, allTemplateFiles)
+	var h homeMemo
+	page := func(waiting int, notes ...referral.Notification) *ui.Page {
+		return &ui.Page{Title: "Home", Data: homeData{Waiting: waiting, Notifications: notes, Can: map[string]bool{"read": true}}}
+	}
+	a, err := h.content(r, 1, page(40))
+	if err != nil || !strings.Contains(string(a), ">40<") {
+		t.Fatalf("first render: %v\n%s", err, a)
+	}
+	if b, _ := h.content(r, 1, page(40)); b != a {
+		t.Fatal("same data drawn differently")
+	}
+	if b, _ := h.content(r, 1, page(41)); !strings.Contains(string(b), ">41<") {
+		t.Fatalf("changed count not drawn:\n%s", b)
+	}
+	when := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	if b, _ := h.content(r, 1, page(41, referral.Notification{Message: "Referral MUT-1 was accepted", CreatedAt: when})); !strings.Contains(string(b), "MUT-1 was accepted") {
+		t.Fatalf("new update not drawn:\n%s", b)
+	}
+	if b, _ := h.content(r, 2, page(7)); !strings.Contains(string(b), ">7<") {
+		t.Fatalf("another account got someone else's page:\n%s", b)
+	}
+}
+
+// TestRenderNavigationMemo: the header navigation is drawn per distinct list
+// of links, so the current section follows the page.
+func TestRenderNavigationMemo(t *testing.T) {
+	r := templateRenderer(t, allTemplateFiles)
+	p := &app.Principal{UserID: 1, Name: "Jess Taylor", Memberships: []app.Membership{{Role: app.RolePeerLead, TeamID: 1}}}
+	for _, path := range []string{"/", "/referrals", "/", "/people"} {
+		var b strings.Builder
+		if err := r.Render(&b, "help", &ui.Page{Title: "Help", Nav: navFor(p, path)}); err != nil {
+			t.Fatal(err)
+		}
+		want := `href="` + path + `" aria-current="page"`
+		if !strings.Contains(b.String(), want) || strings.Count(b.String(), `aria-current="page"`) != 1 {
+			t.Fatalf("at %s: want one current link %s", path, want)
 		}
 	}
 }

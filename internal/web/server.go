@@ -61,6 +61,7 @@ type Server struct {
 	counters  *ratelimit.Counters
 	log       *slog.Logger
 	render    *ui.Renderer
+	homes     homeMemo
 	metrics   *metrics
 	// publicForms sheds floods of the public self-referral form before they
 	// reach the database.

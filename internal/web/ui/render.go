@@ -18,6 +18,50 @@ import (
 type Renderer struct {
 	base  *template.Template            // layout, partials and shared page partials
 	pages map[string]*template.Template // page name → its own copy of base plus the page
+
+	// navs keeps the header navigation drawn for each distinct list of
+	// links: there are few (one per set of roles and current section), and
+	// it is most of the work of drawing the layout.
+	navMu sync.Mutex
+	navs  map[string]template.HTML
+}
+
+// navLimit bounds the navigation memo; past it the memo starts again.
+const navLimit = 1000
+
+func (r *Renderer) nav(items []NavItem) (template.HTML, error) {
+	if len(items) == 0 {
+		return "", nil
+	}
+	var k strings.Builder
+	for _, it := range items {
+		k.WriteString(it.Href)
+		k.WriteByte(0)
+		k.WriteString(it.Label)
+		if it.Current {
+			k.WriteByte(1)
+		}
+		k.WriteByte(0)
+	}
+	key := k.String()
+	r.navMu.Lock()
+	h, ok := r.navs[key]
+	r.navMu.Unlock()
+	if ok {
+		return h, nil
+	}
+	var b strings.Builder
+	if err := r.base.ExecuteTemplate(&b, "ui-nav", items); err != nil {
+		return "", fmt.Errorf("ui: render navigation: %w", err)
+	}
+	h = template.HTML(b.String()) //nolint:gosec // the output of html/template
+	r.navMu.Lock()
+	if r.navs == nil || len(r.navs) >= navLimit {
+		r.navs = make(map[string]template.HTML)
+	}
+	r.navs[key] = h
+	r.navMu.Unlock()
+	return h, nil
 }
 
 // NewRenderer parses the layout and partials of this package, then every
@@ -112,6 +156,11 @@ func (r *Renderer) Render(w io.Writer, page string, p *Page) error {
 	if p == nil {
 		p = &Page{}
 	}
+	nav, err := r.nav(p.Nav)
+	if err != nil {
+		return err
+	}
+	p.NavHTML = nav
 	buf := bufferPool.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= 1<<20 {
@@ -122,8 +171,23 @@ func (r *Renderer) Render(w io.Writer, page string, p *Page) error {
 	if err := t.ExecuteTemplate(buf, "layout", p); err != nil {
 		return fmt.Errorf("ui: render page %q: %w", page, err)
 	}
-	_, err := buf.WriteTo(w)
+	_, err = buf.WriteTo(w)
 	return err
+}
+
+// RenderContent renders only the named page's main content, for a caller
+// that keeps it to pass back as Page.Content while the data it was drawn
+// from is unchanged.
+func (r *Renderer) RenderContent(page string, p *Page) (template.HTML, error) {
+	t, ok := r.pages[page]
+	if !ok {
+		return "", fmt.Errorf("ui: no page template %q", page)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "content", p); err != nil {
+		return "", fmt.Errorf("ui: render content of %q: %w", page, err)
+	}
+	return template.HTML(b.String()), nil //nolint:gosec // the output of html/template
 }
 
 // bufferPool reuses render buffers: a page is rendered in full before any

@@ -11,6 +11,7 @@
 package ui
 
 import (
+	"html/template"
 	"net/url"
 	"slices"
 	"strconv"
@@ -42,6 +43,12 @@ type Page struct {
 	Form        *Form        // values and errors of the page's form; may be nil
 	Data        any          // page-specific data
 	CurrentPath string       // path of the request, for pages that link to themselves
+	// Content is the page's main content rendered earlier by
+	// Renderer.RenderContent; when set, the page's "content" template is
+	// not run again.
+	Content template.HTML
+	// NavHTML is Nav drawn as HTML; Render sets it.
+	NavHTML template.HTML
 }
 
 // DocumentTitle is the text of the page's <title> element.
