@@ -23,6 +23,7 @@ const (
 	keyNonce
 	keyPrincipal
 	keyRoute
+	keyRouteSlot
 )
 
 func requestID(ctx context.Context) string {
@@ -45,8 +46,17 @@ func routePattern(r *http.Request) string {
 	if rt, ok := r.Context().Value(keyRoute).(*Route); ok {
 		return rt.Pattern
 	}
+	// observe's request is an outer copy: the route is found further in
+	// and left in the slot observe put in the context.
+	if slot, ok := r.Context().Value(keyRouteSlot).(*routeSlot); ok && slot.rt != nil {
+		return slot.rt.Pattern
+	}
 	return r.Pattern
 }
+
+// routeSlot carries the matched route back out to observe for its log line
+// and metrics.
+type routeSlot struct{ rt *Route }
 
 func randomID(n int) string {
 	b := make([]byte, n)
@@ -89,7 +99,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if len(rid) < 8 || len(rid) > 64 || strings.ContainsFunc(rid, func(c rune) bool { return c < '!' || c > '~' }) {
 			rid = randomID(12)
 		}
-		ctx := context.WithValue(r.Context(), keyRequestID, rid)
+		ctx := context.WithValue(context.WithValue(r.Context(), keyRequestID, rid), keyRouteSlot, &routeSlot{})
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		sw.Header().Set("X-Request-Id", rid)

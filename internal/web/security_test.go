@@ -312,3 +312,23 @@ func TestPublicFormSurvivesAFlood(t *testing.T) {
 		})
 	}
 }
+
+// Metrics and request logs name the route pattern that handled each request
+// (never the path with its ids), so operators can tell pages apart.
+func TestMetricsNameTheRoute(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	admin := e.As(t, "admin")
+	lead := e.As(t, "lead")
+	lead.Get("/referrals/123456")
+	e.Client(t).Get("/healthz")
+	e.Client(t).Get("/no/such/page")
+	body := admin.Get("/metrics").Body
+	for _, want := range []string{`{code="404",route="GET /referrals/{id}"}`, `{code="200",route="GET /healthz"}`, `{code="404",route="/"}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, "123456") {
+		t.Error("a record id reached the metrics")
+	}
+}

@@ -111,6 +111,9 @@ func (s *Server) Routes() []*Route { return s.routes }
 func (s *Server) wrap(rt *Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), keyRoute, rt))
+		if slot, ok := r.Context().Value(keyRouteSlot).(*routeSlot); ok {
+			slot.rt = rt
+		}
 		if rt.static {
 			_ = rt.page(w, r)
 			return
