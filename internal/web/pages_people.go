@@ -149,9 +149,15 @@ func (s *Server) handleOfferCreate(w http.ResponseWriter, r *http.Request) error
 type myReferralsData struct {
 	Referrals []referral.MyReferral
 	Wait      referral.WaitEstimate
+	WaitTeam  string // the service Wait describes; "" for all services
 	IsPerson  bool
 	IsCarer   bool
 }
+
+// minTeamWaits is how many recent first contacts a team needs before its
+// own waits are quoted to someone waiting for it; with fewer, the figure
+// for all services is more honest.
+const minTeamWaits = 10
 
 func (s *Server) handleMyReferrals(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
@@ -159,12 +165,30 @@ func (s *Server) handleMyReferrals(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	wait, err := s.referrals.EstimateWait(r.Context(), 0)
-	if err != nil {
-		return err
+	d := myReferralsData{Referrals: refs, IsPerson: p.HasRole(app.RolePerson), IsCarer: p.HasRole(app.RoleCarer)}
+	// Someone waiting for one service is told how long that service's
+	// recent waits have been, when it has enough of them.
+	teams := map[int64]string{}
+	for _, m := range refs {
+		if !m.Limited && m.Referral.Status.Waiting() && m.Referral.TeamID != 0 {
+			teams[m.Referral.TeamID] = m.Referral.TeamName
+		}
 	}
-	return s.page(w, r, http.StatusOK, "my-referrals", &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil),
-		Data: myReferralsData{Referrals: refs, Wait: wait, IsPerson: p.HasRole(app.RolePerson), IsCarer: p.HasRole(app.RoleCarer)}})
+	if len(teams) == 1 {
+		for id, name := range teams {
+			if d.Wait, err = s.referrals.EstimateWait(r.Context(), id); err != nil {
+				return err
+			}
+			d.WaitTeam = name
+		}
+	}
+	if d.Wait.Count < minTeamWaits {
+		d.WaitTeam = ""
+		if d.Wait, err = s.referrals.EstimateWait(r.Context(), 0); err != nil {
+			return err
+		}
+	}
+	return s.page(w, r, http.StatusOK, "my-referrals", &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil), Data: d})
 }
 
 func (s *Server) handleMyOffer(w http.ResponseWriter, r *http.Request) error {

@@ -390,6 +390,9 @@ func tplCases() []tplCase {
 				{Referral: limited, Limited: true, MadeByMe: true}}}},
 			want: []string{`name="to" value="withdrawn"`, `name="next" value="/my/referrals"`, `name="version" value="3"`, "about 12 days", "While you wait", `action="/my/offers"`,
 				`name="told"`, "Referral for Sam O&#39;Neill", "Joined a group", "Alex has not agreed", "If you need help now"}},
+		{page: "my-referrals", variant: "one service's waits", pg: &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil), Data: myReferralsData{Wait: waitEst, WaitTeam: "North CMHT", IsPerson: true,
+			Referrals: []referral.MyReferral{{Referral: tplReferral(referral.Accepted)}}}},
+			want: []string{"people waiting for North CMHT wait about 12 days"}},
 		{page: "my-referrals", variant: "empty", pg: &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil), Data: myReferralsData{IsCarer: true}},
 			want: []string{"You have not asked for peer support yet", `href="/referrals/new?source=carer"`}, notWant: []string{"While you wait", "/my/offers"}},
 		{page: "record-access", pg: &ui.Page{Title: "Who has seen your record", Data: []audit.Access{
