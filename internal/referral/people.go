@@ -309,11 +309,11 @@ func (s *Service) FindPeople(ctx context.Context, p *app.Principal, query string
 			ref = query
 		}
 		args := []any{"%" + strings.ToLower(query) + "%", normalisePhone(query), strings.ToUpper(query), limit, ref}
-		sc := personScope(p, len(args)+1)
+		sc := personSearchScope(p, len(args)+1)
 		args = append(args, sc.args...)
 		rows, err := tx.QueryContext(ctx, "SELECT "+personColumns+` FROM people pe
 			WHERE pe.merged_into_id IS NULL AND (LOWER(pe.preferred_name) LIKE $1 OR LOWER(pe.full_name) LIKE $1 OR pe.email LIKE $1
-			OR ($2 <> '' AND pe.phone = $2) OR pe.trust_ref = $5 OR EXISTS (SELECT 1 FROM referrals rr WHERE rr.person_id = pe.id AND rr.reference = $3))
+			OR ($2 <> '' AND pe.phone = $2) OR ($5 <> '' AND pe.trust_ref = $5) OR pe.id IN (SELECT rr.person_id FROM referrals rr WHERE rr.reference = $3))
 			AND `+sc.where()+` ORDER BY pe.preferred_name, pe.id LIMIT $4`, args...)
 		if err != nil {
 			return err

@@ -3,6 +3,8 @@ package referral_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -374,6 +376,59 @@ func TestOffersLedger(t *testing.T) {
 		n, _ := audit.Count(ctx, db, "offer.create")
 		if n != 2 {
 			t.Fatalf("%d offer.create audit rows, want 2", n)
+		}
+	})
+}
+
+// The search scope (people gathered as one set) selects exactly the people
+// the person-by-person scope does, for every kind of account.
+func TestPersonSearchScopeAgrees(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		a := w.StaffReferral(t, "clinician", "Alex")
+		w.StaffReferral(t, "clinicianB", "Bailey")
+		w.StaffReferral(t, "partner", "Casey")
+		if _, err := w.Referrals.CreateReferral(ctx, w.Principal(t, "carer"), referral.NewReferral{
+			Person: referral.PersonDetails{PreferredName: "Dee", Phone: "07700 900555"}, Relationship: "parent",
+			AskedFor: "Dee is isolated", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.CreateReferral(ctx, w.Principal(t, "person"), referral.NewReferral{AskedFor: "Meeting others"}); err != nil {
+			t.Fatal(err)
+		}
+		lead := w.Principal(t, "lead")
+		if _, err := w.Referrals.Transition(ctx, lead, a.ID, referral.Move{To: referral.Accepted}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.Transition(ctx, lead, a.ID, referral.Move{To: referral.Allocated, WorkerID: w.Users["worker"].ID}); err != nil {
+			t.Fatal(err)
+		}
+		// People known only from caseloads, open and closed, and one added by staff.
+		for i, c := range []struct {
+			team int64
+			end  any
+		}{{w.TeamA.ID, nil}, {w.TeamB.ID, nil}, {w.TeamA.ID, "2026-01-31"}} {
+			pe, err := w.Referrals.CreatePerson(ctx, w.Principal(t, "admin"), referral.PersonDetails{PreferredName: fmt.Sprintf("Caseload %d", i)}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, end_date, imported_at)
+				VALUES ($1, $2, $3, 'c@example.org', '2025-06-01', $4, $5)`, pe.ID, fmt.Sprintf("R%d", i), c.team, c.end, w.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := w.Referrals.CreatePerson(ctx, w.Principal(t, "clinician"), referral.PersonDetails{PreferredName: "Added by a clinician"}, true); err != nil {
+			t.Fatal(err)
+		}
+		for name := range w.Users {
+			byPerson, bySet, err := w.Referrals.PeopleInScope(ctx, w.Principal(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(byPerson, bySet) {
+				t.Errorf("%s: person-by-person scope %v, search scope %v", name, byPerson, bySet)
+			}
 		}
 	})
 }

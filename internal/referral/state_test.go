@@ -115,3 +115,25 @@ func TestWithdrawFromEveryOpenStatus(t *testing.T) {
 		}
 	}
 }
+
+// Lists of open referrals are sorted after fetching; lists that may hold
+// the bulk of closed referrals follow the received_at index.
+func TestListOrder(t *testing.T) {
+	sorted := "COALESCE(r.received_at, r.received_at), r.id"
+	for _, c := range []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{Statuses: []Status{Received, Accepted, Allocated}}, sorted},
+		{Filter{Statuses: []Status{Active}}, sorted},
+		{Filter{Overdue: true}, sorted},
+		{Filter{WorkerID: 3}, sorted},
+		{Filter{}, "r.received_at, r.id"},
+		{Filter{Statuses: []Status{Ended}}, "r.received_at, r.id"},
+		{Filter{Statuses: []Status{Accepted, Declined}}, "r.received_at, r.id"},
+	} {
+		if got := listOrder(c.f); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.f, got, c.want)
+		}
+	}
+}
