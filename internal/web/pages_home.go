@@ -81,8 +81,9 @@ type homeRendered struct {
 	html template.HTML
 }
 
-// homeMemoLimit bounds memory: past this many accounts the memo starts again.
-const homeMemoLimit = 10000
+// homeMemoLimit bounds memory (a home page's content is a few kilobytes):
+// past this many accounts the memo starts again.
+const homeMemoLimit = 2000
 
 func (h *homeMemo) content(r *ui.Renderer, userID int64, pg *ui.Page) (template.HTML, error) {
 	d := pg.Data.(homeData)
