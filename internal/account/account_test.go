@@ -233,7 +233,6 @@ func TestInvitationAndPasswordReset(t *testing.T) {
 		if items, _ := mail.List(ctx, db, "ghost@example.org", 5); len(items) != 0 {
 			t.Fatal("mail sent to an unknown address")
 		}
-		res, _ := f.svc.SignIn(ctx, "new.worker@example.org", "a long enough passphrase", "a", "r")
 		if err := f.svc.RequestPasswordReset(ctx, "new.worker@example.org", "b"); err != nil {
 			t.Fatal(err)
 		}
@@ -244,6 +243,11 @@ func TestInvitationAndPasswordReset(t *testing.T) {
 		}
 		_ = f.svc.RequestPasswordReset(ctx, "new.worker@example.org", "b")
 		reset = lastLink(t, db, "new.worker@example.org", "/password-reset/")
+		// A session in use (and so remembered) when the password is reset.
+		res, _ := f.svc.SignIn(ctx, "new.worker@example.org", "a long enough passphrase", "a", "r")
+		if _, err := f.svc.Authenticate(ctx, res.Token, "r"); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.svc.CompleteLink(ctx, reset, "another long passphrase", false, "r"); err != nil {
 			t.Fatal(err)
 		}
@@ -268,6 +272,9 @@ func TestDisableEndsSessionsAndTokens(t *testing.T) {
 		}
 		if p, err := f.svc.AuthenticateBearer(ctx, tok, "r"); err != nil || p.UserID != u.ID {
 			t.Fatalf("bearer: %v", err)
+		}
+		if _, err := f.svc.Authenticate(ctx, res.Token, "r"); err != nil { // remembered from here on
+			t.Fatalf("session: %v", err)
 		}
 		if err := f.svc.SetDisabled(ctx, app.Actor{UserID: 999}, u.ID, true); err != nil {
 			t.Fatal(err)

@@ -107,7 +107,7 @@ func (s *Service) CompleteLink(ctx context.Context, token, password string, invi
 	if invitation {
 		purpose = purposeInvitation
 	}
-	err = s.write(ctx, func(tx *store.Tx) error {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		now := s.Clock.Now()
 		res, err := tx.ExecContext(ctx, "UPDATE user_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1",
 			now, hashToken(token), purpose)
@@ -121,7 +121,7 @@ func (s *Service) CompleteLink(ctx context.Context, token, password string, invi
 			status = CASE WHEN status = 'invited' THEN 'active' ELSE status END WHERE id = $3`, hash, now, la.UserID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", la.UserID); err != nil {
+		if err := s.endSessions(ctx, tx, la.UserID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, app.Actor{UserID: la.UserID, RequestID: requestID},
@@ -155,7 +155,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, addr string) 
 	if u.Status == StatusInvited {
 		purpose = purposeInvitation
 	}
-	return s.write(ctx, func(tx *store.Tx) error { return s.sendLink(ctx, tx, u.ID, u.Email, u.Name, purpose) })
+	return s.DB.Write(ctx, func(tx *store.Tx) error { return s.sendLink(ctx, tx, u.ID, u.Email, u.Name, purpose) })
 }
 
 // limit counts one request per email and per network address per hour and
@@ -205,7 +205,7 @@ func (s *Service) SignUp(ctx context.Context, email, name string, role app.Role,
 	}
 	existing, err := s.FindUserByEmail(ctx, e)
 	if err == nil {
-		return s.write(ctx, func(tx *store.Tx) error {
+		return s.DB.Write(ctx, func(tx *store.Tx) error {
 			return mail.Enqueue(ctx, tx, s.Clock.Now(), mail.Message{To: existing.Email, Subject: "You already have a Mutual account", Body: fmt.Sprintf(
 				"Hello %s,\n\nSomeone tried to create a Mutual account with this email address, but you already have one.\n\n"+
 					"Sign in at %s/sign-in — or, if you have forgotten your password, reset it at %s/password-reset\n\n"+
@@ -231,7 +231,7 @@ func (s *Service) ResendInvitation(ctx context.Context, actor app.Actor, userID 
 	if u.Status != StatusInvited {
 		return app.Errorf(app.CodeConflict, "This account has already been set up")
 	}
-	return s.write(ctx, func(tx *store.Tx) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.sendLink(ctx, tx, u.ID, u.Email, u.Name, purposeInvitation); err != nil {
 			return err
 		}

@@ -88,7 +88,7 @@ func (s *Service) CreateOrganisation(ctx context.Context, name string, kind OrgK
 		return Organisation{}, app.Invalid(app.FieldError{Field: "kind", Message: "Choose the kind of organisation"})
 	}
 	o := Organisation{Name: name, Kind: kind}
-	err := s.write(ctx, func(tx *store.Tx) error {
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		return tx.QueryRowContext(ctx, "INSERT INTO organisations (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id",
 			name, kind, s.Clock.Now()).Scan(&o.ID)
 	})
@@ -113,7 +113,7 @@ func (s *Service) CreateTeam(ctx context.Context, orgID int64, name string, sett
 		return Team{}, err
 	}
 	t := Team{OrganisationID: orgID, Name: name, Setting: setting}
-	err := s.write(ctx, func(tx *store.Tx) error {
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.QueryRowContext(ctx, "SELECT name FROM organisations WHERE id = $1", orgID).Scan(&t.OrganisationName); err != nil {
 			return app.NotFound("The organisation")
 		}

@@ -92,7 +92,7 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID s
 		res.NeedsSetup = !u.TOTPEnabled
 		res.NeedsMFA = u.TOTPEnabled
 	}
-	err = s.write(ctx, func(tx *store.Tx) error {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
 		if err != nil {
@@ -125,7 +125,7 @@ func (s *Service) StartSession(ctx context.Context, userID int64) (SignInResult,
 	}
 	mfaOK := !(s.RequireMFA && u.Staff())
 	res := SignInResult{UserID: u.ID, DisplayName: u.Name, NeedsSetup: !mfaOK && !u.TOTPEnabled, NeedsMFA: !mfaOK && u.TOTPEnabled}
-	err = s.write(ctx, func(tx *store.Tx) error {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
 		return err
 	})
@@ -189,7 +189,7 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 		return nil, app.Errorf(app.CodeUnauthorized, "Sign in to continue")
 	}
 	if status != StatusActive || !now.Before(expires) || now.Sub(lastSeen) > time.Duration(idle)*time.Second {
-		_ = s.exec(ctx, "DELETE FROM sessions WHERE id = $1", id)
+		_, _ = s.DB.Exec(ctx, "DELETE FROM sessions WHERE id = $1", id)
 		return nil, app.Errorf(app.CodeUnauthorized, "Your session has ended. Sign in again to continue.")
 	}
 	if now.Sub(lastSeen) > touchEvery {
@@ -198,6 +198,7 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 		if _, err := s.DB.Exec(ctx, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id); err != nil {
 			return nil, err
 		}
+		lastSeen = now
 	}
 	p.SessionID = id
 	p.Via = "session"
@@ -206,11 +207,7 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 		p.MFASetup = !totpOn
 	}
 	if s.SessionRecheck > 0 {
-		if lastSeen.Before(now.Add(-touchEvery)) {
-			lastSeen = now
-		}
-		s.sessions.put(id, cachedSession{p: p, lastSeen: lastSeen, expires: expires, idle: time.Duration(idle) * time.Second,
-			checked: time.Now(), gen: gen})
+		s.sessions.entries.Put(id, cachedSession{p: p, lastSeen: lastSeen, expires: expires, idle: time.Duration(idle) * time.Second, gen: gen})
 	}
 	p.RequestID = requestID
 	return &p, nil
@@ -218,7 +215,9 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 
 // SignOut ends one session.
 func (s *Service) SignOut(ctx context.Context, sessionID string) error {
-	return s.exec(ctx, "DELETE FROM sessions WHERE id = $1", sessionID)
+	_, err := s.DB.Exec(ctx, "DELETE FROM sessions WHERE id = $1", sessionID)
+	s.ForgetSessions()
+	return err
 }
 
 // SignOutEverywhere ends every session of the caller's account.
@@ -228,14 +227,15 @@ func (s *Service) SignOutEverywhere(ctx context.Context, p *app.Principal) error
 
 // PruneSessions deletes expired sessions.
 func (s *Service) PruneSessions(ctx context.Context) error {
-	return s.exec(ctx, "DELETE FROM sessions WHERE expires_at < $1", s.Clock.Now())
+	_, err := s.DB.Exec(ctx, "DELETE FROM sessions WHERE expires_at < $1", s.Clock.Now())
+	return err
 }
 
 // CreateAPIToken makes a bearer token for the JSON API, acting as the
 // account. Only its hash is stored; the token is returned once.
 func (s *Service) CreateAPIToken(ctx context.Context, actor app.Actor, userID int64, name string) (string, error) {
 	token := "mut_" + NewToken()
-	err := s.write(ctx, func(tx *store.Tx) error {
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		var status Status
 		if err := tx.QueryRowContext(ctx, "SELECT status FROM users WHERE id = $1", userID).Scan(&status); err != nil {
 			return app.NotFound("The account")

@@ -2,10 +2,11 @@ package account
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -15,17 +16,18 @@ import (
 // than one each.
 //
 // The database stays the only place a session lives. An entry is kept for
-// at most Service.SessionRecheck (a second by default) of real time, and
-// every account change this instance makes — signing out, ending sessions,
-// disabling an account, changing roles or two-factor — forgets every entry
-// once it has committed. A change made by another instance sharing the
-// database therefore takes effect here within SessionRecheck. Expiry and the
-// idle timeout are still checked on every request against the remembered
-// times.
+// at most Service.SessionRecheck (a second by default), and every change
+// this instance commits that ends, replaces or alters sessions — signing
+// out, ending an account's sessions, disabling it, changing its roles,
+// two-factor or password — forgets every entry. A change made by another
+// instance sharing the database takes effect here within SessionRecheck.
+// Expiry and the idle timeout are still checked on every request against
+// the remembered times.
 type sessionCache struct {
-	mu      sync.Mutex
-	gen     uint64 // bumped by every forget; entries from older generations are ignored
-	entries map[string]cachedSession
+	// gen counts forgets. An entry carries the count from before its
+	// database read began, so a read that raced a forget is never used.
+	gen     atomic.Uint64
+	entries memo.Map[string, cachedSession]
 }
 
 type cachedSession struct {
@@ -33,43 +35,24 @@ type cachedSession struct {
 	lastSeen time.Time
 	expires  time.Time
 	idle     time.Duration
-	checked  time.Time // real time of the database read (monotonic)
 	gen      uint64
 }
 
-// sessionCacheLimit bounds memory: when more sessions than this were seen in
-// one recheck period, the cache starts again empty.
-const sessionCacheLimit = 50000
-
+// get returns the remembered check of a session, if it is younger than
+// ttl and no forget came after its read, and the generation a fresh read
+// should be stored under.
 func (c *sessionCache) get(id string, ttl time.Duration) (cachedSession, uint64, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[id]
-	if !ok || e.gen != c.gen || time.Since(e.checked) >= ttl {
-		return cachedSession{}, c.gen, false
+	gen := c.gen.Load()
+	if ttl <= 0 {
+		return cachedSession{}, gen, false
 	}
-	return e, c.gen, true
-}
-
-// put stores what was read under the generation current when the read
-// began, so a read that raced with a forget is never kept.
-func (c *sessionCache) put(id string, e cachedSession) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e.gen != c.gen {
-		return
-	}
-	if c.entries == nil || len(c.entries) >= sessionCacheLimit {
-		c.entries = make(map[string]cachedSession)
-	}
-	c.entries[id] = e
+	e, ok := c.entries.Get(id, ttl)
+	return e, gen, ok && e.gen == gen
 }
 
 func (c *sessionCache) forget() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.entries)
+	c.gen.Add(1)
+	c.entries.Clear()
 }
 
 // ForgetSessions drops every remembered session check, so the next request
@@ -77,18 +60,10 @@ func (c *sessionCache) forget() {
 // change to accounts, roles or sessions made outside this package.
 func (s *Service) ForgetSessions() { s.sessions.forget() }
 
-// write runs fn in a write transaction and, once it has committed, forgets
-// the remembered session checks: every write in this package may change
-// who someone is signed in as, or whether they still are.
-func (s *Service) write(ctx context.Context, fn func(tx *store.Tx) error) error {
-	err := s.DB.Write(ctx, fn)
-	s.sessions.forget()
-	return err
-}
-
-// exec runs one statement and then forgets the remembered session checks.
-func (s *Service) exec(ctx context.Context, query string, args ...any) error {
-	_, err := s.DB.Exec(ctx, query, args...)
-	s.sessions.forget()
+// endSessions deletes every session of an account in tx, and forgets the
+// remembered checks once tx has committed.
+func (s *Service) endSessions(ctx context.Context, tx *store.Tx, userID int64) error {
+	tx.AfterCommit(s.ForgetSessions)
+	_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", userID)
 	return err
 }

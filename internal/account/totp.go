@@ -101,7 +101,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *app.Principal, code string
 	if err := s.mfaThrottle(ctx, p.UserID); err != nil {
 		return "", nil, err
 	}
-	err = s.write(ctx, func(tx *store.Tx) error {
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		var secret string
 		var enabled bool
 		if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_enabled FROM users WHERE id = $1", p.UserID).Scan(&secret, &enabled); err != nil {
@@ -156,7 +156,7 @@ func (s *Service) VerifyMFA(ctx context.Context, p *app.Principal, code string) 
 		return "", err
 	}
 	var token string
-	err := s.write(ctx, func(tx *store.Tx) error {
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		var secret string
 		var lastStep int64
 		if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_last_step FROM users WHERE id = $1 AND totp_enabled = TRUE",
@@ -196,6 +196,7 @@ func (s *Service) VerifyMFA(ctx context.Context, p *app.Principal, code string) 
 // rotateSession replaces the caller's session with a fully signed-in one
 // under a new id.
 func (s *Service) rotateSession(ctx context.Context, tx *store.Tx, p *app.Principal) (string, error) {
+	tx.AfterCommit(s.ForgetSessions)
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE id = $1", p.SessionID); err != nil {
 		return "", err
 	}
@@ -246,18 +247,20 @@ func (s *Service) useRecoveryCode(ctx context.Context, tx *store.Tx, userID int6
 // action when someone loses their phone); they set it up again at their
 // next sign-in. Their sessions end.
 func (s *Service) ResetTOTP(ctx context.Context, actor app.Actor, userID int64) error {
-	return s.write(ctx, func(tx *store.Tx) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.exists(ctx, tx, userID); err != nil {
 			return err
 		}
 		for _, q := range []string{
 			"UPDATE users SET totp_enabled = FALSE, totp_secret = '', totp_last_step = 0 WHERE id = $1",
 			"DELETE FROM recovery_codes WHERE user_id = $1",
-			"DELETE FROM sessions WHERE user_id = $1",
 		} {
 			if _, err := tx.ExecContext(ctx, q, userID); err != nil {
 				return err
 			}
+		}
+		if err := s.endSessions(ctx, tx, userID); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.mfa_reset", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
 	})

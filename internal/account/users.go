@@ -303,7 +303,7 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 		}
 	}
 	var id int64
-	err := s.write(ctx, func(tx *store.Tx) error {
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.ValidateMemberships(ctx, tx, nu.Memberships); err != nil {
 			return err
 		}
@@ -345,7 +345,7 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 // SetMemberships replaces an account's roles. The account's sessions are
 // ended so the new roles apply at its next sign-in.
 func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID int64, ms []app.Membership) error {
-	return s.write(ctx, func(tx *store.Tx) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.ValidateMemberships(ctx, tx, ms); err != nil {
 			return err
 		}
@@ -355,7 +355,7 @@ func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID in
 		if err := s.replaceMemberships(ctx, tx, userID, ms); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", userID); err != nil {
+		if err := s.endSessions(ctx, tx, userID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.roles", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
@@ -380,7 +380,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 	if disabled && actor.UserID == userID {
 		return app.Errorf(app.CodeConflict, "You cannot disable your own account")
 	}
-	return s.write(ctx, func(tx *store.Tx) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		var status Status
 		var hash string
 		if err := tx.QueryRowContext(ctx, "SELECT status, password_hash FROM users WHERE id = $1", userID).Scan(&status, &hash); err != nil {
@@ -398,7 +398,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 			return err
 		}
 		if disabled {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", userID); err != nil {
+			if err := s.endSessions(ctx, tx, userID); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL", now, userID); err != nil {
@@ -411,11 +411,11 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 
 // EndSessions signs an account out everywhere.
 func (s *Service) EndSessions(ctx context.Context, actor app.Actor, userID int64) error {
-	return s.write(ctx, func(tx *store.Tx) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.exists(ctx, tx, userID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", userID); err != nil {
+		if err := s.endSessions(ctx, tx, userID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.end_sessions", ObjectType: "user", ObjectID: fmt.Sprint(userID)})

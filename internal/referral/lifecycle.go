@@ -560,23 +560,14 @@ type Notification struct {
 // marks them read, and other instances catch up within countsTTL.
 func (s *Service) Notifications(ctx context.Context, p *app.Principal, limit int) ([]Notification, error) {
 	key := notesKey{p.UserID, limit}
-	now := time.Now()
-	s.countsMu.Lock()
-	if c, ok := s.notes[key]; ok && now.Before(c.until) {
-		s.countsMu.Unlock()
-		return slices.Clone(c.list), nil
+	if list, ok := s.notes.Get(key, countsTTL); ok {
+		return slices.Clone(list), nil
 	}
-	s.countsMu.Unlock()
 	out, err := s.loadNotifications(ctx, p.UserID, limit)
 	if err != nil {
 		return nil, err
 	}
-	s.countsMu.Lock()
-	if s.notes == nil || len(s.notes) > 10000 {
-		s.notes = map[notesKey]cachedNotes{}
-	}
-	s.notes[key] = cachedNotes{list: slices.Clone(out), until: now.Add(countsTTL)}
-	s.countsMu.Unlock()
+	s.notes.Put(key, slices.Clone(out))
 	return out, nil
 }
 
@@ -585,21 +576,9 @@ type notesKey struct {
 	limit int
 }
 
-type cachedNotes struct {
-	list  []Notification
-	until time.Time
-}
-
 func (s *Service) forgetNotifications(userID int64) {
-	if userID == 0 {
-		return
-	}
-	s.countsMu.Lock()
-	defer s.countsMu.Unlock()
-	for k := range s.notes {
-		if k.user == userID {
-			delete(s.notes, k)
-		}
+	if userID != 0 {
+		s.notes.DeleteFunc(func(k notesKey) bool { return k.user == userID })
 	}
 }
 
@@ -649,30 +628,15 @@ type Counts struct {
 // account): a dashboard a few seconds behind is fine, and busy teams do not
 // pay for counting their waiting list on every view.
 func (s *Service) Counts(ctx context.Context, p *app.Principal) (Counts, error) {
-	key := fmt.Sprintf("user %d", p.UserID)
-	now := time.Now()
-	s.countsMu.Lock()
-	if c, ok := s.userCounts[key]; ok && now.Before(c.until) {
-		s.countsMu.Unlock()
-		return c.Counts, nil
+	if c, ok := s.userCounts.Get(p.UserID, countsTTL); ok {
+		return c, nil
 	}
-	s.countsMu.Unlock()
 	c, err := s.freshCounts(ctx, p)
 	if err != nil {
 		return c, err
 	}
-	s.countsMu.Lock()
-	if s.userCounts == nil || len(s.userCounts) > 10000 {
-		s.userCounts = map[string]cachedUserCounts{}
-	}
-	s.userCounts[key] = cachedUserCounts{Counts: c, until: now.Add(countsTTL)}
-	s.countsMu.Unlock()
+	s.userCounts.Put(p.UserID, c)
 	return c, nil
-}
-
-type cachedUserCounts struct {
-	Counts
-	until time.Time
 }
 
 func (s *Service) freshCounts(ctx context.Context, p *app.Principal) (Counts, error) {
@@ -694,21 +658,14 @@ func (s *Service) freshCounts(ctx context.Context, p *app.Principal) (Counts, er
 // countsTTL is how long a team's waiting-list figures are reused.
 const countsTTL = 10 * time.Second
 
-type cachedCounts struct {
-	waiting, overdue int
-	until            time.Time
-}
+type waitingCounts struct{ waiting, overdue int }
 
 func (s *Service) teamCounts(ctx context.Context, teams []int64) (waiting, overdue int, err error) {
 	sorted := slices.Sorted(slices.Values(teams))
 	key := fmt.Sprint(sorted)
-	now := time.Now()
-	s.countsMu.Lock()
-	if c, ok := s.counts[key]; ok && now.Before(c.until) {
-		s.countsMu.Unlock()
+	if c, ok := s.counts.Get(key, countsTTL); ok {
 		return c.waiting, c.overdue, nil
 	}
-	s.countsMu.Unlock()
 	sc := sqlScope{next: 3}
 	in := sc.in(sorted)
 	args := append([]any{s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0}, sc.args...)
@@ -719,11 +676,6 @@ func (s *Service) teamCounts(ctx context.Context, teams []int64) (waiting, overd
 	if err != nil {
 		return 0, 0, err
 	}
-	s.countsMu.Lock()
-	if s.counts == nil || len(s.counts) > 10000 {
-		s.counts = map[string]cachedCounts{}
-	}
-	s.counts[key] = cachedCounts{waiting: waiting, overdue: overdue, until: now.Add(countsTTL)}
-	s.countsMu.Unlock()
+	s.counts.Put(key, waitingCounts{waiting, overdue})
 	return waiting, overdue, nil
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -32,10 +32,10 @@ type Service struct {
 	// carry the account's details are forgotten.
 	AccountsChanged func()
 
-	countsMu   sync.Mutex
-	counts     map[string]cachedCounts
-	userCounts map[string]cachedUserCounts
-	notes      map[notesKey]cachedNotes
+	// Home-page figures and notifications, reused for countsTTL.
+	counts     memo.Map[string, waitingCounts] // by set of teams
+	userCounts memo.Map[int64, Counts]         // by account
+	notes      memo.Map[notesKey, []Notification]
 }
 
 const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.person_id, pe.preferred_name,

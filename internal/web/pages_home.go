@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"reflect"
-	"sync"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -59,51 +58,34 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		d.Waiting, d.Overdue, d.Mine = counts.Waiting, counts.Overdue, counts.AllocatedToMe
 	}
 	pg := &ui.Page{Title: "Home", Data: d}
-	if pg.Content, err = s.homes.content(s.render, p.UserID, pg); err != nil {
+	if pg.Content, err = s.homeContent(p.UserID, pg); err != nil {
 		return err
 	}
 	return s.page(w, r, http.StatusOK, "home", pg)
 }
 
-// homeMemo keeps each account's last rendered home page content with the
-// data it was drawn from. The home page is the most visited page and its
-// figures change rarely (they are themselves reused for a few seconds), so
-// when the data is exactly what it was last time the same HTML is reused
-// instead of running the template again. Only the content is kept: the
-// layout around it (nonce, flash messages, banner) is drawn per request.
-type homeMemo struct {
-	mu sync.Mutex
-	m  map[int64]homeRendered
+// homeContent returns the home page's content for an account. The home
+// page is the most visited page and its figures change rarely (they are
+// themselves reused for a few seconds), so each account's last rendering is
+// kept with the data it was drawn from and reused while the data is exactly
+// the same. Only the content is kept: the layout around it (nonce, flash
+// messages, banner) is drawn per request.
+func (s *Server) homeContent(userID int64, pg *ui.Page) (template.HTML, error) {
+	d := pg.Data.(homeData)
+	if e, ok := s.homes.Get(userID, 0); ok && reflect.DeepEqual(e.data, d) {
+		return e.html, nil
+	}
+	html, err := s.render.RenderContent("home", pg)
+	if err != nil {
+		return "", err
+	}
+	s.homes.Put(userID, homeRendered{data: d, html: html})
+	return html, nil
 }
 
 type homeRendered struct {
 	data homeData
 	html template.HTML
-}
-
-// homeMemoLimit bounds memory (a home page's content is a few kilobytes):
-// past this many accounts the memo starts again.
-const homeMemoLimit = 2000
-
-func (h *homeMemo) content(r *ui.Renderer, userID int64, pg *ui.Page) (template.HTML, error) {
-	d := pg.Data.(homeData)
-	h.mu.Lock()
-	e, ok := h.m[userID]
-	h.mu.Unlock()
-	if ok && reflect.DeepEqual(e.data, d) {
-		return e.html, nil
-	}
-	html, err := r.RenderContent("home", pg)
-	if err != nil {
-		return "", err
-	}
-	h.mu.Lock()
-	if h.m == nil || len(h.m) >= homeMemoLimit {
-		h.m = make(map[int64]homeRendered)
-	}
-	h.m[userID] = homeRendered{data: d, html: html}
-	h.mu.Unlock()
-	return html, nil
 }
 
 func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -61,7 +62,7 @@ type Server struct {
 	counters  *ratelimit.Counters
 	log       *slog.Logger
 	render    *ui.Renderer
-	homes     homeMemo
+	homes     memo.Map[int64, homeRendered] // see homeContent
 	metrics   *metrics
 	// publicForms sheds floods of the public self-referral form before they
 	// reach the database.
@@ -76,6 +77,8 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, referrals: d.Referrals, insight: d.Insight,
+		// A home page's content is a few kilobytes.
+		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
 	pages, err := fs.Sub(templateFiles, "templates")
 	if err != nil {
@@ -110,7 +113,6 @@ func (s *Server) Routes() []*Route { return s.routes }
 // permission (deny by default), run the handler and render any error.
 func (s *Server) wrap(rt *Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(context.WithValue(r.Context(), keyRoute, rt))
 		if slot, ok := r.Context().Value(keyRouteSlot).(*routeSlot); ok {
 			slot.rt = rt
 		}

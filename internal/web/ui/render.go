@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/mutualhq/mutual/internal/memo"
 )
 
 // Renderer draws full pages (a page template inside the layout) and single
@@ -22,12 +24,8 @@ type Renderer struct {
 	// navs keeps the header navigation drawn for each distinct list of
 	// links: there are few (one per set of roles and current section), and
 	// it is most of the work of drawing the layout.
-	navMu sync.Mutex
-	navs  map[string]template.HTML
+	navs memo.Map[string, template.HTML]
 }
-
-// navLimit bounds the navigation memo; past it the memo starts again.
-const navLimit = 1000
 
 func (r *Renderer) nav(items []NavItem) (template.HTML, error) {
 	if len(items) == 0 {
@@ -44,23 +42,15 @@ func (r *Renderer) nav(items []NavItem) (template.HTML, error) {
 		k.WriteByte(0)
 	}
 	key := k.String()
-	r.navMu.Lock()
-	h, ok := r.navs[key]
-	r.navMu.Unlock()
-	if ok {
+	if h, ok := r.navs.Get(key, 0); ok {
 		return h, nil
 	}
 	var b strings.Builder
 	if err := r.base.ExecuteTemplate(&b, "ui-nav", items); err != nil {
 		return "", fmt.Errorf("ui: render navigation: %w", err)
 	}
-	h = template.HTML(b.String()) //nolint:gosec // the output of html/template
-	r.navMu.Lock()
-	if r.navs == nil || len(r.navs) >= navLimit {
-		r.navs = make(map[string]template.HTML)
-	}
-	r.navs[key] = h
-	r.navMu.Unlock()
+	h := template.HTML(b.String()) //nolint:gosec // the output of html/template
+	r.navs.Put(key, h)
 	return h, nil
 }
 
@@ -109,7 +99,7 @@ func NewRenderer(pages fs.FS, extra template.FuncMap) (*Renderer, error) {
 		}
 	}
 
-	r := &Renderer{base: base, pages: make(map[string]*template.Template, len(pageFiles))}
+	r := &Renderer{base: base, pages: make(map[string]*template.Template, len(pageFiles)), navs: memo.Map[string, template.HTML]{Limit: 1000}}
 	for _, p := range pageFiles {
 		t, err := base.Clone()
 		if err != nil {
