@@ -22,7 +22,6 @@ const (
 	keyRequestID ctxKey = iota
 	keyNonce
 	keyPrincipal
-	keyRoute
 	keyRouteSlot
 )
 
@@ -43,11 +42,8 @@ func principal(r *http.Request) *app.Principal {
 }
 
 func routePattern(r *http.Request) string {
-	if rt, ok := r.Context().Value(keyRoute).(*Route); ok {
-		return rt.Pattern
-	}
-	// observe's request is an outer copy: the route is found further in
-	// and left in the slot observe put in the context.
+	// observe's request is an outer copy of the one the mux matches, so
+	// wrap leaves the route in the slot observe put in the context.
 	if slot, ok := r.Context().Value(keyRouteSlot).(*routeSlot); ok && slot.rt != nil {
 		return slot.rt.Pattern
 	}

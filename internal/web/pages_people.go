@@ -168,19 +168,11 @@ func (s *Server) handleMyReferrals(w http.ResponseWriter, r *http.Request) error
 	d := myReferralsData{Referrals: refs, IsPerson: p.HasRole(app.RolePerson), IsCarer: p.HasRole(app.RoleCarer)}
 	// Someone waiting for one service is told how long that service's
 	// recent waits have been, when it has enough of them.
-	teams := map[int64]string{}
-	for _, m := range refs {
-		if !m.Limited && m.Referral.Status.Waiting() && m.Referral.TeamID != 0 {
-			teams[m.Referral.TeamID] = m.Referral.TeamName
+	if team, ok := onlyWaitingTeam(refs); ok {
+		if d.Wait, err = s.referrals.EstimateWait(r.Context(), team.TeamID); err != nil {
+			return err
 		}
-	}
-	if len(teams) == 1 {
-		for id, name := range teams {
-			if d.Wait, err = s.referrals.EstimateWait(r.Context(), id); err != nil {
-				return err
-			}
-			d.WaitTeam = name
-		}
+		d.WaitTeam = team.TeamName
 	}
 	if d.Wait.Count < minTeamWaits {
 		d.WaitTeam = ""
@@ -189,6 +181,24 @@ func (s *Server) handleMyReferrals(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	return s.page(w, r, http.StatusOK, "my-referrals", &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil), Data: d})
+}
+
+// onlyWaitingTeam returns the referral of the one service all the
+// caller's waiting referrals (that they may follow) are with, if there is
+// exactly one.
+func onlyWaitingTeam(refs []referral.MyReferral) (referral.Referral, bool) {
+	var team referral.Referral
+	for _, m := range refs {
+		r := m.Referral
+		if m.Limited || !r.Status.Waiting() || r.TeamID == 0 {
+			continue
+		}
+		if team.TeamID != 0 && team.TeamID != r.TeamID {
+			return referral.Referral{}, false
+		}
+		team = r
+	}
+	return team, team.TeamID != 0
 }
 
 func (s *Server) handleMyOffer(w http.ResponseWriter, r *http.Request) error {
