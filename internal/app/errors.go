@@ -106,13 +106,24 @@ func As(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	// Errors that carry a choice for the caller (possible duplicates, an
+	// open referral) say how they read as an application error.
+	var p Presenter
+	if errors.As(err, &p) {
+		return p.AsAppError()
+	}
 	return Internal(err)
+}
+
+// Presenter is an error that knows how it reads as an application error.
+type Presenter interface {
+	error
+	AsAppError() *Error
 }
 
 // IsCode reports whether err is an application error with the given code.
 func IsCode(err error, code Code) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Code == code
+	return err != nil && As(err).Code == code
 }
 
 // Problems collects field errors in the order fields appear on a form.

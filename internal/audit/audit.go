@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -25,10 +27,13 @@ const (
 )
 
 // Event is one audited action. SubjectPersonID is the person whose data was
-// touched (zero for lists and for actions on no one's data).
+// touched (zero for lists and for actions on no one's data); Subjects are
+// the people a list, search, set of possible matches or notification
+// showed, so each of them finds it in "who has seen my record".
 type Event struct {
 	Action          string
 	SubjectPersonID int64
+	Subjects        []int64
 	ObjectType      string
 	ObjectID        string
 	Outcome         string
@@ -47,6 +52,7 @@ type Row struct {
 	ObjectType      string
 	ObjectID        string
 	Outcome         string
+	Subjects        string // the people shown, as sorted comma-separated ids
 	PrevHash        string
 	Hash            string
 }
@@ -74,17 +80,57 @@ func Record(ctx context.Context, tx *store.Tx, now time.Time, actor app.Actor, e
 		SubjectPersonID: e.SubjectPersonID, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
 		Outcome: e.Outcome, PrevHash: prev,
 	}
+	subjects := subjectIDs(e)
+	r.Subjects = joinIDs(subjects)
 	if r.ActorRole == "" {
 		r.ActorRole = "public"
 	}
 	r.Hash = r.computeHash()
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (id, at, request_id, actor_user_id, actor_role,
-		actor_team_id, action, subject_person_id, object_type, object_id, outcome, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		actor_team_id, action, subject_person_id, object_type, object_id, outcome, subjects, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		r.ID, r.At, r.RequestID, nullID(r.ActorUserID), r.ActorRole, nullID(r.ActorTeamID), r.Action,
-		nullID(r.SubjectPersonID), r.ObjectType, r.ObjectID, r.Outcome, r.PrevHash, r.Hash)
+		nullID(r.SubjectPersonID), r.ObjectType, r.ObjectID, r.Outcome, r.Subjects, r.PrevHash, r.Hash)
 	if err != nil {
 		return fmt.Errorf("writing audit event: %w", err)
+	}
+	return insertSubjects(ctx, tx, r.ID, subjects)
+}
+
+// subjectIDs are the distinct people an event showed besides its main
+// subject, in order.
+func subjectIDs(e Event) []int64 {
+	ids := make([]int64, 0, len(e.Subjects))
+	for _, id := range e.Subjects {
+		if id != 0 && id != e.SubjectPersonID {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+func joinIDs(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
+// insertSubjects indexes an event by each person it showed, in one
+// statement with one parameter for the list, however long.
+func insertSubjects(ctx context.Context, tx *store.Tx, auditID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO audit_subjects (audit_id, person_id) SELECT $1, id FROM "+tx.Dialect.IDTable("$2", "shown"),
+		auditID, store.IDsParam(ids))
+	if err != nil {
+		return fmt.Errorf("writing audit subjects: %w", err)
 	}
 	return nil
 }
@@ -114,6 +160,10 @@ func (r Row) computeHash() string {
 		// Length-prefixing makes the encoding unambiguous.
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
+	if r.Subjects != "" {
+		// Rows written before subjects were kept hash as they always did.
+		fmt.Fprintf(h, "subjects:%d:%s;", len(r.Subjects), r.Subjects)
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -137,18 +187,22 @@ func Verify(ctx context.Context, db *store.DB) (VerifyResult, error) {
 	var res VerifyResult
 	rows, err := db.Query(ctx, `SELECT id, at, request_id, COALESCE(actor_user_id, 0), actor_role,
 		COALESCE(actor_team_id, 0), action, COALESCE(subject_person_id, 0), object_type, object_id,
-		outcome, prev_hash, hash FROM audit_events ORDER BY id`)
+		outcome, subjects, prev_hash, hash FROM audit_events ORDER BY id`)
 	if err != nil {
 		return res, err
 	}
 	defer rows.Close()
 	var prevID int64
+	var subjectRows int64
 	prevHash := ""
 	for rows.Next() {
 		var r Row
 		if err := rows.Scan(&r.ID, &r.At, &r.RequestID, &r.ActorUserID, &r.ActorRole, &r.ActorTeamID,
-			&r.Action, &r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.PrevHash, &r.Hash); err != nil {
+			&r.Action, &r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.Subjects, &r.PrevHash, &r.Hash); err != nil {
 			return res, err
+		}
+		if r.Subjects != "" {
+			subjectRows += int64(strings.Count(r.Subjects, ",") + 1)
 		}
 		res.Rows++
 		add := func(format string, args ...any) {
@@ -168,5 +222,17 @@ func Verify(ctx context.Context, db *store.DB) (VerifyResult, error) {
 		prevID, prevHash = r.ID, r.Hash
 	}
 	res.HeadID, res.HeadHash = prevID, prevHash
-	return res, rows.Err()
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	// The index by person must hold every person each row names, or
+	// someone would not find an access in "who has seen my record".
+	var indexed int64
+	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_subjects").Scan(&indexed); err != nil {
+		return res, err
+	}
+	if indexed != subjectRows {
+		res.Problems = append(res.Problems, fmt.Sprintf("the index of people shown holds %d entries, but the rows name %d: entries were removed or added", indexed, subjectRows))
+	}
+	return res, nil
 }

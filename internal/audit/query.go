@@ -22,12 +22,17 @@ type Access struct {
 // ForPerson lists the newest accesses to one person's data, newest first.
 // Only accesses by other accounts are listed unless includeSelf is set.
 func ForPerson(ctx context.Context, tx *store.Tx, personID, selfUserID int64, limit int) ([]Access, error) {
+	// The accesses naming the person as the subject, and those that showed
+	// them among others (lists, searches, possible matches): two index
+	// ranges.
 	rows, err := tx.QueryContext(ctx, `SELECT a.at, COALESCE(u.name, 'Someone using the public form'), a.actor_role,
 		COALESCE(t.name, ''), a.action, a.outcome
 		FROM audit_events a
 		LEFT JOIN users u ON u.id = a.actor_user_id
 		LEFT JOIN teams t ON t.id = a.actor_team_id
-		WHERE a.subject_person_id = $1 AND COALESCE(a.actor_user_id, 0) <> $2
+		WHERE a.id IN (SELECT s.id FROM audit_events s WHERE s.subject_person_id = $1
+			UNION ALL SELECT x.audit_id FROM audit_subjects x WHERE x.person_id = $1)
+		AND COALESCE(a.actor_user_id, 0) <> $2
 		ORDER BY a.id DESC LIMIT $3`, personID, selfUserID, limit)
 	if err != nil {
 		return nil, err
@@ -66,7 +71,7 @@ func OwnAccessLog(ctx context.Context, db *store.DB, now time.Time, actor app.Ac
 func Recent(ctx context.Context, db *store.DB, limit int) ([]Row, error) {
 	rows, err := db.Query(ctx, `SELECT id, at, request_id, COALESCE(actor_user_id, 0), actor_role,
 		COALESCE(actor_team_id, 0), action, COALESCE(subject_person_id, 0), object_type, object_id,
-		outcome, prev_hash, hash FROM audit_events ORDER BY id DESC LIMIT $1`, limit)
+		outcome, subjects, prev_hash, hash FROM audit_events ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +80,7 @@ func Recent(ctx context.Context, db *store.DB, limit int) ([]Row, error) {
 	for rows.Next() {
 		var r Row
 		if err := rows.Scan(&r.ID, &r.At, &r.RequestID, &r.ActorUserID, &r.ActorRole, &r.ActorTeamID,
-			&r.Action, &r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.PrevHash, &r.Hash); err != nil {
+			&r.Action, &r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.Subjects, &r.PrevHash, &r.Hash); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

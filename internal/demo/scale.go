@@ -104,6 +104,8 @@ func (l *loader) scale(ctx context.Context, n int) error {
 	l.res.Episodes += n
 	refs := n * 3 / 10
 	statuses := []string{"received", "accepted", "allocated", "active", "ended", "ended", "declined", "withdrawn"}
+	// One open referral per person, as the database requires.
+	open := map[int64]bool{}
 	if err := l.bulk(ctx, "referrals", []string{"reference", "person_id", "source", "status", "team_id", "referrer_user_id", "referrer_team_id",
 		"consent", "received_at", "first_contact_at", "updated_at"}, refs, func(i int) []any {
 		e := eps[l.rng.IntN(n)]
@@ -117,6 +119,12 @@ func (l *loader) scale(ctx context.Context, n int) error {
 		if now.Sub(received) > 120*24*time.Hour {
 			// Referrals older than four months have long since closed.
 			st = []string{"ended", "ended", "ended", "declined", "withdrawn", "redirected"}[l.rng.IntN(6)]
+		}
+		if !referralStatusClosed(st) {
+			if open[e.person] {
+				st = "ended"
+			}
+			open[e.person] = true
 		}
 		var first any
 		if st == "active" || st == "ended" || (st == "withdrawn" && l.rng.IntN(2) == 0) {
@@ -190,4 +198,8 @@ func (l *loader) bulk(ctx context.Context, table string, cols []string, count in
 		}
 	}
 	return nil
+}
+
+func referralStatusClosed(st string) bool {
+	return st == "ended" || st == "declined" || st == "withdrawn" || st == "redirected"
 }

@@ -50,13 +50,20 @@ func (s *sqlScope) where() string {
 //   - a peer worker: people allocated to them and their teams' waiting list;
 //   - a partner worker: only what they referred.
 func referralScope(p *app.Principal, firstArg int) sqlScope {
-	return referralScopeOf(p, firstArg, true)
+	return referralScopeOf(p, firstArg, true, true)
 }
 
 // referralScopeOf is referralScope, leaving out the referrals of people on
 // a clinician's teams' caseloads unless onCaseload is set (a scope of
-// people already holds those people).
-func referralScopeOf(p *app.Principal, firstArg int, onCaseload bool) sqlScope {
+// people already holds those people), and referrals not yet given a team
+// unless unassigned is set.
+//
+// Unassigned referrals are shown to every peer lead so that someone
+// triages them, but only as referrals: they never bring the person into a
+// lead's scope of people. Otherwise anyone could make a peer lead able to
+// read a stranger's whole record by sending a self-referral with that
+// stranger's phone number and having it linked.
+func referralScopeOf(p *app.Principal, firstArg int, onCaseload, unassigned bool) sqlScope {
 	s := sqlScope{next: firstArg}
 	if p == nil {
 		return s
@@ -76,7 +83,9 @@ func referralScopeOf(p *app.Principal, firstArg int, onCaseload bool) sqlScope {
 	}
 	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
 		s.or("r.team_id IN " + s.in(teams))
-		s.or("r.team_id IS NULL")
+		if unassigned {
+			s.or("r.team_id IS NULL")
+		}
 	}
 	if p.HasRole(app.RolePeerWorker) {
 		s.or("r.allocated_worker_id = " + s.arg(p.UserID))
@@ -88,8 +97,9 @@ func referralScopeOf(p *app.Principal, firstArg int, onCaseload bool) sqlScope {
 }
 
 // personScope is which people a staff member may see: anyone whose
-// referral they may see, anyone on their teams' caseloads, and people they
-// added themselves. A person sees only themselves.
+// referral they may see (except through a referral not yet given a team),
+// anyone on their teams' caseloads, and people they added themselves. A
+// person sees only themselves.
 func personScope(p *app.Principal, firstArg int) sqlScope {
 	return personScopeOf(p, firstArg, false)
 }
@@ -131,7 +141,7 @@ func personScopeOf(p *app.Principal, firstArg int, asSet bool) sqlScope {
 	}
 	// As a set, referrals of people on the caller's teams' caseloads add
 	// no one: those people are in the caseload set above.
-	rs := referralScopeOf(p, s.next, !asSet)
+	rs := referralScopeOf(p, s.next, !asSet, false)
 	s.next = rs.next
 	s.args = append(s.args, rs.args...)
 	if !asSet {

@@ -79,8 +79,12 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 		} else {
 			d.Referral = outline(r)
 		}
+		shown := make([]int64, len(d.Duplicates))
+		for i, m := range d.Duplicates {
+			shown[i] = m.PersonID
+		}
 		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermSignedIn), audit.Event{
-			Action: "referral.read", SubjectPersonID: r.PersonID, ObjectType: "referral", ObjectID: fmt.Sprint(id)})
+			Action: "referral.read", SubjectPersonID: r.PersonID, Subjects: shown, ObjectType: "referral", ObjectID: fmt.Sprint(id)})
 	})
 	if err != nil {
 		return d, s.deniedAs(ctx, err, p, app.PermSignedIn, "referral.read", "referral", id, "The referral")
@@ -100,9 +104,9 @@ func (s *Service) duplicatesOf(ctx context.Context, tx *store.Tx, p *app.Princip
 		return nil, err
 	}
 	d := PersonDetails{PreferredName: pe.PreferredName, FullName: pe.FullName, Email: pe.Email, Phone: pe.Phone}
-	// Peer leads triage the whole waiting list, so they are offered every
-	// possible match, not only people already in their scope.
-	return possibleMatches(ctx, tx, p, d, pe.DateOfBirth, personID, false)
+	// Only people the lead may already see are offered: a referral with
+	// someone else's phone number must not open a search of everyone.
+	return possibleMatches(ctx, tx, p, d, pe.DateOfBirth, personID)
 }
 
 func (s *Service) history(ctx context.Context, tx *store.Tx, id int64) ([]Event, error) {
@@ -239,7 +243,7 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 			}
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermSignedIn), audit.Event{
-			Action: "referral.list", ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(pg.Referrals))})
+			Action: "referral.list", Subjects: peopleOf(pg.Referrals), ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(pg.Referrals))})
 	})
 	if pg.Referrals == nil {
 		pg.Referrals = []Referral{}
@@ -275,6 +279,7 @@ func listOrder(f Filter) string {
 func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m Move) (Referral, error) {
 	now := s.Clock.Now()
 	var referrer int64
+	var after Referral
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		r, err := s.visibleReferral(ctx, tx, p, id, true)
 		if err != nil {
@@ -294,7 +299,19 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		if err := MayMove(p, &r, m.To); err != nil {
 			return err
 		}
-		return s.applyMove(ctx, tx, p, &r, m, now)
+		if err := s.applyMove(ctx, tx, p, &r, m, now); err != nil {
+			return err
+		}
+		// The caller is answered with the referral as they may now see it:
+		// a move can take it out of their scope (a peer worker's team
+		// waiting list, once someone else is allocated).
+		after, err = s.visibleReferral(ctx, tx, p, id, false)
+		if errors.Is(err, errNotVisible) {
+			after = outline(r)
+			after.Status, after.FHIRStatus = m.To, m.To.FHIRStatus()
+			return nil
+		}
+		return err
 	})
 	if err == nil {
 		s.forgetNotifications(referrer)
@@ -302,7 +319,7 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 	if err != nil {
 		return Referral{}, s.deniedAs(ctx, err, p, app.PermSignedIn, "referral.transition", "referral", id, "The referral")
 	}
-	return s.loadReferral(ctx, id)
+	return after, nil
 }
 
 func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal, r *Referral, m Move, now time.Time) error {
@@ -405,6 +422,11 @@ func (s *Service) notifyReferrer(ctx context.Context, tx *store.Tx, p *app.Princ
 		r.ReferrerUserID, r.ID, msg, now); err != nil {
 		return err
 	}
+	// The notification shows the person's name and what happened to the
+	// referrer, who is the one who will read it.
+	if err := s.auditNotification(ctx, tx, r.ReferrerUserID, r.PersonID, r.ID, now, p.RequestID); err != nil {
+		return err
+	}
 	var email string
 	if err := tx.QueryRowContext(ctx, "SELECT email FROM users WHERE id = $1 AND status = 'active'", r.ReferrerUserID).Scan(&email); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
@@ -415,6 +437,27 @@ func (s *Service) notifyReferrer(ctx context.Context, tx *store.Tx, p *app.Princ
 	return mail.Enqueue(ctx, tx, now, mail.Message{To: email, Subject: "Update on referral " + r.Reference, Body: fmt.Sprintf(
 		"There is an update on referral %s (now: %s).\n\nSign in to Mutual to read it: %s/referrals/%d\n",
 		r.Reference, strings.ToLower(m.To.Label()), s.BaseURL, r.ID)})
+}
+
+// auditNotification records that a notification about a person goes to
+// an account, attributed to its reader so the person sees who was told.
+func (s *Service) auditNotification(ctx context.Context, tx *store.Tx, userID, personID, referralID int64, now time.Time, requestID string) error {
+	var role string
+	err := tx.QueryRowContext(ctx, "SELECT role FROM memberships WHERE user_id = $1 ORDER BY id LIMIT 1", userID).Scan(&role)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return audit.Record(ctx, tx, now, app.Actor{UserID: userID, Role: app.Role(role), RequestID: requestID}, audit.Event{
+		Action: "notification.receive", SubjectPersonID: personID, ObjectType: "referral", ObjectID: fmt.Sprint(referralID)})
+}
+
+// peopleOf lists the people of referrals, for the audit trail.
+func peopleOf(rs []Referral) []int64 {
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.PersonID
+	}
+	return ids
 }
 
 // NewContact is a contact made with the person.
@@ -497,6 +540,13 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 		}
 		if personID == r.PersonID {
 			return app.Errorf(app.CodeConflict, "The referral is already linked to this person")
+		}
+		// The person linked to must be someone the lead may already see;
+		// anyone else answers exactly as a person who does not exist.
+		if _, err := s.visiblePerson(ctx, tx, p, personID); errors.Is(err, errNotVisible) {
+			return app.Invalid(app.FieldError{Field: "person_id", Message: "Choose one of the possible matches"})
+		} else if err != nil {
+			return err
 		}
 		dups, err := s.duplicatesOf(ctx, tx, p, r.PersonID)
 		if err != nil {

@@ -3,6 +3,7 @@ package referral
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -75,16 +76,20 @@ type NewOffer struct {
 }
 
 // OfferResult is a recorded offer and, when the person was interested, the
-// referral made from it.
+// referral made from it — or the open referral they already had, when the
+// caller may see it (ReferralExisted says which).
 type OfferResult struct {
-	Offer    Offer     `json:"offer"`
-	Referral *Referral `json:"referral,omitempty"`
+	Offer           Offer     `json:"offer"`
+	Referral        *Referral `json:"referral,omitempty"`
+	ReferralExisted bool      `json:"referral_existed,omitempty" doc:"The person already had an open referral for peer support, so none was made."`
 }
 
 // CreateOffer records that a staff member told someone about peer
 // support. "Interested" turns it into a referral in the same transaction,
 // with the person's consent recorded as given (they just said yes) — or,
-// if they already have an open referral, links the offer to that one.
+// if they already have an open referral, adds the offer to that one's
+// history. That referral is returned only if the caller may see it: an
+// offer never opens another team's referral to its recorder.
 func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer) (OfferResult, error) {
 	now := s.Clock.Now()
 	in.Note = strings.TrimSpace(in.Note)
@@ -106,24 +111,37 @@ func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer
 	}
 	via, _ := p.RoleFor(app.PermOfferCreate)
 	var res OfferResult
-	var referralID int64
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	write := func(tx *store.Tx) error {
+		res = OfferResult{}
 		pe, err := s.visiblePerson(ctx, tx, p, in.PersonID)
 		if err != nil {
 			return err
 		}
+		var referralID int64
+		visible := false
 		if in.Response == "interested" {
-			err := tx.QueryRowContext(ctx, `SELECT id FROM referrals WHERE person_id = $1
-				AND status IN ('received', 'accepted', 'allocated', 'active') LIMIT 1`, pe.ID).Scan(&referralID)
-			if err == sql.ErrNoRows {
-				referralID, err = s.referFromOffer(ctx, tx, p, via, pe, in, now)
-			}
+			open, seen, err := s.openReferral(ctx, tx, p, pe.ID)
 			if err != nil {
 				return err
 			}
+			switch {
+			case open == 0:
+				if referralID, err = s.referFromOffer(ctx, tx, p, via, pe, in, now); err != nil {
+					return err
+				}
+				visible = true
+			default:
+				referralID, visible, res.ReferralExisted = open, seen, seen
+				// The team that holds the referral hears that the person
+				// said yes again, whoever told them.
+				if err := addNote(ctx, tx, open, p, via, now, "Told about peer support again by "+p.Name+teamSuffix(via)+
+					" ("+strings.ToLower(ReasonLabel(OfferMethods, in.Method))+"): interested."); err != nil {
+					return err
+				}
+			}
 		}
 		res.Offer = Offer{PersonID: pe.ID, At: now, Method: in.Method, Response: in.Response, RecordedBy: p.Name,
-			TeamName: via.TeamName, ReferralID: referralID, Note: in.Note}
+			TeamName: via.TeamName, Note: in.Note}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO offers (person_id, recorded_by_user_id, team_id, at, method, response, referral_id, note, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4) RETURNING id`, pe.ID, p.UserID, nullID(via.TeamID), now, in.Method, in.Response,
 			nullID(referralID), in.Note).Scan(&res.Offer.ID); err != nil {
@@ -132,20 +150,60 @@ func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer
 		if err := RefreshCaseloadFlags(ctx, tx, "offers", res.Offer.ID, nil); err != nil {
 			return err
 		}
+		if visible {
+			r, err := s.visibleReferral(ctx, tx, p, referralID, false)
+			if err != nil {
+				return err
+			}
+			res.Referral, res.Offer.ReferralID = &r, referralID
+		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermOfferCreate), audit.Event{
 			Action: "offer.create", SubjectPersonID: pe.ID, ObjectType: "offer", ObjectID: fmt.Sprint(res.Offer.ID)})
-	})
+	}
+	err := s.DB.Write(ctx, write)
+	if store.IsUniqueViolation(err) {
+		// Another request made the person's open referral at the same
+		// moment: now it exists, and this offer joins it.
+		err = s.DB.Write(ctx, write)
+	}
 	if err != nil {
 		return res, s.deniedAs(ctx, err, p, app.PermOfferCreate, "offer.create", "person", in.PersonID, "The person")
 	}
-	if referralID != 0 {
-		r, err := s.loadReferral(ctx, referralID)
-		if err != nil {
-			return res, err
-		}
-		res.Referral = &r
-	}
 	return res, nil
+}
+
+// openReferral finds the person's open referral, if any, and whether the
+// caller may see it. Only the id leaves this function; callers must not
+// show anything of a referral the caller may not see.
+func (s *Service) openReferral(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) (id int64, visible bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT id FROM referrals WHERE person_id = $1
+		AND status IN ('received', 'accepted', 'allocated', 'active') LIMIT 1`, personID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	_, err = s.visibleReferral(ctx, tx, p, id, false)
+	if errors.Is(err, errNotVisible) {
+		return id, false, nil
+	}
+	return id, err == nil, err
+}
+
+func teamSuffix(m app.Membership) string {
+	if m.TeamName == "" {
+		return ""
+	}
+	return ", " + m.TeamName
+}
+
+// addNote adds a line to a referral's history without changing its
+// status.
+func addNote(ctx context.Context, tx *store.Tx, referralID int64, p *app.Principal, via app.Membership, now time.Time, note string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO referral_events (referral_id, at, actor_user_id, actor_role, from_status, to_status, note)
+		SELECT id, $2, $3, $4, status, status, $5 FROM referrals WHERE id = $1`, referralID, now, p.UserID, string(via.Role), note)
+	return err
 }
 
 func (s *Service) referFromOffer(ctx context.Context, tx *store.Tx, p *app.Principal, via app.Membership, pe Person, in NewOffer, now time.Time) (int64, error) {
@@ -179,11 +237,15 @@ func (s *Service) referFromOffer(ctx context.Context, tx *store.Tx, p *app.Princ
 	return id, err
 }
 
-func (s *Service) offersFor(ctx context.Context, tx *store.Tx, personID int64) ([]Offer, error) {
+// offersFor lists the offers ledger of a person the caller may see. An
+// offer names the referral it led to only when the caller may see that
+// referral too.
+func (s *Service) offersFor(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) ([]Offer, error) {
+	sc := referralScope(p, 2)
 	rows, err := tx.QueryContext(ctx, `SELECT o.id, o.person_id, o.at, o.method, o.response, COALESCE(u.name, 'The person'),
-		COALESCE(t.name, ''), COALESCE(o.referral_id, 0), o.note
+		COALESCE(t.name, ''), COALESCE((SELECT r.id FROM referrals r WHERE r.id = o.referral_id AND `+sc.where()+`), 0), o.note
 		FROM offers o LEFT JOIN users u ON u.id = o.recorded_by_user_id LEFT JOIN teams t ON t.id = o.team_id
-		WHERE o.person_id = $1 ORDER BY o.at DESC, o.id DESC LIMIT 100`, personID)
+		WHERE o.person_id = $1 ORDER BY o.at DESC, o.id DESC LIMIT 100`, append([]any{personID}, sc.args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +270,7 @@ func (s *Service) ListOffers(ctx context.Context, p *app.Principal, personID int
 			return err
 		}
 		var err error
-		if out, err = s.offersFor(ctx, tx, personID); err != nil {
+		if out, err = s.offersFor(ctx, tx, p, personID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermSignedIn), audit.Event{
@@ -287,7 +349,7 @@ func (s *Service) MyReferrals(ctx context.Context, p *app.Principal) ([]MyReferr
 			out = append(out, m)
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermOwnRecord), audit.Event{
-			Action: "referral.list_own", SubjectPersonID: p.PersonID, ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(out))})
+			Action: "referral.list_own", SubjectPersonID: p.PersonID, Subjects: peopleOf(rows), ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(out))})
 	})
 	return out, err
 }

@@ -61,7 +61,7 @@ func (p Person) DisabilityLabel() string {
 }
 
 const personColumns = `pe.id, pe.preferred_name, pe.full_name, pe.date_of_birth, pe.email, pe.phone, pe.contact_preference,
-	pe.contact_times, pe.gender, pe.ethnicity, pe.ethnicity_other, pe.disability, pe.first_language, COALESCE(pe.trust_ref, ''), pe.created_at`
+	pe.contact_times, pe.gender, pe.ethnicity, pe.ethnicity_other, pe.disability, pe.first_language, COALESCE(pe.trust_ref, pe.trust_ref_pending), pe.created_at`
 
 func scanPerson(row interface{ Scan(...any) error }) (Person, error) {
 	var p Person
@@ -91,34 +91,58 @@ func nullID(id int64) any {
 	return id
 }
 
-func insertPerson(ctx context.Context, tx *store.Tx, d PersonDetails, dob *time.Time, createdBy int64, now time.Time) (int64, error) {
-	var id int64
+// insertPerson adds a person. A trust record number another person
+// already holds is refused only when the caller may see that person (they
+// were offered them as a possible match); otherwise it is kept as pending,
+// for someone who may see both to resolve, and nothing is said.
+func insertPerson(ctx context.Context, tx *store.Tx, p *app.Principal, d PersonDetails, dob *time.Time, createdBy int64, now time.Time) (int64, error) {
 	var dobArg any
 	birthYear := any(nil)
 	if dob != nil {
 		dobArg = *dob
 		birthYear = dob.Year()
 	}
-	var ref any
-	if d.TrustRef != "" {
-		ref = d.TrustRef
+	insert := func(ref any, pending string) (int64, error) {
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, date_of_birth, birth_year, email, phone,
+			contact_preference, contact_times, gender, ethnicity, ethnicity_other, disability, first_language, trust_ref,
+			trust_ref_pending, created_by_user_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+			ON CONFLICT (trust_ref) DO NOTHING RETURNING id`,
+			d.PreferredName, d.FullName, dobArg, birthYear, d.Email, normalisePhone(d.Phone), d.ContactPreference, d.ContactTimes,
+			d.Gender, d.Ethnicity, d.EthnicityOther, d.Disability, d.FirstLanguage, ref, pending, nullID(createdBy), now).Scan(&id)
+		return id, err
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, date_of_birth, birth_year, email, phone,
-		contact_preference, contact_times, gender, ethnicity, ethnicity_other, disability, first_language, trust_ref,
-		created_by_user_id, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id`,
-		d.PreferredName, d.FullName, dobArg, birthYear, d.Email, normalisePhone(d.Phone), d.ContactPreference, d.ContactTimes,
-		d.Gender, d.Ethnicity, d.EthnicityOther, d.Disability, d.FirstLanguage, ref, nullID(createdBy), now).Scan(&id)
-	if store.IsUniqueViolation(err) {
-		return 0, app.Invalid(app.FieldError{Field: "trust_ref", Message: "Another person in Mutual already has this trust record number"})
+	if d.TrustRef == "" {
+		return insert(nil, "")
 	}
-	return id, err
+	id, err := insert(d.TrustRef, "")
+	if !errors.Is(err, sql.ErrNoRows) {
+		return id, err
+	}
+	// Someone holds the number (the conflict is decided by the unique
+	// index, so this is safe however many insert at once).
+	var holder int64
+	if err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE trust_ref = $1", d.TrustRef).Scan(&holder); err != nil {
+		return 0, err
+	}
+	if p != nil {
+		switch _, err := visiblePersonIn(ctx, tx, p, holder); {
+		case err == nil:
+			return 0, app.Invalid(app.FieldError{Field: "trust_ref", Message: "Another person in Mutual already has this trust record number. " +
+				"If they are the same person, choose them instead of adding someone new."})
+		case !errors.Is(err, errNotVisible):
+			return 0, err
+		}
+	}
+	return insert(nil, d.TrustRef)
 }
 
 // possibleMatches finds people who may be the same person: the same name
-// and date of birth, or the same email address or phone number. With a
-// scope, only people the caller may see are offered.
-func possibleMatches(ctx context.Context, tx *store.Tx, p *app.Principal, d PersonDetails, dob *time.Time, excludeID int64, scoped bool) ([]PossibleMatch, error) {
+// and date of birth, or the same email address, phone number or trust
+// record number. Only people the caller may already see are offered: a
+// possible match is a disclosure like any other.
+func possibleMatches(ctx context.Context, tx *store.Tx, p *app.Principal, d PersonDetails, dob *time.Time, excludeID int64) ([]PossibleMatch, error) {
 	var conds []string
 	args := []any{excludeID}
 	if dob != nil && d.PreferredName != "" {
@@ -136,17 +160,15 @@ func possibleMatches(ctx context.Context, tx *store.Tx, p *app.Principal, d Pers
 	}
 	if d.TrustRef != "" {
 		args = append(args, d.TrustRef)
-		conds = append(conds, fmt.Sprintf("pe.trust_ref = $%d", len(args)))
+		conds = append(conds, fmt.Sprintf("(pe.trust_ref = $%d OR pe.trust_ref_pending = $%d)", len(args), len(args)))
 	}
 	if len(conds) == 0 {
 		return nil, nil
 	}
 	where := "(" + strings.Join(conds, " OR ") + ")"
-	if scoped {
-		sc := personScope(p, len(args)+1)
-		args = append(args, sc.args...)
-		where += " AND " + sc.where()
-	}
+	sc := personScope(p, len(args)+1)
+	args = append(args, sc.args...)
+	where += " AND " + sc.where()
 	rows, err := tx.QueryContext(ctx, "SELECT "+personColumns+" FROM people pe WHERE pe.id <> $1 AND pe.merged_into_id IS NULL AND "+where+" ORDER BY pe.id LIMIT 10", args...)
 	if err != nil {
 		return nil, err
@@ -190,9 +212,13 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
-// visiblePerson loads a person the caller may see, inside tx. If they may
-// not, a denied access is audited and the error is not found.
+// visiblePerson loads a person the caller may see, inside tx, or answers
+// errNotVisible (which callers audit as denied and answer as not found).
 func (s *Service) visiblePerson(ctx context.Context, tx *store.Tx, p *app.Principal, id int64) (Person, error) {
+	return visiblePersonIn(ctx, tx, p, id)
+}
+
+func visiblePersonIn(ctx context.Context, tx *store.Tx, p *app.Principal, id int64) (Person, error) {
 	sc := personScope(p, 2)
 	pe, err := scanPerson(tx.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people pe WHERE pe.id = $1 AND "+sc.where(),
 		append([]any{id}, sc.args...)...))
@@ -217,6 +243,21 @@ func (s *Service) deniedAs(ctx context.Context, err error, p *app.Principal, per
 	return app.NotFound(what)
 }
 
+// disclosed records, in a transaction of its own, that possible matches
+// were shown to the caller (whose own transaction rolled back), naming
+// each person shown, and returns dup for the caller to present.
+func (s *Service) disclosed(ctx context.Context, p *app.Principal, perm app.Permission, action string, dup *DuplicateError) error {
+	ids := make([]int64, len(dup.Matches))
+	for i, m := range dup.Matches {
+		ids[i] = m.PersonID
+	}
+	if err := audit.RecordAlone(ctx, s.DB, s.Clock.Now(), p.ActorFor(perm), audit.Event{Action: action, Subjects: ids,
+		ObjectType: "people", ObjectID: fmt.Sprintf("results=%d", len(ids))}); err != nil {
+		return err
+	}
+	return dup
+}
+
 // PersonRecord is a person's page for staff.
 type PersonRecord struct {
 	Person     Person         `json:"person"`
@@ -225,6 +266,9 @@ type PersonRecord struct {
 	LastOffer  *time.Time     `json:"last_offer_at,omitempty"`
 	NeedsOffer bool           `json:"needs_offer"`
 	Caseload   []CaseloadLink `json:"caseload"`
+	// SameTrustRef are people the caller may also see who have the same
+	// trust record number: possibly the same person, to be resolved.
+	SameTrustRef []PossibleMatch `json:"same_trust_ref,omitempty"`
 }
 
 // CaseloadLink is one open caseload episode, as staff see it.
@@ -253,7 +297,7 @@ func (s *Service) GetPerson(ctx context.Context, p *app.Principal, id int64) (Pe
 		if rec.Referrals, err = s.referralsWhere(ctx, tx, p, "r.person_id = $1", []any{id}, "r.received_at DESC", 50, 0); err != nil {
 			return err
 		}
-		if rec.Offers, err = s.offersFor(ctx, tx, id); err != nil {
+		if rec.Offers, err = s.offersFor(ctx, tx, p, id); err != nil {
 			return err
 		}
 		for _, o := range rec.Offers {
@@ -267,13 +311,44 @@ func (s *Service) GetPerson(ctx context.Context, p *app.Principal, id int64) (Pe
 		if rec.Caseload, err = caseloadFor(ctx, tx, id); err != nil {
 			return err
 		}
+		var shown []int64
+		if rec.Person.TrustRef != "" {
+			if rec.SameTrustRef, err = sameTrustRef(ctx, tx, p, rec.Person); err != nil {
+				return err
+			}
+			for _, m := range rec.SameTrustRef {
+				shown = append(shown, m.PersonID)
+			}
+		}
 		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermPersonRead), audit.Event{
-			Action: "person.read", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
+			Action: "person.read", SubjectPersonID: id, Subjects: shown, ObjectType: "person", ObjectID: fmt.Sprint(id)})
 	})
 	if err != nil {
 		return rec, s.deniedAs(ctx, err, p, app.PermPersonRead, "person.read", "person", id, "The person")
 	}
 	return rec, nil
+}
+
+// sameTrustRef finds the people, among those the caller may see, who hold
+// or were given the same trust record number as pe.
+func sameTrustRef(ctx context.Context, tx *store.Tx, p *app.Principal, pe Person) ([]PossibleMatch, error) {
+	sc := personScope(p, 3)
+	rows, err := tx.QueryContext(ctx, `SELECT pe.id, pe.preferred_name, pe.full_name FROM people pe
+		WHERE pe.id <> $1 AND (pe.trust_ref = $2 OR pe.trust_ref_pending = $2) AND pe.merged_into_id IS NULL AND `+sc.where()+`
+		ORDER BY pe.id LIMIT 10`, append([]any{pe.ID, pe.TrustRef}, sc.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []PossibleMatch
+	for rows.Next() {
+		var o Person
+		if err := rows.Scan(&o.ID, &o.PreferredName, &o.FullName); err != nil {
+			return nil, err
+		}
+		out = append(out, PossibleMatch{PersonID: o.ID, Name: o.DisplayName(), Why: "same trust record number"})
+	}
+	return out, rows.Err()
 }
 
 func caseloadFor(ctx context.Context, tx *store.Tx, personID int64) ([]CaseloadLink, error) {
@@ -313,7 +388,7 @@ func (s *Service) FindPeople(ctx context.Context, p *app.Principal, query string
 		args = append(args, sc.args...)
 		rows, err := tx.QueryContext(ctx, "SELECT "+personColumns+` FROM people pe
 			WHERE pe.merged_into_id IS NULL AND (LOWER(pe.preferred_name) LIKE $1 OR LOWER(pe.full_name) LIKE $1 OR pe.email LIKE $1
-			OR ($2 <> '' AND pe.phone = $2) OR ($5 <> '' AND pe.trust_ref = $5) OR pe.id IN (SELECT rr.person_id FROM referrals rr WHERE rr.reference = $3))
+			OR ($2 <> '' AND pe.phone = $2) OR ($5 <> '' AND (pe.trust_ref = $5 OR pe.trust_ref_pending = $5)) OR pe.id IN (SELECT rr.person_id FROM referrals rr WHERE rr.reference = $3))
 			AND `+sc.where()+` ORDER BY pe.preferred_name, pe.id LIMIT $4`, args...)
 		if err != nil {
 			return err
@@ -332,8 +407,12 @@ func (s *Service) FindPeople(ctx context.Context, p *app.Principal, query string
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		ids := make([]int64, len(out))
+		for i, pe := range out {
+			ids[i] = pe.ID
+		}
 		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermPersonRead), audit.Event{
-			Action: "person.search", ObjectType: "people", ObjectID: fmt.Sprintf("results=%d", len(out))})
+			Action: "person.search", Subjects: ids, ObjectType: "people", ObjectID: fmt.Sprintf("results=%d", len(out))})
 	})
 	return out, err
 }
@@ -351,7 +430,7 @@ func (s *Service) CreatePerson(ctx context.Context, p *app.Principal, d PersonDe
 	var pe Person
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		if !notDuplicate {
-			matches, err := possibleMatches(ctx, tx, p, d, dob, 0, true)
+			matches, err := possibleMatches(ctx, tx, p, d, dob, 0)
 			if err != nil {
 				return err
 			}
@@ -359,7 +438,7 @@ func (s *Service) CreatePerson(ctx context.Context, p *app.Principal, d PersonDe
 				return &DuplicateError{Matches: matches}
 			}
 		}
-		id, err := insertPerson(ctx, tx, d, dob, p.UserID, now)
+		id, err := insertPerson(ctx, tx, p, d, dob, p.UserID, now)
 		if err != nil {
 			return err
 		}
@@ -369,5 +448,9 @@ func (s *Service) CreatePerson(ctx context.Context, p *app.Principal, d PersonDe
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermPersonRead), audit.Event{
 			Action: "person.create", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
 	})
+	var dup *DuplicateError
+	if errors.As(err, &dup) {
+		return pe, s.disclosed(ctx, p, app.PermPersonRead, "person.possible_matches", dup)
+	}
 	return pe, err
 }

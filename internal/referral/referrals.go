@@ -213,7 +213,7 @@ func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, reque
 				return app.Invalid(app.FieldError{Field: "team_id", Message: "Choose a service from the list"})
 			}
 		}
-		personID, err := insertPerson(ctx, tx, in.PersonDetails, dob, 0, now)
+		personID, err := insertPerson(ctx, tx, nil, in.PersonDetails, dob, 0, now)
 		if err != nil {
 			return err
 		}
@@ -359,8 +359,10 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		personKnows = *in.PersonKnows
 	}
 	actor := app.Actor{UserID: p.UserID, Role: via.Role, TeamID: via.TeamID, RequestID: p.RequestID}
-	var id int64
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+	var made Referral
+	var open *OpenReferralError
+	write := func(tx *store.Tx) error {
+		open = nil
 		personID := in.PersonID
 		switch {
 		case self:
@@ -374,7 +376,7 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 			}
 		default:
 			if !in.NotDuplicate {
-				matches, err := possibleMatches(ctx, tx, p, in.Person, dob, 0, true)
+				matches, err := possibleMatches(ctx, tx, p, in.Person, dob, 0)
 				if err != nil {
 					return err
 				}
@@ -383,17 +385,30 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 				}
 			}
 			var err error
-			if personID, err = insertPerson(ctx, tx, in.Person, dob, p.UserID, now); err != nil {
+			if personID, err = insertPerson(ctx, tx, p, in.Person, dob, p.UserID, now); err != nil {
 				return err
 			}
 		}
-		var open string
-		err := tx.QueryRowContext(ctx, `SELECT reference FROM referrals WHERE person_id = $1
-			AND status IN ('received', 'accepted', 'allocated', 'active') LIMIT 1`, personID).Scan(&open)
-		if err == nil {
-			return app.Errorf(app.CodeConflict, "This person already has an open referral for peer support, so another one is not needed. The peer support team can see it.")
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		existing, seen, err := s.openReferral(ctx, tx, p, personID)
+		if err != nil {
 			return err
+		}
+		if existing != 0 {
+			// One open referral per person: this request joins the one
+			// there is, so the team holding it hears about it.
+			open = &OpenReferralError{}
+			if err := addNote(ctx, tx, existing, p, via, now, "Also referred by "+p.Name+teamSuffix(via)+". What they asked for: "+in.AskedFor); err != nil {
+				return err
+			}
+			if seen {
+				r, err := s.visibleReferral(ctx, tx, p, existing, false)
+				if err != nil {
+					return err
+				}
+				open.Referral = &r
+			}
+			return audit.Record(ctx, tx, now, actor, audit.Event{Action: "referral.add_note", SubjectPersonID: personID,
+				ObjectType: "referral", ObjectID: fmt.Sprint(existing)})
 		}
 		var previous int64
 		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM referrals WHERE person_id = $1", personID).Scan(&previous); err != nil {
@@ -412,23 +427,54 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 				return app.Invalid(app.FieldError{Field: "team_id", Message: "Choose a team from the list"})
 			}
 		}
-		id, _, err = s.insertReferral(ctx, tx, insertArgs{
+		id, _, err := s.insertReferral(ctx, tx, insertArgs{
 			personID: personID, teamID: teamID, referrerID: p.UserID, referrerTeamID: via.TeamID, previousID: previous,
 			source: src, relationship: in.Relationship, askedFor: in.AskedFor, prefs: in.WorkerPreferences,
 			contactHow: in.ContactHow, contactWhen: in.ContactWhen, metAt: in.MetAt, consent: consent,
 			consentReason: in.ConsentReason, forCarer: in.ForCarer, personKnows: personKnows,
 			shareReferrer: in.ShareWithReferrer || self, shareBeyond: in.ShareBeyondTeam,
 		}, actor)
+		if err != nil {
+			return err
+		}
+		// The referrer made it, so it is in their scope.
+		made, err = s.visibleReferral(ctx, tx, p, id, false)
 		return err
-	})
+	}
+	err = s.DB.Write(ctx, write)
+	if store.IsUniqueViolation(err) && (self || in.PersonID != 0) {
+		// Someone made this person's open referral at the same moment (the
+		// database allows one): now it exists, and this request joins it.
+		err = s.DB.Write(ctx, write)
+	}
 	if err != nil {
 		var dup *DuplicateError
 		if errors.As(err, &dup) {
-			return Referral{}, err
+			return Referral{}, s.disclosed(ctx, p, app.PermReferralCreate, "referral.possible_matches", dup)
 		}
 		return Referral{}, s.deniedAs(ctx, err, p, app.PermReferralCreate, "referral.create", "person", in.PersonID, "The person")
 	}
-	return s.loadReferral(ctx, id)
+	if open != nil {
+		return Referral{}, open
+	}
+	return made, nil
+}
+
+// OpenReferralError answers a referral for someone who already has an open
+// one: there is one open referral per person, and the request has been
+// added to its history. Referral is that referral when the caller may see
+// it; otherwise nothing about it is said.
+type OpenReferralError struct {
+	Referral *Referral
+}
+
+func (e *OpenReferralError) Error() string { return "the person already has an open referral" }
+
+// AsAppError presents the answer for a caller who may not see the open
+// referral: a conflict that says no more than that one exists.
+func (e *OpenReferralError) AsAppError() *app.Error {
+	return &app.Error{Code: app.CodeConflict, Err: e, Message: "This person already has an open referral for peer support, so another one " +
+		"is not needed. What you asked for has been added to it, and the peer support team holding it will see it."}
 }
 
 // ownPerson returns the caller's own person record, creating and linking
@@ -441,7 +487,7 @@ func (s *Service) ownPerson(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if pid != 0 {
 		return pid, nil
 	}
-	id, err := insertPerson(ctx, tx, PersonDetails{PreferredName: p.Name, FullName: p.Name, Email: p.Email}, nil, p.UserID, now)
+	id, err := insertPerson(ctx, tx, p, PersonDetails{PreferredName: p.Name, FullName: p.Name, Email: p.Email}, nil, p.UserID, now)
 	if err != nil {
 		return 0, err
 	}
@@ -451,12 +497,4 @@ func (s *Service) ownPerson(ctx context.Context, tx *store.Tx, p *app.Principal,
 		tx.AfterCommit(s.AccountsChanged)
 	}
 	return id, err
-}
-
-func (s *Service) loadReferral(ctx context.Context, id int64) (Referral, error) {
-	r, err := s.scanReferral(s.DB.QueryRow(ctx, "SELECT "+referralColumns+referralFrom+" WHERE r.id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, app.NotFound("The referral")
-	}
-	return r, err
 }

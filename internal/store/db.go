@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -308,6 +309,30 @@ func (d Dialect) DateOf(col string) string {
 		return "CAST(" + col + " AS DATE)"
 	}
 	return "date(" + col + ")"
+}
+
+// IDTable is a table expression (named alias) with one column, id, holding the ids in
+// one parameter written by IDsParam: a list of any length costs one
+// placeholder. (SQLite resolves each $N by searching the names before it,
+// so a statement with hundreds of placeholders costs the square of that.)
+func (d Dialect) IDTable(placeholder, alias string) string {
+	if d == Postgres {
+		return "(SELECT CAST(value AS BIGINT) AS id FROM jsonb_array_elements_text(CAST(" + placeholder + " AS jsonb))) " + alias
+	}
+	return "(SELECT CAST(value AS INTEGER) AS id FROM json_each(" + placeholder + ")) " + alias
+}
+
+// IDsParam writes ids as the one parameter IDTable reads.
+func IDsParam(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // ForUpdate locks the selected rows until commit on PostgreSQL. SQLite's

@@ -26,6 +26,7 @@ type CreatedReferral struct {
 	ID        int64           `json:"id"`
 	Reference string          `json:"reference"`
 	Status    referral.Status `json:"status"`
+	Existing  bool            `json:"existing,omitempty" doc:"The person already had this open referral (one per person): your request was added to its history and no new referral was made."`
 }
 
 // CreatedSelfReferral is the answer to a self-referral.
@@ -272,6 +273,11 @@ func (s *Server) apiCreateReferral(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	ref, err := s.referrals.CreateReferral(r.Context(), principal(r), in)
+	var open *referral.OpenReferralError
+	if errors.As(err, &open) && open.Referral != nil {
+		w.Header().Set("Location", "/api/v1/referrals/"+strconv.FormatInt(open.Referral.ID, 10))
+		return writeJSON(w, http.StatusOK, CreatedReferral{ID: open.Referral.ID, Reference: open.Referral.Reference, Status: open.Referral.Status, Existing: true})
+	}
 	if err != nil {
 		return s.duplicateOr(w, r, err)
 	}

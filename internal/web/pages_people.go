@@ -134,8 +134,13 @@ func (s *Server) handleOfferCreate(w http.ResponseWriter, r *http.Request) error
 		Response: f.Value("response"), Note: f.Value("note")})
 	if err == nil {
 		msg := "Recorded: " + referral.ResponseLabel(res.Offer.Response)
-		if res.Referral != nil {
+		switch {
+		case res.ReferralExisted:
+			msg = "Recorded. They already have an open referral, " + res.Referral.Reference + ": what they said has been added to it"
+		case res.Referral != nil:
 			msg = "Recorded, and referral " + res.Referral.Reference + " made with their agreement"
+		case res.Offer.Response == "interested":
+			msg = "Recorded. They already have an open referral for peer support: the team holding it has been told they are interested"
 		}
 		setFlash(w, msg)
 		return redirect(w, r, "/people/"+strconv.FormatInt(id, 10))

@@ -276,7 +276,11 @@ func (s *Server) handleReferralCreate(w http.ResponseWriter, r *http.Request) er
 	}
 	ref, err := s.referrals.CreateReferral(r.Context(), principal(r), in)
 	var dup *referral.DuplicateError
+	var open *referral.OpenReferralError
 	switch {
+	case errors.As(err, &open) && open.Referral != nil:
+		setFlash(w, "This person already has an open referral, "+open.Referral.Reference+". What you asked for has been added to it.")
+		return redirect(w, r, "/referrals/"+strconv.FormatInt(open.Referral.ID, 10))
 	case err == nil:
 		setFlash(w, "Referral "+ref.Reference+" made. The peer support team will be in touch.")
 		if principal(r).Can(app.PermReferralRead) {

@@ -1,0 +1,218 @@
+// Package archtest holds tests of the code's shape: rules that keep every
+// capability honest as it grows, checked by reading the source.
+package archtest
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// personTables are the tables that hold people's data (or say who is on
+// whose list). A query that reads them must be bounded by the caller's
+// scope.
+var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes)\b`)
+
+// unscopedReaders are the functions allowed to read person tables without
+// being given the caller, each with the reason it is safe. Keep this list
+// short: a new entry needs a reason a reviewer would accept. Everything
+// else that reads a person table takes *app.Principal.
+var unscopedReaders = map[string]string{
+	// Loads by an id the caller was checked to see in the same transaction.
+	"referral.(*Service).history":  "a referral's history, after visibleReferral in the same transaction",
+	"referral.(*Service).contacts": "a referral's contacts, after visibleReferral in the same transaction",
+	"referral.caseloadFor":         "a person's open caseload episodes, after visiblePerson in the same transaction",
+	// The caller's own data, by their account id.
+	"referral.(*Service).loadNotifications": "the caller's own notifications",
+	// Reads that return no one's data.
+	"referral.newReference":            "checks that a new reference is unused",
+	"referral.RefreshCaseloadFlags":    "updates flags; returns nothing",
+	"referral.(*Service).EstimateWait": "aggregate: median and 90th percentile days",
+	"referral.(*Service).teamCounts":   "aggregate counts for the home page",
+	"insight.(*Service).rateCounts":    "aggregate counts, suppressed before they are shown",
+	"insight.offerDates":               "input to aggregate coverage, never shown per person",
+	"insight.unitCounts":               "aggregate counts for the roll-up",
+	"insight.rebuildRollup":            "aggregate: recounts the roll-up",
+	"insight.flagDuplicates":           "import: marks repeated episodes; returns nothing",
+	"insight.findPeople":               "import: matches rows to people by the trust's reference; returns ids only",
+	"insight.findEpisodes":             "import: the episodes a file replaces",
+}
+
+// skipPackages are not capabilities: demonstration data and test harnesses.
+var skipPackages = map[string]bool{"demo": true, "loadtest": true, "testkit": true, "webtest": true, "browsertest": true,
+	"crashtest": true, "archtest": true, "storetest": true}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod found")
+		}
+		dir = parent
+	}
+}
+
+// funcName names a declaration as pkg.Func or pkg.(*Type).Method.
+func funcName(pkg string, fd *ast.FuncDecl) string {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return pkg + "." + fd.Name.Name
+	}
+	var recv string
+	switch t := fd.Recv.List[0].Type.(type) {
+	case *ast.StarExpr:
+		if id, ok := t.X.(*ast.Ident); ok {
+			recv = "(*" + id.Name + ")"
+		}
+	case *ast.Ident:
+		recv = "(" + t.Name + ")"
+	}
+	return pkg + "." + recv + "." + fd.Name.Name
+}
+
+// takesCaller reports whether a function has a *app.Principal parameter.
+func takesCaller(fd *ast.FuncDecl) bool {
+	for _, f := range fd.Type.Params.List {
+		if st, ok := f.Type.(*ast.StarExpr); ok {
+			if sel, ok := st.X.(*ast.SelectorExpr); ok {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "app" && sel.Sel.Name == "Principal" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// constText gathers the package's string constants (joined literals), so a
+// query built from a constant such as referralFrom is seen.
+func constText(files []*ast.File) map[string]string {
+	out := map[string]string{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i < len(vs.Values) {
+						out[name.Name] = literalText(vs.Values[i])
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func literalText(e ast.Expr) string {
+	var b strings.Builder
+	ast.Inspect(e, func(n ast.Node) bool {
+		if bl, ok := n.(*ast.BasicLit); ok && bl.Kind == token.STRING {
+			if s, err := strconv.Unquote(bl.Value); err == nil {
+				b.WriteString(s)
+				b.WriteString(" ")
+			}
+		}
+		return true
+	})
+	return b.String()
+}
+
+// readsPersonTables reports whether a function body holds, or uses a
+// constant holding, a query that reads a person table.
+func readsPersonTables(body *ast.BlockStmt, consts map[string]string) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.BasicLit:
+			if x.Kind == token.STRING {
+				if s, err := strconv.Unquote(x.Value); err == nil && personTables.MatchString(s) {
+					found = true
+				}
+			}
+		case *ast.Ident:
+			if personTables.MatchString(consts[x.Name]) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// Every query that reads a person's data is bounded by the caller's scope:
+// a function that reads a person table takes the caller, or is listed in
+// unscopedReaders with the reason it is safe. A new unscoped loader fails
+// here until someone decides, in review, that it is safe.
+func TestPersonDataReadsTakeTheCaller(t *testing.T) {
+	root := filepath.Join(repoRoot(t), "internal")
+	used := map[string]bool{}
+	var offenders []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || skipPackages[d.Name()] {
+			if d != nil && d.IsDir() && skipPackages[d.Name()] {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, path, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		if err != nil {
+			return err
+		}
+		for name, pkg := range pkgs {
+			var files []*ast.File
+			for _, f := range pkg.Files {
+				files = append(files, f)
+			}
+			consts := constText(files)
+			for _, f := range files {
+				for _, d := range f.Decls {
+					fd, ok := d.(*ast.FuncDecl)
+					if !ok || fd.Body == nil || !readsPersonTables(fd.Body, consts) {
+						continue
+					}
+					fn := funcName(name, fd)
+					if _, ok := unscopedReaders[fn]; ok {
+						used[fn] = true
+						continue
+					}
+					if !takesCaller(fd) {
+						offenders = append(offenders, fn+" ("+fset.Position(fd.Pos()).String()+")")
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(offenders)
+	for _, o := range offenders {
+		t.Errorf("%s reads a person table without being given the caller: pass *app.Principal and bound the query by the caller's scope, "+
+			"or add it to unscopedReaders with the reason it is safe", o)
+	}
+	for fn := range unscopedReaders {
+		if !used[fn] {
+			t.Errorf("unscopedReaders lists %s, which no longer reads a person table: remove it", fn)
+		}
+	}
+}

@@ -1,0 +1,2 @@
+-- placeholder: replaced when the account-hardening branch lands
+SELECT 1;
