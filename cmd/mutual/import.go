@@ -38,7 +38,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	_, _, ins, _ := allServices(cfg, db, app.SystemClock{})
+	ins := newServices(cfg, db, app.SystemClock{}).Insight
 	rep, err := ins.ImportCSV(ctx, app.Actor{RequestID: "cli", Role: app.RoleAdmin}, f, insight.ImportOptions{ValidRowsOnly: *validOnly})
 	if err != nil {
 		return describe(err)

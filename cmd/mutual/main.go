@@ -28,11 +28,8 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/demo"
-	"github.com/mutualhq/mutual/internal/insight"
-	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/ratelimit"
-	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/web"
 )
@@ -182,23 +179,6 @@ func openDB(ctx context.Context, cfg *Config) (*store.DB, error) {
 	return db, nil
 }
 
-// services builds the capability services over db.
-func services(cfg *Config, db *store.DB, clock app.Clock) (*account.Service, *referral.Service, *ratelimit.Counters) {
-	acc, ref, _, counters := allServices(cfg, db, clock)
-	return acc, ref, counters
-}
-
-func allServices(cfg *Config, db *store.DB, clock app.Clock) (*account.Service, *referral.Service, *insight.Service, *ratelimit.Counters) {
-	counters := &ratelimit.Counters{DB: db, Clock: clock}
-	acc := &account.Service{DB: db, Clock: clock, Hasher: account.NewHasher(), Counters: counters, BaseURL: cfg.BaseURL,
-		RequireMFA: cfg.RequireMFA, StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour,
-		PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour, SessionRecheck: cfg.SessionRecheck}
-	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
-	ref := &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, AccountsChanged: acc.ForgetSessions}
-	ins := &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
-	return acc, ref, ins, counters
-}
-
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
@@ -230,7 +210,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 	clock := app.SystemClock{}
-	acc, ref, ins, counters := allServices(cfg, db, clock)
+	svc := newServices(cfg, db, clock)
+	acc, counters := svc.Accounts, svc.Counters
 
 	var sender mail.Sender = &mail.FolderSender{Dir: cfg.MailDir}
 	if cfg.SMTPURL != "" {
@@ -240,7 +221,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailToFolder: cfg.SMTPURL == "",
 		TrustedProxies: cfg.TrustedProxies, Version: version},
-		web.Deps{DB: db, Clock: clock, Accounts: acc, Referrals: ref, Insight: ins, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Accounts: acc, People: svc.People, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
 	if err != nil {
 		return err
 	}
@@ -362,7 +343,7 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer db.Close()
-	acc, _, _ := services(cfg, db, app.SystemClock{})
+	acc := newServices(cfg, db, app.SystemClock{}).Accounts
 	var teamID int64
 	if *team != "" {
 		t, err := acc.FindTeamByName(ctx, *team)
@@ -452,7 +433,7 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer db.Close()
-	acc, _, _ := services(cfg, db, app.SystemClock{})
+	acc := newServices(cfg, db, app.SystemClock{}).Accounts
 	u, err := acc.FindUserByEmail(ctx, *email)
 	if err != nil {
 		return fmt.Errorf("no account has the email address %q", *email)
@@ -477,8 +458,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer db.Close()
-	acc, ref, _ := services(cfg, db, app.SystemClock{})
-	res, err := demo.Load(ctx, demo.Deps{DB: db, Accounts: acc, Referrals: ref, Clock: app.SystemClock{}}, demo.Options{Scale: *scale, Log: stderr})
+	svc := newServices(cfg, db, app.SystemClock{})
+	res, err := demo.Load(ctx, demo.Deps{DB: db, Accounts: svc.Accounts, People: svc.People, Referrals: svc.Referrals, Clock: app.SystemClock{}}, demo.Options{Scale: *scale, Log: stderr})
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/store"
 )
@@ -76,19 +76,9 @@ func (u *User) Staff() bool {
 	return false
 }
 
-// NormaliseEmail lower-cases and trims an address, and checks its form. The
-// message is suitable for showing next to the field.
-func NormaliseEmail(raw string) (string, string) {
-	e := strings.ToLower(strings.TrimSpace(raw))
-	if e == "" {
-		return "", "Enter an email address"
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || !strings.Contains(e[strings.LastIndexByte(e, '@')+1:], ".") || len(e) > 254 {
-		return e, "Enter an email address in the correct format, like name@example.com"
-	}
-	return e, ""
-}
+// NormaliseEmail lower-cases and trims an address, and checks its form
+// (see app.NormaliseEmail).
+func NormaliseEmail(raw string) (string, string) { return app.NormaliseEmail(raw) }
 
 const userColumns = `id, email, name, status, COALESCE(person_id, 0), totp_enabled, created_at, password_hash, totp_secret, totp_last_step`
 
@@ -311,14 +301,13 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 		if hash != "" {
 			status = StatusActive
 		}
-		personID, err := useClaim(ctx, tx, nu.Claim, s.Clock.Now())
+		personID, err := person.UseClaim(ctx, tx, nu.Claim, s.Clock.Now())
 		if err != nil {
 			return err
 		}
 		for _, m := range nu.Memberships {
 			if m.Role == app.RolePerson && personID == 0 {
-				if err := tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, email, created_at, updated_at)
-					VALUES ($1, $1, $2, $3, $3) RETURNING id`, name, email, s.Clock.Now()).Scan(&personID); err != nil {
+				if personID, err = person.Insert(ctx, tx, nil, person.Details{PreferredName: name, FullName: name, Email: email}, nil, 0, s.Clock.Now()); err != nil {
 					return err
 				}
 			}
@@ -420,4 +409,34 @@ func (s *Service) EndSessions(ctx context.Context, actor app.Actor, userID int64
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.end_sessions", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
 	})
+}
+
+// OwnPerson returns the caller's own person record, inside tx, creating
+// one and joining the account to it if the account has none yet (a carer
+// asking for peer support for themselves). Sessions are re-read after the
+// change commits, so the caller's next request knows the record.
+func (s *Service) OwnPerson(ctx context.Context, tx *store.Tx, p *app.Principal, now time.Time) (int64, error) {
+	var pid int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(person_id, 0) FROM users WHERE id = $1", p.UserID).Scan(&pid); err != nil {
+		return 0, err
+	}
+	if pid != 0 {
+		return pid, nil
+	}
+	id, err := person.Insert(ctx, tx, p, person.Details{PreferredName: p.Name, FullName: p.Name, Email: p.Email}, nil, p.UserID, now)
+	if err != nil {
+		return 0, err
+	}
+	// Only an account without a record gets one: two requests at once
+	// cannot both join records to it.
+	res, err := tx.ExecContext(ctx, "UPDATE users SET person_id = $1 WHERE id = $2 AND person_id IS NULL", id, p.UserID)
+	if err != nil {
+		return 0, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return 0, app.Errorf(app.CodeConflict, "Your account changed at the same moment. Try again.")
+	}
+	p.PersonID = id
+	tx.AfterCommit(s.ForgetSessions)
+	return id, nil
 }

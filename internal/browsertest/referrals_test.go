@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testkit"
@@ -302,8 +303,8 @@ func TestOffersLedger(t *testing.T) {
 	t.Parallel()
 	b := newBrowser(t)
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
-	pe, err := e.Referrals.CreatePerson(context.Background(), e.Principal(t, "clinician"),
-		referral.PersonDetails{PreferredName: "Taylor", FullName: "Taylor Green", Phone: "07700 900 411"}, true)
+	pe, err := e.People.Create(context.Background(), e.Principal(t, "clinician"),
+		person.Details{PreferredName: "Taylor", FullName: "Taylor Green", Phone: "07700 900 411"}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -28,6 +29,7 @@ const Password = "peer-support-demo"
 type Deps struct {
 	DB        *store.DB
 	Accounts  *account.Service
+	People    *person.Service
 	Referrals *referral.Service
 	Clock     app.Clock
 }
@@ -80,7 +82,7 @@ type loader struct {
 	res   Result
 	log   io.Writer
 	// people are those on the demo caseloads; plans, the referrals told.
-	people []person
+	people []demoPerson
 	plans  []*plan
 }
 
@@ -105,7 +107,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	l.acc = &account.Service{DB: d.DB, Clock: clock, Hasher: a.Hasher, Counters: &ratelimit.Counters{DB: d.DB, Clock: clock},
 		BaseURL: a.BaseURL, RequireMFA: a.RequireMFA, StaffIdle: a.StaffIdle, StaffAbsolute: a.StaffAbsolute,
 		PublicIdle: a.PublicIdle, PublicAbsolute: a.PublicAbsolute}
-	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard}
+	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error

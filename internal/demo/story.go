@@ -8,6 +8,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 )
 
@@ -25,8 +26,8 @@ var languages = []string{"English", "English", "English", "English", "English", 
 
 func (l *loader) pick(xs []string) string { return xs[l.rng.IntN(len(xs))] }
 
-// person is one demo person on a caseload.
-type person struct {
+// demoPerson is one demo person on a caseload.
+type demoPerson struct {
 	ref, name, ethnicity, gender string
 	birthYear                    int
 	coord                        int
@@ -68,7 +69,7 @@ func (l *loader) caseloads(ctx context.Context) error {
 				w -= e.weight
 			}
 			gender := []string{"woman", "man", "woman", "man", "non_binary", "prefer_not_to_say", ""}[l.rng.IntN(7)]
-			p := person{ref: fmt.Sprintf("RX%07d", 1000000+len(l.people)), name: l.pick(firstNames) + " " + l.pick(surnames),
+			p := demoPerson{ref: fmt.Sprintf("RX%07d", 1000000+len(l.people)), name: l.pick(firstNames) + " " + l.pick(surnames),
 				ethnicity: eth, gender: gender, birthYear: now.Year() - 18 - l.rng.IntN(60), coord: ci,
 				start: now.AddDate(0, 0, -30-l.rng.IntN(700)), open: l.rng.IntN(10) < 8}
 			if c.team == "transitions" {
@@ -126,7 +127,7 @@ type event struct {
 type plan struct {
 	door   referral.Source
 	by     string // account key making it ("" for the public form)
-	person *person
+	person *demoPerson
 	name   string
 	final  referral.Status
 	start  time.Time
@@ -151,11 +152,11 @@ func (l *loader) story(ctx context.Context) error {
 		}
 	}
 	l.at(now)
-	person, err := l.principal(ctx, "person")
+	someone, err := l.principal(ctx, "person")
 	if err != nil {
 		return err
 	}
-	if _, err := l.ref.RecordOwnOffer(ctx, person, false, "Nobody mentioned it until I read about it online."); err != nil {
+	if _, err := l.ref.RecordOwnOffer(ctx, someone, false, "Nobody mentioned it until I read about it online."); err != nil {
 		return err
 	}
 	l.res.Offers++
@@ -313,7 +314,7 @@ func (l *loader) create(ctx context.Context, pl *plan) error {
 	}
 	if pl.door == referral.SourceSelf {
 		res, err := l.ref.CreateSelfReferral(ctx, referral.SelfReferral{
-			PersonDetails: referral.PersonDetails{PreferredName: pl.name, Phone: phone, ContactPreference: "text", ContactTimes: "Weekday afternoons",
+			Details: person.Details{PreferredName: pl.name, Phone: phone, ContactPreference: "text", ContactTimes: "Weekday afternoons",
 				Gender: []string{"woman", "man", "non_binary"}[l.rng.IntN(3)], Ethnicity: "white_british"},
 			AskedFor: asked, WorkerPreferences: prefs, TeamID: l.teams[pl.team].ID}, "demo")
 		pl.id = res.ID
@@ -329,7 +330,7 @@ func (l *loader) create(ctx context.Context, pl *plan) error {
 	if pl.person != nil {
 		in.PersonID = pl.person.id
 	} else {
-		in.Person = referral.PersonDetails{PreferredName: pl.name, Phone: phone, Ethnicity: []string{"asian_pakistani", "white_british", "black_african"}[l.rng.IntN(3)]}
+		in.Person = person.Details{PreferredName: pl.name, Phone: phone, Ethnicity: []string{"asian_pakistani", "white_british", "black_african"}[l.rng.IntN(3)]}
 	}
 	switch pl.door {
 	case referral.SourceCarer:

@@ -15,6 +15,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/store/storetest"
@@ -367,7 +368,7 @@ func TestImportLinksPeopleByTrustReference(t *testing.T) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
 		clin := w.Principal(t, "clinician")
-		pe, err := w.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Kit", TrustRef: "RX0042"}, false)
+		pe, err := w.People.Create(ctx, clin, person.Details{PreferredName: "Kit", TrustRef: "RX0042"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -392,12 +393,12 @@ func TestImportLinksPeopleByTrustReference(t *testing.T) {
 			t.Fatalf("peer worker's view: %+v %v", worker.Person, err)
 		}
 		// The same number again is offered as a match, never duplicated.
-		_, err = w.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Kit", TrustRef: "RX0042"}, false)
-		var dup *referral.DuplicateError
+		_, err = w.People.Create(ctx, clin, person.Details{PreferredName: "Kit", TrustRef: "RX0042"}, false)
+		var dup *person.DuplicateError
 		if !errors.As(err, &dup) || dup.Matches[0].Why != "same trust record number" {
 			t.Fatalf("same trust number: %v", err)
 		}
-		_, err = w.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Kit", TrustRef: "RX0042"}, true)
+		_, err = w.People.Create(ctx, clin, person.Details{PreferredName: "Kit", TrustRef: "RX0042"}, true)
 		if !app.IsCode(err, app.CodeInvalid) {
 			t.Fatalf("forced duplicate trust number: %v", err)
 		}

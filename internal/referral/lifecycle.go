@@ -9,19 +9,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
 // Detail is one referral with its history, as the caller may see it.
 type Detail struct {
-	Referral   Referral        `json:"referral"`
-	History    []Event         `json:"history"`
-	Contacts   []Contact       `json:"contacts"`
-	Earlier    []Referral      `json:"earlier_referrals"`
-	Duplicates []PossibleMatch `json:"possible_duplicates,omitempty"`
+	Referral   Referral               `json:"referral"`
+	History    []Event                `json:"history"`
+	Contacts   []Contact              `json:"contacts"`
+	Earlier    []Referral             `json:"earlier_referrals"`
+	Duplicates []person.PossibleMatch `json:"possible_duplicates,omitempty"`
 	// Limited is set when the caller is a carer the person has not agreed to
 	// share updates with: only the outline is shown.
 	Limited bool `json:"limited"`
@@ -32,14 +34,14 @@ type Detail struct {
 // visibleReferral loads a referral in the caller's scope inside tx,
 // optionally locking it for update.
 func (s *Service) visibleReferral(ctx context.Context, tx *store.Tx, p *app.Principal, id int64, lock bool) (Referral, error) {
-	sc := referralScope(p, 2)
-	q := "SELECT " + referralColumns + referralFrom + " WHERE r.id = $1 AND " + sc.where()
+	a := store.NewArgs(id)
+	q := "SELECT " + referralColumns + referralFrom + " WHERE r.id = $1 AND " + access.Referrals(p, a)
 	if lock && tx.Dialect == store.Postgres {
 		q += " FOR UPDATE OF r"
 	}
-	r, err := s.scanReferral(tx.QueryRowContext(ctx, q, append([]any{id}, sc.args...)...))
+	r, err := s.scanReferral(tx.QueryRowContext(ctx, q, a.Values()...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, errNotVisible
+		return r, access.ErrNotVisible
 	}
 	return r, err
 }
@@ -63,7 +65,7 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 			if d.Contacts, err = s.contacts(ctx, tx, id); err != nil {
 				return err
 			}
-			if d.Earlier, err = s.referralsWhere(ctx, tx, p, "r.person_id = $1 AND r.id <> $2", []any{r.PersonID, r.ID}, "r.received_at DESC", 20, 0); err != nil {
+			if d.Earlier, err = s.referralsWhere(ctx, tx, p, store.NewArgs(r.PersonID, r.ID), "r.person_id = $1 AND r.id <> $2", "r.received_at DESC", 20, 0); err != nil {
 				return err
 			}
 			for _, to := range Next(r.Status) {
@@ -87,7 +89,7 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 			Action: "referral.read", SubjectPersonID: r.PersonID, Subjects: shown, ObjectType: "referral", ObjectID: fmt.Sprint(id)})
 	})
 	if err != nil {
-		return d, s.deniedAs(ctx, err, p, app.PermSignedIn, "referral.read", "referral", id, "The referral")
+		return d, s.denied(ctx, err, p, app.PermSignedIn, "referral.read", "referral", id, "The referral")
 	}
 	return d, nil
 }
@@ -98,15 +100,11 @@ func outline(r Referral) Referral {
 		PersonName: r.PersonName, ReferrerUserID: r.ReferrerUserID, ReferrerName: r.ReferrerName}
 }
 
-func (s *Service) duplicatesOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) ([]PossibleMatch, error) {
-	pe, err := scanPerson(tx.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people pe WHERE pe.id = $1", personID))
-	if err != nil {
-		return nil, err
-	}
-	d := PersonDetails{PreferredName: pe.PreferredName, FullName: pe.FullName, Email: pe.Email, Phone: pe.Phone}
-	// Only people the lead may already see are offered: a referral with
-	// someone else's phone number must not open a search of everyone.
-	return possibleMatches(ctx, tx, p, d, pe.DateOfBirth, personID)
+// duplicatesOf offers the people, among those the caller may already see,
+// who may be the referral's person: a referral with someone else's phone
+// number must not open a search of everyone.
+func (s *Service) duplicatesOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) ([]person.PossibleMatch, error) {
+	return person.MatchesOf(ctx, tx, p, personID)
 }
 
 func (s *Service) history(ctx context.Context, tx *store.Tx, id int64) ([]Event, error) {
@@ -191,29 +189,24 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 		f.Limit = 50
 	}
 	var conds []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	a := &store.Args{}
 	if len(f.Statuses) > 0 {
-		ph := make([]string, len(f.Statuses))
-		for i, st := range f.Statuses {
-			ph[i] = arg(string(st))
-		}
-		conds = append(conds, "r.status IN ("+strings.Join(ph, ", ")+")")
+		conds = append(conds, "r.status IN "+store.In(a, f.Statuses...))
 	}
 	if f.TeamID != 0 {
-		conds = append(conds, "r.team_id = "+arg(f.TeamID))
+		conds = append(conds, "r.team_id = "+a.Add(f.TeamID))
 	}
 	if f.Source != "" {
-		conds = append(conds, "r.source = "+arg(string(f.Source)))
+		conds = append(conds, "r.source = "+a.Add(string(f.Source)))
 	}
 	if f.WorkerID != 0 {
-		conds = append(conds, "r.allocated_worker_id = "+arg(f.WorkerID))
+		conds = append(conds, "r.allocated_worker_id = "+a.Add(f.WorkerID))
 	}
 	if f.Overdue && s.WaitingStandard > 0 {
-		conds = append(conds, "r.status IN ('received', 'accepted', 'allocated') AND r.first_contact_at IS NULL AND r.received_at < "+arg(s.Clock.Now().Add(-s.WaitingStandard)))
+		conds = append(conds, "r.status IN "+store.In(a, Waiting...)+" AND r.first_contact_at IS NULL AND r.received_at < "+a.Add(s.Clock.Now().Add(-s.WaitingStandard)))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		conds = append(conds, "(LOWER(pe.preferred_name) LIKE "+arg("%"+strings.ToLower(q)+"%")+" OR r.reference = "+arg(strings.ToUpper(q))+")")
+		conds = append(conds, "(LOWER(pe.preferred_name) LIKE "+a.Add("%"+strings.ToLower(q)+"%")+" OR r.reference = "+a.Add(strings.ToUpper(q))+")")
 	}
 	cond := "1 = 1"
 	if len(conds) > 0 {
@@ -223,7 +216,7 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 	pg.Limit, pg.Offset = f.Limit, f.Offset
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		if pg.Referrals, err = s.referralsWhere(ctx, tx, p, cond, args, listOrder(f), f.Limit, f.Offset); err != nil {
+		if pg.Referrals, err = s.referralsWhere(ctx, tx, p, a, cond, listOrder(f), f.Limit, f.Offset); err != nil {
 			return err
 		}
 		// The count needs people only to match a name; the other joins
@@ -232,9 +225,9 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 		if strings.TrimSpace(f.Query) != "" {
 			from += " JOIN people pe ON pe.id = r.person_id"
 		}
-		sc := referralScope(p, len(args)+1)
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from+" WHERE "+cond+" AND "+sc.where(),
-			append(append([]any{}, args...), sc.args...)...).Scan(&pg.Total); err != nil {
+		ca := store.NewArgs(a.Values()...)
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from+" WHERE "+cond+" AND "+access.Referrals(p, ca),
+			ca.Values()...).Scan(&pg.Total); err != nil {
 			return err
 		}
 		for i := range pg.Referrals {
@@ -287,7 +280,7 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		}
 		referrer = r.ReferrerUserID
 		if limitedFor(p, &r) {
-			return errNotVisible
+			return access.ErrNotVisible
 		}
 		if m.Version != 0 && m.Version != r.Version {
 			return app.Errorf(app.CodeConflict, "Someone else changed this referral at %s: it is now %s. Check the latest details and try again.",
@@ -306,7 +299,7 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		// a move can take it out of their scope (a peer worker's team
 		// waiting list, once someone else is allocated).
 		after, err = s.visibleReferral(ctx, tx, p, id, false)
-		if errors.Is(err, errNotVisible) {
+		if errors.Is(err, access.ErrNotVisible) {
 			after = outline(r)
 			after.Status, after.FHIRStatus = m.To, m.To.FHIRStatus()
 			return nil
@@ -317,7 +310,7 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		s.forgetNotifications(referrer)
 	}
 	if err != nil {
-		return Referral{}, s.deniedAs(ctx, err, p, app.PermSignedIn, "referral.transition", "referral", id, "The referral")
+		return Referral{}, s.denied(ctx, err, p, app.PermSignedIn, "referral.transition", "referral", id, "The referral")
 	}
 	return after, nil
 }
@@ -487,7 +480,7 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 	if c.Minutes < 0 || c.Minutes > 24*60 {
 		problems.Add("minutes", "Minutes must be between 0 and 1,440")
 	}
-	checkLen(&problems, "note", c.Note, maxText, "The note")
+	problems.CheckLen("note", c.Note, maxText, "The note")
 	if err := problems.Err(); err != nil {
 		return Contact{}, err
 	}
@@ -498,7 +491,7 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			return err
 		}
 		if !p.Can(app.PermReferralWork) {
-			return errNotVisible
+			return access.ErrNotVisible
 		}
 		if r.Status.Closed() {
 			return app.Errorf(app.CodeConflict, "This referral is %s, so contacts can no longer be added to it", strings.ToLower(r.Status.Label()))
@@ -520,7 +513,7 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			Action: "contact.create", SubjectPersonID: r.PersonID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
 	})
 	if err != nil {
-		return out, s.deniedAs(ctx, err, p, app.PermReferralWork, "contact.create", "referral", referralID, "The referral")
+		return out, s.denied(ctx, err, p, app.PermReferralWork, "contact.create", "referral", referralID, "The referral")
 	}
 	return out, nil
 }
@@ -543,7 +536,7 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 		}
 		// The person linked to must be someone the lead may already see;
 		// anyone else answers exactly as a person who does not exist.
-		if _, err := s.visiblePerson(ctx, tx, p, personID); errors.Is(err, errNotVisible) {
+		if _, err := person.Visible(ctx, tx, p, personID); errors.Is(err, access.ErrNotVisible) {
 			return app.Invalid(app.FieldError{Field: "person_id", Message: "Choose one of the possible matches"})
 		} else if err != nil {
 			return err
@@ -591,7 +584,7 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermReferralTriage), audit.Event{
 			Action: "referral.link_person", SubjectPersonID: personID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
 	})
-	return s.deniedAs(ctx, err, p, app.PermReferralTriage, "referral.link_person", "referral", referralID, "The referral")
+	return s.denied(ctx, err, p, app.PermReferralTriage, "referral.link_person", "referral", referralID, "The referral")
 }
 
 // Notification is a message for a referrer about their referral.
@@ -716,13 +709,12 @@ func (s *Service) teamCounts(ctx context.Context, teams []int64) (waiting, overd
 	if c, ok := s.counts.Get(key, countsTTL); ok {
 		return c.waiting, c.overdue, nil
 	}
-	sc := sqlScope{next: 3}
-	in := sc.in(sorted)
-	args := append([]any{s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0}, sc.args...)
+	a := store.NewArgs(s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0)
+	in, waitingStatuses := store.In(a, sorted...), store.In(a, Waiting...)
 	err = s.DB.QueryRowCached(ctx, `SELECT
-		(SELECT COUNT(*) FROM referrals WHERE status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`),
-		(SELECT COUNT(*) FROM referrals WHERE $2 AND status IN ('received', 'accepted', 'allocated') AND team_id IN `+in+`
-			AND first_contact_at IS NULL AND received_at < $1)`, args...).Scan(&waiting, &overdue)
+		(SELECT COUNT(*) FROM referrals WHERE status IN `+waitingStatuses+` AND team_id IN `+in+`),
+		(SELECT COUNT(*) FROM referrals WHERE $2 AND status IN `+waitingStatuses+` AND team_id IN `+in+`
+			AND first_contact_at IS NULL AND received_at < $1)`, a.Values()...).Scan(&waiting, &overdue)
 	if err != nil {
 		return 0, 0, err
 	}

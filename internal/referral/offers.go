@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -30,18 +32,18 @@ type Offer struct {
 
 // OfferMethods are the ways staff tell someone about peer support.
 var OfferMethods = []Reason{
-	{"conversation", "In conversation"},
-	{"leaflet", "Gave a leaflet"},
-	{"text_email", "By text or email"},
-	{"review", "At a care review"},
-	{"ward_discharge", "At ward discharge"},
+	{Code: "conversation", Label: "In conversation"},
+	{Code: "leaflet", Label: "Gave a leaflet"},
+	{Code: "text_email", Label: "By text or email"},
+	{Code: "review", Label: "At a care review"},
+	{Code: "ward_discharge", Label: "At ward discharge"},
 }
 
 // OfferResponses are what the person said.
 var OfferResponses = []Reason{
-	{"interested", "Interested: refer now"},
-	{"not_now", "Not now: ask again at the next review"},
-	{"declined", "Declined"},
+	{Code: "interested", Label: "Interested: refer now"},
+	{Code: "not_now", Label: "Not now: ask again at the next review"},
+	{Code: "declined", Label: "Declined"},
 }
 
 // MethodLabel names an offer method, including a person's own report.
@@ -104,8 +106,8 @@ func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer
 	if !hasReason(OfferResponses, in.Response) {
 		problems.Add("response", "Choose what the person said")
 	}
-	checkLen(&problems, "note", in.Note, 1000, "The note")
-	checkLen(&problems, "asked_for", in.AskedFor, maxText, "This")
+	problems.CheckLen("note", in.Note, 1000, "The note")
+	problems.CheckLen("asked_for", in.AskedFor, maxText, "This")
 	if err := problems.Err(); err != nil {
 		return OfferResult{}, err
 	}
@@ -113,7 +115,7 @@ func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer
 	var res OfferResult
 	write := func(tx *store.Tx) error {
 		res = OfferResult{}
-		pe, err := s.visiblePerson(ctx, tx, p, in.PersonID)
+		pe, err := person.Visible(ctx, tx, p, in.PersonID)
 		if err != nil {
 			return err
 		}
@@ -167,7 +169,7 @@ func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer
 		err = s.DB.Write(ctx, write)
 	}
 	if err != nil {
-		return res, s.deniedAs(ctx, err, p, app.PermOfferCreate, "offer.create", "person", in.PersonID, "The person")
+		return res, s.denied(ctx, err, p, app.PermOfferCreate, "offer.create", "person", in.PersonID, "The person")
 	}
 	return res, nil
 }
@@ -185,7 +187,7 @@ func (s *Service) openReferral(ctx context.Context, tx *store.Tx, p *app.Princip
 		return 0, false, err
 	}
 	_, err = s.visibleReferral(ctx, tx, p, id, false)
-	if errors.Is(err, errNotVisible) {
+	if errors.Is(err, access.ErrNotVisible) {
 		return id, false, nil
 	}
 	return id, err == nil, err
@@ -206,7 +208,7 @@ func addNote(ctx context.Context, tx *store.Tx, referralID int64, p *app.Princip
 	return err
 }
 
-func (s *Service) referFromOffer(ctx context.Context, tx *store.Tx, p *app.Principal, via app.Membership, pe Person, in NewOffer, now time.Time) (int64, error) {
+func (s *Service) referFromOffer(ctx context.Context, tx *store.Tx, p *app.Principal, via app.Membership, pe person.Person, in NewOffer, now time.Time) (int64, error) {
 	src := SourceStaff
 	if via.Role == app.RolePartnerWorker {
 		src = SourcePartner
@@ -241,11 +243,11 @@ func (s *Service) referFromOffer(ctx context.Context, tx *store.Tx, p *app.Princ
 // offer names the referral it led to only when the caller may see that
 // referral too.
 func (s *Service) offersFor(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) ([]Offer, error) {
-	sc := referralScope(p, 2)
+	a := store.NewArgs(personID)
 	rows, err := tx.QueryContext(ctx, `SELECT o.id, o.person_id, o.at, o.method, o.response, COALESCE(u.name, 'The person'),
-		COALESCE(t.name, ''), COALESCE((SELECT r.id FROM referrals r WHERE r.id = o.referral_id AND `+sc.where()+`), 0), o.note
+		COALESCE(t.name, ''), COALESCE((SELECT r.id FROM referrals r WHERE r.id = o.referral_id AND `+access.Referrals(p, a)+`), 0), o.note
 		FROM offers o LEFT JOIN users u ON u.id = o.recorded_by_user_id LEFT JOIN teams t ON t.id = o.team_id
-		WHERE o.person_id = $1 ORDER BY o.at DESC, o.id DESC LIMIT 100`, append([]any{personID}, sc.args...)...)
+		WHERE o.person_id = $1 ORDER BY o.at DESC, o.id DESC LIMIT 100`, a.Values()...)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +268,7 @@ func (s *Service) offersFor(ctx context.Context, tx *store.Tx, p *app.Principal,
 func (s *Service) ListOffers(ctx context.Context, p *app.Principal, personID int64) ([]Offer, error) {
 	var out []Offer
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		if _, err := s.visiblePerson(ctx, tx, p, personID); err != nil {
+		if _, err := person.Visible(ctx, tx, p, personID); err != nil {
 			return err
 		}
 		var err error
@@ -277,7 +279,7 @@ func (s *Service) ListOffers(ctx context.Context, p *app.Principal, personID int
 			Action: "offer.list", SubjectPersonID: personID, ObjectType: "person", ObjectID: fmt.Sprint(personID)})
 	})
 	if err != nil {
-		return nil, s.deniedAs(ctx, err, p, app.PermSignedIn, "offer.list", "person", personID, "The person")
+		return nil, s.denied(ctx, err, p, app.PermSignedIn, "offer.list", "person", personID, "The person")
 	}
 	return out, nil
 }
@@ -289,7 +291,7 @@ func (s *Service) RecordOwnOffer(ctx context.Context, p *app.Principal, told boo
 	now := s.Clock.Now()
 	note = strings.TrimSpace(note)
 	var problems app.Problems
-	checkLen(&problems, "note", note, 1000, "The note")
+	problems.CheckLen("note", note, 1000, "The note")
 	if err := problems.Err(); err != nil {
 		return Offer{}, err
 	}
@@ -300,7 +302,7 @@ func (s *Service) RecordOwnOffer(ctx context.Context, p *app.Principal, told boo
 	o := Offer{At: now, Method: "self_report", Response: resp, RecordedBy: "The person", Note: note}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		if o.PersonID, err = s.ownPerson(ctx, tx, p, now); err != nil {
+		if o.PersonID, err = s.Accounts.OwnPerson(ctx, tx, p, now); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO offers (person_id, recorded_by_user_id, at, method, response, note, created_at)
@@ -330,7 +332,7 @@ func (s *Service) MyReferrals(ctx context.Context, p *app.Principal) ([]MyReferr
 	var out []MyReferral
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		args := []any{p.UserID, p.PersonID}
-		rows, err := s.referralsWhere(ctx, tx, p, "(r.referrer_user_id = $1 OR r.person_id = $2)", args, "r.received_at DESC", 50, 0)
+		rows, err := s.referralsWhere(ctx, tx, p, store.NewArgs(args...), "(r.referrer_user_id = $1 OR r.person_id = $2)", "r.received_at DESC", 50, 0)
 		if err != nil {
 			return err
 		}

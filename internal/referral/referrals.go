@@ -10,11 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/memo"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -27,10 +29,9 @@ type Service struct {
 	// WaitingStandard is how long a referral may wait before it is shown as
 	// past the standard (4 weeks by default).
 	WaitingStandard time.Duration
-	// AccountsChanged is called after committing a change to an account
-	// (linking it to its own person record), so cached session checks that
-	// carry the account's details are forgotten.
-	AccountsChanged func()
+	// Accounts joins an account to its own person record when someone asks
+	// for themselves without one.
+	Accounts *account.Service
 
 	// Home-page figures and notifications, reused for countsTTL.
 	counts     memo.Map[string, waitingCounts] // by set of teams
@@ -87,13 +88,12 @@ func (s *Service) scanReferral(row interface{ Scan(...any) error }) (Referral, e
 }
 
 // referralsWhere lists referrals matching an extra condition, within the
-// caller's scope. cond uses placeholders $1…$len(args).
-func (s *Service) referralsWhere(ctx context.Context, tx *store.Tx, p *app.Principal, cond string, args []any, order string, limit, offset int) ([]Referral, error) {
-	sc := referralScope(p, len(args)+1)
-	all := append(append([]any{}, args...), sc.args...)
-	q := "SELECT " + referralColumns + referralFrom + " WHERE " + cond + " AND " + sc.where() +
+// caller's scope. cond uses the placeholders of a, which is not changed.
+func (s *Service) referralsWhere(ctx context.Context, tx *store.Tx, p *app.Principal, a *store.Args, cond string, order string, limit, offset int) ([]Referral, error) {
+	a = store.NewArgs(a.Values()...)
+	q := "SELECT " + referralColumns + referralFrom + " WHERE " + cond + " AND " + access.Referrals(p, a) +
 		fmt.Sprintf(" ORDER BY %s LIMIT %d OFFSET %d", order, limit, offset)
-	rows, err := tx.QueryContext(ctx, q, all...)
+	rows, err := tx.QueryContext(ctx, q, a.Values()...)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func checkText(p *app.Problems, field, v string, required bool, missing string) 
 	if required && v == "" {
 		p.Add(field, missing)
 	}
-	checkLen(p, field, v, maxText, "This")
+	p.CheckLen(field, v, maxText, "This")
 }
 
 func (s *Service) teamExists(ctx context.Context, tx *store.Tx, id int64) (bool, error) {
@@ -213,7 +213,7 @@ func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, reque
 				return app.Invalid(app.FieldError{Field: "team_id", Message: "Choose a service from the list"})
 			}
 		}
-		personID, err := insertPerson(ctx, tx, nil, in.PersonDetails, dob, 0, now)
+		personID, err := person.Insert(ctx, tx, nil, in.Details, dob, 0, now)
 		if err != nil {
 			return err
 		}
@@ -224,7 +224,7 @@ func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, reque
 		if err != nil {
 			return err
 		}
-		if res.Claim, err = account.CreateClaim(ctx, tx, personID, now); err != nil {
+		if res.Claim, err = person.CreateClaim(ctx, tx, personID, now); err != nil {
 			return err
 		}
 		if in.Email != "" {
@@ -250,7 +250,7 @@ func (s *Service) CheckSelfReferral(in SelfReferral) error {
 func checkSelfReferral(in *SelfReferral, now time.Time) (*time.Time, error) {
 	in.TrustRef = "" // the public form cannot claim a trust record
 	var p app.Problems
-	dob := in.PersonDetails.normalise(&p, "", now, true)
+	dob := in.Details.Normalise(&p, "", now, true)
 	in.AskedFor = strings.TrimSpace(in.AskedFor)
 	in.WorkerPreferences = strings.TrimSpace(in.WorkerPreferences)
 	checkText(&p, "asked_for", in.AskedFor, true, "Tell us a little about what you would like support with")
@@ -297,7 +297,7 @@ func sourceFor(p *app.Principal, asked Source) (Source, app.Membership, error) {
 // is an existing person the caller may see (PersonID), the caller
 // themselves (a person asking while signed in, or a carer asking for
 // themselves), or someone new; for someone new, possible duplicates are
-// offered first as a *DuplicateError. Someone else's referral records the
+// offered first as a *person.DuplicateError. Someone else's referral records the
 // person's consent or why it could not be obtained.
 func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewReferral) (Referral, error) {
 	now := s.Clock.Now()
@@ -314,16 +314,16 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 	}
 	var dob *time.Time
 	if in.PersonID == 0 && !self {
-		dob = in.Person.normalise(&problems, "person.", now, src == SourceCarer)
+		dob = in.Person.Normalise(&problems, "person.", now, src == SourceCarer)
 	}
 	checkText(&problems, "asked_for", in.AskedFor, true, "Say what the person would like support with")
 	checkText(&problems, "worker_preferences", in.WorkerPreferences, false, "")
-	checkLen(&problems, "contact_how", in.ContactHow, 500, "How to get in touch")
-	checkLen(&problems, "contact_when", in.ContactWhen, 500, "When to get in touch")
+	problems.CheckLen("contact_how", in.ContactHow, 500, "How to get in touch")
+	problems.CheckLen("contact_when", in.ContactWhen, 500, "When to get in touch")
 	if src == SourceCommunity && in.MetAt == "" {
 		problems.Add("met_at", "Say where you met the person: the group, event or online space")
 	}
-	checkLen(&problems, "met_at", in.MetAt, 500, "Where you met")
+	problems.CheckLen("met_at", in.MetAt, 500, "Where you met")
 	consent := "self"
 	if !self {
 		if in.PersonKnows == nil {
@@ -345,12 +345,12 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 			problems.Add("consent", "Say whether the person has agreed to this referral")
 		}
 		consent = in.Consent
-		checkLen(&problems, "consent_reason", in.ConsentReason, 1000, "The reason")
+		problems.CheckLen("consent_reason", in.ConsentReason, 1000, "The reason")
 	}
 	if src == SourceCarer && !in.ForCarer && in.Relationship == "" {
 		problems.Add("relationship", "Say how you know the person, for example parent, partner or friend")
 	}
-	checkLen(&problems, "relationship", in.Relationship, 100, "Relationship")
+	problems.CheckLen("relationship", in.Relationship, 100, "Relationship")
 	if err := problems.Err(); err != nil {
 		return Referral{}, err
 	}
@@ -367,25 +367,25 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		switch {
 		case self:
 			var err error
-			if personID, err = s.ownPerson(ctx, tx, p, now); err != nil {
+			if personID, err = s.Accounts.OwnPerson(ctx, tx, p, now); err != nil {
 				return err
 			}
 		case personID != 0:
-			if _, err := s.visiblePerson(ctx, tx, p, personID); err != nil {
+			if _, err := person.Visible(ctx, tx, p, personID); err != nil {
 				return err
 			}
 		default:
 			if !in.NotDuplicate {
-				matches, err := possibleMatches(ctx, tx, p, in.Person, dob, 0)
+				matches, err := person.Matches(ctx, tx, p, in.Person, dob, 0)
 				if err != nil {
 					return err
 				}
 				if len(matches) > 0 {
-					return &DuplicateError{Matches: matches}
+					return &person.DuplicateError{Matches: matches}
 				}
 			}
 			var err error
-			if personID, err = insertPerson(ctx, tx, p, in.Person, dob, p.UserID, now); err != nil {
+			if personID, err = person.Insert(ctx, tx, p, in.Person, dob, p.UserID, now); err != nil {
 				return err
 			}
 		}
@@ -448,11 +448,11 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		err = s.DB.Write(ctx, write)
 	}
 	if err != nil {
-		var dup *DuplicateError
+		var dup *person.DuplicateError
 		if errors.As(err, &dup) {
-			return Referral{}, s.disclosed(ctx, p, app.PermReferralCreate, "referral.possible_matches", dup)
+			return Referral{}, person.Disclosed(ctx, s.DB, s.Clock.Now(), p, app.PermReferralCreate, "referral.possible_matches", dup)
 		}
-		return Referral{}, s.deniedAs(ctx, err, p, app.PermReferralCreate, "referral.create", "person", in.PersonID, "The person")
+		return Referral{}, s.denied(ctx, err, p, app.PermReferralCreate, "referral.create", "person", in.PersonID, "The person")
 	}
 	if open != nil {
 		return Referral{}, open
@@ -475,26 +475,4 @@ func (e *OpenReferralError) Error() string { return "the person already has an o
 func (e *OpenReferralError) AsAppError() *app.Error {
 	return &app.Error{Code: app.CodeConflict, Err: e, Message: "This person already has an open referral for peer support, so another one " +
 		"is not needed. What you asked for has been added to it, and the peer support team holding it will see it."}
-}
-
-// ownPerson returns the caller's own person record, creating and linking
-// one if the account has none yet (a carer asking for themselves).
-func (s *Service) ownPerson(ctx context.Context, tx *store.Tx, p *app.Principal, now time.Time) (int64, error) {
-	var pid int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(person_id, 0) FROM users WHERE id = $1", p.UserID).Scan(&pid); err != nil {
-		return 0, err
-	}
-	if pid != 0 {
-		return pid, nil
-	}
-	id, err := insertPerson(ctx, tx, p, PersonDetails{PreferredName: p.Name, FullName: p.Name, Email: p.Email}, nil, p.UserID, now)
-	if err != nil {
-		return 0, err
-	}
-	_, err = tx.ExecContext(ctx, "UPDATE users SET person_id = $1 WHERE id = $2", id, p.UserID)
-	p.PersonID = id
-	if s.AccountsChanged != nil {
-		tx.AfterCommit(s.AccountsChanged)
-	}
-	return id, err
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/store/storetest"
@@ -40,7 +41,7 @@ func TestInterestedOfferKeepsAnotherTeamsReferralHidden(t *testing.T) {
 		clinA, clinB := w.Principal(t, "clinician"), w.Principal(t, "clinicianB")
 		// Team A's clinician added the person; team B has them on its
 		// caseload and referred them, with details only team B may read.
-		pe, err := w.Referrals.CreatePerson(ctx, clinA, referral.PersonDetails{PreferredName: "Rowan", Phone: "07700 900404"}, true)
+		pe, err := w.People.Create(ctx, clinA, person.Details{PreferredName: "Rowan", Phone: "07700 900404"}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,19 +105,19 @@ func TestUnassignedReferralOpensNoStranger(t *testing.T) {
 		ctx := context.Background()
 		clinB, lead := w.Principal(t, "clinicianB"), w.Principal(t, "lead")
 		dob := "1990-04-01"
-		victim, err := w.Referrals.CreateReferral(ctx, clinB, referral.NewReferral{Person: referral.PersonDetails{PreferredName: "Vic " + secret,
+		victim, err := w.Referrals.CreateReferral(ctx, clinB, referral.NewReferral{Person: person.Details{PreferredName: "Vic " + secret,
 			FullName: "Victoria " + secret, DateOfBirth: dob, Phone: "07700 900717", Email: "vic@example.org", Ethnicity: "white_irish"},
 			AskedFor: "private " + secret, PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		onCaseload(t, db, victim.PersonID, w.TeamB.ID, "B-2")
-		for _, d := range []referral.PersonDetails{
+		for _, d := range []person.Details{
 			{PreferredName: "Anyone", Phone: "07700 900717"},
 			{PreferredName: "Anyone", Email: "vic@example.org"},
 			{PreferredName: "Vic " + secret, FullName: "Victoria " + secret, DateOfBirth: dob, Phone: "07700 900999"},
 		} {
-			res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{PersonDetails: d, AskedFor: "help"}, "r")
+			res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{Details: d, AskedFor: "help"}, "r")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,14 +145,14 @@ func TestUnassignedReferralOpensNoStranger(t *testing.T) {
 		if _, err := w.Referrals.GetPerson(ctx, lead, victim.PersonID); !app.IsCode(err, app.CodeNotFound) {
 			t.Fatalf("the lead reads the stranger: %v", err)
 		}
-		people, err := w.Referrals.FindPeople(ctx, lead, "vic", 50)
+		people, err := w.People.Find(ctx, lead, "vic", 50)
 		if err != nil || len(people) != 0 {
 			t.Fatalf("the lead finds the stranger: %+v %v", people, err)
 		}
 		// Staff entering the stranger's details are offered no match.
-		_, err = w.Referrals.CreateReferral(ctx, lead, referral.NewReferral{Person: referral.PersonDetails{PreferredName: "X", Phone: "07700 900717"},
+		_, err = w.Referrals.CreateReferral(ctx, lead, referral.NewReferral{Person: person.Details{PreferredName: "X", Phone: "07700 900717"},
 			AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given"})
-		var dup *referral.DuplicateError
+		var dup *person.DuplicateError
 		if errors.As(err, &dup) {
 			t.Fatalf("possible matches outside the lead's scope: %+v", dup.Matches)
 		}
@@ -166,11 +167,11 @@ func TestTrustRefClashRevealsNobody(t *testing.T) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
 		clinA, clinB := w.Principal(t, "clinician"), w.Principal(t, "clinicianB")
-		first, err := w.Referrals.CreatePerson(ctx, clinA, referral.PersonDetails{PreferredName: "Holder " + secret, TrustRef: "RX-1001"}, true)
+		first, err := w.People.Create(ctx, clinA, person.Details{PreferredName: "Holder " + secret, TrustRef: "RX-1001"}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		second, err := w.Referrals.CreatePerson(ctx, clinB, referral.PersonDetails{PreferredName: "Newcomer", TrustRef: "RX-1001"}, true)
+		second, err := w.People.Create(ctx, clinB, person.Details{PreferredName: "Newcomer", TrustRef: "RX-1001"}, true)
 		if err != nil || leaks(second) || leaks(app.As(err)) {
 			t.Fatalf("a clash out of scope: %+v %v", second, err)
 		}
@@ -179,7 +180,7 @@ func TestTrustRefClashRevealsNobody(t *testing.T) {
 			t.Fatalf("team B's view: %+v %v", rec, err)
 		}
 		// Within scope, the clash is refused with a reason to choose them.
-		_, err = w.Referrals.CreatePerson(ctx, clinA, referral.PersonDetails{PreferredName: "Again", TrustRef: "RX-1001"}, true)
+		_, err = w.People.Create(ctx, clinA, person.Details{PreferredName: "Again", TrustRef: "RX-1001"}, true)
 		if ae := app.As(err); ae.Code != app.CodeInvalid || len(ae.Fields) != 1 || ae.Fields[0].Field != "trust_ref" {
 			t.Fatalf("a clash in scope: %v", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/store/storetest"
@@ -33,7 +34,7 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
 		_, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
-			PersonDetails: referral.PersonDetails{PreferredName: "Sam", Email: "not an email", Ethnicity: "martian"},
+			Details: person.Details{PreferredName: "Sam", Email: "not an email", Ethnicity: "martian"},
 		}, "r")
 		ae := app.As(err)
 		if ae.Code != app.CodeInvalid {
@@ -50,7 +51,7 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 		}
 		// A bad team is found inside the transaction: the person row must not remain.
 		_, err = w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
-			PersonDetails: referral.PersonDetails{PreferredName: "Sam", Phone: "07700 900123"}, AskedFor: "x", TeamID: 9999}, "r")
+			Details: person.Details{PreferredName: "Sam", Phone: "07700 900123"}, AskedFor: "x", TeamID: 9999}, "r")
 		if !app.IsCode(err, app.CodeInvalid) {
 			t.Fatalf("bad team: %v", err)
 		}
@@ -58,8 +59,8 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 			t.Fatalf("%d half-created people remain", n)
 		}
 		res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
-			PersonDetails: referral.PersonDetails{PreferredName: "Sam", Email: "sam@example.org", ContactPreference: "email"},
-			AskedFor:      "Getting out of the house again"}, "r")
+			Details:  person.Details{PreferredName: "Sam", Email: "sam@example.org", ContactPreference: "email"},
+			AskedFor: "Getting out of the house again"}, "r")
 		ref := res.Reference
 		if err != nil || res.ID == 0 || !strings.HasPrefix(ref, "MUT-") || len(ref) != 13 || res.Claim == "" {
 			t.Fatalf("self-referral: %+v %v", res, err)
@@ -215,7 +216,7 @@ func TestWhoSeesWhat(t *testing.T) {
 		b := w.StaffReferral(t, "clinicianB", "Bailey") // team B
 		p := w.StaffReferral(t, "partner", "Casey")     // no team
 		carerRef, err := w.Referrals.CreateReferral(ctx, w.Principal(t, "carer"), referral.NewReferral{
-			Person: referral.PersonDetails{PreferredName: "Dee", Phone: "07700 900555"}, Relationship: "parent",
+			Person: person.Details{PreferredName: "Dee", Phone: "07700 900555"}, Relationship: "parent",
 			AskedFor: "Dee is isolated", PersonKnows: testkit.Yes(), Consent: "not_obtained", ConsentReason: "Dee is in hospital", NotDuplicate: true})
 		if err != nil {
 			t.Fatal(err)
@@ -282,7 +283,7 @@ func TestConsentRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := testkit.NewWorld(t, db)
 		_, err := w.Referrals.CreateReferral(context.Background(), w.Principal(t, "clinician"), referral.NewReferral{
-			Person: referral.PersonDetails{PreferredName: "Eli"}, AskedFor: "x", PersonKnows: testkit.Yes(),
+			Person: person.Details{PreferredName: "Eli"}, AskedFor: "x", PersonKnows: testkit.Yes(),
 			Consent: "not_obtained", ShareBeyondTeam: true, NotDuplicate: true})
 		ae := app.As(err)
 		if ae.Code != app.CodeInvalid || len(ae.Fields) != 2 {
@@ -304,14 +305,14 @@ func TestDuplicatesOfferedNotMerged(t *testing.T) {
 		_ = db.QueryRow(ctx, "SELECT phone FROM people WHERE id = $1", first.PersonID).Scan(&phone)
 		// Staff entering the same phone are offered the match.
 		_, err := w.Referrals.CreateReferral(ctx, w.Principal(t, "clinician"), referral.NewReferral{
-			Person: referral.PersonDetails{PreferredName: "Frankie", Phone: phone}, AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given"})
-		var dup *referral.DuplicateError
+			Person: person.Details{PreferredName: "Frankie", Phone: phone}, AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given"})
+		var dup *person.DuplicateError
 		if !errors.As(err, &dup) || len(dup.Matches) != 1 || dup.Matches[0].PersonID != first.PersonID {
 			t.Fatalf("want one possible match, got %v", err)
 		}
 		// The public form cannot see matches; it makes a new person, and the lead links it.
 		res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
-			PersonDetails: referral.PersonDetails{PreferredName: "Frankie", Phone: phone}, AskedFor: "x"}, "r")
+			Details: person.Details{PreferredName: "Frankie", Phone: phone}, AskedFor: "x"}, "r")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +336,7 @@ func TestOffersLedger(t *testing.T) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
 		clin := w.Principal(t, "clinician")
-		pe, err := w.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Gabi", DateOfBirth: "1990-04-01"}, false)
+		pe, err := w.People.Create(ctx, clin, person.Details{PreferredName: "Gabi", DateOfBirth: "1990-04-01"}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -390,7 +391,7 @@ func TestPersonSearchScopeAgrees(t *testing.T) {
 		w.StaffReferral(t, "clinicianB", "Bailey")
 		w.StaffReferral(t, "partner", "Casey")
 		if _, err := w.Referrals.CreateReferral(ctx, w.Principal(t, "carer"), referral.NewReferral{
-			Person: referral.PersonDetails{PreferredName: "Dee", Phone: "07700 900555"}, Relationship: "parent",
+			Person: person.Details{PreferredName: "Dee", Phone: "07700 900555"}, Relationship: "parent",
 			AskedFor: "Dee is isolated", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -409,7 +410,7 @@ func TestPersonSearchScopeAgrees(t *testing.T) {
 			team int64
 			end  any
 		}{{w.TeamA.ID, nil}, {w.TeamB.ID, nil}, {w.TeamA.ID, "2026-01-31"}} {
-			pe, err := w.Referrals.CreatePerson(ctx, w.Principal(t, "admin"), referral.PersonDetails{PreferredName: fmt.Sprintf("Caseload %d", i)}, true)
+			pe, err := w.People.Create(ctx, w.Principal(t, "admin"), person.Details{PreferredName: fmt.Sprintf("Caseload %d", i)}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -418,7 +419,7 @@ func TestPersonSearchScopeAgrees(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := w.Referrals.CreatePerson(ctx, w.Principal(t, "clinician"), referral.PersonDetails{PreferredName: "Added by a clinician"}, true); err != nil {
+		if _, err := w.People.Create(ctx, w.Principal(t, "clinician"), person.Details{PreferredName: "Added by a clinician"}, true); err != nil {
 			t.Fatal(err)
 		}
 		for name := range w.Users {

@@ -86,49 +86,41 @@ func CanMove(from, to Status) bool { return slices.Contains(transitions[from], t
 func Next(s Status) []Status { return slices.Clone(transitions[s]) }
 
 // Reason is a coded reason for declining or ending.
-type Reason struct {
-	Code  string
-	Label string
-}
+type Reason = app.Choice
 
 // DeclineReasons are the reasons a referral can be declined, from mature
 // case-management systems.
 var DeclineReasons = []Reason{
-	{"person_declined", "The person did not want peer support"},
-	{"lack_of_capacity", "The person lacked capacity to agree to it"},
-	{"unable_to_contact", "We could not contact the person"},
-	{"no_longer_needed", "Support is no longer needed"},
-	{"moved_service", "The person has moved to another service"},
-	{"other", "Another reason"},
+	{Code: "person_declined", Label: "The person did not want peer support"},
+	{Code: "lack_of_capacity", Label: "The person lacked capacity to agree to it"},
+	{Code: "unable_to_contact", Label: "We could not contact the person"},
+	{Code: "no_longer_needed", Label: "Support is no longer needed"},
+	{Code: "moved_service", Label: "The person has moved to another service"},
+	{Code: "other", Label: "Another reason"},
 }
 
 // EndReasons are the reasons peer support ends.
 var EndReasons = []Reason{
-	{"goals_met", "Goals met"},
-	{"person_chose_to_stop", "The person chose to stop"},
-	{"no_contact", "No contact after the agreed attempts"},
-	{"moved_service", "The person moved to another service"},
-	{"other", "Another reason"},
+	{Code: "goals_met", Label: "Goals met"},
+	{Code: "person_chose_to_stop", Label: "The person chose to stop"},
+	{Code: "no_contact", Label: "No contact after the agreed attempts"},
+	{Code: "moved_service", Label: "The person moved to another service"},
+	{Code: "other", Label: "Another reason"},
 }
 
 // ReasonLabel returns the label for a code in reasons, or the code.
-func ReasonLabel(reasons []Reason, code string) string {
-	for _, r := range reasons {
-		if r.Code == code {
-			return r.Label
-		}
-	}
-	return code
-}
+func ReasonLabel(reasons []Reason, code string) string { return app.ChoiceLabel(reasons, code) }
 
-func hasReason(reasons []Reason, code string) bool {
-	for _, r := range reasons {
-		if r.Code == code {
-			return true
-		}
-	}
-	return false
-}
+func hasReason(reasons []Reason, code string) bool { return app.HasChoice(reasons, code) }
+
+// Open are the statuses of an open referral, Waiting those of someone
+// still waiting for support to start, and WaitingList those of a team's
+// waiting list, for queries.
+var (
+	Open        = []Status{Received, Accepted, Allocated, Active}
+	Waiting     = []Status{Received, Accepted, Allocated}
+	WaitingList = []Status{Received, Accepted}
+)
 
 // Move is a requested transition.
 type Move struct {

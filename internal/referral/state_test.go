@@ -3,6 +3,7 @@ package referral
 import (
 	"testing"
 
+	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
 )
 
@@ -134,6 +135,29 @@ func TestListOrder(t *testing.T) {
 	} {
 		if got := listOrder(c.f); got != c.want {
 			t.Errorf("%+v: %s, want %s", c.f, got, c.want)
+		}
+	}
+}
+
+// The access package writes the statuses of a waiting list and of an open
+// referral into its scopes; they must be the lifecycle's own.
+func TestAccessStatusesMatchTheLifecycle(t *testing.T) {
+	same := func(name string, got []string, want []Status) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("access.%s = %v, want %v", name, got, want)
+		}
+		for i := range got {
+			if got[i] != string(want[i]) {
+				t.Fatalf("access.%s = %v, want %v", name, got, want)
+			}
+		}
+	}
+	same("Open", access.Open, Open)
+	same("WaitingList", access.WaitingList, WaitingList)
+	for _, st := range Open {
+		if st.Closed() {
+			t.Fatalf("%s is open and closed", st)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -25,6 +26,7 @@ type World struct {
 	DB        *store.DB
 	Clock     *app.FakeClock
 	Accounts  *account.Service
+	People    *person.Service
 	Referrals *referral.Service
 	TeamA     account.Team // community team
 	TeamB     account.Team // acute ward
@@ -67,8 +69,9 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 		BaseURL: "https://mutual.test", RequireMFA: false,
 		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour,
 		SessionRecheck: time.Second}
+	w.People = &person.Service{DB: db, Clock: clock}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
-		AccountsChanged: w.Accounts.ForgetSessions}
+		Accounts: w.Accounts}
 	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, "Test Charity", account.OrgPartnerAgency)
@@ -116,7 +119,7 @@ func Yes() *bool { b := true; return &b }
 func (w *World) StaffReferral(tb testing.TB, by, name string) referral.Referral {
 	tb.Helper()
 	r, err := w.Referrals.CreateReferral(context.Background(), w.Principal(tb, by), referral.NewReferral{
-		Person:   referral.PersonDetails{PreferredName: name, Phone: "07700 900" + phoneSuffix(name)},
+		Person:   person.Details{PreferredName: name, Phone: "07700 900" + phoneSuffix(name)},
 		AskedFor: "Someone to talk to who has been there", PersonKnows: Yes(), Consent: "given", NotDuplicate: true,
 	})
 	must(tb, err)

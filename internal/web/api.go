@@ -8,6 +8,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 )
 
@@ -40,7 +41,7 @@ type CreatedSelfReferral struct {
 // DuplicateProblem is a 409 answer offering possible matches.
 type DuplicateProblem struct {
 	Problem
-	Matches []referral.PossibleMatch `json:"possible_matches"`
+	Matches []person.PossibleMatch `json:"possible_matches"`
 }
 
 // InviteRequest is POST /api/v1/users.
@@ -70,7 +71,7 @@ var (
 		Source: referral.SourceStaff, PersonID: 7, PersonName: "Sam", TeamID: 3, TeamName: "North Community Team", Setting: "community",
 		ReferrerUserID: 5, ReferrerName: "Priya Shah", AskedFor: "Someone who understands voices", PersonKnows: true, Consent: "given",
 		ReceivedAt: exampleTime, UpdatedAt: exampleTime, DaysWaited: 3}
-	examplePerson = referral.PersonDetails{PreferredName: "Sam", FullName: "Samuel Okoro", DateOfBirth: "1994-06-30",
+	examplePerson = person.Details{PreferredName: "Sam", FullName: "Samuel Okoro", DateOfBirth: "1994-06-30",
 		Phone: "07700 900982", ContactPreference: "text", ContactTimes: "Weekday afternoons", Ethnicity: "black_african"}
 )
 
@@ -100,7 +101,7 @@ func (s *Server) apiRoutes() []*Route {
 
 		apiRoute("POST /api/v1/self-referrals", app.PermPublic, APIOp{Summary: "Ask for peer support for yourself (no account needed)", Tag: "Referrals", Status: http.StatusCreated,
 			Description: "Limited per network address. Possible duplicates are never shown here; the peer team links them.",
-			Request:     referral.SelfReferral{PersonDetails: examplePerson, AskedFor: "Meeting people who have heard voices too", WorkerPreferences: "A woman, if possible"},
+			Request:     referral.SelfReferral{Details: examplePerson, AskedFor: "Meeting people who have heard voices too", WorkerPreferences: "A woman, if possible"},
 			Response:    CreatedSelfReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Received, AccountLink: "https://peer-support.example.nhs.uk/sign-up?claim=…"}}, s.apiSelfReferral),
 		personAPI("POST /api/v1/referrals", app.PermReferralCreate, APIOp{Summary: "Make a referral (carer, staff, partner or community door)", Tag: "Referrals", Status: http.StatusCreated,
 			Description: "Answers 409 with possible_matches when a new person's details match people you can see; send person_id or not_duplicate: true.",
@@ -127,9 +128,9 @@ func (s *Server) apiRoutes() []*Route {
 
 		personAPI("POST /api/v1/people", app.PermPersonRead, APIOp{Summary: "Add a person known to staff", Tag: "People", Status: http.StatusCreated,
 			Description: "Answers 409 with possible_matches unless not_duplicate is set.",
-			Request:     PersonRequest{PersonDetails: examplePerson}, Response: referral.Person{ID: 7, PreferredName: "Sam", CreatedAt: exampleTime}}, s.apiCreatePerson),
+			Request:     PersonRequest{Details: examplePerson}, Response: person.Person{ID: 7, PreferredName: "Sam", CreatedAt: exampleTime}}, s.apiCreatePerson),
 		personAPI("GET /api/v1/people/{id}", app.PermPersonRead, APIOp{Summary: "A person's record: referrals, offers, open caseload", Tag: "People", Query: id,
-			Response: referral.PersonRecord{Person: referral.Person{ID: 7, PreferredName: "Sam", CreatedAt: exampleTime}, Referrals: []referral.Referral{}, Offers: []referral.Offer{}, NeedsOffer: true}}, s.apiGetPerson),
+			Response: referral.PersonRecord{Person: person.Person{ID: 7, PreferredName: "Sam", CreatedAt: exampleTime}, Referrals: []referral.Referral{}, Offers: []referral.Offer{}, NeedsOffer: true}}, s.apiGetPerson),
 		personAPI("POST /api/v1/offers", app.PermOfferCreate, APIOp{Summary: "Record that peer support information was given", Tag: "Offers", Status: http.StatusCreated,
 			Description: "response interested makes a referral at once, with consent recorded.",
 			Request:     referral.NewOffer{PersonID: 7, Method: "review", Response: "interested"},
@@ -147,7 +148,7 @@ func (s *Server) apiRoutes() []*Route {
 
 // PersonRequest is POST /api/v1/people.
 type PersonRequest struct {
-	referral.PersonDetails
+	person.Details
 	NotDuplicate bool `json:"not_duplicate,omitempty" doc:"Confirm the person is not one of the possible matches offered."`
 }
 
@@ -255,7 +256,7 @@ func (s *Server) apiSelfReferral(w http.ResponseWriter, r *http.Request) error {
 // duplicateOr writes a 409 with possible matches for a *DuplicateError,
 // or returns err.
 func (s *Server) duplicateOr(w http.ResponseWriter, r *http.Request, err error) error {
-	var dup *referral.DuplicateError
+	var dup *person.DuplicateError
 	if !errors.As(err, &dup) {
 		return err
 	}
@@ -359,7 +360,7 @@ func (s *Server) apiCreatePerson(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	pe, err := s.referrals.CreatePerson(r.Context(), principal(r), in.PersonDetails, in.NotDuplicate)
+	pe, err := s.people.Create(r.Context(), principal(r), in.Details, in.NotDuplicate)
 	if err != nil {
 		return s.duplicateOr(w, r, err)
 	}

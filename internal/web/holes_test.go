@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/webtest"
@@ -51,7 +52,7 @@ func TestOneOpenReferralUnderConcurrency(t *testing.T) {
 		ctx := context.Background()
 		clin := e.Principal(t, "clinician")
 		for round := range 3 {
-			pe, err := e.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Race " + strconv.Itoa(round)}, true)
+			pe, err := e.People.Create(ctx, clin, person.Details{PreferredName: "Race " + strconv.Itoa(round)}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +83,7 @@ func TestOneOpenReferralUnderConcurrency(t *testing.T) {
 				t.Fatalf("round %d: %d created, %d answered with the existing one, %d ids, %d open", round, created, existing, len(ids), openReferrals(t, e.DB, pe.ID))
 			}
 
-			other, err := e.Referrals.CreatePerson(ctx, clin, referral.PersonDetails{PreferredName: "Offer race " + strconv.Itoa(round)}, true)
+			other, err := e.People.Create(ctx, clin, person.Details{PreferredName: "Offer race " + strconv.Itoa(round)}, true)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,18 +8,19 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
 type peopleData struct {
-	People []referral.Person
+	People []person.Person
 	Query  string
 }
 
 func (s *Server) handlePeople(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query().Get("q")
-	people, err := s.referrals.FindPeople(r.Context(), principal(r), q, 50)
+	people, err := s.people.Find(r.Context(), principal(r), q, 50)
 	if err != nil {
 		return err
 	}
@@ -28,10 +29,10 @@ func (s *Server) handlePeople(w http.ResponseWriter, r *http.Request) error {
 
 type personFormData struct {
 	formOptions
-	Matches []referral.PossibleMatch
+	Matches []person.PossibleMatch
 }
 
-func (s *Server) personFormPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []referral.PossibleMatch) error {
+func (s *Server) personFormPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []person.PossibleMatch) error {
 	opts, err := s.formOptions(r)
 	if err != nil {
 		return err
@@ -57,8 +58,8 @@ func (s *Server) handlePersonCreate(w http.ResponseWriter, r *http.Request) erro
 		formWithErrors(f, err)
 		return s.personFormPage(w, r, http.StatusUnprocessableEntity, f, nil)
 	}
-	pe, err := s.referrals.CreatePerson(r.Context(), principal(r), d, f.Value("match") == "new")
-	var dup *referral.DuplicateError
+	pe, err := s.people.Create(r.Context(), principal(r), d, f.Value("match") == "new")
+	var dup *person.DuplicateError
 	switch {
 	case err == nil:
 		setFlash(w, pe.PreferredName+" added")

@@ -11,6 +11,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/demographics"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -65,7 +66,7 @@ func (s *Server) formOptions(r *http.Request) (formOptions, error) {
 		return formOptions{}, err
 	}
 	o := formOptions{
-		ContactPreferences: reasonOptions(referral.ContactPreferences),
+		ContactPreferences: reasonOptions(person.ContactPreferences),
 		Genders:            demoOptions(demographics.Genders, false),
 		Ethnicities:        demoOptions(demographics.Ethnicities, true),
 		Disabilities:       demoOptions(demographics.Disabilities, false),
@@ -86,8 +87,8 @@ func (s *Server) handleReferLanding(w http.ResponseWriter, r *http.Request) erro
 	return s.page(w, r, http.StatusOK, "refer", &ui.Page{Title: "Ask for peer support"})
 }
 
-func personFromForm(f *ui.Form, prefix string, p *app.Problems) referral.PersonDetails {
-	return referral.PersonDetails{
+func personFromForm(f *ui.Form, prefix string, p *app.Problems) person.Details {
+	return person.Details{
 		PreferredName: f.Value(prefix + "preferred_name"), FullName: f.Value(prefix + "full_name"),
 		DateOfBirth: formDate(f, prefix+"date_of_birth", p), Email: f.Value(prefix + "email"), Phone: f.Value(prefix + "phone"),
 		ContactPreference: f.Value(prefix + "contact_preference"), ContactTimes: f.Value(prefix + "contact_times"),
@@ -135,7 +136,7 @@ func (s *Server) handleSelfReferral(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	var p app.Problems
-	in := referral.SelfReferral{PersonDetails: personFromForm(f, "", &p), AskedFor: f.Value("asked_for"),
+	in := referral.SelfReferral{Details: personFromForm(f, "", &p), AskedFor: f.Value("asked_for"),
 		WorkerPreferences: f.Value("worker_preferences"), TeamID: formInt(f, "team_id")}
 	if in.Website = f.Value("website"); in.Website != "" {
 		// A hidden field only robots fill in: look as if it worked, store nothing.
@@ -193,14 +194,14 @@ func (s *Server) handleSelfReferralDone(w http.ResponseWriter, r *http.Request) 
 type referralFormData struct {
 	formOptions
 	Source   referral.Source
-	Person   *referral.Person
-	Matches  []referral.PossibleMatch
+	Person   *person.Person
+	Matches  []person.PossibleMatch
 	IsCarer  bool
 	IsPerson bool
 	Sources  []ui.Option
 }
 
-func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []referral.PossibleMatch) error {
+func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []person.PossibleMatch) error {
 	p := principal(r)
 	opts, err := s.formOptions(r)
 	if err != nil {
@@ -275,7 +276,7 @@ func (s *Server) handleReferralCreate(w http.ResponseWriter, r *http.Request) er
 		return s.referralFormPage(w, r, http.StatusUnprocessableEntity, f, nil)
 	}
 	ref, err := s.referrals.CreateReferral(r.Context(), principal(r), in)
-	var dup *referral.DuplicateError
+	var dup *person.DuplicateError
 	var open *referral.OpenReferralError
 	switch {
 	case errors.As(err, &open) && open.Referral != nil:

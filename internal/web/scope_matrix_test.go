@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/testkit"
 	"github.com/mutualhq/mutual/internal/webtest"
@@ -62,7 +63,7 @@ func TestOutOfScopeSideEffects(t *testing.T) {
 		// Team A's clinician added the person, so may see them; team B has
 		// them on its caseload and referred them, with details only team B
 		// may read.
-		pe, err := e.Referrals.CreatePerson(ctx, e.Principal(t, "clinician"), referral.PersonDetails{PreferredName: canary,
+		pe, err := e.People.Create(ctx, e.Principal(t, "clinician"), person.Details{PreferredName: canary,
 			Phone: canaryPhone, Email: canaryEmail, DateOfBirth: "1980-02-03"}, true)
 		if err != nil {
 			t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/store/storetest"
@@ -86,7 +87,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		r, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "clinicianB"), referral.NewReferral{
-			Person: referral.PersonDetails{PreferredName: canary, Phone: "07700 900777"}, AskedFor: "canary request",
+			Person: person.Details{PreferredName: canary, Phone: "07700 900777"}, AskedFor: "canary request",
 			PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true})
 		if err != nil {
 			t.Fatal(err)

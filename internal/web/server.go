@@ -22,6 +22,7 @@ import (
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/memo"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -45,6 +46,7 @@ type Deps struct {
 	DB        *store.DB
 	Clock     app.Clock
 	Accounts  *account.Service
+	People    *person.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
 	Counters  *ratelimit.Counters
@@ -57,6 +59,7 @@ type Server struct {
 	db        *store.DB
 	clock     app.Clock
 	accounts  *account.Service
+	people    *person.Service
 	referrals *referral.Service
 	insight   *insight.Service
 	counters  *ratelimit.Counters
@@ -76,7 +79,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, referrals: d.Referrals, insight: d.Insight,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, people: d.People, referrals: d.Referrals, insight: d.Insight,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -325,7 +328,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"roleText":         func(r string) string { return firstNonEmpty(app.Role(r).Label(), r) },
 		"settingText":      func(st string) string { return firstNonEmpty(account.Setting(st).Label(), st) },
 		"modeLabel":        func(c string) string { return referral.ReasonLabel(referral.ContactModes, c) },
-		"contactPrefLabel": func(c string) string { return referral.ReasonLabel(referral.ContactPreferences, c) },
+		"contactPrefLabel": func(c string) string { return referral.ReasonLabel(person.ContactPreferences, c) },
 		"methodLabel":      referral.MethodLabel,
 		"responseLabel":    referral.ResponseLabel,
 	}

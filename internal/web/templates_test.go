@@ -23,6 +23,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -164,8 +165,8 @@ func tplReferralView(d referral.Detail, active string) referralViewData {
 	return v
 }
 
-func tplPerson() referral.Person {
-	return referral.Person{ID: 7, PreferredName: "Sam", FullName: "Samantha O'Neill", DateOfBirth: &tDOB, Email: "sam@example.org", Phone: "07700 900982",
+func tplPerson() person.Person {
+	return person.Person{ID: 7, PreferredName: "Sam", FullName: "Samantha O'Neill", DateOfBirth: &tDOB, Email: "sam@example.org", Phone: "07700 900982",
 		ContactPreference: "text", ContactTimes: "After 10am", Gender: "woman", Ethnicity: "white_british", Disability: "no", FirstLanguage: "English", CreatedAt: tEarlier}
 }
 
@@ -180,7 +181,7 @@ func tplTeams() []account.Team {
 }
 
 func tplCases() []tplCase {
-	matches := []referral.PossibleMatch{{PersonID: 7, Name: "Sam (Samantha O'Neill)", DateOfBirth: "1990-03-27", Why: "same name and date of birth"},
+	matches := []person.PossibleMatch{{PersonID: 7, Name: "Sam (Samantha O'Neill)", DateOfBirth: "1990-03-27", Why: "same name and date of birth"},
 		{PersonID: 8, Name: "Sam Smith", Why: "same phone number"}}
 	notif := []referral.Notification{{ID: 1, ReferralID: 42, Message: "Referral MUT-2026-0042 is now on the waiting list", CreatedAt: tNow},
 		{ID: 2, Message: "Welcome to Mutual", CreatedAt: tEarlier, ReadAt: &tNow}}
@@ -191,7 +192,7 @@ func tplCases() []tplCase {
 		Offers: []referral.Offer{{ID: 1, PersonID: 7, At: tEarlier, Method: "review", Response: "interested", RecordedBy: "Dr Ada Jones", TeamName: "Leeds North CMHT", ReferralID: 42, Note: "Keen"},
 			{ID: 2, PersonID: 7, At: tNow, Method: "self_report", Response: "never_told", RecordedBy: "Sam"}},
 		LastOffer: &tEarlier, Caseload: []referral.CaseloadLink{{TeamName: "Leeds North CMHT", Coordinator: "Dr Ada Jones", Since: tEarlier}}}
-	newRecord := referral.PersonRecord{Person: referral.Person{ID: 8, PreferredName: "Jo"}, NeedsOffer: true}
+	newRecord := referral.PersonRecord{Person: person.Person{ID: 8, PreferredName: "Jo"}, NeedsOffer: true}
 	limited := tplReferral(referral.Received)
 	limited = referral.Referral{ID: limited.ID, Reference: limited.Reference, Source: referral.SourceCarer, ReceivedAt: limited.ReceivedAt, PersonName: "Alex"}
 	waitEst := referral.WaitEstimate{MedianDays: 12, LongDays: 30, Count: 25}
@@ -299,7 +300,7 @@ func tplCases() []tplCase {
 			Data: referralFormData{formOptions: tplFormOptions(), Source: referral.SourceSelf, IsPerson: true, Sources: []ui.Option{{Value: "self", Label: "Self-referral"}}}},
 			want: []string{"Send my request"}, notWant: []string{"person.preferred_name", `name="consent"`, "for_carer"}},
 		{page: "referral-new", variant: "known person", pg: &ui.Page{Title: "Make a referral for peer support", Form: formOf("source", "staff", "person_id", "7"),
-			Data: referralFormData{formOptions: tplFormOptions(), Source: referral.SourceStaff, Person: func() *referral.Person { p := tplPerson(); return &p }(),
+			Data: referralFormData{formOptions: tplFormOptions(), Source: referral.SourceStaff, Person: func() *person.Person { p := tplPerson(); return &p }(),
 				Sources: []ui.Option{{Value: "staff", Label: "Staff"}}}},
 			want: []string{`name="person_id" value="7"`, "Sam (Samantha O&#39;Neill)", "27 March 1990", `name="consent"`}, notWant: []string{"person.preferred_name"}},
 		{page: "referrals", pg: &ui.Page{Title: "Referrals", Form: formOf("status", "received", "status", "accepted", "team", "3", "overdue", "1"),
@@ -362,7 +363,7 @@ func tplCases() []tplCase {
 		{page: "referral", variant: "limited", pg: &ui.Page{Title: "Referral MUT-2026-0042", Form: formOf("version", "0"),
 			Data: referralViewData{Detail: referral.Detail{Referral: limited, Limited: true}}},
 			want: []string{"has not agreed to share updates"}, notWant: []string{"<form method=\"post\" action=\"/referrals/42", "History"}},
-		{page: "people", pg: &ui.Page{Title: "People", Form: formOf("q", "sam"), Data: peopleData{People: []referral.Person{tplPerson(), {ID: 9, PreferredName: "Jo"}}, Query: "sam"}},
+		{page: "people", pg: &ui.Page{Title: "People", Form: formOf("q", "sam"), Data: peopleData{People: []person.Person{tplPerson(), {ID: 9, PreferredName: "Jo"}}, Query: "sam"}},
 			want: []string{`href="/people/7"`, `href="/people/new"`, "27 March 1990", "Not known", `value="sam"`}},
 		{page: "people", variant: "no results", pg: &ui.Page{Title: "People", Form: formOf("q", "zz"), Data: peopleData{Query: "zz"}}, want: []string{"Nobody you can see matches"}},
 		{page: "person-new", pg: &ui.Page{Title: "Add a person", BackLink: "/people",

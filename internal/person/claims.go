@@ -1,4 +1,4 @@
-package account
+package person
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -16,28 +17,27 @@ const ClaimLifetime = 30 * 24 * time.Hour
 // returns the secret to put in the link. Whoever holds it may join a new
 // account to that record (and so see their own request).
 func CreateClaim(ctx context.Context, tx *store.Tx, personID int64, now time.Time) (string, error) {
-	token := NewToken()
+	token := app.NewSecret(32)
 	_, err := tx.ExecContext(ctx, "INSERT INTO person_claims (person_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-		personID, hashToken(token), now, now.Add(ClaimLifetime))
+		personID, app.HashSecret(token), now, now.Add(ClaimLifetime))
 	return token, err
 }
 
-// useClaim spends a claim inside tx and returns its person, or 0 when the
+// UseClaim spends a claim inside tx and returns its person, or 0 when the
 // claim is unknown, used, expired, or its person already has an account.
-func useClaim(ctx context.Context, tx *store.Tx, token string, now time.Time) (int64, error) {
+// The claim is spent by a conditional update, so two accounts made with
+// one claim at the same moment cannot both get the record.
+func UseClaim(ctx context.Context, tx *store.Tx, token string, now time.Time) (int64, error) {
 	if token == "" || len(token) > 100 {
 		return 0, nil
 	}
 	var personID int64
-	err := tx.QueryRowContext(ctx, `SELECT c.person_id FROM person_claims c
-		WHERE c.token_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.person_id = c.person_id)`, hashToken(token), now).Scan(&personID)
+	err := tx.QueryRowContext(ctx, `UPDATE person_claims SET used_at = $2
+		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.person_id = person_claims.person_id)
+		RETURNING person_id`, app.HashSecret(token), now).Scan(&personID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, err
-	}
-	_, err = tx.ExecContext(ctx, "UPDATE person_claims SET used_at = $1 WHERE token_hash = $2", now, hashToken(token))
 	return personID, err
 }

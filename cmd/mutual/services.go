@@ -1,0 +1,36 @@
+package main
+
+import (
+	"time"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// services are the capability services over one database, built once.
+type services struct {
+	Counters  *ratelimit.Counters
+	Accounts  *account.Service
+	People    *person.Service
+	Referrals *referral.Service
+	Insight   *insight.Service
+}
+
+// newServices builds the capability services from the configuration.
+func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
+	s := &services{Counters: &ratelimit.Counters{DB: db, Clock: clock}}
+	s.Accounts = &account.Service{DB: db, Clock: clock, Hasher: account.NewHasher(), Counters: s.Counters, BaseURL: cfg.BaseURL,
+		RequireMFA: cfg.RequireMFA, StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour,
+		PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour, SessionRecheck: cfg.SessionRecheck}
+	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
+	s.People = &person.Service{DB: db, Clock: clock}
+	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts}
+	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
+	return s
+}

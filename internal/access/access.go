@@ -1,0 +1,209 @@
+// Package access is the one definition of who may see which person and
+// which referral. Every capability that reads a person's data bounds its
+// queries by these scopes, and asks here whether a caller may see one
+// person or one referral, instead of writing its own rules.
+//
+// Scopes are SQL conditions over fixed aliases (r for referrals, pe for
+// people), written from fixed text and parameters only.
+package access
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// ErrNotVisible marks a record the caller may not see, or that does not
+// exist: the two are answered the same way. Services audit it as a denied
+// attempt and answer not found.
+var ErrNotVisible = errors.New("not visible")
+
+// Statuses of a referral on a team's waiting list and of an open referral,
+// as stored. (The referral package defines the lifecycle; a test there
+// checks these agree with it.)
+var (
+	WaitingList = []string{"received", "accepted"}
+	Open        = []string{"received", "accepted", "allocated", "active"}
+)
+
+// Options narrow a referral scope for use inside a scope of people.
+type Options struct {
+	// NoCaseload leaves out the referrals of people on a clinician's
+	// teams' caseloads (a set of people already holds those people).
+	NoCaseload bool
+	// NoUnassigned leaves out referrals not yet given a team.
+	NoUnassigned bool
+}
+
+// Referrals is the condition on alias r that holds for the referrals the
+// caller may see:
+//
+//   - anyone: referrals they made;
+//   - a person (or carer for themselves): their own;
+//   - a care co-ordinator or clinician: referrals for their teams, made by
+//     their teams, or for people on their teams' caseloads;
+//   - a peer lead: their teams' referrals and those not yet given a team
+//     (every lead triages those; see People for what that does not give);
+//   - a peer worker: people allocated to them and their teams' waiting list;
+//   - a partner worker: only what they referred.
+func Referrals(p *app.Principal, a *store.Args) string { return ReferralsWith(p, a, Options{}) }
+
+// ReferralsWith is Referrals, narrowed by o.
+func ReferralsWith(p *app.Principal, a *store.Args, o Options) string {
+	return or(referralParts(p, a, o))
+}
+
+func referralParts(p *app.Principal, a *store.Args, o Options) []string {
+	if p == nil {
+		return nil
+	}
+	parts := []string{"r.referrer_user_id = " + a.Add(p.UserID)}
+	if p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) {
+		parts = append(parts, "r.person_id = "+a.Add(p.PersonID))
+	}
+	if teams := p.TeamsAs(app.RoleClinician); len(teams) > 0 {
+		parts = append(parts, "r.team_id IN "+store.In(a, teams...), "r.referrer_team_id IN "+store.In(a, teams...))
+		if !o.NoCaseload {
+			// The unary plus keeps a planner without statistics from using
+			// the team index here, which would scan a team's whole caseload
+			// per row.
+			parts = append(parts, "EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = r.person_id AND ce.end_date IS NULL AND +ce.team_id IN "+
+				store.In(a, teams...)+")")
+		}
+	}
+	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
+		parts = append(parts, "r.team_id IN "+store.In(a, teams...))
+		if !o.NoUnassigned {
+			parts = append(parts, "r.team_id IS NULL")
+		}
+	}
+	if p.HasRole(app.RolePeerWorker) {
+		parts = append(parts, "r.allocated_worker_id = "+a.Add(p.UserID))
+		if teams := p.TeamsAs(app.RolePeerWorker); len(teams) > 0 {
+			parts = append(parts, "(r.team_id IN "+store.In(a, teams...)+" AND r.status IN "+store.In(a, WaitingList...)+")")
+		}
+	}
+	return parts
+}
+
+// People is the condition on alias pe that holds for the people the
+// caller may see: anyone whose referral they may see (except through a
+// referral not yet given a team), anyone on their teams' caseloads, and
+// people they added themselves. A person sees only themselves.
+//
+// Unassigned referrals are shown to every peer lead so that someone
+// triages them, but only as referrals: they never bring their person into
+// a lead's scope of people. Otherwise anyone could make a peer lead able
+// to read a stranger's whole record by sending a self-referral with the
+// stranger's phone number and having it linked.
+func People(p *app.Principal, a *store.Args) string {
+	return or(peopleParts(p, a, false))
+}
+
+// PeopleSet selects the same people as People, written for searching
+// many people: the people in scope are gathered once, each part from its
+// own index, as one set of ids, instead of being checked person by person.
+// (0.5–1.3 s → about 0.1–0.4 s for a search among 500,000 people.)
+func PeopleSet(p *app.Principal, a *store.Args) string {
+	return or(peopleParts(p, a, true))
+}
+
+func peopleParts(p *app.Principal, a *store.Args, asSet bool) []string {
+	if p == nil {
+		return nil
+	}
+	var parts []string
+	if p.PersonID != 0 {
+		parts = append(parts, "pe.id = "+a.Add(p.PersonID))
+	}
+	if !p.Can(app.PermPersonRead) {
+		return parts
+	}
+	var sets []string
+	u := a.Add(p.UserID)
+	if asSet {
+		sets = append(sets, "SELECT cp.id FROM people cp WHERE cp.created_by_user_id = "+u)
+	} else {
+		parts = append(parts, "pe.created_by_user_id = "+u)
+	}
+	if teams := p.TeamsAs(app.RoleClinician, app.RolePeerLead, app.RolePeerWorker); len(teams) > 0 {
+		in := store.In(a, teams...)
+		if asSet {
+			sets = append(sets, "SELECT ce.person_id FROM caseload_episodes ce WHERE ce.end_date IS NULL AND ce.team_id IN "+in)
+		} else {
+			parts = append(parts, "EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = pe.id AND ce.end_date IS NULL AND +ce.team_id IN "+in+")")
+		}
+	}
+	// As a set, referrals of people on the caller's teams' caseloads add
+	// no one: those people are in the caseload set above.
+	rs := referralParts(p, a, Options{NoCaseload: asSet, NoUnassigned: true})
+	if !asSet {
+		return append(parts, "EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = pe.id AND "+or(rs)+")")
+	}
+	for _, c := range rs {
+		sets = append(sets, "SELECT r.person_id FROM referrals r WHERE "+c)
+	}
+	return append(parts, "pe.id IN ("+strings.Join(sets, " UNION ")+")")
+}
+
+// or joins conditions; none matches nothing.
+func or(parts []string) string {
+	if len(parts) == 0 {
+		return "1 = 0"
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+// MaySeePerson answers whether the caller may see the person, inside tx:
+// nil, ErrNotVisible, or a database error.
+func MaySeePerson(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) error {
+	a := store.NewArgs(personID)
+	return exists(ctx, tx, "SELECT 1 FROM people pe WHERE pe.id = $1 AND "+People(p, a), a)
+}
+
+// MaySeeReferral answers whether the caller may see the referral, inside
+// tx: nil, ErrNotVisible, or a database error.
+func MaySeeReferral(ctx context.Context, tx *store.Tx, p *app.Principal, referralID int64) error {
+	a := store.NewArgs(referralID)
+	return exists(ctx, tx, "SELECT 1 FROM referrals r WHERE r.id = $1 AND "+Referrals(p, a), a)
+}
+
+func exists(ctx context.Context, tx *store.Tx, q string, a *store.Args) error {
+	var one int
+	err := tx.QueryRowContext(ctx, q, a.Values()...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotVisible
+	}
+	return err
+}
+
+// LeadsTeam reports whether the caller leads the team. Team 0 is a
+// referral not yet given a team, which any peer lead may triage.
+func LeadsTeam(p *app.Principal, teamID int64) bool {
+	teams := p.TeamsAs(app.RolePeerLead)
+	if teamID == 0 {
+		return len(teams) > 0
+	}
+	return slices.Contains(teams, teamID)
+}
+
+// Denied turns ErrNotVisible into an audited "not found": the attempt is
+// recorded as denied in a transaction of its own (the caller's one rolled
+// back), and the answer is the same as for a record that does not exist.
+// Any other error is returned as it is.
+func Denied(ctx context.Context, db *store.DB, now time.Time, p *app.Principal, perm app.Permission, action, objectType string, id int64, what string, err error) error {
+	if !errors.Is(err, ErrNotVisible) {
+		return err
+	}
+	_ = audit.RecordAlone(ctx, db, now, p.ActorFor(perm), audit.Event{
+		Action: action, ObjectType: objectType, ObjectID: strconv.FormatInt(id, 10), Outcome: audit.OutcomeDenied})
+	return app.NotFound(what)
+}
