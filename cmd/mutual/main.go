@@ -221,7 +221,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailToFolder: cfg.SMTPURL == "",
 		TrustedProxies: cfg.TrustedProxies, Version: version},
-		web.Deps{DB: db, Clock: clock, Accounts: acc, People: svc.People, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
 	if err != nil {
 		return err
 	}

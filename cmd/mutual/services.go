@@ -7,6 +7,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -18,6 +19,7 @@ type services struct {
 	Counters  *ratelimit.Counters
 	Accounts  *account.Service
 	People    *person.Service
+	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
 }
@@ -30,7 +32,8 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 		PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour, SessionRecheck: cfg.SessionRecheck}
 	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
 	s.People = &person.Service{DB: db, Clock: clock}
-	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts}
+	s.Notify = &notify.Service{DB: db, Clock: clock}
+	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	return s
 }

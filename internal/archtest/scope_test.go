@@ -29,8 +29,6 @@ var unscopedReaders = map[string]string{
 	"referral.(*Service).history":  "a referral's history, after visibleReferral in the same transaction",
 	"referral.(*Service).contacts": "a referral's contacts, after visibleReferral in the same transaction",
 	"referral.caseloadFor":         "a person's open caseload episodes, after visiblePerson in the same transaction",
-	// The caller's own data, by their account id.
-	"referral.(*Service).loadNotifications": "the caller's own notifications",
 	// Reads that return no one's data.
 	"referral.newReference":            "checks that a new reference is unused",
 	"referral.RefreshCaseloadFlags":    "updates flags; returns nothing",

@@ -16,6 +16,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -107,7 +108,8 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	l.acc = &account.Service{DB: d.DB, Clock: clock, Hasher: a.Hasher, Counters: &ratelimit.Counters{DB: d.DB, Clock: clock},
 		BaseURL: a.BaseURL, RequireMFA: a.RequireMFA, StaffIdle: a.StaffIdle, StaffAbsolute: a.StaffAbsolute,
 		PublicIdle: a.PublicIdle, PublicAbsolute: a.PublicAbsolute}
-	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc}
+	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc,
+		Notify: &notify.Service{DB: d.DB, Clock: clock}}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error

@@ -12,7 +12,7 @@ import (
 	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
-	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
 )
@@ -271,14 +271,12 @@ func listOrder(f Filter) string {
 // redirection, allocation and ending.
 func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m Move) (Referral, error) {
 	now := s.Clock.Now()
-	var referrer int64
 	var after Referral
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		r, err := s.visibleReferral(ctx, tx, p, id, true)
 		if err != nil {
 			return err
 		}
-		referrer = r.ReferrerUserID
 		if limitedFor(p, &r) {
 			return access.ErrNotVisible
 		}
@@ -306,9 +304,6 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		}
 		return err
 	})
-	if err == nil {
-		s.forgetNotifications(referrer)
-	}
 	if err != nil {
 		return Referral{}, s.denied(ctx, err, p, app.PermSignedIn, "referral.transition", "referral", id, "The referral")
 	}
@@ -392,31 +387,25 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 // about. Email carries no personal details: only the reference and a link.
 // A carer hears nothing unless the person agreed to share updates.
 func (s *Service) notifyReferrer(ctx context.Context, tx *store.Tx, p *app.Principal, r *Referral, m Move, workerName string, now time.Time) error {
-	var msg string
+	n := notify.ReferralUpdate{Reference: r.Reference, To: string(m.To), RedirectedTo: m.RedirectedTo, RedirectMessage: m.RedirectMessage,
+		WorkerFirstName: firstName(workerName), OutcomeSummary: m.OutcomeSummary}
 	switch m.To {
-	case Accepted:
-		msg = fmt.Sprintf("Referral %s for %s has been accepted onto the peer support waiting list.", r.Reference, r.PersonName)
+	case Accepted, Redirected, Allocated:
 	case Declined:
-		msg = fmt.Sprintf("Referral %s for %s has been declined: %s.", r.Reference, r.PersonName, strings.ToLower(ReasonLabel(DeclineReasons, m.Reason)))
-	case Redirected:
-		msg = fmt.Sprintf("Referral %s for %s has been passed to %s. Message from the peer team: %s", r.Reference, r.PersonName, m.RedirectedTo, m.RedirectMessage)
-	case Allocated:
-		msg = fmt.Sprintf("Referral %s for %s has been allocated to a peer support worker, %s.", r.Reference, r.PersonName, workerName)
+		n.Reason = ReasonLabel(DeclineReasons, m.Reason)
 	case Ended:
-		msg = fmt.Sprintf("Peer support for %s (referral %s) has ended: %s. What peer support did: %s", r.PersonName, r.Reference,
-			strings.ToLower(ReasonLabel(EndReasons, m.Reason)), m.OutcomeSummary)
+		n.Reason = ReasonLabel(EndReasons, m.Reason)
 	default:
 		return nil
 	}
 	if r.ReferrerUserID == 0 || r.ReferrerUserID == p.UserID || (r.Source == SourceCarer && !r.ShareWithReferrer) {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO notifications (user_id, referral_id, message, created_at) VALUES ($1, $2, $3, $4)",
-		r.ReferrerUserID, r.ID, msg, now); err != nil {
+	if err := s.Notify.Tell(ctx, tx, r.ReferrerUserID, r.ID, n); err != nil {
 		return err
 	}
-	// The notification shows the person's name and what happened to the
-	// referrer, who is the one who will read it.
+	// The notification says what happened to the person's referral; the
+	// referrer is the one who reads it.
 	if err := s.auditNotification(ctx, tx, r.ReferrerUserID, r.PersonID, r.ID, now, p.RequestID); err != nil {
 		return err
 	}
@@ -427,9 +416,15 @@ func (s *Service) notifyReferrer(ctx context.Context, tx *store.Tx, p *app.Princ
 		}
 		return err
 	}
-	return mail.Enqueue(ctx, tx, now, mail.Message{To: email, Subject: "Update on referral " + r.Reference, Body: fmt.Sprintf(
-		"There is an update on referral %s (now: %s).\n\nSign in to Mutual to read it: %s/referrals/%d\n",
-		r.Reference, strings.ToLower(m.To.Label()), s.BaseURL, r.ID)})
+	return notify.SendEmail(ctx, tx, now, email, notify.ReferralUpdateEmail{Reference: r.Reference, Status: strings.ToLower(m.To.Label()),
+		Link: fmt.Sprintf("%s/referrals/%d", s.BaseURL, r.ID)})
+}
+
+// firstName is the first word of a name, for telling people who their
+// worker is without more than they need.
+func firstName(name string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(name), " ")
+	return first
 }
 
 // auditNotification records that a notification about a person goes to
@@ -587,73 +582,6 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 	return s.denied(ctx, err, p, app.PermReferralTriage, "referral.link_person", "referral", referralID, "The referral")
 }
 
-// Notification is a message for a referrer about their referral.
-type Notification struct {
-	ID         int64      `json:"id"`
-	ReferralID int64      `json:"referral_id,omitempty"`
-	Message    string     `json:"message"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ReadAt     *time.Time `json:"read_at,omitempty"`
-}
-
-// Notifications lists the caller's newest notifications.
-//
-// The list is reused for a few seconds per account (shown on every home
-// page view); this instance forgets it when it adds a notification or
-// marks them read, and other instances catch up within countsTTL.
-func (s *Service) Notifications(ctx context.Context, p *app.Principal, limit int) ([]Notification, error) {
-	key := notesKey{p.UserID, limit}
-	if list, ok := s.notes.Get(key, countsTTL); ok {
-		return slices.Clone(list), nil
-	}
-	out, err := s.loadNotifications(ctx, p.UserID, limit)
-	if err != nil {
-		return nil, err
-	}
-	s.notes.Put(key, slices.Clone(out))
-	return out, nil
-}
-
-type notesKey struct {
-	user  int64
-	limit int
-}
-
-func (s *Service) forgetNotifications(userID int64) {
-	if userID != 0 {
-		s.notes.DeleteFunc(func(k notesKey) bool { return k.user == userID })
-	}
-}
-
-func (s *Service) loadNotifications(ctx context.Context, userID int64, limit int) ([]Notification, error) {
-	rows, err := s.DB.QueryCached(ctx, `SELECT id, COALESCE(referral_id, 0), message, created_at, read_at FROM notifications
-		WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		var n Notification
-		var read sql.NullTime
-		if err := rows.Scan(&n.ID, &n.ReferralID, &n.Message, &n.CreatedAt, &read); err != nil {
-			return nil, err
-		}
-		if read.Valid {
-			n.ReadAt = &read.Time
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-// MarkNotificationsRead marks all the caller's notifications read.
-func (s *Service) MarkNotificationsRead(ctx context.Context, p *app.Principal) error {
-	_, err := s.DB.Exec(ctx, "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL", s.Clock.Now(), p.UserID)
-	s.forgetNotifications(p.UserID)
-	return err
-}
-
 // Counts are the numbers on a staff member's home page.
 type Counts struct {
 	Waiting       int `json:"waiting"`
@@ -691,10 +619,11 @@ func (s *Service) freshCounts(ctx context.Context, p *app.Principal) (Counts, er
 			return c, err
 		}
 	}
+	a := store.NewArgs(p.UserID)
 	err := s.DB.QueryRowCached(ctx, `SELECT
-		(SELECT COUNT(*) FROM referrals WHERE allocated_worker_id = $1 AND status IN ('allocated', 'active')),
-		(SELECT COUNT(*) FROM referrals WHERE referrer_user_id = $1 AND status IN ('received', 'accepted', 'allocated', 'active'))`,
-		p.UserID).Scan(&c.AllocatedToMe, &c.MadeOpen)
+		(SELECT COUNT(*) FROM referrals WHERE allocated_worker_id = $1 AND status IN `+store.In(a, Allocated, Active)+`),
+		(SELECT COUNT(*) FROM referrals WHERE referrer_user_id = $1 AND status IN `+store.In(a, Open...)+`)`,
+		a.Values()...).Scan(&c.AllocatedToMe, &c.MadeOpen)
 	return c, err
 }
 

@@ -14,8 +14,8 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
-	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/memo"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
 )
@@ -29,6 +29,8 @@ type Service struct {
 	// WaitingStandard is how long a referral may wait before it is shown as
 	// past the standard (4 weeks by default).
 	WaitingStandard time.Duration
+	// Notify tells referrers about their referrals.
+	Notify *notify.Service
 	// Accounts joins an account to its own person record when someone asks
 	// for themselves without one.
 	Accounts *account.Service
@@ -36,7 +38,6 @@ type Service struct {
 	// Home-page figures and notifications, reused for countsTTL.
 	counts     memo.Map[string, waitingCounts] // by set of teams
 	userCounts memo.Map[int64, Counts]         // by account
-	notes      memo.Map[notesKey, []Notification]
 }
 
 const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.person_id, pe.preferred_name,
@@ -228,12 +229,8 @@ func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, reque
 			return err
 		}
 		if in.Email != "" {
-			return mail.Enqueue(ctx, tx, now, mail.Message{To: in.Email, Subject: "We have your request for peer support", Body: fmt.Sprintf(
-				"Hello %s,\n\nThank you for asking for peer support. Your reference is %s.\n\n"+
-					"What happens next: someone from the peer support team will read your request and get in touch "+
-					"the way you asked. To follow its progress, create an account within 30 days at %s/sign-up?claim=%s\n\n"+
-					"If you need help now: call 999 in an emergency, NHS 111 and choose option 2 for urgent mental health help, "+
-					"Samaritans on 116 123 (free, any time), or text SHOUT to 85258.\n", in.PreferredName, res.Reference, s.BaseURL, res.Claim)})
+			return notify.SendEmail(ctx, tx, now, in.Email, notify.SelfReferralReceived{Reference: res.Reference,
+				ClaimLink: s.BaseURL + "/sign-up?claim=" + res.Claim})
 		}
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -27,6 +28,7 @@ type World struct {
 	Clock     *app.FakeClock
 	Accounts  *account.Service
 	People    *person.Service
+	Notify    *notify.Service
 	Referrals *referral.Service
 	TeamA     account.Team // community team
 	TeamB     account.Team // acute ward
@@ -70,8 +72,9 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour,
 		SessionRecheck: time.Second}
 	w.People = &person.Service{DB: db, Clock: clock}
+	w.Notify = &notify.Service{DB: db, Clock: clock}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
-		Accounts: w.Accounts}
+		Accounts: w.Accounts, Notify: w.Notify}
 	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, "Test Charity", account.OrgPartnerAgency)

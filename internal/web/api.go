@@ -8,6 +8,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 )
@@ -141,7 +142,7 @@ func (s *Server) apiRoutes() []*Route {
 		personAPI("POST /api/v1/my/offers", app.PermOwnRecord, APIOp{Summary: "Say for yourself that you were told about peer support, or never were", Tag: "Offers", Status: http.StatusCreated,
 			Request: OwnOfferRequest{Told: false}, Response: referral.Offer{ID: 4, PersonID: 7, At: exampleTime, Method: "self_report", Response: "never_told", RecordedBy: "The person"}}, s.apiOwnOffer),
 		apiRoute("GET /api/v1/notifications", app.PermSignedIn, APIOp{Summary: "Updates about referrals you made", Tag: "Referrals",
-			Response: []referral.Notification{{ID: 1, ReferralID: 42, Message: "Referral MUT-7KQ3-X9PD for Sam has been accepted onto the peer support waiting list.", CreatedAt: exampleTime}}},
+			Response: []notify.Notification{{ID: 1, ReferralID: 42, Message: "Referral MUT-7KQ3-X9PD has been accepted onto the peer support waiting list.", CreatedAt: exampleTime}}},
 			s.apiNotifications),
 	}
 }
@@ -416,12 +417,12 @@ func (s *Server) apiOwnOffer(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) error {
-	ns, err := s.referrals.Notifications(r.Context(), principal(r), 50)
+	ns, err := s.notify.List(r.Context(), principal(r), 50)
 	if err != nil {
 		return err
 	}
 	if ns == nil {
-		ns = []referral.Notification{}
+		ns = []notify.Notification{}
 	}
 	return writeJSON(w, http.StatusOK, ns)
 }

@@ -6,12 +6,12 @@ import (
 	"reflect"
 
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
 type homeData struct {
-	Notifications []referral.Notification
+	Notifications []notify.Notification
 	Unread        int
 	Waiting       int
 	Overdue       int
@@ -42,7 +42,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		},
 	}
 	var err error
-	if d.Notifications, err = s.referrals.Notifications(r.Context(), p, 10); err != nil {
+	if d.Notifications, err = s.notify.List(r.Context(), p, 10); err != nil {
 		return err
 	}
 	for _, n := range d.Notifications {
@@ -89,7 +89,7 @@ type homeRendered struct {
 }
 
 func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request) error {
-	if err := s.referrals.MarkNotificationsRead(r.Context(), principal(r)); err != nil {
+	if err := s.notify.MarkRead(r.Context(), principal(r)); err != nil {
 		return err
 	}
 	return redirect(w, r, "/")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -31,7 +32,7 @@ func BenchmarkRenderHome(b *testing.B) {
 // differs from last time, and reused only when it is the same.
 func TestHomeMemo(t *testing.T) {
 	s := &Server{render: templateRenderer(t, allTemplateFiles)}
-	page := func(waiting int, notes ...referral.Notification) *ui.Page {
+	page := func(waiting int, notes ...notify.Notification) *ui.Page {
 		return &ui.Page{Title: "Home", Data: homeData{Waiting: waiting, Notifications: notes, Can: map[string]bool{"read": true}}}
 	}
 	a, err := s.homeContent(1, page(40))
@@ -45,7 +46,7 @@ func TestHomeMemo(t *testing.T) {
 		t.Fatalf("changed count not drawn:\n%s", b)
 	}
 	when := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	if b, _ := s.homeContent(1, page(41, referral.Notification{Message: "Referral MUT-1 was accepted", CreatedAt: when})); !strings.Contains(string(b), "MUT-1 was accepted") {
+	if b, _ := s.homeContent(1, page(41, notify.Notification{Message: "Referral MUT-1 was accepted", CreatedAt: when})); !strings.Contains(string(b), "MUT-1 was accepted") {
 		t.Fatalf("new update not drawn:\n%s", b)
 	}
 	if b, _ := s.homeContent(2, page(7)); !strings.Contains(string(b), ">7<") {

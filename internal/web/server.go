@@ -22,6 +22,7 @@ import (
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/memo"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -47,6 +48,7 @@ type Deps struct {
 	Clock     app.Clock
 	Accounts  *account.Service
 	People    *person.Service
+	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
 	Counters  *ratelimit.Counters
@@ -60,6 +62,7 @@ type Server struct {
 	clock     app.Clock
 	accounts  *account.Service
 	people    *person.Service
+	notify    *notify.Service
 	referrals *referral.Service
 	insight   *insight.Service
 	counters  *ratelimit.Counters
@@ -79,7 +82,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, people: d.People, referrals: d.Referrals, insight: d.Insight,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}

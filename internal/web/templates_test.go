@@ -23,6 +23,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -183,7 +184,7 @@ func tplTeams() []account.Team {
 func tplCases() []tplCase {
 	matches := []person.PossibleMatch{{PersonID: 7, Name: "Sam (Samantha O'Neill)", DateOfBirth: "1990-03-27", Why: "same name and date of birth"},
 		{PersonID: 8, Name: "Sam Smith", Why: "same phone number"}}
-	notif := []referral.Notification{{ID: 1, ReferralID: 42, Message: "Referral MUT-2026-0042 is now on the waiting list", CreatedAt: tNow},
+	notif := []notify.Notification{{ID: 1, ReferralID: 42, Message: "Referral MUT-2026-0042 is now on the waiting list", CreatedAt: tNow},
 		{ID: 2, Message: "Welcome to Mutual", CreatedAt: tEarlier, ReadAt: &tNow}}
 	allCan := map[string]bool{"refer": true, "read": true, "triage": true, "people": true, "insight": true, "import": true, "admin": true, "audit": true, "work": true}
 	orgForm := withErrors(formOf("name", "Leeds NHS", "kind", "bogus"), "org_name", "An organisation with this name already exists", "org_kind", "Choose the kind of organisation")

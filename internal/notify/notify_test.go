@@ -1,0 +1,99 @@
+package notify
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// What an email may carry: references, links and a status. Never a name,
+// contact details, dates of birth or anything anyone wrote about a person.
+var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": true, "SignInLink": true, "ResetLink": true, "Status": true}
+
+// What a notification in Mutual may carry besides: the referrer reads the
+// outcome of a referral they made; staff names are not a person's data.
+var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": true, "RedirectMessage": true, "WorkerFirstName": true,
+	"OutcomeSummary": true, "GrantedBy": true, "GrantedTo": true, "Role": true, "TeamName": true}
+
+func fieldsOf(v any) []string {
+	t := reflect.TypeOf(v)
+	var out []string
+	for i := range t.NumField() {
+		out = append(out, t.Field(i).Name)
+	}
+	return out
+}
+
+// No template is given a person's name or other personal detail: each
+// message type's fields come from the channel's list, and every message
+// type is registered, so a new one cannot skip this test.
+func TestMessagesCarryNoPersonalDetails(t *testing.T) {
+	for _, m := range allEmails {
+		for _, f := range fieldsOf(m) {
+			if !emailFields[f] {
+				t.Errorf("email %T carries %s: emails carry only references and links", m, f)
+			}
+		}
+		if _, err := render(m.emailTemplate(), "subject", m); err != nil {
+			t.Error(err)
+		}
+		if _, err := render(m.emailTemplate(), "body", m); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, n := range allNotes {
+		for _, f := range fieldsOf(n) {
+			if !emailFields[f] && !noteFields[f] {
+				t.Errorf("notification %T carries %s, which is not on the list of what notifications may carry", n, f)
+			}
+		}
+		if _, err := render(n.noteTemplate(), "text", n); err != nil {
+			t.Error(err)
+		}
+	}
+	registered := map[string]bool{}
+	for _, m := range allEmails {
+		registered[reflect.TypeOf(m).Name()] = true
+	}
+	for _, n := range allNotes {
+		registered[reflect.TypeOf(n).Name()] = true
+	}
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			for _, d := range f.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok || fd.Recv == nil || (fd.Name.Name != "emailTemplate" && fd.Name.Name != "noteTemplate") {
+					continue
+				}
+				name := fd.Recv.List[0].Type.(*ast.Ident).Name
+				if !registered[name] {
+					t.Errorf("message %s is not in allEmails or allNotes", name)
+				}
+			}
+		}
+	}
+	for _, tpl := range templates.Templates() {
+		name, part, ok := strings.Cut(tpl.Name(), "/")
+		if !ok {
+			continue
+		}
+		found := false
+		for _, m := range allEmails {
+			found = found || (m.emailTemplate() == name && (part == "subject" || part == "body"))
+		}
+		for _, n := range allNotes {
+			found = found || (n.noteTemplate() == name && part == "text")
+		}
+		if !found {
+			t.Errorf("template %s is used by no registered message", tpl.Name())
+		}
+	}
+}
