@@ -496,3 +496,11 @@ func MatchesOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int
 	d := Details{PreferredName: pe.PreferredName, FullName: pe.FullName, Email: pe.Email, Phone: pe.Phone}
 	return Matches(ctx, tx, p, d, pe.DateOfBirth, personID)
 }
+
+// MarkMerged records, inside tx, that a person record made by mistake (a
+// re-referral that came in as someone new) is the same person as into. The
+// record stays, so its history still reads true; searches leave it out.
+func MarkMerged(ctx context.Context, tx *store.Tx, id, into int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, "UPDATE people SET merged_into_id = $1, updated_at = $2 WHERE id = $3", into, now, id)
+	return err
+}

@@ -329,9 +329,8 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	var workerName string
 	switch m.To {
 	case Allocated:
-		err := tx.QueryRowContext(ctx, `SELECT u.name FROM users u JOIN memberships mm ON mm.user_id = u.id
-			WHERE u.id = $1 AND u.status = 'active' AND mm.role IN ('peer_worker', 'peer_lead') AND mm.team_id = $2 LIMIT 1`,
-			m.WorkerID, teamID).Scan(&workerName)
+		a := store.NewArgs(m.WorkerID)
+		err := tx.QueryRowContext(ctx, "SELECT u.name FROM users u WHERE u.id = $1 AND "+allocatable(a, teamID), a.Values()...).Scan(&workerName)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.Invalid(app.FieldError{Field: "worker_id", Message: "Choose a peer worker in this referral's team"})
 		} else if err != nil {
@@ -381,6 +380,40 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	}
 	return audit.Record(ctx, tx, now, p.ActorFor(app.PermSignedIn), audit.Event{
 		Action: "referral.transition." + string(m.To), SubjectPersonID: r.PersonID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
+}
+
+// Worker is a peer worker a referral can be allocated to.
+type Worker struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// allocatable is the one rule for who may be allocated a team's referral,
+// as a condition on users u: an active account that is a peer worker or
+// peer lead in the team.
+func allocatable(a *store.Args, teamID int64) string {
+	return "u.status = 'active' AND EXISTS (SELECT 1 FROM memberships mm WHERE mm.user_id = u.id AND mm.team_id = " + a.Add(teamID) +
+		" AND mm.role IN " + store.In(a, app.RolePeerWorker, app.RolePeerLead) + ")"
+}
+
+// Workers lists the peer workers a team's referrals can be allocated to,
+// by name.
+func (s *Service) Workers(ctx context.Context, teamID int64) ([]Worker, error) {
+	a := &store.Args{}
+	rows, err := s.DB.Query(ctx, "SELECT u.id, u.name FROM users u WHERE "+allocatable(a, teamID)+" ORDER BY u.name, u.id", a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Worker
+	for rows.Next() {
+		var w Worker
+		if err := rows.Scan(&w.ID, &w.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
 }
 
 // notifyReferrer tells whoever made the referral about the steps they care
@@ -568,7 +601,7 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 			return err
 		}
 		if others == 0 {
-			if _, err := tx.ExecContext(ctx, "UPDATE people SET merged_into_id = $1, updated_at = $2 WHERE id = $3", personID, now, r.PersonID); err != nil {
+			if err := person.MarkMerged(ctx, tx, r.PersonID, personID, now); err != nil {
 				return err
 			}
 		}

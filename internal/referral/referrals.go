@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -258,17 +259,37 @@ func checkSelfReferral(in *SelfReferral, now time.Time) (*time.Time, error) {
 	return dob, p.Err()
 }
 
-// sourceFor picks the door for a signed-in caller: as asked, if the caller
-// holds a role that uses it, or the natural one for their roles.
-func sourceFor(p *app.Principal, asked Source) (Source, app.Membership, error) {
-	roles := map[Source][]app.Role{
-		SourceSelf:      {app.RolePerson},
-		SourceCarer:     {app.RoleCarer},
-		SourceStaff:     {app.RoleClinician, app.RolePeerLead},
-		SourcePartner:   {app.RolePartnerWorker},
-		SourceCommunity: {app.RolePeerWorker, app.RolePeerLead},
+// doorRoles are the roles that may use each door. This is the one place
+// the rule is written; forms ask SourcesFor.
+var doorRoles = map[Source][]app.Role{
+	SourceSelf:      {app.RolePerson},
+	SourceCarer:     {app.RoleCarer},
+	SourceStaff:     {app.RoleClinician, app.RolePeerLead},
+	SourcePartner:   {app.RolePartnerWorker},
+	SourceCommunity: {app.RolePeerWorker, app.RolePeerLead},
+}
+
+// doorOrder is the order doors are offered in: a caller's natural door
+// first.
+var doorOrder = []Source{SourceStaff, SourcePartner, SourceCommunity, SourceCarer, SourceSelf}
+
+// SourcesFor lists the doors the caller may refer through, the natural one
+// first.
+func SourcesFor(p *app.Principal) []Source {
+	var out []Source
+	for _, src := range doorOrder {
+		if p.HasRole(doorRoles[src]...) {
+			out = append(out, src)
+		}
 	}
-	order := []Source{SourceStaff, SourcePartner, SourceCommunity, SourceCarer, SourceSelf}
+	return out
+}
+
+// sourceFor picks the door for a signed-in caller, and the role they use
+// it in: as asked, if the caller holds a role that uses it, or their
+// natural door.
+func sourceFor(p *app.Principal, asked Source) (Source, app.Membership, error) {
+	order := doorOrder
 	if asked != "" {
 		if !asked.Valid() {
 			return "", app.Membership{}, app.Invalid(app.FieldError{Field: "source", Message: "source must be self, carer, staff, partner or community"})
@@ -277,10 +298,8 @@ func sourceFor(p *app.Principal, asked Source) (Source, app.Membership, error) {
 	}
 	for _, src := range order {
 		for _, m := range p.Memberships {
-			for _, r := range roles[src] {
-				if m.Role == r {
-					return src, m, nil
-				}
+			if slices.Contains(doorRoles[src], m.Role) {
+				return src, m, nil
 			}
 		}
 	}

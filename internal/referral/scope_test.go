@@ -196,3 +196,36 @@ func TestTrustRefClashRevealsNobody(t *testing.T) {
 		}
 	})
 }
+
+// One rule says who can be allocated a team's referral; the list a lead
+// chooses from and the check on allocating are the same rule.
+func TestAllocatableWorkers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		workers, err := w.Referrals.Workers(ctx, w.TeamA.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]bool{}
+		for _, x := range workers {
+			got[x.ID] = true
+		}
+		for name, want := range map[string]bool{"worker": true, "lead": true, "lead2": true, "workerB": false, "clinician": false, "leadB": false} {
+			if got[w.Users[name].ID] != want {
+				t.Errorf("%s allocatable in team A: %v, want %v", name, got[w.Users[name].ID], want)
+			}
+		}
+		r := w.StaffReferral(t, "clinician", "Allocatable")
+		lead := w.Principal(t, "lead")
+		if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Accepted}); err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]bool{"clinician": false, "workerB": false, "worker": true} {
+			_, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Allocated, WorkerID: w.Users[name].ID})
+			if (err == nil) != want {
+				t.Errorf("allocating %s: %v", name, err)
+			}
+		}
+	})
+}

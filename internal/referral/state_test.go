@@ -161,3 +161,43 @@ func TestAccessStatusesMatchTheLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// The doors each role may use, written out: the form offers exactly these
+// and the service accepts exactly these.
+func TestSourcesForRoles(t *testing.T) {
+	cases := map[app.Role][]Source{
+		app.RolePerson:         {SourceSelf},
+		app.RoleCarer:          {SourceCarer},
+		app.RoleClinician:      {SourceStaff},
+		app.RolePeerLead:       {SourceStaff, SourceCommunity},
+		app.RolePeerWorker:     {SourceCommunity},
+		app.RolePartnerWorker:  {SourcePartner},
+		app.RoleModerator:      nil,
+		app.RoleAnalyst:        nil,
+		app.RoleServiceManager: nil,
+		app.RoleAdmin:          nil,
+	}
+	for role, want := range cases {
+		p := &app.Principal{Memberships: []app.Membership{{Role: role, TeamID: 1}}}
+		got := SourcesFor(p)
+		if len(got) != len(want) {
+			t.Errorf("%s: %v, want %v", role, got, want)
+			continue
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: %v, want %v", role, got, want)
+			}
+		}
+		for _, src := range Sources {
+			_, _, err := sourceFor(p, src)
+			allowed := false
+			for _, w := range want {
+				allowed = allowed || w == src
+			}
+			if allowed != (err == nil) {
+				t.Errorf("%s asking for %s: %v", role, src, err)
+			}
+		}
+	}
+}

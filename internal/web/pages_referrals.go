@@ -208,14 +208,8 @@ func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status
 		return err
 	}
 	d := referralFormData{formOptions: opts, Matches: matches, IsCarer: p.HasRole(app.RoleCarer), IsPerson: p.HasRole(app.RolePerson)}
-	for _, src := range []referral.Source{referral.SourceStaff, referral.SourcePartner, referral.SourceCommunity, referral.SourceCarer, referral.SourceSelf} {
-		roles := map[referral.Source][]app.Role{
-			referral.SourceStaff: {app.RoleClinician, app.RolePeerLead}, referral.SourcePartner: {app.RolePartnerWorker},
-			referral.SourceCommunity: {app.RolePeerWorker, app.RolePeerLead}, referral.SourceCarer: {app.RoleCarer}, referral.SourceSelf: {app.RolePerson},
-		}[src]
-		if p.HasRole(roles...) {
-			d.Sources = append(d.Sources, ui.Option{Value: string(src), Label: src.Label()})
-		}
+	for _, src := range referral.SourcesFor(p) {
+		d.Sources = append(d.Sources, ui.Option{Value: string(src), Label: src.Label()})
 	}
 	if f.Value("source") == "" && len(d.Sources) > 0 {
 		f.Values.Set("source", d.Sources[0].Value)
@@ -383,7 +377,7 @@ func (s *Server) handleReferralList(w http.ResponseWriter, r *http.Request) erro
 
 type referralViewData struct {
 	referral.Detail
-	Workers       []account.User
+	Workers       []referral.Worker
 	Teams         []ui.Option
 	DeclineOpts   []ui.Option
 	EndOpts       []ui.Option
@@ -408,20 +402,11 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int
 		v.CanTriage = v.CanTriage || m == referral.Accepted || m == referral.Allocated
 	}
 	if v.TransitionMap[referral.Allocated] {
-		teamID := d.Referral.TeamID
-		users, err := s.accounts.ListUsers(r.Context(), account.UserFilter{TeamID: teamID})
-		if err != nil {
+		if v.Workers, err = s.referrals.Workers(r.Context(), d.Referral.TeamID); err != nil {
 			return err
 		}
-		for _, u := range users {
-			for _, m := range u.Memberships {
-				if m.TeamID == teamID && (m.Role == app.RolePeerWorker || m.Role == app.RolePeerLead) && u.Status == account.StatusActive {
-					v.Workers = append(v.Workers, *u)
-					break
-				}
-			}
-		}
 	}
+
 	if v.TransitionMap[referral.Accepted] && d.Referral.TeamID == 0 {
 		teams, err := s.accounts.ListTeams(r.Context())
 		if err != nil {

@@ -153,7 +153,7 @@ func tplDetail(st referral.Status, moves ...referral.Status) referral.Detail {
 
 func tplReferralView(d referral.Detail, active string) referralViewData {
 	v := referralViewData{Detail: d,
-		Workers:      []account.User{{ID: 11, Name: "Priya Shah"}, {ID: 12, Name: "Tom Green"}},
+		Workers:      []referral.Worker{{ID: 11, Name: "Priya Shah"}, {ID: 12, Name: "Tom Green"}},
 		Teams:        []ui.Option{{Value: "3", Label: "Leeds North CMHT"}, {Value: "4", Label: "Ward 5"}},
 		DeclineOpts:  reasonOptions(referral.DeclineReasons),
 		EndOpts:      reasonOptions(referral.EndReasons),
