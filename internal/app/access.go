@@ -62,7 +62,9 @@ func (r Role) TeamScoped() bool {
 type Permission string
 
 // Permissions. PermPublic and PermMFAPending are the only ones that do not
-// need a fully signed-in caller.
+// need a fully signed-in caller. PermReferralView is following one
+// referral one may see (the person, a carer, a referrer, the peer team);
+// PermReferralRead is reading the lists of them.
 const (
 	PermPublic         Permission = "public"
 	PermMFAPending     Permission = "mfa.pending"
@@ -70,6 +72,7 @@ const (
 	PermOwnRecord      Permission = "self.record"
 	PermReferralCreate Permission = "referral.create"
 	PermReferralRead   Permission = "referral.read"
+	PermReferralView   Permission = "referral.view"
 	PermReferralTriage Permission = "referral.triage"
 	PermReferralWork   Permission = "referral.work"
 	PermPersonRead     Permission = "person.read"
@@ -84,12 +87,12 @@ const (
 )
 
 var rolePermissions = map[Role][]Permission{
-	RolePerson:         {PermOwnRecord, PermReferralCreate},
-	RoleCarer:          {PermOwnRecord, PermReferralCreate},
-	RolePeerWorker:     {PermReferralCreate, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate},
-	RolePeerLead:       {PermReferralCreate, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate},
-	RoleClinician:      {PermReferralCreate, PermReferralRead, PermPersonRead, PermOfferCreate},
-	RolePartnerWorker:  {PermReferralCreate, PermReferralRead, PermPersonRead, PermOfferCreate},
+	RolePerson:         {PermOwnRecord, PermReferralCreate, PermReferralView},
+	RoleCarer:          {PermOwnRecord, PermReferralCreate, PermReferralView},
+	RolePeerWorker:     {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate},
+	RolePeerLead:       {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate},
+	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
+	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
 	RoleModerator:      {},
 	RoleAnalyst:        {PermInsightRead, PermCaseloadImport},
 	RoleServiceManager: {PermInsightRead, PermInsightNamed, PermCaseloadImport},

@@ -69,7 +69,7 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 				return err
 			}
 			for _, to := range Next(r.Status) {
-				if MayMove(p, &r, to) == nil {
+				if _, err := MayMove(p, &r, to); err == nil {
 					d.Moves = append(d.Moves, to)
 				}
 			}
@@ -85,11 +85,11 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 		for i, m := range d.Duplicates {
 			shown[i] = m.PersonID
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermSignedIn), audit.Event{
+		return audit.Record(ctx, tx, s.Clock.Now(), actor(p, readingAs(p, &r)), audit.Event{
 			Action: "referral.read", SubjectPersonID: r.PersonID, Subjects: shown, ObjectType: "referral", ObjectID: fmt.Sprint(id)})
 	})
 	if err != nil {
-		return d, s.denied(ctx, err, p, app.PermSignedIn, "referral.read", "referral", id, "The referral")
+		return d, s.denied(ctx, err, p, app.PermReferralView, "referral.read", "referral", id, "The referral")
 	}
 	return d, nil
 }
@@ -235,7 +235,7 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 				pg.Referrals[i] = outline(pg.Referrals[i])
 			}
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermSignedIn), audit.Event{
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermReferralRead), audit.Event{
 			Action: "referral.list", Subjects: peopleOf(pg.Referrals), ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(pg.Referrals))})
 	})
 	if pg.Referrals == nil {
@@ -287,10 +287,11 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		if err := m.Check(r.Status); err != nil {
 			return err
 		}
-		if err := MayMove(p, &r, m.To); err != nil {
+		via, err := MayMove(p, &r, m.To)
+		if err != nil {
 			return err
 		}
-		if err := s.applyMove(ctx, tx, p, &r, m, now); err != nil {
+		if err := s.applyMove(ctx, tx, p, via, &r, m, now); err != nil {
 			return err
 		}
 		// The caller is answered with the referral as they may now see it:
@@ -305,12 +306,12 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		return err
 	})
 	if err != nil {
-		return Referral{}, s.denied(ctx, err, p, app.PermSignedIn, "referral.transition", "referral", id, "The referral")
+		return Referral{}, s.denied(ctx, err, p, app.PermReferralView, "referral.transition", "referral", id, "The referral")
 	}
 	return after, nil
 }
 
-func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal, r *Referral, m Move, now time.Time) error {
+func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal, via app.Membership, r *Referral, m Move, now time.Time) error {
 	teamID := r.TeamID
 	if m.To == Accepted && r.TeamID == 0 {
 		if m.TeamID == 0 {
@@ -339,10 +340,6 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 		worker = m.WorkerID
 	case Accepted:
 		worker = 0
-	}
-	via, _ := p.RoleFor(app.PermReferralRead)
-	if via.Role == "" && len(p.Memberships) > 0 {
-		via = p.Memberships[0]
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE referrals SET status = $1, version = version + 1, team_id = $2, allocated_worker_id = $3,
 		status_reason = CASE WHEN $4 = '' THEN status_reason ELSE $4 END,
@@ -378,7 +375,7 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if err := s.notifyReferrer(ctx, tx, p, r, m, workerName, now); err != nil {
 		return err
 	}
-	return audit.Record(ctx, tx, now, p.ActorFor(app.PermSignedIn), audit.Event{
+	return audit.Record(ctx, tx, now, actor(p, via), audit.Event{
 		Action: "referral.transition." + string(m.To), SubjectPersonID: r.PersonID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
 }
 

@@ -275,11 +275,11 @@ func (s *Service) ListOffers(ctx context.Context, p *app.Principal, personID int
 		if out, err = s.offersFor(ctx, tx, p, personID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermSignedIn), audit.Event{
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermPersonRead), audit.Event{
 			Action: "offer.list", SubjectPersonID: personID, ObjectType: "person", ObjectID: fmt.Sprint(personID)})
 	})
 	if err != nil {
-		return nil, s.denied(ctx, err, p, app.PermSignedIn, "offer.list", "person", personID, "The person")
+		return nil, s.denied(ctx, err, p, app.PermPersonRead, "offer.list", "person", personID, "The person")
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -226,6 +227,36 @@ func TestAllocatableWorkers(t *testing.T) {
 			if (err == nil) != want {
 				t.Errorf("allocating %s: %v", name, err)
 			}
+		}
+	})
+}
+
+// Someone with several roles acts in one: the role in the referral's
+// history is the role in the audit trail.
+func TestOneRoleRecordedPerAction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		u, err := w.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: "two.hats@test.example", Name: "Two Hats",
+			Memberships: []app.Membership{{Role: app.RolePerson}, {Role: app.RoleClinician, TeamID: w.TeamB.ID}, {Role: app.RolePeerLead, TeamID: w.TeamA.ID}},
+			Password:    testkit.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &app.Principal{UserID: u.ID, Name: u.Name, PersonID: u.PersonID, Memberships: u.Memberships, RequestID: "two-hats"}
+		r := w.StaffReferral(t, "clinician", "Worn Hat")
+		if _, err := w.Referrals.GetReferral(ctx, p, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.Transition(ctx, p, r.ID, referral.Move{To: referral.Accepted}); err != nil {
+			t.Fatal(err)
+		}
+		var history, audited, read string
+		_ = db.QueryRow(ctx, "SELECT actor_role FROM referral_events WHERE referral_id = $1 AND to_status = 'accepted'", r.ID).Scan(&history)
+		_ = db.QueryRow(ctx, "SELECT actor_role FROM audit_events WHERE request_id = 'two-hats' AND action = 'referral.transition.accepted'").Scan(&audited)
+		_ = db.QueryRow(ctx, "SELECT actor_role FROM audit_events WHERE request_id = 'two-hats' AND action = 'referral.read'").Scan(&read)
+		if history != "peer_lead" || audited != "peer_lead" || read != "peer_lead" {
+			t.Fatalf("history %q, audit %q, read %q: want peer_lead in all", history, audited, read)
 		}
 	})
 }

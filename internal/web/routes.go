@@ -138,8 +138,8 @@ func (s *Server) referralRoutes() []*Route {
 		pageRoute("GET /referrals/new", app.PermReferralCreate, s.handleReferralForm),
 		personPage("POST /referrals", app.PermReferralCreate, s.handleReferralCreate),
 		personPage("GET /referrals", app.PermReferralRead, s.handleReferralList),
-		personPage("GET /referrals/{id}", app.PermSignedIn, s.handleReferralView),
-		personPage("POST /referrals/{id}/transitions", app.PermSignedIn, s.handleReferralTransition),
+		personPage("GET /referrals/{id}", app.PermReferralView, s.handleReferralView),
+		personPage("POST /referrals/{id}/transitions", app.PermReferralView, s.handleReferralTransition),
 		personPage("POST /referrals/{id}/contacts", app.PermReferralWork, s.handleContactCreate),
 		personPage("POST /referrals/{id}/link-person", app.PermReferralTriage, s.handleLinkPerson),
 
