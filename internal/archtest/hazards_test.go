@@ -1,0 +1,62 @@
+package archtest
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var namedTestRE = regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Za-z0-9_]+)`")
+
+// Every test the hazard log names as checking a control exists, so the
+// log cannot claim a control nobody tests; and every hazard names at
+// least one.
+func TestHazardLogNamesRealTests(t *testing.T) {
+	root := repoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, "docs", "safety", "hazard-log.md"))
+	if err != nil {
+		t.Fatalf("the hazard log is missing: %v", err)
+	}
+	tests := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == ".git") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
+				tests[fd.Name.Name] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, section := range strings.Split(string(b), "\n## ")[1:] {
+		title, _, _ := strings.Cut(section, "\n")
+		names := namedTestRE.FindAllStringSubmatch(section, -1)
+		if len(names) == 0 {
+			t.Errorf("hazard %q names no test for any control", title)
+		}
+		for _, m := range names {
+			if !tests[m[1]] {
+				t.Errorf("hazard %q names %s, which no test file defines", title, m[1])
+			}
+		}
+	}
+}
