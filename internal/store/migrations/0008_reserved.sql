@@ -1,2 +1,0 @@
--- placeholder: replaced when the account-hardening branch lands
-SELECT 1;
