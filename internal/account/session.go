@@ -47,20 +47,18 @@ type SignInResult struct {
 // failure — unknown address, wrong password, disabled account — gives the
 // same answer after about the same time, so it cannot be used to learn who
 // has an account. Too many failures for an account or from an address are
-// refused for a while.
+// refused for a while: each attempt is counted before its password is
+// checked (atomically, so however many arrive at once no more than the
+// limit are checked), and a correct password gives its attempt back.
 func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID string) (SignInResult, error) {
 	e, _ := NormaliseEmail(email)
 	acctKey := ratelimit.Key("signin-account", e)
 	addrKey := ratelimit.Key("signin-address", addr)
-	na, err := s.Counters.Count(ctx, acctKey, throttleWindow)
+	n, err := s.Counters.HitAll(ctx, throttleWindow, acctKey, addrKey)
 	if err != nil {
 		return SignInResult{}, err
 	}
-	nb, err := s.Counters.Count(ctx, addrKey, throttleWindow)
-	if err != nil {
-		return SignInResult{}, err
-	}
-	if na >= maxFailuresAccount || nb >= maxFailuresAddress {
+	if n[0] > maxFailuresAccount || n[1] > maxFailuresAddress {
 		return SignInResult{}, app.Errorf(app.CodeTooMany, "Too many attempts to sign in. Wait 15 minutes and try again, or reset your password.")
 	}
 	u, lookupErr := s.FindUserByEmail(ctx, e)
@@ -76,8 +74,6 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID s
 		return SignInResult{}, err
 	}
 	if !ok || u == nil || u.Status != StatusActive {
-		_, _ = s.Counters.Hit(ctx, acctKey, throttleWindow)
-		_, _ = s.Counters.Hit(ctx, addrKey, throttleWindow)
 		if u != nil {
 			_ = audit.RecordAlone(ctx, s.DB, s.Clock.Now(), app.Actor{UserID: u.ID, RequestID: requestID},
 				audit.Event{Action: "auth.sign_in", ObjectType: "user", ObjectID: fmt.Sprint(u.ID), Outcome: audit.OutcomeDenied})
@@ -85,23 +81,36 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID s
 		return SignInResult{}, app.Errorf(app.CodeUnauthorized, signInFailedMessage)
 	}
 	_ = s.Counters.Reset(ctx, acctKey, throttleWindow)
-	res := SignInResult{UserID: u.ID, DisplayName: u.Name}
-	mfaOK := true
-	if s.RequireMFA && u.Staff() {
-		mfaOK = false
-		res.NeedsSetup = !u.TOTPEnabled
-		res.NeedsMFA = u.TOTPEnabled
-	}
+	_ = s.Counters.Undo(ctx, addrKey, throttleWindow)
+	var res SignInResult
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
+		// The account as it is now, under its lock: its roles decide the
+		// session's limits and whether two-factor is still needed.
+		cur, err := lockUser(ctx, tx, u.ID)
 		if err != nil {
+			return err
+		}
+		if cur.Status != StatusActive || cur.passwordHash != u.passwordHash {
+			return app.Errorf(app.CodeUnauthorized, signInFailedMessage)
+		}
+		res = s.sessionResult(cur)
+		if res.Token, err = s.newSession(ctx, tx, cur, !res.NeedsMFA && !res.NeedsSetup); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), app.Actor{UserID: u.ID, RequestID: requestID},
 			audit.Event{Action: "auth.sign_in", ObjectType: "user", ObjectID: fmt.Sprint(u.ID)})
 	})
 	return res, err
+}
+
+// sessionResult says what a new session of u still needs.
+func (s *Service) sessionResult(u *User) SignInResult {
+	res := SignInResult{UserID: u.ID, DisplayName: u.Name}
+	if s.RequireMFA && u.Staff() {
+		res.NeedsSetup = !u.TOTPEnabled
+		res.NeedsMFA = u.TOTPEnabled
+	}
+	return res
 }
 
 func (s *Service) newSession(ctx context.Context, tx *store.Tx, u *User, mfaOK bool) (string, error) {
@@ -119,14 +128,17 @@ func (s *Service) newSession(ctx context.Context, tx *store.Tx, u *User, mfaOK b
 // StartSession begins a session for an account that has just proved who it
 // is another way (accepting an invitation). It returns the cookie value.
 func (s *Service) StartSession(ctx context.Context, userID int64) (SignInResult, error) {
-	u, err := s.GetUser(ctx, userID)
-	if err != nil {
-		return SignInResult{}, err
-	}
-	mfaOK := !(s.RequireMFA && u.Staff())
-	res := SignInResult{UserID: u.ID, DisplayName: u.Name, NeedsSetup: !mfaOK && !u.TOTPEnabled, NeedsMFA: !mfaOK && u.TOTPEnabled}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
+	var res SignInResult
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusActive {
+			return app.Errorf(app.CodeUnauthorized, "Sign in to continue")
+		}
+		res = s.sessionResult(u)
+		res.Token, err = s.newSession(ctx, tx, u, !res.NeedsMFA && !res.NeedsSetup)
 		return err
 	})
 	return res, err

@@ -244,7 +244,9 @@ func (s *Service) insertUser(ctx context.Context, tx *store.Tx, email, name stri
 	err := tx.QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, status, person_id, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`, email, name, hash, status, pid, now).Scan(&id)
 	if store.IsUniqueViolation(err) {
-		return 0, app.Invalid(app.FieldError{Field: "email", Message: "An account with this email address already exists"})
+		e := app.Invalid(app.FieldError{Field: "email", Message: "An account with this email address already exists"})
+		e.Err = err // so callers can tell a lost race (store.IsUniqueViolation)
+		return 0, e
 	}
 	return id, err
 }
@@ -349,7 +351,9 @@ func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID in
 		if err := s.ValidateMemberships(ctx, tx, ms); err != nil {
 			return err
 		}
-		if err := s.exists(ctx, tx, userID); err != nil {
+		// Under the account's lock: two role changes at once happen one
+		// after the other, and the second replaces the first.
+		if _, err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if err := s.replaceMemberships(ctx, tx, userID, ms); err != nil {
@@ -362,35 +366,24 @@ func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID in
 	})
 }
 
-func (s *Service) exists(ctx context.Context, tx *store.Tx, userID int64) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE id = $1", userID).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return app.NotFound("The account")
-	}
-	return nil
-}
-
-// SetDisabled disables an account (ending its sessions and revoking its
-// API tokens) or enables it again. An administrator cannot disable their
-// own account, so an organisation is never left without one by accident.
+// SetDisabled disables an account (ending its sessions, revoking its API
+// tokens and voiding its unused email links) or enables it again. An
+// administrator cannot disable their own account, so an organisation is
+// never left without one by accident.
 func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64, disabled bool) error {
 	if disabled && actor.UserID == userID {
 		return app.Errorf(app.CodeConflict, "You cannot disable your own account")
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		var status Status
-		var hash string
-		if err := tx.QueryRowContext(ctx, "SELECT status, password_hash FROM users WHERE id = $1", userID).Scan(&status, &hash); err != nil {
-			return app.NotFound("The account")
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
+			return err
 		}
 		now := s.Clock.Now()
 		next, action := StatusDisabled, "account.disable"
 		if !disabled {
 			next, action = StatusActive, "account.enable"
-			if hash == "" {
+			if u.passwordHash == "" {
 				next = StatusInvited
 			}
 		}
@@ -401,8 +394,13 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 			if err := s.endSessions(ctx, tx, userID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL", now, userID); err != nil {
-				return err
+			for _, q := range []string{
+				"UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+				"UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+			} {
+				if _, err := tx.ExecContext(ctx, q, now, userID); err != nil {
+					return err
+				}
 			}
 		}
 		return audit.Record(ctx, tx, now, actor, audit.Event{Action: action, ObjectType: "user", ObjectID: fmt.Sprint(userID)})
@@ -412,7 +410,9 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 // EndSessions signs an account out everywhere.
 func (s *Service) EndSessions(ctx context.Context, actor app.Actor, userID int64) error {
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		if err := s.exists(ctx, tx, userID); err != nil {
+		// Under the account's lock, so a sign-in finishing at this moment
+		// either comes first (and its session is ended here) or after.
+		if _, err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, userID); err != nil {
