@@ -195,6 +195,7 @@ func allServices(cfg *Config, db *store.DB, clock app.Clock) (*account.Service, 
 		PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour, SessionRecheck: cfg.SessionRecheck}
 	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
 	ref := &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, AccountsChanged: acc.ForgetSessions}
+	acc.NotificationsAdded = ref.ForgetNotifications
 	ins := &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	return acc, ref, ins, counters
 }

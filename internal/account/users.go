@@ -36,6 +36,11 @@ type Service struct {
 	// may be reused by this instance (see sessionCache); zero reads the
 	// database on every request.
 	SessionRecheck time.Duration
+	// NotificationsAdded, when set, is called after committing a new
+	// notification for an account (a role grant shown to a service
+	// manager), so copies of its notifications kept elsewhere are
+	// forgotten.
+	NotificationsAdded func(userID int64)
 
 	sessions sessionCache
 }
@@ -331,6 +336,9 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 		if err := s.replaceMemberships(ctx, tx, id, nu.Memberships); err != nil {
 			return err
 		}
+		if err := s.noticeGrants(ctx, tx, actor, id, name, nil, nu.Memberships); err != nil {
+			return err
+		}
 		if hash == "" {
 			if err := s.sendLink(ctx, tx, id, email, name, purposeInvitation); err != nil {
 				return err
@@ -345,15 +353,22 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 }
 
 // SetMemberships replaces an account's roles. The account's sessions are
-// ended so the new roles apply at its next sign-in.
+// ended so the new roles apply at its next sign-in. Nobody may change their
+// own roles (an administrator could otherwise give themselves a clinical
+// role and read referrals). Each grant of a role that can see people's
+// data is audited and shown to every service manager.
 func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID int64, ms []app.Membership) error {
+	if actor.UserID != 0 && actor.UserID == userID {
+		return app.Errorf(app.CodeForbidden, "Ask another administrator to change your own roles")
+	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.ValidateMemberships(ctx, tx, ms); err != nil {
 			return err
 		}
 		// Under the account's lock: two role changes at once happen one
 		// after the other, and the second replaces the first.
-		if _, err := lockUser(ctx, tx, userID); err != nil {
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
 			return err
 		}
 		if err := s.replaceMemberships(ctx, tx, userID, ms); err != nil {
@@ -362,8 +377,88 @@ func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID in
 		if err := s.endSessions(ctx, tx, userID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.roles", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
+		if err := audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.roles", ObjectType: "user", ObjectID: fmt.Sprint(userID)}); err != nil {
+			return err
+		}
+		return s.noticeGrants(ctx, tx, actor, userID, u.Name, u.Memberships, ms)
 	})
+}
+
+// noticeGrants audits each role in next but not in prev that can see
+// people's data, and tells every service manager about it with a
+// notification: who gave which role, in which team, to whom. Grants made on
+// the command line (no acting account) are audited only.
+func (s *Service) noticeGrants(ctx context.Context, tx *store.Tx, actor app.Actor, userID int64, userName string, prev, next []app.Membership) error {
+	had := map[app.Membership]bool{}
+	for _, m := range prev {
+		had[app.Membership{Role: m.Role, TeamID: m.TeamID}] = true
+	}
+	var grants []app.Membership
+	for _, m := range next {
+		key := app.Membership{Role: m.Role, TeamID: m.TeamID}
+		if m.Role.ReadsPersonData() && !had[key] {
+			had[key] = true
+			grants = append(grants, key)
+		}
+	}
+	if len(grants) == 0 {
+		return nil
+	}
+	now := s.Clock.Now()
+	var managers []int64
+	granter := "The operator, on the command line,"
+	if actor.UserID != 0 {
+		if err := tx.QueryRowContext(ctx, "SELECT name FROM users WHERE id = $1", actor.UserID).Scan(&granter); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+			WHERE m.role = $1 AND u.status <> 'disabled' ORDER BY u.id`, app.RoleServiceManager)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			managers = append(managers, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, g := range grants {
+		where := "across all teams"
+		if g.TeamID != 0 {
+			var team string
+			if err := tx.QueryRowContext(ctx, "SELECT name FROM teams WHERE id = $1", g.TeamID).Scan(&team); err != nil {
+				return err
+			}
+			where = "in " + team
+		}
+		msg := fmt.Sprintf("%s gave %s the role %q %s. This role can see people's records and referrals.",
+			granter, userName, g.Role.Label(), where)
+		for _, id := range managers {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO notifications (user_id, referral_id, message, created_at) VALUES ($1, NULL, $2, $3)",
+				id, msg, now); err != nil {
+				return err
+			}
+		}
+		if err := audit.Record(ctx, tx, now, actor, audit.Event{Action: "account.role_grant", ObjectType: "user",
+			ObjectID: fmt.Sprintf("%d:%s:%d", userID, g.Role, g.TeamID)}); err != nil {
+			return err
+		}
+	}
+	if s.NotificationsAdded != nil && len(managers) > 0 {
+		tx.AfterCommit(func() {
+			for _, id := range managers {
+				s.NotificationsAdded(id)
+			}
+		})
+	}
+	return nil
 }
 
 // SetDisabled disables an account (ending its sessions, revoking its API

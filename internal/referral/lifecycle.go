@@ -576,6 +576,10 @@ type notesKey struct {
 	limit int
 }
 
+// ForgetNotifications drops this instance's copy of an account's
+// notifications, after another capability has committed a new one for it.
+func (s *Service) ForgetNotifications(userID int64) { s.forgetNotifications(userID) }
+
 func (s *Service) forgetNotifications(userID int64) {
 	if userID != 0 {
 		s.notes.DeleteFunc(func(k notesKey) bool { return k.user == userID })

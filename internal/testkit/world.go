@@ -69,6 +69,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 		SessionRecheck: time.Second}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
 		AccountsChanged: w.Accounts.ForgetSessions}
+	w.Accounts.NotificationsAdded = w.Referrals.ForgetNotifications
 	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, "Test Charity", account.OrgPartnerAgency)

@@ -33,6 +33,9 @@ type membershipForm struct {
 	Teams []account.Team
 	Roles []app.Role
 	User  *account.User
+	// Self is set on the administrator's own account's page: they cannot
+	// change their own roles.
+	Self bool
 }
 
 // membershipsFromForm reads role checkboxes: "role" values are either a
@@ -82,6 +85,16 @@ func (s *Server) handleAdminInvite(w http.ResponseWriter, r *http.Request) error
 	return s.page(w, r, http.StatusUnprocessableEntity, "admin/invite", &ui.Page{Title: "Invite someone", Form: f, Data: d, BackLink: "/admin/users"})
 }
 
+// adminUserForm is the data of an account's administration page.
+func (s *Server) adminUserForm(r *http.Request, u *account.User) (membershipForm, error) {
+	d, err := s.membershipForm(r, u)
+	if err != nil {
+		return d, err
+	}
+	d.Self = principal(r).UserID == u.ID
+	return d, nil
+}
+
 func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -91,7 +104,7 @@ func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.membershipForm(r, u)
+	d, err := s.adminUserForm(r, u)
 	if err != nil {
 		return err
 	}
@@ -120,18 +133,23 @@ func (s *Server) handleAdminRoles(w http.ResponseWriter, r *http.Request) error 
 		setFlash(w, "Roles updated. The account's sessions have ended so the new roles apply at next sign-in.")
 		return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
 	}
-	if !formWithErrors(f, err) {
+	status := http.StatusUnprocessableEntity
+	if ae := app.As(err); ae.Code == app.CodeForbidden {
+		// Their own roles: the page has no roles form to point at.
+		status = http.StatusForbidden
+		f.AddError("", ae.Message)
+	} else if !formWithErrors(f, err) {
 		return err
 	}
 	u, err := s.accounts.GetUser(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	d, err := s.membershipForm(r, u)
+	d, err := s.adminUserForm(r, u)
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusUnprocessableEntity, "admin/user", &ui.Page{Title: u.Name, Form: f, Data: d, BackLink: "/admin/users"})
+	return s.page(w, r, status, "admin/user", &ui.Page{Title: u.Name, Form: f, Data: d, BackLink: "/admin/users"})
 }
 
 func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) error {
