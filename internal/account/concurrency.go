@@ -34,13 +34,16 @@ package account
 //     SetMemberships (else two role changes at once merge), SetDisabled,
 //     EndSessions, ResetTOTP, sendLink callers (RequestPasswordReset,
 //     ResendInvitation: one live link; never an invitation to an account
-//     that has just been set up), and session creation (SignIn,
+//     that has just been set up), CreateAPIToken (no live token is made for
+//     an account being disabled), and session creation (SignIn,
 //     StartSession: the roles, status and two-factor need are read under the
 //     lock, so a session never starts with roles that were just changed, nor
 //     without two-factor for an account just given a staff role).
+//   - API token revocation (RevokeAPIToken): UPDATE … WHERE user_id = owner
+//     AND revoked_at IS NULL.
 //   - Organisations and teams: UNIQUE names; teams and memberships refer to
 //     rows that are never deleted (foreign keys).
-//   - Session checks and touches (Authenticate): the
+//   - Session checks and touches (Authenticate, AuthenticateBearer): the
 //     writes (touch, delete an ended session) are idempotent single
 //     statements; nothing is decided from them.
 

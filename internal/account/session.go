@@ -3,11 +3,8 @@ package account
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -241,56 +238,4 @@ func (s *Service) SignOutEverywhere(ctx context.Context, p *app.Principal) error
 func (s *Service) PruneSessions(ctx context.Context) error {
 	_, err := s.DB.Exec(ctx, "DELETE FROM sessions WHERE expires_at < $1", s.Clock.Now())
 	return err
-}
-
-// CreateAPIToken makes a bearer token for the JSON API, acting as the
-// account. Only its hash is stored; the token is returned once.
-func (s *Service) CreateAPIToken(ctx context.Context, actor app.Actor, userID int64, name string) (string, error) {
-	token := "mut_" + NewToken()
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		var status Status
-		if err := tx.QueryRowContext(ctx, "SELECT status FROM users WHERE id = $1", userID).Scan(&status); err != nil {
-			return app.NotFound("The account")
-		}
-		if status != StatusActive {
-			return app.Errorf(app.CodeConflict, "The account is not active, so it cannot have an API token")
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4)",
-			userID, hashToken(token), name, s.Clock.Now()); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.token_create", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
-	})
-	return token, err
-}
-
-// AuthenticateBearer turns an API token into the caller. It fails with
-// unauthorized for an unknown or revoked token or an inactive account.
-func (s *Service) AuthenticateBearer(ctx context.Context, token, requestID string) (*app.Principal, error) {
-	if !strings.HasPrefix(token, "mut_") || len(token) > 100 {
-		return nil, app.Errorf(app.CodeUnauthorized, "The API token is not valid")
-	}
-	var p app.Principal
-	var status Status
-	var memberships []app.Membership
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.status, COALESCE(u.person_id, 0)
-			FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL`,
-			hashToken(token)).Scan(&p.UserID, &p.Name, &p.Email, &status, &p.PersonID)
-		if err != nil {
-			return err
-		}
-		memberships, err = loadMemberships(ctx, tx, p.UserID)
-		return err
-	})
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && status != StatusActive) {
-		return nil, app.Errorf(app.CodeUnauthorized, "The API token is not valid")
-	}
-	if err != nil {
-		return nil, err
-	}
-	p.Memberships = memberships
-	p.Via = "token"
-	p.RequestID = requestID
-	return &p, nil
 }

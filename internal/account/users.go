@@ -32,9 +32,9 @@ type Service struct {
 	// Session lifetimes.
 	StaffIdle, StaffAbsolute   time.Duration
 	PublicIdle, PublicAbsolute time.Duration
-	// SessionRecheck is how long a session check read from the database
-	// may be reused by this instance (see sessionCache); zero reads the
-	// database on every request.
+	// SessionRecheck is how long a session or API token check read from
+	// the database may be reused by this instance (see sessionCache); zero
+	// reads the database on every request.
 	SessionRecheck time.Duration
 	// NotificationsAdded, when set, is called after committing a new
 	// notification for an account (a role grant shown to a service

@@ -33,9 +33,10 @@ type membershipForm struct {
 	Teams []account.Team
 	Roles []app.Role
 	User  *account.User
-	// Self is set on the administrator's own account's page: they cannot
-	// change their own roles.
-	Self bool
+	// On an account's own page: Tokens are its API tokens; Self is set when
+	// it is the administrator's own account, whose roles they cannot change.
+	Tokens []account.APIToken
+	Self   bool
 }
 
 // membershipsFromForm reads role checkboxes: "role" values are either a
@@ -92,7 +93,8 @@ func (s *Server) adminUserForm(r *http.Request, u *account.User) (membershipForm
 		return d, err
 	}
 	d.Self = principal(r).UserID == u.ID
-	return d, nil
+	d.Tokens, err = s.accounts.ListAPITokens(r.Context(), u.ID)
+	return d, err
 }
 
 func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) error {
@@ -150,6 +152,22 @@ func (s *Server) handleAdminRoles(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return s.page(w, r, status, "admin/user", &ui.Page{Title: u.Name, Form: f, Data: d, BackLink: "/admin/users"})
+}
+
+func (s *Server) handleAdminTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	tokenID, err := pathID(r, "token_id")
+	if err != nil {
+		return err
+	}
+	if err := s.accounts.RevokeAPIToken(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, tokenID); err != nil {
+		return err
+	}
+	setFlash(w, "API token revoked: it no longer works")
+	return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
 }
 
 func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) error {
