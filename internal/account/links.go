@@ -178,17 +178,14 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, addr string) 
 }
 
 // limit counts one request per email and per network address per hour and
-// refuses beyond the given numbers.
+// refuses beyond the given numbers. Counting and reading are one statement
+// per key, so requests arriving at once cannot all pass.
 func (s *Service) limit(ctx context.Context, kind, email, addr string, perEmail, perAddr int) error {
-	a, err := s.Counters.Hit(ctx, ratelimit.Key(kind+"-email", email), time.Hour)
+	n, err := s.Counters.HitAll(ctx, time.Hour, ratelimit.Key(kind+"-email", email), ratelimit.Key(kind+"-address", addr))
 	if err != nil {
 		return err
 	}
-	b, err := s.Counters.Hit(ctx, ratelimit.Key(kind+"-address", addr), time.Hour)
-	if err != nil {
-		return err
-	}
-	if a > perEmail || b > perAddr {
+	if n[0] > perEmail || n[1] > perAddr {
 		return app.Errorf(app.CodeTooMany, "You have asked too many times. Wait an hour and try again.")
 	}
 	return nil
