@@ -44,7 +44,7 @@ Usage:
   mutual migrate               apply database migrations
   mutual user add --email E --name N --role R [--team T] [--password-stdin]
                                add an account (invited by email unless a password is given)
-  mutual token create --email E [--name N]
+  mutual token create --email E [--name N] [--days D]
                                print a new API bearer token for an account
   mutual demo [--scale N]      load demonstration data into an empty database
   mutual backup FILE           take a consistent copy of the database
@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdUserAdd(ctx, rest[1:], stdin, stdout, stderr)
 	case "token":
 		if len(rest) == 0 || rest[0] != "create" {
-			return errors.New("usage: mutual token create --email E")
+			return errors.New("usage: mutual token create --email E [--name N] [--days D]")
 		}
 		return cmdTokenCreate(ctx, rest[1:], stdout, stderr)
 	case "demo":
@@ -421,9 +421,10 @@ func describe(err error) error {
 }
 
 func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("token create --email E", "Print a new bearer token for the JSON API, acting as the account. It is shown once and stored only as a hash.", stderr)
+	fs := newFlags("token create --email E [--name N] [--days D]", "Print a new bearer token for the JSON API, acting as the account. It is shown once and stored only as a hash.", stderr)
 	email := fs.String("email", "", "the account's email address (required)")
-	name := fs.String("name", "command line", "a name to remember the token by")
+	name := fs.String("name", "command line", "a name to remember the token by (at most 100 characters)")
+	days := fs.Int("days", account.DefaultTokenDays, fmt.Sprintf("how many days the token works for (1 to %d)", account.MaxTokenDays))
 	cfg, err := parseConfig(fs, args, "database", "base-url")
 	if err != nil {
 		return ignoreHelp(err)
@@ -438,11 +439,12 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("no account has the email address %q", *email)
 	}
-	token, err := acc.CreateAPIToken(ctx, app.Actor{RequestID: "cli"}, u.ID, *name)
+	token, err := acc.CreateAPIToken(ctx, app.Actor{RequestID: "cli"}, u.ID, *name, *days)
 	if err != nil {
 		return describe(err)
 	}
-	fmt.Fprintln(stdout, token)
+	fmt.Fprintln(stdout, token.Token)
+	fmt.Fprintf(stderr, "It expires on %s.\n", token.ExpiresAt.In(app.London).Format("2 January 2006 at 15:04"))
 	return nil
 }
 

@@ -46,9 +46,12 @@ func TestCommands(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "email") {
 				t.Fatalf("bad user add: %v", err)
 			}
-			out, _, err = runCmd(t, "", "token", "create", "--email", "new.lead@example.nhs.uk", "--database", dsn)
-			if err != nil || !strings.HasPrefix(out, "mut_") {
-				t.Fatalf("token create: %q %v", out, err)
+			out, errOut, err := runCmd(t, "", "token", "create", "--email", "new.lead@example.nhs.uk", "--name", "Nightly import", "--days", "30", "--database", dsn)
+			if err != nil || !strings.HasPrefix(out, "mut_") || !strings.Contains(errOut, "expires on") {
+				t.Fatalf("token create: %q %q %v", out, errOut, err)
+			}
+			if _, _, err := runCmd(t, "", "token", "create", "--email", "new.lead@example.nhs.uk", "--days", "400", "--database", dsn); err == nil || !strings.Contains(err.Error(), "from 1 to 365") {
+				t.Fatalf("token for 400 days: %v", err)
 			}
 			if _, _, err := runCmd(t, "", "token", "create", "--email", "nobody@example.org", "--database", dsn); err == nil {
 				t.Fatal("token for an unknown account")

@@ -33,6 +33,7 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
 	s.People = &person.Service{DB: db, Clock: clock}
 	s.Notify = &notify.Service{DB: db, Clock: clock}
+	s.Accounts.Notify = s.Notify
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	return s

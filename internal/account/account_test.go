@@ -266,7 +266,8 @@ func TestDisableEndsSessionsAndTokens(t *testing.T) {
 		ctx := context.Background()
 		u := f.mustUser(t, "carer@example.org", app.RoleCarer, "correct horse battery")
 		res, _ := f.svc.SignIn(ctx, "carer@example.org", "correct horse battery", "a", "r")
-		tok, err := f.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "test")
+		nt, err := f.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "test", 0)
+		tok := nt.Token
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,6 +379,115 @@ func TestSessionChecksAcrossInstances(t *testing.T) {
 		}
 		if _, err := a.svc.Authenticate(ctx, res.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
 			t.Fatalf("session survived a change of roles: %v", err)
+		}
+	})
+}
+
+// TestTokenChecksAcrossInstances: API token checks are reused like session
+// checks. A token revoked on one instance is refused there at once and by
+// another instance once its recheck period has passed; expiry is checked on
+// every request, remembered or not; last use is written at most once a
+// minute.
+func TestTokenChecksAcrossInstances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		a := newFixture(t, db)
+		b := &account.Service{DB: db, Clock: a.clock, Hasher: hasher, Counters: a.svc.Counters, BaseURL: a.svc.BaseURL,
+			StaffIdle: a.svc.StaffIdle, StaffAbsolute: a.svc.StaffAbsolute, PublicIdle: a.svc.PublicIdle, PublicAbsolute: a.svc.PublicAbsolute,
+			SessionRecheck: 200 * time.Millisecond}
+		ctx := context.Background()
+		u := a.mustUser(t, "worker@example.org", app.RolePeerWorker, "correct horse battery")
+		lastUsed := func(id int64) time.Time {
+			t.Helper()
+			var at time.Time
+			if err := db.QueryRow(ctx, "SELECT last_used_at FROM api_tokens WHERE id = $1", id).Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			return at
+		}
+		tok, err := a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "sync", 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range []*account.Service{a.svc, b} {
+			p, err := svc.AuthenticateBearer(ctx, tok.Token, "req-1")
+			if err != nil || p.UserID != u.ID || p.RequestID != "req-1" || p.Via != "token" || !p.HasRole(app.RolePeerWorker) {
+				t.Fatalf("first check: %+v %v", p, err)
+			}
+			if p, err := svc.AuthenticateBearer(ctx, tok.Token, "req-2"); err != nil || p.RequestID != "req-2" {
+				t.Fatalf("second check: %+v %v", p, err)
+			}
+		}
+		first := lastUsed(tok.ID)
+		if !first.Equal(a.clock.Now()) {
+			t.Fatalf("last used %v, want %v", first, a.clock.Now())
+		}
+		a.clock.Advance(50 * time.Second)
+		if _, err := a.svc.AuthenticateBearer(ctx, tok.Token, "r"); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUsed(tok.ID); !got.Equal(first) {
+			t.Fatalf("last use written again within the minute: %v", got)
+		}
+		a.clock.Advance(20 * time.Second)
+		if _, err := a.svc.AuthenticateBearer(ctx, tok.Token, "r"); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUsed(tok.ID); !got.Equal(a.clock.Now()) {
+			t.Fatalf("last use not written after a minute: %v", got)
+		}
+
+		// Revoked on a: refused by a at once, by b after its recheck period.
+		// c, which may reuse a check for an hour, shows checks are reused:
+		// it has not read the database again.
+		c := &account.Service{DB: db, Clock: a.clock, Hasher: hasher, Counters: a.svc.Counters, SessionRecheck: time.Hour}
+		for _, svc := range []*account.Service{b, c} {
+			if _, err := svc.AuthenticateBearer(ctx, tok.Token, "r"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := a.svc.RevokeAPIToken(ctx, app.Actor{UserID: u.ID}, u.ID, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.AuthenticateBearer(ctx, tok.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
+			t.Fatalf("the instance that revoked the token still accepts it: %v", err)
+		}
+		if _, err := c.AuthenticateBearer(ctx, tok.Token, "r"); err != nil {
+			t.Fatalf("a token check was not reused: %v", err)
+		}
+		time.Sleep(250 * time.Millisecond)
+		if _, err := b.AuthenticateBearer(ctx, tok.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
+			t.Fatalf("another instance accepts a revoked token after its recheck period: %v", err)
+		}
+
+		// Expiry is checked on every request, even a remembered check.
+		tok2, err := a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "short", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.AuthenticateBearer(ctx, tok2.Token, "r"); err != nil { // remembered (for an hour) from here
+			t.Fatal(err)
+		}
+		a.clock.Advance(24 * time.Hour)
+		if _, err := a.svc.AuthenticateBearer(ctx, tok2.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
+			t.Fatalf("an expired token was accepted: %v", err)
+		}
+
+		// Roles changed on a apply to its remembered token checks at once.
+		tok3, _ := a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "roles", 0)
+		if _, err := a.svc.AuthenticateBearer(ctx, tok3.Token, "r"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.SetMemberships(ctx, app.Actor{UserID: 999}, u.ID, []app.Membership{{Role: app.RoleAnalyst}}); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := a.svc.AuthenticateBearer(ctx, tok3.Token, "r"); err != nil || p.HasRole(app.RolePeerWorker) || !p.HasRole(app.RoleAnalyst) {
+			t.Fatalf("a remembered token check kept the old roles: %+v %v", p, err)
+		}
+
+		// Bad names and lifetimes are refused with a message for each.
+		_, err = a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, strings.Repeat("x", 101), 366)
+		if ae := app.As(err); ae.Code != app.CodeInvalid || len(ae.Fields) != 2 {
+			t.Fatalf("bad token request: %+v", ae)
 		}
 	})
 }

@@ -109,12 +109,23 @@ func (s *Service) CompleteLink(ctx context.Context, token, password string, invi
 	}
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		now := s.Clock.Now()
-		res, err := tx.ExecContext(ctx, "UPDATE user_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1",
-			now, hashToken(token), purpose)
+		// The account's lock first: a link is not used while its account is
+		// being disabled (which voids its links).
+		u, err := lockUser(ctx, tx, la.UserID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if u.Status == StatusDisabled {
+			return app.Errorf(app.CodeNotFound, "This link has expired or has already been used")
+		}
+		// Used up by the update itself: of two uses at once, one succeeds.
+		n, err := rowsAffected(tx.ExecContext(ctx, `UPDATE user_tokens SET used_at = $1
+			WHERE token_hash = $2 AND purpose = $3 AND user_id = $4 AND used_at IS NULL AND expires_at > $1`,
+			now, hashToken(token), purpose, la.UserID))
+		if err != nil {
+			return err
+		}
+		if n != 1 {
 			return app.Errorf(app.CodeNotFound, "This link has expired or has already been used")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, updated_at = $2,
@@ -144,32 +155,37 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email, addr string) 
 	if err := s.limit(ctx, "reset", e, addr, 5, 30); err != nil {
 		return err
 	}
-	u, err := s.FindUserByEmail(ctx, e)
-	if app.IsCode(err, app.CodeNotFound) || (u != nil && u.Status == StatusDisabled) {
+	found, err := s.FindUserByEmail(ctx, e)
+	if app.IsCode(err, app.CodeNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	purpose := purposePasswordReset
-	if u.Status == StatusInvited {
-		purpose = purposeInvitation
-	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error { return s.sendLink(ctx, tx, u.ID, u.Email, u.Name, purpose) })
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		// The status as it is now, under the account's lock, decides the
+		// link; older links are voided in the same turn, so one stays live.
+		u, err := lockUser(ctx, tx, found.ID)
+		if err != nil || u.Status == StatusDisabled {
+			return err
+		}
+		purpose := purposePasswordReset
+		if u.Status == StatusInvited {
+			purpose = purposeInvitation
+		}
+		return s.sendLink(ctx, tx, u.ID, u.Email, u.Name, purpose)
+	})
 }
 
 // limit counts one request per email and per network address per hour and
-// refuses beyond the given numbers.
+// refuses beyond the given numbers. Counting and reading are one statement
+// per key, so requests arriving at once cannot all pass.
 func (s *Service) limit(ctx context.Context, kind, email, addr string, perEmail, perAddr int) error {
-	a, err := s.Counters.Hit(ctx, ratelimit.Key(kind+"-email", email), time.Hour)
+	n, err := s.Counters.HitAll(ctx, time.Hour, ratelimit.Key(kind+"-email", email), ratelimit.Key(kind+"-address", addr))
 	if err != nil {
 		return err
 	}
-	b, err := s.Counters.Hit(ctx, ratelimit.Key(kind+"-address", addr), time.Hour)
-	if err != nil {
-		return err
-	}
-	if a > perEmail || b > perAddr {
+	if n[0] > perEmail || n[1] > perAddr {
 		return app.Errorf(app.CodeTooMany, "You have asked too many times. Wait an hour and try again.")
 	}
 	return nil
@@ -205,33 +221,46 @@ func (s *Service) SignUp(ctx context.Context, email, name string, role app.Role,
 	}
 	existing, err := s.FindUserByEmail(ctx, e)
 	if err == nil {
-		return s.DB.Write(ctx, func(tx *store.Tx) error {
-			return mail.Enqueue(ctx, tx, s.Clock.Now(), mail.Message{To: existing.Email, Subject: "You already have a Mutual account", Body: fmt.Sprintf(
-				"Hello %s,\n\nSomeone tried to create a Mutual account with this email address, but you already have one.\n\n"+
-					"Sign in at %s/sign-in — or, if you have forgotten your password, reset it at %s/password-reset\n\n"+
-					"If this was not you, you can ignore this email.\n", existing.Name, s.BaseURL, s.BaseURL)})
-		})
+		return s.tellExisting(ctx, existing)
 	}
 	if !app.IsCode(err, app.CodeNotFound) {
 		return err
 	}
 	_, err = s.CreateUser(ctx, app.Actor{RequestID: requestID}, NewUser{Email: e, Name: name, Memberships: []app.Membership{{Role: role}}, Claim: claim})
 	if app.IsCode(err, app.CodeInvalid) && store.IsUniqueViolation(err) {
-		return nil
+		// Someone made this account at the same moment (UNIQUE users.email
+		// kept it to one): answer as for an account that already exists.
+		if existing, err = s.FindUserByEmail(ctx, e); err != nil {
+			return err
+		}
+		return s.tellExisting(ctx, existing)
 	}
 	return err
 }
 
+// tellExisting emails an account holder that someone tried to sign up with
+// their address.
+func (s *Service) tellExisting(ctx context.Context, u *User) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		return mail.Enqueue(ctx, tx, s.Clock.Now(), mail.Message{To: u.Email, Subject: "You already have a Mutual account", Body: fmt.Sprintf(
+			"Hello %s,\n\nSomeone tried to create a Mutual account with this email address, but you already have one.\n\n"+
+				"Sign in at %s/sign-in — or, if you have forgotten your password, reset it at %s/password-reset\n\n"+
+				"If this was not you, you can ignore this email.\n", u.Name, s.BaseURL, s.BaseURL)})
+	})
+}
+
 // ResendInvitation sends a fresh invitation link to an invited account.
 func (s *Service) ResendInvitation(ctx context.Context, actor app.Actor, userID int64) error {
-	u, err := s.GetUser(ctx, userID)
-	if err != nil {
-		return err
-	}
-	if u.Status != StatusInvited {
-		return app.Errorf(app.CodeConflict, "This account has already been set up")
-	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		// Under the account's lock: never an invitation to an account that
+		// has just been set up.
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusInvited {
+			return app.Errorf(app.CodeConflict, "This account has already been set up")
+		}
 		if err := s.sendLink(ctx, tx, u.ID, u.Email, u.Name, purposeInvitation); err != nil {
 			return err
 		}

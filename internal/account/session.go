@@ -3,11 +3,8 @@ package account
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -47,20 +44,18 @@ type SignInResult struct {
 // failure — unknown address, wrong password, disabled account — gives the
 // same answer after about the same time, so it cannot be used to learn who
 // has an account. Too many failures for an account or from an address are
-// refused for a while.
+// refused for a while: each attempt is counted before its password is
+// checked (atomically, so however many arrive at once no more than the
+// limit are checked), and a correct password gives its attempt back.
 func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID string) (SignInResult, error) {
 	e, _ := NormaliseEmail(email)
 	acctKey := ratelimit.Key("signin-account", e)
 	addrKey := ratelimit.Key("signin-address", addr)
-	na, err := s.Counters.Count(ctx, acctKey, throttleWindow)
+	n, err := s.Counters.HitAll(ctx, throttleWindow, acctKey, addrKey)
 	if err != nil {
 		return SignInResult{}, err
 	}
-	nb, err := s.Counters.Count(ctx, addrKey, throttleWindow)
-	if err != nil {
-		return SignInResult{}, err
-	}
-	if na >= maxFailuresAccount || nb >= maxFailuresAddress {
+	if n[0] > maxFailuresAccount || n[1] > maxFailuresAddress {
 		return SignInResult{}, app.Errorf(app.CodeTooMany, "Too many attempts to sign in. Wait 15 minutes and try again, or reset your password.")
 	}
 	u, lookupErr := s.FindUserByEmail(ctx, e)
@@ -76,8 +71,6 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID s
 		return SignInResult{}, err
 	}
 	if !ok || u == nil || u.Status != StatusActive {
-		_, _ = s.Counters.Hit(ctx, acctKey, throttleWindow)
-		_, _ = s.Counters.Hit(ctx, addrKey, throttleWindow)
 		if u != nil {
 			_ = audit.RecordAlone(ctx, s.DB, s.Clock.Now(), app.Actor{UserID: u.ID, RequestID: requestID},
 				audit.Event{Action: "auth.sign_in", ObjectType: "user", ObjectID: fmt.Sprint(u.ID), Outcome: audit.OutcomeDenied})
@@ -85,23 +78,36 @@ func (s *Service) SignIn(ctx context.Context, email, password, addr, requestID s
 		return SignInResult{}, app.Errorf(app.CodeUnauthorized, signInFailedMessage)
 	}
 	_ = s.Counters.Reset(ctx, acctKey, throttleWindow)
-	res := SignInResult{UserID: u.ID, DisplayName: u.Name}
-	mfaOK := true
-	if s.RequireMFA && u.Staff() {
-		mfaOK = false
-		res.NeedsSetup = !u.TOTPEnabled
-		res.NeedsMFA = u.TOTPEnabled
-	}
+	_ = s.Counters.Undo(ctx, addrKey, throttleWindow)
+	var res SignInResult
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
+		// The account as it is now, under its lock: its roles decide the
+		// session's limits and whether two-factor is still needed.
+		cur, err := lockUser(ctx, tx, u.ID)
 		if err != nil {
+			return err
+		}
+		if cur.Status != StatusActive || cur.passwordHash != u.passwordHash {
+			return app.Errorf(app.CodeUnauthorized, signInFailedMessage)
+		}
+		res = s.sessionResult(cur)
+		if res.Token, err = s.newSession(ctx, tx, cur, !res.NeedsMFA && !res.NeedsSetup); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, s.Clock.Now(), app.Actor{UserID: u.ID, RequestID: requestID},
 			audit.Event{Action: "auth.sign_in", ObjectType: "user", ObjectID: fmt.Sprint(u.ID)})
 	})
 	return res, err
+}
+
+// sessionResult says what a new session of u still needs.
+func (s *Service) sessionResult(u *User) SignInResult {
+	res := SignInResult{UserID: u.ID, DisplayName: u.Name}
+	if s.RequireMFA && u.Staff() {
+		res.NeedsSetup = !u.TOTPEnabled
+		res.NeedsMFA = u.TOTPEnabled
+	}
+	return res
 }
 
 func (s *Service) newSession(ctx context.Context, tx *store.Tx, u *User, mfaOK bool) (string, error) {
@@ -119,14 +125,17 @@ func (s *Service) newSession(ctx context.Context, tx *store.Tx, u *User, mfaOK b
 // StartSession begins a session for an account that has just proved who it
 // is another way (accepting an invitation). It returns the cookie value.
 func (s *Service) StartSession(ctx context.Context, userID int64) (SignInResult, error) {
-	u, err := s.GetUser(ctx, userID)
-	if err != nil {
-		return SignInResult{}, err
-	}
-	mfaOK := !(s.RequireMFA && u.Staff())
-	res := SignInResult{UserID: u.ID, DisplayName: u.Name, NeedsSetup: !mfaOK && !u.TOTPEnabled, NeedsMFA: !mfaOK && u.TOTPEnabled}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		res.Token, err = s.newSession(ctx, tx, u, mfaOK)
+	var res SignInResult
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusActive {
+			return app.Errorf(app.CodeUnauthorized, "Sign in to continue")
+		}
+		res = s.sessionResult(u)
+		res.Token, err = s.newSession(ctx, tx, u, !res.NeedsMFA && !res.NeedsSetup)
 		return err
 	})
 	return res, err
@@ -229,56 +238,4 @@ func (s *Service) SignOutEverywhere(ctx context.Context, p *app.Principal) error
 func (s *Service) PruneSessions(ctx context.Context) error {
 	_, err := s.DB.Exec(ctx, "DELETE FROM sessions WHERE expires_at < $1", s.Clock.Now())
 	return err
-}
-
-// CreateAPIToken makes a bearer token for the JSON API, acting as the
-// account. Only its hash is stored; the token is returned once.
-func (s *Service) CreateAPIToken(ctx context.Context, actor app.Actor, userID int64, name string) (string, error) {
-	token := "mut_" + NewToken()
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		var status Status
-		if err := tx.QueryRowContext(ctx, "SELECT status FROM users WHERE id = $1", userID).Scan(&status); err != nil {
-			return app.NotFound("The account")
-		}
-		if status != StatusActive {
-			return app.Errorf(app.CodeConflict, "The account is not active, so it cannot have an API token")
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO api_tokens (user_id, token_hash, name, created_at) VALUES ($1, $2, $3, $4)",
-			userID, hashToken(token), name, s.Clock.Now()); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.token_create", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
-	})
-	return token, err
-}
-
-// AuthenticateBearer turns an API token into the caller. It fails with
-// unauthorized for an unknown or revoked token or an inactive account.
-func (s *Service) AuthenticateBearer(ctx context.Context, token, requestID string) (*app.Principal, error) {
-	if !strings.HasPrefix(token, "mut_") || len(token) > 100 {
-		return nil, app.Errorf(app.CodeUnauthorized, "The API token is not valid")
-	}
-	var p app.Principal
-	var status Status
-	var memberships []app.Membership
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT u.id, u.name, u.email, u.status, COALESCE(u.person_id, 0)
-			FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL`,
-			hashToken(token)).Scan(&p.UserID, &p.Name, &p.Email, &status, &p.PersonID)
-		if err != nil {
-			return err
-		}
-		memberships, err = loadMemberships(ctx, tx, p.UserID)
-		return err
-	})
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && status != StatusActive) {
-		return nil, app.Errorf(app.CodeUnauthorized, "The API token is not valid")
-	}
-	if err != nil {
-		return nil, err
-	}
-	p.Memberships = memberships
-	p.Via = "token"
-	p.RequestID = requestID
-	return &p, nil
 }

@@ -11,28 +11,29 @@ import (
 )
 
 // sessionCache remembers, for a moment, what the database said about a
-// session, so a burst of requests from one browser (a page and its
-// redirects, or someone clicking quickly) costs one database query rather
-// than one each.
+// session or an API token, so a burst of requests from one browser (a page
+// and its redirects, or someone clicking quickly) or one API client costs
+// one database query rather than one each.
 //
-// The database stays the only place a session lives. An entry is kept for
-// at most Service.SessionRecheck (a second by default), and every change
-// this instance commits that ends, replaces or alters sessions — signing
-// out, ending an account's sessions, disabling it, changing its roles,
-// two-factor or password — forgets every entry. A change made by another
-// instance sharing the database takes effect here within SessionRecheck.
-// Expiry and the idle timeout are still checked on every request against
-// the remembered times.
+// The database stays the only place a session or token lives. An entry is
+// kept for at most Service.SessionRecheck (a second by default), and every
+// change this instance commits that ends, replaces or alters sessions or
+// tokens — signing out, ending an account's sessions, disabling it,
+// changing its roles, two-factor or password, revoking a token — forgets
+// every entry. A change made by another instance sharing the database takes
+// effect here within SessionRecheck. Expiry (and, for sessions, the idle
+// timeout) is still checked on every request against the remembered times.
 type sessionCache struct {
 	// gen counts forgets. An entry carries the count from before its
 	// database read began, so a read that raced a forget is never used.
 	gen     atomic.Uint64
 	entries memo.Map[string, cachedSession]
+	tokens  memo.Map[string, cachedSession]
 }
 
 type cachedSession struct {
 	p        app.Principal // without RequestID
-	lastSeen time.Time
+	lastSeen time.Time     // for tokens, last used
 	expires  time.Time
 	idle     time.Duration
 	gen      uint64
@@ -42,21 +43,31 @@ type cachedSession struct {
 // ttl and no forget came after its read, and the generation a fresh read
 // should be stored under.
 func (c *sessionCache) get(id string, ttl time.Duration) (cachedSession, uint64, bool) {
+	return c.lookup(&c.entries, id, ttl)
+}
+
+// getToken is get for an API token, by the hash of the token.
+func (c *sessionCache) getToken(id string, ttl time.Duration) (cachedSession, uint64, bool) {
+	return c.lookup(&c.tokens, id, ttl)
+}
+
+func (c *sessionCache) lookup(m *memo.Map[string, cachedSession], id string, ttl time.Duration) (cachedSession, uint64, bool) {
 	gen := c.gen.Load()
 	if ttl <= 0 {
 		return cachedSession{}, gen, false
 	}
-	e, ok := c.entries.Get(id, ttl)
+	e, ok := m.Get(id, ttl)
 	return e, gen, ok && e.gen == gen
 }
 
 func (c *sessionCache) forget() {
 	c.gen.Add(1)
 	c.entries.Clear()
+	c.tokens.Clear()
 }
 
-// ForgetSessions drops every remembered session check, so the next request
-// of each session reads the database again. Call it after committing any
+// ForgetSessions drops every remembered session and token check, so the
+// next request of each session or token reads the database again. Call it after committing any
 // change to accounts, roles or sessions made outside this package.
 func (s *Service) ForgetSessions() { s.sessions.forget() }
 

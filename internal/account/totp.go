@@ -50,9 +50,23 @@ func (s *Service) BeginTOTP(ctx context.Context, userID int64) (TOTPSetup, error
 		if err != nil {
 			return TOTPSetup{}, err
 		}
-		secret = key.Secret()
-		if _, err := s.DB.Exec(ctx, "UPDATE users SET totp_secret = $1, updated_at = $2 WHERE id = $3 AND totp_enabled = FALSE",
-			secret, s.Clock.Now(), userID); err != nil {
+		// Stored only if there is none yet, and then read back: two set-up
+		// pages opened at once show the same secret, the one that is kept.
+		err = s.DB.Write(ctx, func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, "UPDATE users SET totp_secret = $1, updated_at = $2 WHERE id = $3 AND totp_enabled = FALSE AND totp_secret = ''",
+				key.Secret(), s.Clock.Now(), userID); err != nil {
+				return err
+			}
+			var enabled bool
+			if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_enabled FROM users WHERE id = $1", userID).Scan(&secret, &enabled); err != nil {
+				return err
+			}
+			if enabled || secret == "" {
+				return app.Errorf(app.CodeConflict, "Two-factor sign-in is already set up")
+			}
+			return nil
+		})
+		if err != nil {
 			return TOTPSetup{}, err
 		}
 	}
@@ -98,13 +112,17 @@ func matchStep(secret, code string, now time.Time) int64 {
 // code from their app, marks the session as fully signed in under a new
 // session id, and returns the new cookie value and one-time recovery codes.
 func (s *Service) ConfirmTOTP(ctx context.Context, p *app.Principal, code string) (token string, codes []string, err error) {
-	if err := s.mfaThrottle(ctx, p.UserID); err != nil {
+	done, err := s.mfaAttempt(ctx, p.UserID)
+	if err != nil {
 		return "", nil, err
 	}
+	defer func() { done(err) }()
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		var secret string
 		var enabled bool
-		if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_enabled FROM users WHERE id = $1", p.UserID).Scan(&secret, &enabled); err != nil {
+		// The account's row lock first, as every account change takes it.
+		if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_enabled FROM users WHERE id = $1"+tx.Dialect.ForUpdate(),
+			p.UserID).Scan(&secret, &enabled); err != nil {
 			return err
 		}
 		if enabled {
@@ -118,10 +136,17 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *app.Principal, code string
 			return app.Invalid(app.FieldError{Field: "code", Message: "Enter the 6-digit code shown in your authenticator app"})
 		}
 		now := s.Clock.Now()
-		if _, err := tx.ExecContext(ctx, "UPDATE users SET totp_enabled = TRUE, totp_last_step = $1, updated_at = $2 WHERE id = $3", step, now, p.UserID); err != nil {
+		// Switched on only from the state just read: of two confirmations
+		// at once, one sets it up and gets recovery codes; the other is
+		// told it is already set up.
+		n, err := rowsAffected(tx.ExecContext(ctx, `UPDATE users SET totp_enabled = TRUE, totp_last_step = $1, updated_at = $2
+			WHERE id = $3 AND totp_enabled = FALSE AND totp_secret = $4`, step, now, p.UserID, secret))
+		if err != nil {
 			return err
 		}
-		var err error
+		if n != 1 {
+			return app.Errorf(app.CodeConflict, "Two-factor sign-in is already set up")
+		}
 		if codes, err = s.newRecoveryCodes(ctx, tx, p.UserID); err != nil {
 			return err
 		}
@@ -130,47 +155,59 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *app.Principal, code string
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermMFAPending), audit.Event{Action: "auth.mfa_setup", ObjectType: "user", ObjectID: fmt.Sprint(p.UserID)})
 	})
-	if app.IsCode(err, app.CodeInvalid) {
-		_, _ = s.Counters.Hit(ctx, ratelimit.Key("mfa", fmt.Sprint(p.UserID)), throttleWindow)
-	}
 	return token, codes, err
 }
 
-func (s *Service) mfaThrottle(ctx context.Context, userID int64) error {
-	n, err := s.Counters.Count(ctx, ratelimit.Key("mfa", fmt.Sprint(userID)), throttleWindow)
+// mfaAttempt counts a two-factor attempt for the account before its code is
+// checked, refusing it when the account is over its limit. done must be
+// called with the outcome: only a wrong code (invalid) stays counted.
+func (s *Service) mfaAttempt(ctx context.Context, userID int64) (done func(error), err error) {
+	key := ratelimit.Key("mfa", fmt.Sprint(userID))
+	n, err := s.Counters.Hit(ctx, key, throttleWindow)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if n >= maxMFAFailures {
-		return app.Errorf(app.CodeTooMany, "Too many incorrect codes. Wait 15 minutes and try again.")
+	if n > maxMFAFailures {
+		return nil, app.Errorf(app.CodeTooMany, "Too many incorrect codes. Wait 15 minutes and try again.")
 	}
-	return nil
+	return func(err error) {
+		if !app.IsCode(err, app.CodeInvalid) {
+			_ = s.Counters.Undo(context.WithoutCancel(ctx), key, throttleWindow)
+		}
+	}, nil
 }
 
 // VerifyMFA completes sign-in with a code from the authenticator app or an
 // unused recovery code. A code that was already used (even if still within
-// its 30 seconds) is refused, so an overheard code cannot be replayed. On
+// its 30 seconds) is refused, so an overheard code cannot be replayed, and
+// however many requests bring one code at once, one of them signs in. On
 // success the session gets a new id; the new cookie value is returned.
-func (s *Service) VerifyMFA(ctx context.Context, p *app.Principal, code string) (string, error) {
-	if err := s.mfaThrottle(ctx, p.UserID); err != nil {
+func (s *Service) VerifyMFA(ctx context.Context, p *app.Principal, code string) (token string, err error) {
+	done, err := s.mfaAttempt(ctx, p.UserID)
+	if err != nil {
 		return "", err
 	}
-	var token string
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	defer func() { done(err) }()
+	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		var secret string
-		var lastStep int64
-		if err := tx.QueryRowContext(ctx, "SELECT totp_secret, totp_last_step FROM users WHERE id = $1 AND totp_enabled = TRUE",
-			p.UserID).Scan(&secret, &lastStep); err != nil {
+		// The account's row lock first, as every account change takes it.
+		if err := tx.QueryRowContext(ctx, "SELECT totp_secret FROM users WHERE id = $1 AND totp_enabled = TRUE"+tx.Dialect.ForUpdate(),
+			p.UserID).Scan(&secret); err != nil {
 			return app.Errorf(app.CodeConflict, "Two-factor sign-in is not set up for this account")
 		}
 		now := s.Clock.Now()
 		method := "app"
-		if step := matchStep(secret, code, now); step > lastStep {
-			if _, err := tx.ExecContext(ctx, "UPDATE users SET totp_last_step = $1 WHERE id = $2", step, p.UserID); err != nil {
+		if step := matchStep(secret, code, now); step != 0 {
+			// Spent by the update itself: only a step later than the last
+			// one used is accepted, so of concurrent uses one succeeds.
+			n, err := rowsAffected(tx.ExecContext(ctx, "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_enabled = TRUE AND totp_last_step < $1",
+				step, p.UserID))
+			if err != nil {
 				return err
 			}
-		} else if step != 0 {
-			return app.Invalid(app.FieldError{Field: "code", Message: "This code has already been used. Wait for your app to show a new code."})
+			if n != 1 {
+				return app.Invalid(app.FieldError{Field: "code", Message: "This code has already been used. Wait for your app to show a new code."})
+			}
 		} else {
 			used, err := s.useRecoveryCode(ctx, tx, p.UserID, code, now)
 			if err != nil {
@@ -187,25 +224,28 @@ func (s *Service) VerifyMFA(ctx context.Context, p *app.Principal, code string) 
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermMFAPending), audit.Event{Action: "auth.mfa_" + method, ObjectType: "user", ObjectID: fmt.Sprint(p.UserID)})
 	})
-	if app.IsCode(err, app.CodeInvalid) {
-		_, _ = s.Counters.Hit(ctx, ratelimit.Key("mfa", fmt.Sprint(p.UserID)), throttleWindow)
-	}
 	return token, err
 }
 
-// rotateSession replaces the caller's session with a fully signed-in one
-// under a new id.
+// rotateSession replaces the caller's half-signed-in session with a fully
+// signed-in one under a new id.
 func (s *Service) rotateSession(ctx context.Context, tx *store.Tx, p *app.Principal) (string, error) {
 	tx.AfterCommit(s.ForgetSessions)
-	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE id = $1", p.SessionID); err != nil {
-		return "", err
-	}
-	u, err := scanUser(tx.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE id = $1", p.UserID))
+	// The half-signed-in session is used up here, once: a second request
+	// finishing the same session (with another code) finds it gone.
+	n, err := rowsAffected(tx.ExecContext(ctx, "DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND mfa_ok = FALSE", p.SessionID, p.UserID))
 	if err != nil {
 		return "", err
 	}
-	if u.Memberships, err = loadMemberships(ctx, tx, p.UserID); err != nil {
+	if n != 1 {
+		return "", app.Errorf(app.CodeUnauthorized, "This sign-in has already finished or has ended. Sign in again.")
+	}
+	u, err := lockUser(ctx, tx, p.UserID)
+	if err != nil {
 		return "", err
+	}
+	if u.Status != StatusActive {
+		return "", app.Errorf(app.CodeUnauthorized, "Your session has ended. Sign in again to continue.")
 	}
 	return s.newSession(ctx, tx, u, true)
 }
@@ -248,7 +288,7 @@ func (s *Service) useRecoveryCode(ctx context.Context, tx *store.Tx, userID int6
 // next sign-in. Their sessions end.
 func (s *Service) ResetTOTP(ctx context.Context, actor app.Actor, userID int64) error {
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		if err := s.exists(ctx, tx, userID); err != nil {
+		if _, err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		for _, q := range []string{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/store"
@@ -32,10 +33,13 @@ type Service struct {
 	// Session lifetimes.
 	StaffIdle, StaffAbsolute   time.Duration
 	PublicIdle, PublicAbsolute time.Duration
-	// SessionRecheck is how long a session check read from the database
-	// may be reused by this instance (see sessionCache); zero reads the
-	// database on every request.
+	// SessionRecheck is how long a session or API token check read from
+	// the database may be reused by this instance (see sessionCache); zero
+	// reads the database on every request.
 	SessionRecheck time.Duration
+	// Notify tells service managers about grants of roles that see
+	// people's records.
+	Notify *notify.Service
 
 	sessions sessionCache
 }
@@ -234,7 +238,9 @@ func (s *Service) insertUser(ctx context.Context, tx *store.Tx, email, name stri
 	err := tx.QueryRowContext(ctx, `INSERT INTO users (email, name, password_hash, status, person_id, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`, email, name, hash, status, pid, now).Scan(&id)
 	if store.IsUniqueViolation(err) {
-		return 0, app.Invalid(app.FieldError{Field: "email", Message: "An account with this email address already exists"})
+		e := app.Invalid(app.FieldError{Field: "email", Message: "An account with this email address already exists"})
+		e.Err = err // so callers can tell a lost race (store.IsUniqueViolation)
+		return 0, e
 	}
 	return id, err
 }
@@ -318,6 +324,9 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 		if err := s.replaceMemberships(ctx, tx, id, nu.Memberships); err != nil {
 			return err
 		}
+		if err := s.noticeGrants(ctx, tx, actor, id, name, nil, nu.Memberships); err != nil {
+			return err
+		}
 		if hash == "" {
 			if err := s.sendLink(ctx, tx, id, email, name, purposeInvitation); err != nil {
 				return err
@@ -332,13 +341,22 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 }
 
 // SetMemberships replaces an account's roles. The account's sessions are
-// ended so the new roles apply at its next sign-in.
+// ended so the new roles apply at its next sign-in. Nobody may change their
+// own roles (an administrator could otherwise give themselves a clinical
+// role and read referrals). Each grant of a role that can see people's
+// data is audited and shown to every service manager.
 func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID int64, ms []app.Membership) error {
+	if actor.UserID != 0 && actor.UserID == userID {
+		return app.Errorf(app.CodeForbidden, "Ask another administrator to change your own roles")
+	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if err := s.ValidateMemberships(ctx, tx, ms); err != nil {
 			return err
 		}
-		if err := s.exists(ctx, tx, userID); err != nil {
+		// Under the account's lock: two role changes at once happen one
+		// after the other, and the second replaces the first.
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
 			return err
 		}
 		if err := s.replaceMemberships(ctx, tx, userID, ms); err != nil {
@@ -347,39 +365,99 @@ func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID in
 		if err := s.endSessions(ctx, tx, userID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.roles", ObjectType: "user", ObjectID: fmt.Sprint(userID)})
+		if err := audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "account.roles", ObjectType: "user", ObjectID: fmt.Sprint(userID)}); err != nil {
+			return err
+		}
+		return s.noticeGrants(ctx, tx, actor, userID, u.Name, u.Memberships, ms)
 	})
 }
 
-func (s *Service) exists(ctx context.Context, tx *store.Tx, userID int64) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE id = $1", userID).Scan(&n); err != nil {
-		return err
+// noticeGrants audits each role in next but not in prev that can see
+// people's data, and tells every service manager about it with a
+// notification: who gave which role, in which team, to whom. Grants made on
+// the command line (no acting account) are audited only.
+func (s *Service) noticeGrants(ctx context.Context, tx *store.Tx, actor app.Actor, userID int64, userName string, prev, next []app.Membership) error {
+	had := map[app.Membership]bool{}
+	for _, m := range prev {
+		had[app.Membership{Role: m.Role, TeamID: m.TeamID}] = true
 	}
-	if n == 0 {
-		return app.NotFound("The account")
+	var grants []app.Membership
+	for _, m := range next {
+		key := app.Membership{Role: m.Role, TeamID: m.TeamID}
+		if m.Role.ReadsPersonData() && !had[key] {
+			had[key] = true
+			grants = append(grants, key)
+		}
+	}
+	if len(grants) == 0 {
+		return nil
+	}
+	now := s.Clock.Now()
+	var managers []int64
+	granter := "The operator, on the command line,"
+	if actor.UserID != 0 {
+		if err := tx.QueryRowContext(ctx, "SELECT name FROM users WHERE id = $1", actor.UserID).Scan(&granter); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.id FROM users u JOIN memberships m ON m.user_id = u.id
+			WHERE m.role = $1 AND u.status <> 'disabled' ORDER BY u.id`, app.RoleServiceManager)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			managers = append(managers, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, g := range grants {
+		where := "across all teams"
+		if g.TeamID != 0 {
+			var team string
+			if err := tx.QueryRowContext(ctx, "SELECT name FROM teams WHERE id = $1", g.TeamID).Scan(&team); err != nil {
+				return err
+			}
+			where = "in " + team
+		}
+		n := notify.RoleGranted{GrantedBy: granter, GrantedTo: userName, Role: g.Role.Label(), TeamName: where}
+		for _, id := range managers {
+			if err := s.Notify.Tell(ctx, tx, id, 0, n); err != nil {
+				return err
+			}
+		}
+		if err := audit.Record(ctx, tx, now, actor, audit.Event{Action: "account.role_grant", ObjectType: "user",
+			ObjectID: fmt.Sprintf("%d:%s:%d", userID, g.Role, g.TeamID)}); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// SetDisabled disables an account (ending its sessions and revoking its
-// API tokens) or enables it again. An administrator cannot disable their
-// own account, so an organisation is never left without one by accident.
+// SetDisabled disables an account (ending its sessions, revoking its API
+// tokens and voiding its unused email links) or enables it again. An
+// administrator cannot disable their own account, so an organisation is
+// never left without one by accident.
 func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64, disabled bool) error {
 	if disabled && actor.UserID == userID {
 		return app.Errorf(app.CodeConflict, "You cannot disable your own account")
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		var status Status
-		var hash string
-		if err := tx.QueryRowContext(ctx, "SELECT status, password_hash FROM users WHERE id = $1", userID).Scan(&status, &hash); err != nil {
-			return app.NotFound("The account")
+		u, err := lockUser(ctx, tx, userID)
+		if err != nil {
+			return err
 		}
 		now := s.Clock.Now()
 		next, action := StatusDisabled, "account.disable"
 		if !disabled {
 			next, action = StatusActive, "account.enable"
-			if hash == "" {
+			if u.passwordHash == "" {
 				next = StatusInvited
 			}
 		}
@@ -390,8 +468,13 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 			if err := s.endSessions(ctx, tx, userID); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL", now, userID); err != nil {
-				return err
+			for _, q := range []string{
+				"UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+				"UPDATE user_tokens SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL",
+			} {
+				if _, err := tx.ExecContext(ctx, q, now, userID); err != nil {
+					return err
+				}
 			}
 		}
 		return audit.Record(ctx, tx, now, actor, audit.Event{Action: action, ObjectType: "user", ObjectID: fmt.Sprint(userID)})
@@ -401,7 +484,9 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 // EndSessions signs an account out everywhere.
 func (s *Service) EndSessions(ctx context.Context, actor app.Actor, userID int64) error {
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
-		if err := s.exists(ctx, tx, userID); err != nil {
+		// Under the account's lock, so a sign-in finishing at this moment
+		// either comes first (and its session is ended here) or after.
+		if _, err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if err := s.endSessions(ctx, tx, userID); err != nil {

@@ -99,6 +99,13 @@ var rolePermissions = map[Role][]Permission{
 	RoleAdmin:          {PermAdminUsers, PermAdminOutbox, PermAuditRead, PermMetrics, PermCaseloadImport, PermInsightRead},
 }
 
+// ReadsPersonData reports whether the role can see people's records or
+// referrals (its permissions include person.read or referral.read). Grants
+// of such roles are shown to the service managers.
+func (r Role) ReadsPersonData() bool {
+	return slices.Contains(rolePermissions[r], PermPersonRead) || slices.Contains(rolePermissions[r], PermReferralRead)
+}
+
 // RolePermissions returns the permissions a role grants (without the
 // implicit signed-in ones).
 func RolePermissions(r Role) []Permission { return slices.Clone(rolePermissions[r]) }

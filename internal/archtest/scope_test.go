@@ -29,6 +29,8 @@ var unscopedReaders = map[string]string{
 	"referral.(*Service).history":  "a referral's history, after visibleReferral in the same transaction",
 	"referral.(*Service).contacts": "a referral's contacts, after visibleReferral in the same transaction",
 	"referral.caseloadFor":         "a person's open caseload episodes, after visiblePerson in the same transaction",
+	// The holder of a one-time claim is the person it was made for.
+	"person.UseClaim": "locks the claimed person's row; the claim's holder gets only the id",
 	// Reads that return no one's data.
 	"referral.newReference":            "checks that a new reference is unused",
 	"referral.RefreshCaseloadFlags":    "updates flags; returns nothing",

@@ -285,7 +285,7 @@ func TestReferralDoors(t *testing.T) {
 	var accepted, allocated bool
 	for _, u := range updates {
 		accepted = accepted || strings.Contains(u, jordanRef) && strings.Contains(u, "accepted onto the peer support waiting list")
-		allocated = allocated || strings.Contains(u, jordanRef) && strings.Contains(u, "allocated to a peer support worker, Test worker")
+		allocated = allocated || strings.Contains(u, jordanRef) && strings.Contains(u, "allocated to a peer support worker, Test.")
 	}
 	if !accepted || !allocated {
 		t.Errorf("clinician's updates = %q, want the acceptance and the allocation of %s", updates, jordanRef)

@@ -108,8 +108,9 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	l.acc = &account.Service{DB: d.DB, Clock: clock, Hasher: a.Hasher, Counters: &ratelimit.Counters{DB: d.DB, Clock: clock},
 		BaseURL: a.BaseURL, RequireMFA: a.RequireMFA, StaffIdle: a.StaffIdle, StaffAbsolute: a.StaffAbsolute,
 		PublicIdle: a.PublicIdle, PublicAbsolute: a.PublicAbsolute}
+	l.acc.Notify = &notify.Service{DB: d.DB, Clock: clock}
 	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc,
-		Notify: &notify.Service{DB: d.DB, Clock: clock}}
+		Notify: l.acc.Notify}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error

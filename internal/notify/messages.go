@@ -33,8 +33,19 @@ type ReferralUpdate struct {
 
 func (ReferralUpdate) noteTemplate() string { return "referral_update" }
 
+// RoleGranted tells a service manager that someone was given a role that
+// sees people's records.
+type RoleGranted struct {
+	GrantedBy string
+	GrantedTo string
+	Role      string
+	TeamName  string // "in <team>", or "across all teams"
+}
+
+func (RoleGranted) noteTemplate() string { return "role_granted" }
+
 // Every message type, for the test that checks what each may carry.
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}}
-	allNotes  = []Note{ReferralUpdate{}}
+	allNotes  = []Note{ReferralUpdate{}, RoleGranted{}}
 )

@@ -25,19 +25,29 @@ func CreateClaim(ctx context.Context, tx *store.Tx, personID int64, now time.Tim
 
 // UseClaim spends a claim inside tx and returns its person, or 0 when the
 // claim is unknown, used, expired, or its person already has an account.
-// The claim is spent by a conditional update, so two accounts made with
-// one claim at the same moment cannot both get the record.
+// The claim is spent by the update itself, so of two sign-ups with one
+// claim at once only one gets the person; the person's row lock then makes
+// the check that no account has the person exact (UNIQUE users.person_id
+// backs it).
 func UseClaim(ctx context.Context, tx *store.Tx, token string, now time.Time) (int64, error) {
 	if token == "" || len(token) > 100 {
 		return 0, nil
 	}
 	var personID int64
-	err := tx.QueryRowContext(ctx, `UPDATE person_claims SET used_at = $2
-		WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.person_id = person_claims.person_id)
-		RETURNING person_id`, app.HashSecret(token), now).Scan(&personID)
+	err := tx.QueryRowContext(ctx, `UPDATE person_claims SET used_at = $1
+		WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING person_id`, now, app.HashSecret(token)).Scan(&personID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	return personID, err
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE id = $1"+tx.Dialect.ForUpdate(), personID).Scan(&personID); err != nil {
+		return 0, err
+	}
+	var taken int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE person_id = $1", personID).Scan(&taken); err != nil || taken > 0 {
+		return 0, err
+	}
+	return personID, nil
 }

@@ -34,20 +34,41 @@ func Key(kind string, parts ...string) string {
 	return kind + ":" + hex.EncodeToString(h.Sum(nil))[:32]
 }
 
+// window is the start of the current fixed window of length w, in Unix
+// seconds, so rows of every window length can be pruned by age alike.
 func (c *Counters) window(w time.Duration) int64 {
-	return c.Clock.Now().Unix() / int64(w.Seconds())
+	n := int64(w.Seconds())
+	return c.Clock.Now().Unix() / n * n
 }
 
 // Hit adds one to key's counter for the current window and returns the new
-// count.
+// count. The increment and the read are one statement, so concurrent hits
+// each see a different count: counting an attempt with Hit *before* the
+// check it guards, and refusing when the count is over the limit, lets no
+// more than the limit through however many arrive at once.
 func (c *Counters) Hit(ctx context.Context, key string, w time.Duration) (int, error) {
-	var n int
+	ns, err := c.HitAll(ctx, w, key)
+	if err != nil {
+		return 0, err
+	}
+	return ns[0], nil
+}
+
+// HitAll is Hit for several keys in one transaction, returning each new
+// count in the order of keys. Callers pass keys in a fixed order, so two
+// transactions never wait for each other's rows in opposite orders.
+func (c *Counters) HitAll(ctx context.Context, w time.Duration, keys ...string) ([]int, error) {
+	out := make([]int, len(keys))
 	err := c.DB.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		n, err = c.HitTx(ctx, tx, key, w)
-		return err
+		for i, k := range keys {
+			var err error
+			if out[i], err = c.HitTx(ctx, tx, k, w); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return n, err
+	return out, err
 }
 
 // HitTx is Hit inside a caller's transaction.
@@ -59,7 +80,16 @@ func (c *Counters) HitTx(ctx context.Context, tx *store.Tx, key string, w time.D
 	return n, err
 }
 
+// Undo takes back one attempt counted by Hit in the current window: for an
+// attempt that turned out not to be a failure (a correct password).
+func (c *Counters) Undo(ctx context.Context, key string, w time.Duration) error {
+	_, err := c.DB.Exec(ctx, "UPDATE rate_counters SET count = count - 1 WHERE key = $1 AND window_start = $2 AND count > 0", key, c.window(w))
+	return err
+}
+
 // Count returns key's count in the current window without changing it.
+// It is for showing, not deciding: a decision on a count read here can be
+// overtaken by concurrent attempts (use Hit).
 func (c *Counters) Count(ctx context.Context, key string, w time.Duration) (int, error) {
 	var n int
 	err := c.DB.QueryRow(ctx, "SELECT COALESCE(SUM(count), 0) FROM rate_counters WHERE key = $1 AND window_start = $2",
@@ -73,9 +103,13 @@ func (c *Counters) Reset(ctx context.Context, key string, w time.Duration) error
 	return err
 }
 
-// Prune deletes counters older than a day.
+// MaxWindow is the longest window a counter may use: Prune keeps every
+// counter whose window started less than this long ago.
+const MaxWindow = 24 * time.Hour
+
+// Prune deletes counters whose window started over MaxWindow ago.
 func (c *Counters) Prune(ctx context.Context) error {
-	_, err := c.DB.Exec(ctx, "DELETE FROM rate_counters WHERE window_start < $1", c.Clock.Now().Add(-24*time.Hour).Unix()/60)
+	_, err := c.DB.Exec(ctx, "DELETE FROM rate_counters WHERE window_start < $1", c.Clock.Now().Add(-MaxWindow).Unix())
 	return err
 }
 

@@ -75,6 +75,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Notify = &notify.Service{DB: db, Clock: clock}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
 		Accounts: w.Accounts, Notify: w.Notify}
+	w.Accounts.Notify = w.Notify
 	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, "Test Charity", account.OrgPartnerAgency)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -57,6 +58,12 @@ type RolesRequest struct {
 	Roles []app.Membership `json:"roles" required:"true"`
 }
 
+// TokenRequest is POST /api/v1/me/tokens.
+type TokenRequest struct {
+	Name          string `json:"name" required:"true" doc:"What the token is for, so you can tell your tokens apart (at most 100 characters)."`
+	ExpiresInDays int    `json:"expires_in_days,omitempty" doc:"How many days the token works for: 1 to 365; 90 if left out."`
+}
+
 // ContactResponse wraps a recorded contact.
 type ContactResponse = referral.Contact
 
@@ -72,6 +79,8 @@ var (
 		Source: referral.SourceStaff, PersonID: 7, PersonName: "Sam", TeamID: 3, TeamName: "North Community Team", Setting: "community",
 		ReferrerUserID: 5, ReferrerName: "Priya Shah", AskedFor: "Someone who understands voices", PersonKnows: true, Consent: "given",
 		ReceivedAt: exampleTime, UpdatedAt: exampleTime, DaysWaited: 3}
+	exampleToken = account.APIToken{ID: 12, Name: "Caseload import", CreatedAt: exampleTime, LastUsedAt: &exampleTime,
+		ExpiresAt: exampleTime.Add(90 * 24 * time.Hour), Status: account.TokenActive}
 	examplePerson = person.Details{PreferredName: "Sam", FullName: "Samuel Okoro", DateOfBirth: "1994-06-30",
 		Phone: "07700 900982", ContactPreference: "text", ContactTimes: "Weekday afternoons", Ethnicity: "black_african"}
 )
@@ -95,10 +104,23 @@ func (s *Server) apiRoutes() []*Route {
 			Response: account.User{ID: 9, Email: "new.worker@example.nhs.uk", Name: "Jo Bloggs", Status: account.StatusInvited, Memberships: []app.Membership{{Role: app.RolePeerWorker, TeamID: 3}}, CreatedAt: exampleTime}},
 			s.apiInvite),
 		apiRoute("PUT /api/v1/users/{id}/roles", app.PermAdminUsers, APIOp{Summary: "Replace an account's roles (ends its sessions)", Tag: "Accounts", Status: http.StatusNoContent, Query: id,
-			Request: RolesRequest{Roles: []app.Membership{{Role: app.RolePeerLead, TeamID: 3}}}}, s.apiSetRoles),
+			Description: "Your own roles cannot be changed here (403): ask another administrator. Service managers are notified of every new role that can see people's records.",
+			Request:     RolesRequest{Roles: []app.Membership{{Role: app.RolePeerLead, TeamID: 3}}}}, s.apiSetRoles),
 		apiRoute("POST /api/v1/users/{id}/disable", app.PermAdminUsers, APIOp{Summary: "Disable an account, ending its sessions and tokens", Tag: "Accounts", Status: http.StatusNoContent, Query: id}, s.apiUserAction(true)),
 		apiRoute("POST /api/v1/users/{id}/enable", app.PermAdminUsers, APIOp{Summary: "Enable a disabled account", Tag: "Accounts", Status: http.StatusNoContent, Query: id}, s.apiUserAction(false)),
 		apiRoute("POST /api/v1/users/{id}/end-sessions", app.PermAdminUsers, APIOp{Summary: "Sign an account out everywhere", Tag: "Accounts", Status: http.StatusNoContent, Query: id}, s.apiEndSessions),
+
+		apiRoute("GET /api/v1/me/tokens", app.PermSignedIn, APIOp{Summary: "Your API tokens, newest first (never the tokens themselves)", Tag: "Accounts",
+			Response: []account.APIToken{exampleToken}}, s.apiMyTokens),
+		apiRoute("POST /api/v1/me/tokens", app.PermSignedIn, APIOp{Summary: "Create an API token for your account", Tag: "Accounts", Status: http.StatusCreated,
+			Description: "Only from a fully signed-in session (two-factor done): a token cannot create tokens, and answers 403. The token is in this answer only; it cannot be shown again.",
+			Request:     TokenRequest{Name: "Caseload import", ExpiresInDays: 30},
+			Response:    account.NewAPIToken{ID: 12, Name: "Caseload import", Token: "mut_3q2…", ExpiresAt: exampleTime.Add(30 * 24 * time.Hour)}}, s.apiCreateToken),
+		apiRoute("DELETE /api/v1/me/tokens/{id}", app.PermSignedIn, APIOp{Summary: "Revoke one of your API tokens", Tag: "Accounts", Status: http.StatusNoContent, Query: id}, s.apiRevokeMyToken),
+		apiRoute("GET /api/v1/users/{id}/tokens", app.PermAdminUsers, APIOp{Summary: "An account's API tokens (administrators)", Tag: "Accounts", Query: id,
+			Response: []account.APIToken{exampleToken}}, s.apiUserTokens),
+		apiRoute("DELETE /api/v1/users/{id}/tokens/{token_id}", app.PermAdminUsers, APIOp{Summary: "Revoke an account's API token (administrators)", Tag: "Accounts", Status: http.StatusNoContent,
+			Query: append(slices.Clone(id), Param{Name: "token_id", In: "path", Type: "integer", Required: true, Description: "The token's id."})}, s.apiRevokeUserToken),
 
 		apiRoute("POST /api/v1/self-referrals", app.PermPublic, APIOp{Summary: "Ask for peer support for yourself (no account needed)", Tag: "Referrals", Status: http.StatusCreated,
 			Description: "Limited per network address. Possible duplicates are never shown here; the peer team links them.",
@@ -232,6 +254,70 @@ func (s *Server) apiEndSessions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.accounts.EndSessions(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiMyTokens(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.accounts.ListAPITokens(r.Context(), principal(r).UserID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, ts)
+}
+
+func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
+	var in TokenRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	nt, err := s.accounts.CreateOwnAPIToken(r.Context(), principal(r), in.Name, in.ExpiresInDays)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, nt)
+}
+
+func (s *Server) apiRevokeMyToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	if err := s.accounts.RevokeAPIToken(r.Context(), p.ActorFor(app.PermSignedIn), p.UserID, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) apiUserTokens(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.accounts.GetUser(r.Context(), id); err != nil {
+		return err
+	}
+	ts, err := s.accounts.ListAPITokens(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, ts)
+}
+
+func (s *Server) apiRevokeUserToken(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	tokenID, err := pathID(r, "token_id")
+	if err != nil {
+		return err
+	}
+	if err := s.accounts.RevokeAPIToken(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, tokenID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

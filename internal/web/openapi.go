@@ -248,13 +248,14 @@ func (s *Server) buildOpenAPI() []byte {
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "Mutual API", "version": firstNonEmpty(s.cfg.Version, "dev"),
 			"description": "The JSON API of Mutual, the peer support service. Authenticate with an Authorization: Bearer token " +
-				"(`mutual token create --email …`) or a signed-in session. Errors are RFC 9457 application/problem+json; " +
+				"(made on your account page, with POST /api/v1/me/tokens from a signed-in session, or with `mutual token create --email …`; " +
+				"tokens expire, after 90 days unless chosen otherwise, at most 365) or a signed-in session. Errors are RFC 9457 application/problem+json; " +
 				"validation errors list each field. Records you may not see answer 404. Every access to a person's data is audited."},
 		"servers":  []any{map[string]any{"url": firstNonEmpty(s.cfg.BaseURL, "/")}},
 		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}},
 		"paths":    paths,
 		"components": map[string]any{"schemas": b.components, "securitySchemes": map[string]any{
-			"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+			"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "An API token. An expired or revoked token answers 401."},
 			"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie}}},
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")

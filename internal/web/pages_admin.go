@@ -33,6 +33,10 @@ type membershipForm struct {
 	Teams []account.Team
 	Roles []app.Role
 	User  *account.User
+	// On an account's own page: Tokens are its API tokens; Self is set when
+	// it is the administrator's own account, whose roles they cannot change.
+	Tokens []account.APIToken
+	Self   bool
 }
 
 // membershipsFromForm reads role checkboxes: "role" values are either a
@@ -82,6 +86,17 @@ func (s *Server) handleAdminInvite(w http.ResponseWriter, r *http.Request) error
 	return s.page(w, r, http.StatusUnprocessableEntity, "admin/invite", &ui.Page{Title: "Invite someone", Form: f, Data: d, BackLink: "/admin/users"})
 }
 
+// adminUserForm is the data of an account's administration page.
+func (s *Server) adminUserForm(r *http.Request, u *account.User) (membershipForm, error) {
+	d, err := s.membershipForm(r, u)
+	if err != nil {
+		return d, err
+	}
+	d.Self = principal(r).UserID == u.ID
+	d.Tokens, err = s.accounts.ListAPITokens(r.Context(), u.ID)
+	return d, err
+}
+
 func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -91,7 +106,7 @@ func (s *Server) handleAdminUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.membershipForm(r, u)
+	d, err := s.adminUserForm(r, u)
 	if err != nil {
 		return err
 	}
@@ -120,18 +135,39 @@ func (s *Server) handleAdminRoles(w http.ResponseWriter, r *http.Request) error 
 		setFlash(w, "Roles updated. The account's sessions have ended so the new roles apply at next sign-in.")
 		return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
 	}
-	if !formWithErrors(f, err) {
+	status := http.StatusUnprocessableEntity
+	if ae := app.As(err); ae.Code == app.CodeForbidden {
+		// Their own roles: the page has no roles form to point at.
+		status = http.StatusForbidden
+		f.AddError("", ae.Message)
+	} else if !formWithErrors(f, err) {
 		return err
 	}
 	u, err := s.accounts.GetUser(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	d, err := s.membershipForm(r, u)
+	d, err := s.adminUserForm(r, u)
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusUnprocessableEntity, "admin/user", &ui.Page{Title: u.Name, Form: f, Data: d, BackLink: "/admin/users"})
+	return s.page(w, r, status, "admin/user", &ui.Page{Title: u.Name, Form: f, Data: d, BackLink: "/admin/users"})
+}
+
+func (s *Server) handleAdminTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	tokenID, err := pathID(r, "token_id")
+	if err != nil {
+		return err
+	}
+	if err := s.accounts.RevokeAPIToken(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, tokenID); err != nil {
+		return err
+	}
+	setFlash(w, "API token revoked: it no longer works")
+	return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
 }
 
 func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) error {

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/mutualhq/mutual/internal/account"
@@ -161,13 +163,74 @@ func (s *Server) handleTOTPSetup(w http.ResponseWriter, r *http.Request) error {
 	return s.totpSetupPage(w, r, http.StatusUnprocessableEntity, f)
 }
 
-func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
+type accountData struct {
+	User   *account.User
+	Tokens []account.APIToken
+}
+
+// accountPage shows the caller's account with f as the new-token form.
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
 	p := principal(r)
 	u, err := s.accounts.GetUser(r.Context(), p.UserID)
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "account", &ui.Page{Title: "Your account", Data: u})
+	tokens, err := s.accounts.ListAPITokens(r.Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, status, "account", &ui.Page{Title: "Your account", Form: f, Data: accountData{User: u, Tokens: tokens}})
+}
+
+func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
+	return s.accountPage(w, r, http.StatusOK, ui.NewForm(url.Values{"expires_in_days": {strconv.Itoa(account.DefaultTokenDays)}}))
+}
+
+// tokenDays reads a token's lifetime from a form: blank is the default.
+func tokenDays(f *ui.Form) (int, bool) {
+	v := strings.TrimSpace(f.Value("expires_in_days"))
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil
+}
+
+func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	days, ok := tokenDays(f)
+	if !ok {
+		// Still check the name, so every problem shows at once.
+		_, err = account.CheckTokenRequest(f.Value("name"), 0)
+		formWithErrors(f, err)
+		f.AddError("expires_in_days", fmt.Sprintf("Enter the number of days as a whole number from 1 to %d, like 90", account.MaxTokenDays))
+		return s.accountPage(w, r, http.StatusUnprocessableEntity, f)
+	}
+	nt, err := s.accounts.CreateOwnAPIToken(r.Context(), principal(r), f.Value("name"), days)
+	if err == nil {
+		// Shown once, on this response; only its hash is stored.
+		return s.page(w, r, http.StatusOK, "api-token", &ui.Page{Title: "Your new API token", Data: nt})
+	}
+	if !formWithErrors(f, err) {
+		return err
+	}
+	return s.accountPage(w, r, http.StatusUnprocessableEntity, f)
+}
+
+func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	if err := s.accounts.RevokeAPIToken(r.Context(), p.ActorFor(app.PermSignedIn), p.UserID, id); err != nil {
+		return err
+	}
+	setFlash(w, "API token revoked: it no longer works")
+	return redirect(w, r, "/account#api-tokens")
 }
 
 func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request) error {

@@ -176,6 +176,14 @@ func tplUser() *account.User {
 		Memberships: []app.Membership{{Role: app.RoleClinician, TeamID: 3, TeamName: "Leeds North CMHT"}, {Role: app.RoleAnalyst}}, CreatedAt: tEarlier}
 }
 
+func tplTokens() []account.APIToken {
+	return []account.APIToken{
+		{ID: 21, Name: "Caseload import", CreatedAt: tEarlier, LastUsedAt: &tNow, ExpiresAt: tNow.Add(50 * 24 * time.Hour), Status: account.TokenActive},
+		{ID: 20, Name: "Old script", CreatedAt: tEarlier, ExpiresAt: tEarlier.Add(time.Hour), Status: account.TokenExpired},
+		{ID: 19, Name: "Leaked", CreatedAt: tEarlier, ExpiresAt: tNow.Add(time.Hour), RevokedAt: &tNow, Status: account.TokenRevoked},
+	}
+}
+
 func tplTeams() []account.Team {
 	return []account.Team{{ID: 3, OrganisationID: 1, OrganisationName: "Leeds NHS", Name: "Leeds North CMHT", Setting: account.SettingCommunity},
 		{ID: 4, OrganisationID: 2, OrganisationName: "Mind in Leeds", Name: "Peer network", Setting: account.SettingPeerGroup}}
@@ -222,7 +230,16 @@ func tplCases() []tplCase {
 				QRCode: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="}},
 			want: []string{`src="data:image/png;base64,iVBORw0KGgo`, `alt="QR code for your authenticator app"`, "JBSWY3DPEHPK3PXP", `href="otpauth://totp/Mutual:ada%40example.org?issuer=Mutual&amp;period=30&amp;secret=JBSWY3DPEHPK3PXP"`}},
 		{page: "recovery-codes", pg: &ui.Page{Title: "Save your recovery codes", Data: []string{"abcde-23456", "fghij-78923"}}, want: []string{"abcde-23456", "fghij-78923"}},
-		{page: "account", pg: &ui.Page{Title: "Your account", Data: tplUser()}, want: []string{"Care co-ordinator or clinician, Leeds North CMHT", `action="/account/sign-out-everywhere"`, `href="/password-reset"`}},
+		{page: "account", pg: &ui.Page{Title: "Your account", Form: formOf("expires_in_days", "90"), Data: accountData{User: tplUser(), Tokens: tplTokens()}},
+			want: []string{"Care co-ordinator or clinician, Leeds North CMHT", `action="/account/sign-out-everywhere"`, `href="/password-reset"`,
+				`action="/account/tokens/21/revoke"`, "Caseload import", "Expired", "Revoked", `action="/account/tokens"`, `value="90"`},
+			notWant: []string{`/account/tokens/20/revoke`, `/account/tokens/19/revoke`}},
+		{page: "account", variant: "token problems", pg: &ui.Page{Title: "Your account", Form: withErrors(formOf("name", "", "expires_in_days", "400"),
+			"name", "Enter a name for the token, so you can tell your tokens apart", "expires_in_days", "Enter a number of days from 1 to 365"),
+			Data: accountData{User: &account.User{ID: 7, Name: "Sam", Email: "sam@example.org", Status: account.StatusActive, CreatedAt: tEarlier}}},
+			want: []string{`value="400"`, "No API tokens"}},
+		{page: "api-token", pg: &ui.Page{Title: "Your new API token", Data: account.NewAPIToken{ID: 22, Name: "Caseload import", Token: "mut_abcDEF123", ExpiresAt: tNow}},
+			want: []string{"mut_abcDEF123", "only see this token once"}},
 		{page: "sign-up", pg: &ui.Page{Title: "Create an account", Form: withErrors(formOf("role", "carer", "email", "x"), "name", "Enter your name, or what you would like to be called", "email", "Enter an email address in the right format")},
 			want: []string{`value="carer" checked`, "Support for myself"}},
 		{page: "check-email", variant: "sign-up", pg: &ui.Page{Title: "Check your email", Data: "sign-up"}},
@@ -242,9 +259,14 @@ func tplCases() []tplCase {
 			Data: membershipForm{Teams: tplTeams(), Roles: app.Roles}},
 			want: []string{`value="peer_worker:3" checked`, `value="admin" checked`, `value="clinician:4"`, `action="/admin/users"`}},
 		{page: "admin/user", variant: "active", pg: &ui.Page{Title: "Dr Ada Jones", BackLink: "/admin/users", Form: formOf("role", "clinician:3", "role", "analyst"),
-			Data: membershipForm{Teams: tplTeams(), Roles: app.Roles, User: tplUser()}},
-			want:    []string{`action="/admin/users/5/roles"`, `action="/admin/users/5/disable"`, `action="/admin/users/5/end-sessions"`, `action="/admin/users/5/reset-two-factor"`, `value="clinician:3" checked`},
-			notWant: []string{"/enable", "resend-invitation"}},
+			Data: membershipForm{Teams: tplTeams(), Roles: app.Roles, User: tplUser(), Tokens: tplTokens()}},
+			want: []string{`action="/admin/users/5/roles"`, `action="/admin/users/5/disable"`, `action="/admin/users/5/end-sessions"`, `action="/admin/users/5/reset-two-factor"`, `value="clinician:3" checked`,
+				`action="/admin/users/5/tokens/21/revoke"`},
+			notWant: []string{"/enable", "resend-invitation", "/tokens/20/revoke"}},
+		{page: "admin/user", variant: "own account", pg: &ui.Page{Title: "Dr Ada Jones", BackLink: "/admin/users", Form: withErrors(formOf("role", "clinician:3"), "", "Ask another administrator to change your own roles"),
+			Data: membershipForm{Teams: tplTeams(), Roles: app.Roles, User: tplUser(), Self: true}},
+			want:    []string{"Ask another administrator to change your own roles", `action="/admin/users/5/disable"`, "No API tokens"},
+			notWant: []string{`action="/admin/users/5/roles"`}},
 		{page: "admin/user", variant: "invited with problem", pg: &ui.Page{Title: "New Person", BackLink: "/admin/users", Form: withErrors(formOf(), "roles", "Choose at least one role"),
 			Data: membershipForm{Roles: app.Roles, User: &account.User{ID: 6, Email: "new@example.org", Name: "New Person", Status: account.StatusInvited}}},
 			want: []string{`action="/admin/users/6/resend-invitation"`, "There are no teams yet"}, notWant: []string{"reset-two-factor"}},

@@ -4,8 +4,11 @@
 package webtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +19,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,9 +128,18 @@ type Response struct {
 // Do sends a request and reads the whole response.
 func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Response {
 	c.tb.Helper()
-	req, err := http.NewRequest(method, c.env.URL+path, body)
+	r, err := c.send(method, path, body, header)
 	if err != nil {
 		c.tb.Fatal(err)
+	}
+	return r
+}
+
+// send is Do without failing the test, so it may run on any goroutine.
+func (c *Client) send(method, path string, body io.Reader, header http.Header) (*Response, error) {
+	req, err := http.NewRequest(method, c.env.URL+path, body)
+	if err != nil {
+		return nil, err
 	}
 	for k, vs := range c.Header {
 		req.Header[k] = vs
@@ -139,14 +152,67 @@ func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Re
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		c.tb.Fatalf("%s %s: %v", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.tb.Fatal(err)
+		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
-	return &Response{Response: resp, Body: string(b)}
+	return &Response{Response: resp, Body: string(b)}, nil
+}
+
+// Call is one request for Parallel: a form post when Form is set, a JSON
+// body when JSON is set, otherwise a bare request.
+type Call struct {
+	Client *Client
+	Method string
+	Path   string
+	Form   url.Values
+	JSON   any
+}
+
+// Parallel sends every call at once — each on its own goroutine and
+// connection, released together — and returns the responses in the order
+// of calls. For tests of what concurrent requests can and cannot do.
+func Parallel(tb testing.TB, calls []Call) []*Response {
+	tb.Helper()
+	out := make([]*Response, len(calls))
+	errs := make([]error, len(calls))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		var body []byte
+		header := http.Header{}
+		switch {
+		case c.Form != nil:
+			body = []byte(c.Form.Encode())
+			header = http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Origin": {c.Client.env.URL}, "Sec-Fetch-Site": {"same-origin"}}
+		case c.JSON != nil:
+			b, err := json.Marshal(c.JSON)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			body = b
+			header.Set("Content-Type", "application/json")
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			var rd io.Reader
+			if body != nil {
+				rd = bytes.NewReader(body)
+			}
+			out[i], errs[i] = c.Client.send(c.Method, c.Path, rd, header)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
 
 // Get fetches a path.
@@ -197,12 +263,12 @@ func (e *Env) As(tb testing.TB, name string) *Client {
 // Bearer returns a client using an API token for a named account.
 func (e *Env) Bearer(tb testing.TB, name string) *Client {
 	tb.Helper()
-	tok, err := e.Accounts.CreateAPIToken(context.Background(), app.Actor{}, e.Users[name].ID, "test")
+	tok, err := e.Accounts.CreateAPIToken(context.Background(), app.Actor{}, e.Users[name].ID, "test", 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	c := e.Client(tb)
-	c.Token = tok
+	c.Token = tok.Token
 	return c
 }
 
