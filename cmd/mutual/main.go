@@ -384,7 +384,7 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return errors.New("no password was given on standard input")
 		}
 	}
-	u, err := acc.CreateUser(ctx, app.Actor{RequestID: "cli"}, account.NewUser{Email: *email, Name: *name, Memberships: ms, Password: password})
+	u, err := acc.CreateUser(ctx, app.Operator("cli"), account.NewUser{Email: *email, Name: *name, Memberships: ms, Password: password})
 	if err != nil {
 		return describe(err)
 	}
@@ -439,7 +439,7 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("no account has the email address %q", *email)
 	}
-	token, err := acc.CreateAPIToken(ctx, app.Actor{RequestID: "cli"}, u.ID, *name, *days)
+	token, err := acc.CreateAPIToken(ctx, app.Operator("cli"), u.ID, *name, *days)
 	if err != nil {
 		return describe(err)
 	}

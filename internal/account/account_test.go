@@ -51,7 +51,7 @@ func (f *fixture) mustUser(t *testing.T, email string, role app.Role, password s
 	if role.TeamScoped() {
 		m.TeamID = f.team.ID
 	}
-	u, err := f.svc.CreateUser(context.Background(), app.Actor{}, account.NewUser{Email: email, Name: "Test " + string(role), Memberships: []app.Membership{m}, Password: password})
+	u, err := f.svc.CreateUser(context.Background(), app.Operator("test"), account.NewUser{Email: email, Name: "Test " + string(role), Memberships: []app.Membership{m}, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestDisableEndsSessionsAndTokens(t *testing.T) {
 		ctx := context.Background()
 		u := f.mustUser(t, "carer@example.org", app.RoleCarer, "correct horse battery")
 		res, _ := f.svc.SignIn(ctx, "carer@example.org", "correct horse battery", "a", "r")
-		nt, err := f.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "test", 0)
+		nt, err := f.svc.CreateAPIToken(ctx, app.Operator("test"), u.ID, "test", 0)
 		tok := nt.Token
 		if err != nil {
 			t.Fatal(err)
@@ -277,7 +277,7 @@ func TestDisableEndsSessionsAndTokens(t *testing.T) {
 		if _, err := f.svc.Authenticate(ctx, res.Token, "r"); err != nil { // remembered from here on
 			t.Fatalf("session: %v", err)
 		}
-		if err := f.svc.SetDisabled(ctx, app.Actor{UserID: 999}, u.ID, true); err != nil {
+		if err := f.svc.SetDisabled(ctx, app.Operator("test"), u.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Authenticate(ctx, res.Token, "r"); err == nil {
@@ -289,7 +289,7 @@ func TestDisableEndsSessionsAndTokens(t *testing.T) {
 		if _, err := f.svc.SignIn(ctx, "carer@example.org", "correct horse battery", "a", "r"); !app.IsCode(err, app.CodeUnauthorized) {
 			t.Fatalf("disabled account signed in: %v", err)
 		}
-		if err := f.svc.SetDisabled(ctx, app.Actor{UserID: u.ID}, u.ID, true); !app.IsCode(err, app.CodeConflict) {
+		if err := f.svc.SetDisabled(ctx, &app.Principal{UserID: u.ID}, u.ID, true); !app.IsCode(err, app.CodeConflict) {
 			t.Fatalf("self-disable: %v", err)
 		}
 	})
@@ -322,7 +322,7 @@ func TestSignUpDoesNotRevealAccounts(t *testing.T) {
 func TestMembershipValidation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		_, err := f.svc.CreateUser(context.Background(), app.Actor{}, account.NewUser{Email: "x@example.org", Name: "X",
+		_, err := f.svc.CreateUser(context.Background(), app.Operator("test"), account.NewUser{Email: "x@example.org", Name: "X",
 			Memberships: []app.Membership{{Role: app.RoleClinician}}})
 		if !app.IsCode(err, app.CodeInvalid) {
 			t.Fatalf("clinician without team accepted: %v", err)
@@ -359,7 +359,7 @@ func TestSessionChecksAcrossInstances(t *testing.T) {
 				t.Fatalf("second check: %+v %v", p, err)
 			}
 		}
-		if err := a.svc.EndSessions(ctx, app.Actor{UserID: 999}, u.ID); err != nil {
+		if err := a.svc.EndSessions(ctx, app.Operator("test"), u.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.svc.Authenticate(ctx, res.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
@@ -374,7 +374,7 @@ func TestSessionChecksAcrossInstances(t *testing.T) {
 		if _, err := a.svc.Authenticate(ctx, res.Token, "r"); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.svc.SetMemberships(ctx, app.Actor{UserID: 999}, u.ID, []app.Membership{{Role: app.RoleAnalyst}}); err != nil {
+		if err := a.svc.SetMemberships(ctx, app.Operator("test"), u.ID, []app.Membership{{Role: app.RoleAnalyst}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.svc.Authenticate(ctx, res.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
@@ -404,7 +404,7 @@ func TestTokenChecksAcrossInstances(t *testing.T) {
 			}
 			return at
 		}
-		tok, err := a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "sync", 2)
+		tok, err := a.svc.CreateAPIToken(ctx, app.Operator("test"), u.ID, "sync", 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,7 +445,7 @@ func TestTokenChecksAcrossInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := a.svc.RevokeAPIToken(ctx, app.Actor{UserID: u.ID}, u.ID, tok.ID); err != nil {
+		if err := a.svc.RevokeAPIToken(ctx, &app.Principal{UserID: u.ID}, u.ID, tok.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.svc.AuthenticateBearer(ctx, tok.Token, "r"); !app.IsCode(err, app.CodeUnauthorized) {
@@ -460,7 +460,7 @@ func TestTokenChecksAcrossInstances(t *testing.T) {
 		}
 
 		// Expiry is checked on every request, even a remembered check.
-		tok2, err := a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "short", 1)
+		tok2, err := a.svc.CreateAPIToken(ctx, app.Operator("test"), u.ID, "short", 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,11 +473,11 @@ func TestTokenChecksAcrossInstances(t *testing.T) {
 		}
 
 		// Roles changed on a apply to its remembered token checks at once.
-		tok3, _ := a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, "roles", 0)
+		tok3, _ := a.svc.CreateAPIToken(ctx, app.Operator("test"), u.ID, "roles", 0)
 		if _, err := a.svc.AuthenticateBearer(ctx, tok3.Token, "r"); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.svc.SetMemberships(ctx, app.Actor{UserID: 999}, u.ID, []app.Membership{{Role: app.RoleAnalyst}}); err != nil {
+		if err := a.svc.SetMemberships(ctx, app.Operator("test"), u.ID, []app.Membership{{Role: app.RoleAnalyst}}); err != nil {
 			t.Fatal(err)
 		}
 		if p, err := a.svc.AuthenticateBearer(ctx, tok3.Token, "r"); err != nil || p.HasRole(app.RolePeerWorker) || !p.HasRole(app.RoleAnalyst) {
@@ -485,7 +485,7 @@ func TestTokenChecksAcrossInstances(t *testing.T) {
 		}
 
 		// Bad names and lifetimes are refused with a message for each.
-		_, err = a.svc.CreateAPIToken(ctx, app.Actor{}, u.ID, strings.Repeat("x", 101), 366)
+		_, err = a.svc.CreateAPIToken(ctx, app.Operator("test"), u.ID, strings.Repeat("x", 101), 366)
 		if ae := app.As(err); ae.Code != app.CodeInvalid || len(ae.Fields) != 2 {
 			t.Fatalf("bad token request: %+v", ae)
 		}

@@ -226,7 +226,7 @@ func (s *Service) SignUp(ctx context.Context, email, name string, role app.Role,
 	if !app.IsCode(err, app.CodeNotFound) {
 		return err
 	}
-	_, err = s.CreateUser(ctx, app.Actor{RequestID: requestID}, NewUser{Email: e, Name: name, Memberships: []app.Membership{{Role: role}}, Claim: claim})
+	_, err = s.CreateUser(ctx, app.Public(requestID), NewUser{Email: e, Name: name, Memberships: []app.Membership{{Role: role}}, Claim: claim})
 	if app.IsCode(err, app.CodeInvalid) && store.IsUniqueViolation(err) {
 		// Someone made this account at the same moment (UNIQUE users.email
 		// kept it to one): answer as for an account that already exists.
@@ -250,7 +250,8 @@ func (s *Service) tellExisting(ctx context.Context, u *User) error {
 }
 
 // ResendInvitation sends a fresh invitation link to an invited account.
-func (s *Service) ResendInvitation(ctx context.Context, actor app.Actor, userID int64) error {
+func (s *Service) ResendInvitation(ctx context.Context, p *app.Principal, userID int64) error {
+	actor := p.ActorFor(app.PermAdminUsers)
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		// Under the account's lock: never an invitation to an account that
 		// has just been set up.

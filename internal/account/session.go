@@ -231,7 +231,7 @@ func (s *Service) SignOut(ctx context.Context, sessionID string) error {
 
 // SignOutEverywhere ends every session of the caller's account.
 func (s *Service) SignOutEverywhere(ctx context.Context, p *app.Principal) error {
-	return s.EndSessions(ctx, p.ActorFor(app.PermSignedIn), p.UserID)
+	return s.EndSessions(ctx, p, p.UserID)
 }
 
 // PruneSessions deletes expired sessions.

@@ -76,14 +76,15 @@ func (s *Service) CreateOwnAPIToken(ctx context.Context, p *app.Principal, name 
 	if p.MFAPending || p.MFASetup {
 		return NewAPIToken{}, app.Errorf(app.CodeForbidden, "Finish two-factor sign-in before creating an API token")
 	}
-	return s.CreateAPIToken(ctx, p.ActorFor(app.PermSignedIn), p.UserID, name, days)
+	return s.CreateAPIToken(ctx, p, p.UserID, name, days)
 }
 
 // CreateAPIToken makes a bearer token for the JSON API, acting as the
 // account, lasting days (zero: 90; at most 365). Only its hash is stored;
 // the token is returned once. It fails with invalid for a bad name or
 // lifetime and conflict for an account that is not active.
-func (s *Service) CreateAPIToken(ctx context.Context, actor app.Actor, userID int64, name string, days int) (NewAPIToken, error) {
+func (s *Service) CreateAPIToken(ctx context.Context, p *app.Principal, userID int64, name string, days int) (NewAPIToken, error) {
+	actor := p.ActorFor(app.PermSignedIn)
 	name, err := CheckTokenRequest(name, days)
 	if err != nil {
 		return NewAPIToken{}, err
@@ -155,7 +156,8 @@ func (s *Service) ListAPITokens(ctx context.Context, userID int64) ([]APIToken, 
 // RevokeAPIToken stops one of an account's tokens working, at once on this
 // instance and within SessionRecheck on others. A token that is not the
 // account's is not found; revoking a revoked token changes nothing.
-func (s *Service) RevokeAPIToken(ctx context.Context, actor app.Actor, userID, tokenID int64) error {
+func (s *Service) RevokeAPIToken(ctx context.Context, p *app.Principal, userID, tokenID int64) error {
+	actor := p.ActorFor(app.PermSignedIn)
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		now := s.Clock.Now()
 		n, err := rowsAffected(tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",

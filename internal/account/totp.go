@@ -286,7 +286,8 @@ func (s *Service) useRecoveryCode(ctx context.Context, tx *store.Tx, userID int6
 // ResetTOTP switches two-factor off for an account (an administrator's
 // action when someone loses their phone); they set it up again at their
 // next sign-in. Their sessions end.
-func (s *Service) ResetTOTP(ctx context.Context, actor app.Actor, userID int64) error {
+func (s *Service) ResetTOTP(ctx context.Context, p *app.Principal, userID int64) error {
+	actor := p.ActorFor(app.PermAdminUsers)
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		if _, err := lockUser(ctx, tx, userID); err != nil {
 			return err

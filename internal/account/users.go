@@ -271,24 +271,25 @@ func (s *Service) replaceMemberships(ctx context.Context, tx *store.Tx, userID i
 // CreateUser adds an account with its roles. Without a password it is
 // invited: an email with a link to set a password goes through the
 // outbox in the same transaction. Fails on bad input or a taken address.
-func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (*User, error) {
-	var p app.Problems
+func (s *Service) CreateUser(ctx context.Context, p *app.Principal, nu NewUser) (*User, error) {
+	actor := p.ActorFor(app.PermAdminUsers)
+	var problems app.Problems
 	email, msg := NormaliseEmail(nu.Email)
 	if msg != "" {
-		p.Add("email", msg)
+		problems.Add("email", msg)
 	}
 	name := strings.TrimSpace(nu.Name)
 	if name == "" {
-		p.Add("name", "Enter the person's full name")
+		problems.Add("name", "Enter the person's full name")
 	} else if len(name) > 200 {
-		p.Add("name", "Name must be 200 characters or fewer")
+		problems.Add("name", "Name must be 200 characters or fewer")
 	}
 	if nu.Password != "" {
 		if m := CheckPassword(nu.Password, email); m != "" {
-			p.Add("password", m)
+			problems.Add("password", m)
 		}
 	}
-	if err := p.Err(); err != nil {
+	if err := problems.Err(); err != nil {
 		return nil, err
 	}
 	hash := ""
@@ -345,7 +346,8 @@ func (s *Service) CreateUser(ctx context.Context, actor app.Actor, nu NewUser) (
 // own roles (an administrator could otherwise give themselves a clinical
 // role and read referrals). Each grant of a role that can see people's
 // data is audited and shown to every service manager.
-func (s *Service) SetMemberships(ctx context.Context, actor app.Actor, userID int64, ms []app.Membership) error {
+func (s *Service) SetMemberships(ctx context.Context, p *app.Principal, userID int64, ms []app.Membership) error {
+	actor := p.ActorFor(app.PermAdminUsers)
 	if actor.UserID != 0 && actor.UserID == userID {
 		return app.Errorf(app.CodeForbidden, "Ask another administrator to change your own roles")
 	}
@@ -444,7 +446,8 @@ func (s *Service) noticeGrants(ctx context.Context, tx *store.Tx, actor app.Acto
 // tokens and voiding its unused email links) or enables it again. An
 // administrator cannot disable their own account, so an organisation is
 // never left without one by accident.
-func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64, disabled bool) error {
+func (s *Service) SetDisabled(ctx context.Context, p *app.Principal, userID int64, disabled bool) error {
+	actor := p.ActorFor(app.PermAdminUsers)
 	if disabled && actor.UserID == userID {
 		return app.Errorf(app.CodeConflict, "You cannot disable your own account")
 	}
@@ -482,7 +485,8 @@ func (s *Service) SetDisabled(ctx context.Context, actor app.Actor, userID int64
 }
 
 // EndSessions signs an account out everywhere.
-func (s *Service) EndSessions(ctx context.Context, actor app.Actor, userID int64) error {
+func (s *Service) EndSessions(ctx context.Context, p *app.Principal, userID int64) error {
+	actor := p.ActorFor(app.PermAdminUsers)
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		// Under the account's lock, so a sign-in finishing at this moment
 		// either comes first (and its session is ended here) or after.

@@ -206,6 +206,17 @@ func (p *Principal) IsStaff() bool {
 	return false
 }
 
+// Public is the caller of a request made without signing in (the public
+// self-referral form, sign-in, sign-up): no account, no roles.
+func Public(requestID string) *Principal { return &Principal{RequestID: requestID, Via: "public"} }
+
+// Operator is someone running a command on the server (mutual user add,
+// an import from the command line): recorded in the audit trail as the
+// operator, with no account.
+func Operator(requestID string) *Principal {
+	return &Principal{RequestID: requestID, Via: "operator"}
+}
+
 // Actor is how the audit trail names the caller of an action.
 type Actor struct {
 	UserID    int64
@@ -219,6 +230,9 @@ type Actor struct {
 func (p *Principal) ActorFor(perm Permission) Actor {
 	if p == nil {
 		return Actor{}
+	}
+	if p.Via == "operator" {
+		return Actor{Role: "operator", RequestID: p.RequestID}
 	}
 	m, _ := p.RoleFor(perm)
 	if m.Role == "" && len(p.Memberships) > 0 {

@@ -260,7 +260,7 @@ func (l *loader) accounts(ctx context.Context) error {
 			}
 			ms = append(ms, m)
 		}
-		u, err := l.acc.CreateUser(ctx, app.Actor{RequestID: "demo"}, account.NewUser{Email: a.email, Name: a.name, Memberships: ms, Password: Password})
+		u, err := l.acc.CreateUser(ctx, app.Operator("demo"), account.NewUser{Email: a.email, Name: a.name, Memberships: ms, Password: Password})
 		if err != nil {
 			return err
 		}

@@ -313,10 +313,10 @@ func (l *loader) create(ctx context.Context, pl *plan) error {
 		return err
 	}
 	if pl.door == referral.SourceSelf {
-		res, err := l.ref.CreateSelfReferral(ctx, referral.SelfReferral{
+		res, err := l.ref.CreateSelfReferral(ctx, app.Public("demo"), referral.SelfReferral{
 			Details: person.Details{PreferredName: pl.name, Phone: phone, ContactPreference: "text", ContactTimes: "Weekday afternoons",
 				Gender: []string{"woman", "man", "non_binary"}[l.rng.IntN(3)], Ethnicity: "white_british"},
-			AskedFor: asked, WorkerPreferences: prefs, TeamID: l.teams[pl.team].ID}, "demo")
+			AskedFor: asked, WorkerPreferences: prefs, TeamID: l.teams[pl.team].ID})
 		pl.id = res.ID
 		return err
 	}

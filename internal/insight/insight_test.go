@@ -28,7 +28,7 @@ func service(w *testkit.World) *insight.Service {
 
 func mustCoordinator(t *testing.T, w *testkit.World, email string, team account.Team) *app.Principal {
 	t.Helper()
-	u, err := w.Accounts.CreateUser(context.Background(), app.Actor{}, account.NewUser{Email: email, Name: "Coordinator " + email,
+	u, err := w.Accounts.CreateUser(context.Background(), app.Operator("test"), account.NewUser{Email: email, Name: "Coordinator " + email,
 		Memberships: []app.Membership{{Role: app.RoleClinician, TeamID: team.ID}}, Password: testkit.Password})
 	if err != nil {
 		t.Fatal(err)

@@ -198,13 +198,13 @@ type SelfReferralResult struct {
 // CreateSelfReferral records a person asking for peer support for
 // themselves, with no account. Bad input is returned as field problems;
 // nothing is stored.
-func (s *Service) CreateSelfReferral(ctx context.Context, in SelfReferral, requestID string) (res SelfReferralResult, err error) {
+func (s *Service) CreateSelfReferral(ctx context.Context, p *app.Principal, in SelfReferral) (res SelfReferralResult, err error) {
 	now := s.Clock.Now()
 	dob, err := checkSelfReferral(&in, now)
 	if err != nil {
 		return res, err
 	}
-	actor := app.Actor{RequestID: requestID}
+	actor := p.ActorFor(app.PermPublic)
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		if in.TeamID != 0 {
 			ok, err := s.teamExists(ctx, tx, in.TeamID)

@@ -118,7 +118,7 @@ func TestUnassignedReferralOpensNoStranger(t *testing.T) {
 			{PreferredName: "Anyone", Email: "vic@example.org"},
 			{PreferredName: "Vic " + secret, FullName: "Victoria " + secret, DateOfBirth: dob, Phone: "07700 900999"},
 		} {
-			res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{Details: d, AskedFor: "help"}, "r")
+			res, err := w.Referrals.CreateSelfReferral(ctx, app.Public("r"), referral.SelfReferral{Details: d, AskedFor: "help"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +237,7 @@ func TestOneRoleRecordedPerAction(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
-		u, err := w.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: "two.hats@test.example", Name: "Two Hats",
+		u, err := w.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "two.hats@test.example", Name: "Two Hats",
 			Memberships: []app.Membership{{Role: app.RolePerson}, {Role: app.RoleClinician, TeamID: w.TeamB.ID}, {Role: app.RolePeerLead, TeamID: w.TeamA.ID}},
 			Password:    testkit.Password})
 		if err != nil {

@@ -33,9 +33,9 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
-		_, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
+		_, err := w.Referrals.CreateSelfReferral(ctx, app.Public("r"), referral.SelfReferral{
 			Details: person.Details{PreferredName: "Sam", Email: "not an email", Ethnicity: "martian"},
-		}, "r")
+		})
 		ae := app.As(err)
 		if ae.Code != app.CodeInvalid {
 			t.Fatalf("got %v", err)
@@ -50,17 +50,17 @@ func TestSelfReferralStoresNothingOnBadInput(t *testing.T) {
 			}
 		}
 		// A bad team is found inside the transaction: the person row must not remain.
-		_, err = w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
-			Details: person.Details{PreferredName: "Sam", Phone: "07700 900123"}, AskedFor: "x", TeamID: 9999}, "r")
+		_, err = w.Referrals.CreateSelfReferral(ctx, app.Public("r"), referral.SelfReferral{
+			Details: person.Details{PreferredName: "Sam", Phone: "07700 900123"}, AskedFor: "x", TeamID: 9999})
 		if !app.IsCode(err, app.CodeInvalid) {
 			t.Fatalf("bad team: %v", err)
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM people WHERE preferred_name = 'Sam'"); n != 0 {
 			t.Fatalf("%d half-created people remain", n)
 		}
-		res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
+		res, err := w.Referrals.CreateSelfReferral(ctx, app.Public("r"), referral.SelfReferral{
 			Details:  person.Details{PreferredName: "Sam", Email: "sam@example.org", ContactPreference: "email"},
-			AskedFor: "Getting out of the house again"}, "r")
+			AskedFor: "Getting out of the house again"})
 		ref := res.Reference
 		if err != nil || res.ID == 0 || !strings.HasPrefix(ref, "MUT-") || len(ref) != 13 || res.Claim == "" {
 			t.Fatalf("self-referral: %+v %v", res, err)
@@ -311,8 +311,8 @@ func TestDuplicatesOfferedNotMerged(t *testing.T) {
 			t.Fatalf("want one possible match, got %v", err)
 		}
 		// The public form cannot see matches; it makes a new person, and the lead links it.
-		res, err := w.Referrals.CreateSelfReferral(ctx, referral.SelfReferral{
-			Details: person.Details{PreferredName: "Frankie", Phone: phone}, AskedFor: "x"}, "r")
+		res, err := w.Referrals.CreateSelfReferral(ctx, app.Public("r"), referral.SelfReferral{
+			Details: person.Details{PreferredName: "Frankie", Phone: phone}, AskedFor: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -88,7 +88,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	must(tb, err)
 	teams := map[string]int64{"A": w.TeamA.ID, "B": w.TeamB.ID, "P": w.Partner.ID}
 	for _, a := range worldAccounts {
-		u, err := w.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: a.email, Name: "Test " + a.name,
+		u, err := w.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: a.email, Name: "Test " + a.name,
 			Memberships: []app.Membership{{Role: a.role, TeamID: teams[a.team]}}, Password: Password})
 		must(tb, err)
 		w.Users[a.name] = u

@@ -211,7 +211,7 @@ func (s *Server) apiInvite(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	u, err := s.accounts.CreateUser(r.Context(), principal(r).ActorFor(app.PermAdminUsers), account.NewUser{Email: in.Email, Name: in.Name, Memberships: in.Roles})
+	u, err := s.accounts.CreateUser(r.Context(), principal(r), account.NewUser{Email: in.Email, Name: in.Name, Memberships: in.Roles})
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,7 @@ func (s *Server) apiSetRoles(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.accounts.SetMemberships(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, in.Roles); err != nil {
+	if err := s.accounts.SetMemberships(r.Context(), principal(r), id, in.Roles); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -240,7 +240,7 @@ func (s *Server) apiUserAction(disable bool) handlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := s.accounts.SetDisabled(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, disable); err != nil {
+		if err := s.accounts.SetDisabled(r.Context(), principal(r), id, disable); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -253,7 +253,7 @@ func (s *Server) apiEndSessions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.accounts.EndSessions(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id); err != nil {
+	if err := s.accounts.EndSessions(r.Context(), principal(r), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -286,7 +286,7 @@ func (s *Server) apiRevokeMyToken(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	p := principal(r)
-	if err := s.accounts.RevokeAPIToken(r.Context(), p.ActorFor(app.PermSignedIn), p.UserID, id); err != nil {
+	if err := s.accounts.RevokeAPIToken(r.Context(), p, p.UserID, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -317,7 +317,7 @@ func (s *Server) apiRevokeUserToken(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.accounts.RevokeAPIToken(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, tokenID); err != nil {
+	if err := s.accounts.RevokeAPIToken(r.Context(), principal(r), id, tokenID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -332,7 +332,7 @@ func (s *Server) apiSelfReferral(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limitPublicForm(r, "self-referral"); err != nil {
 		return err
 	}
-	res, err := s.referrals.CreateSelfReferral(r.Context(), in, requestID(r.Context()))
+	res, err := s.referrals.CreateSelfReferral(r.Context(), app.Public(requestID(r.Context())), in)
 	if err != nil {
 		return err
 	}

@@ -47,13 +47,13 @@ func roleSet(t *testing.T, e *webtest.Env, userID int64) []string {
 func TestConcurrentRoleChangesDoNotMix(t *testing.T) {
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
-		admin2, err := e.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: "admin2@test.example", Name: "Second Admin",
+		admin2, err := e.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "admin2@test.example", Name: "Second Admin",
 			Memberships: []app.Membership{{Role: app.RoleAdmin}}, Password: testkit.Password})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.Users["admin2"] = admin2
-		victim, err := e.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: "moved@test.example", Name: "Moved Around",
+		victim, err := e.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "moved@test.example", Name: "Moved Around",
 			Memberships: []app.Membership{{Role: app.RoleModerator}}, Password: testkit.Password})
 		if err != nil {
 			t.Fatal(err)

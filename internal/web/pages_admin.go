@@ -70,7 +70,7 @@ func (s *Server) handleAdminInvite(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	p := principal(r)
-	u, err := s.accounts.CreateUser(r.Context(), p.ActorFor(app.PermAdminUsers), account.NewUser{
+	u, err := s.accounts.CreateUser(r.Context(), p, account.NewUser{
 		Email: f.Value("email"), Name: f.Value("name"), Memberships: membershipsFromForm(f)})
 	if err == nil {
 		setFlash(w, "Invitation sent to "+u.Email)
@@ -130,7 +130,7 @@ func (s *Server) handleAdminRoles(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	err = s.accounts.SetMemberships(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, membershipsFromForm(f))
+	err = s.accounts.SetMemberships(r.Context(), principal(r), id, membershipsFromForm(f))
 	if err == nil {
 		setFlash(w, "Roles updated. The account's sessions have ended so the new roles apply at next sign-in.")
 		return redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10))
@@ -163,7 +163,7 @@ func (s *Server) handleAdminTokenRevoke(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	if err := s.accounts.RevokeAPIToken(r.Context(), principal(r).ActorFor(app.PermAdminUsers), id, tokenID); err != nil {
+	if err := s.accounts.RevokeAPIToken(r.Context(), principal(r), id, tokenID); err != nil {
 		return err
 	}
 	setFlash(w, "API token revoked: it no longer works")
@@ -175,7 +175,7 @@ func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	actor := principal(r).ActorFor(app.PermAdminUsers)
+	actor := principal(r)
 	var msg string
 	switch r.PathValue("action") {
 	case "disable":

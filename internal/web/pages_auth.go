@@ -226,7 +226,7 @@ func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	p := principal(r)
-	if err := s.accounts.RevokeAPIToken(r.Context(), p.ActorFor(app.PermSignedIn), p.UserID, id); err != nil {
+	if err := s.accounts.RevokeAPIToken(r.Context(), p, p.UserID, id); err != nil {
 		return err
 	}
 	setFlash(w, "API token revoked: it no longer works")

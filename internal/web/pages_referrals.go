@@ -157,7 +157,7 @@ func (s *Server) handleSelfReferral(w http.ResponseWriter, r *http.Request) erro
 		w.Header().Set("Retry-After", "60")
 		return s.selfReferralPage(w, r, http.StatusTooManyRequests, f)
 	}
-	res, err := s.referrals.CreateSelfReferral(r.Context(), in, requestID(r.Context()))
+	res, err := s.referrals.CreateSelfReferral(r.Context(), app.Public(requestID(r.Context())), in)
 	if err != nil {
 		if !formWithErrors(f, err) {
 			return err

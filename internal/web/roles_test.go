@@ -50,7 +50,7 @@ func TestOwnRolesCannotBeChanged(t *testing.T) {
 			t.Fatalf("the administrator reads referrals: %d", r.StatusCode)
 		}
 		// Another administrator may change them.
-		other, err := e.Accounts.CreateUser(context.Background(), app.Actor{}, account.NewUser{Email: "admin2@test.example", Name: "Second Admin",
+		other, err := e.Accounts.CreateUser(context.Background(), app.Operator("test"), account.NewUser{Email: "admin2@test.example", Name: "Second Admin",
 			Memberships: []app.Membership{{Role: app.RoleAdmin}}, Password: testkit.Password})
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +70,7 @@ func TestPersonDataGrantsShownToManagers(t *testing.T) {
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		_, router := apiDoc(t, e)
 		ctx := context.Background()
-		manager2, err := e.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: "manager2@test.example", Name: "Second Manager",
+		manager2, err := e.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "manager2@test.example", Name: "Second Manager",
 			Memberships: []app.Membership{{Role: app.RoleServiceManager}}, Password: testkit.Password})
 		if err != nil {
 			t.Fatal(err)

@@ -96,7 +96,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 		personIDs := map[string]string{"id": strconv.FormatInt(r.PersonID, 10)}
 		// Account administration acts on an account of its own, so the
 		// matrix never changes the roles or sessions of the callers.
-		victim, err := e.Accounts.CreateUser(ctx, app.Actor{}, account.NewUser{Email: "victim@test.example", Name: "Victim",
+		victim, err := e.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "victim@test.example", Name: "Victim",
 			Memberships: []app.Membership{{Role: app.RoleModerator}}, Password: testkit.Password})
 		if err != nil {
 			t.Fatal(err)

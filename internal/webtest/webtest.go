@@ -263,7 +263,7 @@ func (e *Env) As(tb testing.TB, name string) *Client {
 // Bearer returns a client using an API token for a named account.
 func (e *Env) Bearer(tb testing.TB, name string) *Client {
 	tb.Helper()
-	tok, err := e.Accounts.CreateAPIToken(context.Background(), app.Actor{}, e.Users[name].ID, "test", 0)
+	tok, err := e.Accounts.CreateAPIToken(context.Background(), app.Operator("test"), e.Users[name].ID, "test", 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
