@@ -64,7 +64,7 @@ type result struct {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%-34s %9.0f req/s   p50 %8s   p99 %8s   (%d requests, %d errors)",
+	return fmt.Sprintf("%-40s %9.0f req/s   p50 %8s   p99 %8s   (%d requests, %d errors)",
 		r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.requests, r.errors)
 }
 
