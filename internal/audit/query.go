@@ -52,7 +52,8 @@ func ForPerson(ctx context.Context, tx *store.Tx, personID, selfUserID int64, li
 
 // OwnAccessLog is "who has seen my record" for a signed-in person: the
 // newest accesses to their data by others, read and audited (as a read of
-// their own record) in one write transaction.
+// their own record) in one write transaction. Log.OwnAccessLog does the
+// same without the write lock.
 func OwnAccessLog(ctx context.Context, db *store.DB, now time.Time, actor app.Actor, personID int64, limit int) ([]Access, error) {
 	var rows []Access
 	err := db.Write(ctx, func(tx *store.Tx) error {
@@ -66,6 +67,33 @@ func OwnAccessLog(ctx context.Context, db *store.DB, now time.Time, actor app.Ac
 			ObjectID: strconv.FormatInt(personID, 10)})
 	})
 	return rows, err
+}
+
+// OwnAccessLog is "who has seen my record" for a signed-in person, read in
+// a read-only transaction and then audited through the group committer: it
+// returns the rows only once the audit row is committed, and nothing with
+// an error. It is the pattern for every audited read:
+//
+//	err := db.Read(ctx, func(tx *store.Tx) error { rows, err = ForPerson(ctx, tx, …); return err })
+//	if err == nil { err = log.Append(ctx, actor, Event{…}) }
+//	if err != nil { return nil, err } // send nothing
+func (l *Log) OwnAccessLog(ctx context.Context, actor app.Actor, personID int64, limit int) ([]Access, error) {
+	var rows []Access
+	if personID != 0 {
+		err := l.db.Read(ctx, func(tx *store.Tx) error {
+			var err error
+			rows, err = ForPerson(ctx, tx, personID, actor.UserID, limit)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := l.Append(ctx, actor, Event{Action: "audit.read_own", SubjectPersonID: personID, ObjectType: "person",
+		ObjectID: strconv.FormatInt(personID, 10)}); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // Recent lists the newest audit rows for administrators, sealed or not.
