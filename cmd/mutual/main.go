@@ -262,7 +262,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// it as their reads move to a read-only transaction plus Append. It is
 	// closed after the last request, so every row it acknowledged is
 	// committed before the final seal.
-	auditLog := audit.NewLog(db, clock, 0, 0)
+	auditLog := audit.NewLog(db, clock, audit.LogOptions{})
 	auditLog.Start()
 	defer auditLog.Close()
 	host, _ := os.Hostname()

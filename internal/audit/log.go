@@ -15,9 +15,12 @@ import (
 // Log is the group committer for audited reads. A read runs in a read-only
 // transaction (store.DB.Read: on SQLite the read pool, never the write
 // lock), then calls Append, which returns once the read's audit row is
-// durably committed; only then may the caller send anything it read. One
+// durably committed; only then may the caller send anything it read. A
 // writer goroutine commits whatever Appends are waiting in one write
-// transaction (one fsync for many readers) and wakes them all.
+// transaction (one fsync for many readers) and wakes them all. SQLite has
+// one writer, as it can only commit one transaction at a time; PostgreSQL
+// has a few, whose commits overlap (a single writer there would wait out
+// every round trip of every batch in turn).
 //
 // Crash safety: Append returns nil only after the transaction holding its
 // row has committed, with SQLite's synchronous=FULL or PostgreSQL's
@@ -35,6 +38,7 @@ type Log struct {
 	db       *store.DB
 	clock    app.Clock
 	maxBatch int
+	writers  int
 	queue    chan *pending
 
 	mu      sync.RWMutex // held for reading while sending on queue; Close takes it to close queue
@@ -63,19 +67,39 @@ const (
 	DefaultMaxQueue = 4096
 )
 
-// NewLog builds a Log over db that stamps rows with clock. maxBatch and
-// maxQueue of zero or less take the defaults. It does nothing until Start.
-func NewLog(db *store.DB, clock app.Clock, maxBatch, maxQueue int) *Log {
-	if maxBatch <= 0 {
-		maxBatch = DefaultMaxBatch
-	}
-	if maxQueue <= 0 {
-		maxQueue = DefaultMaxQueue
-	}
-	return &Log{db: db, clock: clock, maxBatch: maxBatch, queue: make(chan *pending, maxQueue), done: make(chan struct{})}
+// postgresWriters is how many batches may commit at once on PostgreSQL:
+// enough to keep the commits overlapping, few beside the connection pool.
+const postgresWriters = 4
+
+// LogOptions tune a Log; zero values take the defaults.
+type LogOptions struct {
+	MaxBatch int // rows per transaction (DefaultMaxBatch)
+	MaxQueue int // Appends waiting for a writer (DefaultMaxQueue)
+	// Writers is how many batches may commit at once: 1 on SQLite, which
+	// commits one transaction at a time anyway; 4 on PostgreSQL.
+	Writers int
 }
 
-// Start starts the writer. Calling it twice, or after Close, does nothing.
+// NewLog builds a Log over db that stamps rows with clock. It does
+// nothing until Start.
+func NewLog(db *store.DB, clock app.Clock, opts LogOptions) *Log {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.MaxQueue <= 0 {
+		opts.MaxQueue = DefaultMaxQueue
+	}
+	if opts.Writers <= 0 {
+		opts.Writers = 1
+		if db.Dialect == store.Postgres {
+			opts.Writers = postgresWriters
+		}
+	}
+	return &Log{db: db, clock: clock, maxBatch: opts.MaxBatch, writers: opts.Writers,
+		queue: make(chan *pending, opts.MaxQueue), done: make(chan struct{})}
+}
+
+// Start starts the writers. Calling it twice, or after Close, does nothing.
 func (l *Log) Start() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -83,7 +107,12 @@ func (l *Log) Start() {
 		return
 	}
 	l.started = true
-	go l.write()
+	var wg sync.WaitGroup
+	for range l.writers {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.write() }()
+	}
+	go func() { wg.Wait(); close(l.done) }()
 }
 
 // Close stops new Appends (they get ErrLogClosed), commits everything
@@ -161,21 +190,21 @@ type LogStats struct {
 	Batches  int64 // write transactions committed or attempted
 	Rows     int64 // rows committed
 	Skipped  int64 // rows not written because their caller gave up first
-	Queued   int   // Appends waiting for the writer right now
+	Queued   int   // Appends waiting for a writer right now
+	Writers  int   // batches that may commit at once
 }
 
 // Stats returns the Log's counters so far.
 func (l *Log) Stats() LogStats {
 	return LogStats{Appended: l.appended.Load(), Batches: l.batches.Load(), Rows: l.rows.Load(),
-		Skipped: l.skipped.Load(), Queued: len(l.queue)}
+		Skipped: l.skipped.Load(), Queued: len(l.queue), Writers: l.writers}
 }
 
-// write is the single writer: it takes the first waiting Append, gathers
-// every other one already queued (up to maxBatch), commits them together
-// and wakes them. While it commits, new Appends queue up for the next
-// batch, so the batch grows with the load.
+// write is one writer: it takes the first waiting Append, gathers every
+// other one already queued (up to maxBatch), commits them together and
+// wakes them. While it commits, new Appends queue up for the next batch,
+// so the batch grows with the load.
 func (l *Log) write() {
-	defer close(l.done)
 	batch := make([]*pending, 0, l.maxBatch)
 	for {
 		p, ok := <-l.queue
