@@ -1,8 +1,9 @@
 // Command loadtest is `make bench`: it builds Mutual, loads a generated
 // data set, serves it, and measures requests per second and p50/p99
-// latency for a signed-in page, an API read and an API write — beside a
-// bare net/http handler serving a page of the same size in the same run —
-// and the insight rates view, on SQLite and on PostgreSQL. It talks only to
+// latency for a signed-in page, an API read and API writes at each of
+// --writers (and, on PostgreSQL, across two instances) — beside a bare
+// net/http handler serving a page of the same size in the same run — and
+// the insight rates view, on SQLite and on PostgreSQL. It talks only to
 // 127.0.0.1 and stops by itself.
 package main
 
