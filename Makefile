@@ -41,10 +41,11 @@ CRASH_SECONDS ?= 30
 crash:
 	MUTUAL_CRASH_SECONDS=$(CRASH_SECONDS) $(GO) test -count=1 -run 'TestCrashSafety|TestGracefulShutdown' -v ./internal/crashtest/
 
-## bench: load a generated data set and measure pages and API against a bare net/http handler, on SQLite and PostgreSQL
+## bench: load a generated data set and measure pages, audited API reads and writes (16 and 50 writers) against a bare net/http handler, on SQLite and PostgreSQL; audit group commit against a transaction per row
 BENCH_SCALE ?= 1000000
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/insight/stats/
+	$(GO) test -run '^$$' -bench Append -benchtime 3000x ./internal/audit/
 	$(GO) run ./internal/loadtest -scale $(BENCH_SCALE)
 
 clean:

@@ -37,7 +37,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db, stderr)
 	ins := newServices(cfg, db, app.SystemClock{}).Insight
 	rep, err := ins.ImportCSV(ctx, app.Actor{RequestID: "cli", Role: app.RoleAdmin}, f, insight.ImportOptions{ValidRowsOnly: *validOnly})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -167,6 +168,19 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 var errHelp = errors.New("help shown")
 
+// sealAndClose seals the audit rows a command wrote, so the chain is whole
+// without a server running, and closes the database. A failure to seal
+// is reported, not fatal: the rows are committed, and the next sealer
+// (a server, or "mutual audit verify") chains them.
+func sealAndClose(db *store.DB, stderr io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := audit.Seal(ctx, db); err != nil {
+		fmt.Fprintln(stderr, "mutual: sealing the audit trail (the next server or audit verify will):", err)
+	}
+	db.Close()
+}
+
 func openDB(ctx context.Context, cfg *Config) (*store.DB, error) {
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
@@ -225,13 +239,22 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The group committer for audited reads: the capability services take
+	// it as their reads move to a read-only transaction plus Append. It is
+	// closed after the last request, so every row it acknowledged is
+	// committed before the final seal.
+	auditLog := audit.NewLog(db, clock, audit.LogOptions{})
+	auditLog.Start()
+	defer auditLog.Close()
 	host, _ := os.Hostname()
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
 	mailer := &mail.Worker{DB: db, Sender: sender, Clock: clock, Log: log, Owner: host}
-	done := make(chan struct{}, 2)
+	sealer := &audit.Sealer{DB: db, Log: log}
+	done := make(chan struct{}, 3)
 	go func() { mailer.Run(workers); done <- struct{}{} }()
 	go func() { janitor(workers, log, acc, counters); done <- struct{}{} }()
+	go func() { sealer.Run(workers); done <- struct{}{} }()
 
 	if addr := os.Getenv("MUTUAL_PPROF_ADDR"); addr != "" {
 		// Profiling for operators, on its own address (keep it on loopback).
@@ -267,9 +290,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = hs.Shutdown(sctx)
+	auditLog.Close()
+	// The sealer seals once more as it stops.
 	cancelWorkers()
-	<-done
-	<-done
+	for range cap(done) {
+		<-done
+	}
 	log.Info("stopped")
 	return err
 }
@@ -342,7 +368,7 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db, stderr)
 	acc := newServices(cfg, db, app.SystemClock{}).Accounts
 	var teamID int64
 	if *team != "" {
@@ -433,7 +459,7 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db, stderr)
 	acc := newServices(cfg, db, app.SystemClock{}).Accounts
 	u, err := acc.FindUserByEmail(ctx, *email)
 	if err != nil {
@@ -459,7 +485,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer sealAndClose(db, stderr)
 	svc := newServices(cfg, db, app.SystemClock{})
 	res, err := demo.Load(ctx, demo.Deps{DB: db, Accounts: svc.Accounts, People: svc.People, Referrals: svc.Referrals, Clock: app.SystemClock{}}, demo.Options{Scale: *scale, Log: stderr})
 	if err != nil {
@@ -519,17 +545,33 @@ func redact(dsn string) string {
 }
 
 func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("audit verify", "Check the audit trail's hash chain: an edited, deleted or reordered row is reported.", stderr)
+	fs := newFlags("audit verify [--head SEQ:HASH]", "Seal any rows waiting to be sealed, then check the audit trail's hash chain: an edited, deleted, "+
+		"reordered or forged row is reported, as are rows left unsealed. Give a head printed or logged earlier to check that the newest "+
+		"rows were not removed and the chain not rewritten.", stderr)
+	known := fs.String("head", "", "a head published earlier, as SEQ:HASH, that the chain must still reach")
 	cfg, err := parseConfig(fs, args, "database")
 	if err != nil {
 		return ignoreHelp(err)
 	}
-	db, err := store.Open(ctx, cfg.Database)
+	opts := audit.VerifyOptions{}
+	if *known != "" {
+		seq, hash, ok := strings.Cut(*known, ":")
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if !ok || err != nil || n < 1 || len(hash) != 64 {
+			return errors.New("--head must be SEQ:HASH, as printed by audit verify or logged as the audit chain head")
+		}
+		opts.Known = &audit.Head{Seq: n, Hash: strings.ToLower(hash)}
+	}
+	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := audit.Verify(ctx, db)
+	sealed, err := audit.Seal(ctx, db)
+	if err != nil {
+		return fmt.Errorf("sealing the audit trail: %w", err)
+	}
+	res, err := audit.VerifyWith(ctx, db, opts)
 	if err != nil {
 		return err
 	}
@@ -537,9 +579,10 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		for _, p := range res.Problems {
 			fmt.Fprintln(stdout, "PROBLEM:", p)
 		}
-		return fmt.Errorf("the audit trail has been tampered with (%d rows checked)", res.Rows)
+		return fmt.Errorf("the audit trail has been tampered with, or is not being sealed (%d rows checked)", res.Rows)
 	}
-	fmt.Fprintf(stdout, "audit trail intact: %d rows; head row %d has hash %s (keep this somewhere safe to detect removal of the newest rows)\n",
-		res.Rows, res.HeadID, res.HeadHash)
+	fmt.Fprintf(stdout, "audit trail intact: %d rows (%d sealed just now); head %d:%s (row %d, %s)\n"+
+		"keep the head somewhere safe: \"mutual audit verify --head %d:%s\" later detects removal of the newest rows\n",
+		res.Rows, sealed, res.HeadSeq, res.HeadHash, res.HeadID, res.HeadAt.Format(time.RFC3339), res.HeadSeq, res.HeadHash)
 	return nil
 }

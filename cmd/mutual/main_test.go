@@ -3,11 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/store/storetest"
 )
@@ -56,9 +61,20 @@ func TestCommands(t *testing.T) {
 			if _, _, err := runCmd(t, "", "token", "create", "--email", "nobody@example.org", "--database", dsn); err == nil {
 				t.Fatal("token for an unknown account")
 			}
+			// The commands sealed what they wrote: verify has nothing left
+			// to seal, and prints the head to keep.
 			out, _, err = runCmd(t, "", "audit", "verify", "--database", dsn)
-			if err != nil || !strings.Contains(out, "audit trail intact") {
+			if err != nil || !strings.Contains(out, "audit trail intact") || !strings.Contains(out, "(0 sealed just now)") {
 				t.Fatalf("audit verify: %q %v", out, err)
+			}
+			head := strings.Fields(out[strings.Index(out, "; head ")+len("; head "):])[0]
+			if out, _, err := runCmd(t, "", "audit", "verify", "--head", head, "--database", dsn); err != nil {
+				t.Fatalf("audit verify against its own head: %q %v", out, err)
+			}
+			seq, _, _ := strings.Cut(head, ":")
+			out, _, err = runCmd(t, "", "audit", "verify", "--head", seq+":"+strings.Repeat("0", 64), "--database", dsn)
+			if err == nil || !strings.Contains(out, "no longer has the published hash") {
+				t.Fatalf("audit verify against a different head: %q %v", out, err)
 			}
 			csvPath := filepath.Join(t.TempDir(), "caseload.csv")
 			_ = os.WriteFile(csvPath, []byte("person_ref,team,coordinator_email,start_date\nZ1,North Community Mental Health Team,a@b.nhs.uk,2026-01-01\nZ2,Nowhere,a@b.nhs.uk,2026-01-01\n"), 0o600)
@@ -92,6 +108,63 @@ func TestCommands(t *testing.T) {
 			_ = db.QueryRow(context.Background(), "SELECT COUNT(*) FROM users WHERE email = 'new.lead@example.nhs.uk'").Scan(&n)
 			if ok != "ok" || n != 1 {
 				t.Fatalf("backup: integrity %q, user present %d", ok, n)
+			}
+		})
+	}
+}
+
+// The server seals the audit rows written while it runs, and those written
+// before it started, and seals once more as it stops.
+func TestServeSealsTheAuditTrail(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			dsn := storetest.DSN(t, engine)
+			ctx := context.Background()
+			db, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			write := func(n int) {
+				for i := range n {
+					if err := audit.RecordAlone(ctx, db, time.Now(), app.Actor{RequestID: "t"}, audit.Event{Action: "x", ObjectType: "y", ObjectID: fmt.Sprint(i)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			write(5)
+			sctx, stop := context.WithCancel(ctx)
+			served := make(chan error, 1)
+			var logs bytes.Buffer
+			go func() {
+				served <- run(sctx, []string{"serve", "--database", dsn, "--addr", "127.0.0.1:0", "--mail-dir", t.TempDir()}, strings.NewReader(""), io.Discard, &logs)
+			}()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				h, _ := audit.ChainHead(ctx, db)
+				if h.Seq == 5 {
+					break
+				}
+				if time.Now().After(deadline) {
+					stop()
+					t.Fatalf("the server did not seal the rows written before it started: %+v", h)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			write(7)
+			stop()
+			if err := <-served; err != nil {
+				t.Fatal(err)
+			}
+			h, err := audit.ChainHead(ctx, db)
+			if err != nil || h.Seq != 12 || h.Unsealed != 0 {
+				t.Fatalf("after the server stopped: %+v %v", h, err)
+			}
+			if !strings.Contains(logs.String(), "audit chain head") {
+				t.Fatalf("the head was not logged:\n%s", logs.String())
 			}
 		})
 	}

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -42,6 +41,7 @@ type Event struct {
 // Row is a stored audit event.
 type Row struct {
 	ID              int64
+	Seq             int64 // the row's place in the chain; 0 until it is sealed
 	At              time.Time
 	RequestID       string
 	ActorUserID     int64
@@ -52,45 +52,51 @@ type Row struct {
 	ObjectType      string
 	ObjectID        string
 	Outcome         string
-	Subjects        string // the people shown, as sorted comma-separated ids
-	PrevHash        string
-	Hash            string
+	Subjects        string    // the people shown, as sorted comma-separated ids
+	WrittenAt       time.Time // the writing instance's wall clock; zero on rows older than sealing
+	PrevHash        string    // empty until sealed
+	Hash            string    // empty until sealed
 }
 
-// Record appends one event in tx. It takes the chain lock so rows from
-// concurrent transactions (and instances) get consecutive ids and each
-// hashes its predecessor; the lock is held until tx ends, so write it near
-// the end of short transactions.
+// Record appends one event in tx, unsealed: a plain INSERT that waits for
+// no other transaction, on this instance or another. The sealer gives it
+// its place in the chain within a second or so of tx committing (see
+// Seal). It fails only if the insert does, which fails tx.
 func Record(ctx context.Context, tx *store.Tx, now time.Time, actor app.Actor, e Event) error {
+	r, subjects := newRow(now, actor, e)
+	return insert(ctx, tx, &r, subjects)
+}
+
+// newRow builds the unsealed row for an event.
+func newRow(now time.Time, actor app.Actor, e Event) (Row, []int64) {
 	if e.Outcome == "" {
 		e.Outcome = OutcomeOK
 	}
-	if err := tx.Lock(ctx, store.LockAuditChain); err != nil {
-		return fmt.Errorf("audit lock: %w", err)
-	}
-	var lastID int64
-	var prev string
-	err := tx.QueryRowContext(ctx, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").Scan(&lastID, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("audit chain head: %w", err)
-	}
 	r := Row{
-		ID: lastID + 1, At: now.UTC().Truncate(time.Microsecond), RequestID: actor.RequestID, ActorUserID: actor.UserID,
+		At: now.UTC().Truncate(time.Microsecond), RequestID: actor.RequestID, ActorUserID: actor.UserID,
 		ActorRole: string(actor.Role), ActorTeamID: actor.TeamID, Action: e.Action,
-		SubjectPersonID: e.SubjectPersonID, ObjectType: e.ObjectType, ObjectID: e.ObjectID,
-		Outcome: e.Outcome, PrevHash: prev,
+		SubjectPersonID: e.SubjectPersonID, ObjectType: e.ObjectType, ObjectID: e.ObjectID, Outcome: e.Outcome,
+		// The wall clock, not the injected one: it is only for finding rows
+		// left unsealed, which compares it with the verifier's wall clock.
+		WrittenAt: time.Now().UTC().Truncate(time.Microsecond),
 	}
 	subjects := subjectIDs(e)
 	r.Subjects = joinIDs(subjects)
 	if r.ActorRole == "" {
 		r.ActorRole = "public"
 	}
-	r.Hash = r.computeHash()
-	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events (id, at, request_id, actor_user_id, actor_role,
-		actor_team_id, action, subject_person_id, object_type, object_id, outcome, subjects, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		r.ID, r.At, r.RequestID, nullID(r.ActorUserID), r.ActorRole, nullID(r.ActorTeamID), r.Action,
-		nullID(r.SubjectPersonID), r.ObjectType, r.ObjectID, r.Outcome, r.Subjects, r.PrevHash, r.Hash)
+	return r, subjects
+}
+
+const insertRowSQL = `INSERT INTO audit_events (at, request_id, actor_user_id, actor_role, actor_team_id, action,
+	subject_person_id, object_type, object_id, outcome, subjects, written_at, prev_hash, hash)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '', '') RETURNING id`
+
+// insert writes r unsealed (setting r.ID) and indexes it by the people it
+// showed.
+func insert(ctx context.Context, tx *store.Tx, r *Row, subjects []int64) error {
+	err := tx.QueryRowContext(ctx, insertRowSQL, r.At, r.RequestID, nullID(r.ActorUserID), r.ActorRole, nullID(r.ActorTeamID),
+		r.Action, nullID(r.SubjectPersonID), r.ObjectType, r.ObjectID, r.Outcome, r.Subjects, r.WrittenAt).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("writing audit event: %w", err)
 	}
@@ -148,12 +154,18 @@ func nullID(id int64) any {
 	return id
 }
 
-// computeHash covers every column, the row's id and its predecessor's hash,
-// so editing, deleting or reordering rows breaks the chain.
+// computeHash covers every column, the row's place in the chain and its
+// predecessor's hash, so editing, deleting or reordering rows breaks the
+// chain. The first field is the chain position: rows sealed before the
+// sealer existed were numbered by id, and their seq equals their id, so
+// their hashes are unchanged. Fields added since are appended only when
+// present, for the same reason. The id is covered whenever it differs from
+// seq, so changing a row's id is caught too (an id changed to equal its
+// seq drops the field and so changes the hash).
 func (r Row) computeHash() string {
 	h := sha256.New()
 	for _, f := range []string{
-		strconv.FormatInt(r.ID, 10), r.At.UTC().Format(time.RFC3339Nano), r.RequestID,
+		strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), r.RequestID,
 		strconv.FormatInt(r.ActorUserID, 10), r.ActorRole, strconv.FormatInt(r.ActorTeamID, 10),
 		r.Action, strconv.FormatInt(r.SubjectPersonID, 10), r.ObjectType, r.ObjectID, r.Outcome, r.PrevHash,
 	} {
@@ -161,78 +173,33 @@ func (r Row) computeHash() string {
 		fmt.Fprintf(h, "%d:%s;", len(f), f)
 	}
 	if r.Subjects != "" {
-		// Rows written before subjects were kept hash as they always did.
 		fmt.Fprintf(h, "subjects:%d:%s;", len(r.Subjects), r.Subjects)
+	}
+	if r.ID != r.Seq {
+		id := strconv.FormatInt(r.ID, 10)
+		fmt.Fprintf(h, "id:%d:%s;", len(id), id)
+	}
+	if !r.WrittenAt.IsZero() {
+		w := r.WrittenAt.UTC().Format(time.RFC3339Nano)
+		fmt.Fprintf(h, "written:%d:%s;", len(w), w)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// VerifyResult summarises a chain check.
-type VerifyResult struct {
-	Rows     int64
-	HeadID   int64
-	HeadHash string
-	Problems []string
-}
+// rowColumns are the columns scanRow reads, in order.
+const rowColumns = `id, COALESCE(seq, 0), at, request_id, COALESCE(actor_user_id, 0), actor_role,
+	COALESCE(actor_team_id, 0), action, COALESCE(subject_person_id, 0), object_type, object_id,
+	outcome, subjects, written_at, prev_hash, hash`
 
-// OK reports whether the chain verified.
-func (v VerifyResult) OK() bool { return len(v.Problems) == 0 }
+type scanner interface{ Scan(dest ...any) error }
 
-// Verify walks the whole chain in id order and reports every row whose id
-// is out of sequence, whose prev_hash does not match its predecessor or
-// whose content does not match its hash. It stops listing after 20
-// problems. Deleting rows from the very end of the chain cannot be detected
-// from the chain alone: keep the printed head hash somewhere else.
-func Verify(ctx context.Context, db *store.DB) (VerifyResult, error) {
-	var res VerifyResult
-	rows, err := db.Query(ctx, `SELECT id, at, request_id, COALESCE(actor_user_id, 0), actor_role,
-		COALESCE(actor_team_id, 0), action, COALESCE(subject_person_id, 0), object_type, object_id,
-		outcome, subjects, prev_hash, hash FROM audit_events ORDER BY id`)
-	if err != nil {
-		return res, err
+func scanRow(s scanner) (Row, error) {
+	var r Row
+	var written sql.NullTime
+	err := s.Scan(&r.ID, &r.Seq, &r.At, &r.RequestID, &r.ActorUserID, &r.ActorRole, &r.ActorTeamID, &r.Action,
+		&r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.Subjects, &written, &r.PrevHash, &r.Hash)
+	if written.Valid {
+		r.WrittenAt = written.Time.UTC()
 	}
-	defer rows.Close()
-	var prevID int64
-	var subjectRows int64
-	prevHash := ""
-	for rows.Next() {
-		var r Row
-		if err := rows.Scan(&r.ID, &r.At, &r.RequestID, &r.ActorUserID, &r.ActorRole, &r.ActorTeamID,
-			&r.Action, &r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.Subjects, &r.PrevHash, &r.Hash); err != nil {
-			return res, err
-		}
-		if r.Subjects != "" {
-			subjectRows += int64(strings.Count(r.Subjects, ",") + 1)
-		}
-		res.Rows++
-		add := func(format string, args ...any) {
-			if len(res.Problems) < 20 {
-				res.Problems = append(res.Problems, fmt.Sprintf(format, args...))
-			}
-		}
-		if r.ID != prevID+1 {
-			add("row %d follows row %d: rows are missing or reordered", r.ID, prevID)
-		}
-		if r.PrevHash != prevHash {
-			add("row %d does not link to the row before it: a row was deleted, inserted or changed", r.ID)
-		}
-		if r.computeHash() != r.Hash {
-			add("row %d has been changed since it was written", r.ID)
-		}
-		prevID, prevHash = r.ID, r.Hash
-	}
-	res.HeadID, res.HeadHash = prevID, prevHash
-	if err := rows.Err(); err != nil {
-		return res, err
-	}
-	// The index by person must hold every person each row names, or
-	// someone would not find an access in "who has seen my record".
-	var indexed int64
-	if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_subjects").Scan(&indexed); err != nil {
-		return res, err
-	}
-	if indexed != subjectRows {
-		res.Problems = append(res.Problems, fmt.Sprintf("the index of people shown holds %d entries, but the rows name %d: entries were removed or added", indexed, subjectRows))
-	}
-	return res, nil
+	return r, err
 }

@@ -19,8 +19,9 @@ type Access struct {
 	Outcome   string    `json:"outcome"`
 }
 
-// ForPerson lists the newest accesses to one person's data, newest first.
-// Only accesses by other accounts are listed unless includeSelf is set.
+// ForPerson lists the newest accesses to one person's data, newest first,
+// sealed or not: a row waiting to be sealed is a real access. Accesses by
+// the account selfUserID are left out. tx may be read-only.
 func ForPerson(ctx context.Context, tx *store.Tx, personID, selfUserID int64, limit int) ([]Access, error) {
 	// The accesses naming the person as the subject, and those that showed
 	// them among others (lists, searches, possible matches): two index
@@ -51,7 +52,8 @@ func ForPerson(ctx context.Context, tx *store.Tx, personID, selfUserID int64, li
 
 // OwnAccessLog is "who has seen my record" for a signed-in person: the
 // newest accesses to their data by others, read and audited (as a read of
-// their own record) in one transaction.
+// their own record) in one write transaction. Log.OwnAccessLog does the
+// same without the write lock.
 func OwnAccessLog(ctx context.Context, db *store.DB, now time.Time, actor app.Actor, personID int64, limit int) ([]Access, error) {
 	var rows []Access
 	err := db.Write(ctx, func(tx *store.Tx) error {
@@ -67,20 +69,44 @@ func OwnAccessLog(ctx context.Context, db *store.DB, now time.Time, actor app.Ac
 	return rows, err
 }
 
-// Recent lists the newest audit rows for administrators.
+// OwnAccessLog is "who has seen my record" for a signed-in person, read in
+// a read-only transaction and then audited through the group committer: it
+// returns the rows only once the audit row is committed, and nothing with
+// an error. It is the pattern for every audited read:
+//
+//	err := db.Read(ctx, func(tx *store.Tx) error { rows, err = ForPerson(ctx, tx, …); return err })
+//	if err == nil { err = log.Append(ctx, actor, Event{…}) }
+//	if err != nil { return nil, err } // send nothing
+func (l *Log) OwnAccessLog(ctx context.Context, actor app.Actor, personID int64, limit int) ([]Access, error) {
+	var rows []Access
+	if personID != 0 {
+		err := l.db.Read(ctx, func(tx *store.Tx) error {
+			var err error
+			rows, err = ForPerson(ctx, tx, personID, actor.UserID, limit)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := l.Append(ctx, actor, Event{Action: "audit.read_own", SubjectPersonID: personID, ObjectType: "person",
+		ObjectID: strconv.FormatInt(personID, 10)}); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// Recent lists the newest audit rows for administrators, sealed or not.
 func Recent(ctx context.Context, db *store.DB, limit int) ([]Row, error) {
-	rows, err := db.Query(ctx, `SELECT id, at, request_id, COALESCE(actor_user_id, 0), actor_role,
-		COALESCE(actor_team_id, 0), action, COALESCE(subject_person_id, 0), object_type, object_id,
-		outcome, subjects, prev_hash, hash FROM audit_events ORDER BY id DESC LIMIT $1`, limit)
+	rows, err := db.Query(ctx, "SELECT "+rowColumns+" FROM audit_events ORDER BY id DESC LIMIT $1", limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Row
 	for rows.Next() {
-		var r Row
-		if err := rows.Scan(&r.ID, &r.At, &r.RequestID, &r.ActorUserID, &r.ActorRole, &r.ActorTeamID,
-			&r.Action, &r.SubjectPersonID, &r.ObjectType, &r.ObjectID, &r.Outcome, &r.Subjects, &r.PrevHash, &r.Hash); err != nil {
+		r, err := scanRow(rows)
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)

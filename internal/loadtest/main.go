@@ -1,8 +1,9 @@
 // Command loadtest is `make bench`: it builds Mutual, loads a generated
 // data set, serves it, and measures requests per second and p50/p99
-// latency for a signed-in page, an API read and an API write — beside a
-// bare net/http handler serving a page of the same size in the same run —
-// and the insight rates view, on SQLite and on PostgreSQL. It talks only to
+// latency for a signed-in page, an API read and API writes at each of
+// --writers (and, on PostgreSQL, across two instances) — beside a bare
+// net/http handler serving a page of the same size in the same run — and
+// the insight rates view, on SQLite and on PostgreSQL. It talks only to
 // 127.0.0.1 and stops by itself.
 package main
 
@@ -35,6 +36,8 @@ var (
 	duration    = flag.Duration("duration", 8*time.Second, "how long to load each endpoint")
 	concurrency = flag.Int("concurrency", 16, "concurrent clients")
 	engines     = flag.String("engines", "sqlite,postgres", "engines to measure")
+	writers     = flag.String("writers", "16,50", "numbers of concurrent clients for the audited-write measurements")
+	only        = flag.String("only", "", "measure only these parts (comma-separated: pages, reads, writes, insight); empty for all")
 	pgURL       = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 )
 
@@ -62,12 +65,30 @@ type result struct {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%-34s %9.0f req/s   p50 %8s   p99 %8s   (%d requests, %d errors)",
+	return fmt.Sprintf("%-40s %9.0f req/s   p50 %8s   p99 %8s   (%d requests, %d errors)",
 		r.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.requests, r.errors)
+}
+
+// part reports whether a part of the benchmark was asked for.
+func part(name string) bool {
+	if *only == "" {
+		return true
+	}
+	for _, p := range strings.Split(*only, ",") {
+		if strings.TrimSpace(p) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // load runs fn from concurrency goroutines for the duration.
 func load(name string, fn func(c *http.Client, i int) error, clients []*http.Client) result {
+	return loadN(name, *concurrency, fn, clients)
+}
+
+// loadN runs fn from n goroutines for the duration.
+func loadN(name string, n int, fn func(c *http.Client, i int) error, clients []*http.Client) result {
 	var (
 		mu    sync.Mutex
 		lat   []time.Duration
@@ -77,7 +98,7 @@ func load(name string, fn func(c *http.Client, i int) error, clients []*http.Cli
 	stop := time.Now().Add(*duration)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := range *concurrency {
+	for w := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -219,6 +240,29 @@ func mutual(bin, dsn string, args ...string) (string, error) {
 	return strings.TrimSpace(out.String()), err
 }
 
+// serve starts one Mutual server on dsn and waits until it is ready.
+func serve(bin, dsn, dir string) (base string, stop func(), err error) {
+	addr := freeAddr()
+	srv := exec.Command(bin, "serve", "--database", dsn, "--addr", addr, "--mail-dir", filepath.Join(dir, "mail"), "--log-level", "error")
+	srv.Env = append(os.Environ(), "MUTUAL_REQUIRE_MFA=false")
+	srv.Stderr = os.Stderr
+	if err := srv.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { _ = srv.Process.Kill(); _ = srv.Wait() }
+	base = "http://" + addr
+	for i := 0; ; i++ {
+		if get(http.DefaultClient, base+"/readyz", 200) == nil {
+			return base, stop, nil
+		}
+		if i > 200 {
+			stop()
+			return "", nil, fmt.Errorf("server did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func bench(bin, engine, dsn, dir string) error {
 	fmt.Printf("== %s ==\n", engine)
 	t0 := time.Now()
@@ -230,24 +274,11 @@ func bench(bin, engine, dsn, dir string) error {
 	if err != nil {
 		return err
 	}
-	addr := freeAddr()
-	srv := exec.Command(bin, "serve", "--database", dsn, "--addr", addr, "--mail-dir", filepath.Join(dir, "mail"), "--log-level", "error")
-	srv.Env = append(os.Environ(), "MUTUAL_REQUIRE_MFA=false")
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
+	base, stopServer, err := serve(bin, dsn, dir)
+	if err != nil {
 		return err
 	}
-	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	base := "http://" + addr
-	for i := 0; ; i++ {
-		if get(http.DefaultClient, base+"/readyz", 200) == nil {
-			break
-		}
-		if i > 200 {
-			return fmt.Errorf("server did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	defer stopServer()
 	// Signed-in clients: the peer lead's home page (waiting-list counts).
 	var clients []*http.Client
 	for range *concurrency {
@@ -289,50 +320,64 @@ func bench(bin, engine, dsn, dir string) error {
 		referralID = pg.Referrals[0].ID
 	}
 	bearer := func(method, u string, body []byte, want int) error {
-		req, _ := http.NewRequest(method, u, bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := apiClient.Do(req)
+		return bearerTo(apiClient, token, method, u, body, want)
+	}
+
+	if part("pages") {
+		// The bare handler: same machine, same run, same page size.
+		bareAddr := freeAddr()
+		bare := &http.Server{Addr: bareAddr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write(page)
+		})}
+		ln, err := net.Listen("tcp", bareAddr)
 		if err != nil {
 			return err
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			return fmt.Errorf("%s %s: %d", method, u, resp.StatusCode)
+		go func() { _ = bare.Serve(ln) }()
+		bareRes := load("bare net/http page", func(c *http.Client, _ int) error { return get(c, "http://"+bareAddr+"/", 200) }, clients)
+		_ = bare.Shutdown(context.Background())
+		pageRes := load("signed-in page (GET /)", func(c *http.Client, _ int) error { return get(c, base+"/", 200) }, clients)
+		fmt.Printf("page size %d bytes\n", len(page))
+		fmt.Println(bareRes)
+		fmt.Println(pageRes)
+		fmt.Printf("signed-in page / bare handler = %.1f%% (target ≥ 25%%)\n", 100*pageRes.rps/bareRes.rps)
+	}
+	if part("reads") {
+		fmt.Println(load("API read (GET referral, audited)", func(_ *http.Client, _ int) error {
+			return bearer(http.MethodGet, fmt.Sprintf("%s/api/v1/referrals/%d", base, referralID), nil, 200)
+		}, clients))
+	}
+	if part("writes") {
+		// Audited writes at each number of writers: each POST creates a
+		// person and its audit row in one transaction.
+		for _, n := range writerCounts() {
+			fmt.Println(loadN(fmt.Sprintf("API write (POST person, audited) ×%d", n), n, func(_ *http.Client, i int) error {
+				body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("Bench %d", i), "not_duplicate": true})
+				return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
+			}, clients))
 		}
+		if engine == "postgres" {
+			// A second instance on the same database: the writers are
+			// shared between the two, as behind a load balancer.
+			base2, stop2, err := serve(bin, dsn, dir)
+			if err != nil {
+				return err
+			}
+			bases := []string{base, base2}
+			for _, n := range writerCounts() {
+				fmt.Println(loadN(fmt.Sprintf("API write, 2 instances ×%d", n), n, func(_ *http.Client, i int) error {
+					body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("Bench2 %d", i), "not_duplicate": true})
+					return bearer(http.MethodPost, bases[(i/1_000_000)%2]+"/api/v1/people", body, 201)
+				}, clients))
+			}
+			stop2()
+		}
+	}
+	if !part("insight") {
+		fmt.Println()
 		return nil
 	}
-
-	// The bare handler: same machine, same run, same page size.
-	bareAddr := freeAddr()
-	bare := &http.Server{Addr: bareAddr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write(page)
-	})}
-	ln, err := net.Listen("tcp", bareAddr)
-	if err != nil {
-		return err
-	}
-	go func() { _ = bare.Serve(ln) }()
-	defer bare.Shutdown(context.Background())
-
-	bareRes := load("bare net/http page", func(c *http.Client, _ int) error { return get(c, "http://"+bareAddr+"/", 200) }, clients)
-	pageRes := load("signed-in page (GET /)", func(c *http.Client, _ int) error { return get(c, base+"/", 200) }, clients)
-	readRes := load("API read (GET referral, audited)", func(_ *http.Client, _ int) error {
-		return bearer(http.MethodGet, fmt.Sprintf("%s/api/v1/referrals/%d", base, referralID), nil, 200)
-	}, clients)
-	writeRes := load("API write (POST person, audited)", func(_ *http.Client, i int) error {
-		body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("Bench %d", i), "not_duplicate": true})
-		return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
-	}, clients)
-	fmt.Printf("page size %d bytes\n", len(page))
-	for _, r := range []result{bareRes, pageRes, readRes, writeRes} {
-		fmt.Println(r)
-	}
-	fmt.Printf("signed-in page / bare handler = %.1f%% (target ≥ 25%%)\n", 100*pageRes.rps/bareRes.rps)
 
 	// Insight: the rates view and API over the whole data set, one request
 	// at a time, as a manager would use it.
@@ -356,6 +401,42 @@ func bench(bin, engine, dsn, dir string) error {
 		fmt.Printf("%-58s median %8s   worst %8s\n", q, times[2].Round(time.Millisecond), times[4].Round(time.Millisecond))
 	}
 	fmt.Println()
+	return nil
+}
+
+// writerCounts parses --writers.
+func writerCounts() []int {
+	var out []int
+	for _, f := range strings.Split(*writers, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// bearerTo sends one API request with the bearer token and checks the
+// status.
+func bearerTo(c *http.Client, token, method, u string, body []byte, want int) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, u, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: %d", method, u, resp.StatusCode)
+	}
 	return nil
 }
 

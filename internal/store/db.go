@@ -354,10 +354,44 @@ func (tx *Tx) Lock(ctx context.Context, key int64) error {
 	return err
 }
 
-// Lock keys used with Tx.Lock.
+// Exclusive runs fn in a write transaction that holds the named lock, for
+// work that only one instance at a time may do (sealing the audit chain).
+// With wait false it gives up at once when another transaction holds the
+// lock and reports ran == false without calling fn; with wait true it
+// queues for it. On PostgreSQL the transaction is READ COMMITTED whatever
+// the server's default, so each statement in fn sees everything committed
+// by the lock's previous holder (a snapshot taken before the lock was
+// granted would not). On SQLite the write lock is the lock: ran is always
+// true. Errors are the transaction's, or fn's.
+func (db *DB) Exclusive(ctx context.Context, key int64, wait bool, fn func(tx *Tx) error) (ran bool, err error) {
+	err = db.Write(ctx, func(tx *Tx) error {
+		ran = false
+		if tx.Dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"); err != nil {
+				return err
+			}
+			got := true
+			if wait {
+				if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+					return err
+				}
+			} else if err := tx.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", key).Scan(&got); err != nil {
+				return err
+			}
+			if !got {
+				return nil
+			}
+		}
+		ran = true
+		return fn(tx)
+	})
+	return ran, err
+}
+
+// Lock keys used with Tx.Lock and DB.Exclusive.
 const (
-	LockAuditChain int64 = 0x6d75_7475_616c_01 // "mutual" + 1
-	LockMigrations int64 = 0x6d75_7475_616c_02
+	LockMigrations  int64 = 0x6d75_7475_616c_02 // "mutual" + 2
+	LockAuditSealer int64 = 0x6d75_7475_616c_03
 )
 
 // Exec runs a statement outside any explicit transaction, on the write pool.

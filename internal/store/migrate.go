@@ -94,9 +94,19 @@ func (d Dialect) pick(sqlite, postgres string) string {
 // transaction. Several instances starting at once on PostgreSQL take turns
 // through an advisory lock; on SQLite the write lock does the same.
 func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
+	return db.MigrateTo(ctx, 1<<30)
+}
+
+// MigrateTo applies the pending migrations up to and including version,
+// as Migrate does: for tests that build a database as an older release left
+// it and then upgrade it. A database already past version is left alone.
+func (db *DB) MigrateTo(ctx context.Context, version int) (applied []string, err error) {
 	all, err := Migrations()
 	if err != nil {
 		return nil, err
+	}
+	for len(all) > 0 && all[len(all)-1].Version > version {
+		all = all[:len(all)-1]
 	}
 	if _, err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,

@@ -66,19 +66,93 @@ func TestTimesRoundTripInUTC(t *testing.T) {
 	})
 }
 
+// The audit tables refuse every change but one: the sealer filling in a
+// row's seq, prev_hash and hash, once, with nothing else changed.
 func TestAuditTableIsAppendOnly(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
+		seal := "UPDATE audit_events SET seq = 1, prev_hash = '', hash = '" + strings.Repeat("a", 64) + "'"
 		_, err := db.Exec(ctx, `INSERT INTO audit_events (at, request_id, actor_role, action, object_type, object_id, outcome, prev_hash, hash)
-			VALUES ($1, 'r', 'admin', 'x', 'y', '1', 'ok', '', 'h')`, time.Now().UTC())
+			VALUES ($1, 'r', 'admin', 'x', 'y', '1', 'ok', '', '')`, time.Now().UTC())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(ctx, "UPDATE audit_events SET outcome = 'changed'"); err == nil {
-			t.Fatal("update of audit_events succeeded")
+		if _, err := db.Exec(ctx, `INSERT INTO audit_subjects (audit_id, person_id) SELECT id, 7 FROM audit_events`); err != nil {
+			t.Fatal(err)
 		}
-		if _, err := db.Exec(ctx, "DELETE FROM audit_events"); err == nil {
-			t.Fatal("delete from audit_events succeeded")
+		refused := []string{
+			"UPDATE audit_events SET outcome = 'changed'",                                       // unsealed rows are not editable either
+			seal + ", outcome = 'changed'",                                                      // a seal that changes anything else
+			"UPDATE audit_events SET seq = 1, hash = 'short'",                                   // not a hash
+			"UPDATE audit_events SET prev_hash = 'x', hash = '" + strings.Repeat("b", 64) + "'", // no position
+			"DELETE FROM audit_events",
+			"UPDATE audit_subjects SET person_id = 8",
+			"DELETE FROM audit_subjects",
+			`INSERT INTO audit_events (at, request_id, actor_role, action, object_type, object_id, outcome, seq, prev_hash, hash)
+				VALUES ('2026-01-01', 'r', 'admin', 'x', 'y', '1', 'ok', 9, '', '` + strings.Repeat("c", 64) + `')`, // arrives sealed
+		}
+		if db.Dialect == store.Postgres {
+			refused = append(refused, "TRUNCATE audit_events", "TRUNCATE audit_subjects")
+		}
+		for _, q := range refused[:4] {
+			if _, err := db.Exec(ctx, q); err == nil {
+				t.Fatalf("%s: succeeded on an unsealed row", q)
+			}
+		}
+		if _, err := db.Exec(ctx, seal); err != nil {
+			t.Fatalf("the sealer's one change was refused: %v", err)
+		}
+		refused = append(refused, seal, "UPDATE audit_events SET seq = 2", "UPDATE audit_events SET hash = '"+strings.Repeat("d", 64)+"'")
+		for _, q := range refused {
+			if _, err := db.Exec(ctx, q); err == nil {
+				t.Fatalf("%s: succeeded", q)
+			}
+		}
+		var n int
+		_ = db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_events WHERE outcome = 'ok' AND seq = 1").Scan(&n)
+		if n != 1 {
+			t.Fatalf("the sealed row changed: %d", n)
+		}
+	})
+}
+
+// Exclusive gives the lock to one transaction at a time; without waiting,
+// a second one is told it did not run.
+func TestExclusive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if db.Dialect != store.Postgres {
+			ran, err := db.Exclusive(ctx, store.LockAuditSealer, false, func(*store.Tx) error { return nil })
+			if err != nil || !ran {
+				t.Fatalf("SQLite: %v %v", ran, err)
+			}
+			return
+		}
+		held, release := make(chan struct{}), make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := db.Exclusive(ctx, store.LockAuditSealer, true, func(*store.Tx) error {
+				close(held)
+				<-release
+				return nil
+			})
+			done <- err
+		}()
+		<-held
+		ran, err := db.Exclusive(ctx, store.LockAuditSealer, false, func(*store.Tx) error {
+			t.Error("ran while another transaction held the lock")
+			return nil
+		})
+		if err != nil || ran {
+			t.Fatalf("try while held: ran %v, %v", ran, err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		ran, err = db.Exclusive(ctx, store.LockAuditSealer, false, func(*store.Tx) error { return nil })
+		if err != nil || !ran {
+			t.Fatalf("try once released: ran %v, %v", ran, err)
 		}
 	})
 }

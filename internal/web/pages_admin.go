@@ -290,6 +290,7 @@ func (s *Server) handleAdminOutbox(w http.ResponseWriter, r *http.Request) error
 type auditData struct {
 	Rows   []audit.Row
 	Verify *audit.VerifyResult
+	Head   *audit.Head // the newest sealed row, to be noted down elsewhere
 }
 
 func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) error {
@@ -297,7 +298,11 @@ func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	d := auditData{Rows: rows}
+	head, err := audit.ChainHead(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	d := auditData{Rows: rows, Head: &head}
 	if r.URL.Query().Get("verify") == "1" {
 		res, err := audit.Verify(r.Context(), s.db)
 		if err != nil {

@@ -1,0 +1,328 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/store/storetest"
+)
+
+var reader = app.Actor{UserID: 4, Role: app.RoleClinician, RequestID: "req"}
+
+func readEvent(i int) audit.Event {
+	return audit.Event{Action: "referral.read", SubjectPersonID: int64(i + 1), ObjectType: "referral", ObjectID: fmt.Sprint(i)}
+}
+
+func startLog(t testing.TB, db *store.DB, opts audit.LogOptions) *audit.Log {
+	t.Helper()
+	l := audit.NewLog(db, app.SystemClock{}, opts)
+	l.Start()
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// holdAuditWrites opens a transaction that keeps audit rows from being
+// written until release is called: SQLite's write lock, or on PostgreSQL a
+// table lock that conflicts with INSERT. The Log's writer stops at its
+// next commit, and Appends pile up behind it as they would behind a slow
+// disk.
+func holdAuditWrites(t *testing.T, db *store.DB) (release func()) {
+	t.Helper()
+	held, rel, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.Write(context.Background(), func(tx *store.Tx) error {
+			if tx.Dialect == store.Postgres {
+				if _, err := tx.Exec("LOCK TABLE audit_events IN SHARE MODE"); err != nil {
+					return err
+				}
+			}
+			close(held)
+			<-rel
+			return nil
+		})
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(rel)
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// appendAsync runs Append in a goroutine and delivers its result.
+func appendAsync(ctx context.Context, l *audit.Log, e audit.Event) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- l.Append(ctx, reader, e) }()
+	return ch
+}
+
+// Concurrent Appends share transactions: while the writers wait to
+// commit, the others queue, and the next transactions take them all. Each
+// Append returns only when its row is committed and visible to another
+// instance.
+func TestLogCommitsConcurrentAppendsTogether(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		const n = 200
+		l := startLog(t, db, audit.LogOptions{})
+		release := holdAuditWrites(t, db)
+		ctx := context.Background()
+		var results []<-chan error
+		for i := range n {
+			results = append(results, appendAsync(ctx, l, readEvent(i)))
+		}
+		waitFor(t, "every Append to enter", func() bool { return l.Stats().Appended == n })
+		for _, r := range results {
+			select {
+			case err := <-r:
+				t.Fatalf("an Append returned before its row could be committed: %v", err)
+			default:
+			}
+		}
+		release()
+		for _, r := range results {
+			if err := <-r; err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Each writer can have taken one batch before the release and
+		// blocked on it. After the release no more rows arrive, so a
+		// writer's next batch empties the queue (n is less than a batch):
+		// at most one more batch per writer.
+		s := l.Stats()
+		if s.Rows != n || s.Batches > int64(2*s.Writers) {
+			t.Fatalf("%d rows in %d transactions by %d writers, want %d in at most %d", s.Rows, s.Batches, s.Writers, n, 2*s.Writers)
+		}
+		t.Logf("%d rows in %d transactions", s.Rows, s.Batches)
+		other, err := store.Open(ctx, dsnOf(t, db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if c, _ := audit.Count(ctx, other, "referral.read"); c != n {
+			t.Fatalf("another connection sees %d rows, want %d", c, n)
+		}
+	})
+}
+
+// An Append whose context ends before its row is committed returns the
+// error (so the caller sends nothing); a row still queued is then not
+// written at all. (One writer, so the row stays queued while it is busy.)
+func TestLogAppendGivesUpWithItsContext(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := startLog(t, db, audit.LogOptions{Writers: 1})
+		ctx := context.Background()
+		release := holdAuditWrites(t, db)
+		first := appendAsync(ctx, l, audit.Event{Action: "kept", ObjectType: "x", ObjectID: "1"})
+		waitFor(t, "the writer to take the first row", func() bool { s := l.Stats(); return s.Appended == 1 && s.Queued == 0 })
+		cctx, cancel := context.WithCancel(ctx)
+		gaveUp := appendAsync(cctx, l, audit.Event{Action: "abandoned", ObjectType: "x", ObjectID: "2"})
+		waitFor(t, "the second Append to queue", func() bool { return l.Stats().Queued == 1 })
+		cancel()
+		if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+			t.Fatalf("a cancelled Append returned %v", err)
+		}
+		release()
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Append(cctx, reader, audit.Event{Action: "abandoned", ObjectType: "x", ObjectID: "3"}); !errors.Is(err, context.Canceled) {
+			t.Fatalf("an Append with a context already cancelled returned %v", err)
+		}
+		l.Close()
+		if s := l.Stats(); s.Skipped != 1 || s.Rows != 1 {
+			t.Fatalf("stats %+v", s)
+		}
+		if n, _ := audit.Count(ctx, db, "abandoned"); n != 0 {
+			t.Fatalf("%d abandoned rows written", n)
+		}
+	})
+}
+
+// A refused attempt is recorded even when the caller has hung up.
+func TestAppendDeniedOutlivesTheCaller(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := startLog(t, db, audit.LogOptions{})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := l.AppendDenied(ctx, reader, audit.Event{Action: "referral.read", ObjectType: "referral", ObjectID: "9"}); err != nil {
+			t.Fatal(err)
+		}
+		var outcome string
+		_ = db.QueryRow(context.Background(), "SELECT outcome FROM audit_events WHERE object_id = '9'").Scan(&outcome)
+		if outcome != audit.OutcomeDenied {
+			t.Fatalf("outcome %q", outcome)
+		}
+	})
+}
+
+// Close commits what is queued, then refuses new Appends.
+func TestLogCloseCommitsWhatIsQueued(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := startLog(t, db, audit.LogOptions{MaxBatch: 4})
+		ctx := context.Background()
+		release := holdAuditWrites(t, db)
+		var results []<-chan error
+		for i := range 10 {
+			results = append(results, appendAsync(ctx, l, readEvent(i)))
+		}
+		waitFor(t, "every Append to enter", func() bool { return l.Stats().Appended == 10 })
+		closed := make(chan struct{})
+		go func() { l.Close(); close(closed) }()
+		release()
+		<-closed
+		for _, r := range results {
+			if err := <-r; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s := l.Stats(); s.Rows != 10 || s.Batches < 3 {
+			t.Fatalf("batches of at most 4: %+v", s)
+		}
+		if err := l.Append(ctx, reader, readEvent(11)); !errors.Is(err, audit.ErrLogClosed) {
+			t.Fatalf("Append after Close: %v", err)
+		}
+	})
+}
+
+// A row PostgreSQL refuses (text that is not UTF-8) fails its own Append,
+// not the others committed in the same batch.
+func TestLogBadRowFailsAlone(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	l := startLog(t, db, audit.LogOptions{Writers: 1})
+	ctx := context.Background()
+	release := holdAuditWrites(t, db)
+	first := appendAsync(ctx, l, readEvent(0))
+	waitFor(t, "the writer to take the first row", func() bool { s := l.Stats(); return s.Appended == 1 && s.Queued == 0 })
+	good1 := appendAsync(ctx, l, readEvent(1))
+	bad := appendAsync(ctx, l, audit.Event{Action: "referral.read", ObjectType: "referral", ObjectID: "\xff"})
+	good2 := appendAsync(ctx, l, readEvent(2))
+	waitFor(t, "three Appends to queue", func() bool { return l.Stats().Queued == 3 })
+	release()
+	for _, ch := range []<-chan error{first, good1, good2} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-bad; err == nil {
+		t.Fatal("a row PostgreSQL cannot store was acknowledged")
+	}
+	if n, _ := audit.Count(ctx, db, "referral.read"); n != 3 {
+		t.Fatalf("%d rows, want 3", n)
+	}
+}
+
+// The worked example: "who has seen my record" read without the write
+// lock, audited through the Log, and listing the other accesses.
+func TestLogOwnAccessLog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l := startLog(t, db, audit.LogOptions{})
+		if err := l.Append(ctx, reader, audit.Event{Action: "person.read", SubjectPersonID: 7, ObjectType: "person", ObjectID: "7"}); err != nil {
+			t.Fatal(err)
+		}
+		self := app.Actor{UserID: 70, Role: app.RolePerson}
+		seen, err := l.OwnAccessLog(ctx, self, 7, 10)
+		if err != nil || len(seen) != 1 || seen[0].Action != "person.read" {
+			t.Fatalf("%+v %v", seen, err)
+		}
+		if n, _ := audit.Count(ctx, db, "audit.read_own"); n != 1 {
+			t.Fatalf("the read of the log was not audited: %d", n)
+		}
+		l.Close()
+		if _, err := l.OwnAccessLog(ctx, self, 7, 10); !errors.Is(err, audit.ErrLogClosed) {
+			t.Fatalf("read without its audit row: %v", err)
+		}
+	})
+}
+
+// dsnOf reopens the database a test is using.
+func dsnOf(t *testing.T, db *store.DB) string {
+	t.Helper()
+	if db.Dialect == store.SQLite {
+		return db.Path
+	}
+	var schema string
+	if err := db.QueryRow(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(storetest.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Sixteen readers appending at once: through the group committer, and
+// each in its own transaction (RecordAlone, as audited reads do today).
+//
+//	go test -run '^$' -bench Append -benchtime 3s ./internal/audit/
+func BenchmarkAppend(b *testing.B) {
+	const appenders = 16
+	for _, engine := range storetest.Engines {
+		for _, mode := range []string{"log", "tx-per-append"} {
+			b.Run(fmt.Sprintf("%s/%s/appenders=%d", engine, mode, appenders), func(b *testing.B) {
+				db := storetest.Open(b, engine)
+				ctx := context.Background()
+				var l *audit.Log
+				if mode == "log" {
+					l = startLog(b, db, audit.LogOptions{})
+				}
+				work := make(chan int, appenders)
+				var wg sync.WaitGroup
+				b.ResetTimer()
+				start := time.Now()
+				for range appenders {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for i := range work {
+							var err error
+							if l != nil {
+								err = l.Append(ctx, reader, readEvent(i))
+							} else {
+								err = audit.RecordAlone(ctx, db, time.Now(), reader, readEvent(i))
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				for i := 0; i < b.N; i++ {
+					work <- i
+				}
+				close(work)
+				wg.Wait()
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "appends/s")
+				if l != nil {
+					b.ReportMetric(float64(b.N)/float64(l.Stats().Batches), "rows/tx")
+				} else {
+					b.ReportMetric(1, "rows/tx")
+				}
+			})
+		}
+	}
+}
