@@ -38,7 +38,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer sealAndClose(db, stderr)
-	ins := newServices(cfg, db, app.SystemClock{}).Insight
+	svc := newServices(cfg, db, app.SystemClock{})
+	defer svc.Close()
+	ins := svc.Insight
 	rep, err := ins.ImportCSV(ctx, app.Actor{RequestID: "cli", Role: app.RoleAdmin}, f, insight.ImportOptions{ValidRowsOnly: *validOnly})
 	if err != nil {
 		return describe(err)

@@ -235,17 +235,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailToFolder: cfg.SMTPURL == "",
 		TrustedProxies: cfg.TrustedProxies, Version: version},
-		web.Deps{DB: db, Clock: clock, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
 	if err != nil {
 		return err
 	}
-	// The group committer for audited reads: the capability services take
-	// it as their reads move to a read-only transaction plus Append. It is
-	// closed after the last request, so every row it acknowledged is
-	// committed before the final seal.
-	auditLog := audit.NewLog(db, clock, audit.LogOptions{})
-	auditLog.Start()
-	defer auditLog.Close()
+	// The group committer for audited reads is closed after the last
+	// request, so every row it acknowledged is committed before the final
+	// seal.
+	defer svc.Close()
 	host, _ := os.Hostname()
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
@@ -290,7 +287,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = hs.Shutdown(sctx)
-	auditLog.Close()
+	svc.Close()
 	// The sealer seals once more as it stops.
 	cancelWorkers()
 	for range cap(done) {
@@ -369,7 +366,9 @@ func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer sealAndClose(db, stderr)
-	acc := newServices(cfg, db, app.SystemClock{}).Accounts
+	svc := newServices(cfg, db, app.SystemClock{})
+	defer svc.Close()
+	acc := svc.Accounts
 	var teamID int64
 	if *team != "" {
 		t, err := acc.FindTeamByName(ctx, *team)
@@ -460,7 +459,9 @@ func cmdTokenCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer sealAndClose(db, stderr)
-	acc := newServices(cfg, db, app.SystemClock{}).Accounts
+	svc := newServices(cfg, db, app.SystemClock{})
+	defer svc.Close()
+	acc := svc.Accounts
 	u, err := acc.FindUserByEmail(ctx, *email)
 	if err != nil {
 		return fmt.Errorf("no account has the email address %q", *email)
@@ -487,6 +488,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer sealAndClose(db, stderr)
 	svc := newServices(cfg, db, app.SystemClock{})
+	defer svc.Close()
 	res, err := demo.Load(ctx, demo.Deps{DB: db, Accounts: svc.Accounts, People: svc.People, Referrals: svc.Referrals, Clock: app.SystemClock{}}, demo.Options{Scale: *scale, Log: stderr})
 	if err != nil {
 		return err

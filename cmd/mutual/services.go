@@ -5,6 +5,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -16,6 +17,9 @@ import (
 
 // services are the capability services over one database, built once.
 type services struct {
+	// Audit commits audited reads together; Close it after the last
+	// request.
+	Audit     *audit.Log
 	Counters  *ratelimit.Counters
 	Accounts  *account.Service
 	People    *person.Service
@@ -26,15 +30,20 @@ type services struct {
 
 // newServices builds the capability services from the configuration.
 func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
-	s := &services{Counters: &ratelimit.Counters{DB: db, Clock: clock}}
+	s := &services{Audit: audit.NewLog(db, clock, audit.LogOptions{}), Counters: &ratelimit.Counters{DB: db, Clock: clock}}
+	s.Audit.Start()
 	s.Accounts = &account.Service{DB: db, Clock: clock, Hasher: account.NewHasher(), Counters: s.Counters, BaseURL: cfg.BaseURL,
 		RequireMFA: cfg.RequireMFA, StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour,
 		PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour, SessionRecheck: cfg.SessionRecheck}
 	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
-	s.People = &person.Service{DB: db, Clock: clock}
+	s.People = &person.Service{DB: db, Clock: clock, Audit: s.Audit}
 	s.Notify = &notify.Service{DB: db, Clock: clock}
 	s.Accounts.Notify = s.Notify
-	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify}
+	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
+		Audit: s.Audit}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	return s
 }
+
+// Close commits every audit row the services acknowledged.
+func (s *services) Close() error { return s.Audit.Close() }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
@@ -196,14 +195,14 @@ func LeadsTeam(p *app.Principal, teamID int64) bool {
 }
 
 // Denied turns ErrNotVisible into an audited "not found": the attempt is
-// recorded as denied in a transaction of its own (the caller's one rolled
-// back), and the answer is the same as for a record that does not exist.
-// Any other error is returned as it is.
-func Denied(ctx context.Context, db *store.DB, now time.Time, p *app.Principal, perm app.Permission, action, objectType string, id int64, what string, err error) error {
+// recorded as denied (the caller's own transaction rolled back), and the
+// answer is the same as for a record that does not exist. Any other error
+// is returned as it is.
+func Denied(ctx context.Context, log *audit.Log, p *app.Principal, perm app.Permission, action, objectType string, id int64, what string, err error) error {
 	if !errors.Is(err, ErrNotVisible) {
 		return err
 	}
-	_ = audit.RecordAlone(ctx, db, now, p.ActorFor(perm), audit.Event{
-		Action: action, ObjectType: objectType, ObjectID: strconv.FormatInt(id, 10), Outcome: audit.OutcomeDenied})
+	_ = log.AppendDenied(ctx, p.ActorFor(perm), audit.Event{
+		Action: action, ObjectType: objectType, ObjectID: strconv.FormatInt(id, 10)})
 	return app.NotFound(what)
 }

@@ -277,3 +277,28 @@ func (l *Log) commitTx(batch []*pending) error {
 	l.rows.Add(int64(len(batch)))
 	return nil
 }
+
+// Recorder registers the audit event of a read: who read, and whose data.
+type Recorder func(actor app.Actor, e Event)
+
+// Read runs fn in a read-only transaction (on SQLite, without the write
+// lock), then records the event fn registered and returns only once that
+// row is durably committed: the pattern for every audited read, so no
+// byte of person data is sent before its audit row. An error from fn
+// records nothing and is returned; so is a failure to record, and then the
+// caller must send nothing.
+func (l *Log) Read(ctx context.Context, fn func(tx *store.Tx, record Recorder) error) error {
+	var actor app.Actor
+	var e *Event
+	err := l.db.Read(ctx, func(tx *store.Tx) error {
+		e = nil
+		return fn(tx, func(a app.Actor, ev Event) { actor, e = a, &ev })
+	})
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return errors.New("audit: an audited read registered no event")
+	}
+	return l.Append(ctx, actor, *e)
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
@@ -109,7 +110,11 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 		BaseURL: a.BaseURL, RequireMFA: a.RequireMFA, StaffIdle: a.StaffIdle, StaffAbsolute: a.StaffAbsolute,
 		PublicIdle: a.PublicIdle, PublicAbsolute: a.PublicAbsolute}
 	l.acc.Notify = &notify.Service{DB: d.DB, Clock: clock}
-	l.ref = &referral.Service{DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc,
+	// The story's reads are audited on its own clock.
+	auditLog := audit.NewLog(d.DB, clock, audit.LogOptions{})
+	auditLog.Start()
+	defer auditLog.Close()
+	l.ref = &referral.Service{Audit: auditLog, DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc,
 		Notify: l.acc.Notify}
 	steps := []struct {
 		name string

@@ -51,7 +51,7 @@ func (s *Service) visibleReferral(ctx context.Context, tx *store.Tx, p *app.Prin
 // may not see is not found.
 func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (Detail, error) {
 	var d Detail
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		r, err := s.visibleReferral(ctx, tx, p, id, false)
 		if err != nil {
 			return err
@@ -85,8 +85,9 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 		for i, m := range d.Duplicates {
 			shown[i] = m.PersonID
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), actor(p, readingAs(p, &r)), audit.Event{
+		record(actor(p, readingAs(p, &r)), audit.Event{
 			Action: "referral.read", SubjectPersonID: r.PersonID, Subjects: shown, ObjectType: "referral", ObjectID: fmt.Sprint(id)})
+		return nil
 	})
 	if err != nil {
 		return d, s.denied(ctx, err, p, app.PermReferralView, "referral.read", "referral", id, "The referral")
@@ -214,7 +215,7 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 	}
 	var pg Page
 	pg.Limit, pg.Offset = f.Limit, f.Offset
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		var err error
 		if pg.Referrals, err = s.referralsWhere(ctx, tx, p, a, cond, listOrder(f), f.Limit, f.Offset); err != nil {
 			return err
@@ -235,8 +236,9 @@ func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter)
 				pg.Referrals[i] = outline(pg.Referrals[i])
 			}
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermReferralRead), audit.Event{
+		record(p.ActorFor(app.PermReferralRead), audit.Event{
 			Action: "referral.list", Subjects: peopleOf(pg.Referrals), ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(pg.Referrals))})
+		return nil
 	})
 	if pg.Referrals == nil {
 		pg.Referrals = []Referral{}

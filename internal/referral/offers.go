@@ -267,7 +267,7 @@ func (s *Service) offersFor(ctx context.Context, tx *store.Tx, p *app.Principal,
 // audited as a read of their data.
 func (s *Service) ListOffers(ctx context.Context, p *app.Principal, personID int64) ([]Offer, error) {
 	var out []Offer
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		if _, err := person.Visible(ctx, tx, p, personID); err != nil {
 			return err
 		}
@@ -275,8 +275,9 @@ func (s *Service) ListOffers(ctx context.Context, p *app.Principal, personID int
 		if out, err = s.offersFor(ctx, tx, p, personID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermPersonRead), audit.Event{
+		record(p.ActorFor(app.PermPersonRead), audit.Event{
 			Action: "offer.list", SubjectPersonID: personID, ObjectType: "person", ObjectID: fmt.Sprint(personID)})
+		return nil
 	})
 	if err != nil {
 		return nil, s.denied(ctx, err, p, app.PermPersonRead, "offer.list", "person", personID, "The person")
@@ -330,7 +331,7 @@ type MyReferral struct {
 // carer), with their history, audited as a read of the caller's data.
 func (s *Service) MyReferrals(ctx context.Context, p *app.Principal) ([]MyReferral, error) {
 	var out []MyReferral
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		args := []any{p.UserID, p.PersonID}
 		rows, err := s.referralsWhere(ctx, tx, p, store.NewArgs(args...), "(r.referrer_user_id = $1 OR r.person_id = $2)", "r.received_at DESC", 50, 0)
 		if err != nil {
@@ -350,8 +351,9 @@ func (s *Service) MyReferrals(ctx context.Context, p *app.Principal) ([]MyReferr
 			}
 			out = append(out, m)
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermOwnRecord), audit.Event{
+		record(p.ActorFor(app.PermOwnRecord), audit.Event{
 			Action: "referral.list_own", SubjectPersonID: p.PersonID, Subjects: peopleOf(rows), ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(out))})
+		return nil
 	})
 	return out, err
 }

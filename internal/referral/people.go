@@ -21,7 +21,7 @@ func nullID(id int64) any {
 
 // denied answers a record the caller may not see as not found, audited.
 func (s *Service) denied(ctx context.Context, err error, p *app.Principal, perm app.Permission, action, objectType string, id int64, what string) error {
-	return access.Denied(ctx, s.DB, s.Clock.Now(), p, perm, action, objectType, id, what, err)
+	return access.Denied(ctx, s.Audit, p, perm, action, objectType, id, what, err)
 }
 
 // PersonRecord is a person's page for staff.
@@ -52,7 +52,7 @@ const OfferInterval = 365 * 24 * time.Hour
 // data. Someone the caller may not see is not found.
 func (s *Service) GetPerson(ctx context.Context, p *app.Principal, id int64) (PersonRecord, error) {
 	var rec PersonRecord
-	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		var err error
 		if rec.Person, err = person.Visible(ctx, tx, p, id); err != nil {
 			return err
@@ -86,8 +86,9 @@ func (s *Service) GetPerson(ctx context.Context, p *app.Principal, id int64) (Pe
 				shown = append(shown, m.PersonID)
 			}
 		}
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermPersonRead), audit.Event{
+		record(p.ActorFor(app.PermPersonRead), audit.Event{
 			Action: "person.read", SubjectPersonID: id, Subjects: shown, ObjectType: "person", ObjectID: fmt.Sprint(id)})
+		return nil
 	})
 	if err != nil {
 		return rec, s.denied(ctx, err, p, app.PermPersonRead, "person.read", "person", id, "The person")

@@ -30,6 +30,8 @@ type Service struct {
 	// WaitingStandard is how long a referral may wait before it is shown as
 	// past the standard (4 weeks by default).
 	WaitingStandard time.Duration
+	// Audit records reads, committing them together with others'.
+	Audit *audit.Log
 	// Notify tells referrers about their referrals.
 	Notify *notify.Service
 	// Accounts joins an account to its own person record when someone asks

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
@@ -26,6 +27,7 @@ var hasher = account.NewHasher()
 type World struct {
 	DB        *store.DB
 	Clock     *app.FakeClock
+	Audit     *audit.Log
 	Accounts  *account.Service
 	People    *person.Service
 	Notify    *notify.Service
@@ -71,10 +73,13 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 		BaseURL: "https://mutual.test", RequireMFA: false,
 		StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour, PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour,
 		SessionRecheck: time.Second}
-	w.People = &person.Service{DB: db, Clock: clock}
+	w.Audit = audit.NewLog(db, clock, audit.LogOptions{})
+	w.Audit.Start()
+	tb.Cleanup(func() { w.Audit.Close() })
+	w.People = &person.Service{DB: db, Clock: clock, Audit: w.Audit}
 	w.Notify = &notify.Service{DB: db, Clock: clock}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
-		Accounts: w.Accounts, Notify: w.Notify}
+		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit}
 	w.Accounts.Notify = w.Notify
 	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
 	must(tb, err)

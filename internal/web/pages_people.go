@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -226,7 +225,7 @@ func (s *Server) handleMyOffer(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleRecordAccess(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	rows, err := audit.OwnAccessLog(r.Context(), s.db, s.clock.Now(), p.ActorFor(app.PermOwnRecord), p.PersonID, 200)
+	rows, err := s.audit.OwnAccessLog(r.Context(), p.ActorFor(app.PermOwnRecord), p.PersonID, 200)
 	if err != nil {
 		return err
 	}

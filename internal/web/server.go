@@ -46,6 +46,7 @@ type Config struct {
 type Deps struct {
 	DB        *store.DB
 	Clock     app.Clock
+	Audit     *audit.Log
 	Accounts  *account.Service
 	People    *person.Service
 	Notify    *notify.Service
@@ -60,6 +61,7 @@ type Server struct {
 	cfg       Config
 	db        *store.DB
 	clock     app.Clock
+	audit     *audit.Log
 	accounts  *account.Service
 	people    *person.Service
 	notify    *notify.Service
@@ -82,7 +84,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
