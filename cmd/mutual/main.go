@@ -238,7 +238,14 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailToFolder: cfg.SMTPURL == "",
+	mailDir := ""
+	if cfg.SMTPURL == "" {
+		mailDir = cfg.MailDir
+		if abs, err := filepath.Abs(mailDir); err == nil {
+			mailDir = abs
+		}
+	}
+	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version},
 		web.Deps{DB: db, Clock: clock, Accounts: acc, Referrals: ref, Insight: ins, Counters: counters, Log: log})
 	if err != nil {

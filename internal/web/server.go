@@ -33,9 +33,11 @@ var templateFiles embed.FS
 
 // Config is what the web layer needs from the deployment's configuration.
 type Config struct {
-	BaseURL        string
-	RequireMFA     bool
-	MailToFolder   bool // no SMTP server: administrators may read queued mail
+	BaseURL    string
+	RequireMFA bool
+	// MailDir is set when there is no SMTP server and email is written to
+	// files in this folder (demonstrations): the outbox page says so.
+	MailDir        string
 	TrustedProxies []netip.Prefix
 	Version        string
 }

@@ -44,7 +44,14 @@ type Options struct {
 	// TrustLoopbackProxy believes X-Forwarded-For from 127.0.0.1, so tests
 	// can stand in for callers at different addresses.
 	TrustLoopbackProxy bool
+	// Log, when set, receives the server's log (otherwise it is discarded,
+	// or shown with MUTUAL_TEST_LOG=1).
+	Log io.Writer
 }
+
+// MailDir is the folder the test server says email is written to (it has
+// no SMTP server; nothing is written there in tests).
+const MailDir = "/var/lib/mutual-test/mail"
 
 // Start builds a world on engine and serves it.
 func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
@@ -57,7 +64,10 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 	if os.Getenv("MUTUAL_TEST_LOG") != "" {
 		logw = os.Stderr
 	}
-	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailToFolder: true, Version: "test"}
+	if o.Log != nil {
+		logw = o.Log
+	}
+	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailDir: MailDir, Version: "test"}
 	if o.TrustLoopbackProxy {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
