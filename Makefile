@@ -47,5 +47,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/insight/stats/
 	$(GO) run ./internal/loadtest -scale $(BENCH_SCALE)
 
+## fuzz: feed the caseload CSV reader random files for FUZZ_TIME (go test runs only its seed corpus)
+FUZZ_TIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzCaseloadCSV$$' -fuzztime $(FUZZ_TIME) ./internal/insight/
+
 clean:
 	rm -rf bin
