@@ -212,11 +212,9 @@ func (s *Server) buildOpenAPI() []byte {
 		problemResponse := func(desc string) map[string]any {
 			return map[string]any{"description": desc, "content": map[string]any{"application/problem+json": map[string]any{"schema": problem}}}
 		}
-		for _, p := range op.Query {
-			if p.In == "query" {
-				responses["422"] = problemResponse("A query parameter is not valid")
-			}
-		}
+		// Any address can carry a query string, and text that cannot be
+		// stored in it is refused before the handler.
+		responses["422"] = problemResponse("A parameter is not valid")
 		if op.Request != nil {
 			responses["400"] = problemResponse("The body could not be read")
 			responses["413"] = problemResponse("The body is too large")

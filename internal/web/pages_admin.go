@@ -139,6 +139,9 @@ func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
 	actor := principal(r).ActorFor(app.PermAdminUsers)
 	var msg string
 	switch r.PathValue("action") {

@@ -451,6 +451,9 @@ func (s *Server) handleCaseloadUpload(w http.ResponseWriter, r *http.Request) er
 		return show(http.StatusUnprocessableEntity)
 	}
 	defer r.MultipartForm.RemoveAll()
+	if err := checkValues(r.MultipartForm.Value, "form"); err != nil {
+		return err
+	}
 	f.Values = url.Values(r.MultipartForm.Value)
 	file, hdr, err := r.FormFile("file")
 	if err != nil {

@@ -122,6 +122,10 @@ func (s *Server) wrap(rt *Route) http.Handler {
 			_ = rt.page(w, r)
 			return
 		}
+		if err := checkAddress(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		p, err := s.authenticate(w, r)
 		if err != nil {
 			s.writeError(w, r, err)
