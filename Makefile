@@ -5,7 +5,7 @@ BIN       := bin/mutual
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short vet assets bench crash fuzz clean
+.PHONY: run build test test-short vet assets bench crash fuzz fuzz-api overload clean
 
 ## run: build Mutual, load demo data into data/mutual.db (first time only) and serve it at http://127.0.0.1:8080
 run: build
@@ -51,6 +51,11 @@ bench:
 FUZZ_TIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCaseloadCSV$$' -fuzztime $(FUZZ_TIME) ./internal/insight/
+
+## fuzz-api: send every API operation requests made from the OpenAPI document for FUZZ_TIME per engine (seed: FUZZ_SEED)
+FUZZ_SEED ?= 20261102
+fuzz-api:
+	MUTUAL_API_FUZZ=$(FUZZ_TIME) MUTUAL_API_FUZZ_SEED=$(FUZZ_SEED) $(GO) test -count=1 -timeout 60m -run '^TestAPIFuzz$$' -v ./internal/web/
 
 clean:
 	rm -rf bin

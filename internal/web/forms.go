@@ -128,6 +128,19 @@ func queryID(q url.Values, name string) (int64, error) {
 	return id, nil
 }
 
+// maxOffset bounds a list's offset: far beyond any list, and small enough
+// for every database and client to hold.
+const maxOffset = 1_000_000_000
+
+// queryOffset reads an optional offset into a list.
+func queryOffset(q url.Values) (int, error) {
+	off, err := queryID(q, "offset")
+	if err == nil && off > maxOffset {
+		err = app.Invalid(app.FieldError{Field: "offset", Message: fmt.Sprintf("offset must be a whole number from 0 to %d", maxOffset)})
+	}
+	return int(off), err
+}
+
 func formInt(f *ui.Form, name string) int64 {
 	id, _ := strconv.ParseInt(strings.TrimSpace(f.Value(name)), 10, 64)
 	return id

@@ -16,8 +16,14 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
@@ -36,6 +42,51 @@ type Env struct {
 	URL    string
 	Server *web.Server
 	HTTP   *httptest.Server
+	api    apiChecker
+}
+
+// apiChecker validates every API response a test receives against the
+// server's own OpenAPI document, error responses included.
+type apiChecker struct {
+	once   sync.Once
+	router routers.Router
+	err    error
+}
+
+// checkAPI fails the test if an API response is not what the OpenAPI
+// document says the operation answers: an undocumented status, or a body
+// that does not match its schema. Requests that match no operation (an
+// unknown path or method) are not operations and are left alone.
+func (e *Env) checkAPI(tb testing.TB, r *Response) {
+	if !strings.HasPrefix(r.Request.URL.Path, "/api/") {
+		return
+	}
+	e.api.once.Do(func() {
+		doc, err := openapi3.NewLoader().LoadFromData(e.Server.OpenAPI())
+		if err != nil {
+			e.api.err = err
+			return
+		}
+		doc.Servers = openapi3.Servers{{URL: e.URL}}
+		e.api.router, e.api.err = legacy.NewRouter(doc)
+	})
+	if e.api.err != nil {
+		tb.Errorf("loading the OpenAPI document: %v", e.api.err)
+		return
+	}
+	route, params, err := e.api.router.FindRoute(r.Request)
+	if err != nil {
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r.Request, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		Status: r.StatusCode, Header: r.Header, Body: io.NopCloser(strings.NewReader(r.Body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		tb.Errorf("%s %s → %d is not what the OpenAPI document describes: %v\n%.2000s", r.Request.Method, r.Request.URL.Path, r.StatusCode, err, r.Body)
+	}
 }
 
 // Options tune the server.
@@ -108,6 +159,7 @@ func (j secureJar) Cookies(u *url.URL) []*http.Cookie {
 
 // Client is a browser-like HTTP client: it keeps cookies, does not follow
 // redirects (tests check them) and sends same-origin headers on posts.
+// Every API response it receives is checked against the OpenAPI document.
 type Client struct {
 	tb   testing.TB
 	env  *Env
@@ -156,7 +208,9 @@ func (c *Client) Do(method, path string, body io.Reader, header http.Header) *Re
 	if err != nil {
 		c.tb.Fatal(err)
 	}
-	return &Response{Response: resp, Body: string(b)}
+	out := &Response{Response: resp, Body: string(b)}
+	c.env.checkAPI(c.tb, out)
+	return out
 }
 
 // Get fetches a path.
