@@ -47,6 +47,11 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/insight/stats/
 	$(GO) run ./internal/loadtest -scale $(BENCH_SCALE)
 
+## overload: find a signed-in list page's capacity, then flood it (3x and 1,500 connections) with and without admission control
+OVERLOAD_ENGINES ?= sqlite,postgres
+overload:
+	$(GO) run ./internal/loadtest -overload -compare -engines $(OVERLOAD_ENGINES)
+
 ## fuzz: feed the caseload CSV reader random files for FUZZ_TIME (go test runs only its seed corpus)
 FUZZ_TIME ?= 60s
 fuzz:

@@ -41,6 +41,7 @@ var problemTitles = map[app.Code]string{
 	app.CodeTooMany:      "Too many requests",
 	app.CodeTooLarge:     "Request too large",
 	app.CodeUnsupported:  "Unsupported media type",
+	app.CodeUnavailable:  "Service busy",
 	app.CodeInternal:     "Internal error",
 }
 
@@ -54,11 +55,22 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := app.As(err)
 	status := ae.Code.Status()
 	rid := requestID(r.Context())
+	if ae.Code == app.CodeInternal && r.Context().Err() != nil {
+		// The client went away (its connection closed, so the request's
+		// context was cancelled) and the work in hand failed with it: not a
+		// server error, and nobody is waiting for an answer.
+		s.log.InfoContext(r.Context(), "client went away before the answer", "request_id", rid, "method", r.Method, "route", routePattern(r), "err", ae.Err)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	if ae.Code == app.CodeInternal {
 		s.log.ErrorContext(r.Context(), "request failed", "request_id", rid, "method", r.Method, "route", routePattern(r), "err", ae.Err)
 	}
-	if ae.Code == app.CodeTooMany {
+	switch ae.Code {
+	case app.CodeTooMany:
 		w.Header().Set("Retry-After", "900")
+	case app.CodeUnavailable:
+		w.Header().Set("Retry-After", "1")
 	}
 	if isAPI(r) {
 		p := Problem{

@@ -98,6 +98,10 @@ type Options struct {
 	// Log, when set, receives the server's log (otherwise it is discarded,
 	// or shown with MUTUAL_TEST_LOG=1).
 	Log io.Writer
+	// MaxInFlight and QueueWait set the server's admission limit (0: the
+	// server's defaults).
+	MaxInFlight int
+	QueueWait   time.Duration
 }
 
 // MailDir is the folder the test server says email is written to (it has
@@ -118,7 +122,8 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 	if o.Log != nil {
 		logw = o.Log
 	}
-	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailDir: MailDir, Version: "test"}
+	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailDir: MailDir, Version: "test",
+		MaxInFlight: o.MaxInFlight, QueueWait: o.QueueWait}
 	if o.TrustLoopbackProxy {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
