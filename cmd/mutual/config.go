@@ -139,7 +139,7 @@ var options = []option{
 		c.SessionRecheck = d
 		return nil
 	}},
-	{"max-in-flight", "MUTUAL_MAX_IN_FLIGHT", "0", "requests worked on at once; more wait up to 200ms for a turn, then get 503 with Retry-After: 1 (0: twice the database pool, at least 8 per CPU)", false, func(c *Config, v string) error {
+	{"max-in-flight", "MUTUAL_MAX_IN_FLIGHT", "0", "requests worked on at once; more wait up to 100ms for a turn, then get 503 with Retry-After: 1 (0: twice the database pool, at least 8 per CPU)", false, func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 100000 {
 			return errors.New("must be a whole number from 0 (automatic) to 100000")

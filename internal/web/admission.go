@@ -23,7 +23,7 @@ import (
 // static assets are never held back.
 
 // DefaultQueueWait is how long a request may wait for a free slot.
-const DefaultQueueWait = 200 * time.Millisecond
+const DefaultQueueWait = 100 * time.Millisecond
 
 // DefaultMaxInFlight is the limit for an instance with procs CPUs and a
 // read pool of conns database connections: four requests per CPU (so
