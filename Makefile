@@ -5,7 +5,7 @@ BIN       := bin/mutual
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short vet assets bench crash fuzz clean
+.PHONY: run build test test-short vet assets bench crash fuzz fuzz-api overload clean
 
 ## run: build Mutual, load demo data into data/mutual.db (first time only) and serve it at http://127.0.0.1:8080
 run: build
@@ -47,6 +47,21 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/insight/stats/
 	$(GO) test -run '^$$' -bench Append -benchtime 3000x ./internal/audit/
 	$(GO) run ./internal/loadtest -scale $(BENCH_SCALE)
+
+## overload: find a signed-in list page's capacity, then flood it (3x and 1,500 connections) with and without admission control
+OVERLOAD_ENGINES ?= sqlite,postgres
+overload:
+	$(GO) run ./internal/loadtest -overload -compare -engines $(OVERLOAD_ENGINES)
+
+## fuzz: feed the caseload CSV reader random files for FUZZ_TIME (go test runs only its seed corpus)
+FUZZ_TIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzCaseloadCSV$$' -fuzztime $(FUZZ_TIME) ./internal/insight/
+
+## fuzz-api: send every API operation requests made from the OpenAPI document for FUZZ_TIME per engine (seed: FUZZ_SEED)
+FUZZ_SEED ?= 20261102
+fuzz-api:
+	MUTUAL_API_FUZZ=$(FUZZ_TIME) MUTUAL_API_FUZZ_SEED=$(FUZZ_SEED) $(GO) test -count=1 -timeout 60m -run '^TestAPIFuzz$$' -v ./internal/web/
 
 clean:
 	rm -rf bin

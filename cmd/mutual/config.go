@@ -30,6 +30,7 @@ type Config struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	SessionRecheck  time.Duration
+	MaxInFlight     int
 }
 
 // option is one configuration setting: its flag, its variable and how to
@@ -136,6 +137,14 @@ var options = []option{
 			return errors.New("must be a duration from 0s to 10s, like 1s")
 		}
 		c.SessionRecheck = d
+		return nil
+	}},
+	{"max-in-flight", "MUTUAL_MAX_IN_FLIGHT", "0", "requests worked on at once; more wait up to 100ms for a turn, then get 503 with Retry-After: 1 (0: twice the database pool, at least 8 per CPU)", false, func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 100000 {
+			return errors.New("must be a whole number from 0 (automatic) to 100000")
+		}
+		c.MaxInFlight = n
 		return nil
 	}},
 	{"shutdown-timeout", "MUTUAL_SHUTDOWN_TIMEOUT", "20s", "how long to let requests in flight finish on SIGTERM", false, func(c *Config, v string) error {

@@ -206,7 +206,7 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the Mutual web server. It applies any pending database migrations first.", stderr)
 	cfg, err := parseConfig(fs, args, "addr", "database", "base-url", "smtp-url", "mail-dir", "require-mfa", "waiting-standard-days",
-		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck")
+		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck", "max-in-flight")
 	if err != nil {
 		return ignoreHelp(err)
 	}
@@ -233,8 +233,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailToFolder: cfg.SMTPURL == "",
-		TrustedProxies: cfg.TrustedProxies, Version: version},
+	mailDir := ""
+	if cfg.SMTPURL == "" {
+		mailDir = cfg.MailDir
+		if abs, err := filepath.Abs(mailDir); err == nil {
+			mailDir = abs
+		}
+	}
+	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
+		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
 		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
 	if err != nil {
 		return err
@@ -272,7 +279,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	log.Info("Mutual is running", "version", version, "address", "http://"+ln.Addr().String(), "base_url", cfg.BaseURL,
-		"database", string(db.Dialect), "mail", sender.Describe(), "two_factor_required", cfg.RequireMFA)
+		"database", string(db.Dialect), "mail", sender.Describe(), "two_factor_required", cfg.RequireMFA, "max_in_flight", srv.MaxInFlight())
 	if !cfg.RequireMFA {
 		log.Warn("two-factor sign-in is switched off: for demonstrations only")
 	}

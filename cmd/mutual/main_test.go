@@ -82,6 +82,13 @@ func TestCommands(t *testing.T) {
 			if err == nil || !strings.Contains(out, "line 3, column team") {
 				t.Fatalf("import with a bad row: %q %v", out, err)
 			}
+			// A malformed file is reported by line, never a panic.
+			brokenPath := filepath.Join(t.TempDir(), "broken.csv")
+			_ = os.WriteFile(brokenPath, []byte("person_ref,team,coordinator_email,start_date\n\"Z3,North Community Mental Health Team,a@b.nhs.uk,2026-01-01\n"), 0o600)
+			out, _, err = runCmd(t, "", "import", "caseload", brokenPath, "--database", dsn)
+			if err == nil || !strings.Contains(out, "line 2: a value in quotes (\") starting on this line is never closed") {
+				t.Fatalf("import with an unclosed quote: %q %v", out, err)
+			}
 			out, _, err = runCmd(t, "", "import", "caseload", "--valid-rows-only", csvPath, "--database", dsn)
 			if err != nil || !strings.Contains(out, "1 new") {
 				t.Fatalf("import valid rows: %q %v", out, err)

@@ -22,6 +22,7 @@ const (
 	CodeTooMany      Code = "too_many_requests"
 	CodeTooLarge     Code = "too_large"
 	CodeUnsupported  Code = "unsupported_media_type"
+	CodeUnavailable  Code = "unavailable" // busy: shed before any work, try again shortly
 	CodeInternal     Code = "internal"
 )
 
@@ -34,6 +35,7 @@ var statusByCode = map[Code]int{
 	CodeTooMany:      http.StatusTooManyRequests,
 	CodeTooLarge:     http.StatusRequestEntityTooLarge,
 	CodeUnsupported:  http.StatusUnsupportedMediaType,
+	CodeUnavailable:  http.StatusServiceUnavailable,
 	CodeInternal:     http.StatusInternalServerError,
 }
 

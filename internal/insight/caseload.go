@@ -8,11 +8,8 @@ package insight
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -153,6 +150,16 @@ func parseDate(s string) (time.Time, bool) {
 // whether it can be stored.
 func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool) {
 	before := len(rep.Problems) + rep.MoreProblems
+	for _, f := range []struct{ col, v string }{{"person_ref", e.PersonRef}, {"team", e.Team}, {"coordinator_email", e.CoordinatorEmail},
+		{"start_date", e.StartDate}, {"end_date", e.EndDate}, {"gender", e.Gender}, {"ethnicity", e.Ethnicity}, {"disability", e.Disability},
+		{"first_language", e.FirstLanguage}, {"setting", e.Setting}, {"preferred_name", e.PreferredName}} {
+		if msg := app.UnstorableText(f.v); msg != "" {
+			rep.problem(row, f.col, "contains "+msg+", which cannot be stored: remove it (a file from a spreadsheet should be saved as CSV UTF-8)")
+		}
+	}
+	if len(rep.Problems)+rep.MoreProblems != before {
+		return episode{}, false
+	}
 	out := episode{ref: strings.TrimSpace(e.PersonRef), name: strings.TrimSpace(e.PreferredName), language: strings.TrimSpace(e.FirstLanguage)}
 	switch {
 	case out.ref == "":
@@ -166,7 +173,7 @@ func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool)
 	} else if strings.TrimSpace(e.Team) == "" {
 		rep.problem(row, "team", "is empty")
 	} else {
-		rep.problem(row, "team", fmt.Sprintf("%q is not a team in Mutual: add it under Administration › Teams, or check the spelling", e.Team))
+		rep.problem(row, "team", fmt.Sprintf("%s is not a team in Mutual: add it under Administration › Teams, or check the spelling", shown(e.Team)))
 	}
 	email, msg := account.NormaliseEmail(e.CoordinatorEmail)
 	if msg != "" {
@@ -174,7 +181,7 @@ func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool)
 	}
 	out.email = email
 	if start, ok := parseDate(e.StartDate); !ok {
-		rep.problem(row, "start_date", fmt.Sprintf("%q is not a date: use YYYY-MM-DD", e.StartDate))
+		rep.problem(row, "start_date", fmt.Sprintf("%s is not a date: use YYYY-MM-DD", shown(e.StartDate)))
 	} else if start.After(v.now) {
 		rep.problem(row, "start_date", "is in the future")
 	} else {
@@ -182,7 +189,7 @@ func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool)
 	}
 	if strings.TrimSpace(e.EndDate) != "" {
 		if end, ok := parseDate(e.EndDate); !ok {
-			rep.problem(row, "end_date", fmt.Sprintf("%q is not a date: use YYYY-MM-DD, or leave it blank while the episode is open", e.EndDate))
+			rep.problem(row, "end_date", fmt.Sprintf("%s is not a date: use YYYY-MM-DD, or leave it blank while the episode is open", shown(e.EndDate)))
 		} else if !out.start.IsZero() && end.Before(out.start) {
 			rep.problem(row, "end_date", "is before start_date")
 		} else {
@@ -195,13 +202,13 @@ func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool)
 	out.birthYear = e.BirthYear
 	var ok bool
 	if out.gender, ok = demographics.Code(demographics.Genders, e.Gender); !ok {
-		rep.problem(row, "gender", fmt.Sprintf("%q is not one of woman, man, non_binary, self_described, prefer_not_to_say", e.Gender))
+		rep.problem(row, "gender", fmt.Sprintf("%s is not one of woman, man, non_binary, self_described, prefer_not_to_say", shown(e.Gender)))
 	}
 	if out.ethnicity, ok = demographics.EthnicityCode(e.Ethnicity); !ok {
-		rep.problem(row, "ethnicity", fmt.Sprintf("%q is not an ONS 2021 ethnic group (see the column notes)", e.Ethnicity))
+		rep.problem(row, "ethnicity", fmt.Sprintf("%s is not an ONS 2021 ethnic group (see the column notes)", shown(e.Ethnicity)))
 	}
 	if out.disability, ok = demographics.Code(demographics.Disabilities, e.Disability); !ok {
-		rep.problem(row, "disability", fmt.Sprintf("%q is not yes, no or prefer_not_to_say", e.Disability))
+		rep.problem(row, "disability", fmt.Sprintf("%s is not yes, no or prefer_not_to_say", shown(e.Disability)))
 	}
 	if st := strings.TrimSpace(e.Setting); st != "" {
 		found := false
@@ -211,7 +218,7 @@ func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool)
 			}
 		}
 		if !found {
-			rep.problem(row, "setting", fmt.Sprintf("%q is not a setting (community, acute_ward, secure_ward, crisis, camhs_transition, partner, peer_group)", e.Setting))
+			rep.problem(row, "setting", fmt.Sprintf("%s is not a setting (community, acute_ward, secure_ward, crisis, camhs_transition, partner, peer_group)", shown(e.Setting)))
 		}
 	}
 	if utf8.RuneCountInString(out.language) > 60 {
@@ -230,125 +237,24 @@ type ImportOptions struct {
 	ValidRowsOnly bool
 }
 
-// csvReader reads caseload rows from CSV, mapping the header row.
-type csvReader struct {
-	r     *csv.Reader
-	index map[string]int
-	line  int
-}
-
-func newCSVReader(r io.Reader) (*csvReader, error) {
-	cr := csv.NewReader(r)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, app.Invalid(app.FieldError{Field: "file", Message: "The file is empty: it needs a header row and at least one row"})
-	}
-	if err != nil {
-		return nil, app.Invalid(app.FieldError{Field: "file", Message: "The file is not a readable CSV file: " + err.Error()})
-	}
-	c := &csvReader{r: cr, index: map[string]int{}, line: 1}
-	known := map[string]bool{}
-	for _, col := range Columns {
-		known[col.Name] = true
-	}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !known[h] {
-			return nil, app.Invalid(app.FieldError{Field: "file", Message: fmt.Sprintf("Column %d of the header, %q, is not a caseload column. Use the template's column names.", i+1, h)})
-		}
-		if _, dup := c.index[h]; dup {
-			return nil, app.Invalid(app.FieldError{Field: "file", Message: fmt.Sprintf("The header names %q twice", h)})
-		}
-		c.index[h] = i
-	}
-	for _, col := range Columns {
-		if _, ok := c.index[col.Name]; col.Required && !ok {
-			return nil, app.Invalid(app.FieldError{Field: "file", Message: fmt.Sprintf("The header has no %q column, which is required", col.Name)})
-		}
-	}
-	return c, nil
-}
-
-// next returns the next row as an episode, its line number, and any
-// problem reading it (a parse problem is reported against the row, not
-// fatal). It returns io.EOF at the end.
-func (c *csvReader) next(rep *ImportReport) (Episode, int, bool, error) {
-	rec, err := c.r.Read()
-	if errors.Is(err, io.EOF) {
-		return Episode{}, 0, false, io.EOF
-	}
-	line, _ := c.r.FieldPos(0)
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			rep.problem(pe.StartLine, "", "this line is not valid CSV: "+pe.Err.Error())
-			return Episode{}, pe.StartLine, false, nil
-		}
-		return Episode{}, 0, false, err
-	}
-	get := func(name string) string {
-		if i, ok := c.index[name]; ok && i < len(rec) {
-			return rec[i]
-		}
-		return ""
-	}
-	e := Episode{PersonRef: get("person_ref"), Team: get("team"), CoordinatorEmail: get("coordinator_email"),
-		StartDate: get("start_date"), EndDate: get("end_date"), Gender: get("gender"), Ethnicity: get("ethnicity"),
-		Disability: get("disability"), FirstLanguage: get("first_language"), Setting: get("setting"), PreferredName: get("preferred_name")}
-	if !utf8.ValidString(strings.Join(rec, "")) {
-		rep.problem(line, "", "this line is not valid UTF-8 text: save the file as CSV UTF-8")
-		return e, line, false, nil
-	}
-	if by := strings.TrimSpace(get("birth_year")); by != "" {
-		n, err := strconv.Atoi(by)
-		if err != nil {
-			rep.problem(line, "birth_year", fmt.Sprintf("%q is not a year", by))
-			return e, line, false, nil
-		}
-		e.BirthYear = n
-	}
-	if len(rec) != len(c.index) {
-		rep.problem(line, "", fmt.Sprintf("this line has %d values but the header has %d columns", len(rec), len(c.index)))
-		return e, line, false, nil
-	}
-	return e, line, true, nil
-}
-
 // ImportCSV imports a caseload file in two passes over src (so it must be
 // seekable): first every row is validated and problems are reported with
 // their line and column; then, if there were none (or ValidRowsOnly is
 // set), rows are stored in batches. Memory use does not grow with the
-// file. Re-importing the same file changes nothing.
+// file. Re-importing the same file changes nothing. A file that cannot be
+// read as CSV at all is a validation error naming the line; a malformed row
+// is a problem reported against its line.
 func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSeeker, o ImportOptions) (ImportReport, error) {
 	var rep ImportReport
 	v, err := s.newValidator(ctx)
 	if err != nil {
 		return rep, err
 	}
-	cr, err := newCSVReader(src)
-	if err != nil {
+	if err := readCSV(src, &rep, func(e Episode, line int) (bool, error) {
+		_, ok := v.check(e, line, &rep)
+		return ok, nil
+	}); err != nil {
 		return rep, err
-	}
-	for {
-		e, line, parsed, err := cr.next(&rep)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return rep, err
-		}
-		rep.Rows++
-		if !parsed {
-			rep.Invalid++
-			continue
-		}
-		if _, ok := v.check(e, line, &rep); ok {
-			rep.Valid++
-		} else {
-			rep.Invalid++
-		}
 	}
 	if rep.Rows == 0 {
 		return rep, app.Invalid(app.FieldError{Field: "file", Message: "The file has a header row but no rows to import"})
@@ -359,31 +265,23 @@ func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSee
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return rep, err
 	}
-	if cr, err = newCSVReader(src); err != nil {
-		return rep, err
-	}
 	batch := make([]episode, 0, importBatch)
 	var discard ImportReport
-	for {
-		e, line, parsed, err := cr.next(&discard)
-		if errors.Is(err, io.EOF) {
-			break
+	if err := readCSV(src, &discard, func(e Episode, line int) (bool, error) {
+		ep, ok := v.check(e, line, &discard)
+		if !ok {
+			return false, nil
 		}
-		if err != nil {
-			return rep, err
-		}
-		if !parsed {
-			continue
-		}
-		if ep, ok := v.check(e, line, &discard); ok {
-			batch = append(batch, ep)
-		}
+		batch = append(batch, ep)
 		if len(batch) == importBatch {
 			if err := s.store(ctx, batch, &rep); err != nil {
-				return rep, err
+				return true, err
 			}
 			batch = batch[:0]
 		}
+		return true, nil
+	}); err != nil {
+		return rep, err
 	}
 	if err := s.store(ctx, batch, &rep); err != nil {
 		return rep, err

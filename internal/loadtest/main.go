@@ -50,7 +50,11 @@ func envOr(k, def string) string {
 
 func main() {
 	flag.Parse()
-	if err := run(); err != nil {
+	do := run
+	if *overload {
+		do = runOverload
+	}
+	if err := do(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}

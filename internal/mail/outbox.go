@@ -34,7 +34,10 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, m Message) error 
 	return err
 }
 
-// Item is an outbox row, for the administrators' view and for tests.
+// Item is a whole outbox row, body included. Bodies hold one-time links
+// (invitations, password resets, account claims) and names, so an Item is
+// for the sender and for tests only: nothing shows one to anybody. The
+// administrators' view reads Summaries.
 type Item struct {
 	ID        int64
 	To        string
@@ -46,8 +49,8 @@ type Item struct {
 	LastError string
 }
 
-// List returns the newest outbox messages, optionally only those to one
-// address.
+// List returns the newest outbox messages with their bodies, optionally
+// only those to one address. For tests: pages use Recent.
 func List(ctx context.Context, db *store.DB, to string, limit int) ([]Item, error) {
 	rows, err := db.Query(ctx, `SELECT id, to_address, subject, body, created_at, sent_at, attempts, last_error
 		FROM outbox WHERE $1 = '' OR to_address = $1 ORDER BY id DESC LIMIT $2`, to, limit)
@@ -60,6 +63,43 @@ func List(ctx context.Context, db *store.DB, to string, limit int) ([]Item, erro
 		var it Item
 		var sent sql.NullTime
 		if err := rows.Scan(&it.ID, &it.To, &it.Subject, &it.Body, &it.CreatedAt, &sent, &it.Attempts, &it.LastError); err != nil {
+			return nil, err
+		}
+		if sent.Valid {
+			it.SentAt = &sent.Time
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Summary is what anyone may see of an outbox message: who it is to, its
+// subject and how its delivery is going — never its body, which may hold a
+// link that signs someone in.
+type Summary struct {
+	ID        int64
+	To        string
+	Subject   string
+	CreatedAt time.Time
+	SentAt    *time.Time
+	Attempts  int
+	LastError string
+}
+
+// Recent returns the newest outbox messages' summaries. The body is not
+// even read.
+func Recent(ctx context.Context, db *store.DB, limit int) ([]Summary, error) {
+	rows, err := db.Query(ctx, `SELECT id, to_address, subject, created_at, sent_at, attempts, last_error
+		FROM outbox ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Summary
+	for rows.Next() {
+		var it Summary
+		var sent sql.NullTime
+		if err := rows.Scan(&it.ID, &it.To, &it.Subject, &it.CreatedAt, &sent, &it.Attempts, &it.LastError); err != nil {
 			return nil, err
 		}
 		if sent.Valid {

@@ -39,7 +39,7 @@ func (s Source) Valid() bool { _, ok := sourceLabels[s]; return ok }
 type Referral struct {
 	ID                   int64      `json:"id"`
 	Reference            string     `json:"reference"`
-	Status               Status     `json:"status"`
+	Status               Status     `json:"status,omitempty" doc:"Absent from the outline a carer sees without the person's agreement (limited: true)."`
 	FHIRStatus           string     `json:"fhir_status"`
 	Version              int        `json:"version"`
 	Source               Source     `json:"source"`

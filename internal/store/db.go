@@ -448,6 +448,10 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 // WritePool exposes the write pool, for connection-pool metrics only.
 func (db *DB) WritePool() *sql.DB { return db.write }
 
+// ReadConns is how many connections the read pool may open (on PostgreSQL
+// the one pool): how many requests can be reading at once.
+func (db *DB) ReadConns() int { return db.read.Stats().MaxOpenConnections }
+
 // Analyze refreshes the query planner's statistics: after bulk loads,
 // and periodically (SQLite's PRAGMA optimize only analyses tables whose
 // statistics are stale; PostgreSQL's autovacuum does this itself, so there

@@ -361,3 +361,36 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		}
 	})
 }
+
+// Answers that used to break the OpenAPI document: the outline a carer
+// sees without the person's agreement (an empty status outside the enum),
+// an offset past int32 echoed back, and an offer for a person who is not
+// there (404, undocumented). The client checks every API response against
+// the document; the statuses are checked here.
+func TestAPIAnswersMatchTheDocument(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		carer := e.Bearer(t, "carer")
+		made := decode[map[string]any](t, carer.JSON(http.MethodPost, "/api/v1/referrals", map[string]any{"source": "carer",
+			"person": map[string]any{"preferred_name": "Outline Person", "phone": "07700 900321"}, "asked_for": "Company",
+			"person_knows": true, "consent": "given", "relationship": "Sister", "not_duplicate": true}))
+		id := strconv.FormatInt(int64(made["id"].(float64)), 10)
+		outline := carer.Get("/api/v1/referrals/" + id)
+		want(t, outline, http.StatusOK)
+		d := decode[map[string]any](t, outline)
+		if d["limited"] != true || d["referral"].(map[string]any)["asked_for"] != "" {
+			t.Fatalf("the carer should see only the outline: %s", outline.Body)
+		}
+		mine := carer.Get("/api/v1/my/referrals")
+		want(t, mine, http.StatusOK)
+		if !strings.Contains(mine.Body, `"limited": true`) {
+			t.Fatalf("the carer's own list should hold the outline: %s", mine.Body)
+		}
+
+		lead := e.Bearer(t, "lead")
+		want(t, lead.Get("/api/v1/referrals?offset=2147483648"), http.StatusUnprocessableEntity)
+		want(t, lead.Get("/api/v1/referrals?offset=1000000000"), http.StatusOK)
+
+		want(t, e.Bearer(t, "clinician").JSON(http.MethodPost, "/api/v1/offers", map[string]any{"person_id": 999999, "method": "review", "response": "not_now"}),
+			http.StatusNotFound)
+	})
+}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -16,7 +15,10 @@ import (
 
 const maxFormBody = 64 << 10
 
-// parseForm reads a posted form: at most 64 KiB, valid UTF-8 only.
+// parseForm reads a posted form: at most 64 KiB, and only text Mutual can
+// store (see checkValues). Every posted page reads its form through here,
+// even those that use none of it, so a form that cannot be read is refused
+// the same way everywhere.
 func parseForm(w http.ResponseWriter, r *http.Request) (*ui.Form, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	if err := r.ParseForm(); err != nil {
@@ -26,19 +28,50 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*ui.Form, error) {
 		}
 		return nil, app.Errorf(app.CodeInvalid, "The form could not be read. Go back and try again.")
 	}
-	for k, vs := range r.PostForm {
-		if !utf8.ValidString(k) {
-			return nil, app.Errorf(app.CodeInvalid, "The form contains characters that cannot be read")
-		}
+	if err := checkValues(r.PostForm, "form"); err != nil {
+		return nil, err
+	}
+	for _, vs := range r.PostForm {
 		for i, v := range vs {
-			if !utf8.ValidString(v) {
-				return nil, app.Errorf(app.CodeInvalid, "The form contains characters that cannot be read")
-			}
 			// Normalise line endings so length limits count what people see.
 			vs[i] = strings.ReplaceAll(v, "\r\n", "\n")
 		}
 	}
 	return ui.NewForm(r.PostForm), nil
+}
+
+// checkValues refuses form or query values that are not text Mutual can
+// store: invalid UTF-8, NUL (which PostgreSQL refuses, so it would fail only
+// there, as a 500) and other control characters but tab and line breaks.
+// where is "form" or "address".
+func checkValues(vals url.Values, where string) error {
+	for k, vs := range vals {
+		if msg := app.UnstorableText(k); msg != "" {
+			return app.Invalid(app.FieldError{Field: where, Message: fmt.Sprintf("A field name in the %s contains %s, which cannot be read. Go back and try again.", where, msg)})
+		}
+		for _, v := range vs {
+			if msg := app.UnstorableText(v); msg != "" {
+				what := "What was typed in " + k
+				if where == "address" {
+					what = "The address's " + k + " value"
+				}
+				return app.Invalid(app.FieldError{Field: k, Message: fmt.Sprintf("%s contains %s, which cannot be stored. Remove it and try again.", what, msg)})
+			}
+		}
+	}
+	return nil
+}
+
+// checkAddress refuses a request whose path or query string holds text
+// Mutual cannot store, before any handler reads it.
+func checkAddress(r *http.Request) error {
+	if msg := app.UnstorableText(r.URL.Path); msg != "" {
+		return app.Invalid(app.FieldError{Field: "path", Message: fmt.Sprintf("The address contains %s, which cannot be read. Check the link.", msg)})
+	}
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	return checkValues(r.URL.Query(), "address")
 }
 
 // formWithErrors copies an application error's field problems onto the
@@ -93,6 +126,19 @@ func queryID(q url.Values, name string) (int64, error) {
 		return 0, app.Invalid(app.FieldError{Field: name, Message: name + " must be a whole number"})
 	}
 	return id, nil
+}
+
+// maxOffset bounds a list's offset: far beyond any list, and small enough
+// for every database and client to hold.
+const maxOffset = 1_000_000_000
+
+// queryOffset reads an optional offset into a list.
+func queryOffset(q url.Values) (int, error) {
+	off, err := queryID(q, "offset")
+	if err == nil && off > maxOffset {
+		err = app.Invalid(app.FieldError{Field: "offset", Message: fmt.Sprintf("offset must be a whole number from 0 to %d", maxOffset)})
+	}
+	return int(off), err
 }
 
 func formInt(f *ui.Form, name string) int64 {

@@ -52,7 +52,10 @@ func routePattern(r *http.Request) string {
 
 // routeSlot carries the matched route back out to observe for its log line
 // and metrics.
-type routeSlot struct{ rt *Route }
+type routeSlot struct {
+	rt   *Route
+	shed bool // answered 503 by admission control: counted, not logged
+}
 
 func randomID(n int) string {
 	b := make([]byte, n)
@@ -115,7 +118,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			s.metrics.observe(route, sw.status, d)
-			if !strings.HasPrefix(route, "GET /assets/") && s.log.Enabled(r.Context(), slog.LevelInfo) {
+			if slot := r.Context().Value(keyRouteSlot).(*routeSlot); slot.shed {
+				route = "shed"
+			}
+			if route != "shed" && !strings.HasPrefix(route, "GET /assets/") && s.log.Enabled(r.Context(), slog.LevelInfo) {
 				s.log.Info("request", "request_id", rid, "method", r.Method, "route", route, "status", sw.status,
 					"bytes", sw.bytes, "duration_ms", float64(d.Microseconds())/1000)
 			}

@@ -66,9 +66,10 @@ func (b *schemaBuilder) ref(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string"}
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32:
+	case reflect.Int8, reflect.Int16, reflect.Int32:
 		return map[string]any{"type": "integer", "format": "int32"}
-	case reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		// Go's int is 64 bits wide on every platform Mutual is built for.
 		return map[string]any{"type": "integer", "format": "int64"}
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
@@ -209,35 +210,24 @@ func (s *Server) buildOpenAPI() []byte {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
 		}
 		responses[strconv.Itoa(status)] = ok
-		problemResponse := func(desc string) map[string]any {
-			return map[string]any{"description": desc, "content": map[string]any{"application/problem+json": map[string]any{"schema": problem}}}
-		}
-		for _, p := range op.Query {
-			if p.In == "query" {
-				responses["422"] = problemResponse("A query parameter is not valid")
+		for _, alt := range op.Also {
+			r := map[string]any{"description": alt.Description}
+			if alt.Response != nil {
+				r["content"] = map[string]any{"application/json": map[string]any{"schema": b.ref(reflect.TypeOf(alt.Response)), "example": alt.Response}}
 			}
+			responses[strconv.Itoa(alt.Status)] = r
 		}
-		if op.Request != nil {
-			responses["400"] = problemResponse("The body could not be read")
-			responses["413"] = problemResponse("The body is too large")
-			responses["415"] = problemResponse("The body is not JSON")
-			responses["422"] = problemResponse("Validation problems, field by field")
+		for code, desc := range errorResponses(rt, method, path) {
+			r := map[string]any{"description": desc, "content": map[string]any{"application/problem+json": map[string]any{"schema": problem}}}
+			switch code {
+			case http.StatusConflict:
+				r["content"] = map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/DuplicateProblem"}}}
+			case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+				r["headers"] = map[string]any{"Retry-After": map[string]any{"description": "Seconds to wait before trying again",
+					"schema": map[string]any{"type": "integer"}}}
+			}
+			responses[strconv.Itoa(code)] = r
 		}
-		if rt.Perm != app.PermPublic {
-			responses["401"] = problemResponse("Not signed in or bad token")
-			responses["403"] = problemResponse("The caller's roles do not allow this")
-		}
-		if strings.Contains(path, "{") {
-			responses["404"] = problemResponse("Not found, or not yours to see")
-		}
-		if method == http.MethodPost || method == http.MethodPut {
-			responses["409"] = map[string]any{"description": "Conflict: not allowed in the record's current state, changed by someone else, or possible duplicate",
-				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/DuplicateProblem"}}}}
-		}
-		if rt.Perm == app.PermPublic && method == http.MethodPost {
-			responses["429"] = problemResponse("Too many requests from this address")
-		}
-		responses["500"] = problemResponse("Internal error")
 		o["responses"] = responses
 		if paths[path] == nil {
 			paths[path] = map[string]any{}
@@ -261,6 +251,49 @@ func (s *Server) buildOpenAPI() []byte {
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		panic(err) // the document is built from fixed values; this is a programming error
+	}
+	return out
+}
+
+// errorResponses are the error statuses an operation can answer, worked
+// out from what every request goes through and from what the route
+// declares — its permission, method, parameters and body — so a new route
+// cannot forget one. A test sends every kind of request to every operation
+// and fails on an answer the document does not describe.
+func errorResponses(rt *Route, method, path string) map[int]string {
+	op := rt.api
+	out := map[int]string{
+		// Anyone may send a bearer token, and a bad one is refused even on a
+		// public operation.
+		http.StatusUnauthorized: "Not signed in, or the bearer token is not valid",
+		// Any address can carry a query string; text that cannot be stored
+		// is refused in it as in a body.
+		http.StatusUnprocessableEntity: "A parameter is not valid",
+		// Admission control sheds load beyond what the instance can serve.
+		http.StatusServiceUnavailable:  "The service is busy: try again after Retry-After seconds",
+		http.StatusInternalServerError: "Internal error",
+	}
+	switch {
+	case rt.Perm != app.PermPublic && method != http.MethodGet:
+		out[http.StatusForbidden] = "The caller's roles do not allow this, or the request came from another site"
+	case rt.Perm != app.PermPublic:
+		out[http.StatusForbidden] = "The caller's roles do not allow this"
+	case method != http.MethodGet:
+		out[http.StatusForbidden] = "The request came from another site"
+	}
+	if strings.Contains(path, "{") || op.Request != nil {
+		out[http.StatusNotFound] = "Not found, or not yours to see (a record in the path or named in the body)"
+	}
+	if op.Request != nil {
+		out[http.StatusRequestEntityTooLarge] = "The body is too large"
+		out[http.StatusUnsupportedMediaType] = "The body is not JSON"
+		out[http.StatusUnprocessableEntity] = "Validation problems, field by field, or a parameter that is not valid"
+	}
+	if method == http.MethodPost || method == http.MethodPut {
+		out[http.StatusConflict] = "Conflict: not allowed in the record's current state, changed by someone else, or possible duplicate"
+	}
+	if rt.Perm == app.PermPublic && method == http.MethodPost {
+		out[http.StatusTooManyRequests] = "Too many requests from this address"
 	}
 	return out
 }

@@ -21,6 +21,20 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
+// watchAdmission exports the admission limit's state.
+func (m *metrics) watchAdmission(a *admission) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mutual_http_in_flight", Help: "Requests being worked on (admitted)."},
+			func() float64 { return float64(len(a.slots)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mutual_http_max_in_flight", Help: "The most requests worked on at once."},
+			func() float64 { return float64(cap(a.slots)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mutual_http_queued", Help: "Requests waiting for a turn."},
+			func() float64 { return float64(a.queued.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mutual_http_shed_total", Help: "Requests answered 503 because the instance was busy."},
+			func() float64 { return float64(a.shed.Load()) }),
+	)
+}
+
 func newMetrics(db *store.DB) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mutual_http_requests_total",

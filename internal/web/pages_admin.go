@@ -155,6 +155,9 @@ func (s *Server) handleAdminRoles(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleAdminTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -173,6 +176,9 @@ func (s *Server) handleAdminTokenRevoke(w http.ResponseWriter, r *http.Request) 
 func (s *Server) handleAdminUserAction(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
+		return err
+	}
+	if _, err := parseForm(w, r); err != nil {
 		return err
 	}
 	actor := principal(r)
@@ -275,16 +281,21 @@ func (s *Server) handleAdminCreateTeam(w http.ResponseWriter, r *http.Request) e
 }
 
 type outboxData struct {
-	Items      []mail.Item
-	ShowBodies bool
+	Items []mail.Summary
+	// MailDir is the folder email is written to when there is no SMTP
+	// server: the page says to read messages there.
+	MailDir string
 }
 
+// handleAdminOutbox shows how email delivery is going. It never shows a
+// message's body: bodies hold one-time links (invitations, password resets,
+// account claims) that would let whoever reads them take over an account.
 func (s *Server) handleAdminOutbox(w http.ResponseWriter, r *http.Request) error {
-	items, err := mail.List(r.Context(), s.db, "", 100)
+	items, err := mail.Recent(r.Context(), s.db, 100)
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "admin/outbox", &ui.Page{Title: "Email outbox", Data: outboxData{Items: items, ShowBodies: s.cfg.MailToFolder}})
+	return s.page(w, r, http.StatusOK, "admin/outbox", &ui.Page{Title: "Email outbox", Data: outboxData{Items: items, MailDir: s.cfg.MailDir}})
 }
 
 type auditData struct {

@@ -67,6 +67,9 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
 	if p := principal(r); p != nil && p.SessionID != "" {
 		if err := s.accounts.SignOut(r.Context(), p.SessionID); err != nil {
 			return err
@@ -93,13 +96,13 @@ func (s *Server) handleMFAForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	if p == nil || !p.MFAPending {
-		return redirect(w, r, "/sign-in")
-	}
 	f, err := parseForm(w, r)
 	if err != nil {
 		return err
+	}
+	p := principal(r)
+	if p == nil || !p.MFAPending {
+		return redirect(w, r, "/sign-in")
 	}
 	token, err := s.accounts.VerifyMFA(r.Context(), p, f.Value("code"))
 	if err == nil {
@@ -139,13 +142,13 @@ func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) handleTOTPSetup(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	if p == nil || !p.MFASetup {
-		return redirect(w, r, "/sign-in")
-	}
 	f, err := parseForm(w, r)
 	if err != nil {
 		return err
+	}
+	p := principal(r)
+	if p == nil || !p.MFASetup {
+		return redirect(w, r, "/sign-in")
 	}
 	token, codes, err := s.accounts.ConfirmTOTP(r.Context(), p, f.Value("code"))
 	if err == nil {
@@ -221,6 +224,9 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -234,6 +240,9 @@ func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
 	if err := s.accounts.SignOutEverywhere(r.Context(), principal(r)); err != nil {
 		return err
 	}

@@ -89,6 +89,9 @@ type homeRendered struct {
 }
 
 func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request) error {
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
 	if err := s.notify.MarkRead(r.Context(), principal(r)); err != nil {
 		return err
 	}

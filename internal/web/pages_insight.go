@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/csvexport"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -211,24 +211,18 @@ func (s *Server) apiRates(w http.ResponseWriter, r *http.Request) error {
 func writeCSV(w http.ResponseWriter, name string, header []string, rows [][]string) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
+	// Names of teams and co-ordinators come from people: every cell goes
+	// through the formula neutraliser.
+	cw := csvexport.NewWriter(w)
 	if err := cw.Write(header); err != nil {
 		return err
 	}
 	for _, row := range rows {
-		// Cells starting with =, +, - or @ are made inert for spreadsheets.
-		for i, c := range row {
-			if c != "" && strings.ContainsRune("=+-@", rune(c[0])) && c != "–" {
-				row[i] = "'" + c
-			}
-		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 func (s *Server) handleInsightRatesCSV(w http.ResponseWriter, r *http.Request) error {
@@ -457,6 +451,9 @@ func (s *Server) handleCaseloadUpload(w http.ResponseWriter, r *http.Request) er
 		return show(http.StatusUnprocessableEntity)
 	}
 	defer r.MultipartForm.RemoveAll()
+	if err := checkValues(r.MultipartForm.Value, "form"); err != nil {
+		return err
+	}
 	f.Values = url.Values(r.MultipartForm.Value)
 	file, hdr, err := r.FormFile("file")
 	if err != nil {

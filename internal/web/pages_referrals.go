@@ -320,11 +320,9 @@ func filterFromQuery(q url.Values, p *app.Principal) (referral.Filter, error) {
 	if f.TeamID, err = queryID(q, "team"); err != nil {
 		return f, err
 	}
-	var off int64
-	if off, err = queryID(q, "offset"); err != nil {
+	if f.Offset, err = queryOffset(q); err != nil {
 		return f, err
 	}
-	f.Offset = int(off)
 	var lim int64
 	if lim, err = queryID(q, "limit"); err != nil {
 		return f, err

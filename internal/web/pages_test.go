@@ -56,7 +56,7 @@ func TestBadFormKeepsWhatWasTyped(t *testing.T) {
 		// Invalid UTF-8 is refused clearly.
 		r = c.Do(http.MethodPost, "/refer/self", strings.NewReader("preferred_name=%ff%fe&asked_for=x"), http.Header{
 			"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"same-origin"}})
-		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "characters that cannot be read") {
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "characters that are not UTF-8 text") {
 			t.Fatalf("invalid UTF-8: %d", r.StatusCode)
 		}
 	})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -39,6 +41,7 @@ var problemTitles = map[app.Code]string{
 	app.CodeTooMany:      "Too many requests",
 	app.CodeTooLarge:     "Request too large",
 	app.CodeUnsupported:  "Unsupported media type",
+	app.CodeUnavailable:  "Service busy",
 	app.CodeInternal:     "Internal error",
 }
 
@@ -52,11 +55,22 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := app.As(err)
 	status := ae.Code.Status()
 	rid := requestID(r.Context())
+	if ae.Code == app.CodeInternal && r.Context().Err() != nil {
+		// The client went away (its connection closed, so the request's
+		// context was cancelled) and the work in hand failed with it: not a
+		// server error, and nobody is waiting for an answer.
+		s.log.InfoContext(r.Context(), "client went away before the answer", "request_id", rid, "method", r.Method, "route", routePattern(r), "err", ae.Err)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	if ae.Code == app.CodeInternal {
 		s.log.ErrorContext(r.Context(), "request failed", "request_id", rid, "method", r.Method, "route", routePattern(r), "err", ae.Err)
 	}
-	if ae.Code == app.CodeTooMany {
+	switch ae.Code {
+	case app.CodeTooMany:
 		w.Header().Set("Retry-After", "900")
+	case app.CodeUnavailable:
+		w.Header().Set("Retry-After", "1")
 	}
 	if isAPI(r) {
 		p := Problem{
@@ -117,6 +131,9 @@ func decodeJSONLimit(r *http.Request, dst any, limit int64) error {
 	if !utf8.Valid(body) {
 		return app.Errorf(app.CodeInvalid, "The request body is not valid UTF-8 text")
 	}
+	if fe := unstorableJSON(body); fe != nil {
+		return app.Invalid(*fe)
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -124,6 +141,73 @@ func decodeJSONLimit(r *http.Request, dst any, limit int64) error {
 	}
 	if dec.More() {
 		return app.Errorf(app.CodeInvalid, "The request body must hold one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// unstorableJSON finds the first string in a JSON body — a value or a key —
+// that is not text Mutual can store (app.UnstorableText), naming its field
+// as the JSON does: person.preferred_name, roles[0].role. Raw control
+// characters are already invalid JSON, so only a body with an escape
+// (\u0000), DEL or a C1 control character is looked at closely.
+func unstorableJSON(body []byte) *app.FieldError {
+	if !bytes.Contains(body, []byte(`\u`)) && bytes.IndexByte(body, 0x7f) < 0 && !hasC1(body) {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return nil // not JSON: the decoder says so
+	}
+	return unstorableValue(v, "")
+}
+
+// hasC1 reports whether UTF-8 text holds a C1 control character
+// (U+0080–U+009F, encoded C2 80–C2 9F).
+func hasC1(b []byte) bool {
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == 0xc2 && b[i+1] >= 0x80 && b[i+1] <= 0x9f {
+			return true
+		}
+	}
+	return false
+}
+
+func unstorableValue(v any, path string) *app.FieldError {
+	problem := func(s, name string) *app.FieldError {
+		if msg := app.UnstorableText(s); msg != "" {
+			name = firstNonEmpty(name, "the body")
+			return &app.FieldError{Field: name, Message: fmt.Sprintf("%s contains %s, which cannot be stored: remove it", name, msg)}
+		}
+		return nil
+	}
+	switch x := v.(type) {
+	case string:
+		return problem(x, path)
+	case []any:
+		for i, e := range x {
+			if fe := unstorableValue(e, fmt.Sprintf("%s[%d]", path, i)); fe != nil {
+				return fe
+			}
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			name := k
+			if path != "" {
+				name = path + "." + k
+			}
+			if fe := problem(k, name); fe != nil {
+				fe.Message = fmt.Sprintf("A field name contains %s, which cannot be read: remove it", app.UnstorableText(k))
+				return fe
+			}
+			if fe := unstorableValue(x[k], name); fe != nil {
+				return fe
+			}
+		}
 	}
 	return nil
 }

@@ -32,8 +32,18 @@ type APIOp struct {
 	Request     any // a sample request body (its type gives the schema; its value, the example)
 	Response    any // a sample response body
 	Status      int // success status
-	Query       []Param
-	handle      handlerFunc
+	// Also are other successful answers: a status, what it means and a
+	// sample body.
+	Also   []AltResponse
+	Query  []Param
+	handle handlerFunc
+}
+
+// AltResponse is one more successful answer an operation can give.
+type AltResponse struct {
+	Status      int
+	Description string
+	Response    any
 }
 
 // Param is a documented query or path parameter.

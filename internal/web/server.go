@@ -14,8 +14,10 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
@@ -35,11 +37,19 @@ var templateFiles embed.FS
 
 // Config is what the web layer needs from the deployment's configuration.
 type Config struct {
-	BaseURL        string
-	RequireMFA     bool
-	MailToFolder   bool // no SMTP server: administrators may read queued mail
+	BaseURL    string
+	RequireMFA bool
+	// MailDir is set when there is no SMTP server and email is written to
+	// files in this folder (demonstrations): the outbox page says so.
+	MailDir        string
 	TrustedProxies []netip.Prefix
 	Version        string
+	// MaxInFlight bounds the requests this instance works on at once
+	// (0: DefaultMaxInFlight for its CPUs and database pool); QueueWait is
+	// how long a request may wait for a turn before it is answered 503
+	// (0: DefaultQueueWait). See admission.go.
+	MaxInFlight int
+	QueueWait   time.Duration
 }
 
 // Deps are the capability services the server calls.
@@ -76,6 +86,7 @@ type Server struct {
 	// reach the database.
 	publicForms *ratelimit.Memory
 	routes      []*Route
+	admission   *admission
 	handler     http.Handler
 	openAPIOnce sync.Once
 	openAPIDoc  []byte
@@ -107,9 +118,25 @@ func New(cfg Config, d Deps) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, app.Errorf(app.CodeForbidden, "This request came from another site, so it was refused. Go back, reload the page and try again."))
 	}))
-	s.handler = s.observe(s.secure(cop.Handler(mux)))
+	limit := cfg.MaxInFlight
+	if limit <= 0 {
+		conns := 24
+		if d.DB != nil {
+			conns = d.DB.ReadConns()
+		}
+		limit = DefaultMaxInFlight(runtime.GOMAXPROCS(0), conns)
+	}
+	s.admission = newAdmission(limit, cfg.QueueWait)
+	if err := s.renderBusyPage(); err != nil {
+		return nil, err
+	}
+	s.metrics.watchAdmission(s.admission)
+	s.handler = s.observe(s.secure(s.admit(cop.Handler(mux))))
 	return s, nil
 }
+
+// MaxInFlight is how many requests this instance works on at once.
+func (s *Server) MaxInFlight() int { return cap(s.admission.slots) }
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -126,6 +153,10 @@ func (s *Server) wrap(rt *Route) http.Handler {
 		}
 		if rt.static {
 			_ = rt.page(w, r)
+			return
+		}
+		if err := checkAddress(r); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		p, err := s.authenticate(w, r)
@@ -183,6 +214,8 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, rt *Route, p 
 	return app.Errorf(app.CodeForbidden, "You do not have access to this page. If you think you should, ask your administrator.")
 }
 
+const demoBanner = "Demonstration mode: two-factor sign-in is switched off for staff. Do not use real people's information."
+
 // page renders a full page with the layout's shared parts filled in.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, pg *ui.Page) error {
 	p := principal(r)
@@ -193,10 +226,13 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		pg.UserName = p.Name
 	}
 	if !s.cfg.RequireMFA {
-		pg.Banner = "Demonstration mode: two-factor sign-in is switched off for staff. Do not use real people's information."
+		pg.Banner = demoBanner
 	}
-	if f := flashFrom(w, r); f != "" && pg.Flash == "" {
-		pg.Flash = f
+	// An error page leaves a waiting success message for the next page.
+	if status < http.StatusBadRequest {
+		if f := flashFrom(w, r); f != "" && pg.Flash == "" {
+			pg.Flash = f
+		}
 	}
 	if pg.Form != nil && len(pg.Errors) == 0 {
 		pg.Errors = pg.Form.Errors
@@ -232,6 +268,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 		http.StatusInternalServerError: "Sorry, there is a problem with the service",
 		http.StatusTooManyRequests:     "Too many requests",
 		http.StatusConflict:            "This has changed since you opened it",
+		http.StatusServiceUnavailable:  "Sorry, the service is busy",
 	}[status]
 	if title == "" {
 		title = "There is a problem"

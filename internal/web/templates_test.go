@@ -279,12 +279,12 @@ func tplCases() []tplCase {
 			want: []string{`action="/admin/organisations"`, `action="/admin/teams"`, `name="name"`, `name="kind"`, `id="org_name"`, "Peer-led group or network", `value="Leeds NHS"`}},
 		{page: "admin/teams", variant: "empty", pg: &ui.Page{Title: "Organisations and teams", Data: adminTeamsData{Settings: account.Settings, OrgForm: ui.NewForm(nil), TeamForm: ui.NewForm(nil)}},
 			want: []string{"Add an organisation first"}},
-		{page: "admin/outbox", pg: &ui.Page{Title: "Email outbox", Data: outboxData{ShowBodies: true, Items: []mail.Item{
-			{ID: 1, To: "ada@example.org", Subject: "Your invitation", Body: "Hello Ada,\n\nChoose a password.", CreatedAt: tNow, SentAt: &tNow, Attempts: 1},
-			{ID: 2, To: "bo@example.org", Subject: "Reset", Body: "Hi", CreatedAt: tNow, Attempts: 3, LastError: "connection refused"}}}},
-			want: []string{"Hello Ada,", "connection refused", "Retrying"}},
-		{page: "admin/outbox", variant: "no bodies", pg: &ui.Page{Title: "Email outbox", Data: outboxData{Items: []mail.Item{{ID: 1, To: "ada@example.org", Subject: "S", Body: "SECRET BODY", CreatedAt: tNow}}}},
-			notWant: []string{"SECRET BODY"}},
+		{page: "admin/outbox", variant: "mail folder", pg: &ui.Page{Title: "Email outbox", Data: outboxData{MailDir: "/srv/mutual/mail", Items: []mail.Summary{
+			{ID: 1, To: "ada@example.org", Subject: "Your invitation", CreatedAt: tNow, SentAt: &tNow, Attempts: 1},
+			{ID: 2, To: "bo@example.org", Subject: "Reset", CreatedAt: tNow, Attempts: 3, LastError: "connection refused"}}}},
+			want: []string{"Your invitation", "connection refused", "Retrying", "<code>/srv/mutual/mail</code>"}, notWant: []string{"Read the email"}},
+		{page: "admin/outbox", variant: "SMTP", pg: &ui.Page{Title: "Email outbox", Data: outboxData{Items: []mail.Summary{{ID: 1, To: "ada@example.org", Subject: "S", CreatedAt: tNow}}}},
+			want: []string{"ada@example.org"}, notWant: []string{"folder"}},
 		{page: "admin/audit", variant: "verified", pg: &ui.Page{Title: "Audit trail", Data: auditData{Verify: &audit.VerifyResult{Rows: 120, HeadID: 120, HeadHash: "abc"},
 			Rows: []audit.Row{{ID: 120, At: tNow, ActorUserID: 5, ActorRole: "clinician", Action: "person.read", SubjectPersonID: 7, ObjectType: "person", ObjectID: "7", Outcome: "ok"},
 				{ID: 119, At: tNow, Action: "referral.create", ObjectType: "referral", ObjectID: "42", Outcome: "denied"}}}},

@@ -23,6 +23,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -40,6 +45,51 @@ type Env struct {
 	URL    string
 	Server *web.Server
 	HTTP   *httptest.Server
+	api    apiChecker
+}
+
+// apiChecker validates every API response a test receives against the
+// server's own OpenAPI document, error responses included.
+type apiChecker struct {
+	once   sync.Once
+	router routers.Router
+	err    error
+}
+
+// checkAPI fails the test if an API response is not what the OpenAPI
+// document says the operation answers: an undocumented status, or a body
+// that does not match its schema. Requests that match no operation (an
+// unknown path or method) are not operations and are left alone.
+func (e *Env) checkAPI(tb testing.TB, r *Response) {
+	if !strings.HasPrefix(r.Request.URL.Path, "/api/") {
+		return
+	}
+	e.api.once.Do(func() {
+		doc, err := openapi3.NewLoader().LoadFromData(e.Server.OpenAPI())
+		if err != nil {
+			e.api.err = err
+			return
+		}
+		doc.Servers = openapi3.Servers{{URL: e.URL}}
+		e.api.router, e.api.err = legacy.NewRouter(doc)
+	})
+	if e.api.err != nil {
+		tb.Errorf("loading the OpenAPI document: %v", e.api.err)
+		return
+	}
+	route, params, err := e.api.router.FindRoute(r.Request)
+	if err != nil {
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r.Request, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		Status: r.StatusCode, Header: r.Header, Body: io.NopCloser(strings.NewReader(r.Body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		tb.Errorf("%s %s → %d is not what the OpenAPI document describes: %v\n%.2000s", r.Request.Method, r.Request.URL.Path, r.StatusCode, err, r.Body)
+	}
 }
 
 // Options tune the server.
@@ -48,7 +98,20 @@ type Options struct {
 	// TrustLoopbackProxy believes X-Forwarded-For from 127.0.0.1, so tests
 	// can stand in for callers at different addresses.
 	TrustLoopbackProxy bool
+	// Log, when set, receives the server's log (otherwise it is discarded,
+	// or shown with MUTUAL_TEST_LOG=1).
+	Log io.Writer
+	// MaxInFlight and QueueWait set the server's admission limit. Zero
+	// admits everything: tests of what concurrent requests do to the data
+	// send hundreds at once and must see the application's answers, not
+	// shedding (the admission tests set a limit).
+	MaxInFlight int
+	QueueWait   time.Duration
 }
+
+// MailDir is the folder the test server says email is written to (it has
+// no SMTP server; nothing is written there in tests).
+const MailDir = "/var/lib/mutual-test/mail"
 
 // Start builds a world on engine and serves it.
 func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
@@ -61,7 +124,14 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 	if os.Getenv("MUTUAL_TEST_LOG") != "" {
 		logw = os.Stderr
 	}
-	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailToFolder: true, Version: "test"}
+	if o.Log != nil {
+		logw = o.Log
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 100_000
+	}
+	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailDir: MailDir, Version: "test",
+		MaxInFlight: o.MaxInFlight, QueueWait: o.QueueWait}
 	if o.TrustLoopbackProxy {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
@@ -102,6 +172,7 @@ func (j secureJar) Cookies(u *url.URL) []*http.Cookie {
 
 // Client is a browser-like HTTP client: it keeps cookies, does not follow
 // redirects (tests check them) and sends same-origin headers on posts.
+// Every API response it receives is checked against the OpenAPI document.
 type Client struct {
 	tb   testing.TB
 	env  *Env
@@ -159,7 +230,9 @@ func (c *Client) send(method, path string, body io.Reader, header http.Header) (
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
-	return &Response{Response: resp, Body: string(b)}, nil
+	out := &Response{Response: resp, Body: string(b)}
+	c.env.checkAPI(c.tb, out)
+	return out, nil
 }
 
 // Call is one request for Parallel: a form post when Form is set, a JSON
