@@ -56,10 +56,17 @@ type phaseResult struct {
 	p50, p99, shedP99, max   time.Duration
 }
 
-func summarise(name string, conc int, ss []sample, elapsed time.Duration) phaseResult {
+// summarise counts the samples; served per second counts only those done
+// by until (requests still in flight when a phase is stopped finish later,
+// and would inflate it), latencies count them all.
+func summarise(name string, conc int, ss []sample, start, until time.Time) phaseResult {
 	r := phaseResult{name: name, conc: conc, total: len(ss)}
 	var okLat, shedLat []time.Duration
+	served := 0
 	for _, s := range ss {
+		if s.status == http.StatusOK && !s.done.After(until) {
+			served++
+		}
 		switch {
 		case s.status == http.StatusOK:
 			r.ok++
@@ -73,7 +80,7 @@ func summarise(name string, conc int, ss []sample, elapsed time.Duration) phaseR
 			r.failed++
 		}
 	}
-	r.rps = float64(r.ok) / elapsed.Seconds()
+	r.rps = float64(served) / until.Sub(start).Seconds()
 	r.p50, r.p99, r.max = pct(okLat, 50), pct(okLat, 99), pct(okLat, 100)
 	r.shedP99 = pct(shedLat, 99)
 	return r
@@ -157,11 +164,12 @@ func runPhase(client *http.Client, u, name string, conc int, polite bool, d time
 		mu.Unlock()
 	})
 	time.Sleep(d)
+	stopAt := time.Now()
 	close(stop)
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
-	return summarise(name, conc, ss, time.Since(start))
+	return summarise(name, conc, ss, start, stopAt)
 }
 
 func newFloodClient(conns int) *http.Client {
@@ -345,7 +353,7 @@ func floodAndRecover(client *http.Client, page string, polite bool, best phaseRe
 	wg.Wait()
 	drained := time.Since(stopAt)
 	mu.Lock()
-	out := summarise("  flood", *connections, ss, stopAt.Sub(start)).String() + "\n"
+	out := summarise("  flood", *connections, ss, start, stopAt).String() + "\n"
 	mu.Unlock()
 	const window = 250 * time.Millisecond
 	bound := max(normal*3/2, normal+10*time.Millisecond)
