@@ -3,6 +3,7 @@ package web
 import (
 	"io/fs"
 	"net/http"
+	"slices"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -72,11 +73,18 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 }
 
 // routeTable is every route Mutual serves, each with the permission it
-// needs. Nothing is reachable unless it is listed here.
+// needs, gathered from each capability's list. Nothing is reachable unless
+// it is listed.
 func (s *Server) routeTable() []*Route {
+	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
+		s.caseloadRoutes(), s.insightRoutes())
+}
+
+// baseRoutes are static files, operations and the public information pages.
+func (s *Server) baseRoutes() []*Route {
 	static, _ := fs.Sub(ui.Static, "static")
 	assets := http.StripPrefix("/assets/", http.FileServerFS(static))
-	rs := []*Route{
+	return []*Route{
 		{Pattern: "GET /assets/", Perm: app.PermPublic, static: true, page: func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Cache-Control", "public, max-age=86400")
 			assets.ServeHTTP(w, r)
@@ -93,80 +101,9 @@ func (s *Server) routeTable() []*Route {
 		pageRoute("GET /metrics", app.PermMetrics, s.handleMetrics),
 
 		// Public pages.
-		pageRoute("GET /{$}", app.PermPublic, s.handleHome),
 		pageRoute("GET /help", app.PermPublic, s.handleStatic("help", "Get help now")),
 		pageRoute("GET /accessibility", app.PermPublic, s.handleStatic("accessibility", "Accessibility statement")),
 		pageRoute("GET /privacy", app.PermPublic, s.handleStatic("privacy", "Privacy")),
-
-		// Signing in and out.
-		pageRoute("GET /sign-in", app.PermPublic, s.handleSignInForm),
-		pageRoute("POST /sign-in", app.PermPublic, s.handleSignIn),
-		pageRoute("POST /sign-out", app.PermPublic, s.handleSignOut),
-		pageRoute("GET /sign-in/two-factor", app.PermMFAPending, s.handleMFAForm),
-		pageRoute("POST /sign-in/two-factor", app.PermMFAPending, s.handleMFA),
-		pageRoute("GET /account/two-factor/setup", app.PermMFAPending, s.handleTOTPSetupForm),
-		pageRoute("POST /account/two-factor/setup", app.PermMFAPending, s.handleTOTPSetup),
-		pageRoute("GET /account", app.PermSignedIn, s.handleAccount),
-		pageRoute("POST /account/sign-out-everywhere", app.PermSignedIn, s.handleSignOutEverywhere),
-		pageRoute("POST /account/tokens", app.PermSignedIn, s.handleTokenCreate),
-		pageRoute("POST /account/tokens/{id}/revoke", app.PermSignedIn, s.handleTokenRevoke),
-		pageRoute("GET /sign-up", app.PermPublic, s.handleSignUpForm),
-		pageRoute("POST /sign-up", app.PermPublic, s.handleSignUp),
-		pageRoute("GET /invitation/{token}", app.PermPublic, s.handleLinkForm(true)),
-		pageRoute("POST /invitation/{token}", app.PermPublic, s.handleLink(true)),
-		pageRoute("GET /password-reset", app.PermPublic, s.handleResetRequestForm),
-		pageRoute("POST /password-reset", app.PermPublic, s.handleResetRequest),
-		pageRoute("GET /password-reset/{token}", app.PermPublic, s.handleLinkForm(false)),
-		pageRoute("POST /password-reset/{token}", app.PermPublic, s.handleLink(false)),
-
-		// Administration.
-		pageRoute("GET /admin/users", app.PermAdminUsers, s.handleAdminUsers),
-		pageRoute("GET /admin/users/new", app.PermAdminUsers, s.handleAdminInviteForm),
-		pageRoute("POST /admin/users", app.PermAdminUsers, s.handleAdminInvite),
-		pageRoute("GET /admin/users/{id}", app.PermAdminUsers, s.handleAdminUser),
-		pageRoute("POST /admin/users/{id}/roles", app.PermAdminUsers, s.handleAdminRoles),
-		pageRoute("POST /admin/users/{id}/{action}", app.PermAdminUsers, s.handleAdminUserAction),
-		pageRoute("POST /admin/users/{id}/tokens/{token_id}/revoke", app.PermAdminUsers, s.handleAdminTokenRevoke),
-		pageRoute("GET /admin/teams", app.PermAdminUsers, s.handleAdminTeams),
-		pageRoute("POST /admin/organisations", app.PermAdminUsers, s.handleAdminCreateOrg),
-		pageRoute("POST /admin/teams", app.PermAdminUsers, s.handleAdminCreateTeam),
-		pageRoute("GET /admin/outbox", app.PermAdminOutbox, s.handleAdminOutbox),
-		pageRoute("GET /admin/audit", app.PermAuditRead, s.handleAdminAudit),
-	}
-	rs = append(rs, s.referralRoutes()...)
-	rs = append(rs, s.apiRoutes()...)
-	rs = append(rs, s.insightRoutes()...)
-	return rs
-}
-
-func (s *Server) referralRoutes() []*Route {
-	return []*Route{
-		// The public door: no account needed.
-		pageRoute("GET /refer", app.PermPublic, s.handleReferLanding),
-		pageRoute("GET /refer/self", app.PermPublic, s.handleSelfReferralForm),
-		pageRoute("POST /refer/self", app.PermPublic, s.handleSelfReferral),
-		pageRoute("GET /refer/received", app.PermPublic, s.handleSelfReferralDone),
-
-		// Signed-in doors and the waiting list.
-		pageRoute("GET /referrals/new", app.PermReferralCreate, s.handleReferralForm),
-		personPage("POST /referrals", app.PermReferralCreate, s.handleReferralCreate),
-		personPage("GET /referrals", app.PermReferralRead, s.handleReferralList),
-		personPage("GET /referrals/{id}", app.PermReferralView, s.handleReferralView),
-		personPage("POST /referrals/{id}/transitions", app.PermReferralView, s.handleReferralTransition),
-		personPage("POST /referrals/{id}/contacts", app.PermReferralWork, s.handleContactCreate),
-		personPage("POST /referrals/{id}/link-person", app.PermReferralTriage, s.handleLinkPerson),
-
-		// People and the offers ledger.
-		personPage("GET /people", app.PermPersonRead, s.handlePeople),
-		pageRoute("GET /people/new", app.PermPersonRead, s.handlePersonForm),
-		personPage("POST /people", app.PermPersonRead, s.handlePersonCreate),
-		personPage("GET /people/{id}", app.PermPersonRead, s.handlePersonView),
-		personPage("POST /people/{id}/offers", app.PermOfferCreate, s.handleOfferCreate),
-
-		// The person's own view.
-		personPage("GET /my/referrals", app.PermOwnRecord, s.handleMyReferrals),
-		personPage("POST /my/offers", app.PermOwnRecord, s.handleMyOffer),
-		personPage("GET /my/record-access", app.PermOwnRecord, s.handleRecordAccess),
-		pageRoute("POST /notifications/read", app.PermSignedIn, s.handleNotificationsRead),
+		apiRoute("GET /api/v1/openapi.json", app.PermPublic, opOpenAPI, s.handleOpenAPI),
 	}
 }

@@ -17,6 +17,31 @@ import (
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
+// referralRoutes are every door in: the public form, signed-in referrals and the waiting list: one line per route.
+func (s *Server) referralRoutes() []*Route {
+	return []*Route{
+		pageRoute("GET /refer", app.PermPublic, s.handleReferLanding),
+		pageRoute("GET /refer/self", app.PermPublic, s.handleSelfReferralForm),
+		pageRoute("POST /refer/self", app.PermPublic, s.handleSelfReferral),
+		pageRoute("GET /refer/received", app.PermPublic, s.handleSelfReferralDone),
+		pageRoute("GET /referrals/new", app.PermReferralCreate, s.handleReferralForm),
+		personPage("POST /referrals", app.PermReferralCreate, s.handleReferralCreate),
+		personPage("GET /referrals", app.PermReferralRead, s.handleReferralList),
+		personPage("GET /referrals/{id}", app.PermReferralView, s.handleReferralView),
+		personPage("POST /referrals/{id}/transitions", app.PermReferralView, s.handleReferralTransition),
+		personPage("POST /referrals/{id}/contacts", app.PermReferralWork, s.handleContactCreate),
+		personPage("POST /referrals/{id}/link-person", app.PermReferralTriage, s.handleLinkPerson),
+		apiRoute("POST /api/v1/self-referrals", app.PermPublic, opSelfReferral, s.apiSelfReferral),
+		personAPI("POST /api/v1/referrals", app.PermReferralCreate, opCreateReferral, s.apiCreateReferral),
+		personAPI("GET /api/v1/referrals", app.PermReferralRead, opListReferrals, s.apiListReferrals),
+		personAPI("GET /api/v1/referrals/{id}", app.PermReferralView, opGetReferral, s.apiGetReferral),
+		personAPI("POST /api/v1/referrals/{id}/transitions", app.PermReferralView, opTransition, s.apiTransition),
+		personAPI("POST /api/v1/referrals/{id}/contacts", app.PermReferralWork, opContact, s.apiContact),
+		personPage("GET /my/referrals", app.PermOwnRecord, s.handleMyReferrals),
+		personAPI("GET /api/v1/my/referrals", app.PermOwnRecord, opMyReferrals, s.apiMyReferrals),
+	}
+}
+
 // Public form limits: a burst of a few submissions per address, then one
 // every 20 seconds, in memory; and 20 an hour per address across every
 // instance, in the database.
@@ -84,7 +109,7 @@ func (s *Server) formOptions(r *http.Request) (formOptions, error) {
 }
 
 func (s *Server) handleReferLanding(w http.ResponseWriter, r *http.Request) error {
-	return s.page(w, r, http.StatusOK, "refer", &ui.Page{Title: "Ask for peer support"})
+	return s.page(w, r, http.StatusOK, "referral/refer", &ui.Page{Title: "Ask for peer support"})
 }
 
 func personFromForm(f *ui.Form, prefix string, p *app.Problems) person.Details {
@@ -103,7 +128,7 @@ func (s *Server) selfReferralPage(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, status, "refer-self", &ui.Page{Title: "Ask for peer support for yourself", Form: f, Data: opts, BackLink: "/refer"})
+	return s.page(w, r, status, "referral/refer-self", &ui.Page{Title: "Ask for peer support for yourself", Form: f, Data: opts, BackLink: "/refer"})
 }
 
 func (s *Server) handleSelfReferralForm(w http.ResponseWriter, r *http.Request) error {
@@ -188,7 +213,7 @@ func (s *Server) handleSelfReferralDone(w http.ResponseWriter, r *http.Request) 
 	if d.Wait, err = s.referrals.EstimateWait(r.Context(), 0); err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "refer-received", &ui.Page{Title: "We have your request", Data: d})
+	return s.page(w, r, http.StatusOK, "referral/refer-received", &ui.Page{Title: "We have your request", Data: d})
 }
 
 type referralFormData struct {
@@ -226,7 +251,7 @@ func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status
 	if d.Source == referral.SourceSelf {
 		title = "Ask for peer support"
 	}
-	return s.page(w, r, status, "referral-new", &ui.Page{Title: title, Form: f, Data: d})
+	return s.page(w, r, status, "referral/referral-new", &ui.Page{Title: title, Form: f, Data: d})
 }
 
 func (s *Server) handleReferralForm(w http.ResponseWriter, r *http.Request) error {
@@ -370,7 +395,7 @@ func (s *Server) handleReferralList(w http.ResponseWriter, r *http.Request) erro
 	if pg.Offset+len(pg.Referrals) < pg.Total {
 		d.Next = page(pg.Offset + pg.Limit)
 	}
-	return s.page(w, r, http.StatusOK, "referrals", &ui.Page{Title: "Referrals", Form: ui.NewForm(q), Data: d})
+	return s.page(w, r, http.StatusOK, "referral/referrals", &ui.Page{Title: "Referrals", Form: ui.NewForm(q), Data: d})
 }
 
 type referralViewData struct {
@@ -421,7 +446,7 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int
 	if f == nil {
 		f = ui.NewForm(url.Values{"version": {strconv.Itoa(d.Referral.Version)}})
 	}
-	return s.page(w, r, status, "referral", &ui.Page{Title: "Referral " + d.Referral.Reference, Form: f, Data: v})
+	return s.page(w, r, status, "referral/referral", &ui.Page{Title: "Referral " + d.Referral.Reference, Form: f, Data: v})
 }
 
 func (s *Server) handleReferralView(w http.ResponseWriter, r *http.Request) error {
@@ -539,4 +564,59 @@ func (s *Server) handleLinkPerson(w http.ResponseWriter, r *http.Request) error 
 		return s.referralPage(w, r, ae.Code.Status(), id, f, "")
 	}
 	return err
+}
+
+type myReferralsData struct {
+	Referrals []referral.MyReferral
+	Wait      referral.WaitEstimate
+	WaitTeam  string // the service Wait describes; "" for all services
+	IsPerson  bool
+	IsCarer   bool
+}
+
+// minTeamWaits is how many recent first contacts a team needs before its
+// own waits are quoted to someone waiting for it; with fewer, the figure
+// for all services is more honest.
+const minTeamWaits = 10
+
+func (s *Server) handleMyReferrals(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	refs, err := s.referrals.MyReferrals(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	d := myReferralsData{Referrals: refs, IsPerson: p.HasRole(app.RolePerson), IsCarer: p.HasRole(app.RoleCarer)}
+	// Someone waiting for one service is told how long that service's
+	// recent waits have been, when it has enough of them.
+	if team, ok := onlyWaitingTeam(refs); ok {
+		if d.Wait, err = s.referrals.EstimateWait(r.Context(), team.TeamID); err != nil {
+			return err
+		}
+		d.WaitTeam = team.TeamName
+	}
+	if d.Wait.Count < minTeamWaits {
+		d.WaitTeam = ""
+		if d.Wait, err = s.referrals.EstimateWait(r.Context(), 0); err != nil {
+			return err
+		}
+	}
+	return s.page(w, r, http.StatusOK, "referral/my-referrals", &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil), Data: d})
+}
+
+// onlyWaitingTeam returns the referral of the one service all the
+// caller's waiting referrals (that they may follow) are with, if there is
+// exactly one.
+func onlyWaitingTeam(refs []referral.MyReferral) (referral.Referral, bool) {
+	var team referral.Referral
+	for _, m := range refs {
+		r := m.Referral
+		if m.Limited || !r.Status.Waiting() || r.TeamID == 0 {
+			continue
+		}
+		if team.TeamID != 0 && team.TeamID != r.TeamID {
+			return referral.Referral{}, false
+		}
+		team = r
+	}
+	return team, team.TeamID != 0
 }

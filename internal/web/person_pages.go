@@ -12,6 +12,24 @@ import (
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
+// personRoutes are people, the offers ledger, and a person's own record: one line per route.
+func (s *Server) personRoutes() []*Route {
+	return []*Route{
+		personPage("GET /people", app.PermPersonRead, s.handlePeople),
+		pageRoute("GET /people/new", app.PermPersonRead, s.handlePersonForm),
+		personPage("POST /people", app.PermPersonRead, s.handlePersonCreate),
+		personPage("GET /people/{id}", app.PermPersonRead, s.handlePersonView),
+		personPage("POST /people/{id}/offers", app.PermOfferCreate, s.handleOfferCreate),
+		personPage("POST /my/offers", app.PermOwnRecord, s.handleMyOffer),
+		personPage("GET /my/record-access", app.PermOwnRecord, s.handleRecordAccess),
+		personAPI("POST /api/v1/people", app.PermPersonRead, opCreatePerson, s.apiCreatePerson),
+		personAPI("GET /api/v1/people/{id}", app.PermPersonRead, opGetPerson, s.apiGetPerson),
+		personAPI("POST /api/v1/offers", app.PermOfferCreate, opCreateOffer, s.apiCreateOffer),
+		personAPI("GET /api/v1/people/{id}/offers", app.PermPersonRead, opListOffers, s.apiListOffers),
+		personAPI("POST /api/v1/my/offers", app.PermOwnRecord, opOwnOffer, s.apiOwnOffer),
+	}
+}
+
 type peopleData struct {
 	People []person.Person
 	Query  string
@@ -23,7 +41,7 @@ func (s *Server) handlePeople(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "people", &ui.Page{Title: "People", Form: ui.NewForm(r.URL.Query()), Data: peopleData{People: people, Query: q}})
+	return s.page(w, r, http.StatusOK, "person/people", &ui.Page{Title: "People", Form: ui.NewForm(r.URL.Query()), Data: peopleData{People: people, Query: q}})
 }
 
 type personFormData struct {
@@ -36,7 +54,7 @@ func (s *Server) personFormPage(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, status, "person-new", &ui.Page{Title: "Add a person", Form: f, Data: personFormData{opts, matches}, BackLink: "/people"})
+	return s.page(w, r, status, "person/person-new", &ui.Page{Title: "Add a person", Form: f, Data: personFormData{opts, matches}, BackLink: "/people"})
 }
 
 func (s *Server) handlePersonForm(w http.ResponseWriter, r *http.Request) error {
@@ -110,7 +128,7 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, status int, 
 	if f == nil {
 		f = ui.NewForm(url.Values{"method": {"conversation"}})
 	}
-	return s.page(w, r, status, "person", &ui.Page{Title: rec.Person.PreferredName, Form: f, Data: d, BackLink: "/people"})
+	return s.page(w, r, status, "person/person", &ui.Page{Title: rec.Person.PreferredName, Form: f, Data: d, BackLink: "/people"})
 }
 
 func (s *Server) handlePersonView(w http.ResponseWriter, r *http.Request) error {
@@ -151,61 +169,6 @@ func (s *Server) handleOfferCreate(w http.ResponseWriter, r *http.Request) error
 	return s.personPage(w, r, http.StatusUnprocessableEntity, id, f)
 }
 
-type myReferralsData struct {
-	Referrals []referral.MyReferral
-	Wait      referral.WaitEstimate
-	WaitTeam  string // the service Wait describes; "" for all services
-	IsPerson  bool
-	IsCarer   bool
-}
-
-// minTeamWaits is how many recent first contacts a team needs before its
-// own waits are quoted to someone waiting for it; with fewer, the figure
-// for all services is more honest.
-const minTeamWaits = 10
-
-func (s *Server) handleMyReferrals(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	refs, err := s.referrals.MyReferrals(r.Context(), p)
-	if err != nil {
-		return err
-	}
-	d := myReferralsData{Referrals: refs, IsPerson: p.HasRole(app.RolePerson), IsCarer: p.HasRole(app.RoleCarer)}
-	// Someone waiting for one service is told how long that service's
-	// recent waits have been, when it has enough of them.
-	if team, ok := onlyWaitingTeam(refs); ok {
-		if d.Wait, err = s.referrals.EstimateWait(r.Context(), team.TeamID); err != nil {
-			return err
-		}
-		d.WaitTeam = team.TeamName
-	}
-	if d.Wait.Count < minTeamWaits {
-		d.WaitTeam = ""
-		if d.Wait, err = s.referrals.EstimateWait(r.Context(), 0); err != nil {
-			return err
-		}
-	}
-	return s.page(w, r, http.StatusOK, "my-referrals", &ui.Page{Title: "Your referrals", Form: ui.NewForm(nil), Data: d})
-}
-
-// onlyWaitingTeam returns the referral of the one service all the
-// caller's waiting referrals (that they may follow) are with, if there is
-// exactly one.
-func onlyWaitingTeam(refs []referral.MyReferral) (referral.Referral, bool) {
-	var team referral.Referral
-	for _, m := range refs {
-		r := m.Referral
-		if m.Limited || !r.Status.Waiting() || r.TeamID == 0 {
-			continue
-		}
-		if team.TeamID != 0 && team.TeamID != r.TeamID {
-			return referral.Referral{}, false
-		}
-		team = r
-	}
-	return team, team.TeamID != 0
-}
-
 func (s *Server) handleMyOffer(w http.ResponseWriter, r *http.Request) error {
 	f, err := parseForm(w, r)
 	if err != nil {
@@ -229,5 +192,5 @@ func (s *Server) handleRecordAccess(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "record-access", &ui.Page{Title: "Who has seen your record", Data: rows})
+	return s.page(w, r, http.StatusOK, "person/record-access", &ui.Page{Title: "Who has seen your record", Data: rows})
 }

@@ -13,6 +13,32 @@ import (
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
+// adminRoutes are accounts, teams, the outbox and the audit trail, for administrators: one line per route.
+func (s *Server) adminRoutes() []*Route {
+	return []*Route{
+		pageRoute("GET /admin/users", app.PermAdminUsers, s.handleAdminUsers),
+		pageRoute("GET /admin/users/new", app.PermAdminUsers, s.handleAdminInviteForm),
+		pageRoute("POST /admin/users", app.PermAdminUsers, s.handleAdminInvite),
+		pageRoute("GET /admin/users/{id}", app.PermAdminUsers, s.handleAdminUser),
+		pageRoute("POST /admin/users/{id}/roles", app.PermAdminUsers, s.handleAdminRoles),
+		pageRoute("POST /admin/users/{id}/{action}", app.PermAdminUsers, s.handleAdminUserAction),
+		pageRoute("POST /admin/users/{id}/tokens/{token_id}/revoke", app.PermAdminUsers, s.handleAdminTokenRevoke),
+		pageRoute("GET /admin/teams", app.PermAdminUsers, s.handleAdminTeams),
+		pageRoute("POST /admin/organisations", app.PermAdminUsers, s.handleAdminCreateOrg),
+		pageRoute("POST /admin/teams", app.PermAdminUsers, s.handleAdminCreateTeam),
+		pageRoute("GET /admin/outbox", app.PermAdminOutbox, s.handleAdminOutbox),
+		pageRoute("GET /admin/audit", app.PermAuditRead, s.handleAdminAudit),
+		apiRoute("GET /api/v1/users", app.PermAdminUsers, opUsers, s.apiUsers),
+		apiRoute("POST /api/v1/users", app.PermAdminUsers, opInvite, s.apiInvite),
+		apiRoute("PUT /api/v1/users/{id}/roles", app.PermAdminUsers, opSetRoles, s.apiSetRoles),
+		apiRoute("POST /api/v1/users/{id}/disable", app.PermAdminUsers, opUserActionDisable, s.apiUserAction(true)),
+		apiRoute("POST /api/v1/users/{id}/enable", app.PermAdminUsers, opUserActionEnable, s.apiUserAction(false)),
+		apiRoute("POST /api/v1/users/{id}/end-sessions", app.PermAdminUsers, opEndSessions, s.apiEndSessions),
+		apiRoute("GET /api/v1/users/{id}/tokens", app.PermAdminUsers, opUserTokens, s.apiUserTokens),
+		apiRoute("DELETE /api/v1/users/{id}/tokens/{token_id}", app.PermAdminUsers, opRevokeUserToken, s.apiRevokeUserToken),
+	}
+}
+
 type adminUsersData struct {
 	Users []*account.User
 	Query string

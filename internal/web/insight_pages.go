@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
@@ -16,13 +14,9 @@ import (
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
+// insightRoutes are gatekeeping and equity insight: one line per route.
+// insightRoutes are gatekeeping and equity insight: one line per route.
 func (s *Server) insightRoutes() []*Route {
-	period := []Param{{Name: "from", In: "query", Type: "string", Description: "First day, YYYY-MM-DD (default: a year before to)."},
-		{Name: "to", In: "query", Type: "string", Description: "Last day, YYYY-MM-DD (default: today)."},
-		{Name: "team", In: "query", Type: "integer", Description: "Limit to a team; repeat for several."}}
-	exampleRates := insight.Rates{From: "2025-11-01", To: "2026-10-31", By: "coordinator", Measure: "referred", Target: 0.27, Phi: 1, Named: false,
-		Units: []insight.UnitRate{{Unit: "Co-ordinator A", N: new(140), Events: new(9), Rate: new(0.064),
-			Limits: insight.RateLimits{Lower95: 0.197, Upper95: 0.346, Lower998: 0.167, Upper998: 0.381}, Class: insight.ClassBelow998}}}
 	return []*Route{
 		pageRoute("GET /insight", app.PermInsightRead, s.handleInsight),
 		pageRoute("GET /insight/rates", app.PermInsightRead, s.handleInsightRates),
@@ -34,38 +28,11 @@ func (s *Server) insightRoutes() []*Route {
 		pageRoute("GET /insight/waiting", app.PermInsightRead, waitingView.pageHandler(s)),
 		pageRoute("GET /insight/waiting.csv", app.PermInsightRead, waitingView.csvHandler(s)),
 		pageRoute("GET /insight/report", app.PermInsightRead, s.handleInsightReport),
-		pageRoute("GET /caseloads", app.PermCaseloadImport, s.handleCaseloadForm),
-		pageRoute("GET /caseloads/template.csv", app.PermCaseloadImport, s.handleCaseloadTemplate),
-		pageRoute("POST /caseloads", app.PermCaseloadImport, s.handleCaseloadUpload),
-
-		apiRoute("GET /api/v1/insight/referral-rates", app.PermInsightRead, APIOp{Summary: "Referral or offer rates per care co-ordinator or team, with funnel-plot limits", Tag: "Insight",
-			Description: "Counts from 1 to 4 are suppressed (null, suppressed: true). Co-ordinators are named only for service managers.",
-			Query: append(append([]Param{}, period...), Param{Name: "by", In: "query", Type: "string", Description: "coordinator (default) or team"},
-				Param{Name: "measure", In: "query", Type: "string", Description: "referred (default) or offered"},
-				Param{Name: "overdispersion", In: "query", Type: "string", Description: "1 to apply the multiplicative over-dispersion adjustment"}),
-			Response: exampleRates}, s.apiRates),
-		apiRoute("GET /api/v1/insight/equity", app.PermInsightRead, APIOp{Summary: "Equity of access by age, gender, ethnicity, disability, first language and setting", Tag: "Insight", Query: period,
-			Response: insight.Equity{From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "gender", Label: "Gender",
-				Rows: []insight.EquityRow{{Group: "Man", Caseload: "410", Referred: "61", Started: "30", ShareCase: "48.2%", ShareRef: "39.1%", ShareStart: "40.0%", RateRatio: "0.71", CI: "0.53 to 0.95", Under: true}}}}}},
-			equityView.apiHandler(s)),
-		apiRoute("GET /api/v1/insight/coverage", app.PermInsightRead, APIOp{Summary: "Offer coverage: share on caseload told about peer support in the last 12 months, by team and month", Tag: "Insight", Query: period,
-			Response: insight.Coverage{Months: []string{"Oct 2026"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team", Months: []insight.CoverageMonth{{Month: "Oct 2026", Caseload: "512", Offered: "201", Share: "39.3%"}}}}}},
-			coverageView.apiHandler(s)),
-		apiRoute("GET /api/v1/insight/waiting", app.PermInsightRead, APIOp{Summary: "Waiting times from referral to first contact", Tag: "Insight", Query: period,
-			Response: insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}},
-			waitingView.apiHandler(s)),
-		apiRoute("POST /api/v1/caseload-episodes", app.PermCaseloadImport, APIOp{Summary: "Import caseload episodes (batch of up to 5,000)", Tag: "Insight", Status: http.StatusOK,
-			Description: "Every row is checked first; with any problem nothing is stored (imported: false, problems listed by row and column) unless valid_rows_only is true. Re-sending the same rows changes nothing.",
-			Request: EpisodesRequest{Episodes: []insight.Episode{{PersonRef: "RX1234567", Team: "North Community Mental Health Team", CoordinatorEmail: "priya.shah@example.nhs.uk",
-				StartDate: "2026-01-15", BirthYear: 1988, Gender: "woman", Ethnicity: "black_caribbean", Disability: "no", FirstLanguage: "English"}}},
-			Response: insight.ImportReport{Rows: 1, Valid: 1, Inserted: 1, Imported: true, Problems: []insight.RowProblem{}}}, s.apiImportEpisodes),
+		apiRoute("GET /api/v1/insight/referral-rates", app.PermInsightRead, opRates, s.apiRates),
+		apiRoute("GET /api/v1/insight/equity", app.PermInsightRead, opEquity, equityView.apiHandler(s)),
+		apiRoute("GET /api/v1/insight/coverage", app.PermInsightRead, opCoverage, coverageView.apiHandler(s)),
+		apiRoute("GET /api/v1/insight/waiting", app.PermInsightRead, opWaiting, waitingView.apiHandler(s)),
 	}
-}
-
-// EpisodesRequest is POST /api/v1/caseload-episodes.
-type EpisodesRequest struct {
-	Episodes      []insight.Episode `json:"episodes" required:"true"`
-	ValidRowsOnly bool              `json:"valid_rows_only,omitempty" doc:"Import the valid rows even if some rows have problems."`
 }
 
 // insightQuery is the period and team filter every insight view takes.
@@ -193,18 +160,6 @@ func (s *Server) handleInsightRates(w http.ResponseWriter, r *http.Request) erro
 		f.Values.Set("measure", rates.Measure)
 	}
 	return s.page(w, r, http.StatusOK, "insight/rates", &ui.Page{Title: title, Form: f, Data: d})
-}
-
-func (s *Server) apiRates(w http.ResponseWriter, r *http.Request) error {
-	rq, _, err := s.ratesQuery(r)
-	if err != nil {
-		return err
-	}
-	rates, err := s.insight.ReferralRates(r.Context(), principal(r), rq)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, rates)
 }
 
 // writeCSV sends a table as a CSV download.
@@ -400,101 +355,5 @@ func (s *Server) handleInsightReport(w http.ResponseWriter, r *http.Request) err
 	return s.page(w, r, http.StatusOK, "insight/report", &ui.Page{Title: "Peer support monthly report: " + d.Month, Form: f, Data: d})
 }
 
-type caseloadData struct {
-	Columns []insight.Column
-	Report  *insight.ImportReport
-	Teams   []account.Team
-}
-
-func (s *Server) handleCaseloadForm(w http.ResponseWriter, r *http.Request) error {
-	teams, err := s.accounts.ListTeams(r.Context())
-	if err != nil {
-		return err
-	}
-	return s.page(w, r, http.StatusOK, "caseloads", &ui.Page{Title: "Upload caseloads", Form: ui.NewForm(nil),
-		Data: caseloadData{Columns: insight.Columns, Teams: teams}})
-}
-
-func (s *Server) handleCaseloadTemplate(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="mutual-caseload-template.csv"`)
-	_, err := w.Write([]byte(insight.Template()))
-	return err
-}
-
 // maxUpload bounds a caseload file: 500,000 rows fit comfortably.
 const maxUpload = 256 << 20
-
-func (s *Server) handleCaseloadUpload(w http.ResponseWriter, r *http.Request) error {
-	// A large file takes a while to read and import: give this request
-	// longer than the server's default deadlines.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(10 * time.Minute))
-	_ = rc.SetWriteDeadline(time.Now().Add(20 * time.Minute))
-	teams, err := s.accounts.ListTeams(r.Context())
-	if err != nil {
-		return err
-	}
-	d := caseloadData{Columns: insight.Columns, Teams: teams}
-	f := ui.NewForm(nil)
-	show := func(status int) error {
-		return s.page(w, r, status, "caseloads", &ui.Page{Title: "Upload caseloads", Form: f, Data: d})
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			f.AddError("file", "The file is larger than 256 MB. Split it into smaller files and upload each.")
-			return show(http.StatusRequestEntityTooLarge)
-		}
-		f.AddError("file", "Choose a CSV file to upload")
-		return show(http.StatusUnprocessableEntity)
-	}
-	defer r.MultipartForm.RemoveAll()
-	if err := checkValues(r.MultipartForm.Value, "form"); err != nil {
-		return err
-	}
-	f.Values = url.Values(r.MultipartForm.Value)
-	file, hdr, err := r.FormFile("file")
-	if err != nil {
-		f.AddError("file", "Choose a CSV file to upload")
-		return show(http.StatusUnprocessableEntity)
-	}
-	defer file.Close()
-	if !strings.HasSuffix(strings.ToLower(hdr.Filename), ".csv") {
-		f.AddError("file", "The file must be a CSV file (ending .csv). Save it from your spreadsheet as CSV UTF-8.")
-		return show(http.StatusUnprocessableEntity)
-	}
-	rep, err := s.insight.ImportCSV(r.Context(), principal(r).ActorFor(app.PermCaseloadImport), file, insight.ImportOptions{ValidRowsOnly: checked(f, "valid_rows_only")})
-	if err != nil {
-		if !formWithErrors(f, err) {
-			return err
-		}
-		return show(http.StatusUnprocessableEntity)
-	}
-	d.Report = &rep
-	status := http.StatusOK
-	if !rep.Imported {
-		status = http.StatusUnprocessableEntity
-		f.AddError("file", fmt.Sprintf("The file has %s, so nothing was imported. Correct them and upload it again, or choose to import only the valid rows.",
-			plural(rep.Invalid, "row with problems", "rows with problems")))
-	}
-	return show(status)
-}
-
-func (s *Server) apiImportEpisodes(w http.ResponseWriter, r *http.Request) error {
-	var in EpisodesRequest
-	if err := decodeJSONLimit(r, &in, 4<<20); err != nil {
-		return err
-	}
-	rep, err := s.insight.ImportEpisodes(r.Context(), principal(r).ActorFor(app.PermCaseloadImport), in.Episodes, insight.ImportOptions{ValidRowsOnly: in.ValidRowsOnly})
-	if err != nil {
-		return err
-	}
-	if rep.Problems == nil {
-		rep.Problems = []insight.RowProblem{}
-	}
-	// A checked batch is answered 200 either way: imported says whether it
-	// was stored, and problems say what to correct.
-	return writeJSON(w, http.StatusOK, rep)
-}

@@ -13,6 +13,36 @@ import (
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
+// accountRoutes are signing in and out, two-factor, the account page and API tokens: one line per route.
+func (s *Server) accountRoutes() []*Route {
+	return []*Route{
+		pageRoute("GET /sign-in", app.PermPublic, s.handleSignInForm),
+		pageRoute("POST /sign-in", app.PermPublic, s.handleSignIn),
+		pageRoute("POST /sign-out", app.PermPublic, s.handleSignOut),
+		pageRoute("GET /sign-in/two-factor", app.PermMFAPending, s.handleMFAForm),
+		pageRoute("POST /sign-in/two-factor", app.PermMFAPending, s.handleMFA),
+		pageRoute("GET /account/two-factor/setup", app.PermMFAPending, s.handleTOTPSetupForm),
+		pageRoute("POST /account/two-factor/setup", app.PermMFAPending, s.handleTOTPSetup),
+		pageRoute("GET /account", app.PermSignedIn, s.handleAccount),
+		pageRoute("POST /account/sign-out-everywhere", app.PermSignedIn, s.handleSignOutEverywhere),
+		pageRoute("POST /account/tokens", app.PermSignedIn, s.handleTokenCreate),
+		pageRoute("POST /account/tokens/{id}/revoke", app.PermSignedIn, s.handleTokenRevoke),
+		pageRoute("GET /sign-up", app.PermPublic, s.handleSignUpForm),
+		pageRoute("POST /sign-up", app.PermPublic, s.handleSignUp),
+		pageRoute("GET /invitation/{token}", app.PermPublic, s.handleLinkForm(true)),
+		pageRoute("POST /invitation/{token}", app.PermPublic, s.handleLink(true)),
+		pageRoute("GET /password-reset", app.PermPublic, s.handleResetRequestForm),
+		pageRoute("POST /password-reset", app.PermPublic, s.handleResetRequest),
+		pageRoute("GET /password-reset/{token}", app.PermPublic, s.handleLinkForm(false)),
+		pageRoute("POST /password-reset/{token}", app.PermPublic, s.handleLink(false)),
+		apiRoute("GET /api/v1/me", app.PermSignedIn, opMe, s.apiMe),
+		apiRoute("GET /api/v1/teams", app.PermSignedIn, opTeams, s.apiTeams),
+		apiRoute("GET /api/v1/me/tokens", app.PermSignedIn, opMyTokens, s.apiMyTokens),
+		apiRoute("POST /api/v1/me/tokens", app.PermSignedIn, opCreateToken, s.apiCreateToken),
+		apiRoute("DELETE /api/v1/me/tokens/{id}", app.PermSignedIn, opRevokeMyToken, s.apiRevokeMyToken),
+	}
+}
+
 // safeNext keeps a post-sign-in destination on this site.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
@@ -28,7 +58,7 @@ func (s *Server) handleSignInForm(w http.ResponseWriter, r *http.Request) error 
 		return redirect(w, r, "/")
 	}
 	f := ui.NewForm(url.Values{"next": {safeNext(r.URL.Query().Get("next"))}})
-	return s.page(w, r, http.StatusOK, "sign-in", &ui.Page{Title: "Sign in", Form: f})
+	return s.page(w, r, http.StatusOK, "account/sign-in", &ui.Page{Title: "Sign in", Form: f})
 }
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
@@ -63,7 +93,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.Values.Del("password")
 	formWithErrors(f, p.Err())
-	return s.page(w, r, http.StatusUnprocessableEntity, "sign-in", &ui.Page{Title: "Sign in", Form: f})
+	return s.page(w, r, http.StatusUnprocessableEntity, "account/sign-in", &ui.Page{Title: "Sign in", Form: f})
 }
 
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) error {
@@ -92,7 +122,7 @@ func (s *Server) handleMFAForm(w http.ResponseWriter, r *http.Request) error {
 		return redirect(w, r, "/")
 	}
 	f := ui.NewForm(url.Values{"next": {safeNext(r.URL.Query().Get("next"))}})
-	return s.page(w, r, http.StatusOK, "two-factor", &ui.Page{Title: "Enter your security code", Form: f})
+	return s.page(w, r, http.StatusOK, "account/two-factor", &ui.Page{Title: "Enter your security code", Form: f})
 }
 
 func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) error {
@@ -115,7 +145,7 @@ func (s *Server) handleMFA(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Values.Del("code")
-	return s.page(w, r, http.StatusUnprocessableEntity, "two-factor", &ui.Page{Title: "Enter your security code", Form: f})
+	return s.page(w, r, http.StatusUnprocessableEntity, "account/two-factor", &ui.Page{Title: "Enter your security code", Form: f})
 }
 
 func (s *Server) totpSetupPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
@@ -127,7 +157,7 @@ func (s *Server) totpSetupPage(w http.ResponseWriter, r *http.Request, status in
 	// Both URLs are built by Mutual (a PNG data URL and an otpauth link),
 	// so they are marked safe for the templates.
 	v := totpView{Secret: setup.Secret, QRCode: template.URL(setup.QRCode), URL: template.URL(setup.URL)}
-	return s.page(w, r, status, "two-factor-setup", &ui.Page{Title: "Set up two-factor sign-in", Form: f, Data: v})
+	return s.page(w, r, status, "account/two-factor-setup", &ui.Page{Title: "Set up two-factor sign-in", Form: f, Data: v})
 }
 
 func (s *Server) handleTOTPSetupForm(w http.ResponseWriter, r *http.Request) error {
@@ -155,7 +185,7 @@ func (s *Server) handleTOTPSetup(w http.ResponseWriter, r *http.Request) error {
 		setSessionCookie(w, token)
 		// Recovery codes are shown once, on this response; they are stored
 		// only as hashes.
-		return s.page(w, r, http.StatusOK, "recovery-codes", &ui.Page{Title: "Save your recovery codes", Data: codes})
+		return s.page(w, r, http.StatusOK, "account/recovery-codes", &ui.Page{Title: "Save your recovery codes", Data: codes})
 	}
 	if ae := app.As(err); ae.Code == app.CodeTooMany {
 		f.AddError("code", ae.Message)
@@ -182,7 +212,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, status, "account", &ui.Page{Title: "Your account", Form: f, Data: accountData{User: u, Tokens: tokens}})
+	return s.page(w, r, status, "account/account", &ui.Page{Title: "Your account", Form: f, Data: accountData{User: u, Tokens: tokens}})
 }
 
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
@@ -215,7 +245,7 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error
 	nt, err := s.accounts.CreateOwnAPIToken(r.Context(), principal(r), f.Value("name"), days)
 	if err == nil {
 		// Shown once, on this response; only its hash is stored.
-		return s.page(w, r, http.StatusOK, "api-token", &ui.Page{Title: "Your new API token", Data: nt})
+		return s.page(w, r, http.StatusOK, "account/api-token", &ui.Page{Title: "Your new API token", Data: nt})
 	}
 	if !formWithErrors(f, err) {
 		return err
@@ -256,7 +286,7 @@ func (s *Server) handleSignUpForm(w http.ResponseWriter, r *http.Request) error 
 	if f.Value("claim") != "" {
 		f.Values.Set("role", string(app.RolePerson))
 	}
-	return s.page(w, r, http.StatusOK, "sign-up", &ui.Page{Title: "Create an account", Form: f})
+	return s.page(w, r, http.StatusOK, "account/sign-up", &ui.Page{Title: "Create an account", Form: f})
 }
 
 func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
@@ -266,18 +296,18 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.accounts.SignUp(r.Context(), f.Value("email"), f.Value("name"), app.Role(f.Value("role")), f.Value("claim"), s.clientAddr(r), requestID(r.Context()))
 	if err == nil {
-		return s.page(w, r, http.StatusOK, "check-email", &ui.Page{Title: "Check your email", Data: "sign-up"})
+		return s.page(w, r, http.StatusOK, "account/check-email", &ui.Page{Title: "Check your email", Data: "sign-up"})
 	}
 	if ae := app.As(err); ae.Code == app.CodeTooMany {
 		f.AddError("email", ae.Message)
 	} else if !formWithErrors(f, err) {
 		return err
 	}
-	return s.page(w, r, http.StatusUnprocessableEntity, "sign-up", &ui.Page{Title: "Create an account", Form: f})
+	return s.page(w, r, http.StatusUnprocessableEntity, "account/sign-up", &ui.Page{Title: "Create an account", Form: f})
 }
 
 func (s *Server) handleResetRequestForm(w http.ResponseWriter, r *http.Request) error {
-	return s.page(w, r, http.StatusOK, "password-reset", &ui.Page{Title: "Reset your password", Form: ui.NewForm(nil)})
+	return s.page(w, r, http.StatusOK, "account/password-reset", &ui.Page{Title: "Reset your password", Form: ui.NewForm(nil)})
 }
 
 func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) error {
@@ -287,14 +317,14 @@ func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) erro
 	}
 	err = s.accounts.RequestPasswordReset(r.Context(), f.Value("email"), s.clientAddr(r))
 	if err == nil {
-		return s.page(w, r, http.StatusOK, "check-email", &ui.Page{Title: "Check your email", Data: "reset"})
+		return s.page(w, r, http.StatusOK, "account/check-email", &ui.Page{Title: "Check your email", Data: "reset"})
 	}
 	if ae := app.As(err); ae.Code == app.CodeTooMany {
 		f.AddError("email", ae.Message)
 	} else if !formWithErrors(f, err) {
 		return err
 	}
-	return s.page(w, r, http.StatusUnprocessableEntity, "password-reset", &ui.Page{Title: "Reset your password", Form: f})
+	return s.page(w, r, http.StatusUnprocessableEntity, "account/password-reset", &ui.Page{Title: "Reset your password", Form: f})
 }
 
 type totpView struct {
@@ -318,9 +348,9 @@ func (s *Server) handleLinkForm(invitation bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		la, err := s.accounts.CheckLink(r.Context(), r.PathValue("token"), invitation)
 		if err != nil {
-			return s.page(w, r, http.StatusNotFound, "link-expired", &ui.Page{Title: "This link has expired", Data: invitation})
+			return s.page(w, r, http.StatusNotFound, "account/link-expired", &ui.Page{Title: "This link has expired", Data: invitation})
 		}
-		return s.page(w, r, http.StatusOK, "set-password", &ui.Page{Title: linkTitle(invitation), Form: ui.NewForm(nil),
+		return s.page(w, r, http.StatusOK, "account/set-password", &ui.Page{Title: linkTitle(invitation), Form: ui.NewForm(nil),
 			Data: linkPage{Invitation: invitation, Account: la}})
 	}
 }
@@ -334,7 +364,7 @@ func (s *Server) handleLink(invitation bool) handlerFunc {
 		token := r.PathValue("token")
 		la, err := s.accounts.CheckLink(r.Context(), token, invitation)
 		if err != nil {
-			return s.page(w, r, http.StatusNotFound, "link-expired", &ui.Page{Title: "This link has expired", Data: invitation})
+			return s.page(w, r, http.StatusNotFound, "account/link-expired", &ui.Page{Title: "This link has expired", Data: invitation})
 		}
 		if f.Value("password") != f.Value("confirm") {
 			f.AddError("confirm", "The two passwords do not match")
@@ -362,7 +392,7 @@ func (s *Server) handleLink(invitation bool) handlerFunc {
 		}
 		f.Values.Del("password")
 		f.Values.Del("confirm")
-		return s.page(w, r, http.StatusUnprocessableEntity, "set-password", &ui.Page{Title: linkTitle(invitation), Form: f,
+		return s.page(w, r, http.StatusUnprocessableEntity, "account/set-password", &ui.Page{Title: linkTitle(invitation), Form: f,
 			Data: linkPage{Invitation: invitation, Account: la}})
 	}
 }

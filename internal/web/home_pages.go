@@ -10,6 +10,15 @@ import (
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
+// homeRoutes are the home page and notifications: one line per route.
+func (s *Server) homeRoutes() []*Route {
+	return []*Route{
+		pageRoute("GET /{$}", app.PermPublic, s.handleHome),
+		pageRoute("POST /notifications/read", app.PermSignedIn, s.handleNotificationsRead),
+		apiRoute("GET /api/v1/notifications", app.PermSignedIn, opNotifications, s.apiNotifications),
+	}
+}
+
 type homeData struct {
 	Notifications []notify.Notification
 	Unread        int

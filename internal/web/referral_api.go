@@ -1,0 +1,226 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/referral"
+)
+
+// CreatedReferral is the answer to creating a referral.
+type CreatedReferral struct {
+	ID        int64           `json:"id"`
+	Reference string          `json:"reference"`
+	Status    referral.Status `json:"status"`
+	Existing  bool            `json:"existing,omitempty" doc:"The person already had this open referral (one per person): your request was added to its history and no new referral was made."`
+}
+
+// CreatedSelfReferral is the answer to a self-referral.
+type CreatedSelfReferral struct {
+	ID          int64           `json:"id"`
+	Reference   string          `json:"reference"`
+	Status      referral.Status `json:"status"`
+	AccountLink string          `json:"account_link" doc:"Give this to the person: within 30 days it lets them create an account that follows this request."`
+}
+
+// DuplicateProblem is a 409 answer offering possible matches.
+type DuplicateProblem struct {
+	Problem
+	Matches []person.PossibleMatch `json:"possible_matches"`
+}
+
+// ContactResponse wraps a recorded contact.
+type ContactResponse = referral.Contact
+
+// OwnOfferRequest is POST /api/v1/my/offers.
+type OwnOfferRequest struct {
+	Told bool   `json:"told" required:"true" doc:"true: I was told about peer support; false: I have never been told."`
+	Note string `json:"note,omitempty"`
+}
+
+var opSelfReferral = APIOp{Summary: "Ask for peer support for yourself (no account needed)", Tag: "Referrals", Status: http.StatusCreated,
+	Description: "Limited per network address. Possible duplicates are never shown here; the peer team links them.",
+	Request:     referral.SelfReferral{Details: examplePerson, AskedFor: "Meeting people who have heard voices too", WorkerPreferences: "A woman, if possible"},
+	Response:    CreatedSelfReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Received, AccountLink: "https://peer-support.example.nhs.uk/sign-up?claim=…"}}
+
+var opCreateReferral = APIOp{Summary: "Make a referral (carer, staff, partner or community door)", Tag: "Referrals", Status: http.StatusCreated,
+	Description: "Answers 409 with possible_matches when a new person's details match people you can see; send person_id or not_duplicate: true.",
+	Request:     referral.NewReferral{Source: referral.SourceStaff, Person: examplePerson, AskedFor: "Someone who understands voices", PersonKnows: new(true), Consent: "given", TeamID: 3},
+	Response:    CreatedReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Received},
+	Also: []AltResponse{{Status: http.StatusOK, Description: "The person already has an open referral you may see (one per person): your request was added to its history, and this is it.",
+		Response: CreatedReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Accepted, Existing: true}}}}
+
+var opListReferrals = APIOp{Summary: "Referrals you may see, longest waiting first", Tag: "Referrals",
+	Query: []Param{{Name: "status", In: "query", Type: "string", Description: "Comma-separated statuses."}, {Name: "team", In: "query", Type: "integer"},
+		{Name: "source", In: "query", Type: "string"}, {Name: "overdue", In: "query", Type: "string", Description: "1: only those past the waiting standard."},
+		{Name: "q", In: "query", Type: "string", Description: "Name or reference."},
+		{Name: "mine", In: "query", Type: "string", Description: "1: only people allocated to you."}, {Name: "limit", In: "query", Type: "integer"}, {Name: "offset", In: "query", Type: "integer"}},
+	Response: referral.Page{Referrals: []referral.Referral{exampleReferral}, Total: 1, Limit: 50}}
+
+var opGetReferral = APIOp{Summary: "One referral with its history", Tag: "Referrals", Query: id,
+	Response: referral.Detail{Referral: exampleReferral, History: []referral.Event{{At: exampleTime, ActorName: "Priya Shah", ActorRole: "clinician", To: referral.Received}}, Moves: []referral.Status{referral.Allocated}}}
+
+var opTransition = APIOp{Summary: "Move a referral on: accept, decline, redirect, allocate, start, end or withdraw", Tag: "Referrals", Query: id,
+	Description: "Invalid moves answer 409 with the reason; a stale version answers 409.",
+	Request:     referral.Move{To: referral.Declined, Reason: "unable_to_contact", Note: "Three calls and a letter", Version: 2},
+	Response:    exampleReferral}
+
+var opContact = APIOp{Summary: "Record a contact (support while waiting, or during support)", Tag: "Referrals", Status: http.StatusCreated, Query: id,
+	Request:  referral.NewContact{At: exampleTime, Mode: "phone", Minutes: 20, Note: "Talked about the walking group"},
+	Response: referral.Contact{ID: 1, At: exampleTime, WorkerName: "Alex", Mode: "phone", WhileWaiting: true, Minutes: 20, Note: "Talked about the walking group"}}
+
+var opMyReferrals = APIOp{Summary: "Your own referrals (and those you made as a carer)", Tag: "Referrals",
+	Response: []referral.MyReferral{{Referral: exampleReferral}}}
+
+var opCreateOffer = APIOp{Summary: "Record that peer support information was given", Tag: "Offers", Status: http.StatusCreated,
+	Description: "response interested makes a referral at once, with consent recorded.",
+	Request:     referral.NewOffer{PersonID: 7, Method: "review", Response: "interested"},
+	Response:    referral.OfferResult{Offer: referral.Offer{ID: 3, PersonID: 7, At: exampleTime, Method: "review", Response: "interested", RecordedBy: "Priya Shah", ReferralID: 42}, Referral: &exampleReferral}}
+
+var opOwnOffer = APIOp{Summary: "Say for yourself that you were told about peer support, or never were", Tag: "Offers", Status: http.StatusCreated,
+	Request: OwnOfferRequest{Told: false}, Response: referral.Offer{ID: 4, PersonID: 7, At: exampleTime, Method: "self_report", Response: "never_told", RecordedBy: "The person"}}
+
+func (s *Server) apiSelfReferral(w http.ResponseWriter, r *http.Request) error {
+	var in referral.SelfReferral
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.limitPublicForm(r, "self-referral"); err != nil {
+		return err
+	}
+	res, err := s.referrals.CreateSelfReferral(r.Context(), app.Public(requestID(r.Context())), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, CreatedSelfReferral{ID: res.ID, Reference: res.Reference, Status: referral.Received,
+		AccountLink: s.cfg.BaseURL + "/sign-up?claim=" + res.Claim})
+}
+
+// duplicateOr writes a 409 with possible matches for a *DuplicateError,
+// or returns err.
+func (s *Server) duplicateOr(w http.ResponseWriter, r *http.Request, err error) error {
+	var dup *person.DuplicateError
+	if !errors.As(err, &dup) {
+		return err
+	}
+	ae := dup.AsAppError()
+	writeJSONStatus(w, http.StatusConflict, "application/problem+json", DuplicateProblem{
+		Problem: Problem{Type: "https://mutual.example/problems/possible-duplicate", Title: "Possible duplicate", Status: http.StatusConflict,
+			Detail: ae.Message, Instance: r.URL.Path, RequestID: requestID(r.Context())},
+		Matches: dup.Matches})
+	return nil
+}
+
+func (s *Server) apiCreateReferral(w http.ResponseWriter, r *http.Request) error {
+	var in referral.NewReferral
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	ref, err := s.referrals.CreateReferral(r.Context(), principal(r), in)
+	var open *referral.OpenReferralError
+	if errors.As(err, &open) && open.Referral != nil {
+		w.Header().Set("Location", "/api/v1/referrals/"+strconv.FormatInt(open.Referral.ID, 10))
+		return writeJSON(w, http.StatusOK, CreatedReferral{ID: open.Referral.ID, Reference: open.Referral.Reference, Status: open.Referral.Status, Existing: true})
+	}
+	if err != nil {
+		return s.duplicateOr(w, r, err)
+	}
+	w.Header().Set("Location", "/api/v1/referrals/"+strconv.FormatInt(ref.ID, 10))
+	return writeJSON(w, http.StatusCreated, CreatedReferral{ID: ref.ID, Reference: ref.Reference, Status: ref.Status})
+}
+
+func (s *Server) apiListReferrals(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	q.Set("view", "api") // the API lists every status unless asked
+	f, err := filterFromQuery(q, principal(r))
+	if err != nil {
+		return err
+	}
+	pg, err := s.referrals.ListReferrals(r.Context(), principal(r), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, pg)
+}
+
+func (s *Server) apiGetReferral(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.referrals.GetReferral(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) apiTransition(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var m referral.Move
+	if err := decodeJSON(r, &m); err != nil {
+		return err
+	}
+	got, err := s.referrals.Transition(r.Context(), principal(r), id, m)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, got)
+}
+
+func (s *Server) apiContact(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var c referral.NewContact
+	if err := decodeJSON(r, &c); err != nil {
+		return err
+	}
+	got, err := s.referrals.RecordContact(r.Context(), principal(r), id, c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, got)
+}
+
+func (s *Server) apiMyReferrals(w http.ResponseWriter, r *http.Request) error {
+	refs, err := s.referrals.MyReferrals(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	if refs == nil {
+		refs = []referral.MyReferral{}
+	}
+	return writeJSON(w, http.StatusOK, refs)
+}
+
+func (s *Server) apiCreateOffer(w http.ResponseWriter, r *http.Request) error {
+	var in referral.NewOffer
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	res, err := s.referrals.CreateOffer(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, res)
+}
+
+func (s *Server) apiOwnOffer(w http.ResponseWriter, r *http.Request) error {
+	var in OwnOfferRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	o, err := s.referrals.RecordOwnOffer(r.Context(), principal(r), in.Told, in.Note)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, o)
+}
