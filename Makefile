@@ -39,19 +39,19 @@ assets:
 ## crash: SIGKILL a server under concurrent writes, restart it and check every acknowledged write survived
 CRASH_SECONDS ?= 30
 crash:
-	MUTUAL_CRASH_SECONDS=$(CRASH_SECONDS) $(GO) test -count=1 -run 'TestCrashSafety|TestGracefulShutdown' -v ./internal/crashtest/
+	MUTUAL_CRASH_SECONDS=$(CRASH_SECONDS) $(GO) test -count=1 -run 'TestCrashSafety|TestGracefulShutdown' -v ./internal/testenv/crashtest/
 
 ## bench: load a generated data set and measure pages, audited API reads and writes (16 and 50 writers) against a bare net/http handler, on SQLite and PostgreSQL; audit group commit against a transaction per row
 BENCH_SCALE ?= 1000000
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/insight/stats/
 	$(GO) test -run '^$$' -bench Append -benchtime 3000x ./internal/audit/
-	$(GO) run ./internal/loadtest -scale $(BENCH_SCALE)
+	$(GO) run ./internal/testenv/loadtest -scale $(BENCH_SCALE)
 
 ## overload: find a signed-in list page's capacity, then flood it (3x and 1,500 connections) with and without admission control
 OVERLOAD_ENGINES ?= sqlite,postgres
 overload:
-	$(GO) run ./internal/loadtest -overload -compare -engines $(OVERLOAD_ENGINES)
+	$(GO) run ./internal/testenv/loadtest -overload -compare -engines $(OVERLOAD_ENGINES)
 
 ## fuzz: feed the caseload CSV reader random files for FUZZ_TIME (go test runs only its seed corpus)
 FUZZ_TIME ?= 60s

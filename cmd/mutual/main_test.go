@@ -14,7 +14,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
 )
 
 func runCmd(t *testing.T, stdin string, args ...string) (string, string, error) {

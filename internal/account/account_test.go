@@ -12,7 +12,7 @@ import (
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
 )
 
 var hasher = account.NewHasher()

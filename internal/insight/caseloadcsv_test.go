@@ -11,8 +11,8 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
-	"github.com/mutualhq/mutual/internal/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
 
 const csvHeader = "person_ref,team,coordinator_email,start_date,end_date,birth_year\r\n"

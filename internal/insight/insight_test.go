@@ -18,8 +18,8 @@ import (
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
-	"github.com/mutualhq/mutual/internal/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
 
 func service(w *testkit.World) *insight.Service {

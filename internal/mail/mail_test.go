@@ -15,7 +15,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
 )
 
 type received struct {

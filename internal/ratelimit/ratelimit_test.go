@@ -10,7 +10,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
 )
 
 // Pruning old counters leaves the current windows' counts alone, of every

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
 )
 
 func TestMigrateTwiceIsNoop(t *testing.T) {

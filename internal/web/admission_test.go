@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // holdSlot starts a request that stays in flight until the returned

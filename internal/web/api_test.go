@@ -19,7 +19,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // apiDoc loads and validates the server's OpenAPI document.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // TestAPIFuzz sends every operation in the OpenAPI document requests made

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // BenchmarkSignedInPage measures the peer lead's home page through the

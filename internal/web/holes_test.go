@@ -13,7 +13,7 @@ import (
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // parallel runs n copies of fn at once and returns their responses.

@@ -19,7 +19,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // scrapedForm is a form found on a page: where it posts and the values it

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/mail"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // lockedBuffer collects a server's log from its goroutines.

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 func count(t *testing.T, e *webtest.Env, q string, args ...any) int {

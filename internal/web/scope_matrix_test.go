@@ -12,8 +12,8 @@ import (
 
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // Canary details of a person only team B may see.

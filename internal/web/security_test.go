@@ -16,9 +16,9 @@ import (
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSignedIn, app.PermOwnRecord, app.PermReferralCreate,

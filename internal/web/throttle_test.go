@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 const (

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 var shownTokenRE = regexp.MustCompile(`<code>(mut_[A-Za-z0-9_-]+)</code>`)

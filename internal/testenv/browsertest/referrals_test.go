@@ -10,8 +10,8 @@ import (
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 var referenceRE = regexp.MustCompile(`MUT-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}`)

@@ -46,8 +46,7 @@ var unscopedReaders = map[string]string{
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.
-var skipPackages = map[string]bool{"demo": true, "loadtest": true, "testkit": true, "webtest": true, "browsertest": true,
-	"crashtest": true, "archtest": true, "storetest": true}
+var skipPackages = map[string]bool{"demo": true, "testenv": true}
 
 func repoRoot(t *testing.T) string {
 	t.Helper()

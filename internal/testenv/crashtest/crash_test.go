@@ -27,7 +27,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
 )
 
 // duration is how long to keep killing and restarting; the test runs only

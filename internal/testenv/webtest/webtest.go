@@ -34,8 +34,8 @@ import (
 	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
-	"github.com/mutualhq/mutual/internal/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
 	"github.com/mutualhq/mutual/internal/web"
 )
 

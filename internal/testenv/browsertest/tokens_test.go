@@ -7,8 +7,8 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // TestAPITokenPages makes an API token on the account page (a problem

@@ -10,9 +10,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/store/storetest"
-	"github.com/mutualhq/mutual/internal/testkit"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // TestSignIn signs in with a wrong and then the right password and signs

@@ -11,9 +11,9 @@ import (
 
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/store"
-	"github.com/mutualhq/mutual/internal/testkit"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
 	"github.com/mutualhq/mutual/internal/web"
-	"github.com/mutualhq/mutual/internal/webtest"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
 // TestInsightRates shows the service manager the referral-rate funnel
