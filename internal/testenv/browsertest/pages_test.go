@@ -12,8 +12,8 @@ import (
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
-	"github.com/mutualhq/mutual/internal/web"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
+	"github.com/mutualhq/mutual/internal/web"
 )
 
 // TestInsightRates shows the service manager the referral-rate funnel
