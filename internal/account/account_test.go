@@ -34,11 +34,11 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		// change that must end or alter a session is shown to forget them.
 		SessionRecheck: time.Hour}
 	ctx := context.Background()
-	org, err := svc.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
+	org, err := svc.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	if err != nil {
 		t.Fatal(err)
 	}
-	team, err := svc.CreateTeam(ctx, org.ID, "North CMHT", account.SettingCommunity)
+	team, err := svc.CreateTeam(ctx, app.Operator("test"), org.ID, "North CMHT", account.SettingCommunity)
 	if err != nil {
 		t.Fatal(err)
 	}

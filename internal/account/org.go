@@ -2,9 +2,11 @@ package account
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -79,7 +81,7 @@ type Team struct {
 
 // CreateOrganisation adds an organisation. It fails on an empty or
 // duplicate name or unknown kind.
-func (s *Service) CreateOrganisation(ctx context.Context, name string, kind OrgKind) (Organisation, error) {
+func (s *Service) CreateOrganisation(ctx context.Context, p *app.Principal, name string, kind OrgKind) (Organisation, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return Organisation{}, app.Invalid(app.FieldError{Field: "name", Message: "Enter the organisation's name"})
@@ -89,8 +91,12 @@ func (s *Service) CreateOrganisation(ctx context.Context, name string, kind OrgK
 	}
 	o := Organisation{Name: name, Kind: kind}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		return tx.QueryRowContext(ctx, "INSERT INTO organisations (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id",
-			name, kind, s.Clock.Now()).Scan(&o.ID)
+		if err := tx.QueryRowContext(ctx, "INSERT INTO organisations (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id",
+			name, kind, s.Clock.Now()).Scan(&o.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermAdminUsers), audit.Event{Action: "organisation.create",
+			ObjectType: "organisation", ObjectID: fmt.Sprint(o.ID)})
 	})
 	if store.IsUniqueViolation(err) {
 		return o, app.Invalid(app.FieldError{Field: "name", Message: "An organisation with this name already exists"})
@@ -100,16 +106,16 @@ func (s *Service) CreateOrganisation(ctx context.Context, name string, kind OrgK
 
 // CreateTeam adds a team to an organisation. It fails on an empty or
 // duplicate name, unknown setting or missing organisation.
-func (s *Service) CreateTeam(ctx context.Context, orgID int64, name string, setting Setting) (Team, error) {
+func (s *Service) CreateTeam(ctx context.Context, p *app.Principal, orgID int64, name string, setting Setting) (Team, error) {
 	name = strings.TrimSpace(name)
-	var p app.Problems
+	var problems app.Problems
 	if name == "" {
-		p.Add("name", "Enter the team's name")
+		problems.Add("name", "Enter the team's name")
 	}
 	if !setting.Valid() {
-		p.Add("setting", "Choose where the team works")
+		problems.Add("setting", "Choose where the team works")
 	}
-	if err := p.Err(); err != nil {
+	if err := problems.Err(); err != nil {
 		return Team{}, err
 	}
 	t := Team{OrganisationID: orgID, Name: name, Setting: setting}
@@ -117,8 +123,12 @@ func (s *Service) CreateTeam(ctx context.Context, orgID int64, name string, sett
 		if err := tx.QueryRowContext(ctx, "SELECT name FROM organisations WHERE id = $1", orgID).Scan(&t.OrganisationName); err != nil {
 			return app.NotFound("The organisation")
 		}
-		return tx.QueryRowContext(ctx, "INSERT INTO teams (organisation_id, name, setting, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-			orgID, name, setting, s.Clock.Now()).Scan(&t.ID)
+		if err := tx.QueryRowContext(ctx, "INSERT INTO teams (organisation_id, name, setting, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+			orgID, name, setting, s.Clock.Now()).Scan(&t.ID); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermAdminUsers), audit.Event{Action: "team.create",
+			ObjectType: "team", ObjectID: fmt.Sprint(t.ID)})
 	})
 	if store.IsUniqueViolation(err) {
 		return t, app.Invalid(app.FieldError{Field: "name", Message: "This organisation already has a team with this name"})

@@ -40,22 +40,22 @@ type Event struct {
 
 // Row is a stored audit event.
 type Row struct {
-	ID              int64
-	Seq             int64 // the row's place in the chain; 0 until it is sealed
-	At              time.Time
-	RequestID       string
-	ActorUserID     int64
-	ActorRole       string
-	ActorTeamID     int64
-	Action          string
+	ID              int64     `json:"id"`
+	Seq             int64     `json:"seq"` // the row's place in the chain; 0 until it is sealed
+	At              time.Time `json:"at"`
+	RequestID       string    `json:"request_id"`
+	ActorUserID     int64     `json:"actor_user_id"`
+	ActorRole       string    `json:"actor_role"`
+	ActorTeamID     int64     `json:"actor_team_id"`
+	Action          string    `json:"action"`
 	SubjectPersonID int64
-	ObjectType      string
-	ObjectID        string
-	Outcome         string
-	Subjects        string    // the people shown, as sorted comma-separated ids
-	WrittenAt       time.Time // the writing instance's wall clock; zero on rows older than sealing
-	PrevHash        string    // empty until sealed
-	Hash            string    // empty until sealed
+	ObjectType      string    `json:"object_type"`
+	ObjectID        string    `json:"object_id"`
+	Outcome         string    `json:"outcome"`
+	Subjects        string    `json:"subjects"`   // the people shown, as sorted comma-separated ids
+	WrittenAt       time.Time `json:"written_at"` // the writing instance's wall clock; zero on rows older than sealing
+	PrevHash        string    `json:"prev_hash"`  // empty until sealed
+	Hash            string    `json:"hash"`       // empty until sealed
 }
 
 // Record appends one event in tx, unsealed: a plain INSERT that waits for

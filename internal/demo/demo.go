@@ -179,12 +179,12 @@ var teamsByOrg = []struct {
 
 func (l *loader) organisations(ctx context.Context) error {
 	for _, o := range teamsByOrg {
-		org, err := l.acc.CreateOrganisation(ctx, o.org, o.kind)
+		org, err := l.acc.CreateOrganisation(ctx, app.Operator("demo"), o.org, o.kind)
 		if err != nil {
 			return err
 		}
 		for _, t := range o.teams {
-			team, err := l.acc.CreateTeam(ctx, org.ID, t.name, t.setting)
+			team, err := l.acc.CreateTeam(ctx, app.Operator("demo"), org.ID, t.name, t.setting)
 			if err != nil {
 				return err
 			}

@@ -77,13 +77,13 @@ func List(ctx context.Context, db *store.DB, to string, limit int) ([]Item, erro
 // subject and how its delivery is going — never its body, which may hold a
 // link that signs someone in.
 type Summary struct {
-	ID        int64
-	To        string
-	Subject   string
-	CreatedAt time.Time
-	SentAt    *time.Time
-	Attempts  int
-	LastError string
+	ID        int64      `json:"id"`
+	To        string     `json:"to"`
+	Subject   string     `json:"subject"`
+	CreatedAt time.Time  `json:"created_at"`
+	SentAt    *time.Time `json:"sent_at,omitempty"`
+	Attempts  int        `json:"attempts"`
+	LastError string     `json:"last_error,omitempty"`
 }
 
 // Recent returns the newest outbox messages' summaries. The body is not

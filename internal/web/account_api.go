@@ -92,3 +92,14 @@ func (s *Server) apiRevokeMyToken(w http.ResponseWriter, r *http.Request) error 
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+var opSignOutEverywhere = APIOp{Summary: "Sign your account out everywhere: every session ends (API tokens are revoked separately)", Tag: "Accounts",
+	Status: http.StatusNoContent}
+
+func (s *Server) apiSignOutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	if err := s.accounts.SignOutEverywhere(r.Context(), principal(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -40,6 +40,7 @@ func (s *Server) accountRoutes() []*Route {
 		apiRoute("GET /api/v1/me/tokens", app.PermSignedIn, opMyTokens, s.apiMyTokens),
 		apiRoute("POST /api/v1/me/tokens", app.PermSignedIn, opCreateToken, s.apiCreateToken),
 		apiRoute("DELETE /api/v1/me/tokens/{id}", app.PermSignedIn, opRevokeMyToken, s.apiRevokeMyToken),
+		apiRoute("POST /api/v1/me/sign-out-everywhere", app.PermSignedIn, opSignOutEverywhere, s.apiSignOutEverywhere),
 	}
 }
 

@@ -36,6 +36,14 @@ func (s *Server) adminRoutes() []*Route {
 		apiRoute("POST /api/v1/users/{id}/end-sessions", app.PermAdminUsers, opEndSessions, s.apiEndSessions),
 		apiRoute("GET /api/v1/users/{id}/tokens", app.PermAdminUsers, opUserTokens, s.apiUserTokens),
 		apiRoute("DELETE /api/v1/users/{id}/tokens/{token_id}", app.PermAdminUsers, opRevokeUserToken, s.apiRevokeUserToken),
+		apiRoute("GET /api/v1/users/{id}", app.PermAdminUsers, opUser, s.apiUser),
+		apiRoute("POST /api/v1/users/{id}/reset-two-factor", app.PermAdminUsers, opResetTwoFactor, s.apiAccountAction(resetTwoFactor)),
+		apiRoute("POST /api/v1/users/{id}/resend-invitation", app.PermAdminUsers, opResendInvitation, s.apiAccountAction(resendInvitation)),
+		apiRoute("GET /api/v1/organisations", app.PermAdminUsers, opOrganisations, s.apiOrganisations),
+		apiRoute("POST /api/v1/organisations", app.PermAdminUsers, opCreateOrganisation, s.apiCreateOrganisation),
+		apiRoute("POST /api/v1/teams", app.PermAdminUsers, opCreateTeam, s.apiCreateTeam),
+		apiRoute("GET /api/v1/outbox", app.PermAdminOutbox, opOutbox, s.apiOutbox),
+		apiRoute("GET /api/v1/audit", app.PermAuditRead, opAudit, s.apiAudit),
 	}
 }
 
@@ -262,7 +270,7 @@ func (s *Server) handleAdminCreateOrg(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	_, err = s.accounts.CreateOrganisation(r.Context(), f.Value("name"), account.OrgKind(f.Value("kind")))
+	_, err = s.accounts.CreateOrganisation(r.Context(), principal(r), f.Value("name"), account.OrgKind(f.Value("kind")))
 	if err == nil {
 		setFlash(w, "Organisation added")
 		return redirect(w, r, "/admin/teams")
@@ -285,7 +293,7 @@ func (s *Server) handleAdminCreateTeam(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	orgID := formInt(f, "organisation_id")
-	_, err = s.accounts.CreateTeam(r.Context(), orgID, f.Value("team_name"), account.Setting(f.Value("setting")))
+	_, err = s.accounts.CreateTeam(r.Context(), principal(r), orgID, f.Value("team_name"), account.Setting(f.Value("setting")))
 	if err == nil {
 		setFlash(w, "Team added")
 		return redirect(w, r, "/admin/teams")

@@ -18,6 +18,8 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
@@ -264,6 +266,18 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		r := e.StaffReferral(t, "clinician", "Audit Person")
 		id := strconv.FormatInt(r.ID, 10)
 		pid := strconv.FormatInt(r.PersonID, 10)
+		// Someone asks for themselves with the same phone number: the lead
+		// links their request to the person already known.
+		known := e.StaffReferral(t, "clinician", "Known Before")
+		if _, err := e.Referrals.Transition(ctx, e.Principal(t, "lead"), known.ID, referral.Move{To: referral.Declined, Reason: "no_longer_needed"}); err != nil {
+			t.Fatal(err)
+		}
+		var phone string
+		_ = e.DB.QueryRow(ctx, "SELECT phone FROM people WHERE id = $1", known.PersonID).Scan(&phone)
+		again, err := e.Referrals.CreateSelfReferral(ctx, app.Public("t"), referral.SelfReferral{Details: person.Details{PreferredName: "Known Before", Phone: phone}, AskedFor: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		lead, clin, worker, person := e.As(t, "lead"), e.As(t, "clinician"), e.As(t, "worker"), e.As(t, "person")
 		leadAPI, clinAPI, personAPI := e.Bearer(t, "lead"), e.Bearer(t, "clinician"), e.Bearer(t, "person")
 		form := func(kv ...string) map[string][]string {
@@ -317,6 +331,11 @@ func TestAuditOneRowPerCall(t *testing.T) {
 				return leadAPI.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/contacts", map[string]any{"at": e.Clock.Now().Format("2006-01-02T15:04:05Z"), "mode": "video"})
 			}, 201},
 			{"GET /api/v1/my/referrals", func() *webtest.Response { return personAPI.Get("/api/v1/my/referrals") }, 200},
+			{"GET /api/v1/my/record-access", func() *webtest.Response { return personAPI.Get("/api/v1/my/record-access") }, 200},
+			{"GET /api/v1/people", func() *webtest.Response { return clinAPI.Get("/api/v1/people?q=Audit") }, 200},
+			{"POST /api/v1/referrals/{id}/link-person", func() *webtest.Response {
+				return leadAPI.JSON(http.MethodPost, "/api/v1/referrals/"+strconv.FormatInt(again.ID, 10)+"/link-person", map[string]any{"person_id": known.PersonID})
+			}, 204},
 			{"POST /api/v1/people", func() *webtest.Response {
 				return clinAPI.JSON(http.MethodPost, "/api/v1/people", map[string]any{"preferred_name": "Api Newcomer", "not_duplicate": true})
 			}, 201},

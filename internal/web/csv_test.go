@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
@@ -26,7 +27,7 @@ func TestCSVExportsNeutraliseFormulas(t *testing.T) {
 		"\u2060+1+cmd|' /C calc'!A0", "%0A=1", "@SUM(1+1)*cmd|' /C calc'!A0"}
 	var episodes []map[string]any
 	for i, n := range names {
-		if _, err := e.Accounts.CreateTeam(ctx, e.TeamA.OrganisationID, n, account.SettingCommunity); err != nil {
+		if _, err := e.Accounts.CreateTeam(ctx, app.Operator("test"), e.TeamA.OrganisationID, n, account.SettingCommunity); err != nil {
 			t.Fatal(err)
 		}
 		episodes = append(episodes, map[string]any{"person_ref": "RX" + string(rune('A'+i)), "team": n,

@@ -16,6 +16,8 @@ func (s *Server) homeRoutes() []*Route {
 		pageRoute("GET /{$}", app.PermPublic, s.handleHome),
 		pageRoute("POST /notifications/read", app.PermSignedIn, s.handleNotificationsRead),
 		apiRoute("GET /api/v1/notifications", app.PermSignedIn, opNotifications, s.apiNotifications),
+		apiRoute("GET /api/v1/home", app.PermSignedIn, opHome, s.apiHome),
+		apiRoute("POST /api/v1/notifications/read", app.PermSignedIn, opNotificationsRead, s.apiNotificationsRead),
 	}
 }
 

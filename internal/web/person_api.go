@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 )
@@ -57,4 +59,40 @@ func (s *Server) apiListOffers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, offers)
+}
+
+var opFindPeople = APIOp{Summary: "Search the people you may see by name, email, phone or referral reference", Tag: "People",
+	Query: []Param{{Name: "q", In: "query", Type: "string", Description: "What to look for."},
+		{Name: "limit", In: "query", Type: "integer", Description: "At most this many (default 50, at most 200)."}},
+	Response: []person.Person{{ID: 7, PreferredName: "Sam", FullName: "Samuel Okoro", CreatedAt: exampleTime}}}
+
+var opRecordAccess = APIOp{Summary: "Who has seen your record: every access to your data by someone else, newest first", Tag: "People",
+	Response: []audit.Access{{At: exampleTime, ActorName: "Priya Shah", ActorRole: "clinician", TeamName: "North Community Team",
+		Action: "referral.read", Outcome: "ok"}}}
+
+func (s *Server) apiFindPeople(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryID(r.URL.Query(), "limit")
+	if err != nil {
+		return err
+	}
+	people, err := s.people.Find(r.Context(), principal(r), r.URL.Query().Get("q"), int(limit))
+	if err != nil {
+		return err
+	}
+	if people == nil {
+		people = []person.Person{}
+	}
+	return writeJSON(w, http.StatusOK, people)
+}
+
+func (s *Server) apiRecordAccess(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	rows, err := s.audit.OwnAccessLog(r.Context(), p.ActorFor(app.PermOwnRecord), p.PersonID, 200)
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []audit.Access{}
+	}
+	return writeJSON(w, http.StatusOK, rows)
 }

@@ -24,6 +24,8 @@ func (s *Server) personRoutes() []*Route {
 		personPage("GET /my/record-access", app.PermOwnRecord, s.handleRecordAccess),
 		personAPI("POST /api/v1/people", app.PermPersonRead, opCreatePerson, s.apiCreatePerson),
 		personAPI("GET /api/v1/people/{id}", app.PermPersonRead, opGetPerson, s.apiGetPerson),
+		personAPI("GET /api/v1/people", app.PermPersonRead, opFindPeople, s.apiFindPeople),
+		personAPI("GET /api/v1/my/record-access", app.PermOwnRecord, opRecordAccess, s.apiRecordAccess),
 		personAPI("POST /api/v1/offers", app.PermOfferCreate, opCreateOffer, s.apiCreateOffer),
 		personAPI("GET /api/v1/people/{id}/offers", app.PermPersonRead, opListOffers, s.apiListOffers),
 		personAPI("POST /api/v1/my/offers", app.PermOwnRecord, opOwnOffer, s.apiOwnOffer),

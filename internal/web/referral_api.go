@@ -224,3 +224,28 @@ func (s *Server) apiOwnOffer(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusCreated, o)
 }
+
+// LinkRequest is POST /api/v1/referrals/{id}/link-person.
+type LinkRequest struct {
+	PersonID int64 `json:"person_id" required:"true" doc:"One of the referral's possible_duplicates."`
+}
+
+var opLinkPerson = APIOp{Summary: "Join a referral to a person already known: one of its possible duplicates (peer leads)", Tag: "Referrals",
+	Status: http.StatusNoContent, Query: id, Request: LinkRequest{PersonID: 7},
+	Description: "Only someone you may already see, offered as a possible duplicate; anyone else answers 422 as if they did not exist."}
+
+func (s *Server) apiLinkPerson(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in LinkRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if err := s.referrals.LinkPerson(r.Context(), principal(r), id, in.PersonID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

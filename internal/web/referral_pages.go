@@ -37,6 +37,7 @@ func (s *Server) referralRoutes() []*Route {
 		personAPI("GET /api/v1/referrals/{id}", app.PermReferralView, opGetReferral, s.apiGetReferral),
 		personAPI("POST /api/v1/referrals/{id}/transitions", app.PermReferralView, opTransition, s.apiTransition),
 		personAPI("POST /api/v1/referrals/{id}/contacts", app.PermReferralWork, opContact, s.apiContact),
+		personAPI("POST /api/v1/referrals/{id}/link-person", app.PermReferralTriage, opLinkPerson, s.apiLinkPerson),
 		personPage("GET /my/referrals", app.PermOwnRecord, s.handleMyReferrals),
 		personAPI("GET /api/v1/my/referrals", app.PermOwnRecord, opMyReferrals, s.apiMyReferrals),
 	}

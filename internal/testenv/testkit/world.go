@@ -81,15 +81,15 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
 		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit}
 	w.Accounts.Notify = w.Notify
-	trust, err := w.Accounts.CreateOrganisation(ctx, "Test Trust", account.OrgNHSTrust)
+	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
-	charity, err := w.Accounts.CreateOrganisation(ctx, "Test Charity", account.OrgPartnerAgency)
+	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
 	must(tb, err)
-	w.TeamA, err = w.Accounts.CreateTeam(ctx, trust.ID, "North Community Team", account.SettingCommunity)
+	w.TeamA, err = w.Accounts.CreateTeam(ctx, app.Operator("test"), trust.ID, "North Community Team", account.SettingCommunity)
 	must(tb, err)
-	w.TeamB, err = w.Accounts.CreateTeam(ctx, trust.ID, "Ward 4", account.SettingAcuteWard)
+	w.TeamB, err = w.Accounts.CreateTeam(ctx, app.Operator("test"), trust.ID, "Ward 4", account.SettingAcuteWard)
 	must(tb, err)
-	w.Partner, err = w.Accounts.CreateTeam(ctx, charity.ID, "Charity Outreach", account.SettingPartner)
+	w.Partner, err = w.Accounts.CreateTeam(ctx, app.Operator("test"), charity.ID, "Charity Outreach", account.SettingPartner)
 	must(tb, err)
 	teams := map[string]int64{"A": w.TeamA.ID, "B": w.TeamB.ID, "P": w.Partner.ID}
 	for _, a := range worldAccounts {

@@ -1,0 +1,123 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
+)
+
+// pageAPI names, for every page that reads or changes data, the API
+// operations that do the same.
+var pageAPI = map[string][]string{
+	"GET /{$}":                                        {"GET /api/v1/home"},
+	"POST /notifications/read":                        {"POST /api/v1/notifications/read"},
+	"GET /account":                                    {"GET /api/v1/me", "GET /api/v1/me/tokens"},
+	"POST /account/sign-out-everywhere":               {"POST /api/v1/me/sign-out-everywhere"},
+	"POST /account/tokens":                            {"POST /api/v1/me/tokens"},
+	"POST /account/tokens/{id}/revoke":                {"DELETE /api/v1/me/tokens/{id}"},
+	"GET /admin/users":                                {"GET /api/v1/users"},
+	"POST /admin/users":                               {"POST /api/v1/users"},
+	"GET /admin/users/{id}":                           {"GET /api/v1/users/{id}", "GET /api/v1/users/{id}/tokens"},
+	"POST /admin/users/{id}/roles":                    {"PUT /api/v1/users/{id}/roles"},
+	"POST /admin/users/{id}/{action}":                 {"POST /api/v1/users/{id}/disable", "POST /api/v1/users/{id}/enable", "POST /api/v1/users/{id}/end-sessions", "POST /api/v1/users/{id}/reset-two-factor", "POST /api/v1/users/{id}/resend-invitation"},
+	"POST /admin/users/{id}/tokens/{token_id}/revoke": {"DELETE /api/v1/users/{id}/tokens/{token_id}"},
+	"GET /admin/teams":                                {"GET /api/v1/organisations", "GET /api/v1/teams"},
+	"POST /admin/organisations":                       {"POST /api/v1/organisations"},
+	"POST /admin/teams":                               {"POST /api/v1/teams"},
+	"GET /admin/outbox":                               {"GET /api/v1/outbox"},
+	"GET /admin/audit":                                {"GET /api/v1/audit"},
+	"POST /refer/self":                                {"POST /api/v1/self-referrals"},
+	"POST /referrals":                                 {"POST /api/v1/referrals"},
+	"GET /referrals":                                  {"GET /api/v1/referrals"},
+	"GET /referrals/{id}":                             {"GET /api/v1/referrals/{id}"},
+	"POST /referrals/{id}/transitions":                {"POST /api/v1/referrals/{id}/transitions"},
+	"POST /referrals/{id}/contacts":                   {"POST /api/v1/referrals/{id}/contacts"},
+	"POST /referrals/{id}/link-person":                {"POST /api/v1/referrals/{id}/link-person"},
+	"GET /my/referrals":                               {"GET /api/v1/my/referrals"},
+	"GET /people":                                     {"GET /api/v1/people"},
+	"POST /people":                                    {"POST /api/v1/people"},
+	"GET /people/{id}":                                {"GET /api/v1/people/{id}", "GET /api/v1/people/{id}/offers"},
+	"POST /people/{id}/offers":                        {"POST /api/v1/offers"},
+	"POST /my/offers":                                 {"POST /api/v1/my/offers"},
+	"GET /my/record-access":                           {"GET /api/v1/my/record-access"},
+	"GET /insight/rates":                              {"GET /api/v1/insight/referral-rates"},
+	"GET /insight/equity":                             {"GET /api/v1/insight/equity"},
+	"GET /insight/coverage":                           {"GET /api/v1/insight/coverage"},
+	"GET /insight/waiting":                            {"GET /api/v1/insight/waiting"},
+	"POST /caseloads":                                 {"POST /api/v1/caseload-episodes"},
+}
+
+// pageOnly are the pages with no API operation, each with its reason: the
+// short allow-list of steps that only make sense in a browser.
+var pageOnly = map[string]string{
+	"GET /help": "information", "GET /accessibility": "information", "GET /privacy": "information",
+	"GET /metrics": "operations (Prometheus text, not the JSON API)",
+	"GET /sign-in": "the sign-in form", "POST /sign-in": "signing in makes a browser session; the API uses tokens",
+	"POST /sign-out": "ends the browser session", "GET /sign-in/two-factor": "sign-in form", "POST /sign-in/two-factor": "sign-in step",
+	"GET /account/two-factor/setup": "set-up form", "POST /account/two-factor/setup": "set-up step with an authenticator app",
+	"GET /sign-up": "sign-up form", "POST /sign-up": "sign-up is confirmed by email in a browser",
+	"GET /invitation/{token}": "one-time link form", "POST /invitation/{token}": "one-time link from email",
+	"GET /password-reset": "reset form", "POST /password-reset": "reset request (by email)",
+	"GET /password-reset/{token}": "one-time link form", "POST /password-reset/{token}": "one-time link from email",
+	"GET /admin/users/new": "form", "GET /refer": "landing page", "GET /refer/self": "form", "GET /refer/received": "confirmation page",
+	"GET /referrals/new": "form", "GET /people/new": "form",
+	"GET /insight": "index of the insight views", "GET /insight/rates.csv": "the same figures as CSV",
+	"GET /insight/equity.csv": "the same figures as CSV", "GET /insight/coverage.csv": "the same figures as CSV",
+	"GET /insight/waiting.csv": "the same figures as CSV", "GET /insight/report": "printable report of the same figures",
+	"GET /caseloads": "upload form", "GET /caseloads/template.csv": "a blank file to fill in",
+}
+
+// Every page that reads or changes data has an API operation in the
+// OpenAPI document (the README promises it); the few page-only steps are
+// listed with their reasons.
+func TestEveryPageActionHasAnAPIOperation(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	doc := e.Client(t).Get("/api/v1/openapi.json")
+	if doc.StatusCode != http.StatusOK {
+		t.Fatalf("openapi: %d", doc.StatusCode)
+	}
+	apis := map[string]bool{}
+	for _, rt := range e.Server.Routes() {
+		if rt.API() != nil {
+			apis[rt.Pattern] = true
+			method, path, _ := strings.Cut(rt.Pattern, " ")
+			if !strings.Contains(doc.Body, `"`+path+`"`) || !strings.Contains(doc.Body, `"`+strings.ToLower(method)+`"`) {
+				t.Errorf("%s is not in the OpenAPI document", rt.Pattern)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, rt := range e.Server.Routes() {
+		if rt.API() != nil || strings.HasPrefix(rt.Pattern, "GET /assets/") || rt.Pattern == "GET /favicon.ico" ||
+			rt.Pattern == "GET /healthz" || rt.Pattern == "GET /readyz" {
+			continue
+		}
+		seen[rt.Pattern] = true
+		ops, mapped := pageAPI[rt.Pattern]
+		_, only := pageOnly[rt.Pattern]
+		switch {
+		case mapped && only:
+			t.Errorf("%s is both mapped to the API and listed as page-only", rt.Pattern)
+		case !mapped && !only:
+			t.Errorf("%s has no API operation: add one (and map it in pageAPI), or list it in pageOnly with the reason", rt.Pattern)
+		}
+		for _, op := range ops {
+			if !apis[op] {
+				t.Errorf("%s is mapped to %s, which is not an API operation", rt.Pattern, op)
+			}
+		}
+	}
+	for p := range pageAPI {
+		if !seen[p] {
+			t.Errorf("pageAPI lists %s, which is not a page route", p)
+		}
+	}
+	for p := range pageOnly {
+		if !seen[p] {
+			t.Errorf("pageOnly lists %s, which is not a page route", p)
+		}
+	}
+}
