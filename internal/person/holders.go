@@ -1,0 +1,32 @@
+package person
+
+import (
+	"context"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Holder is a capability that holds data about people. Every capability
+// with a table that names a person implements it, so that a person's copy
+// of their data (and a subject access copy made by staff) holds
+// everything, and the retention job forgets everything. The data-rights
+// service in cmd/mutual is given every Holder; a test checks every table
+// that names a person belongs to one.
+type Holder interface {
+	// HolderName is the capability's name, a heading in a person's copy.
+	HolderName() string
+	// Tables are the tables the holder keeps a person's data in.
+	Tables() []string
+	// Export returns everything the capability holds about the person,
+	// inside tx, as plain values that encode to JSON, readable by the
+	// person (codes with their words).
+	Export(ctx context.Context, tx *store.Tx, personID int64) (any, error)
+	// LastActivity is when the capability last recorded anything about
+	// the person (zero when nothing), for retention.
+	LastActivity(ctx context.Context, tx *store.Tx, personID int64) (time.Time, error)
+	// Forget deletes everything the capability holds about the person,
+	// inside tx, for the retention job. Audit rows are never deleted: they
+	// hold no personal details, only ids.
+	Forget(ctx context.Context, tx *store.Tx, personID int64) error
+}
