@@ -632,3 +632,62 @@ func nullID(id int64) any {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// StaffOf lists the active accounts that can facilitate sessions in the
+// teams (peer workers, peer leads, clinicians, partner workers), for
+// choosing a group's rota.
+func (s *Service) StaffOf(ctx context.Context, teamIDs []int64) ([]Person, error) {
+	out := []Person{}
+	if len(teamIDs) == 0 {
+		return out, nil
+	}
+	a := &store.Args{}
+	rows, err := s.DB.Query(ctx, `SELECT DISTINCT u.id, u.name FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE u.status = 'active' AND m.role IN ('peer_worker', 'peer_lead', 'clinician', 'partner_worker') AND m.team_id IN `+store.In(a, teamIDs...)+`
+		ORDER BY u.name, u.id`, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pe Person
+		if err := rows.Scan(&pe.UserID, &pe.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, pe)
+	}
+	return out, rows.Err()
+}
+
+// Running lists the sessions the caller facilitates, or runs as a lead,
+// from two days ago to a month ahead: counts only.
+func (s *Service) Running(ctx context.Context, p *app.Principal) ([]Session, error) {
+	out := []Session{}
+	if p == nil || p.UserID == 0 || !p.Can(app.PermGroupRun) {
+		return out, nil
+	}
+	now := s.Clock.Now()
+	a := store.NewArgs(now.AddDate(0, 0, -2), now.AddDate(0, 1, 0), p.UserID)
+	cond := "EXISTS (SELECT 1 FROM session_facilitators sf WHERE sf.session_id = s.id AND sf.user_id = $3)"
+	if teams := ManagedTeams(p); len(teams) > 0 {
+		cond = "(" + cond + " OR g.team_id IN " + store.In(a, teams...) + ")"
+	}
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+sessionColumns+` FROM group_sessions s JOIN peer_groups g ON g.id = s.group_id
+			WHERE s.starts_at >= $1 AND s.starts_at <= $2 AND `+cond+` ORDER BY s.starts_at, s.id LIMIT 100`, a.Values()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			se, err := scanSession(rows)
+			if err != nil {
+				return err
+			}
+			se.Facilitators = []Person{}
+			out = append(out, se)
+		}
+		return rows.Err()
+	})
+	return out, err
+}

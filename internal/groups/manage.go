@@ -339,10 +339,18 @@ type RegisterEntry struct {
 	Outcome   string `json:"outcome" required:"true" doc:"attended or no_show"`
 }
 
+// RegisterSummary is what a session's register now says, in numbers.
+type RegisterSummary struct {
+	TakenAt  time.Time
+	Attended int // people, drop-ins included
+	NoShows  int // bookings
+	DropIns  int // people
+}
+
 // RecordAttendance takes a session's register, for its facilitators and
 // the group's leads, from the day of the session: each booking attended or
 // did not come, and drop-ins added. Taking it again corrects it.
-func (s *Service) RecordAttendance(ctx context.Context, p *app.Principal, sessionID int64, in Register) (Participants, error) {
+func (s *Service) RecordAttendance(ctx context.Context, p *app.Principal, sessionID int64, in Register) (RegisterSummary, error) {
 	var pr app.Problems
 	if len(in.Entries) == 0 && len(in.DropIns) == 0 {
 		pr.Add("entries", "Mark who came, or add someone who came without booking")
@@ -372,9 +380,10 @@ func (s *Service) RecordAttendance(ctx context.Context, p *app.Principal, sessio
 		pr.CheckLen(fmt.Sprintf("drop_ins[%d].name", i), d.Name, 100, "The name")
 	}
 	if err := pr.Err(); err != nil {
-		return Participants{}, err
+		return RegisterSummary{}, err
 	}
 	now := s.Clock.Now()
+	sum := RegisterSummary{TakenAt: now}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		se, err := lockSession(ctx, tx, sessionID)
 		if err != nil {
@@ -424,23 +433,19 @@ func (s *Service) RecordAttendance(ctx context.Context, p *app.Principal, sessio
 		if _, err := tx.ExecContext(ctx, "UPDATE group_sessions SET register_taken_at = $1 WHERE id = $2", now, sessionID); err != nil {
 			return err
 		}
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN outcome = 'attended' THEN people ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN outcome = 'no_show' THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN booking_id IS NULL THEN people ELSE 0 END), 0) FROM group_attendance WHERE session_id = $1`, sessionID).
+			Scan(&sum.Attended, &sum.NoShows, &sum.DropIns); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermGroupRun), audit.Event{Action: "group.attendance.record", Subjects: people,
 			ObjectType: "group_session", ObjectID: itoa(sessionID)})
 	})
 	if errors.Is(err, access.ErrNotVisible) {
-		return Participants{}, access.Denied(ctx, s.Audit, p, app.PermGroupRun, "group.attendance.record", "group_session", sessionID, "The session", err)
+		return RegisterSummary{}, access.Denied(ctx, s.Audit, p, app.PermGroupRun, "group.attendance.record", "group_session", sessionID, "The session", err)
 	}
-	if err != nil {
-		return Participants{}, err
-	}
-	return s.participantsAfterChange(ctx, p, sessionID)
-}
-
-// participantsAfterChange reads a session's list just after the caller
-// changed it; the change's audit row names the people it touched, and this
-// read is recorded too.
-func (s *Service) participantsAfterChange(ctx context.Context, p *app.Principal, sessionID int64) (Participants, error) {
-	return s.Participants(ctx, p, sessionID)
+	return sum, err
 }
 
 // SendReminders sends the day-before reminders: each session starting in

@@ -41,7 +41,7 @@ func TestRouteTableDeclaresPermissions(t *testing.T) {
 			t.Errorf("%s is declared twice", rt.Pattern)
 		}
 		seen[rt.Pattern] = true
-		if rt.API() != nil && !strings.Contains(rt.Pattern, " /api/") {
+		if rt.API() != nil && !strings.Contains(rt.Pattern, " /api/") && rt.API().ContentType == "" {
 			t.Errorf("%s is an API operation outside /api/", rt.Pattern)
 		}
 		method, path, ok := strings.Cut(rt.Pattern, " ")

@@ -22,6 +22,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -62,6 +63,7 @@ type Deps struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	Groups    *groups.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 }
@@ -77,6 +79,7 @@ type Server struct {
 	notify    *notify.Service
 	referrals *referral.Service
 	insight   *insight.Service
+	groups    *groups.Service
 	counters  *ratelimit.Counters
 	log       *slog.Logger
 	render    *ui.Renderer
@@ -95,7 +98,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, groups: d.Groups,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
