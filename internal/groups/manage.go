@@ -329,7 +329,7 @@ func (s *Service) CancelSession(ctx context.Context, p *app.Principal, sessionID
 
 // Register is a facilitator's register for a session.
 type Register struct {
-	Entries []RegisterEntry `json:"entries,omitempty" doc:"For each booking: attended or no_show."`
+	Entries []RegisterEntry `json:"entries" required:"true" doc:"For each booking: attended or no_show (an empty list when only drop-ins came)."`
 	DropIns []DropIn        `json:"drop_ins,omitempty" doc:"People who came without booking: a name (or initials, or blank) and how many."`
 }
 

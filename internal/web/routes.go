@@ -35,8 +35,8 @@ type APIOp struct {
 	Status      int // success status
 	// Also are other successful answers: a status, what it means and a
 	// sample body.
-	Also   []AltResponse
-	Query  []Param
+	Also  []AltResponse
+	Query []Param
 	// ContentType is the success answer's media type when it is not JSON
 	// (a calendar or news feed, served outside /api/ where calendar
 	// programs and feed readers look for it); Response is then a sample of
