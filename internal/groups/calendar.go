@@ -57,9 +57,9 @@ func londonTime(t time.Time) string { return t.In(app.London).Format("20060102T1
 // calEvent is what one calendar event says.
 type calEvent struct {
 	UID, Summary, Description, Location, URL string
-	Start, End, Stamp                         time.Time
-	Cancelled                                 bool
-	Sequence                                  int
+	Start, End, Stamp                        time.Time
+	Cancelled                                bool
+	Sequence                                 int
 }
 
 func addEvent2(cal *ics.Calendar, e calEvent) {

@@ -91,9 +91,9 @@ type Item struct {
 	Body        string
 	Attachments []Attachment
 	CreatedAt   time.Time
-	SentAt    *time.Time
-	Attempts  int
-	LastError string
+	SentAt      *time.Time
+	Attempts    int
+	LastError   string
 }
 
 // List returns the newest outbox messages with their bodies, optionally

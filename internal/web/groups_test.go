@@ -102,7 +102,9 @@ func groupAuditCalls(t *testing.T, e *webtest.Env) []auditCall {
 			return r
 		}, 201},
 		{"GET /bookings/{id}", func() *webtest.Response { return anon.Get("/bookings/" + sid(first.ID) + "?key=" + first.Key) }, 200},
-		{"GET /api/v1/bookings/{id}", func() *webtest.Response { return anonAPI.Get("/api/v1/bookings/" + sid(apiBooked.ID) + "?key=" + apiBooked.Key) }, 200},
+		{"GET /api/v1/bookings/{id}", func() *webtest.Response {
+			return anonAPI.Get("/api/v1/bookings/" + sid(apiBooked.ID) + "?key=" + apiBooked.Key)
+		}, 200},
 		{"GET /bookings/{id}/calendar.ics", func() *webtest.Response {
 			return anon.Get("/bookings/" + sid(first.ID) + "/calendar.ics?key=" + first.Key)
 		}, 200},
