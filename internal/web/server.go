@@ -315,6 +315,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	}
 	if p == nil || p.MFAPending || p.MFASetup {
 		add("Ask for peer support", "/refer")
+		add("Groups and events", "/groups")
 		add("Get help now", "/help")
 		if p == nil {
 			add("Sign in", "/sign-in")
@@ -334,6 +335,10 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.Can(app.PermReferralRead) {
 		add("Referrals", "/referrals")
 		add("Make a referral", "/referrals/new")
+	}
+	add("Groups", "/groups")
+	if p.Can(app.PermNetworkJoin) {
+		add("Network", "/network")
 	}
 	if p.Can(app.PermInsightRead) {
 		add("Insight", "/insight")
