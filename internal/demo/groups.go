@@ -69,7 +69,7 @@ func (l *loader) groupsStory(ctx context.Context) error {
 	coffee, err := newGroup(partner, groups.NewGroup{TeamID: l.teams["horizons"].ID, Title: "Horizons Coffee and Chat",
 		Summary: "A relaxed morning at the Horizons centre, for anyone who uses mental health services and the people who care for them.",
 		Repeats: groups.Fortnightly, Visibility: groups.Public, Capacity: 15, MaxPlaces: 3,
-		Venue: groups.Venue{Name: "Horizons Centre", Address: "4 Bridge Street, Riverside RV2 9CD", StepFree: true, QuietRoom: true},
+		Venue:          groups.Venue{Name: "Horizons Centre", Address: "4 Bridge Street, Riverside RV2 9CD", StepFree: true, QuietRoom: true},
 		FacilitatorIDs: []int64{l.users["partner"].ID}},
 		groups.NewSessions{Start: first(3, "10:00"), Minutes: 120, Count: 5})
 	if err != nil {
@@ -236,7 +236,7 @@ func (l *loader) groupsStory(ctx context.Context) error {
 	workshop, err := newGroup(lead, groups.NewGroup{TeamID: l.teams["north"].ID, Title: "Recovery College: Wellbeing Planning",
 		Summary: "A two-hour workshop, proposed by members of the peer network: writing your own wellbeing and crisis plan.", Repeats: groups.Once,
 		Visibility: groups.Public, Capacity: 8, MaxPlaces: 1, HoldHours: 48, ProposalID: planning.ID,
-		Venue: groups.Venue{Name: "Riverside Recovery College", Address: "12 Mill Lane, Riverside RV1 2AB", StepFree: true, HearingLoop: true},
+		Venue:          groups.Venue{Name: "Riverside Recovery College", Address: "12 Mill Lane, Riverside RV1 2AB", StepFree: true, HearingLoop: true},
 		FacilitatorIDs: []int64{l.users["peer"].ID}},
 		groups.NewSessions{Start: first(12, "13:30"), Minutes: 120})
 	if err != nil {
