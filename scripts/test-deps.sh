@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Everything `make test` needs besides Go: axe-core (npm), Chromium and a
+# Everything `make test` needs besides Go: axe-core and ical.js (npm), Chromium and a
 # PostgreSQL server. Installs or starts what it can; otherwise says exactly
 # what is missing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 
-if [ ! -f node_modules/axe-core/axe.min.js ]; then
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/ical.js/dist/ical.es5.cjs ]; then
   if command -v npm >/dev/null 2>&1; then
     npm ci --no-audit --no-fund --loglevel=error || missing+=("npm packages (npm ci failed)")
   else

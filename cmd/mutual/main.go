@@ -29,6 +29,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/demo"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/store"
@@ -242,7 +243,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
-		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Groups: svc.Groups, Counters: counters, Log: log})
 	if err != nil {
 		return err
 	}
@@ -255,8 +256,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer cancelWorkers()
 	mailer := &mail.Worker{DB: db, Sender: sender, Clock: clock, Log: log, Owner: host}
 	sealer := &audit.Sealer{DB: db, Log: log}
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { mailer.Run(workers); done <- struct{}{} }()
+	go func() { groupJobs(workers, log, svc.Groups); done <- struct{}{} }()
 	go func() { janitor(workers, log, acc, counters); done <- struct{}{} }()
 	go func() { sealer.Run(workers); done <- struct{}{} }()
 
@@ -302,6 +304,34 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return err
+}
+
+// groupJobs moves places on and sends reminders: every minute it ends
+// the offers of waiting-list places whose hold time has passed (each place
+// goes to the next person waiting) and sends the day-before reminders.
+// Both are safe on any number of instances at once: each offer and each
+// session is claimed by a conditional update in the transaction that acts
+// on it.
+func groupJobs(ctx context.Context, log *slog.Logger, g *groups.Service) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := g.ExpireOffers(ctx, app.Operator("offer-expiry")); err != nil && ctx.Err() == nil {
+			log.Warn("ending expired offers of places", "err", err)
+		} else if n > 0 {
+			log.Info("offers of places ended; places moved on", "offers", n)
+		}
+		if n, err := g.SendReminders(ctx, app.Operator("reminders")); err != nil && ctx.Err() == nil {
+			log.Warn("sending session reminders", "err", err)
+		} else if n > 0 {
+			log.Info("session reminders sent", "sessions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // janitor prunes expired sessions and old rate counters.

@@ -6,6 +6,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -26,6 +27,7 @@ type services struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	Groups    *groups.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -42,6 +44,8 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
 		Audit: s.Audit}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
+	s.Groups = &groups.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL,
+		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
 	return s
 }
 

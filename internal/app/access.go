@@ -84,15 +84,27 @@ const (
 	PermAdminOutbox    Permission = "admin.outbox"
 	PermAuditRead      Permission = "audit.read"
 	PermMetrics        Permission = "ops.metrics"
+	// PermGroupManage is running a team's groups and events: making them,
+	// their sessions and places, moving the waiting list (with a reason),
+	// and answering the network's proposals. The capability checks the
+	// team.
+	PermGroupManage Permission = "group.manage"
+	// PermGroupRun is facilitating sessions: their participants and
+	// register, for the sessions one facilitates (or leads the team of).
+	PermGroupRun Permission = "group.run"
+	// PermNetworkJoin is taking part in the peer network: proposing
+	// activities and showing interest.
+	PermNetworkJoin Permission = "network.join"
 )
 
 var rolePermissions = map[Role][]Permission{
-	RolePerson:         {PermOwnRecord, PermReferralCreate, PermReferralView},
-	RoleCarer:          {PermOwnRecord, PermReferralCreate, PermReferralView},
-	RolePeerWorker:     {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate},
-	RolePeerLead:       {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate},
-	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
-	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
+	RolePerson:     {PermOwnRecord, PermReferralCreate, PermReferralView, PermNetworkJoin},
+	RoleCarer:      {PermOwnRecord, PermReferralCreate, PermReferralView, PermNetworkJoin},
+	RolePeerWorker: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate, PermGroupRun, PermNetworkJoin},
+	RolePeerLead: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate,
+		PermGroupManage, PermGroupRun, PermNetworkJoin},
+	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermGroupRun},
+	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermGroupManage, PermGroupRun},
 	RoleModerator:      {},
 	RoleAnalyst:        {PermInsightRead, PermCaseloadImport},
 	RoleServiceManager: {PermInsightRead, PermInsightNamed, PermCaseloadImport},

@@ -124,6 +124,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 		{"accounts", l.accounts},
 		{"people and caseloads", l.caseloads},
 		{"referrals and offers", l.story},
+		{"groups, events and the peer network", l.groupsStory},
 	}
 	for _, s := range steps {
 		fmt.Fprintf(l.log, "demo: %s…\n", s.name)

@@ -7,6 +7,7 @@ package mail
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -16,22 +17,67 @@ import (
 	"github.com/mutualhq/mutual/internal/store"
 )
 
-// Message is one plain-text email.
+// Message is one plain-text email, with any attachments.
 type Message struct {
-	To      string
-	Subject string
-	Body    string
+	To          string
+	Subject     string
+	Body        string
+	Attachments []Attachment
 }
 
+// Attachment is a file sent with a message (a calendar file, say).
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
+}
+
+// maxAttachments bounds what one message may carry: a calendar file or
+// two, never a document store.
+const maxAttachments = 256 << 10
+
 // Enqueue adds a message to the outbox inside tx. It fails if the address
-// is empty or contains a line break (header injection).
+// is empty or contains a line break (header injection), or an attachment
+// has no name, a name or type with a line break or quote, or the
+// attachments are too large.
 func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, m Message) error {
 	if m.To == "" || strings.ContainsAny(m.To+m.Subject, "\r\n") {
 		return app.Errorf(app.CodeInvalid, "an email address or subject is not valid")
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (to_address, subject, body, created_at, next_attempt_at)
-		VALUES ($1, $2, $3, $4, $4)`, m.To, m.Subject, m.Body, now)
+	att, err := encodeAttachments(m.Attachments)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (to_address, subject, body, created_at, next_attempt_at, attachments)
+		VALUES ($1, $2, $3, $4, $4, $5)`, m.To, m.Subject, m.Body, now, att)
 	return err
+}
+
+func encodeAttachments(as []Attachment) (string, error) {
+	if len(as) == 0 {
+		return "", nil
+	}
+	size := 0
+	for _, a := range as {
+		size += len(a.Data)
+		if a.Name == "" || strings.ContainsAny(a.Name+a.ContentType, "\r\n\"") || a.ContentType == "" {
+			return "", app.Errorf(app.CodeInvalid, "an attachment's name or type is not valid")
+		}
+	}
+	if size > maxAttachments {
+		return "", app.Errorf(app.CodeTooLarge, "attachments are too large for an email")
+	}
+	b, err := json.Marshal(as)
+	return string(b), err
+}
+
+func decodeAttachments(s string) ([]Attachment, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var as []Attachment
+	err := json.Unmarshal([]byte(s), &as)
+	return as, err
 }
 
 // Item is a whole outbox row, body included. Bodies hold one-time links
@@ -39,20 +85,21 @@ func Enqueue(ctx context.Context, tx *store.Tx, now time.Time, m Message) error 
 // for the sender and for tests only: nothing shows one to anybody. The
 // administrators' view reads Summaries.
 type Item struct {
-	ID        int64
-	To        string
-	Subject   string
-	Body      string
-	CreatedAt time.Time
-	SentAt    *time.Time
-	Attempts  int
-	LastError string
+	ID          int64
+	To          string
+	Subject     string
+	Body        string
+	Attachments []Attachment
+	CreatedAt   time.Time
+	SentAt      *time.Time
+	Attempts    int
+	LastError   string
 }
 
 // List returns the newest outbox messages with their bodies, optionally
 // only those to one address. For tests: pages use Recent.
 func List(ctx context.Context, db *store.DB, to string, limit int) ([]Item, error) {
-	rows, err := db.Query(ctx, `SELECT id, to_address, subject, body, created_at, sent_at, attempts, last_error
+	rows, err := db.Query(ctx, `SELECT id, to_address, subject, body, attachments, created_at, sent_at, attempts, last_error
 		FROM outbox WHERE $1 = '' OR to_address = $1 ORDER BY id DESC LIMIT $2`, to, limit)
 	if err != nil {
 		return nil, err
@@ -62,7 +109,11 @@ func List(ctx context.Context, db *store.DB, to string, limit int) ([]Item, erro
 	for rows.Next() {
 		var it Item
 		var sent sql.NullTime
-		if err := rows.Scan(&it.ID, &it.To, &it.Subject, &it.Body, &it.CreatedAt, &sent, &it.Attempts, &it.LastError); err != nil {
+		var att string
+		if err := rows.Scan(&it.ID, &it.To, &it.Subject, &it.Body, &att, &it.CreatedAt, &sent, &it.Attempts, &it.LastError); err != nil {
+			return nil, err
+		}
+		if it.Attachments, err = decodeAttachments(att); err != nil {
 			return nil, err
 		}
 		if sent.Valid {
@@ -156,7 +207,7 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	now := w.Clock.Now()
 	var batch []Item
 	err := w.DB.Write(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, to_address, subject, body, attempts FROM outbox
+		rows, err := tx.QueryContext(ctx, `SELECT id, to_address, subject, body, attachments, attempts FROM outbox
 			WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at <= $2
 			AND (claimed_until IS NULL OR claimed_until < $2)
 			ORDER BY id LIMIT 20`+tx.Dialect.SkipLocked(), maxAttempts, now)
@@ -165,9 +216,14 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 		}
 		for rows.Next() {
 			var it Item
-			if err := rows.Scan(&it.ID, &it.To, &it.Subject, &it.Body, &it.Attempts); err != nil {
+			var att string
+			if err := rows.Scan(&it.ID, &it.To, &it.Subject, &it.Body, &att, &it.Attempts); err != nil {
 				rows.Close()
 				return err
+			}
+			if it.Attachments, err = decodeAttachments(att); err != nil {
+				rows.Close()
+				return fmt.Errorf("outbox %d: reading its attachments: %w", it.ID, err)
 			}
 			batch = append(batch, it)
 		}
@@ -184,7 +240,7 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, it := range batch {
-		sendErr := w.Sender.Send(ctx, Message{To: it.To, Subject: it.Subject, Body: it.Body})
+		sendErr := w.Sender.Send(ctx, Message{To: it.To, Subject: it.Subject, Body: it.Body, Attachments: it.Attachments})
 		now := w.Clock.Now()
 		var err error
 		if sendErr == nil {

@@ -1,8 +1,14 @@
 package mail
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -85,6 +91,11 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	msg.SetDate()
 	msg.SetMessageID()
 	msg.SetBodyString(gomail.TypeTextPlain, m.Body)
+	for _, a := range m.Attachments {
+		if err := msg.AttachReader(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.ContentType))); err != nil {
+			return fmt.Errorf("attaching %s: %w", a.Name, err)
+		}
+	}
 	opts := []gomail.Option{gomail.WithPort(s.port), gomail.WithTimeout(20 * time.Second), gomail.WithTLSPolicy(s.tls)}
 	if s.implicitTLS {
 		opts = append(opts, gomail.WithSSL())
@@ -110,12 +121,61 @@ type FolderSender struct {
 // Describe names the folder.
 func (f *FolderSender) Describe() string { return "files in " + f.Dir }
 
-// Send writes the message to a new file.
+// Send writes the message to a new file: plain text, or MIME multipart
+// with its attachments (base64), as a mail program would open it.
 func (f *FolderSender) Send(_ context.Context, m Message) error {
 	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
 		return err
 	}
 	name := fmt.Sprintf("%s-%03d.eml", time.Now().UTC().Format("20060102T150405.000000"), f.n.Add(1)%1000)
-	content := fmt.Sprintf("To: %s\r\nSubject: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", m.To, m.Subject, m.Body)
-	return os.WriteFile(filepath.Join(f.Dir, name), []byte(content), 0o600)
+	content, err := FormatMessage(m)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(f.Dir, name), content, 0o600)
+}
+
+// FormatMessage writes m as an RFC 5322 message with CRLF line ends: plain
+// text, or multipart/mixed with each attachment base64-encoded.
+func FormatMessage(m Message) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "To: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n", m.To, mime.QEncoding.Encode("utf-8", m.Subject))
+	body := strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n")
+	if len(m.Attachments) == 0 {
+		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", body)
+		return b.Bytes(), nil
+	}
+	mw := multipart.NewWriter(&b)
+	fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=%q\r\n\r\n", mw.Boundary())
+	part, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"}})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(part, body+"\r\n"); err != nil {
+		return nil, err
+	}
+	for _, a := range m.Attachments {
+		part, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {a.ContentType + "; name=" + strconv.Quote(a.Name)},
+			"Content-Disposition":       {"attachment; filename=" + strconv.Quote(a.Name)},
+			"Content-Transfer-Encoding": {"base64"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		enc := base64.StdEncoding.EncodeToString(a.Data)
+		for len(enc) > 76 {
+			if _, err := io.WriteString(part, enc[:76]+"\r\n"); err != nil {
+				return nil, err
+			}
+			enc = enc[76:]
+		}
+		if _, err := io.WriteString(part, enc+"\r\n"); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -46,6 +46,91 @@ func (RoleGranted) noteTemplate() string { return "role_granted" }
 
 // Every message type, for the test that checks what each may carry.
 var (
-	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}}
-	allNotes  = []Note{ReferralUpdate{}, RoleGranted{}}
+	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
+		SessionCancelledEmail{}, PositionChanged{}}
+	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}}
 )
+
+// BookingMade confirms a booking or a place on a waiting list. It carries
+// the booking's reference, what it is (booked, or its place on the list),
+// when the session is, and a link that holds the booking's key.
+type BookingMade struct {
+	Reference string
+	Status    string // "booked", or "on the waiting list at number 3"
+	When      string // the session's date and time, in UK time
+	Link      string
+}
+
+func (BookingMade) emailTemplate() string { return "booking_made" }
+
+// PlaceOffered tells someone waiting that a place is theirs if they want
+// it, until a time.
+type PlaceOffered struct {
+	Reference string
+	When      string
+	HeldUntil string
+	Link      string
+}
+
+func (PlaceOffered) emailTemplate() string { return "place_offered" }
+
+// OfferEnded tells someone their offered place was not taken up in time.
+type OfferEnded struct {
+	Reference string
+	Link      string
+}
+
+func (OfferEnded) emailTemplate() string { return "offer_ended" }
+
+// BookingReminder is sent the day before, with a calendar file.
+type BookingReminder struct {
+	Reference string
+	When      string
+	Link      string
+}
+
+func (BookingReminder) emailTemplate() string { return "booking_reminder" }
+
+// SessionCancelledEmail tells people booked or waiting that a session is
+// off.
+type SessionCancelledEmail struct {
+	Reference string
+	When      string
+	Link      string
+}
+
+func (SessionCancelledEmail) emailTemplate() string { return "session_cancelled" }
+
+// PositionChanged tells someone staff moved them on a waiting list; the
+// reason is on the booking's page, behind the link.
+type PositionChanged struct {
+	Reference string
+	Status    string // "now number 2 on the waiting list"
+	Link      string
+}
+
+func (PositionChanged) emailTemplate() string { return "position_changed" }
+
+// GroupUpdate is shown in the account of someone who booked: what happened
+// to their booking, in their own account.
+type GroupUpdate struct {
+	Reference  string
+	GroupTitle string
+	Kind       string // offered, moved, session_cancelled, offer_ended
+	When       string
+	HeldUntil  string
+	Position   int
+	Reason     string
+}
+
+func (GroupUpdate) noteTemplate() string { return "group_update" }
+
+// ProposalAnswered tells the member who proposed an activity, and those
+// who showed interest, what became of it.
+type ProposalAnswered struct {
+	Title  string
+	To     string // taken_up or not_taken_up
+	Answer string
+}
+
+func (ProposalAnswered) noteTemplate() string { return "proposal_answered" }

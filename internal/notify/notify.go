@@ -45,8 +45,9 @@ func render(name, part string, data any) (string, error) {
 }
 
 // SendEmail renders an email and queues it in the outbox inside tx, so it
-// is sent only if tx commits.
-func SendEmail(ctx context.Context, tx *store.Tx, now time.Time, to string, m Email) error {
+// is sent only if tx commits. Attachments (a calendar file) go with it as
+// they are: the caller makes sure they carry no more than the email may.
+func SendEmail(ctx context.Context, tx *store.Tx, now time.Time, to string, m Email, attach ...mail.Attachment) error {
 	subject, err := render(m.emailTemplate(), "subject", m)
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func SendEmail(ctx context.Context, tx *store.Tx, now time.Time, to string, m Em
 	if err != nil {
 		return err
 	}
-	return mail.Enqueue(ctx, tx, now, mail.Message{To: to, Subject: subject, Body: body + "\n"})
+	return mail.Enqueue(ctx, tx, now, mail.Message{To: to, Subject: subject, Body: body + "\n", Attachments: attach})
 }
 
 // Notification is a message for someone, shown in Mutual.

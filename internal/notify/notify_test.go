@@ -11,12 +11,19 @@ import (
 
 // What an email may carry: references, links and a status. Never a name,
 // contact details, dates of birth or anything anyone wrote about a person.
-var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": true, "SignInLink": true, "ResetLink": true, "Status": true}
+// A session's date and time, and how long a place is held, say nothing
+// about who the person is.
+var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": true, "SignInLink": true, "ResetLink": true, "Status": true,
+	"When": true, "HeldUntil": true}
 
 // What a notification in Mutual may carry besides: the referrer reads the
 // outcome of a referral they made; staff names are not a person's data.
 var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": true, "RedirectMessage": true, "WorkerFirstName": true,
-	"OutcomeSummary": true, "GrantedBy": true, "GrantedTo": true, "Role": true, "TeamName": true}
+	"OutcomeSummary": true, "GrantedBy": true, "GrantedTo": true, "Role": true, "TeamName": true,
+	// A booking's own holder reads, in their account, which group it is and
+	// why their place on the list changed; a proposal's words are the
+	// proposer's own, answered to them.
+	"GroupTitle": true, "Kind": true, "Position": true, "Title": true, "Answer": true}
 
 func fieldsOf(v any) []string {
 	t := reflect.TypeOf(v)

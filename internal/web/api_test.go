@@ -287,11 +287,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			}
 			return m
 		}
-		calls := []struct {
-			pattern string
-			do      func() *webtest.Response
-			status  int
-		}{
+		calls := []auditCall{
 			{"GET /referrals", func() *webtest.Response { return lead.Get("/referrals") }, 200},
 			{"GET /referrals/{id}", func() *webtest.Response { return lead.Get("/referrals/" + id) }, 200},
 			{"POST /referrals/{id}/transitions", func() *webtest.Response {
@@ -348,6 +344,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 				return personAPI.JSON(http.MethodPost, "/api/v1/my/offers", map[string]any{"told": true})
 			}, 201},
 		}
+		calls = append(calls, groupAuditCalls(t, e)...)
 		covered := map[string]bool{}
 		for _, c := range calls {
 			covered[c.pattern] = true

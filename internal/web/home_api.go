@@ -26,6 +26,9 @@ func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) error 
 type HomeResponse struct {
 	Counts        referral.Counts       `json:"counts"`
 	Notifications []notify.Notification `json:"notifications"`
+	// SessionsRunning and ProposalsWaiting are the groups figures.
+	SessionsRunning  int `json:"sessions_running" doc:"Group sessions in the coming month you facilitate or lead."`
+	ProposalsWaiting int `json:"proposals_waiting" doc:"Peer network ideas waiting for an answer (for leads and network organisers)."`
 }
 
 var opHome = APIOp{Summary: "What your home page shows: waiting-list figures for your teams and your newest notifications", Tag: "Referrals",
@@ -44,6 +47,9 @@ func (s *Server) apiHome(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if out.Notifications, err = s.notify.List(r.Context(), p, 10); err != nil {
+		return err
+	}
+	if out.SessionsRunning, out.ProposalsWaiting, err = s.groupFigures(r, p); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)

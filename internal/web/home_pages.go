@@ -27,6 +27,8 @@ type homeData struct {
 	Waiting       int
 	Overdue       int
 	Mine          int
+	Running       int // coming sessions the caller facilitates or leads
+	IdeasWaiting  int // network proposals waiting for an answer (for those who answer them)
 	Can           map[string]bool
 	IsPerson      bool
 	IsCarer       bool
@@ -50,6 +52,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			"admin":   p.Can(app.PermAdminUsers),
 			"audit":   p.Can(app.PermAuditRead),
 			"work":    p.Can(app.PermReferralWork),
+			"run":     p.Can(app.PermGroupRun),
+			"manage":  p.Can(app.PermGroupManage),
+			"network": p.Can(app.PermNetworkJoin),
 		},
 	}
 	var err error
@@ -67,6 +72,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		d.Waiting, d.Overdue, d.Mine = counts.Waiting, counts.Overdue, counts.AllocatedToMe
+	}
+	if d.Running, d.IdeasWaiting, err = s.groupFigures(r, p); err != nil {
+		return err
 	}
 	pg := &ui.Page{Title: "Home", Data: d}
 	if pg.Content, err = s.homeContent(p.UserID, pg); err != nil {
@@ -113,4 +121,27 @@ func (s *Server) handleStatic(name, title string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		return s.page(w, r, http.StatusOK, name, &ui.Page{Title: title})
 	}
+}
+
+// groupFigures are the home page's groups figures: coming sessions the
+// caller runs, and the network's ideas waiting for an answer.
+func (s *Server) groupFigures(r *http.Request, p *app.Principal) (running, ideas int, err error) {
+	if p.Can(app.PermGroupRun) {
+		list, err := s.groups.Running(r.Context(), p)
+		if err != nil {
+			return 0, 0, err
+		}
+		now := s.clock.Now()
+		for _, se := range list {
+			if se.StartsAt.After(now) {
+				running++
+			}
+		}
+	}
+	if p.Can(app.PermGroupManage) {
+		if ideas, err = s.groups.OpenProposals(r.Context()); err != nil {
+			return 0, 0, err
+		}
+	}
+	return running, ideas, nil
 }

@@ -206,6 +206,9 @@ func (s *Server) buildOpenAPI() []byte {
 		if op.Response != nil {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": b.ref(reflect.TypeOf(op.Response)), "example": op.Response}}
 		}
+		if op.ContentType != "" {
+			ok["content"] = map[string]any{op.ContentType: map[string]any{"schema": map[string]any{"type": "string"}, "example": op.Response}}
+		}
 		if path == "/api/v1/openapi.json" {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
 		}
@@ -289,7 +292,7 @@ func errorResponses(rt *Route, method, path string) map[int]string {
 		out[http.StatusUnsupportedMediaType] = "The body is not JSON"
 		out[http.StatusUnprocessableEntity] = "Validation problems, field by field, or a parameter that is not valid"
 	}
-	if method == http.MethodPost || method == http.MethodPut {
+	if method == http.MethodPost || method == http.MethodPut || method == http.MethodDelete {
 		out[http.StatusConflict] = "Conflict: not allowed in the record's current state, changed by someone else, or possible duplicate"
 	}
 	if rt.Perm == app.PermPublic && method == http.MethodPost {

@@ -48,6 +48,27 @@ var pageAPI = map[string][]string{
 	"GET /insight/coverage":                           {"GET /api/v1/insight/coverage"},
 	"GET /insight/waiting":                            {"GET /api/v1/insight/waiting"},
 	"POST /caseloads":                                 {"POST /api/v1/caseload-episodes"},
+	"GET /groups":                                     {"GET /api/v1/groups"},
+	"POST /groups":                                    {"POST /api/v1/groups"},
+	"GET /groups/{id}":                                {"GET /api/v1/groups/{id}"},
+	"POST /groups/{id}/sessions":                      {"POST /api/v1/groups/{id}/sessions"},
+	"GET /sessions/{id}":                              {"GET /api/v1/sessions/{id}"},
+	"POST /sessions/{id}/book":                        {"POST /api/v1/sessions/{id}/bookings"},
+	"GET /bookings/{id}":                              {"GET /api/v1/bookings/{id}"},
+	"POST /bookings/{id}/cancel":                      {"DELETE /api/v1/bookings/{id}"},
+	"POST /offers/{id}/accept":                        {"POST /api/v1/offers/{id}/accept"},
+	"POST /offers/{id}/decline":                       {"POST /api/v1/offers/{id}/decline"},
+	"GET /sessions/{id}/participants":                 {"GET /api/v1/sessions/{id}/participants"},
+	"POST /sessions/{id}/attendance":                  {"POST /api/v1/sessions/{id}/attendance"},
+	"POST /sessions/{id}/move":                        {"POST /api/v1/waiting-list/{id}/move"},
+	"POST /sessions/{id}/capacity":                    {"POST /api/v1/sessions/{id}/capacity"},
+	"POST /sessions/{id}/cancel":                      {"POST /api/v1/sessions/{id}/cancel"},
+	"GET /my/groups":                                  {"GET /api/v1/my/bookings"},
+	"GET /groups/insight":                             {"GET /api/v1/insight/groups"},
+	"GET /network":                                    {"GET /api/v1/proposals"},
+	"POST /network/proposals":                         {"POST /api/v1/proposals"},
+	"POST /network/proposals/{id}/interest":           {"POST /api/v1/proposals/{id}/interest"},
+	"POST /network/proposals/{id}/answer":             {"POST /api/v1/proposals/{id}/answer"},
 }
 
 // pageOnly are the pages with no API operation, each with its reason: the
@@ -68,6 +89,7 @@ var pageOnly = map[string]string{
 	"GET /insight/equity.csv": "the same figures as CSV", "GET /insight/coverage.csv": "the same figures as CSV",
 	"GET /insight/waiting.csv": "the same figures as CSV", "GET /insight/report": "printable report of the same figures",
 	"GET /caseloads": "upload form", "GET /caseloads/template.csv": "a blank file to fill in",
+	"GET /groups/new": "form", "GET /bookings/{id}/calendar.ics": "a calendar file of one booking (text/calendar), for a calendar program",
 }
 
 // Every page that reads or changes data has an API operation in the

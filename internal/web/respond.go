@@ -46,8 +46,12 @@ var problemTitles = map[app.Code]string{
 }
 
 func isAPI(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/fhir/")
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/fhir/") || isFeed(r.URL.Path)
 }
+
+// isFeed reports whether a path is one of the public feeds, which are API
+// operations served where calendar programs and feed readers look.
+func isFeed(path string) bool { return path == "/groups.ics" || path == "/groups/feed.xml" }
 
 // writeError renders err for the caller. Internal details are logged with
 // the request id and never shown.

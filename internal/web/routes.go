@@ -35,9 +35,14 @@ type APIOp struct {
 	Status      int // success status
 	// Also are other successful answers: a status, what it means and a
 	// sample body.
-	Also   []AltResponse
-	Query  []Param
-	handle handlerFunc
+	Also  []AltResponse
+	Query []Param
+	// ContentType is the success answer's media type when it is not JSON
+	// (a calendar or news feed, served outside /api/ where calendar
+	// programs and feed readers look for it); Response is then a sample of
+	// its text.
+	ContentType string
+	handle      handlerFunc
 }
 
 // AltResponse is one more successful answer an operation can give.
@@ -77,7 +82,7 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 // it is listed.
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
-		s.caseloadRoutes(), s.insightRoutes())
+		s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.

@@ -92,7 +92,11 @@ func TestOutOfScopeSideEffects(t *testing.T) {
 			return ""
 		}
 		ids := map[string]int64{"person_id": r.PersonID, "worker_id": e.Users["workerB"].ID, "team_id": e.TeamB.ID}
+		gc := makeGroupCanary(t, e)
 		pathIDs := func(pattern string) string {
+			if p := gc.path(pattern); p != "" {
+				return p
+			}
 			id := r.ID
 			if strings.Contains(pattern, "/people/") {
 				id = r.PersonID

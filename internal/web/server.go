@@ -22,6 +22,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -62,6 +63,7 @@ type Deps struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	Groups    *groups.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 }
@@ -77,6 +79,7 @@ type Server struct {
 	notify    *notify.Service
 	referrals *referral.Service
 	insight   *insight.Service
+	groups    *groups.Service
 	counters  *ratelimit.Counters
 	log       *slog.Logger
 	render    *ui.Renderer
@@ -95,7 +98,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, groups: d.Groups,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -312,6 +315,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	}
 	if p == nil || p.MFAPending || p.MFASetup {
 		add("Ask for peer support", "/refer")
+		add("Groups and events", "/groups")
 		add("Get help now", "/help")
 		if p == nil {
 			add("Sign in", "/sign-in")
@@ -331,6 +335,10 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.Can(app.PermReferralRead) {
 		add("Referrals", "/referrals")
 		add("Make a referral", "/referrals/new")
+	}
+	add("Groups", "/groups")
+	if p.Can(app.PermNetworkJoin) {
+		add("Network", "/network")
 	}
 	if p.Can(app.PermInsightRead) {
 		add("Insight", "/insight")

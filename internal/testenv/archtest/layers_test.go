@@ -168,6 +168,9 @@ var owners = map[string]string{
 	"referrals": "referral", "referral_events": "referral", "offers": "referral", "contacts": "referral",
 	"caseload_episodes": "caseload", "caseload_rollup": "caseload", "caseload_rollup_state": "caseload", "caseload_events": "caseload",
 	"schema_migrations": "store",
+	"peer_groups":       "groups", "group_facilitators": "groups", "group_sessions": "groups", "session_facilitators": "groups",
+	"group_bookings": "groups", "group_booking_keys": "groups", "group_booking_events": "groups", "group_offers": "groups",
+	"group_attendance": "groups", "network_proposals": "groups", "network_interest": "groups",
 }
 
 // bulkWriters may write tables they do not own, each with its reason.

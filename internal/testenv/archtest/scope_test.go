@@ -18,7 +18,8 @@ import (
 // personTables are the tables that hold people's data (or say who is on
 // whose list). A query that reads them must be bounded by the caller's
 // scope.
-var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes)\b`)
+var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes|` +
+	`group_bookings|group_booking_events|group_offers|group_attendance)\b`)
 
 // unscopedReaders are the functions allowed to read person tables without
 // being given the caller, each with the reason it is safe. Keep this list
@@ -43,6 +44,20 @@ var unscopedReaders = map[string]string{
 	"insight.flagDuplicates":           "import: marks repeated episodes; returns nothing",
 	"insight.findPeople":               "import: matches rows to people by the trust's reference; returns ids only",
 	"insight.findEpisodes":             "import: the episodes a file replaces",
+	// Groups: loaders inside a change or read that checked the caller in
+	// the same transaction (bookingOwner, leads or mayRun), under the
+	// session's lock.
+	"groups.loadContact":    "a booking's contact for a change the caller was checked to make, in the same transaction",
+	"groups.waitingEntries": "a locked session's waiting list (ids, positions, places) for the fairness rules; returns no one's details",
+	"groups.leaveList":      "takes a booking the caller was checked to act on off a locked session's list",
+	"groups.offerOf":        "a booking's open offer, for the participants list after mayRun",
+	// Groups: counts only.
+	"groups.(*Service).sessionsOf":     "aggregate: places left and how many are waiting, per session",
+	"groups.(*Service).publicSessions": "aggregate: places left and how many are waiting, for the public feeds",
+	// The data-rights service asks each holder for one person's data.
+	"groups.(Holder).Export":       "person.Holder: one person's own copy, asked for by the data-rights service",
+	"groups.(Holder).LastActivity": "person.Holder: retention, for the data-rights service",
+	"groups.(Holder).Forget":       "person.Holder: retention, for the data-rights service",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.

@@ -11,6 +11,8 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/groups"
+	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
@@ -32,6 +34,7 @@ type World struct {
 	People    *person.Service
 	Notify    *notify.Service
 	Referrals *referral.Service
+	Groups    *groups.Service
 	TeamA     account.Team // community team
 	TeamB     account.Team // acute ward
 	Partner   account.Team
@@ -81,6 +84,8 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
 		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit}
 	w.Accounts.Notify = w.Notify
+	w.Groups = &groups.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, BaseURL: "https://mutual.test",
+		Suppress: stats.Suppressor{Threshold: 5}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
