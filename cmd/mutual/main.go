@@ -52,6 +52,8 @@ Usage:
   mutual audit verify          check the audit trail's hash chain
   mutual import caseload FILE.csv [--valid-rows-only]
                                import caseload episodes from the trust's record
+  mutual retention [--dry-run]  delete people whose last activity is older than the retention period
+                               (--retention-years, 20 by default); prints counts only
   mutual version               print the version
 
 Every command takes --database (or MUTUAL_DATABASE_URL); "mutual COMMAND --help" lists its flags.
@@ -102,6 +104,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAuditVerify(ctx, rest[1:], stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, stdout, stderr)
+	case "retention":
+		return cmdRetention(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mutual", version)
 		return nil
@@ -206,7 +210,7 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the Mutual web server. It applies any pending database migrations first.", stderr)
 	cfg, err := parseConfig(fs, args, "addr", "database", "base-url", "smtp-url", "mail-dir", "require-mfa", "waiting-standard-days",
-		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck", "max-in-flight")
+		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck", "max-in-flight", "retention-years")
 	if err != nil {
 		return ignoreHelp(err)
 	}
@@ -242,7 +246,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
-		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log,
+			DataRights: svc.DataRights})
 	if err != nil {
 		return err
 	}
@@ -255,7 +260,19 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer cancelWorkers()
 	mailer := &mail.Worker{DB: db, Sender: sender, Clock: clock, Log: log, Owner: host}
 	sealer := &audit.Sealer{DB: db, Log: log}
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
+	go func() {
+		// Once a day: people whose last activity is older than the
+		// retention period are forgotten; the log gets counts only.
+		svc.DataRights.Run(workers, func(msg string, err error) {
+			if err != nil {
+				log.Error("retention", "err", err, "report", msg)
+				return
+			}
+			log.Info(msg)
+		})
+		done <- struct{}{}
+	}()
 	go func() { mailer.Run(workers); done <- struct{}{} }()
 	go func() { janitor(workers, log, acc, counters); done <- struct{}{} }()
 	go func() { sealer.Run(workers); done <- struct{}{} }()
@@ -593,5 +610,32 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "audit trail intact: %d rows (%d sealed just now); head %d:%s (row %d, %s)\n"+
 		"keep the head somewhere safe: \"mutual audit verify --head %d:%s\" later detects removal of the newest rows\n",
 		res.Rows, sealed, res.HeadSeq, res.HeadHash, res.HeadID, res.HeadAt.Format(time.RFC3339), res.HeadSeq, res.HeadHash)
+	return nil
+}
+
+// cmdRetention forgets people whose last activity is older than the
+// retention period, as the server does daily, and prints the counts (never
+// names). --dry-run only counts.
+func cmdRetention(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("retention [--dry-run]", "Delete everything Mutual holds about people whose last activity, in every part of Mutual, "+
+		"is older than the retention period (an open referral counts as activity now). The audit trail is kept: it holds ids, not "+
+		"personal details, and still verifies. Prints counts only.", stderr)
+	dry := fs.Bool("dry-run", false, "count who would be deleted, and change nothing")
+	cfg, err := parseConfig(fs, args, "database", "retention-years")
+	if err != nil {
+		return ignoreHelp(err)
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sealAndClose(db, stderr)
+	svc := newServices(cfg, db, app.SystemClock{})
+	defer svc.Close()
+	rep, err := svc.DataRights.Retain(ctx, *dry)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep.String())
 	return nil
 }

@@ -11,7 +11,8 @@ import (
 
 // What an email may carry: references, links and a status. Never a name,
 // contact details, dates of birth or anything anyone wrote about a person.
-var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": true, "SignInLink": true, "ResetLink": true, "Status": true}
+// A claim code is a one-time secret like a link, not a personal detail.
+var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": true, "SignInLink": true, "ResetLink": true, "Status": true, "Code": true}
 
 // What a notification in Mutual may carry besides: the referrer reads the
 // outcome of a referral they made; staff names are not a person's data.

@@ -35,9 +35,11 @@ type APIOp struct {
 	Status      int // success status
 	// Also are other successful answers: a status, what it means and a
 	// sample body.
-	Also   []AltResponse
-	Query  []Param
-	handle handlerFunc
+	Also  []AltResponse
+	Query []Param
+	// Limited operations count attempts and answer 429 beyond a limit.
+	Limited bool
+	handle  handlerFunc
 }
 
 // AltResponse is one more successful answer an operation can give.
@@ -77,7 +79,7 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 // it is listed.
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
-		s.caseloadRoutes(), s.insightRoutes())
+		s.ownRoutes(), s.dataRightsRoutes(), s.caseloadRoutes(), s.insightRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.

@@ -22,7 +22,7 @@ import (
 )
 
 var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSignedIn, app.PermOwnRecord, app.PermReferralCreate,
-	app.PermReferralRead, app.PermReferralView, app.PermReferralTriage, app.PermReferralWork, app.PermPersonRead, app.PermOfferCreate, app.PermInsightRead,
+	app.PermReferralRead, app.PermReferralView, app.PermReferralTriage, app.PermReferralWork, app.PermPersonRead, app.PermOfferCreate, app.PermSubjectAccess, app.PermInsightRead,
 	app.PermInsightNamed, app.PermCaseloadImport, app.PermAdminUsers, app.PermAdminOutbox, app.PermAuditRead, app.PermMetrics}
 
 // Every route declares a known permission; nothing is served that is not
