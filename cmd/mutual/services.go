@@ -47,7 +47,7 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 		Audit: s.Audit}
 	// Every holder of people's data, the people capability first (see
 	// datarights.Service.Holders).
-	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, Retention: time.Duration(cfg.RetentionYears) * 365 * 24 * time.Hour,
+	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
 		Holders: []person.Holder{s.People, s.Accounts, s.Referrals}}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	return s

@@ -25,10 +25,10 @@ import (
 	"github.com/mutualhq/mutual/internal/store"
 )
 
-// DefaultRetention is how long after a person's last activity Mutual keeps
-// their data: the NHS records management code of practice keeps mental
-// health records for 20 years after care ends.
-const DefaultRetention = 20 * 365 * 24 * time.Hour
+// DefaultRetentionYears is how long after a person's last activity Mutual
+// keeps their data: the NHS records management code of practice keeps
+// mental health records for 20 years after care ends.
+const DefaultRetentionYears = 20
 
 // Service is the data-rights capability.
 type Service struct {
@@ -40,9 +40,9 @@ type Service struct {
 	// someone asks each in the reverse order (so the person record goes
 	// last, after everything that points at it).
 	Holders []person.Holder
-	// Retention is how long after their last activity people are
-	// forgotten (DefaultRetention when zero).
-	Retention time.Duration
+	// RetentionYears is how many years after their last activity people
+	// are forgotten (DefaultRetentionYears when zero).
+	RetentionYears int
 }
 
 // Unheld names tables that hold people's data but whose capability cannot
@@ -268,12 +268,11 @@ const retentionBatch = 500
 // stay (one "retention.forget" row is added for each person forgotten); a
 // dry run changes nothing. The report gives counts only.
 func (s *Service) Retain(ctx context.Context, dryRun bool) (RetentionReport, error) {
-	keep := s.Retention
-	if keep <= 0 {
-		keep = DefaultRetention
+	years := s.RetentionYears
+	if years <= 0 {
+		years = DefaultRetentionYears
 	}
-	now := s.Clock.Now()
-	rep := RetentionReport{DryRun: dryRun, Cutoff: now.Add(-keep)}
+	rep := RetentionReport{DryRun: dryRun, Cutoff: s.Clock.Now().AddDate(-years, 0, 0)}
 	var after int64
 	for {
 		var ids []int64
