@@ -117,7 +117,9 @@ func TestSubjectAccessCopy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(rows, func(a audit.Access) bool { return a.Action == "datarights.subject_access" && a.ActorRole == "clinician" }) {
+		if !slices.ContainsFunc(rows, func(a audit.Access) bool {
+			return a.Action == "datarights.subject_access" && a.ActorRole == "clinician"
+		}) {
 			t.Fatalf("the subject access copy is not in the person's record access")
 		}
 		// Someone with no record of their own gets an empty copy.
@@ -197,18 +199,18 @@ func TestRetention(t *testing.T) {
 		}
 		// Nothing of the first person is left, anywhere.
 		for q, args := range map[string][]any{
-			"SELECT COUNT(*) FROM people WHERE id IN ($1, $2)":                     {old.PersonID, dup.ID},
-			"SELECT COUNT(*) FROM referrals WHERE person_id = $1":                  {old.PersonID},
-			"SELECT COUNT(*) FROM referral_events WHERE referral_id = $1":          {old.ID},
-			"SELECT COUNT(*) FROM contacts WHERE referral_id = $1":                 {old.ID},
-			"SELECT COUNT(*) FROM offers WHERE person_id = $1":                     {old.PersonID},
-			"SELECT COUNT(*) FROM notifications WHERE referral_id = $1":            {old.ID},
-			"SELECT COUNT(*) FROM person_claims WHERE person_id = $1":              {old.PersonID},
-			"SELECT COUNT(*) FROM person_changes WHERE person_id = $1":             {old.PersonID},
-			"SELECT COUNT(*) FROM data_requests WHERE person_id = $1":              {old.PersonID},
-			"SELECT COUNT(*) FROM users WHERE person_id = $1 OR email = $2":        {old.PersonID, "ottoline@example.org"},
-			"SELECT COUNT(*) FROM sessions WHERE user_id = $1":                     {oldMe.UserID},
-			"SELECT COUNT(*) FROM users WHERE id = $1 AND status <> 'disabled'":    {oldMe.UserID},
+			"SELECT COUNT(*) FROM people WHERE id IN ($1, $2)":                    {old.PersonID, dup.ID},
+			"SELECT COUNT(*) FROM referrals WHERE person_id = $1":                 {old.PersonID},
+			"SELECT COUNT(*) FROM referral_events WHERE referral_id = $1":         {old.ID},
+			"SELECT COUNT(*) FROM contacts WHERE referral_id = $1":                {old.ID},
+			"SELECT COUNT(*) FROM offers WHERE person_id = $1":                    {old.PersonID},
+			"SELECT COUNT(*) FROM notifications WHERE referral_id = $1":           {old.ID},
+			"SELECT COUNT(*) FROM person_claims WHERE person_id = $1":             {old.PersonID},
+			"SELECT COUNT(*) FROM person_changes WHERE person_id = $1":            {old.PersonID},
+			"SELECT COUNT(*) FROM data_requests WHERE person_id = $1":             {old.PersonID},
+			"SELECT COUNT(*) FROM users WHERE person_id = $1 OR email = $2":       {old.PersonID, "ottoline@example.org"},
+			"SELECT COUNT(*) FROM sessions WHERE user_id = $1":                    {oldMe.UserID},
+			"SELECT COUNT(*) FROM users WHERE id = $1 AND status <> 'disabled'":   {oldMe.UserID},
 			"SELECT COUNT(*) FROM users WHERE id = $1 AND name LIKE '%Ottoline%'": {oldMe.UserID},
 		} {
 			if n := count(t, db, q, args...); n != 0 {
