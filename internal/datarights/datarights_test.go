@@ -301,3 +301,50 @@ func TestEveryPersonTableHasAHolder(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRetain measures the retention job forgetting people: each with a
+// staff referral, its history, an offer and a contact, past the period.
+// (make bench; counts only, no timing assertions.)
+func BenchmarkRetain(b *testing.B) {
+	const people = 100
+	for _, engine := range storetest.Engines {
+		b.Run(string(engine), func(b *testing.B) {
+			w := testkit.NewWorld(b, storetest.Open(b, engine))
+			ctx := context.Background()
+			lead, clin := w.Principal(b, "lead"), w.Principal(b, "clinician")
+			var total time.Duration
+			forgotten := 0
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				for j := range people {
+					r, err := w.Referrals.CreateReferral(ctx, clin, referral.NewReferral{Person: person.Details{PreferredName: fmt.Sprintf("Bench %d-%d", i, j)},
+						AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given", ShareWithReferrer: true, NotDuplicate: true})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := w.Referrals.CreateOffer(ctx, clin, referral.NewOffer{PersonID: r.PersonID, Method: "review", Response: "not_now"}); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := w.Referrals.RecordContact(ctx, lead, r.ID, referral.NewContact{At: w.Clock.Now(), Mode: "phone"}); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Declined, Reason: "no_longer_needed"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				w.Clock.Advance(21 * 365 * 24 * time.Hour)
+				b.StartTimer()
+				start := time.Now()
+				rep, err := w.DataRights.Retain(ctx, false)
+				total += time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				forgotten += rep.Forgotten
+			}
+			if forgotten > 0 {
+				b.ReportMetric(float64(total.Microseconds())/float64(forgotten)/1000, "ms/person")
+			}
+		})
+	}
+}
