@@ -24,6 +24,7 @@ type Config struct {
 	MailDir         string
 	RequireMFA      bool
 	WaitingDays     int
+	RetentionYears  int
 	SuppressBelow   int
 	TrustedProxies  []netip.Prefix
 	LogFormat       string
@@ -92,6 +93,14 @@ var options = []option{
 			return errors.New("must be a whole number of days from 1 to 365")
 		}
 		c.WaitingDays = n
+		return nil
+	}},
+	{"retention-years", "MUTUAL_RETENTION_YEARS", "20", "years after their last activity that people's data is kept before the retention job deletes it (NHS records code: 20 years after care ends)", false, func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return errors.New("must be a whole number of years from 1 to 100")
+		}
+		c.RetentionYears = n
 		return nil
 	}},
 	{"suppress-below", "MUTUAL_SUPPRESS_BELOW", "5", "aggregate counts from 1 to this minus one are shown as \"<N\"", false, func(c *Config, v string) error {

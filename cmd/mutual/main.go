@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +54,8 @@ Usage:
   mutual audit verify          check the audit trail's hash chain
   mutual import caseload FILE.csv [--valid-rows-only]
                                import caseload episodes from the trust's record
+  mutual retention [--dry-run]  delete people whose last activity is older than the retention period
+                               (--retention-years, 20 by default); prints counts only
   mutual version               print the version
 
 Every command takes --database (or MUTUAL_DATABASE_URL); "mutual COMMAND --help" lists its flags.
@@ -103,6 +106,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAuditVerify(ctx, rest[1:], stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, stdout, stderr)
+	case "retention":
+		return cmdRetention(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "mutual", version)
 		return nil
@@ -207,7 +212,7 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the Mutual web server. It applies any pending database migrations first.", stderr)
 	cfg, err := parseConfig(fs, args, "addr", "database", "base-url", "smtp-url", "mail-dir", "require-mfa", "waiting-standard-days",
-		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck", "max-in-flight")
+		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck", "max-in-flight", "retention-years")
 	if err != nil {
 		return ignoreHelp(err)
 	}
@@ -243,7 +248,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
-		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Groups: svc.Groups, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Groups: svc.Groups, Counters: counters, Log: log,
+			DataRights: svc.DataRights})
 	if err != nil {
 		return err
 	}
@@ -252,15 +258,36 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// seal.
 	defer svc.Close()
 	host, _ := os.Hostname()
+	// Background jobs, and the sealer on its own context: on shutdown the
+	// jobs stop first (they may write audit rows), then the group committer
+	// commits what it acknowledged, and the sealer seals last.
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
+	sealing, stopSealing := context.WithCancel(context.Background())
+	defer stopSealing()
 	mailer := &mail.Worker{DB: db, Sender: sender, Clock: clock, Log: log, Owner: host}
 	sealer := &audit.Sealer{DB: db, Log: log}
-	done := make(chan struct{}, 4)
-	go func() { mailer.Run(workers); done <- struct{}{} }()
-	go func() { groupJobs(workers, log, svc.Groups); done <- struct{}{} }()
-	go func() { janitor(workers, log, acc, counters); done <- struct{}{} }()
-	go func() { sealer.Run(workers); done <- struct{}{} }()
+	var jobs sync.WaitGroup
+	job := func(run func(context.Context)) {
+		jobs.Add(1)
+		go func() { defer jobs.Done(); run(workers) }()
+	}
+	job(func(ctx context.Context) {
+		// Once a day: people whose last activity is older than the
+		// retention period are forgotten; the log gets counts only.
+		svc.DataRights.Run(ctx, func(msg string, err error) {
+			if err != nil {
+				log.Error("retention", "err", err, "report", msg)
+				return
+			}
+			log.Info(msg)
+		})
+	})
+	job(mailer.Run)
+	job(func(ctx context.Context) { groupJobs(ctx, log, svc.Groups) })
+	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
+	sealed := make(chan struct{})
+	go func() { sealer.Run(sealing); close(sealed) }()
 
 	if addr := os.Getenv("MUTUAL_PPROF_ADDR"); addr != "" {
 		// Profiling for operators, on its own address (keep it on loopback).
@@ -296,12 +323,12 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	err = hs.Shutdown(sctx)
+	cancelWorkers()
+	jobs.Wait()
 	svc.Close()
 	// The sealer seals once more as it stops.
-	cancelWorkers()
-	for range cap(done) {
-		<-done
-	}
+	stopSealing()
+	<-sealed
 	log.Info("stopped")
 	return err
 }
@@ -623,5 +650,32 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "audit trail intact: %d rows (%d sealed just now); head %d:%s (row %d, %s)\n"+
 		"keep the head somewhere safe: \"mutual audit verify --head %d:%s\" later detects removal of the newest rows\n",
 		res.Rows, sealed, res.HeadSeq, res.HeadHash, res.HeadID, res.HeadAt.Format(time.RFC3339), res.HeadSeq, res.HeadHash)
+	return nil
+}
+
+// cmdRetention forgets people whose last activity is older than the
+// retention period, as the server does daily, and prints the counts (never
+// names). --dry-run only counts.
+func cmdRetention(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("retention [--dry-run]", "Delete everything Mutual holds about people whose last activity, in every part of Mutual, "+
+		"is older than the retention period (an open referral counts as activity now). The audit trail is kept: it holds ids, not "+
+		"personal details, and still verifies. Prints counts only.", stderr)
+	dry := fs.Bool("dry-run", false, "count who would be deleted, and change nothing")
+	cfg, err := parseConfig(fs, args, "database", "retention-years")
+	if err != nil {
+		return ignoreHelp(err)
+	}
+	db, err := openDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sealAndClose(db, stderr)
+	svc := newServices(cfg, db, app.SystemClock{})
+	defer svc.Close()
+	rep, err := svc.DataRights.Retain(ctx, *dry)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, rep.String())
 	return nil
 }

@@ -61,6 +61,19 @@ func TestCommands(t *testing.T) {
 			if _, _, err := runCmd(t, "", "token", "create", "--email", "nobody@example.org", "--database", dsn); err == nil {
 				t.Fatal("token for an unknown account")
 			}
+			// Retention: with one year as the period, the demo's people
+			// (whose story is the last eight months) are all kept; the report
+			// is counts, never names.
+			out, _, err = runCmd(t, "", "retention", "--dry-run", "--retention-years", "1", "--database", dsn)
+			if err != nil || !strings.Contains(out, "0 would be forgotten") || strings.Contains(out, "Jordan") {
+				t.Fatalf("retention --dry-run: %q %v", out, err)
+			}
+			if out, _, err := runCmd(t, "", "retention", "--retention-years", "0", "--database", dsn); err == nil {
+				t.Fatalf("retention with no period: %q", out)
+			}
+			if out, _, err = runCmd(t, "", "retention", "--database", dsn); err != nil || !strings.Contains(out, "0 forgotten") {
+				t.Fatalf("retention: %q %v", out, err)
+			}
 			// The commands sealed what they wrote: verify has nothing left
 			// to seal, and prints the head to keep.
 			out, _, err = runCmd(t, "", "audit", "verify", "--database", dsn)

@@ -6,6 +6,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
@@ -28,6 +29,9 @@ type services struct {
 	Referrals *referral.Service
 	Insight   *insight.Service
 	Groups    *groups.Service
+	// DataRights makes people's copies of their data and runs retention,
+	// given every capability that holds people's data.
+	DataRights *datarights.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -38,11 +42,15 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 		RequireMFA: cfg.RequireMFA, StaffIdle: 30 * time.Minute, StaffAbsolute: 12 * time.Hour,
 		PublicIdle: 24 * time.Hour, PublicAbsolute: 14 * 24 * time.Hour, SessionRecheck: cfg.SessionRecheck}
 	standard := time.Duration(cfg.WaitingDays) * 24 * time.Hour
-	s.People = &person.Service{DB: db, Clock: clock, Audit: s.Audit}
+	s.People = &person.Service{DB: db, Clock: clock, Audit: s.Audit, Counters: s.Counters, BaseURL: cfg.BaseURL}
 	s.Notify = &notify.Service{DB: db, Clock: clock}
 	s.Accounts.Notify = s.Notify
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
 		Audit: s.Audit}
+	// Every holder of people's data, the people capability first (see
+	// datarights.Service.Holders).
+	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
+		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db)}}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	s.Groups = &groups.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL,
 		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}

@@ -45,14 +45,21 @@ type Options struct {
 // Referrals is the condition on alias r that holds for the referrals the
 // caller may see:
 //
-//   - anyone: referrals they made;
+//   - anyone: referrals they made (whether they follow its progress or see
+//     only that they made it is the person's choice: share_with_referrer,
+//     decided by the referral capability);
 //   - a person (or carer for themselves): their own;
 //   - a care co-ordinator or clinician: referrals for their teams, made by
-//     their teams, or for people on their teams' caseloads;
+//     their teams, or for people on their teams' caseloads — but only those
+//     the person agreed may be shared beyond the peer support team
+//     (share_beyond_team), which they can withdraw at any time;
 //   - a peer lead: their teams' referrals and those not yet given a team
 //     (every lead triages those; see People for what that does not give);
 //   - a peer worker: people allocated to them and their teams' waiting list;
 //   - a partner worker: only what they referred.
+//
+// Someone who is both staff and a person who uses services, acting at work,
+// never reaches their own referrals through their work roles.
 func Referrals(p *app.Principal, a *store.Args) string { return ReferralsWith(p, a, Options{}) }
 
 // ReferralsWith is Referrals, narrowed by o.
@@ -69,13 +76,16 @@ func referralParts(p *app.Principal, a *store.Args, o Options) []string {
 		parts = append(parts, "r.person_id = "+a.Add(p.PersonID))
 	}
 	if teams := p.TeamsAs(app.RoleClinician); len(teams) > 0 {
-		parts = append(parts, "r.team_id IN "+store.In(a, teams...), "r.referrer_team_id IN "+store.In(a, teams...))
+		// Beyond the peer support team: only with the person's agreement.
+		// Each part keeps its own index (they are unioned as sets).
+		parts = append(parts, "(r.share_beyond_team AND r.team_id IN "+store.In(a, teams...)+")",
+			"(r.share_beyond_team AND r.referrer_team_id IN "+store.In(a, teams...)+")")
 		if !o.NoCaseload {
 			// The unary plus keeps a planner without statistics from using
 			// the team index here, which would scan a team's whole caseload
 			// per row.
-			parts = append(parts, "EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = r.person_id AND ce.end_date IS NULL AND +ce.team_id IN "+
-				store.In(a, teams...)+")")
+			parts = append(parts, "(r.share_beyond_team AND EXISTS (SELECT 1 FROM caseload_episodes ce WHERE ce.person_id = r.person_id AND ce.end_date IS NULL AND +ce.team_id IN "+
+				store.In(a, teams...)+"))")
 		}
 	}
 	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
@@ -90,7 +100,23 @@ func referralParts(p *app.Principal, a *store.Args, o Options) []string {
 			parts = append(parts, "(r.team_id IN "+store.In(a, teams...)+" AND r.status IN "+store.In(a, WaitingList...)+")")
 		}
 	}
+	if own := atWorkWithOwnRecord(p); own != 0 {
+		// Each part on its own, so the union of sets keeps its indexes.
+		for i, c := range parts {
+			parts[i] = "(r.person_id <> " + a.Add(own) + " AND " + c + ")"
+		}
+	}
 	return parts
+}
+
+// atWorkWithOwnRecord is the caller's own person record when they are
+// acting in staff roles only (someone who is both staff and a person who
+// uses services, at work): their work roles never reach their own record.
+func atWorkWithOwnRecord(p *app.Principal) int64 {
+	if p == nil || p.PersonID == 0 || p.HasRole(app.RolePerson, app.RoleCarer) {
+		return 0
+	}
+	return p.PersonID
 }
 
 // People is the condition on alias pe that holds for the people the
@@ -115,16 +141,23 @@ func PeopleSet(p *app.Principal, a *store.Args) string {
 	return or(peopleParts(p, a, true))
 }
 
-func peopleParts(p *app.Principal, a *store.Args, asSet bool) []string {
+func peopleParts(p *app.Principal, a *store.Args, asSet bool) (out []string) {
 	if p == nil {
 		return nil
 	}
 	var parts []string
-	if p.PersonID != 0 {
+	if p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) {
 		parts = append(parts, "pe.id = "+a.Add(p.PersonID))
 	}
 	if !p.Can(app.PermPersonRead) {
 		return parts
+	}
+	if own := atWorkWithOwnRecord(p); own != 0 {
+		defer func() {
+			for i, c := range out {
+				out[i] = "(pe.id <> " + a.Add(own) + " AND " + c + ")"
+			}
+		}()
 	}
 	var sets []string
 	u := a.Add(p.UserID)

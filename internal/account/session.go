@@ -111,15 +111,34 @@ func (s *Service) sessionResult(u *User) SignInResult {
 }
 
 func (s *Service) newSession(ctx context.Context, tx *store.Tx, u *User, mfaOK bool) (string, error) {
+	return s.insertSession(ctx, tx, u, mfaOK, "", s.Clock.Now())
+}
+
+// insertSession starts a session acting as given (see app.Principal.Acting),
+// expiring as a new session would from now.
+func (s *Service) insertSession(ctx context.Context, tx *store.Tx, u *User, mfaOK bool, acting string, now time.Time) (string, error) {
 	idle, absolute := s.PublicIdle, s.PublicAbsolute
 	if u.Staff() {
 		idle, absolute = s.StaffIdle, s.StaffAbsolute
 	}
 	token := NewToken()
-	now := s.Clock.Now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at, idle_seconds, expires_at, mfa_ok)
-		VALUES ($1, $2, $3, $3, $4, $5, $6)`, hashToken(token), u.ID, now, int(idle.Seconds()), now.Add(absolute), mfaOK)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, last_seen_at, idle_seconds, expires_at, mfa_ok, acting_as)
+		VALUES ($1, $2, $3, $3, $4, $5, $6, $7)`, hashToken(token), u.ID, now, int(idle.Seconds()), now.Add(absolute), mfaOK, acting)
 	return token, err
+}
+
+// actAs keeps only the memberships of the context a session or token acts
+// in, for an account that is both staff and someone who uses services.
+func actAs(p *app.Principal, acting string) {
+	ms, dual := app.ActingMemberships(p.Memberships, acting)
+	if !dual {
+		return
+	}
+	p.Memberships = ms
+	p.Acting = app.ActingWork
+	if acting == app.ActingOwn {
+		p.Acting = app.ActingOwn
+	}
 }
 
 // StartSession begins a session for an account that has just proved who it
@@ -167,10 +186,11 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 		status   Status
 		totpOn   bool
 		found    bool
+		acting   string
 	)
 	// One query, one row per role: the session, its account and the
 	// account's roles. This runs on every signed-in request.
-	rows, err := s.DB.QueryCached(ctx, `SELECT s.user_id, s.last_seen_at, s.expires_at, s.idle_seconds, s.mfa_ok,
+	rows, err := s.DB.QueryCached(ctx, `SELECT s.user_id, s.last_seen_at, s.expires_at, s.idle_seconds, s.mfa_ok, s.acting_as,
 		u.name, u.email, u.status, COALESCE(u.person_id, 0), u.totp_enabled,
 		COALESCE(m.role, ''), COALESCE(m.team_id, 0), COALESCE(t.name, '')
 		FROM sessions s JOIN users u ON u.id = s.user_id
@@ -182,7 +202,7 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 	defer rows.Close()
 	for rows.Next() {
 		var m app.Membership
-		if err := rows.Scan(&p.UserID, &lastSeen, &expires, &idle, &mfaOK, &p.Name, &p.Email, &status, &p.PersonID, &totpOn,
+		if err := rows.Scan(&p.UserID, &lastSeen, &expires, &idle, &mfaOK, &acting, &p.Name, &p.Email, &status, &p.PersonID, &totpOn,
 			&m.Role, &m.TeamID, &m.TeamName); err != nil {
 			return nil, err
 		}
@@ -211,6 +231,7 @@ func (s *Service) Authenticate(ctx context.Context, token, requestID string) (*a
 	}
 	p.SessionID = id
 	p.Via = "session"
+	actAs(&p, acting)
 	if !mfaOK {
 		p.MFAPending = totpOn
 		p.MFASetup = !totpOn

@@ -104,8 +104,15 @@ func (s *Service) CreateAPIToken(ctx context.Context, p *app.Principal, userID i
 		if u.Status != StatusActive {
 			return app.Errorf(app.CodeConflict, "The account is not active, so it cannot have an API token")
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, token_hash, name, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`, userID, hashToken(nt.Token), name, now, nt.ExpiresAt).Scan(&nt.ID); err != nil {
+		// A token made by its own account acts in the role the account was
+		// using then (one role at a time); one made for an account by an
+		// administrator acts at work.
+		acting := ""
+		if p != nil && p.UserID == userID {
+			acting = p.Acting
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (user_id, token_hash, name, created_at, expires_at, acting_as)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, userID, hashToken(nt.Token), name, now, nt.ExpiresAt, acting).Scan(&nt.ID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, actor, audit.Event{Action: "account.token_create", ObjectType: "api_token", ObjectID: fmt.Sprint(nt.ID)})
@@ -200,6 +207,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, token, requestID strin
 	}
 	var (
 		p       app.Principal
+		acting  string
 		tokenID int64
 		used    sql.NullTime
 		expires sql.NullTime
@@ -208,7 +216,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, token, requestID strin
 	)
 	// One query, one row per role: the token, its account and the
 	// account's roles.
-	rows, err := s.DB.QueryCached(ctx, `SELECT t.id, t.last_used_at, t.expires_at,
+	rows, err := s.DB.QueryCached(ctx, `SELECT t.id, t.last_used_at, t.expires_at, t.acting_as,
 		u.id, u.name, u.email, u.status, COALESCE(u.person_id, 0),
 		COALESCE(m.role, ''), COALESCE(m.team_id, 0), COALESCE(tm.name, '')
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -220,7 +228,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, token, requestID strin
 	defer rows.Close()
 	for rows.Next() {
 		var m app.Membership
-		if err := rows.Scan(&tokenID, &used, &expires, &p.UserID, &p.Name, &p.Email, &status, &p.PersonID,
+		if err := rows.Scan(&tokenID, &used, &expires, &acting, &p.UserID, &p.Name, &p.Email, &status, &p.PersonID,
 			&m.Role, &m.TeamID, &m.TeamName); err != nil {
 			return nil, err
 		}
@@ -246,6 +254,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, token, requestID strin
 		lastUsed = now
 	}
 	p.Via = "token"
+	actAs(&p, acting)
 	if s.SessionRecheck > 0 {
 		s.sessions.tokens.Put(id, cachedSession{p: p, lastSeen: lastUsed, expires: expires.Time, gen: gen})
 	}

@@ -77,6 +77,9 @@ const (
 	PermReferralWork   Permission = "referral.work"
 	PermPersonRead     Permission = "person.read"
 	PermOfferCreate    Permission = "offer.create"
+	// PermSubjectAccess is producing a subject access copy of everything
+	// Mutual holds about a person the caller may see, with a reason.
+	PermSubjectAccess  Permission = "person.subject_access"
 	PermInsightRead    Permission = "insight.read"
 	PermInsightNamed   Permission = "insight.named_staff"
 	PermCaseloadImport Permission = "caseload.import"
@@ -102,8 +105,8 @@ var rolePermissions = map[Role][]Permission{
 	RoleCarer:      {PermOwnRecord, PermReferralCreate, PermReferralView, PermNetworkJoin},
 	RolePeerWorker: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate, PermGroupRun, PermNetworkJoin},
 	RolePeerLead: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate,
-		PermGroupManage, PermGroupRun, PermNetworkJoin},
-	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermGroupRun},
+		PermSubjectAccess, PermGroupManage, PermGroupRun, PermNetworkJoin},
+	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermSubjectAccess, PermGroupRun},
 	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermGroupManage, PermGroupRun},
 	RoleModerator:      {},
 	RoleAnalyst:        {PermInsightRead, PermCaseloadImport},
@@ -141,6 +144,43 @@ type Principal struct {
 	MFAPending  bool   // password accepted, second factor still needed
 	MFASetup    bool   // staff account that must set up two-factor first
 	RequestID   string
+	// Acting is which of its roles an account that is both staff and
+	// someone who uses services is using now: ActingWork or ActingOwn, and
+	// Memberships holds only those roles. Empty for every other account.
+	Acting string
+}
+
+// The two contexts of an account that is both staff and someone who uses
+// services (common for peer workers): one at a time.
+const (
+	ActingWork = "work"
+	ActingOwn  = "own"
+)
+
+// OwnContext reports whether a membership belongs to someone's own support
+// (person or carer) rather than to their work.
+func (m Membership) OwnContext() bool { return m.Role == RolePerson || m.Role == RoleCarer }
+
+// ActingMemberships splits an account's roles for one context: the
+// memberships of that context, and whether the account has roles of both
+// kinds (and so must act in one at a time). acting is ActingWork or
+// ActingOwn; anything else means work, the default for such accounts.
+func ActingMemberships(all []Membership, acting string) ([]Membership, bool) {
+	var own, work []Membership
+	for _, m := range all {
+		if m.OwnContext() {
+			own = append(own, m)
+		} else {
+			work = append(work, m)
+		}
+	}
+	if len(own) == 0 || len(work) == 0 {
+		return all, false
+	}
+	if acting == ActingOwn {
+		return own, true
+	}
+	return work, true
 }
 
 // Can reports whether the caller holds perm through any role.

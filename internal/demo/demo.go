@@ -253,6 +253,8 @@ func (l *loader) accounts(ctx context.Context) error {
 		acct("moderator", "moderator@mutual.demo", "Mo Clarke", true, app.RoleModerator, ""),
 		acct("carer", "carer@mutual.demo", "Linda Brooks", true, app.RoleCarer, ""),
 		acct("person", "person@mutual.demo", "Jordan Lee", true, app.RolePerson, ""),
+		// A peer worker who also uses services: one role at a time.
+		acct("peer.own", "sam.rivers@mutual.demo", "Sam Rivers", true, app.RolePeerWorker, "crisis", app.RolePerson, ""),
 	}
 	for i, c := range coordinators {
 		list = append(list, acct(fmt.Sprintf("coord%d", i), emailFor(c.name), c.name, i == 0, app.RoleClinician, c.team))

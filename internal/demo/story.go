@@ -133,12 +133,16 @@ type plan struct {
 	start  time.Time
 	team   string
 	id     int64
+	// noConsent: made without the person's agreement, so a lead records
+	// why the team goes ahead (or that they have agreed) before taking it on.
+	noConsent bool
 }
 
 // story plays out referrals and offers together, in time order.
 func (l *loader) story(ctx context.Context) error {
 	now := l.Clock.Now()
 	events := append(l.referralEvents(now), l.offerEvents(now)...)
+	events = append(events, l.personSideEvents(now)...)
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 	for _, e := range events {
 		l.at(e.at)
@@ -266,7 +270,23 @@ func (l *loader) planEvents(pl *plan, now time.Time) []event {
 	if pl.door == referral.SourcePartner {
 		accept.TeamID = l.teams[pl.team].ID
 	}
-	add(days(2, 14), move(lead, accept))
+	proceed := pl.final == referral.Active
+	add(days(1, 5), func(ctx context.Context) error {
+		if pl.id == 0 || !pl.noConsent {
+			return nil
+		}
+		p, err := l.principal(ctx, lead)
+		if err != nil {
+			return err
+		}
+		d := referral.ConsentDecision{Decision: "given"}
+		if proceed {
+			d = referral.ConsentDecision{Decision: "proceed", Reason: "Their support worker at Horizons says they asked for it and would like a call; we will check with them on the first call."}
+		}
+		_, err = l.ref.RecordConsent(ctx, p, pl.id, d)
+		return err
+	})
+	add(days(1, 14), move(lead, accept))
 	if pl.final == referral.Accepted {
 		return out
 	}
@@ -340,9 +360,16 @@ func (l *loader) create(ctx context.Context, pl *plan) error {
 	case referral.SourceCommunity:
 		in.MetAt = []string{"Hearing Voices Peer Group", "Men's walking group", "Online peer forum"}[l.rng.IntN(3)]
 	case referral.SourcePartner:
-		if l.rng.IntN(3) == 0 {
+		if l.rng.IntN(3) == 0 || pl.final == referral.Received || pl.final == referral.Active {
 			in.Consent, in.ConsentReason, in.PersonKnows = "not_obtained", "They were too unwell to talk it through today; we will ask again.", &yes
+			pl.noConsent = true
 		}
+	}
+	if in.Consent == "given" && pl.door != referral.SourceCarer {
+		// Most people agree that whoever referred them follows it; some
+		// also agree to it being shared beyond the peer support team.
+		in.ShareWithReferrer = l.rng.IntN(5) > 0
+		in.ShareBeyondTeam = l.rng.IntN(2) == 0
 	}
 	r, err := l.ref.CreateReferral(ctx, p, in)
 	if pl.person != nil && app.IsCode(err, app.CodeConflict) {

@@ -47,8 +47,8 @@ func (RoleGranted) noteTemplate() string { return "role_granted" }
 // Every message type, for the test that checks what each may carry.
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
-		SessionCancelledEmail{}, PositionChanged{}}
-	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}}
+		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{}}
+	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -134,3 +134,64 @@ type ProposalAnswered struct {
 }
 
 func (ProposalAnswered) noteTemplate() string { return "proposal_answered" }
+
+// ClaimInvitation invites someone to claim the record a service made for
+// them: a one-time code, and links to use it with a new account or an
+// account they already have. The code is a secret like a link, not a
+// personal detail.
+type ClaimInvitation struct {
+	Code      string
+	ClaimLink string // creates an account joined to the record
+	Link      string // where someone with an account enters the code
+}
+
+func (ClaimInvitation) emailTemplate() string { return "claim_invitation" }
+
+// ClaimCode is a code sent to the email address on a record when someone
+// signed in asked to find their record.
+type ClaimCode struct {
+	Code string
+	Link string
+}
+
+func (ClaimCode) emailTemplate() string { return "claim_code" }
+
+// PersonUpdate tells the person what happened to their own request for
+// peer support, in Mutual.
+type PersonUpdate struct {
+	Reference       string
+	To              string // the status code moved to
+	Reason          string // decline or ending reason, in words
+	RedirectedTo    string
+	RedirectMessage string
+	WorkerFirstName string
+	TeamName        string
+}
+
+func (PersonUpdate) noteTemplate() string { return "person_update" }
+
+// PersonUpdateEmail tells the person, when they chose email, that there is
+// news about their request: only its reference and a link.
+type PersonUpdateEmail struct {
+	Reference string
+	Status    string // the new status in words
+	Link      string
+}
+
+func (PersonUpdateEmail) emailTemplate() string { return "person_update" }
+
+// NewAllocation tells a peer worker that someone has been allocated to
+// them.
+type NewAllocation struct {
+	Reference string
+}
+
+func (NewAllocation) noteTemplate() string { return "new_allocation" }
+
+// NewAllocationEmail is the same, by email: the reference and a link.
+type NewAllocationEmail struct {
+	Reference string
+	Link      string
+}
+
+func (NewAllocationEmail) emailTemplate() string { return "new_allocation" }

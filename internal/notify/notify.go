@@ -149,3 +149,49 @@ func (s *Service) MarkRead(ctx context.Context, p *app.Principal) error {
 func (s *Service) forget(userID int64) {
 	s.lists.DeleteFunc(func(k listKey) bool { return k.user == userID })
 }
+
+// ForgetReferrals deletes every notification about the referrals, inside
+// tx: for the retention job, which forgets a person's referrals. The
+// accounts' cached lists are forgotten once tx commits.
+func (s *Service) ForgetReferrals(ctx context.Context, tx *store.Tx, referralIDs []int64) error {
+	if len(referralIDs) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "DELETE FROM notifications WHERE referral_id IN (SELECT id FROM "+tx.Dialect.IDTable("$1", "gone")+")",
+		store.IDsParam(referralIDs))
+	tx.AfterCommit(func() { s.lists.Clear() })
+	return err
+}
+
+// ForgetUser deletes every notification for an account, inside tx: for the
+// retention job, which forgets the account of a person forgotten.
+func (s *Service) ForgetUser(ctx context.Context, tx *store.Tx, userID int64) error {
+	_, err := tx.ExecContext(ctx, "DELETE FROM notifications WHERE user_id = $1", userID)
+	tx.AfterCommit(func() { s.forget(userID) })
+	return err
+}
+
+// OfUser lists every notification for an account, oldest first, inside tx:
+// for the account holder's part of a person's copy of their data.
+func OfUser(ctx context.Context, tx *store.Tx, userID int64) ([]Notification, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, COALESCE(referral_id, 0), message, created_at, read_at FROM notifications
+		WHERE user_id = $1 ORDER BY id LIMIT 10000`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Notification{}
+	for rows.Next() {
+		var n Notification
+		var read sql.NullTime
+		if err := rows.Scan(&n.ID, &n.ReferralID, &n.Message, &n.CreatedAt, &read); err != nil {
+			return nil, err
+		}
+		if read.Valid {
+			t := read.Time.UTC()
+			n.ReadAt = &t
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

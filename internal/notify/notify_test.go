@@ -11,10 +11,11 @@ import (
 
 // What an email may carry: references, links and a status. Never a name,
 // contact details, dates of birth or anything anyone wrote about a person.
-// A session's date and time, and how long a place is held, say nothing
-// about who the person is.
+// A session's date and time and how long a place is held say nothing
+// about who the person is; a claim code is a one-time secret like a link,
+// not a personal detail.
 var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": true, "SignInLink": true, "ResetLink": true, "Status": true,
-	"When": true, "HeldUntil": true}
+	"When": true, "HeldUntil": true, "Code": true}
 
 // What a notification in Mutual may carry besides: the referrer reads the
 // outcome of a referral they made; staff names are not a person's data.

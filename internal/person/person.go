@@ -18,6 +18,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/demographics"
+	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -483,6 +484,11 @@ type Service struct {
 	Clock app.Clock
 	// Audit records searches, committing them together with others'.
 	Audit *audit.Log
+	// Counters limit requests for codes sent to the contact details on a
+	// record.
+	Counters *ratelimit.Counters
+	// BaseURL is used in links in email.
+	BaseURL string
 }
 
 // MatchesOf offers the people, among those the caller may see, who may be

@@ -114,16 +114,3 @@ func readingAs(p *app.Principal, r *Referral) app.Membership {
 func actor(p *app.Principal, m app.Membership) app.Actor {
 	return app.Actor{UserID: p.UserID, Role: m.Role, TeamID: m.TeamID, RequestID: p.RequestID}
 }
-
-// limitedFor reports whether the caller sees only the outline of a
-// referral: a carer who made it, when the person has not agreed to share
-// updates with them.
-func limitedFor(p *app.Principal, r *Referral) bool {
-	if p.PersonID != 0 && p.PersonID == r.PersonID {
-		return false
-	}
-	if r.ReferrerUserID == p.UserID && r.Source == SourceCarer && !r.ShareWithReferrer {
-		return !p.IsStaff()
-	}
-	return false
-}

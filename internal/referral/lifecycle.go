@@ -29,6 +29,12 @@ type Detail struct {
 	Limited bool `json:"limited"`
 	// Moves are the transitions the caller may make now.
 	Moves []Status `json:"allowed_moves"`
+	// WaitsForAgreement is set while a referral made without the person's
+	// agreement waits for a clinician or peer lead to record that they have
+	// now agreed, or why the team goes ahead; MayRecordAgreement when the
+	// caller may record it.
+	WaitsForAgreement  bool `json:"waits_for_agreement"`
+	MayRecordAgreement bool `json:"may_record_agreement"`
 }
 
 // visibleReferral loads a referral in the caller's scope inside tx,
@@ -68,8 +74,12 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 			if d.Earlier, err = s.referralsWhere(ctx, tx, p, store.NewArgs(r.PersonID, r.ID), "r.person_id = $1 AND r.id <> $2", "r.received_at DESC", 20, 0); err != nil {
 				return err
 			}
+			d.WaitsForAgreement = r.Consent == "not_obtained" && r.ProceedReason == "" && !r.Status.Closed()
+			if d.WaitsForAgreement {
+				_, d.MayRecordAgreement = mayRecordConsent(p, &r)
+			}
 			for _, to := range Next(r.Status) {
-				if _, err := MayMove(p, &r, to); err == nil {
+				if _, err := MayMove(p, &r, to); err == nil && !(d.WaitsForAgreement && waitsForConsent(&r, to)) {
 					d.Moves = append(d.Moves, to)
 				}
 			}
@@ -293,6 +303,15 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		if err != nil {
 			return err
 		}
+		if waitsForConsent(&r, m.To) {
+			return app.Errorf(app.CodeConflict, "The person has not agreed to this referral. Before the team takes it on, a clinician or peer lead "+
+				"must record that they have now agreed, or why the team is going ahead without their agreement.")
+		}
+		if m.To == Accepted && m.TeamID != 0 && r.TeamID == 0 {
+			if err := s.notOwnTeam(ctx, tx, r.PersonID, m.TeamID, "team_id"); err != nil {
+				return err
+			}
+		}
 		if err := s.applyMove(ctx, tx, p, via, &r, m, now); err != nil {
 			return err
 		}
@@ -377,6 +396,12 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if err := s.notifyReferrer(ctx, tx, p, r, m, workerName, now); err != nil {
 		return err
 	}
+	if err := s.notifyPerson(ctx, tx, p, r, m, workerName, now); err != nil {
+		return err
+	}
+	if err := s.notifyWorker(ctx, tx, p, r, m, now); err != nil {
+		return err
+	}
 	return audit.Record(ctx, tx, now, actor(p, via), audit.Event{
 		Action: "referral.transition." + string(m.To), SubjectPersonID: r.PersonID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
 }
@@ -417,7 +442,8 @@ func (s *Service) Workers(ctx context.Context, teamID int64) ([]Worker, error) {
 
 // notifyReferrer tells whoever made the referral about the steps they care
 // about. Email carries no personal details: only the reference and a link.
-// A carer hears nothing unless the person agreed to share updates.
+// A referrer hears nothing unless the person agreed (and still agrees) to
+// share updates with them; the person themselves is told by notifyPerson.
 func (s *Service) notifyReferrer(ctx context.Context, tx *store.Tx, p *app.Principal, r *Referral, m Move, workerName string, now time.Time) error {
 	n := notify.ReferralUpdate{Reference: r.Reference, To: string(m.To), RedirectedTo: m.RedirectedTo, RedirectMessage: m.RedirectMessage,
 		WorkerFirstName: firstName(workerName), OutcomeSummary: m.OutcomeSummary}
@@ -430,7 +456,7 @@ func (s *Service) notifyReferrer(ctx context.Context, tx *store.Tx, p *app.Princ
 	default:
 		return nil
 	}
-	if r.ReferrerUserID == 0 || r.ReferrerUserID == p.UserID || (r.Source == SourceCarer && !r.ShareWithReferrer) {
+	if r.ReferrerUserID == 0 || r.ReferrerUserID == p.UserID || !r.ShareWithReferrer || r.Source == SourceSelf || r.ForCarer {
 		return nil
 	}
 	if err := s.Notify.Tell(ctx, tx, r.ReferrerUserID, r.ID, n); err != nil {

@@ -61,8 +61,12 @@ type Referral struct {
 	PersonKnows          bool       `json:"person_knows"`
 	Consent              string     `json:"consent"`
 	ConsentReason        string     `json:"consent_reason,omitempty"`
-	ShareWithReferrer    bool       `json:"share_with_referrer"`
-	ShareBeyondTeam      bool       `json:"share_beyond_team"`
+	ShareWithReferrer    bool       `json:"share_with_referrer" doc:"The person agrees that whoever made the referral can follow its progress. They can change this from their account."`
+	ShareBeyondTeam      bool       `json:"share_beyond_team" doc:"The person agrees that the referral can be seen beyond the peer support team (clinicians of the teams involved). They can change this from their account."`
+	SharingChangedAt     *time.Time `json:"sharing_changed_at,omitempty" doc:"When the person last changed who may see the referral."`
+	ProceedReason        string     `json:"proceed_reason,omitempty" doc:"Without the person's agreement: why a clinician or peer lead decided the team should go ahead."`
+	ProceedByName        string     `json:"proceed_by_name,omitempty"`
+	ProceedAt            *time.Time `json:"proceed_at,omitempty"`
 	PreviousReferralID   int64      `json:"previous_referral_id,omitempty"`
 	AllocatedWorkerID    int64      `json:"allocated_worker_id,omitempty"`
 	AllocatedWorkerName  string     `json:"allocated_worker_name,omitempty"`
@@ -120,6 +124,7 @@ type SelfReferral struct {
 	AskedFor          string `json:"asked_for" required:"true" doc:"What the person would like support with."`
 	WorkerPreferences string `json:"worker_preferences,omitempty" doc:"Anything that matters to the person about who supports them."`
 	TeamID            int64  `json:"team_id,omitempty" doc:"The team or service the person would like support from, if they know."`
+	ShareBeyondTeam   bool   `json:"share_beyond_team,omitempty" doc:"The person agrees their request can be shared beyond the peer support team, for example with their care co-ordinator. They can change this later."`
 	// Website is a honeypot: hidden from people, filled in by bots.
 	Website string `json:"website,omitempty" doc:"Leave empty."`
 }
@@ -142,7 +147,7 @@ type NewReferral struct {
 	PersonKnows       *bool  `json:"person_knows,omitempty" doc:"Whether the person knows about this referral. Required unless the carer is asking for themselves."`
 	Consent           string `json:"consent,omitempty" doc:"given or not_obtained. Required unless the carer is asking for themselves."`
 	ConsentReason     string `json:"consent_reason,omitempty" doc:"Why consent could not be obtained: required when consent is not_obtained."`
-	ShareWithReferrer bool   `json:"share_with_referrer,omitempty" doc:"Carer referrals: the person agrees that the carer can follow progress."`
+	ShareWithReferrer bool   `json:"share_with_referrer,omitempty" doc:"The person agrees that you (whoever makes the referral) can follow its progress. Needs consent; without it you see only that you made it."`
 	ShareBeyondTeam   bool   `json:"share_beyond_team,omitempty" doc:"The person agrees their referral can be shared beyond the peer support team. Needs consent."`
 	Relationship      string `json:"relationship,omitempty" doc:"Carer referrals: how the carer knows the person."`
 	ForCarer          bool   `json:"for_carer,omitempty" doc:"A carer asking for peer support for themselves as a carer."`

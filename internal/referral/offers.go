@@ -234,7 +234,9 @@ func (s *Service) referFromOffer(ctx context.Context, tx *store.Tx, p *app.Princ
 	id, _, err := s.insertReferral(ctx, tx, insertArgs{
 		personID: pe.ID, teamID: teamID, referrerID: p.UserID, referrerTeamID: via.TeamID, previousID: previous, source: src,
 		askedFor: asked, contactHow: pe.ContactPreference, contactWhen: pe.ContactTimes, metAt: metAt,
-		consent: "given", personKnows: true,
+		// They said yes to this member of staff, who follows the referral
+		// they asked for; the person can stop that from their account.
+		consent: "given", personKnows: true, shareReferrer: true,
 	}, app.Actor{UserID: p.UserID, Role: via.Role, TeamID: via.TeamID, RequestID: p.RequestID})
 	return id, err
 }
@@ -314,48 +316,6 @@ func (s *Service) RecordOwnOffer(ctx context.Context, p *app.Principal, told boo
 			Action: "offer.self_report", SubjectPersonID: o.PersonID, ObjectType: "offer", ObjectID: fmt.Sprint(o.ID)})
 	})
 	return o, err
-}
-
-// MyReferral is a referral as the person (or the carer who made it) sees
-// it, in plain English.
-type MyReferral struct {
-	Referral Referral  `json:"referral"`
-	History  []Event   `json:"history"`
-	Contacts []Contact `json:"contacts"`
-	Limited  bool      `json:"limited"`
-	// MadeByMe is set for referrals the caller made for someone else.
-	MadeByMe bool `json:"made_by_me"`
-}
-
-// MyReferrals lists the caller's own referrals and those they made (as a
-// carer), with their history, audited as a read of the caller's data.
-func (s *Service) MyReferrals(ctx context.Context, p *app.Principal) ([]MyReferral, error) {
-	var out []MyReferral
-	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
-		args := []any{p.UserID, p.PersonID}
-		rows, err := s.referralsWhere(ctx, tx, p, store.NewArgs(args...), "(r.referrer_user_id = $1 OR r.person_id = $2)", "r.received_at DESC", 50, 0)
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			m := MyReferral{Referral: r, Limited: limitedFor(p, &r), MadeByMe: r.PersonID != p.PersonID}
-			if m.Limited {
-				m.Referral = outline(r)
-			} else {
-				if m.History, err = s.history(ctx, tx, r.ID); err != nil {
-					return err
-				}
-				if m.Contacts, err = s.contacts(ctx, tx, r.ID); err != nil {
-					return err
-				}
-			}
-			out = append(out, m)
-		}
-		record(p.ActorFor(app.PermOwnRecord), audit.Event{
-			Action: "referral.list_own", SubjectPersonID: p.PersonID, Subjects: peopleOf(rows), ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(out))})
-		return nil
-	})
-	return out, err
 }
 
 // WaitEstimate is how long people have recently waited, for the person

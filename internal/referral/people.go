@@ -35,6 +35,12 @@ type PersonRecord struct {
 	// SameTrustRef are people the caller may also see who have the same
 	// trust record number: possibly the same person, to be resolved.
 	SameTrustRef []person.PossibleMatch `json:"same_trust_ref,omitempty"`
+	// Changes are the changes to their contact details: who made each, in
+	// which role, and what it was before.
+	Changes []person.Change `json:"contact_changes"`
+	// HasAccount says whether the person has claimed their record (an
+	// account is joined to it); staff without it may invite them to.
+	HasAccount bool `json:"has_account"`
 }
 
 // CaseloadLink is one open caseload episode, as staff see it.
@@ -77,6 +83,14 @@ func (s *Service) GetPerson(ctx context.Context, p *app.Principal, id int64) (Pe
 		if rec.Caseload, err = caseloadFor(ctx, tx, id); err != nil {
 			return err
 		}
+		if rec.Changes, err = person.ChangesOf(ctx, tx, id, p.UserID); err != nil {
+			return err
+		}
+		var accounts int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM users WHERE person_id = $1", id).Scan(&accounts); err != nil {
+			return err
+		}
+		rec.HasAccount = accounts > 0
 		var shown []int64
 		if rec.Person.TrustRef != "" {
 			if rec.SameTrustRef, err = person.SameTrustRef(ctx, tx, p, rec.Person); err != nil {

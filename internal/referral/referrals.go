@@ -50,30 +50,32 @@ const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.per
 	r.consent, r.consent_reason, r.share_with_referrer, r.share_beyond_team, COALESCE(r.previous_referral_id, 0),
 	COALESCE(r.allocated_worker_id, 0), COALESCE(wu.name, ''), r.status_reason, r.status_note, r.redirected_to,
 	r.redirect_message, r.outcome_summary, r.received_at, r.accepted_at, r.allocated_at, r.first_contact_at,
-	r.closed_at, r.updated_at`
+	r.closed_at, r.updated_at, r.sharing_changed_at, r.proceed_reason, COALESCE(pu.name, ''), r.proceed_at`
 
 const referralFrom = ` FROM referrals r
 	JOIN people pe ON pe.id = r.person_id
 	LEFT JOIN teams t ON t.id = r.team_id
 	LEFT JOIN users ru ON ru.id = r.referrer_user_id
-	LEFT JOIN users wu ON wu.id = r.allocated_worker_id`
+	LEFT JOIN users wu ON wu.id = r.allocated_worker_id
+	LEFT JOIN users pu ON pu.id = r.proceed_by_user_id`
 
 func (s *Service) scanReferral(row interface{ Scan(...any) error }) (Referral, error) {
 	var r Referral
-	var acc, alloc, first, closed sql.NullTime
+	var acc, alloc, first, closed, sharing, proceed sql.NullTime
 	err := row.Scan(&r.ID, &r.Reference, &r.Status, &r.Version, &r.Source, &r.PersonID, &r.PersonName,
 		&r.TeamID, &r.TeamName, &r.Setting, &r.ReferrerUserID, &r.ReferrerName, &r.ReferrerTeamID, &r.ReferrerRelationship,
 		&r.ForCarer, &r.AskedFor, &r.WorkerPreferences, &r.ContactHow, &r.ContactWhen, &r.MetAt, &r.PersonKnows,
 		&r.Consent, &r.ConsentReason, &r.ShareWithReferrer, &r.ShareBeyondTeam, &r.PreviousReferralID,
 		&r.AllocatedWorkerID, &r.AllocatedWorkerName, &r.StatusReason, &r.StatusNote, &r.RedirectedTo,
-		&r.RedirectMessage, &r.OutcomeSummary, &r.ReceivedAt, &acc, &alloc, &first, &closed, &r.UpdatedAt)
+		&r.RedirectMessage, &r.OutcomeSummary, &r.ReceivedAt, &acc, &alloc, &first, &closed, &r.UpdatedAt,
+		&sharing, &r.ProceedReason, &r.ProceedByName, &proceed)
 	if err != nil {
 		return r, err
 	}
 	for _, p := range []struct {
 		src sql.NullTime
 		dst **time.Time
-	}{{acc, &r.AcceptedAt}, {alloc, &r.AllocatedAt}, {first, &r.FirstContactAt}, {closed, &r.ClosedAt}} {
+	}{{acc, &r.AcceptedAt}, {alloc, &r.AllocatedAt}, {first, &r.FirstContactAt}, {closed, &r.ClosedAt}, {sharing, &r.SharingChangedAt}, {proceed, &r.ProceedAt}} {
 		if p.src.Valid {
 			t := p.src.Time.UTC()
 			*p.dst = &t
@@ -224,6 +226,7 @@ func (s *Service) CreateSelfReferral(ctx context.Context, p *app.Principal, in S
 		res.ID, res.Reference, err = s.insertReferral(ctx, tx, insertArgs{
 			personID: personID, teamID: in.TeamID, source: SourceSelf, askedFor: in.AskedFor, prefs: in.WorkerPreferences,
 			contactHow: in.ContactPreference, contactWhen: in.ContactTimes, consent: "self", personKnows: true,
+			shareReferrer: true, shareBeyond: in.ShareBeyondTeam,
 		}, actor)
 		if err != nil {
 			return err
@@ -389,6 +392,13 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 				return err
 			}
 		case personID != 0:
+			if personID == p.PersonID && !p.HasRole(app.RolePerson, app.RoleCarer) {
+				// Someone who is both staff and a person who uses services,
+				// at work, asking for themselves: that is a self-referral,
+				// made from their own support, never a staff referral.
+				return app.Invalid(app.FieldError{Field: "person_id", Message: "This is you. To ask for peer support for yourself, " +
+					"switch to your own support: it will be a self-referral, and your colleagues will not see it."})
+			}
 			if _, err := person.Visible(ctx, tx, p, personID); err != nil {
 				return err
 			}
@@ -444,6 +454,9 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 			if !ok {
 				return app.Invalid(app.FieldError{Field: "team_id", Message: "Choose a team from the list"})
 			}
+			if err := s.notOwnTeam(ctx, tx, personID, teamID, "team_id"); err != nil {
+				return err
+			}
 		}
 		id, _, err := s.insertReferral(ctx, tx, insertArgs{
 			personID: personID, teamID: teamID, referrerID: p.UserID, referrerTeamID: via.TeamID, previousID: previous,
@@ -476,6 +489,23 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		return Referral{}, open
 	}
 	return made, nil
+}
+
+// notOwnTeam refuses to put someone's referral on the waiting list of a
+// team they work in: someone who is both staff and a person who uses
+// services gets peer support away from their colleagues, who would
+// otherwise see their referral merely because they share a team.
+func (s *Service) notOwnTeam(ctx context.Context, tx *store.Tx, personID, teamID int64, field string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u JOIN memberships m ON m.user_id = u.id
+		WHERE u.person_id = $1 AND m.team_id = $2 AND m.role NOT IN ('person', 'carer')`, personID, teamID).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return app.Invalid(app.FieldError{Field: field, Message: "This person works in that team. Choose another team, so their own support " +
+			"stays apart from their colleagues, or leave the team for the peer support leads to choose."})
+	}
+	return nil
 }
 
 // OpenReferralError answers a referral for someone who already has an open

@@ -48,7 +48,7 @@ func TestInterestedOfferKeepsAnotherTeamsReferralHidden(t *testing.T) {
 		}
 		onCaseload(t, db, pe.ID, w.TeamB.ID, "B-1")
 		b, err := w.Referrals.CreateReferral(ctx, clinB, referral.NewReferral{PersonID: pe.ID, AskedFor: "asked " + secret,
-			WorkerPreferences: "prefers " + secret, ContactHow: "call " + secret, PersonKnows: testkit.Yes(), Consent: "given"})
+			WorkerPreferences: "prefers " + secret, ContactHow: "call " + secret, PersonKnows: testkit.Yes(), Consent: "given", ShareWithReferrer: true})
 		if err != nil {
 			t.Fatal(err)
 		}

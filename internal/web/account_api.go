@@ -14,8 +14,39 @@ type MeResponse struct {
 	Email    string           `json:"email"`
 	Name     string           `json:"name"`
 	PersonID int64            `json:"person_id,omitempty"`
-	Roles    []app.Membership `json:"roles"`
+	Roles    []app.Membership `json:"roles" doc:"The roles in use now: for an account that is both staff and someone who uses services, those of the context it is acting in."`
 	Via      string           `json:"authenticated_by"`
+	ActingAs string           `json:"acting_as,omitempty" doc:"work or own: which of its roles an account that is both staff and someone who uses services is using (one at a time)."`
+}
+
+// ActingAsRequest is PUT /api/v1/me/acting-as.
+type ActingAsRequest struct {
+	ActingAs string `json:"acting_as" required:"true" doc:"work: your staff roles; own: your own support (person and carer roles)."`
+}
+
+var opSwitchContext = APIOp{Summary: "Switch between your work and your own support (accounts that are both)", Tag: "Accounts",
+	Description: "One role at a time: changes which roles this session uses and replaces the session (a new cookie). " +
+		"An API token keeps the role it was made in, and answers 403.",
+	Request:  ActingAsRequest{ActingAs: app.ActingOwn},
+	Response: MeResponse{ID: 5, Email: "alex@example.nhs.uk", Name: "Alex", PersonID: 9, Roles: []app.Membership{{Role: app.RolePerson}}, Via: "session", ActingAs: app.ActingOwn}}
+
+func (s *Server) apiSwitchContext(w http.ResponseWriter, r *http.Request) error {
+	var in ActingAsRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	p := principal(r)
+	token, err := s.accounts.SwitchContext(r.Context(), p, in.ActingAs)
+	if err != nil {
+		return err
+	}
+	setSessionCookie(w, token)
+	next, err := s.accounts.Authenticate(r.Context(), token, requestID(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, MeResponse{ID: next.UserID, Email: next.Email, Name: next.Name, PersonID: next.PersonID,
+		Roles: next.Memberships, Via: next.Via, ActingAs: next.Acting})
 }
 
 // TokenRequest is POST /api/v1/me/tokens.
@@ -46,7 +77,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) error {
 	if roles == nil {
 		roles = []app.Membership{}
 	}
-	return writeJSON(w, http.StatusOK, MeResponse{ID: p.UserID, Email: p.Email, Name: p.Name, PersonID: p.PersonID, Roles: roles, Via: p.Via})
+	return writeJSON(w, http.StatusOK, MeResponse{ID: p.UserID, Email: p.Email, Name: p.Name, PersonID: p.PersonID, Roles: roles, Via: p.Via, ActingAs: p.Acting})
 }
 
 func (s *Server) apiTeams(w http.ResponseWriter, r *http.Request) error {

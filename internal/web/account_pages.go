@@ -10,6 +10,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -41,7 +42,30 @@ func (s *Server) accountRoutes() []*Route {
 		apiRoute("POST /api/v1/me/tokens", app.PermSignedIn, opCreateToken, s.apiCreateToken),
 		apiRoute("DELETE /api/v1/me/tokens/{id}", app.PermSignedIn, opRevokeMyToken, s.apiRevokeMyToken),
 		apiRoute("POST /api/v1/me/sign-out-everywhere", app.PermSignedIn, opSignOutEverywhere, s.apiSignOutEverywhere),
+		pageRoute("POST /account/acting-as", app.PermSignedIn, s.handleSwitchContext),
+		apiRoute("PUT /api/v1/me/acting-as", app.PermSignedIn, opSwitchContext, s.apiSwitchContext),
 	}
+}
+
+// handleSwitchContext moves someone who is both staff and a person who
+// uses services between their work and their own support.
+func (s *Server) handleSwitchContext(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	to := f.Value("acting_as")
+	token, err := s.accounts.SwitchContext(r.Context(), principal(r), to)
+	if err != nil {
+		return err
+	}
+	setSessionCookie(w, token)
+	if to == app.ActingOwn {
+		setFlash(w, "You are now using Mutual for your own support. Your work is hidden until you switch back.")
+	} else {
+		setFlash(w, "You are now using Mutual for your work. Your own support is hidden until you switch back.")
+	}
+	return redirect(w, r, "/")
 }
 
 // safeNext keeps a post-sign-in destination on this site.
@@ -200,6 +224,7 @@ func (s *Server) handleTOTPSetup(w http.ResponseWriter, r *http.Request) error {
 type accountData struct {
 	User   *account.User
 	Tokens []account.APIToken
+	Acting string
 }
 
 // accountPage shows the caller's account with f as the new-token form.
@@ -213,7 +238,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, status, "account/account", &ui.Page{Title: "Your account", Form: f, Data: accountData{User: u, Tokens: tokens}})
+	return s.page(w, r, status, "account/account", &ui.Page{Title: "Your account", Form: f, Data: accountData{User: u, Tokens: tokens, Acting: p.Acting}})
 }
 
 func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
@@ -295,7 +320,15 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = s.accounts.SignUp(r.Context(), f.Value("email"), f.Value("name"), app.Role(f.Value("role")), f.Value("claim"), s.clientAddr(r), requestID(r.Context()))
+	if c := strings.TrimSpace(f.Value("claim")); c != "" && len(c) < 40 && !person.LooksLikeCode(c) {
+		f.AddError("claim", "Enter the code as it is written, like ABCD-EFGH-JKMN, or leave it blank")
+		return s.page(w, r, http.StatusUnprocessableEntity, "account/sign-up", &ui.Page{Title: "Create an account", Form: f})
+	}
+	role := app.Role(f.Value("role"))
+	if strings.TrimSpace(f.Value("claim")) != "" && role == "" {
+		role = app.RolePerson // a record's own person
+	}
+	err = s.accounts.SignUp(r.Context(), f.Value("email"), f.Value("name"), role, strings.TrimSpace(f.Value("claim")), s.clientAddr(r), requestID(r.Context()))
 	if err == nil {
 		return s.page(w, r, http.StatusOK, "account/check-email", &ui.Page{Title: "Check your email", Data: "sign-up"})
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
@@ -141,7 +142,7 @@ func TestAPIReferralJourney(t *testing.T) {
 		check(clin.Get("/api/v1/me"), http.StatusOK)
 		created := decode[map[string]any](t, check(clin.JSON(http.MethodPost, "/api/v1/referrals", map[string]any{
 			"person":    map[string]any{"preferred_name": "Bo", "phone": "07700 900444", "ethnicity": "black_caribbean"},
-			"asked_for": "Getting out more", "person_knows": true, "consent": "given", "not_duplicate": true}), http.StatusCreated))
+			"asked_for": "Getting out more", "person_knows": true, "consent": "given", "share_with_referrer": true, "not_duplicate": true}), http.StatusCreated))
 		id := strconv.FormatInt(int64(created["id"].(float64)), 10)
 
 		lead := e.Bearer(t, "lead")
@@ -260,6 +261,11 @@ func TestAPIBadInput(t *testing.T) {
 // personDataCalls makes one successful call to each route that touches a
 // person's data. The test below checks each writes exactly one audit row,
 // and that every such route in the table is covered here.
+// pd is the details of a new person with a phone number of their own.
+func pd(name string) person.Details {
+	return person.Details{PreferredName: name, Phone: fmt.Sprintf("07700 9%05d", len(name)*997%100000)}
+}
+
 func TestAuditOneRowPerCall(t *testing.T) {
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
@@ -280,6 +286,35 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		}
 		lead, clin, worker, person := e.As(t, "lead"), e.As(t, "clinician"), e.As(t, "worker"), e.As(t, "person")
 		leadAPI, clinAPI, personAPI := e.Bearer(t, "lead"), e.Bearer(t, "clinician"), e.Bearer(t, "person")
+		// The person's own side: a referral of their own, referrals made
+		// without agreement, and codes to claim records.
+		own, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "person"), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ownID := strconv.FormatInt(own.ID, 10)
+		noConsent := func(name string) string {
+			r, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "clinician"), referral.NewReferral{Person: pd(name),
+				AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "not_obtained", ConsentReason: "too unwell", NotDuplicate: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strconv.FormatInt(r.ID, 10)
+		}
+		consent1, consent2 := noConsent("Consent One"), noConsent("Consent Two")
+		code := func(name string) string {
+			pe, err := e.People.Create(ctx, e.Principal(t, "clinician"), pd(name), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := e.People.InviteToClaim(ctx, e.Principal(t, "clinician"), pe.ID, "print")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return inv.Code
+		}
+		code1, code2 := code("Claim One"), code("Claim Two")
+		person2, carerAPI := e.As(t, "person2"), e.Bearer(t, "carer")
 		form := func(kv ...string) map[string][]string {
 			m := map[string][]string{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -343,6 +378,52 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			{"POST /api/v1/my/offers", func() *webtest.Response {
 				return personAPI.JSON(http.MethodPost, "/api/v1/my/offers", map[string]any{"told": true})
 			}, 201},
+			{"POST /referrals/{id}/consent", func() *webtest.Response {
+				return lead.PostForm("/referrals/"+consent1+"/consent", form("decision", "given"))
+			}, 303},
+			{"POST /api/v1/referrals/{id}/consent", func() *webtest.Response {
+				return leadAPI.JSON(http.MethodPost, "/api/v1/referrals/"+consent2+"/consent", map[string]any{"decision": "proceed", "reason": "best interests"})
+			}, 200},
+			{"POST /people/{id}/claim-invitations", func() *webtest.Response {
+				return clin.PostForm("/people/"+pid+"/claim-invitations", form("how", "print"))
+			}, 200},
+			{"POST /api/v1/people/{id}/claim-invitations", func() *webtest.Response {
+				return clinAPI.JSON(http.MethodPost, "/api/v1/people/"+pid+"/claim-invitations", map[string]any{"how": "print"})
+			}, 201},
+			{"POST /my/claim", func() *webtest.Response { return person2.PostForm("/my/claim", form("code", code1)) }, 303},
+			{"POST /api/v1/my/claim", func() *webtest.Response {
+				return carerAPI.JSON(http.MethodPost, "/api/v1/my/claim", map[string]any{"code": code2})
+			}, 200},
+			{"POST /my/claim/code", func() *webtest.Response {
+				return person.PostForm("/my/claim/code", form("email", "someone@example.org"))
+			}, 200},
+			{"POST /api/v1/my/claim-codes", func() *webtest.Response {
+				return personAPI.JSON(http.MethodPost, "/api/v1/my/claim-codes", map[string]any{"email": "someone@example.org"})
+			}, 202},
+			{"GET /my/details", func() *webtest.Response { return person.Get("/my/details") }, 200},
+			{"POST /my/details", func() *webtest.Response {
+				return person.PostForm("/my/details", form("preferred_name", "Pat", "phone", "07700 900555", "contact_preference", "phone"))
+			}, 303},
+			{"GET /api/v1/my/details", func() *webtest.Response { return personAPI.Get("/api/v1/my/details") }, 200},
+			{"PUT /api/v1/my/details", func() *webtest.Response {
+				return personAPI.JSON(http.MethodPut, "/api/v1/my/details", map[string]any{"preferred_name": "Pat", "contact_preference": "letter"})
+			}, 200},
+			{"GET /my/referrals/{id}", func() *webtest.Response { return person.Get("/my/referrals/" + ownID) }, 200},
+			{"GET /api/v1/my/referrals/{id}", func() *webtest.Response { return personAPI.Get("/api/v1/my/referrals/" + ownID) }, 200},
+			{"POST /my/referrals/{id}/sharing", func() *webtest.Response {
+				return person.PostForm("/my/referrals/"+ownID+"/sharing", form("share_beyond_team", "yes"))
+			}, 303},
+			{"PUT /api/v1/my/referrals/{id}/sharing", func() *webtest.Response {
+				return personAPI.JSON(http.MethodPut, "/api/v1/my/referrals/"+ownID+"/sharing", map[string]any{"share_with_referrer": true, "share_beyond_team": false})
+			}, 200},
+			{"GET /my/data", func() *webtest.Response { return person.Get("/my/data") }, 200},
+			{"GET /api/v1/my/data", func() *webtest.Response { return personAPI.Get("/api/v1/my/data") }, 200},
+			{"POST /people/{id}/subject-access", func() *webtest.Response {
+				return clin.PostForm("/people/"+pid+"/subject-access", form("reason", "their request of 2 November"))
+			}, 200},
+			{"POST /api/v1/people/{id}/subject-access-copies", func() *webtest.Response {
+				return clinAPI.JSON(http.MethodPost, "/api/v1/people/"+pid+"/subject-access-copies", map[string]any{"reason": "their request"})
+			}, 200},
 		}
 		calls = append(calls, groupAuditCalls(t, e)...)
 		covered := map[string]bool{}
@@ -357,10 +438,14 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			// One row per call: the refused link is shown again with the
 			// referral, which is a read.
 			after, _ := audit.Count(ctx, e.DB, "")
-			// A move the referrer is told about is also seen by them.
+			// A move the referrer is told about is also seen by them; an
+			// allocation, by the worker allocated too.
 			want := int64(1)
-			if strings.HasSuffix(c.pattern, "/transitions") {
+			switch c.pattern {
+			case "POST /referrals/{id}/transitions":
 				want = 2
+			case "POST /api/v1/referrals/{id}/transitions":
+				want = 3
 			}
 			if after-before != want {
 				t.Errorf("%s wrote %d audit rows, want %d", c.pattern, after-before, want)

@@ -32,6 +32,9 @@ type homeData struct {
 	Can           map[string]bool
 	IsPerson      bool
 	IsCarer       bool
+	// Acting is which roles an account that is both staff and someone who
+	// uses services is using now (work or own); empty for other accounts.
+	Acting string
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
@@ -42,6 +45,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	d := homeData{
 		IsPerson: p.HasRole(app.RolePerson),
 		IsCarer:  p.HasRole(app.RoleCarer),
+		Acting:   p.Acting,
 		Can: map[string]bool{
 			"refer":   p.Can(app.PermReferralCreate),
 			"read":    p.Can(app.PermReferralRead),

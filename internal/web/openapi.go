@@ -298,6 +298,12 @@ func errorResponses(rt *Route, method, path string) map[int]string {
 	if rt.Perm == app.PermPublic && method == http.MethodPost {
 		out[http.StatusTooManyRequests] = "Too many requests from this address"
 	}
+	if rt.Perm == app.PermOwnRecord {
+		out[http.StatusNotFound] = "Not found: you have no record of your own yet, or the record in the path is not yours"
+	}
+	if op.Limited {
+		out[http.StatusTooManyRequests] = "Too many attempts from this account or address: wait and try again"
+	}
 	return out
 }
 

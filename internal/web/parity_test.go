@@ -69,6 +69,17 @@ var pageAPI = map[string][]string{
 	"POST /network/proposals":                         {"POST /api/v1/proposals"},
 	"POST /network/proposals/{id}/interest":           {"POST /api/v1/proposals/{id}/interest"},
 	"POST /network/proposals/{id}/answer":             {"POST /api/v1/proposals/{id}/answer"},
+	"POST /account/acting-as":                         {"PUT /api/v1/me/acting-as"},
+	"POST /referrals/{id}/consent":                    {"POST /api/v1/referrals/{id}/consent"},
+	"POST /my/claim":                                  {"POST /api/v1/my/claim"},
+	"POST /my/claim/code":                             {"POST /api/v1/my/claim-codes"},
+	"POST /people/{id}/claim-invitations":             {"POST /api/v1/people/{id}/claim-invitations"},
+	"GET /my/details":                                 {"GET /api/v1/my/details"},
+	"POST /my/details":                                {"PUT /api/v1/my/details"},
+	"GET /my/referrals/{id}":                          {"GET /api/v1/my/referrals/{id}"},
+	"POST /my/referrals/{id}/sharing":                 {"PUT /api/v1/my/referrals/{id}/sharing"},
+	"GET /my/data":                                    {"GET /api/v1/my/data"},
+	"POST /people/{id}/subject-access":                {"POST /api/v1/people/{id}/subject-access-copies"},
 }
 
 // pageOnly are the pages with no API operation, each with its reason: the
@@ -84,7 +95,7 @@ var pageOnly = map[string]string{
 	"GET /password-reset": "reset form", "POST /password-reset": "reset request (by email)",
 	"GET /password-reset/{token}": "one-time link form", "POST /password-reset/{token}": "one-time link from email",
 	"GET /admin/users/new": "form", "GET /refer": "landing page", "GET /refer/self": "form", "GET /refer/received": "confirmation page",
-	"GET /referrals/new": "form", "GET /people/new": "form",
+	"GET /referrals/new": "form", "GET /people/new": "form", "GET /my/claim": "the forms to claim your record",
 	"GET /insight": "index of the insight views", "GET /insight/rates.csv": "the same figures as CSV",
 	"GET /insight/equity.csv": "the same figures as CSV", "GET /insight/coverage.csv": "the same figures as CSV",
 	"GET /insight/waiting.csv": "the same figures as CSV", "GET /insight/report": "printable report of the same figures",

@@ -114,6 +114,7 @@ type personViewData struct {
 	CanOffer  bool
 	CanRefer  bool
 	HasOpen   bool
+	CanCopy   bool
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
@@ -123,7 +124,7 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	d := personViewData{PersonRecord: rec, Methods: reasonOptions(referral.OfferMethods), Responses: reasonOptions(referral.OfferResponses),
-		CanOffer: p.Can(app.PermOfferCreate), CanRefer: p.Can(app.PermReferralCreate)}
+		CanOffer: p.Can(app.PermOfferCreate), CanRefer: p.Can(app.PermReferralCreate), CanCopy: p.Can(app.PermSubjectAccess)}
 	for _, ref := range rec.Referrals {
 		d.HasOpen = d.HasOpen || !ref.Status.Closed()
 	}

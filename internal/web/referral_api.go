@@ -75,6 +75,11 @@ var opContact = APIOp{Summary: "Record a contact (support while waiting, or duri
 var opMyReferrals = APIOp{Summary: "Your own referrals (and those you made as a carer)", Tag: "Referrals",
 	Response: []referral.MyReferral{{Referral: exampleReferral}}}
 
+var opRecordConsent = APIOp{Summary: "Record that the person has now agreed to a referral, or why the team goes ahead without their agreement", Tag: "Referrals", Query: id,
+	Description: "For a referral made without the person's agreement: until this is recorded (by a peer lead of its team, or a clinician who made or may see it) " +
+		"it is not accepted, allocated or started. The person sees the reason.",
+	Request: referral.ConsentDecision{Decision: "proceed", Reason: "Lacks capacity to decide today; their advocate asked us to begin"}, Response: exampleReferral}
+
 var opCreateOffer = APIOp{Summary: "Record that peer support information was given", Tag: "Offers", Status: http.StatusCreated,
 	Description: "response interested makes a referral at once, with consent recorded.",
 	Request:     referral.NewOffer{PersonID: 7, Method: "review", Response: "interested"},
@@ -248,4 +253,20 @@ func (s *Server) apiLinkPerson(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func (s *Server) apiRecordConsent(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in referral.ConsentDecision
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	got, err := s.referrals.RecordConsent(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, got)
 }

@@ -38,6 +38,8 @@ func (s *Server) referralRoutes() []*Route {
 		personAPI("POST /api/v1/referrals/{id}/transitions", app.PermReferralView, opTransition, s.apiTransition),
 		personAPI("POST /api/v1/referrals/{id}/contacts", app.PermReferralWork, opContact, s.apiContact),
 		personAPI("POST /api/v1/referrals/{id}/link-person", app.PermReferralTriage, opLinkPerson, s.apiLinkPerson),
+		personPage("POST /referrals/{id}/consent", app.PermReferralView, s.handleRecordConsent),
+		personAPI("POST /api/v1/referrals/{id}/consent", app.PermReferralView, opRecordConsent, s.apiRecordConsent),
 		personPage("GET /my/referrals", app.PermOwnRecord, s.handleMyReferrals),
 		personAPI("GET /api/v1/my/referrals", app.PermOwnRecord, opMyReferrals, s.apiMyReferrals),
 	}
@@ -163,7 +165,7 @@ func (s *Server) handleSelfReferral(w http.ResponseWriter, r *http.Request) erro
 	}
 	var p app.Problems
 	in := referral.SelfReferral{Details: personFromForm(f, "", &p), AskedFor: f.Value("asked_for"),
-		WorkerPreferences: f.Value("worker_preferences"), TeamID: formInt(f, "team_id")}
+		WorkerPreferences: f.Value("worker_preferences"), TeamID: formInt(f, "team_id"), ShareBeyondTeam: checked(f, "share_beyond_team")}
 	if in.Website = f.Value("website"); in.Website != "" {
 		// A hidden field only robots fill in: look as if it worked, store nothing.
 		return redirect(w, r, "/refer/received")
@@ -455,7 +457,50 @@ func (s *Server) handleReferralView(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if ownView(principal(r)) {
+		// The person (or a carer) reads their referral in plain words, not
+		// the staff view. Links in their updates lead here.
+		return redirect(w, r, "/my/referrals/"+strconv.FormatInt(id, 10))
+	}
 	return s.referralPage(w, r, http.StatusOK, id, nil, "")
+}
+
+// ownView reports whether the caller uses Mutual for their own support
+// (as a person or a carer), and so sees referrals in their own words.
+func ownView(p *app.Principal) bool {
+	return p != nil && !p.IsStaff() && p.HasRole(app.RolePerson, app.RoleCarer)
+}
+
+func (s *Server) handleRecordConsent(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	_, err = s.referrals.RecordConsent(r.Context(), principal(r), id, referral.ConsentDecision{Decision: f.Value("decision"), Reason: f.Value("consent_decision_reason")})
+	if err == nil {
+		setFlash(w, "Recorded. The referral can now be taken on.")
+		return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10))
+	}
+	ae := app.As(err)
+	switch ae.Code {
+	case app.CodeInvalid:
+		for _, fe := range ae.Fields {
+			name := fe.Field
+			if name == "reason" {
+				name = "consent_decision_reason"
+			}
+			f.AddError(name, fe.Message)
+		}
+	case app.CodeConflict, app.CodeForbidden:
+		f.AddError("", ae.Message)
+	default:
+		return err
+	}
+	return s.referralPage(w, r, ae.Code.Status(), id, f, "consent")
 }
 
 func moveFromForm(f *ui.Form) referral.Move {
@@ -476,9 +521,19 @@ func (s *Server) handleReferralTransition(w http.ResponseWriter, r *http.Request
 	}
 	m := moveFromForm(f)
 	got, err := s.referrals.Transition(r.Context(), principal(r), id, m)
+	if err != nil && ownView(principal(r)) {
+		// The person's own page shows what went wrong; the staff page is not
+		// theirs.
+		ae := app.As(err)
+		if ae.Code != app.CodeInvalid && ae.Code != app.CodeConflict && ae.Code != app.CodeForbidden {
+			return err
+		}
+		f.AddError("", ae.Message)
+		return s.myReferralPage(w, r, ae.Code.Status(), id, f)
+	}
 	if err == nil {
 		setFlash(w, "Referral "+got.Reference+" is now: "+strings.ToLower(got.Status.Label()))
-		if next := f.Value("next"); next == "/my/referrals" {
+		if next := f.Value("next"); next == "/my/referrals" || next == "/my/referrals/"+strconv.FormatInt(id, 10) {
 			return redirect(w, r, next)
 		}
 		return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10))

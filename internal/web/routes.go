@@ -42,7 +42,9 @@ type APIOp struct {
 	// programs and feed readers look for it); Response is then a sample of
 	// its text.
 	ContentType string
-	handle      handlerFunc
+	// Limited operations count attempts and answer 429 beyond a limit.
+	Limited bool
+	handle  handlerFunc
 }
 
 // AltResponse is one more successful answer an operation can give.
@@ -82,7 +84,7 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 // it is listed.
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
-		s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes())
+		s.ownRoutes(), s.dataRightsRoutes(), s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.

@@ -120,7 +120,15 @@ func TestOutOfScopeSideEffects(t *testing.T) {
 				} else {
 					resp = api.Do(method, pathIDs(rt.Pattern), nil, nil)
 				}
-				if c := leaked(name, resp.Body); c != "" {
+				c := leaked(name, resp.Body)
+				if c != "" && rt.Pattern == "POST /api/v1/people/{id}/subject-access-copies" && name == "clinician" && resp.StatusCode == http.StatusOK {
+					// The one deliberate exception: a subject access copy is
+					// everything held about a person, made for them by staff
+					// who may see the person, with a reason that is kept and
+					// shown to the person (TestSubjectAccessCopy).
+					c = ""
+				}
+				if c != "" {
 					t.Errorf("%s: %s answered %d with %q", name, rt.Pattern, resp.StatusCode, c)
 				}
 				if resp.StatusCode >= 500 {

@@ -22,7 +22,7 @@ import (
 )
 
 var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSignedIn, app.PermOwnRecord, app.PermReferralCreate,
-	app.PermReferralRead, app.PermReferralView, app.PermReferralTriage, app.PermReferralWork, app.PermPersonRead, app.PermOfferCreate, app.PermInsightRead,
+	app.PermReferralRead, app.PermReferralView, app.PermReferralTriage, app.PermReferralWork, app.PermPersonRead, app.PermOfferCreate, app.PermSubjectAccess, app.PermInsightRead,
 	app.PermInsightNamed, app.PermCaseloadImport, app.PermAdminUsers, app.PermAdminOutbox, app.PermAuditRead, app.PermMetrics,
 	app.PermGroupManage, app.PermGroupRun, app.PermNetworkJoin}
 
@@ -80,6 +80,14 @@ var roleNames = []string{"person", "person2", "carer", "worker", "workerB", "lea
 // mayCanary are the accounts whose scope includes the canary's referral.
 var mayCanary = map[string]bool{"clinicianB": true, "leadB": true, "workerB": true}
 
+// consentCanary is in a referral team A's clinician made for someone on
+// team A's caseload, to team B's peer support, with the person's agreement
+// to the referral but not to sharing it: only team B's peer support team
+// may read it — not its referrer, not team A's or team B's clinicians.
+const consentCanary = "CONSENT-CANARY-5e1f"
+
+var mayConsentCanary = map[string]bool{"leadB": true, "workerB": true}
+
 func fill(pattern string, ids map[string]string) string {
 	_, path, _ := strings.Cut(pattern, " ")
 	path = strings.TrimSuffix(path, "{$}")
@@ -96,6 +104,16 @@ func TestRoleRouteMatrix(t *testing.T) {
 			Person: person.Details{PreferredName: canary, Phone: "07700 900777"}, AskedFor: "canary request",
 			PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true})
 		if err != nil {
+			t.Fatal(err)
+		}
+		withheld, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "clinician"), referral.NewReferral{
+			Person: person.Details{PreferredName: "Consenting Person", Phone: "07700 900778"}, AskedFor: "asked " + consentCanary,
+			TeamID: e.TeamB.ID, PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.DB.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, imported_at)
+			VALUES ($1, 'CONSENT-1', $2, 'clinician@test.example', $3, $4)`, withheld.PersonID, e.TeamA.ID, e.Clock.Now().Truncate(24*time.Hour), e.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		ids := map[string]string{"id": strconv.FormatInt(r.ID, 10), "token": "not-a-real-token", "action": "end-sessions"}
@@ -148,6 +166,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if strings.Contains(resp.Body, canary) && !mayCanary[name] {
 					t.Errorf("%s: %s leaked the canary (status %d)", name, rt.Pattern, resp.StatusCode)
 				}
+				if strings.Contains(resp.Body, consentCanary) && !mayConsentCanary[name] {
+					t.Errorf("%s: %s leaked a referral the person did not agree to share with them (status %d)", name, rt.Pattern, resp.StatusCode)
+				}
 				if resp.StatusCode >= 500 {
 					t.Errorf("%s: %s answered %d", name, rt.Pattern, resp.StatusCode)
 				}
@@ -182,6 +203,19 @@ func TestRoleRouteMatrix(t *testing.T) {
 		}
 		if resp := clients["clinicianB"].Get("/referrals/" + ids["id"]); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, canary) {
 			t.Errorf("the referrer cannot see their own referral: %d", resp.StatusCode)
+		}
+		// Consent that holds: the peer team reads the referral; its
+		// referrer sees only that they made it; clinicians beyond the peer
+		// team (the caseload's, the referral team's) do not see it at all.
+		wid := "/referrals/" + strconv.FormatInt(withheld.ID, 10)
+		for name, want := range map[string]int{"leadB": 200, "workerB": 200, "clinician": 200, "clinicianB": 404, "lead": 404, "worker": 404} {
+			resp := clients[name].Get(wid)
+			if resp.StatusCode != want {
+				t.Errorf("%s opening a referral not shared beyond the peer team: %d, want %d", name, resp.StatusCode, want)
+			}
+			if reads := strings.Contains(resp.Body, consentCanary); reads != mayConsentCanary[name] {
+				t.Errorf("%s reads the referral: %v, want %v", name, reads, mayConsentCanary[name])
+			}
 		}
 	})
 }

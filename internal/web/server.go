@@ -22,6 +22,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/memo"
@@ -66,25 +67,28 @@ type Deps struct {
 	Groups    *groups.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
+	// DataRights makes people's copies of their data.
+	DataRights *datarights.Service
 }
 
 // Server serves Mutual over HTTP.
 type Server struct {
-	cfg       Config
-	db        *store.DB
-	clock     app.Clock
-	audit     *audit.Log
-	accounts  *account.Service
-	people    *person.Service
-	notify    *notify.Service
-	referrals *referral.Service
-	insight   *insight.Service
-	groups    *groups.Service
-	counters  *ratelimit.Counters
-	log       *slog.Logger
-	render    *ui.Renderer
-	homes     memo.Map[int64, homeRendered] // see homeContent
-	metrics   *metrics
+	cfg        Config
+	db         *store.DB
+	clock      app.Clock
+	audit      *audit.Log
+	accounts   *account.Service
+	people     *person.Service
+	notify     *notify.Service
+	referrals  *referral.Service
+	insight    *insight.Service
+	dataRights *datarights.Service
+	groups     *groups.Service
+	counters   *ratelimit.Counters
+	log        *slog.Logger
+	render     *ui.Renderer
+	homes      memo.Map[int64, homeRendered] // see homeContent
+	metrics    *metrics
 	// publicForms sheds floods of the public self-referral form before they
 	// reach the database.
 	publicForms *ratelimit.Memory
@@ -98,7 +102,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, groups: d.Groups,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, dataRights: d.DataRights, groups: d.Groups,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -327,6 +331,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 		add("My referrals", "/my/referrals")
 	}
 	if p.HasRole(app.RolePerson) {
+		add("My details", "/my/details")
 		add("Who has seen my record", "/my/record-access")
 	}
 	if p.Can(app.PermPersonRead) {
@@ -367,7 +372,10 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"mul":          func(a, b float64) float64 { return a * b },
 		"div":          func(a, b float64) float64 { return a / b },
 		"lower":        strings.ToLower,
-		"classLabel":   insight.ClassLabel,
+		// firstWord is someone's first name, for telling a person who their
+		// worker is without more than they need.
+		"firstWord":  func(name string) string { first, _, _ := strings.Cut(strings.TrimSpace(name), " "); return first },
+		"classLabel": insight.ClassLabel,
 		// Labels for codes held as plain strings: one source, the Go lists.
 		"reasonLabel": func(code string) string {
 			if l := referral.ReasonLabel(referral.DeclineReasons, code); l != code {

@@ -36,7 +36,7 @@ var layers = map[string]int{
 	"internal/matching": 6, "internal/support": 6, "internal/recovery": 6, "internal/groups": 6, "internal/community": 6,
 	"internal/workforce": 6,
 	// 7 views across capabilities.
-	"internal/insight": 7, "internal/fhir": 7,
+	"internal/insight": 7, "internal/fhir": 7, "internal/datarights": 7,
 	// 8 the HTTP surface.
 	"internal/web": 8,
 	// 9 demonstration data, told through the services.
@@ -164,8 +164,9 @@ var owners = map[string]string{
 	"outbox":        "mail",
 	"audit_events":  "audit", "audit_subjects": "audit",
 	"notifications": "notify",
-	"people":        "person", "person_claims": "person",
-	"referrals": "referral", "referral_events": "referral", "offers": "referral", "contacts": "referral",
+	"people":        "person", "person_claims": "person", "person_changes": "person",
+	"data_requests": "datarights",
+	"referrals":     "referral", "referral_events": "referral", "offers": "referral", "contacts": "referral",
 	"caseload_episodes": "caseload", "caseload_rollup": "caseload", "caseload_rollup_state": "caseload", "caseload_events": "caseload",
 	"schema_migrations": "store",
 	"peer_groups":       "groups", "group_facilitators": "groups", "group_sessions": "groups", "session_facilitators": "groups",

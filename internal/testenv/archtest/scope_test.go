@@ -19,7 +19,7 @@ import (
 // whose list). A query that reads them must be bounded by the caller's
 // scope.
 var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes|` +
-	`group_bookings|group_booking_events|group_offers|group_attendance)\b`)
+	`person_changes|data_requests|group_bookings|group_booking_events|group_offers|group_attendance)\b`)
 
 // unscopedReaders are the functions allowed to read person tables without
 // being given the caller, each with the reason it is safe. Keep this list
@@ -31,7 +31,29 @@ var unscopedReaders = map[string]string{
 	"referral.(*Service).contacts": "a referral's contacts, after visibleReferral in the same transaction",
 	"referral.caseloadFor":         "a person's open caseload episodes, after visiblePerson in the same transaction",
 	// The holder of a one-time claim is the person it was made for.
-	"person.UseClaim": "locks the claimed person's row; the claim's holder gets only the id",
+	"person.spendClaim": "locks the claimed person's row; the claim's holder gets only the id",
+	"person.Holds":      "counts only: whether an account's own record holds anything before it is swapped for a claimed one",
+	"person.ChangesOf":  "a person's contact-detail changes, after Visible (or for the person themselves) in the same transaction",
+	// Data rights: a person's copy of their data and the retention job. The
+	// data-rights service decides who may ask (the person, or staff who may
+	// see them, with a reason) before any holder is called; the retention
+	// job is the operator's and returns counts only.
+	"person.RecordsOf":                    "the ids of a person's records, for their copy or for forgetting them",
+	"person.(*Service).Export":            "data rights: the person's own copy, after the caller was checked",
+	"person.(*Service).Forget":            "retention: deletes; returns nothing",
+	"referral.(*Service).personReferrals": "data rights: every referral of a person, for their copy or for forgetting them",
+	"referral.(*Service).Export":          "data rights: the person's own copy, after the caller was checked",
+	"referral.(*Service).LastActivity":    "retention: a time, no one's data",
+	"referral.(*Service).Forget":          "retention: deletes; returns nothing",
+	"notify.OfUser":                       "data rights: an account's own notifications, for the copy of the person the account is joined to",
+	"notify.(*Service).ForgetReferrals":   "retention: deletes; returns nothing",
+	"notify.(*Service).ForgetUser":        "retention: deletes; returns nothing",
+	"datarights.(*Service).Export":        "data rights: the copies made of a person's data, for their own copy",
+	"datarights.(*Service).LastActivity":  "retention: a time, no one's data",
+	"datarights.(*Service).Forget":        "retention: deletes; returns nothing",
+	"datarights.(*Service).Retain":        "retention: the ids of people to check; returns counts only",
+	"datarights.(*Service).retainOne":     "retention: one person's ids and times, under their lock; returns what became of them",
+	"person.(*Service).LastActivity":      "retention: a time, no one's data",
 	// Reads that return no one's data.
 	"referral.newReference":            "checks that a new reference is unused",
 	"referral.RefreshCaseloadFlags":    "updates flags; returns nothing",

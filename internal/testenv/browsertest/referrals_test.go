@@ -149,6 +149,7 @@ func TestReferralDoors(t *testing.T) {
 	clin.fill("asked_for", "Someone who has been through psychosis")
 	clin.choose("person_knows", "yes")
 	clin.choose("consent", "given")
+	clin.choose("share_with_referrer", "yes") // Jordan agreed that the clinician follows it
 	if st := clin.press("Send referral"); st != 200 {
 		t.Fatalf("clinician referral: status %d", st)
 	}

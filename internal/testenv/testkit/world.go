@@ -11,6 +11,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -35,9 +36,11 @@ type World struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Groups    *groups.Service
-	TeamA     account.Team // community team
-	TeamB     account.Team // acute ward
-	Partner   account.Team
+	// DataRights is given every holder of people's data, as in cmd/mutual.
+	DataRights *datarights.Service
+	TeamA      account.Team // community team
+	TeamB      account.Team // acute ward
+	Partner    account.Team
 	// Accounts by name; Principal returns a signed-in caller for each.
 	Users map[string]*account.User
 }
@@ -79,13 +82,14 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Audit = audit.NewLog(db, clock, audit.LogOptions{})
 	w.Audit.Start()
 	tb.Cleanup(func() { w.Audit.Close() })
-	w.People = &person.Service{DB: db, Clock: clock, Audit: w.Audit}
+	w.People = &person.Service{DB: db, Clock: clock, Audit: w.Audit, Counters: w.Accounts.Counters, BaseURL: "https://mutual.test"}
 	w.Notify = &notify.Service{DB: db, Clock: clock}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
 		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit}
 	w.Accounts.Notify = w.Notify
 	w.Groups = &groups.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, BaseURL: "https://mutual.test",
 		Suppress: stats.Suppressor{Threshold: 5}}
+	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db)}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
@@ -134,7 +138,7 @@ func (w *World) StaffReferral(tb testing.TB, by, name string) referral.Referral 
 	tb.Helper()
 	r, err := w.Referrals.CreateReferral(context.Background(), w.Principal(tb, by), referral.NewReferral{
 		Person:   person.Details{PreferredName: name, Phone: "07700 900" + phoneSuffix(name)},
-		AskedFor: "Someone to talk to who has been there", PersonKnows: Yes(), Consent: "given", NotDuplicate: true,
+		AskedFor: "Someone to talk to who has been there", PersonKnows: Yes(), Consent: "given", NotDuplicate: true, ShareWithReferrer: true,
 	})
 	must(tb, err)
 	return r
