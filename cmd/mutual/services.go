@@ -8,6 +8,7 @@ import (
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
@@ -26,6 +27,8 @@ type services struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	// Matching is also the referral service's allocation rules.
+	Matching *matching.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -42,6 +45,9 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
 		Audit: s.Audit}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
+	s.Matching = &matching.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Referrals: s.Referrals, Accounts: s.Accounts,
+		WaitingStandard: standard, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
+	s.Referrals.Allocation = s.Matching
 	return s
 }
 

@@ -84,15 +84,22 @@ const (
 	PermAdminOutbox    Permission = "admin.outbox"
 	PermAuditRead      Permission = "audit.read"
 	PermMetrics        Permission = "ops.metrics"
+	// PermChoicesRecord is recording a person's choices with them (staff).
+	PermChoicesRecord Permission = "choices.record"
+	// PermWorkerProfile is keeping a peer worker's profile: one's own, or,
+	// for a lead, their team's workers' caseload caps.
+	PermWorkerProfile Permission = "worker.profile"
 )
 
 var rolePermissions = map[Role][]Permission{
-	RolePerson:         {PermOwnRecord, PermReferralCreate, PermReferralView},
-	RoleCarer:          {PermOwnRecord, PermReferralCreate, PermReferralView},
-	RolePeerWorker:     {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate},
-	RolePeerLead:       {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate},
-	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
-	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
+	RolePerson: {PermOwnRecord, PermReferralCreate, PermReferralView},
+	RoleCarer:  {PermOwnRecord, PermReferralCreate, PermReferralView},
+	RolePeerWorker: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate,
+		PermChoicesRecord, PermWorkerProfile},
+	RolePeerLead: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate,
+		PermChoicesRecord, PermWorkerProfile},
+	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermChoicesRecord},
+	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermChoicesRecord},
 	RoleModerator:      {},
 	RoleAnalyst:        {PermInsightRead, PermCaseloadImport},
 	RoleServiceManager: {PermInsightRead, PermInsightNamed, PermCaseloadImport},

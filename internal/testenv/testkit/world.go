@@ -11,6 +11,8 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
@@ -32,9 +34,11 @@ type World struct {
 	People    *person.Service
 	Notify    *notify.Service
 	Referrals *referral.Service
-	TeamA     account.Team // community team
-	TeamB     account.Team // acute ward
-	Partner   account.Team
+	// Matching checks caps and records choices on every allocation.
+	Matching *matching.Service
+	TeamA    account.Team // community team
+	TeamB    account.Team // acute ward
+	Partner  account.Team
 	// Accounts by name; Principal returns a signed-in caller for each.
 	Users map[string]*account.User
 }
@@ -81,6 +85,9 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
 		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit}
 	w.Accounts.Notify = w.Notify
+	w.Matching = &matching.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Referrals: w.Referrals, Accounts: w.Accounts,
+		WaitingStandard: 28 * 24 * time.Hour, Suppress: stats.Suppressor{Threshold: 5}}
+	w.Referrals.Allocation = w.Matching
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
