@@ -23,11 +23,12 @@ type ChoiceVersion struct {
 
 // ChoiceProfile is a person's choices now, with every earlier version.
 type ChoiceProfile struct {
-	PersonID int64           `json:"person_id"`
-	Version  int             `json:"version" doc:"The version in force; 0 when nothing has been recorded yet."`
-	Choices  Choices         `json:"choices"`
-	History  []ChoiceVersion `json:"history" doc:"Every version, newest first: what was recorded, by whom and when."`
-	Themes   []Theme         `json:"themes" doc:"The shared-experience themes on offer to this person."`
+	PersonID   int64           `json:"person_id"`
+	PersonName string          `json:"person_name,omitempty"`
+	Version    int             `json:"version" doc:"The version in force; 0 when nothing has been recorded yet."`
+	Choices    Choices         `json:"choices"`
+	History    []ChoiceVersion `json:"history" doc:"Every version, newest first: what was recorded, by whom and when."`
+	Themes     []Theme         `json:"themes" doc:"The shared-experience themes on offer to this person."`
 }
 
 // SaveChoices records a new version of a person's choices.
@@ -161,6 +162,9 @@ func (s *Service) Choices(ctx context.Context, p *app.Principal, personID int64)
 		}
 		var err error
 		if cp, err = profileOf(ctx, tx, personID); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT preferred_name FROM people WHERE id = $1", personID).Scan(&cp.PersonName); err != nil {
 			return err
 		}
 		record(p.ActorFor(app.PermPersonRead), audit.Event{Action: "choices.read", SubjectPersonID: personID, ObjectType: "person", ObjectID: itoa(personID)})

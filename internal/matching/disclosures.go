@@ -433,3 +433,77 @@ func readsOf(ctx context.Context, tx *store.Tx, workerID int64, limit int) ([]Di
 	}
 	return out, rows.Err()
 }
+
+// WorkerView is a worker's page as the caller may see it: for the worker,
+// everything with who has read their disclosures; for a lead of their
+// team, the profile and the items shared with the lead; for anyone else,
+// the items shared with them.
+type WorkerView struct {
+	WorkerID    int64            `json:"worker_id"`
+	Name        string           `json:"name"`
+	Self        bool             `json:"self"`
+	Profile     *WorkerProfile   `json:"profile,omitempty"`
+	Disclosures []Disclosure     `json:"disclosures"`
+	Reads       []DisclosureRead `json:"reads,omitempty"`
+	Themes      []Theme          `json:"themes"`
+}
+
+// View builds a worker's page for the caller in one transaction, with one
+// audit row, recording for the worker the disclosures shown to anyone
+// else. A worker who does not exist is not found.
+func (s *Service) View(ctx context.Context, p *app.Principal, workerID int64) (WorkerView, error) {
+	now := s.Clock.Now()
+	var v WorkerView
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		rel, err := relationTo(ctx, tx, p, workerID)
+		if err != nil {
+			return err
+		}
+		if !rel.Exists {
+			return errNoWorker
+		}
+		v = WorkerView{WorkerID: workerID, Name: rel.Name, Self: rel.Self, Themes: []Theme{}}
+		if rel.mayReadProfile() {
+			ws, err := loadWorkers(ctx, tx, []int64{workerID})
+			if err != nil {
+				return err
+			}
+			wp, err := s.profileFor(ctx, tx, p, rel, ws[workerID])
+			if err != nil {
+				return err
+			}
+			v.Profile = &wp
+		}
+		if v.Disclosures, err = s.visibleDisclosures(ctx, tx, p, workerID, rel, now); err != nil {
+			return err
+		}
+		if rel.Self {
+			if v.Reads, err = readsOf(ctx, tx, workerID, 100); err != nil {
+				return err
+			}
+			offered, err := workerThemes(ctx, tx, workerID)
+			if err != nil {
+				return err
+			}
+			every, err := allThemes(ctx, tx)
+			if err != nil {
+				return err
+			}
+			for _, d := range v.Disclosures {
+				for _, t := range d.Themes {
+					if !app.HasChoice(offered, t) {
+						offered = append(offered, app.Choice{Code: t, Label: app.ChoiceLabel(every, t)})
+					}
+				}
+			}
+			for _, t := range offered {
+				v.Themes = append(v.Themes, Theme{Code: t.Code, Label: t.Label})
+			}
+		}
+		return audit.Record(ctx, tx, now, actorAs(p, readingRole(p, rel)), audit.Event{Action: "worker.view", ObjectType: "worker", ObjectID: itoa(workerID)})
+	})
+	if err != nil {
+		return v, s.denied(ctx, err, p, app.PermSignedIn, "worker.view", "worker", workerID, "The peer worker")
+	}
+	return v, nil
+}

@@ -255,3 +255,51 @@ func orList(xs []string) string {
 	}
 	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
 }
+
+// Describe puts a version of a person's choices into words, one line per
+// choice, for the person and staff to read.
+func Describe(c Choices, themes []Theme) []string {
+	tc := themeChoices(themes)
+	var out []string
+	if c.WorkerGender != "" {
+		s := "Worker: " + strings.ToLower(app.ChoiceLabel(Genders, c.WorkerGender))
+		if c.WorkerGenderMust {
+			s += " (a must)"
+		}
+		out = append(out, s)
+	}
+	must := func(s string, m bool) string {
+		if m {
+			return s + " (a must)"
+		}
+		return s
+	}
+	if len(c.Languages) > 0 {
+		out = append(out, must("Languages: "+strings.Join(c.Languages, ", "), c.LanguagesMust))
+	}
+	if len(c.Themes) > 0 {
+		out = append(out, must("Shared experience: "+strings.ToLower(strings.Join(labels(c.Themes, tc), ", ")), c.ThemesMust))
+	}
+	if len(c.Places) > 0 {
+		out = append(out, must("Meet: "+strings.ToLower(strings.Join(labels(c.Places, Places), ", ")), c.PlacesMust))
+	}
+	if len(c.Days) > 0 {
+		out = append(out, "Days: "+strings.Join(labels(c.Days, Days), ", "))
+	}
+	if len(c.Times) > 0 {
+		out = append(out, "Times: "+strings.ToLower(strings.Join(labels(c.Times, Times), ", ")))
+	}
+	if !c.KeepSameWorker() {
+		out = append(out, "Would like someone new, not the same worker as before")
+	}
+	if c.ReviewFrequency != "" {
+		out = append(out, "Reviews: "+strings.ToLower(app.ChoiceLabel(ReviewFrequencies, c.ReviewFrequency)))
+	}
+	if len(c.ReviewWith) > 0 {
+		out = append(out, "At reviews: "+strings.ToLower(strings.Join(labels(c.ReviewWith, ReviewWith), ", ")))
+	}
+	if c.AvoidTopics != "" {
+		out = append(out, "Not to talk about: "+c.AvoidTopics)
+	}
+	return out
+}

@@ -43,19 +43,18 @@ type PlanInput struct {
 // every line, so that anyone can check it independently: the people's
 // rankings, each worker's priority order and places, and the result.
 type Plan struct {
-	ID          int64          `json:"id"`
-	Teams       []int64        `json:"teams"`
-	CreatedAt   time.Time      `json:"created_at"`
-	CommittedAt *time.Time     `json:"committed_at,omitempty"`
-	Assignments []Assignment   `json:"assignments" doc:"The stable matching: who would be allocated to whom."`
-	Unmatched   []Unmatched    `json:"unmatched" doc:"People the plan cannot allocate now, and why."`
-	People      []PlanPerson   `json:"people" doc:"For each person, in the service's order, the workers considered, best first, and why."`
-	Workers     []PlanWorker   `json:"workers" doc:"For each worker, the places used and their priority order over the people who could have them."`
-	RankRule    string         `json:"rank_rule" doc:"How each person's workers are ranked, ties included."`
-	Priority    string         `json:"priority_rule" doc:"How each worker orders people."`
-	Changes     []PlanChange   `json:"changes,omitempty" doc:"Set when committing was refused because the plan is stale: what changed since it was made."`
-	Summary     PlanSummary    `json:"summary"`
-	Basis       map[string]int `json:"-"`
+	ID          int64        `json:"id"`
+	Teams       []int64      `json:"teams"`
+	CreatedAt   time.Time    `json:"created_at"`
+	CommittedAt *time.Time   `json:"committed_at,omitempty"`
+	Assignments []Assignment `json:"assignments" doc:"The stable matching: who would be allocated to whom."`
+	Unmatched   []Unmatched  `json:"unmatched" doc:"People the plan cannot allocate now, and why."`
+	People      []PlanPerson `json:"people" doc:"For each person, in the service's order, the workers considered, best first, and why."`
+	Workers     []PlanWorker `json:"workers" doc:"For each worker, the places used and their priority order over the people who could have them."`
+	RankRule    string       `json:"rank_rule" doc:"How each person's workers are ranked, ties included."`
+	Priority    string       `json:"priority_rule" doc:"How each worker orders people."`
+	Changes     []PlanChange `json:"changes,omitempty" doc:"Set when committing was refused because the plan is stale: what changed since it was made."`
+	Summary     PlanSummary  `json:"summary"`
 }
 
 // PlanSummary counts a plan's lines.
@@ -115,6 +114,7 @@ type NotAcceptable struct {
 type PlanWorker struct {
 	WorkerID     int64   `json:"worker_id"`
 	Name         string  `json:"name"`
+	Teams        []int64 `json:"teams" doc:"The teams whose referrals the worker may be allocated."`
 	Cap          int     `json:"cap" doc:"The caseload cap used: hours, organisation default or the worker's own cap, and any reduction in force."`
 	Caseload     int     `json:"caseload" doc:"People allocated to the worker now."`
 	FreeCapacity int     `json:"free_capacity" doc:"Places the plan could fill: cap less caseload, never below zero."`
@@ -159,7 +159,7 @@ func Propose(in PlanInput) Plan {
 			}
 		}
 		inst.Workers[i].Capacity = w.Free()
-		pl.Workers[i] = PlanWorker{WorkerID: w.ID, Name: w.Name, Cap: w.Cap, Caseload: w.Caseload, FreeCapacity: w.Free(), Priority: []int64{}}
+		pl.Workers[i] = PlanWorker{WorkerID: w.ID, Name: w.Name, Teams: w.Teams, Cap: w.Cap, Caseload: w.Caseload, FreeCapacity: w.Free(), Priority: []int64{}}
 	}
 	// Workers in a team, in the tie-break order: more free places, then
 	// the lower account id.

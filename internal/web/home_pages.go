@@ -50,6 +50,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			"admin":   p.Can(app.PermAdminUsers),
 			"audit":   p.Can(app.PermAuditRead),
 			"work":    p.Can(app.PermReferralWork),
+			"profile": p.Can(app.PermWorkerProfile),
 		},
 	}
 	var err error

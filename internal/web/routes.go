@@ -35,9 +35,12 @@ type APIOp struct {
 	Status      int // success status
 	// Also are other successful answers: a status, what it means and a
 	// sample body.
-	Also   []AltResponse
-	Query  []Param
-	handle handlerFunc
+	Also []AltResponse
+	// Conflict, when set, is a sample of the operation's own 409 body
+	// (otherwise a 409 is a problem, possibly with possible matches).
+	Conflict any
+	Query    []Param
+	handle   handlerFunc
 }
 
 // AltResponse is one more successful answer an operation can give.
@@ -77,7 +80,7 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 // it is listed.
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
-		s.caseloadRoutes(), s.insightRoutes())
+		s.caseloadRoutes(), s.insightRoutes(), s.matchingRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.
