@@ -514,3 +514,59 @@ func TestInsightSuppressesSmallNumbers(t *testing.T) {
 		}
 	})
 }
+
+// Matching uses a worker's experience and gender only with their consent,
+// whoever may read the words; the shortlist never shows the words.
+func TestMatchingUsesOnlyWhatWorkersAgreed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		wid := w.Users["worker"].ID
+		self := w.Principal(t, "worker")
+		_, err := w.Matching.SaveWorkerProfile(ctx, self, wid, matching.SaveWorkerProfile{Details: &matching.WorkerDetails{Gender: "woman"}})
+		must(t, err)
+		item, err := w.Matching.AddDisclosure(ctx, self, wid, matching.NewDisclosure{Text: "SECRET-WORDS on a ward", Themes: []string{"ward"}, Audience: "public"})
+		must(t, err)
+		r := waiting(t, w, "Chooser")
+		lead := w.Principal(t, "lead")
+		_, err = w.Matching.SaveChoices(ctx, lead, r.PersonID, matching.SaveChoices{WithPerson: true, Choices: matching.Choices{WorkerGender: "woman", Themes: []string{"ward"}}})
+		must(t, err)
+		metOf := func() []string {
+			sl, err := w.Matching.MatchesFor(ctx, lead, r.ID)
+			must(t, err)
+			for _, sw := range sl.Workers {
+				if sw.WorkerID == wid {
+					return sw.Met
+				}
+			}
+			t.Fatal("the worker is not on the shortlist")
+			return nil
+		}
+		if met := metOf(); len(met) != 0 {
+			t.Fatalf("without consent, matching used %v", met)
+		}
+		_, err = w.Matching.SaveWorkerProfile(ctx, self, wid, matching.SaveWorkerProfile{Version: 1, Details: &matching.WorkerDetails{Gender: "woman", GenderForMatching: true}})
+		must(t, err)
+		_, err = w.Matching.ChangeDisclosure(ctx, self, wid, item.ID, matching.DisclosureChange{Version: 1, ForMatching: new(true), Audience: new("nobody")})
+		must(t, err)
+		met := metOf()
+		if !slices.Equal(met, []string{"A woman", "Shared experience: being on a ward"}) {
+			t.Fatalf("with consent, matching used %v", met)
+		}
+		sl, err := w.Matching.MatchesFor(ctx, lead, r.ID)
+		must(t, err)
+		for _, sw := range sl.Workers {
+			for _, s := range append(sw.Met, sw.Unmet...) {
+				if strings.Contains(s, "SECRET-WORDS") {
+					t.Fatal("a shortlist shows a worker's words")
+				}
+			}
+		}
+		// The gender is not shown to the lead until it may be used.
+		prof, err := w.Matching.WorkerProfile(ctx, lead, wid)
+		must(t, err)
+		if prof.Details.Gender != "woman" {
+			t.Fatalf("the lead should see a gender agreed for matching: %+v", prof.Details)
+		}
+	})
+}
