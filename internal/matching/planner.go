@@ -69,6 +69,7 @@ type PlanSummary struct {
 type Assignment struct {
 	ReferralID int64    `json:"referral_id"`
 	WorkerID   int64    `json:"worker_id"`
+	Choice     int      `json:"choice" doc:"The worker's place in the person's ranking: 1 is their best match."`
 	Met        []string `json:"met" doc:"The person's choices this worker meets, in words."`
 	Unmet      []string `json:"unmet" doc:"The person's choices this worker does not meet, in words."`
 }
@@ -89,7 +90,8 @@ type PlanPerson struct {
 	Urgent         bool            `json:"past_waiting_standard"`
 	DaysWaited     int             `json:"days_waited"`
 	PreviousWorker int64           `json:"previous_worker_id,omitempty"`
-	RankedWorkers  []RankedWorker  `json:"ranked_workers" doc:"The workers considered for this person, best first (see rank_rule): each one asked, down to the worker who takes them. Workers ranked lower could not make a better pair."`
+	RankedWorkers  []RankedWorker  `json:"ranked_workers" doc:"The first workers considered for this person, best first (see rank_rule), with reasons: each one asked, down to the worker who takes them. Workers ranked lower could not make a better pair."`
+	MoreConsidered []int64         `json:"more_considered" doc:"Beyond the first ten: the other workers considered, in rank order, each full with people ahead (the last takes the person when they are allocated)."`
 	Acceptable     int             `json:"acceptable_workers" doc:"How many workers in the team the person could have (those ranked; the rest are in not_acceptable)."`
 	NotAcceptable  []NotAcceptable `json:"not_acceptable" doc:"Workers in the team left out, and why."`
 	ChoicesMade    bool            `json:"choices_recorded"`
@@ -128,6 +130,11 @@ type PlanChange struct {
 	WorkerID   int64  `json:"worker_id,omitempty"`
 	What       string `json:"what"`
 }
+
+// explained is how many of a person's considered workers a plan explains
+// in words; the rest are listed by id, so a plan's size grows with the
+// people and workers, not with every pair of them.
+const explained = 10
 
 // priorityKey packs the service's order into one number, smaller first:
 // past the standard, then days waited.
@@ -173,10 +180,10 @@ func Propose(in PlanInput) Plan {
 		})
 		byTeam[t] = ws
 	}
-	type ranked struct {
-		w     int32
-		met   uint64
-		score int
+	d := newDicts()
+	wbits := make([]workerBits, len(in.Workers))
+	for i := range in.Workers {
+		wbits[i] = d.worker(&in.Workers[i].Facts)
 	}
 	crits := make([]*personCriteria, len(in.People))
 	masks := make([][]uint64, len(in.People)) // aligned with each person's prefs
@@ -184,6 +191,7 @@ func Propose(in PlanInput) Plan {
 	for p, wt := range in.People {
 		pc := prepare(wt.Choices, in.Themes, wt.Previous)
 		crits[p] = pc
+		pb := d.person(pc)
 		pp := PlanPerson{ReferralID: wt.ReferralID, Reference: wt.Reference, PersonID: wt.PersonID, PersonName: wt.PersonName, TeamID: wt.TeamID,
 			Urgent: wt.Urgent, DaysWaited: wt.DaysWaited, PreviousWorker: wt.Previous, RankedWorkers: []RankedWorker{},
 			NotAcceptable: []NotAcceptable{}, ChoicesMade: !wt.Choices.Empty()}
@@ -195,7 +203,7 @@ func Propose(in PlanInput) Plan {
 				pp.NotAcceptable = append(pp.NotAcceptable, NotAcceptable{WorkerID: f.ID, Why: "The person asked for a different worker"})
 				continue
 			}
-			met, ok, sc := pc.eval(f)
+			met, ok, sc := pc.evalBits(&pb, &wbits[w], f)
 			if !ok {
 				why, seen := whyNot[met]
 				if !seen {
@@ -209,7 +217,7 @@ func Propose(in PlanInput) Plan {
 			buf = append(buf, ranked{w: w, met: met, score: sc})
 		}
 		// A stable sort keeps the team's tie-break order within a score.
-		slices.SortStableFunc(buf, func(a, b ranked) int { return b.score - a.score })
+		sortByScore(buf)
 		prefs := make([]int32, len(buf))
 		masks[p] = make([]uint64, len(buf))
 		for i, r := range buf {
@@ -225,22 +233,51 @@ func Propose(in PlanInput) Plan {
 	}
 	res := stable.Match(inst)
 	// Each worker's priority over the people who considered it: enough to
-	// check every pair that could block.
-	lists := make([][]int32, len(in.Workers))
+	// check every pair that could block. People are taken once in the
+	// service's order (key, then index), which is each worker's order but
+	// for continuity; a worker with a returning person among equals has
+	// its list sorted exactly.
+	order := make([]int32, len(inst.People))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		ka, kb := inst.People[a].Key, inst.People[b].Key
+		switch {
+		case ka < kb:
+			return -1
+		case ka > kb:
+			return 1
+		}
+		return int(a - b)
+	})
+	sizes := make([]int, len(in.Workers))
 	for p := range inst.People {
 		for _, w := range inst.People[p].Prefs[:res.Proposed[p]] {
-			lists[w] = append(lists[w], int32(p))
+			sizes[w]++
+		}
+	}
+	lists := make([][]int32, len(in.Workers))
+	for w := range lists {
+		lists[w] = make([]int32, 0, sizes[w])
+	}
+	for _, p := range order {
+		for _, w := range inst.People[p].Prefs[:res.Proposed[p]] {
+			lists[w] = append(lists[w], p)
 		}
 	}
 	for w, ps := range lists {
-		slices.SortFunc(ps, func(a, b int32) int {
-			if inst.Before(int32(w), a, b) {
-				return -1
-			}
-			return 1
-		})
-		for _, p := range ps {
-			pl.Workers[w].Priority = append(pl.Workers[w].Priority, in.People[p].ReferralID)
+		if slices.ContainsFunc(ps, func(p int32) bool { return inst.People[p].Previous == int32(w) }) {
+			slices.SortStableFunc(ps, func(a, b int32) int {
+				if inst.Before(int32(w), a, b) {
+					return -1
+				}
+				return 1
+			})
+		}
+		pl.Workers[w].Priority = make([]int64, len(ps))
+		for i, p := range ps {
+			pl.Workers[w].Priority[i] = in.People[p].ReferralID
 		}
 		pl.Workers[w].Takes = len(res.Held[w])
 	}
@@ -250,28 +287,39 @@ func Propose(in PlanInput) Plan {
 		pp.Acceptable = len(prefs)
 		// The workers considered are those the person was offered to, in
 		// order, down to the one who takes them: workers ranked lower can
-		// never make a better pair, so they are counted, not listed.
+		// never make a better pair, so they are counted, not listed. The
+		// first few are explained in words; the rest, each of them full
+		// with people ahead, are listed by id.
+		considered := prefs[:res.Proposed[p]]
 		words := map[uint64][2][]string{}
-		pp.RankedWorkers = make([]RankedWorker, 0, res.Proposed[p])
-		matched := -1
-		for i, w := range prefs[:res.Proposed[p]] {
+		wordsOf := func(i int) [2][]string {
 			mw, ok := words[masks[p][i]]
 			if !ok {
 				met, unmet := crits[p].words(masks[p][i])
 				mw = [2][]string{met, unmet}
 				words[masks[p][i]] = mw
 			}
+			return mw
+		}
+		pp.RankedWorkers = make([]RankedWorker, 0, min(len(considered), explained))
+		pp.MoreConsidered = make([]int64, 0, max(len(considered)-explained, 0))
+		for i, w := range considered {
+			if i >= explained {
+				pp.MoreConsidered = append(pp.MoreConsidered, in.Workers[w].ID)
+				continue
+			}
+			mw := wordsOf(i)
 			rw := RankedWorker{WorkerID: in.Workers[w].ID, Rank: i + 1, Met: mw[0], Unmet: mw[1], Outcome: "full"}
 			if res.Match[p] == w {
 				rw.Outcome = "allocated"
-				matched = i
 			}
 			pp.RankedWorkers = append(pp.RankedWorkers, rw)
 		}
-		if matched >= 0 {
-			rw := pp.RankedWorkers[matched]
-			pl.Assignments = append(pl.Assignments, Assignment{ReferralID: wt.ReferralID, WorkerID: rw.WorkerID, Met: rw.Met, Unmet: rw.Unmet})
-			if len(rw.Unmet) == 0 {
+		if m := res.Match[p]; m >= 0 {
+			last := len(considered) - 1
+			mw := wordsOf(last)
+			pl.Assignments = append(pl.Assignments, Assignment{ReferralID: wt.ReferralID, WorkerID: in.Workers[m].ID, Choice: last + 1, Met: mw[0], Unmet: mw[1]})
+			if len(mw[1]) == 0 {
 				pl.Summary.AllChoices++
 			}
 			continue
@@ -292,6 +340,61 @@ func Propose(in PlanInput) Plan {
 		return cmpInt64(a.ReferralID, b.ReferralID)
 	})
 	return pl
+}
+
+// ranked is one acceptable worker of a person, while ranking.
+type ranked struct {
+	w     int32
+	met   uint64
+	score int
+}
+
+// sortByScore orders a person's workers by score, highest first, keeping
+// the order they came in within a score. Scores are small (a bonus for the
+// previous worker, plus at most a few dozen choices), so it counts rather
+// than compares.
+func sortByScore(xs []ranked) {
+	if len(xs) < 2 {
+		return
+	}
+	const prevBonus = 1 << 16
+	var top []ranked // the previous worker, if they are here
+	maxScore := 0
+	for _, x := range xs {
+		if x.score < prevBonus {
+			maxScore = max(maxScore, x.score)
+		}
+	}
+	if maxScore > 64 {
+		slices.SortStableFunc(xs, func(a, b ranked) int { return b.score - a.score })
+		return
+	}
+	var counts [66]int
+	for _, x := range xs {
+		if x.score >= prevBonus {
+			top = append(top, x)
+			continue
+		}
+		counts[x.score]++
+	}
+	// Start of each score's run, highest score first, after the top.
+	var start [66]int
+	pos := len(top)
+	for sc := maxScore; sc >= 0; sc-- {
+		start[sc] = pos
+		pos += counts[sc]
+	}
+	out := make([]ranked, len(xs))
+	copy(out, top)
+	for _, x := range xs {
+		if x.score >= prevBonus {
+			continue
+		}
+		out[start[x.score]] = x
+		start[x.score]++
+	}
+	slices.SortStableFunc(out[:len(top)], func(a, b ranked) int { return b.score - a.score })
+	copy(xs, out)
 }
 
 // mustsIn names the musts among the unmet words.

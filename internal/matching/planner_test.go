@@ -131,6 +131,9 @@ func recheck(t *testing.T, pl Plan) {
 		for _, rw := range p.RankedWorkers {
 			in.People[i].Prefs = append(in.People[i].Prefs, widx[rw.WorkerID])
 		}
+		for _, id := range p.MoreConsidered {
+			in.People[i].Prefs = append(in.People[i].Prefs, widx[id])
+		}
 		in.People[i].Previous = -1
 	}
 	in.Rank = make([][]int32, len(pub.Workers))
@@ -161,12 +164,17 @@ func recheck(t *testing.T, pl Plan) {
 	}
 }
 
-// A plan is stable as published, on realistic random waiting lists: no
-// worker over their places, and no person and worker who would both
-// rather be together.
+// A plan is stable as published, on realistic random waiting lists (and
+// on one large team, where people consider more workers than are
+// explained in words): no worker over their places, and no person and
+// worker who would both rather be together.
 func TestPlanIsStableAsPublished(t *testing.T) {
 	for seed := range uint64(30) {
-		pl := Propose(realisticInput(seed, 300, 40, 4))
+		teams := 4
+		if seed%5 == 0 {
+			teams = 1
+		}
+		pl := Propose(realisticInput(seed, 300, 40, teams))
 		recheck(t, pl)
 		if pl.Summary.Allocated+pl.Summary.Unmatched != pl.Summary.People {
 			t.Fatalf("summary does not add up: %+v", pl.Summary)
@@ -304,4 +312,24 @@ func benchPlan(b *testing.B, in PlanInput) {
 	<-done
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(pl.Summary.Allocated), "allocated")
+}
+
+// Counting sort and a stable comparison sort agree.
+func TestSortByScoreIsAStableSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 2000 {
+		xs := make([]ranked, r.IntN(40))
+		for i := range xs {
+			xs[i] = ranked{w: int32(i), score: r.IntN(8)}
+			if r.IntN(30) == 0 {
+				xs[i].score += 1 << 16
+			}
+		}
+		want := slices.Clone(xs)
+		slices.SortStableFunc(want, func(a, b ranked) int { return b.score - a.score })
+		sortByScore(xs)
+		if !slices.Equal(xs, want) {
+			t.Fatalf("got %v, want %v", xs, want)
+		}
+	}
 }

@@ -34,11 +34,11 @@ var (
 		PeoplePerFTE: 14, FullTimeHours: 37.5, HoursCap: 8, Cap: 8, CapNow: 4, Caseload: 3, FreeCapacity: 1, OverCap: []matching.OverCap{},
 		MayEdit: matching.EditRights{Capacity: true}, UpdatedAt: &exampleTime}
 	examplePlan = matching.Plan{ID: 5, Teams: []int64{3}, CreatedAt: exampleTime,
-		Assignments: []matching.Assignment{{ReferralID: 42, WorkerID: 21, Met: []string{"A woman (a must)"}, Unmet: []string{"Speaks Polish"}}},
+		Assignments: []matching.Assignment{{ReferralID: 42, WorkerID: 21, Choice: 1, Met: []string{"A woman (a must)"}, Unmet: []string{"Speaks Polish"}}},
 		Unmatched:   []matching.Unmatched{{ReferralID: 43, Why: "Every worker they could have is full with people ahead of them in the service's order."}},
 		People: []matching.PlanPerson{{ReferralID: 42, Reference: "MUT-7KQ3-X9PD", PersonID: 7, PersonName: "Sam", TeamID: 3, Urgent: true, DaysWaited: 31,
-			RankedWorkers: []matching.RankedWorker{{WorkerID: 21, Rank: 1, Met: []string{"A woman (a must)"}, Unmet: []string{"Speaks Polish"}, Outcome: "allocated"}},
-			Acceptable:    1, NotAcceptable: []matching.NotAcceptable{{WorkerID: 22, Why: "Does not meet a must: A woman (a must)"}}, ChoicesMade: true}},
+			RankedWorkers:  []matching.RankedWorker{{WorkerID: 21, Rank: 1, Met: []string{"A woman (a must)"}, Unmet: []string{"Speaks Polish"}, Outcome: "allocated"}},
+			MoreConsidered: []int64{}, Acceptable: 1, NotAcceptable: []matching.NotAcceptable{{WorkerID: 22, Why: "Does not meet a must: A woman (a must)"}}, ChoicesMade: true}},
 		Workers:  []matching.PlanWorker{{WorkerID: 21, Name: "Kofi Asante", Teams: []int64{3}, Cap: 8, Caseload: 7, FreeCapacity: 1, Takes: 1, Priority: []int64{42, 43}}},
 		RankRule: matching.RankRule, Priority: matching.PriorityRule, Summary: matching.PlanSummary{People: 2, Allocated: 1, Unmatched: 1}}
 )
