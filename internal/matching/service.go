@@ -2,9 +2,7 @@ package matching
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,14 +102,4 @@ func dateOnly(t time.Time) time.Time {
 func parseDate(s string) (time.Time, bool) {
 	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
 	return t, err == nil
-}
-
-// userName reads an account's name (empty if there is none).
-func userName(ctx context.Context, tx *store.Tx, id int64) (string, error) {
-	var name string
-	err := tx.QueryRowContext(ctx, "SELECT name FROM users WHERE id = $1", id).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return name, err
 }
