@@ -116,17 +116,24 @@ func (s *Service) loadPlanState(ctx context.Context, tx *store.Tx, p *app.Princi
 	if st.in.Themes, err = allThemes(ctx, tx); err != nil {
 		return nil, err
 	}
+	ids := make([]int64, len(st.in.People))
+	for i, w := range st.in.People {
+		ids[i] = w.PersonID
+	}
+	facts, err := peopleFacts(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
 	for i := range st.in.People {
 		w := &st.in.People[i]
-		if w.Choices, st.choiceV[w.PersonID], err = currentChoices(ctx, tx, w.PersonID); err != nil {
-			return nil, err
-		}
-		if w.Excluded, err = excludedBy(ctx, tx, w.PersonID); err != nil {
-			return nil, err
-		}
+		f := facts[w.PersonID]
+		w.Choices, st.choiceV[w.PersonID], w.Excluded = f.choices, f.version, f.excluded
 		st.excl[w.PersonID] = len(w.Excluded)
-		if w.Previous, err = previousWorker(ctx, tx, w.PersonID, 0, w.Excluded); err != nil {
-			return nil, err
+		for _, prev := range f.workers {
+			if !contains(w.Excluded, prev) {
+				w.Previous = prev
+				break
+			}
 		}
 	}
 	if st.in.Workers, st.workers, err = teamWorkers(ctx, tx, teams, day); err != nil {
@@ -138,6 +145,78 @@ func (s *Service) loadPlanState(ctx context.Context, tx *store.Tx, p *app.Princi
 		}
 	}
 	return st, nil
+}
+
+// personFacts are what a plan needs about each person waiting.
+type personFacts struct {
+	choices  Choices
+	version  int
+	excluded []int64
+	workers  []int64 // workers who supported them, most recent first
+}
+
+// peopleFacts reads, in three statements however many people a plan has,
+// their current choices, the workers they asked not to have, and the
+// workers who supported them before (ids only), for the people of a
+// waiting list the caller was checked to see.
+func peopleFacts(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]*personFacts, error) {
+	out := make(map[int64]*personFacts, len(ids))
+	for _, id := range ids {
+		out[id] = &personFacts{}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	each := func(q string, scan func(rows *sql.Rows) error) error {
+		a := &store.Args{}
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf(q, a.IDs(tx.Dialect, ids)), a.Values()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	err := each(`SELECT cp.person_id, cp.version, cp.choices FROM choice_profiles cp WHERE cp.person_id IN %s
+		AND cp.version = (SELECT MAX(c2.version) FROM choice_profiles c2 WHERE c2.person_id = cp.person_id)`, func(rows *sql.Rows) error {
+		var id int64
+		var v int
+		var js string
+		if err := rows.Scan(&id, &v, &js); err != nil {
+			return err
+		}
+		f := out[id]
+		f.version = v
+		return fromJSON(js, &f.choices)
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(`SELECT person_id, worker_user_id FROM worker_exclusions WHERE person_id IN %s ORDER BY person_id, worker_user_id`, func(rows *sql.Rows) error {
+		var id, w int64
+		if err := rows.Scan(&id, &w); err != nil {
+			return err
+		}
+		out[id].excluded = append(out[id].excluded, w)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = each(`SELECT person_id, allocated_worker_id FROM referrals WHERE person_id IN %s AND allocated_worker_id IS NOT NULL
+		ORDER BY person_id, COALESCE(allocated_at, received_at) DESC, id DESC`, func(rows *sql.Rows) error {
+		var id, w int64
+		if err := rows.Scan(&id, &w); err != nil {
+			return err
+		}
+		out[id].workers = append(out[id].workers, w)
+		return nil
+	})
+	return out, err
 }
 
 // basis is what a plan depends on, compared at commit.

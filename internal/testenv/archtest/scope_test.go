@@ -50,6 +50,7 @@ var unscopedReaders = map[string]string{
 	"matching.personOrgs":            "the organisations whose theme lists a person chooses from, after MaySeePerson or for the caller's own record",
 	"matching.excludedBy":            "ids of workers a person asked not to have, for a referral the caller was checked to see",
 	"matching.previousWorker":        "a worker id only (to rank that worker first), for a referral the caller was checked to see",
+	"matching.peopleFacts":           "choices, exclusions and earlier workers (ids) of the people of a waiting list the caller was checked to see",
 	"matching.lastMatch":             "what the allocation just made in this transaction met",
 	"matching.loadWorkers":           "counts how many people are allocated to each worker; returns no one's data",
 	"matching.(*Service).shortlist":  "fills in the shortlist of a referral MatchesFor checked the caller leads and sees, in the same transaction",
