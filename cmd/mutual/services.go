@@ -10,6 +10,7 @@ import (
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
@@ -32,6 +33,8 @@ type services struct {
 	// DataRights makes people's copies of their data and runs retention,
 	// given every capability that holds people's data.
 	DataRights *datarights.Service
+	// Matching is also the referral service's allocation rules.
+	Matching *matching.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -50,10 +53,13 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	// Every holder of people's data, the people capability first (see
 	// datarights.Service.Holders).
 	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
-		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db)}}
+		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db), matching.NewHolder()}}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	s.Groups = &groups.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL,
 		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
+	s.Matching = &matching.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Referrals: s.Referrals, Accounts: s.Accounts,
+		WaitingStandard: standard, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
+	s.Referrals.Allocation = s.Matching
 	return s
 }
 

@@ -98,20 +98,48 @@ const (
 	// PermNetworkJoin is taking part in the peer network: proposing
 	// activities and showing interest.
 	PermNetworkJoin Permission = "network.join"
+	// PermChoicesRecord is recording a person's choices with them (staff).
+	PermChoicesRecord Permission = "choices.record"
+	// PermWorkerProfile is keeping a peer worker's profile: one's own, or,
+	// for a lead, their team's workers' caseload caps.
+	PermWorkerProfile Permission = "worker.profile"
 )
 
+// rolePermissions grants each role its permissions. Each capability adds
+// its own permissions in grants below, one line per permission.
 var rolePermissions = map[Role][]Permission{
-	RolePerson:     {PermOwnRecord, PermReferralCreate, PermReferralView, PermNetworkJoin},
-	RoleCarer:      {PermOwnRecord, PermReferralCreate, PermReferralView, PermNetworkJoin},
-	RolePeerWorker: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate, PermGroupRun, PermNetworkJoin},
-	RolePeerLead: {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate,
-		PermSubjectAccess, PermGroupManage, PermGroupRun, PermNetworkJoin},
-	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermSubjectAccess, PermGroupRun},
-	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate, PermGroupManage, PermGroupRun},
+	RolePerson:         {PermOwnRecord, PermReferralCreate, PermReferralView},
+	RoleCarer:          {PermOwnRecord, PermReferralCreate, PermReferralView},
+	RolePeerWorker:     {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate},
+	RolePeerLead:       {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate},
+	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
+	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
 	RoleModerator:      {},
 	RoleAnalyst:        {PermInsightRead, PermCaseloadImport},
 	RoleServiceManager: {PermInsightRead, PermInsightNamed, PermCaseloadImport},
 	RoleAdmin:          {PermAdminUsers, PermAdminOutbox, PermAuditRead, PermMetrics, PermCaseloadImport, PermInsightRead},
+}
+
+// grants are the permissions each capability adds, one line per
+// permission: the roles it is granted to.
+var grants = []struct {
+	perm  Permission
+	roles []Role
+}{
+	{PermSubjectAccess, []Role{RolePeerLead, RoleClinician}},
+	{PermGroupManage, []Role{RolePeerLead, RolePartnerWorker}},
+	{PermGroupRun, []Role{RolePeerWorker, RolePeerLead, RoleClinician, RolePartnerWorker}},
+	{PermNetworkJoin, []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead}},
+	{PermChoicesRecord, []Role{RolePeerWorker, RolePeerLead, RoleClinician, RolePartnerWorker}},
+	{PermWorkerProfile, []Role{RolePeerWorker, RolePeerLead}},
+}
+
+func init() {
+	for _, g := range grants {
+		for _, r := range g.roles {
+			rolePermissions[r] = append(rolePermissions[r], g.perm)
+		}
+	}
 }
 
 // ReadsPersonData reports whether the role can see people's records or

@@ -125,6 +125,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 		{"people and caseloads", l.caseloads},
 		{"referrals and offers", l.story},
 		{"groups, events and the peer network", l.groupsStory},
+		{"choices, worker profiles and disclosures, and an allocation plan", l.matching},
 	}
 	for _, s := range steps {
 		fmt.Fprintf(l.log, "demo: %s…\n", s.name)
@@ -246,6 +247,9 @@ func (l *loader) accounts(ctx context.Context) error {
 		acct("peer2", "peer2@mutual.demo", "Becky Holt", false, app.RolePeerWorker, "north"),
 		acct("peer3", "peer3@mutual.demo", "Yusuf Ali", false, app.RolePeerWorker, "south"),
 		acct("peer4", "peer4@mutual.demo", "Sian Evans", false, app.RolePeerWorker, "south"),
+		acct("peer5", "peer5@mutual.demo", "Amara Osei", false, app.RolePeerWorker, "north"),
+		acct("peer6", "peer6@mutual.demo", "Tom Reilly", false, app.RolePeerWorker, "north"),
+		acct("peer7", "peer7@mutual.demo", "Ola Bankole", false, app.RolePeerWorker, "south"),
 		acct("peer.ward", "peer.ward@mutual.demo", "Dee Francis", true, app.RolePeerWorker, "ward", app.RolePeerWorker, "crisis"),
 		acct("peer.transitions", "peer.transitions@mutual.demo", "Leo Martin", false, app.RolePeerWorker, "transitions", app.RolePeerWorker, "forensic"),
 		acct("nurse", "nurse@mutual.demo", "Ruth Oduya", true, app.RoleClinician, "ward"),

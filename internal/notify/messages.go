@@ -44,11 +44,30 @@ type RoleGranted struct {
 
 func (RoleGranted) noteTemplate() string { return "role_granted" }
 
+// CapExceeded tells a worker's supervisor that a lead allocated someone
+// above the worker's caseload cap, and why.
+type CapExceeded struct {
+	Reference       string
+	WorkerFirstName string
+	Reason          string // the lead's reason, in their words
+}
+
+func (CapExceeded) noteTemplate() string { return "cap_exceeded" }
+
+// WorkerChangeRequested tells a team's leads that a person asked for a
+// different peer worker (no reason is asked for, so none is given).
+type WorkerChangeRequested struct {
+	Reference string
+}
+
+func (WorkerChangeRequested) noteTemplate() string { return "worker_change_requested" }
+
 // Every message type, for the test that checks what each may carry.
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
 		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{}}
-	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{}}
+	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
+		CapExceeded{}, WorkerChangeRequested{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries

@@ -282,54 +282,96 @@ func listOrder(f Filter) string {
 // The referrer is told (in Mutual and by email) about acceptance, decline,
 // redirection, allocation and ending.
 func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m Move) (Referral, error) {
-	now := s.Clock.Now()
 	var after Referral
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		r, err := s.visibleReferral(ctx, tx, p, id, true)
-		if err != nil {
-			return err
-		}
-		if limitedFor(p, &r) {
-			return access.ErrNotVisible
-		}
-		if m.Version != 0 && m.Version != r.Version {
-			return app.Errorf(app.CodeConflict, "Someone else changed this referral at %s: it is now %s. Check the latest details and try again.",
-				r.UpdatedAt.In(app.London).Format("3:04pm on 2 January"), strings.ToLower(r.Status.Label()))
-		}
-		if err := m.Check(r.Status); err != nil {
-			return err
-		}
-		via, err := MayMove(p, &r, m.To)
-		if err != nil {
-			return err
-		}
-		if waitsForConsent(&r, m.To) {
-			return app.Errorf(app.CodeConflict, "The person has not agreed to this referral. Before the team takes it on, a clinician or peer lead "+
-				"must record that they have now agreed, or why the team is going ahead without their agreement.")
-		}
-		if m.To == Accepted && m.TeamID != 0 && r.TeamID == 0 {
-			if err := s.notOwnTeam(ctx, tx, r.PersonID, m.TeamID, "team_id"); err != nil {
-				return err
-			}
-		}
-		if err := s.applyMove(ctx, tx, p, via, &r, m, now); err != nil {
-			return err
-		}
-		// The caller is answered with the referral as they may now see it:
-		// a move can take it out of their scope (a peer worker's team
-		// waiting list, once someone else is allocated).
-		after, err = s.visibleReferral(ctx, tx, p, id, false)
-		if errors.Is(err, access.ErrNotVisible) {
-			after = outline(r)
-			after.Status, after.FHIRStatus = m.To, m.To.FHIRStatus()
-			return nil
-		}
+		var err error
+		after, err = s.transitionTx(ctx, tx, p, id, m)
 		return err
 	})
 	if err != nil {
 		return Referral{}, s.denied(ctx, err, p, app.PermReferralView, "referral.transition", "referral", id, "The referral")
 	}
 	return after, nil
+}
+
+// AllocateTx allocates a referral to a worker inside the caller's
+// transaction, exactly as Transition would (the same checks, history,
+// notifications, audit and AllocationRules), for capabilities that
+// allocate several referrals at once or together with their own records.
+// m.To is set to allocated. A referral the caller may not see is
+// access.ErrNotVisible, which the caller answers as not found; other
+// refusals are application errors, and tx must then be rolled back.
+func (s *Service) AllocateTx(ctx context.Context, tx *store.Tx, p *app.Principal, referralID int64, m Move) (Referral, error) {
+	m.To = Allocated
+	return s.transitionTx(ctx, tx, p, referralID, m)
+}
+
+func (s *Service) transitionTx(ctx context.Context, tx *store.Tx, p *app.Principal, id int64, m Move) (Referral, error) {
+	now := s.Clock.Now()
+	r, err := s.visibleReferral(ctx, tx, p, id, true)
+	if err != nil {
+		return Referral{}, err
+	}
+	if limitedFor(p, &r) {
+		return Referral{}, access.ErrNotVisible
+	}
+	if m.Version != 0 && m.Version != r.Version {
+		return Referral{}, app.Errorf(app.CodeConflict, "Someone else changed this referral at %s: it is now %s. Check the latest details and try again.",
+			r.UpdatedAt.In(app.London).Format("3:04pm on 2 January"), strings.ToLower(r.Status.Label()))
+	}
+	if err := m.Check(r.Status); err != nil {
+		return Referral{}, err
+	}
+	via, err := MayMove(p, &r, m.To)
+	if err != nil {
+		return Referral{}, err
+	}
+	if waitsForConsent(&r, m.To) {
+		return Referral{}, app.Errorf(app.CodeConflict, "The person has not agreed to this referral. Before the team takes it on, a clinician or peer lead "+
+			"must record that they have now agreed, or why the team is going ahead without their agreement.")
+	}
+	if m.To == Accepted && m.TeamID != 0 && r.TeamID == 0 {
+		if err := s.notOwnTeam(ctx, tx, r.PersonID, m.TeamID, "team_id"); err != nil {
+			return Referral{}, err
+		}
+	}
+	if err := s.applyMove(ctx, tx, p, via, &r, m, now); err != nil {
+		return Referral{}, err
+	}
+	// The caller is answered with the referral as they may now see it:
+	// a move can take it out of their scope (a peer worker's team
+	// waiting list, once someone else is allocated).
+	after, err := s.visibleReferral(ctx, tx, p, id, false)
+	if errors.Is(err, access.ErrNotVisible) {
+		after = outline(r)
+		after.Status, after.FHIRStatus = m.To, m.To.FHIRStatus()
+		return after, nil
+	}
+	return after, err
+}
+
+// AllocationRules are checked and recorded, inside the allocation's own
+// transaction, by the capability that owns caseload caps and choices
+// (matching) on every allocation however it is made: one rule for the
+// referral page, the API and a batch plan alike.
+type AllocationRules interface {
+	// CheckAllocation may refuse an allocation (an application error:
+	// conflict when the worker has no free place and no reason was given)
+	// before anything is written. It must make its decision atomic with
+	// the allocation (a lock on the worker, held to commit).
+	CheckAllocation(ctx context.Context, tx *store.Tx, p *app.Principal, a Allocation) error
+	// RecordAllocation records what the allocation met of the person's
+	// choices, once the referral is allocated.
+	RecordAllocation(ctx context.Context, tx *store.Tx, p *app.Principal, a Allocation) error
+}
+
+// Allocation describes one allocation to AllocationRules.
+type Allocation struct {
+	Referral      Referral // as it was before the allocation
+	WorkerID      int64
+	WorkerName    string
+	OverCapReason string
+	At            time.Time
 }
 
 func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal, via app.Membership, r *Referral, m Move, now time.Time) error {
@@ -359,6 +401,12 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 			return err
 		}
 		worker = m.WorkerID
+		if s.Allocation != nil {
+			if err := s.Allocation.CheckAllocation(ctx, tx, p, Allocation{Referral: *r, WorkerID: worker, WorkerName: workerName,
+				OverCapReason: m.OverCapReason, At: now}); err != nil {
+				return err
+			}
+		}
 	case Accepted:
 		worker = 0
 	}
@@ -402,6 +450,12 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if err := s.notifyWorker(ctx, tx, p, r, m, now); err != nil {
 		return err
 	}
+	if m.To == Allocated && s.Allocation != nil {
+		if err := s.Allocation.RecordAllocation(ctx, tx, p, Allocation{Referral: *r, WorkerID: worker, WorkerName: workerName,
+			OverCapReason: m.OverCapReason, At: now}); err != nil {
+			return err
+		}
+	}
 	return audit.Record(ctx, tx, now, actor(p, via), audit.Event{
 		Action: "referral.transition." + string(m.To), SubjectPersonID: r.PersonID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
 }
@@ -415,9 +469,40 @@ type Worker struct {
 // allocatable is the one rule for who may be allocated a team's referral,
 // as a condition on users u: an active account that is a peer worker or
 // peer lead in the team.
-func allocatable(a *store.Args, teamID int64) string {
-	return "u.status = 'active' AND EXISTS (SELECT 1 FROM memberships mm WHERE mm.user_id = u.id AND mm.team_id = " + a.Add(teamID) +
+func allocatable(a *store.Args, teamID int64) string { return allocatableIn(a, a.Add(teamID)) }
+
+// allocatableIn is allocatable for the team given by an SQL expression (a
+// placeholder or a column).
+func allocatableIn(a *store.Args, team string) string {
+	return "u.status = 'active' AND EXISTS (SELECT 1 FROM memberships mm WHERE mm.user_id = u.id AND mm.team_id = " + team +
 		" AND mm.role IN " + store.In(a, app.RolePeerWorker, app.RolePeerLead) + ")"
+}
+
+// TeamWorker is a worker who may be allocated a team's referrals.
+type TeamWorker struct {
+	TeamID int64
+	Worker
+}
+
+// WorkersIn lists, inside tx, the workers each of the teams' referrals can
+// be allocated to (the same rule as every allocation), by team and name.
+func WorkersIn(ctx context.Context, tx *store.Tx, teamIDs []int64) ([]TeamWorker, error) {
+	a := &store.Args{}
+	rows, err := tx.QueryContext(ctx, `SELECT t.id, u.id, u.name FROM teams t, users u
+		WHERE t.id IN `+store.In(a, teamIDs...)+` AND `+allocatableIn(a, "t.id")+` ORDER BY t.id, u.name, u.id`, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TeamWorker
+	for rows.Next() {
+		var w TeamWorker
+		if err := rows.Scan(&w.TeamID, &w.ID, &w.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
 }
 
 // Workers lists the peer workers a team's referrals can be allocated to,

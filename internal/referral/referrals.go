@@ -37,6 +37,9 @@ type Service struct {
 	// Accounts joins an account to its own person record when someone asks
 	// for themselves without one.
 	Accounts *account.Service
+	// Allocation, when set, checks caseload caps and records the choices
+	// met on every allocation (the matching capability).
+	Allocation AllocationRules
 
 	// Home-page figures and notifications, reused for countsTTL.
 	counts     memo.Map[string, waitingCounts] // by set of teams

@@ -76,7 +76,9 @@ var transitions = map[Status][]Status{
 	Received:  {Accepted, Declined, Redirected, Withdrawn},
 	Accepted:  {Allocated, Redirected, Withdrawn},
 	Allocated: {Allocated, Active, Accepted, Ended, Withdrawn},
-	Active:    {Ended, Withdrawn},
+	// A person may ask for a different worker at any time: a lead then
+	// allocates someone else, even during support.
+	Active: {Allocated, Ended, Withdrawn},
 }
 
 // CanMove reports whether from → to is an allowed transition.
@@ -136,6 +138,9 @@ type Move struct {
 	// support did, written with the person.
 	OutcomeSummary string `json:"outcome_summary,omitempty" doc:"Ending: what peer support did, written with the person. Sent to the referrer."`
 	Version        int    `json:"version,omitempty" doc:"The version you last saw; if someone else has changed the referral since, the move is refused with 409."`
+	// OverCapReason lets a lead allocate a worker whose caseload is at or
+	// over their cap: recorded, and shown to the worker's supervisor.
+	OverCapReason string `json:"over_cap_reason,omitempty" doc:"Allocating: why the worker should take this person although their caseload is at or over their cap. Without it such an allocation is refused with 409."`
 }
 
 const maxText = 4000
@@ -149,6 +154,7 @@ func (m *Move) Check(from Status) error {
 	m.RedirectedTo = strings.TrimSpace(m.RedirectedTo)
 	m.RedirectMessage = strings.TrimSpace(m.RedirectMessage)
 	m.OutcomeSummary = strings.TrimSpace(m.OutcomeSummary)
+	m.OverCapReason = strings.TrimSpace(m.OverCapReason)
 	if !m.To.Valid() || m.To == Received {
 		return app.Invalid(app.FieldError{Field: "to", Message: "Choose what should happen next: accepted, declined, redirected, allocated, active, ended or withdrawn"})
 	}
@@ -159,7 +165,8 @@ func (m *Move) Check(from Status) error {
 		return app.Errorf(app.CodeConflict, "A referral that is %s cannot be moved to %s", strings.ToLower(from.Label()), strings.ToLower(m.To.Label()))
 	}
 	var p app.Problems
-	for field, v := range map[string]string{"note": m.Note, "redirected_to": m.RedirectedTo, "redirect_message": m.RedirectMessage, "outcome_summary": m.OutcomeSummary} {
+	for field, v := range map[string]string{"note": m.Note, "redirected_to": m.RedirectedTo, "redirect_message": m.RedirectMessage,
+		"outcome_summary": m.OutcomeSummary, "over_cap_reason": m.OverCapReason} {
 		if len(v) > maxText {
 			p.Add(field, "Keep this to 4,000 characters or fewer")
 		}

@@ -13,7 +13,7 @@ var allowed = map[[2]Status]bool{
 	{Received, Accepted}: true, {Received, Declined}: true, {Received, Redirected}: true, {Received, Withdrawn}: true,
 	{Accepted, Allocated}: true, {Accepted, Redirected}: true, {Accepted, Withdrawn}: true,
 	{Allocated, Allocated}: true, {Allocated, Active}: true, {Allocated, Accepted}: true, {Allocated, Ended}: true, {Allocated, Withdrawn}: true,
-	{Active, Ended}: true, {Active, Withdrawn}: true,
+	{Active, Allocated}: true, {Active, Ended}: true, {Active, Withdrawn}: true,
 }
 
 func validMove(to Status) Move {

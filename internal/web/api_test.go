@@ -266,6 +266,13 @@ func pd(name string) person.Details {
 	return person.Details{PreferredName: name, Phone: fmt.Sprintf("07700 9%05d", len(name)*997%100000)}
 }
 
+// auditCall is one call of TestAuditOneRowPerCall and the status it expects.
+type auditCall struct {
+	pattern string
+	do      func() *webtest.Response
+	status  int
+}
+
 func TestAuditOneRowPerCall(t *testing.T) {
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
@@ -288,7 +295,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		leadAPI, clinAPI, personAPI := e.Bearer(t, "lead"), e.Bearer(t, "clinician"), e.Bearer(t, "person")
 		// The person's own side: a referral of their own, referrals made
 		// without agreement, and codes to claim records.
-		own, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "person"), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "x"})
+		own, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "person"), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "x", TeamID: e.TeamA.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -426,6 +433,8 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			}, 200},
 		}
 		calls = append(calls, groupAuditCalls(t, e)...)
+		more, rows := matchingAuditCalls(t, e, own)
+		calls = append(calls, more...)
 		covered := map[string]bool{}
 		for _, c := range calls {
 			covered[c.pattern] = true
@@ -446,6 +455,9 @@ func TestAuditOneRowPerCall(t *testing.T) {
 				want = 2
 			case "POST /api/v1/referrals/{id}/transitions":
 				want = 3
+			}
+			if n, ok := rows[c.pattern]; ok {
+				want = n
 			}
 			if after-before != want {
 				t.Errorf("%s wrote %d audit rows, want %d", c.pattern, after-before, want)

@@ -80,6 +80,7 @@ type apiFuzzer struct {
 	clients  []*webtest.Client
 	names    []string
 	ids      map[string][]string // path values worth trying, by the path's first segment
+	referral int64               // a referral that exists
 	statuses map[int]int
 	failures int
 	seed     uint64
@@ -117,7 +118,9 @@ func newAPIFuzzer(t *testing.T, e *webtest.Env, seed uint64) *apiFuzzer {
 		"referrals": {strconv.FormatInt(r.ID, 10)},
 		"people":    {strconv.FormatInt(r.PersonID, 10)},
 		"users":     {strconv.FormatInt(victim.ID, 10)},
+		"workers":   {strconv.FormatInt(e.Users["worker"].ID, 10), strconv.FormatInt(e.Users["workerB"].ID, 10)},
 	}
+	f.referral = r.ID
 	return f
 }
 
@@ -337,6 +340,12 @@ func (f *apiFuzzer) fieldValue(name string, s *openapi3.SchemaRef, depth int) an
 		return []int64{f.e.TeamA.ID, f.e.TeamB.ID, f.e.Partner.ID, 999}[f.rnd.IntN(4)]
 	case "worker_id":
 		return []int64{f.e.Users["worker"].ID, f.e.Users["workerB"].ID, 999}[f.rnd.IntN(3)]
+	case "referral_id":
+		if f.rnd.IntN(2) == 0 {
+			return f.referral
+		}
+	case "teams":
+		return []int64{[]int64{f.e.TeamA.ID, f.e.TeamB.ID, 999}[f.rnd.IntN(3)]}
 	case "version":
 		return 1 + f.rnd.IntN(3)
 	}

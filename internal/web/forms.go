@@ -222,3 +222,12 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// choiceOptions lists a closed set of choices as form options.
+func choiceOptions(cs []app.Choice) []ui.Option {
+	out := make([]ui.Option, len(cs))
+	for i, c := range cs {
+		out[i] = ui.Option{Value: c.Code, Label: c.Label}
+	}
+	return out
+}

@@ -67,14 +67,6 @@ func (s *Server) groupsRoutes() []*Route {
 	}
 }
 
-func choiceOptions(cs []app.Choice) []ui.Option {
-	out := make([]ui.Option, len(cs))
-	for i, c := range cs {
-		out[i] = ui.Option{Value: c.Code, Label: c.Label}
-	}
-	return out
-}
-
 type groupsData struct {
 	Groups    []groups.Group
 	Running   []groups.Session

@@ -21,12 +21,6 @@ import (
 
 // auditCall is one call to a route that touches a person's data, for
 // TestAuditOneRowPerCall.
-type auditCall struct {
-	pattern string
-	do      func() *webtest.Response
-	status  int
-}
-
 // makeGroup makes a public group of team A (the peer worker on its rota)
 // and a session days ahead at 10:30 UK time.
 func makeGroup(t *testing.T, e *webtest.Env, capacity int, days int) (groups.Group, groups.Session) {

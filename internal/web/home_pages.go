@@ -59,6 +59,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			"run":     p.Can(app.PermGroupRun),
 			"manage":  p.Can(app.PermGroupManage),
 			"network": p.Can(app.PermNetworkJoin),
+			"profile": p.Can(app.PermWorkerProfile),
 		},
 	}
 	var err error

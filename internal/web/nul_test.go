@@ -169,7 +169,7 @@ func TestNULRefusedEverywhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids := map[string]string{"id": strconv.FormatInt(ref.ID, 10), "token": "not-a-real-token", "action": "disable"}
+		ids := map[string]string{"id": strconv.FormatInt(ref.ID, 10), "token": "not-a-real-token", "action": "disable", "item": "1"}
 		personIDs := map[string]string{"id": strconv.FormatInt(ref.PersonID, 10)}
 		userIDs := map[string]string{"id": strconv.FormatInt(victim.ID, 10), "action": "disable"}
 		fillFor := func(pattern string) string {

@@ -225,6 +225,9 @@ func (s *Server) buildOpenAPI() []byte {
 			switch code {
 			case http.StatusConflict:
 				r["content"] = map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/DuplicateProblem"}}}
+				if op.Conflict != nil {
+					r["content"] = map[string]any{"application/problem+json": map[string]any{"schema": b.ref(reflect.TypeOf(op.Conflict)), "example": op.Conflict}}
+				}
 			case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 				r["headers"] = map[string]any{"Retry-After": map[string]any{"description": "Seconds to wait before trying again",
 					"schema": map[string]any{"type": "integer"}}}
@@ -292,7 +295,7 @@ func errorResponses(rt *Route, method, path string) map[int]string {
 		out[http.StatusUnsupportedMediaType] = "The body is not JSON"
 		out[http.StatusUnprocessableEntity] = "Validation problems, field by field, or a parameter that is not valid"
 	}
-	if method == http.MethodPost || method == http.MethodPut || method == http.MethodDelete {
+	if method == http.MethodPost || method == http.MethodPut || method == http.MethodDelete || method == http.MethodPatch {
 		out[http.StatusConflict] = "Conflict: not allowed in the record's current state, changed by someone else, or possible duplicate"
 	}
 	if rt.Perm == app.PermPublic && method == http.MethodPost {

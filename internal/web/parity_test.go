@@ -80,6 +80,26 @@ var pageAPI = map[string][]string{
 	"POST /my/referrals/{id}/sharing":                 {"PUT /api/v1/my/referrals/{id}/sharing"},
 	"GET /my/data":                                    {"GET /api/v1/my/data"},
 	"POST /people/{id}/subject-access":                {"POST /api/v1/people/{id}/subject-access-copies"},
+	"GET /my/choices":                                 {"GET /api/v1/my/choices"},
+	"POST /my/choices":                                {"PUT /api/v1/my/choices"},
+	"POST /my/worker-change":                          {"POST /api/v1/my/worker-change"},
+	"GET /people/{id}/choices":                        {"GET /api/v1/people/{id}/choices"},
+	"POST /people/{id}/choices":                       {"PUT /api/v1/people/{id}/choices"},
+	"GET /my/profile":                                 {"GET /api/v1/workers/{id}/profile", "GET /api/v1/workers/{id}/disclosures", "GET /api/v1/workers/{id}/disclosure-reads"},
+	"GET /workers/{id}":                               {"GET /api/v1/workers/{id}/profile", "GET /api/v1/workers/{id}/disclosures", "GET /api/v1/workers/{id}/disclosure-reads"},
+	"POST /workers/{id}/details":                      {"PUT /api/v1/workers/{id}/profile"},
+	"POST /workers/{id}/capacity":                     {"PUT /api/v1/workers/{id}/profile"},
+	"POST /workers/{id}/disclosures":                  {"POST /api/v1/workers/{id}/disclosures"},
+	"POST /workers/{id}/disclosures/{item}":           {"PATCH /api/v1/workers/{id}/disclosures/{item}"},
+	"POST /workers/{id}/disclosures/{item}/withdraw":  {"DELETE /api/v1/workers/{id}/disclosures/{item}"},
+	"GET /referrals/{id}/matches":                     {"GET /api/v1/referrals/{id}/matches"},
+	"POST /referrals/{id}/matches":                    {"POST /api/v1/referrals/{id}/transitions"},
+	"POST /matching/plans":                            {"POST /api/v1/allocation-plans"},
+	"GET /matching/plans/{id}":                        {"GET /api/v1/allocation-plans/{id}"},
+	"POST /matching/plans/{id}/commit":                {"POST /api/v1/allocation-plans/{id}/commit"},
+	"GET /matching/insight":                           {"GET /api/v1/insight/choices"},
+	"GET /matching/settings":                          {"GET /api/v1/organisations/{id}/matching-settings"},
+	"POST /matching/settings/{id}":                    {"PUT /api/v1/organisations/{id}/matching-settings"},
 }
 
 // pageOnly are the pages with no API operation, each with its reason: the
@@ -100,7 +120,7 @@ var pageOnly = map[string]string{
 	"GET /insight/equity.csv": "the same figures as CSV", "GET /insight/coverage.csv": "the same figures as CSV",
 	"GET /insight/waiting.csv": "the same figures as CSV", "GET /insight/report": "printable report of the same figures",
 	"GET /caseloads": "upload form", "GET /caseloads/template.csv": "a blank file to fill in",
-	"GET /groups/new": "form", "GET /bookings/{id}/calendar.ics": "a calendar file of one booking (text/calendar), for a calendar program",
+	"GET /groups/new": "form", "GET /bookings/{id}/calendar.ics": "a calendar file of one booking (text/calendar), for a calendar program", "GET /matching/plans/new": "form: choose the teams to plan",
 }
 
 // Every page that reads or changes data has an API operation in the

@@ -507,7 +507,7 @@ func moveFromForm(f *ui.Form) referral.Move {
 	v, _ := strconv.Atoi(f.Value("version"))
 	return referral.Move{To: referral.Status(f.Value("to")), Reason: f.Value("reason"), Note: f.Value("note"),
 		WorkerID: formInt(f, "worker_id"), TeamID: formInt(f, "team_id"), RedirectedTo: f.Value("redirected_to"),
-		RedirectMessage: f.Value("redirect_message"), OutcomeSummary: f.Value("outcome_summary"), Version: v}
+		RedirectMessage: f.Value("redirect_message"), OutcomeSummary: f.Value("outcome_summary"), OverCapReason: f.Value("over_cap_reason"), Version: v}
 }
 
 func (s *Server) handleReferralTransition(w http.ResponseWriter, r *http.Request) error {

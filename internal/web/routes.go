@@ -35,8 +35,11 @@ type APIOp struct {
 	Status      int // success status
 	// Also are other successful answers: a status, what it means and a
 	// sample body.
-	Also  []AltResponse
-	Query []Param
+	Also []AltResponse
+	// Conflict, when set, is a sample of the operation's own 409 body
+	// (otherwise a 409 is a problem, possibly with possible matches).
+	Conflict any
+	Query    []Param
 	// ContentType is the success answer's media type when it is not JSON
 	// (a calendar or news feed, served outside /api/ where calendar
 	// programs and feed readers look for it); Response is then a sample of
@@ -84,7 +87,7 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 // it is listed.
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
-		s.ownRoutes(), s.dataRightsRoutes(), s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes())
+		s.ownRoutes(), s.dataRightsRoutes(), s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes(), s.matchingRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.

@@ -33,8 +33,10 @@ func bodyFor(sample any, ids map[string]int64) map[string]any {
 	aim = func(m map[string]any) {
 		for k, v := range m {
 			switch k {
-			case "person_id", "worker_id", "team_id":
+			case "person_id", "worker_id", "team_id", "referral_id":
 				m[k] = ids[k]
+			case "teams":
+				m[k] = []int64{ids["team_id"]}
 			case "phone":
 				m[k] = canaryPhone
 			case "email":
@@ -44,6 +46,13 @@ func bodyFor(sample any, ids map[string]int64) map[string]any {
 			}
 			if sub, ok := v.(map[string]any); ok {
 				aim(sub)
+			}
+			if list, ok := v.([]any); ok {
+				for _, x := range list {
+					if sub, ok := x.(map[string]any); ok {
+						aim(sub)
+					}
+				}
 			}
 		}
 	}
@@ -91,7 +100,7 @@ func TestOutOfScopeSideEffects(t *testing.T) {
 			}
 			return ""
 		}
-		ids := map[string]int64{"person_id": r.PersonID, "worker_id": e.Users["workerB"].ID, "team_id": e.TeamB.ID}
+		ids := map[string]int64{"person_id": r.PersonID, "worker_id": e.Users["workerB"].ID, "team_id": e.TeamB.ID, "referral_id": r.ID}
 		gc := makeGroupCanary(t, e)
 		pathIDs := func(pattern string) string {
 			if p := gc.path(pattern); p != "" {

@@ -24,7 +24,7 @@ import (
 var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSignedIn, app.PermOwnRecord, app.PermReferralCreate,
 	app.PermReferralRead, app.PermReferralView, app.PermReferralTriage, app.PermReferralWork, app.PermPersonRead, app.PermOfferCreate, app.PermSubjectAccess, app.PermInsightRead,
 	app.PermInsightNamed, app.PermCaseloadImport, app.PermAdminUsers, app.PermAdminOutbox, app.PermAuditRead, app.PermMetrics,
-	app.PermGroupManage, app.PermGroupRun, app.PermNetworkJoin}
+	app.PermGroupManage, app.PermGroupRun, app.PermNetworkJoin, app.PermChoicesRecord, app.PermWorkerProfile}
 
 // Every route declares a known permission; nothing is served that is not
 // in the table.
@@ -127,11 +127,20 @@ func TestRoleRouteMatrix(t *testing.T) {
 		}
 		userIDs := map[string]string{"id": strconv.FormatInt(victim.ID, 10), "action": "end-sessions"}
 		gc := makeGroupCanary(t, e)
+		// Team B's worker has a canary disclosure at every audience; the
+		// worker's routes are aimed at them and their most private item.
+		discs, wid, item, plan := matrixCanaries(t, e, r)
+		workerIDs := map[string]string{"id": strconv.FormatInt(wid, 10), "item": strconv.FormatInt(item, 10)}
+		planIDs := map[string]string{"id": strconv.FormatInt(plan, 10)}
 		clients := map[string]*webtest.Client{"anonymous": e.Client(t)}
 		for _, n := range roleNames {
 			clients[n] = e.As(t, n)
 		}
-		for name, c := range clients {
+		// The worker's own calls (which may withdraw a canary) come last.
+		order := append([]string{"anonymous"}, slices.DeleteFunc(slices.Clone(roleNames), func(n string) bool { return n == "workerB" })...)
+		order = append(order, "workerB")
+		for _, name := range order {
+			c := clients[name]
 			p := &app.Principal{}
 			if name != "anonymous" {
 				p = e.Principal(t, name)
@@ -148,6 +157,10 @@ func TestRoleRouteMatrix(t *testing.T) {
 					use = personIDs
 				case strings.Contains(rt.Pattern, "/users/"):
 					use = userIDs
+				case strings.Contains(rt.Pattern, "/workers/"):
+					use = workerIDs
+				case strings.Contains(rt.Pattern, "plans/"):
+					use = planIDs
 				}
 				path := fill(rt.Pattern, use)
 				if p := gc.path(rt.Pattern); p != "" {
@@ -163,11 +176,16 @@ func TestRoleRouteMatrix(t *testing.T) {
 				default:
 					resp = c.PostForm(path, url.Values{})
 				}
-				if strings.Contains(resp.Body, canary) && !mayCanary[name] {
+				if (strings.Contains(resp.Body, canary) || strings.Contains(resp.Body, canaryChoice)) && !mayCanary[name] {
 					t.Errorf("%s: %s leaked the canary (status %d)", name, rt.Pattern, resp.StatusCode)
 				}
 				if strings.Contains(resp.Body, consentCanary) && !mayConsentCanary[name] {
 					t.Errorf("%s: %s leaked a referral the person did not agree to share with them (status %d)", name, rt.Pattern, resp.StatusCode)
+				}
+				for _, d := range discs {
+					if strings.Contains(resp.Body, d.text) && !d.may[name] {
+						t.Errorf("%s: %s showed the disclosure %s, not shared with them (status %d)", name, rt.Pattern, d.text, resp.StatusCode)
+					}
 				}
 				if resp.StatusCode >= 500 {
 					t.Errorf("%s: %s answered %d", name, rt.Pattern, resp.StatusCode)
@@ -207,9 +225,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 		// Consent that holds: the peer team reads the referral; its
 		// referrer sees only that they made it; clinicians beyond the peer
 		// team (the caseload's, the referral team's) do not see it at all.
-		wid := "/referrals/" + strconv.FormatInt(withheld.ID, 10)
+		withheldPath := "/referrals/" + strconv.FormatInt(withheld.ID, 10)
 		for name, want := range map[string]int{"leadB": 200, "workerB": 200, "clinician": 200, "clinicianB": 404, "lead": 404, "worker": 404} {
-			resp := clients[name].Get(wid)
+			resp := clients[name].Get(withheldPath)
 			if resp.StatusCode != want {
 				t.Errorf("%s opening a referral not shared beyond the peer team: %d, want %d", name, resp.StatusCode, want)
 			}

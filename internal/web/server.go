@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
@@ -65,6 +67,7 @@ type Deps struct {
 	Referrals *referral.Service
 	Insight   *insight.Service
 	Groups    *groups.Service
+	Matching  *matching.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 	// DataRights makes people's copies of their data.
@@ -84,6 +87,7 @@ type Server struct {
 	insight    *insight.Service
 	dataRights *datarights.Service
 	groups     *groups.Service
+	matching   *matching.Service
 	counters   *ratelimit.Counters
 	log        *slog.Logger
 	render     *ui.Renderer
@@ -103,6 +107,7 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, dataRights: d.DataRights, groups: d.Groups,
+		matching: d.Matching,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -330,9 +335,15 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.HasRole(app.RolePerson, app.RoleCarer) {
 		add("My referrals", "/my/referrals")
 	}
+	if p.HasRole(app.RolePerson, app.RoleCarer) {
+		add("My choices", "/my/choices")
+	}
 	if p.HasRole(app.RolePerson) {
 		add("My details", "/my/details")
 		add("Who has seen my record", "/my/record-access")
+	}
+	if p.Can(app.PermWorkerProfile) {
+		add("My profile", "/my/profile")
 	}
 	if p.Can(app.PermPersonRead) {
 		add("People", "/people")
@@ -340,6 +351,9 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.Can(app.PermReferralRead) {
 		add("Referrals", "/referrals")
 		add("Make a referral", "/referrals/new")
+	}
+	if p.Can(app.PermReferralTriage) {
+		add("Allocation", "/matching/plans/new")
 	}
 	add("Groups", "/groups")
 	if p.Can(app.PermNetworkJoin) {
@@ -389,5 +403,21 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"contactPrefLabel": func(c string) string { return referral.ReasonLabel(person.ContactPreferences, c) },
 		"methodLabel":      referral.MethodLabel,
 		"responseLabel":    referral.ResponseLabel,
+		"choiceWords":      matching.Describe,
+		"add1":             func(i int) int { return i + 1 },
+		"sub1":             func(i int) int { return i - 1 },
+		"percent":          func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
+		"days":             func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+		"workerName": func(ws []matching.PlanWorker, id int64) string {
+			for _, w := range ws {
+				if w.WorkerID == id {
+					return w.Name
+				}
+			}
+			return "A worker"
+		},
+		"audienceLabel": func(c string) string { return app.ChoiceLabel(matching.Audiences, c) },
+		"kindLabel":     func(c string) string { return app.ChoiceLabel(matching.Kinds, c) },
+		"settingChoice": func(c string) string { return app.ChoiceLabel(matching.WorkerSettings, c) },
 	}
 }

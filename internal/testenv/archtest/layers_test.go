@@ -21,7 +21,7 @@ const module = "github.com/mutualhq/mutual/"
 var layers = map[string]int{
 	// 0 foundation: plain values and the database.
 	"internal/app": 0, "internal/store": 0, "internal/memo": 0, "internal/demographics": 0, "internal/insight/stats": 0,
-	"internal/csvexport": 0,
+	"internal/csvexport": 0, "internal/matching/stable": 0,
 	// 1 the trail and plumbing every capability uses.
 	"internal/audit": 1, "internal/mail": 1, "internal/ratelimit": 1, "internal/web/ui": 1,
 	// 2 the rules of who sees what, and the words of every message.
@@ -168,6 +168,9 @@ var owners = map[string]string{
 	"data_requests": "datarights",
 	"referrals":     "referral", "referral_events": "referral", "offers": "referral", "contacts": "referral",
 	"caseload_episodes": "caseload", "caseload_rollup": "caseload", "caseload_rollup_state": "caseload", "caseload_events": "caseload",
+	"choice_profiles": "matching", "matching_settings": "matching", "worker_profiles": "matching", "capacity_reductions": "matching",
+	"disclosures": "matching", "disclosure_reads": "matching", "allocation_matches": "matching", "unmet_choices": "matching",
+	"worker_exclusions": "matching", "allocation_plans": "matching",
 	"schema_migrations": "store",
 	"peer_groups":       "groups", "group_facilitators": "groups", "group_sessions": "groups", "session_facilitators": "groups",
 	"group_bookings": "groups", "group_booking_keys": "groups", "group_booking_events": "groups", "group_offers": "groups",

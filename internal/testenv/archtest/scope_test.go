@@ -19,7 +19,8 @@ import (
 // whose list). A query that reads them must be bounded by the caller's
 // scope.
 var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes|` +
-	`person_changes|data_requests|group_bookings|group_booking_events|group_offers|group_attendance)\b`)
+	`person_changes|data_requests|group_bookings|group_booking_events|group_offers|group_attendance|` +
+	`choice_profiles|allocation_matches|unmet_choices|worker_exclusions)\b`)
 
 // unscopedReaders are the functions allowed to read person tables without
 // being given the caller, each with the reason it is safe. Keep this list
@@ -80,6 +81,19 @@ var unscopedReaders = map[string]string{
 	"groups.(Holder).Export":       "person.Holder: one person's own copy, asked for by the data-rights service",
 	"groups.(Holder).LastActivity": "person.Holder: retention, for the data-rights service",
 	"groups.(Holder).Forget":       "person.Holder: retention, for the data-rights service",
+	// Matching: loaders called after the caller was checked to see the
+	// person or referral (or for the caller's own record), and counts.
+	"matching.choiceVersions":        "a person's choices, after MaySeePerson, for the caller's own record, or for a referral being allocated, in the same transaction",
+	"matching.personOrgs":            "the organisations whose theme lists a person chooses from, after MaySeePerson or for the caller's own record",
+	"matching.excludedBy":            "ids of workers a person asked not to have, for a referral the caller was checked to see",
+	"matching.previousWorker":        "a worker id only (to rank that worker first), for a referral the caller was checked to see",
+	"matching.peopleFacts":           "choices, exclusions and earlier workers (ids) of the people of a waiting list the caller was checked to see",
+	"matching.lastMatch":             "what the allocation just made in this transaction met",
+	"matching.loadWorkers":           "counts how many people are allocated to each worker; returns no one's data",
+	"matching.(*Service).shortlist":  "fills in the shortlist of a referral MatchesFor checked the caller leads and sees, in the same transaction",
+	"matching.(Holder).Export":       "data rights: a person's copy, for a person the data-rights service authorised",
+	"matching.(Holder).LastActivity": "data rights: retention, a date only",
+	"matching.(Holder).Forget":       "data rights: retention deletes the person's rows",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.

@@ -14,6 +14,7 @@ import (
 	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
@@ -38,9 +39,11 @@ type World struct {
 	Groups    *groups.Service
 	// DataRights is given every holder of people's data, as in cmd/mutual.
 	DataRights *datarights.Service
-	TeamA      account.Team // community team
-	TeamB      account.Team // acute ward
-	Partner    account.Team
+	// Matching checks caps and records choices on every allocation.
+	Matching *matching.Service
+	TeamA    account.Team // community team
+	TeamB    account.Team // acute ward
+	Partner  account.Team
 	// Accounts by name; Principal returns a signed-in caller for each.
 	Users map[string]*account.User
 }
@@ -89,7 +92,10 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Accounts.Notify = w.Notify
 	w.Groups = &groups.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, BaseURL: "https://mutual.test",
 		Suppress: stats.Suppressor{Threshold: 5}}
-	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db)}}
+	w.Matching = &matching.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Referrals: w.Referrals, Accounts: w.Accounts,
+		WaitingStandard: 28 * 24 * time.Hour, Suppress: stats.Suppressor{Threshold: 5}}
+	w.Referrals.Allocation = w.Matching
+	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder()}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)

@@ -136,7 +136,7 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
 	srv, err := web.New(cfg,
-		web.Deps{DB: db, Clock: w.Clock, Audit: w.Audit, Accounts: w.Accounts, People: w.People, Notify: w.Notify, Referrals: w.Referrals, Insight: ins, Groups: w.Groups, Counters: w.Accounts.Counters, DataRights: w.DataRights,
+		web.Deps{DB: db, Clock: w.Clock, Audit: w.Audit, Accounts: w.Accounts, People: w.People, Notify: w.Notify, Referrals: w.Referrals, Insight: ins, Groups: w.Groups, Matching: w.Matching, Counters: w.Accounts.Counters, DataRights: w.DataRights,
 			Log: slog.New(slog.NewTextHandler(logw, nil))})
 	if err != nil {
 		tb.Fatal(err)
