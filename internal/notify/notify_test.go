@@ -16,7 +16,10 @@ var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": 
 // What a notification in Mutual may carry besides: the referrer reads the
 // outcome of a referral they made; staff names are not a person's data.
 var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": true, "RedirectMessage": true, "WorkerFirstName": true,
-	"OutcomeSummary": true, "GrantedBy": true, "GrantedTo": true, "Role": true, "TeamName": true}
+	"OutcomeSummary": true, "GrantedBy": true, "GrantedTo": true, "Role": true, "TeamName": true,
+	// Alerts: when a response is due, and what a lead recorded as done (a
+	// coded outcome in words, never their note).
+	"Due": true, "Outcome": true}
 
 func fieldsOf(v any) []string {
 	t := reflect.TypeOf(v)
