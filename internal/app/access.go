@@ -84,19 +84,28 @@ const (
 	PermAdminOutbox    Permission = "admin.outbox"
 	PermAuditRead      Permission = "audit.read"
 	PermMetrics        Permission = "ops.metrics"
+	// PermAlertRead is seeing alerts: a peer lead sees the open alerts of
+	// the teams they lead, a service manager the escalated ones (package
+	// alert decides which).
+	PermAlertRead Permission = "alert.read"
+	// PermAlertRespond is recording what was done about an alert.
+	PermAlertRespond Permission = "alert.respond"
+	// PermSafetySettings is changing an organisation's watched words and
+	// its time to respond to alerts.
+	PermSafetySettings Permission = "safety.settings"
 )
 
 var rolePermissions = map[Role][]Permission{
 	RolePerson:         {PermOwnRecord, PermReferralCreate, PermReferralView},
 	RoleCarer:          {PermOwnRecord, PermReferralCreate, PermReferralView},
 	RolePeerWorker:     {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermPersonRead, PermOfferCreate},
-	RolePeerLead:       {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate},
+	RolePeerLead:       {PermReferralCreate, PermReferralView, PermReferralRead, PermReferralWork, PermReferralTriage, PermPersonRead, PermOfferCreate, PermAlertRead, PermAlertRespond},
 	RoleClinician:      {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
 	RolePartnerWorker:  {PermReferralCreate, PermReferralView, PermReferralRead, PermPersonRead, PermOfferCreate},
 	RoleModerator:      {},
 	RoleAnalyst:        {PermInsightRead, PermCaseloadImport},
-	RoleServiceManager: {PermInsightRead, PermInsightNamed, PermCaseloadImport},
-	RoleAdmin:          {PermAdminUsers, PermAdminOutbox, PermAuditRead, PermMetrics, PermCaseloadImport, PermInsightRead},
+	RoleServiceManager: {PermInsightRead, PermInsightNamed, PermCaseloadImport, PermAlertRead},
+	RoleAdmin:          {PermAdminUsers, PermAdminOutbox, PermAuditRead, PermMetrics, PermCaseloadImport, PermInsightRead, PermSafetySettings},
 }
 
 // ReadsPersonData reports whether the role can see people's records or

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -16,6 +17,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // Password is every test account's password.
@@ -32,6 +34,8 @@ type World struct {
 	People    *person.Service
 	Notify    *notify.Service
 	Referrals *referral.Service
+	Watch     *watch.Service
+	Alerts    *alert.Service
 	TeamA     account.Team // community team
 	TeamB     account.Team // acute ward
 	Partner   account.Team
@@ -78,8 +82,10 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	tb.Cleanup(func() { w.Audit.Close() })
 	w.People = &person.Service{DB: db, Clock: clock, Audit: w.Audit}
 	w.Notify = &notify.Service{DB: db, Clock: clock}
+	w.Watch = &watch.Service{DB: db, Clock: clock, Audit: w.Audit}
+	w.Alerts = &alert.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, BaseURL: "https://mutual.test"}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
-		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit}
+		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit, Watch: w.Watch, Alerts: w.Alerts}
 	w.Accounts.Notify = w.Notify
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
