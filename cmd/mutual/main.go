@@ -242,7 +242,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
-		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log})
+		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Counters: counters, Log: log,
+			Watch: svc.Watch, Alerts: svc.Alerts})
 	if err != nil {
 		return err
 	}
@@ -255,10 +256,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer cancelWorkers()
 	mailer := &mail.Worker{DB: db, Sender: sender, Clock: clock, Log: log, Owner: host}
 	sealer := &audit.Sealer{DB: db, Log: log}
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { mailer.Run(workers); done <- struct{}{} }()
 	go func() { janitor(workers, log, acc, counters); done <- struct{}{} }()
 	go func() { sealer.Run(workers); done <- struct{}{} }()
+	// Alerts nobody responded to in time go to the service managers. Every
+	// instance runs this; each alert is claimed once (alert.EscalateDue).
+	go func() { svc.Alerts.Run(workers, log, time.Minute); done <- struct{}{} }()
 
 	if addr := os.Getenv("MUTUAL_PPROF_ADDR"); addr != "" {
 		// Profiling for operators, on its own address (keep it on loopback).

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -13,6 +14,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // services are the capability services over one database, built once.
@@ -26,6 +28,8 @@ type services struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	Watch     *watch.Service
+	Alerts    *alert.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -39,8 +43,10 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.People = &person.Service{DB: db, Clock: clock, Audit: s.Audit}
 	s.Notify = &notify.Service{DB: db, Clock: clock}
 	s.Accounts.Notify = s.Notify
+	s.Watch = &watch.Service{DB: db, Clock: clock, Audit: s.Audit}
+	s.Alerts = &alert.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL}
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
-		Audit: s.Audit}
+		Audit: s.Audit, Watch: s.Watch, Alerts: s.Alerts}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	return s
 }

@@ -477,3 +477,16 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// Totals counts every open alert, those overdue and those escalated,
+// across every team, for a service manager's home page: numbers only.
+func (s *Service) Totals(ctx context.Context, p *app.Principal) (Counts, error) {
+	var c Counts
+	if !p.Can(app.PermAlertRead) || !p.HasRole(app.RoleServiceManager) {
+		return c, app.Errorf(app.CodeForbidden, "Only service managers see the numbers of alerts across every team")
+	}
+	err := s.DB.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN due_at <= $1 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM alerts WHERE resolved_at IS NULL`, s.Clock.Now()).
+		Scan(&c.Open, &c.Overdue, &c.Escalated)
+	return c, err
+}

@@ -237,3 +237,36 @@ func (s *Service) freshCounts(ctx context.Context, p *app.Principal) (Counts, er
 		&c.AllocatedToMe, &c.MadeOpen)
 	return c, err
 }
+
+// Totals are the whole waiting list in numbers, for a service manager's
+// home page: no one's data, only counts across every team.
+type Totals struct {
+	Waiting      int `json:"waiting"`
+	Overdue      int `json:"overdue"`
+	Urgent       int `json:"urgent" doc:"Waiting, and urgent (24-hour standard)."`
+	VeryUrgent   int `json:"very_urgent" doc:"Waiting, and very urgent (4-hour standard)."`
+	PossibleRisk int `json:"possible_risk" doc:"Open referrals with a possible-risk alert waiting for a response."`
+}
+
+// WaitingTotals counts the whole waiting list, past the standard, by
+// urgency and with possible risk waiting for a response, across every
+// team, for those who see aggregate figures (insight). Anyone else is
+// refused.
+func (s *Service) WaitingTotals(ctx context.Context, p *app.Principal) (Totals, error) {
+	var t Totals
+	if !p.Can(app.PermInsightRead) {
+		return t, app.Errorf(app.CodeForbidden, "Only those who see aggregate figures can see the whole waiting list's numbers")
+	}
+	a := &store.Args{}
+	waiting := s.where(WaitingFilter(), a)
+	over := s.where(PastStandardFilter(), a)
+	risk := s.where(AtRiskFilter(), a)
+	urgent, very := a.Add(string(Urgent)), a.Add(string(VeryUrgent))
+	err := s.DB.QueryRow(ctx, `SELECT
+		(SELECT COUNT(*) FROM referrals r WHERE `+waiting+`),
+		(SELECT COUNT(*) FROM referrals r WHERE `+over+`),
+		(SELECT COUNT(*) FROM referrals r WHERE `+waiting+` AND r.urgency = `+urgent+`),
+		(SELECT COUNT(*) FROM referrals r WHERE `+waiting+` AND r.urgency = `+very+`),
+		(SELECT COUNT(*) FROM referrals r WHERE `+risk+`)`, a.Values()...).Scan(&t.Waiting, &t.Overdue, &t.Urgent, &t.VeryUrgent, &t.PossibleRisk)
+	return t, err
+}

@@ -80,7 +80,7 @@ type Referral struct {
 	DaysWaited           int        `json:"days_waited"`
 	HoursWaited          int        `json:"hours_waited" doc:"Whole hours waited so far (or until first contact): urgent and very urgent standards are counted in hours."`
 	Overdue              bool       `json:"past_waiting_standard" doc:"Still waiting for a first contact, longer than the standard for its urgency (routine 4 weeks, urgent 24 hours, very urgent 4 hours)."`
-	Urgency              Urgency    `json:"urgency"`
+	Urgency              Urgency    `json:"urgency,omitempty" doc:"routine, urgent or very_urgent. Absent from the outline a carer sees without the person's agreement."`
 	FHIRPriority         string     `json:"fhir_priority" doc:"HL7 FHIR R4 ServiceRequest.priority: routine, urgent or asap (very urgent)."`
 	// PossibleRisk is set when words written into the referral matched
 	// watched risk language; RiskAlertOpen while nobody has yet recorded

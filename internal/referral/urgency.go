@@ -88,9 +88,11 @@ func (s *Service) overdueCond(a *store.Args) string {
 		if std <= 0 {
 			continue
 		}
-		match := "r.urgency = " + a.Add(string(u))
+		var match string
 		if u == Routine {
 			match = "r.urgency NOT IN " + store.In(a, string(Urgent), string(VeryUrgent))
+		} else {
+			match = "r.urgency = " + a.Add(string(u))
 		}
 		parts = append(parts, "("+match+" AND r.received_at < "+a.Add(now.Add(-std))+")")
 	}

@@ -77,7 +77,7 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 // it is listed.
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
-		s.caseloadRoutes(), s.insightRoutes())
+		s.caseloadRoutes(), s.insightRoutes(), s.alertRoutes(), s.safetyRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -29,6 +30,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -62,6 +64,8 @@ type Deps struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	Watch     *watch.Service
+	Alerts    *alert.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 }
@@ -77,10 +81,13 @@ type Server struct {
 	notify    *notify.Service
 	referrals *referral.Service
 	insight   *insight.Service
+	watch     *watch.Service
+	alerts    *alert.Service
 	counters  *ratelimit.Counters
 	log       *slog.Logger
 	render    *ui.Renderer
 	homes     memo.Map[int64, homeRendered] // see homeContent
+	glances   memo.Map[int, []string]       // the managers' equity glance (managerGlance)
 	metrics   *metrics
 	// publicForms sheds floods of the public self-referral form before they
 	// reach the database.
@@ -96,6 +103,7 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight,
+		watch: d.Watch, alerts: d.Alerts,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -233,6 +241,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		if f := flashFrom(w, r); f != "" && pg.Flash == "" {
 			pg.Flash = f
 		}
+		if h := helpNowFrom(w, r); h != "" && pg.HelpNow == "" {
+			pg.HelpNow = h
+		}
 	}
 	if pg.Form != nil && len(pg.Errors) == 0 {
 		pg.Errors = pg.Form.Errors
@@ -332,6 +343,9 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 		add("Referrals", "/referrals")
 		add("Make a referral", "/referrals/new")
 	}
+	if p.Can(app.PermAlertRead) {
+		add("Alerts", "/alerts")
+	}
 	if p.Can(app.PermInsightRead) {
 		add("Insight", "/insight")
 	}
@@ -373,5 +387,23 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"contactPrefLabel": func(c string) string { return referral.ReasonLabel(person.ContactPreferences, c) },
 		"methodLabel":      referral.MethodLabel,
 		"responseLabel":    referral.ResponseLabel,
+		"kindLabel":        func(k alert.Kind) string { return k.Label() },
+		"categoryWords":    categoryWords,
 	}
+}
+
+// categoryWords lists watched-word category codes in words: "suicide and
+// means of harm".
+func categoryWords(codes []string) string {
+	var ws []string
+	for _, c := range codes {
+		ws = append(ws, strings.ToLower(firstNonEmpty(watch.Category(c).Label(), c)))
+	}
+	switch len(ws) {
+	case 0:
+		return "possible risk"
+	case 1:
+		return ws[0]
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " and " + ws[len(ws)-1]
 }

@@ -10,6 +10,7 @@ import (
 	"html"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -214,10 +215,12 @@ func tplCases() []tplCase {
 		{page: "error", variant: "500", pg: &ui.Page{Title: "Sorry, there is a problem with the service", Data: map[string]any{"Message": "Something went wrong", "Status": http.StatusInternalServerError, "RequestID": "req-5f3a"}},
 			want: []string{"req-5f3a", `href="/help"`}},
 		{page: "landing", pg: &ui.Page{Title: "Peer support, for everyone who could use it"}, want: []string{`href="/refer"`, `href="/sign-up"`, `href="/sign-in"`, "tel:116123"}},
-		{page: "home", variant: "staff", pg: &ui.Page{Title: "Home", Data: homeData{Notifications: notif, Unread: 1, Waiting: 14, Overdue: 3, Mine: 2, Can: allCan}},
-			want: []string{`action="/notifications/read"`, `href="/referrals?overdue=1"`, `href="/admin/audit"`, `href="/insight"`}},
+		{page: "home", variant: "staff", pg: &ui.Page{Title: "Home", Data: homeData{Notifications: notif, Unread: 1,
+			Counts: referral.Counts{Waiting: 14, Overdue: 3, AllocatedToMe: 2}, Can: allCan,
+			Links: homeLinks{Waiting: listLink(referral.WaitingFilter()), Overdue: listLink(referral.PastStandardFilter())}}},
+			want: []string{`action="/notifications/read"`, `overdue=1`, `href="/admin/audit"`, `href="/insight"`}},
 		{page: "home", variant: "person and carer", pg: &ui.Page{Title: "Home", Data: homeData{Can: map[string]bool{"refer": true}, IsPerson: true, IsCarer: true}},
-			want: []string{`href="/my/referrals"`, `href="/my/record-access"`, "Refer someone you care for", "You have no updates"}, notWant: []string{"/notifications/read", `href="/referrals?overdue=1"`}},
+			want: []string{`href="/my/referrals"`, `href="/my/record-access"`, "Refer someone you care for", "You have no updates"}, notWant: []string{"/notifications/read", `overdue=1`}},
 		{page: "help", pg: &ui.Page{Title: "Get help now"}, want: []string{"tel:999", "tel:111", "tel:116123", "sms:85258", "worried about someone else"}},
 		{page: "accessibility", pg: &ui.Page{Title: "Accessibility statement"}, want: []string{"WCAG", "1.2.3-test"}},
 		{page: "privacy", pg: &ui.Page{Title: "Privacy"}, want: []string{"20 years", `href="/my/record-access"`}},
@@ -340,9 +343,9 @@ func tplCases() []tplCase {
 					}
 					return o
 				}(), Sources: []ui.Option{{Value: "self", Label: "Self-referral"}, {Value: "staff", Label: "Staff"}}, StandardWk: 4,
-				Prev: "/referrals?offset=0&status=received", Next: "/referrals?offset=100&status=received"}},
-			want: []string{"app-table__row--overdue", "Past 4 weeks", `href="/referrals/42"`, `value="received" checked`, `value="3" selected`, `value="1" checked`,
-				"Showing 2 of 120", `rel="prev"`, `rel="next"`, "Not chosen yet", "Community mental health team", `role="table"`}},
+				Pager: pager("/referrals", url.Values{"status": {"received"}}, 120, 50, 50, 2)}},
+			want: []string{"app-table__row--overdue", "Past standard", `href="/referrals/42"`, `value="received" checked`, `value="3" selected`, `value="1" checked`,
+				"Showing 51 to 52 of 120", `rel="prev"`, `rel="next"`, `aria-label="Page 3"`, `aria-current="page"`, "Not chosen yet", `role="table"`, "Routine"}},
 		{page: "referral/referrals", variant: "empty", pg: &ui.Page{Title: "Referrals", Form: ui.NewForm(nil), Data: referralListData{StandardWk: 4}},
 			want: []string{"Nobody is waiting"}, notWant: []string{"<table"}},
 		{page: "referral/referral", variant: "received, lead, nothing active", pg: &ui.Page{Title: "Referral MUT-2026-0042", Form: formOf("version", "3"),

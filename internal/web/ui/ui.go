@@ -39,6 +39,14 @@ type Page struct {
 	BackLink    string       // optional href for a back link above the main content
 	Banner      string       // deployment warning shown on every page when not empty
 	Flash       string       // one success message shown at the top of the main content
+	// HelpNow shows where to get help now at the top of the main content,
+	// after a form whose words may mean someone is at risk: "self" or
+	// "referrer" (who wrote it), with "-alerted" when the duty lead was
+	// alerted. See the ui-help-now partial.
+	HelpNow string
+	// FullWidth lays the main content across the whole window, for staff
+	// work pages that hold wide lists.
+	FullWidth bool
 	Errors      []FieldError // error summary list
 	Form        *Form        // values and errors of the page's form; may be nil
 	Data        any          // page-specific data
