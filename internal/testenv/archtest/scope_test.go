@@ -48,15 +48,15 @@ var unscopedReaders = map[string]string{
 	"alert.(Holder).Forget":       "data rights: retention deletes the person's alerts; returns nothing",
 	// Fragments, not queries: every query built with them adds the caller's
 	// scope (access.Referrals).
-	"referral.(*Service).where": "a list filter's condition (an open alert: EXISTS over alerts); ListReferrals and Counts add access.Referrals",
-	"referral.listOrder":        "an ORDER BY (open alert first); the list it orders is bounded by access.Referrals",
-	"insight.(*Service).rateCounts":    "aggregate counts, suppressed before they are shown",
-	"insight.offerDates":               "input to aggregate coverage, never shown per person",
-	"insight.unitCounts":               "aggregate counts for the roll-up",
-	"insight.rebuildRollup":            "aggregate: recounts the roll-up",
-	"insight.flagDuplicates":           "import: marks repeated episodes; returns nothing",
-	"insight.findPeople":               "import: matches rows to people by the trust's reference; returns ids only",
-	"insight.findEpisodes":             "import: the episodes a file replaces",
+	"referral.(*Service).where":     "a list filter's condition (an open alert: EXISTS over alerts); ListReferrals and Counts add access.Referrals",
+	"referral.listOrder":            "an ORDER BY (open alert first); the list it orders is bounded by access.Referrals",
+	"insight.(*Service).rateCounts": "aggregate counts, suppressed before they are shown",
+	"insight.offerDates":            "input to aggregate coverage, never shown per person",
+	"insight.unitCounts":            "aggregate counts for the roll-up",
+	"insight.rebuildRollup":         "aggregate: recounts the roll-up",
+	"insight.flagDuplicates":        "import: marks repeated episodes; returns nothing",
+	"insight.findPeople":            "import: matches rows to people by the trust's reference; returns ids only",
+	"insight.findEpisodes":          "import: the episodes a file replaces",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.
