@@ -403,7 +403,7 @@ func BenchmarkRiskSelfReferralToAlert(b *testing.B) {
 			for b.Loop() {
 				i++
 				_, err := w.Referrals.CreateSelfReferral(ctx, app.Public("bench"), referral.SelfReferral{
-					Details: person.Details{PreferredName: "Bench", Email: "bench" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "@example.org"},
+					Details:  person.Details{PreferredName: "Bench", Email: "bench" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "@example.org"},
 					AskedFor: "I am thinking of ending my life tonight", TeamID: w.TeamA.ID})
 				if err != nil {
 					b.Fatal(err)
