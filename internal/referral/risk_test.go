@@ -111,7 +111,7 @@ func TestSignpostingWithoutAlertAndNothingHalfWritten(t *testing.T) {
 		if !app.IsCode(err, app.CodeInvalid) {
 			t.Fatalf("bad team: %v", err)
 		}
-		for _, q := range []string{"SELECT COUNT(*) FROM alerts", "SELECT COUNT(*) FROM notifications", "SELECT COUNT(*) FROM outbox WHERE subject LIKE 'Possible risk%'",
+		for _, q := range []string{"SELECT COUNT(*) FROM alerts", "SELECT COUNT(*) FROM notifications", "SELECT COUNT(*) FROM outbox WHERE subject LIKE 'Action needed%'",
 			"SELECT COUNT(*) FROM referrals WHERE risk_flagged_at IS NOT NULL"} {
 			if n := count(t, db, q); n != 0 {
 				t.Errorf("%s: %d", q, n)
@@ -263,8 +263,8 @@ func TestPastTheStandardForItsUrgency(t *testing.T) {
 			{29 * 24 * time.Hour, []string{"very_urgent", "urgent", "routine"}},
 		} {
 			clock := app.NewFakeClock(w.Clock.Now().Add(step.after))
-			svc := *w.Referrals
-			svc.Clock = clock
+			svc := &referral.Service{DB: db, Clock: clock, WaitingStandard: w.Referrals.WaitingStandard, Audit: w.Audit, Notify: w.Notify,
+				Accounts: w.Accounts, Watch: w.Watch, Alerts: w.Alerts}
 			all, err := svc.ListReferrals(ctx, lead, referral.WaitingFilter())
 			if err != nil {
 				t.Fatal(err)

@@ -46,6 +46,10 @@ func TestDefaultListTrueAndFalsePositives(t *testing.T) {
 		"He took all my pills from the cupboard",     // matches on purpose: a lead decides
 		"I am not suicidal, just lonely",             // negation still matches, on purpose
 		"Took an overdose in 2019; doing better now", // history still matches, on purpose
+		"They told me they want to kill themselves",  // a referrer writing about someone
+		"She has been thinking about ending her life",
+		"He has been cutting himself",
+		"Worried they may take their own life",
 	}
 	for _, text := range flagged {
 		r := m.Check(text)
@@ -74,6 +78,8 @@ func TestDefaultListTrueAndFalsePositives(t *testing.T) {
 		"End my loneliness",
 		"I'm selfish about my time",
 		"I live near the bridge",
+		"They kill time at the library",
+		"She cut her hair short",
 		"The train was late",
 		"Suicider", // a word that only starts with a watched word
 		"",

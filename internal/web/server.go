@@ -388,6 +388,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"methodLabel":      referral.MethodLabel,
 		"responseLabel":    referral.ResponseLabel,
 		"kindLabel":        func(k alert.Kind) string { return k.Label() },
+		"statusLabel":      func(st string) string { return firstNonEmpty(referral.Status(st).Label(), st) },
 		"categoryWords":    categoryWords,
 	}
 }
