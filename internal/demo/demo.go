@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -22,6 +23,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // Password is every demonstration account's password.
@@ -76,8 +78,9 @@ func (r Result) Instructions(baseURL string) string {
 type loader struct {
 	Deps
 	clock *app.FakeClock
-	acc   *account.Service
-	ref   *referral.Service
+	acc    *account.Service
+	ref    *referral.Service
+	alerts *alert.Service
 	rng   *rand.Rand
 	teams map[string]account.Team
 	users map[string]*account.User
@@ -114,8 +117,9 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	auditLog := audit.NewLog(d.DB, clock, audit.LogOptions{})
 	auditLog.Start()
 	defer auditLog.Close()
+	l.alerts = &alert.Service{DB: d.DB, Clock: clock, Audit: auditLog, Notify: l.acc.Notify, BaseURL: d.Referrals.BaseURL}
 	l.ref = &referral.Service{Audit: auditLog, DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc,
-		Notify: l.acc.Notify}
+		Notify: l.acc.Notify, Watch: &watch.Service{DB: d.DB, Clock: clock, Audit: auditLog}, Alerts: l.alerts}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
