@@ -77,15 +77,15 @@ func (r Result) Instructions(baseURL string) string {
 
 type loader struct {
 	Deps
-	clock *app.FakeClock
+	clock  *app.FakeClock
 	acc    *account.Service
 	ref    *referral.Service
 	alerts *alert.Service
-	rng   *rand.Rand
-	teams map[string]account.Team
-	users map[string]*account.User
-	res   Result
-	log   io.Writer
+	rng    *rand.Rand
+	teams  map[string]account.Team
+	users  map[string]*account.User
+	res    Result
+	log    io.Writer
 	// people are those on the demo caseloads; plans, the referrals told.
 	people []demoPerson
 	plans  []*plan

@@ -136,7 +136,7 @@ func TestWaitingListOf200(t *testing.T) {
 			asked = "Says they have been self-harming again"
 		}
 		if _, err := e.Referrals.CreateReferral(ctx, clin, referral.NewReferral{
-			Person: person.Details{PreferredName: fmt.Sprintf("%s %s", firstNames[i%len(firstNames)], lastNames[i%len(lastNames)]), Phone: fmt.Sprintf("07700 9%05d", i)},
+			Person:   person.Details{PreferredName: fmt.Sprintf("%s %s", firstNames[i%len(firstNames)], lastNames[i%len(lastNames)]), Phone: fmt.Sprintf("07700 9%05d", i)},
 			AskedFor: asked, PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, Urgency: urgencies[i%len(urgencies)]}); err != nil {
 			t.Fatal(err)
 		}
