@@ -27,6 +27,7 @@ import (
 	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/store"
 )
@@ -102,7 +103,19 @@ type Service struct {
 	Notify *notify.Service
 	// BaseURL is used in links in email.
 	BaseURL string
+
+	// counts are each account's home-page figures, reused for countsTTL;
+	// this instance forgets them all when it commits a change to an alert
+	// (alerts are few), and other instances catch up within countsTTL, as
+	// notifications do.
+	counts memo.Map[int64, Counts]
 }
+
+// countsTTL is how long an account's alert figures are reused.
+const countsTTL = 10 * time.Second
+
+// changed forgets every account's figures when tx commits.
+func (s *Service) changed(tx *store.Tx) { tx.AfterCommit(s.counts.Clear) }
 
 const alertColumns = `a.id, a.kind, COALESCE(a.team_id, 0), COALESCE(t.name, ''), COALESCE(a.referral_id, 0), COALESCE(a.person_id, 0),
 	a.reference, a.detail, a.raised_at, a.due_at, a.escalated_at, a.resolved_at, COALESCE(ru.name, ''), a.outcome, a.note, a.version`
@@ -187,6 +200,7 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, now time.Time, actor 
 	if err != nil {
 		return a, false, err
 	}
+	s.changed(tx)
 	if err := audit.Record(ctx, tx, now, actor, audit.Event{Action: "alert.raise", SubjectPersonID: n.PersonID,
 		ObjectType: "alert", ObjectID: fmt.Sprint(id)}); err != nil {
 		return a, false, err
@@ -349,11 +363,17 @@ type Counts struct {
 // see, those overdue, and the escalated ones. No one's data is shown, so
 // it is not audited.
 func (s *Service) CountsFor(ctx context.Context, p *app.Principal) (Counts, error) {
+	if c, ok := s.counts.Get(p.UserID, countsTTL); ok {
+		return c, nil
+	}
 	var c Counts
 	a := store.NewArgs(s.Clock.Now())
 	err := s.DB.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN a.due_at <= $1 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN a.escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0)
 		FROM alerts a WHERE a.resolved_at IS NULL AND `+visible(p, a), a.Values()...).Scan(&c.Open, &c.Overdue, &c.Escalated)
+	if err == nil {
+		s.counts.Put(p.UserID, c)
+	}
 	return c, err
 }
 
@@ -447,6 +467,7 @@ func (s *Service) Resolve(ctx context.Context, p *app.Principal, id int64, r Res
 		if n, _ := res.RowsAffected(); n != 1 {
 			return app.Errorf(app.CodeConflict, "Someone else responded to this alert at the same moment. Check it and try again.")
 		}
+		s.changed(tx)
 		if a.Escalated != nil {
 			ms, err := managers(ctx, tx)
 			if err != nil {

@@ -66,6 +66,7 @@ func (s *Service) escalateOne(ctx context.Context, tx *store.Tx, id int64, now t
 	if n, _ := res.RowsAffected(); n != 1 {
 		return false, nil
 	}
+	s.changed(tx)
 	a, err := scanAlert(tx.QueryRowContext(ctx, "SELECT "+alertColumns+alertFrom+" WHERE a.id = $1", id), now)
 	if err != nil {
 		return false, err

@@ -26,8 +26,7 @@ func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) error 
 // HomeResponse is GET /api/v1/home: what the home page shows.
 type HomeResponse struct {
 	Counts        referral.Counts       `json:"counts"`
-	AlertCounts   alert.Counts          `json:"alert_counts"`
-	Alerts        []alert.Alert         `json:"alerts" doc:"Peer leads: the open alerts you may respond to, soonest due first (at most 10)."`
+	AlertCounts   alert.Counts          `json:"alert_counts" doc:"Peer leads: the alerts waiting for you to record what you did (GET /api/v1/alerts lists them)."`
 	Manager       *ManagerGlance        `json:"manager,omitempty" doc:"Service managers: the waiting list and alerts across every team in numbers, and the groups referred significantly less than expected in the last 12 months."`
 	Notifications []notify.Notification `json:"notifications"`
 }
@@ -41,7 +40,7 @@ type ManagerGlance struct {
 
 var opHome = APIOp{Summary: "What your home page shows: the lists you work from in numbers (counted as the lists count them), open alerts, and your newest notifications", Tag: "Referrals",
 	Response: HomeResponse{Counts: referral.Counts{Waiting: 14, Overdue: 3, PossibleRisk: 1, AllocatedToMe: 2}, AlertCounts: alert.Counts{Open: 1},
-		Alerts: []alert.Alert{exampleAlert}, Notifications: []notify.Notification{
+		Notifications: []notify.Notification{
 			{ID: 1, ReferralID: 42, Message: "Referral MUT-7KQ3-X9PD has been accepted onto the peer support waiting list.", CreatedAt: exampleTime}}}}
 
 var opNotificationsRead = APIOp{Summary: "Mark all your notifications read", Tag: "Referrals", Status: http.StatusNoContent}
@@ -55,11 +54,10 @@ func (s *Server) apiHome(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.homeAlerts(r, p, &out.AlertCounts, &out.Alerts); err != nil {
-		return err
-	}
-	if out.Alerts == nil {
-		out.Alerts = []alert.Alert{}
+	if p.Can(app.PermAlertRespond) {
+		if out.AlertCounts, err = s.alerts.CountsFor(r.Context(), p); err != nil {
+			return err
+		}
 	}
 	if p.HasRole(app.RoleServiceManager) {
 		g, err := s.managerGlance(r, p)

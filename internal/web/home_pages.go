@@ -32,11 +32,11 @@ type homeData struct {
 	Counts        referral.Counts
 	// Links are the lists the figures count, made from the same filters.
 	Links       homeLinks
+	// AlertCounts are the alerts waiting for the reader: numbers only, so
+	// the most visited page reads no one's data (the list, audited, is a
+	// click away).
 	AlertCounts alert.Counts
-	// Alerts are the open alerts a peer lead may respond to (read only
-	// when there are some).
-	Alerts   []alert.Alert
-	Manager  *managerGlance
+	Manager     *managerGlance
 	Can      map[string]bool
 	IsPerson bool
 	IsCarer  bool
@@ -122,8 +122,10 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.homeAlerts(r, p, &d.AlertCounts, &d.Alerts); err != nil {
-		return err
+	if p.Can(app.PermAlertRespond) {
+		if d.AlertCounts, err = s.alerts.CountsFor(r.Context(), p); err != nil {
+			return err
+		}
 	}
 	if p.HasRole(app.RoleServiceManager) {
 		if d.Manager, err = s.managerGlance(r, p); err != nil {
@@ -135,22 +137,6 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.page(w, r, http.StatusOK, "home", pg)
-}
-
-// homeAlerts fills the caller's alert figures and, for a peer lead with
-// alerts waiting, the alerts themselves (read, and audited, only then).
-func (s *Server) homeAlerts(r *http.Request, p *app.Principal, counts *alert.Counts, list *[]alert.Alert) error {
-	if !p.Can(app.PermAlertRead) {
-		return nil
-	}
-	var err error
-	if *counts, err = s.alerts.CountsFor(r.Context(), p); err != nil {
-		return err
-	}
-	if counts.Open > 0 && p.Can(app.PermAlertRespond) {
-		*list, err = s.alerts.List(r.Context(), p, alert.Filter{Limit: 10})
-	}
-	return err
 }
 
 // glanceTTL is how long a manager's equity glance is reused: it counts a

@@ -80,7 +80,10 @@ func TestRiskSelfReferralReachesTheLead(t *testing.T) {
 	lead := b.newPage(t, e, "peer lead")
 	lead.signIn(e.Users["lead"].Email, testkit.Password)
 	lead.wantPath("/")
-	lead.wantText("1 possible-risk alert is waiting for you to record what you did", ref)
+	lead.wantText("1 possible-risk alert is waiting for you to record what you did")
+	lead.press("See the alerts and respond")
+	lead.wantPath("/alerts")
+	lead.wantText(ref, "North Community Team", "Waiting for a response")
 	lead.open("/referrals")
 	rows := lead.texts("main table tbody tr")
 	if len(rows) != 4 || !strings.Contains(rows[0], "Robin") || !strings.Contains(rows[0], "Possible risk") {
