@@ -31,15 +31,15 @@ type homeData struct {
 	Unread        int
 	Counts        referral.Counts
 	// Links are the lists the figures count, made from the same filters.
-	Links       homeLinks
+	Links homeLinks
 	// AlertCounts are the alerts waiting for the reader: numbers only, so
 	// the most visited page reads no one's data (the list, audited, is a
 	// click away).
 	AlertCounts alert.Counts
 	Manager     *managerGlance
-	Can      map[string]bool
-	IsPerson bool
-	IsCarer  bool
+	Can         map[string]bool
+	IsPerson    bool
+	IsCarer     bool
 	// Moderator: the role has nothing to do until the community opens.
 	Moderator bool
 }

@@ -65,7 +65,7 @@ func riskTplCases() []tplCase {
 		{page: "home", variant: "lead with an alert", pg: &ui.Page{Title: "Home", Data: homeData{Counts: referral.Counts{Waiting: 3, PossibleRisk: 1},
 			AlertCounts: alert.Counts{Open: 2, Overdue: 1}, Can: map[string]bool{"read": true, "alerts": true, "triage": true},
 			Links: homeLinks{Risk: listLink(referral.AtRiskFilter())}}},
-			want: []string{"2 possible-risk alerts are waiting", "1 is past the time to respond", "risk=1", `href="/alerts"`, "See the alerts and respond"},
+			want:    []string{"2 possible-risk alerts are waiting", "1 is past the time to respond", "risk=1", `href="/alerts"`, "See the alerts and respond"},
 			notWant: []string{"MUT-"}},
 		{page: "home", variant: "service manager", pg: &ui.Page{Title: "Home", Data: homeData{Can: map[string]bool{"insight": true, "alerts": true},
 			Manager: &managerGlance{Waiting: referral.Totals{Waiting: 40, Overdue: 12, Urgent: 2, VeryUrgent: 1}, Alerts: alert.Counts{Open: 2, Escalated: 1},
