@@ -219,3 +219,40 @@ func TestAPISignposting(t *testing.T) {
 		}
 	})
 }
+
+// Straight after a form whose words may mean someone is at risk, the next
+// page shows where to get help now: to a person asking for themselves in
+// their own words, to a referrer in a referrer's; once, not on every page
+// after.
+func TestPagesSignpostAfterTheForm(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		person := e.As(t, "person")
+		resp := person.PostForm("/referrals", url.Values{"source": {"self"}, "team_id": {strconv.FormatInt(e.TeamA.ID, 10)},
+			"asked_for": {"Some nights I want to die"}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/my/referrals" {
+			t.Fatalf("the person's request: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		next := person.Get("/my/referrals")
+		if !strings.Contains(next.Body, "You can get help now") || !strings.Contains(next.Body, "read your request first") || !strings.Contains(next.Body, `href="tel:111"`) {
+			t.Fatalf("no signposting after the request:\n%.3000s", next.Body)
+		}
+		if again := person.Get("/my/referrals"); strings.Contains(again.Body, `id="help-now"`) {
+			t.Error("the signposting is shown again on the next page")
+		}
+		clin := e.As(t, "clinician")
+		resp = clin.PostForm("/referrals", url.Values{"source": {"staff"}, "person.preferred_name": {"Page Risk"}, "person.phone": {"07700 900501"},
+			"asked_for": {"He has been talking about killing himself"}, "person_knows": {"yes"}, "consent": {"given"}, "urgency": {"very_urgent"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the clinician's referral: %d\n%s", resp.StatusCode, resp.Body)
+		}
+		view := clin.Get(resp.Header.Get("Location"))
+		if !strings.Contains(view.Body, "If they need help now") || !strings.Contains(view.Body, "duty lead has been alerted") || !strings.Contains(view.Body, "Very urgent") {
+			t.Fatalf("the referral page after the form:\n%.3000s", view.Body)
+		}
+		quiet := clin.PostForm("/referrals", url.Values{"source": {"staff"}, "person.preferred_name": {"Page Quiet"}, "person.phone": {"07700 900502"},
+			"asked_for": {"Dying to meet people who get it"}, "person_knows": {"yes"}, "consent": {"given"}})
+		if v := clin.Get(quiet.Header.Get("Location")); strings.Contains(v.Body, `id="help-now"`) {
+			t.Error("signposting for ordinary words")
+		}
+	})
+}
