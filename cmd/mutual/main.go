@@ -249,7 +249,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
 		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Groups: svc.Groups, Matching: svc.Matching, Counters: counters, Log: log,
-			DataRights: svc.DataRights})
+			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts})
 	if err != nil {
 		return err
 	}
@@ -284,6 +284,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		})
 	})
 	job(mailer.Run)
+	// Alerts nobody responded to in time go to the service managers. Every
+	// instance runs this; each alert is claimed once (alert.EscalateDue).
+	job(func(ctx context.Context) { svc.Alerts.Run(ctx, log, time.Minute) })
 	job(func(ctx context.Context) { groupJobs(ctx, log, svc.Groups) })
 	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	sealed := make(chan struct{})

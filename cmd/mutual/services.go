@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/datarights"
@@ -16,6 +17,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // services are the capability services over one database, built once.
@@ -35,6 +37,8 @@ type services struct {
 	DataRights *datarights.Service
 	// Matching is also the referral service's allocation rules.
 	Matching *matching.Service
+	Watch    *watch.Service
+	Alerts   *alert.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -48,12 +52,15 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.People = &person.Service{DB: db, Clock: clock, Audit: s.Audit, Counters: s.Counters, BaseURL: cfg.BaseURL}
 	s.Notify = &notify.Service{DB: db, Clock: clock}
 	s.Accounts.Notify = s.Notify
+	s.Watch = &watch.Service{DB: db, Clock: clock, Audit: s.Audit}
+	s.Alerts = &alert.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL}
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
-		Audit: s.Audit}
+		Audit: s.Audit,
+		Watch: s.Watch, Alerts: s.Alerts}
 	// Every holder of people's data, the people capability first (see
 	// datarights.Service.Holders).
 	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
-		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db), matching.NewHolder()}}
+		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{}}}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	s.Groups = &groups.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL,
 		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}

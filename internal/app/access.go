@@ -103,6 +103,15 @@ const (
 	// PermWorkerProfile is keeping a peer worker's profile: one's own, or,
 	// for a lead, their team's workers' caseload caps.
 	PermWorkerProfile Permission = "worker.profile"
+	// PermAlertRead is seeing alerts: a peer lead sees the open alerts of
+	// the teams they lead, a service manager the escalated ones (package
+	// alert decides which).
+	PermAlertRead Permission = "alert.read"
+	// PermAlertRespond is recording what was done about an alert.
+	PermAlertRespond Permission = "alert.respond"
+	// PermSafetySettings is changing an organisation's watched words and
+	// its time to respond to alerts.
+	PermSafetySettings Permission = "safety.settings"
 )
 
 // rolePermissions grants each role its permissions. Each capability adds
@@ -132,6 +141,9 @@ var grants = []struct {
 	{PermNetworkJoin, []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead}},
 	{PermChoicesRecord, []Role{RolePeerWorker, RolePeerLead, RoleClinician, RolePartnerWorker}},
 	{PermWorkerProfile, []Role{RolePeerWorker, RolePeerLead}},
+	{PermAlertRead, []Role{RolePeerLead, RoleServiceManager}},
+	{PermAlertRespond, []Role{RolePeerLead}},
+	{PermSafetySettings, []Role{RoleAdmin}},
 }
 
 func init() {

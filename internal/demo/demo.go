@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -22,6 +23,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // Password is every demonstration account's password.
@@ -75,14 +77,15 @@ func (r Result) Instructions(baseURL string) string {
 
 type loader struct {
 	Deps
-	clock *app.FakeClock
-	acc   *account.Service
-	ref   *referral.Service
-	rng   *rand.Rand
-	teams map[string]account.Team
-	users map[string]*account.User
-	res   Result
-	log   io.Writer
+	clock  *app.FakeClock
+	acc    *account.Service
+	ref    *referral.Service
+	alerts *alert.Service
+	rng    *rand.Rand
+	teams  map[string]account.Team
+	users  map[string]*account.User
+	res    Result
+	log    io.Writer
 	// people are those on the demo caseloads; plans, the referrals told.
 	people []demoPerson
 	plans  []*plan
@@ -114,8 +117,9 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	auditLog := audit.NewLog(d.DB, clock, audit.LogOptions{})
 	auditLog.Start()
 	defer auditLog.Close()
+	l.alerts = &alert.Service{DB: d.DB, Clock: clock, Audit: auditLog, Notify: l.acc.Notify, BaseURL: d.Referrals.BaseURL}
 	l.ref = &referral.Service{Audit: auditLog, DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc,
-		Notify: l.acc.Notify}
+		Notify: l.acc.Notify, Watch: &watch.Service{DB: d.DB, Clock: clock, Audit: auditLog}, Alerts: l.alerts}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/person"
@@ -141,7 +142,7 @@ type plan struct {
 // story plays out referrals and offers together, in time order.
 func (l *loader) story(ctx context.Context) error {
 	now := l.Clock.Now()
-	events := append(l.referralEvents(now), l.offerEvents(now)...)
+	events := append(append(l.referralEvents(now), l.offerEvents(now)...), l.riskEvents(now)...)
 	events = append(events, l.personSideEvents(now)...)
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 	for _, e := range events {
@@ -156,6 +157,11 @@ func (l *loader) story(ctx context.Context) error {
 		}
 	}
 	l.at(now)
+	// Alerts nobody answered in time go to the service managers, as the
+	// serve command's job would have done.
+	if _, err := l.alerts.EscalateDue(ctx); err != nil {
+		return err
+	}
 	someone, err := l.principal(ctx, "person")
 	if err != nil {
 		return err
@@ -347,6 +353,15 @@ func (l *loader) create(ctx context.Context, pl *plan) error {
 	yes := true
 	in := referral.NewReferral{Source: pl.door, AskedFor: asked, WorkerPreferences: prefs, PersonKnows: &yes, Consent: "given",
 		ContactHow: "Phone or text", ContactWhen: "Mornings", NotDuplicate: true}
+	if referral.UrgencyDoor(pl.door) {
+		// Most referrals are routine; some are urgent, a few very urgent.
+		switch n := l.rng.IntN(100); {
+		case n < 4:
+			in.Urgency = referral.VeryUrgent
+		case n < 15:
+			in.Urgency = referral.Urgent
+		}
+	}
 	if pl.person != nil {
 		in.PersonID = pl.person.id
 	} else {
@@ -439,4 +454,72 @@ func (l *loader) offerEvents(now time.Time) []event {
 		}})
 	}
 	return events
+}
+
+// riskEvents are referrals whose words raise alerts of possible risk: one
+// answered in time, one nobody answered (escalated to the service manager
+// when the story ends), one raised in the last hour for every peer lead, and
+// one that only signposts.
+func (l *loader) riskEvents(now time.Time) []event {
+	selfRefer := func(name, phone, team, asked string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			var teamID int64
+			if team != "" {
+				teamID = l.teams[team].ID
+			}
+			_, err := l.ref.CreateSelfReferral(ctx, app.Public("demo"), referral.SelfReferral{
+				Details:  person.Details{PreferredName: name, Phone: phone, ContactPreference: "phone", ContactTimes: "Any time"},
+				AskedFor: asked, TeamID: teamID})
+			return err
+		}
+	}
+	var wardRisk int64
+	return []event{
+		{at: now.AddDate(0, 0, -9), run: func(ctx context.Context) error {
+			p, err := l.principal(ctx, "nurse")
+			if err != nil {
+				return err
+			}
+			yes := true
+			r, err := l.ref.CreateReferral(ctx, p, referral.NewReferral{Source: referral.SourceStaff, TeamID: l.teams["ward"].ID, Urgency: referral.Urgent,
+				Person:      person.Details{PreferredName: "Carys Rowe", Phone: "07700 900871", ContactPreference: "phone"},
+				AskedFor:    "Since her last admission she has been self-harming again. She would like someone who has been there to talk to before she goes home.",
+				PersonKnows: &yes, Consent: "given", NotDuplicate: true})
+			wardRisk = r.ID
+			return err
+		}},
+		{at: now.AddDate(0, 0, -9).Add(2 * time.Hour), run: func(ctx context.Context) error {
+			p, err := l.principal(ctx, "lead.ward")
+			if err != nil {
+				return err
+			}
+			list, err := l.alerts.List(ctx, p, alert.Filter{})
+			if err != nil {
+				return err
+			}
+			for _, a := range list {
+				if a.ReferralID == wardRisk {
+					_, err = l.alerts.Resolve(ctx, p, a.ID, alert.Response{Outcome: "called_person",
+						Note: "Spoke to her on the ward. She has a safety plan with her care team and agreed to meet Dee this week."})
+				}
+			}
+			return err
+		}},
+		{at: now.AddDate(0, 0, -6), run: selfRefer("Sky Lawson", "07700 900872", "north",
+			"Most days I feel like I want to end it all. I don't know who else to tell. I'd like to talk to someone who has been through it.")},
+		{at: now.AddDate(0, 0, -2), run: func(ctx context.Context) error {
+			p, err := l.principal(ctx, "peer")
+			if err != nil {
+				return err
+			}
+			yes := true
+			_, err = l.ref.CreateReferral(ctx, p, referral.NewReferral{Source: referral.SourceCommunity, Urgency: referral.Urgent,
+				Person:   person.Details{PreferredName: "Dana Whyte", Phone: "07700 900873"},
+				AskedFor: "Met at the walking group. Says she has felt hopeless since losing her job and would like regular peer support.",
+				MetAt:    "Men's walking group", PersonKnows: &yes, Consent: "given", NotDuplicate: true})
+			return err
+		}},
+		{at: now.Add(-50 * time.Minute), run: selfRefer("Rene Ford", "07700 900874", "",
+			"Honestly some nights I think everyone would be better off without me. I'd like to talk to someone who gets it.")},
+	}
 }

@@ -130,13 +130,13 @@ func (Holder) LastActivity(ctx context.Context, tx *store.Tx, personID int64) (t
 // Forget deletes what this capability holds about the person, inside tx.
 // Unmet-choice events stay as counts, with the person and referral taken
 // off them; allocation records stay for the counts too, without the
-// person.
+// person or the referral (which retention deletes next).
 func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
 	for _, q := range []string{
 		"DELETE FROM choice_profiles WHERE person_id = $1",
 		"DELETE FROM worker_exclusions WHERE person_id = $1",
-		"UPDATE unmet_choices SET person_id = NULL WHERE person_id = $1",
-		"UPDATE allocation_matches SET person_id = NULL, over_cap_reason = '' WHERE person_id = $1",
+		"UPDATE unmet_choices SET person_id = NULL, referral_id = NULL WHERE person_id = $1",
+		"UPDATE allocation_matches SET person_id = NULL, referral_id = NULL, over_cap_reason = '' WHERE person_id = $1",
 	} {
 		if _, err := tx.ExecContext(ctx, q, personID); err != nil {
 			return err

@@ -62,12 +62,58 @@ type WorkerChangeRequested struct {
 
 func (WorkerChangeRequested) noteTemplate() string { return "worker_change_requested" }
 
+// RiskAlert tells a duty lead that what someone wrote may mean they are at
+// risk, and by when to record what they did.
+type RiskAlert struct {
+	Reference string
+	Due       string // "1:04pm on Monday 3 November"
+}
+
+func (RiskAlert) noteTemplate() string { return "risk_alert" }
+
+// RiskAlertEmail asks a duty lead to sign in and respond. It carries no
+// content: only the reference and a link.
+type RiskAlertEmail struct {
+	Reference string
+	Link      string
+}
+
+func (RiskAlertEmail) emailTemplate() string { return "risk_alert" }
+
+// AlertEscalated tells a service manager that nobody recorded a response to
+// an alert in time.
+type AlertEscalated struct {
+	Reference string
+	TeamName  string // "North Community Team", or "no team yet"
+	Due       string
+}
+
+func (AlertEscalated) noteTemplate() string { return "alert_escalated" }
+
+// AlertEscalatedEmail asks a service manager to sign in and see.
+type AlertEscalatedEmail struct {
+	Reference string
+	Link      string
+}
+
+func (AlertEscalatedEmail) emailTemplate() string { return "alert_escalated" }
+
+// AlertResolved tells the service managers who were told of an escalation
+// that someone has now responded.
+type AlertResolved struct {
+	Reference string
+	Outcome   string // what was done, in words
+}
+
+func (AlertResolved) noteTemplate() string { return "alert_resolved" }
+
 // Every message type, for the test that checks what each may carry.
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
-		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{}}
+		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
+		RiskAlertEmail{}, AlertEscalatedEmail{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
-		CapExceeded{}, WorkerChangeRequested{}}
+		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries

@@ -24,7 +24,10 @@ var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": tru
 	// A booking's own holder reads, in their account, which group it is and
 	// why their place on the list changed; a proposal's words are the
 	// proposer's own, answered to them.
-	"GroupTitle": true, "Kind": true, "Position": true, "Title": true, "Answer": true}
+	"GroupTitle": true, "Kind": true, "Position": true, "Title": true, "Answer": true,
+	// Alerts: when a response is due, and what a lead recorded as done (a
+	// coded outcome in words, never their note).
+	"Due": true, "Outcome": true}
 
 func fieldsOf(v any) []string {
 	t := reflect.TypeOf(v)

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -269,7 +270,11 @@ func Insert(ctx context.Context, tx *store.Tx, p *app.Principal, d Details, dob 
 }
 
 // Matches finds people who may be the same person: the same name and
-// date of birth, or the same email address, phone number or trust record
+// date of birth; the same full name (a name of two words or more, given as
+// either name, against either of theirs) whatever else is known — people
+// known from a caseload often have no date of birth, phone or email in
+// Mutual, so a referral for "Amira Baker" must find the Amira Baker on the
+// team's caseload; or the same email address, phone number or trust record
 // number. Only people the caller may already see are offered: a possible
 // match is a disclosure like any other.
 func Matches(ctx context.Context, tx *store.Tx, p *app.Principal, d Details, dob *time.Time, excludeID int64) ([]PossibleMatch, error) {
@@ -278,6 +283,11 @@ func Matches(ctx context.Context, tx *store.Tx, p *app.Principal, d Details, dob
 	if dob != nil && d.PreferredName != "" {
 		names := store.In(a, strings.ToLower(d.PreferredName), strings.ToLower(firstNonEmpty(d.FullName, d.PreferredName)))
 		conds = append(conds, "(pe.date_of_birth = "+a.Add(*dob)+" AND (LOWER(pe.preferred_name) IN "+names+" OR LOWER(pe.full_name) IN "+names+"))")
+	}
+	full := fullNames(d)
+	if len(full) > 0 {
+		names := store.In(a, full...)
+		conds = append(conds, "(LOWER(pe.preferred_name) IN "+names+" OR LOWER(pe.full_name) IN "+names+")")
 	}
 	if d.Email != "" {
 		conds = append(conds, "pe.email = "+a.Add(d.Email))
@@ -312,6 +322,9 @@ func Matches(ctx context.Context, tx *store.Tx, p *app.Principal, d Details, dob
 				why = append(why, "same name and date of birth")
 			}
 		}
+		if len(why) == 0 && sameFullName(full, pe) {
+			why = append(why, "same name")
+		}
 		if d.Email != "" && pe.Email == d.Email {
 			why = append(why, "same email address")
 		}
@@ -325,6 +338,28 @@ func Matches(ctx context.Context, tx *store.Tx, p *app.Principal, d Details, dob
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// fullNames are the names given that are full names (two words or more),
+// in lower case with single spaces, for matching.
+func fullNames(d Details) []string {
+	var out []string
+	for _, n := range []string{d.PreferredName, d.FullName} {
+		n = strings.ToLower(strings.Join(strings.Fields(n), " "))
+		if strings.Contains(n, " ") && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func sameFullName(names []string, pe Person) bool {
+	for _, n := range []string{pe.PreferredName, pe.FullName} {
+		if slices.Contains(names, strings.ToLower(strings.Join(strings.Fields(n), " "))) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstNonEmpty(vs ...string) string {

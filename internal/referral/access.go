@@ -1,10 +1,13 @@
 package referral
 
 import (
+	"context"
+	"errors"
 	"slices"
 
 	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/store"
 )
 
 // leads reports whether the caller leads the team (teamID 0: a referral not
@@ -113,4 +116,28 @@ func readingAs(p *app.Principal, r *Referral) app.Membership {
 
 func actor(p *app.Principal, m app.Membership) app.Actor {
 	return app.Actor{UserID: p.UserID, Role: m.Role, TeamID: m.TeamID, RequestID: p.RequestID}
+}
+
+// MayContact is the one rule for who may see how to get in touch with the
+// person a referral is for: anyone who may see the person, and the peer
+// leads who triage the referral — its team's, or every lead while it has
+// no team, because someone has to be able to call a person whose words
+// raised an alert. It opens only how to get in touch (phone, email, the
+// way and times they asked for), never the rest of the person's record, so
+// an unassigned referral still brings no one into a lead's scope of people.
+func MayContact(ctx context.Context, tx *store.Tx, p *app.Principal, r *Referral) (bool, error) {
+	if limitedFor(p, r) {
+		return false, nil
+	}
+	if leads(p, r.TeamID) {
+		return true, nil
+	}
+	switch err := access.MaySeePerson(ctx, tx, p, r.PersonID); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, access.ErrNotVisible):
+		return false, nil
+	default:
+		return false, err
+	}
 }

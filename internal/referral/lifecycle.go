@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -35,6 +35,21 @@ type Detail struct {
 	// caller may record it.
 	WaitsForAgreement  bool `json:"waits_for_agreement"`
 	MayRecordAgreement bool `json:"may_record_agreement"`
+	// Contact is how to get in touch with the person, for those who may
+	// see it (MayContact).
+	Contact *ContactDetails `json:"contact,omitempty"`
+	// Alerts are the referral's alerts, newest first, for staff.
+	Alerts []alert.Alert `json:"alerts,omitempty"`
+	// CanSetUrgency: the caller may change the urgency (a lead of its team).
+	CanSetUrgency bool `json:"can_set_urgency"`
+}
+
+// ContactDetails are how to get in touch with the person a referral is for.
+type ContactDetails struct {
+	Phone      string `json:"phone,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Preference string `json:"contact_preference,omitempty" doc:"phone, text, email or letter"`
+	Times      string `json:"contact_times,omitempty"`
 }
 
 // visibleReferral loads a referral in the caller's scope inside tx,
@@ -88,6 +103,24 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 					return err
 				}
 			}
+			contact, err := MayContact(ctx, tx, p, &r)
+			if err != nil {
+				return err
+			}
+			if contact {
+				var c ContactDetails
+				if err := tx.QueryRowContext(ctx, "SELECT pe.phone, pe.email, pe.contact_preference, pe.contact_times FROM people pe WHERE pe.id = $1",
+					r.PersonID).Scan(&c.Phone, &c.Email, &c.Preference, &c.Times); err != nil {
+					return err
+				}
+				d.Contact = &c
+			}
+			if p.IsStaff() {
+				if d.Alerts, err = alert.ForReferral(ctx, tx, r.ID, s.Clock.Now()); err != nil {
+					return err
+				}
+			}
+			d.CanSetUrgency = leads(p, r.TeamID) && !r.Status.Closed()
 		} else {
 			d.Referral = outline(r)
 		}
@@ -119,7 +152,7 @@ func (s *Service) duplicatesOf(ctx context.Context, tx *store.Tx, p *app.Princip
 }
 
 func (s *Service) history(ctx context.Context, tx *store.Tx, id int64) ([]Event, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT e.at, COALESCE(u.name, ''), e.actor_role, e.from_status, e.to_status, e.reason, e.note
+	rows, err := tx.QueryContext(ctx, `SELECT e.at, COALESCE(u.name, ''), e.actor_role, e.from_status, e.to_status, e.kind, e.reason, e.note
 		FROM referral_events e LEFT JOIN users u ON u.id = e.actor_user_id WHERE e.referral_id = $1 ORDER BY e.id`, id)
 	if err != nil {
 		return nil, err
@@ -128,7 +161,7 @@ func (s *Service) history(ctx context.Context, tx *store.Tx, id int64) ([]Event,
 	var out []Event
 	for rows.Next() {
 		var e Event
-		if err := rows.Scan(&e.At, &e.ActorName, &e.ActorRole, &e.From, &e.To, &e.Reason, &e.Note); err != nil {
+		if err := rows.Scan(&e.At, &e.ActorName, &e.ActorRole, &e.From, &e.To, &e.Kind, &e.Reason, &e.Note); err != nil {
 			return nil, err
 		}
 		if e.ActorName == "" {
@@ -155,124 +188,6 @@ func (s *Service) contacts(ctx context.Context, tx *store.Tx, id int64) ([]Conta
 		out = append(out, c)
 	}
 	return out, rows.Err()
-}
-
-// Filter narrows a list of referrals.
-type Filter struct {
-	Statuses []Status
-	TeamID   int64
-	Source   Source
-	Overdue  bool
-	WorkerID int64
-	Query    string // name or reference
-	Limit    int
-	Offset   int
-}
-
-// Page is one page of a referral list.
-type Page struct {
-	Referrals []Referral `json:"referrals"`
-	Total     int        `json:"total"`
-	Limit     int        `json:"limit"`
-	Offset    int        `json:"offset"`
-}
-
-// ListReferrals returns the referrals the caller may see that match f,
-// longest-waiting first, audited as one list access. Invalid filter values
-// are field problems.
-func (s *Service) ListReferrals(ctx context.Context, p *app.Principal, f Filter) (Page, error) {
-	var problems app.Problems
-	for _, st := range f.Statuses {
-		if !st.Valid() {
-			problems.Add("status", fmt.Sprintf("%q is not a status; use received, accepted, declined, redirected, allocated, active, ended or withdrawn", st))
-		}
-	}
-	if f.Source != "" && !f.Source.Valid() {
-		problems.Add("source", "source must be self, carer, staff, partner or community")
-	}
-	if f.Limit < 0 || f.Offset < 0 {
-		problems.Add("limit", "limit and offset must not be negative")
-	}
-	if err := problems.Err(); err != nil {
-		return Page{}, err
-	}
-	if f.Limit == 0 || f.Limit > 200 {
-		f.Limit = 50
-	}
-	var conds []string
-	a := &store.Args{}
-	if len(f.Statuses) > 0 {
-		conds = append(conds, "r.status IN "+store.In(a, f.Statuses...))
-	}
-	if f.TeamID != 0 {
-		conds = append(conds, "r.team_id = "+a.Add(f.TeamID))
-	}
-	if f.Source != "" {
-		conds = append(conds, "r.source = "+a.Add(string(f.Source)))
-	}
-	if f.WorkerID != 0 {
-		conds = append(conds, "r.allocated_worker_id = "+a.Add(f.WorkerID))
-	}
-	if f.Overdue && s.WaitingStandard > 0 {
-		conds = append(conds, "r.status IN "+store.In(a, Waiting...)+" AND r.first_contact_at IS NULL AND r.received_at < "+a.Add(s.Clock.Now().Add(-s.WaitingStandard)))
-	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		conds = append(conds, "(LOWER(pe.preferred_name) LIKE "+a.Add("%"+strings.ToLower(q)+"%")+" OR r.reference = "+a.Add(strings.ToUpper(q))+")")
-	}
-	cond := "1 = 1"
-	if len(conds) > 0 {
-		cond = strings.Join(conds, " AND ")
-	}
-	var pg Page
-	pg.Limit, pg.Offset = f.Limit, f.Offset
-	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
-		var err error
-		if pg.Referrals, err = s.referralsWhere(ctx, tx, p, a, cond, listOrder(f), f.Limit, f.Offset); err != nil {
-			return err
-		}
-		// The count needs people only to match a name; the other joins
-		// are one row or none per referral and do not change it.
-		from := " FROM referrals r"
-		if strings.TrimSpace(f.Query) != "" {
-			from += " JOIN people pe ON pe.id = r.person_id"
-		}
-		ca := store.NewArgs(a.Values()...)
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*)"+from+" WHERE "+cond+" AND "+access.Referrals(p, ca),
-			ca.Values()...).Scan(&pg.Total); err != nil {
-			return err
-		}
-		for i := range pg.Referrals {
-			if limitedFor(p, &pg.Referrals[i]) {
-				pg.Referrals[i] = outline(pg.Referrals[i])
-			}
-		}
-		record(p.ActorFor(app.PermReferralRead), audit.Event{
-			Action: "referral.list", Subjects: peopleOf(pg.Referrals), ObjectType: "referrals", ObjectID: fmt.Sprintf("results=%d", len(pg.Referrals))})
-		return nil
-	})
-	if pg.Referrals == nil {
-		pg.Referrals = []Referral{}
-	}
-	return pg, err
-}
-
-// listOrder is the ORDER BY for a list: longest-waiting first. Open
-// referrals (the waiting list, someone's caseload, the overdue) are a small
-// and recent part of all referrals, so walking the received_at index from
-// the oldest would pass every closed referral before finding them; both
-// SQLite and PostgreSQL take that walk when asked for the index's order.
-// For those lists the sort key is written as an expression no index
-// provides, so the planners fetch the few matching rows and sort them
-// (0.47 s → 0.03 s for a lead's waiting list among 300,000 referrals).
-func listOrder(f Filter) string {
-	open := len(f.Statuses) > 0
-	for _, st := range f.Statuses {
-		open = open && !st.Closed()
-	}
-	if open || f.Overdue || f.WorkerID != 0 {
-		return "COALESCE(r.received_at, r.received_at), r.id"
-	}
-	return "r.received_at, r.id"
 }
 
 // Transition moves a referral to a new status, recording who, when and
@@ -440,6 +355,12 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if _, err := tx.ExecContext(ctx, `INSERT INTO referral_events (referral_id, at, actor_user_id, actor_role, from_status, to_status, reason, note)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.ID, now, p.UserID, string(via.Role), string(r.Status), string(m.To), m.Reason, note); err != nil {
 		return err
+	}
+	if teamID != r.TeamID && teamID != 0 {
+		// Its open alerts go with it: the new team's leads respond.
+		if err := alert.MoveToTeam(ctx, tx, r.ID, teamID); err != nil {
+			return err
+		}
 	}
 	if err := s.notifyReferrer(ctx, tx, p, r, m, workerName, now); err != nil {
 		return err
@@ -723,73 +644,4 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 			Action: "referral.link_person", SubjectPersonID: personID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
 	})
 	return s.denied(ctx, err, p, app.PermReferralTriage, "referral.link_person", "referral", referralID, "The referral")
-}
-
-// Counts are the numbers on a staff member's home page.
-type Counts struct {
-	Waiting       int `json:"waiting"`
-	Overdue       int `json:"overdue"`
-	AllocatedToMe int `json:"allocated_to_me"`
-	MadeOpen      int `json:"made_open"`
-}
-
-// Counts summarises, for the home page, the waiting list of the teams the
-// caller works in as a peer worker or lead, the part of it past the
-// waiting standard, the people allocated to them, and the open referrals
-// they made. None of it shows anyone's data, so it is not audited.
-//
-// The figures are kept for a few seconds (per set of teams, and per
-// account): a dashboard a few seconds behind is fine, and busy teams do not
-// pay for counting their waiting list on every view.
-func (s *Service) Counts(ctx context.Context, p *app.Principal) (Counts, error) {
-	if c, ok := s.userCounts.Get(p.UserID, countsTTL); ok {
-		return c, nil
-	}
-	c, err := s.freshCounts(ctx, p)
-	if err != nil {
-		return c, err
-	}
-	s.userCounts.Put(p.UserID, c)
-	return c, nil
-}
-
-func (s *Service) freshCounts(ctx context.Context, p *app.Principal) (Counts, error) {
-	var c Counts
-	teams := p.TeamsAs(app.RolePeerWorker, app.RolePeerLead)
-	if len(teams) > 0 {
-		var err error
-		if c.Waiting, c.Overdue, err = s.teamCounts(ctx, teams); err != nil {
-			return c, err
-		}
-	}
-	a := store.NewArgs(p.UserID)
-	err := s.DB.QueryRowCached(ctx, `SELECT
-		(SELECT COUNT(*) FROM referrals WHERE allocated_worker_id = $1 AND status IN `+store.In(a, Allocated, Active)+`),
-		(SELECT COUNT(*) FROM referrals WHERE referrer_user_id = $1 AND status IN `+store.In(a, Open...)+`)`,
-		a.Values()...).Scan(&c.AllocatedToMe, &c.MadeOpen)
-	return c, err
-}
-
-// countsTTL is how long a team's waiting-list figures are reused.
-const countsTTL = 10 * time.Second
-
-type waitingCounts struct{ waiting, overdue int }
-
-func (s *Service) teamCounts(ctx context.Context, teams []int64) (waiting, overdue int, err error) {
-	sorted := slices.Sorted(slices.Values(teams))
-	key := fmt.Sprint(sorted)
-	if c, ok := s.counts.Get(key, countsTTL); ok {
-		return c.waiting, c.overdue, nil
-	}
-	a := store.NewArgs(s.Clock.Now().Add(-s.WaitingStandard), s.WaitingStandard > 0)
-	in, waitingStatuses := store.In(a, sorted...), store.In(a, Waiting...)
-	err = s.DB.QueryRowCached(ctx, `SELECT
-		(SELECT COUNT(*) FROM referrals WHERE status IN `+waitingStatuses+` AND team_id IN `+in+`),
-		(SELECT COUNT(*) FROM referrals WHERE $2 AND status IN `+waitingStatuses+` AND team_id IN `+in+`
-			AND first_contact_at IS NULL AND received_at < $1)`, a.Values()...).Scan(&waiting, &overdue)
-	if err != nil {
-		return 0, 0, err
-	}
-	s.counts.Put(key, waitingCounts{waiting, overdue})
-	return waiting, overdue, nil
 }

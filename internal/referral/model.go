@@ -82,12 +82,25 @@ type Referral struct {
 	ClosedAt             *time.Time `json:"closed_at,omitempty"`
 	UpdatedAt            time.Time  `json:"updated_at"`
 	DaysWaited           int        `json:"days_waited"`
-	Overdue              bool       `json:"past_waiting_standard"`
+	HoursWaited          int        `json:"hours_waited" doc:"Whole hours waited so far (or until first contact): urgent and very urgent standards are counted in hours."`
+	Overdue              bool       `json:"past_waiting_standard" doc:"Still waiting for a first contact, longer than the standard for its urgency (routine 4 weeks, urgent 24 hours, very urgent 4 hours)."`
+	Urgency              Urgency    `json:"urgency,omitempty" doc:"routine, urgent or very_urgent. Absent from the outline a carer sees without the person's agreement."`
+	FHIRPriority         string     `json:"fhir_priority" doc:"HL7 FHIR R4 ServiceRequest.priority: routine, urgent or asap (very urgent)."`
+	// PossibleRisk is set when words written into the referral matched
+	// watched risk language; RiskAlertOpen while nobody has yet recorded
+	// what they did about it.
+	PossibleRisk  bool       `json:"possible_risk" doc:"Words written into the referral matched watched risk language."`
+	RiskFlaggedAt *time.Time `json:"risk_flagged_at,omitempty"`
+	RiskAlertOpen bool       `json:"risk_alert_open" doc:"An alert of possible risk is waiting for someone to record what they did."`
+	// Signpost is set only on the referral a door has just made, when what
+	// was written should show the writer where to get help now.
+	Signpost bool `json:"-"`
 }
 
 // Event is one step in a referral's history.
 type Event struct {
 	At        time.Time `json:"at"`
+	Kind      string    `json:"kind,omitempty" doc:"Empty for a move or a note; urgency for a change of urgency; risk when words of possible risk were found."`
 	ActorName string    `json:"actor_name"`
 	ActorRole string    `json:"actor_role,omitempty"`
 	From      Status    `json:"from,omitempty"`
@@ -137,18 +150,19 @@ type NewReferral struct {
 	Person   person.Details `json:"person,omitzero" doc:"A new person's details, when person_id is not given."`
 	// NotDuplicate confirms the person is new when possible matches were
 	// offered.
-	NotDuplicate      bool   `json:"not_duplicate,omitempty" doc:"Set true to confirm the person is not one of the possible matches offered."`
-	TeamID            int64  `json:"team_id,omitempty" doc:"The team whose waiting list the referral joins."`
-	AskedFor          string `json:"asked_for" required:"true" doc:"What the person would like support with."`
-	WorkerPreferences string `json:"worker_preferences,omitempty"`
-	ContactHow        string `json:"contact_how,omitempty"`
-	ContactWhen       string `json:"contact_when,omitempty"`
-	MetAt             string `json:"met_at,omitempty" doc:"Community door: the group, event or online space where you met."`
-	PersonKnows       *bool  `json:"person_knows,omitempty" doc:"Whether the person knows about this referral. Required unless the carer is asking for themselves."`
-	Consent           string `json:"consent,omitempty" doc:"given or not_obtained. Required unless the carer is asking for themselves."`
-	ConsentReason     string `json:"consent_reason,omitempty" doc:"Why consent could not be obtained: required when consent is not_obtained."`
-	ShareWithReferrer bool   `json:"share_with_referrer,omitempty" doc:"The person agrees that you (whoever makes the referral) can follow its progress. Needs consent; without it you see only that you made it."`
-	ShareBeyondTeam   bool   `json:"share_beyond_team,omitempty" doc:"The person agrees their referral can be shared beyond the peer support team. Needs consent."`
-	Relationship      string `json:"relationship,omitempty" doc:"Carer referrals: how the carer knows the person."`
-	ForCarer          bool   `json:"for_carer,omitempty" doc:"A carer asking for peer support for themselves as a carer."`
+	NotDuplicate      bool    `json:"not_duplicate,omitempty" doc:"Set true to confirm the person is not one of the possible matches offered."`
+	TeamID            int64   `json:"team_id,omitempty" doc:"The team whose waiting list the referral joins."`
+	Urgency           Urgency `json:"urgency,omitempty" doc:"Staff, partner and community referrals: routine (the default, first contact within 4 weeks), urgent (24 hours) or very_urgent (4 hours). Carers and people asking for themselves leave it to the peer support team."`
+	AskedFor          string  `json:"asked_for" required:"true" doc:"What the person would like support with."`
+	WorkerPreferences string  `json:"worker_preferences,omitempty"`
+	ContactHow        string  `json:"contact_how,omitempty"`
+	ContactWhen       string  `json:"contact_when,omitempty"`
+	MetAt             string  `json:"met_at,omitempty" doc:"Community door: the group, event or online space where you met."`
+	PersonKnows       *bool   `json:"person_knows,omitempty" doc:"Whether the person knows about this referral. Required unless the carer is asking for themselves."`
+	Consent           string  `json:"consent,omitempty" doc:"given or not_obtained. Required unless the carer is asking for themselves."`
+	ConsentReason     string  `json:"consent_reason,omitempty" doc:"Why consent could not be obtained: required when consent is not_obtained."`
+	ShareWithReferrer bool    `json:"share_with_referrer,omitempty" doc:"The person agrees that you (whoever makes the referral) can follow its progress. Needs consent; without it you see only that you made it."`
+	ShareBeyondTeam   bool    `json:"share_beyond_team,omitempty" doc:"The person agrees their referral can be shared beyond the peer support team. Needs consent."`
+	Relationship      string  `json:"relationship,omitempty" doc:"Carer referrals: how the carer knows the person."`
+	ForCarer          bool    `json:"for_carer,omitempty" doc:"A carer asking for peer support for themselves as a carer."`
 }

@@ -1,6 +1,7 @@
 package referral
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -13,12 +14,14 @@ import (
 
 	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/memo"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // Service is the referrals capability.
@@ -27,8 +30,9 @@ type Service struct {
 	Clock app.Clock
 	// BaseURL is used in links in email.
 	BaseURL string
-	// WaitingStandard is how long a referral may wait before it is shown as
-	// past the standard (4 weeks by default).
+	// WaitingStandard is how long a routine referral may wait before it is
+	// shown as past the standard (4 weeks by default); urgent and very
+	// urgent ones have their own (Standard).
 	WaitingStandard time.Duration
 	// Audit records reads, committing them together with others'.
 	Audit *audit.Log
@@ -40,10 +44,13 @@ type Service struct {
 	// Allocation, when set, checks caseload caps and records the choices
 	// met on every allocation (the matching capability).
 	Allocation AllocationRules
+	// Watch checks what is written at every door for risk language;
+	// Alerts tells the duty leads when it is found.
+	Watch  *watch.Service
+	Alerts *alert.Service
 
-	// Home-page figures and notifications, reused for countsTTL.
-	counts     memo.Map[string, waitingCounts] // by set of teams
-	userCounts memo.Map[int64, Counts]         // by account
+	// Home-page figures, reused for countsTTL.
+	userCounts memo.Map[int64, Counts] // by account
 }
 
 const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.person_id, pe.preferred_name,
@@ -53,7 +60,8 @@ const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.per
 	r.consent, r.consent_reason, r.share_with_referrer, r.share_beyond_team, COALESCE(r.previous_referral_id, 0),
 	COALESCE(r.allocated_worker_id, 0), COALESCE(wu.name, ''), r.status_reason, r.status_note, r.redirected_to,
 	r.redirect_message, r.outcome_summary, r.received_at, r.accepted_at, r.allocated_at, r.first_contact_at,
-	r.closed_at, r.updated_at, r.sharing_changed_at, r.proceed_reason, COALESCE(pu.name, ''), r.proceed_at`
+	r.closed_at, r.updated_at, r.sharing_changed_at, r.proceed_reason, COALESCE(pu.name, ''), r.proceed_at, r.urgency, r.risk_flagged_at,
+	EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.resolved_at IS NULL)`
 
 const referralFrom = ` FROM referrals r
 	JOIN people pe ON pe.id = r.person_id
@@ -64,35 +72,43 @@ const referralFrom = ` FROM referrals r
 
 func (s *Service) scanReferral(row interface{ Scan(...any) error }) (Referral, error) {
 	var r Referral
-	var acc, alloc, first, closed, sharing, proceed sql.NullTime
+	var acc, alloc, first, closed, sharing, proceed, risk sql.NullTime
 	err := row.Scan(&r.ID, &r.Reference, &r.Status, &r.Version, &r.Source, &r.PersonID, &r.PersonName,
 		&r.TeamID, &r.TeamName, &r.Setting, &r.ReferrerUserID, &r.ReferrerName, &r.ReferrerTeamID, &r.ReferrerRelationship,
 		&r.ForCarer, &r.AskedFor, &r.WorkerPreferences, &r.ContactHow, &r.ContactWhen, &r.MetAt, &r.PersonKnows,
 		&r.Consent, &r.ConsentReason, &r.ShareWithReferrer, &r.ShareBeyondTeam, &r.PreviousReferralID,
 		&r.AllocatedWorkerID, &r.AllocatedWorkerName, &r.StatusReason, &r.StatusNote, &r.RedirectedTo,
 		&r.RedirectMessage, &r.OutcomeSummary, &r.ReceivedAt, &acc, &alloc, &first, &closed, &r.UpdatedAt,
-		&sharing, &r.ProceedReason, &r.ProceedByName, &proceed)
+		&sharing, &r.ProceedReason, &r.ProceedByName, &proceed, &r.Urgency, &risk, &r.RiskAlertOpen)
 	if err != nil {
 		return r, err
 	}
 	for _, p := range []struct {
 		src sql.NullTime
 		dst **time.Time
-	}{{acc, &r.AcceptedAt}, {alloc, &r.AllocatedAt}, {first, &r.FirstContactAt}, {closed, &r.ClosedAt}, {sharing, &r.SharingChangedAt}, {proceed, &r.ProceedAt}} {
+	}{{acc, &r.AcceptedAt}, {alloc, &r.AllocatedAt}, {first, &r.FirstContactAt}, {closed, &r.ClosedAt}, {sharing, &r.SharingChangedAt}, {proceed, &r.ProceedAt}, {risk, &r.RiskFlaggedAt}} {
 		if p.src.Valid {
 			t := p.src.Time.UTC()
 			*p.dst = &t
 		}
 	}
 	r.FHIRStatus = r.Status.FHIRStatus()
+	if !r.Urgency.Valid() {
+		r.Urgency = Routine
+	}
+	r.FHIRPriority = r.Urgency.FHIRPriority()
+	r.PossibleRisk = r.RiskFlaggedAt != nil
 	end := s.Clock.Now()
 	if r.FirstContactAt != nil {
 		end = *r.FirstContactAt
 	} else if r.ClosedAt != nil {
 		end = *r.ClosedAt
 	}
-	r.DaysWaited = int(math.Floor(end.Sub(r.ReceivedAt).Hours() / 24))
-	r.Overdue = r.Status.Waiting() && r.FirstContactAt == nil && s.WaitingStandard > 0 && end.Sub(r.ReceivedAt) > s.WaitingStandard
+	waited := end.Sub(r.ReceivedAt)
+	r.DaysWaited = int(math.Floor(waited.Hours() / 24))
+	r.HoursWaited = int(math.Floor(waited.Hours()))
+	std := s.Standard(r.Urgency)
+	r.Overdue = r.Status.Waiting() && r.FirstContactAt == nil && std > 0 && waited > std
 	return r, nil
 }
 
@@ -144,6 +160,7 @@ func newReference(ctx context.Context, tx *store.Tx) (string, error) {
 type insertArgs struct {
 	personID, teamID, referrerID, referrerTeamID, previousID int64
 	source                                                   Source
+	urgency                                                  Urgency
 	relationship, askedFor, prefs, contactHow, contactWhen   string
 	metAt, consent, consentReason                            string
 	forCarer, personKnows, shareReferrer, shareBeyond        bool
@@ -158,12 +175,12 @@ func (s *Service) insertReferral(ctx context.Context, tx *store.Tx, a insertArgs
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO referrals (reference, person_id, source, status, team_id, referrer_user_id,
 		referrer_team_id, referrer_relationship, for_carer, asked_for, worker_preferences, contact_how, contact_when, met_at,
-		person_knows, consent, consent_reason, share_with_referrer, share_beyond_team, previous_referral_id, received_at, updated_at)
-		VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)
+		person_knows, consent, consent_reason, share_with_referrer, share_beyond_team, previous_referral_id, received_at, updated_at, urgency)
+		VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)
 		RETURNING id`,
 		ref, a.personID, a.source, nullID(a.teamID), nullID(a.referrerID), nullID(a.referrerTeamID), a.relationship,
 		a.forCarer, a.askedFor, a.prefs, a.contactHow, a.contactWhen, a.metAt, a.personKnows, a.consent, a.consentReason,
-		a.shareReferrer, a.shareBeyond, nullID(a.previousID), now).Scan(&id)
+		a.shareReferrer, a.shareBeyond, nullID(a.previousID), now, string(cmp.Or(a.urgency, Routine))).Scan(&id)
 	if err != nil {
 		return 0, "", err
 	}
@@ -200,6 +217,11 @@ type SelfReferralResult struct {
 	ID        int64
 	Reference string
 	Claim     string
+	// Signpost: what the person wrote should show them where to get help
+	// now. PossibleRisk: it matched risk language that alerts the duty
+	// leads, and the referral goes to the top of the queue.
+	Signpost     bool
+	PossibleRisk bool
 }
 
 // CreateSelfReferral records a person asking for peer support for
@@ -211,6 +233,11 @@ func (s *Service) CreateSelfReferral(ctx context.Context, p *app.Principal, in S
 	if err != nil {
 		return res, err
 	}
+	found, err := s.checkWords(ctx, in.TeamID, in.AskedFor, in.WorkerPreferences, in.ContactTimes)
+	if err != nil {
+		return res, err
+	}
+	res.Signpost, res.PossibleRisk = found.Signpost(), found.Flag()
 	actor := p.ActorFor(app.PermPublic)
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
 		if in.TeamID != 0 {
@@ -233,6 +260,12 @@ func (s *Service) CreateSelfReferral(ctx context.Context, p *app.Principal, in S
 		}, actor)
 		if err != nil {
 			return err
+		}
+		if found.Flag() {
+			if err := s.markRisk(ctx, tx, now, actor, flagged{id: res.ID, personID: personID, teamID: in.TeamID,
+				reference: res.Reference, status: Received}, found); err != nil {
+				return err
+			}
 		}
 		if res.Claim, err = person.CreateClaim(ctx, tx, personID, now); err != nil {
 			return err
@@ -276,6 +309,15 @@ var doorRoles = map[Source][]app.Role{
 	SourcePartner:   {app.RolePartnerWorker},
 	SourceCommunity: {app.RolePeerWorker, app.RolePeerLead},
 }
+
+// urgencyDoors are the doors whose referrers say how urgent a referral is:
+// staff, partner agencies and peer workers who met the person. Carers and
+// people asking for themselves leave it to the peer support team, who
+// triage every referral.
+var urgencyDoors = map[Source]bool{SourceStaff: true, SourcePartner: true, SourceCommunity: true}
+
+// UrgencyDoor reports whether referrers through a door say how urgent it is.
+func UrgencyDoor(src Source) bool { return urgencyDoors[src] }
 
 // doorOrder is the order doors are offered in: a caller's natural door
 // first.
@@ -375,7 +417,26 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		problems.Add("relationship", "Say how you know the person, for example parent, partner or friend")
 	}
 	problems.CheckLen("relationship", in.Relationship, 100, "Relationship")
+	switch {
+	case in.Urgency == "":
+		in.Urgency = Routine
+	case !in.Urgency.Valid():
+		problems.Add("urgency", "Choose routine, urgent or very urgent")
+	case in.Urgency != Routine && !urgencyDoors[src]:
+		problems.Add("urgency", "The peer support team decides how urgent this is: leave urgency as routine. If anyone is in danger now, call 999.")
+	}
 	if err := problems.Err(); err != nil {
+		return Referral{}, err
+	}
+	// The words are checked against the list of the organisation the
+	// referral goes to, as the transaction below will choose it.
+	checkTeam := in.TeamID
+	if checkTeam == 0 && via.TeamID != 0 && src != SourcePartner {
+		checkTeam = via.TeamID
+	}
+	found, err := s.checkWords(ctx, checkTeam, in.AskedFor, in.WorkerPreferences, in.ContactHow, in.ContactWhen, in.MetAt,
+		in.ConsentReason, in.Relationship, in.Person.ContactTimes)
+	if err != nil {
 		return Referral{}, err
 	}
 	personKnows := true
@@ -427,9 +488,25 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		if existing != 0 {
 			// One open referral per person: this request joins the one
 			// there is, so the team holding it hears about it.
-			open = &OpenReferralError{}
-			if err := addNote(ctx, tx, existing, p, via, now, "Also referred by "+p.Name+teamSuffix(via)+". What they asked for: "+in.AskedFor); err != nil {
+			open = &OpenReferralError{Signpost: found.Signpost()}
+			note := "Also referred by " + p.Name + teamSuffix(via) + ". What they asked for: " + in.AskedFor
+			if in.Urgency != Routine {
+				note += " They said it is " + strings.ToLower(in.Urgency.Label()) + "."
+			}
+			if err := addNote(ctx, tx, existing, p, via, now, note); err != nil {
 				return err
+			}
+			if found.Flag() {
+				// What was written goes to the referral there is, so its
+				// duty leads are alerted all the same.
+				var f flagged
+				if err := tx.QueryRowContext(ctx, "SELECT id, person_id, COALESCE(team_id, 0), reference, status FROM referrals WHERE id = $1",
+					existing).Scan(&f.id, &f.personID, &f.teamID, &f.reference, &f.status); err != nil {
+					return err
+				}
+				if err := s.markRisk(ctx, tx, now, actor, f, found); err != nil {
+					return err
+				}
 			}
 			if seen {
 				r, err := s.visibleReferral(ctx, tx, p, existing, false)
@@ -461,18 +538,24 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 				return err
 			}
 		}
-		id, _, err := s.insertReferral(ctx, tx, insertArgs{
+		id, ref, err := s.insertReferral(ctx, tx, insertArgs{
 			personID: personID, teamID: teamID, referrerID: p.UserID, referrerTeamID: via.TeamID, previousID: previous,
 			source: src, relationship: in.Relationship, askedFor: in.AskedFor, prefs: in.WorkerPreferences,
 			contactHow: in.ContactHow, contactWhen: in.ContactWhen, metAt: in.MetAt, consent: consent,
 			consentReason: in.ConsentReason, forCarer: in.ForCarer, personKnows: personKnows,
-			shareReferrer: in.ShareWithReferrer || self, shareBeyond: in.ShareBeyondTeam,
+			shareReferrer: in.ShareWithReferrer || self, shareBeyond: in.ShareBeyondTeam, urgency: in.Urgency,
 		}, actor)
 		if err != nil {
 			return err
 		}
+		if found.Flag() {
+			if err := s.markRisk(ctx, tx, now, actor, flagged{id: id, personID: personID, teamID: teamID, reference: ref, status: Received}, found); err != nil {
+				return err
+			}
+		}
 		// The referrer made it, so it is in their scope.
 		made, err = s.visibleReferral(ctx, tx, p, id, false)
+		made.Signpost = found.Signpost()
 		return err
 	}
 	err = s.DB.Write(ctx, write)
@@ -517,6 +600,9 @@ func (s *Service) notOwnTeam(ctx context.Context, tx *store.Tx, personID, teamID
 // it; otherwise nothing about it is said.
 type OpenReferralError struct {
 	Referral *Referral
+	// Signpost: what was written should show the writer where to get
+	// help now.
+	Signpost bool
 }
 
 func (e *OpenReferralError) Error() string { return "the person already has an open referral" }

@@ -117,10 +117,12 @@ func TestWithdrawFromEveryOpenStatus(t *testing.T) {
 	}
 }
 
-// Lists of open referrals are sorted after fetching; lists that may hold
-// the bulk of closed referrals follow the received_at index.
+// Lists of open referrals are a triage queue (possible risk waiting for a
+// response, then urgency, then the longest waiting) sorted after fetching;
+// lists that may hold the bulk of closed referrals follow the received_at
+// index.
 func TestListOrder(t *testing.T) {
-	sorted := "COALESCE(r.received_at, r.received_at), r.id"
+	sorted := riskOpen + ", " + urgencyRank + ", COALESCE(r.received_at, r.received_at), r.id"
 	for _, c := range []struct {
 		f    Filter
 		want string
@@ -129,6 +131,7 @@ func TestListOrder(t *testing.T) {
 		{Filter{Statuses: []Status{Active}}, sorted},
 		{Filter{Overdue: true}, sorted},
 		{Filter{WorkerID: 3}, sorted},
+		{Filter{Risk: true}, sorted},
 		{Filter{}, "r.received_at, r.id"},
 		{Filter{Statuses: []Status{Ended}}, "r.received_at, r.id"},
 		{Filter{Statuses: []Status{Accepted, Declined}}, "r.received_at, r.id"},

@@ -16,7 +16,7 @@ var (
 	exampleReferral = referral.Referral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Accepted, FHIRStatus: "active", Version: 2,
 		Source: referral.SourceStaff, PersonID: 7, PersonName: "Sam", TeamID: 3, TeamName: "North Community Team", Setting: "community",
 		ReferrerUserID: 5, ReferrerName: "Priya Shah", AskedFor: "Someone who understands voices", PersonKnows: true, Consent: "given",
-		ReceivedAt: exampleTime, UpdatedAt: exampleTime, DaysWaited: 3}
+		ReceivedAt: exampleTime, UpdatedAt: exampleTime, DaysWaited: 3, HoursWaited: 72, Urgency: referral.Routine, FHIRPriority: "routine"}
 	exampleToken = account.APIToken{ID: 12, Name: "Caseload import", CreatedAt: exampleTime, LastUsedAt: &exampleTime,
 		ExpiresAt: exampleTime.Add(90 * 24 * time.Hour), Status: account.TokenActive}
 	examplePerson = person.Details{PreferredName: "Sam", FullName: "Samuel Okoro", DateOfBirth: "1994-06-30",

@@ -291,6 +291,18 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Two self-referrals whose words raise alerts for team A's leads.
+		var alertIDs []string
+		for _, name := range []string{"Risk One", "Risk Two"} {
+			res, err := e.Referrals.CreateSelfReferral(ctx, app.Public("t"), referral.SelfReferral{Details: person.Details{PreferredName: name, Phone: "07700 900" + fmt.Sprint(100+len(alertIDs))},
+				AskedFor: "I want to kill myself", TeamID: e.TeamA.ID})
+			if err != nil || !res.PossibleRisk {
+				t.Fatalf("risk self-referral: %+v %v", res, err)
+			}
+			var aid int64
+			_ = e.DB.QueryRow(ctx, "SELECT id FROM alerts WHERE referral_id = $1", res.ID).Scan(&aid)
+			alertIDs = append(alertIDs, strconv.FormatInt(aid, 10))
+		}
 		lead, clin, worker, person := e.As(t, "lead"), e.As(t, "clinician"), e.As(t, "worker"), e.As(t, "person")
 		leadAPI, clinAPI, personAPI := e.Bearer(t, "lead"), e.Bearer(t, "clinician"), e.Bearer(t, "person")
 		// The person's own side: a referral of their own, referrals made
@@ -430,6 +442,20 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			}, 200},
 			{"POST /api/v1/people/{id}/subject-access-copies", func() *webtest.Response {
 				return clinAPI.JSON(http.MethodPost, "/api/v1/people/"+pid+"/subject-access-copies", map[string]any{"reason": "their request"})
+			}, 200},
+			{"POST /referrals/{id}/urgency", func() *webtest.Response {
+				return lead.PostForm("/referrals/"+id+"/urgency", form("urgency", "urgent", "urgency_reason", "Just discharged and on their own"))
+			}, 303},
+			{"POST /api/v1/referrals/{id}/urgency", func() *webtest.Response {
+				return leadAPI.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/urgency", map[string]any{"urgency": "very_urgent", "reason": "Crisis team asked us to call today"})
+			}, 200},
+			{"GET /alerts", func() *webtest.Response { return lead.Get("/alerts") }, 200},
+			{"GET /api/v1/alerts", func() *webtest.Response { return leadAPI.Get("/api/v1/alerts") }, 200},
+			{"POST /alerts/{id}/response", func() *webtest.Response {
+				return lead.PostForm("/alerts/"+alertIDs[0]+"/response", form("alert_outcome", "no_risk", "alert_note", "History only"))
+			}, 303},
+			{"POST /api/v1/alerts/{id}/response", func() *webtest.Response {
+				return leadAPI.JSON(http.MethodPost, "/api/v1/alerts/"+alertIDs[1]+"/response", map[string]any{"outcome": "called_person"})
 			}, 200},
 		}
 		calls = append(calls, groupAuditCalls(t, e)...)

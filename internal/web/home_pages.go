@@ -3,10 +3,15 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"reflect"
+	"time"
 
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/notify"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -24,17 +29,65 @@ func (s *Server) homeRoutes() []*Route {
 type homeData struct {
 	Notifications []notify.Notification
 	Unread        int
-	Waiting       int
-	Overdue       int
-	Mine          int
-	Running       int // coming sessions the caller facilitates or leads
-	IdeasWaiting  int // network proposals waiting for an answer (for those who answer them)
-	Can           map[string]bool
-	IsPerson      bool
-	IsCarer       bool
+	Counts        referral.Counts
+	// Links are the lists the figures count, made from the same filters.
+	Links homeLinks
+	// AlertCounts are the alerts waiting for the reader: numbers only, so
+	// the most visited page reads no one's data (the list, audited, is a
+	// click away).
+	AlertCounts alert.Counts
+	Manager     *managerGlance
+	Running     int // coming sessions the caller facilitates or leads
+	// IdeasWaiting are network proposals waiting for an answer (for those
+	// who answer them).
+	IdeasWaiting int
+	Can          map[string]bool
+	IsPerson     bool
+	IsCarer      bool
+	// Moderator: the role has nothing to do until the community opens.
+	Moderator bool
 	// Acting is which roles an account that is both staff and someone who
 	// uses services is using now (work or own); empty for other accounts.
 	Acting string
+}
+
+// homeLinks are the list pages the home figures link to.
+type homeLinks struct {
+	Waiting, Overdue, Risk, Mine, Made string
+}
+
+// managerGlance is what a service manager sees at a glance: the waiting
+// list and the alerts in numbers, and the groups referred less than
+// expected.
+type managerGlance struct {
+	Waiting referral.Totals
+	Alerts  alert.Counts
+	// Under are the groups referred significantly less often than everyone
+	// else in the last 12 months ("Ethnic group: Black Caribbean").
+	Under       []string
+	EquityError bool
+}
+
+// listLink is the referral list page for a filter: the home page links to
+// the list its figure counts.
+func listLink(f referral.Filter) string {
+	v := url.Values{}
+	for _, st := range f.Statuses {
+		v.Add("status", string(st))
+	}
+	if f.Overdue {
+		v.Set("overdue", "1")
+	}
+	if f.Risk {
+		v.Set("risk", "1")
+	}
+	if f.WorkerID != 0 {
+		v.Set("mine", "1")
+	}
+	if f.MadeBy != 0 {
+		v.Set("made", "1")
+	}
+	return "/referrals?" + v.Encode()
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
@@ -43,9 +96,10 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		return s.page(w, r, http.StatusOK, "landing", &ui.Page{Title: "Peer support, for everyone who could use it"})
 	}
 	d := homeData{
-		IsPerson: p.HasRole(app.RolePerson),
-		IsCarer:  p.HasRole(app.RoleCarer),
-		Acting:   p.Acting,
+		IsPerson:  p.HasRole(app.RolePerson),
+		IsCarer:   p.HasRole(app.RoleCarer),
+		Moderator: p.HasRole(app.RoleModerator),
+		Acting:    p.Acting,
 		Can: map[string]bool{
 			"refer":   p.Can(app.PermReferralCreate),
 			"read":    p.Can(app.PermReferralRead),
@@ -60,7 +114,11 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			"manage":  p.Can(app.PermGroupManage),
 			"network": p.Can(app.PermNetworkJoin),
 			"profile": p.Can(app.PermWorkerProfile),
+			"alerts":  p.Can(app.PermAlertRead),
+			"safety":  p.Can(app.PermSafetySettings),
 		},
+		Links: homeLinks{Waiting: listLink(referral.WaitingFilter()), Overdue: listLink(referral.PastStandardFilter()),
+			Risk: listLink(referral.AtRiskFilter()), Mine: listLink(referral.AllocatedFilter(p.UserID)), Made: listLink(referral.MadeOpenFilter(p.UserID))},
 	}
 	var err error
 	if d.Notifications, err = s.notify.List(r.Context(), p, 10); err != nil {
@@ -72,11 +130,19 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if p.Can(app.PermReferralRead) {
-		counts, err := s.referrals.Counts(r.Context(), p)
-		if err != nil {
+		if d.Counts, err = s.referrals.Counts(r.Context(), p); err != nil {
 			return err
 		}
-		d.Waiting, d.Overdue, d.Mine = counts.Waiting, counts.Overdue, counts.AllocatedToMe
+	}
+	if p.Can(app.PermAlertRespond) {
+		if d.AlertCounts, err = s.alerts.CountsFor(r.Context(), p); err != nil {
+			return err
+		}
+	}
+	if p.HasRole(app.RoleServiceManager) {
+		if d.Manager, err = s.managerGlance(r, p); err != nil {
+			return err
+		}
 	}
 	if d.Running, d.IdeasWaiting, err = s.groupFigures(r, p); err != nil {
 		return err
@@ -86,6 +152,47 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.page(w, r, http.StatusOK, "home", pg)
+}
+
+// glanceTTL is how long a manager's equity glance is reused: it counts a
+// year of caseloads and referrals.
+const glanceTTL = 5 * time.Minute
+
+func (s *Server) managerGlance(r *http.Request, p *app.Principal) (*managerGlance, error) {
+	g := &managerGlance{}
+	var err error
+	if g.Waiting, err = s.referrals.WaitingTotals(r.Context(), p); err != nil {
+		return nil, err
+	}
+	if g.Alerts, err = s.alerts.Totals(r.Context(), p); err != nil {
+		return nil, err
+	}
+	if under, ok := s.glances.Get(0, glanceTTL); ok {
+		g.Under = under
+		return g, nil
+	}
+	period, err := insight.ParsePeriod("", "", s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	eq, err := s.insight.EquityOfAccess(r.Context(), p, period, nil)
+	if err != nil {
+		// The glance is a convenience: the waiting list and the alerts
+		// still show, and the link to insight says where to look.
+		s.log.Warn("equity glance for the home page", "err", err)
+		g.EquityError = true
+		return g, nil
+	}
+	g.Under = []string{}
+	for _, t := range eq.Tables {
+		for _, row := range t.Rows {
+			if row.Under {
+				g.Under = append(g.Under, t.Label+": "+row.Group)
+			}
+		}
+	}
+	s.glances.Put(0, g.Under)
+	return g, nil
 }
 
 // homeContent returns the home page's content for an account. The home

@@ -129,7 +129,7 @@ func storedCounts(t *testing.T, e *webtest.Env) map[string]int {
 	out := map[string]int{}
 	for _, table := range []string{"people", "referrals", "referral_events", "contacts", "offers", "notifications", "outbox", "users",
 		"memberships", "teams", "organisations", "user_tokens", "person_claims", "caseload_episodes", "api_tokens", "recovery_codes",
-		"sessions", "audit_events"} {
+		"sessions", "audit_events", "alerts", "alert_settings", "watch_terms", "watch_lists"} {
 		var n int
 		if err := e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 			t.Fatal(err)

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // The OpenAPI document is generated from the route table and the Go types
@@ -44,6 +46,22 @@ func init() {
 	add(reflect.TypeFor[account.Setting](), settings...)
 	add(reflect.TypeFor[account.Status](), "invited", "active", "disabled")
 	add(reflect.TypeFor[account.OrgKind](), "nhs_trust", "partner_agency", "peer_network")
+	var urg []string
+	for _, u := range referral.Urgencies {
+		urg = append(urg, string(u))
+	}
+	add(reflect.TypeFor[referral.Urgency](), urg...)
+	var cats []string
+	for _, c := range watch.Categories {
+		cats = append(cats, string(c))
+	}
+	add(reflect.TypeFor[watch.Category](), cats...)
+	var acts []string
+	for _, a := range watch.Actions {
+		acts = append(acts, string(a))
+	}
+	add(reflect.TypeFor[watch.Action](), acts...)
+	add(reflect.TypeFor[alert.Kind](), string(alert.PossibleRisk))
 }
 
 type schemaBuilder struct {

@@ -100,6 +100,15 @@ var pageAPI = map[string][]string{
 	"GET /matching/insight":                           {"GET /api/v1/insight/choices"},
 	"GET /matching/settings":                          {"GET /api/v1/organisations/{id}/matching-settings"},
 	"POST /matching/settings/{id}":                    {"PUT /api/v1/organisations/{id}/matching-settings"},
+	"POST /referrals/{id}/urgency":                    {"POST /api/v1/referrals/{id}/urgency"},
+	"GET /alerts":                                     {"GET /api/v1/alerts"},
+	"POST /alerts/{id}/response":                      {"POST /api/v1/alerts/{id}/response"},
+	"GET /admin/safety":                               {"GET /api/v1/organisations"},
+	"GET /admin/organisations/{id}/safety":            {"GET /api/v1/organisations/{id}/watch-terms", "GET /api/v1/organisations/{id}/alert-settings"},
+	"POST /admin/organisations/{id}/watch-terms":      {"POST /api/v1/organisations/{id}/watch-terms"},
+	"POST /admin/organisations/{id}/watch-terms/{term_id}/delete": {"DELETE /api/v1/organisations/{id}/watch-terms/{term_id}"},
+	"POST /admin/organisations/{id}/watch-list":                   {"POST /api/v1/organisations/{id}/watch-list"},
+	"POST /admin/organisations/{id}/alert-settings":               {"PUT /api/v1/organisations/{id}/alert-settings"},
 }
 
 // pageOnly are the pages with no API operation, each with its reason: the

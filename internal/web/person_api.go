@@ -61,10 +61,14 @@ func (s *Server) apiListOffers(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, offers)
 }
 
-var opFindPeople = APIOp{Summary: "Search the people you may see by name, email, phone or referral reference", Tag: "People",
+var opFindPeople = APIOp{Summary: "Search the people you may see by name, email, phone or referral reference (everyone you may see, without q), a page at a time with the total", Tag: "People",
+	Description: "Each person comes with what tells people of the same name apart: date or year of birth, the teams whose caseload they are on, their newest referral you may see and the latest contact on one.",
 	Query: []Param{{Name: "q", In: "query", Type: "string", Description: "What to look for."},
-		{Name: "limit", In: "query", Type: "integer", Description: "At most this many (default 50, at most 200)."}},
-	Response: []person.Person{{ID: 7, PreferredName: "Sam", FullName: "Samuel Okoro", CreatedAt: exampleTime}}}
+		{Name: "limit", In: "query", Type: "integer", Description: "At most this many (default 50, at most 200)."},
+		{Name: "offset", In: "query", Type: "integer", Description: "Skip this many."}},
+	Response: person.Found{People: []person.Listed{{Person: person.Person{ID: 7, PreferredName: "Sam", FullName: "Samuel Okoro", CreatedAt: exampleTime},
+		Teams: []string{"North Community Team"}, LatestReference: "MUT-7KQ3-X9PD", LatestStatus: "accepted", LatestTeam: "North Community Team", LastContact: &exampleTime}},
+		Total: 1, Limit: 50}}
 
 var opRecordAccess = APIOp{Summary: "Who has seen your record: every access to your data by someone else, newest first", Tag: "People",
 	Response: []audit.Access{{At: exampleTime, ActorName: "Priya Shah", ActorRole: "clinician", TeamName: "North Community Team",
@@ -75,14 +79,15 @@ func (s *Server) apiFindPeople(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	people, err := s.people.Find(r.Context(), principal(r), r.URL.Query().Get("q"), int(limit))
+	offset, err := queryOffset(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	if people == nil {
-		people = []person.Person{}
+	found, err := s.people.Search(r.Context(), principal(r), r.URL.Query().Get("q"), int(limit), offset)
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, http.StatusOK, people)
+	return writeJSON(w, http.StatusOK, found)
 }
 
 func (s *Server) apiRecordAccess(w http.ResponseWriter, r *http.Request) error {

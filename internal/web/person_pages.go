@@ -33,17 +33,23 @@ func (s *Server) personRoutes() []*Route {
 }
 
 type peopleData struct {
-	People []person.Person
-	Query  string
+	Found person.Found
+	Query string
+	Pager Pager
 }
 
 func (s *Server) handlePeople(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query().Get("q")
-	people, err := s.people.Find(r.Context(), principal(r), q, 50)
+	q := r.URL.Query()
+	offset, err := queryOffset(q)
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "person/people", &ui.Page{Title: "People", Form: ui.NewForm(r.URL.Query()), Data: peopleData{People: people, Query: q}})
+	found, err := s.people.Search(r.Context(), principal(r), q.Get("q"), 50, offset)
+	if err != nil {
+		return err
+	}
+	d := peopleData{Found: found, Query: q.Get("q"), Pager: pager("/people", q, found.Total, found.Limit, found.Offset, len(found.People))}
+	return s.page(w, r, http.StatusOK, "person/people", &ui.Page{Title: "People", Form: ui.NewForm(q), Data: d, FullWidth: true})
 }
 
 type personFormData struct {

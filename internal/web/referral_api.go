@@ -12,10 +12,13 @@ import (
 
 // CreatedReferral is the answer to creating a referral.
 type CreatedReferral struct {
-	ID        int64           `json:"id"`
-	Reference string          `json:"reference"`
-	Status    referral.Status `json:"status"`
-	Existing  bool            `json:"existing,omitempty" doc:"The person already had this open referral (one per person): your request was added to its history and no new referral was made."`
+	ID           int64            `json:"id,omitempty"`
+	Reference    string           `json:"reference,omitempty"`
+	Status       referral.Status  `json:"status,omitempty"`
+	Urgency      referral.Urgency `json:"urgency,omitempty"`
+	Existing     bool             `json:"existing,omitempty" doc:"The person already had this open referral (one per person): your request was added to its history and no new referral was made."`
+	PossibleRisk bool             `json:"possible_risk,omitempty" doc:"What was written matched watched risk language: the referral is marked possible risk and the duty leads were alerted."`
+	HelpNow      *HelpNow         `json:"help_now,omitempty" doc:"Present when what was written may mean someone is at risk: show it to the writer straight away."`
 }
 
 // CreatedSelfReferral is the answer to a self-referral.
@@ -24,6 +27,46 @@ type CreatedSelfReferral struct {
 	Reference   string          `json:"reference"`
 	Status      referral.Status `json:"status"`
 	AccountLink string          `json:"account_link" doc:"Give this to the person: within 30 days it lets them create an account that follows this request."`
+	HelpNow     *HelpNow        `json:"help_now,omitempty" doc:"Present when what the person wrote may mean they are at risk: show it to them straight away."`
+}
+
+// HelpNow is where to get help now, for an API client to show the writer
+// straight after they wrote words that may mean someone is at risk. The
+// same words as the pages' card.
+type HelpNow struct {
+	Message  string        `json:"message"`
+	Contacts []HelpContact `json:"contacts"`
+	Alerted  bool          `json:"alerted" doc:"The peer support team's duty lead was alerted and will look at this first."`
+}
+
+// HelpContact is one way to get help now.
+type HelpContact struct {
+	Name string `json:"name"`
+	How  string `json:"how"`
+	Link string `json:"link" doc:"A tel: or sms: link."`
+}
+
+// helpNow is the signposting for the writer: the person themselves, or
+// someone referring them.
+func helpNow(self, alerted bool) *HelpNow {
+	h := &HelpNow{Alerted: alerted, Contacts: []HelpContact{
+		{Name: "999", How: "If a life is at risk now, call 999 or go to A&E.", Link: "tel:999"},
+		{Name: "NHS 111", How: "For urgent mental health help, call 111 and choose option 2.", Link: "tel:111"},
+		{Name: "Samaritans", How: "To talk to someone, call 116 123 (free, any time).", Link: "tel:116123"},
+		{Name: "Shout", How: "To text instead, text SHOUT to 85258.", Link: "sms:85258?body=SHOUT"},
+	}}
+	if self {
+		h.Message = "Thank you for telling us. It sounds like things may be really hard at the moment. You do not have to wait for peer support: you can talk to someone now, day or night."
+		if alerted {
+			h.Message += " We have also asked the peer support team to read your request first."
+		}
+	} else {
+		h.Message = "What you wrote suggests the person may be at risk. Mutual is not a crisis service, so if they need help now, do not wait for peer support."
+		if alerted {
+			h.Message += " The peer support team's duty lead has been alerted and will look at this referral first."
+		}
+	}
+	return h
 }
 
 // DuplicateProblem is a 409 answer offering possible matches.
@@ -49,7 +92,7 @@ var opSelfReferral = APIOp{Summary: "Ask for peer support for yourself (no accou
 var opCreateReferral = APIOp{Summary: "Make a referral (carer, staff, partner or community door)", Tag: "Referrals", Status: http.StatusCreated,
 	Description: "Answers 409 with possible_matches when a new person's details match people you can see; send person_id or not_duplicate: true.",
 	Request:     referral.NewReferral{Source: referral.SourceStaff, Person: examplePerson, AskedFor: "Someone who understands voices", PersonKnows: new(true), Consent: "given", TeamID: 3},
-	Response:    CreatedReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Received},
+	Response:    CreatedReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Received, Urgency: referral.Routine},
 	Also: []AltResponse{{Status: http.StatusOK, Description: "The person already has an open referral you may see (one per person): your request was added to its history, and this is it.",
 		Response: CreatedReferral{ID: 42, Reference: "MUT-7KQ3-X9PD", Status: referral.Accepted, Existing: true}}}}
 
@@ -100,8 +143,12 @@ func (s *Server) apiSelfReferral(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, CreatedSelfReferral{ID: res.ID, Reference: res.Reference, Status: referral.Received,
-		AccountLink: s.cfg.BaseURL + "/sign-up?claim=" + res.Claim})
+	out := CreatedSelfReferral{ID: res.ID, Reference: res.Reference, Status: referral.Received,
+		AccountLink: s.cfg.BaseURL + "/sign-up?claim=" + res.Claim}
+	if res.Signpost {
+		out.HelpNow = helpNow(true, res.PossibleRisk)
+	}
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 // duplicateOr writes a 409 with possible matches for a *DuplicateError,
@@ -128,13 +175,22 @@ func (s *Server) apiCreateReferral(w http.ResponseWriter, r *http.Request) error
 	var open *referral.OpenReferralError
 	if errors.As(err, &open) && open.Referral != nil {
 		w.Header().Set("Location", "/api/v1/referrals/"+strconv.FormatInt(open.Referral.ID, 10))
-		return writeJSON(w, http.StatusOK, CreatedReferral{ID: open.Referral.ID, Reference: open.Referral.Reference, Status: open.Referral.Status, Existing: true})
+		out := CreatedReferral{ID: open.Referral.ID, Reference: open.Referral.Reference, Status: open.Referral.Status, Urgency: open.Referral.Urgency,
+			Existing: true, PossibleRisk: open.Referral.RiskAlertOpen}
+		if open.Signpost {
+			out.HelpNow = helpNow(in.Source == referral.SourceSelf, open.Referral.RiskAlertOpen)
+		}
+		return writeJSON(w, http.StatusOK, out)
 	}
 	if err != nil {
 		return s.duplicateOr(w, r, err)
 	}
 	w.Header().Set("Location", "/api/v1/referrals/"+strconv.FormatInt(ref.ID, 10))
-	return writeJSON(w, http.StatusCreated, CreatedReferral{ID: ref.ID, Reference: ref.Reference, Status: ref.Status})
+	out := CreatedReferral{ID: ref.ID, Reference: ref.Reference, Status: ref.Status, Urgency: ref.Urgency, PossibleRisk: ref.PossibleRisk}
+	if ref.Signpost {
+		out.HelpNow = helpNow(ref.Source == referral.SourceSelf || ref.ForCarer, ref.PossibleRisk)
+	}
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) apiListReferrals(w http.ResponseWriter, r *http.Request) error {
@@ -265,6 +321,27 @@ func (s *Server) apiRecordConsent(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	got, err := s.referrals.RecordConsent(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, got)
+}
+
+var opSetUrgency = APIOp{Summary: "Change a referral's urgency, with the reason (peer leads of its team)", Tag: "Referrals", Query: id,
+	Description: "routine: first contact within 4 weeks; urgent: 24 hours; very_urgent: 4 hours. The reason is shown in the referral's history. A stale version answers 409.",
+	Request:     referral.UrgencyChange{Urgency: referral.Urgent, Reason: "Their care co-ordinator says they have just been discharged and are on their own.", Version: 2},
+	Response:    exampleReferral}
+
+func (s *Server) apiSetUrgency(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in referral.UrgencyChange
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	got, err := s.referrals.SetUrgency(r.Context(), principal(r), id, in)
 	if err != nil {
 		return err
 	}

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/demographics"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/watch"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -31,6 +33,7 @@ func (s *Server) referralRoutes() []*Route {
 		personPage("POST /referrals/{id}/transitions", app.PermReferralView, s.handleReferralTransition),
 		personPage("POST /referrals/{id}/contacts", app.PermReferralWork, s.handleContactCreate),
 		personPage("POST /referrals/{id}/link-person", app.PermReferralTriage, s.handleLinkPerson),
+		personPage("POST /referrals/{id}/urgency", app.PermReferralTriage, s.handleReferralUrgency),
 		apiRoute("POST /api/v1/self-referrals", app.PermPublic, opSelfReferral, s.apiSelfReferral),
 		personAPI("POST /api/v1/referrals", app.PermReferralCreate, opCreateReferral, s.apiCreateReferral),
 		personAPI("GET /api/v1/referrals", app.PermReferralRead, opListReferrals, s.apiListReferrals),
@@ -40,6 +43,7 @@ func (s *Server) referralRoutes() []*Route {
 		personAPI("POST /api/v1/referrals/{id}/link-person", app.PermReferralTriage, opLinkPerson, s.apiLinkPerson),
 		personPage("POST /referrals/{id}/consent", app.PermReferralView, s.handleRecordConsent),
 		personAPI("POST /api/v1/referrals/{id}/consent", app.PermReferralView, opRecordConsent, s.apiRecordConsent),
+		personAPI("POST /api/v1/referrals/{id}/urgency", app.PermReferralTriage, opSetUrgency, s.apiSetUrgency),
 		personPage("GET /my/referrals", app.PermOwnRecord, s.handleMyReferrals),
 		personAPI("GET /api/v1/my/referrals", app.PermOwnRecord, opMyReferrals, s.apiMyReferrals),
 	}
@@ -63,6 +67,17 @@ type formOptions struct {
 	Disabilities       []ui.Option
 	YesNo              []ui.Option
 	Consent            []ui.Option
+	Urgencies          []ui.Option
+}
+
+// urgencyOptions are the urgencies a form offers, routine first, each with
+// its waiting standard.
+func urgencyOptions() []ui.Option {
+	return []ui.Option{
+		{Value: string(referral.Routine), Label: "Routine", Hint: "First contact within 4 weeks"},
+		{Value: string(referral.Urgent), Label: "Urgent", Hint: "First contact within 24 hours"},
+		{Value: string(referral.VeryUrgent), Label: "Very urgent", Hint: "First contact within 4 hours. If anyone is in danger now, call 999."},
+	}
 }
 
 func reasonOptions(rs []referral.Reason) []ui.Option {
@@ -103,6 +118,7 @@ func (s *Server) formOptions(r *http.Request) (formOptions, error) {
 			{Value: "given", Label: "Yes, they have agreed to this referral"},
 			{Value: "not_obtained", Label: "No, their agreement could not be obtained", Hint: "Say why below. The peer support team will ask them first."},
 		},
+		Urgencies: urgencyOptions(),
 	}
 	o.Teams = append(o.Teams, ui.Option{Value: "", Label: "I'm not sure"})
 	for _, t := range teams {
@@ -195,6 +211,9 @@ func (s *Server) handleSelfReferral(w http.ResponseWriter, r *http.Request) erro
 	// The confirmation page reads the reference and the claim from this
 	// short-lived cookie, so neither appears in a URL or in history.
 	http.SetCookie(w, &http.Cookie{Name: "__Host-mutual-ref", Value: res.Reference + "|" + res.Claim, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: 3600})
+	if res.Signpost {
+		setHelpNow(w, true, res.PossibleRisk)
+	}
 	return redirect(w, r, "/refer/received")
 }
 
@@ -227,9 +246,17 @@ type referralFormData struct {
 	IsCarer  bool
 	IsPerson bool
 	Sources  []ui.Option
+	// AsksUrgency: the door chosen lets the referrer say how urgent it is.
+	AsksUrgency bool
 }
 
 func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []person.PossibleMatch) error {
+	return s.referralFormPageHelp(w, r, status, f, matches, "")
+}
+
+// referralFormPageHelp is referralFormPage, showing where to get help now
+// (ui.Page HelpNow) when help is set.
+func (s *Server) referralFormPageHelp(w http.ResponseWriter, r *http.Request, status int, f *ui.Form, matches []person.PossibleMatch, help string) error {
 	p := principal(r)
 	opts, err := s.formOptions(r)
 	if err != nil {
@@ -243,6 +270,12 @@ func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status
 		f.Values.Set("source", d.Sources[0].Value)
 	}
 	d.Source = referral.Source(f.Value("source"))
+	for _, src := range referral.SourcesFor(p) {
+		d.AsksUrgency = d.AsksUrgency || referral.UrgencyDoor(src)
+	}
+	if f.Value("urgency") == "" {
+		f.Values.Set("urgency", string(referral.Routine))
+	}
 	if id := formInt(f, "person_id"); id != 0 {
 		rec, err := s.referrals.GetPerson(r.Context(), p, id)
 		if err != nil {
@@ -254,7 +287,7 @@ func (s *Server) referralFormPage(w http.ResponseWriter, r *http.Request, status
 	if d.Source == referral.SourceSelf {
 		title = "Ask for peer support"
 	}
-	return s.page(w, r, status, "referral/referral-new", &ui.Page{Title: title, Form: f, Data: d})
+	return s.page(w, r, status, "referral/referral-new", &ui.Page{Title: title, Form: f, Data: d, HelpNow: help})
 }
 
 func (s *Server) handleReferralForm(w http.ResponseWriter, r *http.Request) error {
@@ -275,7 +308,7 @@ func referralFromForm(f *ui.Form, p *app.Problems) referral.NewReferral {
 		ContactWhen: f.Value("contact_when"), MetAt: f.Value("met_at"), PersonKnows: yesNo(f, "person_knows"),
 		Consent: f.Value("consent"), ConsentReason: f.Value("consent_reason"), ShareWithReferrer: checked(f, "share_with_referrer"),
 		ShareBeyondTeam: checked(f, "share_beyond_team"), Relationship: f.Value("relationship"), ForCarer: checked(f, "for_carer"),
-		NotDuplicate: f.Value("match") == "new",
+		NotDuplicate: f.Value("match") == "new", Urgency: referral.Urgency(f.Value("urgency")),
 	}
 	if m := f.Value("match"); m != "" && m != "new" {
 		in.PersonID, _ = strconv.ParseInt(m, 10, 64)
@@ -303,9 +336,15 @@ func (s *Server) handleReferralCreate(w http.ResponseWriter, r *http.Request) er
 	switch {
 	case errors.As(err, &open) && open.Referral != nil:
 		setFlash(w, "This person already has an open referral, "+open.Referral.Reference+". What you asked for has been added to it.")
+		if open.Signpost {
+			setHelpNow(w, in.Source == referral.SourceSelf, open.Referral.RiskAlertOpen)
+		}
 		return redirect(w, r, "/referrals/"+strconv.FormatInt(open.Referral.ID, 10))
 	case err == nil:
 		setFlash(w, "Referral "+ref.Reference+" made. The peer support team will be in touch.")
+		if ref.Signpost {
+			setHelpNow(w, ref.Source == referral.SourceSelf || ref.ForCarer, ref.PossibleRisk)
+		}
 		if principal(r).Can(app.PermReferralRead) {
 			return redirect(w, r, "/referrals/"+strconv.FormatInt(ref.ID, 10))
 		}
@@ -317,7 +356,13 @@ func (s *Server) handleReferralCreate(w http.ResponseWriter, r *http.Request) er
 		return s.referralFormPage(w, r, http.StatusUnprocessableEntity, f, nil)
 	case app.IsCode(err, app.CodeConflict):
 		f.AddError("", app.As(err).Message)
-		return s.referralFormPage(w, r, http.StatusConflict, f, nil)
+		help := ""
+		if open != nil && open.Signpost {
+			// The writer may not see the referral their words joined, but
+			// still sees where to get help now.
+			help = "referrer"
+		}
+		return s.referralFormPageHelp(w, r, http.StatusConflict, f, nil, help)
 	}
 	return err
 }
@@ -327,15 +372,20 @@ type referralListData struct {
 	Teams      []account.Team
 	Statuses   []ui.Option
 	Sources    []ui.Option
+	Urgencies  []ui.Option
 	Query      url.Values
 	StandardWk int
-	Prev, Next string
+	Pager      Pager
 }
 
 func filterFromQuery(q url.Values, p *app.Principal) (referral.Filter, error) {
-	f := referral.Filter{Source: referral.Source(q.Get("source")), Overdue: q.Get("overdue") == "1", Query: q.Get("q")}
+	f := referral.Filter{Source: referral.Source(q.Get("source")), Overdue: q.Get("overdue") == "1", Query: q.Get("q"),
+		Urgency: referral.Urgency(q.Get("urgency")), Risk: q.Get("risk") == "1"}
 	if q.Get("mine") == "1" {
 		f.WorkerID = p.UserID
+	}
+	if q.Get("made") == "1" {
+		f.MadeBy = p.UserID
 	}
 	for _, st := range q["status"] {
 		for _, v := range strings.Split(st, ",") {
@@ -356,7 +406,7 @@ func filterFromQuery(q url.Values, p *app.Principal) (referral.Filter, error) {
 		return f, err
 	}
 	f.Limit = int(lim)
-	if q.Get("view") == "" && len(f.Statuses) == 0 && q.Get("all") != "1" && q.Get("mine") != "1" {
+	if q.Get("view") == "" && len(f.Statuses) == 0 && q.Get("all") != "1" && q.Get("mine") != "1" && q.Get("made") != "1" {
 		// The default view is the waiting list.
 		f.Statuses = []referral.Status{referral.Received, referral.Accepted, referral.Allocated}
 	}
@@ -377,32 +427,29 @@ func (s *Server) handleReferralList(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	d := referralListData{Page: pg, Teams: teams, Query: q, StandardWk: int(s.referrals.WaitingStandard.Hours() / 24 / 7)}
+	d := referralListData{Page: pg, Teams: teams, Query: q, StandardWk: int(s.referrals.WaitingStandard.Hours() / 24 / 7),
+		Pager: pager("/referrals", q, pg.Total, pg.Limit, pg.Offset, len(pg.Referrals))}
 	for _, st := range referral.Statuses {
 		d.Statuses = append(d.Statuses, ui.Option{Value: string(st), Label: st.Label()})
 	}
 	for _, src := range referral.Sources {
 		d.Sources = append(d.Sources, ui.Option{Value: string(src), Label: src.Label()})
 	}
-	page := func(off int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			v[k] = vs
-		}
-		v.Set("offset", strconv.Itoa(off))
-		return "/referrals?" + v.Encode()
+	for _, u := range referral.Urgencies {
+		d.Urgencies = append(d.Urgencies, ui.Option{Value: string(u), Label: u.Label()})
 	}
-	if pg.Offset > 0 {
-		d.Prev = page(max(0, pg.Offset-pg.Limit))
-	}
-	if pg.Offset+len(pg.Referrals) < pg.Total {
-		d.Next = page(pg.Offset + pg.Limit)
-	}
-	return s.page(w, r, http.StatusOK, "referral/referrals", &ui.Page{Title: "Referrals", Form: ui.NewForm(q), Data: d})
+	return s.page(w, r, http.StatusOK, "referral/referrals", &ui.Page{Title: "Referrals", Form: ui.NewForm(q), Data: d, FullWidth: true})
 }
 
 type referralViewData struct {
 	referral.Detail
+	Urgencies     []ui.Option
+	AlertOutcomes []ui.Option
+	// AskedFor and Preferences are the referral's words with what matched
+	// the watched words marked, when it is marked possible risk.
+	AskedFor, Preferences []watch.Part
+	// Respond are the open alerts the reader may record a response to.
+	Respond       []alert.Alert
 	Workers       []referral.Worker
 	Teams         []ui.Option
 	DeclineOpts   []ui.Option
@@ -420,7 +467,8 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	v := referralViewData{Detail: d, DeclineOpts: reasonOptions(referral.DeclineReasons), EndOpts: reasonOptions(referral.EndReasons),
+	v := referralViewData{Detail: d, Urgencies: urgencyOptions(), AlertOutcomes: reasonOptions(alert.RiskOutcomes),
+		DeclineOpts: reasonOptions(referral.DeclineReasons), EndOpts: reasonOptions(referral.EndReasons),
 		ContactModes: reasonOptions(referral.ContactModes), CanWork: p.Can(app.PermReferralWork) && !d.Referral.Status.Closed(),
 		ActiveForm: active, TransitionMap: map[referral.Status]bool{}}
 	for _, m := range d.Moves {
@@ -446,8 +494,28 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int
 			}
 		}
 	}
+	for _, a := range d.Alerts {
+		if a.Resolved == nil && alert.MayRespond(p, a) {
+			v.Respond = append(v.Respond, a)
+		}
+	}
+	if d.Referral.PossibleRisk {
+		found, err := s.watch.CheckForTeam(r.Context(), d.Referral.TeamID, d.Referral.AskedFor)
+		if err != nil {
+			return err
+		}
+		v.AskedFor = watch.Highlight(d.Referral.AskedFor, found)
+		found, err = s.watch.CheckForTeam(r.Context(), d.Referral.TeamID, d.Referral.WorkerPreferences)
+		if err != nil {
+			return err
+		}
+		v.Preferences = watch.Highlight(d.Referral.WorkerPreferences, found)
+	}
 	if f == nil {
 		f = ui.NewForm(url.Values{"version": {strconv.Itoa(d.Referral.Version)}})
+	}
+	if f.Value("urgency") == "" {
+		f.Values.Set("urgency", string(d.Referral.Urgency))
 	}
 	return s.page(w, r, status, "referral/referral", &ui.Page{Title: "Referral " + d.Referral.Reference, Form: f, Data: v})
 }
@@ -598,6 +666,43 @@ func (s *Server) handleContactCreate(w http.ResponseWriter, r *http.Request) err
 		formWithErrors(f, err)
 	}
 	return s.referralPage(w, r, http.StatusUnprocessableEntity, id, f, "contact")
+}
+
+func (s *Server) handleReferralUrgency(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	v, _ := strconv.Atoi(f.Value("version"))
+	got, err := s.referrals.SetUrgency(r.Context(), principal(r), id, referral.UrgencyChange{Urgency: referral.Urgency(f.Value("urgency")),
+		Reason: f.Value("urgency_reason"), Version: v})
+	if err == nil {
+		setFlash(w, "Referral "+got.Reference+" is now "+strings.ToLower(got.Urgency.Label()))
+		return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10))
+	}
+	ae := app.As(err)
+	switch ae.Code {
+	case app.CodeInvalid:
+		for _, fe := range ae.Fields {
+			name := fe.Field
+			if name == "reason" {
+				name = "urgency_reason"
+			}
+			f.AddError(name, fe.Message)
+		}
+		return s.referralPage(w, r, http.StatusUnprocessableEntity, id, f, "urgency")
+	case app.CodeConflict, app.CodeForbidden:
+		f.AddError("", ae.Message)
+		if d, gerr := s.referrals.GetReferral(r.Context(), principal(r), id); gerr == nil {
+			f.Values.Set("version", strconv.Itoa(d.Referral.Version))
+		}
+		return s.referralPage(w, r, ae.Code.Status(), id, f, "urgency")
+	}
+	return err
 }
 
 func (s *Server) handleLinkPerson(w http.ResponseWriter, r *http.Request) error {

@@ -19,7 +19,7 @@ func BenchmarkRenderHome(b *testing.B) {
 	r := templateRenderer(b, allTemplateFiles)
 	p := &app.Principal{UserID: 1, Name: "Jess Taylor", Memberships: []app.Membership{{Role: app.RolePeerLead, TeamID: 1}}}
 	pg := &ui.Page{Title: "Home", Nav: navFor(p, "/"), UserName: p.Name, Nonce: "abcdefghijklmnop",
-		Data: homeData{Waiting: 40, Overdue: 3, Mine: 2, Can: map[string]bool{"read": true, "triage": true, "people": true, "refer": true, "work": true}}}
+		Data: homeData{Counts: referral.Counts{Waiting: 40, Overdue: 3, AllocatedToMe: 2}, Can: map[string]bool{"read": true, "triage": true, "people": true, "refer": true, "work": true}}}
 	b.ReportAllocs()
 	for range b.N {
 		if err := r.Render(io.Discard, "home", pg); err != nil {
@@ -33,7 +33,7 @@ func BenchmarkRenderHome(b *testing.B) {
 func TestHomeMemo(t *testing.T) {
 	s := &Server{render: templateRenderer(t, allTemplateFiles)}
 	page := func(waiting int, notes ...notify.Notification) *ui.Page {
-		return &ui.Page{Title: "Home", Data: homeData{Waiting: waiting, Notifications: notes, Can: map[string]bool{"read": true}}}
+		return &ui.Page{Title: "Home", Data: homeData{Counts: referral.Counts{Waiting: waiting}, Notifications: notes, Can: map[string]bool{"read": true}}}
 	}
 	a, err := s.homeContent(1, page(40))
 	if err != nil || !strings.Contains(string(a), ">40<") {

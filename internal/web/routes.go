@@ -87,7 +87,8 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 // it is listed.
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
-		s.ownRoutes(), s.dataRightsRoutes(), s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes(), s.matchingRoutes())
+		s.ownRoutes(), s.dataRightsRoutes(), s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes(), s.matchingRoutes(),
+		s.alertRoutes(), s.safetyRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.

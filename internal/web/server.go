@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/datarights"
@@ -33,6 +34,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -68,6 +70,8 @@ type Deps struct {
 	Insight   *insight.Service
 	Groups    *groups.Service
 	Matching  *matching.Service
+	Watch     *watch.Service
+	Alerts    *alert.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 	// DataRights makes people's copies of their data.
@@ -88,10 +92,13 @@ type Server struct {
 	dataRights *datarights.Service
 	groups     *groups.Service
 	matching   *matching.Service
+	watch      *watch.Service
+	alerts     *alert.Service
 	counters   *ratelimit.Counters
 	log        *slog.Logger
 	render     *ui.Renderer
 	homes      memo.Map[int64, homeRendered] // see homeContent
+	glances    memo.Map[int, []string]       // the managers' equity glance (managerGlance)
 	metrics    *metrics
 	// publicForms sheds floods of the public self-referral form before they
 	// reach the database.
@@ -107,7 +114,7 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, dataRights: d.DataRights, groups: d.Groups,
-		matching: d.Matching,
+		matching: d.Matching, watch: d.Watch, alerts: d.Alerts,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -245,6 +252,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		if f := flashFrom(w, r); f != "" && pg.Flash == "" {
 			pg.Flash = f
 		}
+		if h := helpNowFrom(w, r); h != "" && pg.HelpNow == "" {
+			pg.HelpNow = h
+		}
 	}
 	if pg.Form != nil && len(pg.Errors) == 0 {
 		pg.Errors = pg.Form.Errors
@@ -352,6 +362,9 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 		add("Referrals", "/referrals")
 		add("Make a referral", "/referrals/new")
 	}
+	if p.Can(app.PermAlertRead) {
+		add("Alerts", "/alerts")
+	}
 	if p.Can(app.PermReferralTriage) {
 		add("Allocation", "/matching/plans/new")
 	}
@@ -416,8 +429,27 @@ func (s *Server) templateFuncs() template.FuncMap {
 			}
 			return "A worker"
 		},
-		"audienceLabel": func(c string) string { return app.ChoiceLabel(matching.Audiences, c) },
-		"kindLabel":     func(c string) string { return app.ChoiceLabel(matching.Kinds, c) },
-		"settingChoice": func(c string) string { return app.ChoiceLabel(matching.WorkerSettings, c) },
+		"audienceLabel":  func(c string) string { return app.ChoiceLabel(matching.Audiences, c) },
+		"kindLabel":      func(c string) string { return app.ChoiceLabel(matching.Kinds, c) },
+		"settingChoice":  func(c string) string { return app.ChoiceLabel(matching.WorkerSettings, c) },
+		"alertKindLabel": func(k alert.Kind) string { return k.Label() },
+		"statusLabel":    func(st string) string { return firstNonEmpty(referral.Status(st).Label(), st) },
+		"categoryWords":  categoryWords,
 	}
+}
+
+// categoryWords lists watched-word category codes in words: "suicide and
+// means of harm".
+func categoryWords(codes []string) string {
+	var ws []string
+	for _, c := range codes {
+		ws = append(ws, strings.ToLower(firstNonEmpty(watch.Category(c).Label(), c)))
+	}
+	switch len(ws) {
+	case 0:
+		return "possible risk"
+	case 1:
+		return ws[0]
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " and " + ws[len(ws)-1]
 }

@@ -10,6 +10,7 @@ import (
 	"html"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -214,10 +215,12 @@ func tplCases() []tplCase {
 		{page: "error", variant: "500", pg: &ui.Page{Title: "Sorry, there is a problem with the service", Data: map[string]any{"Message": "Something went wrong", "Status": http.StatusInternalServerError, "RequestID": "req-5f3a"}},
 			want: []string{"req-5f3a", `href="/help"`}},
 		{page: "landing", pg: &ui.Page{Title: "Peer support, for everyone who could use it"}, want: []string{`href="/refer"`, `href="/sign-up"`, `href="/sign-in"`, "tel:116123"}},
-		{page: "home", variant: "staff", pg: &ui.Page{Title: "Home", Data: homeData{Notifications: notif, Unread: 1, Waiting: 14, Overdue: 3, Mine: 2, Can: allCan}},
-			want: []string{`action="/notifications/read"`, `href="/referrals?overdue=1"`, `href="/admin/audit"`, `href="/insight"`}},
+		{page: "home", variant: "staff", pg: &ui.Page{Title: "Home", Data: homeData{Notifications: notif, Unread: 1,
+			Counts: referral.Counts{Waiting: 14, Overdue: 3, AllocatedToMe: 2}, Can: allCan,
+			Links: homeLinks{Waiting: listLink(referral.WaitingFilter()), Overdue: listLink(referral.PastStandardFilter())}}},
+			want: []string{`action="/notifications/read"`, `overdue=1`, `href="/admin/audit"`, `href="/insight"`}},
 		{page: "home", variant: "person and carer", pg: &ui.Page{Title: "Home", Data: homeData{Can: map[string]bool{"refer": true}, IsPerson: true, IsCarer: true}},
-			want: []string{`href="/my/referrals"`, `href="/my/record-access"`, "Refer someone you care for", "You have no updates"}, notWant: []string{"/notifications/read", `href="/referrals?overdue=1"`}},
+			want: []string{`href="/my/referrals"`, `href="/my/record-access"`, "Refer someone you care for", "You have no updates"}, notWant: []string{"/notifications/read", `overdue=1`}},
 		{page: "help", pg: &ui.Page{Title: "Get help now"}, want: []string{"tel:999", "tel:111", "tel:116123", "sms:85258", "worried about someone else"}},
 		{page: "accessibility", pg: &ui.Page{Title: "Accessibility statement"}, want: []string{"WCAG", "1.2.3-test"}},
 		{page: "privacy", pg: &ui.Page{Title: "Privacy"}, want: []string{"20 years", `href="/my/record-access"`}},
@@ -340,9 +343,9 @@ func tplCases() []tplCase {
 					}
 					return o
 				}(), Sources: []ui.Option{{Value: "self", Label: "Self-referral"}, {Value: "staff", Label: "Staff"}}, StandardWk: 4,
-				Prev: "/referrals?offset=0&status=received", Next: "/referrals?offset=100&status=received"}},
-			want: []string{"app-table__row--overdue", "Past 4 weeks", `href="/referrals/42"`, `value="received" checked`, `value="3" selected`, `value="1" checked`,
-				"Showing 2 of 120", `rel="prev"`, `rel="next"`, "Not chosen yet", "Community mental health team", `role="table"`}},
+				Pager: pager("/referrals", url.Values{"status": {"received"}}, 120, 50, 50, 2)}},
+			want: []string{"app-table__row--overdue", "Past standard", `href="/referrals/42"`, `value="received" checked`, `value="3" selected`, `value="1" checked`,
+				"Showing 51 to 52 of 120", `rel="prev"`, `rel="next"`, `aria-label="Page 3"`, `aria-current="page"`, "Not chosen yet", `role="table"`, "Routine"}},
 		{page: "referral/referrals", variant: "empty", pg: &ui.Page{Title: "Referrals", Form: ui.NewForm(nil), Data: referralListData{StandardWk: 4}},
 			want: []string{"Nobody is waiting"}, notWant: []string{"<table"}},
 		{page: "referral/referral", variant: "received, lead, nothing active", pg: &ui.Page{Title: "Referral MUT-2026-0042", Form: formOf("version", "3"),
@@ -386,8 +389,12 @@ func tplCases() []tplCase {
 		{page: "referral/referral", variant: "limited", pg: &ui.Page{Title: "Referral MUT-2026-0042", Form: formOf("version", "0"),
 			Data: referralViewData{Detail: referral.Detail{Referral: limited, Limited: true}}},
 			want: []string{"has not agreed to share updates"}, notWant: []string{"<form method=\"post\" action=\"/referrals/42", "History"}},
-		{page: "person/people", pg: &ui.Page{Title: "People", Form: formOf("q", "sam"), Data: peopleData{People: []person.Person{tplPerson(), {ID: 9, PreferredName: "Jo"}}, Query: "sam"}},
-			want: []string{`href="/people/7"`, `href="/people/new"`, "27 March 1990", "Not known", `value="sam"`}},
+		{page: "person/people", pg: &ui.Page{Title: "People", Form: formOf("q", "sam"), Data: peopleData{Found: person.Found{People: []person.Listed{
+			{Person: tplPerson(), Teams: []string{"Leeds North CMHT"}, LatestReference: "MUT-2026-0042", LatestStatus: "accepted", LastContact: &tNow},
+			{Person: person.Person{ID: 9, PreferredName: "Jo"}, BirthYear: 1971}, {Person: person.Person{ID: 10, PreferredName: "Jo"}}}, Total: 120, Limit: 50},
+			Query: "sam", Pager: pager("/people", url.Values{"q": {"sam"}}, 120, 50, 0, 3)}},
+			want: []string{`href="/people/7"`, `href="/people/new"`, "27 March 1990", "in 1971", "Not known", `value="sam"`, "120 people found", "Showing 1 to 3 of 120",
+				"Leeds North CMHT", "MUT-2026-0042", "On the waiting list", `rel="next"`}},
 		{page: "person/people", variant: "no results", pg: &ui.Page{Title: "People", Form: formOf("q", "zz"), Data: peopleData{Query: "zz"}}, want: []string{"Nobody you can see matches"}},
 		{page: "person/person-new", pg: &ui.Page{Title: "Add a person", BackLink: "/people",
 			Form: withErrors(formOf("person.preferred_name", "Sam"), "match", "This person may already be known. Choose them from the list, or say they are someone new.",

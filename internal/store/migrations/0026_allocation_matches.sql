@@ -1,9 +1,10 @@
 -- What every allocation met of the person's choices, and what it did not.
 -- met and unmet are JSON lists of criteria (kind, code, words). over_cap is
 -- set when a lead allocated above the worker's cap, with their reason.
+-- person_id and referral_id are cleared when a person's data is forgotten.
 CREATE TABLE allocation_matches (
     id {{ID}},
-    referral_id BIGINT NOT NULL REFERENCES referrals (id),
+    referral_id BIGINT REFERENCES referrals (id),
     person_id BIGINT REFERENCES people (id),
     team_id BIGINT REFERENCES teams (id),
     worker_user_id BIGINT NOT NULL REFERENCES users (id),

@@ -20,7 +20,7 @@ import (
 // scope.
 var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes|` +
 	`person_changes|data_requests|group_bookings|group_booking_events|group_offers|group_attendance|` +
-	`choice_profiles|allocation_matches|unmet_choices|worker_exclusions)\b`)
+	`choice_profiles|allocation_matches|unmet_choices|worker_exclusions|alerts)\b`)
 
 // unscopedReaders are the functions allowed to read person tables without
 // being given the caller, each with the reason it is safe. Keep this list
@@ -59,7 +59,6 @@ var unscopedReaders = map[string]string{
 	"referral.newReference":            "checks that a new reference is unused",
 	"referral.RefreshCaseloadFlags":    "updates flags; returns nothing",
 	"referral.(*Service).EstimateWait": "aggregate: median and 90th percentile days",
-	"referral.(*Service).teamCounts":   "aggregate counts for the home page",
 	"insight.(*Service).rateCounts":    "aggregate counts, suppressed before they are shown",
 	"insight.offerDates":               "input to aggregate coverage, never shown per person",
 	"insight.unitCounts":               "aggregate counts for the roll-up",
@@ -94,6 +93,21 @@ var unscopedReaders = map[string]string{
 	"matching.(Holder).Export":       "data rights: a person's copy, for a person the data-rights service authorised",
 	"matching.(Holder).LastActivity": "data rights: retention, a date only",
 	"matching.(Holder).Forget":       "data rights: retention deletes the person's rows",
+	"alert.(*Service).EscalateDue":   "background job: the ids of due alerts, each then claimed by escalateOne",
+	"alert.(*Service).escalateOne":   "background job: tells the service managers an alert's reference, never the person",
+	// An alert is raised inside the write that caused it (a referral the
+	// caller just made or was checked to see); it answers with that alert.
+	"alert.(*Service).Raise": "inside the write of the referral it is about, which the caller made or may see",
+	"alert.ForReferral":      "a referral's alerts, after visibleReferral in the same transaction",
+	// The data-rights service asks every holder for one person's data; it
+	// decides who may ask (the person, or staff making a subject access copy).
+	"alert.(Holder).Export":       "data rights: the person's own copy, or a subject access copy the data-rights service authorised",
+	"alert.(Holder).LastActivity": "data rights: retention, returns a time",
+	"alert.(Holder).Forget":       "data rights: retention deletes the person's alerts; returns nothing",
+	// Fragments, not queries: every query built with them adds the caller's
+	// scope (access.Referrals).
+	"referral.(*Service).where": "a list filter's condition (an open alert: EXISTS over alerts); ListReferrals and Counts add access.Referrals",
+	"referral.listOrder":        "an ORDER BY (open alert first); the list it orders is bounded by access.Referrals",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.

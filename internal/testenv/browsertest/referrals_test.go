@@ -238,8 +238,9 @@ func TestReferralDoors(t *testing.T) {
 		}
 	}
 
-	// The lead accepts the clinician's referral and allocates the worker.
-	lead.press(jordanRef)
+	// The lead accepts the clinician's referral and allocates the worker:
+	// the list links each person to their referral.
+	lead.press("Jordan")
 	lead.wantPath(jordanPath)
 	lead.wantText("Waiting so far", "3 days")
 	lead.openDetails("Accept onto the waiting list")

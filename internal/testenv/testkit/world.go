@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/datarights"
@@ -20,6 +21,7 @@ import (
 	"github.com/mutualhq/mutual/internal/ratelimit"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/watch"
 )
 
 // Password is every test account's password.
@@ -41,6 +43,8 @@ type World struct {
 	DataRights *datarights.Service
 	// Matching checks caps and records choices on every allocation.
 	Matching *matching.Service
+	Watch    *watch.Service
+	Alerts   *alert.Service
 	TeamA    account.Team // community team
 	TeamB    account.Team // acute ward
 	Partner  account.Team
@@ -87,15 +91,17 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	tb.Cleanup(func() { w.Audit.Close() })
 	w.People = &person.Service{DB: db, Clock: clock, Audit: w.Audit, Counters: w.Accounts.Counters, BaseURL: "https://mutual.test"}
 	w.Notify = &notify.Service{DB: db, Clock: clock}
+	w.Watch = &watch.Service{DB: db, Clock: clock, Audit: w.Audit}
+	w.Alerts = &alert.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, BaseURL: "https://mutual.test"}
 	w.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: "https://mutual.test", WaitingStandard: 28 * 24 * time.Hour,
-		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit}
+		Accounts: w.Accounts, Notify: w.Notify, Audit: w.Audit, Watch: w.Watch, Alerts: w.Alerts}
 	w.Accounts.Notify = w.Notify
 	w.Groups = &groups.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, BaseURL: "https://mutual.test",
 		Suppress: stats.Suppressor{Threshold: 5}}
 	w.Matching = &matching.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Referrals: w.Referrals, Accounts: w.Accounts,
 		WaitingStandard: 28 * 24 * time.Hour, Suppress: stats.Suppressor{Threshold: 5}}
 	w.Referrals.Allocation = w.Matching
-	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder()}}
+	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{}}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)

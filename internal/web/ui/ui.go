@@ -31,14 +31,22 @@ type NavItem struct {
 // Page is the data every full page is rendered with: the layout reads the
 // shared parts and the page's own template reads Data (and Form).
 type Page struct {
-	Title       string       // <title> is "Title – Mutual", prefixed "Error: " when there are Errors
-	Nonce       string       // CSP nonce for the inline script and the module script
-	Nav         []NavItem    // header navigation for the caller's roles
-	UserName    string       // signed-in account name; "" when signed out
-	SignOutCSRF string       // sent with the sign-out form as csrf_token when not empty
-	BackLink    string       // optional href for a back link above the main content
-	Banner      string       // deployment warning shown on every page when not empty
-	Flash       string       // one success message shown at the top of the main content
+	Title       string    // <title> is "Title – Mutual", prefixed "Error: " when there are Errors
+	Nonce       string    // CSP nonce for the inline script and the module script
+	Nav         []NavItem // header navigation for the caller's roles
+	UserName    string    // signed-in account name; "" when signed out
+	SignOutCSRF string    // sent with the sign-out form as csrf_token when not empty
+	BackLink    string    // optional href for a back link above the main content
+	Banner      string    // deployment warning shown on every page when not empty
+	Flash       string    // one success message shown at the top of the main content
+	// HelpNow shows where to get help now at the top of the main content,
+	// after a form whose words may mean someone is at risk: "self" or
+	// "referrer" (who wrote it), with "-alerted" when the duty lead was
+	// alerted. See the ui-help-now partial.
+	HelpNow string
+	// FullWidth lays the main content across the whole window, for staff
+	// work pages that hold wide lists.
+	FullWidth   bool
 	Errors      []FieldError // error summary list
 	Form        *Form        // values and errors of the page's form; may be nil
 	Data        any          // page-specific data
