@@ -165,7 +165,11 @@ func TestUrgencyAtTheDoorAndInTriage(t *testing.T) {
 		ctx := context.Background()
 		mk := func(by string, u referral.Urgency, extra func(*referral.NewReferral)) (referral.Referral, error) {
 			in := referral.NewReferral{Person: person.Details{PreferredName: "U " + by + string(u), Phone: "07700 90" + string(rune('0'+len(by))) + "4" + string(rune('0'+len(u)%10)) + "1"},
-				AskedFor: "Company", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, Urgency: u}
+				AskedFor: "Company", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, Urgency: u,
+				// The person agrees to their referrer following it, so a
+				// clinician who made it may see it (and still not change
+				// its urgency).
+				ShareWithReferrer: true, ShareBeyondTeam: true}
 			if extra != nil {
 				extra(&in)
 			}
@@ -346,7 +350,7 @@ func TestContactDetailsForThoseWhoMaySeeThem(t *testing.T) {
 		ctx := context.Background()
 		staff, err := w.Referrals.CreateReferral(ctx, w.Principal(t, "clinician"), referral.NewReferral{
 			Person:   person.Details{PreferredName: "Xan", Phone: "07700 900888", ContactPreference: "text", ContactTimes: "Evenings"},
-			AskedFor: "Company", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true})
+			AskedFor: "Company", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, ShareWithReferrer: true})
 		if err != nil {
 			t.Fatal(err)
 		}

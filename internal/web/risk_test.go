@@ -29,7 +29,10 @@ func waitingWorld(t *testing.T, e *webtest.Env) {
 		t.Helper()
 		src := referral.Source("")
 		in := referral.NewReferral{Source: src, Person: person.Details{PreferredName: name, Email: strings.ReplaceAll(strings.ToLower(name), " ", ".") + "@example.org"},
-			AskedFor: asked, PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, Urgency: u}
+			AskedFor: asked, PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, Urgency: u,
+			// The people agreed to share their referrals beyond the peer
+			// support team, so the ward nurse sees them on her team's list.
+			ShareWithReferrer: true, ShareBeyondTeam: true}
 		if by == "worker" {
 			in.MetAt = "Walking group"
 		}
@@ -241,7 +244,8 @@ func TestPagesSignpostAfterTheForm(t *testing.T) {
 		}
 		clin := e.As(t, "clinician")
 		resp = clin.PostForm("/referrals", url.Values{"source": {"staff"}, "person.preferred_name": {"Page Risk"}, "person.phone": {"07700 900501"},
-			"asked_for": {"He has been talking about killing himself"}, "person_knows": {"yes"}, "consent": {"given"}, "urgency": {"very_urgent"}})
+			"asked_for": {"He has been talking about killing himself"}, "person_knows": {"yes"}, "consent": {"given"}, "urgency": {"very_urgent"},
+			"share_with_referrer": {"yes"}})
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("the clinician's referral: %d\n%s", resp.StatusCode, resp.Body)
 		}
@@ -250,7 +254,7 @@ func TestPagesSignpostAfterTheForm(t *testing.T) {
 			t.Fatalf("the referral page after the form:\n%.3000s", view.Body)
 		}
 		quiet := clin.PostForm("/referrals", url.Values{"source": {"staff"}, "person.preferred_name": {"Page Quiet"}, "person.phone": {"07700 900502"},
-			"asked_for": {"Dying to meet people who get it"}, "person_knows": {"yes"}, "consent": {"given"}})
+			"asked_for": {"Dying to meet people who get it"}, "person_knows": {"yes"}, "consent": {"given"}, "share_with_referrer": {"yes"}})
 		if v := clin.Get(quiet.Header.Get("Location")); strings.Contains(v.Body, `id="help-now"`) {
 			t.Error("signposting for ordinary words")
 		}
