@@ -50,6 +50,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x -benchmem ./internal/matching/...
 	$(GO) test -run '^$$' -bench . ./internal/watch/
 	$(GO) test -run '^$$' -bench RiskSelfReferralToAlert -benchtime 200x ./internal/referral/
+	$(GO) test -run '^$$' -bench Recovery -benchtime 10x ./internal/recovery/
 	$(GO) run ./internal/testenv/loadtest -scale $(BENCH_SCALE)
 
 ## overload: find a signed-in list page's capacity, then flood it (3x and 1,500 connections) with and without admission control

@@ -17,15 +17,20 @@ import (
 // environment variables (a flag wins over the variable). Secrets may
 // instead be read from a file named by the variable with a _FILE suffix.
 type Config struct {
-	Addr            string
-	Database        string
-	BaseURL         string
-	SMTPURL         string
-	MailDir         string
-	RequireMFA      bool
-	WaitingDays     int
-	RetentionYears  int
-	SuppressBelow   int
+	Addr           string
+	Database       string
+	BaseURL        string
+	SMTPURL        string
+	MailDir        string
+	RequireMFA     bool
+	WaitingDays    int
+	RetentionYears int
+	SuppressBelow  int
+	// ReviewWeeks is how often reviews happen unless the person chose;
+	// AckDays and AnswerDays are the working-day targets for feedback.
+	ReviewWeeks     int
+	AckDays         int
+	AnswerDays      int
 	TrustedProxies  []netip.Prefix
 	LogFormat       string
 	LogLevel        string
@@ -109,6 +114,30 @@ var options = []option{
 			return errors.New("must be a whole number from 1 to 100")
 		}
 		c.SuppressBelow = n
+		return nil
+	}},
+	{"review-weeks", "MUTUAL_REVIEW_WEEKS", "12", "how often reviews happen, in weeks, unless the person chose otherwise", false, func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 52 {
+			return errors.New("must be a whole number of weeks from 1 to 52")
+		}
+		c.ReviewWeeks = n
+		return nil
+	}},
+	{"feedback-acknowledge-days", "MUTUAL_FEEDBACK_ACKNOWLEDGE_DAYS", "5", "working days to acknowledge feedback", false, func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 60 {
+			return errors.New("must be a whole number of working days from 1 to 60")
+		}
+		c.AckDays = n
+		return nil
+	}},
+	{"feedback-answer-days", "MUTUAL_FEEDBACK_ANSWER_DAYS", "20", "working days to answer feedback (what we will do, or why not)", false, func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 120 {
+			return errors.New("must be a whole number of working days from 1 to 120")
+		}
+		c.AnswerDays = n
 		return nil
 	}},
 	{"trusted-proxies", "MUTUAL_TRUSTED_PROXIES", "", "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For is believed", false, func(c *Config, v string) error {

@@ -33,6 +33,7 @@ import (
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/web"
 )
@@ -212,7 +213,8 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the Mutual web server. It applies any pending database migrations first.", stderr)
 	cfg, err := parseConfig(fs, args, "addr", "database", "base-url", "smtp-url", "mail-dir", "require-mfa", "waiting-standard-days",
-		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck", "max-in-flight", "retention-years")
+		"suppress-below", "trusted-proxies", "log-format", "log-level", "shutdown-timeout", "session-recheck", "max-in-flight", "retention-years",
+		"review-weeks", "feedback-acknowledge-days", "feedback-answer-days")
 	if err != nil {
 		return ignoreHelp(err)
 	}
@@ -249,7 +251,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
 		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Groups: svc.Groups, Matching: svc.Matching, Counters: counters, Log: log,
-			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts})
+			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts, Recovery: svc.Recovery})
 	if err != nil {
 		return err
 	}
@@ -288,6 +290,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// instance runs this; each alert is claimed once (alert.EscalateDue).
 	job(func(ctx context.Context) { svc.Alerts.Run(ctx, log, time.Minute) })
 	job(func(ctx context.Context) { groupJobs(ctx, log, svc.Groups) })
+	job(func(ctx context.Context) { reviewReminders(ctx, log, svc.Recovery) })
 	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	sealed := make(chan struct{})
 	go func() { sealer.Run(sealing); close(sealed) }()
@@ -355,6 +358,26 @@ func groupJobs(ctx context.Context, log *slog.Logger, g *groups.Service) {
 			log.Warn("sending session reminders", "err", err)
 		} else if n > 0 {
 			log.Info("session reminders sent", "sessions", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// reviewReminders reminds people and their workers of reviews due within a
+// week, every few minutes; each review is reminded once however many
+// instances run this.
+func reviewReminders(ctx context.Context, log *slog.Logger, rec *recovery.Service) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := rec.SendReviewReminders(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("sending review reminders", "err", err)
+		} else if n > 0 {
+			log.Info("review reminders sent", "reviews", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
@@ -15,6 +16,7 @@ import (
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/watch"
@@ -39,6 +41,7 @@ type services struct {
 	Matching *matching.Service
 	Watch    *watch.Service
 	Alerts   *alert.Service
+	Recovery *recovery.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -57,16 +60,27 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
 		Audit: s.Audit,
 		Watch: s.Watch, Alerts: s.Alerts}
-	// Every holder of people's data, the people capability first (see
-	// datarights.Service.Holders).
-	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
-		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{}}}
 	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
 	s.Groups = &groups.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL,
 		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
 	s.Matching = &matching.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Referrals: s.Referrals, Accounts: s.Accounts,
 		WaitingStandard: standard, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
 	s.Referrals.Allocation = s.Matching
+	s.Recovery = &recovery.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Accounts: s.Accounts, BaseURL: cfg.BaseURL,
+		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, DefaultReviewWeeks: cfg.ReviewWeeks, AckWorkingDays: cfg.AckDays,
+		AnswerWorkingDays: cfg.AnswerDays,
+		// What people write about how they are is checked against their
+		// organisation's watched words; a match alerts their team's leads.
+		RiskCheck: func(ctx context.Context, orgID int64, text string) bool {
+			r, err := s.Watch.Check(ctx, orgID, text)
+			return err == nil && r.Signpost()
+		},
+		RaiseConcern: recovery.AlertConcerns(s.Alerts)}
+	// Every holder of people's data, the people capability first (see
+	// datarights.Service.Holders).
+	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
+		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
+			recovery.NewHolder(s.Recovery)}}
 	return s
 }
 

@@ -112,6 +112,17 @@ const (
 	// PermSafetySettings is changing an organisation's watched words and
 	// its time to respond to alerts.
 	PermSafetySettings Permission = "safety.settings"
+	// PermRecoveryPlan is taking part in a recovery plan: one's own, or,
+	// for staff, that of someone they may see (the recovery capability
+	// decides which). PermRecoveryWork is recording with the person as
+	// staff: reviews, and the lists of reviews due.
+	PermRecoveryPlan Permission = "recovery.plan"
+	PermRecoveryWork Permission = "recovery.work"
+	// PermFeedbackRead is reading feedback: a lead's and service manager's
+	// inbox, and feedback about a worker once their lead has shared it with
+	// them. PermFeedbackManage is moving feedback on to an answer.
+	PermFeedbackRead   Permission = "feedback.read"
+	PermFeedbackManage Permission = "feedback.manage"
 )
 
 // rolePermissions grants each role its permissions. Each capability adds
@@ -144,6 +155,10 @@ var grants = []struct {
 	{PermAlertRead, []Role{RolePeerLead, RoleServiceManager}},
 	{PermAlertRespond, []Role{RolePeerLead}},
 	{PermSafetySettings, []Role{RoleAdmin}},
+	{PermRecoveryPlan, []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead, RoleClinician}},
+	{PermRecoveryWork, []Role{RolePeerWorker, RolePeerLead, RoleClinician}},
+	{PermFeedbackRead, []Role{RolePeerWorker, RolePeerLead, RoleServiceManager}},
+	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
 }
 
 func init() {

@@ -21,6 +21,7 @@ import (
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/watch"
@@ -57,12 +58,15 @@ type Result struct {
 	Referrals int
 	Offers    int
 	Episodes  int
+	// Recovery and voice.
+	Sessions, Goals, Reviews, Feedback int
 }
 
 // Instructions tells a person how to sign in.
 func (r Result) Instructions(baseURL string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Demonstration data loaded: %d referrals, %d offers, %d caseload episodes.\n\n", r.Referrals, r.Offers, r.Episodes)
+	fmt.Fprintf(&b, "Demonstration data loaded: %d referrals, %d offers, %d caseload episodes.\n", r.Referrals, r.Offers, r.Episodes)
+	fmt.Fprintf(&b, "Recovery and voice: %d DIALOG+ sessions, %d goals, %d reviews, %d pieces of feedback.\n\n", r.Sessions, r.Goals, r.Reviews, r.Feedback)
 	fmt.Fprintf(&b, "Open %s and sign in with any of these (password: %s):\n\n", baseURL, Password)
 	for _, a := range r.Accounts {
 		team := ""
@@ -81,7 +85,9 @@ type loader struct {
 	acc    *account.Service
 	ref    *referral.Service
 	alerts *alert.Service
+	rec    *recovery.Service
 	rng    *rand.Rand
+	rrng   *rand.Rand // the recovery story's own, so it leaves the rest of the story as it was
 	teams  map[string]account.Team
 	users  map[string]*account.User
 	res    Result
@@ -102,9 +108,10 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 		return Result{}, fmt.Errorf("the database already has %d accounts: demonstration data only goes into an empty database", n)
 	}
 	now := d.Clock.Now()
-	// The story starts eight months ago and is told on a simulated clock.
-	clock := app.NewFakeClock(now.AddDate(0, -8, 0))
-	l := &loader{Deps: d, clock: clock, rng: rand.New(rand.NewPCG(2026, 11)), teams: map[string]account.Team{}, users: map[string]*account.User{}, log: o.Log}
+	// The story is told on a simulated clock. Most of it starts eight months
+	// ago; Jordan's support, with a year of DIALOG+, starts earlier.
+	clock := app.NewFakeClock(now.AddDate(0, -14, 0))
+	l := &loader{Deps: d, clock: clock, rng: rand.New(rand.NewPCG(2026, 11)), rrng: rand.New(rand.NewPCG(2026, 13)), teams: map[string]account.Team{}, users: map[string]*account.User{}, log: o.Log}
 	if l.log == nil {
 		l.log = io.Discard
 	}
@@ -120,6 +127,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 	l.alerts = &alert.Service{DB: d.DB, Clock: clock, Audit: auditLog, Notify: l.acc.Notify, BaseURL: d.Referrals.BaseURL}
 	l.ref = &referral.Service{Audit: auditLog, DB: d.DB, Clock: clock, BaseURL: d.Referrals.BaseURL, WaitingStandard: d.Referrals.WaitingStandard, Accounts: l.acc,
 		Notify: l.acc.Notify, Watch: &watch.Service{DB: d.DB, Clock: clock, Audit: auditLog}, Alerts: l.alerts}
+	l.rec = &recovery.Service{DB: d.DB, Clock: clock, Audit: auditLog, Notify: l.acc.Notify, Accounts: l.acc, BaseURL: d.Referrals.BaseURL}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error

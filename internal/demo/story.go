@@ -144,6 +144,7 @@ func (l *loader) story(ctx context.Context) error {
 	now := l.Clock.Now()
 	events := append(append(l.referralEvents(now), l.offerEvents(now)...), l.riskEvents(now)...)
 	events = append(events, l.personSideEvents(now)...)
+	events = append(events, l.feedbackEvents(now)...)
 	sort.SliceStable(events, func(i, j int) bool { return events[i].at.Before(events[j].at) })
 	for _, e := range events {
 		l.at(e.at)
@@ -213,9 +214,10 @@ func (l *loader) referralEvents(now time.Time) []event {
 		plans = append(plans, &plan{door: referral.SourceStaff, by: fmt.Sprintf("coord%d", p.coord), person: p, team: c.team,
 			final: finals[l.rng.IntN(len(finals))], start: from.Add(time.Duration(l.rng.Int64N(int64(now.Sub(from)))))})
 	}
-	// The person with an account asked for themselves while signed in.
-	plans = append(plans, &plan{door: referral.SourceSelf, by: "person", team: "north", final: referral.Allocated,
-		start: now.AddDate(0, 0, -50)})
+	// The person with an account asked for themselves while signed in, a
+	// little over a year ago, and has had peer support since.
+	plans = append(plans, &plan{door: referral.SourceSelf, by: "person", team: "north", final: referral.Active,
+		start: now.AddDate(-1, -1, 0)})
 	l.plans = plans
 	var events []event
 	for _, pl := range plans {
@@ -309,17 +311,21 @@ func (l *loader) planEvents(pl *plan, now time.Time) []event {
 		return l.contact(ctx, pl, worker, "in_person", "First meeting at the café near the library. Talked about what they'd like from peer support.")
 	})
 	add(time.Hour, move(worker, referral.Move{To: referral.Active}))
+	active := t
 	for range l.rng.IntN(4) {
 		add(days(6, 10), func(ctx context.Context) error {
 			return l.contact(ctx, pl, worker, []string{"in_person", "phone", "video", "group"}[l.rng.IntN(4)], "Met as planned.")
 		})
 	}
 	if pl.final == referral.Active {
-		return out
+		return append(out, l.recoveryEvents(pl, worker, active, time.Time{}, now)...)
 	}
 	add(days(20, 60), move(worker, referral.Move{To: referral.Ended, Reason: []string{"goals_met", "goals_met", "person_chose_to_stop", "moved_service"}[l.rng.IntN(4)],
 		OutcomeSummary: "We met regularly over the weeks; they have joined the Tuesday walking group and feel more confident getting out."}))
-	return out
+	if !t.Before(now) {
+		return append(out, l.recoveryEvents(pl, worker, active, time.Time{}, now)...)
+	}
+	return append(out, l.recoveryEvents(pl, worker, active, t, now)...)
 }
 
 func (l *loader) create(ctx context.Context, pl *plan) error {

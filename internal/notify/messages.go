@@ -260,3 +260,81 @@ type NewAllocationEmail struct {
 }
 
 func (NewAllocationEmail) emailTemplate() string { return "new_allocation" }
+
+// FeedbackReceivedEmail confirms feedback to someone who gave an email
+// address and agreed to be contacted: the reference and the private link
+// to follow it.
+type FeedbackReceivedEmail struct {
+	Reference string
+	Link      string
+	Days      int // the working days within which it will be acknowledged
+}
+
+func (FeedbackReceivedEmail) emailTemplate() string { return "feedback_received" }
+
+// FeedbackAnsweredEmail tells someone who agreed to be contacted that
+// their feedback has an answer, to read through the private link.
+type FeedbackAnsweredEmail struct {
+	Reference string
+	Link      string
+}
+
+func (FeedbackAnsweredEmail) emailTemplate() string { return "feedback_answered" }
+
+// FeedbackForLead tells a peer lead or service manager that feedback has
+// come in for them to acknowledge.
+type FeedbackForLead struct {
+	Reference string
+	Link      string
+	Days      int // the working days within which to acknowledge it
+}
+
+func (FeedbackForLead) noteTemplate() string { return "feedback_for_lead" }
+
+// FeedbackShared tells a worker that their lead has shared feedback about
+// them.
+type FeedbackShared struct {
+	Reference string
+	Link      string
+}
+
+func (FeedbackShared) noteTemplate() string { return "feedback_shared" }
+
+// ReviewReminder tells a worker that a review with someone they support
+// is coming up (the person is named only behind the link).
+type ReviewReminder struct {
+	Date string
+	Link string
+}
+
+func (ReviewReminder) noteTemplate() string { return "review_reminder" }
+
+// OwnReviewReminder tells a person that their own review is coming up.
+type OwnReviewReminder struct {
+	Date string
+	Link string
+}
+
+func (OwnReviewReminder) noteTemplate() string { return "own_review_reminder" }
+
+// OwnReviewReminderEmail asks a person to sign in to see when and where
+// their review is.
+type OwnReviewReminderEmail struct {
+	Link string
+}
+
+func (OwnReviewReminderEmail) emailTemplate() string { return "own_review_reminder" }
+
+// PlanChanged tells a person that a worker changed their plan with them,
+// so they can see what changed.
+type PlanChanged struct {
+	WorkerFirstName string
+	Link            string
+}
+
+func (PlanChanged) noteTemplate() string { return "plan_changed" }
+
+func init() {
+	allEmails = append(allEmails, FeedbackReceivedEmail{}, FeedbackAnsweredEmail{}, OwnReviewReminderEmail{})
+	allNotes = append(allNotes, FeedbackForLead{}, FeedbackShared{}, ReviewReminder{}, OwnReviewReminder{}, PlanChanged{})
+}

@@ -15,7 +15,9 @@ import (
 // about who the person is; a claim code is a one-time secret like a link,
 // not a personal detail.
 var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": true, "SignInLink": true, "ResetLink": true, "Status": true,
-	"When": true, "HeldUntil": true, "Code": true}
+	"When": true, "HeldUntil": true, "Code": true,
+	// A service's target, in working days.
+	"Days": true}
 
 // What a notification in Mutual may carry besides: the referrer reads the
 // outcome of a referral they made; staff names are not a person's data.
@@ -27,7 +29,10 @@ var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": tru
 	"GroupTitle": true, "Kind": true, "Position": true, "Title": true, "Answer": true,
 	// Alerts: when a response is due, and what a lead recorded as done (a
 	// coded outcome in words, never their note).
-	"Due": true, "Outcome": true}
+	"Due": true, "Outcome": true,
+
+	// A review reminder says when, never who.
+	"Date": true}
 
 func fieldsOf(v any) []string {
 	t := reflect.TypeOf(v)

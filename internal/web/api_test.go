@@ -312,6 +312,13 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			t.Fatal(err)
 		}
 		ownID := strconv.FormatInt(own.ID, 10)
+		// The person is allocated the worker, so the recovery and matching
+		// routes have someone to act on.
+		for _, m := range []referral.Move{{To: referral.Accepted}, {To: referral.Allocated, WorkerID: e.Users["worker"].ID}} {
+			if own, err = e.Referrals.Transition(ctx, e.Principal(t, "lead"), own.ID, m); err != nil {
+				t.Fatal(err)
+			}
+		}
 		noConsent := func(name string) string {
 			r, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "clinician"), referral.NewReferral{Person: pd(name),
 				AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "not_obtained", ConsentReason: "too unwell", NotDuplicate: true})
@@ -334,6 +341,8 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		}
 		code1, code2 := code("Claim One"), code("Claim Two")
 		person2, carerAPI := e.As(t, "person2"), e.Bearer(t, "carer")
+		workerAPI, anon := e.Bearer(t, "worker"), e.Client(t)
+		recoveryCalls := recoveryAuditCalls(t, e, own.PersonID, person, worker, lead, anon, personAPI, workerAPI, leadAPI)
 		form := func(kv ...string) map[string][]string {
 			m := map[string][]string{}
 			for i := 0; i+1 < len(kv); i += 2 {
@@ -461,6 +470,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		calls = append(calls, groupAuditCalls(t, e)...)
 		more, rows := matchingAuditCalls(t, e, own)
 		calls = append(calls, more...)
+		calls = append(calls, recoveryCalls...)
 		covered := map[string]bool{}
 		for _, c := range calls {
 			covered[c.pattern] = true

@@ -39,6 +39,9 @@ func personWithWorker(t *testing.T, e *webtest.Env, open ...referral.Referral) r
 	var err error
 	if len(open) > 0 {
 		r = open[0]
+		if r.Status == referral.Allocated && r.AllocatedWorkerID == e.Users["worker"].ID {
+			return r
+		}
 	} else if r, err = e.Referrals.CreateReferral(ctx, e.Principal(t, "person"), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "Company", TeamID: e.TeamA.ID}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/watch"
 )
@@ -62,6 +63,18 @@ func init() {
 	}
 	add(reflect.TypeFor[watch.Action](), acts...)
 	add(reflect.TypeFor[alert.Kind](), string(alert.PossibleRisk))
+	add(reflect.TypeFor[recovery.Item](), recovery.ItemCodes()...)
+	codes := func(cs []app.Choice) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Code)
+		}
+		return out
+	}
+	add(reflect.TypeFor[recovery.Stage](), codes(recovery.Stages)...)
+	add(reflect.TypeFor[recovery.Progress](), codes(recovery.Progresses)...)
+	add(reflect.TypeFor[recovery.FeedbackStatus](), codes(recovery.FeedbackStatuses)...)
+	add(reflect.TypeFor[recovery.About](), codes(recovery.Abouts)...)
 }
 
 type schemaBuilder struct {

@@ -121,6 +121,8 @@ type personViewData struct {
 	CanRefer  bool
 	HasOpen   bool
 	CanCopy   bool
+	// CanPlan: the caller works with people's recovery plans.
+	CanPlan bool
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
@@ -130,7 +132,8 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	d := personViewData{PersonRecord: rec, Methods: reasonOptions(referral.OfferMethods), Responses: reasonOptions(referral.OfferResponses),
-		CanOffer: p.Can(app.PermOfferCreate), CanRefer: p.Can(app.PermReferralCreate), CanCopy: p.Can(app.PermSubjectAccess)}
+		CanOffer: p.Can(app.PermOfferCreate), CanRefer: p.Can(app.PermReferralCreate), CanCopy: p.Can(app.PermSubjectAccess),
+		CanPlan: p.Can(app.PermRecoveryWork)}
 	for _, ref := range rec.Referrals {
 		d.HasOpen = d.HasOpen || !ref.Status.Closed()
 	}

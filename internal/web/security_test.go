@@ -14,6 +14,7 @@ import (
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
@@ -25,7 +26,8 @@ var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSi
 	app.PermReferralRead, app.PermReferralView, app.PermReferralTriage, app.PermReferralWork, app.PermPersonRead, app.PermOfferCreate, app.PermSubjectAccess, app.PermInsightRead,
 	app.PermInsightNamed, app.PermCaseloadImport, app.PermAdminUsers, app.PermAdminOutbox, app.PermAuditRead, app.PermMetrics,
 	app.PermGroupManage, app.PermGroupRun, app.PermNetworkJoin, app.PermChoicesRecord, app.PermWorkerProfile,
-	app.PermAlertRead, app.PermAlertRespond, app.PermSafetySettings}
+	app.PermAlertRead, app.PermAlertRespond, app.PermSafetySettings,
+	app.PermRecoveryPlan, app.PermRecoveryWork, app.PermFeedbackRead, app.PermFeedbackManage}
 
 // Every route declares a known permission; nothing is served that is not
 // in the table.
@@ -69,6 +71,7 @@ var publicWrites = map[string]bool{
 	"POST /sessions/{id}/book": true, "POST /api/v1/sessions/{id}/bookings": true, "POST /bookings/{id}/cancel": true,
 	"DELETE /api/v1/bookings/{id}": true, "POST /offers/{id}/accept": true, "POST /offers/{id}/decline": true,
 	"POST /api/v1/offers/{id}/accept": true, "POST /api/v1/offers/{id}/decline": true,
+	"POST /feedback": true, "POST /api/v1/feedback": true,
 }
 
 // canary is in a fixture only team B may see: it must never appear in a
@@ -126,6 +129,12 @@ func TestRoleRouteMatrix(t *testing.T) {
 		alertIDs := map[string]string{"id": strconv.FormatInt(alertID, 10)}
 		ids := map[string]string{"id": strconv.FormatInt(r.ID, 10), "token": "not-a-real-token", "action": "end-sessions"}
 		personIDs := map[string]string{"id": strconv.FormatInt(r.PersonID, 10)}
+		// The canary's recovery plan, written with them by team B: what
+		// matters, the crisis plan (shared with their care team), a goal and
+		// DIALOG+ notes, each holding the canary.
+		goalID, sessionID := recoveryCanary(t, e, r.PersonID)
+		goalIDs := map[string]string{"id": strconv.FormatInt(goalID, 10)}
+		sessionIDs := map[string]string{"id": strconv.FormatInt(sessionID, 10)}
 		// Account administration acts on an account of its own, so the
 		// matrix never changes the roles or sessions of the callers.
 		victim, err := e.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "victim@test.example", Name: "Victim",
@@ -171,6 +180,10 @@ func TestRoleRouteMatrix(t *testing.T) {
 					use = planIDs
 				case strings.Contains(rt.Pattern, "/alerts/"):
 					use = alertIDs
+				case strings.Contains(rt.Pattern, "/goals/") || strings.Contains(rt.Pattern, "/Goal/"):
+					use = goalIDs
+				case strings.Contains(rt.Pattern, "/QuestionnaireResponse/"):
+					use = sessionIDs
 				}
 				path := fill(rt.Pattern, use)
 				if p := gc.path(rt.Pattern); p != "" {
@@ -208,7 +221,7 @@ func TestRoleRouteMatrix(t *testing.T) {
 				}
 				// Denied by the route's permission.
 				switch {
-				case p == nil && rt.API() != nil:
+				case p == nil && (rt.API() != nil || strings.Contains(rt.Pattern, " /fhir/")):
 					if resp.StatusCode != http.StatusUnauthorized {
 						t.Errorf("anonymous %s: %d, want 401", rt.Pattern, resp.StatusCode)
 					}
@@ -248,7 +261,44 @@ func TestRoleRouteMatrix(t *testing.T) {
 				t.Errorf("%s reads the referral: %v, want %v", name, reads, mayConsentCanary[name])
 			}
 		}
+		// The recovery canaries are there to be found by those who may.
+		for _, path := range []string{"/people/" + personIDs["id"] + "/plan", "/goals/" + goalIDs["id"], "/people/" + personIDs["id"] + "/dialog",
+			"/fhir/R4/QuestionnaireResponse/" + sessionIDs["id"]} {
+			if resp := clients["leadB"].Get(path); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, canary) {
+				t.Errorf("team B's lead cannot see %s: %d", path, resp.StatusCode)
+			}
+		}
 	})
+}
+
+// recoveryCanary writes recovery data holding the canary for a person only
+// team B may see, and returns the goal's and DIALOG+ session's ids.
+func recoveryCanary(t *testing.T, e *webtest.Env, personID int64) (goalID, sessionID int64) {
+	t.Helper()
+	ctx := context.Background()
+	staff := e.Principal(t, "clinicianB")
+	share := true
+	if _, err := e.Recovery.SavePlan(ctx, staff, personID, recovery.PlanChange{WhatMatters: new("What matters to " + canary),
+		Crisis: &recovery.CrisisPlan{EarlySigns: "Early signs " + canary}, ShareWithCareTeam: &share}); err != nil {
+		t.Fatal(err)
+	}
+	g, _, err := e.Recovery.CreateGoal(ctx, staff, personID, recovery.NewGoal{Description: "Goal " + canary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ratings []recovery.Rating
+	for _, it := range recovery.Items {
+		ratings = append(ratings, recovery.Rating{Item: it.Code, Rating: 4})
+	}
+	s, err := e.Recovery.RecordSession(ctx, staff, personID, recovery.NewSession{Ratings: ratings,
+		Discussions: []recovery.Discussion{{Item: recovery.Job, Actions: "Actions " + canary}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Recovery.RecordReview(ctx, staff, personID, recovery.NewReview{Held: true, Reviewed: "Reviewed " + canary}); err != nil {
+		t.Fatal(err)
+	}
+	return g.ID, s.ID
 }
 
 func TestCrossSitePostRefused(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -32,6 +33,7 @@ import (
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/watch"
@@ -72,6 +74,7 @@ type Deps struct {
 	Matching  *matching.Service
 	Watch     *watch.Service
 	Alerts    *alert.Service
+	Recovery  *recovery.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 	// DataRights makes people's copies of their data.
@@ -94,6 +97,7 @@ type Server struct {
 	matching   *matching.Service
 	watch      *watch.Service
 	alerts     *alert.Service
+	recovery   *recovery.Service
 	counters   *ratelimit.Counters
 	log        *slog.Logger
 	render     *ui.Renderer
@@ -114,7 +118,7 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, dataRights: d.DataRights, groups: d.Groups,
-		matching: d.Matching, watch: d.Watch, alerts: d.Alerts,
+		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -335,6 +339,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p == nil || p.MFAPending || p.MFASetup {
 		add("Ask for peer support", "/refer")
 		add("Groups and events", "/groups")
+		add("Give feedback", "/feedback")
 		add("Get help now", "/help")
 		if p == nil {
 			add("Sign in", "/sign-in")
@@ -344,6 +349,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	add("Home", "/")
 	if p.HasRole(app.RolePerson, app.RoleCarer) {
 		add("My referrals", "/my/referrals")
+		add("My plan", "/my/plan")
 	}
 	if p.HasRole(app.RolePerson, app.RoleCarer) {
 		add("My choices", "/my/choices")
@@ -372,8 +378,15 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.Can(app.PermNetworkJoin) {
 		add("Network", "/network")
 	}
+	if p.Can(app.PermRecoveryWork) {
+		add("Reviews due", "/recovery/reviews")
+	}
+	if p.Can(app.PermFeedbackRead) {
+		add("Feedback", "/feedback/inbox")
+	}
 	if p.Can(app.PermInsightRead) {
 		add("Insight", "/insight")
+		add("Outcomes", "/recovery/outcomes")
 	}
 	if p.Can(app.PermCaseloadImport) {
 		add("Caseloads", "/caseloads")
@@ -390,7 +403,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 }
 
 func (s *Server) templateFuncs() template.FuncMap {
-	return template.FuncMap{
+	fm := template.FuncMap{
 		"roleLabel":    func(r app.Role) string { return r.Label() },
 		"settingLabel": func(st account.Setting) string { return st.Label() },
 		"version":      func() string { return s.cfg.Version },
@@ -436,6 +449,8 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"statusLabel":    func(st string) string { return firstNonEmpty(referral.Status(st).Label(), st) },
 		"categoryWords":  categoryWords,
 	}
+	maps.Copy(fm, recoveryTemplateFuncs())
+	return fm
 }
 
 // categoryWords lists watched-word category codes in words: "suicide and

@@ -180,6 +180,9 @@ var owners = map[string]string{
 	"peer_groups":       "groups", "group_facilitators": "groups", "group_sessions": "groups", "session_facilitators": "groups",
 	"group_bookings": "groups", "group_booking_keys": "groups", "group_booking_events": "groups", "group_offers": "groups",
 	"group_attendance": "groups", "network_proposals": "groups", "network_interest": "groups",
+	"recovery_plans": "recovery", "recovery_plan_versions": "recovery", "recovery_goals": "recovery", "recovery_goal_steps": "recovery",
+	"dialog_sessions": "recovery", "dialog_ratings": "recovery", "dialog_discussions": "recovery", "recovery_reviews": "recovery",
+	"feedback": "recovery", "feedback_links": "recovery", "feedback_events": "recovery",
 }
 
 // bulkWriters may write tables they do not own, each with its reason.

@@ -20,7 +20,8 @@ import (
 // scope.
 var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes|` +
 	`person_changes|data_requests|group_bookings|group_booking_events|group_offers|group_attendance|` +
-	`choice_profiles|allocation_matches|unmet_choices|worker_exclusions|alerts)\b`)
+	`choice_profiles|allocation_matches|unmet_choices|worker_exclusions|alerts|` +
+	`recovery_plans|recovery_plan_versions|recovery_goals|recovery_goal_steps|dialog_sessions|dialog_ratings|dialog_discussions|recovery_reviews|feedback|feedback_events)\b`)
 
 // unscopedReaders are the functions allowed to read person tables without
 // being given the caller, each with the reason it is safe. Keep this list
@@ -108,6 +109,17 @@ var unscopedReaders = map[string]string{
 	// scope (access.Referrals).
 	"referral.(*Service).where": "a list filter's condition (an open alert: EXISTS over alerts); ListReferrals and Counts add access.Referrals",
 	"referral.listOrder":        "an ORDER BY (open alert first); the list it orders is bounded by access.Referrals",
+	// Recovery and voice.
+	"recovery.AlertConcerns":                  "inside the write of a person's own words (the caller was checked in that transaction): finds their open referral to route the alert; returns ids and a reference",
+	"recovery.writeSteps":                     "a write: deletes a goal's steps to write them again, after the goal's person was checked",
+	"recovery.(*Service).SendReviewReminders": "background job: tells a person and their worker of the person's own review; returns a count",
+	"recovery.(*Service).dialogOutcomes":      "aggregate: means and intervals over people, suppressed below the threshold",
+	"recovery.(*Service).YouSaidWeDidFor":     "the public page: suppressed counts and answers published in the team's words (a person's only with their agreement)",
+	"recovery.(*Service).PublicTeams":         "the public page's index: team names only",
+	"recovery.(*Service).FeedbackByLink":      "the private link's holder is the giver; it shows where their feedback got to, not their words or details",
+	"recovery.(Holder).Export":                "data rights: the person's own copy, read as the person (every query bounded by that scope)",
+	"recovery.(Holder).LastActivity":          "data rights: the latest date held about a person, for retention; returns a time",
+	"recovery.(Holder).Forget":                "data rights: deletes (and clears) a person's data for retention; returns nothing",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.

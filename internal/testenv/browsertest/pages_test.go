@@ -81,8 +81,8 @@ func TestInsightRates(t *testing.T) {
 }
 
 // pagePaths lists every GET page in the route table that needs no path
-// values: not the API, static files, CSV downloads or operations
-// endpoints.
+// values: not the API, FHIR JSON, static files, CSV downloads or
+// operations endpoints.
 func pagePaths(e *webtest.Env) []string {
 	var out []string
 	for _, rt := range e.Server.Routes() {
@@ -92,7 +92,7 @@ func pagePaths(e *webtest.Env) []string {
 		}
 		path = strings.TrimSuffix(path, "{$}")
 		switch {
-		case strings.Contains(path, "{"), strings.HasPrefix(path, "/api/"), strings.HasPrefix(path, "/assets/"),
+		case strings.Contains(path, "{"), strings.HasPrefix(path, "/api/"), strings.HasPrefix(path, "/assets/"), strings.HasPrefix(path, "/fhir/"),
 			strings.HasSuffix(path, ".csv"), strings.HasSuffix(path, ".ico"), strings.HasSuffix(path, ".json"),
 			path == "/healthz", path == "/readyz", path == "/metrics":
 			continue

@@ -5,6 +5,8 @@ package testkit
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/watch"
@@ -45,6 +48,10 @@ type World struct {
 	Matching *matching.Service
 	Watch    *watch.Service
 	Alerts   *alert.Service
+	Recovery *recovery.Service
+	// Concerns are the concerns the recovery service raised: risk language
+	// (RiskMarker, in this world) in a person's own words.
+	Concerns *Concerns
 	TeamA    account.Team // community team
 	TeamB    account.Team // acute ward
 	Partner  account.Team
@@ -101,7 +108,12 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Matching = &matching.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Referrals: w.Referrals, Accounts: w.Accounts,
 		WaitingStandard: 28 * 24 * time.Hour, Suppress: stats.Suppressor{Threshold: 5}}
 	w.Referrals.Allocation = w.Matching
-	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{}}}
+	w.Concerns = &Concerns{}
+	w.Recovery = &recovery.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Accounts: w.Accounts, BaseURL: "https://mutual.test",
+		RiskCheck:    func(_ context.Context, _ int64, text string) bool { return strings.Contains(text, RiskMarker) },
+		RaiseConcern: w.Concerns.raise}
+	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
+		recovery.NewHolder(w.Recovery)}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
@@ -162,4 +174,29 @@ func phoneSuffix(s string) string {
 		n = (n*31 + int(c)) % 1000
 	}
 	return string([]byte{'0' + byte(n/100), '0' + byte(n/10%10), '0' + byte(n%10)})
+}
+
+// RiskMarker stands in for risk language in this world: the recovery
+// service's risk check matches text holding it. (The real matcher is wired
+// in cmd/mutual.)
+const RiskMarker = "RISK-MARKER"
+
+// Concerns records the concerns raised, for tests.
+type Concerns struct {
+	mu   sync.Mutex
+	list []recovery.Concern
+}
+
+func (c *Concerns) raise(_ context.Context, _ *store.Tx, rc recovery.Concern) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.list = append(c.list, rc)
+	return nil
+}
+
+// List returns the concerns raised so far.
+func (c *Concerns) List() []recovery.Concern {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]recovery.Concern(nil), c.list...)
 }

@@ -1,0 +1,496 @@
+package recovery
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/notify"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// OnTimeGrace is how long after the date it was due a review still counts
+// as held on time.
+const OnTimeGrace = 7 * 24 * time.Hour
+
+// Review is a review planned or held.
+type Review struct {
+	ID              int64      `json:"id"`
+	PersonID        int64      `json:"person_id"`
+	Status          string     `json:"status" doc:"planned, held or cancelled."`
+	DueAt           time.Time  `json:"due_at" doc:"When it is (or was) planned for."`
+	Place           string     `json:"place,omitempty"`
+	Attendees       string     `json:"attendees,omitempty" doc:"Who the person wants there (planned), or who came (held)."`
+	HeldAt          *time.Time `json:"held_at,omitempty"`
+	Reviewed        string     `json:"reviewed,omitempty"`
+	Agreed          string     `json:"agreed,omitempty"`
+	DialogSessionID int64      `json:"dialog_session_id,omitempty"`
+	RecordedBy      string     `json:"recorded_by,omitempty"`
+	OnTime          *bool      `json:"on_time,omitempty" doc:"Held no later than a week after it was due."`
+}
+
+// Late reports whether a held review was held more than a week after it
+// was due.
+func (r Review) Late() bool { return r.OnTime != nil && !*r.OnTime }
+
+// NextReview is when, where and with whom the next review is.
+type NextReview struct {
+	At        time.Time `json:"at" required:"true" doc:"RFC 3339."`
+	Place     string    `json:"place,omitempty"`
+	Attendees string    `json:"attendees,omitempty" doc:"Who the person wants there; the people they chose in their plan when left out."`
+}
+
+// NewReview records a review that happened, or plans the next one.
+type NewReview struct {
+	Held            bool        `json:"held" required:"true" doc:"true: record a review that happened; false: only plan (or move) the next review."`
+	PlannedID       int64       `json:"planned_review_id,omitempty" doc:"The planned review this records or moves (next_review.id on the plan), when one is planned: a review recorded or moved since answers 409."`
+	HeldAt          *time.Time  `json:"held_at,omitempty" doc:"When it happened; now when left out."`
+	Attendees       string      `json:"attendees,omitempty" doc:"Who came."`
+	Reviewed        string      `json:"reviewed,omitempty" doc:"What was reviewed: goals, DIALOG+, the crisis plan…"`
+	Agreed          string      `json:"agreed,omitempty" doc:"What was agreed."`
+	DialogSessionID int64       `json:"dialog_session_id,omitempty" doc:"The DIALOG+ session done at the review, if any."`
+	Next            *NextReview `json:"next,omitempty" doc:"The next review. After a review, left out: in the person's chosen number of weeks, at their chosen place, with the people they chose."`
+}
+
+func checkReview(in *NewReview, now time.Time) app.Problems {
+	var p app.Problems
+	checkText(&p, "attendees", &in.Attendees, maxShort, "Who came")
+	checkText(&p, "reviewed", &in.Reviewed, maxPlanText, "What was reviewed")
+	checkText(&p, "agreed", &in.Agreed, maxPlanText, "What was agreed")
+	if in.Held {
+		if in.Reviewed == "" && in.Agreed == "" {
+			p.Add("reviewed", "Say what was reviewed and what was agreed")
+		}
+		if in.HeldAt != nil {
+			switch {
+			case in.HeldAt.After(now.Add(5 * time.Minute)):
+				p.Add("held_at", "A review cannot be recorded before it happens")
+			case now.Sub(*in.HeldAt) > 90*24*time.Hour:
+				p.Add("held_at", "Record a review within 90 days of it happening")
+			}
+		}
+	} else if in.Next == nil {
+		p.Add("next.at", "Enter the date of the next review")
+	}
+	if n := in.Next; n != nil {
+		checkText(&p, "next.place", &n.Place, maxShort, "Where")
+		checkText(&p, "next.attendees", &n.Attendees, maxShort, "Who the person wants there")
+		switch {
+		case n.At.IsZero():
+			p.Add("next.at", "Enter the date of the next review")
+		case n.At.Before(now.Add(-24 * time.Hour)):
+			p.Add("next.at", "The next review must be in the future")
+		case n.At.After(now.Add(2 * 365 * 24 * time.Hour)):
+			p.Add("next.at", "Plan the next review within two years")
+		}
+	}
+	return p
+}
+
+// RecordReview records a review held with a person (what was reviewed and
+// agreed, who came) and sets the next one — by default in the weeks the
+// person chose, with the people they chose — or only plans the next
+// review. Only staff who may see the person record reviews. Two workers
+// recording the same review at once: one succeeds, the other gets a
+// conflict.
+func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID int64, in NewReview) (Review, error) {
+	now := s.Clock.Now()
+	if problems := checkReview(&in, now); len(problems) > 0 {
+		return Review{}, problems.Err()
+	}
+	heldAt := now
+	if in.HeldAt != nil {
+		heldAt = in.HeldAt.UTC().Truncate(time.Microsecond)
+	}
+	var out Review
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		v, err := viewerOf(ctx, tx, p, personID)
+		if err != nil {
+			return err
+		}
+		if !v.staff {
+			return app.Errorf(app.CodeForbidden, "Your worker records your reviews. You can choose how often they happen and who comes, in your plan.")
+		}
+		a := actor(p, v)
+		choices, _, _, _, exists, err := loadPlan(ctx, tx, p, personID, false)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			choices.Weeks = s.reviewWeeks()
+		}
+		team, err := teamOf(ctx, tx, p, personID)
+		if err != nil {
+			return err
+		}
+		var plannedID int64
+		var plannedDue time.Time
+		err = tx.QueryRowContext(ctx, "SELECT id, due_at FROM recovery_reviews WHERE person_id = $1 AND status = 'planned'"+tx.Dialect.ForUpdate(),
+			personID).Scan(&plannedID, &plannedDue)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		conflict := app.Errorf(app.CodeConflict, "Someone else recorded or moved this review at the same moment. Look at the plan again.")
+		if plannedID != in.PlannedID {
+			return conflict
+		}
+		if in.Held {
+			if in.DialogSessionID != 0 {
+				var owner int64
+				if err := tx.QueryRowContext(ctx, "SELECT person_id FROM dialog_sessions WHERE id = $1", in.DialogSessionID).Scan(&owner); err != nil || owner != personID {
+					if err != nil && !errors.Is(err, sql.ErrNoRows) {
+						return err
+					}
+					return app.Invalid(app.FieldError{Field: "dialog_session_id", Message: "Choose one of this person's DIALOG+ sessions"})
+				}
+			}
+			if plannedID != 0 {
+				res, err := tx.ExecContext(ctx, `UPDATE recovery_reviews SET status = 'held', held_at = $1, attendees = $2, reviewed = $3, agreed = $4,
+					dialog_session_id = $5, recorded_by_user_id = $6, recorded_role = $7, updated_at = $8 WHERE id = $9 AND status = 'planned'`,
+					heldAt, in.Attendees, in.Reviewed, in.Agreed, nullID(in.DialogSessionID), nullID(p.UserID), string(a.Role), now, plannedID)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n != 1 {
+					return conflict
+				}
+				out.ID = plannedID
+			} else {
+				due, err := s.dueWithoutPlan(ctx, tx, p, personID, choices.Weeks, heldAt)
+				if err != nil {
+					return err
+				}
+				if err := tx.QueryRowContext(ctx, `INSERT INTO recovery_reviews (person_id, team_id, status, due_at, held_at, attendees, reviewed, agreed,
+					dialog_session_id, recorded_by_user_id, recorded_role, created_at, updated_at)
+					VALUES ($1, $2, 'held', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`, personID, nullID(team), due, heldAt,
+					in.Attendees, in.Reviewed, in.Agreed, nullID(in.DialogSessionID), nullID(p.UserID), string(a.Role), now).Scan(&out.ID); err != nil {
+					return err
+				}
+			}
+			next := NextReview{At: heldAt.Add(time.Duration(choices.Weeks) * 7 * 24 * time.Hour), Place: choices.Place, Attendees: choices.Attendees}
+			if in.Next != nil {
+				next = *in.Next
+				if next.Attendees == "" {
+					next.Attendees = choices.Attendees
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_reviews (person_id, team_id, status, due_at, place, attendees, recorded_by_user_id,
+				recorded_role, created_at, updated_at) VALUES ($1, $2, 'planned', $3, $4, $5, $6, $7, $8, $8)`, personID, nullID(team),
+				next.At.UTC().Truncate(time.Microsecond), next.Place, next.Attendees, nullID(p.UserID), string(a.Role), now); err != nil {
+				if store.IsUniqueViolation(err) {
+					return conflict
+				}
+				return err
+			}
+		} else {
+			next := *in.Next
+			if next.Attendees == "" {
+				next.Attendees = choices.Attendees
+			}
+			if next.Place == "" {
+				next.Place = choices.Place
+			}
+			at := next.At.UTC().Truncate(time.Microsecond)
+			if plannedID != 0 {
+				res, err := tx.ExecContext(ctx, `UPDATE recovery_reviews SET due_at = $1, place = $2, attendees = $3, reminded_at = NULL, updated_at = $4
+					WHERE id = $5 AND status = 'planned'`, at, next.Place, next.Attendees, now, plannedID)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n != 1 {
+					return conflict
+				}
+				out.ID = plannedID
+			} else if err := tx.QueryRowContext(ctx, `INSERT INTO recovery_reviews (person_id, team_id, status, due_at, place, attendees,
+				recorded_by_user_id, recorded_role, created_at, updated_at) VALUES ($1, $2, 'planned', $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+				personID, nullID(team), at, next.Place, next.Attendees, nullID(p.UserID), string(a.Role), now).Scan(&out.ID); err != nil {
+				if store.IsUniqueViolation(err) {
+					return conflict
+				}
+				return err
+			}
+		}
+		rs, err := reviewsOf(ctx, tx, p, personID, 0)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.ID == out.ID {
+				out = r
+			}
+		}
+		action := "review.plan"
+		if in.Held {
+			action = "review.create"
+		}
+		return audit.Record(ctx, tx, now, a, audit.Event{Action: action, SubjectPersonID: personID, ObjectType: "review", ObjectID: fmt.Sprint(out.ID)})
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermRecoveryWork, "review.create", "person", personID, "The person")
+	}
+	return out, nil
+}
+
+// dueWithoutPlan is when a review was due when none was planned: the
+// chosen weeks after the last review held, or after support began.
+func (s *Service) dueWithoutPlan(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, weeks int, fallback time.Time) (time.Time, error) {
+	var last anyTime
+	a := store.NewArgs(personID)
+	if err := tx.QueryRowContext(ctx, "SELECT MAX(rv.held_at) FROM recovery_reviews rv WHERE rv.person_id = $1 AND rv.status = 'held' AND "+
+		inScope(p, a, "rv.person_id"), a.Values()...).Scan(&last); err != nil {
+		return time.Time{}, err
+	}
+	if last.Valid {
+		return last.Time.UTC().Add(time.Duration(weeks) * 7 * 24 * time.Hour), nil
+	}
+	var start anyTime
+	a = store.NewArgs(personID)
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(COALESCE(r.first_contact_at, r.allocated_at)) FROM referrals r
+		WHERE r.person_id = $1 AND r.status IN ('allocated', 'active', 'ended') AND `+inScope(p, a, "r.person_id"), a.Values()...).Scan(&start); err != nil {
+		return time.Time{}, err
+	}
+	if start.Valid {
+		return start.Time.UTC().Add(time.Duration(weeks) * 7 * 24 * time.Hour), nil
+	}
+	return fallback, nil
+}
+
+// reviewsOf reads a person's reviews, the planned one first and then the
+// newest held, after the caller was checked to see them; limit 0 is all.
+func reviewsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, limit int) ([]Review, error) {
+	a := store.NewArgs(personID)
+	q := `SELECT rv.id, rv.status, rv.due_at, rv.place, rv.attendees, rv.held_at, rv.reviewed, rv.agreed, COALESCE(rv.dialog_session_id, 0),
+		COALESCE(u.name, '') FROM recovery_reviews rv LEFT JOIN users u ON u.id = rv.recorded_by_user_id
+		WHERE rv.person_id = $1 AND ` + inScope(p, a, "rv.person_id") + ` ORDER BY CASE WHEN rv.status = 'planned' THEN 0 ELSE 1 END, COALESCE(rv.held_at, rv.due_at) DESC, rv.id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := tx.QueryContext(ctx, q, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Review{}
+	for rows.Next() {
+		r := Review{PersonID: personID}
+		var held sql.NullTime
+		if err := rows.Scan(&r.ID, &r.Status, &r.DueAt, &r.Place, &r.Attendees, &held, &r.Reviewed, &r.Agreed, &r.DialogSessionID, &r.RecordedBy); err != nil {
+			return nil, err
+		}
+		r.DueAt = r.DueAt.UTC()
+		if held.Valid {
+			t := held.Time.UTC()
+			r.HeldAt = &t
+			onTime := !t.After(r.DueAt.Add(OnTimeGrace))
+			r.OnTime = &onTime
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ListReviews returns a person's reviews, the next one first, audited as
+// one read.
+func (s *Service) ListReviews(ctx context.Context, p *app.Principal, personID int64) ([]Review, error) {
+	out := []Review{}
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		v, err := viewerOf(ctx, tx, p, personID)
+		if err != nil {
+			return err
+		}
+		if out, err = reviewsOf(ctx, tx, p, personID, 0); err != nil {
+			return err
+		}
+		record(actor(p, v), audit.Event{Action: "review.list", SubjectPersonID: personID, ObjectType: "person", ObjectID: fmt.Sprint(personID)})
+		return nil
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermRecoveryPlan, "review.list", "person", personID, "The person")
+	}
+	return out, nil
+}
+
+// DueReview is a person whose next review is soon or overdue.
+type DueReview struct {
+	PersonID    int64     `json:"person_id"`
+	PersonName  string    `json:"person_name"`
+	ReferralID  int64     `json:"referral_id"`
+	TeamName    string    `json:"team_name,omitempty"`
+	WorkerName  string    `json:"worker_name,omitempty"`
+	DueAt       time.Time `json:"due_at"`
+	Planned     bool      `json:"planned" doc:"A date is set; otherwise it is worked out from the last review and the weeks the person chose."`
+	Place       string    `json:"place,omitempty"`
+	Overdue     bool      `json:"overdue"`
+	DaysOverdue int       `json:"days_overdue,omitempty"`
+}
+
+// ReviewsDue lists the people in active support the caller may see
+// (a worker: those allocated to them; a lead: their teams') whose review is
+// overdue or due within the next two weeks, soonest first, audited as one
+// list naming each of them.
+func (s *Service) ReviewsDue(ctx context.Context, p *app.Principal) ([]DueReview, error) {
+	now := s.Clock.Now()
+	out := []DueReview{}
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		a := store.NewArgs()
+		q := `SELECT r.person_id, pe.preferred_name, r.id, COALESCE(t.name, ''), COALESCE(u.name, ''), rv.due_at, COALESCE(rv.place, ''),
+			(SELECT MAX(h.held_at) FROM recovery_reviews h WHERE h.person_id = r.person_id AND h.status = 'held'),
+			COALESCE(pl.review_weeks, ` + a.Add(s.reviewWeeks()) + `), COALESCE(r.first_contact_at, r.allocated_at)
+			FROM referrals r JOIN people pe ON pe.id = r.person_id
+			LEFT JOIN teams t ON t.id = r.team_id LEFT JOIN users u ON u.id = r.allocated_worker_id
+			LEFT JOIN recovery_reviews rv ON rv.person_id = r.person_id AND rv.status = 'planned'
+			LEFT JOIN recovery_plans pl ON pl.person_id = r.person_id
+			WHERE r.status IN ('allocated', 'active') AND ` + access.Referrals(p, a) + ` ORDER BY r.id LIMIT 2000`
+		rows, err := tx.QueryContext(ctx, q, a.Values()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		seen := map[int64]bool{}
+		for rows.Next() {
+			var d DueReview
+			var planned sql.NullTime
+			var lastHeld, start anyTime
+			var weeks int
+			if err := rows.Scan(&d.PersonID, &d.PersonName, &d.ReferralID, &d.TeamName, &d.WorkerName, &planned, &d.Place, &lastHeld, &weeks, &start); err != nil {
+				return err
+			}
+			if seen[d.PersonID] {
+				continue
+			}
+			seen[d.PersonID] = true
+			every := time.Duration(weeks) * 7 * 24 * time.Hour
+			switch {
+			case planned.Valid:
+				d.DueAt, d.Planned = planned.Time.UTC(), true
+			case lastHeld.Valid:
+				d.DueAt = lastHeld.Time.UTC().Add(every)
+			case start.Valid:
+				d.DueAt = start.Time.UTC().Add(every)
+			default:
+				continue // not yet met: no review is due
+			}
+			if d.DueAt.After(now.Add(14 * 24 * time.Hour)) {
+				continue
+			}
+			if d.DueAt.Before(now) {
+				d.Overdue = true
+				d.DaysOverdue = int(now.Sub(d.DueAt).Hours() / 24)
+			}
+			out = append(out, d)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		slices.SortStableFunc(out, func(x, y DueReview) int { return x.DueAt.Compare(y.DueAt) })
+		ids := make([]int64, len(out))
+		for i, d := range out {
+			ids[i] = d.PersonID
+		}
+		record(p.ActorFor(app.PermRecoveryWork), audit.Event{Action: "review.due_list", Subjects: ids, ObjectType: "reviews", ObjectID: fmt.Sprintf("results=%d", len(out))})
+		return nil
+	})
+	return out, err
+}
+
+// ReminderLead is how long before a planned review the reminders go.
+const ReminderLead = 7 * 24 * time.Hour
+
+// SendReviewReminders tells the person (in Mutual and by email, if they
+// have an account) and their worker (in Mutual) about each planned review
+// due within the next week that has not been reminded yet. Each review is
+// claimed by setting reminded_at, so several instances running this at
+// once remind each person once. It returns how many reviews were reminded.
+func (s *Service) SendReviewReminders(ctx context.Context) (int, error) {
+	now := s.Clock.Now()
+	type due struct {
+		id, personID int64
+		at           time.Time
+	}
+	var list []due
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, person_id, due_at FROM recovery_reviews WHERE status = 'planned' AND reminded_at IS NULL
+			AND due_at <= $1 AND due_at > $2 ORDER BY due_at LIMIT 500`, now.Add(ReminderLead), now.Add(-24*time.Hour))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.personID, &d.at); err != nil {
+				return err
+			}
+			list = append(list, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, d := range list {
+		claimed := false
+		err := s.DB.Write(ctx, func(tx *store.Tx) error {
+			claimed = false
+			res, err := tx.ExecContext(ctx, "UPDATE recovery_reviews SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND status = 'planned'", now, d.id)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return nil // another instance has it
+			}
+			when := d.at.In(app.London).Format("Monday 2 January 2006 at 3:04pm")
+			when = strings.Replace(when, " at 12:00am", "", 1)
+			if uid, err := hasAccount(ctx, tx, d.personID); err != nil {
+				return err
+			} else if uid != 0 && s.Notify != nil {
+				if err := s.Notify.Tell(ctx, tx, uid, 0, notify.OwnReviewReminder{Date: when, Link: s.BaseURL + "/my/plan"}); err != nil {
+					return err
+				}
+				var email string
+				if err := tx.QueryRowContext(ctx, "SELECT email FROM users WHERE id = $1", uid).Scan(&email); err != nil {
+					return err
+				}
+				if err := notify.SendEmail(ctx, tx, now, email, notify.OwnReviewReminderEmail{Link: s.BaseURL + "/my/plan"}); err != nil {
+					return err
+				}
+			}
+			var worker int64
+			err = tx.QueryRowContext(ctx, `SELECT COALESCE(allocated_worker_id, 0) FROM referrals WHERE person_id = $1 AND status IN ('allocated', 'active')
+				ORDER BY received_at DESC LIMIT 1`, d.personID).Scan(&worker)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if worker != 0 && s.Notify != nil {
+				if err := s.Notify.Tell(ctx, tx, worker, 0, notify.ReviewReminder{Date: when, Link: fmt.Sprintf("%s/people/%d/plan", s.BaseURL, d.personID)}); err != nil {
+					return err
+				}
+				// The worker is told about the person: recorded as seen by them.
+				var role string
+				if err := tx.QueryRowContext(ctx, "SELECT role FROM memberships WHERE user_id = $1 ORDER BY id LIMIT 1", worker).Scan(&role); err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				if err := audit.Record(ctx, tx, now, app.Actor{UserID: worker, Role: app.Role(role), RequestID: "review-reminders"}, audit.Event{
+					Action: "notification.receive", SubjectPersonID: d.personID, ObjectType: "review", ObjectID: fmt.Sprint(d.id)}); err != nil {
+					return err
+				}
+			}
+			claimed = true
+			return nil
+		})
+		if err != nil {
+			return sent, err
+		}
+		if claimed {
+			sent++
+		}
+	}
+	return sent, nil
+}
