@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/caseload"
 )
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,8 +40,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer sealAndClose(db, stderr)
 	svc := newServices(cfg, db, app.SystemClock{})
 	defer svc.Close()
-	ins := svc.Insight
-	rep, err := ins.ImportCSV(ctx, app.Actor{RequestID: "cli", Role: app.RoleAdmin}, f, insight.ImportOptions{ValidRowsOnly: *validOnly})
+	rep, err := svc.Caseloads.ImportCSV(ctx, app.Actor{RequestID: "cli", Role: app.RoleAdmin}, f, caseload.ImportOptions{ValidRowsOnly: *validOnly})
 	if err != nil {
 		return describe(err)
 	}
@@ -65,7 +64,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func columnHelp() string {
 	var b strings.Builder
-	for _, c := range insight.Columns {
+	for _, c := range caseload.Columns {
 		req := "optional"
 		if c.Required {
 			req = "required"

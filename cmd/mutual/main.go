@@ -250,7 +250,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
-		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Groups: svc.Groups, Matching: svc.Matching, Counters: counters, Log: log,
+		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Caseloads: svc.Caseloads, Groups: svc.Groups, Matching: svc.Matching, Counters: counters, Log: log,
 			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts, Recovery: svc.Recovery})
 	if err != nil {
 		return err
@@ -290,6 +290,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// instance runs this; each alert is claimed once (alert.EscalateDue).
 	job(func(ctx context.Context) { svc.Alerts.Run(ctx, log, time.Minute) })
 	job(func(ctx context.Context) { groupJobs(ctx, log, svc.Groups) })
+	// The caseload roll-up insight counts from is rebuilt here (and after
+	// each import) when a bulk load left it stale, never by a reader.
+	job(func(ctx context.Context) { svc.Caseloads.Run(ctx, log, time.Minute) })
 	job(func(ctx context.Context) { reviewReminders(ctx, log, svc.Recovery) })
 	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	sealed := make(chan struct{})

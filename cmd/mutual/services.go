@@ -8,6 +8,7 @@ import (
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -33,6 +34,9 @@ type services struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	// Caseloads imports the trust's caseloads and keeps the roll-up that
+	// insight reads.
+	Caseloads *caseload.Service
 	Groups    *groups.Service
 	// DataRights makes people's copies of their data and runs retention,
 	// given every capability that holds people's data.
@@ -60,7 +64,11 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.Referrals = &referral.Service{DB: db, Clock: clock, BaseURL: cfg.BaseURL, WaitingStandard: standard, Accounts: s.Accounts, Notify: s.Notify,
 		Audit: s.Audit,
 		Watch: s.Watch, Alerts: s.Alerts}
-	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard}
+	s.Insight = &insight.Service{DB: db, Clock: clock, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, WaitingStandard: standard,
+		Audit: s.Audit}
+	// Referral owns the caseload flags on referrals and offers; the
+	// caseload import has them refreshed in its own transaction.
+	s.Caseloads = &caseload.Service{DB: db, Clock: clock, RefreshFlags: referral.RefreshCaseloadFlagsFor}
 	s.Groups = &groups.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL,
 		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
 	s.Matching = &matching.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Referrals: s.Referrals, Accounts: s.Accounts,

@@ -17,7 +17,7 @@ import (
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
-	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/ratelimit"
@@ -151,8 +151,8 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 			return l.res, err
 		}
 	}
-	// Episodes were written directly: count the insight roll-up afresh.
-	if err := (&insight.Service{DB: d.DB, Clock: d.Clock}).RebuildRollup(ctx); err != nil {
+	// Episodes were written directly: count the caseload roll-up afresh.
+	if err := (&caseload.Service{DB: d.DB, Clock: d.Clock, RefreshFlags: referral.RefreshCaseloadFlagsFor}).RebuildRollup(ctx); err != nil {
 		return l.res, err
 	}
 	return l.res, d.DB.Analyze(ctx, true)

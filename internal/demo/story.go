@@ -8,7 +8,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 )
@@ -43,7 +43,7 @@ type demoPerson struct {
 // bring out.
 func (l *loader) caseloads(ctx context.Context) error {
 	now := l.Clock.Now()
-	svc := &insight.Service{DB: l.DB, Clock: l.Clock}
+	svc := &caseload.Service{DB: l.DB, Clock: l.Clock, RefreshFlags: referral.RefreshCaseloadFlagsFor}
 	ethnicities := []struct {
 		code   string
 		weight int
@@ -53,7 +53,7 @@ func (l *loader) caseloads(ctx context.Context) error {
 	for _, e := range ethnicities {
 		total += e.weight
 	}
-	var eps []insight.Episode
+	var eps []caseload.Episode
 	for ci, c := range coordinators {
 		size := 40 + l.rng.IntN(110)
 		if c.team == "ward" || c.team == "forensic" || c.name == "Marcus Reid" {
@@ -77,7 +77,7 @@ func (l *loader) caseloads(ctx context.Context) error {
 				p.birthYear = now.Year() - 17 - l.rng.IntN(4)
 			}
 			l.people = append(l.people, p)
-			e := insight.Episode{PersonRef: p.ref, Team: l.teams[c.team].Name, CoordinatorEmail: emailFor(c.name),
+			e := caseload.Episode{PersonRef: p.ref, Team: l.teams[c.team].Name, CoordinatorEmail: emailFor(c.name),
 				StartDate: p.start.Format("2006-01-02"), BirthYear: p.birthYear, Gender: gender, Ethnicity: eth,
 				Disability:    []string{"yes", "no", "no", "", "prefer_not_to_say"}[l.rng.IntN(5)],
 				FirstLanguage: l.pick(languages), PreferredName: p.name}
@@ -87,8 +87,8 @@ func (l *loader) caseloads(ctx context.Context) error {
 			eps = append(eps, e)
 		}
 	}
-	for i := 0; i < len(eps); i += insight.MaxBatch {
-		rep, err := svc.ImportEpisodes(ctx, app.Actor{RequestID: "demo"}, eps[i:min(i+insight.MaxBatch, len(eps))], insight.ImportOptions{})
+	for i := 0; i < len(eps); i += caseload.MaxBatch {
+		rep, err := svc.ImportEpisodes(ctx, app.Actor{RequestID: "demo"}, eps[i:min(i+caseload.MaxBatch, len(eps))], caseload.ImportOptions{})
 		if err != nil {
 			return err
 		}

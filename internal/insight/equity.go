@@ -155,10 +155,8 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 	for _, c := range Characteristics {
 		out.Tables = append(out.Tables, s.equityTable(c.Key, c.Label, groups[c.Key]))
 	}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermInsightRead), audit.Event{Action: "insight.equity",
-			ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", out.From, out.To)})
-	})
+	err = s.record(ctx, p, audit.Event{Action: "insight.equity",
+		ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", out.From, out.To)})
 	return out, err
 }
 
@@ -456,10 +454,8 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 		out.Teams = append(out.Teams, row(id, teamNames[id]))
 	}
 	out.All = row(0, "All teams")
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermInsightRead), audit.Event{Action: "insight.coverage",
-			ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", period.From.Format("2006-01-02"), period.To.Format("2006-01-02"))})
-	})
+	err = s.record(ctx, p, audit.Event{Action: "insight.coverage",
+		ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", period.From.Format("2006-01-02"), period.To.Format("2006-01-02"))})
 	return out, err
 }
 
@@ -582,9 +578,7 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 		}
 		out.Tables = append(out.Tables, wt)
 	}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermInsightRead), audit.Event{Action: "insight.waiting",
-			ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", period.From.Format("2006-01-02"), period.To.Format("2006-01-02"))})
-	})
+	err = s.record(ctx, p, audit.Event{Action: "insight.waiting",
+		ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", period.From.Format("2006-01-02"), period.To.Format("2006-01-02"))})
 	return out, err
 }

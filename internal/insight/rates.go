@@ -181,9 +181,6 @@ func (s *Service) ReferralRates(ctx context.Context, p *app.Principal, q RatesQu
 	}
 	out := Rates{Query: q, From: q.From.Format("2006-01-02"), To: q.To.Format("2006-01-02"), By: q.By, Measure: q.Measure,
 		Named: q.By == "team" || p.Can(app.PermInsightNamed)}
-	if err := s.ensureRollup(ctx); err != nil {
-		return out, err
-	}
 	var raws []rawUnit
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
@@ -249,10 +246,8 @@ func (s *Service) ReferralRates(ctx context.Context, p *app.Principal, q RatesQu
 	if out.Units == nil {
 		out.Units = []UnitRate{}
 	}
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
-		return audit.Record(ctx, tx, s.Clock.Now(), p.ActorFor(app.PermInsightRead), audit.Event{Action: "insight.rates",
-			ObjectType: "insight", ObjectID: fmt.Sprintf("by=%s measure=%s from=%s to=%s", q.By, q.Measure, out.From, out.To)})
-	})
+	err = s.record(ctx, p, audit.Event{Action: "insight.rates",
+		ObjectType: "insight", ObjectID: fmt.Sprintf("by=%s measure=%s from=%s to=%s", q.By, q.Measure, out.From, out.To)})
 	return out, err
 }
 

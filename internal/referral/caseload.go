@@ -49,3 +49,16 @@ func RefreshCaseloadFlags(ctx context.Context, tx *store.Tx, table string, id in
 			AND (ce.end_date IS NULL OR ce.end_date >= `+day+`))`+where, args...)
 	return err
 }
+
+// RefreshCaseloadFlagsFor brings the caseload flags of the given people's
+// referrals and offers up to date (every person's when personIDs is nil),
+// inside tx. The caseload package calls it, through the hook cmd/mutual
+// wires, when caseloads change: referral owns these tables and writes them.
+func RefreshCaseloadFlagsFor(ctx context.Context, tx *store.Tx, personIDs []int64) error {
+	for _, table := range []string{"referrals", "offers"} {
+		if err := RefreshCaseloadFlags(ctx, tx, table, 0, personIDs); err != nil {
+			return err
+		}
+	}
+	return nil
+}

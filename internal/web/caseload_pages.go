@@ -10,7 +10,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
 
@@ -25,8 +25,8 @@ func (s *Server) caseloadRoutes() []*Route {
 }
 
 type caseloadData struct {
-	Columns []insight.Column
-	Report  *insight.ImportReport
+	Columns []caseload.Column
+	Report  *caseload.ImportReport
 	Teams   []account.Team
 }
 
@@ -35,14 +35,14 @@ func (s *Server) handleCaseloadForm(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "insight/caseloads", &ui.Page{Title: "Upload caseloads", Form: ui.NewForm(nil),
-		Data: caseloadData{Columns: insight.Columns, Teams: teams}})
+	return s.page(w, r, http.StatusOK, "caseload/upload", &ui.Page{Title: "Upload caseloads", Form: ui.NewForm(nil),
+		Data: caseloadData{Columns: caseload.Columns, Teams: teams}})
 }
 
 func (s *Server) handleCaseloadTemplate(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="mutual-caseload-template.csv"`)
-	_, err := w.Write([]byte(insight.Template()))
+	_, err := w.Write([]byte(caseload.Template()))
 	return err
 }
 
@@ -56,10 +56,10 @@ func (s *Server) handleCaseloadUpload(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	d := caseloadData{Columns: insight.Columns, Teams: teams}
+	d := caseloadData{Columns: caseload.Columns, Teams: teams}
 	f := ui.NewForm(nil)
 	show := func(status int) error {
-		return s.page(w, r, status, "insight/caseloads", &ui.Page{Title: "Upload caseloads", Form: f, Data: d})
+		return s.page(w, r, status, "caseload/upload", &ui.Page{Title: "Upload caseloads", Form: f, Data: d})
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
@@ -86,7 +86,7 @@ func (s *Server) handleCaseloadUpload(w http.ResponseWriter, r *http.Request) er
 		f.AddError("file", "The file must be a CSV file (ending .csv). Save it from your spreadsheet as CSV UTF-8.")
 		return show(http.StatusUnprocessableEntity)
 	}
-	rep, err := s.insight.ImportCSV(r.Context(), principal(r).ActorFor(app.PermCaseloadImport), file, insight.ImportOptions{ValidRowsOnly: checked(f, "valid_rows_only")})
+	rep, err := s.caseloads.ImportCSV(r.Context(), principal(r).ActorFor(app.PermCaseloadImport), file, caseload.ImportOptions{ValidRowsOnly: checked(f, "valid_rows_only")})
 	if err != nil {
 		if !formWithErrors(f, err) {
 			return err

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -64,12 +65,12 @@ func insightTplCases() []tplCase {
 		{page: "insight/report", pg: &ui.Page{Title: "Peer support monthly report: October 2026", Form: formOf("month", "2026-10"),
 			Data: page(&insightPage{Rates: &rates, Plot: &plot, Equity: &eq, Coverage: &cov, Waiting: &wt, Month: "October 2026"})},
 			want: []string{"Who refers to peer support", "Who reaches peer support", "How long people wait"}},
-		{page: "insight/caseloads", pg: &ui.Page{Title: "Upload caseloads", Form: ui.NewForm(nil), Data: caseloadData{Columns: insight.Columns, Teams: teams}},
+		{page: "caseload/upload", pg: &ui.Page{Title: "Upload caseloads", Form: ui.NewForm(nil), Data: caseloadData{Columns: caseload.Columns, Teams: teams}},
 			want: []string{"coordinator_email", `enctype="multipart/form-data"`}},
-		{page: "insight/caseloads", variant: "with problems", pg: &ui.Page{Title: "Upload caseloads",
+		{page: "caseload/upload", variant: "with problems", pg: &ui.Page{Title: "Upload caseloads",
 			Form: withErrors(ui.NewForm(nil), "file", "The file has 2 rows with problems, so nothing was imported."),
-			Data: caseloadData{Columns: insight.Columns, Teams: teams, Report: &insight.ImportReport{Rows: 3, Valid: 1, Invalid: 2,
-				Problems: []insight.RowProblem{{Row: 3, Column: "team", Message: `"X" is not a team in Mutual`}}}}},
+			Data: caseloadData{Columns: caseload.Columns, Teams: teams, Report: &caseload.ImportReport{Rows: 3, Valid: 1, Invalid: 2,
+				Problems: []caseload.RowProblem{{Row: 3, Column: "team", Message: `"X" is not a team in Mutual`}}}}},
 			want: []string{`X&#34; is not a team in Mutual`}},
 	}
 }

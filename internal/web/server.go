@@ -25,6 +25,7 @@ import (
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -70,6 +71,7 @@ type Deps struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Insight   *insight.Service
+	Caseloads *caseload.Service
 	Groups    *groups.Service
 	Matching  *matching.Service
 	Watch     *watch.Service
@@ -92,6 +94,7 @@ type Server struct {
 	notify     *notify.Service
 	referrals  *referral.Service
 	insight    *insight.Service
+	caseloads  *caseload.Service
 	dataRights *datarights.Service
 	groups     *groups.Service
 	matching   *matching.Service
@@ -117,7 +120,7 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
-	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, dataRights: d.DataRights, groups: d.Groups,
+	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, caseloads: d.Caseloads, dataRights: d.DataRights, groups: d.Groups,
 		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},

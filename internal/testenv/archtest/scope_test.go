@@ -57,16 +57,17 @@ var unscopedReaders = map[string]string{
 	"datarights.(*Service).retainOne":     "retention: one person's ids and times, under their lock; returns what became of them",
 	"person.(*Service).LastActivity":      "retention: a time, no one's data",
 	// Reads that return no one's data.
-	"referral.newReference":            "checks that a new reference is unused",
-	"referral.RefreshCaseloadFlags":    "updates flags; returns nothing",
-	"referral.(*Service).EstimateWait": "aggregate: median and 90th percentile days",
-	"insight.(*Service).rateCounts":    "aggregate counts, suppressed before they are shown",
-	"insight.offerDates":               "input to aggregate coverage, never shown per person",
-	"insight.unitCounts":               "aggregate counts for the roll-up",
-	"insight.rebuildRollup":            "aggregate: recounts the roll-up",
-	"insight.flagDuplicates":           "import: marks repeated episodes; returns nothing",
-	"insight.findPeople":               "import: matches rows to people by the trust's reference; returns ids only",
-	"insight.findEpisodes":             "import: the episodes a file replaces",
+	"referral.newReference":             "checks that a new reference is unused",
+	"referral.RefreshCaseloadFlags":     "updates flags; returns nothing",
+	"referral.(*Service).EstimateWait":  "aggregate: median and 90th percentile days",
+	"insight.(*Service).rateCounts":     "aggregate counts, suppressed before they are shown",
+	"insight.offerDates":                "input to aggregate coverage, never shown per person",
+	"insight.unitCounts":                "aggregate counts for the roll-up",
+	"insight.directUnitCounts":          "aggregate counts while the roll-up is not built",
+	"caseload.(*Service).rebuildRollup": "aggregate: recounts the roll-up; returns nothing",
+	"caseload.flagDuplicates":           "import: marks repeated episodes; returns nothing",
+	"caseload.findEpisodes":             "import: the episodes a file replaces",
+	"person.UpsertFromRecord":           "import: matches the trust record's rows to people by reference; returns ids only",
 	// Groups: loaders inside a change or read that checked the caller in
 	// the same transaction (bookingOwner, leads or mayRun), under the
 	// session's lock.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
@@ -28,18 +28,18 @@ func TestInsightRates(t *testing.T) {
 
 	// A caseload for two care co-ordinators, imported through the API,
 	// and referrals from one of them.
-	var eps []insight.Episode
+	var eps []caseload.Episode
 	for i := range 40 {
 		coord, team := e.Users["clinician"], e.TeamA.Name
 		if i%2 == 1 {
 			coord, team = e.Users["clinicianB"], e.TeamB.Name
 		}
-		eps = append(eps, insight.Episode{PersonRef: fmt.Sprintf("RX%07d", i+1), Team: team, CoordinatorEmail: coord.Email,
+		eps = append(eps, caseload.Episode{PersonRef: fmt.Sprintf("RX%07d", i+1), Team: team, CoordinatorEmail: coord.Email,
 			StartDate: "2026-01-15", BirthYear: 1960 + i, Gender: []string{"woman", "man"}[i%2]})
 	}
 	api := e.Bearer(t, "manager")
 	r := api.JSON("POST", "/api/v1/caseload-episodes", web.EpisodesRequest{Episodes: eps})
-	var rep insight.ImportReport
+	var rep caseload.ImportReport
 	if err := json.Unmarshal([]byte(r.Body), &rep); r.StatusCode != 200 || err != nil || !rep.Imported || rep.Inserted != len(eps) {
 		t.Fatalf("importing caseloads: %d %s", r.StatusCode, r.Body)
 	}

@@ -30,9 +30,11 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/mail"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
@@ -119,7 +121,7 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 	db := storetest.Open(tb, engine)
 	w := testkit.NewWorld(tb, db)
 	w.Accounts.RequireMFA = o.RequireMFA
-	ins := &insight.Service{DB: db, Clock: w.Clock, Suppress: stats.Suppressor{Threshold: 5}, WaitingStandard: 28 * 24 * time.Hour}
+	ins := &insight.Service{DB: db, Clock: w.Clock, Suppress: stats.Suppressor{Threshold: 5}, WaitingStandard: 28 * 24 * time.Hour, Audit: w.Audit}
 	logw := io.Discard
 	if os.Getenv("MUTUAL_TEST_LOG") != "" {
 		logw = os.Stderr
@@ -136,7 +138,7 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
 	srv, err := web.New(cfg,
-		web.Deps{DB: db, Clock: w.Clock, Audit: w.Audit, Accounts: w.Accounts, People: w.People, Notify: w.Notify, Referrals: w.Referrals, Insight: ins, Groups: w.Groups, Matching: w.Matching, Counters: w.Accounts.Counters, DataRights: w.DataRights,
+		web.Deps{DB: db, Clock: w.Clock, Audit: w.Audit, Accounts: w.Accounts, People: w.People, Notify: w.Notify, Referrals: w.Referrals, Insight: ins, Caseloads: &caseload.Service{DB: db, Clock: w.Clock, RefreshFlags: referral.RefreshCaseloadFlagsFor}, Groups: w.Groups, Matching: w.Matching, Counters: w.Accounts.Counters, DataRights: w.DataRights,
 			Watch: w.Watch, Alerts: w.Alerts, Recovery: w.Recovery,
 			Log: slog.New(slog.NewTextHandler(logw, nil))})
 	if err != nil {

@@ -1,4 +1,4 @@
-package insight
+package caseload
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mutualhq/mutual/internal/app"
-	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
@@ -190,7 +190,7 @@ func FuzzCaseloadCSV(f *testing.F) {
 func TestImportCSVMalformedFiles(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := testkit.NewWorld(t, db)
-		svc := &Service{DB: db, Clock: w.Clock, Suppress: stats.Suppressor{Threshold: 5}}
+		svc := &Service{DB: db, Clock: w.Clock, RefreshFlags: referral.RefreshCaseloadFlagsFor}
 		ctx := context.Background()
 		for _, tc := range malformedCSV {
 			data := strings.ReplaceAll(tc.data, "North Team", w.TeamA.Name)

@@ -1,10 +1,10 @@
-// Package insight shows whether peer support reaches everyone who could use
-// it: caseloads from the trust's record come in; honest referral and offer
-// rates per care co-ordinator and team (funnel plots), equity of access by
-// age, gender, ethnicity and other characteristics, offer coverage and
-// waiting times go out — always as aggregates, with small numbers
-// suppressed.
-package insight
+// Package caseload owns the caseloads that come in from the trust's
+// record: the import (a CSV file or an API batch, checked row by row), the
+// episodes, and the roll-up that lets insight count caseloads quickly.
+// People it meets for the first time, or whose characteristics the record
+// brings up to date, go through the person package, which owns people.
+// Insight only reads what this package writes.
+package caseload
 
 import (
 	"context"
@@ -18,18 +18,20 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/demographics"
-	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
-// Service is the insight capability.
+// Service is the caseload capability.
 type Service struct {
 	DB    *store.DB
 	Clock app.Clock
-	// Suppress hides small counts in every aggregate view and export.
-	Suppress stats.Suppressor
-	// WaitingStandard is the waiting-time standard (4 weeks by default).
-	WaitingStandard time.Duration
+	// RefreshFlags brings up to date, for the given people (every person
+	// when nil), whether each referral and offer was made while the person
+	// was on the maker's caseload. The flags live on referrals and offers,
+	// which the referral package owns and writes: cmd/mutual wires in
+	// referral.RefreshCaseloadFlagsFor. It runs in the import's transaction.
+	RefreshFlags func(ctx context.Context, tx *store.Tx, personIDs []int64) error
 }
 
 // Columns are the caseload file's columns, in template order. Names are
@@ -293,10 +295,7 @@ func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSee
 		}
 	}
 	rep.Imported = true
-	return rep, s.DB.Write(ctx, func(tx *store.Tx) error {
-		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "caseload.import", ObjectType: "caseload",
-			ObjectID: fmt.Sprintf("rows=%d inserted=%d updated=%d", rep.Rows, rep.Inserted, rep.Updated)})
-	})
+	return rep, s.finish(ctx, actor, rep)
 }
 
 // ImportEpisodes imports a batch of episodes (the API). Rows are checked
@@ -332,7 +331,17 @@ func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Epi
 		}
 	}
 	rep.Imported = true
-	return rep, s.DB.Write(ctx, func(tx *store.Tx) error {
+	return rep, s.finish(ctx, actor, rep)
+}
+
+// finish leaves the roll-up counting every episode (each batch kept it up
+// to date if it was built; if it was not, it is counted now, after the
+// import, never on a reader's request) and records the import.
+func (s *Service) finish(ctx context.Context, actor app.Actor, rep ImportReport) error {
+	if err := s.RebuildIfStale(ctx); err != nil {
+		return err
+	}
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
 		return audit.Record(ctx, tx, s.Clock.Now(), actor, audit.Event{Action: "caseload.import", ObjectType: "caseload",
 			ObjectID: fmt.Sprintf("rows=%d inserted=%d updated=%d", rep.Rows, rep.Inserted, rep.Updated)})
 	})
@@ -376,30 +385,15 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			}
 			refs[batch[i].ref] = &batch[i] // the last row wins for characteristics
 		}
-		people, err := findPeople(ctx, tx, order)
+		recs := make([]person.FromRecord, len(order))
+		for i, ref := range order {
+			e := refs[ref]
+			recs[i] = person.FromRecord{TrustRef: ref, PreferredName: e.name, BirthYear: e.birthYear, Gender: e.gender,
+				Ethnicity: e.ethnicity, Disability: e.disability, FirstLanguage: e.language}
+		}
+		people, err := person.UpsertFromRecord(ctx, tx, recs, now)
 		if err != nil {
 			return err
-		}
-		var missing []string
-		for _, ref := range order {
-			if _, ok := people[ref]; !ok {
-				missing = append(missing, ref)
-			}
-		}
-		if err := insertPeople(ctx, tx, missing, refs, people, now); err != nil {
-			return err
-		}
-		for _, ref := range order {
-			p, e := people[ref], refs[ref]
-			if p.changed(e) {
-				if _, err := tx.ExecContext(ctx, `UPDATE people SET birth_year = COALESCE($1, birth_year),
-					gender = CASE WHEN $2 = '' THEN gender ELSE $2 END, ethnicity = CASE WHEN $3 = '' THEN ethnicity ELSE $3 END,
-					disability = CASE WHEN $4 = '' THEN disability ELSE $4 END, first_language = CASE WHEN $5 = '' THEN first_language ELSE $5 END,
-					preferred_name = CASE WHEN $6 = '' THEN preferred_name ELSE $6 END, updated_at = $7 WHERE id = $8`,
-					nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.name, now, p.id); err != nil {
-					return err
-				}
-			}
 		}
 		existing, err := findEpisodes(ctx, tx, order)
 		if err != nil {
@@ -426,7 +420,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 				if !sameDate(old.end, e.end) {
 					delta.add(episode{email: e.email, teamID: e.teamID, end: old.end}, 0, -1)
 					delta.add(e, 0, 1)
-					touched = append(touched, people[e.ref].id)
+					touched = append(touched, people[e.ref])
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE caseload_episodes SET end_date = $1, birth_year = $2, gender = $3, ethnicity = $4,
 					disability = $5, first_language = $6, setting = $7, imported_at = $8 WHERE id = $9`,
@@ -441,95 +435,11 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		}
 		for _, e := range fresh {
 			delta.add(e, 1, 1)
-			touched = append(touched, people[e.ref].id)
+			touched = append(touched, people[e.ref])
 		}
 		rep.Inserted += len(fresh)
-		return delta.apply(ctx, tx, touched)
+		return s.applyDelta(ctx, tx, delta, touched)
 	})
-}
-
-type personRow struct {
-	id                                            int64
-	birthYear                                     int
-	gender, ethnicity, disability, language, name string
-}
-
-// changed reports whether an import row brings new characteristics.
-func (p personRow) changed(e *episode) bool {
-	return (e.birthYear != 0 && e.birthYear != p.birthYear) || (e.gender != "" && e.gender != p.gender) ||
-		(e.ethnicity != "" && e.ethnicity != p.ethnicity) || (e.disability != "" && e.disability != p.disability) ||
-		(e.language != "" && e.language != p.language) || (e.name != "" && e.name != p.name)
-}
-
-func placeholders(first, n int) string {
-	ph := make([]string, n)
-	for i := range ph {
-		ph[i] = fmt.Sprintf("$%d", first+i)
-	}
-	return strings.Join(ph, ", ")
-}
-
-func findPeople(ctx context.Context, tx *store.Tx, refs []string) (map[string]personRow, error) {
-	out := map[string]personRow{}
-	args := make([]any, len(refs))
-	for i, r := range refs {
-		args[i] = r
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, trust_ref, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language, preferred_name
-		FROM people WHERE trust_ref IN (`+placeholders(1, len(refs))+`)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p personRow
-		var ref string
-		if err := rows.Scan(&p.id, &ref, &p.birthYear, &p.gender, &p.ethnicity, &p.disability, &p.language, &p.name); err != nil {
-			return nil, err
-		}
-		out[ref] = p
-	}
-	return out, rows.Err()
-}
-
-func insertPeople(ctx context.Context, tx *store.Tx, missing []string, refs map[string]*episode, people map[string]personRow, now time.Time) error {
-	for len(missing) > rowsPerStatement {
-		if err := insertPeople(ctx, tx, missing[:rowsPerStatement], refs, people, now); err != nil {
-			return err
-		}
-		missing = missing[rowsPerStatement:]
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	const cols = 9
-	var b strings.Builder
-	b.WriteString(`INSERT INTO people (preferred_name, trust_ref, birth_year, gender, ethnicity, disability, first_language, created_at, updated_at) VALUES `)
-	args := make([]any, 0, len(missing)*cols)
-	for i, ref := range missing {
-		e := refs[ref]
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(" + placeholders(len(args)+1, cols) + ")")
-		args = append(args, e.name, ref, nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, now, now)
-	}
-	b.WriteString(" RETURNING id, trust_ref")
-	rows, err := tx.QueryContext(ctx, b.String(), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var ref string
-		if err := rows.Scan(&id, &ref); err != nil {
-			return err
-		}
-		e := refs[ref]
-		people[ref] = personRow{id: id, birthYear: e.birthYear, gender: e.gender, ethnicity: e.ethnicity, disability: e.disability, language: e.language, name: e.name}
-	}
-	return rows.Err()
 }
 
 type episodeKey struct {
@@ -553,12 +463,9 @@ func (o episodeRow) same(e episode) bool {
 
 func findEpisodes(ctx context.Context, tx *store.Tx, refs []string) (map[episodeKey]episodeRow, error) {
 	out := map[episodeKey]episodeRow{}
-	args := make([]any, len(refs))
-	for i, r := range refs {
-		args[i] = r
-	}
+	a := store.NewArgs()
 	rows, err := tx.QueryContext(ctx, `SELECT id, person_ref, team_id, coordinator_email, start_date, end_date, COALESCE(birth_year, 0),
-		gender, ethnicity, disability, first_language, setting FROM caseload_episodes WHERE person_ref IN (`+placeholders(1, len(refs))+`)`, args...)
+		gender, ethnicity, disability, first_language, setting FROM caseload_episodes WHERE person_ref IN `+store.In(a, refs...), a.Values()...)
 	if err != nil {
 		return nil, err
 	}
@@ -582,7 +489,7 @@ func findEpisodes(ctx context.Context, tx *store.Tx, refs []string) (map[episode
 // the cost of a statement grows with the square of its parameter count.
 const rowsPerStatement = 40
 
-func insertEpisodes(ctx context.Context, tx *store.Tx, eps []episode, people map[string]personRow, now time.Time) error {
+func insertEpisodes(ctx context.Context, tx *store.Tx, eps []episode, people map[string]int64, now time.Time) error {
 	for len(eps) > rowsPerStatement {
 		if err := insertEpisodes(ctx, tx, eps[:rowsPerStatement], people, now); err != nil {
 			return err
@@ -604,7 +511,7 @@ func insertEpisodes(ctx context.Context, tx *store.Tx, eps []episode, people map
 		n := len(args)
 		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, (SELECT id FROM users WHERE email = $%d), $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
 			n+1, n+2, n+3, n+4, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13)
-		args = append(args, people[e.ref].id, e.ref, e.teamID, e.email, e.start, nullTime(e.end), nullInt(e.birthYear), e.gender,
+		args = append(args, people[e.ref], e.ref, e.teamID, e.email, e.start, nullTime(e.end), nullInt(e.birthYear), e.gender,
 			e.ethnicity, e.disability, e.language, e.setting, now)
 	}
 	_, err := tx.ExecContext(ctx, b.String(), args...)

@@ -1,0 +1,199 @@
+package caseload
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// The caseload roll-up keeps, per co-ordinator (by email) and team, and per
+// month, how many episodes started and ended. The number of episodes of a
+// unit that overlap a period [F, T] is then
+//
+//	(episodes started by T) − (episodes ended before F)
+//
+// — two running totals read from the roll-up up to the months of T and F,
+// plus the episodes starting or ending inside those two part-months, read
+// from the episodes themselves through their date indexes. A person with
+// several episodes for the same unit would be counted more than once, so
+// such episodes carry a flag and the overcount is taken off with a small
+// query over the flagged ones.
+
+type rollupKey struct {
+	kind, unit string
+	team       int64
+	month      int
+}
+
+func yearMonth(t time.Time) int { return t.Year()*100 + int(t.Month()) }
+
+// rollupDelta gathers changes to the roll-up from one import batch.
+type rollupDelta map[rollupKey][2]int
+
+func (d rollupDelta) add(e episode, start, end int) {
+	for _, k := range []rollupKey{{"coordinator", e.email, e.teamID, 0}, {"team", fmt.Sprint(e.teamID), e.teamID, 0}} {
+		if start != 0 {
+			k.month = yearMonth(e.start)
+			v := d[k]
+			v[0] += start
+			d[k] = v
+		}
+		if end != 0 && e.end != nil {
+			k.month = yearMonth(*e.end)
+			v := d[k]
+			v[1] += end
+			d[k] = v
+		}
+	}
+}
+
+// rollupBuilt reports whether the roll-up covers every episode.
+func rollupBuilt(ctx context.Context, tx *store.Tx) (bool, error) {
+	var built bool
+	err := tx.QueryRowContext(ctx, "SELECT built FROM caseload_rollup_state WHERE id = 1").Scan(&built)
+	return built, err
+}
+
+// applyDelta writes a batch's changes to the roll-up, flags episodes that
+// share a person with another episode of the same co-ordinator or team,
+// and has the referral flags of the people touched brought up to date.
+// When the roll-up has not been built yet there is nothing to keep up to
+// date: the build at the end of the import counts these episodes too.
+func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta, persons []int64) error {
+	built, err := rollupBuilt(ctx, tx)
+	if err != nil || !built {
+		return err
+	}
+	for k, v := range d {
+		if v == [2]int{} {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO caseload_rollup (kind, unit, team_id, month, starts, ends) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (kind, unit, team_id, month) DO UPDATE SET starts = caseload_rollup.starts + $5, ends = caseload_rollup.ends + $6`,
+			k.kind, k.unit, k.team, k.month, v[0], v[1]); err != nil {
+			return err
+		}
+	}
+	if err := flagDuplicates(ctx, tx, persons); err != nil {
+		return err
+	}
+	return s.refreshFlags(ctx, tx, persons)
+}
+
+func (s *Service) refreshFlags(ctx context.Context, tx *store.Tx, persons []int64) error {
+	if s.RefreshFlags == nil {
+		return fmt.Errorf("caseload: RefreshFlags is not wired: referrals' and offers' caseload flags would go stale")
+	}
+	return s.RefreshFlags(ctx, tx, persons)
+}
+
+// flagDuplicates sets the duplicate flags for the given people's episodes
+// (all episodes when persons is nil).
+func flagDuplicates(ctx context.Context, tx *store.Tx, persons []int64) error {
+	filter, a := "", store.NewArgs()
+	if persons != nil {
+		if len(persons) == 0 {
+			return nil
+		}
+		filter = " AND person_id IN " + a.IDs(tx.Dialect, persons)
+	}
+	args := a.Values()
+	for _, q := range []string{
+		`UPDATE caseload_episodes SET dup_coordinator = TRUE WHERE dup_coordinator = FALSE` + filter + ` AND (coordinator_email, person_id) IN
+			(SELECT coordinator_email, person_id FROM caseload_episodes WHERE TRUE` + filter + ` GROUP BY coordinator_email, person_id HAVING COUNT(*) > 1)`,
+		`UPDATE caseload_episodes SET dup_team = TRUE WHERE dup_team = FALSE` + filter + ` AND (team_id, person_id) IN
+			(SELECT team_id, person_id FROM caseload_episodes WHERE TRUE` + filter + ` GROUP BY team_id, person_id HAVING COUNT(*) > 1)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RebuildRollup recounts the whole roll-up from the episodes. Run after
+// bulk loads that write episodes directly.
+func (s *Service) RebuildRollup(ctx context.Context) error {
+	return s.DB.Write(ctx, func(tx *store.Tx) error { return s.rebuildRollup(ctx, tx) })
+}
+
+func (s *Service) rebuildRollup(ctx context.Context, tx *store.Tx) error {
+	start, end := tx.Dialect.YearMonth("start_date"), tx.Dialect.YearMonth("end_date")
+	for _, q := range []string{
+		"DELETE FROM caseload_rollup",
+		`INSERT INTO caseload_rollup (kind, unit, team_id, month, starts, ends)
+		SELECT kind, unit, team_id, month, SUM(s), SUM(e) FROM (
+			SELECT 'coordinator' AS kind, coordinator_email AS unit, team_id, ` + start + ` AS month, 1 AS s, 0 AS e FROM caseload_episodes
+			UNION ALL SELECT 'coordinator', coordinator_email, team_id, ` + end + `, 0, 1 FROM caseload_episodes WHERE end_date IS NOT NULL
+			UNION ALL SELECT 'team', CAST(team_id AS TEXT), team_id, ` + start + `, 1, 0 FROM caseload_episodes
+			UNION ALL SELECT 'team', CAST(team_id AS TEXT), team_id, ` + end + `, 0, 1 FROM caseload_episodes WHERE end_date IS NOT NULL
+		) x GROUP BY kind, unit, team_id, month`,
+		"UPDATE caseload_episodes SET dup_coordinator = FALSE, dup_team = FALSE WHERE dup_coordinator OR dup_team",
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("rebuilding the caseload roll-up: %w", err)
+		}
+	}
+	if err := flagDuplicates(ctx, tx, nil); err != nil {
+		return err
+	}
+	if err := s.refreshFlags(ctx, tx, nil); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET built = TRUE WHERE id = 1")
+	return err
+}
+
+// RebuildIfStale builds the roll-up if it does not count every episode
+// (never built, or marked stale by a bulk load). It runs after each
+// import and from the background job cmd/mutual starts; readers never
+// build it. The check is repeated under the write lock, so two callers at
+// once build it once.
+func (s *Service) RebuildIfStale(ctx context.Context) error {
+	built, err := Built(ctx, s.DB)
+	if err != nil || built {
+		return err
+	}
+	return s.DB.Write(ctx, func(tx *store.Tx) error {
+		if built, err := rollupBuilt(ctx, tx); err != nil || built {
+			return err
+		}
+		return s.rebuildRollup(ctx, tx)
+	})
+}
+
+// Built reports whether the roll-up counts every episode. While it does
+// not, readers count from the episodes themselves.
+func Built(ctx context.Context, db *store.DB) (bool, error) {
+	var built bool
+	err := db.QueryRow(ctx, "SELECT built FROM caseload_rollup_state WHERE id = 1").Scan(&built)
+	return built, err
+}
+
+// MarkRollupStale records that episodes were written without keeping the
+// roll-up up to date; the next import or background run rebuilds it.
+func MarkRollupStale(ctx context.Context, tx *store.Tx) error {
+	_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET built = FALSE WHERE id = 1")
+	return err
+}
+
+// Run keeps the roll-up built: at once, then every interval until ctx
+// ends, it rebuilds the roll-up if a bulk load left it stale. Readers
+// count from the episodes meanwhile, more slowly.
+func (s *Service) Run(ctx context.Context, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := s.RebuildIfStale(ctx); err != nil && ctx.Err() == nil {
+			log.Error("caseload roll-up", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

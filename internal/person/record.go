@@ -1,0 +1,141 @@
+package person
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// FromRecord is a person as the trust's electronic record describes them
+// (a caseload import): their reference in that record and the
+// characteristics it carries. Empty fields and a zero birth year say
+// nothing: they never clear what Mutual already holds.
+type FromRecord struct {
+	TrustRef      string
+	PreferredName string
+	BirthYear     int
+	Gender        string
+	Ethnicity     string
+	Disability    string
+	FirstLanguage string
+}
+
+// recordRow is what is held for a person known by a trust reference.
+type recordRow struct {
+	id  int64
+	rec FromRecord
+}
+
+// changedBy reports whether the record brings characteristics not yet held.
+func (h recordRow) changedBy(r FromRecord) bool {
+	return (r.BirthYear != 0 && r.BirthYear != h.rec.BirthYear) || (r.Gender != "" && r.Gender != h.rec.Gender) ||
+		(r.Ethnicity != "" && r.Ethnicity != h.rec.Ethnicity) || (r.Disability != "" && r.Disability != h.rec.Disability) ||
+		(r.FirstLanguage != "" && r.FirstLanguage != h.rec.FirstLanguage) || (r.PreferredName != "" && r.PreferredName != h.rec.PreferredName)
+}
+
+// recordRowsPerStatement keeps multi-row statements to a few hundred
+// parameters: SQLite resolves each $N by a linear search of the names
+// before it, so a statement's cost grows with the square of its count.
+const recordRowsPerStatement = 40
+
+// UpsertFromRecord finds the people with the records' trust references,
+// creates those not yet in Mutual and brings the characteristics of the
+// others up to date, inside tx, in a handful of statements whatever the
+// number of records. It answers each reference's person id. Records must
+// have distinct references (the caller keeps the last row for each).
+func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now time.Time) (map[string]int64, error) {
+	ids := map[string]int64{}
+	if len(recs) == 0 {
+		return ids, nil
+	}
+	held := map[string]recordRow{}
+	for start := 0; start < len(recs); start += 500 {
+		a := store.NewArgs()
+		var refs []string
+		for _, r := range recs[start:min(start+500, len(recs))] {
+			refs = append(refs, r.TrustRef)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, trust_ref, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language, preferred_name
+			FROM people WHERE trust_ref IN `+store.In(a, refs...), a.Values()...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var h recordRow
+			if err := rows.Scan(&h.id, &h.rec.TrustRef, &h.rec.BirthYear, &h.rec.Gender, &h.rec.Ethnicity, &h.rec.Disability,
+				&h.rec.FirstLanguage, &h.rec.PreferredName); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			held[h.rec.TrustRef] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var missing []FromRecord
+	for _, r := range recs {
+		h, ok := held[r.TrustRef]
+		if !ok {
+			missing = append(missing, r)
+			continue
+		}
+		ids[r.TrustRef] = h.id
+		if !h.changedBy(r) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE people SET birth_year = COALESCE($1, birth_year),
+			gender = CASE WHEN $2 = '' THEN gender ELSE $2 END, ethnicity = CASE WHEN $3 = '' THEN ethnicity ELSE $3 END,
+			disability = CASE WHEN $4 = '' THEN disability ELSE $4 END, first_language = CASE WHEN $5 = '' THEN first_language ELSE $5 END,
+			preferred_name = CASE WHEN $6 = '' THEN preferred_name ELSE $6 END, updated_at = $7 WHERE id = $8`,
+			nullYear(r.BirthYear), r.Gender, r.Ethnicity, r.Disability, r.FirstLanguage, r.PreferredName, now, h.id); err != nil {
+			return nil, err
+		}
+	}
+	for len(missing) > 0 {
+		n := min(len(missing), recordRowsPerStatement)
+		if err := insertRecords(ctx, tx, missing[:n], ids, now); err != nil {
+			return nil, err
+		}
+		missing = missing[n:]
+	}
+	return ids, nil
+}
+
+func insertRecords(ctx context.Context, tx *store.Tx, recs []FromRecord, ids map[string]int64, now time.Time) error {
+	a := store.NewArgs()
+	var b strings.Builder
+	b.WriteString(`INSERT INTO people (preferred_name, trust_ref, birth_year, gender, ethnicity, disability, first_language, created_at, updated_at) VALUES `)
+	for i, r := range recs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + strings.Join([]string{a.Add(r.PreferredName), a.Add(r.TrustRef), a.Add(nullYear(r.BirthYear)), a.Add(r.Gender),
+			a.Add(r.Ethnicity), a.Add(r.Disability), a.Add(r.FirstLanguage), a.Add(now), a.Add(now)}, ", ") + ")")
+	}
+	b.WriteString(" RETURNING id, trust_ref")
+	rows, err := tx.QueryContext(ctx, b.String(), a.Values()...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var ref string
+		if err := rows.Scan(&id, &ref); err != nil {
+			return err
+		}
+		ids[ref] = id
+	}
+	return rows.Err()
+}
+
+func nullYear(y int) any {
+	if y == 0 {
+		return nil
+	}
+	return y
+}
