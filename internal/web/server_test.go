@@ -1,9 +1,9 @@
 package web
 
 import (
+	"html/template"
 	"strings"
 	"testing"
-	"html/template"
 )
 
 // Two capabilities giving a template function the same name would have one
