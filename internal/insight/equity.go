@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -40,6 +41,10 @@ type EquityRow struct {
 	ShareStart string `json:"share_of_started"`
 	RateRatio  string `json:"rate_ratio"`
 	CI         string `json:"rate_ratio_95ci"`
+	// Bound states the rate ratio as a bound ("below 0.7", "above 1.5")
+	// when a count behind it is suppressed but the finding is significant:
+	// the count is hidden, never the finding.
+	Bound string `json:"rate_ratio_bound,omitempty" doc:"When a count is suppressed but the group is still significantly under- or over-represented: the rate ratio as a bound, e.g. \"below 0.7\", true whatever the hidden count."`
 	// Under is set when the group is referred significantly less often than
 	// everyone else (the upper end of the 95% interval is below 1).
 	Under bool `json:"significantly_under_represented"`
@@ -238,11 +243,17 @@ func (s *Service) equityTable(key, label string, groups map[string]*groupCounts)
 			row.ShareStart = pct(float64(g.started) / float64(total.started))
 		}
 		row.RateRatio, row.CI = stats.Withheld, stats.Withheld
-		if shown(row.Caseload) && shown(row.Referred) {
-			if rr, ok := stats.RateRatioCI(g.referred, g.n, total.referred-g.referred, total.n-g.n); ok {
+		// The finding is worked out from the true counts whatever is shown:
+		// a small group referred far less often is the finding that matters
+		// most, and suppressing it with its count would hide exactly that.
+		if rr, ok := stats.RateRatioCI(g.referred, g.n, total.referred-g.referred, total.n-g.n); ok {
+			row.Under, row.Over = rr.SignificantlyLow(), rr.SignificantlyHigh()
+			switch {
+			case shown(row.Caseload) && shown(row.Referred):
 				row.RateRatio = fmt.Sprintf("%.2f", rr.Ratio)
 				row.CI = fmt.Sprintf("%.2f to %.2f", rr.Lower, rr.Upper)
-				row.Under, row.Over = rr.SignificantlyLow(), rr.SignificantlyHigh()
+			case (row.Under || row.Over) && shown(row.Caseload):
+				row.Bound = s.rateRatioBound(row.Under, g.n, total)
 			}
 		}
 		t.Rows = append(t.Rows, row)
@@ -250,6 +261,34 @@ func (s *Service) equityTable(key, label string, groups map[string]*groupCounts)
 	t.Total = EquityRow{Group: "Everyone", Caseload: s.Suppress.Count(total.n), Referred: s.Suppress.Count(total.referred),
 		Started: s.Suppress.Count(total.started), ShareCase: "100%", ShareRef: "100%", ShareStart: "100%"}
 	return t
+}
+
+// rateRatioBound states a significant rate ratio whose referral count is
+// hidden as a bound that holds for every count the hidden cell could be
+// (1 to Threshold−1), so the bound says nothing about which it is: below
+// the largest upper 95% limit over those counts, rounded up to a tenth
+// (never above 1, which the finding itself guarantees), or above the
+// smallest lower limit, rounded down.
+func (s *Service) rateRatioBound(under bool, n int, total groupCounts) string {
+	hi := max(s.Suppress.Threshold-1, 1)
+	upper, lower := 0.0, math.Inf(1)
+	for a := 1; a <= hi; a++ {
+		if rr, ok := stats.RateRatioCI(a, n, total.referred-a, total.n-n); ok {
+			upper, lower = math.Max(upper, rr.Upper), math.Min(lower, rr.Lower)
+		}
+	}
+	if under {
+		b := math.Ceil(upper*10) / 10
+		if upper == 0 || b >= 1 {
+			return "below 1"
+		}
+		return fmt.Sprintf("below %.1f", b)
+	}
+	b := math.Floor(lower*10) / 10
+	if math.IsInf(lower, 1) || b <= 1 {
+		return "above 1"
+	}
+	return fmt.Sprintf("above %.1f", b)
 }
 
 func teamNameMap(ctx context.Context, tx *store.Tx) (map[int64]string, error) {

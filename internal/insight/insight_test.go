@@ -466,3 +466,49 @@ func TestViewsNeverBuildTheRollup(t *testing.T) {
 		}
 	})
 }
+
+// Suppress the count, never the finding: a group that is 15% of the
+// caseload but 3% of referrals (3 of 100, a count hidden) is still
+// flagged, with its rate ratio as a bound that holds whatever the hidden
+// count is, and nothing shown gives the count away.
+func TestEquityFlagsSmallUnderRepresentedGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		w.Clock.Advance(24 * time.Hour)
+		c := mustCoordinator(t, w, "a@test.example", w.TeamA)
+		onCaseload(t, w, svc, c, w.TeamA, 340, 97, "white_british")
+		d := mustCoordinator(t, w, "b@test.example", w.TeamA)
+		onCaseload(t, w, svc, d, w.TeamA, 60, 3, "black_african")
+		eq, err := svc.EquityOfAccess(context.Background(), w.Principal(t, "analyst"), insight.Period{From: w.Clock.Now().AddDate(0, -1, 0), To: w.Clock.Now()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, tbl := range eq.Tables {
+			if tbl.Key != "ethnicity" {
+				continue
+			}
+			for _, row := range tbl.Rows {
+				if row.Group != "Black, Black British, Caribbean or African" {
+					continue
+				}
+				found = true
+				if !row.Under {
+					t.Errorf("15%% of the caseload and 3%% of referrals is not flagged: %+v", row)
+				}
+				if (row.Referred != "<5" && row.Referred != stats.Withheld) || row.ShareRef != stats.Withheld || row.RateRatio != stats.Withheld || row.CI != stats.Withheld {
+					t.Errorf("the count shows through: %+v", row)
+				}
+				// The upper limit for 4 of 60 (the largest the hidden
+				// count could be) against 96 of 340 is 0.62.
+				if row.Bound != "below 0.7" {
+					t.Errorf("bound %q, want below 0.7", row.Bound)
+				}
+			}
+		}
+		if !found {
+			t.Fatal("no row for the group")
+		}
+	})
+}

@@ -266,12 +266,12 @@ var equityView = insightView[insight.Equity]{
 		for _, t := range eq.Tables {
 			for _, row := range append(t.Rows, t.Total) {
 				rows = append(rows, []string{t.Label, row.Group, row.Caseload, row.Referred, row.Started, row.ShareCase, row.ShareRef,
-					row.ShareStart, row.RateRatio, row.CI, strconv.FormatBool(row.Under)})
+					row.ShareStart, row.RateRatio, row.CI, row.Bound, strconv.FormatBool(row.Under)})
 			}
 		}
 		return fmt.Sprintf("mutual-equity-%s-to-%s.csv", eq.From, eq.To), []string{"characteristic", "group", "on_caseload",
 			"referred", "started", "share_of_caseload", "share_of_referrals", "share_started", "rate_ratio", "rate_ratio_95ci",
-			"significantly_under_represented"}, rows
+			"rate_ratio_bound", "significantly_under_represented"}, rows
 	},
 }
 
