@@ -500,7 +500,10 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 
 // WaitRow is waiting times for one group of referrals.
 type WaitRow struct {
-	Group        string `json:"group"`
+	Group string `json:"group"`
+	// Standard is the group's waiting standard in words ("4 hours"), in the
+	// table by urgency only.
+	Standard     string `json:"standard,omitempty"`
 	Referrals    string `json:"referrals"`
 	Seen         string `json:"first_contacted"`
 	MedianDays   string `json:"median_days"`
@@ -517,12 +520,17 @@ type WaitTable struct {
 
 // Waiting is the waiting-times answer.
 type Waiting struct {
+	// StandardDays is the routine standard; urgent and very urgent
+	// referrals are measured against theirs (24 and 4 hours).
 	StandardDays int         `json:"standard_days"`
 	Tables       []WaitTable `json:"tables"`
 }
 
 // WaitingTimes summarises days from referral to first contact for
-// referrals received in the period, by team, door (source) and group. The
+// referrals received in the period, by urgency, team, door (source) and
+// group. Each referral is measured against its urgency's standard
+// (routine: the service's standard; urgent 24 hours; very urgent 4
+// hours). The
 // median and 90th percentile are over referrals with a first contact; the
 // share within the standard also counts those still waiting past it as not
 // seen in time, and leaves out those still waiting within it (not yet
@@ -538,8 +546,17 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 		n, seen, within, decided int
 		days                     []float64
 	}
-	tables := map[string]map[string]*acc{"team": {}, "source": {}, "ethnicity": {}, "age": {}, "gender": {}}
-	add := func(tbl, group string, received time.Time, first *time.Time) {
+	tables := map[string]map[string]*acc{"urgency": {}, "team": {}, "source": {}, "ethnicity": {}, "age": {}, "gender": {}}
+	standard := func(u referral.Urgency) time.Duration {
+		switch u {
+		case referral.Urgent:
+			return referral.UrgentStandard
+		case referral.VeryUrgent:
+			return referral.VeryUrgentStandard
+		}
+		return std
+	}
+	add := func(tbl, group string, received time.Time, first *time.Time, std time.Duration) {
 		a := tables[tbl][group]
 		if a == nil {
 			a = &acc{}
@@ -565,7 +582,7 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 	}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT r.received_at, r.first_contact_at, COALESCE(t.name, 'No team yet'), r.source,
-			pe.ethnicity, COALESCE(pe.birth_year, 0), pe.gender
+			pe.ethnicity, COALESCE(pe.birth_year, 0), pe.gender, r.urgency
 			FROM referrals r JOIN people pe ON pe.id = r.person_id LEFT JOIN teams t ON t.id = r.team_id
 			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.status NOT IN ('declined', 'redirected')`+filter, args...)
 		if err != nil {
@@ -576,39 +593,60 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 			var received time.Time
 			var first sql.NullTime
 			var team, source, eth, gender string
+			var urgency referral.Urgency
 			var by int
-			if err := rows.Scan(&received, &first, &team, &source, &eth, &by, &gender); err != nil {
+			if err := rows.Scan(&received, &first, &team, &source, &eth, &by, &gender, &urgency); err != nil {
 				return err
 			}
 			var fp *time.Time
 			if first.Valid {
 				fp = &first.Time
 			}
-			add("team", team, received, fp)
-			add("source", referral.Source(source).Label(), received, fp)
-			add("ethnicity", demographics.EthnicGroup(eth), received, fp)
-			add("age", demographics.AgeBand(by, period.To), received, fp)
-			add("gender", demographics.Label(demographics.Genders, gender), received, fp)
+			if !urgency.Valid() {
+				urgency = referral.Routine
+			}
+			rs := standard(urgency)
+			add("urgency", string(urgency), received, fp, rs)
+			add("team", team, received, fp, rs)
+			add("source", referral.Source(source).Label(), received, fp, rs)
+			add("ethnicity", demographics.EthnicGroup(eth), received, fp, rs)
+			add("age", demographics.AgeBand(by, period.To), received, fp, rs)
+			add("gender", demographics.Label(demographics.Genders, gender), received, fp, rs)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return out, err
 	}
-	for _, t := range []struct{ key, label string }{{"team", "Team"}, {"source", "Door in"}, {"ethnicity", "Ethnic group"}, {"age", "Age band"}, {"gender", "Gender"}} {
+	for _, t := range []struct{ key, label string }{{"urgency", "Urgency"}, {"team", "Team"}, {"source", "Door in"}, {"ethnicity", "Ethnic group"}, {"age", "Age band"}, {"gender", "Gender"}} {
 		wt := WaitTable{Key: t.key, Label: t.label}
 		var names []string
 		for name := range tables[t.key] {
 			names = append(names, name)
 		}
 		sort.Strings(names)
+		if t.key == "urgency" {
+			// Every urgency, most urgent first, even with no referrals.
+			names = names[:0]
+			for _, u := range referral.Urgencies {
+				names = append(names, string(u))
+				if tables[t.key][string(u)] == nil {
+					tables[t.key][string(u)] = &acc{}
+				}
+			}
+		}
 		for _, name := range names {
 			a := tables[t.key][name]
-			row := WaitRow{Group: name, Referrals: s.Suppress.Count(a.n), Seen: s.Suppress.Count(a.seen),
+			group, standardWords := name, ""
+			if t.key == "urgency" {
+				u := referral.Urgency(name)
+				group, standardWords = u.Label(), durationWords(standard(u))
+			}
+			row := WaitRow{Group: group, Standard: standardWords, Referrals: s.Suppress.Count(a.n), Seen: s.Suppress.Count(a.seen),
 				MedianDays: stats.Withheld, P90Days: stats.Withheld, WithinTarget: stats.Withheld}
 			if !s.Suppress.Suppressed(a.seen) && a.seen > 0 {
-				row.MedianDays = fmt.Sprintf("%.0f", stats.Median(a.days))
-				row.P90Days = fmt.Sprintf("%.0f", stats.Percentile(a.days, 0.9))
+				row.MedianDays = daysWords(stats.Median(a.days))
+				row.P90Days = daysWords(stats.Percentile(a.days, 0.9))
 			}
 			if r, ok := s.Suppress.Rate(a.within, a.decided); ok {
 				row.WithinTarget = r
@@ -620,4 +658,22 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 	err = s.record(ctx, p, audit.Event{Action: "insight.waiting",
 		ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", period.From.Format("2006-01-02"), period.To.Format("2006-01-02"))})
 	return out, err
+}
+
+// daysWords formats a number of days: whole days from two days up, and
+// to a tenth below that, so waits measured in hours (urgent and very
+// urgent referrals) do not all read "0".
+func daysWords(d float64) string {
+	if d < 2 {
+		return fmt.Sprintf("%.1f", d)
+	}
+	return fmt.Sprintf("%.0f", d)
+}
+
+// durationWords says a waiting standard in words: "4 hours", "28 days".
+func durationWords(d time.Duration) string {
+	if d < 48*time.Hour {
+		return fmt.Sprintf("%d hours", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

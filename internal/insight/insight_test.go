@@ -13,6 +13,7 @@ import (
 	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
@@ -509,6 +510,61 @@ func TestEquityFlagsSmallUnderRepresentedGroup(t *testing.T) {
 		}
 		if !found {
 			t.Fatal("no row for the group")
+		}
+	})
+}
+
+// The waiting insight splits by urgency, most urgent first, and measures
+// each referral against its own urgency's standard: a very urgent referral
+// first contacted after six hours was not seen in time, whatever the
+// routine standard.
+func TestWaitingSplitsByUrgency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		svc.Suppress = stats.Suppressor{Threshold: 1} // no suppression: check the arithmetic
+		ctx := context.Background()
+		clin := w.Principal(t, "clinician")
+		refer := func(name string, u referral.Urgency, after time.Duration) {
+			r, err := w.Referrals.CreateReferral(ctx, clin, referral.NewReferral{
+				Person:   person.Details{PreferredName: name, Phone: fmt.Sprintf("07700 900%03d", len(name)*7+int(after.Hours())%100)},
+				AskedFor: "Someone to talk to", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, Urgency: u})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// First contact, as the peer support team recorded it.
+			if _, err := db.Exec(ctx, "UPDATE referrals SET first_contact_at = $1 WHERE id = $2", r.ReceivedAt.Add(after), r.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 3 {
+			refer(fmt.Sprintf("Quick %c", 'A'+i), referral.VeryUrgent, 2*time.Hour)
+			refer(fmt.Sprintf("Slow %c", 'A'+i), referral.VeryUrgent, 6*time.Hour)
+			refer(fmt.Sprintf("Routine %c", 'A'+i), referral.Routine, 6*time.Hour)
+		}
+		w.Clock.Advance(24 * time.Hour)
+		wt, err := svc.WaitingTimes(ctx, w.Principal(t, "analyst"), insight.Period{From: w.Clock.Now().AddDate(0, -1, 0), To: w.Clock.Now()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wt.Tables) == 0 || wt.Tables[0].Key != "urgency" {
+			t.Fatalf("the first table is not by urgency: %+v", wt.Tables)
+		}
+		var got []string
+		for _, r := range wt.Tables[0].Rows {
+			got = append(got, fmt.Sprintf("%s (%s): %s referrals, %s within", r.Group, r.Standard, r.Referrals, r.WithinTarget))
+		}
+		want := []string{"Very urgent (4 hours): 6 referrals, 50.0% within", "Urgent (24 hours): 0 referrals, – within",
+			"Routine (28 days): 3 referrals, 100.0% within"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("by urgency:\n got %q\nwant %q", got, want)
+		}
+		// The same standards hold in every other table: the team's share
+		// within the standard counts the slow very urgent ones as late.
+		for _, r := range wt.Tables[1].Rows {
+			if r.Referrals == "9" && r.WithinTarget != "66.7%" {
+				t.Errorf("team %s: %s within the standard, want 66.7%%", r.Group, r.WithinTarget)
+			}
 		}
 	})
 }

@@ -29,7 +29,7 @@ var opCoverage = APIOp{Summary: "Offer coverage: share on caseload told about pe
 	Response: insight.Coverage{Months: []string{"Oct 2026"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team", Months: []insight.CoverageMonth{{Month: "Oct 2026", Caseload: "512", Offered: "201", Share: "39.3%"}}}}}}
 
 var opWaiting = APIOp{Summary: "Waiting times from referral to first contact", Tag: "Insight", Query: period,
-	Response: insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}}
+	Response: insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "urgency", Label: "Urgency", Rows: []insight.WaitRow{{Group: "Very urgent", Standard: "4 hours", Referrals: "12", Seen: "12", MedianDays: "0.1", P90Days: "0.2", WithinTarget: "83.3%"}}}, {Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}}
 
 func (s *Server) apiRates(w http.ResponseWriter, r *http.Request) error {
 	rq, _, err := s.ratesQuery(r)

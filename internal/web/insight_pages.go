@@ -302,10 +302,10 @@ var waitingView = insightView[insight.Waiting]{
 		var rows [][]string
 		for _, t := range wt.Tables {
 			for _, row := range t.Rows {
-				rows = append(rows, []string{t.Label, row.Group, row.Referrals, row.Seen, row.MedianDays, row.P90Days, row.WithinTarget})
+				rows = append(rows, []string{t.Label, row.Group, row.Standard, row.Referrals, row.Seen, row.MedianDays, row.P90Days, row.WithinTarget})
 			}
 		}
-		return "mutual-waiting-times.csv", []string{"by", "group", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows
+		return "mutual-waiting-times.csv", []string{"by", "group", "standard", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows
 	},
 }
 
