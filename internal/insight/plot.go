@@ -9,6 +9,9 @@ import (
 // Plot is a funnel plot laid out for drawing as SVG: every coordinate is
 // computed here, so the template only places elements.
 type Plot struct {
+	// ID names the plot's title and description (unique on a page); Size
+	// is "wide" or "narrow", the layout drawn for wide or narrow screens.
+	ID, Size               string
 	Width, Height          int
 	Left, Right, Top, Base float64 // plot area edges
 	XTicks, YTicks         []Tick
@@ -36,12 +39,23 @@ type PlotPoint struct {
 	Note  string // for the tooltip <title>
 }
 
-// FunnelPlot lays out a rates answer as a funnel plot. Suppressed units are
-// not drawn (their position would reveal a small count); the table lists
-// them.
+// FunnelPlot lays out a rates answer as a funnel plot for wide screens.
+// Suppressed units are not drawn (their position would reveal a small
+// count); the table lists them.
 func FunnelPlot(r Rates) Plot {
-	p := Plot{Width: 720, Height: 440, Left: 64, Right: 700, Top: 20, Base: 380,
-		XLabel: "People on caseload", YLabel: measureLabel(r.Measure)}
+	return funnelPlot(r, Plot{ID: "funnel", Size: "wide", Width: 720, Height: 440, Left: 64, Right: 700, Top: 20, Base: 380}, 6, 5)
+}
+
+// FunnelPlotNarrow lays out the same plot for a phone: drawn about as
+// wide as the screen, so its text is shown at the size it was set in
+// rather than shrunk to half (the wide plot squeezed into 375 pixels),
+// with fewer ticks so their labels do not collide.
+func FunnelPlotNarrow(r Rates) Plot {
+	return funnelPlot(r, Plot{ID: "funnel-narrow", Size: "narrow", Width: 340, Height: 320, Left: 46, Right: 328, Top: 16, Base: 262}, 3, 4)
+}
+
+func funnelPlot(r Rates, p Plot, xTicks, yTicks int) Plot {
+	p.XLabel, p.YLabel = "People on caseload", measureLabel(r.Measure)
 	who := "care co-ordinator"
 	if r.By == "team" {
 		who = "team"
@@ -66,10 +80,10 @@ func FunnelPlot(r Rates) Plot {
 		v = math.Max(0, math.Min(v, ymax))
 		return p.Base - (p.Base-p.Top)*v/ymax
 	}
-	for _, t := range niceTicks(maxN, 6) {
+	for _, t := range niceTicks(maxN, xTicks) {
 		p.XTicks = append(p.XTicks, Tick{Pos: x(t), Label: fmt.Sprintf("%.0f", t)})
 	}
-	for _, t := range niceTicks(ymax, 5) {
+	for _, t := range niceTicks(ymax, yTicks) {
 		p.YTicks = append(p.YTicks, Tick{Pos: y(t), Label: fmt.Sprintf("%.0f%%", 100*t)})
 	}
 	p.MeanY = y(r.Target)

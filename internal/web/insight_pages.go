@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -86,13 +87,15 @@ type insightPage struct {
 	Query    url.Values
 	Rates    *insight.Rates
 	Plot     *insight.Plot
-	Equity   *insight.Equity
-	Coverage *insight.Coverage
-	Waiting  *insight.Waiting
-	Month    string
-	Now      time.Time
-	CSV      string
-	Named    bool
+	// PlotNarrow is the same funnel plot laid out for a phone.
+	PlotNarrow *insight.Plot
+	Equity     *insight.Equity
+	Coverage   *insight.Coverage
+	Waiting    *insight.Waiting
+	Month      string
+	Now        time.Time
+	CSV        string
+	Named      bool
 }
 
 // insightPageData fills what every insight page shows: the period form
@@ -151,8 +154,8 @@ func (s *Server) handleInsightRates(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return s.insightError(w, r, "insight/rates", title, d, f, err)
 	}
-	plot := insight.FunnelPlot(rates)
-	d.Rates, d.Plot = &rates, &plot
+	plot, narrow := insight.FunnelPlot(rates), insight.FunnelPlotNarrow(rates)
+	d.Rates, d.Plot, d.PlotNarrow = &rates, &plot, &narrow
 	if f.Value("by") == "" {
 		f.Values.Set("by", rates.By)
 	}
@@ -280,7 +283,7 @@ var coverageView = insightView[insight.Coverage]{
 	run: func(s *Server, r *http.Request, iq insightQuery) (insight.Coverage, error) {
 		return s.insight.OfferCoverage(r.Context(), principal(r), iq.Period, iq.TeamIDs)
 	},
-	show: func(d *insightPage, v *insight.Coverage) { d.Coverage = v },
+	show: func(d *insightPage, v *insight.Coverage) { d.Coverage = newestFirst(*v) },
 	csv: func(cov insight.Coverage) (string, []string, [][]string) {
 		var rows [][]string
 		for _, t := range append(cov.Teams, cov.All) {
@@ -307,6 +310,24 @@ var waitingView = insightView[insight.Waiting]{
 		}
 		return "mutual-waiting-times.csv", []string{"by", "group", "standard", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows
 	},
+}
+
+// newestFirst puts the most recent month first in the coverage table, so a
+// phone, which shows the first columns and scrolls to the rest, shows the
+// months that matter now (the CSV and the API stay in calendar order).
+func newestFirst(c insight.Coverage) *insight.Coverage {
+	out := insight.Coverage{Months: slices.Clone(c.Months), All: c.All}
+	slices.Reverse(out.Months)
+	rev := func(r insight.CoverageRow) insight.CoverageRow {
+		r.Months = slices.Clone(r.Months)
+		slices.Reverse(r.Months)
+		return r
+	}
+	for _, r := range c.Teams {
+		out.Teams = append(out.Teams, rev(r))
+	}
+	out.All = rev(c.All)
+	return &out
 }
 
 // handleInsightReport is the printable monthly report: one month's rates,
@@ -338,7 +359,7 @@ func (s *Server) handleInsightReport(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	plot := insight.FunnelPlot(rates)
+	plot, narrow := insight.FunnelPlot(rates), insight.FunnelPlotNarrow(rates)
 	eq, err := s.insight.EquityOfAccess(r.Context(), p, year, nil)
 	if err != nil {
 		return err
@@ -351,7 +372,7 @@ func (s *Server) handleInsightReport(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	d.Rates, d.Plot, d.Equity, d.Coverage, d.Waiting = &rates, &plot, &eq, &cov, &wt
+	d.Rates, d.Plot, d.PlotNarrow, d.Equity, d.Coverage, d.Waiting = &rates, &plot, &narrow, &eq, newestFirst(cov), &wt
 	return s.page(w, r, http.StatusOK, "insight/report", &ui.Page{Title: "Peer support monthly report: " + d.Month, Form: f, Data: d})
 }
 

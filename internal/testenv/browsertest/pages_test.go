@@ -73,7 +73,42 @@ func TestInsightRates(t *testing.T) {
 	if got.Tables == 0 || got.Rows == 0 {
 		t.Errorf("want a data table with rows under the plot, got %d tables, %d rows", got.Tables, got.Rows)
 	}
-	for _, path := range []string{"/insight/equity", "/insight/coverage", "/insight/waiting", "/insight/report", "/caseloads"} {
+	// The plot's axis text is readable at both sizes: the plot shown is
+	// the layout drawn for the screen, so its 14-pixel text is not shrunk
+	// (the wide plot squeezed into a phone drew it at under 7 pixels).
+	type axis struct {
+		Shown           int
+		Smallest, Width float64
+		Main            float64
+	}
+	for _, v := range []viewport{mobile, desktop} {
+		p.setViewport(v)
+		a := eval[axis](p, `(() => {
+  const shown = [...document.querySelectorAll('main svg.app-chart')].filter(s => s.getClientRects().length > 0);
+  let smallest = 1000;
+  for (const svg of shown) for (const t of svg.querySelectorAll('text')) {
+    smallest = Math.min(smallest, parseFloat(getComputedStyle(t).fontSize) * svg.getScreenCTM().a);
+  }
+  return {Shown: shown.length, Smallest: smallest, Width: shown.length ? shown[0].getBoundingClientRect().width : 0, Main: document.querySelector('main').getBoundingClientRect().width};
+})()`)
+		if a.Shown != 1 {
+			t.Errorf("at %s, %d funnel plots are shown, want one", v.Name, a.Shown)
+		}
+		if a.Smallest < 12 {
+			t.Errorf("at %s, the funnel plot's text is drawn %.1f pixels high: too small to read (%+v)", v.Name, a.Smallest, a)
+		}
+	}
+	p.setViewport(desktop)
+	// Coverage shows the most recent month first (at 375 pixels the first
+	// columns are the ones in view).
+	if st := p.open("/insight/coverage?from=2025-11-01&to=2026-03-31"); st != 200 {
+		t.Errorf("GET /insight/coverage: %d", st)
+	}
+	months := eval[[]string](p, `[...document.querySelectorAll('main table thead th')].slice(1).map(th => th.textContent.trim())`)
+	if len(months) < 2 || months[0] != "Mar 2026" || months[len(months)-1] != "Nov 2025" {
+		t.Errorf("coverage months in order %q, want the most recent (Mar 2026) first", months)
+	}
+	for _, path := range []string{"/insight/equity", "/insight/waiting", "/insight/report", "/caseloads"} {
 		if st := p.open(path); st != 200 {
 			t.Errorf("GET %s: %d", path, st)
 		}
