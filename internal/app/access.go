@@ -82,6 +82,10 @@ const (
 	PermSubjectAccess  Permission = "person.subject_access"
 	PermInsightRead    Permission = "insight.read"
 	PermInsightNamed   Permission = "insight.named_staff"
+	// PermInsightOwn is a care co-ordinator's own view: their own referral
+	// and offer rates beside their teams', and the people on their caseload
+	// not yet told about peer support.
+	PermInsightOwn Permission = "insight.own"
 	PermCaseloadImport Permission = "caseload.import"
 	PermAdminUsers     Permission = "admin.users"
 	PermAdminOutbox    Permission = "admin.outbox"
@@ -159,6 +163,7 @@ var grants = []struct {
 	{PermRecoveryWork, []Role{RolePeerWorker, RolePeerLead, RoleClinician}},
 	{PermFeedbackRead, []Role{RolePeerWorker, RolePeerLead, RoleServiceManager}},
 	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
+	{PermInsightOwn, []Role{RoleClinician}},
 }
 
 func init() {

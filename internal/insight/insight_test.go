@@ -2,6 +2,7 @@ package insight_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -565,6 +566,105 @@ func TestWaitingSplitsByUrgency(t *testing.T) {
 			if r.Referrals == "9" && r.WithinTarget != "66.7%" {
 				t.Errorf("team %s: %s within the standard, want 66.7%%", r.Group, r.WithinTarget)
 			}
+		}
+	})
+}
+
+// A care co-ordinator sees their own referral and offer rates beside their
+// team's, never another co-ordinator's, and the people on their caseload
+// nobody has told about peer support in twelve months — only people they
+// may see, each named in the audit row.
+func TestCoordinatorSeesOwnRatesAndPeopleNotOffered(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		svc.Suppress = stats.Suppressor{Threshold: 5}
+		ctx := context.Background()
+		w.Clock.Advance(24 * time.Hour)
+		c := mustCoordinator(t, w, "own@test.example", w.TeamA)
+		onCaseload(t, w, svc, c, w.TeamA, 20, 5, "white_british")
+		d := mustCoordinator(t, w, "other@test.example", w.TeamA)
+		onCaseload(t, w, svc, d, w.TeamA, 20, 10, "white_british")
+		// One of c's people is told about peer support and says not now.
+		var told int64
+		if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = $1", "own@test.example-19").Scan(&told); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.CreateOffer(ctx, c, referral.NewOffer{PersonID: told, Method: "review", Response: "not_now"}); err != nil {
+			t.Fatal(err)
+		}
+		// c is named on another team's caseload too, a team c does not
+		// work in: that person is out of c's scope and is not listed.
+		if _, err := importer(w).ImportEpisodes(ctx, app.Actor{}, []caseload.Episode{{PersonRef: "elsewhere", Team: w.TeamB.Name,
+			CoordinatorEmail: c.Email, StartDate: "2026-01-05", PreferredName: "Elsewhere"}}, caseload.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+
+		own, err := svc.OwnRates(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rate := func(r insight.OwnRate) string {
+			if r.N == nil || r.Events == nil {
+				return r.Unit + ": withheld"
+			}
+			return fmt.Sprintf("%s: %d of %d", r.Unit, *r.Events, *r.N)
+		}
+		var got []string
+		for _, m := range own.Measures {
+			got = append(got, m.Measure+" "+rate(m.You))
+			for _, tr := range m.Teams {
+				got = append(got, m.Measure+" "+rate(tr))
+			}
+		}
+		want := []string{"referred You: 5 of 21", "referred " + w.TeamA.Name + ": 15 of 40", "offered You: 1 of 21", "offered " + w.TeamA.Name + ": withheld"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("rates:\n got %q\nwant %q", got, want)
+		}
+		b, _ := json.Marshal(own)
+		if strings.Contains(string(b), "other@test.example") || strings.Contains(string(b), `"events":10`) {
+			t.Errorf("another co-ordinator's figures show: %s", b)
+		}
+		// The team's one offer is a small count: withheld, and said so.
+		if !own.Measures[1].Teams[0].Suppressed {
+			t.Errorf("team offers not marked suppressed: %+v", own.Measures[1].Teams[0])
+		}
+		// Not told and not referred: 20 − 5 referred − 1 told = 14, all
+		// on team A; "Elsewhere" is out of scope.
+		if len(own.NotOffered) != 14 {
+			t.Fatalf("%d people not offered, want 14: %+v", len(own.NotOffered), own.NotOffered)
+		}
+		listed := map[int64]bool{}
+		for _, n := range own.NotOffered {
+			listed[n.PersonID] = true
+			if n.Name == "Elsewhere" || n.PersonID == told {
+				t.Errorf("listed %+v", n)
+			}
+		}
+		// The audit row names each person shown, and only them.
+		var audited int
+		var subjects []int64
+		rows, err := db.Query(ctx, `SELECT s.person_id FROM audit_subjects s JOIN audit_events e ON e.id = s.audit_id WHERE e.action = 'insight.own'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			_ = rows.Scan(&id)
+			subjects = append(subjects, id)
+			if listed[id] {
+				audited++
+			}
+		}
+		rows.Close()
+		if audited != 14 || len(subjects) != 14 {
+			t.Errorf("audit subjects %v: want the 14 people shown", subjects)
+		}
+		// A co-ordinator with no caseload sees zeros, and no one's list.
+		e := mustCoordinator(t, w, "new@test.example", w.TeamB)
+		own, err = svc.OwnRates(ctx, e)
+		if err != nil || len(own.NotOffered) != 0 || *own.Measures[0].You.N != 0 {
+			t.Fatalf("new co-ordinator: %+v %v", own, err)
 		}
 	})
 }
