@@ -79,13 +79,13 @@ const (
 	PermOfferCreate    Permission = "offer.create"
 	// PermSubjectAccess is producing a subject access copy of everything
 	// Mutual holds about a person the caller may see, with a reason.
-	PermSubjectAccess  Permission = "person.subject_access"
-	PermInsightRead    Permission = "insight.read"
-	PermInsightNamed   Permission = "insight.named_staff"
+	PermSubjectAccess Permission = "person.subject_access"
+	PermInsightRead   Permission = "insight.read"
+	PermInsightNamed  Permission = "insight.named_staff"
 	// PermInsightOwn is a care co-ordinator's own view: their own referral
 	// and offer rates beside their teams', and the people on their caseload
 	// not yet told about peer support.
-	PermInsightOwn Permission = "insight.own"
+	PermInsightOwn     Permission = "insight.own"
 	PermCaseloadImport Permission = "caseload.import"
 	PermAdminUsers     Permission = "admin.users"
 	PermAdminOutbox    Permission = "admin.outbox"
