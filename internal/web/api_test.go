@@ -460,6 +460,8 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			}, 200},
 			{"GET /alerts", func() *webtest.Response { return lead.Get("/alerts") }, 200},
 			{"GET /api/v1/alerts", func() *webtest.Response { return leadAPI.Get("/api/v1/alerts") }, 200},
+			{"GET /insight/mine", func() *webtest.Response { return clin.Get("/insight/mine") }, 200},
+			{"GET /api/v1/insight/mine", func() *webtest.Response { return clinAPI.Get("/api/v1/insight/mine") }, 200},
 			{"POST /alerts/{id}/response", func() *webtest.Response {
 				return lead.PostForm("/alerts/"+alertIDs[0]+"/response", form("alert_outcome", "no_risk", "alert_note", "History only"))
 			}, 303},

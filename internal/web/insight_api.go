@@ -31,6 +31,21 @@ var opCoverage = APIOp{Summary: "Offer coverage: share on caseload told about pe
 var opWaiting = APIOp{Summary: "Waiting times from referral to first contact", Tag: "Insight", Query: period,
 	Response: insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "urgency", Label: "Urgency", Rows: []insight.WaitRow{{Group: "Very urgent", Standard: "4 hours", Referrals: "12", Seen: "12", MedianDays: "0.1", P90Days: "0.2", WithinTarget: "83.3%"}}}, {Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}}
 
+var opOwnInsight = APIOp{Summary: "A care co-ordinator's own referral and offer rates beside their teams', and the people on their caseload not told about peer support in 12 months",
+	Tag: "Insight", Description: "Only the caller's own rate: never another co-ordinator's. Team counts from 1 to 4 are suppressed (null, suppressed: true). The people listed are those the caller may see; each is named in the audit trail.",
+	Response: insight.OwnInsight{From: "2025-11-02", To: "2026-11-01", Measures: []insight.OwnMeasure{{Measure: "referred", Label: "Referred to peer support",
+		You:   insight.OwnRate{Unit: "You", N: new(42), Events: new(6), Rate: new(0.143)},
+		Teams: []insight.OwnRate{{Unit: "North Community Mental Health Team", N: new(512), Events: new(139), Rate: new(0.271)}}}},
+		NotOffered: []insight.NotOffered{{PersonID: 314, Name: "Sam", OnCaseloadSince: "2026-01-15"}}}}
+
+func (s *Server) apiOwnInsight(w http.ResponseWriter, r *http.Request) error {
+	own, err := s.insight.OwnRates(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, own)
+}
+
 func (s *Server) apiRates(w http.ResponseWriter, r *http.Request) error {
 	rq, _, err := s.ratesQuery(r)
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 )
 
 // insightRoutes are gatekeeping and equity insight: one line per route.
-// insightRoutes are gatekeeping and equity insight: one line per route.
 func (s *Server) insightRoutes() []*Route {
 	return []*Route{
 		pageRoute("GET /insight", app.PermInsightRead, s.handleInsight),
@@ -33,6 +32,8 @@ func (s *Server) insightRoutes() []*Route {
 		apiRoute("GET /api/v1/insight/equity", app.PermInsightRead, opEquity, equityView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/coverage", app.PermInsightRead, opCoverage, coverageView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/waiting", app.PermInsightRead, opWaiting, waitingView.apiHandler(s)),
+		personPage("GET /insight/mine", app.PermInsightOwn, s.handleOwnInsight),
+		personAPI("GET /api/v1/insight/mine", app.PermInsightOwn, opOwnInsight, s.apiOwnInsight),
 	}
 }
 
@@ -378,3 +379,14 @@ func (s *Server) handleInsightReport(w http.ResponseWriter, r *http.Request) err
 
 // maxUpload bounds a caseload file: 500,000 rows fit comfortably.
 const maxUpload = 256 << 20
+
+// handleOwnInsight is a care co-ordinator's own view: their rates beside
+// their teams', and the people on their caseload not yet told about peer
+// support.
+func (s *Server) handleOwnInsight(w http.ResponseWriter, r *http.Request) error {
+	own, err := s.insight.OwnRates(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "insight/mine", &ui.Page{Title: "Your referrals and offers", Data: &own})
+}

@@ -47,6 +47,7 @@ var pageAPI = map[string][]string{
 	"GET /insight/equity":                             {"GET /api/v1/insight/equity"},
 	"GET /insight/coverage":                           {"GET /api/v1/insight/coverage"},
 	"GET /insight/waiting":                            {"GET /api/v1/insight/waiting"},
+	"GET /insight/mine":                               {"GET /api/v1/insight/mine"},
 	"POST /caseloads":                                 {"POST /api/v1/caseload-episodes"},
 	"GET /groups":                                     {"GET /api/v1/groups"},
 	"POST /groups":                                    {"POST /api/v1/groups"},

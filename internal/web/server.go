@@ -386,6 +386,9 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.Can(app.PermFeedbackRead) {
 		add("Feedback", "/feedback/inbox")
 	}
+	if p.Can(app.PermInsightOwn) {
+		add("Your referrals", "/insight/mine")
+	}
 	if p.Can(app.PermInsightRead) {
 		add("Insight", "/insight")
 		add("Outcomes", "/recovery/outcomes")
