@@ -113,6 +113,23 @@ func TestInsightRates(t *testing.T) {
 			t.Errorf("GET %s: %d", path, st)
 		}
 	}
+
+	// A care co-ordinator's own view, at both sizes with axe: their rate
+	// beside their team's, and the people on their caseload not yet told.
+	c := b.newPage(t, e, "clinician")
+	c.signIn(e.Users["clinician"].Email, testkit.Password)
+	if st := c.open("/insight/mine"); st != 200 {
+		t.Fatalf("GET /insight/mine: %d", st)
+	}
+	mine := eval[string](c, `document.querySelector('main').innerText`)
+	for _, want := range []string{"You", e.TeamA.Name, "not told about peer support in 12 months"} {
+		if !strings.Contains(mine, want) {
+			t.Errorf("the co-ordinator's own view does not say %q:\n%s", want, mine)
+		}
+	}
+	if strings.Contains(mine, e.Users["clinicianB"].Email) || strings.Contains(mine, e.Users["clinicianB"].Name) {
+		t.Errorf("the co-ordinator's own view shows another co-ordinator:\n%s", mine)
+	}
 }
 
 // pagePaths lists every GET page in the route table that needs no path
