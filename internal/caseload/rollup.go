@@ -117,7 +117,8 @@ func flagDuplicates(ctx context.Context, tx *store.Tx, persons []int64) error {
 // RebuildRollup recounts the whole roll-up from the episodes. Run after
 // bulk loads that write episodes directly.
 func (s *Service) RebuildRollup(ctx context.Context) error {
-	return s.DB.Write(ctx, func(tx *store.Tx) error { return s.rebuildRollup(ctx, tx) })
+	_, err := s.DB.Exclusive(ctx, store.LockCaseload, true, func(tx *store.Tx) error { return s.rebuildRollup(ctx, tx) })
+	return err
 }
 
 func (s *Service) rebuildRollup(ctx context.Context, tx *store.Tx) error {
@@ -150,19 +151,20 @@ func (s *Service) rebuildRollup(ctx context.Context, tx *store.Tx) error {
 // RebuildIfStale builds the roll-up if it does not count every episode
 // (never built, or marked stale by a bulk load). It runs after each
 // import and from the background job cmd/mutual starts; readers never
-// build it. The check is repeated under the write lock, so two callers at
-// once build it once.
+// build it. The check is repeated under the caseload lock (every instance
+// runs the job), so two callers at once build it once.
 func (s *Service) RebuildIfStale(ctx context.Context) error {
 	built, err := Built(ctx, s.DB)
 	if err != nil || built {
 		return err
 	}
-	return s.DB.Write(ctx, func(tx *store.Tx) error {
+	_, err = s.DB.Exclusive(ctx, store.LockCaseload, true, func(tx *store.Tx) error {
 		if built, err := rollupBuilt(ctx, tx); err != nil || built {
 			return err
 		}
 		return s.rebuildRollup(ctx, tx)
 	})
+	return err
 }
 
 // Built reports whether the roll-up counts every episode. While it does

@@ -211,8 +211,32 @@ func leadsOf(ctx context.Context, tx *store.Tx, teams []int64) ([]app.Actor, err
 	return out, rows.Err()
 }
 
+// managersOf are the active service managers of the organisations the
+// teams belong to (or of no team in particular).
+func managersOf(ctx context.Context, tx *store.Tx, teams []int64) ([]app.Actor, error) {
+	a := &store.Args{}
+	in := a.IDs(tx.Dialect, teams)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.role = 'service_manager' AND u.status = 'active' AND (m.team_id IS NULL OR m.team_id IN (SELECT t2.id FROM teams t2 WHERE t2.organisation_id IN
+			(SELECT t.organisation_id FROM teams t WHERE t.id IN `+in+`))) ORDER BY m.user_id`, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.Actor
+	for rows.Next() {
+		ac := app.Actor{Role: app.RoleServiceManager}
+		if err := rows.Scan(&ac.UserID); err != nil {
+			return nil, err
+		}
+		out = append(out, ac)
+	}
+	return out, rows.Err()
+}
+
 // tellSupervisors tells the leads of a worker's teams (but the one who
-// did it) that the worker was allocated someone above their cap, and why.
+// did it) that the worker was allocated someone above their cap, and why;
+// when that lead is the teams' only one, the service managers.
 func (s *Service) tellSupervisors(ctx context.Context, tx *store.Tx, p *app.Principal, a referral.Allocation, teams []TeamRef) error {
 	ids := make([]int64, len(teams))
 	for i, t := range teams {
@@ -222,7 +246,20 @@ func (s *Service) tellSupervisors(ctx context.Context, tx *store.Tx, p *app.Prin
 	if err != nil {
 		return err
 	}
+	var others []app.Actor
 	for _, l := range leads {
+		if l.UserID != p.UserID {
+			others = append(others, l)
+		}
+	}
+	if len(others) == 0 {
+		// The team's only lead did it: someone must still know, so the
+		// service managers are told instead.
+		if others, err = managersOf(ctx, tx, ids); err != nil {
+			return err
+		}
+	}
+	for _, l := range others {
 		if l.UserID == p.UserID {
 			continue
 		}

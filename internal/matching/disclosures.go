@@ -235,6 +235,10 @@ func (s *Service) AddDisclosure(ctx context.Context, p *app.Principal, workerID 
 		if err := problems.Err(); err != nil {
 			return err
 		}
+		// The worker's lock makes the count and the insert one step.
+		if err := lockWorkers(ctx, tx, []int64{workerID}); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM disclosures WHERE worker_user_id = $1", workerID).Scan(&n); err != nil {
 			return err

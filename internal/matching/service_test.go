@@ -306,6 +306,36 @@ func TestCapsAndReductions(t *testing.T) {
 	})
 }
 
+// When the team's only lead goes over a worker's cap, the service
+// manager is told instead: an over-cap allocation is never known only to
+// the one who made it.
+func TestOverCapByTheOnlyLeadTellsTheManager(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		setCap(t, w, "workerB", 1)
+		leadB := w.Principal(t, "leadB")
+		wid := w.Users["workerB"].ID
+		var refs []referral.Referral
+		for _, n := range []string{"Ana", "Bo"} {
+			r := w.StaffReferral(t, "clinicianB", n)
+			r, err := w.Referrals.Transition(ctx, leadB, r.ID, referral.Move{To: referral.Accepted})
+			must(t, err)
+			refs = append(refs, r)
+		}
+		_, err := w.Referrals.Transition(ctx, leadB, refs[0].ID, referral.Move{To: referral.Allocated, WorkerID: wid})
+		must(t, err)
+		_, err = w.Referrals.Transition(ctx, leadB, refs[1].ID, referral.Move{To: referral.Allocated, WorkerID: wid, OverCapReason: "Known to them from the ward"})
+		must(t, err)
+		if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND message LIKE '%above their caseload cap%'", w.Users["manager"].ID); n != 1 {
+			t.Fatalf("the manager was told %d times", n)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND message LIKE '%above their caseload cap%'", w.Users["leadB"].ID); n != 0 {
+			t.Fatalf("the lead who did it was told %d times", n)
+		}
+	})
+}
+
 func TestCapEnforcedAtAllocation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := testkit.NewWorld(t, db)

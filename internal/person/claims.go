@@ -307,6 +307,11 @@ func (s *Service) SendContactCode(ctx context.Context, p *app.Principal, email, 
 		if err != nil {
 			return err
 		}
+		// Lock the person, as InviteToClaim does, so two requests at once
+		// cannot each cancel the other's code and leave two live.
+		if err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE id = $1"+tx.Dialect.ForUpdate(), personID).Scan(&personID); err != nil {
+			return err
+		}
 		code, err := createCode(ctx, tx, personID, ClaimContact, 0, p.UserID, now, ContactCodeLifetime)
 		if err != nil {
 			return err

@@ -544,6 +544,20 @@ func MatchesOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int
 // MarkMerged records, inside tx, that a person record made by mistake (a
 // re-referral that came in as someone new) is the same person as into. The
 // record stays, so its history still reads true; searches leave it out.
+// Lock holds the rows of the people given, in id order (so two callers
+// never wait on each other in a circle), until tx ends: counting a
+// person's referrals and acting on the count become one step. SQLite's
+// write transaction already holds the database.
+func Lock(ctx context.Context, tx *store.Tx, ids ...int64) error {
+	for _, id := range slices.Sorted(slices.Values(ids)) {
+		var got int64
+		if err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE id = $1"+tx.Dialect.ForUpdate(), id).Scan(&got); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func MarkMerged(ctx context.Context, tx *store.Tx, id, into int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, "UPDATE people SET merged_into_id = $1, updated_at = $2 WHERE id = $3", into, now, id)
 	return err

@@ -611,6 +611,12 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 		if !found {
 			return app.Invalid(app.FieldError{Field: "person_id", Message: "Choose one of the possible matches"})
 		}
+		// Both people held while their referrals are counted and moved: a
+		// referral made for either meanwhile waits, so the open-referral
+		// check and "nothing left, so merged" are decided on what is there.
+		if err := person.Lock(ctx, tx, personID, r.PersonID); err != nil {
+			return err
+		}
 		var open int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM referrals WHERE person_id = $1 AND id <> $2
 			AND status IN ('received', 'accepted', 'allocated', 'active')`, personID, r.ID).Scan(&open); err != nil {
@@ -624,7 +630,9 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE referrals SET person_id = $1, previous_referral_id = $2, version = version + 1, updated_at = $3 WHERE id = $4",
-			personID, nullID(previous), now, r.ID); err != nil {
+			personID, nullID(previous), now, r.ID); store.IsUniqueViolation(err) {
+			return app.Errorf(app.CodeConflict, "That person already has an open referral. Withdraw one of the two first.")
+		} else if err != nil {
 			return err
 		}
 		var others int

@@ -392,6 +392,8 @@ func (db *DB) Exclusive(ctx context.Context, key int64, wait bool, fn func(tx *T
 const (
 	LockMigrations  int64 = 0x6d75_7475_616c_02 // "mutual" + 2
 	LockAuditSealer int64 = 0x6d75_7475_616c_03
+	// LockCaseload serialises caseload imports and roll-up rebuilds.
+	LockCaseload int64 = 0x6d75_7475_616c_04
 )
 
 // Exec runs a statement outside any explicit transaction, on the write pool.

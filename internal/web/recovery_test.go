@@ -128,17 +128,25 @@ func TestFHIRResourcesOverHTTP(t *testing.T) {
 		for _, name := range []string{"person2", "workerB", "leadB"} {
 			c := e.As(t, name)
 			for _, path := range []string{"/fhir/R4/Goal/" + gid, "/fhir/R4/QuestionnaireResponse/" + sid, "/fhir/R4/Goal?patient=" + id, "/fhir/R4/QuestionnaireResponse?patient=" + id} {
-				if r := c.Get(path); r.StatusCode != http.StatusNotFound || strings.Contains(r.Body, "Walk to the park") {
+				r := c.Get(path)
+				if r.StatusCode != http.StatusNotFound || strings.Contains(r.Body, "Walk to the park") {
 					t.Errorf("%s: %s answered %d", name, path, r.StatusCode)
 				}
+				fhirschema.Validate(t, "OperationOutcome", []byte(r.Body))
 			}
 		}
-		if r := e.Client(t).Get("/fhir/R4/Goal/" + gid); r.StatusCode != http.StatusUnauthorized {
-			t.Errorf("anonymous: %d", r.StatusCode)
+		// Errors are OperationOutcomes, as FHIR clients expect.
+		if r := e.Client(t).Get("/fhir/R4/Goal/" + gid); r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Body, `"code": "login"`) {
+			t.Errorf("anonymous: %d %s", r.StatusCode, r.Body)
+		} else {
+			fhirschema.Validate(t, "OperationOutcome", []byte(r.Body))
 		}
-		if r := worker.Get("/fhir/R4/Goal?patient=nobody"); r.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("a search without a patient: %d", r.StatusCode)
+		r := worker.Get("/fhir/R4/Goal?patient=nobody")
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/fhir+json") ||
+			!strings.Contains(r.Body, `"code": "invalid"`) || !strings.Contains(r.Body, `"patient"`) {
+			t.Errorf("a search without a patient: %d %s", r.StatusCode, r.Body)
 		}
+		fhirschema.Validate(t, "OperationOutcome", []byte(r.Body))
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/fhir"
 )
 
 // handlerFunc is the shape of every Mutual handler: it writes a response
@@ -75,6 +76,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "900")
 	case app.CodeUnavailable:
 		w.Header().Set("Retry-After", "1")
+	}
+	if strings.HasPrefix(r.URL.Path, "/fhir/") {
+		// A FHIR client expects an OperationOutcome, not a problem.
+		if ae.Code == app.CodeUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="mutual"`)
+		}
+		writeJSONStatus(w, status, fhir.ContentType+"; charset=utf-8", fhir.Outcome(ae))
+		return
 	}
 	if isAPI(r) {
 		p := Problem{

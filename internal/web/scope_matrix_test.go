@@ -119,15 +119,26 @@ func TestOutOfScopeSideEffects(t *testing.T) {
 			api := e.Bearer(t, name)
 			for _, rt := range e.Server.Routes() {
 				op := rt.API()
+				// Account routes act on the test's own accounts (disabling
+				// them, ending their sessions) and show no person's data;
+				// TestRoleRouteMatrix checks who may use them.
 				if op == nil || strings.Contains(rt.Pattern, "/users") {
 					continue
 				}
 				method, _, _ := strings.Cut(rt.Pattern, " ")
-				var resp *webtest.Response
-				if op.Request != nil {
-					resp = api.JSON(method, pathIDs(rt.Pattern), bodyFor(op.Request, ids))
-				} else {
-					resp = api.Do(method, pathIDs(rt.Pattern), nil, nil)
+				send := func() *webtest.Response {
+					if op.Request != nil {
+						return api.JSON(method, pathIDs(rt.Pattern), bodyFor(op.Request, ids))
+					}
+					return api.Do(method, pathIDs(rt.Pattern), nil, nil)
+				}
+				resp := send()
+				if resp.StatusCode == http.StatusUnauthorized {
+					// An earlier call ended this account's own tokens (its
+					// sessions and tokens page, or signing out everywhere):
+					// sign in again, so every later route is still tried.
+					api = e.Bearer(t, name)
+					resp = send()
 				}
 				c := leaked(name, resp.Body)
 				if c != "" && rt.Pattern == "POST /api/v1/people/{id}/subject-access-copies" && name == "clinician" && resp.StatusCode == http.StatusOK {
@@ -142,6 +153,13 @@ func TestOutOfScopeSideEffects(t *testing.T) {
 				}
 				if resp.StatusCode >= 500 {
 					t.Errorf("%s: %s answered %d", name, rt.Pattern, resp.StatusCode)
+				}
+				// A read aimed at the canary's referral, or at the person
+				// by someone who may not see them, finds nothing: 404, or
+				// 403 for a role that may not use the route at all.
+				aimed := strings.Contains(rt.Pattern, "/referrals/{id}") || strings.Contains(rt.Pattern, "/people/{id}") && name != "clinician"
+				if method == http.MethodGet && aimed && gc.path(rt.Pattern) == "" && resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s: %s answered %d, want 404 (or 403)", name, rt.Pattern, resp.StatusCode)
 				}
 			}
 			// The same through the pages.

@@ -216,6 +216,14 @@ func TestRoleRouteMatrix(t *testing.T) {
 				if resp.StatusCode >= 500 {
 					t.Errorf("%s: %s answered %d", name, rt.Pattern, resp.StatusCode)
 				}
+				if p != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/sign-in")) {
+					// If a route ended the account's session, every later
+					// route would be tried signed out and prove nothing for
+					// this role.
+					if still := c.Get("/account"); still.StatusCode != http.StatusOK {
+						t.Fatalf("%s: %s ended the account's session (%d %s)", name, rt.Pattern, resp.StatusCode, resp.Header.Get("Location"))
+					}
+				}
 				if p.Can(rt.Perm) {
 					continue
 				}

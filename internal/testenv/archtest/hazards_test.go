@@ -22,8 +22,27 @@ func TestHazardLogNamesRealTests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the hazard log is missing: %v", err)
 	}
+	tests := definedTests(t, root)
+	for _, section := range strings.Split(string(b), "\n## ")[1:] {
+		title, _, _ := strings.Cut(section, "\n")
+		names := namedTestRE.FindAllStringSubmatch(section, -1)
+		if len(names) == 0 {
+			t.Errorf("hazard %q names no test for any control", title)
+		}
+		for _, m := range names {
+			if !tests[m[1]] {
+				t.Errorf("hazard %q names %s, which no test file defines", title, m[1])
+			}
+		}
+	}
+}
+
+// definedTests returns the name of every top-level function in the
+// repository's test files: tests, fuzz targets, benchmarks and helpers.
+func definedTests(t *testing.T, root string) map[string]bool {
+	t.Helper()
 	tests := map[string]bool{}
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -47,16 +66,5 @@ func TestHazardLogNamesRealTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, section := range strings.Split(string(b), "\n## ")[1:] {
-		title, _, _ := strings.Cut(section, "\n")
-		names := namedTestRE.FindAllStringSubmatch(section, -1)
-		if len(names) == 0 {
-			t.Errorf("hazard %q names no test for any control", title)
-		}
-		for _, m := range names {
-			if !tests[m[1]] {
-				t.Errorf("hazard %q names %s, which no test file defines", title, m[1])
-			}
-		}
-	}
+	return tests
 }

@@ -111,6 +111,7 @@ var unscopedReaders = map[string]string{
 	"referral.(*Service).where": "a list filter's condition (an open alert: EXISTS over alerts); ListReferrals and Counts add access.Referrals",
 	"referral.listOrder":        "an ORDER BY (open alert first); the list it orders is bounded by access.Referrals",
 	// Recovery and voice.
+	"person.Lock":                             "locks rows by id inside a caller's write after the caller was checked; returns nothing",
 	"recovery.AlertConcerns":                  "inside the write of a person's own words (the caller was checked in that transaction): finds their open referral to route the alert; returns ids and a reference",
 	"recovery.writeSteps":                     "a write: deletes a goal's steps to write them again, after the goal's person was checked",
 	"recovery.(*Service).SendReviewReminders": "background job: tells a person and their worker of the person's own review; returns a count",
