@@ -29,27 +29,46 @@ var Characteristics = []struct{ Key, Label string }{
 	{"setting", "Setting"},
 }
 
-// EquityRow is one group's access to peer support.
+// EquityRow is one group's access to peer support. Counts are as
+// published (rounded if the service rounds); a count hidden by disclosure
+// control is null and Suppressed is set, and the shares and rate ratio it
+// would reveal are null too. Shares are fractions (0.482 for 48.2%).
 type EquityRow struct {
-	Group string `json:"group"`
-	// Counts as shown: "<5" or a number, or withheld.
-	Caseload   string `json:"caseload"`
-	Referred   string `json:"referred"`
-	Started    string `json:"started"`
-	ShareCase  string `json:"share_of_caseload"`
-	ShareRef   string `json:"share_of_referrals"`
-	ShareStart string `json:"share_of_started"`
-	RateRatio  string `json:"rate_ratio"`
-	CI         string `json:"rate_ratio_95ci"`
-	// Bound states the rate ratio as a bound ("below 0.7", "above 1.5")
-	// when a count behind it is suppressed but the finding is significant:
-	// the count is hidden, never the finding.
-	Bound string `json:"rate_ratio_bound,omitempty" doc:"When a count is suppressed but the group is still significantly under- or over-represented: the rate ratio as a bound, e.g. \"below 0.7\", true whatever the hidden count."`
+	Group      string   `json:"group"`
+	Caseload   *int     `json:"caseload"`
+	Referred   *int     `json:"referred"`
+	Started    *int     `json:"started"`
+	ShareCase  *float64 `json:"share_of_caseload"`
+	ShareRef   *float64 `json:"share_of_referrals"`
+	ShareStart *float64 `json:"share_of_started"`
+	RateRatio  *float64 `json:"rate_ratio"`
+	CILower    *float64 `json:"rate_ratio_95ci_lower"`
+	CIUpper    *float64 `json:"rate_ratio_95ci_upper"`
+	// Below or Above states the rate ratio as a bound when a count behind
+	// it is suppressed but the finding is significant: the count is
+	// hidden, never the finding.
+	Below *float64 `json:"rate_ratio_below,omitempty" doc:"When a count is suppressed but the group is still significantly under-represented: the rate ratio is below this, e.g. 0.7, true whatever the hidden count."`
+	Above *float64 `json:"rate_ratio_above,omitempty" doc:"When a count is suppressed but the group is still significantly over-represented: the rate ratio is above this, true whatever the hidden count."`
 	// Under is set when the group is referred significantly less often than
 	// everyone else (the upper end of the 95% interval is below 1).
-	Under bool `json:"significantly_under_represented"`
-	Over  bool `json:"significantly_over_represented"`
+	Under      bool `json:"significantly_under_represented"`
+	Over       bool `json:"significantly_over_represented"`
+	Suppressed bool `json:"suppressed"`
+	// withheld marks the counts (caseload, referred, started) hidden
+	// together with others so that none can be worked out from the total,
+	// as opposed to hidden for being small themselves.
+	withheld [3]bool
 }
+
+// CaseloadWithheld reports whether a null Caseload was withheld with
+// other cells (secondary suppression) rather than for being small.
+func (r EquityRow) CaseloadWithheld() bool { return r.withheld[0] }
+
+// ReferredWithheld is CaseloadWithheld for Referred.
+func (r EquityRow) ReferredWithheld() bool { return r.withheld[1] }
+
+// StartedWithheld is CaseloadWithheld for Started.
+func (r EquityRow) StartedWithheld() bool { return r.withheld[2] }
 
 // EquityTable is the breakdown by one characteristic.
 type EquityTable struct {
@@ -61,7 +80,10 @@ type EquityTable struct {
 
 // Equity is the equity-of-access answer.
 type Equity struct {
-	From   string        `json:"from"`
+	// SuppressionThreshold is the smallest count published: counts from 1
+	// to one below it are null.
+	SuppressionThreshold int           `json:"suppression_threshold"`
+	From                 string        `json:"from"`
 	To     string        `json:"to"`
 	Tables []EquityTable `json:"tables"`
 }
@@ -74,7 +96,7 @@ type groupCounts struct{ n, referred, started int }
 // with each group's referral rate ratio against everyone else. Small
 // counts are suppressed so no one can be singled out.
 func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period Period, teamIDs []int64) (Equity, error) {
-	out := Equity{From: period.From.Format("2006-01-02"), To: period.To.Format("2006-01-02")}
+	out := Equity{SuppressionThreshold: s.Suppress.Threshold, From: period.From.Format("2006-01-02"), To: period.To.Format("2006-01-02")}
 	groups := map[string]map[string]*groupCounts{}
 	for _, c := range Characteristics {
 		groups[c.Key] = map[string]*groupCounts{}
@@ -217,59 +239,70 @@ func (s *Service) equityTable(key, label string, groups map[string]*groupCounts)
 	})
 	// Primary and secondary suppression work down each column so that no
 	// group's count can be worked out from the total and the others.
-	col := func(get func(*groupCounts) int, tot int) []string {
+	col := func(get func(*groupCounts) int, tot int) ([]*int, []bool) {
 		vals := make([]int, len(names))
 		for i, n := range names {
 			vals[i] = get(groups[n])
 		}
-		cells, _ := s.Suppress.Row(vals, tot)
-		return cells
+		return s.Suppress.RowValues(vals, tot)
 	}
-	nCells := col(func(g *groupCounts) int { return g.n }, total.n)
-	refCells := col(func(g *groupCounts) int { return g.referred }, total.referred)
-	startCells := col(func(g *groupCounts) int { return g.started }, total.started)
+	nCells, nHeld := col(func(g *groupCounts) int { return g.n }, total.n)
+	refCells, refHeld := col(func(g *groupCounts) int { return g.referred }, total.referred)
+	startCells, startHeld := col(func(g *groupCounts) int { return g.started }, total.started)
+	share := func(part, whole int) *float64 {
+		if whole <= 0 {
+			return nil
+		}
+		return ptr(float64(part) / float64(whole))
+	}
 	for i, name := range names {
 		g := groups[name]
-		row := EquityRow{Group: name, Caseload: nCells[i], Referred: refCells[i], Started: startCells[i]}
-		shown := func(cell string) bool { return cell != stats.Withheld && !strings.HasPrefix(cell, "<") }
-		row.ShareCase, row.ShareRef, row.ShareStart = stats.Withheld, stats.Withheld, stats.Withheld
-		if shown(row.Caseload) && total.n > 0 {
-			row.ShareCase = pct(float64(g.n) / float64(total.n))
+		row := EquityRow{Group: name, Caseload: nCells[i], Referred: refCells[i], Started: startCells[i],
+			withheld: [3]bool{nHeld[i], refHeld[i], startHeld[i]}}
+		row.Suppressed = row.Caseload == nil || row.Referred == nil || row.Started == nil
+		if row.Caseload != nil {
+			row.ShareCase = share(g.n, total.n)
 		}
-		if shown(row.Referred) && total.referred > 0 {
-			row.ShareRef = pct(float64(g.referred) / float64(total.referred))
+		if row.Referred != nil {
+			row.ShareRef = share(g.referred, total.referred)
 		}
-		if shown(row.Started) && total.started > 0 {
-			row.ShareStart = pct(float64(g.started) / float64(total.started))
+		if row.Started != nil {
+			row.ShareStart = share(g.started, total.started)
 		}
-		row.RateRatio, row.CI = stats.Withheld, stats.Withheld
 		// The finding is worked out from the true counts whatever is shown:
 		// a small group referred far less often is the finding that matters
 		// most, and suppressing it with its count would hide exactly that.
 		if rr, ok := stats.RateRatioCI(g.referred, g.n, total.referred-g.referred, total.n-g.n); ok {
 			row.Under, row.Over = rr.SignificantlyLow(), rr.SignificantlyHigh()
 			switch {
-			case shown(row.Caseload) && shown(row.Referred):
-				row.RateRatio = fmt.Sprintf("%.2f", rr.Ratio)
-				row.CI = fmt.Sprintf("%.2f to %.2f", rr.Lower, rr.Upper)
-			case (row.Under || row.Over) && shown(row.Caseload):
-				row.Bound = s.rateRatioBound(row.Under, g.n, total)
+			case row.Caseload != nil && row.Referred != nil:
+				row.RateRatio, row.CILower, row.CIUpper = ptr(rr.Ratio), ptr(rr.Lower), ptr(rr.Upper)
+			case (row.Under || row.Over) && row.Caseload != nil:
+				b := s.rateRatioBound(row.Under, g.n, total)
+				if row.Under {
+					row.Below = &b
+				} else {
+					row.Above = &b
+				}
 			}
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Total = EquityRow{Group: "Everyone", Caseload: s.Suppress.Count(total.n), Referred: s.Suppress.Count(total.referred),
-		Started: s.Suppress.Count(total.started), ShareCase: "100%", ShareRef: "100%", ShareStart: "100%"}
+	t.Total = EquityRow{Group: "Everyone", Caseload: s.Suppress.Value(total.n), Referred: s.Suppress.Value(total.referred),
+		Started: s.Suppress.Value(total.started), ShareCase: ptr(1.0), ShareRef: ptr(1.0), ShareStart: ptr(1.0)}
+	t.Total.Suppressed = t.Total.Caseload == nil || t.Total.Referred == nil || t.Total.Started == nil
 	return t
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // rateRatioBound states a significant rate ratio whose referral count is
 // hidden as a bound that holds for every count the hidden cell could be
 // (1 to Threshold−1), so the bound says nothing about which it is: below
 // the largest upper 95% limit over those counts, rounded up to a tenth
 // (never above 1, which the finding itself guarantees), or above the
-// smallest lower limit, rounded down.
-func (s *Service) rateRatioBound(under bool, n int, total groupCounts) string {
+// smallest lower limit, rounded down (never below 1).
+func (s *Service) rateRatioBound(under bool, n int, total groupCounts) float64 {
 	hi := max(s.Suppress.Threshold-1, 1)
 	upper, lower := 0.0, math.Inf(1)
 	for a := 1; a <= hi; a++ {
@@ -280,15 +313,15 @@ func (s *Service) rateRatioBound(under bool, n int, total groupCounts) string {
 	if under {
 		b := math.Ceil(upper*10) / 10
 		if upper == 0 || b >= 1 {
-			return "below 1"
+			return 1
 		}
-		return fmt.Sprintf("below %.1f", b)
+		return b
 	}
 	b := math.Floor(lower*10) / 10
 	if math.IsInf(lower, 1) || b <= 1 {
-		return "above 1"
+		return 1
 	}
-	return fmt.Sprintf("above %.1f", b)
+	return b
 }
 
 func teamNameMap(ctx context.Context, tx *store.Tx) (map[int64]string, error) {
@@ -341,6 +374,11 @@ func toldWithin(times []time.Time, from, to time.Time) bool {
 // the twelve months before — the local answer to the national survey's
 // question about being told of peer support.
 type Coverage struct {
+	// SuppressionThreshold is the smallest count published: counts from 1
+	// to one below it are null.
+	SuppressionThreshold int `json:"suppression_threshold"`
+	// Months are the days coverage is measured on, as YYYY-MM-DD: each
+	// month's last day, and the period's last day.
 	Months []string      `json:"months"`
 	Teams  []CoverageRow `json:"teams"`
 	All    CoverageRow   `json:"all_teams"`
@@ -352,12 +390,16 @@ type CoverageRow struct {
 	Months []CoverageMonth `json:"months"`
 }
 
-// CoverageMonth is one month's coverage.
+// CoverageMonth is one month's coverage: the people on caseload that day,
+// those of them told about peer support in the twelve months before, and
+// the share told as a fraction. A small count is null and Suppressed is
+// set, with the share.
 type CoverageMonth struct {
-	Month    string `json:"month"`
-	Caseload string `json:"caseload"`
-	Offered  string `json:"offered"`
-	Share    string `json:"share"`
+	Month      string   `json:"month"`
+	Caseload   *int     `json:"caseload"`
+	Offered    *int     `json:"offered"`
+	Share      *float64 `json:"share"`
+	Suppressed bool     `json:"suppressed"`
 }
 
 // OfferCoverage computes offer coverage by team and month over the period
@@ -462,17 +504,18 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 	if err != nil {
 		return Coverage{}, err
 	}
-	var out Coverage
+	out := Coverage{SuppressionThreshold: s.Suppress.Threshold}
 	for _, m := range ends {
-		out.Months = append(out.Months, m.Format("Jan 2006"))
+		out.Months = append(out.Months, m.Format("2006-01-02"))
 	}
 	row := func(team int64, name string) CoverageRow {
 		r := CoverageRow{Team: name}
 		for i := range ends {
 			c := counts[key{team, i}]
-			cm := CoverageMonth{Month: out.Months[i], Caseload: s.Suppress.Count(c[0]), Offered: s.Suppress.Count(c[1]), Share: stats.Withheld}
-			if rate, ok := s.Suppress.Rate(c[1], c[0]); ok {
-				cm.Share = rate
+			cm := CoverageMonth{Month: out.Months[i], Caseload: s.Suppress.Value(c[0]), Offered: s.Suppress.Value(c[1])}
+			cm.Suppressed = cm.Caseload == nil || cm.Offered == nil
+			if share, ok := s.Suppress.Fraction(c[1], c[0]); ok {
+				cm.Share = &share
 			}
 			r.Months = append(r.Months, cm)
 		}
@@ -498,17 +541,21 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 	return out, err
 }
 
-// WaitRow is waiting times for one group of referrals.
+// WaitRow is waiting times for one group of referrals: counts, days
+// (fractions of a day for waits measured in hours) and the share seen
+// within the standard as a fraction. A small count is null and Suppressed
+// is set, with the figures it would reveal.
 type WaitRow struct {
 	Group string `json:"group"`
-	// Standard is the group's waiting standard in words ("4 hours"), in the
-	// table by urgency only.
-	Standard     string `json:"standard,omitempty"`
-	Referrals    string `json:"referrals"`
-	Seen         string `json:"first_contacted"`
-	MedianDays   string `json:"median_days"`
-	P90Days      string `json:"p90_days"`
-	WithinTarget string `json:"share_within_standard"`
+	// StandardHours is the group's waiting standard, in the table by
+	// urgency only.
+	StandardHours int      `json:"standard_hours,omitempty"`
+	Referrals     *int     `json:"referrals"`
+	Seen          *int     `json:"first_contacted"`
+	MedianDays    *float64 `json:"median_days"`
+	P90Days       *float64 `json:"p90_days"`
+	WithinTarget  *float64 `json:"share_within_standard"`
+	Suppressed    bool     `json:"suppressed"`
 }
 
 // WaitTable is waiting times broken down one way.
@@ -520,6 +567,9 @@ type WaitTable struct {
 
 // Waiting is the waiting-times answer.
 type Waiting struct {
+	// SuppressionThreshold is the smallest count published: counts from 1
+	// to one below it are null.
+	SuppressionThreshold int `json:"suppression_threshold"`
 	// StandardDays is the routine standard; urgent and very urgent
 	// referrals are measured against theirs (24 and 4 hours).
 	StandardDays int         `json:"standard_days"`
@@ -541,7 +591,7 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 		std = 28 * 24 * time.Hour
 	}
 	now := s.Clock.Now()
-	out := Waiting{StandardDays: int(std.Hours() / 24)}
+	out := Waiting{SuppressionThreshold: s.Suppress.Threshold, StandardDays: int(std.Hours() / 24)}
 	type acc struct {
 		n, seen, within, decided int
 		days                     []float64
@@ -637,20 +687,19 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 		}
 		for _, name := range names {
 			a := tables[t.key][name]
-			group, standardWords := name, ""
+			row := WaitRow{Group: name, Referrals: s.Suppress.Value(a.n), Seen: s.Suppress.Value(a.seen)}
 			if t.key == "urgency" {
 				u := referral.Urgency(name)
-				group, standardWords = u.Label(), durationWords(standard(u))
+				row.Group, row.StandardHours = u.Label(), int(standard(u).Hours())
 			}
-			row := WaitRow{Group: group, Standard: standardWords, Referrals: s.Suppress.Count(a.n), Seen: s.Suppress.Count(a.seen),
-				MedianDays: stats.Withheld, P90Days: stats.Withheld, WithinTarget: stats.Withheld}
-			if !s.Suppress.Suppressed(a.seen) && a.seen > 0 {
-				row.MedianDays = daysWords(stats.Median(a.days))
-				row.P90Days = daysWords(stats.Percentile(a.days, 0.9))
+			if row.Seen != nil && a.seen > 0 {
+				row.MedianDays = ptr(stats.Median(a.days))
+				row.P90Days = ptr(stats.Percentile(a.days, 0.9))
 			}
-			if r, ok := s.Suppress.Rate(a.within, a.decided); ok {
-				row.WithinTarget = r
+			if r, ok := s.Suppress.Fraction(a.within, a.decided); ok {
+				row.WithinTarget = &r
 			}
+			row.Suppressed = row.Referrals == nil || row.Seen == nil || (row.WithinTarget == nil && a.decided > 0)
 			wt.Rows = append(wt.Rows, row)
 		}
 		out.Tables = append(out.Tables, wt)
@@ -658,22 +707,4 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 	err = s.record(ctx, p, audit.Event{Action: "insight.waiting",
 		ObjectType: "insight", ObjectID: fmt.Sprintf("from=%s to=%s", period.From.Format("2006-01-02"), period.To.Format("2006-01-02"))})
 	return out, err
-}
-
-// daysWords formats a number of days: whole days from two days up, and
-// to a tenth below that, so waits measured in hours (urgent and very
-// urgent referrals) do not all read "0".
-func daysWords(d float64) string {
-	if d < 2 {
-		return fmt.Sprintf("%.1f", d)
-	}
-	return fmt.Sprintf("%.0f", d)
-}
-
-// durationWords says a waiting standard in words: "4 hours", "28 days".
-func durationWords(d time.Duration) string {
-	if d < 48*time.Hour {
-		return fmt.Sprintf("%d hours", int(d.Hours()))
-	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

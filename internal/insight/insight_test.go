@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -156,9 +157,12 @@ func TestSmallNumbersSuppressed(t *testing.T) {
 		}
 		for _, tbl := range eq.Tables {
 			for _, row := range tbl.Rows {
-				for _, cell := range []string{row.Caseload, row.Referred, row.Started} {
-					if n := atoi(cell); n >= 1 && n <= 4 {
-						t.Errorf("%s %s shows a count of %d", tbl.Label, row.Group, n)
+				for _, cell := range []*int{row.Caseload, row.Referred, row.Started} {
+					if cell != nil && *cell >= 1 && *cell <= 4 {
+						t.Errorf("%s %s shows a count of %d", tbl.Label, row.Group, *cell)
+					}
+					if cell == nil && !row.Suppressed {
+						t.Errorf("%s %s hides a count without saying so", tbl.Label, row.Group)
 					}
 				}
 			}
@@ -170,16 +174,27 @@ func TestSmallNumbersSuppressed(t *testing.T) {
 			if tbl.Key != "ethnicity" {
 				continue
 			}
-			if tbl.Total.Referred != "13" || len(tbl.Rows) != 2 {
+			if tbl.Total.Referred == nil || *tbl.Total.Referred != 13 || len(tbl.Rows) != 2 {
 				t.Fatalf("ethnicity table: %+v", tbl)
 			}
 			for _, row := range tbl.Rows {
-				if row.Referred != stats.Withheld || row.RateRatio != stats.Withheld {
-					t.Errorf("%s: referred %q, rate ratio %q: derivable from the total", row.Group, row.Referred, row.RateRatio)
+				if row.Referred != nil || !row.ReferredWithheld() || row.RateRatio != nil || !row.Suppressed {
+					t.Errorf("%s: referred %v, rate ratio %v: derivable from the total", row.Group, row.Referred, row.RateRatio)
 				}
 			}
 		}
 	})
+}
+
+// is reports whether a published count is present and n.
+func is(v *int, n int) bool { return v != nil && *v == n }
+
+// show prints a published value, or null.
+func show[T any](v *T) string {
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(*v)
 }
 
 func atoi(s string) int {
@@ -249,17 +264,17 @@ func TestOfferCoverageCountsPeopleOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := len(cov.Months) - 1
-		if got := cov.All.Months[last]; got.Caseload != "10" || got.Offered != "3" || got.Share != "30.0%" {
+		if got := cov.All.Months[last]; !is(got.Caseload, 10) || !is(got.Offered, 3) || got.Share == nil || *got.Share != 0.3 || got.Suppressed {
 			t.Errorf("all teams at the end: %+v (a person on two teams must count once)", got)
 		}
 		byTeam := map[string]insight.CoverageMonth{}
 		for _, r := range cov.Teams {
 			byTeam[r.Team] = r.Months[last]
 		}
-		if a := byTeam[w.TeamA.Name]; a.Caseload != "10" || a.Offered != "3" {
+		if a := byTeam[w.TeamA.Name]; !is(a.Caseload, 10) || !is(a.Offered, 3) {
 			t.Errorf("team A: %+v", a)
 		}
-		if b := byTeam[w.TeamB.Name]; b.Caseload != "1" || b.Offered != "1" {
+		if b := byTeam[w.TeamB.Name]; !is(b.Caseload, 1) || !is(b.Offered, 1) {
 			t.Errorf("team B: %+v", b)
 		}
 	})
@@ -499,13 +514,13 @@ func TestEquityFlagsSmallUnderRepresentedGroup(t *testing.T) {
 				if !row.Under {
 					t.Errorf("15%% of the caseload and 3%% of referrals is not flagged: %+v", row)
 				}
-				if (row.Referred != "<5" && row.Referred != stats.Withheld) || row.ShareRef != stats.Withheld || row.RateRatio != stats.Withheld || row.CI != stats.Withheld {
+				if row.Referred != nil || !row.Suppressed || row.ShareRef != nil || row.RateRatio != nil || row.CILower != nil || row.CIUpper != nil {
 					t.Errorf("the count shows through: %+v", row)
 				}
 				// The upper limit for 4 of 60 (the largest the hidden
 				// count could be) against 96 of 340 is 0.62.
-				if row.Bound != "below 0.7" {
-					t.Errorf("bound %q, want below 0.7", row.Bound)
+				if row.Below == nil || *row.Below != 0.7 || row.Above != nil {
+					t.Errorf("bound %v, want below 0.7", row.Below)
 				}
 			}
 		}
@@ -553,18 +568,18 @@ func TestWaitingSplitsByUrgency(t *testing.T) {
 		}
 		var got []string
 		for _, r := range wt.Tables[0].Rows {
-			got = append(got, fmt.Sprintf("%s (%s): %s referrals, %s within", r.Group, r.Standard, r.Referrals, r.WithinTarget))
+			got = append(got, fmt.Sprintf("%s (%d hours): %s referrals, %s within", r.Group, r.StandardHours, show(r.Referrals), show(r.WithinTarget)))
 		}
-		want := []string{"Very urgent (4 hours): 6 referrals, 50.0% within", "Urgent (24 hours): 0 referrals, – within",
-			"Routine (28 days): 3 referrals, 100.0% within"}
+		want := []string{"Very urgent (4 hours): 6 referrals, 0.5 within", "Urgent (24 hours): 0 referrals, null within",
+			"Routine (672 hours): 3 referrals, 1 within"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("by urgency:\n got %q\nwant %q", got, want)
 		}
 		// The same standards hold in every other table: the team's share
 		// within the standard counts the slow very urgent ones as late.
 		for _, r := range wt.Tables[1].Rows {
-			if r.Referrals == "9" && r.WithinTarget != "66.7%" {
-				t.Errorf("team %s: %s within the standard, want 66.7%%", r.Group, r.WithinTarget)
+			if is(r.Referrals, 9) && (r.WithinTarget == nil || math.Abs(*r.WithinTarget-2.0/3) > 1e-9) {
+				t.Errorf("team %s: %s within the standard, want 2/3", r.Group, show(r.WithinTarget))
 			}
 		}
 	})

@@ -22,14 +22,24 @@ var opRates = APIOp{Summary: "Referral or offer rates per care co-ordinator or t
 	Response: exampleRates}
 
 var opEquity = APIOp{Summary: "Equity of access by age, gender, ethnicity, disability, first language and setting", Tag: "Insight", Query: period,
-	Response: insight.Equity{From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "gender", Label: "Gender",
-		Rows: []insight.EquityRow{{Group: "Man", Caseload: "410", Referred: "61", Started: "30", ShareCase: "48.2%", ShareRef: "39.1%", ShareStart: "40.0%", RateRatio: "0.71", CI: "0.53 to 0.95", Under: true}}}}}}
+	Description: "Shares are fractions (0.482 is 48.2%). Counts from 1 to 4 are suppressed (null, suppressed: true), as are counts withheld so that they cannot be worked out from the total, with the shares and rate ratio they would reveal.",
+	Response: insight.Equity{SuppressionThreshold: 5, From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "gender", Label: "Gender",
+		Rows: []insight.EquityRow{{Group: "Man", Caseload: new(410), Referred: new(61), Started: new(30), ShareCase: new(0.482), ShareRef: new(0.391), ShareStart: new(0.4),
+			RateRatio: new(0.71), CILower: new(0.53), CIUpper: new(0.95), Under: true},
+			{Group: "Non-binary", Caseload: new(23), Referred: nil, Started: nil, ShareCase: new(0.027), Below: new(0.7), Under: true, Suppressed: true}}}}}}
 
 var opCoverage = APIOp{Summary: "Offer coverage: share on caseload told about peer support in the last 12 months, by team and month", Tag: "Insight", Query: period,
-	Response: insight.Coverage{Months: []string{"Oct 2026"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team", Months: []insight.CoverageMonth{{Month: "Oct 2026", Caseload: "512", Offered: "201", Share: "39.3%"}}}}}}
+	Description: "Months are the days coverage is measured on (each month's last day). Shares are fractions. Counts from 1 to 4 are suppressed (null, suppressed: true).",
+	Response: insight.Coverage{SuppressionThreshold: 5, Months: []string{"2026-10-31"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team",
+		Months: []insight.CoverageMonth{{Month: "2026-10-31", Caseload: new(512), Offered: new(201), Share: new(0.393)}}}},
+		All: insight.CoverageRow{Team: "All teams", Months: []insight.CoverageMonth{{Month: "2026-10-31", Caseload: new(512), Offered: new(201), Share: new(0.393)}}}}}
 
 var opWaiting = APIOp{Summary: "Waiting times from referral to first contact", Tag: "Insight", Query: period,
-	Response: insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "urgency", Label: "Urgency", Rows: []insight.WaitRow{{Group: "Very urgent", Standard: "4 hours", Referrals: "12", Seen: "12", MedianDays: "0.1", P90Days: "0.2", WithinTarget: "83.3%"}}}, {Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}}
+	Description: "Days are numbers (fractions of a day for waits measured in hours); shares are fractions. Counts from 1 to 4 are suppressed (null, suppressed: true), with the figures they would reveal.",
+	Response: insight.Waiting{SuppressionThreshold: 5, StandardDays: 28, Tables: []insight.WaitTable{{Key: "urgency", Label: "Urgency", Rows: []insight.WaitRow{
+		{Group: "Very urgent", StandardHours: 4, Referrals: new(12), Seen: new(12), MedianDays: new(0.1), P90Days: new(0.2), WithinTarget: new(0.833)}}},
+		{Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: new(88), Seen: new(61), MedianDays: new(19.0), P90Days: new(41.0), WithinTarget: new(0.689)},
+			{Group: "South Community Mental Health Team", Referrals: new(7), Seen: nil, Suppressed: true}}}}}}
 
 var opOwnInsight = APIOp{Summary: "A care co-ordinator's own referral and offer rates beside their teams', and the people on their caseload not told about peer support in 12 months",
 	Tag: "Insight", Description: "Only the caller's own rate: never another co-ordinator's. Team counts from 1 to 4 are suppressed (null, suppressed: true). The people listed are those the caller may see; each is named in the audit trail.",

@@ -269,8 +269,11 @@ var equityView = insightView[insight.Equity]{
 		var rows [][]string
 		for _, t := range eq.Tables {
 			for _, row := range append(t.Rows, t.Total) {
-				rows = append(rows, []string{t.Label, row.Group, row.Caseload, row.Referred, row.Started, row.ShareCase, row.ShareRef,
-					row.ShareStart, row.RateRatio, row.CI, row.Bound, strconv.FormatBool(row.Under)})
+				th := eq.SuppressionThreshold
+				rows = append(rows, []string{t.Label, row.Group, heldCountText(row.Caseload, row.CaseloadWithheld(), th),
+					heldCountText(row.Referred, row.ReferredWithheld(), th), heldCountText(row.Started, row.StartedWithheld(), th),
+					shareText(row.ShareCase), shareText(row.ShareRef), shareText(row.ShareStart), ratioText(row.RateRatio),
+					intervalText(row.CILower, row.CIUpper), boundText(row), strconv.FormatBool(row.Under)})
 			}
 		}
 		return fmt.Sprintf("mutual-equity-%s-to-%s.csv", eq.From, eq.To), []string{"characteristic", "group", "on_caseload",
@@ -289,7 +292,8 @@ var coverageView = insightView[insight.Coverage]{
 		var rows [][]string
 		for _, t := range append(cov.Teams, cov.All) {
 			for _, m := range t.Months {
-				rows = append(rows, []string{t.Team, m.Month, m.Caseload, m.Offered, m.Share})
+				rows = append(rows, []string{t.Team, monthText(m.Month), countText(m.Caseload, cov.SuppressionThreshold),
+					countText(m.Offered, cov.SuppressionThreshold), shareText(m.Share)})
 			}
 		}
 		return "mutual-offer-coverage.csv", []string{"team", "month", "on_caseload", "told_in_last_12_months", "share"}, rows
@@ -306,7 +310,8 @@ var waitingView = insightView[insight.Waiting]{
 		var rows [][]string
 		for _, t := range wt.Tables {
 			for _, row := range t.Rows {
-				rows = append(rows, []string{t.Label, row.Group, row.Standard, row.Referrals, row.Seen, row.MedianDays, row.P90Days, row.WithinTarget})
+				rows = append(rows, []string{t.Label, row.Group, standardText(row.StandardHours), countText(row.Referrals, wt.SuppressionThreshold),
+					countText(row.Seen, wt.SuppressionThreshold), daysText(row.MedianDays), daysText(row.P90Days), shareText(row.WithinTarget)})
 			}
 		}
 		return "mutual-waiting-times.csv", []string{"by", "group", "standard", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows
@@ -317,7 +322,7 @@ var waitingView = insightView[insight.Waiting]{
 // phone, which shows the first columns and scrolls to the rest, shows the
 // months that matter now (the CSV and the API stay in calendar order).
 func newestFirst(c insight.Coverage) *insight.Coverage {
-	out := insight.Coverage{Months: slices.Clone(c.Months), All: c.All}
+	out := insight.Coverage{SuppressionThreshold: c.SuppressionThreshold, Months: slices.Clone(c.Months), All: c.All}
 	slices.Reverse(out.Months)
 	rev := func(r insight.CoverageRow) insight.CoverageRow {
 		r.Months = slices.Clone(r.Months)

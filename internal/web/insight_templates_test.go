@@ -34,18 +34,18 @@ func insightTplCases() []tplCase {
 	teams := []account.Team{{ID: 3, Name: "North Community Mental Health Team", Setting: account.SettingCommunity}}
 	rates := sampleRates()
 	plot, narrow := insight.FunnelPlot(rates), insight.FunnelPlotNarrow(rates)
-	eq := insight.Equity{From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "ethnicity", Label: "Ethnic group",
+	eq := insight.Equity{SuppressionThreshold: 5, From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "ethnicity", Label: "Ethnic group",
 		Rows: []insight.EquityRow{
-			{Group: "White", Caseload: "400", Referred: "120", Started: "60", ShareCase: "80.0%", ShareRef: "88.9%", ShareStart: "85.7%", RateRatio: "1.50", CI: "1.10 to 2.05", Over: true},
-			{Group: "Black, Black British, Caribbean or African", Caseload: "100", Referred: "15", Started: "10", ShareCase: "20.0%", ShareRef: "11.1%", ShareStart: "14.3%", RateRatio: "0.50", CI: "0.31 to 0.81", Under: true},
-			{Group: "Asian or Asian British", Caseload: "60", Referred: "<5", Started: "0", ShareCase: "12.0%", ShareRef: stats.Withheld, ShareStart: stats.Withheld, RateRatio: stats.Withheld, CI: stats.Withheld, Bound: "below 0.7", Under: true},
-			{Group: "Not known", Caseload: "<5", Referred: "0", Started: "0", ShareCase: stats.Withheld, ShareRef: stats.Withheld, ShareStart: stats.Withheld, RateRatio: stats.Withheld, CI: stats.Withheld},
-		}, Total: insight.EquityRow{Group: "Everyone", Caseload: "503", Referred: "135", Started: "70", ShareCase: "100%", ShareRef: "100%", ShareStart: "100%"}}}}
-	cov := insight.Coverage{Months: []string{"Sep 2026", "Oct 2026"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team",
-		Months: []insight.CoverageMonth{{Month: "Sep 2026", Caseload: "500", Offered: "200", Share: "40.0%"}, {Month: "Oct 2026", Caseload: "510", Offered: "<5", Share: stats.Withheld}}}},
-		All: insight.CoverageRow{Team: "All teams", Months: []insight.CoverageMonth{{Month: "Sep 2026", Caseload: "500", Offered: "200", Share: "40.0%"}, {Month: "Oct 2026", Caseload: "510", Offered: "<5", Share: stats.Withheld}}}}
-	wt := insight.Waiting{StandardDays: 28, Tables: []insight.WaitTable{{Key: "urgency", Label: "Urgency", Rows: []insight.WaitRow{{Group: "Very urgent",
-		Standard: "4 hours", Referrals: "12", Seen: "12", MedianDays: "0.1", P90Days: "0.2", WithinTarget: "83.3%"}}}, {Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North", Referrals: "88", Seen: "61", MedianDays: "19", P90Days: "41", WithinTarget: "68.9%"}}}}}
+			{Group: "White", Caseload: new(400), Referred: new(120), Started: new(60), ShareCase: new(0.8), ShareRef: new(0.889), ShareStart: new(0.857), RateRatio: new(1.5), CILower: new(1.1), CIUpper: new(2.05), Over: true},
+			{Group: "Black, Black British, Caribbean or African", Caseload: new(100), Referred: new(15), Started: new(10), ShareCase: new(0.2), ShareRef: new(0.111), ShareStart: new(0.143), RateRatio: new(0.5), CILower: new(0.31), CIUpper: new(0.81), Under: true},
+			{Group: "Asian or Asian British", Caseload: new(60), Started: new(0), ShareCase: new(0.12), Below: new(0.7), Under: true, Suppressed: true},
+			{Group: "Not known", Referred: new(0), Started: new(0), Suppressed: true},
+		}, Total: insight.EquityRow{Group: "Everyone", Caseload: new(503), Referred: new(135), Started: new(70), ShareCase: new(1.0), ShareRef: new(1.0), ShareStart: new(1.0)}}}}
+	cov := insight.Coverage{SuppressionThreshold: 5, Months: []string{"2026-09-30", "2026-10-31"}, Teams: []insight.CoverageRow{{Team: "North Community Mental Health Team",
+		Months: []insight.CoverageMonth{{Month: "2026-09-30", Caseload: new(500), Offered: new(200), Share: new(0.4)}, {Month: "2026-10-31", Caseload: new(510), Suppressed: true}}}},
+		All: insight.CoverageRow{Team: "All teams", Months: []insight.CoverageMonth{{Month: "2026-09-30", Caseload: new(500), Offered: new(200), Share: new(0.4)}, {Month: "2026-10-31", Caseload: new(510), Suppressed: true}}}}
+	wt := insight.Waiting{SuppressionThreshold: 5, StandardDays: 28, Tables: []insight.WaitTable{{Key: "urgency", Label: "Urgency", Rows: []insight.WaitRow{{Group: "Very urgent",
+		StandardHours: 4, Referrals: new(12), Seen: new(12), MedianDays: new(0.1), P90Days: new(0.2), WithinTarget: new(0.833)}}}, {Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North", Referrals: new(88), Seen: new(61), MedianDays: new(19.0), P90Days: new(41.0), WithinTarget: new(0.689)}}}}}
 	mine := insight.OwnInsight{From: "2025-11-02", To: "2026-11-01", Measures: []insight.OwnMeasure{{Measure: "offered", Label: "Told about peer support",
 		You:   insight.OwnRate{Unit: "You", N: new(42), Events: new(6), Rate: new(0.143)},
 		Teams: []insight.OwnRate{{Unit: "North Community Mental Health Team", Suppressed: true}}}},
@@ -64,14 +64,14 @@ func insightTplCases() []tplCase {
 		{page: "insight/rates", variant: "bad period", pg: &ui.Page{Title: "Who refers to peer support",
 			Form: withErrors(f(), "from", "from must be a date like 2025-11-01"), Data: page(&insightPage{})}},
 		{page: "insight/equity", pg: &ui.Page{Title: "Who reaches peer support", Form: f(), Data: page(&insightPage{Equity: &eq})},
-			want: []string{"Referred less often", "0.31 to 0.81", "app-table__row--overdue", "Significantly fewer than expected: rate ratio below 0.7"}},
+			want: []string{"Referred less often", "0.50 (0.31 to 0.81)", "app-table__row--overdue", "Significantly fewer than expected: rate ratio below 0.7", "80.0%", "On caseload </span>&lt;5<", "1.00"}},
 		{page: "insight/mine", pg: &ui.Page{Title: "Your referrals and offers", Data: &mine},
 			want: []string{"You", "14.3%", "North Community Mental Health Team", `href="/people/314"`, "Sam", "–"}},
 		{page: "insight/mine", variant: "everyone told", pg: &ui.Page{Title: "Your referrals and offers", Data: &insight.OwnInsight{From: "2025-11-02", To: "2026-11-01"}},
 			want: []string{"Everyone on your caseload has been told"}},
 		{page: "insight/coverage", pg: &ui.Page{Title: "Who is told about peer support", Form: f(), Data: page(&insightPage{Coverage: &cov})},
-			want: []string{"40.0%", "All teams"}},
-		{page: "insight/waiting", pg: &ui.Page{Title: "How long people wait", Form: f(), Data: page(&insightPage{Waiting: &wt})}, want: []string{"68.9%", "Very urgent <span class=\"nhsuk-u-font-size-16\">(standard 4 hours)</span>", "By urgency"}},
+			want: []string{"40.0%", "All teams", "Oct 2026", "–<br><span class=\"nhsuk-body-s nhsuk-u-secondary-text-colour\">&lt;5 of 510</span>"}},
+		{page: "insight/waiting", pg: &ui.Page{Title: "How long people wait", Form: f(), Data: page(&insightPage{Waiting: &wt})}, want: []string{"68.9%", "0.1", ">19<", "83.3%", "Very urgent <span class=\"nhsuk-u-font-size-16\">(standard 4 hours)</span>", "By urgency"}},
 		{page: "insight/report", pg: &ui.Page{Title: "Peer support monthly report: October 2026", Form: formOf("month", "2026-10"),
 			Data: page(&insightPage{Rates: &rates, Plot: &plot, Equity: &eq, Coverage: &cov, Waiting: &wt, Month: "October 2026"})},
 			want: []string{"Who refers to peer support", "Who reaches peer support", "How long people wait"}},

@@ -454,7 +454,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"statusLabel":    func(st string) string { return firstNonEmpty(referral.Status(st).Label(), st) },
 		"categoryWords":  categoryWords,
 	}
-	return mergeFuncs(fm, recoveryTemplateFuncs())
+	return mergeFuncs(fm, recoveryTemplateFuncs(), insightTemplateFuncs())
 }
 
 // mergeFuncs joins the shared template functions and each capability's

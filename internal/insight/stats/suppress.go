@@ -103,3 +103,39 @@ func (s Suppressor) Rate(events, n int) (string, bool) {
 	}
 	return strconv.FormatFloat(100*float64(events)/float64(n), 'f', 1, 64) + "%", true
 }
+
+// Value is Count as a number: the (rounded) count to publish, or nil when
+// n is primary-suppressed or negative.
+func (s Suppressor) Value(n int) *int {
+	if n < 0 || s.Suppressed(n) {
+		return nil
+	}
+	v := s.round(n)
+	return &v
+}
+
+// RowValues is Row as numbers: each cell's published count, or nil when it
+// is hidden; withheld[i] is set when Row shows cell i as Withheld (hidden
+// together with others so none can be worked out from the total, whether
+// or not it is small itself) rather than as "<Threshold".
+func (s Suppressor) RowValues(counts []int, total int) (cells []*int, withheld []bool) {
+	shown, _ := s.Row(counts, total)
+	cells, withheld = make([]*int, len(counts)), make([]bool, len(counts))
+	for i, c := range counts {
+		if shown[i] == Withheld {
+			withheld[i] = true
+			continue
+		}
+		cells[i] = s.Value(c)
+	}
+	return cells, withheld
+}
+
+// Fraction is Rate as a fraction (0.125 for "12.5%"), with false when Rate
+// withholds it.
+func (s Suppressor) Fraction(events, n int) (float64, bool) {
+	if _, ok := s.Rate(events, n); !ok {
+		return 0, false
+	}
+	return float64(events) / float64(n), true
+}
