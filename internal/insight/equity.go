@@ -84,8 +84,8 @@ type Equity struct {
 	// to one below it are null.
 	SuppressionThreshold int           `json:"suppression_threshold"`
 	From                 string        `json:"from"`
-	To     string        `json:"to"`
-	Tables []EquityTable `json:"tables"`
+	To                   string        `json:"to"`
+	Tables               []EquityTable `json:"tables"`
 }
 
 type groupCounts struct{ n, referred, started int }
