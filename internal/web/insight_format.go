@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"math"
 	"strconv"
 	"time"
 
@@ -39,6 +40,14 @@ func shareText(v *float64) string {
 		return stats.Withheld
 	}
 	return strconv.FormatFloat(100**v, 'f', 1, 64) + "%"
+}
+
+// wholeShareText shows a total's share, which is whole: "100%".
+func wholeShareText(v *float64) string {
+	if v == nil {
+		return stats.Withheld
+	}
+	return strconv.FormatFloat(math.Round(1000**v)/10, 'f', -1, 64) + "%"
 }
 
 // ratioText shows a rate ratio to two decimal places, or a dash.
@@ -110,15 +119,16 @@ func coverageRows(c *insight.Coverage) []insight.CoverageRow {
 
 func insightTemplateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"countText":     countText,
-		"heldCountText": heldCountText,
-		"shareText":     shareText,
-		"ratioText":     ratioText,
-		"intervalText":  intervalText,
-		"boundText":     boundText,
-		"daysText":      daysText,
-		"standardText":  standardText,
-		"monthText":     monthText,
-		"coverageRows":  coverageRows,
+		"countText":      countText,
+		"heldCountText":  heldCountText,
+		"shareText":      shareText,
+		"wholeShareText": wholeShareText,
+		"ratioText":      ratioText,
+		"intervalText":   intervalText,
+		"boundText":      boundText,
+		"daysText":       daysText,
+		"standardText":   standardText,
+		"monthText":      monthText,
+		"coverageRows":   coverageRows,
 	}
 }

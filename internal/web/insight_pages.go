@@ -268,13 +268,18 @@ var equityView = insightView[insight.Equity]{
 	csv: func(eq insight.Equity) (string, []string, [][]string) {
 		var rows [][]string
 		for _, t := range eq.Tables {
-			for _, row := range append(t.Rows, t.Total) {
-				th := eq.SuppressionThreshold
+			th := eq.SuppressionThreshold
+			for _, row := range t.Rows {
 				rows = append(rows, []string{t.Label, row.Group, heldCountText(row.Caseload, row.CaseloadWithheld(), th),
 					heldCountText(row.Referred, row.ReferredWithheld(), th), heldCountText(row.Started, row.StartedWithheld(), th),
 					shareText(row.ShareCase), shareText(row.ShareRef), shareText(row.ShareStart), ratioText(row.RateRatio),
 					intervalText(row.CILower, row.CIUpper), boundText(row), strconv.FormatBool(row.Under)})
 			}
+			// Everyone: the whole of each column, with no rate ratio of
+			// its own.
+			rows = append(rows, []string{t.Label, t.Total.Group, countText(t.Total.Caseload, th), countText(t.Total.Referred, th),
+				countText(t.Total.Started, th), wholeShareText(t.Total.ShareCase), wholeShareText(t.Total.ShareRef),
+				wholeShareText(t.Total.ShareStart), "", "", "", "false"})
 		}
 		return fmt.Sprintf("mutual-equity-%s-to-%s.csv", eq.From, eq.To), []string{"characteristic", "group", "on_caseload",
 			"referred", "started", "share_of_caseload", "share_of_referrals", "share_started", "rate_ratio", "rate_ratio_95ci",
