@@ -76,7 +76,7 @@ func (s *Service) OwnRates(ctx context.Context, p *app.Principal) (OwnInsight, e
 			return err
 		}
 		for _, m := range []string{"referred", "offered"} {
-			om := OwnMeasure{Measure: m, Label: measureLabel(m), You: OwnRate{Unit: "You"}}
+			om := OwnMeasure{Measure: m, Label: MeasureLabel(m), You: OwnRate{Unit: "You"}}
 			// Only the caller's own unit is kept from the co-ordinator
 			// counts: nobody else's rate leaves this function.
 			mine, err := s.rateCounts(ctx, tx, RatesQuery{Period: period, By: "coordinator", Measure: m})
@@ -179,4 +179,13 @@ func notOffered(ctx context.Context, tx *store.Tx, p *app.Principal, period Peri
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// MeasureLabel names a measure: "Referred to peer support" or "Told about
+// peer support".
+func MeasureLabel(m string) string {
+	if m == "offered" {
+		return "Told about peer support"
+	}
+	return "Referred to peer support"
 }

@@ -3,7 +3,6 @@ package insight
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -376,12 +375,4 @@ func (s *Service) labelUnits(ctx context.Context, tx *store.Tx, by string, units
 		}
 	}
 	return units, rows.Err()
-}
-
-// pct formats a share as a percentage with one decimal place.
-func pct(x float64) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return stats.Withheld
-	}
-	return fmt.Sprintf("%.1f%%", 100*x)
 }

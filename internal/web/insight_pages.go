@@ -87,9 +87,9 @@ type insightPage struct {
 	From, To string
 	Query    url.Values
 	Rates    *insight.Rates
-	Plot     *insight.Plot
+	Plot     *Plot
 	// PlotNarrow is the same funnel plot laid out for a phone.
-	PlotNarrow *insight.Plot
+	PlotNarrow *Plot
 	Equity     *insight.Equity
 	Coverage   *insight.Coverage
 	Waiting    *insight.Waiting
@@ -155,7 +155,7 @@ func (s *Server) handleInsightRates(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return s.insightError(w, r, "insight/rates", title, d, f, err)
 	}
-	plot, narrow := insight.FunnelPlot(rates), insight.FunnelPlotNarrow(rates)
+	plot, narrow := FunnelPlot(rates), FunnelPlotNarrow(rates)
 	d.Rates, d.Plot, d.PlotNarrow = &rates, &plot, &narrow
 	if f.Value("by") == "" {
 		f.Values.Set("by", rates.By)
@@ -370,7 +370,7 @@ func (s *Server) handleInsightReport(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	plot, narrow := insight.FunnelPlot(rates), insight.FunnelPlotNarrow(rates)
+	plot, narrow := FunnelPlot(rates), FunnelPlotNarrow(rates)
 	eq, err := s.insight.EquityOfAccess(r.Context(), p, year, nil)
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ func sampleRates() insight.Rates {
 func insightTplCases() []tplCase {
 	teams := []account.Team{{ID: 3, Name: "North Community Mental Health Team", Setting: account.SettingCommunity}}
 	rates := sampleRates()
-	plot, narrow := insight.FunnelPlot(rates), insight.FunnelPlotNarrow(rates)
+	plot, narrow := FunnelPlot(rates), FunnelPlotNarrow(rates)
 	eq := insight.Equity{SuppressionThreshold: 5, From: "2025-11-01", To: "2026-10-31", Tables: []insight.EquityTable{{Key: "ethnicity", Label: "Ethnic group",
 		Rows: []insight.EquityRow{
 			{Group: "White", Caseload: new(400), Referred: new(120), Started: new(60), ShareCase: new(0.8), ShareRef: new(0.889), ShareStart: new(0.857), RateRatio: new(1.5), CILower: new(1.1), CIUpper: new(2.05), Over: true},

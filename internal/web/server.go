@@ -420,7 +420,7 @@ func (s *Server) templateFuncs() template.FuncMap {
 		// firstWord is someone's first name, for telling a person who their
 		// worker is without more than they need.
 		"firstWord":  func(name string) string { first, _, _ := strings.Cut(strings.TrimSpace(name), " "); return first },
-		"classLabel": insight.ClassLabel,
+		"classLabel": classLabel,
 		// Labels for codes held as plain strings: one source, the Go lists.
 		"reasonLabel": func(code string) string {
 			if l := referral.ReasonLabel(referral.DeclineReasons, code); l != code {

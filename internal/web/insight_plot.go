@@ -1,10 +1,17 @@
-package insight
+package web
 
 import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/insight/stats"
 )
+
+// The funnel plot's layout belongs to the page: the insight service gives
+// each unit's position, its limits and its class as numbers, and this lays
+// them out as SVG for a wide and a narrow screen.
 
 // Plot is a funnel plot laid out for drawing as SVG: every coordinate is
 // computed here, so the template only places elements.
@@ -42,7 +49,7 @@ type PlotPoint struct {
 // FunnelPlot lays out a rates answer as a funnel plot for wide screens.
 // Suppressed units are not drawn (their position would reveal a small
 // count); the table lists them.
-func FunnelPlot(r Rates) Plot {
+func FunnelPlot(r insight.Rates) Plot {
 	return funnelPlot(r, Plot{ID: "funnel", Size: "wide", Width: 720, Height: 440, Left: 64, Right: 700, Top: 20, Base: 380}, 6, 5)
 }
 
@@ -50,22 +57,22 @@ func FunnelPlot(r Rates) Plot {
 // wide as the screen, so its text is shown at the size it was set in
 // rather than shrunk to half (the wide plot squeezed into 375 pixels),
 // with fewer ticks so their labels do not collide.
-func FunnelPlotNarrow(r Rates) Plot {
+func FunnelPlotNarrow(r insight.Rates) Plot {
 	return funnelPlot(r, Plot{ID: "funnel-narrow", Size: "narrow", Width: 340, Height: 320, Left: 46, Right: 328, Top: 16, Base: 262}, 3, 4)
 }
 
-func funnelPlot(r Rates, p Plot, xTicks, yTicks int) Plot {
-	p.XLabel, p.YLabel = "People on caseload", measureLabel(r.Measure)
+func funnelPlot(r insight.Rates, p Plot, xTicks, yTicks int) Plot {
+	p.XLabel, p.YLabel = "People on caseload", insight.MeasureLabel(r.Measure)
 	who := "care co-ordinator"
 	if r.By == "team" {
 		who = "team"
 	}
-	p.Title = fmt.Sprintf("Funnel plot: share of people %s, by %s", strings.ToLower(measureLabel(r.Measure)), who)
+	p.Title = fmt.Sprintf("Funnel plot: share of people %s, by %s", strings.ToLower(insight.MeasureLabel(r.Measure)), who)
 	maxN := float64(max(r.MaxN, 10)) * 1.08
 	ymax := 0.05
 	for _, u := range r.Units {
 		if !u.Suppressed {
-			ymax = math.Max(ymax, u.plotRate)
+			ymax = math.Max(ymax, u.PlotRate())
 		}
 	}
 	ymax = math.Max(ymax, r.Target*2.2)
@@ -108,53 +115,50 @@ func funnelPlot(r Rates, p Plot, xTicks, yTicks int) Plot {
 	var below, above int
 	for _, u := range r.Units {
 		switch u.Class {
-		case ClassBelow95, ClassBelow998:
+		case insight.ClassBelow95, insight.ClassBelow998:
 			below++
-		case ClassAbove95, ClassAbove998:
+		case insight.ClassAbove95, insight.ClassAbove998:
 			above++
 		}
 		if u.Suppressed {
 			p.Hidden++
 			continue
 		}
-		px, py := x(float64(u.plotN)), y(u.plotRate)
+		px, py := x(float64(u.PlotN())), y(u.PlotRate())
 		pt := PlotPoint{X: px, Y: py, Class: u.Class, Label: u.Unit,
-			Note: fmt.Sprintf("%s: %s of %s (%s), %s", u.Unit, u.EventsText, u.NText, u.RateText, ClassLabel(u.Class))}
+			Note: fmt.Sprintf("%s: %s of %s (%s), %s", u.Unit, u.EventsText, u.NText, u.RateText, classLabel(u.Class))}
 		switch u.Class {
-		case ClassBelow95, ClassBelow998:
+		case insight.ClassBelow95, insight.ClassBelow998:
 			pt.Shape = fmt.Sprintf("M%.1f,%.1f L%.1f,%.1f L%.1f,%.1f Z", px-6, py-4, px+6, py-4, px, py+6)
-		case ClassAbove95, ClassAbove998:
+		case insight.ClassAbove95, insight.ClassAbove998:
 			pt.Shape = fmt.Sprintf("M%.1f,%.1f L%.1f,%.1f L%.1f,%.1f Z", px-6, py+4, px+6, py+4, px, py-6)
 		default:
 			pt.Shape = fmt.Sprintf("M%.1f,%.1f a4,4 0 1,0 8,0 a4,4 0 1,0 -8,0", px-4, py)
 		}
 		p.Points = append(p.Points, pt)
 	}
+	target := stats.Withheld
+	if !math.IsNaN(r.Target) && !math.IsInf(r.Target, 0) {
+		target = shareText(&r.Target)
+	}
 	p.Description = fmt.Sprintf("The overall rate is %s. Of %d %ss, %d are below the 95%% control limits and %d above them; the rest are within what chance alone would explain.",
-		pct(r.Target), len(r.Units), who, below, above)
+		target, len(r.Units), who, below, above)
 	if p.Hidden > 0 {
 		p.Description += fmt.Sprintf(" %d with small numbers are not drawn; the table lists them.", p.Hidden)
 	}
 	return p
 }
 
-func measureLabel(m string) string {
-	if m == "offered" {
-		return "Told about peer support"
-	}
-	return "Referred to peer support"
-}
-
-// ClassLabel says a class in words.
-func ClassLabel(c string) string {
+// classLabel says a class in words.
+func classLabel(c string) string {
 	switch c {
-	case ClassBelow998:
+	case insight.ClassBelow998:
 		return "well below expected (below the 99.8% limit)"
-	case ClassBelow95:
+	case insight.ClassBelow95:
 		return "below expected (below the 95% limit)"
-	case ClassAbove95:
+	case insight.ClassAbove95:
 		return "above expected (above the 95% limit)"
-	case ClassAbove998:
+	case insight.ClassAbove998:
 		return "well above expected (above the 99.8% limit)"
 	}
 	return "within expected range"
