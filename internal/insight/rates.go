@@ -109,17 +109,7 @@ type UnitRate struct {
 	Suppressed bool       `json:"suppressed"`
 	// Display values for pages and CSV.
 	NText, EventsText, RateText string `json:"-"`
-	// For drawing: the true position, used only for units that are not
-	// suppressed.
-	plotN    int
-	plotRate float64
 }
-
-// PlotN and PlotRate give a unit's position on the funnel plot.
-func (u UnitRate) PlotN() int { return u.plotN }
-
-// PlotRate is the unit's rate for drawing (0 for suppressed units).
-func (u UnitRate) PlotRate() float64 { return u.plotRate }
 
 // Rates is the answer to a rates query.
 type Rates struct {
@@ -214,7 +204,7 @@ func (s *Service) ReferralRates(ctx context.Context, p *app.Principal, q RatesQu
 			continue
 		}
 		u := UnitRate{Unit: r.label, Limits: RateLimits{pt.Limits.Lower95, pt.Limits.Upper95, pt.Limits.Lower998, pt.Limits.Upper998},
-			Class: classify(pt.Rate, pt.Limits), plotN: r.n, plotRate: pt.Rate}
+			Class: classify(pt.Rate, pt.Limits)}
 		u.NText = s.Suppress.Count(r.n)
 		u.EventsText = s.Suppress.Count(r.events)
 		if s.Suppress.Suppressed(r.n) || s.Suppress.Suppressed(r.events) {

@@ -71,8 +71,8 @@ func funnelPlot(r insight.Rates, p Plot, xTicks, yTicks int) Plot {
 	maxN := float64(max(r.MaxN, 10)) * 1.08
 	ymax := 0.05
 	for _, u := range r.Units {
-		if !u.Suppressed {
-			ymax = math.Max(ymax, u.PlotRate())
+		if !u.Suppressed && u.Rate != nil {
+			ymax = math.Max(ymax, *u.Rate)
 		}
 	}
 	ymax = math.Max(ymax, r.Target*2.2)
@@ -120,11 +120,11 @@ func funnelPlot(r insight.Rates, p Plot, xTicks, yTicks int) Plot {
 		case insight.ClassAbove95, insight.ClassAbove998:
 			above++
 		}
-		if u.Suppressed {
+		if u.Suppressed || u.N == nil || u.Rate == nil {
 			p.Hidden++
 			continue
 		}
-		px, py := x(float64(u.PlotN())), y(u.PlotRate())
+		px, py := x(float64(*u.N)), y(*u.Rate)
 		pt := PlotPoint{X: px, Y: py, Class: u.Class, Label: u.Unit,
 			Note: fmt.Sprintf("%s: %s of %s (%s), %s", u.Unit, u.EventsText, u.NText, u.RateText, classLabel(u.Class))}
 		switch u.Class {
