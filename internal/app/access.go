@@ -123,6 +123,10 @@ const (
 	// them. PermFeedbackManage is moving feedback on to an answer.
 	PermFeedbackRead   Permission = "feedback.read"
 	PermFeedbackManage Permission = "feedback.manage"
+	// PermModerate is moderating the community: the review queue, approving
+	// and hiding posts, trust levels, who is behind a display name
+	// (audited), and concerns raised with a member's care team.
+	PermModerate Permission = "community.moderate"
 )
 
 // rolePermissions grants each role its permissions. Each capability adds
@@ -159,6 +163,7 @@ var grants = []struct {
 	{PermRecoveryWork, []Role{RolePeerWorker, RolePeerLead, RoleClinician}},
 	{PermFeedbackRead, []Role{RolePeerWorker, RolePeerLead, RoleServiceManager}},
 	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
+	{PermModerate, []Role{RoleModerator}},
 }
 
 func init() {
