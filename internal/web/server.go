@@ -378,6 +378,10 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 		add("Allocation", "/matching/plans/new")
 	}
 	add("Groups", "/groups")
+	add("Community", "/community")
+	if p.Can(app.PermModerate) {
+		add("Moderation", "/community/moderation")
+	}
 	if p.Can(app.PermNetworkJoin) {
 		add("Network", "/network")
 	}
@@ -451,6 +455,17 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"alertKindLabel": func(k alert.Kind) string { return k.Label() },
 		"statusLabel":    func(st string) string { return firstNonEmpty(referral.Status(st).Label(), st) },
 		"categoryWords":  categoryWords,
+		// lines splits plain text into its non-empty lines, each shown as a
+		// paragraph: posts are plain text, never HTML.
+		"lines": func(text string) []string {
+			var out []string
+			for l := range strings.SplitSeq(text, "\n") {
+				if l = strings.TrimSpace(l); l != "" {
+					out = append(out, l)
+				}
+			}
+			return out
+		},
 	}
 	maps.Copy(fm, recoveryTemplateFuncs())
 	return fm
