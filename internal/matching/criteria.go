@@ -234,5 +234,6 @@ const RankRule = "Musts exclude a worker, and so does asking for a different wor
 	"then to the worker whose account was made first."
 
 // PriorityRule is the documented order in which every worker takes people.
-const PriorityRule = "Each worker takes people in the service's order: first those waiting past the waiting standard with no contact yet, then those who " +
+const PriorityRule = "Each worker takes people in the service's order, the waiting list's own: first those with an alert of possible risk still waiting for a response, " +
+	"then by urgency (very urgent, urgent, routine), then those waiting past the standard for their urgency with no contact yet, then those who " +
 	"have waited longest (in whole days), then, for the worker who supported them before, a returning person; ties go to the referral made first."

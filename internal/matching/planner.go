@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -15,7 +16,13 @@ type Waiting struct {
 	TeamID     int64
 	Reference  string
 	PersonName string
-	// Urgent: past the waiting standard with no contact yet.
+	// Risk: an alert of possible risk on the referral still waits for a
+	// response.
+	Risk bool
+	// Urgency is the referral's: routine, urgent or very_urgent.
+	Urgency string
+	// Urgent: past the waiting standard for its urgency, with no contact
+	// yet.
 	Urgent     bool
 	DaysWaited int
 	// Previous is the worker who supported the person before (0 for none).
@@ -87,7 +94,9 @@ type PlanPerson struct {
 	PersonID       int64           `json:"person_id"`
 	PersonName     string          `json:"person_name"`
 	TeamID         int64           `json:"team_id"`
-	Urgent         bool            `json:"past_waiting_standard"`
+	Risk           bool            `json:"possible_risk" doc:"An alert of possible risk on the referral still waits for a response: the person comes first."`
+	Urgency        string          `json:"urgency" doc:"The referral's urgency: routine, urgent or very_urgent."`
+	Urgent         bool            `json:"past_waiting_standard" doc:"Past the waiting standard for its urgency (4 weeks, 24 hours or 4 hours) with no contact yet."`
 	DaysWaited     int             `json:"days_waited"`
 	PreviousWorker int64           `json:"previous_worker_id,omitempty"`
 	RankedWorkers  []RankedWorker  `json:"ranked_workers" doc:"The first workers considered for this person, best first (see rank_rule), with reasons: each one asked, down to the worker who takes them. Workers ranked lower could not make a better pair."`
@@ -137,14 +146,31 @@ type PlanChange struct {
 const explained = 10
 
 // priorityKey packs the service's order into one number, smaller first:
-// past the standard, then days waited.
+// possible risk waiting for a response, then urgency (very urgent, urgent,
+// routine), then past the standard, then days waited — the waiting list's
+// own order.
 func priorityKey(w Waiting) uint64 {
-	k := uint64(1) << 40
-	if w.Urgent {
-		k = 0
+	var k uint64
+	if !w.Risk {
+		k |= 1 << 44
+	}
+	k |= uint64(urgencyRank(w.Urgency)) << 42
+	if !w.Urgent {
+		k |= 1 << 40
 	}
 	days := min(max(w.DaysWaited, 0), 1<<30)
 	return k + uint64(1<<30-days)
+}
+
+// urgencyRank orders urgencies, most urgent first.
+func urgencyRank(u string) int {
+	switch u {
+	case "very_urgent":
+		return 0
+	case "urgent":
+		return 1
+	}
+	return 2
 }
 
 // Propose computes a plan: each person's acceptable workers in their team
@@ -193,7 +219,7 @@ func Propose(in PlanInput) Plan {
 		crits[p] = pc
 		pb := d.person(pc)
 		pp := PlanPerson{ReferralID: wt.ReferralID, Reference: wt.Reference, PersonID: wt.PersonID, PersonName: wt.PersonName, TeamID: wt.TeamID,
-			Urgent: wt.Urgent, DaysWaited: wt.DaysWaited, PreviousWorker: wt.Previous, RankedWorkers: []RankedWorker{},
+			Risk: wt.Risk, Urgency: cmp.Or(wt.Urgency, "routine"), Urgent: wt.Urgent, DaysWaited: wt.DaysWaited, PreviousWorker: wt.Previous, RankedWorkers: []RankedWorker{},
 			NotAcceptable: []NotAcceptable{}, ChoicesMade: !wt.Choices.Empty()}
 		buf = buf[:0]
 		whyNot := map[uint64]string{}
@@ -329,8 +355,8 @@ func Propose(in PlanInput) Plan {
 	pl.Summary.People, pl.Summary.Allocated, pl.Summary.Unmatched = len(in.People), len(pl.Assignments), len(pl.Unmatched)
 	// People are shown in the service's order.
 	slices.SortStableFunc(pl.People, func(a, b PlanPerson) int {
-		ka := priorityKey(Waiting{Urgent: a.Urgent, DaysWaited: a.DaysWaited})
-		kb := priorityKey(Waiting{Urgent: b.Urgent, DaysWaited: b.DaysWaited})
+		ka := priorityKey(Waiting{Risk: a.Risk, Urgency: a.Urgency, Urgent: a.Urgent, DaysWaited: a.DaysWaited})
+		kb := priorityKey(Waiting{Risk: b.Risk, Urgency: b.Urgency, Urgent: b.Urgent, DaysWaited: b.DaysWaited})
 		switch {
 		case ka < kb:
 			return -1

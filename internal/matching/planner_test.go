@@ -333,3 +333,44 @@ func TestSortByScoreIsAStableSort(t *testing.T) {
 		}
 	}
 }
+
+// Workers take people in the waiting list's own order: an open alert of
+// possible risk first, then very urgent, urgent and routine, then past the
+// standard, then the longest wait.
+func TestPlanTakesRiskAndUrgencyFirst(t *testing.T) {
+	one := Available{Facts: Facts{ID: 1, Name: "Ana", Cap: 1}, Teams: []int64{7}}
+	people := []Waiting{
+		{ReferralID: 10, TeamID: 7, Urgency: "routine", Urgent: true, DaysWaited: 90},
+		{ReferralID: 11, TeamID: 7, Urgency: "urgent", DaysWaited: 0},
+		{ReferralID: 12, TeamID: 7, Urgency: "very_urgent", DaysWaited: 0},
+		{ReferralID: 13, TeamID: 7, Urgency: "routine", Risk: true, DaysWaited: 0},
+		{ReferralID: 14, TeamID: 7, Urgency: "routine", DaysWaited: 200},
+	}
+	want := []int64{13, 12, 11, 10, 14}
+	for places := 1; places <= len(people); places++ {
+		one.Cap = places
+		pl := Propose(PlanInput{Themes: DefaultThemes, Workers: []Available{one}, People: people})
+		var got []int64
+		for _, a := range pl.Assignments {
+			got = append(got, a.ReferralID)
+		}
+		slices.Sort(got)
+		exp := slices.Clone(want[:places])
+		slices.Sort(exp)
+		if !slices.Equal(got, exp) {
+			t.Fatalf("with %d places the worker takes %v, want %v", places, got, exp)
+		}
+		recheck(t, pl)
+	}
+	pl := Propose(PlanInput{Themes: DefaultThemes, Workers: []Available{one}, People: people})
+	var order []int64
+	for _, p := range pl.People {
+		order = append(order, p.ReferralID)
+	}
+	if !slices.Equal(order, want) {
+		t.Fatalf("the plan lists people in the order %v, want %v", order, want)
+	}
+	if pl.People[0].Urgency != "routine" || !pl.People[0].Risk || pl.People[1].Urgency != "very_urgent" {
+		t.Fatalf("the plan does not say why: %+v", pl.People[:2])
+	}
+}

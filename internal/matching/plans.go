@@ -82,13 +82,29 @@ type planState struct {
 	refNames map[int64]string
 }
 
+// pastStandard reports whether a referral of urgency u that has waited
+// this long without contact is past its waiting standard: the service's
+// standard for routine referrals, 24 hours for urgent and 4 hours for very
+// urgent ones (as on the waiting list).
+func (s *Service) pastStandard(u referral.Urgency, waited time.Duration) bool {
+	std := s.WaitingStandard
+	switch u {
+	case referral.Urgent:
+		std = referral.UrgentStandard
+	case referral.VeryUrgent:
+		std = referral.VeryUrgentStandard
+	}
+	return std > 0 && waited > std
+}
+
 // loadPlanState reads a waiting list and its workers inside tx: accepted
 // referrals of the teams that the caller may see, in referral order.
 func (s *Service) loadPlanState(ctx context.Context, tx *store.Tx, p *app.Principal, teams []int64, now time.Time) (*planState, error) {
 	st := &planState{refVer: map[int64]int{}, choiceV: map[int64]int{}, excl: map[int64]int{}, pairs: map[string]bool{}, refNames: map[int64]string{}}
 	day := dateOnly(now)
 	a := &store.Args{}
-	rows, err := tx.QueryContext(ctx, `SELECT r.id, r.person_id, r.team_id, r.reference, pe.preferred_name, r.received_at, r.first_contact_at, r.version
+	rows, err := tx.QueryContext(ctx, `SELECT r.id, r.person_id, r.team_id, r.reference, pe.preferred_name, r.received_at, r.first_contact_at, r.version, r.urgency,
+		EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.resolved_at IS NULL)
 		FROM referrals r JOIN people pe ON pe.id = r.person_id
 		WHERE r.status = 'accepted' AND r.team_id IN `+store.In(a, teams...)+` AND `+access.Referrals(p, a)+` ORDER BY r.id`, a.Values()...)
 	if err != nil {
@@ -99,12 +115,12 @@ func (s *Service) loadPlanState(ctx context.Context, tx *store.Tx, p *app.Princi
 		var received time.Time
 		var first sql.NullTime
 		var version int
-		if err := rows.Scan(&w.ReferralID, &w.PersonID, &w.TeamID, &w.Reference, &w.PersonName, &received, &first, &version); err != nil {
+		if err := rows.Scan(&w.ReferralID, &w.PersonID, &w.TeamID, &w.Reference, &w.PersonName, &received, &first, &version, &w.Urgency, &w.Risk); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		w.DaysWaited = int(math.Floor(now.Sub(received).Hours() / 24))
-		w.Urgent = !first.Valid && s.WaitingStandard > 0 && now.Sub(received) > s.WaitingStandard
+		w.Urgent = !first.Valid && s.pastStandard(referral.Urgency(w.Urgency), now.Sub(received))
 		st.in.People = append(st.in.People, w)
 		st.refVer[w.ReferralID] = version
 		st.refNames[w.ReferralID] = w.Reference

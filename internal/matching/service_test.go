@@ -570,3 +570,31 @@ func TestMatchingUsesOnlyWhatWorkersAgreed(t *testing.T) {
 		}
 	})
 }
+
+// A plan reads each referral's urgency from the waiting list and marks a
+// very urgent referral past its standard after four hours, putting it
+// before a routine referral that has waited longer.
+func TestPlanReadsUrgency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		lead := w.Principal(t, "lead")
+		old := waiting(t, w, "Ada")
+		w.Clock.Advance(3 * 24 * time.Hour)
+		urgent := waiting(t, w, "Ben")
+		_, err := w.Referrals.SetUrgency(ctx, lead, urgent.ID, referral.UrgencyChange{Urgency: referral.VeryUrgent, Reason: "Just discharged and on their own."})
+		must(t, err)
+		w.Clock.Advance(5 * time.Hour)
+		pl, err := w.Matching.ProposePlan(ctx, lead, matching.NewPlan{Teams: []int64{w.TeamA.ID}})
+		must(t, err)
+		if len(pl.People) != 2 || pl.People[0].ReferralID != urgent.ID || pl.People[1].ReferralID != old.ID {
+			t.Fatalf("plan order: %+v", pl.People)
+		}
+		if p := pl.People[0]; p.Urgency != "very_urgent" || !p.Urgent || p.Risk {
+			t.Fatalf("the very urgent referral: %+v", p)
+		}
+		if p := pl.People[1]; p.Urgency != "routine" || p.Urgent {
+			t.Fatalf("the routine referral, 3 days in: %+v", p)
+		}
+	})
+}

@@ -36,7 +36,7 @@ var (
 	examplePlan = matching.Plan{ID: 5, Teams: []int64{3}, CreatedAt: exampleTime,
 		Assignments: []matching.Assignment{{ReferralID: 42, WorkerID: 21, Choice: 1, Met: []string{"A woman (a must)"}, Unmet: []string{"Speaks Polish"}}},
 		Unmatched:   []matching.Unmatched{{ReferralID: 43, Why: "Every worker they could have is full with people ahead of them in the service's order."}},
-		People: []matching.PlanPerson{{ReferralID: 42, Reference: "MUT-7KQ3-X9PD", PersonID: 7, PersonName: "Sam", TeamID: 3, Urgent: true, DaysWaited: 31,
+		People: []matching.PlanPerson{{ReferralID: 42, Reference: "MUT-7KQ3-X9PD", PersonID: 7, PersonName: "Sam", TeamID: 3, Urgency: "urgent", Urgent: true, DaysWaited: 31,
 			RankedWorkers:  []matching.RankedWorker{{WorkerID: 21, Rank: 1, Met: []string{"A woman (a must)"}, Unmet: []string{"Speaks Polish"}, Outcome: "allocated"}},
 			MoreConsidered: []int64{}, Acceptable: 1, NotAcceptable: []matching.NotAcceptable{{WorkerID: 22, Why: "Does not meet a must: A woman (a must)"}}, ChoicesMade: true}},
 		Workers:  []matching.PlanWorker{{WorkerID: 21, Name: "Kofi Asante", Teams: []int64{3}, Cap: 8, Caseload: 7, FreeCapacity: 1, Takes: 1, Priority: []int64{42, 43}}},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -103,6 +104,9 @@ type recoveryPlanData struct {
 	recovery.PlanView
 	Base     string
 	Signpost bool
+	// Choices is the person's choice profile (who supports them, where,
+	// how reviews happen), when the caller may read it.
+	Choices *matching.ChoiceProfile
 }
 
 func (s *Server) handleMyPlan(w http.ResponseWriter, r *http.Request) error {
@@ -132,7 +136,32 @@ func (s *Server) recoveryPlanPage(w http.ResponseWriter, r *http.Request, who wh
 		return err
 	}
 	d.PlanView = pv
+	if d.Choices, err = s.planChoices(r, who); err != nil {
+		return err
+	}
 	return s.page(w, r, http.StatusOK, "recovery/plan", &ui.Page{Title: possessive(pv.Self, pv.PersonName) + " plan", Data: d})
+}
+
+// planChoices is the choices part of the plan: the person's own, or, for
+// staff who may read people's details, theirs (each read audited by
+// matching). Nil when the caller may not read them.
+func (s *Server) planChoices(r *http.Request, who whose) (*matching.ChoiceProfile, error) {
+	p := principal(r)
+	if who.Self {
+		mc, err := s.matching.OwnChoices(r.Context(), p)
+		if err != nil {
+			return nil, err
+		}
+		return &mc.ChoiceProfile, nil
+	}
+	if !p.Can(app.PermPersonRead) {
+		return nil, nil
+	}
+	cp, err := s.matching.Choices(r.Context(), p, who.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	return &cp, nil
 }
 
 type planEditData struct {
@@ -487,7 +516,7 @@ func recoveryTemplateFuncs() template.FuncMap {
 			}
 			return "0.0"
 		},
-		"percent": func(v *float64) string {
+		"wholePercent": func(v *float64) string {
 			if v == nil {
 				return "–"
 			}

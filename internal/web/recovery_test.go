@@ -389,3 +389,33 @@ func TestFeedbackFormLimitedAndHoneypotted(t *testing.T) {
 
 // publicBurst is how many public forms one address may send at once.
 const publicBurst = 5
+
+// The plan shows the person's choices about their support, to them and to
+// their worker (the worker's read audited as a read of the person's data),
+// and says so when there are none.
+func TestPlanShowsTheirChoices(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	pid := supportedPerson(t, e)
+	person := e.As(t, "person")
+	r := person.Get("/my/plan")
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "You have not recorded any choices yet") {
+		t.Fatalf("plan without choices: %d", r.StatusCode)
+	}
+	if r := person.PostForm("/my/choices", url.Values{"version": {"0"}, "worker_gender": {"woman"}, "places": {"phone"}, "days": {"mon"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving choices: %d", r.StatusCode)
+	}
+	r = person.Get("/my/plan")
+	for _, want := range []string{`id="choices"`, "Worker: a woman", "Meet: by phone", "Days: Monday", `href="/my/choices"`} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("the person's plan lacks %q", want)
+		}
+	}
+	before := rows(t, e.DB, "SELECT COUNT(*) FROM audit_events WHERE action = 'choices.read' AND subject_person_id = $1", pid)
+	r = e.As(t, "worker").Get("/people/" + strconv.FormatInt(pid, 10) + "/plan")
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Worker: a woman") || !strings.Contains(r.Body, "See or record their choices with") {
+		t.Fatalf("the worker's view of the plan lacks the choices: %d", r.StatusCode)
+	}
+	if after := rows(t, e.DB, "SELECT COUNT(*) FROM audit_events WHERE action = 'choices.read' AND subject_person_id = $1", pid); after != before+1 {
+		t.Fatalf("the worker's read of the choices was audited %d times", after-before)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -467,8 +466,22 @@ func (s *Server) templateFuncs() template.FuncMap {
 			return out
 		},
 	}
-	maps.Copy(fm, recoveryTemplateFuncs())
-	return fm
+	return mergeFuncs(fm, recoveryTemplateFuncs())
+}
+
+// mergeFuncs joins the shared template functions and each capability's
+// own. A name given twice would silently replace the other function on
+// every page, so it panics at start (and in every test) instead.
+func mergeFuncs(base template.FuncMap, more ...template.FuncMap) template.FuncMap {
+	for _, m := range more {
+		for name, f := range m {
+			if _, dup := base[name]; dup {
+				panic("web: template function " + name + " is defined twice")
+			}
+			base[name] = f
+		}
+	}
+	return base
 }
 
 // categoryWords lists watched-word category codes in words: "suicide and

@@ -61,12 +61,18 @@ func (r *Renderer) nav(items []NavItem) (template.HTML, error) {
 // gets its own template set, so pages' "content" blocks do not clash. A
 // file whose name starts with "_" (such as "_referral.html") holds
 // partials shared by every page and is not a page itself. extra adds
-// functions to (or replaces functions of) Funcs; it may be nil. It fails
-// if any template does not parse, two shared files define the same
-// template, or pages is empty.
+// functions to Funcs; it may be nil. It fails if extra names a function
+// Funcs already has (it would silently change every page that uses it),
+// any template does not parse, two shared files define the same template,
+// or pages is empty.
 func NewRenderer(pages fs.FS, extra template.FuncMap) (*Renderer, error) {
 	funcs := Funcs()
-	maps.Copy(funcs, extra)
+	for name, f := range extra {
+		if _, dup := funcs[name]; dup {
+			return nil, fmt.Errorf("ui: template function %s is defined twice", name)
+		}
+		funcs[name] = f
+	}
 	base, err := template.New("ui").Funcs(funcs).ParseFS(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: parse layout and partials: %w", err)

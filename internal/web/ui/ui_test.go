@@ -289,6 +289,12 @@ func TestNewRendererErrors(t *testing.T) {
 	if _, err := NewRenderer(unknownFunc, nil); err == nil {
 		t.Error("no error for an unknown function")
 	}
+	for name := range Funcs() {
+		if _, err := NewRenderer(pagesFS(), template.FuncMap{name: strings.ToUpper}); err == nil || !strings.Contains(err.Error(), name+" is defined twice") {
+			t.Fatalf("replacing %s: err = %v, want it refused", name, err)
+		}
+		break
+	}
 }
 
 func TestRenderPartial(t *testing.T) {
