@@ -42,7 +42,7 @@ func communityTplCases() []tplCase {
 			want: []string{"What helps at night?", "Waiting for a moderator", "Start a topic"}},
 		{page: "community/space", variant: "not joined", pg: &ui.Page{Title: "Living with voices", Form: formOf(), Data: spaceData{Space: spaces[0]}}, want: []string{"No topics yet", "to start a topic"}},
 		{page: "community/topic", variant: "member", pg: &ui.Page{Title: topic.Title, Form: formOf(), HelpNow: "self", Data: topicData{
-			Page: community.TopicPage{Topic: topic, Posts: []community.Post{post(7, "visible", true), staff, hidden, post(11, "held", true)}, Member: true, CanReply: true},
+			Page:      community.TopicPage{Topic: topic, Posts: []community.Post{post(7, "visible", true), staff, hidden, post(11, "held", true)}, Member: true, CanReply: true},
 			Reactions: community.Reactions}},
 			want: []string{"Peer support worker", "A moderator hid this post", "Waiting for a moderator", "Me too", "(2)", `aria-pressed="true"`, "<p>Line two</p>", "Post reply", "116 123"}},
 		{page: "community/topic", variant: "moderator, not joined", pg: &ui.Page{Title: topic.Title, Form: formOf(), Data: topicData{
