@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/community"
 )
 
@@ -26,6 +27,13 @@ type PostedAnswer struct {
 // ModerationQueue is GET /api/v1/moderation/queue.
 type ModerationQueue struct {
 	Items []community.QueueItem `json:"items"`
+}
+
+// CommunityMe is GET /api/v1/community/settings: whether the caller has
+// joined, and their membership if so.
+type CommunityMe struct {
+	Joined bool              `json:"joined"`
+	Member *community.Member `json:"member,omitempty"`
 }
 
 // ReactionRequest is POST /api/v1/posts/{id}/reactions.
@@ -52,7 +60,7 @@ var opCreateSpace = APIOp{Summary: "Make a space (moderators)", Tag: "Community"
 	Request: community.Space{Name: "Carers' corner", ForCarers: true}, Response: exampleSpace}
 
 var opGetCommunitySettings = APIOp{Summary: "Your community membership", Tag: "Community",
-	Description: "404 until you join (PUT /api/v1/community/settings).", Response: exampleMember}
+	Description: "joined is false until you join (PUT /api/v1/community/settings).", Response: CommunityMe{Joined: true, Member: &exampleMember}}
 
 var opPutCommunitySettings = APIOp{Summary: "Join the community, or change your display name and consent", Tag: "Community",
 	Request: community.Settings{DisplayName: "Quiet Heron", CareTeamConsent: true}, Response: exampleMember}
@@ -127,10 +135,13 @@ func (s *Server) apiCreateSpace(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiGetCommunitySettings(w http.ResponseWriter, r *http.Request) error {
 	m, err := s.community.Me(r.Context(), principal(r))
-	if err != nil {
+	switch {
+	case app.IsCode(err, app.CodeNotFound):
+		return writeJSON(w, http.StatusOK, CommunityMe{})
+	case err != nil:
 		return err
 	}
-	return writeJSON(w, http.StatusOK, m)
+	return writeJSON(w, http.StatusOK, CommunityMe{Joined: true, Member: &m})
 }
 
 func (s *Server) apiPutCommunitySettings(w http.ResponseWriter, r *http.Request) error {
