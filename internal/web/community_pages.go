@@ -191,14 +191,21 @@ func posted(w http.ResponseWriter, r *http.Request, res community.Posted) error 
 	if res.HelpNow {
 		setHelpNow(w, true, false)
 	}
+	// Where to get help now comes first on the page: a plain "posted" would
+	// stand above it, and the post itself shows it is up.
 	msg := "Your post is up"
+	if res.HelpNow {
+		msg = ""
+	}
 	switch {
 	case res.Held:
 		msg = "Thank you. Your post will appear once a moderator has seen it: new members' posts, and some words, are read first"
 	case res.Replaced:
 		msg = "Your post is up. We hid details that could identify someone, such as a phone number or an address"
 	}
-	setFlash(w, msg)
+	if msg != "" {
+		setFlash(w, msg)
+	}
 	return redirect(w, r, "/community/topics/"+strconv.FormatInt(res.Topic.ID, 10)+"#post-"+strconv.FormatInt(res.Post.ID, 10))
 }
 
