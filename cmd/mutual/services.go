@@ -79,7 +79,7 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 			return err == nil && r.Signpost()
 		},
 		RaiseConcern: recovery.AlertConcerns(s.Alerts)}
-	s.Community = &community.Service{DB: db, Clock: clock, Audit: s.Audit, Watch: s.Watch, Alerts: s.Alerts, Notify: s.Notify, Limits: s.Counters}
+	s.Community = &community.Service{DB: db, Clock: clock, Audit: s.Audit, Watch: s.Watch, Alerts: s.Alerts, Notify: s.Notify, Limits: s.Counters, Referrals: s.Referrals}
 	// Every holder of people's data, the people capability first (see
 	// datarights.Service.Holders).
 	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,

@@ -8,6 +8,7 @@ import (
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/watch"
 )
@@ -26,6 +27,8 @@ type Service struct {
 	Notify *notify.Service
 	// Limits counts each member's topics and replies a day.
 	Limits *ratelimit.Counters
+	// Referrals takes a member's "I'd like 1:1 peer support".
+	Referrals *referral.Service
 }
 
 // Space is a place for topics, and who it is for.

@@ -13,6 +13,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/notify"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -465,8 +466,13 @@ func openReferral(ctx context.Context, tx *store.Tx, p *app.Principal, personID 
 	if !isModerator(p) {
 		return r, app.Errorf(app.CodeForbidden, "Only moderators can do this")
 	}
+	a := store.NewArgs(personID)
+	var open []string
+	for _, st := range referral.Open {
+		open = append(open, a.Add(string(st)))
+	}
 	err := tx.QueryRowContext(ctx, `SELECT id, reference, team_id FROM referrals WHERE person_id = $1
-		AND status IN ('received', 'accepted', 'allocated', 'active') ORDER BY id DESC LIMIT 1`, personID).Scan(&r.id, &r.reference, &team)
+		AND status IN (`+strings.Join(open, ", ")+`) ORDER BY id DESC LIMIT 1`, a.Values()...).Scan(&r.id, &r.reference, &team)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil
 	}

@@ -21,7 +21,7 @@ func (l *loader) communityStory(ctx context.Context) error {
 	auditLog.Start()
 	defer auditLog.Close()
 	c := &community.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Watch: &watch.Service{DB: l.DB, Clock: l.clock, Audit: auditLog},
-		Alerts: l.alerts, Notify: l.acc.Notify, Limits: &ratelimit.Counters{DB: l.DB, Clock: l.clock}}
+		Alerts: l.alerts, Notify: l.acc.Notify, Limits: &ratelimit.Counters{DB: l.DB, Clock: l.clock}, Referrals: l.ref}
 	who := map[string]*app.Principal{}
 	for _, k := range []string{"moderator", "person", "carer", "peer"} {
 		p, err := l.principal(ctx, k)

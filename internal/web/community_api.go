@@ -331,3 +331,27 @@ func (s *Server) apiMemberIdentity(w http.ResponseWriter, r *http.Request) error
 	}
 	return writeJSON(w, http.StatusOK, who)
 }
+
+// SupportAnswer is what a request for 1:1 peer support from the community
+// gives back: the referral it made (or joined).
+type SupportAnswer struct {
+	ReferralID int64  `json:"referral_id"`
+	Reference  string `json:"reference"`
+}
+
+var opSupportRequest = APIOp{Summary: "Ask for 1:1 peer support from the community", Tag: "Community", Status: http.StatusCreated,
+	Description: "Makes your own request for peer support (people who use services, and carers for themselves), with your agreement; it joins an open referral if you have one. Follow it at GET /api/v1/my/referrals/{id}.",
+	Request:     community.SupportRequest{AskedFor: "Someone to talk to about the voices at night", Agree: true},
+	Response:    SupportAnswer{ReferralID: 42, Reference: "MUT-7KQ3-X9PD"}}
+
+func (s *Server) apiSupportRequest(w http.ResponseWriter, r *http.Request) error {
+	var in community.SupportRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	ref, err := s.community.AskForSupport(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, SupportAnswer{ReferralID: ref.ID, Reference: ref.Reference})
+}

@@ -32,6 +32,8 @@ func (s *Server) communityRoutes() []*Route {
 		pageRoute("POST /community/moderation/items/{id}/escalation", app.PermModerate, s.handleModerationEscalation),
 		pageRoute("POST /community/members/{id}/trust", app.PermModerate, s.handleMemberTrust),
 		personPage("GET /community/members/{id}/identity", app.PermModerate, s.handleMemberIdentity),
+		pageRoute("GET /community/support", app.PermSignedIn, s.handleSupportForm),
+		pageRoute("POST /community/support", app.PermSignedIn, s.handleSupportAsk),
 
 		apiRoute("GET /api/v1/spaces", app.PermSignedIn, opListSpaces, s.apiListSpaces),
 		apiRoute("POST /api/v1/spaces", app.PermModerate, opCreateSpace, s.apiCreateSpace),
@@ -49,6 +51,7 @@ func (s *Server) communityRoutes() []*Route {
 		apiRoute("POST /api/v1/moderation/items/{id}/escalation", app.PermModerate, opModerationEscalation, s.apiModerationEscalation),
 		apiRoute("PUT /api/v1/community/members/{id}/trust", app.PermModerate, opMemberTrust, s.apiMemberTrust),
 		personAPI("GET /api/v1/community/members/{id}/identity", app.PermModerate, opMemberIdentity, s.apiMemberIdentity),
+		apiRoute("POST /api/v1/community/support-requests", app.PermSignedIn, opSupportRequest, s.apiSupportRequest),
 	}
 }
 
@@ -58,6 +61,8 @@ type communityData struct {
 	Moderator bool
 	Waiting   int
 	Risk      int
+	// CanAsk: a member who may ask for 1:1 peer support from here.
+	CanAsk bool
 }
 
 func (s *Server) communityHome(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
@@ -69,6 +74,7 @@ func (s *Server) communityHome(w http.ResponseWriter, r *http.Request, status in
 	d := communityData{Spaces: spaces, Moderator: p.Can(app.PermModerate)}
 	if m, err := s.community.Me(r.Context(), p); err == nil {
 		d.Member = &m
+		d.CanAsk = p.HasRole(app.RolePerson, app.RoleCarer)
 	} else if !app.IsCode(err, app.CodeNotFound) {
 		return err
 	}
@@ -479,4 +485,33 @@ func (s *Server) handleMemberIdentity(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	return s.page(w, r, http.StatusOK, "community/identity", &ui.Page{Title: "Who is " + who.DisplayName, Data: who, BackLink: "/community/moderation"})
+}
+
+func (s *Server) supportPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
+	return s.page(w, r, status, "community/support", &ui.Page{Title: "Ask for 1:1 peer support", Form: f, BackLink: "/community"})
+}
+
+func (s *Server) handleSupportForm(w http.ResponseWriter, r *http.Request) error {
+	return s.supportPage(w, r, http.StatusOK, ui.NewForm(url.Values{}))
+}
+
+func (s *Server) handleSupportAsk(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	ref, err := s.community.AskForSupport(r.Context(), principal(r), community.SupportRequest{AskedFor: f.Value("asked_for"), Agree: checked(f, "agree")})
+	if err != nil {
+		ae := app.As(err)
+		switch {
+		case formWithErrors(f, err):
+		case ae.Code == app.CodeForbidden:
+			f.AddError("", ae.Message)
+		default:
+			return err
+		}
+		return s.supportPage(w, r, ae.Code.Status(), f)
+	}
+	setFlash(w, "Your request for peer support is with the team: "+ref.Reference)
+	return redirect(w, r, "/my/referrals/"+strconv.FormatInt(ref.ID, 10))
 }

@@ -29,8 +29,8 @@ func communityTplCases() []tplCase {
 		{ID: 3, Name: "Tuesday group", InvitationOnly: true}}
 	member := &community.Member{DisplayName: "Quiet Heron"}
 	return []tplCase{
-		{page: "community/home", variant: "member", pg: &ui.Page{Title: "Community", Form: formOf(), Data: communityData{Spaces: spaces, Member: member}},
-			want: []string{"Quiet Heron", "Living with voices", "invitation only"}, notWant: []string{"Make a space"}},
+		{page: "community/home", variant: "member", pg: &ui.Page{Title: "Community", Form: formOf(), Data: communityData{Spaces: spaces, Member: member, CanAsk: true}},
+			want: []string{"Quiet Heron", "Living with voices", "invitation only", "1:1 peer support"}, notWant: []string{"Make a space"}},
 		{page: "community/home", variant: "moderator, not joined", pg: &ui.Page{Title: "Community", Form: formOf("for", "people"),
 			Data: communityData{Spaces: spaces, Moderator: true, Waiting: 3, Risk: 1}}, want: []string{"Join the community", "Make a space", "3 posts wait", "1 about possible risk"}},
 		{page: "community/home", variant: "nothing open", pg: &ui.Page{Title: "Community", Form: formOf(), Data: communityData{}}, want: []string{"no spaces open to you"}},
@@ -56,6 +56,8 @@ func communityTplCases() []tplCase {
 		{page: "community/queue", variant: "empty", pg: &ui.Page{Title: "Moderation queue", Data: []community.QueueItem{}}, want: []string{"Nothing is waiting"}},
 		{page: "community/item", pg: &ui.Page{Title: "Post by Quiet Heron", Form: formOf("level", "0"), Data: itemData{Item: item, Levels: levels}},
 			want: []string{"Record decision", "Care team alerted", "Bright Finch", "this post", "See who this is"}},
+		{page: "community/support", pg: &ui.Page{Title: "Ask for 1:1 peer support", Form: errForm(formOf("asked_for", "Nights"), "agree", "Tick to agree")},
+			want: []string{"Tick to agree", "Nights</textarea>"}},
 		{page: "community/identity", pg: &ui.Page{Title: "Who is Quiet Heron", Data: community.Identity{DisplayName: "Quiet Heron", Name: "Sam Jones", Email: "sam@example.com", PersonID: 4}},
 			want: []string{"Sam Jones", "recorded in the audit trail"}},
 	}

@@ -115,7 +115,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Recovery = &recovery.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Accounts: w.Accounts, BaseURL: "https://mutual.test",
 		RiskCheck:    func(_ context.Context, _ int64, text string) bool { return strings.Contains(text, RiskMarker) },
 		RaiseConcern: w.Concerns.raise}
-	w.Community = &community.Service{DB: db, Clock: clock, Audit: w.Audit, Watch: w.Watch, Alerts: w.Alerts, Notify: w.Notify, Limits: w.Accounts.Counters}
+	w.Community = &community.Service{DB: db, Clock: clock, Audit: w.Audit, Watch: w.Watch, Alerts: w.Alerts, Notify: w.Notify, Limits: w.Accounts.Counters, Referrals: w.Referrals}
 	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
 		recovery.NewHolder(w.Recovery)}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
