@@ -70,6 +70,7 @@ type Topic struct {
 	Author     string    `json:"author"`
 	Status     string    `json:"status" doc:"visible, held (waiting for a moderator; only its writer and moderators see it) or hidden"`
 	Replies    int       `json:"replies"`
+	Tags       []string  `json:"tags"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastPostAt time.Time `json:"last_post_at"`
 }
@@ -111,14 +112,16 @@ type Post struct {
 type TopicPage struct {
 	Topic    Topic  `json:"topic"`
 	Posts    []Post `json:"posts"`
-	Member   bool   `json:"member" doc:"The reader has joined and may reply."`
-	CanReply bool   `json:"can_reply"`
+	Member    bool   `json:"member" doc:"The reader has joined and may reply."`
+	CanReply  bool   `json:"can_reply"`
+	Following bool   `json:"following" doc:"The reader is told of new replies."`
 }
 
 // NewTopic starts a topic.
 type NewTopic struct {
 	Title string `json:"title" required:"true"`
 	Body  string `json:"body" required:"true"`
+	Tags  string `json:"tags,omitempty" doc:"Up to 5 tags, separated by commas, e.g. \"sleep, hearing voices\"."`
 }
 
 // NewPost is a reply.

@@ -277,6 +277,13 @@ func (s *Service) Decide(ctx context.Context, p *app.Principal, postID int64, d 
 			if _, err := tx.ExecContext(ctx, "UPDATE community_topics SET status = $1 WHERE id = $2", newStatus, topicID); err != nil {
 				return err
 			}
+		} else if status == "held" && newStatus == "visible" {
+			if _, err := tx.ExecContext(ctx, "UPDATE community_topics SET last_post_at = $1 WHERE id = $2", now, topicID); err != nil {
+				return err
+			}
+			if err := s.tellFollowers(ctx, tx, topicID, author); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE community_flags SET resolved_at = $1, resolved_by_user_id = $2, outcome = $3
 			WHERE post_id = $4 AND resolved_at IS NULL`, now, p.UserID, outcome, postID); err != nil {

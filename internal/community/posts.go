@@ -60,9 +60,38 @@ func topicsWhere(ctx context.Context, tx *store.Tx, p *app.Principal, cond strin
 			return nil, err
 		}
 		t.CreatedAt, t.LastPostAt = t.CreatedAt.UTC(), t.LastPostAt.UTC()
+		t.Tags = []string{}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	return out, withTags(ctx, tx, out)
+}
+
+// withTags fills the topics' tags, in one query.
+func withTags(ctx context.Context, tx *store.Tx, ts []Topic) error {
+	ids := make([]int64, len(ts))
+	at := map[int64]int{}
+	for i, t := range ts {
+		ids[i], at[t.ID] = t.ID, i
+	}
+	a := &store.Args{}
+	rows, err := tx.QueryContext(ctx, "SELECT g.topic_id, g.tag FROM community_topic_tags g JOIN "+tx.Dialect.IDTable(a.Add(store.IDsParam(ids)), "ids")+
+		" ON ids.id = g.topic_id ORDER BY g.tag", a.Values()...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var tag string
+		if err := rows.Scan(&id, &tag); err != nil {
+			return err
+		}
+		ts[at[id]].Tags = append(ts[at[id]].Tags, tag)
+	}
+	return rows.Err()
 }
 
 // topic loads a topic the caller may see, in a space they may see; any
@@ -100,6 +129,10 @@ func (s *Service) Topic(ctx context.Context, p *app.Principal, id int64) (TopicP
 		}
 		tp.Member = n > 0
 		tp.CanReply = tp.Member && tp.Topic.Status == "visible"
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM community_follows WHERE user_id = $1 AND topic_id = $2", p.UserID, id).Scan(&n); err != nil {
+			return err
+		}
+		tp.Following = n > 0
 		return nil
 	})
 	return tp, err
@@ -180,6 +213,11 @@ func (s *Service) CreateTopic(ctx context.Context, p *app.Principal, spaceID int
 		pr.Add("title", "Give your topic a title")
 	}
 	pr.CheckLen("title", in.Title, 120, "The title")
+	in.Title = watch.ReplaceMatches(in.Title, watch.FindDetails(in.Title))
+	tags, msg := ParseTags(in.Tags)
+	if msg != "" {
+		pr.Add("tags", msg)
+	}
 	return s.post(ctx, p, pr, in.Title, in.Body, func(ctx context.Context, tx *store.Tx, now time.Time, held bool) (Topic, error) {
 		sp, err := space(ctx, tx, p, spaceID)
 		if err != nil {
@@ -192,6 +230,17 @@ func (s *Service) CreateTopic(ctx context.Context, p *app.Principal, spaceID int
 		t := Topic{SpaceID: sp.ID, SpaceName: sp.Name, Title: in.Title, Status: status, CreatedAt: now, LastPostAt: now}
 		err = tx.QueryRowContext(ctx, `INSERT INTO community_topics (space_id, title, author_user_id, created_at, last_post_at, status)
 			VALUES ($1, $2, $3, $4, $4, $5) RETURNING id`, sp.ID, in.Title, p.UserID, now, status).Scan(&t.ID)
+		if err != nil {
+			return t, err
+		}
+		t.Tags = tags
+		for _, tag := range tags {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO community_topic_tags (topic_id, tag) VALUES ($1, $2)", t.ID, tag); err != nil {
+				return t, err
+			}
+		}
+		// The writer follows their own topic.
+		_, err = tx.ExecContext(ctx, "INSERT INTO community_follows (user_id, topic_id, created_at) VALUES ($1, $2, $3)", p.UserID, t.ID, now)
 		return t, err
 	})
 }
@@ -319,6 +368,11 @@ func (s *Service) post(ctx context.Context, p *app.Principal, pr app.Problems, t
 			res.Topic.Author = m.DisplayName
 		}
 		res.Held, res.HelpNow, res.Replaced = o.Held, o.Signpost, o.Body != body
+		if !opening && !o.Held {
+			if err := s.tellFollowers(ctx, tx, res.Topic.ID, p.UserID); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermSignedIn), audit.Event{Action: "community.post", ObjectType: "community_post",
 			ObjectID: fmt.Sprint(res.Post.ID), Outcome: status})
 	})

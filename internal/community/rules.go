@@ -10,8 +10,12 @@
 package community
 
 import (
+	"math"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mutualhq/mutual/internal/watch"
 )
@@ -120,4 +124,67 @@ func Decide(body string, found watch.Result, limits Limits) Outcome {
 		o.Held = true
 	}
 	return o
+}
+
+// MaxTags is how many tags a topic may have.
+const MaxTags = 5
+
+// ParseTags reads tags as people type them ("Sleep, voices; #nights"):
+// lower case, letters, numbers and single spaces or hyphens, each once,
+// at most MaxTags. It reports a problem in words, or "".
+func ParseTags(text string) ([]string, string) {
+	var out []string
+	for _, raw := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == '#' || r == '\n' }) {
+		t := strings.ToLower(strings.Join(strings.Fields(raw), " "))
+		if t == "" {
+			continue
+		}
+		if len([]rune(t)) > 30 {
+			return nil, "Each tag must be 30 characters or fewer"
+		}
+		for _, r := range t {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' ' && r != '-' {
+				return nil, "Tags can have letters, numbers, spaces and hyphens, separated by commas"
+			}
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTags {
+		return nil, "Give at most 5 tags"
+	}
+	return out, ""
+}
+
+// TagCount is one tag in the cloud.
+type TagCount struct {
+	Tag   string `json:"tag"`
+	Count int    `json:"count"`
+	// Size is 1 (fewest topics) to 5 (most), for drawing the cloud.
+	Size int `json:"size"`
+}
+
+// Cloud gives each tag a size from 1 to 5 by its count, on a log scale
+// so one busy tag does not flatten the rest; tags come back in name order.
+func Cloud(counts []TagCount) []TagCount {
+	lo, hi := 0, 0
+	for i, c := range counts {
+		if i == 0 || c.Count < lo {
+			lo = c.Count
+		}
+		if c.Count > hi {
+			hi = c.Count
+		}
+	}
+	out := slices.Clone(counts)
+	for i := range out {
+		out[i].Size = 1
+		if hi > lo {
+			f := (math.Log(float64(out[i].Count)) - math.Log(float64(max(lo, 1)))) / (math.Log(float64(hi)) - math.Log(float64(max(lo, 1))))
+			out[i].Size = 1 + int(math.Round(f*4))
+		}
+	}
+	slices.SortFunc(out, func(a, b TagCount) int { return strings.Compare(a.Tag, b.Tag) })
+	return out
 }

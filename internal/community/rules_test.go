@@ -87,3 +87,26 @@ func TestDecide(t *testing.T) {
 		})
 	}
 }
+
+func TestParseTags(t *testing.T) {
+	got, msg := ParseTags("Sleep, voices; #Nights, sleep,  hearing   voices ")
+	if msg != "" || !reflect.DeepEqual(got, []string{"sleep", "voices", "nights", "hearing voices"}) {
+		t.Fatalf("%v %q", got, msg)
+	}
+	if _, msg := ParseTags("a,b,c,d,e,f"); msg == "" {
+		t.Fatal("six tags accepted")
+	}
+	if _, msg := ParseTags("<script>"); msg == "" {
+		t.Fatal("markup accepted as a tag")
+	}
+}
+
+func TestCloud(t *testing.T) {
+	c := Cloud([]TagCount{{Tag: "sleep", Count: 40}, {Tag: "art", Count: 1}, {Tag: "voices", Count: 6}})
+	if c[0].Tag != "art" || c[0].Size != 1 || c[1].Tag != "sleep" || c[1].Size != 5 || c[2].Size < 2 || c[2].Size > 4 {
+		t.Fatalf("%+v", c)
+	}
+	if one := Cloud([]TagCount{{Tag: "x", Count: 3}}); one[0].Size != 1 {
+		t.Fatalf("%+v", one)
+	}
+}

@@ -114,7 +114,7 @@ var (
 		RiskAlertEmail{}, AlertEscalatedEmail{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
-		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}}
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -373,3 +373,11 @@ type CommunityTrust struct {
 }
 
 func (CommunityTrust) noteTemplate() string { return "community_trust" }
+
+// CommunityReply tells a member following a topic that it has a new reply.
+// The title is the topic's, as shown to members (details hidden).
+type CommunityReply struct {
+	Title string
+}
+
+func (CommunityReply) noteTemplate() string { return "community_reply" }

@@ -186,7 +186,7 @@ var owners = map[string]string{
 	"community_spaces": "community", "community_invitations": "community", "community_members": "community",
 	"community_trust_changes": "community", "community_topics": "community", "community_posts": "community",
 	"community_reactions": "community", "community_flags": "community", "community_escalations": "community",
-	"community_support_requests": "community",
+	"community_support_requests": "community", "community_topic_tags": "community", "community_follows": "community",
 }
 
 // bulkWriters may write tables they do not own, each with its reason.
