@@ -355,3 +355,67 @@ func (s *Server) apiSupportRequest(w http.ResponseWriter, r *http.Request) error
 	}
 	return writeJSON(w, http.StatusCreated, SupportAnswer{ReferralID: ref.ID, Reference: ref.Reference})
 }
+
+// TagCloud is GET /api/v1/community/tags.
+type TagCloud struct {
+	Tags []community.TagCount `json:"tags"`
+}
+
+// SearchResult is GET /api/v1/community/search.
+type SearchResult struct {
+	Topics []community.Topic `json:"topics"`
+}
+
+// Following is PUT /api/v1/topics/{id}/follow.
+type Following struct {
+	Following bool `json:"following"`
+}
+
+var opCommunityTags = APIOp{Summary: "The tag cloud: what people talk about in the spaces you may see", Tag: "Community",
+	Query:    []Param{{Name: "space_id", In: "query", Type: "integer", Description: "One space only."}},
+	Response: TagCloud{Tags: []community.TagCount{{Tag: "sleep", Count: 12, Size: 5}, {Tag: "voices", Count: 3, Size: 2}}}}
+
+var opCommunitySearch = APIOp{Summary: "Find topics by words or a tag, in the spaces you may see", Tag: "Community",
+	Query: []Param{{Name: "q", In: "query", Type: "string", Description: "Words, each of which must be in the title or a visible post."},
+		{Name: "tag", In: "query", Type: "string", Description: "A tag."}},
+	Response: SearchResult{Topics: []community.Topic{exampleTopic}}}
+
+var opFollowTopic = APIOp{Summary: "Follow a topic, or stop following it", Tag: "Community", Query: id,
+	Description: "Followers are told in Mutual of new replies.", Request: Following{Following: true}, Response: Following{Following: true}}
+
+func (s *Server) apiCommunityTags(w http.ResponseWriter, r *http.Request) error {
+	spaceID, err := queryID(r.URL.Query(), "space_id")
+	if err != nil {
+		return err
+	}
+	tags, err := s.community.Tags(r.Context(), principal(r), spaceID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, TagCloud{Tags: tags})
+}
+
+func (s *Server) apiCommunitySearch(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	found, err := s.community.Find(r.Context(), principal(r), q.Get("q"), q.Get("tag"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, SearchResult{Topics: found})
+}
+
+func (s *Server) apiFollowTopic(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in Following
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	on, err := s.community.Follow(r.Context(), principal(r), id, in.Following)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, Following{Following: on})
+}

@@ -23,6 +23,7 @@ func (s *Server) communityRoutes() []*Route {
 		pageRoute("POST /community/spaces/{id}/topics", app.PermSignedIn, s.handleTopicCreate),
 		pageRoute("GET /community/topics/{id}", app.PermSignedIn, s.handleTopic),
 		pageRoute("POST /community/topics/{id}/posts", app.PermSignedIn, s.handleReply),
+		pageRoute("POST /community/topics/{id}/follow", app.PermSignedIn, s.handleFollow),
 		pageRoute("POST /community/posts/{id}/reactions", app.PermSignedIn, s.handleReact),
 		pageRoute("GET /community/posts/{id}/flag", app.PermSignedIn, s.handleFlagForm),
 		pageRoute("POST /community/posts/{id}/flags", app.PermSignedIn, s.handleFlag),
@@ -52,6 +53,9 @@ func (s *Server) communityRoutes() []*Route {
 		apiRoute("PUT /api/v1/community/members/{id}/trust", app.PermModerate, opMemberTrust, s.apiMemberTrust),
 		personAPI("GET /api/v1/community/members/{id}/identity", app.PermModerate, opMemberIdentity, s.apiMemberIdentity),
 		apiRoute("POST /api/v1/community/support-requests", app.PermSignedIn, opSupportRequest, s.apiSupportRequest),
+		apiRoute("GET /api/v1/community/tags", app.PermSignedIn, opCommunityTags, s.apiCommunityTags),
+		apiRoute("GET /api/v1/community/search", app.PermSignedIn, opCommunitySearch, s.apiCommunitySearch),
+		apiRoute("PUT /api/v1/topics/{id}/follow", app.PermSignedIn, opFollowTopic, s.apiFollowTopic),
 	}
 }
 
@@ -63,6 +67,11 @@ type communityData struct {
 	Risk      int
 	// CanAsk: a member who may ask for 1:1 peer support from here.
 	CanAsk bool
+	Cloud  []community.TagCount
+	// Searched: what was searched for (words or a tag), and what was found.
+	Query, Tag string
+	Searched   bool
+	Found      []community.Topic
 }
 
 func (s *Server) communityHome(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
@@ -71,7 +80,16 @@ func (s *Server) communityHome(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	d := communityData{Spaces: spaces, Moderator: p.Can(app.PermModerate)}
+	d := communityData{Spaces: spaces, Moderator: p.Can(app.PermModerate), Query: r.URL.Query().Get("q"), Tag: r.URL.Query().Get("tag")}
+	if d.Cloud, err = s.community.Tags(r.Context(), p, 0); err != nil {
+		return err
+	}
+	if d.Query != "" || d.Tag != "" {
+		d.Searched = true
+		if d.Found, err = s.community.Find(r.Context(), p, d.Query, d.Tag); err != nil {
+			return err
+		}
+	}
 	if m, err := s.community.Me(r.Context(), p); err == nil {
 		d.Member = &m
 		d.CanAsk = p.HasRole(app.RolePerson, app.RoleCarer)
@@ -243,7 +261,7 @@ func (s *Server) handleTopicCreate(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	res, err := s.community.CreateTopic(r.Context(), principal(r), id, community.NewTopic{Title: f.Value("title"), Body: f.Value("body")})
+	res, err := s.community.CreateTopic(r.Context(), principal(r), id, community.NewTopic{Title: f.Value("title"), Body: f.Value("body"), Tags: f.Value("tags")})
 	if err != nil {
 		status, help, ok := postFailed(f, res, err)
 		if !ok {
@@ -514,4 +532,25 @@ func (s *Server) handleSupportAsk(w http.ResponseWriter, r *http.Request) error 
 	}
 	setFlash(w, "Your request for peer support is with the team: "+ref.Reference)
 	return redirect(w, r, "/my/referrals/"+strconv.FormatInt(ref.ID, 10))
+}
+
+func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	on, err := s.community.Follow(r.Context(), principal(r), id, f.Value("follow") == "yes")
+	if err != nil {
+		return err
+	}
+	if on {
+		setFlash(w, "You are following this topic: you will be told of new replies")
+	} else {
+		setFlash(w, "You no longer follow this topic")
+	}
+	return redirect(w, r, "/community/topics/"+strconv.FormatInt(id, 10))
 }

@@ -17,7 +17,7 @@ func communityTplCases() []tplCase {
 	hidden := post(10, "hidden", false)
 	hidden.Body, hidden.Reason = "", ""
 	topic := community.Topic{ID: 3, SpaceID: 2, SpaceName: "Living with voices", Title: "What helps at night?", Author: "Quiet Heron", Status: "visible", Replies: 2,
-		CreatedAt: tNow, LastPostAt: tNow}
+		CreatedAt: tNow, LastPostAt: tNow, Tags: []string{"sleep", "nights"}}
 	flags := []community.Flag{{ID: 1, Kind: "risk", Label: "Watched words about risk", Note: "suicide", CreatedAt: tNow},
 		{ID: 2, Kind: "worried", Label: "I'm worried about someone", FlaggedBy: "Bright Finch", Note: "very low", CreatedAt: tNow}}
 	q := community.QueueItem{Post: post(8, "visible", false), TopicTitle: "What helps at night?", SpaceName: "Living with voices", Flags: flags, Risk: true, WaitingFrom: tNow}
@@ -29,8 +29,9 @@ func communityTplCases() []tplCase {
 		{ID: 3, Name: "Tuesday group", InvitationOnly: true}}
 	member := &community.Member{DisplayName: "Quiet Heron"}
 	return []tplCase{
-		{page: "community/home", variant: "member", pg: &ui.Page{Title: "Community", Form: formOf(), Data: communityData{Spaces: spaces, Member: member, CanAsk: true}},
-			want: []string{"Quiet Heron", "Living with voices", "invitation only", "1:1 peer support"}, notWant: []string{"Make a space"}},
+		{page: "community/home", variant: "member", pg: &ui.Page{Title: "Community", Form: formOf(), Data: communityData{Spaces: spaces, Member: member, CanAsk: true,
+			Cloud: []community.TagCount{{Tag: "sleep", Count: 9, Size: 5}, {Tag: "art", Count: 1, Size: 1}}, Query: "lavender", Searched: true, Found: []community.Topic{topic}}},
+			want: []string{"Quiet Heron", "Living with voices", "invitation only", "1:1 peer support", "<strong>sleep</strong>", "Topics with “lavender”", `href="/community?tag=art"`}, notWant: []string{"Make a space"}},
 		{page: "community/home", variant: "moderator, not joined", pg: &ui.Page{Title: "Community", Form: formOf("for", "people"),
 			Data: communityData{Spaces: spaces, Moderator: true, Waiting: 3, Risk: 1}}, want: []string{"Join the community", "Make a space", "3 posts wait", "1 about possible risk"}},
 		{page: "community/home", variant: "nothing open", pg: &ui.Page{Title: "Community", Form: formOf(), Data: communityData{}}, want: []string{"no spaces open to you"}},
@@ -42,9 +43,9 @@ func communityTplCases() []tplCase {
 			want: []string{"What helps at night?", "Waiting for a moderator", "Start a topic"}},
 		{page: "community/space", variant: "not joined", pg: &ui.Page{Title: "Living with voices", Form: formOf(), Data: spaceData{Space: spaces[0]}}, want: []string{"No topics yet", "to start a topic"}},
 		{page: "community/topic", variant: "member", pg: &ui.Page{Title: topic.Title, Form: formOf(), HelpNow: "self", Data: topicData{
-			Page:      community.TopicPage{Topic: topic, Posts: []community.Post{post(7, "visible", true), staff, hidden, post(11, "held", true)}, Member: true, CanReply: true},
+			Page:      community.TopicPage{Topic: topic, Posts: []community.Post{post(7, "visible", true), staff, hidden, post(11, "held", true)}, Member: true, CanReply: true, Following: true},
 			Reactions: community.Reactions}},
-			want: []string{"Peer support worker", "A moderator hid this post", "Waiting for a moderator", "Me too", "(2)", `aria-pressed="true"`, "<p>Line two</p>", "Post reply", "116 123"}},
+			want: []string{"Peer support worker", "A moderator hid this post", "Waiting for a moderator", "Me too", "(2)", `aria-pressed="true"`, "<p>Line two</p>", "Post reply", "116 123", "Stop following this topic", `href="/community?tag=nights"`}},
 		{page: "community/topic", variant: "moderator, not joined", pg: &ui.Page{Title: topic.Title, Form: formOf(), Data: topicData{
 			Page: community.TopicPage{Topic: topic, Posts: []community.Post{post(7, "visible", false)}}, Moderator: true, Reactions: community.Reactions}},
 			want: []string{"Moderate", "to reply"}, notWant: []string{"Post reply"}},
