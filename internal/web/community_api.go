@@ -368,7 +368,7 @@ type SearchResult struct {
 
 // Following is PUT /api/v1/topics/{id}/follow.
 type Following struct {
-	Following bool `json:"following"`
+	Following bool `json:"following" required:"true"`
 }
 
 var opCommunityTags = APIOp{Summary: "The tag cloud: what people talk about in the spaces you may see", Tag: "Community",
