@@ -110,8 +110,8 @@ type Post struct {
 
 // TopicPage is a topic with its posts.
 type TopicPage struct {
-	Topic    Topic  `json:"topic"`
-	Posts    []Post `json:"posts"`
+	Topic     Topic  `json:"topic"`
+	Posts     []Post `json:"posts"`
 	Member    bool   `json:"member" doc:"The reader has joined and may reply."`
 	CanReply  bool   `json:"can_reply"`
 	Following bool   `json:"following" doc:"The reader is told of new replies."`

@@ -58,7 +58,7 @@ func (l *loader) communityStory(ctx context.Context) error {
 			return err
 		}
 	}
-	ideas, err := c.CreateTopic(ctx, who["peer"], spaces["Ideas for our service"].ID, community.NewTopic{Title: "An evening drop-in?",
+	ideas, err := c.CreateTopic(ctx, who["peer"], spaces["Ideas for our service"].ID, community.NewTopic{Title: "An evening drop-in?", Tags: "evenings, drop-in, ideas",
 		Body: "Several of you have said evenings are the hardest time.\nWould a drop-in from 6 to 8 on Thursdays help? Where should it be?"})
 	if err != nil {
 		return err
@@ -72,7 +72,7 @@ func (l *loader) communityStory(ctx context.Context) error {
 			return err
 		}
 	}
-	night, err := c.CreateTopic(ctx, who["person"], spaces["Living with voices"].ID, community.NewTopic{Title: "Rough nights",
+	night, err := c.CreateTopic(ctx, who["person"], spaces["Living with voices"].ID, community.NewTopic{Title: "Rough nights", Tags: "sleep, hearing voices",
 		Body: "The voices are loudest at night and some nights I can't cope. What helps you?"})
 	if err != nil {
 		return err
@@ -84,7 +84,7 @@ func (l *loader) communityStory(ctx context.Context) error {
 		return err
 	}
 	// Linda's first post waits for a moderator.
-	if _, err := c.CreateTopic(ctx, who["carer"], spaces["Carers' corner"].ID, community.NewTopic{Title: "Hello from a new carer",
+	if _, err := c.CreateTopic(ctx, who["carer"], spaces["Carers' corner"].ID, community.NewTopic{Title: "Hello from a new carer", Tags: "carers, looking after yourself",
 		Body: "My son was discharged last month. How do other carers look after themselves?"}); err != nil {
 		return err
 	}
