@@ -113,7 +113,8 @@ var (
 		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
 		RiskAlertEmail{}, AlertEscalatedEmail{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
-		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{}}
+		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -338,3 +339,45 @@ func init() {
 	allEmails = append(allEmails, FeedbackReceivedEmail{}, FeedbackAnsweredEmail{}, OwnReviewReminderEmail{})
 	allNotes = append(allNotes, FeedbackForLead{}, FeedbackShared{}, ReviewReminder{}, OwnReviewReminder{}, PlanChanged{})
 }
+
+// CommunityDecision tells the writer of a post what a moderator decided:
+// Outcome is "approved" or "hidden", Reason the moderator's reason for
+// hiding it (their words to the writer).
+type CommunityDecision struct {
+	Outcome string
+	Reason  string
+}
+
+func (CommunityDecision) noteTemplate() string { return "community_decision" }
+
+// CommunityFlagOutcome tells someone who flagged a post what happened.
+type CommunityFlagOutcome struct {
+	Outcome string // "left up", "hidden"
+}
+
+func (CommunityFlagOutcome) noteTemplate() string { return "community_flag_outcome" }
+
+// CommunityConcern tells a member that a moderator was worried about them,
+// and who was told: their care team (Kind "care_team") or nobody beyond the
+// moderators ("moderators").
+type CommunityConcern struct {
+	Kind string
+}
+
+func (CommunityConcern) noteTemplate() string { return "community_concern" }
+
+// CommunityTrust tells a member their trust level changed, and why.
+type CommunityTrust struct {
+	Title  string // the level in words
+	Reason string
+}
+
+func (CommunityTrust) noteTemplate() string { return "community_trust" }
+
+// CommunityReply tells a member following a topic that it has a new reply.
+// The title is the topic's, as shown to members (details hidden).
+type CommunityReply struct {
+	Title string
+}
+
+func (CommunityReply) noteTemplate() string { return "community_reply" }
