@@ -270,21 +270,8 @@ func (s *Service) CancelSession(ctx context.Context, p *app.Principal, sessionID
 			now, sessionID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM group_bookings WHERE session_id = $1 AND status IN ('booked', 'waiting') ORDER BY id", sessionID)
+		ids, err := liveBookings(ctx, tx, sessionID)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		var people []int64

@@ -59,6 +59,15 @@ var opCreateGroup = APIOp{Summary: "Make a group or event run by a team you lead
 		Visibility: groups.Public, Capacity: 12, MaxPlaces: 2, HoldHours: 24, Venue: exampleVenue, FacilitatorIDs: []int64{8, 9}},
 	Response: exampleGroup}
 
+var opEditGroup = APIOp{Summary: "Change a group or event you lead: its details, where it meets, who can see it, booking and the rota", Tag: "Groups", Query: id,
+	Description: "Send every detail, with the version from GET /api/v1/groups/{id}: a change made since answers 409. A change to where it meets, " +
+		"its access or its joining link is told to everyone booked or waiting for a coming session. A coming session's places change with " +
+		"POST /api/v1/sessions/{id}/capacity.",
+	Request: groups.GroupChange{Version: "5f2c8e1a9b3d4c70", Title: "Hearing Voices Group", Summary: "A peer-led group for anyone who hears voices.",
+		Repeats: groups.Weekly, Visibility: groups.Public, Booking: "required", Capacity: 12, MaxPlaces: 2, HoldHours: 24, Venue: exampleVenue,
+		FacilitatorIDs: []int64{8, 9}},
+	Response: exampleGroup}
+
 var opAddSessions = APIOp{Summary: "Add a session, or a weekly, fortnightly or monthly run of them, to a group you lead", Tag: "Groups",
 	Status: http.StatusCreated, Query: id,
 	Description: "Times are UK time and keep their wall-clock time across the clocks changing. Monthly sessions on the 29th–31st fall on the last day of shorter months.",
@@ -201,6 +210,22 @@ func (s *Server) apiCreateGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/api/v1/groups/"+itoa(g.ID))
 	return writeJSON(w, http.StatusCreated, g)
+}
+
+func (s *Server) apiEditGroup(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in groups.GroupChange
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := s.groups.EditGroup(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
 }
 
 func (s *Server) apiAddSessions(w http.ResponseWriter, r *http.Request) error {

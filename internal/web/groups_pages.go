@@ -22,6 +22,8 @@ func (s *Server) groupsRoutes() []*Route {
 		pageRoute("GET /groups/new", app.PermGroupManage, s.handleGroupForm),
 		pageRoute("POST /groups", app.PermGroupManage, s.handleGroupCreate),
 		pageRoute("GET /groups/{id}", app.PermPublic, s.handleGroup),
+		pageRoute("GET /groups/{id}/edit", app.PermGroupManage, s.handleGroupEdit),
+		pageRoute("POST /groups/{id}/edit", app.PermGroupManage, s.handleGroupUpdate),
 		pageRoute("POST /groups/{id}/sessions", app.PermGroupManage, s.handleAddSessions),
 		pageRoute("GET /sessions/{id}", app.PermPublic, s.handleSession),
 		personPage("POST /sessions/{id}/book", app.PermPublic, s.handleBook),
@@ -46,6 +48,7 @@ func (s *Server) groupsRoutes() []*Route {
 		apiRoute("GET /api/v1/groups", app.PermPublic, opListGroups, s.apiListGroups),
 		apiRoute("POST /api/v1/groups", app.PermGroupManage, opCreateGroup, s.apiCreateGroup),
 		apiRoute("GET /api/v1/groups/{id}", app.PermPublic, opGetGroup, s.apiGetGroup),
+		apiRoute("PUT /api/v1/groups/{id}", app.PermGroupManage, opEditGroup, s.apiEditGroup),
 		apiRoute("POST /api/v1/groups/{id}/sessions", app.PermGroupManage, opAddSessions, s.apiAddSessions),
 		apiRoute("GET /api/v1/sessions/{id}", app.PermPublic, opGetSession, s.apiGetSession),
 		personAPI("POST /api/v1/sessions/{id}/bookings", app.PermPublic, opBook, s.apiBook),
@@ -107,6 +110,7 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 type groupFormData struct {
+	Group        groups.Group // when changing one
 	Teams        []ui.Option
 	Repeats      []ui.Option
 	Visibility   []ui.Option
@@ -176,10 +180,30 @@ func (s *Server) handleGroupCreate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var pr app.Problems
-	in := groups.NewGroup{TeamID: formInt(f, "team_id"), Title: f.Value("title"), Summary: f.Value("summary"), Repeats: groups.Repeats(f.Value("repeats")),
+	in := groupFromForm(f, &pr)
+	in.TeamID, in.ProposalID = formInt(f, "team_id"), formInt(f, "proposal_id")
+	if err := pr.Err(); err != nil {
+		formWithErrors(f, err)
+		return s.groupFormPage(w, r, http.StatusUnprocessableEntity, f)
+	}
+	g, err := s.groups.CreateGroup(r.Context(), principal(r), in)
+	if formWithErrors(f, err) {
+		return s.groupFormPage(w, r, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	setFlash(w, g.Title+" is made. Now add its sessions.")
+	return redirect(w, r, "/groups/"+itoa(g.ID)+"#add-sessions")
+}
+
+// groupFromForm reads a group's details from the form that makes or
+// changes it (all but its team).
+func groupFromForm(f *ui.Form, pr *app.Problems) groups.NewGroup {
+	in := groups.NewGroup{Title: f.Value("title"), Summary: f.Value("summary"), Repeats: groups.Repeats(f.Value("repeats")),
 		Visibility: groups.Visibility(f.Value("visibility")), Booking: f.Value("booking"),
-		Capacity: formNumber(f, "capacity", "Places", &pr), MaxPlaces: formNumber(f, "max_places", "Places per booking", &pr),
-		HoldHours: formNumber(f, "hold_hours", "Hours", &pr), ProposalID: formInt(f, "proposal_id"),
+		Capacity: formNumber(f, "capacity", "Places", pr), MaxPlaces: formNumber(f, "max_places", "Places per booking", pr),
+		HoldHours: formNumber(f, "hold_hours", "Hours", pr),
 		Venue: groups.Venue{Online: checked(f, "online"), OnlineLink: f.Value("venue.online_link"), Name: f.Value("venue.name"),
 			Address: f.Value("venue.address"), Transport: f.Value("venue.transport"), AccessNotes: f.Value("venue.access_notes")}}
 	for _, a := range f.All("access") {
@@ -197,19 +221,104 @@ func (s *Server) handleGroupCreate(w http.ResponseWriter, r *http.Request) error
 			in.FacilitatorIDs = append(in.FacilitatorIDs, id)
 		}
 	}
-	if err := pr.Err(); err != nil {
-		formWithErrors(f, err)
-		return s.groupFormPage(w, r, http.StatusUnprocessableEntity, f)
+	return in
+}
+
+// groupValues are a group's details as its form shows them.
+func groupValues(g groups.Group) url.Values {
+	v := g.Venue
+	vals := url.Values{"version": {g.Version}, "title": {g.Title}, "summary": {g.Summary}, "repeats": {string(g.Repeats)},
+		"visibility": {string(g.Visibility)}, "booking": {g.Booking}, "capacity": {strconv.Itoa(g.Capacity)},
+		"max_places": {strconv.Itoa(g.MaxPlaces)}, "hold_hours": {strconv.Itoa(g.HoldHours)}, "venue.online_link": {v.OnlineLink},
+		"venue.name": {v.Name}, "venue.address": {v.Address}, "venue.transport": {v.Transport}, "venue.access_notes": {v.AccessNotes}}
+	if v.Online {
+		vals.Set("online", "yes")
 	}
-	g, err := s.groups.CreateGroup(r.Context(), principal(r), in)
-	if formWithErrors(f, err) {
-		return s.groupFormPage(w, r, http.StatusUnprocessableEntity, f)
+	for name, on := range map[string]bool{"step_free": v.StepFree, "hearing_loop": v.HearingLoop, "quiet_room": v.QuietRoom} {
+		if on {
+			vals.Add("access", name)
+		}
 	}
+	for _, pe := range g.Facilitators {
+		vals.Add("facilitator_ids", itoa(pe.UserID))
+	}
+	return vals
+}
+
+// groupEditPage shows the form that changes a group, to its leads; to
+// anyone else the group is not there.
+func (s *Server) groupEditPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
+	g, err := s.groups.GetGroup(r.Context(), principal(r), id, "")
 	if err != nil {
 		return err
 	}
-	setFlash(w, g.Title+" is made. Now add its sessions.")
-	return redirect(w, r, "/groups/"+itoa(g.ID)+"#add-sessions")
+	if !g.Manage {
+		return app.NotFound("The group")
+	}
+	if f == nil {
+		f = ui.NewForm(groupValues(g))
+	}
+	d := groupFormData{Group: g, Repeats: choiceOptions(groups.RepeatChoices), Visibility: choiceOptions(groups.VisibilityChoices),
+		Booking: choiceOptions(groups.BookingChoices),
+		Access: []ui.Option{{Value: "step_free", Label: "Step-free access"}, {Value: "hearing_loop", Label: "Hearing loop"},
+			{Value: "quiet_room", Label: "A quiet room to take a break"}}}
+	staff, err := s.groups.StaffOf(r.Context(), []int64{g.TeamID})
+	if err != nil {
+		return err
+	}
+	for _, pe := range g.Facilitators {
+		if !slices.ContainsFunc(staff, func(st groups.Person) bool { return st.UserID == pe.UserID }) {
+			staff = append(staff, pe)
+		}
+	}
+	for _, st := range staff {
+		d.Facilitators = append(d.Facilitators, ui.Option{Value: itoa(st.UserID), Label: st.Name})
+	}
+	return s.page(w, r, status, "groups/group-edit", &ui.Page{Title: "Change " + g.Title, Form: f, Data: d, BackLink: "/groups/" + itoa(id)})
+}
+
+func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.groupEditPage(w, r, http.StatusOK, id, nil)
+}
+
+func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	var pr app.Problems
+	ng := groupFromForm(f, &pr)
+	if err := pr.Err(); err != nil {
+		formWithErrors(f, err)
+		return s.groupEditPage(w, r, http.StatusUnprocessableEntity, id, f)
+	}
+	g, err := s.groups.EditGroup(r.Context(), principal(r), id, groups.GroupChange{Version: f.Value("version"), Title: ng.Title, Summary: ng.Summary,
+		Repeats: ng.Repeats, Visibility: ng.Visibility, Booking: ng.Booking, Capacity: ng.Capacity, MaxPlaces: ng.MaxPlaces, HoldHours: ng.HoldHours,
+		Venue: ng.Venue, FacilitatorIDs: ng.FacilitatorIDs})
+	switch {
+	case formWithErrors(f, err):
+		return s.groupEditPage(w, r, http.StatusUnprocessableEntity, id, f)
+	case app.IsCode(err, app.CodeConflict):
+		// What they typed stays; the version becomes the one now, so
+		// saving again (having looked) makes their change.
+		f.AddError("", app.As(err).Message)
+		if cur, gerr := s.groups.GetGroup(r.Context(), principal(r), id, ""); gerr == nil {
+			f.Values.Set("version", cur.Version)
+		}
+		return s.groupEditPage(w, r, http.StatusConflict, id, f)
+	case err != nil:
+		return err
+	}
+	setFlash(w, g.Title+" is changed.")
+	return redirect(w, r, "/groups/"+itoa(id))
 }
 
 type groupPageData struct {

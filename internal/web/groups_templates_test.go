@@ -42,6 +42,8 @@ func groupsTplCases() []tplCase {
 		Visibility: choiceOptions(groups.VisibilityChoices), Booking: choiceOptions(groups.BookingChoices),
 		Access:       []ui.Option{{Value: "step_free", Label: "Step-free access"}},
 		Facilitators: []ui.Option{{Value: "8", Label: "Alex Peer"}}}
+	editData := formData
+	editData.Group, editData.Teams = manage, nil
 	insight := groups.GroupInsight{From: "2026-05-01", To: "2026-11-02", Threshold: 5, Unmet: []string{"Hearing Voices Group"},
 		Months: []groups.GroupMonth{{GroupID: 5, Title: "Hearing Voices Group", Month: "2026-10", Sessions: 4, Places: 48, BookingsText: "44",
 			AttendedText: "39", NoShowsText: "<5", LateText: "0", UnplacedText: "6", HoursText: "30h"}}}
@@ -57,12 +59,17 @@ func groupsTplCases() []tplCase {
 		{page: "groups/group-new", variant: "with problems", pg: &ui.Page{Title: "Make a group or event",
 			Form: withErrors(formOf("capacity", "x"), "title", "Enter the group's name", "capacity", "Places must be a whole number, like 12",
 				"venue.name", "Enter where it meets, or say it is online", "repeats", "Choose how often it meets"), Data: formData}},
+		{page: "groups/group-edit", pg: &ui.Page{Title: "Change " + g.Title, Form: ui.NewForm(groupValues(manage)), Data: editData},
+			want: []string{"Save changes", "Places at each new session", `value="Hearing Voices Group"`}, notWant: []string{"Which team runs it?"}},
+		{page: "groups/group-edit", variant: "with problems", pg: &ui.Page{Title: "Change " + g.Title,
+			Form: withErrors(formOf("title", ""), "", "Someone else changed this group since you opened it.", "title", "Enter the group's name"), Data: editData},
+			want: []string{"Someone else changed this group", "Enter the group"}},
 		{page: "groups/group", pg: &ui.Page{Title: g.Title, Form: ui.NewForm(nil), Data: groupPageData{Group: g, FeedLink: "/groups.ics?team=3"}},
 			want: []string{"Step-free access", "Book", "No referral needed"}, notWant: []string{"Add sessions"}},
 		{page: "groups/group", variant: "lead", pg: &ui.Page{Title: g.Title, Data: groupPageData{Group: manage, InviteLink: "https://x/groups/5?invite=abc",
 			Repeats: choiceOptions(groups.RepeatChoices)},
 			Form: withErrors(formOf("minutes", "90"), "start", "Enter the date of the first session", "start-time", "Enter the start time like 10:30")},
-			want: []string{"Add sessions", "Cancelled", "Participants", "invite=abc"}},
+			want: []string{"Add sessions", "Cancelled", "Participants", "invite=abc", "/groups/5/edit"}},
 		{page: "groups/group", variant: "online", pg: &ui.Page{Title: g.Title, Form: ui.NewForm(nil), Data: groupPageData{Group: online}},
 			want: []string{"Online"}},
 		{page: "groups/session", pg: &ui.Page{Title: "Hearing Voices Group: Tuesday 10 November 2026 at 10:30am", Form: formOf("places", "1"),

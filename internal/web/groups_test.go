@@ -510,3 +510,61 @@ func TestBookingFormKeepsWhatWasTyped(t *testing.T) {
 		t.Fatalf("%d bookings stored from refused forms", n)
 	}
 }
+
+// A group's lead changes it on the page and through the API: the form
+// shows its details, bad input keeps what was typed with a message per
+// field, two changes sent at once from the same version make one change
+// and a 409, and a page change from a stale version keeps what was typed.
+// Anyone else finds no form and no group to change.
+func TestChangingAGroupOverHTTP(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		g, _ := makeGroup(t, e, 12, 7)
+		path := "/groups/" + sid(g.ID)
+		lead, leadAPI := e.As(t, "lead"), e.Bearer(t, "lead")
+		form := lead.Get(path + "/edit")
+		want(t, form, http.StatusOK)
+		cur := decode[groups.Group](t, leadAPI.Get("/api/v1/groups/"+sid(g.ID)))
+		if !strings.Contains(form.Body, `value="Walk and Talk"`) || !strings.Contains(form.Body, `value="`+cur.Version+`"`) {
+			t.Fatal("the form does not show the group's details and version")
+		}
+		typed := url.Values{"version": {cur.Version}, "title": {""}, "summary": {"Kept as typed"}, "repeats": {"weekly"}, "visibility": {"public"},
+			"booking": {"required"}, "capacity": {"12"}, "max_places": {"2"}, "hold_hours": {"lots"}, "venue.name": {"Park gates"}}
+		bad := lead.PostForm(path+"/edit", typed)
+		want(t, bad, http.StatusUnprocessableEntity)
+		for _, s := range []string{"Kept as typed", `value="lots"`, "Hours must be a whole number"} {
+			if !strings.Contains(bad.Body, s) {
+				t.Errorf("the refused form lacks %q", s)
+			}
+		}
+		change := map[string]any{"version": cur.Version, "title": "Walk and Talk", "repeats": "weekly", "visibility": "public", "capacity": 12,
+			"max_places": 2, "hold_hours": 24, "venue": map[string]any{"name": "Park gates", "address": "Roundhay Park"}}
+		one, two := map[string]any{}, map[string]any{}
+		for k, v := range change {
+			one[k], two[k] = v, v
+		}
+		one["summary"], two["summary"] = "First", "Second"
+		rs := webtest.Parallel(t, []webtest.Call{{Client: leadAPI, Method: http.MethodPut, Path: "/api/v1/groups/" + sid(g.ID), JSON: one},
+			{Client: e.Bearer(t, "lead"), Method: http.MethodPut, Path: "/api/v1/groups/" + sid(g.ID), JSON: two}})
+		codes := []int{rs[0].StatusCode, rs[1].StatusCode}
+		slices.Sort(codes)
+		if codes[0] != http.StatusOK || codes[1] != http.StatusConflict {
+			t.Fatalf("two changes at once: %v", codes)
+		}
+		typed.Set("title", "Walk and Talk (Saturdays)")
+		typed.Set("hold_hours", "24")
+		stale := lead.PostForm(path+"/edit", typed)
+		want(t, stale, http.StatusConflict)
+		if !strings.Contains(stale.Body, "Someone else changed this group") || !strings.Contains(stale.Body, `value="Walk and Talk (Saturdays)"`) {
+			t.Fatal("the stale form lost what was typed or does not say why")
+		}
+		now := decode[groups.Group](t, leadAPI.Get("/api/v1/groups/"+sid(g.ID)))
+		typed.Set("version", now.Version)
+		want(t, lead.PostForm(path+"/edit", typed), http.StatusSeeOther)
+		if got := decode[groups.Group](t, leadAPI.Get("/api/v1/groups/"+sid(g.ID))); got.Title != "Walk and Talk (Saturdays)" {
+			t.Fatalf("the change was not made: %+v", got)
+		}
+		want(t, e.As(t, "leadB").Get(path+"/edit"), http.StatusNotFound)
+		want(t, e.Bearer(t, "leadB").JSON(http.MethodPut, "/api/v1/groups/"+sid(g.ID), change), http.StatusNotFound)
+		want(t, e.Bearer(t, "worker").JSON(http.MethodPut, "/api/v1/groups/"+sid(g.ID), change), http.StatusForbidden)
+	})
+}

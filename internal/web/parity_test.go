@@ -51,6 +51,8 @@ var pageAPI = map[string][]string{
 	"GET /groups":                                     {"GET /api/v1/groups"},
 	"POST /groups":                                    {"POST /api/v1/groups"},
 	"GET /groups/{id}":                                {"GET /api/v1/groups/{id}"},
+	"GET /groups/{id}/edit":                           {"GET /api/v1/groups/{id}"},
+	"POST /groups/{id}/edit":                          {"PUT /api/v1/groups/{id}"},
 	"POST /groups/{id}/sessions":                      {"POST /api/v1/groups/{id}/sessions"},
 	"GET /sessions/{id}":                              {"GET /api/v1/sessions/{id}"},
 	"POST /sessions/{id}/book":                        {"POST /api/v1/sessions/{id}/bookings"},
