@@ -568,3 +568,27 @@ func TestChangingAGroupOverHTTP(t *testing.T) {
 		want(t, e.Bearer(t, "worker").JSON(http.MethodPut, "/api/v1/groups/"+sid(g.ID), change), http.StatusForbidden)
 	})
 }
+
+// The network over the API: a member proposes, another shows interest, a
+// lead answers with words, and the proposer reads the answer; staff
+// outside the network are refused. The rules are in the groups package.
+func TestNetworkOverHTTP(t *testing.T) {
+	e := webtest.Start(t, storetest.Engines[0], webtest.Options{})
+	person := e.Bearer(t, "person")
+	made := person.JSON(http.MethodPost, "/api/v1/proposals", map[string]any{"title": "Allotment mornings"})
+	want(t, made, http.StatusCreated)
+	p := decode[groups.Proposal](t, made)
+	want(t, e.Bearer(t, "carer").JSON(http.MethodPost, "/api/v1/proposals/"+sid(p.ID)+"/interest", nil), http.StatusOK)
+	want(t, e.Bearer(t, "clinician").Get("/api/v1/proposals"), http.StatusForbidden)
+	want(t, e.Bearer(t, "carer").JSON(http.MethodPost, "/api/v1/proposals/"+sid(p.ID)+"/answer",
+		map[string]any{"outcome": "not_taken_up", "answer": "No"}), http.StatusForbidden)
+	want(t, e.Bearer(t, "lead").JSON(http.MethodPost, "/api/v1/proposals/"+sid(p.ID)+"/answer",
+		map[string]any{"outcome": "not_taken_up", "answer": "No venue on Saturdays yet"}), http.StatusOK)
+	list := decode[[]groups.Proposal](t, person.Get("/api/v1/proposals"))
+	if len(list) != 1 || list[0].Status != "not_taken_up" || list[0].Answer != "No venue on Saturdays yet" || list[0].Interest != 2 || !list[0].Mine {
+		t.Fatalf("the proposer's list: %+v", list)
+	}
+	if page := e.As(t, "person").Get("/network"); !strings.Contains(page.Body, "No venue on Saturdays yet") {
+		t.Fatal("the network page does not show the answer")
+	}
+}
