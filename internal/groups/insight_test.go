@@ -46,7 +46,7 @@ func TestInsightFiguresFromKnownData(t *testing.T) {
 		t0 := w.Clock.Now()
 		at := func(h float64) {
 			t.Helper()
-			w.Clock.Advance(t0.Add(time.Duration(h*float64(time.Hour))).Sub(w.Clock.Now()))
+			w.Clock.Advance(t0.Add(time.Duration(h * float64(time.Hour))).Sub(w.Clock.Now()))
 		}
 		bk := map[string]groups.BookingResult{}
 		for _, name := range []string{"Ann", "Bo", "Cy", "Di", "Ed", "Fay", "Hal"} {
