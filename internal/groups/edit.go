@@ -75,6 +75,9 @@ func (s *Service) EditGroup(ctx context.Context, p *app.Principal, id int64, in 
 		Capacity: in.Capacity, MaxPlaces: in.MaxPlaces, HoldHours: in.HoldHours, Venue: in.Venue, FacilitatorIDs: in.FacilitatorIDs}
 	var pr app.Problems
 	ng.check(&pr)
+	if in.Version == "" {
+		pr.Add("version", "Send the version of the group you are changing, from the group as you read it")
+	}
 	if err := pr.Err(); err != nil {
 		return Group{}, err
 	}

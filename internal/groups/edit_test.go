@@ -111,6 +111,10 @@ func TestEditingAGroup(t *testing.T) {
 
 		t.Run("StaleVersionIsAConflict", func(t *testing.T) {
 			c := changeOf(g)
+			c.Version = ""
+			if _, err := w.Groups.EditGroup(ctx, lead, g.ID, c); !app.IsCode(err, app.CodeInvalid) || app.As(err).Fields[0].Field != "version" {
+				t.Fatalf("no version: %v", err)
+			}
 			c.Version = "0000000000000000"
 			_, err := w.Groups.EditGroup(ctx, lead, g.ID, c)
 			if !app.IsCode(err, app.CodeConflict) || !strings.Contains(app.As(err).Message, "Someone else changed this group") {
