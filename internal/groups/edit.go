@@ -311,3 +311,48 @@ func liveBookings(ctx context.Context, tx *store.Tx, sessionID int64) ([]int64, 
 	}
 	return ids, rows.Err()
 }
+
+// SessionFacilitators chooses who facilitates one coming session.
+type SessionFacilitators struct {
+	FacilitatorIDs []int64 `json:"facilitator_ids" required:"true" doc:"Who facilitates it: 1 to 10 staff who run sessions (peer workers, peer leads, clinicians, partner workers)."`
+}
+
+// SetFacilitators changes who facilitates a coming session, for the
+// group's leads: someone taken off it no longer sees its participants;
+// someone put on it does, from now. The rota is unchanged.
+func (s *Service) SetFacilitators(ctx context.Context, p *app.Principal, sessionID int64, in SessionFacilitators) (Session, error) {
+	ids := slices.Compact(slices.Sorted(slices.Values(in.FacilitatorIDs)))
+	switch {
+	case len(ids) == 0:
+		return Session{}, app.Invalid(app.FieldError{Field: "facilitator_ids", Message: "Choose at least one facilitator"})
+	case len(ids) > 10:
+		return Session{}, app.Invalid(app.FieldError{Field: "facilitator_ids", Message: "Choose at most 10 facilitators for a session"})
+	}
+	now := s.Clock.Now()
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if _, err := lockComingManaged(ctx, tx, p, sessionID, now, "facilitators"); err != nil {
+			return err
+		}
+		if err := checkFacilitators(ctx, tx, ids); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM session_facilitators WHERE session_id = $1", sessionID); err != nil {
+			return err
+		}
+		for _, u := range ids {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO session_facilitators (session_id, user_id) VALUES ($1, $2)", sessionID, u); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, now, p.ActorFor(app.PermGroupManage), audit.Event{Action: "group.session.facilitators",
+			ObjectType: "group_session", ObjectID: itoa(sessionID)})
+	})
+	if errors.Is(err, access.ErrNotVisible) {
+		return Session{}, access.Denied(ctx, s.Audit, p, app.PermGroupManage, "group.session.facilitators", "group_session", sessionID, "The session", err)
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	d, err := s.GetSession(ctx, p, sessionID, "")
+	return d.Session, err
+}

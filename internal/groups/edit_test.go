@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/groups"
@@ -250,6 +251,43 @@ func TestConcurrentEditsOneWins(t *testing.T) {
 		now := r(w.Groups.GetGroup(ctx, lead, g.ID, "")).must(t)
 		if now.Title != titles[won] || now.Venue.Name != titles[won]+" venue" {
 			t.Fatalf("the group is %q at %q, want %q's change whole", now.Title, now.Venue.Name, titles[won])
+		}
+	})
+}
+
+// A lead changes who facilitates a coming session: the new facilitator
+// sees its participants and the one taken off no longer does; nobody else
+// may, and a past or cancelled session keeps its facilitators.
+func TestLeadChangesASessionsFacilitators(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		lead := w.Principal(t, "lead")
+		_, se := setUp(t, w, 12, 2)
+		r(w.Groups.Book(ctx, app.Public("t"), se.ID, public("Ann Able"))).must(t)
+		r(w.Groups.Participants(ctx, w.Principal(t, "worker"), se.ID)).must(t)
+		clinician := w.Users["clinician"].ID
+		for _, c := range []groups.SessionFacilitators{{}, {FacilitatorIDs: []int64{w.Users["person"].ID}}} {
+			if _, err := w.Groups.SetFacilitators(ctx, lead, se.ID, c); !app.IsCode(err, app.CodeInvalid) {
+				t.Fatalf("facilitators %v: %v", c.FacilitatorIDs, err)
+			}
+		}
+		for _, who := range []string{"worker", "leadB", "clinician"} {
+			if _, err := w.Groups.SetFacilitators(ctx, w.Principal(t, who), se.ID, groups.SessionFacilitators{FacilitatorIDs: []int64{clinician}}); !app.IsCode(err, app.CodeNotFound) {
+				t.Errorf("%s changing the facilitators: %v", who, err)
+			}
+		}
+		got := r(w.Groups.SetFacilitators(ctx, lead, se.ID, groups.SessionFacilitators{FacilitatorIDs: []int64{clinician, clinician}})).must(t)
+		if len(got.Facilitators) != 1 || got.Facilitators[0].UserID != clinician {
+			t.Fatalf("facilitators: %+v", got.Facilitators)
+		}
+		r(w.Groups.Participants(ctx, w.Principal(t, "clinician"), se.ID)).must(t)
+		if _, err := w.Groups.Participants(ctx, w.Principal(t, "worker"), se.ID); !app.IsCode(err, app.CodeNotFound) {
+			t.Fatalf("the facilitator taken off still sees the participants: %v", err)
+		}
+		w.Clock.Advance(8 * 24 * time.Hour)
+		if _, err := w.Groups.SetFacilitators(ctx, lead, se.ID, groups.SessionFacilitators{FacilitatorIDs: []int64{w.Users["worker"].ID}}); !app.IsCode(err, app.CodeConflict) {
+			t.Fatalf("changing a past session's facilitators: %v", err)
 		}
 	})
 }

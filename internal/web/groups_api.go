@@ -126,6 +126,10 @@ var opCapacity = APIOp{Summary: "Change a session's places (the group's leads): 
 var opCancelSession = APIOp{Summary: "Cancel a session (the group's leads): everyone booked or waiting is told, with the reason", Tag: "Groups", Query: id,
 	Request: groups.SessionCancel{Reason: "The venue is closed for repairs"}, Response: exampleSession}
 
+var opSessionFacilitators = APIOp{Summary: "Choose who facilitates a coming session (the group's leads)", Tag: "Groups", Query: id,
+	Description: "Someone taken off it no longer sees its participants. The group's rota is unchanged: change it with PUT /api/v1/groups/{id}.",
+	Request:     groups.SessionFacilitators{FacilitatorIDs: []int64{8, 9}}, Response: exampleSession}
+
 var opMyBookings = APIOp{Summary: "Your own bookings and places on waiting lists", Tag: "Bookings", Response: []groups.Booking{exampleBooking}}
 
 var opGroupInsight = APIOp{Summary: "Groups per month: sessions, places, bookings, attendance, no-shows, unmet demand, time to a place", Tag: "Insight",
@@ -378,6 +382,22 @@ func (s *Server) apiCapacity(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	se, err := s.groups.SetCapacity(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, se)
+}
+
+func (s *Server) apiSessionFacilitators(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in groups.SessionFacilitators
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	se, err := s.groups.SetFacilitators(r.Context(), principal(r), id, in)
 	if err != nil {
 		return err
 	}

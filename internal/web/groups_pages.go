@@ -37,6 +37,7 @@ func (s *Server) groupsRoutes() []*Route {
 		personPage("POST /sessions/{id}/move", app.PermGroupManage, s.handleMove),
 		personPage("POST /sessions/{id}/capacity", app.PermGroupManage, s.handleCapacity),
 		personPage("POST /sessions/{id}/cancel", app.PermGroupManage, s.handleSessionCancel),
+		pageRoute("POST /sessions/{id}/facilitators", app.PermGroupManage, s.handleSessionFacilitators),
 		personPage("GET /my/groups", app.PermSignedIn, s.handleMyGroups),
 		pageRoute("GET /groups/insight", app.PermInsightRead, s.handleGroupInsight),
 		pageRoute("GET /network", app.PermNetworkJoin, s.handleNetwork),
@@ -61,6 +62,7 @@ func (s *Server) groupsRoutes() []*Route {
 		personAPI("POST /api/v1/sessions/{id}/attendance", app.PermGroupRun, opAttendance, s.apiAttendance),
 		personAPI("POST /api/v1/sessions/{id}/capacity", app.PermGroupManage, opCapacity, s.apiCapacity),
 		personAPI("POST /api/v1/sessions/{id}/cancel", app.PermGroupManage, opCancelSession, s.apiCancelSession),
+		apiRoute("PUT /api/v1/sessions/{id}/facilitators", app.PermGroupManage, opSessionFacilitators, s.apiSessionFacilitators),
 		personAPI("GET /api/v1/my/bookings", app.PermSignedIn, opMyBookings, s.apiMyBookings),
 		apiRoute("GET /api/v1/insight/groups", app.PermInsightRead, opGroupInsight, s.apiGroupInsight),
 		apiRoute("GET /api/v1/proposals", app.PermNetworkJoin, opProposals, s.apiProposals),
@@ -216,12 +218,19 @@ func groupFromForm(f *ui.Form, pr *app.Problems) groups.NewGroup {
 			in.Venue.QuietRoom = true
 		}
 	}
-	for _, v := range f.All("facilitator_ids") {
+	in.FacilitatorIDs = formIDs(f, "facilitator_ids")
+	return in
+}
+
+// formIDs are the ids ticked in a set of checkboxes.
+func formIDs(f *ui.Form, name string) []int64 {
+	var out []int64
+	for _, v := range f.All(name) {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-			in.FacilitatorIDs = append(in.FacilitatorIDs, id)
+			out = append(out, id)
 		}
 	}
-	return in
+	return out
 }
 
 // groupValues are a group's details as its form shows them.
@@ -652,6 +661,7 @@ type participantsData struct {
 	groups.Participants
 	Outcomes    []ui.Option
 	WaitingList []ui.Option
+	Staff       []ui.Option // who a lead may choose to facilitate it
 }
 
 func (s *Server) participantsPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
@@ -663,8 +673,25 @@ func (s *Server) participantsPage(w http.ResponseWriter, r *http.Request, status
 	for _, p := range ps.Waiting {
 		d.WaitingList = append(d.WaitingList, ui.Option{Value: itoa(p.ID), Label: fmt.Sprintf("%d. %s", p.Position, p.Name)})
 	}
+	if ps.CanManage {
+		staff, err := s.groups.StaffOf(r.Context(), []int64{ps.Group.TeamID})
+		if err != nil {
+			return err
+		}
+		for _, pe := range ps.Session.Facilitators {
+			if !slices.ContainsFunc(staff, func(st groups.Person) bool { return st.UserID == pe.UserID }) {
+				staff = append(staff, pe)
+			}
+		}
+		for _, st := range staff {
+			d.Staff = append(d.Staff, ui.Option{Value: itoa(st.UserID), Label: st.Name})
+		}
+	}
 	if f == nil {
 		vals := url.Values{"capacity": {strconv.Itoa(ps.Session.Capacity)}, "dropin_people": {""}}
+		for _, pe := range ps.Session.Facilitators {
+			vals.Add("facilitator_ids", itoa(pe.UserID))
+		}
 		for _, b := range ps.Booked {
 			if b.Outcome != "" {
 				vals.Set("outcome-"+itoa(b.ID), b.Outcome)
@@ -789,6 +816,23 @@ func (s *Server) handleCapacity(w http.ResponseWriter, r *http.Request) error {
 		return s.sessionFormError(w, r, id, f, err)
 	}
 	setFlash(w, "Places changed to "+strconv.Itoa(n)+". Any new places have been offered to the people waiting.")
+	return redirect(w, r, "/sessions/"+itoa(id)+"/participants")
+}
+
+func (s *Server) handleSessionFacilitators(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	in := groups.SessionFacilitators{FacilitatorIDs: formIDs(f, "facilitator_ids")}
+	if _, err := s.groups.SetFacilitators(r.Context(), principal(r), id, in); err != nil {
+		return s.sessionFormError(w, r, id, f, err)
+	}
+	setFlash(w, "The session's facilitators are changed.")
 	return redirect(w, r, "/sessions/"+itoa(id)+"/participants")
 }
 

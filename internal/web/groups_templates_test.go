@@ -37,7 +37,7 @@ func groupsTplCases() []tplCase {
 		Waiting: []groups.Participant{waiting}, Cancelled: []groups.Participant{{Booking: gone}}, DropIns: []groups.DropIn{{Name: "J", People: 2}},
 		Register: &exampleTime, CanManage: true, CanRegister: true},
 		Outcomes:    []ui.Option{{Value: "attended", Label: "Came"}, {Value: "no_show", Label: "Did not come"}},
-		WaitingList: []ui.Option{{Value: "77", Label: "2. Sam"}}}
+		WaitingList: []ui.Option{{Value: "77", Label: "2. Sam"}}, Staff: []ui.Option{{Value: "8", Label: "Alex Peer"}, {Value: "9", Label: "Priya Shah"}}}
 	formData := groupFormData{Teams: []ui.Option{{Value: "3", Label: "North Community Team"}}, Repeats: choiceOptions(groups.RepeatChoices),
 		Visibility: choiceOptions(groups.VisibilityChoices), Booking: choiceOptions(groups.BookingChoices),
 		Access:       []ui.Option{{Value: "step_free", Label: "Step-free access"}},
@@ -93,10 +93,11 @@ func groupsTplCases() []tplCase {
 		{page: "groups/booking", variant: "gone", pg: &ui.Page{Title: "Booking GRP-7KQ3-X9PD", Form: ui.NewForm(nil), Data: bookingPageData{Booking: gone}},
 			want: []string{"not taken up in time"}, notWant: []string{"Cancel my booking"}},
 		{page: "groups/participants", pg: &ui.Page{Title: "Participants: Hearing Voices Group", Form: formOf("outcome-77", "attended"), Data: pd},
-			want: []string{"Save the register", "Move someone on the list", "Held until", "(2 people)", "nobody is stopped from booking"}},
+			want: []string{"Save the register", "Move someone on the list", "Held until", "(2 people)", "nobody is stopped from booking", "Change facilitators"}},
 		{page: "groups/participants", variant: "with problems", pg: &ui.Page{Title: "Participants: Hearing Voices Group",
 			Form: withErrors(ui.NewForm(nil), "reason", "Say why: the person will see the reason", "capacity", "3 places are booked or held for people offered them: places cannot be fewer",
-				"cancel_reason", "Say why it is cancelled: everyone booked will see the reason", "dropin_people", "How many must be a whole number, like 12"), Data: pd}},
+				"cancel_reason", "Say why it is cancelled: everyone booked will see the reason", "dropin_people", "How many must be a whole number, like 12",
+				"facilitator_ids", "Choose at least one facilitator"), Data: pd}},
 		{page: "groups/participants", variant: "empty", pg: &ui.Page{Title: "Participants: Hearing Voices Group", Form: ui.NewForm(nil),
 			Data: participantsData{Participants: groups.Participants{Session: exampleSession, Group: g, CanRegister: true}}},
 			want: []string{"Nobody has booked yet", "Nobody is waiting"}},

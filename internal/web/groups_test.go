@@ -518,7 +518,7 @@ func TestBookingFormKeepsWhatWasTyped(t *testing.T) {
 // Anyone else finds no form and no group to change.
 func TestChangingAGroupOverHTTP(t *testing.T) {
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
-		g, _ := makeGroup(t, e, 12, 7)
+		g, se := makeGroup(t, e, 12, 7)
 		path := "/groups/" + sid(g.ID)
 		lead, leadAPI := e.As(t, "lead"), e.Bearer(t, "lead")
 		form := lead.Get(path + "/edit")
@@ -566,6 +566,15 @@ func TestChangingAGroupOverHTTP(t *testing.T) {
 		want(t, e.As(t, "leadB").Get(path+"/edit"), http.StatusNotFound)
 		want(t, e.Bearer(t, "leadB").JSON(http.MethodPut, "/api/v1/groups/"+sid(g.ID), change), http.StatusNotFound)
 		want(t, e.Bearer(t, "worker").JSON(http.MethodPut, "/api/v1/groups/"+sid(g.ID), change), http.StatusForbidden)
+		// A session's own facilitators, on the page and through the API.
+		fac := "/sessions/" + sid(se.ID) + "/facilitators"
+		want(t, lead.PostForm(fac, url.Values{"facilitator_ids": {sid(e.Users["lead"].ID)}}), http.StatusSeeOther)
+		got := decode[groups.Session](t, leadAPI.JSON(http.MethodPut, "/api/v1"+fac, map[string]any{"facilitator_ids": []int64{e.Users["worker"].ID}}))
+		if len(got.Facilitators) != 1 || got.Facilitators[0].UserID != e.Users["worker"].ID {
+			t.Fatalf("the session's facilitators: %+v", got.Facilitators)
+		}
+		want(t, lead.PostForm(fac, url.Values{}), http.StatusUnprocessableEntity)
+		want(t, e.Bearer(t, "leadB").JSON(http.MethodPut, "/api/v1"+fac, map[string]any{"facilitator_ids": []int64{e.Users["worker"].ID}}), http.StatusNotFound)
 	})
 }
 

@@ -65,6 +65,7 @@ var pageAPI = map[string][]string{
 	"POST /sessions/{id}/move":                        {"POST /api/v1/waiting-list/{id}/move"},
 	"POST /sessions/{id}/capacity":                    {"POST /api/v1/sessions/{id}/capacity"},
 	"POST /sessions/{id}/cancel":                      {"POST /api/v1/sessions/{id}/cancel"},
+	"POST /sessions/{id}/facilitators":                {"PUT /api/v1/sessions/{id}/facilitators"},
 	"GET /my/groups":                                  {"GET /api/v1/my/bookings"},
 	"GET /groups/insight":                             {"GET /api/v1/insight/groups"},
 	"GET /network":                                    {"GET /api/v1/proposals"},
