@@ -110,7 +110,7 @@ func (AlertResolved) noteTemplate() string { return "alert_resolved" }
 // Every message type, for the test that checks what each may carry.
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
-		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
+		SessionCancelledEmail{}, VenueChangedEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
 		RiskAlertEmail{}, AlertEscalatedEmail{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
@@ -167,6 +167,17 @@ type SessionCancelledEmail struct {
 
 func (SessionCancelledEmail) emailTemplate() string { return "session_cancelled" }
 
+// VenueChangedEmail tells people booked or waiting that where a session
+// meets, its access, or how to join it online has changed; the details
+// are behind the link.
+type VenueChangedEmail struct {
+	Reference string
+	When      string
+	Link      string
+}
+
+func (VenueChangedEmail) emailTemplate() string { return "venue_changed" }
+
 // PositionChanged tells someone staff moved them on a waiting list; the
 // reason is on the booking's page, behind the link.
 type PositionChanged struct {
@@ -182,7 +193,7 @@ func (PositionChanged) emailTemplate() string { return "position_changed" }
 type GroupUpdate struct {
 	Reference  string
 	GroupTitle string
-	Kind       string // offered, moved, session_cancelled, offer_ended
+	Kind       string // offered, moved, session_cancelled, offer_ended, venue_changed
 	When       string
 	HeldUntil  string
 	Position   int
