@@ -9,6 +9,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/caseload"
+	"github.com/mutualhq/mutual/internal/community"
 	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -46,6 +47,8 @@ type services struct {
 	Watch    *watch.Service
 	Alerts   *alert.Service
 	Recovery *recovery.Service
+	// Community is the moderated peer space.
+	Community *community.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -84,6 +87,7 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 			return err == nil && r.Signpost()
 		},
 		RaiseConcern: recovery.AlertConcerns(s.Alerts)}
+	s.Community = &community.Service{DB: db, Clock: clock, Audit: s.Audit, Watch: s.Watch, Alerts: s.Alerts, Notify: s.Notify, Limits: s.Counters, Referrals: s.Referrals}
 	// Every holder of people's data, the people capability first (see
 	// datarights.Service.Holders).
 	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,

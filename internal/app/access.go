@@ -127,6 +127,10 @@ const (
 	// them. PermFeedbackManage is moving feedback on to an answer.
 	PermFeedbackRead   Permission = "feedback.read"
 	PermFeedbackManage Permission = "feedback.manage"
+	// PermModerate is moderating the community: the review queue, approving
+	// and hiding posts, trust levels, who is behind a display name
+	// (audited), and concerns raised with a member's care team.
+	PermModerate Permission = "community.moderate"
 )
 
 // rolePermissions grants each role its permissions. Each capability adds
@@ -164,6 +168,7 @@ var grants = []struct {
 	{PermFeedbackRead, []Role{RolePeerWorker, RolePeerLead, RoleServiceManager}},
 	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
 	{PermInsightOwn, []Role{RoleClinician}},
+	{PermModerate, []Role{RoleModerator}},
 }
 
 func init() {

@@ -138,6 +138,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 		{"referrals and offers", l.story},
 		{"groups, events and the peer network", l.groupsStory},
 		{"choices, worker profiles and disclosures, and an allocation plan", l.matching},
+		{"the community", l.communityStory},
 	}
 	for _, s := range steps {
 		fmt.Fprintf(l.log, "demo: %s…\n", s.name)

@@ -17,7 +17,8 @@ import (
 // with registers taken, full sessions to come with waiting lists (one
 // reordered by a lead, with the reason), places offered and held, a
 // cancelled session, a drop-in, a partner agency's and the peer network's
-// own events, and the network's ideas — answered and waiting.
+// own events, and the network's ideas — answered and waiting — one taken
+// up as a workshop that then moves room.
 func (l *loader) groupsStory(ctx context.Context) error {
 	end := l.Clock.Now()
 	clock := app.NewFakeClock(end.AddDate(0, 0, -49))
@@ -247,5 +248,16 @@ func (l *loader) groupsStory(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	// The workshop moves to a ground-floor room, with a second facilitator:
+	// everyone booked is told where, behind the link in their email.
+	cur, err := g.GetGroup(ctx, lead, workshop.g.ID, "")
+	if err != nil {
+		return err
+	}
+	change := groups.GroupChange{Version: cur.Version, Title: cur.Title, Summary: cur.Summary, Repeats: cur.Repeats, Visibility: cur.Visibility,
+		Booking: cur.Booking, Capacity: cur.Capacity, MaxPlaces: cur.MaxPlaces, HoldHours: cur.HoldHours, Venue: cur.Venue,
+		FacilitatorIDs: []int64{l.users["peer"].ID, l.users["peer2"].ID}}
+	change.Venue.Name = "Riverside Recovery College, Room 3 (ground floor)"
+	_, err = g.EditGroup(ctx, lead, workshop.g.ID, change)
+	return err
 }

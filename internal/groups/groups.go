@@ -50,15 +50,22 @@ type NewGroup struct {
 
 func (g *NewGroup) normalise(p *app.Principal) error {
 	var pr app.Problems
-	g.Title, g.Summary, g.Booking = strings.TrimSpace(g.Title), strings.TrimSpace(g.Summary), strings.TrimSpace(g.Booking)
-	v := &g.Venue
-	for _, f := range []*string{&v.Name, &v.Address, &v.Transport, &v.AccessNotes, &v.OnlineLink} {
-		*f = strings.TrimSpace(*f)
-	}
 	if g.TeamID == 0 {
 		pr.Add("team_id", "Choose the team that runs it")
 	} else if !leads(p, g.TeamID) {
 		pr.Add("team_id", "Choose a team whose groups you run")
+	}
+	g.check(&pr)
+	return pr.Err()
+}
+
+// check tidies and checks a group's details (all but its team), as made
+// or changed, adding a problem per field.
+func (g *NewGroup) check(pr *app.Problems) {
+	g.Title, g.Summary, g.Booking = strings.TrimSpace(g.Title), strings.TrimSpace(g.Summary), strings.TrimSpace(g.Booking)
+	v := &g.Venue
+	for _, f := range []*string{&v.Name, &v.Address, &v.Transport, &v.AccessNotes, &v.OnlineLink} {
+		*f = strings.TrimSpace(*f)
 	}
 	if g.Title == "" {
 		pr.Add("title", "Enter the group's name")
@@ -114,7 +121,6 @@ func (g *NewGroup) normalise(p *app.Principal) error {
 	if len(g.FacilitatorIDs) > 20 {
 		pr.Add("facilitator_ids", "Choose at most 20 facilitators")
 	}
-	return pr.Err()
 }
 
 // checkFacilitators refuses accounts that cannot facilitate: each must be
@@ -400,8 +406,13 @@ func (s *Service) GetGroup(ctx context.Context, p *app.Principal, id int64, invi
 		if g.Sessions == nil {
 			g.Sessions = []Session{}
 		}
-		g.Facilitators, err = rota(ctx, tx, id)
-		return err
+		if g.Facilitators, err = rota(ctx, tx, id); err != nil {
+			return err
+		}
+		if g.Manage {
+			g.Version = detailsVersion(g, g.Facilitators)
+		}
+		return nil
 	})
 	if errors.Is(err, access.ErrNotVisible) {
 		return g, app.NotFound("The group")

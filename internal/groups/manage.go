@@ -184,6 +184,16 @@ func lockManagedSession(ctx context.Context, tx *store.Tx, p *app.Principal, ses
 	return se, nil
 }
 
+// lockComingManaged locks a session of a group the caller leads that is
+// still to come and not cancelled; what is what the caller would change.
+func lockComingManaged(ctx context.Context, tx *store.Tx, p *app.Principal, sessionID int64, now time.Time, what string) (sessionRow, error) {
+	se, err := lockManagedSession(ctx, tx, p, sessionID)
+	if err == nil && (se.Status == "cancelled" || !se.StartsAt.After(now)) {
+		err = app.Errorf(app.CodeConflict, "The %s of a session that was cancelled or has started cannot be changed", what)
+	}
+	return se, err
+}
+
 // CapacityChange sets a session's places.
 type CapacityChange struct {
 	Capacity int `json:"capacity" required:"true" doc:"The session's places: no fewer than are booked or held for offers."`
@@ -198,12 +208,9 @@ func (s *Service) SetCapacity(ctx context.Context, p *app.Principal, sessionID i
 	}
 	now := s.Clock.Now()
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		se, err := lockManagedSession(ctx, tx, p, sessionID)
+		se, err := lockComingManaged(ctx, tx, p, sessionID, now, "places")
 		if err != nil {
 			return err
-		}
-		if se.Status == "cancelled" || !se.StartsAt.After(now) {
-			return app.Errorf(app.CodeConflict, "The places of a session that was cancelled or has started cannot be changed")
 		}
 		if c.Capacity < se.Held {
 			return app.Invalid(app.FieldError{Field: "capacity", Message: fmt.Sprintf("%d places are booked or held for people offered them: places cannot be fewer", se.Held)})
@@ -270,21 +277,8 @@ func (s *Service) CancelSession(ctx context.Context, p *app.Principal, sessionID
 			now, sessionID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM group_bookings WHERE session_id = $1 AND status IN ('booked', 'waiting') ORDER BY id", sessionID)
+		ids, err := liveBookings(ctx, tx, sessionID)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		var people []int64

@@ -102,6 +102,10 @@ type Group struct {
 	Sessions []Session `json:"sessions"`
 	// Manage is set when the caller runs the group.
 	Manage bool `json:"manage"`
+	// Version stands for the details as they are now, for those who run
+	// the group: a change sends it back, and a change made since answers
+	// 409.
+	Version string `json:"version,omitempty" doc:"For those who run the group: send it back with a change (PUT); a change made since answers 409."`
 }
 
 // Venue is where a group meets, and how accessible it is.

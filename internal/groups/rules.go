@@ -109,6 +109,8 @@ func EventText(kind string, from, to int, reason string) string {
 		return "Left the waiting list"
 	case "session_cancelled":
 		return "The session was cancelled: " + reason
+	case "venue_changed":
+		return "Where it meets, or how to join it, changed: the details are on this page"
 	}
 	return kind
 }

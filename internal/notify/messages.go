@@ -110,10 +110,11 @@ func (AlertResolved) noteTemplate() string { return "alert_resolved" }
 // Every message type, for the test that checks what each may carry.
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
-		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
+		SessionCancelledEmail{}, VenueChangedEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
 		RiskAlertEmail{}, AlertEscalatedEmail{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
-		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{}}
+		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -166,6 +167,17 @@ type SessionCancelledEmail struct {
 
 func (SessionCancelledEmail) emailTemplate() string { return "session_cancelled" }
 
+// VenueChangedEmail tells people booked or waiting that where a session
+// meets, its access, or how to join it online has changed; the details
+// are behind the link.
+type VenueChangedEmail struct {
+	Reference string
+	When      string
+	Link      string
+}
+
+func (VenueChangedEmail) emailTemplate() string { return "venue_changed" }
+
 // PositionChanged tells someone staff moved them on a waiting list; the
 // reason is on the booking's page, behind the link.
 type PositionChanged struct {
@@ -181,7 +193,7 @@ func (PositionChanged) emailTemplate() string { return "position_changed" }
 type GroupUpdate struct {
 	Reference  string
 	GroupTitle string
-	Kind       string // offered, moved, session_cancelled, offer_ended
+	Kind       string // offered, moved, session_cancelled, offer_ended, venue_changed
 	When       string
 	HeldUntil  string
 	Position   int
@@ -338,3 +350,45 @@ func init() {
 	allEmails = append(allEmails, FeedbackReceivedEmail{}, FeedbackAnsweredEmail{}, OwnReviewReminderEmail{})
 	allNotes = append(allNotes, FeedbackForLead{}, FeedbackShared{}, ReviewReminder{}, OwnReviewReminder{}, PlanChanged{})
 }
+
+// CommunityDecision tells the writer of a post what a moderator decided:
+// Outcome is "approved" or "hidden", Reason the moderator's reason for
+// hiding it (their words to the writer).
+type CommunityDecision struct {
+	Outcome string
+	Reason  string
+}
+
+func (CommunityDecision) noteTemplate() string { return "community_decision" }
+
+// CommunityFlagOutcome tells someone who flagged a post what happened.
+type CommunityFlagOutcome struct {
+	Outcome string // "left up", "hidden"
+}
+
+func (CommunityFlagOutcome) noteTemplate() string { return "community_flag_outcome" }
+
+// CommunityConcern tells a member that a moderator was worried about them,
+// and who was told: their care team (Kind "care_team") or nobody beyond the
+// moderators ("moderators").
+type CommunityConcern struct {
+	Kind string
+}
+
+func (CommunityConcern) noteTemplate() string { return "community_concern" }
+
+// CommunityTrust tells a member their trust level changed, and why.
+type CommunityTrust struct {
+	Title  string // the level in words
+	Reason string
+}
+
+func (CommunityTrust) noteTemplate() string { return "community_trust" }
+
+// CommunityReply tells a member following a topic that it has a new reply.
+// The title is the topic's, as shown to members (details hidden).
+type CommunityReply struct {
+	Title string
+}
+
+func (CommunityReply) noteTemplate() string { return "community_reply" }

@@ -470,6 +470,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			}, 200},
 		}
 		calls = append(calls, groupAuditCalls(t, e)...)
+		calls = append(calls, communityAuditCalls(t, e)...)
 		more, rows := matchingAuditCalls(t, e, own)
 		calls = append(calls, more...)
 		calls = append(calls, recoveryCalls...)

@@ -59,6 +59,15 @@ var opCreateGroup = APIOp{Summary: "Make a group or event run by a team you lead
 		Visibility: groups.Public, Capacity: 12, MaxPlaces: 2, HoldHours: 24, Venue: exampleVenue, FacilitatorIDs: []int64{8, 9}},
 	Response: exampleGroup}
 
+var opEditGroup = APIOp{Summary: "Change a group or event you lead: its details, where it meets, who can see it, booking and the rota", Tag: "Groups", Query: id,
+	Description: "Send every detail, with the version from GET /api/v1/groups/{id}: a change made since answers 409. A change to where it meets, " +
+		"its access or its joining link is told to everyone booked or waiting for a coming session. A coming session's places change with " +
+		"POST /api/v1/sessions/{id}/capacity.",
+	Request: groups.GroupChange{Version: "5f2c8e1a9b3d4c70", Title: "Hearing Voices Group", Summary: "A peer-led group for anyone who hears voices.",
+		Repeats: groups.Weekly, Visibility: groups.Public, Booking: "required", Capacity: 12, MaxPlaces: 2, HoldHours: 24, Venue: exampleVenue,
+		FacilitatorIDs: []int64{8, 9}},
+	Response: exampleGroup}
+
 var opAddSessions = APIOp{Summary: "Add a session, or a weekly, fortnightly or monthly run of them, to a group you lead", Tag: "Groups",
 	Status: http.StatusCreated, Query: id,
 	Description: "Times are UK time and keep their wall-clock time across the clocks changing. Monthly sessions on the 29th–31st fall on the last day of shorter months.",
@@ -116,6 +125,10 @@ var opCapacity = APIOp{Summary: "Change a session's places (the group's leads): 
 
 var opCancelSession = APIOp{Summary: "Cancel a session (the group's leads): everyone booked or waiting is told, with the reason", Tag: "Groups", Query: id,
 	Request: groups.SessionCancel{Reason: "The venue is closed for repairs"}, Response: exampleSession}
+
+var opSessionFacilitators = APIOp{Summary: "Choose who facilitates a coming session (the group's leads)", Tag: "Groups", Query: id,
+	Description: "Someone taken off it no longer sees its participants. The group's rota is unchanged: change it with PUT /api/v1/groups/{id}.",
+	Request:     groups.SessionFacilitators{FacilitatorIDs: []int64{8, 9}}, Response: exampleSession}
 
 var opMyBookings = APIOp{Summary: "Your own bookings and places on waiting lists", Tag: "Bookings", Response: []groups.Booking{exampleBooking}}
 
@@ -201,6 +214,22 @@ func (s *Server) apiCreateGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", "/api/v1/groups/"+itoa(g.ID))
 	return writeJSON(w, http.StatusCreated, g)
+}
+
+func (s *Server) apiEditGroup(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in groups.GroupChange
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := s.groups.EditGroup(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
 }
 
 func (s *Server) apiAddSessions(w http.ResponseWriter, r *http.Request) error {
@@ -353,6 +382,22 @@ func (s *Server) apiCapacity(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	se, err := s.groups.SetCapacity(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, se)
+}
+
+func (s *Server) apiSessionFacilitators(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in groups.SessionFacilitators
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	se, err := s.groups.SetFacilitators(r.Context(), principal(r), id, in)
 	if err != nil {
 		return err
 	}

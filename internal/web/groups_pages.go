@@ -22,6 +22,8 @@ func (s *Server) groupsRoutes() []*Route {
 		pageRoute("GET /groups/new", app.PermGroupManage, s.handleGroupForm),
 		pageRoute("POST /groups", app.PermGroupManage, s.handleGroupCreate),
 		pageRoute("GET /groups/{id}", app.PermPublic, s.handleGroup),
+		pageRoute("GET /groups/{id}/edit", app.PermGroupManage, s.handleGroupEdit),
+		pageRoute("POST /groups/{id}/edit", app.PermGroupManage, s.handleGroupUpdate),
 		pageRoute("POST /groups/{id}/sessions", app.PermGroupManage, s.handleAddSessions),
 		pageRoute("GET /sessions/{id}", app.PermPublic, s.handleSession),
 		personPage("POST /sessions/{id}/book", app.PermPublic, s.handleBook),
@@ -35,6 +37,7 @@ func (s *Server) groupsRoutes() []*Route {
 		personPage("POST /sessions/{id}/move", app.PermGroupManage, s.handleMove),
 		personPage("POST /sessions/{id}/capacity", app.PermGroupManage, s.handleCapacity),
 		personPage("POST /sessions/{id}/cancel", app.PermGroupManage, s.handleSessionCancel),
+		pageRoute("POST /sessions/{id}/facilitators", app.PermGroupManage, s.handleSessionFacilitators),
 		personPage("GET /my/groups", app.PermSignedIn, s.handleMyGroups),
 		pageRoute("GET /groups/insight", app.PermInsightRead, s.handleGroupInsight),
 		pageRoute("GET /network", app.PermNetworkJoin, s.handleNetwork),
@@ -46,6 +49,7 @@ func (s *Server) groupsRoutes() []*Route {
 		apiRoute("GET /api/v1/groups", app.PermPublic, opListGroups, s.apiListGroups),
 		apiRoute("POST /api/v1/groups", app.PermGroupManage, opCreateGroup, s.apiCreateGroup),
 		apiRoute("GET /api/v1/groups/{id}", app.PermPublic, opGetGroup, s.apiGetGroup),
+		apiRoute("PUT /api/v1/groups/{id}", app.PermGroupManage, opEditGroup, s.apiEditGroup),
 		apiRoute("POST /api/v1/groups/{id}/sessions", app.PermGroupManage, opAddSessions, s.apiAddSessions),
 		apiRoute("GET /api/v1/sessions/{id}", app.PermPublic, opGetSession, s.apiGetSession),
 		personAPI("POST /api/v1/sessions/{id}/bookings", app.PermPublic, opBook, s.apiBook),
@@ -58,6 +62,7 @@ func (s *Server) groupsRoutes() []*Route {
 		personAPI("POST /api/v1/sessions/{id}/attendance", app.PermGroupRun, opAttendance, s.apiAttendance),
 		personAPI("POST /api/v1/sessions/{id}/capacity", app.PermGroupManage, opCapacity, s.apiCapacity),
 		personAPI("POST /api/v1/sessions/{id}/cancel", app.PermGroupManage, opCancelSession, s.apiCancelSession),
+		apiRoute("PUT /api/v1/sessions/{id}/facilitators", app.PermGroupManage, opSessionFacilitators, s.apiSessionFacilitators),
 		personAPI("GET /api/v1/my/bookings", app.PermSignedIn, opMyBookings, s.apiMyBookings),
 		apiRoute("GET /api/v1/insight/groups", app.PermInsightRead, opGroupInsight, s.apiGroupInsight),
 		apiRoute("GET /api/v1/proposals", app.PermNetworkJoin, opProposals, s.apiProposals),
@@ -107,6 +112,7 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 type groupFormData struct {
+	Group        groups.Group // when changing one
 	Teams        []ui.Option
 	Repeats      []ui.Option
 	Visibility   []ui.Option
@@ -176,27 +182,8 @@ func (s *Server) handleGroupCreate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	var pr app.Problems
-	in := groups.NewGroup{TeamID: formInt(f, "team_id"), Title: f.Value("title"), Summary: f.Value("summary"), Repeats: groups.Repeats(f.Value("repeats")),
-		Visibility: groups.Visibility(f.Value("visibility")), Booking: f.Value("booking"),
-		Capacity: formNumber(f, "capacity", "Places", &pr), MaxPlaces: formNumber(f, "max_places", "Places per booking", &pr),
-		HoldHours: formNumber(f, "hold_hours", "Hours", &pr), ProposalID: formInt(f, "proposal_id"),
-		Venue: groups.Venue{Online: checked(f, "online"), OnlineLink: f.Value("venue.online_link"), Name: f.Value("venue.name"),
-			Address: f.Value("venue.address"), Transport: f.Value("venue.transport"), AccessNotes: f.Value("venue.access_notes")}}
-	for _, a := range f.All("access") {
-		switch a {
-		case "step_free":
-			in.Venue.StepFree = true
-		case "hearing_loop":
-			in.Venue.HearingLoop = true
-		case "quiet_room":
-			in.Venue.QuietRoom = true
-		}
-	}
-	for _, v := range f.All("facilitator_ids") {
-		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-			in.FacilitatorIDs = append(in.FacilitatorIDs, id)
-		}
-	}
+	in := groupFromForm(f, &pr)
+	in.TeamID, in.ProposalID = formInt(f, "team_id"), formInt(f, "proposal_id")
 	if err := pr.Err(); err != nil {
 		formWithErrors(f, err)
 		return s.groupFormPage(w, r, http.StatusUnprocessableEntity, f)
@@ -210,6 +197,137 @@ func (s *Server) handleGroupCreate(w http.ResponseWriter, r *http.Request) error
 	}
 	setFlash(w, g.Title+" is made. Now add its sessions.")
 	return redirect(w, r, "/groups/"+itoa(g.ID)+"#add-sessions")
+}
+
+// groupFromForm reads a group's details from the form that makes or
+// changes it (all but its team).
+func groupFromForm(f *ui.Form, pr *app.Problems) groups.NewGroup {
+	in := groups.NewGroup{Title: f.Value("title"), Summary: f.Value("summary"), Repeats: groups.Repeats(f.Value("repeats")),
+		Visibility: groups.Visibility(f.Value("visibility")), Booking: f.Value("booking"),
+		Capacity: formNumber(f, "capacity", "Places", pr), MaxPlaces: formNumber(f, "max_places", "Places per booking", pr),
+		HoldHours: formNumber(f, "hold_hours", "Hours", pr),
+		Venue: groups.Venue{Online: checked(f, "online"), OnlineLink: f.Value("venue.online_link"), Name: f.Value("venue.name"),
+			Address: f.Value("venue.address"), Transport: f.Value("venue.transport"), AccessNotes: f.Value("venue.access_notes")}}
+	for _, a := range f.All("access") {
+		switch a {
+		case "step_free":
+			in.Venue.StepFree = true
+		case "hearing_loop":
+			in.Venue.HearingLoop = true
+		case "quiet_room":
+			in.Venue.QuietRoom = true
+		}
+	}
+	in.FacilitatorIDs = formIDs(f, "facilitator_ids")
+	return in
+}
+
+// formIDs are the ids ticked in a set of checkboxes.
+func formIDs(f *ui.Form, name string) []int64 {
+	var out []int64
+	for _, v := range f.All(name) {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// groupValues are a group's details as its form shows them.
+func groupValues(g groups.Group) url.Values {
+	v := g.Venue
+	vals := url.Values{"version": {g.Version}, "title": {g.Title}, "summary": {g.Summary}, "repeats": {string(g.Repeats)},
+		"visibility": {string(g.Visibility)}, "booking": {g.Booking}, "capacity": {strconv.Itoa(g.Capacity)},
+		"max_places": {strconv.Itoa(g.MaxPlaces)}, "hold_hours": {strconv.Itoa(g.HoldHours)}, "venue.online_link": {v.OnlineLink},
+		"venue.name": {v.Name}, "venue.address": {v.Address}, "venue.transport": {v.Transport}, "venue.access_notes": {v.AccessNotes}}
+	if v.Online {
+		vals.Set("online", "yes")
+	}
+	for name, on := range map[string]bool{"step_free": v.StepFree, "hearing_loop": v.HearingLoop, "quiet_room": v.QuietRoom} {
+		if on {
+			vals.Add("access", name)
+		}
+	}
+	for _, pe := range g.Facilitators {
+		vals.Add("facilitator_ids", itoa(pe.UserID))
+	}
+	return vals
+}
+
+// groupEditPage shows the form that changes a group, to its leads; to
+// anyone else the group is not there.
+func (s *Server) groupEditPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
+	g, err := s.groups.GetGroup(r.Context(), principal(r), id, "")
+	if err != nil {
+		return err
+	}
+	if !g.Manage {
+		return app.NotFound("The group")
+	}
+	if f == nil {
+		f = ui.NewForm(groupValues(g))
+	}
+	d := groupFormData{Group: g, Repeats: choiceOptions(groups.RepeatChoices), Visibility: choiceOptions(groups.VisibilityChoices),
+		Booking: choiceOptions(groups.BookingChoices),
+		Access: []ui.Option{{Value: "step_free", Label: "Step-free access"}, {Value: "hearing_loop", Label: "Hearing loop"},
+			{Value: "quiet_room", Label: "A quiet room to take a break"}}}
+	staff, err := s.groups.StaffOf(r.Context(), []int64{g.TeamID})
+	if err != nil {
+		return err
+	}
+	for _, pe := range g.Facilitators {
+		if !slices.ContainsFunc(staff, func(st groups.Person) bool { return st.UserID == pe.UserID }) {
+			staff = append(staff, pe)
+		}
+	}
+	for _, st := range staff {
+		d.Facilitators = append(d.Facilitators, ui.Option{Value: itoa(st.UserID), Label: st.Name})
+	}
+	return s.page(w, r, status, "groups/group-edit", &ui.Page{Title: "Change " + g.Title, Form: f, Data: d, BackLink: "/groups/" + itoa(id)})
+}
+
+func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.groupEditPage(w, r, http.StatusOK, id, nil)
+}
+
+func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	var pr app.Problems
+	ng := groupFromForm(f, &pr)
+	if err := pr.Err(); err != nil {
+		formWithErrors(f, err)
+		return s.groupEditPage(w, r, http.StatusUnprocessableEntity, id, f)
+	}
+	g, err := s.groups.EditGroup(r.Context(), principal(r), id, groups.GroupChange{Version: f.Value("version"), Title: ng.Title, Summary: ng.Summary,
+		Repeats: ng.Repeats, Visibility: ng.Visibility, Booking: ng.Booking, Capacity: ng.Capacity, MaxPlaces: ng.MaxPlaces, HoldHours: ng.HoldHours,
+		Venue: ng.Venue, FacilitatorIDs: ng.FacilitatorIDs})
+	switch {
+	case formWithErrors(f, err):
+		return s.groupEditPage(w, r, http.StatusUnprocessableEntity, id, f)
+	case app.IsCode(err, app.CodeConflict):
+		// What they typed stays; the version becomes the one now, so
+		// saving again (having looked) makes their change.
+		f.AddError("", app.As(err).Message)
+		if cur, gerr := s.groups.GetGroup(r.Context(), principal(r), id, ""); gerr == nil {
+			f.Values.Set("version", cur.Version)
+		}
+		return s.groupEditPage(w, r, http.StatusConflict, id, f)
+	case err != nil:
+		return err
+	}
+	setFlash(w, g.Title+" is changed.")
+	return redirect(w, r, "/groups/"+itoa(id))
 }
 
 type groupPageData struct {
@@ -543,6 +661,7 @@ type participantsData struct {
 	groups.Participants
 	Outcomes    []ui.Option
 	WaitingList []ui.Option
+	Staff       []ui.Option // who a lead may choose to facilitate it
 }
 
 func (s *Server) participantsPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
@@ -554,8 +673,25 @@ func (s *Server) participantsPage(w http.ResponseWriter, r *http.Request, status
 	for _, p := range ps.Waiting {
 		d.WaitingList = append(d.WaitingList, ui.Option{Value: itoa(p.ID), Label: fmt.Sprintf("%d. %s", p.Position, p.Name)})
 	}
+	if ps.CanManage {
+		staff, err := s.groups.StaffOf(r.Context(), []int64{ps.Group.TeamID})
+		if err != nil {
+			return err
+		}
+		for _, pe := range ps.Session.Facilitators {
+			if !slices.ContainsFunc(staff, func(st groups.Person) bool { return st.UserID == pe.UserID }) {
+				staff = append(staff, pe)
+			}
+		}
+		for _, st := range staff {
+			d.Staff = append(d.Staff, ui.Option{Value: itoa(st.UserID), Label: st.Name})
+		}
+	}
 	if f == nil {
 		vals := url.Values{"capacity": {strconv.Itoa(ps.Session.Capacity)}, "dropin_people": {""}}
+		for _, pe := range ps.Session.Facilitators {
+			vals.Add("facilitator_ids", itoa(pe.UserID))
+		}
 		for _, b := range ps.Booked {
 			if b.Outcome != "" {
 				vals.Set("outcome-"+itoa(b.ID), b.Outcome)
@@ -680,6 +816,23 @@ func (s *Server) handleCapacity(w http.ResponseWriter, r *http.Request) error {
 		return s.sessionFormError(w, r, id, f, err)
 	}
 	setFlash(w, "Places changed to "+strconv.Itoa(n)+". Any new places have been offered to the people waiting.")
+	return redirect(w, r, "/sessions/"+itoa(id)+"/participants")
+}
+
+func (s *Server) handleSessionFacilitators(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	in := groups.SessionFacilitators{FacilitatorIDs: formIDs(f, "facilitator_ids")}
+	if _, err := s.groups.SetFacilitators(r.Context(), principal(r), id, in); err != nil {
+		return s.sessionFormError(w, r, id, f, err)
+	}
+	setFlash(w, "The session's facilitators are changed.")
 	return redirect(w, r, "/sessions/"+itoa(id)+"/participants")
 }
 

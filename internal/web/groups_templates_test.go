@@ -37,11 +37,13 @@ func groupsTplCases() []tplCase {
 		Waiting: []groups.Participant{waiting}, Cancelled: []groups.Participant{{Booking: gone}}, DropIns: []groups.DropIn{{Name: "J", People: 2}},
 		Register: &exampleTime, CanManage: true, CanRegister: true},
 		Outcomes:    []ui.Option{{Value: "attended", Label: "Came"}, {Value: "no_show", Label: "Did not come"}},
-		WaitingList: []ui.Option{{Value: "77", Label: "2. Sam"}}}
+		WaitingList: []ui.Option{{Value: "77", Label: "2. Sam"}}, Staff: []ui.Option{{Value: "8", Label: "Alex Peer"}, {Value: "9", Label: "Priya Shah"}}}
 	formData := groupFormData{Teams: []ui.Option{{Value: "3", Label: "North Community Team"}}, Repeats: choiceOptions(groups.RepeatChoices),
 		Visibility: choiceOptions(groups.VisibilityChoices), Booking: choiceOptions(groups.BookingChoices),
 		Access:       []ui.Option{{Value: "step_free", Label: "Step-free access"}},
 		Facilitators: []ui.Option{{Value: "8", Label: "Alex Peer"}}}
+	editData := formData
+	editData.Group, editData.Teams = manage, nil
 	insight := groups.GroupInsight{From: "2026-05-01", To: "2026-11-02", Threshold: 5, Unmet: []string{"Hearing Voices Group"},
 		Months: []groups.GroupMonth{{GroupID: 5, Title: "Hearing Voices Group", Month: "2026-10", Sessions: 4, Places: 48, BookingsText: "44",
 			AttendedText: "39", NoShowsText: "<5", LateText: "0", UnplacedText: "6", HoursText: "30h"}}}
@@ -57,12 +59,17 @@ func groupsTplCases() []tplCase {
 		{page: "groups/group-new", variant: "with problems", pg: &ui.Page{Title: "Make a group or event",
 			Form: withErrors(formOf("capacity", "x"), "title", "Enter the group's name", "capacity", "Places must be a whole number, like 12",
 				"venue.name", "Enter where it meets, or say it is online", "repeats", "Choose how often it meets"), Data: formData}},
+		{page: "groups/group-edit", pg: &ui.Page{Title: "Change " + g.Title, Form: ui.NewForm(groupValues(manage)), Data: editData},
+			want: []string{"Save changes", "Places at each new session", `value="Hearing Voices Group"`}, notWant: []string{"Which team runs it?"}},
+		{page: "groups/group-edit", variant: "with problems", pg: &ui.Page{Title: "Change " + g.Title,
+			Form: withErrors(formOf("title", ""), "", "Someone else changed this group since you opened it.", "title", "Enter the group's name"), Data: editData},
+			want: []string{"Someone else changed this group", "Enter the group"}},
 		{page: "groups/group", pg: &ui.Page{Title: g.Title, Form: ui.NewForm(nil), Data: groupPageData{Group: g, FeedLink: "/groups.ics?team=3"}},
 			want: []string{"Step-free access", "Book", "No referral needed"}, notWant: []string{"Add sessions"}},
 		{page: "groups/group", variant: "lead", pg: &ui.Page{Title: g.Title, Data: groupPageData{Group: manage, InviteLink: "https://x/groups/5?invite=abc",
 			Repeats: choiceOptions(groups.RepeatChoices)},
 			Form: withErrors(formOf("minutes", "90"), "start", "Enter the date of the first session", "start-time", "Enter the start time like 10:30")},
-			want: []string{"Add sessions", "Cancelled", "Participants", "invite=abc"}},
+			want: []string{"Add sessions", "Cancelled", "Participants", "invite=abc", "/groups/5/edit"}},
 		{page: "groups/group", variant: "online", pg: &ui.Page{Title: g.Title, Form: ui.NewForm(nil), Data: groupPageData{Group: online}},
 			want: []string{"Online"}},
 		{page: "groups/session", pg: &ui.Page{Title: "Hearing Voices Group: Tuesday 10 November 2026 at 10:30am", Form: formOf("places", "1"),
@@ -86,10 +93,11 @@ func groupsTplCases() []tplCase {
 		{page: "groups/booking", variant: "gone", pg: &ui.Page{Title: "Booking GRP-7KQ3-X9PD", Form: ui.NewForm(nil), Data: bookingPageData{Booking: gone}},
 			want: []string{"not taken up in time"}, notWant: []string{"Cancel my booking"}},
 		{page: "groups/participants", pg: &ui.Page{Title: "Participants: Hearing Voices Group", Form: formOf("outcome-77", "attended"), Data: pd},
-			want: []string{"Save the register", "Move someone on the list", "Held until", "(2 people)", "nobody is stopped from booking"}},
+			want: []string{"Save the register", "Move someone on the list", "Held until", "(2 people)", "nobody is stopped from booking", "Change facilitators"}},
 		{page: "groups/participants", variant: "with problems", pg: &ui.Page{Title: "Participants: Hearing Voices Group",
 			Form: withErrors(ui.NewForm(nil), "reason", "Say why: the person will see the reason", "capacity", "3 places are booked or held for people offered them: places cannot be fewer",
-				"cancel_reason", "Say why it is cancelled: everyone booked will see the reason", "dropin_people", "How many must be a whole number, like 12"), Data: pd}},
+				"cancel_reason", "Say why it is cancelled: everyone booked will see the reason", "dropin_people", "How many must be a whole number, like 12",
+				"facilitator_ids", "Choose at least one facilitator"), Data: pd}},
 		{page: "groups/participants", variant: "empty", pg: &ui.Page{Title: "Participants: Hearing Voices Group", Form: ui.NewForm(nil),
 			Data: participantsData{Participants: groups.Participants{Session: exampleSession, Group: g, CanRegister: true}}},
 			want: []string{"Nobody has booked yet", "Nobody is waiting"}},

@@ -510,3 +510,94 @@ func TestBookingFormKeepsWhatWasTyped(t *testing.T) {
 		t.Fatalf("%d bookings stored from refused forms", n)
 	}
 }
+
+// A group's lead changes it on the page and through the API: the form
+// shows its details, bad input keeps what was typed with a message per
+// field, two changes sent at once from the same version make one change
+// and a 409, and a page change from a stale version keeps what was typed.
+// Anyone else finds no form and no group to change.
+func TestChangingAGroupOverHTTP(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		g, se := makeGroup(t, e, 12, 7)
+		path := "/groups/" + sid(g.ID)
+		lead, leadAPI := e.As(t, "lead"), e.Bearer(t, "lead")
+		form := lead.Get(path + "/edit")
+		want(t, form, http.StatusOK)
+		cur := decode[groups.Group](t, leadAPI.Get("/api/v1/groups/"+sid(g.ID)))
+		if !strings.Contains(form.Body, `value="Walk and Talk"`) || !strings.Contains(form.Body, `value="`+cur.Version+`"`) {
+			t.Fatal("the form does not show the group's details and version")
+		}
+		typed := url.Values{"version": {cur.Version}, "title": {""}, "summary": {"Kept as typed"}, "repeats": {"weekly"}, "visibility": {"public"},
+			"booking": {"required"}, "capacity": {"12"}, "max_places": {"2"}, "hold_hours": {"lots"}, "venue.name": {"Park gates"}}
+		bad := lead.PostForm(path+"/edit", typed)
+		want(t, bad, http.StatusUnprocessableEntity)
+		for _, s := range []string{"Kept as typed", `value="lots"`, "Hours must be a whole number"} {
+			if !strings.Contains(bad.Body, s) {
+				t.Errorf("the refused form lacks %q", s)
+			}
+		}
+		change := map[string]any{"version": cur.Version, "title": "Walk and Talk", "repeats": "weekly", "visibility": "public", "capacity": 12,
+			"max_places": 2, "hold_hours": 24, "venue": map[string]any{"name": "Park gates", "address": "Roundhay Park"}}
+		one, two := map[string]any{}, map[string]any{}
+		for k, v := range change {
+			one[k], two[k] = v, v
+		}
+		one["summary"], two["summary"] = "First", "Second"
+		rs := webtest.Parallel(t, []webtest.Call{{Client: leadAPI, Method: http.MethodPut, Path: "/api/v1/groups/" + sid(g.ID), JSON: one},
+			{Client: e.Bearer(t, "lead"), Method: http.MethodPut, Path: "/api/v1/groups/" + sid(g.ID), JSON: two}})
+		codes := []int{rs[0].StatusCode, rs[1].StatusCode}
+		slices.Sort(codes)
+		if codes[0] != http.StatusOK || codes[1] != http.StatusConflict {
+			t.Fatalf("two changes at once: %v", codes)
+		}
+		typed.Set("title", "Walk and Talk (Saturdays)")
+		typed.Set("hold_hours", "24")
+		stale := lead.PostForm(path+"/edit", typed)
+		want(t, stale, http.StatusConflict)
+		if !strings.Contains(stale.Body, "Someone else changed this group") || !strings.Contains(stale.Body, `value="Walk and Talk (Saturdays)"`) {
+			t.Fatal("the stale form lost what was typed or does not say why")
+		}
+		now := decode[groups.Group](t, leadAPI.Get("/api/v1/groups/"+sid(g.ID)))
+		typed.Set("version", now.Version)
+		want(t, lead.PostForm(path+"/edit", typed), http.StatusSeeOther)
+		if got := decode[groups.Group](t, leadAPI.Get("/api/v1/groups/"+sid(g.ID))); got.Title != "Walk and Talk (Saturdays)" {
+			t.Fatalf("the change was not made: %+v", got)
+		}
+		want(t, e.As(t, "leadB").Get(path+"/edit"), http.StatusNotFound)
+		want(t, e.Bearer(t, "leadB").JSON(http.MethodPut, "/api/v1/groups/"+sid(g.ID), change), http.StatusNotFound)
+		want(t, e.Bearer(t, "worker").JSON(http.MethodPut, "/api/v1/groups/"+sid(g.ID), change), http.StatusForbidden)
+		// A session's own facilitators, on the page and through the API.
+		fac := "/sessions/" + sid(se.ID) + "/facilitators"
+		want(t, lead.PostForm(fac, url.Values{"facilitator_ids": {sid(e.Users["lead"].ID)}}), http.StatusSeeOther)
+		got := decode[groups.Session](t, leadAPI.JSON(http.MethodPut, "/api/v1"+fac, map[string]any{"facilitator_ids": []int64{e.Users["worker"].ID}}))
+		if len(got.Facilitators) != 1 || got.Facilitators[0].UserID != e.Users["worker"].ID {
+			t.Fatalf("the session's facilitators: %+v", got.Facilitators)
+		}
+		want(t, lead.PostForm(fac, url.Values{}), http.StatusUnprocessableEntity)
+		want(t, e.Bearer(t, "leadB").JSON(http.MethodPut, "/api/v1"+fac, map[string]any{"facilitator_ids": []int64{e.Users["worker"].ID}}), http.StatusNotFound)
+	})
+}
+
+// The network over the API: a member proposes, another shows interest, a
+// lead answers with words, and the proposer reads the answer; staff
+// outside the network are refused. The rules are in the groups package.
+func TestNetworkOverHTTP(t *testing.T) {
+	e := webtest.Start(t, storetest.Engines[0], webtest.Options{})
+	person := e.Bearer(t, "person")
+	made := person.JSON(http.MethodPost, "/api/v1/proposals", map[string]any{"title": "Allotment mornings"})
+	want(t, made, http.StatusCreated)
+	p := decode[groups.Proposal](t, made)
+	want(t, e.Bearer(t, "carer").JSON(http.MethodPost, "/api/v1/proposals/"+sid(p.ID)+"/interest", nil), http.StatusOK)
+	want(t, e.Bearer(t, "clinician").Get("/api/v1/proposals"), http.StatusForbidden)
+	want(t, e.Bearer(t, "carer").JSON(http.MethodPost, "/api/v1/proposals/"+sid(p.ID)+"/answer",
+		map[string]any{"outcome": "not_taken_up", "answer": "No"}), http.StatusForbidden)
+	want(t, e.Bearer(t, "lead").JSON(http.MethodPost, "/api/v1/proposals/"+sid(p.ID)+"/answer",
+		map[string]any{"outcome": "not_taken_up", "answer": "No venue on Saturdays yet"}), http.StatusOK)
+	list := decode[[]groups.Proposal](t, person.Get("/api/v1/proposals"))
+	if len(list) != 1 || list[0].Status != "not_taken_up" || list[0].Answer != "No venue on Saturdays yet" || list[0].Interest != 2 || !list[0].Mine {
+		t.Fatalf("the proposer's list: %+v", list)
+	}
+	if page := e.As(t, "person").Get("/network"); !strings.Contains(page.Body, "No venue on Saturdays yet") {
+		t.Fatal("the network page does not show the answer")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/community"
 	"github.com/mutualhq/mutual/internal/insight"
 	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -44,8 +45,13 @@ type homeData struct {
 	Can          map[string]bool
 	IsPerson     bool
 	IsCarer      bool
-	// Moderator: the role has nothing to do until the community opens.
-	Moderator bool
+	// Moderator: the community's review queue, risk first (the first ten),
+	// and how many posts wait in all. Display names and topic titles only:
+	// nobody's record is read.
+	Moderator  bool
+	Moderation []community.QueueItem
+	ModWaiting int
+	ModRisk    int
 	// Acting is which roles an account that is both staff and someone who
 	// uses services is using now (work or own); empty for other accounts.
 	Acting string
@@ -135,6 +141,18 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		if d.Counts, err = s.referrals.Counts(r.Context(), p); err != nil {
 			return err
 		}
+	}
+	if p.Can(app.PermModerate) {
+		if d.Moderation, err = s.community.Queue(r.Context(), p); err != nil {
+			return err
+		}
+		d.ModWaiting = len(d.Moderation)
+		for _, q := range d.Moderation {
+			if q.Risk {
+				d.ModRisk++
+			}
+		}
+		d.Moderation = d.Moderation[:min(len(d.Moderation), 10)]
 	}
 	if p.Can(app.PermAlertRespond) {
 		if d.AlertCounts, err = s.alerts.CountsFor(r.Context(), p); err != nil {

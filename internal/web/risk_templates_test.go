@@ -6,6 +6,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/alert"
+	"github.com/mutualhq/mutual/internal/community"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/watch"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -72,8 +73,12 @@ func riskTplCases() []tplCase {
 				Under: []string{"Ethnic group: Black Caribbean"}}}},
 			want:    []string{"40</span> people are waiting: 1 very urgent, 2 urgent. 12 past", "1 was not answered in time", "Ethnic group: Black Caribbean", `href="/insight/equity"`, `href="/alerts"`},
 			notWant: []string{`href="/referrals/`}},
-		{page: "home", variant: "moderator", pg: &ui.Page{Title: "Home", Data: homeData{Can: map[string]bool{}, Moderator: true}},
-			want: []string{"The online peer community is coming", `href="/help"`}},
+		{page: "home", variant: "moderator, nothing waiting", pg: &ui.Page{Title: "Home", Data: homeData{Can: map[string]bool{}, Moderator: true}},
+			want: []string{"Nothing is waiting for a moderator", `href="/help"`}},
+		{page: "home", variant: "moderator, with the queue", pg: &ui.Page{Title: "Home", Data: homeData{Can: map[string]bool{}, Moderator: true, ModWaiting: 2, ModRisk: 1,
+			Moderation: []community.QueueItem{{Post: community.Post{ID: 8, Author: "Quiet Heron"}, TopicTitle: "Rough night", SpaceName: "Living with voices", Risk: true,
+				Flags: []community.Flag{{Kind: "risk", Label: "Watched words about risk"}}}}}},
+			want: []string{"2 posts wait", "1 about possible risk", `href="/community/moderation/items/8"`, "Rough night", "Possible risk"}},
 		{page: "alert/alerts", pg: &ui.Page{Title: "Alerts", Data: alertsData{Alerts: []alert.Alert{tplAlert(false)}, CanRespond: true}},
 			want: []string{`href="/referrals/42"`, "MUT-2026-0042", "Waiting for a response", "Leeds North CMHT"}},
 		{page: "alert/alerts", variant: "resolved", pg: &ui.Page{Title: "Alerts", Data: alertsData{Alerts: []alert.Alert{tplAlert(true)}, Resolved: true, CanRespond: true}},

@@ -25,6 +25,7 @@ import (
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/caseload"
+	"github.com/mutualhq/mutual/internal/community"
 	"github.com/mutualhq/mutual/internal/datarights"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/insight"
@@ -76,6 +77,7 @@ type Deps struct {
 	Watch     *watch.Service
 	Alerts    *alert.Service
 	Recovery  *recovery.Service
+	Community *community.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 	// DataRights makes people's copies of their data.
@@ -100,6 +102,7 @@ type Server struct {
 	watch      *watch.Service
 	alerts     *alert.Service
 	recovery   *recovery.Service
+	community  *community.Service
 	counters   *ratelimit.Counters
 	log        *slog.Logger
 	render     *ui.Renderer
@@ -120,7 +123,7 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, caseloads: d.Caseloads, dataRights: d.DataRights, groups: d.Groups,
-		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery,
+		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery, community: d.Community,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -377,6 +380,10 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 		add("Allocation", "/matching/plans/new")
 	}
 	add("Groups", "/groups")
+	add("Community", "/community")
+	if p.Can(app.PermModerate) {
+		add("Moderation", "/community/moderation")
+	}
 	if p.Can(app.PermNetworkJoin) {
 		add("Network", "/network")
 	}
@@ -453,6 +460,17 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"alertKindLabel": func(k alert.Kind) string { return k.Label() },
 		"statusLabel":    func(st string) string { return firstNonEmpty(referral.Status(st).Label(), st) },
 		"categoryWords":  categoryWords,
+		// lines splits plain text into its non-empty lines, each shown as a
+		// paragraph: posts are plain text, never HTML.
+		"lines": func(text string) []string {
+			var out []string
+			for l := range strings.SplitSeq(text, "\n") {
+				if l = strings.TrimSpace(l); l != "" {
+					out = append(out, l)
+				}
+			}
+			return out
+		},
 	}
 	return mergeFuncs(fm, recoveryTemplateFuncs(), insightTemplateFuncs())
 }

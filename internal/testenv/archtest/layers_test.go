@@ -184,6 +184,10 @@ var owners = map[string]string{
 	"recovery_plans": "recovery", "recovery_plan_versions": "recovery", "recovery_goals": "recovery", "recovery_goal_steps": "recovery",
 	"dialog_sessions": "recovery", "dialog_ratings": "recovery", "dialog_discussions": "recovery", "recovery_reviews": "recovery",
 	"feedback": "recovery", "feedback_links": "recovery", "feedback_events": "recovery",
+	"community_spaces": "community", "community_invitations": "community", "community_members": "community",
+	"community_trust_changes": "community", "community_topics": "community", "community_posts": "community",
+	"community_reactions": "community", "community_flags": "community", "community_escalations": "community",
+	"community_support_requests": "community", "community_topic_tags": "community", "community_follows": "community",
 }
 
 // bulkWriters may write tables they do not own, each with its reason.

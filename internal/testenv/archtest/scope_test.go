@@ -74,6 +74,8 @@ var unscopedReaders = map[string]string{
 	"groups.loadContact":    "a booking's contact for a change the caller was checked to make, in the same transaction",
 	"groups.waitingEntries": "a locked session's waiting list (ids, positions, places) for the fairness rules; returns no one's details",
 	"groups.leaveList":      "takes a booking the caller was checked to act on off a locked session's list",
+	"groups.liveBookings":   "the ids of a locked session's live bookings, for telling them of a change the caller was checked to make",
+	"groups.lockComing":     "aggregate: how many wait at each coming session of a group the caller was checked to lead, in the same transaction",
 	"groups.offerOf":        "a booking's open offer, for the participants list after mayRun",
 	// Groups: counts only.
 	"groups.(*Service).sessionsOf":     "aggregate: places left and how many are waiting, per session",

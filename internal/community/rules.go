@@ -1,0 +1,190 @@
+// Package community is Mutual's moderated peer space: spaces of topics and
+// replies, supportive reactions (never scores), pseudonymous members whose
+// real identity only moderators see (audited), trust levels that limit new
+// members, watched words acted on in every post (hold, flag, signpost,
+// replace, block), members' flags into the moderators' queue, and
+// escalation to a person's own care team only with their consent.
+//
+// This file is the pure core: what a trust level allows and what the
+// watched words' findings mean for a post. It touches no database.
+package community
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/mutualhq/mutual/internal/watch"
+)
+
+// Trust levels. New members start at LevelNew; they rise to LevelMember on
+// their own once they have taken part without problems (Promote), and
+// moderators may set any level with a reason.
+const (
+	LevelNew     = 0
+	LevelMember  = 1
+	LevelTrusted = 2
+)
+
+// LevelLabel is a trust level in words.
+func LevelLabel(level int) string {
+	switch level {
+	case LevelNew:
+		return "New member"
+	case LevelMember:
+		return "Member"
+	case LevelTrusted:
+		return "Trusted member"
+	}
+	return ""
+}
+
+// Limits is what a trust level allows.
+type Limits struct {
+	TopicsPerDay  int
+	RepliesPerDay int
+	Links         bool
+	// Held: every post waits for a moderator before others see it.
+	Held bool
+}
+
+// LimitsFor is what members at a trust level may do: new members, 3 topics
+// and 10 replies a day, no links, and their posts held for a moderator.
+func LimitsFor(level int) Limits {
+	switch level {
+	case LevelNew:
+		return Limits{TopicsPerDay: 3, RepliesPerDay: 10, Links: false, Held: true}
+	case LevelMember:
+		return Limits{TopicsPerDay: 10, RepliesPerDay: 50, Links: true}
+	default:
+		return Limits{TopicsPerDay: 20, RepliesPerDay: 200, Links: true}
+	}
+}
+
+// Record is what promotion looks at: how long someone has been a member and
+// how their posts fared.
+type Record struct {
+	Joined   time.Time
+	Approved int // posts others can see
+	Hidden   int // posts a moderator hid
+}
+
+// Promote reports whether a new member has earned LevelMember: a day since
+// joining, two posts approved or seen, and none hidden. Only LevelNew rises
+// on its own; a moderator who lowers someone decides when they rise again.
+func Promote(level int, r Record, now time.Time) bool {
+	return level == LevelNew && now.Sub(r.Joined) >= 24*time.Hour && r.Approved >= 2 && r.Hidden == 0
+}
+
+var linkRE = regexp.MustCompile(`(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9\-]+\.(?:com|co\.uk|org|org\.uk|net|uk|io|info|ly)\b(?:/\S*)?`)
+
+// HasLink reports whether text holds a web link or web address.
+func HasLink(text string) bool { return linkRE.MatchString(text) }
+
+// Outcome is what happens to a post, given what the watched words found.
+type Outcome struct {
+	// Blocked: the post is refused, nothing is stored.
+	Blocked bool
+	// Held: the post waits for a moderator before others see it.
+	Held bool
+	// Flagged: the post goes into the moderators' queue (risk first).
+	Flagged bool
+	// Signpost: the writer is shown where to get help now.
+	Signpost bool
+	// Body is the text as posted, with identifying details replaced.
+	Body string
+	// Found are the categories of what was found, for the queue.
+	Found []watch.Category
+}
+
+// Decide turns what the watched words found in body into what happens to
+// the post. Risk language always shows the writer where to get help now,
+// in every action; a held post is in the queue; a block refuses it.
+func Decide(body string, found watch.Result, limits Limits) Outcome {
+	o := Outcome{Body: watch.ReplaceMatches(body, found), Found: found.Categories()}
+	for _, m := range found.Matches {
+		if m.Category.Risk() {
+			o.Signpost = true
+		}
+		switch m.Action {
+		case watch.Block:
+			o.Blocked = true
+		case watch.Hold:
+			o.Held, o.Flagged = true, true
+		case watch.Flag:
+			o.Flagged = true
+		case watch.Signpost:
+			o.Signpost = true
+		}
+	}
+	if limits.Held {
+		o.Held = true
+	}
+	return o
+}
+
+// MaxTags is how many tags a topic may have.
+const MaxTags = 5
+
+// ParseTags reads tags as people type them ("Sleep, voices; #nights"):
+// lower case, letters, numbers and single spaces or hyphens, each once,
+// at most MaxTags. It reports a problem in words, or "".
+func ParseTags(text string) ([]string, string) {
+	var out []string
+	for _, raw := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == '#' || r == '\n' }) {
+		t := strings.ToLower(strings.Join(strings.Fields(raw), " "))
+		if t == "" {
+			continue
+		}
+		if len([]rune(t)) > 30 {
+			return nil, "Each tag must be 30 characters or fewer"
+		}
+		for _, r := range t {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != ' ' && r != '-' {
+				return nil, "Tags can have letters, numbers, spaces and hyphens, separated by commas"
+			}
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTags {
+		return nil, "Give at most 5 tags"
+	}
+	return out, ""
+}
+
+// TagCount is one tag in the cloud.
+type TagCount struct {
+	Tag   string `json:"tag"`
+	Count int    `json:"count"`
+	// Size is 1 (fewest topics) to 5 (most), for drawing the cloud.
+	Size int `json:"size"`
+}
+
+// Cloud gives each tag a size from 1 to 5 by its count, on a log scale
+// so one busy tag does not flatten the rest; tags come back in name order.
+func Cloud(counts []TagCount) []TagCount {
+	lo, hi := 0, 0
+	for i, c := range counts {
+		if i == 0 || c.Count < lo {
+			lo = c.Count
+		}
+		if c.Count > hi {
+			hi = c.Count
+		}
+	}
+	out := slices.Clone(counts)
+	for i := range out {
+		out[i].Size = 1
+		if hi > lo {
+			f := (math.Log(float64(out[i].Count)) - math.Log(float64(max(lo, 1)))) / (math.Log(float64(hi)) - math.Log(float64(max(lo, 1))))
+			out[i].Size = 1 + int(math.Round(f*4))
+		}
+	}
+	slices.SortFunc(out, func(a, b TagCount) int { return strings.Compare(a.Tag, b.Tag) })
+	return out
+}

@@ -1,0 +1,112 @@
+package community
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/watch"
+)
+
+func TestLimitsForNewMembers(t *testing.T) {
+	l := LimitsFor(LevelNew)
+	if l.TopicsPerDay != 3 || l.RepliesPerDay != 10 || l.Links || !l.Held {
+		t.Fatalf("a new member's first day: %+v", l)
+	}
+	if m := LimitsFor(LevelMember); m.Held || !m.Links {
+		t.Fatalf("a member: %+v", m)
+	}
+}
+
+func TestPromote(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	day := now.Add(-25 * time.Hour)
+	for _, tc := range []struct {
+		name  string
+		level int
+		r     Record
+		want  bool
+	}{
+		{"RisesAfterADayAndTwoPosts", LevelNew, Record{Joined: day, Approved: 2}, true},
+		{"NotOnTheFirstDay", LevelNew, Record{Joined: now.Add(-time.Hour), Approved: 5}, false},
+		{"NotWithOnePost", LevelNew, Record{Joined: day, Approved: 1}, false},
+		{"NotWithAPostHidden", LevelNew, Record{Joined: day, Approved: 4, Hidden: 1}, false},
+		{"OnlyNewMembersRiseOnTheirOwn", LevelMember, Record{Joined: day, Approved: 40}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Promote(tc.level, tc.r, now); got != tc.want {
+				t.Fatalf("got %v", got)
+			}
+		})
+	}
+}
+
+func TestHasLink(t *testing.T) {
+	for text, want := range map[string]bool{
+		"see https://example.com/x": true, "www.example.org": true, "try mind.org.uk for more": true,
+		"I felt better. Then worse.": false, "10.30 at the café": false,
+	} {
+		if HasLink(text) != want {
+			t.Errorf("%q: want %v", text, want)
+		}
+	}
+}
+
+// Each watched-word action does what it says to a post.
+func TestDecide(t *testing.T) {
+	m, err := watch.Compile(append(watch.DefaultTerms,
+		watch.Term{Phrase: "idiot", Category: watch.Distress, Action: watch.Block},
+		watch.Term{Phrase: "bridge street clinic", Category: watch.Identifying, Action: watch.Replace},
+		watch.Term{Phrase: "pills", Category: watch.Means, Action: watch.Hold}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(body string) watch.Result { return watch.Merge(m.Check(body), watch.FindDetails(body)) }
+	member := LimitsFor(LevelMember)
+	for _, tc := range []struct {
+		name string
+		body string
+		lim  Limits
+		want Outcome
+	}{
+		{"Plain", "Walking helped today", member, Outcome{Body: "Walking helped today"}},
+		{"SignpostAndStillPost", "I feel hopeless tonight", member, Outcome{Signpost: true, Body: "I feel hopeless tonight"}},
+		{"FlagSignpostsAndQueues", "I keep thinking about suicide", member, Outcome{Signpost: true, Flagged: true, Body: "I keep thinking about suicide"}},
+		{"HoldHoldsAndQueues", "I have been saving pills", member, Outcome{Signpost: true, Held: true, Flagged: true, Body: "I have been saving pills"}},
+		{"BlockRefuses", "what an idiot", member, Outcome{Blocked: true, Signpost: true, Body: "what an idiot"}},
+		{"ReplaceHidesTheDetail", "see me at Bridge Street Clinic or ring 07700 900123", member,
+			Outcome{Body: "see me at [removed] or ring [removed]"}},
+		{"NewMembersHeld", "hello all", LimitsFor(LevelNew), Outcome{Held: true, Body: "hello all"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Decide(tc.body, check(tc.body), tc.lim)
+			got.Found = nil
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseTags(t *testing.T) {
+	got, msg := ParseTags("Sleep, voices; #Nights, sleep,  hearing   voices ")
+	if msg != "" || !reflect.DeepEqual(got, []string{"sleep", "voices", "nights", "hearing voices"}) {
+		t.Fatalf("%v %q", got, msg)
+	}
+	if _, msg := ParseTags("a,b,c,d,e,f"); msg == "" {
+		t.Fatal("six tags accepted")
+	}
+	if _, msg := ParseTags("<script>"); msg == "" {
+		t.Fatal("markup accepted as a tag")
+	}
+}
+
+func TestCloud(t *testing.T) {
+	c := Cloud([]TagCount{{Tag: "sleep", Count: 40}, {Tag: "art", Count: 1}, {Tag: "voices", Count: 6}})
+	if c[0].Tag != "art" || c[0].Size != 1 || c[1].Tag != "sleep" || c[1].Size != 5 || c[2].Size < 2 || c[2].Size > 4 {
+		t.Fatalf("%+v", c)
+	}
+	if one := Cloud([]TagCount{{Tag: "x", Count: 3}}); one[0].Size != 1 {
+		t.Fatalf("%+v", one)
+	}
+}

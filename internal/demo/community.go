@@ -1,0 +1,93 @@
+package demo
+
+import (
+	"context"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/community"
+	"github.com/mutualhq/mutual/internal/ratelimit"
+	"github.com/mutualhq/mutual/internal/watch"
+)
+
+// The community story: the moderator opens a few spaces; Jordan joins as
+// "Quiet Heron" (agreeing that moderators may tell their care team if
+// worried), Linda the carer as "Kind Otter", and Kofi posts as himself,
+// under his role. Ideas are shared and thanked; Linda's first post, as a
+// new member's, waits in the moderator's queue; a post about a hard night
+// is flagged by a worried member and waits there too, first.
+func (l *loader) communityStory(ctx context.Context) error {
+	auditLog := audit.NewLog(l.DB, l.clock, audit.LogOptions{})
+	auditLog.Start()
+	defer auditLog.Close()
+	c := &community.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Watch: &watch.Service{DB: l.DB, Clock: l.clock, Audit: auditLog},
+		Alerts: l.alerts, Notify: l.acc.Notify, Limits: &ratelimit.Counters{DB: l.DB, Clock: l.clock}, Referrals: l.ref}
+	who := map[string]*app.Principal{}
+	for _, k := range []string{"moderator", "person", "carer", "peer"} {
+		p, err := l.principal(ctx, k)
+		if err != nil {
+			return err
+		}
+		who[k] = p
+	}
+	spaces := map[string]community.Space{}
+	for _, sp := range []community.Space{
+		{Name: "Ideas for our service", Description: "What would make peer support better? Everyone's ideas welcome.", ForPeople: true, ForCarers: true, ForStaff: true},
+		{Name: "Living with voices", Description: "For people who hear voices or see things others do not.", ForPeople: true, ForStaff: true},
+		{Name: "Carers' corner", Description: "For family and friends who support someone.", ForCarers: true, ForStaff: true},
+		{Name: "Peer workers only", Description: "Supervision questions, training, looking after ourselves.", ForStaff: true},
+		{Name: "Tuesday walking group", Description: "The walking group's own space.", InvitationOnly: true},
+	} {
+		made, err := c.CreateSpace(ctx, who["moderator"], sp)
+		if err != nil {
+			return err
+		}
+		spaces[sp.Name] = made
+	}
+	if err := c.Invite(ctx, who["moderator"], spaces["Tuesday walking group"].ID, who["person"].UserID); err != nil {
+		return err
+	}
+	for k, s := range map[string]community.Settings{"person": {DisplayName: "Quiet Heron", CareTeamConsent: true},
+		"carer": {DisplayName: "Kind Otter"}, "peer": {DisplayName: who["peer"].Name}} {
+		if _, err := c.SaveSettings(ctx, who[k], s); err != nil {
+			return err
+		}
+	}
+	for _, k := range []string{"person", "peer"} {
+		if _, err := c.SetTrust(ctx, who["moderator"], who[k].UserID, community.TrustChange{Level: community.LevelMember, Reason: "Known to the peer support team"}); err != nil {
+			return err
+		}
+	}
+	ideas, err := c.CreateTopic(ctx, who["peer"], spaces["Ideas for our service"].ID, community.NewTopic{Title: "An evening drop-in?", Tags: "evenings, drop-in, ideas",
+		Body: "Several of you have said evenings are the hardest time.\nWould a drop-in from 6 to 8 on Thursdays help? Where should it be?"})
+	if err != nil {
+		return err
+	}
+	reply, err := c.Reply(ctx, who["person"], ideas.Topic.ID, community.NewPost{Body: "Yes please. Somewhere that isn't the hospital would be good: the library has a room."})
+	if err != nil {
+		return err
+	}
+	for _, k := range []string{"thank_you", "me_too"} {
+		if _, err := c.React(ctx, who["peer"], reply.Post.ID, k); err != nil {
+			return err
+		}
+	}
+	night, err := c.CreateTopic(ctx, who["person"], spaces["Living with voices"].ID, community.NewTopic{Title: "Rough nights", Tags: "sleep, hearing voices",
+		Body: "The voices are loudest at night and some nights I can't cope. What helps you?"})
+	if err != nil {
+		return err
+	}
+	if _, err := c.Reply(ctx, who["peer"], night.Topic.ID, community.NewPost{Body: "Thank you for saying this. Music at low volume helps some people. Keep the crisis numbers in your phone too."}); err != nil {
+		return err
+	}
+	if _, err := c.React(ctx, who["peer"], night.Post.ID, "strength"); err != nil {
+		return err
+	}
+	// Linda's first post waits for a moderator.
+	if _, err := c.CreateTopic(ctx, who["carer"], spaces["Carers' corner"].ID, community.NewTopic{Title: "Hello from a new carer", Tags: "carers, looking after yourself",
+		Body: "My son was discharged last month. How do other carers look after themselves?"}); err != nil {
+		return err
+	}
+	// A member is worried about Quiet Heron's post.
+	return c.Flag(ctx, who["peer"], night.Post.ID, community.NewFlag{Kind: "worried", Note: "Just checking someone sees this tonight."})
+}
