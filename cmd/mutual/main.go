@@ -251,7 +251,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
 		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Groups: svc.Groups, Matching: svc.Matching, Counters: counters, Log: log,
-			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts, Recovery: svc.Recovery})
+			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts, Recovery: svc.Recovery, Support: svc.Support})
 	if err != nil {
 		return err
 	}

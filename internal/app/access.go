@@ -123,6 +123,14 @@ const (
 	// them. PermFeedbackManage is moving feedback on to an answer.
 	PermFeedbackRead   Permission = "feedback.read"
 	PermFeedbackManage Permission = "feedback.manage"
+	// PermSupportOwn is one's own support: seeing one's appointments,
+	// asking for one, accepting or cancelling it. PermSupportWork is a peer
+	// worker's day: their people, their diary, appointments with the people
+	// they support (a lead: their team's). PermSupportSettings is changing
+	// an organisation's settings for it (when someone is overdue).
+	PermSupportOwn      Permission = "support.own"
+	PermSupportWork     Permission = "support.work"
+	PermSupportSettings Permission = "support.settings"
 )
 
 // rolePermissions grants each role its permissions. Each capability adds
@@ -159,6 +167,9 @@ var grants = []struct {
 	{PermRecoveryWork, []Role{RolePeerWorker, RolePeerLead, RoleClinician}},
 	{PermFeedbackRead, []Role{RolePeerWorker, RolePeerLead, RoleServiceManager}},
 	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
+	{PermSupportOwn, []Role{RolePerson, RoleCarer}},
+	{PermSupportWork, []Role{RolePeerWorker, RolePeerLead}},
+	{PermSupportSettings, []Role{RoleAdmin}},
 }
 
 func init() {

@@ -36,6 +36,7 @@ import (
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/watch"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -75,6 +76,7 @@ type Deps struct {
 	Watch     *watch.Service
 	Alerts    *alert.Service
 	Recovery  *recovery.Service
+	Support   *support.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 	// DataRights makes people's copies of their data.
@@ -98,6 +100,7 @@ type Server struct {
 	watch      *watch.Service
 	alerts     *alert.Service
 	recovery   *recovery.Service
+	support    *support.Service
 	counters   *ratelimit.Counters
 	log        *slog.Logger
 	render     *ui.Renderer
@@ -118,7 +121,7 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, dataRights: d.DataRights, groups: d.Groups,
-		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery,
+		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery, support: d.Support,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}

@@ -24,6 +24,7 @@ import (
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/watch"
 )
 
@@ -49,6 +50,7 @@ type World struct {
 	Watch    *watch.Service
 	Alerts   *alert.Service
 	Recovery *recovery.Service
+	Support  *support.Service
 	// Concerns are the concerns the recovery service raised: risk language
 	// (RiskMarker, in this world) in a person's own words.
 	Concerns *Concerns
@@ -112,8 +114,9 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Recovery = &recovery.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Accounts: w.Accounts, BaseURL: "https://mutual.test",
 		RiskCheck:    func(_ context.Context, _ int64, text string) bool { return strings.Contains(text, RiskMarker) },
 		RaiseConcern: w.Concerns.raise}
+	w.Support = &support.Service{DB: db, Clock: clock, Audit: w.Audit, Preferences: SupportPreferences}
 	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
-		recovery.NewHolder(w.Recovery)}}
+		recovery.NewHolder(w.Recovery), support.Holder{}}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
@@ -199,4 +202,11 @@ func (c *Concerns) List() []recovery.Concern {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]recovery.Concern(nil), c.list...)
+}
+
+// SupportPreferences gives the support capability a person's chosen places
+// and times from their matching choices, as cmd/mutual wires it.
+func SupportPreferences(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
+	places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
+	return support.Preferences{Places: places, Days: days, Times: times}, err
 }

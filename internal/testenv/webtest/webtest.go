@@ -137,7 +137,7 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 	}
 	srv, err := web.New(cfg,
 		web.Deps{DB: db, Clock: w.Clock, Audit: w.Audit, Accounts: w.Accounts, People: w.People, Notify: w.Notify, Referrals: w.Referrals, Insight: ins, Groups: w.Groups, Matching: w.Matching, Counters: w.Accounts.Counters, DataRights: w.DataRights,
-			Watch: w.Watch, Alerts: w.Alerts, Recovery: w.Recovery,
+			Watch: w.Watch, Alerts: w.Alerts, Recovery: w.Recovery, Support: w.Support,
 			Log: slog.New(slog.NewTextHandler(logw, nil))})
 	if err != nil {
 		tb.Fatal(err)
