@@ -123,12 +123,13 @@ const (
 	// them. PermFeedbackManage is moving feedback on to an answer.
 	PermFeedbackRead   Permission = "feedback.read"
 	PermFeedbackManage Permission = "feedback.manage"
-	// PermSupportOwn is one's own support: seeing one's appointments,
-	// asking for one, accepting or cancelling it. PermSupportWork is a peer
-	// worker's day: their people, their diary, appointments with the people
-	// they support (a lead: their team's). PermSupportSettings is changing
-	// an organisation's settings for it (when someone is overdue).
-	PermSupportOwn      Permission = "support.own"
+	// PermAppointments is taking part in appointments: a person's own
+	// (asking for one, accepting or cancelling it), or, for a peer worker,
+	// those with the people they support (a lead: their teams'; the support
+	// capability decides which). PermSupportWork is a peer worker's day:
+	// their people and their diary. PermSupportSettings is changing an
+	// organisation's settings for it (when someone is overdue).
+	PermAppointments    Permission = "support.appointments"
 	PermSupportWork     Permission = "support.work"
 	PermSupportSettings Permission = "support.settings"
 )
@@ -167,7 +168,7 @@ var grants = []struct {
 	{PermRecoveryWork, []Role{RolePeerWorker, RolePeerLead, RoleClinician}},
 	{PermFeedbackRead, []Role{RolePeerWorker, RolePeerLead, RoleServiceManager}},
 	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
-	{PermSupportOwn, []Role{RolePerson, RoleCarer}},
+	{PermAppointments, []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead}},
 	{PermSupportWork, []Role{RolePeerWorker, RolePeerLead}},
 	{PermSupportSettings, []Role{RoleAdmin}},
 }

@@ -127,7 +127,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 		side, personID := SideWorker, in.PersonID
 		if asPerson {
 			side, personID = SidePerson, p.PersonID
-		} else if !p.Can(app.PermSupportWork) {
+		} else if !p.Can(app.PermAppointments) || !p.IsStaff() {
 			return access.ErrNotVisible
 		} else if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
 			return err
@@ -171,7 +171,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 			ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
 	})
 	if err != nil {
-		return out, s.denied(ctx, err, p, app.PermSupportWork, "appointment.create", "person", in.PersonID, "The person")
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.create", "person", in.PersonID, "The person")
 	}
 	out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, sideOf(p, out), now)
 	return out, nil
@@ -222,13 +222,9 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 	return id, err
 }
 
-// actor is the caller as the audit trail names them, acting as side.
-func (s *Service) actor(p *app.Principal, side Side) app.Actor {
-	if side == SidePerson {
-		return p.ActorFor(app.PermSupportOwn)
-	}
-	return p.ActorFor(app.PermSupportWork)
-}
+// actor is the caller as the audit trail names them (the role that
+// grants appointments: the person's own, or their work role).
+func (s *Service) actor(p *app.Principal, _ Side) app.Actor { return p.ActorFor(app.PermAppointments) }
 
 // sideOf is how the caller stands to an appointment they may see.
 func sideOf(p *app.Principal, a Appointment) Side {
@@ -257,10 +253,10 @@ func scanAppointment(row interface{ Scan(...any) error }) (Appointment, error) {
 // their led teams', of people in their scope.
 func visible(p *app.Principal, args *store.Args) string {
 	var parts []string
-	if p.PersonID != 0 && p.Can(app.PermSupportOwn) {
+	if p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) {
 		parts = append(parts, "a.person_id = "+args.Add(p.PersonID))
 	}
-	if p.Can(app.PermSupportWork) {
+	if p.Can(app.PermAppointments) {
 		var mine []string
 		if p.HasRole(app.RolePeerWorker) {
 			mine = append(mine, "a.worker_user_id = "+args.Add(p.UserID))
@@ -310,7 +306,7 @@ func (s *Service) Get(ctx context.Context, p *app.Principal, id int64) (Appointm
 		return nil
 	})
 	if err != nil {
-		return out, s.denied(ctx, err, p, app.PermSupportWork, "appointment.read", "appointment", id, "The appointment")
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.read", "appointment", id, "The appointment")
 	}
 	return out, nil
 }
@@ -360,7 +356,7 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 			ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
 	})
 	if err != nil {
-		return out, s.denied(ctx, err, p, app.PermSupportWork, "appointment.transition", "appointment", id, "The appointment")
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.transition", "appointment", id, "The appointment")
 	}
 	return out, nil
 }
@@ -430,7 +426,7 @@ func (s *Service) Move(ctx context.Context, p *app.Principal, id int64, in Resch
 			ObjectType: "appointment", ObjectID: fmt.Sprint(newID)})
 	})
 	if err != nil {
-		return out, s.denied(ctx, err, p, app.PermSupportWork, "appointment.reschedule", "appointment", id, "The appointment")
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.reschedule", "appointment", id, "The appointment")
 	}
 	return out, nil
 }
@@ -489,11 +485,7 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		perm := app.PermSupportWork
-		if !p.Can(perm) {
-			perm = app.PermSupportOwn
-		}
-		record(p.ActorFor(perm), audit.Event{Action: "appointment.list", Subjects: ids, ObjectType: "appointments", ObjectID: fmt.Sprintf("results=%d", len(out))})
+		record(p.ActorFor(app.PermAppointments), audit.Event{Action: "appointment.list", Subjects: ids, ObjectType: "appointments", ObjectID: fmt.Sprintf("results=%d", len(out))})
 		return nil
 	})
 	return out, err

@@ -172,12 +172,9 @@ func (s *Service) MyDiary(ctx context.Context, p *app.Principal, day time.Time) 
 	from := WeekOf(day)
 	to := from.AddDate(0, 0, 7)
 	d := Diary{WorkerID: p.UserID, From: from.UTC(), To: to.UTC()}
-	var list []Appointment
-	if p.HasRole(app.RolePeerWorker) {
-		var err error
-		if list, err = s.List(ctx, p, Filter{WorkerID: p.UserID, From: from, To: to, Limit: 2000}); err != nil {
-			return d, err
-		}
+	list, err := s.List(ctx, p, Filter{WorkerID: p.UserID, From: from, To: to, Limit: 2000})
+	if err != nil {
+		return d, err
 	}
 	for i := range 7 {
 		start := from.AddDate(0, 0, i)
@@ -191,4 +188,68 @@ func (s *Service) MyDiary(ctx context.Context, p *app.Principal, day time.Time) 
 		d.Days = append(d.Days, day)
 	}
 	return d, nil
+}
+
+// Booking is what a worker needs to arrange an appointment with someone:
+// their name, where and when they chose to meet, their worker, and the
+// appointments already arranged.
+type Booking struct {
+	PersonID    int64         `json:"person_id"`
+	PersonName  string        `json:"person_name"`
+	WorkerName  string        `json:"worker_name"`
+	Preferences Preferences   `json:"preferences"`
+	Upcoming    []Appointment `json:"upcoming"`
+}
+
+// ForBooking reads what a worker (or their lead) needs to arrange an
+// appointment with a person they support, audited. Someone they may not
+// see is not found; someone without an allocated worker is a conflict.
+func (s *Service) ForBooking(ctx context.Context, p *app.Principal, personID int64) (Booking, error) {
+	now := s.Clock.Now()
+	out := Booking{PersonID: personID, Upcoming: []Appointment{}}
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		if !p.IsStaff() || !p.Can(app.PermAppointments) {
+			return access.ErrNotVisible
+		}
+		if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
+			return err
+		}
+		ref, err := openReferral(ctx, tx, p, personID)
+		if err != nil {
+			return err
+		}
+		if !mayWork(p, ref.WorkerID, ref.TeamID) {
+			return access.ErrNotVisible
+		}
+		out.WorkerName = ref.WorkerName
+		if err := tx.QueryRowContext(ctx, "SELECT preferred_name FROM people WHERE id = $1", personID).Scan(&out.PersonName); err != nil {
+			return err
+		}
+		if out.Preferences, err = s.preferences(ctx, tx, personID); err != nil {
+			return err
+		}
+		args := store.NewArgs(personID, now)
+		rows, err := tx.QueryContext(ctx, "SELECT "+apptColumns+apptFrom+" WHERE a.person_id = $1 AND a.ends_at > $2 AND a.status IN ('proposed', 'booked') AND "+
+			visible(p, args)+" ORDER BY a.starts_at LIMIT 50", args.Values()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAppointment(rows)
+			if err != nil {
+				return err
+			}
+			out.Upcoming = append(out.Upcoming, a)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		record(p.ActorFor(app.PermAppointments), audit.Event{Action: "appointment.booking", SubjectPersonID: personID, ObjectType: "person", ObjectID: fmt.Sprint(personID)})
+		return nil
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.booking", "person", personID, "The person")
+	}
+	return out, nil
 }

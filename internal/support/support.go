@@ -90,7 +90,7 @@ func (s *Service) denied(ctx context.Context, err error, p *app.Principal, perm 
 // self reports whether the caller acts as the person personID (0: their
 // own record).
 func self(p *app.Principal, personID int64) bool {
-	return p != nil && p.PersonID != 0 && p.Can(app.PermSupportOwn) && (personID == 0 || personID == p.PersonID)
+	return p != nil && p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) && (personID == 0 || personID == p.PersonID)
 }
 
 // supportRef is a person's open referral with its allocated worker.
@@ -117,7 +117,7 @@ func openReferral(ctx context.Context, tx *store.Tx, p *app.Principal, personID 
 // mayWork reports whether a staff caller works with an appointment of
 // this worker and team: it is theirs, or they lead the team.
 func mayWork(p *app.Principal, workerID, teamID int64) bool {
-	if !p.Can(app.PermSupportWork) {
+	if !p.Can(app.PermAppointments) {
 		return false
 	}
 	return (p.HasRole(app.RolePeerWorker) && workerID == p.UserID) || (teamID != 0 && access.LeadsTeam(p, teamID))

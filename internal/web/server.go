@@ -353,6 +353,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.HasRole(app.RolePerson, app.RoleCarer) {
 		add("My referrals", "/my/referrals")
 		add("My plan", "/my/plan")
+		add("My appointments", "/my/appointments")
 	}
 	if p.HasRole(app.RolePerson, app.RoleCarer) {
 		add("My choices", "/my/choices")
@@ -360,6 +361,10 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.HasRole(app.RolePerson) {
 		add("My details", "/my/details")
 		add("Who has seen my record", "/my/record-access")
+	}
+	if p.Can(app.PermSupportWork) && p.HasRole(app.RolePeerWorker) {
+		add("My people", "/my/people")
+		add("My diary", "/my/diary")
 	}
 	if p.Can(app.PermWorkerProfile) {
 		add("My profile", "/my/profile")
@@ -433,6 +438,9 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"methodLabel":      referral.MethodLabel,
 		"responseLabel":    referral.ResponseLabel,
 		"choiceWords":      matching.Describe,
+		"moveLabel":        func(st support.Status) string { return moveLabels[st] },
+		"londonTime":       func(t time.Time) string { return t.In(app.London).Format("15:04") },
+		"londonDay":        func(t time.Time) string { return t.In(app.London).Format("Monday 2 January") },
 		"add1":             func(i int) int { return i + 1 },
 		"sub1":             func(i int) int { return i - 1 },
 		"percent":          func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
