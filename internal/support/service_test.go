@@ -390,3 +390,45 @@ func TestDiaryWeeks(t *testing.T) {
 		}
 	})
 }
+
+// A contact records the kinds of support it gave (several may apply) and
+// the appointment it records — only one of this referral's; the setting is
+// the team's unless given; the person reads the note with their referral.
+func TestContactsBySupportType(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		p1 := supported(t, w)
+		p2 := allocate(t, w, "person2", "worker")
+		worker := w.Principal(t, "worker")
+		a, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p1, Start: tomorrow10(w), Place: "home", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p2, Start: tomorrow10(w).Add(2 * time.Hour), Place: "phone", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(26 * time.Hour)
+		at := w.Clock.Now().Add(-time.Hour)
+		_, err = w.Referrals.RecordContact(ctx, worker, a.ReferralID, referral.NewContact{At: at, Mode: "in_person", SupportTypes: []string{"emotional", "gossip"}})
+		wantField(t, err, "support_types")
+		_, err = w.Referrals.RecordContact(ctx, worker, a.ReferralID, referral.NewContact{At: at, Mode: "in_person", AppointmentID: b.ID})
+		wantField(t, err, "appointment_id")
+		c, err := w.Referrals.RecordContact(ctx, worker, a.ReferralID, referral.NewContact{At: at, Mode: "in_person", Minutes: 60, AppointmentID: a.ID,
+			SupportTypes: []string{"social", "emotional", "social"}, Note: "We went to the café and planned the walking group"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(c.SupportTypes, ",") != "emotional,social" || c.Setting != "community" {
+			t.Fatalf("contact: %+v", c)
+		}
+		mine, err := w.Referrals.MyReferral(ctx, w.Principal(t, "person"), a.ReferralID)
+		if err != nil || len(mine.Contacts) != 1 || mine.Contacts[0].Note != c.Note || len(mine.Contacts[0].SupportTypes) != 2 {
+			t.Fatalf("the person's view: %v %+v", err, mine)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM contacts WHERE appointment_id = $1", a.ID); n != 1 {
+			t.Fatalf("linked contacts: %d", n)
+		}
+	})
+}

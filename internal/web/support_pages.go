@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -249,6 +250,22 @@ type appointmentData struct {
 	Cancel  bool
 	Places  []ui.Option
 	Lengths []ui.Option
+	// Record: the worker can record what happened, as a contact on the
+	// referral (its one contact history), in Mode, with these kinds.
+	Record       bool
+	Mode         string
+	SupportTypes []ui.Option
+}
+
+// contactMode is how a contact at a place happened.
+func contactMode(place string) string {
+	switch place {
+	case "phone", "video":
+		return place
+	case "text":
+		return "text_email"
+	}
+	return "in_person"
 }
 
 func (s *Server) handleAppointment(w http.ResponseWriter, r *http.Request) error {
@@ -273,6 +290,9 @@ func (s *Server) appointmentPage(w http.ResponseWriter, r *http.Request, status 
 		} else {
 			d.Moves = append(d.Moves, to)
 		}
+	}
+	if d.Staff && (a.Status == support.Arrived || a.Status == support.Fulfilled) {
+		d.Record, d.Mode, d.SupportTypes = true, contactMode(a.Place), reasonOptions(referral.SupportTypes)
 	}
 	if f == nil {
 		f = ui.NewForm(nil)

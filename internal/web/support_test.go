@@ -82,8 +82,36 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 				}
 			}
 		}
+		// It happens: the worker records what happened; the person reads the
+		// note written for them with their referral's contacts.
+		e.Clock.Advance(at.Sub(e.Clock.Now()) + 5*time.Minute)
+		if r := workerAPI.JSON(http.MethodPost, "/api/v1/appointments/"+id+"/transitions", map[string]any{"to": "arrived"}); r.StatusCode != http.StatusOK {
+			t.Fatalf("arrived: %d %s", r.StatusCode, r.Body)
+		}
+		worker, person = e.As(t, "worker"), e.As(t, "person") // sessions idled out while the clock moved
+		page := worker.Get("/appointments/" + id)
+		if !strings.Contains(page.Body, "Record what happened") {
+			t.Fatalf("appointment page: %s", page.Body)
+		}
+		var refID int64
+		if err := e.DB.QueryRow(t.Context(), "SELECT referral_id FROM appointments WHERE id = $1", id).Scan(&refID); err != nil {
+			t.Fatal(err)
+		}
+		rec := url.Values{"appointment_id": {id}, "contact_at-day": {strconv.Itoa(at.Day())}, "contact_at-month": {strconv.Itoa(int(at.Month()))},
+			"contact_at-year": {strconv.Itoa(at.Year())}, "contact_at-time": {"14:00"}, "mode": {"in_person"}, "minutes": {"60"},
+			"support_types": {"emotional", "social"}, "contact_note": {"NOTE-FOR-PERSON: we planned the walking group"}}
+		if r := worker.PostForm("/referrals/"+strconv.FormatInt(refID, 10)+"/contacts", rec); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("record contact: %d %s", r.StatusCode, r.Body)
+		}
+		if r := person.Get("/my/referrals/" + strconv.FormatInt(refID, 10)); !strings.Contains(r.Body, "NOTE-FOR-PERSON") || !strings.Contains(r.Body, "emotional, social support") {
+			t.Fatalf("the person's view: %s", r.Body)
+		}
+		if r := e.As(t, "workerB").Get("/referrals/" + strconv.FormatInt(refID, 10)); strings.Contains(r.Body, "NOTE-FOR-PERSON") || r.StatusCode != http.StatusNotFound {
+			t.Fatalf("another team's worker: %d", r.StatusCode)
+		}
+
 		// The worker's day.
-		if r := worker.Get("/my/people"); !strings.Contains(r.Body, `href="/appointments/`+id+`"`) {
+		if r := worker.Get("/my/people"); !strings.Contains(r.Body, `href="/people/`+strconv.FormatInt(pid, 10)+`"`) || !strings.Contains(r.Body, "0 days ago") {
 			t.Errorf("my people: %s", r.Body)
 		}
 		if r := worker.Get("/my/diary?week=" + at.Format("2006-01-02")); !strings.Contains(r.Body, "14:00–15:00") {
