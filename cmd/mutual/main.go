@@ -291,6 +291,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	job(func(ctx context.Context) { svc.Alerts.Run(ctx, log, time.Minute) })
 	job(func(ctx context.Context) { groupJobs(ctx, log, svc.Groups) })
 	job(func(ctx context.Context) { reviewReminders(ctx, log, svc.Recovery) })
+	// Lone working: a visit not checked out by its end and the grace period
+	// alerts the worker's leads; each visit is claimed once
+	// (support.RaiseMissedCheckOuts).
+	job(func(ctx context.Context) { svc.Support.RunLoneWorking(ctx, log, time.Minute) })
 	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	sealed := make(chan struct{})
 	go func() { sealer.Run(sealing); close(sealed) }()

@@ -80,6 +80,24 @@ type RiskAlertEmail struct {
 
 func (RiskAlertEmail) emailTemplate() string { return "risk_alert" }
 
+// LoneWorkerAlert tells a duty lead that a worker's visit was not checked
+// out in time, and by when to record what they did.
+type LoneWorkerAlert struct {
+	Reference string // the visit's reference, never a name or a place
+	Due       string
+}
+
+func (LoneWorkerAlert) noteTemplate() string { return "lone_worker_alert" }
+
+// LoneWorkerAlertEmail asks a duty lead to sign in and check on the worker.
+// It carries no content: only the visit's reference and a link.
+type LoneWorkerAlertEmail struct {
+	Reference string
+	Link      string
+}
+
+func (LoneWorkerAlertEmail) emailTemplate() string { return "lone_worker_alert" }
+
 // AlertEscalated tells a service manager that nobody recorded a response to
 // an alert in time.
 type AlertEscalated struct {
@@ -111,9 +129,9 @@ func (AlertResolved) noteTemplate() string { return "alert_resolved" }
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
 		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
-		RiskAlertEmail{}, AlertEscalatedEmail{}}
+		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
-		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{}}
+		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{}, LoneWorkerAlert{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries

@@ -36,6 +36,12 @@ type Appointment struct {
 	CancelReason    string    `json:"cancel_reason,omitempty"`
 	RescheduledFrom int64     `json:"rescheduled_from,omitempty" doc:"The appointment this one replaced."`
 	Version         int       `json:"version"`
+	// Lone working: a visit (at home or in the community) is checked in and
+	// out by the worker.
+	Visit      bool       `json:"visit" doc:"A lone-working visit (home or community): the worker checks in and out."`
+	CheckedIn  *time.Time `json:"checked_in_at,omitempty"`
+	CheckedOut *time.Time `json:"checked_out_at,omitempty"`
+	AlertedAt  *time.Time `json:"alerted_at,omitempty" doc:"When the worker's leads were alerted that the visit was not checked out in time."`
 	// Next are the moves the caller may make now (not in the API).
 	Next []Status `json:"-"`
 }
@@ -236,15 +242,18 @@ func sideOf(p *app.Principal, a Appointment) Side {
 
 const apptColumns = `a.id, a.person_id, pe.preferred_name, a.referral_id, a.worker_user_id, COALESCE(u.name, ''), a.starts_at, a.ends_at,
 	a.minutes, a.place, a.place_detail, a.others, a.status, a.asked_by, a.cancelled_by, a.cancel_reason, COALESCE(a.rescheduled_from, 0),
-	a.version, COALESCE(a.team_id, 0)`
+	a.version, COALESCE(a.team_id, 0), a.checked_in_at, a.checked_out_at, a.lone_alert_at`
 
 const apptFrom = ` FROM appointments a JOIN people pe ON pe.id = a.person_id LEFT JOIN users u ON u.id = a.worker_user_id`
 
 func scanAppointment(row interface{ Scan(...any) error }) (Appointment, error) {
 	var a Appointment
+	var in, out, alerted sql.NullTime
 	err := row.Scan(&a.ID, &a.PersonID, &a.PersonName, &a.ReferralID, &a.WorkerID, &a.WorkerName, &a.Start, &a.End, &a.Minutes, &a.Place,
-		&a.PlaceDetail, &a.Others, &a.Status, &a.AskedBy, &a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.Version, &a.TeamID)
+		&a.PlaceDetail, &a.Others, &a.Status, &a.AskedBy, &a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.Version, &a.TeamID, &in, &out, &alerted)
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	a.Visit = Visit(a.Place)
+	a.CheckedIn, a.CheckedOut, a.AlertedAt = timePtr(in), timePtr(out), timePtr(alerted)
 	return a, err
 }
 
@@ -489,4 +498,12 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 		return nil
 	})
 	return out, err
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
@@ -15,6 +16,7 @@ import (
 type Settings struct {
 	OrganisationID int64 `json:"organisation_id"`
 	OverdueDays    int   `json:"overdue_days" required:"true" doc:"Someone with no contact for this many days is overdue (1 to 365; 14 unless set)."`
+	GraceMinutes   int   `json:"grace_minutes,omitempty" doc:"A lone-working visit not checked out this many minutes after its expected end alerts the worker's leads (5 to 240; 30 unless set)."`
 	Default        bool  `json:"default" doc:"true: the organisation has not set its own."`
 }
 
@@ -24,16 +26,16 @@ func (s *Service) GetSettings(ctx context.Context, p *app.Principal, orgID int64
 	if !p.Can(app.PermSupportSettings) {
 		return Settings{}, app.Errorf(app.CodeForbidden, "Only administrators can see and change support settings")
 	}
-	out := Settings{OrganisationID: orgID, OverdueDays: s.overdueDays(), Default: true}
+	out := Settings{OrganisationID: orgID, OverdueDays: s.overdueDays(), GraceMinutes: int(DefaultGrace / time.Minute), Default: true}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		var days sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT ss.overdue_days FROM organisations o LEFT JOIN support_settings ss ON ss.organisation_id = o.id
-			WHERE o.id = $1`, orgID).Scan(&days)
+		var days, grace sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT ss.overdue_days, ss.grace_minutes FROM organisations o LEFT JOIN support_settings ss ON ss.organisation_id = o.id
+			WHERE o.id = $1`, orgID).Scan(&days, &grace)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.NotFound("The organisation")
 		}
 		if days.Valid {
-			out.OverdueDays, out.Default = int(days.Int64), false
+			out.OverdueDays, out.GraceMinutes, out.Default = int(days.Int64), int(grace.Int64), false
 		}
 		return err
 	})
@@ -46,8 +48,18 @@ func (s *Service) SetSettings(ctx context.Context, p *app.Principal, orgID int64
 	if !p.Can(app.PermSupportSettings) {
 		return Settings{}, app.Errorf(app.CodeForbidden, "Only administrators can see and change support settings")
 	}
+	var problems app.Problems
 	if in.OverdueDays < 1 || in.OverdueDays > 365 {
-		return Settings{}, app.Invalid(app.FieldError{Field: "overdue_days", Message: "Overdue after must be between 1 and 365 days"})
+		problems.Add("overdue_days", "Overdue after must be between 1 and 365 days")
+	}
+	if in.GraceMinutes == 0 {
+		in.GraceMinutes = int(DefaultGrace / time.Minute)
+	}
+	if in.GraceMinutes < 5 || in.GraceMinutes > 240 {
+		problems.Add("grace_minutes", "The time to check out must be between 5 and 240 minutes")
+	}
+	if err := problems.Err(); err != nil {
+		return Settings{}, err
 	}
 	now := s.Clock.Now()
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -58,9 +70,9 @@ func (s *Service) SetSettings(ctx context.Context, p *app.Principal, orgID int64
 		if n == 0 {
 			return app.NotFound("The organisation")
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO support_settings (organisation_id, overdue_days, updated_at, updated_by_user_id)
-			VALUES ($1, $2, $3, $4) ON CONFLICT (organisation_id) DO UPDATE SET overdue_days = $2, updated_at = $3, updated_by_user_id = $4`,
-			orgID, in.OverdueDays, now, nullID(p.UserID)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO support_settings (organisation_id, overdue_days, grace_minutes, updated_at, updated_by_user_id)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation_id) DO UPDATE SET overdue_days = $2, grace_minutes = $3, updated_at = $4, updated_by_user_id = $5`,
+			orgID, in.OverdueDays, in.GraceMinutes, now, nullID(p.UserID)); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermSupportSettings), audit.Event{Action: "support.settings",

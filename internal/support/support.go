@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
@@ -28,6 +29,8 @@ type Service struct {
 	DB    *store.DB
 	Clock app.Clock
 	Audit *audit.Log
+	// Alerts raises lone-working alerts to a worker's leads.
+	Alerts *alert.Service
 	// OverdueDays is how long without a contact makes someone overdue when
 	// their organisation has not set it (14 when zero).
 	OverdueDays int

@@ -148,6 +148,8 @@ var pageAPI = map[string][]string{
 	"GET /appointments/{id}":                  {"GET /api/v1/appointments/{id}"},
 	"POST /appointments/{id}/transitions":     {"POST /api/v1/appointments/{id}/transitions"},
 	"POST /appointments/{id}/reschedule":      {"POST /api/v1/appointments/{id}/reschedule"},
+	"POST /appointments/{id}/check-in":        {"POST /api/v1/appointments/{id}/check-in"},
+	"POST /appointments/{id}/check-out":       {"POST /api/v1/appointments/{id}/check-out"},
 	"GET /fhir/R4/Goal":                       {"GET /api/v1/people/{id}/goals"},
 	"GET /fhir/R4/Goal/{id}":                  {"GET /api/v1/goals/{id}"},
 	"GET /fhir/R4/QuestionnaireResponse":      {"GET /api/v1/people/{id}/dialog"},

@@ -46,6 +46,31 @@ var opRescheduleAppointment = APIOp{Summary: "Reschedule an appointment with the
 	Description: "The old appointment is cancelled (\"Rescheduled\" and the reason) and the new one proposed to the other side — or booked at once when staff record the person agreed.",
 	Request:     support.Reschedule{Start: exampleTime.Add(48 * time.Hour), Reason: "A hospital appointment that morning"}, Response: exampleAppointment}
 
+var opCheckIn = APIOp{Summary: "Check in to a visit at home or in the community (the visit's worker)", Tag: "Support", Query: id,
+	Description: "From an hour before the visit starts. A visit not checked out by its end and the organisation's grace period (30 minutes unless set) alerts the worker's leads.",
+	Response:    exampleAppointment}
+
+var opCheckOut = APIOp{Summary: "Check out of a visit: the worker is safe", Tag: "Support", Query: id,
+	Description: "An alert already raised stays until a lead records what they did.", Response: exampleAppointment}
+
+func (s *Server) apiVisitCheck(in bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		aid, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		check := s.support.CheckOut
+		if in {
+			check = s.support.CheckIn
+		}
+		a, err := check(r.Context(), principal(r), aid)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, a)
+	}
+}
+
 var opMyPeople = APIOp{Summary: "My people: everyone allocated to, or active with, you — next and last contact, days since, overdue", Tag: "Support",
 	Description: "Overdue (no contact for the organisation's overdue_days, 14 unless set) first, then the longest since contact.",
 	Response:    []support.MyPerson{exampleMyPerson}}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
@@ -36,7 +37,24 @@ func supportAuditCalls(t *testing.T, e *webtest.Env, pid int64, person, worker, 
 		return m
 	}
 	var first string
+	// A home visit starting soon, to check in to and out of.
+	visit, err := e.Support.Create(ctx, e.Principal(t, "worker"), support.NewAppointment{PersonID: pid, Start: e.Clock.Now().Add(30 * time.Minute),
+		Minutes: 30, Place: "home", Agreed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vid := strconv.FormatInt(visit.ID, 10)
+	visit2, err := e.Support.Create(ctx, e.Principal(t, "worker"), support.NewAppointment{PersonID: pid, Start: e.Clock.Now().Add(60 * time.Minute),
+		Minutes: 30, Place: "community", Agreed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := strconv.FormatInt(visit2.ID, 10)
 	return []auditCall{
+		{"POST /appointments/{id}/check-in", func() *webtest.Response { return worker.PostForm("/appointments/"+vid+"/check-in", nil) }, 303},
+		{"POST /api/v1/appointments/{id}/check-out", func() *webtest.Response {
+			return workerAPI.JSON("POST", "/api/v1/appointments/"+vid+"/check-out", map[string]any{})
+		}, 200},
 		{"GET /people/{id}/appointments/new", func() *webtest.Response { return worker.Get("/people/" + id + "/appointments/new") }, 200},
 		{"POST /people/{id}/appointments", func() *webtest.Response {
 			r := worker.PostForm("/people/"+id+"/appointments", dateForm(day(0), "minutes", "60", "place", "home"))
@@ -65,6 +83,10 @@ func supportAuditCalls(t *testing.T, e *webtest.Env, pid int64, person, worker, 
 		}, 201},
 		{"GET /api/v1/appointments", func() *webtest.Response { return personAPI.Get("/api/v1/appointments") }, 200},
 		{"GET /api/v1/appointments/{id}", func() *webtest.Response { return workerAPI.Get("/api/v1/appointments/" + latest()) }, 200},
+		{"POST /api/v1/appointments/{id}/check-in", func() *webtest.Response {
+			return workerAPI.JSON("POST", "/api/v1/appointments/"+second+"/check-in", map[string]any{})
+		}, 200},
+		{"POST /appointments/{id}/check-out", func() *webtest.Response { return worker.PostForm("/appointments/"+second+"/check-out", nil) }, 303},
 		{"GET /my/people", func() *webtest.Response { return worker.Get("/my/people") }, 200},
 		{"GET /api/v1/my/people", func() *webtest.Response { return workerAPI.Get("/api/v1/my/people") }, 200},
 		{"GET /my/diary", func() *webtest.Response { return worker.Get("/my/diary?week=" + day(3).Format("2006-01-02")) }, 200},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/support"
@@ -27,11 +28,15 @@ func (s *Server) supportRoutes() []*Route {
 		personPage("GET /appointments/{id}", app.PermAppointments, s.handleAppointment),
 		personPage("POST /appointments/{id}/transitions", app.PermAppointments, s.handleAppointmentMove),
 		personPage("POST /appointments/{id}/reschedule", app.PermAppointments, s.handleAppointmentReschedule),
+		personPage("POST /appointments/{id}/check-in", app.PermAppointments, s.handleVisitCheck(true)),
+		personPage("POST /appointments/{id}/check-out", app.PermAppointments, s.handleVisitCheck(false)),
 		personAPI("POST /api/v1/appointments", app.PermAppointments, opCreateAppointment, s.apiCreateAppointment),
 		personAPI("GET /api/v1/appointments", app.PermAppointments, opListAppointments, s.apiListAppointments),
 		personAPI("GET /api/v1/appointments/{id}", app.PermAppointments, opGetAppointment, s.apiGetAppointment),
 		personAPI("POST /api/v1/appointments/{id}/transitions", app.PermAppointments, opMoveAppointment, s.apiMoveAppointment),
 		personAPI("POST /api/v1/appointments/{id}/reschedule", app.PermAppointments, opRescheduleAppointment, s.apiRescheduleAppointment),
+		personAPI("POST /api/v1/appointments/{id}/check-in", app.PermAppointments, opCheckIn, s.apiVisitCheck(true)),
+		personAPI("POST /api/v1/appointments/{id}/check-out", app.PermAppointments, opCheckOut, s.apiVisitCheck(false)),
 		personAPI("GET /api/v1/my/people", app.PermSupportWork, opMyPeople, s.apiMyPeople),
 		personAPI("GET /api/v1/my/diary", app.PermSupportWork, opMyDiary, s.apiMyDiary),
 		apiRoute("GET /api/v1/organisations/{id}/support-settings", app.PermSupportSettings, opGetSupportSettings, s.apiGetSupportSettings),
@@ -255,6 +260,11 @@ type appointmentData struct {
 	Record       bool
 	Mode         string
 	SupportTypes []ui.Option
+	// Lone working: the worker checks in and out; a lead answers the alert
+	// raised when they did not check out in time.
+	CheckIn, CheckOut bool
+	Alert             *alert.Alert
+	AlertOutcomes     []ui.Option
 }
 
 // contactMode is how a contact at a place happened.
@@ -293,6 +303,19 @@ func (s *Server) appointmentPage(w http.ResponseWriter, r *http.Request, status 
 	}
 	if d.Staff && (a.Status == support.Arrived || a.Status == support.Fulfilled) {
 		d.Record, d.Mode, d.SupportTypes = true, contactMode(a.Place), reasonOptions(referral.SupportTypes)
+	}
+	now := s.clock.Now()
+	d.CheckIn, d.CheckOut = a.MayCheckIn(p, now), a.MayCheckOut(p)
+	if a.AlertedAt != nil && alert.MayRespond(p, alert.Alert{TeamID: a.TeamID}) {
+		open, err := s.alerts.List(r.Context(), p, alert.Filter{})
+		if err != nil {
+			return err
+		}
+		for i := range open {
+			if open[i].Link == fmt.Sprintf("/appointments/%d", a.ID) {
+				d.Alert, d.AlertOutcomes = &open[i], reasonOptions(alert.LoneWorkingOutcomes)
+			}
+		}
 	}
 	if f == nil {
 		f = ui.NewForm(nil)
@@ -364,4 +387,29 @@ func (s *Server) handleAppointmentReschedule(w http.ResponseWriter, r *http.Requ
 	}
 	setFlash(w, "Appointment moved to "+a.Start.In(app.London).Format("15:04 on Monday 2 January"))
 	return redirect(w, r, fmt.Sprintf("/appointments/%d", a.ID))
+}
+
+func (s *Server) handleVisitCheck(in bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		aid, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		f, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		check, msg := s.support.CheckOut, "Checked out: your lead knows you are safe"
+		if in {
+			check, msg = s.support.CheckIn, "Checked in. Remember to check out when you leave"
+		}
+		if _, err := check(r.Context(), principal(r), aid); err != nil {
+			if err := bookingErrors(f, err); err != nil {
+				return err
+			}
+			return s.appointmentPage(w, r, http.StatusConflict, f)
+		}
+		setFlash(w, msg)
+		return redirect(w, r, fmt.Sprintf("/appointments/%d", aid))
+	}
 }

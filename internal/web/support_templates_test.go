@@ -3,6 +3,7 @@ package web
 import (
 	"time"
 
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -38,6 +39,17 @@ func supportTplCases() []tplCase {
 			Data: appointmentData{Appointment: func() support.Appointment { a := booked; a.Status = support.Fulfilled; return a }(), Staff: true,
 				Record: true, Mode: "in_person", SupportTypes: []ui.Option{{Value: "emotional", Label: "Emotional"}}}},
 			want: []string{"Record what happened", `name="contact_at-time" value="14:30"`, "Sam can read this note"}},
+		{page: "support/appointment", variant: "lone worker not checked out", pg: &ui.Page{Title: "Appointment with Sam",
+			Data: appointmentData{Appointment: func() support.Appointment {
+				a := booked
+				a.Place, a.Visit, a.CheckedIn, a.AlertedAt = "home", true, &tEarlier, &tNow
+				return a
+			}(), Staff: true, Alert: &alert.Alert{ID: 9, Kind: alert.LoneWorking, Reference: "V-51", RaisedAt: tNow, DueAt: tNow, Version: 1},
+				AlertOutcomes: choiceOptions(alert.LoneWorkingOutcomes)}},
+			want: []string{"did not check out of this visit in time", `action="/alerts/9/response"`, "Contacted the worker: they are safe", "They have not checked out yet"}},
+		{page: "support/appointment", variant: "check in", pg: &ui.Page{Title: "Appointment with Sam",
+			Data: appointmentData{Appointment: func() support.Appointment { a := booked; a.Place, a.Visit = "home", true; return a }(), Staff: true, CheckIn: true}},
+			want: []string{`action="/appointments/51/check-in"`, "lone-working visit"}},
 		{page: "support/appointment", variant: "cancelled", pg: &ui.Page{Title: "Appointment with Sam", Data: appointmentData{Appointment: cancelled, Staff: true}},
 			want: []string{"Feeling unwell (by Sam)"}, notWant: []string{"Cancel the appointment"}},
 		{page: "support/appointment-new", variant: "with choices", pg: &ui.Page{Title: "Arrange an appointment with Sam",

@@ -121,9 +121,10 @@ var unscopedReaders = map[string]string{
 	"recovery.(Holder).LastActivity":          "data rights: the latest date held about a person, for retention; returns a time",
 	"recovery.(Holder).Forget":                "data rights: deletes (and clears) a person's data for retention; returns nothing",
 	// Support.
-	"support.(Holder).Export":       "data rights: the person's own copy, after the data-rights service checked the caller",
-	"support.(Holder).LastActivity": "data rights: retention, returns a time",
-	"support.(Holder).Forget":       "data rights: retention deletes the person's appointments; returns nothing",
+	"support.(*Service).RaiseMissedCheckOuts": "background job: finds visits not checked out and alerts the worker's leads with a visit reference only; returns a count",
+	"support.(Holder).Export":                 "data rights: the person's own copy, after the data-rights service checked the caller",
+	"support.(Holder).LastActivity":           "data rights: retention, returns a time",
+	"support.(Holder).Forget":                 "data rights: retention deletes the person's appointments; returns nothing",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.
