@@ -35,19 +35,7 @@ func supported(t *testing.T, w *testkit.World) int64 {
 
 func allocate(t *testing.T, w *testkit.World, account, worker string) int64 {
 	t.Helper()
-	ctx := context.Background()
-	r, err := w.Referrals.CreateReferral(ctx, w.Principal(t, account), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "company", TeamID: w.TeamA.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lead := w.Principal(t, "lead")
-	if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Accepted}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Allocated, WorkerID: w.Users[worker].ID}); err != nil {
-		t.Fatal(err)
-	}
-	return r.PersonID
+	return w.Allocated(t, account, worker).PersonID
 }
 
 func wantCode(t *testing.T, err error, code app.Code) {

@@ -157,24 +157,40 @@ func bookingErrors(f *ui.Form, err error) error {
 	return err
 }
 
-func (s *Server) handleMyAppointmentAsk(w http.ResponseWriter, r *http.Request) error {
+// formPage shows a booking form again, with what was typed and its problems.
+type formPage func(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error
+
+// createFromForm reads a booking form and arranges the appointment: for
+// personID (0: the caller's own request). On a problem it shows the form
+// again through again and answers ok false.
+func (s *Server) createFromForm(w http.ResponseWriter, r *http.Request, personID int64, again formPage) (a support.Appointment, ok bool, err error) {
 	f, err := parseForm(w, r)
 	if err != nil {
-		return err
+		return a, false, err
 	}
 	var p app.Problems
 	in := appointmentInput(f, &p)
-	in.Agreed = false
+	in.PersonID = personID
+	if personID == 0 {
+		in.Agreed = false
+	}
 	if err := p.Err(); err != nil {
 		formWithErrors(f, err)
-		return s.myAppointmentsPage(w, r, http.StatusUnprocessableEntity, f)
+		return a, false, again(w, r, http.StatusUnprocessableEntity, f)
 	}
-	a, err := s.support.Create(r.Context(), principal(r), in)
-	if err != nil {
+	if a, err = s.support.Create(r.Context(), principal(r), in); err != nil {
 		if err := bookingErrors(f, err); err != nil {
-			return err
+			return a, false, err
 		}
-		return s.myAppointmentsPage(w, r, http.StatusUnprocessableEntity, f)
+		return a, false, again(w, r, http.StatusUnprocessableEntity, f)
+	}
+	return a, true, nil
+}
+
+func (s *Server) handleMyAppointmentAsk(w http.ResponseWriter, r *http.Request) error {
+	a, ok, err := s.createFromForm(w, r, 0, s.myAppointmentsPage)
+	if !ok {
+		return err
 	}
 	setFlash(w, "Your request was sent to "+a.WorkerName)
 	return redirect(w, r, "/my/appointments")
@@ -222,23 +238,9 @@ func (s *Server) handleAppointmentCreate(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	f, err := parseForm(w, r)
-	if err != nil {
+	a, ok, err := s.createFromForm(w, r, pid, s.appointmentForm)
+	if !ok {
 		return err
-	}
-	var p app.Problems
-	in := appointmentInput(f, &p)
-	in.PersonID = pid
-	if err := p.Err(); err != nil {
-		formWithErrors(f, err)
-		return s.appointmentForm(w, r, http.StatusUnprocessableEntity, f)
-	}
-	a, err := s.support.Create(r.Context(), principal(r), in)
-	if err != nil {
-		if err := bookingErrors(f, err); err != nil {
-			return err
-		}
-		return s.appointmentForm(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if a.Status == support.Booked {
 		setFlash(w, "Appointment booked")

@@ -210,3 +210,19 @@ func SupportPreferences(ctx context.Context, tx *store.Tx, personID int64) (supp
 	places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
 	return support.Preferences{Places: places, Days: days, Times: times}, err
 }
+
+// Allocated has a named person or carer account refer themselves to team A,
+// accepted by the world's lead and allocated to the named worker, and
+// returns the referral.
+func (w *World) Allocated(tb testing.TB, account, worker string) referral.Referral {
+	tb.Helper()
+	ctx := context.Background()
+	r, err := w.Referrals.CreateReferral(ctx, w.Principal(tb, account), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "company", TeamID: w.TeamA.ID})
+	must(tb, err)
+	lead := w.Principal(tb, "lead")
+	for _, m := range []referral.Move{{To: referral.Accepted}, {To: referral.Allocated, WorkerID: w.Users[worker].ID}} {
+		r, err = w.Referrals.Transition(ctx, lead, r.ID, m)
+		must(tb, err)
+	}
+	return r
+}
