@@ -58,6 +58,15 @@ var LoneWorkingOutcomes = []app.Choice{
 // Label is the kind in words.
 func (k Kind) Label() string { return kindLabels[k] }
 
+// About is what an alert of the kind is about, for messages before its
+// reference: "the possible-risk alert for referral".
+func (k Kind) About() string {
+	if k == LoneWorking {
+		return "the lone-working alert for visit"
+	}
+	return "the possible-risk alert for referral"
+}
+
 // RiskOutcomes are what a duty lead can record about a possible-risk alert.
 var RiskOutcomes = []app.Choice{
 	{Code: "called_person", Label: "Contacted the person"},
@@ -497,7 +506,7 @@ func (s *Service) Resolve(ctx context.Context, p *app.Principal, id int64, r Res
 				return err
 			}
 			for _, m := range ms {
-				if err := s.Notify.Tell(ctx, tx, m.id, 0, notify.AlertResolved{Reference: a.Reference, Outcome: OutcomeLabel(a.Kind, r.Outcome)}); err != nil {
+				if err := s.Notify.Tell(ctx, tx, m.id, 0, notify.AlertResolved{About: a.Kind.About(), Reference: a.Reference, Outcome: OutcomeLabel(a.Kind, r.Outcome)}); err != nil {
 					return err
 				}
 			}

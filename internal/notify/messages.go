@@ -101,6 +101,7 @@ func (LoneWorkerAlertEmail) emailTemplate() string { return "lone_worker_alert" 
 // AlertEscalated tells a service manager that nobody recorded a response to
 // an alert in time.
 type AlertEscalated struct {
+	About     string // "the possible-risk alert for referral", "the lone-working alert for visit"
 	Reference string
 	TeamName  string // "North Community Team", or "no team yet"
 	Due       string
@@ -119,6 +120,7 @@ func (AlertEscalatedEmail) emailTemplate() string { return "alert_escalated" }
 // AlertResolved tells the service managers who were told of an escalation
 // that someone has now responded.
 type AlertResolved struct {
+	About     string
 	Reference string
 	Outcome   string // what was done, in words
 }

@@ -101,6 +101,15 @@ func TestLoneWorkingAlertsTheLead(t *testing.T) {
 		if n, _ := w.Support.RaiseMissedCheckOuts(ctx); n != 0 {
 			t.Fatalf("raised again: %d", n)
 		}
+		// Nobody answers in four working hours: the service managers are told
+		// what kind of alert it is.
+		w.Clock.Advance(5 * time.Hour)
+		if n, err := w.Alerts.EscalateDue(ctx); err != nil || n != 1 {
+			t.Fatalf("escalated: %d %v", n, err)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND message LIKE '%lone-working alert for visit V-%'", w.Users["manager"].ID); n != 1 {
+			t.Fatalf("managers told: %d", n)
+		}
 		// The worker checks out late; the alert stays until a lead answers.
 		if v, err := w.Support.CheckOut(ctx, worker, visit.ID); err != nil || v.CheckedOut == nil || v.AlertedAt == nil {
 			t.Fatalf("check out: %v %+v", err, v)
