@@ -295,6 +295,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// alerts the worker's leads; each visit is claimed once
 	// (support.RaiseMissedCheckOuts).
 	job(func(ctx context.Context) { svc.Support.RunLoneWorking(ctx, log, time.Minute) })
+	// Appointment reminders, the day before, each sent once
+	// (support.SendReminders).
+	job(func(ctx context.Context) { svc.Support.RunReminders(ctx, log, 5*time.Minute) })
 	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	sealed := make(chan struct{})
 	go func() { sealer.Run(sealing); close(sealed) }()

@@ -80,7 +80,7 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 		RaiseConcern: recovery.AlertConcerns(s.Alerts)}
 	// Where and when people chose to meet comes from their matching
 	// choices.
-	s.Support = &support.Service{DB: db, Clock: clock, Audit: s.Audit, Alerts: s.Alerts,
+	s.Support = &support.Service{DB: db, Clock: clock, Audit: s.Audit, Alerts: s.Alerts, BaseURL: cfg.BaseURL,
 		Preferences: func(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
 			places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
 			return support.Preferences{Places: places, Days: days, Times: times}, err

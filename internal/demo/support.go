@@ -24,7 +24,7 @@ func (l *loader) supportWeek(ctx context.Context) error {
 	auditLog := audit.NewLog(l.DB, l.clock, audit.LogOptions{})
 	auditLog.Start()
 	defer auditLog.Close()
-	svc := &support.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Alerts: l.alerts,
+	svc := &support.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Alerts: l.alerts, BaseURL: l.Referrals.BaseURL,
 		Preferences: func(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
 			places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
 			return support.Preferences{Places: places, Days: days, Times: times}, err

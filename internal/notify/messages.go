@@ -131,7 +131,7 @@ func (AlertResolved) noteTemplate() string { return "alert_resolved" }
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
 		SessionCancelledEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
-		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}}
+		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}, AppointmentReminder{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{}, LoneWorkerAlert{}}
 )
@@ -175,6 +175,17 @@ type BookingReminder struct {
 }
 
 func (BookingReminder) emailTemplate() string { return "booking_reminder" }
+
+// AppointmentReminder reminds a person of an appointment with their peer
+// worker the day before, with a calendar file: a reference, when, and a
+// link — never the worker's name or the place.
+type AppointmentReminder struct {
+	Reference string
+	When      string
+	Link      string
+}
+
+func (AppointmentReminder) emailTemplate() string { return "appointment_reminder" }
 
 // SessionCancelledEmail tells people booked or waiting that a session is
 // off.

@@ -162,13 +162,23 @@ func (s *Service) RaiseMissedCheckOuts(ctx context.Context) (int, error) {
 // RunLoneWorking checks for visits not checked out every interval until ctx
 // ends.
 func (s *Service) RunLoneWorking(ctx context.Context, log *slog.Logger, interval time.Duration) {
+	every(ctx, log, interval, "lone working alerts raised", s.RaiseMissedCheckOuts)
+}
+
+// RunReminders sends appointment reminders every interval until ctx ends.
+func (s *Service) RunReminders(ctx context.Context, log *slog.Logger, interval time.Duration) {
+	every(ctx, log, interval, "appointment reminders sent", s.SendReminders)
+}
+
+// every runs fn every interval until ctx ends, logging what it did.
+func every(ctx context.Context, log *slog.Logger, interval time.Duration, did string, fn func(context.Context) (int, error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := s.RaiseMissedCheckOuts(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("lone working check", "err", err)
+		if n, err := fn(ctx); err != nil && ctx.Err() == nil {
+			log.Warn(did, "err", err)
 		} else if n > 0 {
-			log.Info("lone working alerts raised", "visits", n)
+			log.Info(did, "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -2,15 +2,19 @@ package support_test
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/support"
+	"github.com/mutualhq/mutual/internal/testenv/icaltest"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
@@ -165,6 +169,64 @@ func TestLoneWorkingGraceIsASetting(t *testing.T) {
 		w.Clock.Advance(20 * time.Minute)
 		if n, err := w.Support.RaiseMissedCheckOuts(ctx); err != nil || n != 1 {
 			t.Fatalf("after the grace: %d %v", n, err)
+		}
+	})
+}
+
+// Reminders: the person of a booked appointment is emailed once, the day
+// before (however many instances send them), with a calendar file that
+// calendar programs read — "Peer support" at the London time, no place, no
+// worker's name; proposed and cancelled ones are not reminded.
+func TestRemindersTheDayBefore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		pid := supported(t, w)
+		worker := w.Principal(t, "worker")
+		at := tomorrow10(w).Add(24 * time.Hour) // 49 hours ahead
+		a, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at, Minutes: 60, Place: "home", PlaceDetail: "CANARY-ROAD", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at.Add(3 * time.Hour), Place: "phone"}); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := w.Support.SendReminders(ctx); n != 0 {
+			t.Fatalf("two days ahead: %d", n)
+		}
+		w.Clock.Advance(26 * time.Hour)
+		var wg sync.WaitGroup
+		counts := make([]int, 3)
+		for i := range counts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := w.Support.SendReminders(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				counts[i] = n
+			}()
+		}
+		wg.Wait()
+		if counts[0]+counts[1]+counts[2] != 1 {
+			t.Fatalf("reminders sent: %v", counts)
+		}
+		var body, attachments string
+		if err := db.QueryRow(ctx, "SELECT body, attachments FROM outbox WHERE to_address = 'person@test.example' AND subject LIKE 'Reminder: peer support%'").Scan(&body, &attachments); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(body+attachments, "CANARY") || strings.Contains(body, "Test worker") || !strings.Contains(body, "/appointments/"+strconv.FormatInt(a.ID, 10)) {
+			t.Fatalf("reminder: %s", body)
+		}
+		var files []mail.Attachment
+		if err := json.Unmarshal([]byte(attachments), &files); err != nil || len(files) != 1 || !strings.HasSuffix(files[0].Name, ".ics") {
+			t.Fatalf("attachments: %v %s", err, attachments)
+		}
+		cal := icaltest.Parse(t, files[0].Data)
+		if len(cal.Events) != 1 || cal.Events[0].Summary != "Peer support" || cal.Events[0].TZID != "Europe/London" ||
+			cal.Events[0].StartWall != at.In(app.London).Format("2006-01-02T15:04") || cal.Events[0].Location != "" {
+			t.Fatalf("calendar: %+v", cal)
 		}
 	})
 }

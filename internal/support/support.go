@@ -31,6 +31,8 @@ type Service struct {
 	Audit *audit.Log
 	// Alerts raises lone-working alerts to a worker's leads.
 	Alerts *alert.Service
+	// BaseURL is used in links in email.
+	BaseURL string
 	// OverdueDays is how long without a contact makes someone overdue when
 	// their organisation has not set it (14 when zero).
 	OverdueDays int

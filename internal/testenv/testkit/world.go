@@ -114,7 +114,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Recovery = &recovery.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Accounts: w.Accounts, BaseURL: "https://mutual.test",
 		RiskCheck:    func(_ context.Context, _ int64, text string) bool { return strings.Contains(text, RiskMarker) },
 		RaiseConcern: w.Concerns.raise}
-	w.Support = &support.Service{DB: db, Clock: clock, Audit: w.Audit, Alerts: w.Alerts, Preferences: SupportPreferences}
+	w.Support = &support.Service{DB: db, Clock: clock, Audit: w.Audit, Alerts: w.Alerts, BaseURL: "https://mutual.test", Preferences: SupportPreferences}
 	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
 		recovery.NewHolder(w.Recovery), support.Holder{}}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
