@@ -149,6 +149,9 @@ var pageAPI = map[string][]string{
 	"POST /appointments/{id}/transitions":     {"POST /api/v1/appointments/{id}/transitions"},
 	"POST /appointments/{id}/reschedule":      {"POST /api/v1/appointments/{id}/reschedule"},
 	"POST /appointments/{id}/check-in":        {"POST /api/v1/appointments/{id}/check-in"},
+	"GET /my/calendar":                        {"GET /api/v1/my/calendar"},
+	"POST /my/calendar":                       {"POST /api/v1/my/calendar"},
+	"POST /my/calendar/revoke":                {"DELETE /api/v1/my/calendar"},
 	"POST /appointments/{id}/check-out":       {"POST /api/v1/appointments/{id}/check-out"},
 	"GET /fhir/R4/Goal":                       {"GET /api/v1/people/{id}/goals"},
 	"GET /fhir/R4/Goal/{id}":                  {"GET /api/v1/goals/{id}"},
@@ -176,6 +179,7 @@ var pageOnly = map[string]string{
 	"GET /caseloads": "upload form", "GET /caseloads/template.csv": "a blank file to fill in",
 	"GET /groups/new": "form", "GET /bookings/{id}/calendar.ics": "a calendar file of one booking (text/calendar), for a calendar program", "GET /matching/plans/new": "form: choose the teams to plan",
 	"GET /feedback": "form", "GET /feedback/thanks": "confirmation page",
+	"GET /calendar/{file}":                   "a private calendar feed (text/calendar) at its secret address, for a calendar program; turned on, renewed and off with /api/v1/my/calendar",
 	"GET /you-said-we-did":                   "index of the teams' public pages (each is GET /api/v1/teams/{id}/you-said-we-did)",
 	"GET /fhir/R4/Questionnaire/dialog-plus": "the DIALOG+ Questionnaire in FHIR R4: a definition, not data",
 }

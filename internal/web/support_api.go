@@ -71,6 +71,37 @@ func (s *Server) apiVisitCheck(in bool) handlerFunc {
 	}
 }
 
+var opMyFeed = APIOp{Summary: "Whether your private calendar feed is on", Tag: "Support", Response: support.FeedStatus{On: true, Since: &exampleTime}}
+
+var opRenewFeed = APIOp{Summary: "Turn on your private calendar feed, or give it a new address (the old one stops working)", Tag: "Support",
+	Response: support.FeedStatus{On: true, Since: &exampleTime, URL: "https://mutual.example/calendar/3q2-example-token.ics"}}
+
+var opRevokeFeed = APIOp{Summary: "Turn off your private calendar feed", Tag: "Support", Status: http.StatusNoContent}
+
+func (s *Server) apiMyFeed(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.support.MyFeed(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) apiRenewFeed(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.support.RenewFeed(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) apiRevokeFeed(w http.ResponseWriter, r *http.Request) error {
+	if err := s.support.RevokeFeed(r.Context(), principal(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 var opMyPeople = APIOp{Summary: "My people: everyone allocated to, or active with, you — next and last contact, days since, overdue", Tag: "Support",
 	Description: "Overdue (no contact for the organisation's overdue_days, 14 unless set) first, then the longest since contact.",
 	Response:    []support.MyPerson{exampleMyPerson}}

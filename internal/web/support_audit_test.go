@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +51,13 @@ func supportAuditCalls(t *testing.T, e *webtest.Env, pid int64, person, worker, 
 		t.Fatal(err)
 	}
 	second := strconv.FormatInt(visit2.ID, 10)
+	feed, err := e.Support.RenewFeed(ctx, e.Principal(t, "worker"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedPath := strings.TrimPrefix(feed.URL, "https://mutual.test")
 	return []auditCall{
+		{"GET /calendar/{file}", func() *webtest.Response { return e.Client(t).Get(feedPath) }, 200},
 		{"POST /appointments/{id}/check-in", func() *webtest.Response { return worker.PostForm("/appointments/"+vid+"/check-in", nil) }, 303},
 		{"POST /api/v1/appointments/{id}/check-out", func() *webtest.Response {
 			return workerAPI.JSON("POST", "/api/v1/appointments/"+vid+"/check-out", map[string]any{})

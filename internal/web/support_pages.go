@@ -30,6 +30,13 @@ func (s *Server) supportRoutes() []*Route {
 		personPage("POST /appointments/{id}/reschedule", app.PermAppointments, s.handleAppointmentReschedule),
 		personPage("POST /appointments/{id}/check-in", app.PermAppointments, s.handleVisitCheck(true)),
 		personPage("POST /appointments/{id}/check-out", app.PermAppointments, s.handleVisitCheck(false)),
+		pageRoute("GET /my/calendar", app.PermAppointments, s.handleMyCalendar),
+		pageRoute("POST /my/calendar", app.PermAppointments, s.handleCalendarRenew),
+		pageRoute("POST /my/calendar/revoke", app.PermAppointments, s.handleCalendarRevoke),
+		personPage("GET /calendar/{file}", app.PermPublic, s.handleCalendarFeed),
+		apiRoute("GET /api/v1/my/calendar", app.PermAppointments, opMyFeed, s.apiMyFeed),
+		apiRoute("POST /api/v1/my/calendar", app.PermAppointments, opRenewFeed, s.apiRenewFeed),
+		apiRoute("DELETE /api/v1/my/calendar", app.PermAppointments, opRevokeFeed, s.apiRevokeFeed),
 		personAPI("POST /api/v1/appointments", app.PermAppointments, opCreateAppointment, s.apiCreateAppointment),
 		personAPI("GET /api/v1/appointments", app.PermAppointments, opListAppointments, s.apiListAppointments),
 		personAPI("GET /api/v1/appointments/{id}", app.PermAppointments, opGetAppointment, s.apiGetAppointment),
@@ -414,4 +421,50 @@ func (s *Server) handleVisitCheck(in bool) handlerFunc {
 		setFlash(w, msg)
 		return redirect(w, r, fmt.Sprintf("/appointments/%d", aid))
 	}
+}
+
+func (s *Server) handleMyCalendar(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.support.MyFeed(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "support/calendar", &ui.Page{Title: "My calendar feed", Data: st})
+}
+
+func (s *Server) handleCalendarRenew(w http.ResponseWriter, r *http.Request) error {
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
+	st, err := s.support.RenewFeed(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	// The address is shown once, on this answer, never in a redirect.
+	return s.page(w, r, http.StatusOK, "support/calendar", &ui.Page{Title: "My calendar feed", Data: st})
+}
+
+func (s *Server) handleCalendarRevoke(w http.ResponseWriter, r *http.Request) error {
+	if _, err := parseForm(w, r); err != nil {
+		return err
+	}
+	if err := s.support.RevokeFeed(r.Context(), principal(r)); err != nil {
+		return err
+	}
+	setFlash(w, "Your calendar feed is off: its address no longer works")
+	return redirect(w, r, "/my/calendar")
+}
+
+func (s *Server) handleCalendarFeed(w http.ResponseWriter, r *http.Request) error {
+	token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	if !ok || token == "" {
+		return app.NotFound("The calendar")
+	}
+	text, err := s.support.Feed(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="peer-support.ics"`)
+	_, err = w.Write(text)
+	return err
 }

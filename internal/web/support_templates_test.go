@@ -60,6 +60,9 @@ func supportTplCases() []tplCase {
 		{page: "support/my-appointments", variant: "upcoming and past", pg: &ui.Page{Title: "My appointments", Form: formOf("minutes", "60"),
 			Data: myAppointmentsData{Upcoming: []support.Appointment{proposed}, Past: []support.Appointment{cancelled}, Places: places, Lengths: lengths}},
 			want: []string{"Please answer", "Ask for this appointment", "Feeling unwell"}},
+		{page: "support/calendar", variant: "just made", pg: &ui.Page{Title: "My calendar feed", Data: support.FeedStatus{On: true, Since: &tNow, URL: "https://mutual.test/calendar/abc.ics"}},
+			want: []string{"https://mutual.test/calendar/abc.ics", "Turn the feed off"}},
+		{page: "support/calendar", variant: "off", pg: &ui.Page{Title: "My calendar feed", Data: support.FeedStatus{}}, want: []string{"Turn on my calendar feed"}},
 		{page: "support/my-appointments", variant: "nothing", pg: &ui.Page{Title: "My appointments", Form: formOf(), Data: myAppointmentsData{Places: places, Lengths: lengths}},
 			want: []string{"Nothing arranged yet"}},
 	}

@@ -183,7 +183,7 @@ var owners = map[string]string{
 	"recovery_plans": "recovery", "recovery_plan_versions": "recovery", "recovery_goals": "recovery", "recovery_goal_steps": "recovery",
 	"dialog_sessions": "recovery", "dialog_ratings": "recovery", "dialog_discussions": "recovery", "recovery_reviews": "recovery",
 	"feedback": "recovery", "feedback_links": "recovery", "feedback_events": "recovery",
-	"appointments": "support", "support_settings": "support",
+	"appointments": "support", "support_settings": "support", "calendar_feeds": "support",
 }
 
 // bulkWriters may write tables they do not own, each with its reason.
