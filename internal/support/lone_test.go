@@ -69,22 +69,8 @@ func TestLoneWorkingAlertsTheLead(t *testing.T) {
 			t.Fatalf("within grace: %d %v", n, err)
 		}
 		w.Clock.Advance(2 * time.Minute)
-		var wg sync.WaitGroup
-		counts := make([]int, 3)
-		for i := range counts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				n, err := w.Support.RaiseMissedCheckOuts(ctx)
-				if err != nil {
-					t.Error(err)
-				}
-				counts[i] = n
-			}()
-		}
-		wg.Wait()
-		if counts[0]+counts[1]+counts[2] != 1 {
-			t.Fatalf("alerts raised: %v", counts)
+		if n := atOnce(t, 3, w.Support.RaiseMissedCheckOuts); n != 1 {
+			t.Fatalf("alerts raised by three instances at once: %d", n)
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM alerts WHERE kind = 'lone_working' AND team_id = $1 AND person_id IS NULL", w.TeamA.ID); n != 1 {
 			t.Fatalf("lone-working alerts: %d", n)
@@ -195,22 +181,8 @@ func TestRemindersTheDayBefore(t *testing.T) {
 			t.Fatalf("two days ahead: %d", n)
 		}
 		w.Clock.Advance(26 * time.Hour)
-		var wg sync.WaitGroup
-		counts := make([]int, 3)
-		for i := range counts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				n, err := w.Support.SendReminders(ctx)
-				if err != nil {
-					t.Error(err)
-				}
-				counts[i] = n
-			}()
-		}
-		wg.Wait()
-		if counts[0]+counts[1]+counts[2] != 1 {
-			t.Fatalf("reminders sent: %v", counts)
+		if n := atOnce(t, 3, w.Support.SendReminders); n != 1 {
+			t.Fatalf("reminders sent by three instances at once: %d", n)
 		}
 		var body, attachments string
 		if err := db.QueryRow(ctx, "SELECT body, attachments FROM outbox WHERE to_address = 'person@test.example' AND subject LIKE 'Reminder: peer support%'").Scan(&body, &attachments); err != nil {
@@ -229,4 +201,29 @@ func TestRemindersTheDayBefore(t *testing.T) {
 			t.Fatalf("calendar: %+v", cal)
 		}
 	})
+}
+
+// atOnce runs a background job as n instances would, at the same moment,
+// and returns how much they did in all.
+func atOnce(t *testing.T, n int, job func(context.Context) (int, error)) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	counts := make([]int, n)
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := job(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = c
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, c := range counts {
+		total += c
+	}
+	return total
 }
