@@ -251,7 +251,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	srv, err := web.New(web.Config{BaseURL: cfg.BaseURL, RequireMFA: cfg.RequireMFA, MailDir: mailDir,
 		TrustedProxies: cfg.TrustedProxies, Version: version, MaxInFlight: cfg.MaxInFlight},
 		web.Deps{DB: db, Clock: clock, Audit: svc.Audit, Accounts: acc, People: svc.People, Notify: svc.Notify, Referrals: svc.Referrals, Insight: svc.Insight, Caseloads: svc.Caseloads, Groups: svc.Groups, Matching: svc.Matching, Counters: counters, Log: log,
-			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts, Recovery: svc.Recovery, Community: svc.Community})
+			DataRights: svc.DataRights, Watch: svc.Watch, Alerts: svc.Alerts, Recovery: svc.Recovery, Community: svc.Community, Support: svc.Support})
 	if err != nil {
 		return err
 	}
@@ -294,6 +294,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// each import) when a bulk load left it stale, never by a reader.
 	job(func(ctx context.Context) { svc.Caseloads.Run(ctx, log, time.Minute) })
 	job(func(ctx context.Context) { reviewReminders(ctx, log, svc.Recovery) })
+	// Lone working: a visit not checked out by its end and the grace period
+	// alerts the worker's leads; each visit is claimed once
+	// (support.RaiseMissedCheckOuts).
+	job(func(ctx context.Context) { svc.Support.RunLoneWorking(ctx, log, time.Minute) })
+	// Appointment reminders, the day before, each sent once
+	// (support.SendReminders).
+	job(func(ctx context.Context) { svc.Support.RunReminders(ctx, log, 5*time.Minute) })
 	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	sealed := make(chan struct{})
 	go func() { sealer.Run(sealing); close(sealed) }()

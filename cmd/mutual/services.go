@@ -21,6 +21,7 @@ import (
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/watch"
 )
 
@@ -49,6 +50,7 @@ type services struct {
 	Recovery *recovery.Service
 	// Community is the moderated peer space.
 	Community *community.Service
+	Support   *support.Service
 }
 
 // newServices builds the capability services from the configuration.
@@ -88,11 +90,18 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 		},
 		RaiseConcern: recovery.AlertConcerns(s.Alerts)}
 	s.Community = &community.Service{DB: db, Clock: clock, Audit: s.Audit, Watch: s.Watch, Alerts: s.Alerts, Notify: s.Notify, Limits: s.Counters, Referrals: s.Referrals}
+	// Where and when people chose to meet comes from their matching
+	// choices.
+	s.Support = &support.Service{DB: db, Clock: clock, Audit: s.Audit, Alerts: s.Alerts, BaseURL: cfg.BaseURL,
+		Preferences: func(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
+			places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
+			return support.Preferences{Places: places, Days: days, Times: times}, err
+		}}
 	// Every holder of people's data, the people capability first (see
 	// datarights.Service.Holders).
 	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
 		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
-			recovery.NewHolder(s.Recovery)}}
+			recovery.NewHolder(s.Recovery), support.Holder{}}}
 	return s
 }
 

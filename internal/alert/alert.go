@@ -39,12 +39,33 @@ type Kind string
 const (
 	// PossibleRisk: words written at the door matched watched risk language.
 	PossibleRisk Kind = "possible_risk"
+	// LoneWorking: a worker's home or community visit was not checked out
+	// by its expected end and the grace period (package support raises it).
+	LoneWorking Kind = "lone_working"
 )
 
-var kindLabels = map[Kind]string{PossibleRisk: "Possible risk"}
+var kindLabels = map[Kind]string{PossibleRisk: "Possible risk", LoneWorking: "Lone worker not checked out"}
+
+// LoneWorkingOutcomes are what a duty lead can record about a lone worker
+// not checked out.
+var LoneWorkingOutcomes = []app.Choice{
+	{Code: "worker_safe", Label: "Contacted the worker: they are safe"},
+	{Code: "checked_out_late", Label: "The worker checked out late: they are safe"},
+	{Code: "emergency", Label: "Could not reach them: called 999 or the police"},
+	{Code: "other", Label: "Something else"},
+}
 
 // Label is the kind in words.
 func (k Kind) Label() string { return kindLabels[k] }
+
+// About is what an alert of the kind is about, for messages before its
+// reference: "the possible-risk alert for referral".
+func (k Kind) About() string {
+	if k == LoneWorking {
+		return "the lone-working alert for visit"
+	}
+	return "the possible-risk alert for referral"
+}
 
 // RiskOutcomes are what a duty lead can record about a possible-risk alert.
 var RiskOutcomes = []app.Choice{
@@ -60,6 +81,8 @@ func Outcomes(k Kind) []app.Choice {
 	switch k {
 	case PossibleRisk:
 		return RiskOutcomes
+	case LoneWorking:
+		return LoneWorkingOutcomes
 	}
 	return nil
 }
@@ -86,6 +109,8 @@ type Alert struct {
 	Outcome    string     `json:"outcome,omitempty"`
 	Note       string     `json:"note,omitempty"`
 	Version    int        `json:"version"`
+	// Link is where the duty lead responds (a referral, a visit).
+	Link string `json:"link,omitempty"`
 	// Overdue: due, and nobody has recorded a response.
 	Overdue bool `json:"overdue"`
 }
@@ -118,7 +143,7 @@ const countsTTL = 10 * time.Second
 func (s *Service) changed(tx *store.Tx) { tx.AfterCommit(s.counts.Clear) }
 
 const alertColumns = `a.id, a.kind, COALESCE(a.team_id, 0), COALESCE(t.name, ''), COALESCE(a.referral_id, 0), COALESCE(a.person_id, 0),
-	a.reference, a.detail, a.raised_at, a.due_at, a.escalated_at, a.resolved_at, COALESCE(ru.name, ''), a.outcome, a.note, a.version`
+	a.reference, a.detail, a.raised_at, a.due_at, a.escalated_at, a.resolved_at, COALESCE(ru.name, ''), a.outcome, a.note, a.version, a.link`
 
 const alertFrom = ` FROM alerts a LEFT JOIN teams t ON t.id = a.team_id LEFT JOIN users ru ON ru.id = a.resolved_by_user_id`
 
@@ -127,7 +152,7 @@ func scanAlert(row interface{ Scan(...any) error }, now time.Time) (Alert, error
 	var detail string
 	var esc, res sql.NullTime
 	err := row.Scan(&a.ID, &a.Kind, &a.TeamID, &a.TeamName, &a.ReferralID, &a.PersonID, &a.Reference, &detail, &a.RaisedAt, &a.DueAt,
-		&esc, &res, &a.ResolvedBy, &a.Outcome, &a.Note, &a.Version)
+		&esc, &res, &a.ResolvedBy, &a.Outcome, &a.Note, &a.Version, &a.Link)
 	if err != nil {
 		return a, err
 	}
@@ -188,10 +213,10 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, now time.Time, actor 
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (kind, organisation_id, team_id, referral_id, person_id, reference, detail,
-		raised_at, raised_by_user_id, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		raised_at, raised_by_user_id, due_at, link) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (kind, referral_id) WHERE resolved_at IS NULL DO NOTHING RETURNING id`,
 		string(n.Kind), nullID(orgID), nullID(n.TeamID), nullID(n.ReferralID), nullID(n.PersonID), n.Reference,
-		strings.Join(n.Detail, ","), now, nullID(actor.UserID), due).Scan(&id)
+		strings.Join(n.Detail, ","), now, nullID(actor.UserID), due, n.Link).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		a, err := scanAlert(tx.QueryRowContext(ctx, "SELECT "+alertColumns+alertFrom+
 			" WHERE a.kind = $1 AND a.referral_id = $2 AND a.resolved_at IS NULL", string(n.Kind), n.ReferralID), now)
@@ -207,10 +232,16 @@ func (s *Service) Raise(ctx context.Context, tx *store.Tx, now time.Time, actor 
 	}
 	dueText := due.In(app.London).Format("3:04pm on Monday 2 January")
 	for _, l := range leads {
-		if err := s.Notify.Tell(ctx, tx, l.id, n.ReferralID, notify.RiskAlert{Reference: n.Reference, Due: dueText}); err != nil {
+		var note notify.Note = notify.RiskAlert{Reference: n.Reference, Due: dueText}
+		var email notify.Email = notify.RiskAlertEmail{Reference: n.Reference, Link: s.BaseURL + n.Link}
+		if n.Kind == LoneWorking {
+			note = notify.LoneWorkerAlert{Reference: n.Reference, Due: dueText}
+			email = notify.LoneWorkerAlertEmail{Reference: n.Reference, Link: s.BaseURL + n.Link}
+		}
+		if err := s.Notify.Tell(ctx, tx, l.id, n.ReferralID, note); err != nil {
 			return a, false, err
 		}
-		if err := notify.SendEmail(ctx, tx, now, l.email, notify.RiskAlertEmail{Reference: n.Reference, Link: s.BaseURL + n.Link}); err != nil {
+		if err := notify.SendEmail(ctx, tx, now, l.email, email); err != nil {
 			return a, false, err
 		}
 		// The lead is told about the person: it is in their record access.
@@ -354,9 +385,10 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Alert
 
 // Counts are the alerts on a home page.
 type Counts struct {
-	Open      int `json:"open" doc:"Alerts you may respond to that wait for a response."`
-	Overdue   int `json:"overdue" doc:"Of those, the ones past their time to respond."`
-	Escalated int `json:"escalated" doc:"Escalated alerts still waiting for a response (service managers)."`
+	Open        int `json:"open" doc:"Alerts you may respond to that wait for a response."`
+	LoneWorking int `json:"lone_working" doc:"Of those, lone workers not checked out of a visit."`
+	Overdue     int `json:"overdue" doc:"Of those, the ones past their time to respond."`
+	Escalated   int `json:"escalated" doc:"Escalated alerts still waiting for a response (service managers)."`
 }
 
 // CountsFor counts, for the home page, the open alerts the caller may
@@ -369,8 +401,8 @@ func (s *Service) CountsFor(ctx context.Context, p *app.Principal) (Counts, erro
 	var c Counts
 	a := store.NewArgs(s.Clock.Now())
 	err := s.DB.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN a.due_at <= $1 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN a.escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0)
-		FROM alerts a WHERE a.resolved_at IS NULL AND `+visible(p, a), a.Values()...).Scan(&c.Open, &c.Overdue, &c.Escalated)
+		COALESCE(SUM(CASE WHEN a.escalated_at IS NOT NULL THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN a.kind = 'lone_working' THEN 1 ELSE 0 END), 0)
+		FROM alerts a WHERE a.resolved_at IS NULL AND `+visible(p, a), a.Values()...).Scan(&c.Open, &c.Overdue, &c.Escalated, &c.LoneWorking)
 	if err == nil {
 		s.counts.Put(p.UserID, c)
 	}
@@ -474,7 +506,7 @@ func (s *Service) Resolve(ctx context.Context, p *app.Principal, id int64, r Res
 				return err
 			}
 			for _, m := range ms {
-				if err := s.Notify.Tell(ctx, tx, m.id, 0, notify.AlertResolved{Reference: a.Reference, Outcome: OutcomeLabel(a.Kind, r.Outcome)}); err != nil {
+				if err := s.Notify.Tell(ctx, tx, m.id, 0, notify.AlertResolved{About: a.Kind.About(), Reference: a.Reference, Outcome: OutcomeLabel(a.Kind, r.Outcome)}); err != nil {
 					return err
 				}
 			}

@@ -80,7 +80,7 @@ func (s *Service) escalateOne(ctx context.Context, tx *store.Tx, id int64, now t
 		return false, err
 	}
 	for _, m := range ms {
-		if err := s.Notify.Tell(ctx, tx, m.id, 0, notify.AlertEscalated{Reference: a.Reference, TeamName: teamName,
+		if err := s.Notify.Tell(ctx, tx, m.id, 0, notify.AlertEscalated{About: a.Kind.About(), Reference: a.Reference, TeamName: teamName,
 			Due: a.DueAt.In(app.London).Format("3:04pm on Monday 2 January")}); err != nil {
 			return false, err
 		}

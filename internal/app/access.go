@@ -131,6 +131,15 @@ const (
 	// and hiding posts, trust levels, who is behind a display name
 	// (audited), and concerns raised with a member's care team.
 	PermModerate Permission = "community.moderate"
+	// PermAppointments is taking part in appointments: a person's own
+	// (asking for one, accepting or cancelling it), or, for a peer worker,
+	// those with the people they support (a lead: their teams'; the support
+	// capability decides which). PermSupportWork is a peer worker's day:
+	// their people and their diary. PermSupportSettings is changing an
+	// organisation's settings for it (when someone is overdue).
+	PermAppointments    Permission = "support.appointments"
+	PermSupportWork     Permission = "support.work"
+	PermSupportSettings Permission = "support.settings"
 )
 
 // rolePermissions grants each role its permissions. Each capability adds
@@ -169,6 +178,9 @@ var grants = []struct {
 	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
 	{PermInsightOwn, []Role{RoleClinician}},
 	{PermModerate, []Role{RoleModerator}},
+	{PermAppointments, []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead}},
+	{PermSupportWork, []Role{RolePeerWorker, RolePeerLead}},
+	{PermSupportSettings, []Role{RoleAdmin}},
 }
 
 func init() {

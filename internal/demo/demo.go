@@ -60,13 +60,16 @@ type Result struct {
 	Episodes  int
 	// Recovery and voice.
 	Sessions, Goals, Reviews, Feedback int
+	// The support itself.
+	Appointments int
 }
 
 // Instructions tells a person how to sign in.
 func (r Result) Instructions(baseURL string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Demonstration data loaded: %d referrals, %d offers, %d caseload episodes.\n", r.Referrals, r.Offers, r.Episodes)
-	fmt.Fprintf(&b, "Recovery and voice: %d DIALOG+ sessions, %d goals, %d reviews, %d pieces of feedback.\n\n", r.Sessions, r.Goals, r.Reviews, r.Feedback)
+	fmt.Fprintf(&b, "Recovery and voice: %d DIALOG+ sessions, %d goals, %d reviews, %d pieces of feedback.\n", r.Sessions, r.Goals, r.Reviews, r.Feedback)
+	fmt.Fprintf(&b, "The support itself: %d appointments this week and next (sign in as a peer worker: My people, My diary).\n\n", r.Appointments)
 	fmt.Fprintf(&b, "Open %s and sign in with any of these (password: %s):\n\n", baseURL, Password)
 	for _, a := range r.Accounts {
 		team := ""
@@ -139,6 +142,7 @@ func Load(ctx context.Context, d Deps, o Options) (Result, error) {
 		{"groups, events and the peer network", l.groupsStory},
 		{"choices, worker profiles and disclosures, and an allocation plan", l.matching},
 		{"the community", l.communityStory},
+		{"each worker's week of appointments", l.supportWeek},
 	}
 	for _, s := range steps {
 		fmt.Fprintf(l.log, "demo: %s…\n", s.name)

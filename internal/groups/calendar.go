@@ -9,103 +9,31 @@ import (
 	"strings"
 	"time"
 
-	ics "github.com/arran4/golang-ical"
-
 	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/calendar"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/store"
 )
-
-// Calendars are iCalendar (RFC 5545) with CRLF line ends. Every time is
-// written in Europe/London with the zone's rules included (VTIMEZONE), so
-// a calendar shows 10:30 as 10:30 on either side of the clocks changing.
-// Each session is its own event (sessions can differ: times, places,
-// facilitators, cancellations), so no recurrence rule has to be expanded.
-
-const londonTZ = "Europe/London"
-
-func newCalendar(name string) *ics.Calendar {
-	cal := ics.NewCalendar()
-	cal.SetProductId("-//Mutual//Peer support groups//EN")
-	cal.SetMethod(ics.MethodPublish)
-	cal.SetCalscale("GREGORIAN")
-	if name != "" {
-		cal.SetXWRCalName(name)
-	}
-	cal.SetXWRTimezone(londonTZ)
-	tz := cal.AddTimezone(londonTZ)
-	day := &ics.Daylight{}
-	day.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), "+0000")
-	day.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), "+0100")
-	day.SetProperty(ics.ComponentProperty(ics.PropertyTzname), "BST")
-	day.SetProperty(ics.ComponentPropertyDtStart, "19810329T010000")
-	day.AddRrule("FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU")
-	std := &ics.Standard{}
-	std.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), "+0100")
-	std.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), "+0000")
-	std.SetProperty(ics.ComponentProperty(ics.PropertyTzname), "GMT")
-	std.SetProperty(ics.ComponentPropertyDtStart, "19961027T020000")
-	std.AddRrule("FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU")
-	tz.Components = append(tz.Components, day, std)
-	return cal
-}
-
-func londonTime(t time.Time) string { return t.In(app.London).Format("20060102T150405") }
-
-// calEvent is what one calendar event says.
-type calEvent struct {
-	UID, Summary, Description, Location, URL string
-	Start, End, Stamp                        time.Time
-	Cancelled                                bool
-	Sequence                                 int
-}
-
-func addEvent2(cal *ics.Calendar, e calEvent) {
-	ev := cal.AddEvent(e.UID)
-	ev.SetDtStampTime(e.Stamp)
-	ev.SetProperty(ics.ComponentPropertyDtStart, londonTime(e.Start), ics.WithTZID(londonTZ))
-	ev.SetProperty(ics.ComponentPropertyDtEnd, londonTime(e.End), ics.WithTZID(londonTZ))
-	ev.SetSummary(e.Summary)
-	if e.Description != "" {
-		ev.SetDescription(e.Description)
-	}
-	if e.Location != "" {
-		ev.SetLocation(e.Location)
-	}
-	if e.URL != "" {
-		ev.SetURL(e.URL)
-	}
-	ev.SetSequence(e.Sequence)
-	if e.Cancelled {
-		ev.SetStatus(ics.ObjectStatusCancelled)
-	} else {
-		ev.SetStatus(ics.ObjectStatusConfirmed)
-	}
-}
-
-func serialize(cal *ics.Calendar) []byte {
-	return []byte(cal.Serialize(ics.WithNewLineWindows))
-}
 
 // emailCalendar is the calendar file attached to a booking's emails. Like
 // the email, it carries no more than a reference, the time and a link: not
 // the group's name or place, which could say something about the person to
 // whoever sees their calendar or inbox.
 func (s *Service) emailCalendar(ref string, bookingID int64, se sessionRow, link string, now time.Time) mail.Attachment {
-	cal := newCalendar("")
-	addEvent2(cal, calEvent{UID: fmt.Sprintf("booking-%d@mutual", bookingID), Summary: "Booking " + ref,
+	cal := calendar.New("")
+	calendar.Add(cal, calendar.Event{UID: fmt.Sprintf("booking-%d@mutual", bookingID), Summary: "Booking " + ref,
 		Description: "Details, directions and cancellation: " + link, URL: link, Start: se.StartsAt, End: se.EndsAt, Stamp: now})
-	return attachment("booking-"+ref+".ics", serialize(cal))
+	return attachment("booking-"+ref+".ics", calendar.Bytes(cal))
 }
 
 // cancelledCalendar cancels the event of an earlier calendar file.
 func (s *Service) cancelledCalendar(ref string, bookingID int64, se sessionRow, now time.Time) mail.Attachment {
-	cal := newCalendar("")
-	addEvent2(cal, calEvent{UID: fmt.Sprintf("booking-%d@mutual", bookingID), Summary: "Cancelled: booking " + ref,
+	cal := calendar.New("")
+	calendar.Add(cal, calendar.Event{UID: fmt.Sprintf("booking-%d@mutual", bookingID), Summary: "Cancelled: booking " + ref,
 		Start: se.StartsAt, End: se.EndsAt, Stamp: now, Cancelled: true, Sequence: 1})
-	return attachment("booking-"+ref+".ics", serialize(cal))
+	return attachment("booking-"+ref+".ics", calendar.Bytes(cal))
 }
 
 // BookingCalendar is a booking's calendar file for its holder (by key or
@@ -123,16 +51,16 @@ func (s *Service) BookingCalendar(ctx context.Context, p *app.Principal, id int6
 			return err
 		}
 		ref = b.Reference
-		cal := newCalendar("")
+		cal := calendar.New("")
 		cancelled := b.SessionOff || !b.Live()
 		seq := 0
 		if cancelled {
 			seq = 1
 		}
-		addEvent2(cal, calEvent{UID: fmt.Sprintf("booking-%d@mutual", b.ID), Summary: b.GroupTitle, Location: b.Venue.Where(),
+		calendar.Add(cal, calendar.Event{UID: fmt.Sprintf("booking-%d@mutual", b.ID), Summary: b.GroupTitle, Location: b.Venue.Where(),
 			Description: "Booking " + b.Reference + ". " + s.BaseURL + "/bookings/" + itoa(b.ID), Start: b.StartsAt, End: b.EndsAt,
 			Stamp: s.Clock.Now(), Cancelled: cancelled, Sequence: seq})
-		out = serialize(cal)
+		out = calendar.Bytes(cal)
 		record(p.ActorFor(app.PermPublic), audit.Event{Action: "group.booking.calendar", SubjectPersonID: b.PersonID, ObjectType: "group_booking", ObjectID: itoa(id)})
 		return nil
 	})
@@ -216,7 +144,7 @@ func (s *Service) Feed(ctx context.Context, f FeedFilter) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cal := newCalendar(name)
+	cal := calendar.New(name)
 	cal.SetRefreshInterval("PT1H")
 	for _, fs := range sessions {
 		desc := fs.Group.Summary
@@ -227,11 +155,11 @@ func (s *Service) Feed(ctx context.Context, f FeedFilter) ([]byte, error) {
 		} else {
 			desc += "\n\nBook a place: " + s.BaseURL + "/sessions/" + itoa(fs.ID)
 		}
-		addEvent2(cal, calEvent{UID: fmt.Sprintf("session-%d@mutual", fs.ID), Summary: fs.GroupTitle, Description: strings.TrimSpace(desc),
+		calendar.Add(cal, calendar.Event{UID: fmt.Sprintf("session-%d@mutual", fs.ID), Summary: fs.GroupTitle, Description: strings.TrimSpace(desc),
 			Location: fs.Group.Venue.Where(), URL: s.BaseURL + "/sessions/" + itoa(fs.ID), Start: fs.StartsAt, End: fs.EndsAt,
 			Stamp: fs.Group.CreatedAt, Cancelled: fs.Cancelled(), Sequence: boolInt(fs.Cancelled())})
 	}
-	return serialize(cal), nil
+	return calendar.Bytes(cal), nil
 }
 
 func boolInt(b bool) int {

@@ -326,3 +326,11 @@ func staleChoices(ctx context.Context, tx *store.Tx, personID int64, current int
 	return app.Errorf(app.CodeConflict, "These choices were changed by %s at %s (version %d). Check them and try again.",
 		vs[0].RecordedBy, vs[0].RecordedAt.In(app.London).Format("3:04pm on 2 January"), current)
 }
+
+// PreferencesOf is where and when a person chose to meet, from their
+// choices now (none recorded: empty), read inside tx for a person the
+// calling capability checked the caller may see.
+func PreferencesOf(ctx context.Context, tx *store.Tx, personID int64) (places, days, times []string, err error) {
+	c, _, err := currentChoices(ctx, tx, personID)
+	return c.Places, c.Days, c.Times, err
+}

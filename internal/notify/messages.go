@@ -80,9 +80,28 @@ type RiskAlertEmail struct {
 
 func (RiskAlertEmail) emailTemplate() string { return "risk_alert" }
 
+// LoneWorkerAlert tells a duty lead that a worker's visit was not checked
+// out in time, and by when to record what they did.
+type LoneWorkerAlert struct {
+	Reference string // the visit's reference, never a name or a place
+	Due       string
+}
+
+func (LoneWorkerAlert) noteTemplate() string { return "lone_worker_alert" }
+
+// LoneWorkerAlertEmail asks a duty lead to sign in and check on the worker.
+// It carries no content: only the visit's reference and a link.
+type LoneWorkerAlertEmail struct {
+	Reference string
+	Link      string
+}
+
+func (LoneWorkerAlertEmail) emailTemplate() string { return "lone_worker_alert" }
+
 // AlertEscalated tells a service manager that nobody recorded a response to
 // an alert in time.
 type AlertEscalated struct {
+	About     string // "the possible-risk alert for referral", "the lone-working alert for visit"
 	Reference string
 	TeamName  string // "North Community Team", or "no team yet"
 	Due       string
@@ -101,6 +120,7 @@ func (AlertEscalatedEmail) emailTemplate() string { return "alert_escalated" }
 // AlertResolved tells the service managers who were told of an escalation
 // that someone has now responded.
 type AlertResolved struct {
+	About     string
 	Reference string
 	Outcome   string // what was done, in words
 }
@@ -111,10 +131,10 @@ func (AlertResolved) noteTemplate() string { return "alert_resolved" }
 var (
 	allEmails = []Email{SelfReferralReceived{}, ReferralUpdateEmail{}, BookingMade{}, PlaceOffered{}, OfferEnded{}, BookingReminder{},
 		SessionCancelledEmail{}, VenueChangedEmail{}, PositionChanged{}, ClaimInvitation{}, ClaimCode{}, PersonUpdateEmail{}, NewAllocationEmail{},
-		RiskAlertEmail{}, AlertEscalatedEmail{}}
+		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}, AppointmentReminder{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
-		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}}
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -156,6 +176,17 @@ type BookingReminder struct {
 }
 
 func (BookingReminder) emailTemplate() string { return "booking_reminder" }
+
+// AppointmentReminder reminds a person of an appointment with their peer
+// worker the day before, with a calendar file: a reference, when, and a
+// link — never the worker's name or the place.
+type AppointmentReminder struct {
+	Reference string
+	When      string
+	Link      string
+}
+
+func (AppointmentReminder) emailTemplate() string { return "appointment_reminder" }
 
 // SessionCancelledEmail tells people booked or waiting that a session is
 // off.

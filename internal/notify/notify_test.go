@@ -30,6 +30,9 @@ var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": tru
 	// Alerts: when a response is due, and what a lead recorded as done (a
 	// coded outcome in words, never their note).
 	"Due": true, "Outcome": true,
+	// What kind of alert it is, in fixed words from code ("the
+	// lone-working alert for visit").
+	"About": true,
 
 	// A review reminder says when, never who.
 	"Date": true}

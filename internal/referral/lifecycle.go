@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
@@ -173,7 +175,7 @@ func (s *Service) history(ctx context.Context, tx *store.Tx, id int64) ([]Event,
 }
 
 func (s *Service) contacts(ctx context.Context, tx *store.Tx, id int64) ([]Contact, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.at, u.name, c.mode, c.while_waiting, c.minutes, c.note
+	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.at, u.name, c.mode, c.while_waiting, c.minutes, c.note, c.support_types, c.setting
 		FROM contacts c JOIN users u ON u.id = c.worker_user_id WHERE c.referral_id = $1 ORDER BY c.at DESC, c.id DESC`, id)
 	if err != nil {
 		return nil, err
@@ -182,8 +184,13 @@ func (s *Service) contacts(ctx context.Context, tx *store.Tx, id int64) ([]Conta
 	var out []Contact
 	for rows.Next() {
 		var c Contact
-		if err := rows.Scan(&c.ID, &c.At, &c.WorkerName, &c.Mode, &c.WhileWaiting, &c.Minutes, &c.Note); err != nil {
+		var types string
+		if err := rows.Scan(&c.ID, &c.At, &c.WorkerName, &c.Mode, &c.WhileWaiting, &c.Minutes, &c.Note, &types, &c.Setting); err != nil {
 			return nil, err
+		}
+		c.SupportTypes = []string{}
+		if types != "" {
+			c.SupportTypes = strings.Split(types, ",")
 		}
 		out = append(out, c)
 	}
@@ -518,6 +525,12 @@ type NewContact struct {
 	Mode    string    `json:"mode" required:"true" doc:"in_person, phone, video, text_email or group"`
 	Minutes int       `json:"minutes,omitempty" doc:"How long it lasted, in minutes."`
 	Note    string    `json:"note,omitempty" doc:"A note the person can read."`
+	// SupportTypes are what kind of support it gave, as codes.
+	SupportTypes []string `json:"support_types,omitempty" doc:"emotional, practical, social, care (specific to care), recovery (specific to recovery); several may apply."`
+	// Setting is where it happened; the team's setting when left out.
+	Setting string `json:"setting,omitempty" doc:"community, acute_ward, secure_ward, crisis, camhs_transition, partner or peer_group; the team's setting when left out."`
+	// AppointmentID is the appointment the contact records, if any.
+	AppointmentID int64 `json:"appointment_id,omitempty" doc:"The appointment this contact records (with this referral's person)."`
 }
 
 // RecordContact records a contact with the person on a referral: support
@@ -540,6 +553,16 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 		problems.Add("minutes", "Minutes must be between 0 and 1,440")
 	}
 	problems.CheckLen("note", c.Note, maxText, "The note")
+	c.SupportTypes = slices.Compact(slices.Sorted(slices.Values(c.SupportTypes)))
+	for _, t := range c.SupportTypes {
+		if !hasReason(SupportTypes, t) {
+			problems.Add("support_types", "Choose the kinds of support from the list")
+			break
+		}
+	}
+	if c.Setting != "" && !account.Setting(c.Setting).Valid() {
+		problems.Add("setting", "Choose where the contact happened")
+	}
 	if err := problems.Err(); err != nil {
 		return Contact{}, err
 	}
@@ -559,15 +582,32 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			return app.Invalid(app.FieldError{Field: "at", Message: "The contact must be after the referral was made"})
 		}
 		at := c.At.UTC().Truncate(time.Microsecond)
-		if err := tx.QueryRowContext(ctx, `INSERT INTO contacts (referral_id, worker_user_id, at, mode, while_waiting, minutes, note, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, r.ID, p.UserID, at, c.Mode, r.Status.Waiting(), c.Minutes, c.Note, now).Scan(&out.ID); err != nil {
+		if c.Setting == "" {
+			c.Setting = r.Setting
+		}
+		if c.AppointmentID != 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM appointments WHERE id = $1 AND referral_id = $2", c.AppointmentID, r.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return app.Invalid(app.FieldError{Field: "appointment_id", Message: "Choose one of this referral's appointments"})
+			}
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO contacts (referral_id, worker_user_id, at, mode, while_waiting, minutes, note, support_types, setting,
+			appointment_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, r.ID, p.UserID, at, c.Mode, r.Status.Waiting(),
+			c.Minutes, c.Note, strings.Join(c.SupportTypes, ","), c.Setting, nullID(c.AppointmentID), now).Scan(&out.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE referrals SET first_contact_at = $1, updated_at = $2
 			WHERE id = $3 AND (first_contact_at IS NULL OR first_contact_at > $1)`, at, now, r.ID); err != nil {
 			return err
 		}
-		out = Contact{ID: out.ID, At: at, WorkerName: p.Name, Mode: c.Mode, WhileWaiting: r.Status.Waiting(), Minutes: c.Minutes, Note: c.Note}
+		out = Contact{ID: out.ID, At: at, WorkerName: p.Name, Mode: c.Mode, WhileWaiting: r.Status.Waiting(), Minutes: c.Minutes, Note: c.Note,
+			SupportTypes: c.SupportTypes, Setting: c.Setting}
+		if out.SupportTypes == nil {
+			out.SupportTypes = []string{}
+		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermReferralWork), audit.Event{
 			Action: "contact.create", SubjectPersonID: r.PersonID, ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
 	})

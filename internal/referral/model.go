@@ -119,6 +119,18 @@ type Contact struct {
 	WhileWaiting bool      `json:"while_waiting"`
 	Minutes      int       `json:"minutes"`
 	Note         string    `json:"note"`
+	SupportTypes []string  `json:"support_types" doc:"emotional, practical, social, care, recovery: what kind of support it gave."`
+	Setting      string    `json:"setting,omitempty" doc:"Where it happened: a team setting (community, acute_ward, secure_ward, camhs_transition…)."`
+}
+
+// SupportTypes are the kinds of support a contact can give, from the
+// service evaluation of peer support: several may apply.
+var SupportTypes = []Reason{
+	{Code: "emotional", Label: "Emotional"},
+	{Code: "practical", Label: "Practical"},
+	{Code: "social", Label: "Social"},
+	{Code: "care", Label: "Specific to care"},
+	{Code: "recovery", Label: "Specific to recovery"},
 }
 
 // ContactModes are the ways a contact can happen.

@@ -44,13 +44,12 @@ func Migrations() ([]Migration, error) {
 		out = append(out, Migration{Version: v, Name: rest, SQL: string(b)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
-	// Numbers are handed out ahead to work done in parallel, so a branch
-	// may have a gap (its numbers after another's not yet merged): every
-	// migration not yet applied is applied, in order. A repeated number is
-	// always a mistake.
+	// Numbered 1, 2, 3 … with no gap and no repeat: a gap is a migration
+	// from another line of work not merged yet (work in parallel holds
+	// placeholders for its numbers), a repeat a clash.
 	for i := range out {
-		if out[i].Version < 1 || (i > 0 && out[i].Version == out[i-1].Version) {
-			return nil, fmt.Errorf("migration %d is repeated or not numbered from 1", out[i].Version)
+		if out[i].Version != i+1 {
+			return nil, fmt.Errorf("migration %d is missing or repeated", i+1)
 		}
 	}
 	return out, nil

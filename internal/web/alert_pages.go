@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
@@ -57,6 +58,9 @@ func (s *Server) handleAlertResponse(w http.ResponseWriter, r *http.Request) err
 		setFlash(w, "Response recorded for the alert on "+a.Reference+": "+a.OutcomeLabel())
 		if a.ReferralID != 0 {
 			return redirect(w, r, "/referrals/"+strconv.FormatInt(a.ReferralID, 10))
+		}
+		if strings.HasPrefix(a.Link, "/appointments/") {
+			return redirect(w, r, a.Link)
 		}
 		return redirect(w, r, "/alerts")
 	}

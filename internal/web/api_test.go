@@ -474,6 +474,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		more, rows := matchingAuditCalls(t, e, own)
 		calls = append(calls, more...)
 		calls = append(calls, recoveryCalls...)
+		calls = append(calls, supportAuditCalls(t, e, own.PersonID, person, worker, personAPI, workerAPI)...)
 		covered := map[string]bool{}
 		for _, c := range calls {
 			covered[c.pattern] = true

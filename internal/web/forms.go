@@ -105,7 +105,7 @@ func formWithErrors(f *ui.Form, err error) bool {
 
 // dateFields are the forms' day-month-year fields.
 var dateFields = map[string]bool{"date_of_birth": true, "person.date_of_birth": true, "contact_at": true,
-	"target_date": true, "held_at": true, "next_at": true, "plan_at": true}
+	"target_date": true, "held_at": true, "next_at": true, "plan_at": true, "start": true}
 
 // pathID reads a numeric path value; anything else is not found.
 func pathID(r *http.Request, name string) (int64, error) {

@@ -165,6 +165,20 @@ var pageAPI = map[string][]string{
 	"POST /community/moderation/items/{id}/escalation": {"POST /api/v1/moderation/items/{id}/escalation"},
 	"POST /community/members/{id}/trust":               {"PUT /api/v1/community/members/{id}/trust"},
 	"GET /community/members/{id}/identity":             {"GET /api/v1/community/members/{id}/identity"},
+	"GET /my/people":                                   {"GET /api/v1/my/people"},
+	"GET /my/diary":                                    {"GET /api/v1/my/diary"},
+	"GET /my/appointments":                             {"GET /api/v1/appointments"},
+	"POST /my/appointments":                            {"POST /api/v1/appointments"},
+	"GET /people/{id}/appointments/new":                {"GET /api/v1/appointments"},
+	"POST /people/{id}/appointments":                   {"POST /api/v1/appointments"},
+	"GET /appointments/{id}":                           {"GET /api/v1/appointments/{id}"},
+	"POST /appointments/{id}/transitions":              {"POST /api/v1/appointments/{id}/transitions"},
+	"POST /appointments/{id}/reschedule":               {"POST /api/v1/appointments/{id}/reschedule"},
+	"POST /appointments/{id}/check-in":                 {"POST /api/v1/appointments/{id}/check-in"},
+	"GET /my/calendar":                                 {"GET /api/v1/my/calendar"},
+	"POST /my/calendar":                                {"POST /api/v1/my/calendar"},
+	"POST /my/calendar/revoke":                         {"DELETE /api/v1/my/calendar"},
+	"POST /appointments/{id}/check-out":                {"POST /api/v1/appointments/{id}/check-out"},
 }
 
 // pageOnly are the pages with no API operation, each with its reason: the
@@ -188,6 +202,7 @@ var pageOnly = map[string]string{
 	"GET /groups/new": "form", "GET /bookings/{id}/calendar.ics": "a calendar file of one booking (text/calendar), for a calendar program", "GET /matching/plans/new": "form: choose the teams to plan",
 	"GET /feedback": "form", "GET /feedback/thanks": "confirmation page",
 	"GET /community/posts/{id}/flag": "form", "GET /community/support": "form",
+	"GET /calendar/{file}":                   "a private calendar feed (text/calendar) at its secret address, for a calendar program; turned on, renewed and off with /api/v1/my/calendar",
 	"GET /you-said-we-did":                   "index of the teams' public pages (each is GET /api/v1/teams/{id}/you-said-we-did)",
 	"GET /fhir/R4/Questionnaire/dialog-plus": "the DIALOG+ Questionnaire in FHIR R4: a definition, not data",
 }

@@ -455,6 +455,7 @@ type referralViewData struct {
 	DeclineOpts   []ui.Option
 	EndOpts       []ui.Option
 	ContactModes  []ui.Option
+	SupportTypes  []ui.Option
 	CanTriage     bool
 	CanWork       bool
 	ActiveForm    string
@@ -469,7 +470,7 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int
 	}
 	v := referralViewData{Detail: d, Urgencies: urgencyOptions(), AlertOutcomes: reasonOptions(alert.RiskOutcomes),
 		DeclineOpts: reasonOptions(referral.DeclineReasons), EndOpts: reasonOptions(referral.EndReasons),
-		ContactModes: reasonOptions(referral.ContactModes), CanWork: p.Can(app.PermReferralWork) && !d.Referral.Status.Closed(),
+		ContactModes: reasonOptions(referral.ContactModes), SupportTypes: reasonOptions(referral.SupportTypes), CanWork: p.Can(app.PermReferralWork) && !d.Referral.Status.Closed(),
 		ActiveForm: active, TransitionMap: map[referral.Status]bool{}}
 	for _, m := range d.Moves {
 		v.TransitionMap[m] = true
@@ -639,7 +640,8 @@ func (s *Server) handleContactCreate(w http.ResponseWriter, r *http.Request) err
 		p.Add("minutes", "Enter minutes as a number, like 30")
 	}
 	if err := p.Err(); err == nil {
-		_, err = s.referrals.RecordContact(r.Context(), principal(r), id, referral.NewContact{At: at, Mode: f.Value("mode"), Minutes: mins, Note: f.Value("contact_note")})
+		_, err = s.referrals.RecordContact(r.Context(), principal(r), id, referral.NewContact{At: at, Mode: f.Value("mode"), Minutes: mins, Note: f.Value("contact_note"),
+			SupportTypes: f.All("support_types"), AppointmentID: formInt(f, "appointment_id")})
 		if err == nil {
 			setFlash(w, "Contact recorded")
 			return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10))

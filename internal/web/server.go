@@ -37,6 +37,7 @@ import (
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/watch"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -78,6 +79,7 @@ type Deps struct {
 	Alerts    *alert.Service
 	Recovery  *recovery.Service
 	Community *community.Service
+	Support   *support.Service
 	Counters  *ratelimit.Counters
 	Log       *slog.Logger
 	// DataRights makes people's copies of their data.
@@ -103,6 +105,7 @@ type Server struct {
 	alerts     *alert.Service
 	recovery   *recovery.Service
 	community  *community.Service
+	support    *support.Service
 	counters   *ratelimit.Counters
 	log        *slog.Logger
 	render     *ui.Renderer
@@ -123,7 +126,7 @@ type Server struct {
 // not parse.
 func New(cfg Config, d Deps) (*Server, error) {
 	s := &Server{cfg: cfg, db: d.DB, clock: d.Clock, audit: d.Audit, accounts: d.Accounts, people: d.People, notify: d.Notify, referrals: d.Referrals, insight: d.Insight, caseloads: d.Caseloads, dataRights: d.DataRights, groups: d.Groups,
-		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery, community: d.Community,
+		matching: d.Matching, watch: d.Watch, alerts: d.Alerts, recovery: d.Recovery, community: d.Community, support: d.Support,
 		// A home page's content is a few kilobytes.
 		homes:    memo.Map[int64, homeRendered]{Limit: 2000},
 		counters: d.Counters, log: d.Log, metrics: newMetrics(d.DB), publicForms: ratelimit.NewMemory(publicFormEvery, publicFormBurst)}
@@ -355,6 +358,7 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.HasRole(app.RolePerson, app.RoleCarer) {
 		add("My referrals", "/my/referrals")
 		add("My plan", "/my/plan")
+		add("My appointments", "/my/appointments")
 	}
 	if p.HasRole(app.RolePerson, app.RoleCarer) {
 		add("My choices", "/my/choices")
@@ -362,6 +366,10 @@ func navFor(p *app.Principal, path string) []ui.NavItem {
 	if p.HasRole(app.RolePerson) {
 		add("My details", "/my/details")
 		add("Who has seen my record", "/my/record-access")
+	}
+	if p.Can(app.PermSupportWork) && p.HasRole(app.RolePeerWorker) {
+		add("My people", "/my/people")
+		add("My diary", "/my/diary")
 	}
 	if p.Can(app.PermWorkerProfile) {
 		add("My profile", "/my/profile")
@@ -438,10 +446,15 @@ func (s *Server) templateFuncs() template.FuncMap {
 		"roleText":         func(r string) string { return firstNonEmpty(app.Role(r).Label(), r) },
 		"settingText":      func(st string) string { return firstNonEmpty(account.Setting(st).Label(), st) },
 		"modeLabel":        func(c string) string { return referral.ReasonLabel(referral.ContactModes, c) },
+		"supportTypeLabel": func(c string) string { return referral.ReasonLabel(referral.SupportTypes, c) },
 		"contactPrefLabel": func(c string) string { return referral.ReasonLabel(person.ContactPreferences, c) },
 		"methodLabel":      referral.MethodLabel,
 		"responseLabel":    referral.ResponseLabel,
 		"choiceWords":      matching.Describe,
+		"moveLabel":        func(st support.Status) string { return moveLabels[st] },
+		"londonTime":       func(t time.Time) string { return t.In(app.London).Format("15:04") },
+		"londonDate":       func(t time.Time, layout string) string { return t.In(app.London).Format(layout) },
+		"londonDay":        func(t time.Time) string { return t.In(app.London).Format("Monday 2 January") },
 		"add1":             func(i int) int { return i + 1 },
 		"sub1":             func(i int) int { return i - 1 },
 		"percent":          func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },

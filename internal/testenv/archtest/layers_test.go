@@ -23,7 +23,7 @@ var layers = map[string]int{
 	"internal/app": 0, "internal/store": 0, "internal/memo": 0, "internal/demographics": 0, "internal/insight/stats": 0,
 	"internal/csvexport": 0, "internal/matching/stable": 0,
 	// 1 the trail and plumbing every capability uses.
-	"internal/audit": 1, "internal/mail": 1, "internal/ratelimit": 1, "internal/web/ui": 1,
+	"internal/audit": 1, "internal/mail": 1, "internal/ratelimit": 1, "internal/web/ui": 1, "internal/calendar": 1,
 	// 2 the rules of who sees what, the words of every message, watched
 	// words and alerts that wait for a response.
 	"internal/access": 2, "internal/notify": 2, "internal/watch": 2, "internal/alert": 2,
@@ -188,6 +188,7 @@ var owners = map[string]string{
 	"community_trust_changes": "community", "community_topics": "community", "community_posts": "community",
 	"community_reactions": "community", "community_flags": "community", "community_escalations": "community",
 	"community_support_requests": "community", "community_topic_tags": "community", "community_follows": "community",
+	"appointments": "support", "support_settings": "support", "calendar_feeds": "support",
 }
 
 // bulkWriters may write tables they do not own, each with its reason.

@@ -21,7 +21,7 @@ import (
 var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|offers|contacts|referral_events|notifications|caseload_episodes|` +
 	`person_changes|data_requests|group_bookings|group_booking_events|group_offers|group_attendance|` +
 	`choice_profiles|allocation_matches|unmet_choices|worker_exclusions|alerts|` +
-	`recovery_plans|recovery_plan_versions|recovery_goals|recovery_goal_steps|dialog_sessions|dialog_ratings|dialog_discussions|recovery_reviews|feedback|feedback_events)\b`)
+	`recovery_plans|recovery_plan_versions|recovery_goals|recovery_goal_steps|dialog_sessions|dialog_ratings|dialog_discussions|recovery_reviews|feedback|feedback_events|appointments)\b`)
 
 // unscopedReaders are the functions allowed to read person tables without
 // being given the caller, each with the reason it is safe. Keep this list
@@ -124,6 +124,13 @@ var unscopedReaders = map[string]string{
 	"recovery.(Holder).Export":                "data rights: the person's own copy, read as the person (every query bounded by that scope)",
 	"recovery.(Holder).LastActivity":          "data rights: the latest date held about a person, for retention; returns a time",
 	"recovery.(Holder).Forget":                "data rights: deletes (and clears) a person's data for retention; returns nothing",
+	// Support.
+	"support.(*Service).Feed":                 "the secret address's holder is the account it was made for: their own appointments, first names only; audited as that account",
+	"support.(*Service).SendReminders":        "background job: emails a person about their own appointment, a reference, the time and a link; returns a count",
+	"support.(*Service).RaiseMissedCheckOuts": "background job: finds visits not checked out and alerts the worker's leads with a visit reference only; returns a count",
+	"support.(Holder).Export":                 "data rights: the person's own copy, after the data-rights service checked the caller",
+	"support.(Holder).LastActivity":           "data rights: retention, returns a time",
+	"support.(Holder).Forget":                 "data rights: retention deletes the person's appointments; returns nothing",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.

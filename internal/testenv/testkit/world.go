@@ -25,6 +25,7 @@ import (
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/watch"
 )
 
@@ -52,6 +53,7 @@ type World struct {
 	Recovery *recovery.Service
 	// Community is the moderated peer space.
 	Community *community.Service
+	Support   *support.Service
 	// Concerns are the concerns the recovery service raised: risk language
 	// (RiskMarker, in this world) in a person's own words.
 	Concerns *Concerns
@@ -116,8 +118,9 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 		RiskCheck:    func(_ context.Context, _ int64, text string) bool { return strings.Contains(text, RiskMarker) },
 		RaiseConcern: w.Concerns.raise}
 	w.Community = &community.Service{DB: db, Clock: clock, Audit: w.Audit, Watch: w.Watch, Alerts: w.Alerts, Notify: w.Notify, Limits: w.Accounts.Counters, Referrals: w.Referrals}
+	w.Support = &support.Service{DB: db, Clock: clock, Audit: w.Audit, Alerts: w.Alerts, BaseURL: "https://mutual.test", Preferences: SupportPreferences}
 	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
-		recovery.NewHolder(w.Recovery)}}
+		recovery.NewHolder(w.Recovery), support.Holder{}}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
@@ -203,4 +206,27 @@ func (c *Concerns) List() []recovery.Concern {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]recovery.Concern(nil), c.list...)
+}
+
+// SupportPreferences gives the support capability a person's chosen places
+// and times from their matching choices, as cmd/mutual wires it.
+func SupportPreferences(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
+	places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
+	return support.Preferences{Places: places, Days: days, Times: times}, err
+}
+
+// Allocated has a named person or carer account refer themselves to team A,
+// accepted by the world's lead and allocated to the named worker, and
+// returns the referral.
+func (w *World) Allocated(tb testing.TB, account, worker string) referral.Referral {
+	tb.Helper()
+	ctx := context.Background()
+	r, err := w.Referrals.CreateReferral(ctx, w.Principal(tb, account), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "company", TeamID: w.TeamA.ID})
+	must(tb, err)
+	lead := w.Principal(tb, "lead")
+	for _, m := range []referral.Move{{To: referral.Accepted}, {To: referral.Allocated, WorkerID: w.Users[worker].ID}} {
+		r, err = w.Referrals.Transition(ctx, lead, r.ID, m)
+		must(tb, err)
+	}
+	return r
 }

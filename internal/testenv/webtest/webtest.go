@@ -139,7 +139,7 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 	}
 	srv, err := web.New(cfg,
 		web.Deps{DB: db, Clock: w.Clock, Audit: w.Audit, Accounts: w.Accounts, People: w.People, Notify: w.Notify, Referrals: w.Referrals, Insight: ins, Caseloads: &caseload.Service{DB: db, Clock: w.Clock, RefreshFlags: referral.RefreshCaseloadFlagsFor}, Groups: w.Groups, Matching: w.Matching, Counters: w.Accounts.Counters, DataRights: w.DataRights,
-			Watch: w.Watch, Alerts: w.Alerts, Recovery: w.Recovery, Community: w.Community,
+			Watch: w.Watch, Alerts: w.Alerts, Recovery: w.Recovery, Community: w.Community, Support: w.Support,
 			Log: slog.New(slog.NewTextHandler(logw, nil))})
 	if err != nil {
 		tb.Fatal(err)

@@ -1,0 +1,143 @@
+package demo
+
+import (
+	"context"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/matching"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/support"
+)
+
+// The support story: each demo peer worker's week, told through the
+// support service at today's date — for up to six people allocated to them,
+// a meeting earlier in the week recorded with a note for the person (every
+// other person, so some are overdue), one appointment booked and one
+// waiting for the person's answer later, where the person chose to meet;
+// and one home visit under way today, checked in, so "My people", "My
+// diary" and lone working all have something to show.
+func (l *loader) supportWeek(ctx context.Context) error {
+	l.at(l.Clock.Now())
+	auditLog := audit.NewLog(l.DB, l.clock, audit.LogOptions{})
+	auditLog.Start()
+	defer auditLog.Close()
+	svc := &support.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Alerts: l.alerts, BaseURL: l.Referrals.BaseURL,
+		Preferences: func(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
+			places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
+			return support.Preferences{Places: places, Days: days, Times: times}, err
+		}}
+	rows, err := l.DB.Query(ctx, `SELECT r.person_id, r.allocated_worker_id FROM referrals r
+		WHERE r.status IN ('allocated', 'active') AND r.allocated_worker_id IS NOT NULL ORDER BY r.allocated_worker_id, r.id`)
+	if err != nil {
+		return err
+	}
+	type pair struct{ person, worker int64 }
+	var pairs []pair
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.person, &p.worker); err != nil {
+			rows.Close()
+			return err
+		}
+		pairs = append(pairs, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	now := l.Clock.Now()
+	day := func(offset, hour int) time.Time {
+		d := now.In(app.London).AddDate(0, 0, offset)
+		return time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, app.London)
+	}
+	// Up to six people a worker, two days ago, the days ahead, and today.
+	seen := map[int64]int{}
+	var chosen []pair
+	for _, pr := range pairs {
+		if seen[pr.worker] < 6 {
+			chosen = append(chosen, pr)
+		}
+		seen[pr.worker]++
+	}
+	book := func(p *app.Principal, in support.NewAppointment) (support.Appointment, error) {
+		a, err := svc.Create(ctx, p, in)
+		if app.IsCode(err, app.CodeInvalid) { // no place chosen: the team base
+			in.Place = "team_base"
+			a, err = svc.Create(ctx, p, in)
+		}
+		return a, err
+	}
+	l.at(now)
+	// Earlier this week: a meeting recorded as a contact, with a note
+	// written for the person, by kind of support.
+	seen = map[int64]int{}
+	for _, pr := range chosen {
+		n := seen[pr.worker]
+		seen[pr.worker]++
+		if n%2 == 1 {
+			continue
+		}
+		p, err := l.workerPrincipal(ctx, pr.worker)
+		if err != nil {
+			return err
+		}
+		var ref int64
+		if err := l.DB.QueryRow(ctx, "SELECT id FROM referrals WHERE person_id = $1 AND allocated_worker_id = $2 AND status IN ('allocated', 'active') ORDER BY id DESC LIMIT 1",
+			pr.person, pr.worker).Scan(&ref); err != nil {
+			return err
+		}
+		_, err = l.ref.RecordContact(ctx, p, ref, referral.NewContact{At: day(-2-n/2, 11), Mode: "in_person", Minutes: 60,
+			SupportTypes: [][]string{{"emotional", "social"}, {"practical"}, {"recovery", "emotional"}}[n/2%3], Note: demoNotes[n/2%len(demoNotes)]})
+		if err != nil && !app.IsCode(err, app.CodeInvalid) { // a referral made after that day
+			return err
+		}
+	}
+	// Today and the days ahead: booked, and waiting for the person's answer;
+	// and, for each worker, a home visit under way, checked in.
+	slot := map[int64]int{}
+	for _, pr := range chosen {
+		p, err := l.workerPrincipal(ctx, pr.worker)
+		if err != nil {
+			return err
+		}
+		n := slot[pr.worker]
+		slot[pr.worker]++
+		if n == 0 {
+			v, err := book(p, support.NewAppointment{PersonID: pr.person, Start: now.Add(time.Minute), Minutes: 60, Place: "home", Agreed: true})
+			if err != nil {
+				return err
+			}
+			if _, err := svc.CheckIn(ctx, p, v.ID); err != nil {
+				return err
+			}
+		}
+		for i, when := range []time.Time{day(1+n/3, 10+(n%3)*2), day(3+n/3, 10+(n%3)*2)} {
+			_, err := book(p, support.NewAppointment{PersonID: pr.person, Start: when, Minutes: 60, Agreed: i == 0})
+			switch {
+			case err == nil:
+				l.res.Appointments++
+			case !app.IsCode(err, app.CodeConflict):
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var demoNotes = []string{
+	"Good to see you. We walked to the library and found out when the Tuesday group meets. Next time we'll go together.",
+	"We sorted the letter from the council together and you rang them yourself. Well done.",
+	"You said the grounding exercise helped twice this week. We agreed to keep going and talk about sleep next time.",
+}
+
+// workerPrincipal is a demo account as its own caller.
+func (l *loader) workerPrincipal(ctx context.Context, userID int64) (*app.Principal, error) {
+	u, err := l.acc.GetUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &app.Principal{UserID: u.ID, Name: u.Name, Email: u.Email, PersonID: u.PersonID, Memberships: u.Memberships, Via: "demo", RequestID: "demo"}, nil
+}

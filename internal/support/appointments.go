@@ -1,0 +1,509 @@
+package support
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Appointment is one appointment, as its person, worker or their lead see
+// it.
+type Appointment struct {
+	ID              int64     `json:"id"`
+	PersonID        int64     `json:"person_id"`
+	PersonName      string    `json:"person_name"`
+	ReferralID      int64     `json:"referral_id"`
+	TeamID          int64     `json:"team_id,omitempty"`
+	WorkerID        int64     `json:"worker_id"`
+	WorkerName      string    `json:"worker_name"`
+	Start           time.Time `json:"start" doc:"RFC 3339, stored in UTC; shown in Europe/London."`
+	End             time.Time `json:"end"`
+	Minutes         int       `json:"minutes"`
+	Place           string    `json:"place" doc:"home, community, team_base, ward, phone, video or text."`
+	PlaceDetail     string    `json:"place_detail,omitempty" doc:"Which café, which ward, which number…"`
+	Others          string    `json:"others,omitempty" doc:"Who else comes."`
+	Status          Status    `json:"status" doc:"proposed, booked, arrived, fulfilled, cancelled or noshow (FHIR Appointment)."`
+	AskedBy         Side      `json:"asked_by" doc:"worker: the worker proposed it; person: the person asked for it."`
+	CancelledBy     Side      `json:"cancelled_by,omitempty"`
+	CancelReason    string    `json:"cancel_reason,omitempty"`
+	RescheduledFrom int64     `json:"rescheduled_from,omitempty" doc:"The appointment this one replaced."`
+	Version         int       `json:"version"`
+	// Lone working: a visit (at home or in the community) is checked in and
+	// out by the worker.
+	Visit      bool       `json:"visit" doc:"A lone-working visit (home or community): the worker checks in and out."`
+	CheckedIn  *time.Time `json:"checked_in_at,omitempty"`
+	CheckedOut *time.Time `json:"checked_out_at,omitempty"`
+	AlertedAt  *time.Time `json:"alerted_at,omitempty" doc:"When the worker's leads were alerted that the visit was not checked out in time."`
+	// Next are the moves the caller may make now (not in the API).
+	Next []Status `json:"-"`
+}
+
+// PlaceLabel is the place in words.
+func (a Appointment) PlaceLabel() string { return PlaceLabel(a.Place) }
+
+// NewAppointment asks for, or proposes, an appointment.
+type NewAppointment struct {
+	PersonID    int64     `json:"person_id,omitempty" doc:"Staff: whom with. A person asking for their own leaves it out."`
+	Start       time.Time `json:"start" required:"true" doc:"When it starts (RFC 3339)."`
+	Minutes     int       `json:"minutes,omitempty" doc:"How long, 15 to 480 minutes; 60 when left out."`
+	Place       string    `json:"place,omitempty" doc:"home, community, team_base, ward, phone, video or text; the person's first chosen place when left out."`
+	PlaceDetail string    `json:"place_detail,omitempty"`
+	Others      string    `json:"others,omitempty" doc:"Who else comes."`
+	Agreed      bool      `json:"agreed,omitempty" doc:"Staff: the person has already agreed, so it is booked at once rather than proposed."`
+}
+
+// Move changes an appointment's status.
+type Move struct {
+	To      Status `json:"to" required:"true" doc:"booked, arrived, fulfilled, cancelled or noshow."`
+	Reason  string `json:"reason,omitempty" doc:"Why: needed to cancel."`
+	Version int    `json:"version,omitempty" doc:"The version you saw; a change made since answers 409. Left out: no check."`
+}
+
+// Reschedule moves an appointment to another time or place, with the same
+// worker: the old one is cancelled (saying why) and a new one proposed.
+type Reschedule struct {
+	Start       time.Time `json:"start" required:"true"`
+	Minutes     int       `json:"minutes,omitempty" doc:"The old length when left out."`
+	Place       string    `json:"place,omitempty" doc:"The old place when left out."`
+	PlaceDetail string    `json:"place_detail,omitempty"`
+	Reason      string    `json:"reason,omitempty" doc:"Why it moves."`
+	Agreed      bool      `json:"agreed,omitempty" doc:"Staff: the person agreed the new time, so it is booked at once."`
+}
+
+const (
+	maxDetail = 200
+	maxReason = 500
+)
+
+// Problem text for the booking fields.
+func checkWhen(p *app.Problems, start time.Time, minutes *int, now time.Time) {
+	switch {
+	case start.IsZero():
+		p.Add("start", "Enter the date and time of the appointment")
+	case !start.After(now):
+		p.Add("start", "The appointment must be in the future")
+	case start.After(now.AddDate(1, 0, 0)):
+		p.Add("start", "Arrange appointments up to a year ahead")
+	}
+	if *minutes == 0 {
+		*minutes = 60
+	}
+	if *minutes < 15 || *minutes > 480 {
+		p.Add("minutes", "An appointment lasts between 15 and 480 minutes")
+	}
+}
+
+func checkPlace(p *app.Problems, place string) {
+	if place != "" && !app.HasChoice(Places, place) {
+		p.Add("place", "Choose where to meet")
+	}
+}
+
+// Create proposes an appointment (a worker, or their lead, with someone
+// they support), or asks for one (a person, with their own worker). It is
+// with the person's allocated worker, at the person's first chosen place
+// unless another is given. Staff may record that the person already
+// agreed, which books it. A worker already busy then answers 409 with the
+// clash — also when two bookings for one slot arrive at once: one wins.
+func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointment) (Appointment, error) {
+	now := s.Clock.Now()
+	var problems app.Problems
+	checkWhen(&problems, in.Start, &in.Minutes, now)
+	checkPlace(&problems, in.Place)
+	in.PlaceDetail, in.Others = strings.TrimSpace(in.PlaceDetail), strings.TrimSpace(in.Others)
+	problems.CheckLen("place_detail", in.PlaceDetail, maxDetail, "Where exactly")
+	problems.CheckLen("others", in.Others, maxDetail, "Who else comes")
+	asPerson := self(p, in.PersonID)
+	if !asPerson && in.PersonID <= 0 {
+		problems.Add("person_id", "Choose whom the appointment is with")
+	}
+	if err := problems.Err(); err != nil {
+		return Appointment{}, err
+	}
+	var out Appointment
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		side, personID := SideWorker, in.PersonID
+		if asPerson {
+			side, personID = SidePerson, p.PersonID
+		} else if !p.Can(app.PermAppointments) || !p.IsStaff() {
+			return access.ErrNotVisible
+		} else if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
+			return err
+		}
+		ref, err := openReferral(ctx, tx, p, personID)
+		if err != nil {
+			return err
+		}
+		if side == SideWorker && !mayWork(p, ref.WorkerID, ref.TeamID) {
+			return app.Errorf(app.CodeForbidden, "Appointments are made by the person's own peer worker, or their team's lead")
+		}
+		if in.Place == "" {
+			prefs, err := s.preferences(ctx, tx, personID)
+			if err != nil {
+				return err
+			}
+			for _, pl := range prefs.Places {
+				if app.HasChoice(Places, pl) {
+					in.Place = pl
+					break
+				}
+			}
+			if in.Place == "" {
+				return app.Invalid(app.FieldError{Field: "place", Message: "Choose where to meet"})
+			}
+		}
+		status := Proposed
+		if side == SideWorker && in.Agreed {
+			status = Booked
+		}
+		row := apptRow{personID: personID, referralID: ref.ID, teamID: ref.TeamID, workerID: ref.WorkerID, start: in.Start, minutes: in.Minutes,
+			place: in.Place, detail: in.PlaceDetail, others: in.Others, status: status, askedBy: side}
+		id, err := s.book(ctx, tx, p, row, 0, now)
+		if err != nil {
+			return err
+		}
+		if out, err = loadAppointment(ctx, tx, p, id, false); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, now, s.actor(p, side), audit.Event{Action: "appointment.create", SubjectPersonID: personID,
+			ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.create", "person", in.PersonID, "The person")
+	}
+	out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, sideOf(p, out), now)
+	return out, nil
+}
+
+// apptRow is an appointment to write.
+type apptRow struct {
+	personID, referralID, teamID, workerID int64
+	start                                  time.Time
+	minutes                                int
+	place, detail, others                  string
+	status                                 Status
+	askedBy                                Side
+	from                                   int64
+}
+
+// book writes an appointment after taking the worker's lock and finding
+// no appointment of theirs that overlaps it (except skip, the appointment
+// being moved). The lock is held until commit, so two bookings of one
+// worker take turns and the second sees the first.
+func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r apptRow, skip int64, now time.Time) (int64, error) {
+	if err := tx.Lock(ctx, lockKey(r.workerID)); err != nil {
+		return 0, err
+	}
+	start := r.start.UTC().Truncate(time.Microsecond)
+	end := start.Add(time.Duration(r.minutes) * time.Minute)
+	a := store.NewArgs(r.workerID, end, start, skip)
+	var clashStart, clashEnd time.Time
+	err := tx.QueryRowContext(ctx, `SELECT starts_at, ends_at FROM appointments WHERE worker_user_id = $1 AND starts_at < $2 AND ends_at > $3
+		AND id <> $4 AND status IN `+store.In(a, holdingStatuses...)+` ORDER BY starts_at LIMIT 1`, a.Values()...).Scan(&clashStart, &clashEnd)
+	switch {
+	case err == nil:
+		if self(p, r.personID) {
+			return 0, app.Errorf(app.CodeConflict, "Your peer worker is not free then: they already have an appointment from %s to %s. Choose another time.",
+				london(clashStart), clashEnd.In(app.London).Format("15:04"))
+		}
+		return 0, app.Errorf(app.CodeConflict, "The worker is already booked from %s to %s. Choose another time.",
+			london(clashStart), clashEnd.In(app.London).Format("15:04"))
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO appointments (person_id, referral_id, team_id, worker_user_id, starts_at, ends_at, minutes, place,
+		place_detail, others, status, asked_by, rescheduled_from, created_by_user_id, created_at, updated_at, updated_by_user_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $14) RETURNING id`,
+		r.personID, r.referralID, nullID(r.teamID), r.workerID, start, end, r.minutes, r.place, r.detail, r.others, string(r.status),
+		string(r.askedBy), nullID(r.from), nullID(p.UserID), now).Scan(&id)
+	return id, err
+}
+
+// actor is the caller as the audit trail names them (the role that
+// grants appointments: the person's own, or their work role).
+func (s *Service) actor(p *app.Principal, _ Side) app.Actor { return p.ActorFor(app.PermAppointments) }
+
+// sideOf is how the caller stands to an appointment they may see.
+func sideOf(p *app.Principal, a Appointment) Side {
+	if self(p, a.PersonID) {
+		return SidePerson
+	}
+	return SideWorker
+}
+
+const apptColumns = `a.id, a.person_id, pe.preferred_name, a.referral_id, a.worker_user_id, COALESCE(u.name, ''), a.starts_at, a.ends_at,
+	a.minutes, a.place, a.place_detail, a.others, a.status, a.asked_by, a.cancelled_by, a.cancel_reason, COALESCE(a.rescheduled_from, 0),
+	a.version, COALESCE(a.team_id, 0), a.checked_in_at, a.checked_out_at, a.lone_alert_at`
+
+const apptFrom = ` FROM appointments a JOIN people pe ON pe.id = a.person_id LEFT JOIN users u ON u.id = a.worker_user_id`
+
+func scanAppointment(row interface{ Scan(...any) error }) (Appointment, error) {
+	var a Appointment
+	var in, out, alerted sql.NullTime
+	err := row.Scan(&a.ID, &a.PersonID, &a.PersonName, &a.ReferralID, &a.WorkerID, &a.WorkerName, &a.Start, &a.End, &a.Minutes, &a.Place,
+		&a.PlaceDetail, &a.Others, &a.Status, &a.AskedBy, &a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.Version, &a.TeamID, &in, &out, &alerted)
+	a.Start, a.End = a.Start.UTC(), a.End.UTC()
+	a.Visit = Visit(a.Place)
+	a.CheckedIn, a.CheckedOut, a.AlertedAt = timePtr(in), timePtr(out), timePtr(alerted)
+	return a, err
+}
+
+// visible is the condition that the caller may see appointment a: the
+// person's own, or (staff with support.work) their own appointments and
+// their led teams', of people in their scope.
+func visible(p *app.Principal, args *store.Args) string {
+	var parts []string
+	if p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) {
+		parts = append(parts, "a.person_id = "+args.Add(p.PersonID))
+	}
+	if p.Can(app.PermAppointments) {
+		var mine []string
+		if p.HasRole(app.RolePeerWorker) {
+			mine = append(mine, "a.worker_user_id = "+args.Add(p.UserID))
+		}
+		if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
+			mine = append(mine, "a.team_id IN "+store.In(args, teams...))
+		}
+		if len(mine) > 0 {
+			parts = append(parts, "(("+strings.Join(mine, " OR ")+") AND "+access.People(p, args)+")")
+		}
+	}
+	if len(parts) == 0 {
+		return "1 = 0"
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+// loadAppointment reads one appointment the caller may see (locking it
+// when lock), or access.ErrNotVisible.
+func loadAppointment(ctx context.Context, tx *store.Tx, p *app.Principal, id int64, lock bool) (Appointment, error) {
+	args := store.NewArgs(id)
+	q := "SELECT " + apptColumns + apptFrom + " WHERE a.id = $1 AND " + visible(p, args)
+	if lock {
+		q += tx.Dialect.ForUpdate()
+		if tx.Dialect == store.Postgres {
+			q = strings.Replace(q, " FOR UPDATE", " FOR UPDATE OF a", 1)
+		}
+	}
+	a, err := scanAppointment(tx.QueryRowContext(ctx, q, args.Values()...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, access.ErrNotVisible
+	}
+	return a, err
+}
+
+// Get returns one appointment the caller may see, audited.
+func (s *Service) Get(ctx context.Context, p *app.Principal, id int64) (Appointment, error) {
+	var out Appointment
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		var err error
+		if out, err = loadAppointment(ctx, tx, p, id, false); err != nil {
+			return err
+		}
+		side := sideOf(p, out)
+		out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, side, s.Clock.Now())
+		record(s.actor(p, side), audit.Event{Action: "appointment.read", SubjectPersonID: out.PersonID, ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
+		return nil
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.read", "appointment", id, "The appointment")
+	}
+	return out, nil
+}
+
+// Transition moves an appointment: the person accepts or cancels; the
+// worker (or their lead) books, records arrived, happened or did not
+// attend, or cancels. Cancelling records who and why. A stale version, or a
+// move made by someone else at the same moment, answers 409.
+func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m Move) (Appointment, error) {
+	now := s.Clock.Now()
+	m.Reason = strings.TrimSpace(m.Reason)
+	var problems app.Problems
+	problems.CheckLen("reason", m.Reason, maxReason, "The reason")
+	if err := problems.Err(); err != nil {
+		return Appointment{}, err
+	}
+	var out Appointment
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		a, err := loadAppointment(ctx, tx, p, id, true)
+		if err != nil {
+			return err
+		}
+		side := sideOf(p, a)
+		if m.Version != 0 && m.Version != a.Version {
+			return app.Errorf(app.CodeConflict, "This appointment was changed by someone else. Look at it again.")
+		}
+		if err := CheckMove(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, side, m.To, m.Reason, now); err != nil {
+			return err
+		}
+		by, reason := "", ""
+		if m.To == Cancelled {
+			by, reason = string(side), m.Reason
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE appointments SET status = $1, cancelled_by = $2, cancel_reason = $3, updated_at = $4,
+			updated_by_user_id = $5, version = version + 1 WHERE id = $6 AND version = $7`, string(m.To), by, reason, now, nullID(p.UserID), id, a.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return app.Errorf(app.CodeConflict, "This appointment was changed by someone else. Look at it again.")
+		}
+		if out, err = loadAppointment(ctx, tx, p, id, false); err != nil {
+			return err
+		}
+		out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, side, now)
+		return audit.Record(ctx, tx, now, s.actor(p, side), audit.Event{Action: "appointment." + string(m.To), SubjectPersonID: a.PersonID,
+			ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.transition", "appointment", id, "The appointment")
+	}
+	return out, nil
+}
+
+// Move reschedules an appointment that has not happened, with the same
+// worker: the old one is cancelled by whoever moved it ("rescheduled" and
+// why), and the new one is proposed to the other side (or booked at once
+// when staff record that the person agreed). The new time must be free.
+func (s *Service) Move(ctx context.Context, p *app.Principal, id int64, in Reschedule) (Appointment, error) {
+	now := s.Clock.Now()
+	in.Reason, in.PlaceDetail = strings.TrimSpace(in.Reason), strings.TrimSpace(in.PlaceDetail)
+	var problems app.Problems
+	keepLength := in.Minutes == 0
+	checkWhen(&problems, in.Start, &in.Minutes, now)
+	checkPlace(&problems, in.Place)
+	problems.CheckLen("place_detail", in.PlaceDetail, maxDetail, "Where exactly")
+	problems.CheckLen("reason", in.Reason, maxReason, "The reason")
+	if err := problems.Err(); err != nil {
+		return Appointment{}, err
+	}
+	var out Appointment
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		old, err := loadAppointment(ctx, tx, p, id, true)
+		if err != nil {
+			return err
+		}
+		if !old.Status.Upcoming() {
+			return app.Errorf(app.CodeConflict, "Only an appointment still to happen can be moved")
+		}
+		side := sideOf(p, old)
+		if side == SideWorker && !mayWork(p, old.WorkerID, old.TeamID) {
+			return access.ErrNotVisible
+		}
+		minutes := in.Minutes
+		if keepLength {
+			minutes = old.Minutes
+		}
+		row := apptRow{personID: old.PersonID, referralID: old.ReferralID, teamID: old.TeamID, workerID: old.WorkerID, start: in.Start,
+			minutes: minutes, place: old.Place, detail: old.PlaceDetail, others: old.Others, status: Proposed, askedBy: side, from: old.ID}
+		if in.Place != "" {
+			row.place, row.detail = in.Place, in.PlaceDetail
+		}
+		if side == SideWorker && in.Agreed {
+			row.status = Booked
+		}
+		reason := "Rescheduled"
+		if in.Reason != "" {
+			reason += ": " + in.Reason
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE appointments SET status = 'cancelled', cancelled_by = $1, cancel_reason = $2, updated_at = $3,
+			updated_by_user_id = $4, version = version + 1 WHERE id = $5 AND version = $6`, string(side), reason, now, nullID(p.UserID), id, old.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return app.Errorf(app.CodeConflict, "This appointment was changed by someone else. Look at it again.")
+		}
+		newID, err := s.book(ctx, tx, p, row, id, now)
+		if err != nil {
+			return err
+		}
+		if out, err = loadAppointment(ctx, tx, p, newID, false); err != nil {
+			return err
+		}
+		out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, side, now)
+		return audit.Record(ctx, tx, now, s.actor(p, side), audit.Event{Action: "appointment.reschedule", SubjectPersonID: old.PersonID,
+			ObjectType: "appointment", ObjectID: fmt.Sprint(newID)})
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.reschedule", "appointment", id, "The appointment")
+	}
+	return out, nil
+}
+
+// Filter narrows a list of appointments.
+type Filter struct {
+	PersonID int64
+	WorkerID int64
+	From, To time.Time // zero: open
+	Limit    int       // 500 when zero
+}
+
+// List returns the appointments the caller may see, soonest first,
+// audited as one read naming each person shown.
+func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appointment, error) {
+	out := []Appointment{}
+	if f.Limit <= 0 || f.Limit > 2000 {
+		f.Limit = 500
+	}
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		args := store.NewArgs()
+		q := "SELECT " + apptColumns + apptFrom + " WHERE " + visible(p, args)
+		if f.PersonID != 0 {
+			q += " AND a.person_id = " + args.Add(f.PersonID)
+		}
+		if f.WorkerID != 0 {
+			q += " AND a.worker_user_id = " + args.Add(f.WorkerID)
+		}
+		if !f.From.IsZero() {
+			q += " AND a.ends_at > " + args.Add(f.From.UTC())
+		}
+		if !f.To.IsZero() {
+			q += " AND a.starts_at < " + args.Add(f.To.UTC())
+		}
+		q += " ORDER BY a.starts_at, a.id LIMIT " + args.Add(f.Limit)
+		rows, err := tx.QueryContext(ctx, q, args.Values()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		seen := map[int64]bool{}
+		var ids []int64
+		now := s.Clock.Now()
+		for rows.Next() {
+			a, err := scanAppointment(rows)
+			if err != nil {
+				return err
+			}
+			a.Next = Next(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, sideOf(p, a), now)
+			out = append(out, a)
+			if !seen[a.PersonID] {
+				seen[a.PersonID] = true
+				ids = append(ids, a.PersonID)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		record(p.ActorFor(app.PermAppointments), audit.Event{Action: "appointment.list", Subjects: ids, ObjectType: "appointments", ObjectID: fmt.Sprintf("results=%d", len(out))})
+		return nil
+	})
+	return out, err
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}

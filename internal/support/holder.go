@@ -1,0 +1,70 @@
+package support
+
+import (
+	"context"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Holder gives a person's copy of their appointments, and forgets them for
+// retention (person.Holder).
+type Holder struct{}
+
+var _ person.Holder = Holder{}
+
+// HolderName is the heading in a person's copy.
+func (Holder) HolderName() string { return "Appointments with your peer worker" }
+
+// Tables are the tables that hold a person's support data.
+func (Holder) Tables() []string { return []string{"appointments"} }
+
+// HeldAppointment is one appointment in a person's copy.
+type HeldAppointment struct {
+	Start        time.Time `json:"start"`
+	Minutes      int       `json:"minutes"`
+	Place        string    `json:"place"`
+	PlaceDetail  string    `json:"place_detail,omitempty"`
+	Worker       string    `json:"worker"`
+	Status       Status    `json:"status"`
+	CancelReason string    `json:"cancel_reason,omitempty"`
+}
+
+// Export is every appointment of the person, oldest first.
+func (Holder) Export(ctx context.Context, tx *store.Tx, personID int64) (any, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT a.starts_at, a.minutes, a.place, a.place_detail, COALESCE(u.name, ''), a.status, a.cancel_reason
+		FROM appointments a LEFT JOIN users u ON u.id = a.worker_user_id WHERE a.person_id = $1 ORDER BY a.starts_at, a.id`, personID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []HeldAppointment{}
+	for rows.Next() {
+		var h HeldAppointment
+		if err := rows.Scan(&h.Start, &h.Minutes, &h.Place, &h.PlaceDetail, &h.Worker, &h.Status, &h.CancelReason); err != nil {
+			return nil, err
+		}
+		h.Start = h.Start.UTC()
+		h.Place = PlaceLabel(h.Place)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// LastActivity is when an appointment of the person last changed.
+func (Holder) LastActivity(ctx context.Context, tx *store.Tx, personID int64) (time.Time, error) {
+	var t store.AnyTime
+	err := tx.QueryRowContext(ctx, "SELECT MAX(updated_at) FROM appointments WHERE person_id = $1", personID).Scan(&t)
+	return t.Time, err
+}
+
+// Forget deletes the person's appointments (the newest first, so that a
+// rescheduled one goes before the one it replaced).
+func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE appointments SET rescheduled_from = NULL WHERE person_id = $1", personID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "DELETE FROM appointments WHERE person_id = $1", personID)
+	return err
+}

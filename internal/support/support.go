@@ -1,0 +1,139 @@
+// Package support is the support itself: appointments between a person
+// and their peer worker (where and when the person chooses), and the
+// worker's day — the people they support, who is overdue a contact, and
+// their diary.
+//
+// Who may see what is decided here, once: the person sees and answers
+// their own appointments; a peer worker those with the people allocated to
+// them; a peer lead those of their teams. Everyone else, a partner worker
+// included, gets not found, audited as denied. A worker is never booked
+// twice at once: each booking takes the worker's lock before it looks for
+// an overlap.
+package support
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/alert"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Service is the support capability.
+type Service struct {
+	DB    *store.DB
+	Clock app.Clock
+	Audit *audit.Log
+	// Alerts raises lone-working alerts to a worker's leads.
+	Alerts *alert.Service
+	// BaseURL is used in links in email.
+	BaseURL string
+	// OverdueDays is how long without a contact makes someone overdue when
+	// their organisation has not set it (14 when zero).
+	OverdueDays int
+	// Preferences gives a person's choices of where and when to meet, read
+	// inside tx for a person the caller was checked to see (wired to the
+	// matching capability's choice profiles in cmd/mutual). Nil: none.
+	Preferences func(ctx context.Context, tx *store.Tx, personID int64) (Preferences, error)
+}
+
+// Preferences are a person's choices of where and when to meet.
+type Preferences struct {
+	Places []string `json:"places,omitempty" doc:"Where to meet, as place codes, in the person's order."`
+	Days   []string `json:"days,omitempty" doc:"Days that suit: mon … sun."`
+	Times  []string `json:"times,omitempty" doc:"Times that suit: morning, afternoon, evening."`
+}
+
+func (s *Service) overdueDays() int {
+	if s.OverdueDays > 0 {
+		return s.OverdueDays
+	}
+	return 14
+}
+
+// Places are where, or how, a person and their worker meet.
+var Places = []app.Choice{
+	{Code: "home", Label: "At home"},
+	{Code: "community", Label: "At a café or community place"},
+	{Code: "team_base", Label: "At the team base"},
+	{Code: "ward", Label: "On the ward"},
+	{Code: "phone", Label: "By phone"},
+	{Code: "video", Label: "By video call"},
+	{Code: "text", Label: "By text message"},
+}
+
+// PlaceLabel is a place code in words.
+func PlaceLabel(code string) string { return app.ChoiceLabel(Places, code) }
+
+// Visit reports whether a place means the worker goes out alone to meet
+// the person (at home or in the community): a lone-working visit.
+func Visit(place string) bool { return place == "home" || place == "community" }
+
+// preferences reads the person's choices, or none.
+func (s *Service) preferences(ctx context.Context, tx *store.Tx, personID int64) (Preferences, error) {
+	if s.Preferences == nil {
+		return Preferences{}, nil
+	}
+	return s.Preferences(ctx, tx, personID)
+}
+
+// lockKey is the advisory lock that serialises bookings of one worker on
+// PostgreSQL ("supp" and the account id; the store's keys are "mutual" and
+// a number and matching's "matc", so they cannot meet).
+func lockKey(workerID int64) int64 { return 0x7375_7070<<32 | workerID&0xffff_ffff }
+
+// denied answers a record the caller may not see as not found, audited.
+func (s *Service) denied(ctx context.Context, err error, p *app.Principal, perm app.Permission, action, objectType string, id int64, what string) error {
+	return access.Denied(ctx, s.Audit, p, perm, action, objectType, id, what, err)
+}
+
+// self reports whether the caller acts as the person personID (0: their
+// own record).
+func self(p *app.Principal, personID int64) bool {
+	return p != nil && p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) && (personID == 0 || personID == p.PersonID)
+}
+
+// supportRef is a person's open referral with its allocated worker.
+type supportRef struct {
+	ID, PersonID, TeamID, WorkerID int64
+	WorkerName                     string
+}
+
+// openReferral finds the person's open referral that has a worker
+// allocated, within the caller's scope of referrals.
+func openReferral(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) (supportRef, error) {
+	a := store.NewArgs(personID)
+	var r supportRef
+	err := tx.QueryRowContext(ctx, `SELECT r.id, r.person_id, COALESCE(r.team_id, 0), r.allocated_worker_id, COALESCE(u.name, '')
+		FROM referrals r LEFT JOIN users u ON u.id = r.allocated_worker_id
+		WHERE r.person_id = $1 AND r.status IN ('allocated', 'active') AND r.allocated_worker_id IS NOT NULL AND `+access.Referrals(p, a)+`
+		ORDER BY r.id DESC LIMIT 1`, a.Values()...).Scan(&r.ID, &r.PersonID, &r.TeamID, &r.WorkerID, &r.WorkerName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, app.Errorf(app.CodeConflict, "Appointments are made once a peer worker is allocated, and there is none yet")
+	}
+	return r, err
+}
+
+// mayWork reports whether a staff caller works with an appointment of
+// this worker and team: it is theirs, or they lead the team.
+func mayWork(p *app.Principal, workerID, teamID int64) bool {
+	if !p.Can(app.PermAppointments) {
+		return false
+	}
+	return (p.HasRole(app.RolePeerWorker) && workerID == p.UserID) || (teamID != 0 && access.LeadsTeam(p, teamID))
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// London formats t as the pages show it, for messages.
+func london(t time.Time) string { return t.In(app.London).Format("15:04 on Monday 2 January") }

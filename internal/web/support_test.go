@@ -1,0 +1,121 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
+)
+
+// Appointments over HTTP on both engines: two bookings of one slot sent at
+// once — exactly one wins, the other is told the worker is busy; a clash
+// on the form keeps what was typed; the person sees and accepts theirs;
+// nobody else sees it (a canary in the place never leaks).
+func TestAppointmentsOverHTTP(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		pid := supportedPerson(t, e)
+		d := e.Clock.Now().In(app.London).AddDate(0, 0, 2)
+		at := time.Date(d.Year(), d.Month(), d.Day(), 14, 0, 0, 0, app.London)
+		workerAPI, leadAPI := e.Bearer(t, "worker"), e.Bearer(t, "lead")
+		body := map[string]any{"person_id": pid, "start": at, "minutes": 60, "place": "community", "place_detail": "CANARY-CAFE"}
+		res := webtest.Parallel(t, []webtest.Call{
+			{Client: workerAPI, Method: http.MethodPost, Path: "/api/v1/appointments", JSON: body},
+			{Client: leadAPI, Method: http.MethodPost, Path: "/api/v1/appointments", JSON: body},
+		})
+		var won, lost int
+		var id string
+		for _, r := range res {
+			switch r.StatusCode {
+			case http.StatusCreated:
+				won++
+				id = strings.TrimPrefix(r.Header.Get("Location"), "/api/v1/appointments/")
+			case http.StatusConflict:
+				lost++
+				if !strings.Contains(r.Body, "already booked from 14:00") {
+					t.Errorf("loser's message: %s", r.Body)
+				}
+			default:
+				t.Fatalf("booking: %d %s", r.StatusCode, r.Body)
+			}
+		}
+		if won != 1 || lost != 1 {
+			t.Fatalf("won %d, lost %d", won, lost)
+		}
+
+		// The form: the same slot is refused next to the date, with what was typed kept.
+		worker := e.As(t, "worker")
+		f := url.Values{"start-day": {strconv.Itoa(at.Day())}, "start-month": {strconv.Itoa(int(at.Month()))}, "start-year": {strconv.Itoa(at.Year())},
+			"start-time": {"14:30"}, "minutes": {"60"}, "place": {"phone"}, "place_detail": {"KEEP-THIS"}}
+		r := worker.PostForm("/people/"+strconv.FormatInt(pid, 10)+"/appointments", f)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "already booked from 14:00") || !strings.Contains(r.Body, "KEEP-THIS") {
+			t.Fatalf("clash on the form: %d %s", r.StatusCode, r.Body)
+		}
+
+		// The person sees it in their account and accepts it.
+		person := e.As(t, "person")
+		if r := person.Get("/my/appointments"); !strings.Contains(r.Body, "Please answer") || !strings.Contains(r.Body, "CANARY-CAFE") {
+			t.Fatalf("my appointments: %d %s", r.StatusCode, r.Body)
+		}
+		if r := person.PostForm("/appointments/"+id+"/transitions", url.Values{"to": {"booked"}, "version": {"1"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("accept: %d %s", r.StatusCode, r.Body)
+		}
+		if r := person.PostForm("/appointments/"+id+"/transitions", url.Values{"to": {"cancelled"}}); r.StatusCode != http.StatusUnprocessableEntity ||
+			!strings.Contains(r.Body, "Say why the appointment is cancelled") {
+			t.Fatalf("cancel without a reason: %d", r.StatusCode)
+		}
+		if n := rows(t, e.DB, "SELECT COUNT(*) FROM appointments WHERE status = 'booked'"); n != 1 {
+			t.Fatalf("booked: %d", n)
+		}
+
+		// Nobody else sees it: not found (or not allowed), never the canary.
+		for _, who := range []string{"person2", "workerB", "leadB", "clinician", "partner"} {
+			c := e.Bearer(t, who)
+			for _, path := range []string{"/api/v1/appointments/" + id, "/api/v1/appointments"} {
+				r := c.Get(path)
+				if strings.Contains(r.Body, "CANARY") || (r.StatusCode != http.StatusNotFound && r.StatusCode != http.StatusForbidden && r.Body != "[]\n" && r.Body != "[]") {
+					t.Errorf("%s %s: %d %s", who, path, r.StatusCode, r.Body)
+				}
+			}
+		}
+		// It happens: the worker records what happened; the person reads the
+		// note written for them with their referral's contacts.
+		e.Clock.Advance(at.Sub(e.Clock.Now()) + 5*time.Minute)
+		if r := workerAPI.JSON(http.MethodPost, "/api/v1/appointments/"+id+"/transitions", map[string]any{"to": "arrived"}); r.StatusCode != http.StatusOK {
+			t.Fatalf("arrived: %d %s", r.StatusCode, r.Body)
+		}
+		worker, person = e.As(t, "worker"), e.As(t, "person") // sessions idled out while the clock moved
+		page := worker.Get("/appointments/" + id)
+		if !strings.Contains(page.Body, "Record what happened") {
+			t.Fatalf("appointment page: %s", page.Body)
+		}
+		var refID int64
+		if err := e.DB.QueryRow(t.Context(), "SELECT referral_id FROM appointments WHERE id = $1", id).Scan(&refID); err != nil {
+			t.Fatal(err)
+		}
+		rec := url.Values{"appointment_id": {id}, "contact_at-day": {strconv.Itoa(at.Day())}, "contact_at-month": {strconv.Itoa(int(at.Month()))},
+			"contact_at-year": {strconv.Itoa(at.Year())}, "contact_at-time": {"14:00"}, "mode": {"in_person"}, "minutes": {"60"},
+			"support_types": {"emotional", "social"}, "contact_note": {"NOTE-FOR-PERSON: we planned the walking group"}}
+		if r := worker.PostForm("/referrals/"+strconv.FormatInt(refID, 10)+"/contacts", rec); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("record contact: %d %s", r.StatusCode, r.Body)
+		}
+		if r := person.Get("/my/referrals/" + strconv.FormatInt(refID, 10)); !strings.Contains(r.Body, "NOTE-FOR-PERSON") || !strings.Contains(r.Body, "emotional, social support") {
+			t.Fatalf("the person's view: %s", r.Body)
+		}
+		if r := e.As(t, "workerB").Get("/referrals/" + strconv.FormatInt(refID, 10)); strings.Contains(r.Body, "NOTE-FOR-PERSON") || r.StatusCode != http.StatusNotFound {
+			t.Fatalf("another team's worker: %d", r.StatusCode)
+		}
+
+		// The worker's day.
+		if r := worker.Get("/my/people"); !strings.Contains(r.Body, `href="/people/`+strconv.FormatInt(pid, 10)+`"`) || !strings.Contains(r.Body, "0 days ago") {
+			t.Errorf("my people: %s", r.Body)
+		}
+		if r := worker.Get("/my/diary?week=" + at.Format("2006-01-02")); !strings.Contains(r.Body, "14:00–15:00") {
+			t.Errorf("my diary: %d %s", r.StatusCode, r.Body)
+		}
+	})
+}
