@@ -101,7 +101,7 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	// datarights.Service.Holders).
 	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,
 		Holders: []person.Holder{s.People, s.Accounts, s.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
-			recovery.NewHolder(s.Recovery), support.Holder{}}}
+			recovery.NewHolder(s.Recovery), support.Holder{}, community.Holder{}}}
 	return s
 }
 

@@ -120,7 +120,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Community = &community.Service{DB: db, Clock: clock, Audit: w.Audit, Watch: w.Watch, Alerts: w.Alerts, Notify: w.Notify, Limits: w.Accounts.Counters, Referrals: w.Referrals}
 	w.Support = &support.Service{DB: db, Clock: clock, Audit: w.Audit, Alerts: w.Alerts, BaseURL: "https://mutual.test", Preferences: SupportPreferences}
 	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
-		recovery.NewHolder(w.Recovery), support.Holder{}}}
+		recovery.NewHolder(w.Recovery), support.Holder{}, community.Holder{}}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)
 	must(tb, err)
 	charity, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Charity", account.OrgPartnerAgency)
