@@ -126,14 +126,25 @@ func (s *Service) Follow(ctx context.Context, p *app.Principal, topicID int64, o
 }
 
 // tellFollowers tells everyone following a topic, but the writer, of a new
-// reply others can see. A follower who may no longer see the topic's space
-// is still told only that there is a reply, with the title they followed.
+// reply others can see — only followers who may still enter the topic's
+// space (mayEnter, written here over the follower's roles as they are
+// now): someone whose person or carer role has ended hears nothing more
+// from a space that is not for them, not even a title.
 func (s *Service) tellFollowers(ctx context.Context, tx *store.Tx, topicID, writer int64) error {
 	var title string
 	if err := tx.QueryRowContext(ctx, "SELECT title FROM community_topics WHERE id = $1", topicID).Scan(&title); err != nil {
 		return err
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT user_id FROM community_follows WHERE topic_id = $1 AND user_id <> $2 ORDER BY user_id", topicID, writer)
+	has := func(cond string) string {
+		return "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = f.user_id AND " + cond + ")"
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT f.user_id FROM community_follows f JOIN community_topics t ON t.id = f.topic_id
+		JOIN community_spaces sp ON sp.id = t.space_id JOIN users u ON u.id = f.user_id
+		WHERE f.topic_id = $1 AND f.user_id <> $2 AND u.status = 'active' AND (`+has("m.role = 'moderator'")+`
+			OR (sp.invitation_only AND EXISTS (SELECT 1 FROM community_invitations i WHERE i.space_id = sp.id AND i.user_id = f.user_id))
+			OR (NOT sp.invitation_only AND (sp.for_public OR (sp.for_people AND `+has("m.role = 'person'")+`)
+				OR (sp.for_carers AND `+has("m.role = 'carer'")+`) OR (sp.for_staff AND `+has("m.role NOT IN ('person', 'carer')")+`))))
+		ORDER BY f.user_id`, topicID, writer)
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,15 @@ func TestTagsSearchAndFollow(t *testing.T) {
 		if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND message LIKE '%new reply%'", writer.UserID); n != 0 {
 			t.Fatal("the writer was told of their own reply")
 		}
+		// The follower's person role ends: a space for people tells them
+		// nothing more, not even the title.
+		if _, err := db.Exec(ctx, "DELETE FROM memberships WHERE user_id = $1 AND role = 'person'", reader.UserID); err != nil {
+			t.Fatal(err)
+		}
+		must(w.Community.Reply(ctx, writer, a.Topic.ID, community.NewPost{Body: "Another update"}))
+		if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND message LIKE '%new reply%'", reader.UserID); n != 1 {
+			t.Fatalf("a follower who may no longer enter the space was told: %d notifications", n)
+		}
 		if _, err := w.Community.Follow(ctx, w.Principal(t, "person2"), secretTopic(t, w, secret.ID), true); err == nil {
 			t.Fatal("followed a topic in a space they cannot see")
 		}

@@ -80,3 +80,34 @@ func TestHolderCopiesAndForgets(t *testing.T) {
 		}
 	})
 }
+
+// A display name may not give away the account's own name, in part or in
+// whole, and not for an account that is staff and also uses services, even
+// while acting at work; one concern per post.
+func TestDisplayNamesHideWhoYouAre(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testkit.NewWorld(t, db)
+		p := w.Principal(t, "person") // "Test person"
+		for _, name := range []string{"TEST PERSON", "Person of the hills", "Quiet Test"} {
+			if _, err := w.Community.SaveSettings(ctx, p, community.Settings{DisplayName: name}); field(err) != "display_name" {
+				t.Errorf("%q for %q: %v", name, p.Name, err)
+			}
+		}
+		// A worker who also uses services, acting at work.
+		worker := w.Principal(t, "worker") // "Test worker"
+		if _, err := db.Exec(ctx, "INSERT INTO memberships (user_id, role, created_at) VALUES ($1, 'person', $2)", worker.UserID, w.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Community.SaveSettings(ctx, worker, community.Settings{DisplayName: "Worker Bee"}); field(err) != "display_name" {
+			t.Errorf("a worker who uses services, at work, used their name: %v", err)
+		}
+		if _, err := w.Community.SaveSettings(ctx, worker, community.Settings{DisplayName: "Bright Finch"}); err != nil {
+			t.Fatal(err)
+		}
+		// Staff who use no services post under their role and may use their name.
+		if _, err := w.Community.SaveSettings(ctx, w.Principal(t, "lead"), community.Settings{DisplayName: "Test lead"}); err != nil {
+			t.Errorf("a lead using their name: %v", err)
+		}
+	})
+}

@@ -80,12 +80,30 @@ func (in *Settings) check(p *app.Principal) error {
 			}
 		}
 	}
-	// Pseudonymous by default: someone who uses services or cares for
-	// someone does not post under their own name by mistake.
-	if staffRole(p) == "" && !pr.Has("display_name") && p.Name != "" && watch.Normalise(in.DisplayName) == watch.Normalise(p.Name) {
-		pr.Add("display_name", "Choose a name that is not your real name, so others cannot tell who you are")
-	}
 	return pr.Err()
+}
+
+// realName reports whether a display name gives away the account's own
+// name: the whole of it, or any of its words of three letters or more
+// ("Kofi" for Kofi Asante), however written.
+func realName(display, name string) bool {
+	d, n := watch.Normalise(display), watch.Normalise(name)
+	if n == "" {
+		return false
+	}
+	if d == n {
+		return true
+	}
+	words := map[string]bool{}
+	for _, w := range strings.Fields(d) {
+		words[w] = true
+	}
+	for _, w := range strings.Fields(n) {
+		if len([]rune(w)) >= 3 && words[w] {
+			return true
+		}
+	}
+	return false
 }
 
 // SaveSettings joins the community (a new member starts at LevelNew) or
@@ -102,6 +120,19 @@ func (s *Service) SaveSettings(ctx context.Context, p *app.Principal, in Setting
 	key := watch.Normalise(in.DisplayName)
 	var m Member
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		// Pseudonymous by default: someone who uses services or cares for
+		// someone does not post under their own name by mistake — also
+		// when the account is staff too and is acting at work now (its
+		// one display name is shown in people's spaces as well). Staff
+		// with no such role post under their role and may use their name.
+		var usesServices bool
+		if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND role IN ($2, $3))",
+			p.UserID, string(app.RolePerson), string(app.RoleCarer)).Scan(&usesServices); err != nil {
+			return err
+		}
+		if (staffRole(p) == "" || usesServices) && realName(in.DisplayName, p.Name) {
+			return app.Invalid(app.FieldError{Field: "display_name", Message: "Choose a name that is not your real name, so others cannot tell who you are"})
+		}
 		var taken int64
 		err := tx.QueryRowContext(ctx, "SELECT user_id FROM community_members WHERE display_key = $1", key).Scan(&taken)
 		if err == nil && taken != p.UserID {
@@ -112,7 +143,10 @@ func (s *Service) SaveSettings(ctx context.Context, p *app.Principal, in Setting
 		res, err := tx.ExecContext(ctx, `UPDATE community_members SET display_name = $1, display_key = $2,
 			consent_changed_at = CASE WHEN care_team_consent <> $3 THEN $4 ELSE consent_changed_at END,
 			care_team_consent = $3, version = version + 1 WHERE user_id = $5`, in.DisplayName, key, in.CareTeamConsent, now, p.UserID)
-		if err != nil {
+		if store.IsUniqueViolation(err) {
+			// Someone took the name between the check and the change.
+			return app.Invalid(app.FieldError{Field: "display_name", Message: "Someone already uses this display name: choose another"})
+		} else if err != nil {
 			return err
 		}
 		action := "community.settings"

@@ -420,6 +420,16 @@ func (s *Service) Escalate(ctx context.Context, p *app.Principal, postID int64, 
 		if err != nil {
 			return err
 		}
+		// One concern per post: a second (a double submit, or two
+		// moderators at once — the post's lock makes them take turns)
+		// would raise a second alert for the same words.
+		var already int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM community_escalations WHERE post_id = $1", postID).Scan(&already); err != nil {
+			return err
+		}
+		if already > 0 {
+			return app.Errorf(app.CodeConflict, "A concern about this post has already been recorded.")
+		}
 		var consent bool
 		var personID sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT m.care_team_consent, u.person_id FROM community_members m JOIN users u ON u.id = m.user_id

@@ -339,6 +339,13 @@ func TestEscalationNeedsConsent(t *testing.T) {
 		if n := count(t, db, "SELECT COUNT(*) FROM alerts WHERE person_id = $1 AND team_id = $2 AND detail = 'community'", agreed.PersonID, w.TeamA.ID); n != 1 {
 			t.Fatalf("alerts for the care team: %d", n)
 		}
+		// Submitted twice: one concern, one alert.
+		if _, err := w.Community.Escalate(ctx, mod, a.Post.ID, community.NewEscalation{Reason: "Talks of ending it all"}); !app.IsCode(err, app.CodeConflict) {
+			t.Fatalf("a second concern about the same post: %v", err)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM alerts WHERE person_id = $1 AND detail = 'community'", agreed.PersonID); n != 1 {
+			t.Fatalf("alerts after a second submit: %d", n)
+		}
 		e, err = w.Community.Escalate(ctx, mod, b.Post.ID, community.NewEscalation{Reason: "Talks of ending it all"})
 		if err != nil || e.Route != "moderators" {
 			t.Fatalf("without consent: %+v %v", e, err)

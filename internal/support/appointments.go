@@ -183,6 +183,10 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 	return out, nil
 }
 
+// MaxOpenRequests is how many appointments a person may have asked for
+// that their worker has not yet answered.
+const MaxOpenRequests = 3
+
 // apptRow is an appointment to write.
 type apptRow struct {
 	personID, referralID, teamID, workerID int64
@@ -202,6 +206,19 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 	if err := tx.Lock(ctx, lockKey(r.workerID)); err != nil {
 		return 0, err
 	}
+	if r.askedBy == SidePerson && r.status == Proposed {
+		// A person's open requests are few, counted under the worker's
+		// lock: requests nobody has answered must not fill the worker's
+		// diary.
+		var open int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM appointments WHERE person_id = $1 AND asked_by = $2 AND status = $3 AND id <> $4",
+			r.personID, string(SidePerson), string(Proposed), skip).Scan(&open); err != nil {
+			return 0, err
+		}
+		if open >= MaxOpenRequests {
+			return 0, app.Errorf(app.CodeConflict, "You have already asked for %d appointments your peer worker has not answered yet. Wait for them to answer, or cancel one of them first.", MaxOpenRequests)
+		}
+	}
 	start := r.start.UTC().Truncate(time.Microsecond)
 	end := start.Add(time.Duration(r.minutes) * time.Minute)
 	a := store.NewArgs(r.workerID, end, start, skip)
@@ -211,8 +228,9 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 	switch {
 	case err == nil:
 		if self(p, r.personID) {
-			return 0, app.Errorf(app.CodeConflict, "Your peer worker is not free then: they already have an appointment from %s to %s. Choose another time.",
-				london(clashStart), clashEnd.In(app.London).Format("15:04"))
+			// Not when, or with whom: a person asking and cancelling
+			// could otherwise map their worker's other appointments.
+			return 0, app.Errorf(app.CodeConflict, "Your peer worker is not free then. Choose another time.")
 		}
 		return 0, app.Errorf(app.CodeConflict, "The worker is already booked from %s to %s. Choose another time.",
 			london(clashStart), clashEnd.In(app.London).Format("15:04"))

@@ -97,7 +97,12 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 		a := store.NewArgs(now.AddDate(0, 0, -30), now.AddDate(1, 0, 0))
 		var who []string
 		if worker {
-			who = append(who, "a.worker_user_id = "+a.Add(userID))
+			// Only people the worker still supports: after a referral is
+			// reallocated or closed, its appointments leave the old
+			// worker's feed as they leave the worker's pages.
+			u := a.Add(userID)
+			who = append(who, "(a.worker_user_id = "+u+" AND EXISTS (SELECT 1 FROM referrals r WHERE r.id = a.referral_id AND r.allocated_worker_id = "+u+
+				" AND r.status IN ('allocated', 'active')))")
 		}
 		if personID != 0 {
 			who = append(who, "a.person_id = "+a.Add(personID))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/icaltest"
@@ -90,6 +91,21 @@ func TestCalendarFeeds(t *testing.T) {
 		wantCode(t, err, app.CodeNotFound)
 		if _, err := w.Support.Feed(ctx, token(renewed)); err != nil {
 			t.Fatal(err)
+		}
+		// Reallocated to another worker: the person's appointments leave
+		// the old worker's feed (and stay in the person's own).
+		var refID int64
+		if err := db.QueryRow(ctx, "SELECT id FROM referrals WHERE person_id = $1", pid).Scan(&refID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.Transition(ctx, w.Principal(t, "lead"), refID, referral.Move{To: referral.Allocated, WorkerID: w.Users["lead2"].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if text, err := w.Support.Feed(ctx, token(renewed)); err != nil || len(icaltest.Parse(t, text).Events) != 0 {
+			t.Fatalf("the old worker's feed after reallocation: %v\n%s", err, text)
+		}
+		if text, err := w.Support.Feed(ctx, token(pf)); err != nil || len(icaltest.Parse(t, text).Events) != 3 {
+			t.Fatalf("the person's feed after reallocation: %v", err)
 		}
 		if err := w.Support.RevokeFeed(ctx, worker); err != nil {
 			t.Fatal(err)

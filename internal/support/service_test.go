@@ -153,7 +153,7 @@ func TestNoDoubleBooking(t *testing.T) {
 		// The person asking is told their worker is busy, without whom with.
 		_, err = w.Support.Create(ctx, w.Principal(t, "person2"), support.NewAppointment{Start: at, Place: "phone"})
 		wantCode(t, err, app.CodeConflict)
-		if msg := app.As(err).Message; !strings.Contains(msg, "Your peer worker is not free") {
+		if msg := app.As(err).Message; !strings.Contains(msg, "Your peer worker is not free") || strings.Contains(msg, "10:00") {
 			t.Fatalf("person's clash message: %q", msg)
 		}
 		if _, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p2, Start: at.Add(time.Hour), Place: "phone"}); err != nil {
@@ -417,6 +417,39 @@ func TestContactsBySupportType(t *testing.T) {
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM contacts WHERE appointment_id = $1", a.ID); n != 1 {
 			t.Fatalf("linked contacts: %d", n)
+		}
+	})
+}
+
+// A person may have only a few requests their worker has not answered, so
+// requests cannot fill the worker's diary; cancelling one makes room.
+func TestOpenRequestsAreFew(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testkit.NewWorld(t, db)
+		supported(t, w)
+		me := w.Principal(t, "person")
+		at := tomorrow10(w)
+		var first support.Appointment
+		for i := range support.MaxOpenRequests {
+			a, err := w.Support.Create(ctx, me, support.NewAppointment{Start: at.Add(time.Duration(i) * 24 * time.Hour), Minutes: 60, Place: "phone"})
+			if err != nil {
+				t.Fatalf("request %d: %v", i+1, err)
+			}
+			if i == 0 {
+				first = a
+			}
+		}
+		_, err := w.Support.Create(ctx, me, support.NewAppointment{Start: at.Add(10 * 24 * time.Hour), Minutes: 60, Place: "phone"})
+		wantCode(t, err, app.CodeConflict)
+		if msg := app.As(err).Message; !strings.Contains(msg, "not answered yet") {
+			t.Fatalf("message: %q", msg)
+		}
+		if _, err := w.Support.Transition(ctx, me, first.ID, support.Move{To: support.Cancelled, Reason: "Changed my mind"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Support.Create(ctx, me, support.NewAppointment{Start: at.Add(10 * 24 * time.Hour), Minutes: 60, Place: "phone"}); err != nil {
+			t.Fatalf("after cancelling one: %v", err)
 		}
 	})
 }
