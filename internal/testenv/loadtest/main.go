@@ -32,13 +32,14 @@ import (
 )
 
 var (
-	scale       = flag.Int("scale", 1000000, "caseload episodes to generate (referrals are 0.3×)")
-	duration    = flag.Duration("duration", 8*time.Second, "how long to load each endpoint")
-	concurrency = flag.Int("concurrency", 16, "concurrent clients")
-	engines     = flag.String("engines", "sqlite,postgres", "engines to measure")
-	writers     = flag.String("writers", "16,50", "numbers of concurrent clients for the audited-write measurements")
-	only        = flag.String("only", "", "measure only these parts (comma-separated: pages, reads, writes, insight); empty for all")
-	pgURL       = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
+	scale         = flag.Int("scale", 1000000, "caseload episodes to generate (referrals are 0.3×)")
+	duration      = flag.Duration("duration", 8*time.Second, "how long to load each endpoint")
+	concurrency   = flag.Int("concurrency", 16, "concurrent clients")
+	engines       = flag.String("engines", "sqlite,postgres", "engines to measure")
+	writers       = flag.String("writers", "16,50", "numbers of concurrent clients for the audited-write measurements")
+	benchInFlight = flag.Int("bench-max-in-flight", 128, "the benchmark server's --max-in-flight: above the most clients, so requests are measured, not shed")
+	only          = flag.String("only", "", "measure only these parts (comma-separated: pages, reads, writes, insight); empty for all")
+	pgURL         = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 )
 
 func envOr(k, def string) string {
@@ -247,7 +248,10 @@ func mutual(bin, dsn string, args ...string) (string, error) {
 // serve starts one Mutual server on dsn and waits until it is ready.
 func serve(bin, dsn, dir string) (base string, stop func(), err error) {
 	addr := freeAddr()
-	srv := exec.Command(bin, "serve", "--database", dsn, "--addr", addr, "--mail-dir", filepath.Join(dir, "mail"), "--log-level", "error")
+	// The benchmark measures the work itself, so admission control is
+	// opened wide enough for every client (make overload measures it).
+	srv := exec.Command(bin, "serve", "--database", dsn, "--addr", addr, "--mail-dir", filepath.Join(dir, "mail"), "--log-level", "error",
+		"--max-in-flight", fmt.Sprint(*benchInFlight))
 	srv.Env = append(os.Environ(), "MUTUAL_REQUIRE_MFA=false")
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
