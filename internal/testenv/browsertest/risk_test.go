@@ -279,5 +279,5 @@ func TestHomesForManagerAndModerator(t *testing.T) {
 	mod.setViewport(mobile)
 	mod.signIn(e.Users["moderator"].Email, testkit.Password)
 	mod.check()
-	mod.wantText("The online peer community is coming", "Where people can get help now")
+	mod.wantText("Moderation queue", "Where people can get help now")
 }
