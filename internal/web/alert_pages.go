@@ -43,11 +43,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
 var alertFields = map[string]string{"outcome": "alert_outcome", "note": "alert_note"}
 
 func (s *Server) handleAlertResponse(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}

@@ -253,11 +253,7 @@ func postFailed(f *ui.Form, res community.Posted, err error) (int, string, bool)
 }
 
 func (s *Server) handleTopicCreate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -314,11 +310,7 @@ func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -334,11 +326,7 @@ func (s *Server) handleReply(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleReact(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -366,11 +354,7 @@ func (s *Server) handleFlagForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleFlag(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -429,11 +413,7 @@ func (s *Server) handleModerationItem(w http.ResponseWriter, r *http.Request) er
 // moderatorForm runs a moderator's form on an item, showing the item again
 // with the problems when it is refused.
 func (s *Server) moderatorForm(w http.ResponseWriter, r *http.Request, do func(f *ui.Form, id int64) (string, error)) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -535,11 +515,7 @@ func (s *Server) handleSupportAsk(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}

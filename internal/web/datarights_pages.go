@@ -174,11 +174,7 @@ func (s *Server) handleMyData(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleSubjectAccess(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}

@@ -116,6 +116,17 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// idAndForm is a posted page's {id} and its form: the first steps of
+// every handler that changes one thing.
+func idAndForm(w http.ResponseWriter, r *http.Request) (int64, *ui.Form, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, nil, err
+	}
+	f, err := parseForm(w, r)
+	return id, f, err
+}
+
 // queryID reads an optional numeric query value; bad values are invalid.
 func queryID(q url.Values, name string) (int64, error) {
 	v := strings.TrimSpace(q.Get(name))

@@ -295,11 +295,7 @@ func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -366,11 +362,7 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleAddSessions(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -487,11 +479,7 @@ func bookingKey(r *http.Request, id int64, f *ui.Form) string {
 }
 
 func (s *Server) handleBook(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -579,11 +567,7 @@ func (s *Server) handleBooking(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleBookingCancel(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -728,11 +712,7 @@ func (s *Server) sessionFormError(w http.ResponseWriter, r *http.Request, id int
 }
 
 func (s *Server) handleAttendance(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -774,11 +754,7 @@ func (s *Server) handleAttendance(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleMove(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -799,11 +775,7 @@ func (s *Server) handleMove(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleCapacity(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -820,11 +792,7 @@ func (s *Server) handleCapacity(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleSessionFacilitators(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -837,11 +805,7 @@ func (s *Server) handleSessionFacilitators(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) handleSessionCancel(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -952,11 +916,7 @@ func (s *Server) handleInterest(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleAnswerProposal(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}

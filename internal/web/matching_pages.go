@@ -235,11 +235,7 @@ func (s *Server) handlePersonChoices(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) handleSavePersonChoices(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -374,11 +370,7 @@ func workerReturn(p *app.Principal, id int64) string {
 }
 
 func (s *Server) handleWorkerDetails(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -411,11 +403,7 @@ func reductionRows(f *ui.Form) int {
 }
 
 func (s *Server) handleWorkerCapacity(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -466,11 +454,7 @@ func disclosureFromForm(f *ui.Form) (string, []string, string, bool) {
 }
 
 func (s *Server) handleAddDisclosure(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -559,11 +543,7 @@ func (s *Server) handleMatches(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleAllocateMatch(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -700,11 +680,7 @@ func (s *Server) handlePlan(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleCommitPlan(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -834,11 +810,7 @@ func (s *Server) handleMatchingSettings(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleSaveMatchingSettings(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}

@@ -99,11 +99,7 @@ func (s *Server) handleClaimCode(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleClaimInvite(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -203,11 +199,7 @@ func (s *Server) handleMyReferral(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleSharing(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}

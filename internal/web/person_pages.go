@@ -152,11 +152,7 @@ func (s *Server) handlePersonView(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handleOfferCreate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}

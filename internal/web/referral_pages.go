@@ -541,11 +541,7 @@ func ownView(p *app.Principal) bool {
 }
 
 func (s *Server) handleRecordConsent(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -580,11 +576,7 @@ func moveFromForm(f *ui.Form) referral.Move {
 }
 
 func (s *Server) handleReferralTransition(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -625,11 +617,7 @@ func (s *Server) handleReferralTransition(w http.ResponseWriter, r *http.Request
 }
 
 func (s *Server) handleContactCreate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -671,11 +659,7 @@ func (s *Server) handleContactCreate(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) handleReferralUrgency(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -708,11 +692,7 @@ func (s *Server) handleReferralUrgency(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) handleLinkPerson(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	f, err := parseForm(w, r)
+	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
 	}
