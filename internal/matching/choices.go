@@ -180,6 +180,18 @@ func (s *Service) Choices(ctx context.Context, p *app.Principal, personID int64)
 // worker is with what the worker shares with the people they support. The
 // worker's disclosures read here are recorded for the worker to see.
 func (s *Service) OwnChoices(ctx context.Context, p *app.Principal) (MyChoices, error) {
+	return s.ownChoices(ctx, p, true)
+}
+
+// OwnProfile is the caller's own choices alone, for pages that show them
+// beside other things (the plan): no worker or disclosure is read, so no
+// disclosure is recorded as read.
+func (s *Service) OwnProfile(ctx context.Context, p *app.Principal) (ChoiceProfile, error) {
+	mc, err := s.ownChoices(ctx, p, false)
+	return mc.ChoiceProfile, err
+}
+
+func (s *Service) ownChoices(ctx context.Context, p *app.Principal, workers bool) (MyChoices, error) {
 	var mc MyChoices
 	now := s.Clock.Now()
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -188,7 +200,7 @@ func (s *Service) OwnChoices(ctx context.Context, p *app.Principal) (MyChoices, 
 			return err
 		}
 		mc.Workers = []MyWorker{}
-		if p.PersonID != 0 {
+		if workers && p.PersonID != 0 {
 			if mc.Workers, err = s.myWorkers(ctx, tx, p, now); err != nil {
 				return err
 			}

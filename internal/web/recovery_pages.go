@@ -148,11 +148,11 @@ func (s *Server) recoveryPlanPage(w http.ResponseWriter, r *http.Request, who wh
 func (s *Server) planChoices(r *http.Request, who whose) (*matching.ChoiceProfile, error) {
 	p := principal(r)
 	if who.Self {
-		mc, err := s.matching.OwnChoices(r.Context(), p)
+		cp, err := s.matching.OwnProfile(r.Context(), p)
 		if err != nil {
 			return nil, err
 		}
-		return &mc.ChoiceProfile, nil
+		return &cp, nil
 	}
 	if !p.Can(app.PermPersonRead) {
 		return nil, nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
@@ -412,7 +413,16 @@ func TestPlanShowsTheirChoices(t *testing.T) {
 	if r := person.PostForm("/my/choices", url.Values{"version": {"0"}, "worker_gender": {"woman"}, "places": {"phone"}, "days": {"mon"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("saving choices: %d", r.StatusCode)
 	}
+	// The worker shares an item with the people they support: the plan
+	// shows choices, not the worker's disclosures, so none is read.
+	if _, err := e.Matching.AddDisclosure(context.Background(), e.Principal(t, "worker"), e.Users["worker"].ID,
+		matching.NewDisclosure{Text: "I have heard voices", Audience: matching.AudienceSupported}); err != nil {
+		t.Fatal(err)
+	}
 	r = person.Get("/my/plan")
+	if n := rows(t, e.DB, "SELECT COUNT(*) FROM disclosure_reads"); n != 0 {
+		t.Fatalf("viewing the plan recorded %d disclosure reads", n)
+	}
 	for _, want := range []string{`id="choices"`, "Worker: a woman", "Meet: by phone", "Days: Monday", `href="/my/choices"`} {
 		if !strings.Contains(r.Body, want) {
 			t.Errorf("the person's plan lacks %q", want)
