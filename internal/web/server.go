@@ -134,7 +134,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.render, err = ui.NewRenderer(pages, s.templateFuncs()); err != nil {
+	if s.render, err = ui.NewRenderer(pages, s.allTemplateFuncs()...); err != nil {
 		return nil, err
 	}
 	s.routes = s.routeTable()
@@ -485,22 +485,13 @@ func (s *Server) templateFuncs() template.FuncMap {
 			return out
 		},
 	}
-	return mergeFuncs(fm, recoveryTemplateFuncs(), insightTemplateFuncs())
+	return fm
 }
 
-// mergeFuncs joins the shared template functions and each capability's
-// own. A name given twice would silently replace the other function on
-// every page, so it panics at start (and in every test) instead.
-func mergeFuncs(base template.FuncMap, more ...template.FuncMap) template.FuncMap {
-	for _, m := range more {
-		for name, f := range m {
-			if _, dup := base[name]; dup {
-				panic("web: template function " + name + " is defined twice")
-			}
-			base[name] = f
-		}
-	}
-	return base
+// allTemplateFuncs are the shared template functions and each
+// capability's own; the renderer refuses a name given twice.
+func (s *Server) allTemplateFuncs() []template.FuncMap {
+	return []template.FuncMap{s.templateFuncs(), recoveryTemplateFuncs(), insightTemplateFuncs()}
 }
 
 // categoryWords lists watched-word category codes in words: "suicide and

@@ -55,7 +55,7 @@ func templateRenderer(t testing.TB, files embed.FS) *ui.Renderer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := ui.NewRenderer(pages, s.templateFuncs())
+	r, err := ui.NewRenderer(pages, s.allTemplateFuncs()...)
 	if err != nil {
 		t.Fatalf("templates do not parse: %v", err)
 	}

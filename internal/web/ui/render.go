@@ -61,17 +61,20 @@ func (r *Renderer) nav(items []NavItem) (template.HTML, error) {
 // gets its own template set, so pages' "content" blocks do not clash. A
 // file whose name starts with "_" (such as "_referral.html") holds
 // partials shared by every page and is not a page itself. extra adds
-// functions to Funcs; it may be nil. It fails if extra names a function
-// Funcs already has (it would silently change every page that uses it),
+// functions to Funcs (each capability may give its own map). It fails if a
+// name is given twice, in Funcs or in extra (one would silently replace
+// the other on every page that uses it),
 // any template does not parse, two shared files define the same template,
 // or pages is empty.
-func NewRenderer(pages fs.FS, extra template.FuncMap) (*Renderer, error) {
+func NewRenderer(pages fs.FS, extra ...template.FuncMap) (*Renderer, error) {
 	funcs := Funcs()
-	for name, f := range extra {
-		if _, dup := funcs[name]; dup {
-			return nil, fmt.Errorf("ui: template function %s is defined twice", name)
+	for _, m := range extra {
+		for name, f := range m {
+			if _, dup := funcs[name]; dup {
+				return nil, fmt.Errorf("ui: template function %s is defined twice", name)
+			}
+			funcs[name] = f
 		}
-		funcs[name] = f
 	}
 	base, err := template.New("ui").Funcs(funcs).ParseFS(templateFiles, "templates/*.html")
 	if err != nil {
