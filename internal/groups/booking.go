@@ -61,20 +61,25 @@ func (r sessionRow) free() int { return r.Capacity - r.Held }
 // lockSession loads a session for a change and locks its row until
 // commit, so every change to its places and its waiting list happens one
 // at a time (on SQLite the write transaction already holds the database).
+//
+// The group's settings are read by a second statement, after the lock: on
+// PostgreSQL a statement that waited for the lock sees the session row as
+// committed by the one it waited for, but a joined row as it was when the
+// statement began — so a change to the group (EditGroup holds the coming
+// sessions' locks) would otherwise be missed.
 func lockSession(ctx context.Context, tx *store.Tx, id int64) (sessionRow, error) {
-	q := `SELECT s.id, s.group_id, g.team_id, g.title, s.starts_at, s.ends_at, s.capacity, s.places_held, s.status, g.booking,
-		g.max_places, g.hold_hours, g.visibility, g.invite_code
-		FROM group_sessions s JOIN peer_groups g ON g.id = s.group_id WHERE s.id = $1`
-	if tx.Dialect == store.Postgres {
-		q += " FOR UPDATE OF s"
-	}
 	var r sessionRow
-	err := tx.QueryRowContext(ctx, q, id).Scan(&r.ID, &r.GroupID, &r.TeamID, &r.Title, &r.StartsAt, &r.EndsAt, &r.Capacity, &r.Held, &r.Status,
-		&r.Booking, &r.MaxPlaces, &r.HoldHours, &r.Visibility, &r.InviteCode)
+	err := tx.QueryRowContext(ctx, `SELECT s.id, s.group_id, s.starts_at, s.ends_at, s.capacity, s.places_held, s.status
+		FROM group_sessions s WHERE s.id = $1`+tx.Dialect.ForUpdate(), id).Scan(&r.ID, &r.GroupID, &r.StartsAt, &r.EndsAt, &r.Capacity, &r.Held, &r.Status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, access.ErrNotVisible
 	}
+	if err != nil {
+		return r, err
+	}
 	r.StartsAt, r.EndsAt = r.StartsAt.UTC(), r.EndsAt.UTC()
+	err = tx.QueryRowContext(ctx, `SELECT g.team_id, g.title, g.booking, g.max_places, g.hold_hours, g.visibility, g.invite_code
+		FROM peer_groups g WHERE g.id = $1`, r.GroupID).Scan(&r.TeamID, &r.Title, &r.Booking, &r.MaxPlaces, &r.HoldHours, &r.Visibility, &r.InviteCode)
 	return r, err
 }
 

@@ -87,10 +87,8 @@ func (s *Service) EditGroup(ctx context.Context, p *app.Principal, id int64, in 
 		// The group's row is locked first (SQLite's write transaction
 		// already holds the database), so of two changes at once the
 		// second sees the first and is refused.
-		if tx.Dialect == store.Postgres {
-			if _, err := tx.ExecContext(ctx, "SELECT id FROM peer_groups WHERE id = $1 FOR UPDATE", id); err != nil {
-				return err
-			}
+		if err := lockGroup(ctx, tx, id); err != nil {
+			return err
 		}
 		cur, err := visibleGroup(ctx, tx, p, id, "")
 		if err != nil {
@@ -176,15 +174,20 @@ type comingSession struct {
 	facilitated       bool
 }
 
+// lockGroup holds the group's row until commit (SQLite's write
+// transaction already holds the database): changes to the group and
+// sessions added to it take turns, each seeing the other's settings.
+func lockGroup(ctx context.Context, tx *store.Tx, id int64) error {
+	_, err := tx.ExecContext(ctx, "SELECT id FROM peer_groups WHERE id = $1"+tx.Dialect.ForUpdate(), id)
+	return err
+}
+
 // lockComing locks the group's scheduled sessions still to come, in
 // order, so no place or waiting list changes under a change to the group.
 func lockComing(ctx context.Context, tx *store.Tx, groupID int64, now time.Time) ([]comingSession, error) {
 	q := `SELECT s.id, s.starts_at, s.ends_at, s.capacity FROM group_sessions s WHERE s.group_id = $1 AND s.status = 'scheduled' AND s.starts_at > $2
 		ORDER BY s.starts_at, s.id`
-	if tx.Dialect == store.Postgres {
-		q += " FOR UPDATE"
-	}
-	rows, err := tx.QueryContext(ctx, q, groupID, now)
+	rows, err := tx.QueryContext(ctx, q+tx.Dialect.ForUpdate(), groupID, now)
 	if err != nil {
 		return nil, err
 	}

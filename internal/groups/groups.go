@@ -544,6 +544,9 @@ func (s *Service) AddSessions(ctx context.Context, p *app.Principal, groupID int
 	}
 	var ids []int64
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		if err := lockGroup(ctx, tx, groupID); err != nil {
+			return err
+		}
 		g, err := visibleGroup(ctx, tx, p, groupID, "")
 		if err != nil {
 			return err

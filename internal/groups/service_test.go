@@ -585,3 +585,35 @@ func TestVisibility(t *testing.T) {
 		}
 	})
 }
+
+// Those who run a session see a participant's recent no-shows at this
+// group only: what the person did at another group (another team's, or
+// another organisation's) is not theirs to see.
+func TestRecentRecordIsThisGroupsOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		anon := app.Public("t")
+		worker := w.Principal(t, "worker")
+		_, first := setUp(t, w, 12, 2)
+		missed := r(w.Groups.Book(ctx, anon, first.ID, public("Sam Rivers"))).must(t)
+		// Another group, run by the same worker, where Sam did not come.
+		otherSession := setUpAnother(t, w)
+		noShow := r(w.Groups.Book(ctx, anon, otherSession, public("Sam Rivers"))).must(t)
+		w.Clock.Advance(7 * 24 * time.Hour)
+		r(w.Groups.RecordAttendance(ctx, worker, otherSession, groups.Register{Entries: []groups.RegisterEntry{{BookingID: noShow.ID, Outcome: "no_show"}}})).must(t)
+		ps := r(w.Groups.Participants(ctx, worker, first.ID)).must(t)
+		if len(ps.Booked) != 1 || ps.Booked[0].ID != missed.ID || ps.Booked[0].NoShows != 0 {
+			t.Fatalf("a no-show at another group shown: %+v", ps.Booked)
+		}
+		// At the other group's next session, it counts.
+		g2 := count(t, db, "SELECT group_id FROM group_sessions WHERE id = $1", otherSession)
+		start := w.Clock.Now().AddDate(0, 0, 7).In(app.London).Format("2006-01-02") + "T10:30"
+		next := r(w.Groups.AddSessions(ctx, w.Principal(t, "lead"), int64(g2), groups.NewSessions{Start: start, Minutes: 90})).must(t)
+		r(w.Groups.Book(ctx, anon, next[0].ID, public("Sam Rivers"))).must(t)
+		ps = r(w.Groups.Participants(ctx, worker, next[0].ID)).must(t)
+		if len(ps.Booked) != 1 || ps.Booked[0].NoShows != 1 {
+			t.Fatalf("the no-show at this group not counted: %+v", ps.Booked)
+		}
+	})
+}

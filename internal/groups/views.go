@@ -249,7 +249,7 @@ func (s *Service) Participants(ctx context.Context, p *app.Principal, sessionID 
 		}
 		for _, list := range [][]Participant{out.Booked, out.Waiting} {
 			for i := range list {
-				if err := recentRecord(ctx, tx, p, &list[i], now); err != nil {
+				if err := recentRecord(ctx, tx, gid, &list[i], now); err != nil {
 					return err
 				}
 				if err := offerOf(ctx, tx, &list[i].Booking); err != nil {
@@ -298,9 +298,10 @@ func offerOf(ctx context.Context, tx *store.Tx, b *Booking) error {
 }
 
 // recentRecord counts a participant's other no-shows and late
-// cancellations in the last six months (by account, or by email address),
-// for the caller who runs the session.
-func recentRecord(ctx context.Context, tx *store.Tx, p *app.Principal, pa *Participant, now time.Time) error {
+// cancellations in the last six months at this group's own sessions (by
+// account, or by email address), for those who run the session: never
+// what the person did at other groups, teams or organisations.
+func recentRecord(ctx context.Context, tx *store.Tx, groupID int64, pa *Participant, now time.Time) error {
 	if pa.UserID == 0 && pa.Email == "" {
 		return nil
 	}
@@ -312,9 +313,9 @@ func recentRecord(ctx context.Context, tx *store.Tx, p *app.Principal, pa *Parti
 	}
 	return tx.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM group_attendance a JOIN group_bookings b ON b.id = a.booking_id JOIN group_sessions s ON s.id = b.session_id
-			WHERE `+match+` AND a.outcome = 'no_show' AND s.starts_at > $2 AND b.id <> $3),
+			WHERE `+match+` AND a.outcome = 'no_show' AND s.starts_at > $2 AND b.id <> $3 AND s.group_id = $4),
 		(SELECT COUNT(*) FROM group_bookings b JOIN group_sessions s ON s.id = b.session_id
-			WHERE `+match+` AND b.late_cancel AND s.starts_at > $2 AND b.id <> $3)`, who, since, pa.ID).Scan(&pa.NoShows, &pa.LateCancels)
+			WHERE `+match+` AND b.late_cancel AND s.starts_at > $2 AND b.id <> $3 AND s.group_id = $4)`, who, since, pa.ID, groupID).Scan(&pa.NoShows, &pa.LateCancels)
 }
 
 // scanWith appends extra destinations after a booking's columns.
