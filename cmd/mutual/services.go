@@ -76,8 +76,7 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.Caseloads = &caseload.Service{DB: db, Clock: clock, RefreshFlags: referral.RefreshCaseloadFlagsFor}
 	s.Groups = &groups.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, BaseURL: cfg.BaseURL,
 		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
-	s.Matching = &matching.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Referrals: s.Referrals, Accounts: s.Accounts,
-		WaitingStandard: standard, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
+	s.Matching = &matching.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Referrals: s.Referrals, Accounts: s.Accounts, Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}}
 	s.Referrals.Allocation = s.Matching
 	s.Recovery = &recovery.Service{DB: db, Clock: clock, Audit: s.Audit, Notify: s.Notify, Accounts: s.Accounts, BaseURL: cfg.BaseURL,
 		Suppress: stats.Suppressor{Threshold: cfg.SuppressBelow}, DefaultReviewWeeks: cfg.ReviewWeeks, AckWorkingDays: cfg.AckDays,

@@ -76,8 +76,7 @@ func (l *loader) matching(ctx context.Context) error {
 	auditLog := audit.NewLog(l.DB, l.clock, audit.LogOptions{})
 	auditLog.Start()
 	defer auditLog.Close()
-	ms := &matching.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Notify: l.acc.Notify, Referrals: l.ref, Accounts: l.acc,
-		WaitingStandard: l.ref.WaitingStandard, Suppress: stats.Suppressor{Threshold: 5}}
+	ms := &matching.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Notify: l.acc.Notify, Referrals: l.ref, Accounts: l.acc, Suppress: stats.Suppressor{Threshold: 5}}
 	l.ref.Allocation = ms
 	l.ref.Audit = auditLog
 	now := l.clock.Now()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/matching/stable"
+	"github.com/mutualhq/mutual/internal/referral"
 )
 
 // Waiting is one person on a waiting list, as the planner sees them.
@@ -154,23 +155,12 @@ func priorityKey(w Waiting) uint64 {
 	if !w.Risk {
 		k |= 1 << 44
 	}
-	k |= uint64(urgencyRank(w.Urgency)) << 42
+	k |= uint64(referral.Urgency(w.Urgency).Rank()) << 42
 	if !w.Urgent {
 		k |= 1 << 40
 	}
 	days := min(max(w.DaysWaited, 0), 1<<30)
 	return k + uint64(1<<30-days)
-}
-
-// urgencyRank orders urgencies, most urgent first.
-func urgencyRank(u string) int {
-	switch u {
-	case "very_urgent":
-		return 0
-	case "urgent":
-		return 1
-	}
-	return 2
 }
 
 // Propose computes a plan: each person's acceptable workers in their team

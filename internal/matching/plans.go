@@ -82,21 +82,6 @@ type planState struct {
 	refNames map[int64]string
 }
 
-// pastStandard reports whether a referral of urgency u that has waited
-// this long without contact is past its waiting standard: the service's
-// standard for routine referrals, 24 hours for urgent and 4 hours for very
-// urgent ones (as on the waiting list).
-func (s *Service) pastStandard(u referral.Urgency, waited time.Duration) bool {
-	std := s.WaitingStandard
-	switch u {
-	case referral.Urgent:
-		std = referral.UrgentStandard
-	case referral.VeryUrgent:
-		std = referral.VeryUrgentStandard
-	}
-	return std > 0 && waited > std
-}
-
 // loadPlanState reads a waiting list and its workers inside tx: accepted
 // referrals of the teams that the caller may see, in referral order.
 func (s *Service) loadPlanState(ctx context.Context, tx *store.Tx, p *app.Principal, teams []int64, now time.Time) (*planState, error) {
@@ -104,7 +89,7 @@ func (s *Service) loadPlanState(ctx context.Context, tx *store.Tx, p *app.Princi
 	day := dateOnly(now)
 	a := &store.Args{}
 	rows, err := tx.QueryContext(ctx, `SELECT r.id, r.person_id, r.team_id, r.reference, pe.preferred_name, r.received_at, r.first_contact_at, r.version, r.urgency,
-		EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.resolved_at IS NULL)
+		`+referral.RiskAlertOpen+`
 		FROM referrals r JOIN people pe ON pe.id = r.person_id
 		WHERE r.status = 'accepted' AND r.team_id IN `+store.In(a, teams...)+` AND `+access.Referrals(p, a)+` ORDER BY r.id`, a.Values()...)
 	if err != nil {
@@ -120,7 +105,8 @@ func (s *Service) loadPlanState(ctx context.Context, tx *store.Tx, p *app.Princi
 			return nil, err
 		}
 		w.DaysWaited = int(math.Floor(now.Sub(received).Hours() / 24))
-		w.Urgent = !first.Valid && s.pastStandard(referral.Urgency(w.Urgency), now.Sub(received))
+		std := s.Referrals.Standard(referral.Urgency(w.Urgency)) // the waiting list's own standard for its urgency
+		w.Urgent = !first.Valid && std > 0 && now.Sub(received) > std
 		st.in.People = append(st.in.People, w)
 		st.refVer[w.ReferralID] = version
 		st.refNames[w.ReferralID] = w.Reference

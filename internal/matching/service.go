@@ -28,9 +28,6 @@ type Service struct {
 	Notify    *notify.Service
 	Referrals *referral.Service
 	Accounts  *account.Service
-	// WaitingStandard: someone waiting longer with no contact yet comes
-	// first for every worker (4 weeks by default).
-	WaitingStandard time.Duration
 	// Suppress hides small numbers in the insight figures.
 	Suppress stats.Suppressor
 }

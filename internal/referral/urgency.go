@@ -69,12 +69,29 @@ func (s *Service) Standard(u Urgency) time.Duration {
 	return s.WaitingStandard
 }
 
-// urgencyRank is an SQL expression ordering referrals most urgent first.
+// urgencyRank is an SQL expression ordering referrals most urgent first,
+// as Urgency.Rank does in Go.
 const urgencyRank = "CASE r.urgency WHEN 'very_urgent' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END"
+
+// Rank orders urgencies most urgent first (0 very urgent, 1 urgent, 2
+// routine), as the waiting list does.
+func (u Urgency) Rank() int {
+	switch u {
+	case VeryUrgent:
+		return 0
+	case Urgent:
+		return 1
+	}
+	return 2
+}
+
+// RiskAlertOpen is an SQL condition on alias r: the referral has an alert
+// of possible risk still waiting for a response.
+const RiskAlertOpen = "EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.resolved_at IS NULL)"
 
 // riskOpen is an SQL expression that is 0 for a referral with an alert of
 // possible risk waiting for a response, 1 otherwise: those come first.
-const riskOpen = "CASE WHEN EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.resolved_at IS NULL) THEN 0 ELSE 1 END"
+const riskOpen = "CASE WHEN " + RiskAlertOpen + " THEN 0 ELSE 1 END"
 
 // overdueCond is the condition on alias r for a referral past its waiting
 // standard: still waiting, no first contact, and received longer ago than

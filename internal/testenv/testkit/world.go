@@ -110,8 +110,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Accounts.Notify = w.Notify
 	w.Groups = &groups.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, BaseURL: "https://mutual.test",
 		Suppress: stats.Suppressor{Threshold: 5}}
-	w.Matching = &matching.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Referrals: w.Referrals, Accounts: w.Accounts,
-		WaitingStandard: 28 * 24 * time.Hour, Suppress: stats.Suppressor{Threshold: 5}}
+	w.Matching = &matching.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Referrals: w.Referrals, Accounts: w.Accounts, Suppress: stats.Suppressor{Threshold: 5}}
 	w.Referrals.Allocation = w.Matching
 	w.Concerns = &Concerns{}
 	w.Recovery = &recovery.Service{DB: db, Clock: clock, Audit: w.Audit, Notify: w.Notify, Accounts: w.Accounts, BaseURL: "https://mutual.test",
