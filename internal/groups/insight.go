@@ -193,7 +193,7 @@ func (s *Service) Insight(ctx context.Context, p *app.Principal, from, to time.T
 		m.Unplaced, m.UnplacedText = s.count(c.unplaced, &m.Suppressed)
 		m.HoursText = stats.Withheld
 		if len(c.hours) >= max(s.Suppress.Threshold, 1) {
-			h := median(c.hours)
+			h := stats.Median(c.hours)
 			m.HoursToPlace = &h
 			m.HoursText = formatHours(h)
 		} else if len(c.hours) == 0 {
@@ -226,16 +226,6 @@ func (s *Service) count(n int, suppressed *bool) (*int, string) {
 	}
 	v := n
 	return &v, s.Suppress.Count(n)
-}
-
-func median(xs []float64) float64 {
-	v := append([]float64(nil), xs...)
-	sort.Float64s(v)
-	n := len(v)
-	if n%2 == 1 {
-		return v[n/2]
-	}
-	return (v[n/2-1] + v[n/2]) / 2
 }
 
 func formatHours(h float64) string {

@@ -165,7 +165,7 @@ func spendClaim(ctx context.Context, tx *store.Tx, token string, userID int64, n
 		// A record made by mistake and joined to another: the claim is for
 		// the record it was joined to.
 		personID = merged.Int64
-		if err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE id = $1"+tx.Dialect.ForUpdate(), personID).Scan(&personID); err != nil {
+		if err := Lock(ctx, tx, personID); err != nil {
 			return 0, err
 		}
 	}
@@ -309,7 +309,7 @@ func (s *Service) SendContactCode(ctx context.Context, p *app.Principal, email, 
 		}
 		// Lock the person, as InviteToClaim does, so two requests at once
 		// cannot each cancel the other's code and leave two live.
-		if err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE id = $1"+tx.Dialect.ForUpdate(), personID).Scan(&personID); err != nil {
+		if err := Lock(ctx, tx, personID); err != nil {
 			return err
 		}
 		code, err := createCode(ctx, tx, personID, ClaimContact, 0, p.UserID, now, ContactCodeLifetime)

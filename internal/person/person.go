@@ -541,9 +541,6 @@ func MatchesOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int
 	return Matches(ctx, tx, p, d, pe.DateOfBirth, personID)
 }
 
-// MarkMerged records, inside tx, that a person record made by mistake (a
-// re-referral that came in as someone new) is the same person as into. The
-// record stays, so its history still reads true; searches leave it out.
 // Lock holds the rows of the people given, in id order (so two callers
 // never wait on each other in a circle), until tx ends: counting a
 // person's referrals and acting on the count become one step. SQLite's
@@ -558,6 +555,9 @@ func Lock(ctx context.Context, tx *store.Tx, ids ...int64) error {
 	return nil
 }
 
+// MarkMerged records, inside tx, that a person record made by mistake (a
+// re-referral that came in as someone new) is the same person as into. The
+// record stays, so its history still reads true; searches leave it out.
 func MarkMerged(ctx context.Context, tx *store.Tx, id, into int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, "UPDATE people SET merged_into_id = $1, updated_at = $2 WHERE id = $3", into, now, id)
 	return err

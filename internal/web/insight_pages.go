@@ -327,7 +327,7 @@ var waitingView = insightView[insight.Waiting]{
 // phone, which shows the first columns and scrolls to the rest, shows the
 // months that matter now (the CSV and the API stay in calendar order).
 func newestFirst(c insight.Coverage) *insight.Coverage {
-	out := insight.Coverage{SuppressionThreshold: c.SuppressionThreshold, Months: slices.Clone(c.Months), All: c.All}
+	out := insight.Coverage{SuppressionThreshold: c.SuppressionThreshold, Months: slices.Clone(c.Months)}
 	slices.Reverse(out.Months)
 	rev := func(r insight.CoverageRow) insight.CoverageRow {
 		r.Months = slices.Clone(r.Months)
