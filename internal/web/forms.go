@@ -127,6 +127,18 @@ func idAndForm(w http.ResponseWriter, r *http.Request) (int64, *ui.Form, error) 
 	return id, f, err
 }
 
+// byID is a page shown for the {id} in its path: its first view, with no
+// form yet.
+func byID(page func(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		return page(w, r, http.StatusOK, id, nil)
+	}
+}
+
 // queryID reads an optional numeric query value; bad values are invalid.
 func queryID(q url.Values, name string) (int64, error) {
 	v := strings.TrimSpace(q.Get(name))

@@ -21,18 +21,18 @@ func (s *Server) groupsRoutes() []*Route {
 		pageRoute("GET /groups", app.PermPublic, s.handleGroups),
 		pageRoute("GET /groups/new", app.PermGroupManage, s.handleGroupForm),
 		pageRoute("POST /groups", app.PermGroupManage, s.handleGroupCreate),
-		pageRoute("GET /groups/{id}", app.PermPublic, s.handleGroup),
-		pageRoute("GET /groups/{id}/edit", app.PermGroupManage, s.handleGroupEdit),
+		pageRoute("GET /groups/{id}", app.PermPublic, byID(s.groupPage)),
+		pageRoute("GET /groups/{id}/edit", app.PermGroupManage, byID(s.groupEditPage)),
 		pageRoute("POST /groups/{id}/edit", app.PermGroupManage, s.handleGroupUpdate),
 		pageRoute("POST /groups/{id}/sessions", app.PermGroupManage, s.handleAddSessions),
-		pageRoute("GET /sessions/{id}", app.PermPublic, s.handleSession),
+		pageRoute("GET /sessions/{id}", app.PermPublic, byID(s.sessionPage)),
 		personPage("POST /sessions/{id}/book", app.PermPublic, s.handleBook),
 		personPage("GET /bookings/{id}", app.PermPublic, s.handleBooking),
 		personPage("POST /bookings/{id}/cancel", app.PermPublic, s.handleBookingCancel),
 		personPage("GET /bookings/{id}/calendar.ics", app.PermPublic, s.handleBookingCalendar),
 		personPage("POST /offers/{id}/accept", app.PermPublic, s.handleOfferAnswer(true)),
 		personPage("POST /offers/{id}/decline", app.PermPublic, s.handleOfferAnswer(false)),
-		personPage("GET /sessions/{id}/participants", app.PermGroupRun, s.handleParticipants),
+		personPage("GET /sessions/{id}/participants", app.PermGroupRun, byID(s.participantsPage)),
 		personPage("POST /sessions/{id}/attendance", app.PermGroupRun, s.handleAttendance),
 		personPage("POST /sessions/{id}/move", app.PermGroupManage, s.handleMove),
 		personPage("POST /sessions/{id}/capacity", app.PermGroupManage, s.handleCapacity),
@@ -286,14 +286,6 @@ func (s *Server) groupEditPage(w http.ResponseWriter, r *http.Request, status in
 	return s.page(w, r, status, "groups/group-edit", &ui.Page{Title: "Change " + g.Title, Form: f, Data: d, BackLink: "/groups/" + itoa(id)})
 }
 
-func (s *Server) handleGroupEdit(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.groupEditPage(w, r, http.StatusOK, id, nil)
-}
-
 func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) error {
 	id, f, err := idAndForm(w, r)
 	if err != nil {
@@ -351,14 +343,6 @@ func (s *Server) groupPage(w http.ResponseWriter, r *http.Request, status int, i
 		f = ui.NewForm(url.Values{"minutes": {"90"}, "count": {"1"}, "repeat": {string(g.Repeats)}, "start-time": {"10:30"}})
 	}
 	return s.page(w, r, status, "groups/group", &ui.Page{Title: g.Title, Form: f, Data: d, BackLink: "/groups"})
-}
-
-func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.groupPage(w, r, http.StatusOK, id, nil)
 }
 
 func (s *Server) handleAddSessions(w http.ResponseWriter, r *http.Request) error {
@@ -439,14 +423,6 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, status int,
 	}
 	return s.page(w, r, status, "groups/session", &ui.Page{Title: d.Group.Title + ": " + groups.When(d.Session.StartsAt), Form: f, Data: v,
 		BackLink: "/groups/" + itoa(d.Group.ID)})
-}
-
-func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.sessionPage(w, r, http.StatusOK, id, nil)
 }
 
 const bookingCookie = "__Host-mutual-booking"
@@ -685,14 +661,6 @@ func (s *Server) participantsPage(w http.ResponseWriter, r *http.Request, status
 	}
 	return s.page(w, r, status, "groups/participants", &ui.Page{Title: "Participants: " + ps.Group.Title, Form: f, Data: d,
 		BackLink: "/groups/" + itoa(ps.Group.ID)})
-}
-
-func (s *Server) handleParticipants(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.participantsPage(w, r, http.StatusOK, id, nil)
 }
 
 // sessionFormError shows a session's participants page again with the

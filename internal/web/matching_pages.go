@@ -22,7 +22,7 @@ func (s *Server) matchingRoutes() []*Route {
 		personPage("GET /my/choices", app.PermOwnRecord, s.handleMyChoices),
 		personPage("POST /my/choices", app.PermOwnRecord, s.handleSaveMyChoices),
 		personPage("POST /my/worker-change", app.PermOwnRecord, s.handleWorkerChange),
-		personPage("GET /people/{id}/choices", app.PermPersonRead, s.handlePersonChoices),
+		personPage("GET /people/{id}/choices", app.PermPersonRead, byID(s.personChoicesPage)),
 		personPage("POST /people/{id}/choices", app.PermChoicesRecord, s.handleSavePersonChoices),
 		personPage("GET /my/profile", app.PermWorkerProfile, s.handleMyProfile),
 		personPage("GET /workers/{id}", app.PermSignedIn, s.handleWorker),
@@ -31,7 +31,7 @@ func (s *Server) matchingRoutes() []*Route {
 		personPage("POST /workers/{id}/disclosures", app.PermWorkerProfile, s.handleAddDisclosure),
 		personPage("POST /workers/{id}/disclosures/{item}", app.PermWorkerProfile, s.handleChangeDisclosure),
 		personPage("POST /workers/{id}/disclosures/{item}/withdraw", app.PermWorkerProfile, s.handleWithdrawDisclosure),
-		personPage("GET /referrals/{id}/matches", app.PermReferralTriage, s.handleMatches),
+		personPage("GET /referrals/{id}/matches", app.PermReferralTriage, byID(s.matchesPage)),
 		personPage("POST /referrals/{id}/matches", app.PermReferralTriage, s.handleAllocateMatch),
 		pageRoute("GET /matching/plans/new", app.PermReferralTriage, s.handleNewPlan),
 		personPage("POST /matching/plans", app.PermReferralTriage, s.handleProposePlan),
@@ -224,14 +224,6 @@ func (s *Server) personChoicesPage(w http.ResponseWriter, r *http.Request, statu
 	}
 	d := choicesPageData{Profile: cp, Opts: choiceFormOpts(cp.Themes), Action: fmt.Sprintf("/people/%d/choices", id), CanEdit: p.Can(app.PermChoicesRecord)}
 	return s.page(w, r, status, "matching/choices", &ui.Page{Title: cp.PersonName + "'s choices", Form: f, Data: d, BackLink: fmt.Sprintf("/people/%d", id)})
-}
-
-func (s *Server) handlePersonChoices(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.personChoicesPage(w, r, http.StatusOK, id, nil)
 }
 
 func (s *Server) handleSavePersonChoices(w http.ResponseWriter, r *http.Request) error {
@@ -532,14 +524,6 @@ func (s *Server) matchesPage(w http.ResponseWriter, r *http.Request, status int,
 	}
 	return s.page(w, r, status, "matching/matches", &ui.Page{Title: "Best matches for " + sl.PersonName, Form: f, Data: matchesPageData{sl},
 		BackLink: fmt.Sprintf("/referrals/%d", id)})
-}
-
-func (s *Server) handleMatches(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.matchesPage(w, r, http.StatusOK, id, nil)
 }
 
 func (s *Server) handleAllocateMatch(w http.ResponseWriter, r *http.Request) error {

@@ -22,7 +22,7 @@ func (s *Server) ownRoutes() []*Route {
 		personPage("POST /people/{id}/claim-invitations", app.PermPersonRead, s.handleClaimInvite),
 		personPage("GET /my/details", app.PermOwnRecord, s.handleMyDetails),
 		personPage("POST /my/details", app.PermOwnRecord, s.handleMyDetailsUpdate),
-		personPage("GET /my/referrals/{id}", app.PermOwnRecord, s.handleMyReferral),
+		personPage("GET /my/referrals/{id}", app.PermOwnRecord, byID(s.myReferralPage)),
 		personPage("POST /my/referrals/{id}/sharing", app.PermOwnRecord, s.handleSharing),
 		personAPI("POST /api/v1/my/claim", app.PermSignedIn, opClaim, s.apiClaim),
 		personAPI("POST /api/v1/my/claim-codes", app.PermSignedIn, opClaimCode, s.apiClaimCode),
@@ -188,14 +188,6 @@ func (s *Server) myReferralPage(w http.ResponseWriter, r *http.Request, status i
 		title = "Your referral for " + m.Own.PersonName
 	}
 	return s.page(w, r, status, "own/referral", &ui.Page{Title: title, Form: f, Data: m, BackLink: "/my/referrals"})
-}
-
-func (s *Server) handleMyReferral(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.myReferralPage(w, r, http.StatusOK, id, nil)
 }
 
 func (s *Server) handleSharing(w http.ResponseWriter, r *http.Request) error {

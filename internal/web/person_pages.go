@@ -18,7 +18,7 @@ func (s *Server) personRoutes() []*Route {
 		personPage("GET /people", app.PermPersonRead, s.handlePeople),
 		pageRoute("GET /people/new", app.PermPersonRead, s.handlePersonForm),
 		personPage("POST /people", app.PermPersonRead, s.handlePersonCreate),
-		personPage("GET /people/{id}", app.PermPersonRead, s.handlePersonView),
+		personPage("GET /people/{id}", app.PermPersonRead, byID(s.personPage)),
 		personPage("POST /people/{id}/offers", app.PermOfferCreate, s.handleOfferCreate),
 		personPage("POST /my/offers", app.PermOwnRecord, s.handleMyOffer),
 		personPage("GET /my/record-access", app.PermOwnRecord, s.handleRecordAccess),
@@ -141,14 +141,6 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, status int, 
 		f = ui.NewForm(url.Values{"method": {"conversation"}})
 	}
 	return s.page(w, r, status, "person/person", &ui.Page{Title: rec.Person.PreferredName, Form: f, Data: d, BackLink: "/people"})
-}
-
-func (s *Server) handlePersonView(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.personPage(w, r, http.StatusOK, id, nil)
 }
 
 func (s *Server) handleOfferCreate(w http.ResponseWriter, r *http.Request) error {
