@@ -33,7 +33,6 @@ import (
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/mail"
 	"github.com/mutualhq/mutual/internal/ratelimit"
-	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/web"
 )
@@ -288,12 +287,30 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	job(mailer.Run)
 	// Alerts nobody responded to in time go to the service managers. Every
 	// instance runs this; each alert is claimed once (alert.EscalateDue).
-	job(func(ctx context.Context) { svc.Alerts.Run(ctx, log, time.Minute) })
-	job(func(ctx context.Context) { groupJobs(ctx, log, svc.Groups) })
+	job(func(ctx context.Context) {
+		every(ctx, time.Minute, func(ctx context.Context) {
+			logCount(ctx, log, "escalating due alerts", "escalated alerts nobody responded to in time", "count")(svc.Alerts.EscalateDue(ctx))
+		})
+	})
+	job(func(ctx context.Context) {
+		every(ctx, time.Minute, func(ctx context.Context) { groupJobs(ctx, log, svc.Groups) })
+	})
 	// The caseload roll-up insight counts from is rebuilt here (and after
 	// each import) when a bulk load left it stale, never by a reader.
-	job(func(ctx context.Context) { svc.Caseloads.Run(ctx, log, time.Minute) })
-	job(func(ctx context.Context) { reviewReminders(ctx, log, svc.Recovery) })
+	job(func(ctx context.Context) {
+		every(ctx, time.Minute, func(ctx context.Context) {
+			if err := svc.Caseloads.RebuildIfStale(ctx); err != nil && ctx.Err() == nil {
+				log.Error("caseload roll-up", "err", err)
+			}
+		})
+	})
+	// Reviews due within a week are reminded to the person and their
+	// worker, each once however many instances run this.
+	job(func(ctx context.Context) {
+		every(ctx, 5*time.Minute, func(ctx context.Context) {
+			logCount(ctx, log, "sending review reminders", "review reminders sent", "reviews")(svc.Recovery.SendReviewReminders(ctx))
+		})
+	})
 	// Lone working: a visit not checked out by its end and the grace period
 	// alerts the worker's leads; each visit is claimed once
 	// (support.RaiseMissedCheckOuts).
@@ -301,7 +318,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// Appointment reminders, the day before, each sent once
 	// (support.SendReminders).
 	job(func(ctx context.Context) { svc.Support.RunReminders(ctx, log, 5*time.Minute) })
-	job(func(ctx context.Context) { janitor(ctx, log, acc, counters) })
+	job(func(ctx context.Context) {
+		every(ctx, 10*time.Minute, func(ctx context.Context) { janitor(ctx, log, acc, counters) })
+	})
 	sealed := make(chan struct{})
 	go func() { sealer.Run(sealing); close(sealed) }()
 
@@ -356,19 +375,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 // session is claimed by a conditional update in the transaction that acts
 // on it.
 func groupJobs(ctx context.Context, log *slog.Logger, g *groups.Service) {
-	t := time.NewTicker(time.Minute)
+	logCount(ctx, log, "ending expired offers of places", "offers of places ended; places moved on", "offers")(g.ExpireOffers(ctx, app.Operator("offer-expiry")))
+	logCount(ctx, log, "sending session reminders", "session reminders sent", "sessions")(g.SendReminders(ctx, app.Operator("reminders")))
+}
+
+// every runs fn now and then at each interval until ctx ends: the loop of
+// every background job (each job is safe on any number of instances).
+func every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := g.ExpireOffers(ctx, app.Operator("offer-expiry")); err != nil && ctx.Err() == nil {
-			log.Warn("ending expired offers of places", "err", err)
-		} else if n > 0 {
-			log.Info("offers of places ended; places moved on", "offers", n)
-		}
-		if n, err := g.SendReminders(ctx, app.Operator("reminders")); err != nil && ctx.Err() == nil {
-			log.Warn("sending session reminders", "err", err)
-		} else if n > 0 {
-			log.Info("session reminders sent", "sessions", n)
-		}
+		fn(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -377,45 +394,28 @@ func groupJobs(ctx context.Context, log *slog.Logger, g *groups.Service) {
 	}
 }
 
-// reviewReminders reminds people and their workers of reviews due within a
-// week, every few minutes; each review is reminded once however many
-// instances run this.
-func reviewReminders(ctx context.Context, log *slog.Logger, rec *recovery.Service) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		if n, err := rec.SendReviewReminders(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("sending review reminders", "err", err)
-		} else if n > 0 {
-			log.Info("review reminders sent", "reviews", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// logCount logs a job's result: a warning for an error (unless the
+// server is stopping), a line when it did something.
+func logCount(ctx context.Context, log *slog.Logger, failing, done, key string) func(int, error) {
+	return func(n int, err error) {
+		if err != nil && ctx.Err() == nil {
+			log.Warn(failing, "err", err)
+		} else if err == nil && n > 0 {
+			log.Info(done, key, n)
 		}
 	}
 }
 
 // janitor prunes expired sessions and old rate counters.
 func janitor(ctx context.Context, log *slog.Logger, acc *account.Service, counters *ratelimit.Counters) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if err := acc.PruneSessions(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("pruning sessions", "err", err)
-		}
-		if err := counters.Prune(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("pruning rate counters", "err", err)
-		}
-		if err := acc.DB.Analyze(ctx, false); err != nil && ctx.Err() == nil {
-			log.Warn("refreshing planner statistics", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	if err := acc.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("pruning sessions", "err", err)
+	}
+	if err := counters.Prune(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("pruning rate counters", "err", err)
+	}
+	if err := acc.DB.Analyze(ctx, false); err != nil && ctx.Err() == nil {
+		log.Warn("refreshing planner statistics", "err", err)
 	}
 }
 

@@ -3,7 +3,6 @@ package alert
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -90,23 +89,4 @@ func (s *Service) escalateOne(ctx context.Context, tx *store.Tx, id int64, now t
 	}
 	return true, audit.Record(ctx, tx, now, app.Actor{Role: "operator", RequestID: "alert-escalation"}, audit.Event{
 		Action: "alert.escalate", SubjectPersonID: a.PersonID, ObjectType: "alert", ObjectID: fmt.Sprint(id)})
-}
-
-// Run escalates due alerts every interval until ctx ends (the serve
-// command's background job).
-func (s *Service) Run(ctx context.Context, log *slog.Logger, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := s.EscalateDue(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("escalating due alerts", "err", err)
-		} else if n > 0 {
-			log.Info("escalated alerts nobody responded to in time", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

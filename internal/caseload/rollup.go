@@ -3,7 +3,6 @@ package caseload
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/store"
@@ -180,22 +179,4 @@ func Built(ctx context.Context, db *store.DB) (bool, error) {
 func MarkRollupStale(ctx context.Context, tx *store.Tx) error {
 	_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET built = FALSE WHERE id = 1")
 	return err
-}
-
-// Run keeps the roll-up built: at once, then every interval until ctx
-// ends, it rebuilds the roll-up if a bulk load left it stale. Readers
-// count from the episodes meanwhile, more slowly.
-func (s *Service) Run(ctx context.Context, log *slog.Logger, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := s.RebuildIfStale(ctx); err != nil && ctx.Err() == nil {
-			log.Error("caseload roll-up", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
