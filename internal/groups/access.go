@@ -47,26 +47,23 @@ func holdsIn(p *app.Principal, perm app.Permission, teamID int64) bool {
 
 // ManagedTeams are the teams whose groups the caller runs.
 func ManagedTeams(p *app.Principal) []int64 {
-	var out []int64
-	if p == nil {
-		return out
-	}
-	for _, m := range p.Memberships {
-		if m.TeamID != 0 && slices.Contains(app.RolePermissions(m.Role), app.PermGroupManage) && !slices.Contains(out, m.TeamID) {
-			out = append(out, m.TeamID)
-		}
-	}
-	return out
+	return teamsWhere(p, func(r app.Role) bool { return slices.Contains(app.RolePermissions(r), app.PermGroupManage) })
 }
 
 // staffTeams are the teams the caller works in, in any staff role.
 func staffTeams(p *app.Principal) []int64 {
+	return teamsWhere(p, app.Role.Staff)
+}
+
+// teamsWhere are the caller's teams in roles that pass ok — none for
+// someone not fully signed in (two-factor still to do), as holdsIn.
+func teamsWhere(p *app.Principal, ok func(app.Role) bool) []int64 {
 	var out []int64
 	if p == nil || p.MFAPending || p.MFASetup {
 		return out
 	}
 	for _, m := range p.Memberships {
-		if m.TeamID != 0 && m.Role.Staff() && !slices.Contains(out, m.TeamID) {
+		if m.TeamID != 0 && ok(m.Role) && !slices.Contains(out, m.TeamID) {
 			out = append(out, m.TeamID)
 		}
 	}

@@ -617,3 +617,17 @@ func TestRecentRecordIsThisGroupsOwn(t *testing.T) {
 		}
 	})
 }
+
+// Someone still to finish two-factor sign-in runs no team's groups, as
+// they hold no team's other rights.
+func TestHalfSignedInManagesNothing(t *testing.T) {
+	ms := []app.Membership{{Role: app.RolePeerLead, TeamID: 7}}
+	if got := groups.ManagedTeams(&app.Principal{UserID: 1, Memberships: ms}); len(got) != 1 || got[0] != 7 {
+		t.Fatalf("signed in: %v", got)
+	}
+	for _, p := range []*app.Principal{{UserID: 1, Memberships: ms, MFAPending: true}, {UserID: 1, Memberships: ms, MFASetup: true}, nil} {
+		if got := groups.ManagedTeams(p); len(got) != 0 {
+			t.Fatalf("%+v manages %v", p, got)
+		}
+	}
+}
