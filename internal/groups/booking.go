@@ -698,36 +698,34 @@ func (s *Service) bookingAfterChange(ctx context.Context, p *app.Principal, id i
 // how many it ended.
 func (s *Service) ExpireOffers(ctx context.Context, p *app.Principal) (int, error) {
 	now := s.Clock.Now()
+	return s.eachDue(ctx, "SELECT id FROM group_offers WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at, id LIMIT 200",
+		[]any{now}, func(id int64) (bool, error) { return s.expireOffer(ctx, p, id, now) })
+}
+
+// eachDue reads the ids of what a background job has due (at most a
+// batch), then acts on each in a transaction of its own that claims it;
+// it returns how many were acted on.
+func (s *Service) eachDue(ctx context.Context, q string, args []any, act func(id int64) (bool, error)) (int, error) {
 	var due []int64
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM group_offers WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at, id LIMIT 200", now)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			due = append(due, id)
-		}
-		return rows.Err()
+		var err error
+		due, err = tx.IDs(ctx, q, args...)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	ended := 0
+	n := 0
 	for _, id := range due {
-		done, err := s.expireOffer(ctx, p, id, now)
+		done, err := act(id)
 		if err != nil {
-			return ended, err
+			return n, err
 		}
 		if done {
-			ended++
+			n++
 		}
 	}
-	return ended, nil
+	return n, nil
 }
 
 func (s *Service) expireOffer(ctx context.Context, p *app.Principal, offerID int64, now time.Time) (bool, error) {

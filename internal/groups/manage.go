@@ -451,37 +451,9 @@ func (s *Service) RecordAttendance(ctx context.Context, p *app.Principal, sessio
 // returns how many sessions were reminded.
 func (s *Service) SendReminders(ctx context.Context, p *app.Principal) (int, error) {
 	now := s.Clock.Now()
-	var due []int64
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM group_sessions WHERE reminded_at IS NULL AND status = 'scheduled'
-			AND starts_at > $1 AND starts_at <= $2 ORDER BY starts_at, id LIMIT 200`, now, now.Add(24*time.Hour))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			due = append(due, id)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return 0, err
-	}
-	sent := 0
-	for _, id := range due {
-		ok, err := s.remind(ctx, p, id, now)
-		if err != nil {
-			return sent, err
-		}
-		if ok {
-			sent++
-		}
-	}
-	return sent, nil
+	return s.eachDue(ctx, `SELECT id FROM group_sessions WHERE reminded_at IS NULL AND status = 'scheduled'
+		AND starts_at > $1 AND starts_at <= $2 ORDER BY starts_at, id LIMIT 200`, []any{now, now.Add(24 * time.Hour)},
+		func(id int64) (bool, error) { return s.remind(ctx, p, id, now) })
 }
 
 func (s *Service) remind(ctx context.Context, p *app.Principal, sessionID int64, now time.Time) (bool, error) {

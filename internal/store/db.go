@@ -200,6 +200,24 @@ type Tx struct {
 // the transaction changed.
 func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
+// IDs runs a query selecting one integer column and returns its values.
+func (tx *Tx) IDs(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // Write runs fn in a read-write transaction and commits it if fn returns
 // nil. On SQLite the transaction takes the write lock at BEGIN; on
 // PostgreSQL a serialization failure or deadlock is retried.
