@@ -271,19 +271,29 @@ func (s *Server) groupEditPage(w http.ResponseWriter, r *http.Request, status in
 		Booking: choiceOptions(groups.BookingChoices),
 		Access: []ui.Option{{Value: "step_free", Label: "Step-free access"}, {Value: "hearing_loop", Label: "Hearing loop"},
 			{Value: "quiet_room", Label: "A quiet room to take a break"}}}
-	staff, err := s.groups.StaffOf(r.Context(), []int64{g.TeamID})
-	if err != nil {
+	if d.Facilitators, err = s.staffOptions(r, g.TeamID, g.Facilitators); err != nil {
 		return err
 	}
-	for _, pe := range g.Facilitators {
+	return s.page(w, r, status, "groups/group-edit", &ui.Page{Title: "Change " + g.Title, Form: f, Data: d, BackLink: "/groups/" + itoa(id)})
+}
+
+// staffOptions are the people a lead may choose to facilitate: the team's
+// staff, and whoever facilitates now (who may have left the team).
+func (s *Server) staffOptions(r *http.Request, teamID int64, current []groups.Person) ([]ui.Option, error) {
+	staff, err := s.groups.StaffOf(r.Context(), []int64{teamID})
+	if err != nil {
+		return nil, err
+	}
+	for _, pe := range current {
 		if !slices.ContainsFunc(staff, func(st groups.Person) bool { return st.UserID == pe.UserID }) {
 			staff = append(staff, pe)
 		}
 	}
+	var out []ui.Option
 	for _, st := range staff {
-		d.Facilitators = append(d.Facilitators, ui.Option{Value: itoa(st.UserID), Label: st.Name})
+		out = append(out, ui.Option{Value: itoa(st.UserID), Label: st.Name})
 	}
-	return s.page(w, r, status, "groups/group-edit", &ui.Page{Title: "Change " + g.Title, Form: f, Data: d, BackLink: "/groups/" + itoa(id)})
+	return out, nil
 }
 
 func (s *Server) handleGroupUpdate(w http.ResponseWriter, r *http.Request) error {
@@ -634,17 +644,9 @@ func (s *Server) participantsPage(w http.ResponseWriter, r *http.Request, status
 		d.WaitingList = append(d.WaitingList, ui.Option{Value: itoa(p.ID), Label: fmt.Sprintf("%d. %s", p.Position, p.Name)})
 	}
 	if ps.CanManage {
-		staff, err := s.groups.StaffOf(r.Context(), []int64{ps.Group.TeamID})
-		if err != nil {
+		var err error
+		if d.Staff, err = s.staffOptions(r, ps.Group.TeamID, ps.Session.Facilitators); err != nil {
 			return err
-		}
-		for _, pe := range ps.Session.Facilitators {
-			if !slices.ContainsFunc(staff, func(st groups.Person) bool { return st.UserID == pe.UserID }) {
-				staff = append(staff, pe)
-			}
-		}
-		for _, st := range staff {
-			d.Staff = append(d.Staff, ui.Option{Value: itoa(st.UserID), Label: st.Name})
 		}
 	}
 	if f == nil {
