@@ -77,6 +77,7 @@ var unscopedReaders = map[string]string{
 	"groups.liveBookings":   "the ids of a locked session's live bookings, for telling them of a change the caller was checked to make",
 	"groups.lockComing":     "aggregate: how many wait at each coming session of a group the caller was checked to lead, in the same transaction",
 	"groups.offerOf":        "a booking's open offer, for the participants list after mayRun",
+	"groups.recentRecord":   "counts of a participant's no-shows and late cancellations at this group only, for the participants list after mayRun",
 	// Groups: counts only.
 	"groups.(*Service).sessionsOf":     "aggregate: places left and how many are waiting, per session",
 	"groups.(*Service).publicSessions": "aggregate: places left and how many are waiting, for the public feeds",
@@ -185,48 +186,86 @@ func takesCaller(fd *ast.FuncDecl) bool {
 	return false
 }
 
-// constText gathers the package's string constants (joined literals), so a
-// query built from a constant such as referralFrom is seen.
-func constText(files []*ast.File) map[string]string {
-	out := map[string]string{}
-	for _, f := range files {
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, name := range vs.Names {
-					if i < len(vs.Values) {
-						out[name.Name] = literalText(vs.Values[i])
+// constText gathers every package's string constants (joined literals,
+// with the constants they are built from filled in), keyed by package
+// then name, so a query built from a constant such as referralFrom, or
+// from another package's (referral.RiskAlertOpen), is seen.
+func constText(pkgs map[string][]*ast.File) map[string]map[string]string {
+	exprs := map[string]map[string]ast.Expr{}
+	for pkg, files := range pkgs {
+		exprs[pkg] = map[string]ast.Expr{}
+		for _, f := range files {
+			for _, d := range f.Decls {
+				gd, ok := d.(*ast.GenDecl)
+				if !ok || gd.Tok != token.CONST {
+					continue
+				}
+				for _, spec := range gd.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, name := range vs.Names {
+						if i < len(vs.Values) {
+							exprs[pkg][name.Name] = vs.Values[i]
+						}
 					}
 				}
 			}
 		}
 	}
+	out := map[string]map[string]string{}
+	var resolve func(pkg, name string, depth int) string
+	resolve = func(pkg, name string, depth int) string {
+		if s, ok := out[pkg][name]; ok {
+			return s
+		}
+		e, ok := exprs[pkg][name]
+		if !ok || depth > 20 {
+			return ""
+		}
+		var b strings.Builder
+		ast.Inspect(e, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.BasicLit:
+				if x.Kind == token.STRING {
+					if s, err := strconv.Unquote(x.Value); err == nil {
+						b.WriteString(s)
+						b.WriteString(" ")
+					}
+				}
+			case *ast.SelectorExpr:
+				if id, ok := x.X.(*ast.Ident); ok {
+					b.WriteString(resolve(id.Name, x.Sel.Name, depth+1))
+				}
+				return false
+			case *ast.Ident:
+				b.WriteString(resolve(pkg, x.Name, depth+1))
+			}
+			return true
+		})
+		if out[pkg] == nil {
+			out[pkg] = map[string]string{}
+		}
+		out[pkg][name] = b.String()
+		return out[pkg][name]
+	}
+	for pkg, m := range exprs {
+		for name := range m {
+			resolve(pkg, name, 0)
+		}
+	}
 	return out
 }
 
-func literalText(e ast.Expr) string {
-	var b strings.Builder
-	ast.Inspect(e, func(n ast.Node) bool {
-		if bl, ok := n.(*ast.BasicLit); ok && bl.Kind == token.STRING {
-			if s, err := strconv.Unquote(bl.Value); err == nil {
-				b.WriteString(s)
-				b.WriteString(" ")
-			}
-		}
-		return true
-	})
-	return b.String()
-}
-
 // readsPersonTables reports whether a function body holds, or uses a
-// constant holding, a query that reads a person table.
-func readsPersonTables(body *ast.BlockStmt, consts map[string]string) bool {
+// constant (its package's or another's) holding, a query that reads a
+// person table. A field that shares a constant's name (r.RiskAlertOpen)
+// is not the constant.
+func readsPersonTables(pkg string, body *ast.BlockStmt, consts map[string]map[string]string) bool {
 	found := false
-	ast.Inspect(body, func(n ast.Node) bool {
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		if found {
+			return false
+		}
 		switch x := n.(type) {
 		case *ast.BasicLit:
 			if x.Kind == token.STRING {
@@ -234,13 +273,21 @@ func readsPersonTables(body *ast.BlockStmt, consts map[string]string) bool {
 					found = true
 				}
 			}
+		case *ast.SelectorExpr:
+			if id, ok := x.X.(*ast.Ident); ok {
+				found = personTables.MatchString(consts[id.Name][x.Sel.Name]) || personTables.MatchString(consts[pkg][id.Name])
+			} else {
+				ast.Inspect(x.X, visit)
+			}
+			return false // x.Sel is a field or method, not a constant
 		case *ast.Ident:
-			if personTables.MatchString(consts[x.Name]) {
+			if personTables.MatchString(consts[pkg][x.Name]) {
 				found = true
 			}
 		}
 		return !found
-	})
+	}
+	ast.Inspect(body, visit)
 	return found
 }
 
@@ -252,45 +299,47 @@ func TestPersonDataReadsTakeTheCaller(t *testing.T) {
 	root := filepath.Join(repoRoot(t), "internal")
 	used := map[string]bool{}
 	var offenders []string
+	fset := token.NewFileSet()
+	files := map[string][]*ast.File{}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || !d.IsDir() || skipPackages[d.Name()] {
-			if d != nil && d.IsDir() && skipPackages[d.Name()] {
-				return filepath.SkipDir
-			}
+		if err != nil || !d.IsDir() {
 			return err
 		}
-		fset := token.NewFileSet()
+		if skipPackages[d.Name()] {
+			return filepath.SkipDir
+		}
 		pkgs, err := parser.ParseDir(fset, path, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
 		if err != nil {
 			return err
 		}
 		for name, pkg := range pkgs {
-			var files []*ast.File
 			for _, f := range pkg.Files {
-				files = append(files, f)
-			}
-			consts := constText(files)
-			for _, f := range files {
-				for _, d := range f.Decls {
-					fd, ok := d.(*ast.FuncDecl)
-					if !ok || fd.Body == nil || !readsPersonTables(fd.Body, consts) {
-						continue
-					}
-					fn := funcName(name, fd)
-					if _, ok := unscopedReaders[fn]; ok {
-						used[fn] = true
-						continue
-					}
-					if !takesCaller(fd) {
-						offenders = append(offenders, fn+" ("+fset.Position(fd.Pos()).String()+")")
-					}
-				}
+				files[name] = append(files[name], f)
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	consts := constText(files)
+	for name, fs := range files {
+		for _, f := range fs {
+			for _, d := range f.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok || fd.Body == nil || !readsPersonTables(name, fd.Body, consts) {
+					continue
+				}
+				fn := funcName(name, fd)
+				if _, ok := unscopedReaders[fn]; ok {
+					used[fn] = true
+					continue
+				}
+				if !takesCaller(fd) {
+					offenders = append(offenders, fn+" ("+fset.Position(fd.Pos()).String()+")")
+				}
+			}
+		}
 	}
 	sort.Strings(offenders)
 	for _, o := range offenders {
