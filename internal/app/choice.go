@@ -14,6 +14,19 @@ type Choice struct {
 	Label string
 }
 
+// MeetingPlaces are where, or how, a person and their peer worker meet:
+// the places a person chooses (matching), an appointment is at (support)
+// and a review is held at (recovery).
+var MeetingPlaces = []Choice{
+	{Code: "home", Label: "At home"},
+	{Code: "community", Label: "At a café or community place"},
+	{Code: "team_base", Label: "At the team base"},
+	{Code: "ward", Label: "On the ward"},
+	{Code: "phone", Label: "By phone"},
+	{Code: "video", Label: "By video call"},
+	{Code: "text", Label: "By text message"},
+}
+
 // ChoiceLabel returns the label for code in choices, or the code itself.
 func ChoiceLabel(choices []Choice, code string) string {
 	for _, c := range choices {

@@ -33,15 +33,7 @@ var (
 		{Code: "other", Label: "Someone who describes their gender another way"},
 	}
 	// Places are where, or how, people can meet.
-	Places = []app.Choice{
-		{Code: "home", Label: "At home"},
-		{Code: "community", Label: "At a café or community place"},
-		{Code: "team_base", Label: "At the team's base"},
-		{Code: "ward", Label: "On the ward"},
-		{Code: "phone", Label: "By phone"},
-		{Code: "video", Label: "By video call"},
-		{Code: "text", Label: "By text message"},
-	}
+	Places = app.MeetingPlaces
 	// Days of the week.
 	Days = []app.Choice{
 		{Code: "mon", Label: "Monday"}, {Code: "tue", Label: "Tuesday"}, {Code: "wed", Label: "Wednesday"},

@@ -34,7 +34,38 @@ type Review struct {
 	DialogSessionID int64      `json:"dialog_session_id,omitempty"`
 	RecordedBy      string     `json:"recorded_by,omitempty"`
 	OnTime          *bool      `json:"on_time,omitempty" doc:"Held no later than a week after it was due."`
+	// Appointment is the appointment the review was held at, or is
+	// arranged for.
+	Appointment *ReviewAppointment `json:"appointment,omitempty" doc:"The appointment the review was held at, or is arranged for."`
 }
+
+// ReviewAppointment is an appointment with the person that a review is (or
+// can be) held at.
+type ReviewAppointment struct {
+	ID          int64     `json:"id"`
+	StartsAt    time.Time `json:"starts_at"`
+	Minutes     int       `json:"minutes"`
+	Place       string    `json:"place" doc:"home, community, team_base, ward, phone, video or text."`
+	PlaceDetail string    `json:"place_detail,omitempty"`
+	Status      string    `json:"status" doc:"The appointment's FHIR status: proposed, booked, arrived, fulfilled, cancelled or noshow."`
+	WorkerName  string    `json:"worker_name,omitempty"`
+}
+
+// PlaceLabel is the place in words.
+func (a ReviewAppointment) PlaceLabel() string { return app.ChoiceLabel(app.MeetingPlaces, a.Place) }
+
+// Where is the place in words with its detail: "At a café or community
+// place: Library café".
+func (a ReviewAppointment) Where() string {
+	if a.PlaceDetail == "" {
+		return a.PlaceLabel()
+	}
+	return a.PlaceLabel() + ": " + a.PlaceDetail
+}
+
+// Live reports whether the appointment still stands (not cancelled and
+// not missed).
+func (a ReviewAppointment) Live() bool { return a.Status != "cancelled" && a.Status != "noshow" }
 
 // Late reports whether a held review was held more than a week after it
 // was due.
@@ -42,9 +73,13 @@ func (r Review) Late() bool { return r.OnTime != nil && !*r.OnTime }
 
 // NextReview is when, where and with whom the next review is.
 type NextReview struct {
-	At        time.Time `json:"at" required:"true" doc:"RFC 3339."`
-	Place     string    `json:"place,omitempty"`
-	Attendees string    `json:"attendees,omitempty" doc:"Who the person wants there; the people they chose in their plan when left out."`
+	At time.Time `json:"at" doc:"RFC 3339. Required unless appointment_id is given."`
+	// AppointmentID arranges the review at an appointment already made with
+	// the person: its start is the review's date and its place the
+	// review's place.
+	AppointmentID int64  `json:"appointment_id,omitempty" doc:"Hold the review at this appointment with the person (proposed or booked, in the future): its time and place become the review's."`
+	Place         string `json:"place,omitempty"`
+	Attendees     string `json:"attendees,omitempty" doc:"Who the person wants there; the people they chose in their plan when left out."`
 }
 
 // NewReview records a review that happened, or plans the next one.
@@ -56,6 +91,7 @@ type NewReview struct {
 	Reviewed        string      `json:"reviewed,omitempty" doc:"What was reviewed: goals, DIALOG+, the crisis plan…"`
 	Agreed          string      `json:"agreed,omitempty" doc:"What was agreed."`
 	DialogSessionID int64       `json:"dialog_session_id,omitempty" doc:"The DIALOG+ session done at the review, if any."`
+	AppointmentID   int64       `json:"appointment_id,omitempty" doc:"The appointment with the person the review was held at, if any: held_at defaults to its start. Left out, a review arranged at an appointment that took place is linked to it."`
 	Next            *NextReview `json:"next,omitempty" doc:"The next review. After a review, left out: in the person's chosen number of weeks, at their chosen place, with the people they chose."`
 }
 
@@ -83,6 +119,8 @@ func checkReview(in *NewReview, now time.Time) app.Problems {
 		checkText(&p, "next.place", &n.Place, maxShort, "Where")
 		checkText(&p, "next.attendees", &n.Attendees, maxShort, "Who the person wants there")
 		switch {
+		case n.AppointmentID != 0:
+			// The appointment gives the date, checked with it.
 		case n.At.IsZero():
 			p.Add("next.at", "Enter the date of the next review")
 		case n.At.Before(now.Add(-24 * time.Hour)):
@@ -130,16 +168,82 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 		if err != nil {
 			return err
 		}
-		var plannedID int64
+		var plannedID, plannedAppt int64
 		var plannedDue time.Time
-		err = tx.QueryRowContext(ctx, "SELECT id, due_at FROM recovery_reviews WHERE person_id = $1 AND status = 'planned'"+tx.Dialect.ForUpdate(),
-			personID).Scan(&plannedID, &plannedDue)
+		err = tx.QueryRowContext(ctx, "SELECT id, due_at, COALESCE(appointment_id, 0) FROM recovery_reviews WHERE person_id = $1 AND status = 'planned'"+tx.Dialect.ForUpdate(),
+			personID).Scan(&plannedID, &plannedDue, &plannedAppt)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		conflict := app.Errorf(app.CodeConflict, "Someone else recorded or moved this review at the same moment. Look at the plan again.")
 		if plannedID != in.PlannedID {
 			return conflict
+		}
+		var heldAppt, nextAppt int64
+		if in.Held && in.AppointmentID != 0 {
+			ap, err := appointmentFor(ctx, tx, p, personID, in.AppointmentID, "appointment_id")
+			if err != nil {
+				return err
+			}
+			switch {
+			case !ap.Live() || ap.Status == "proposed":
+				return app.Invalid(app.FieldError{Field: "appointment_id", Message: "Choose an appointment that took place: this one was " + appointmentStatusWords(ap.Status)})
+			case ap.StartsAt.After(now.Add(5 * time.Minute)):
+				return app.Invalid(app.FieldError{Field: "appointment_id", Message: "That appointment has not happened yet: record the review after it"})
+			case in.HeldAt == nil && now.Sub(ap.StartsAt) > 90*24*time.Hour:
+				return app.Invalid(app.FieldError{Field: "appointment_id", Message: "Record a review within 90 days of it happening"})
+			}
+			if in.HeldAt == nil {
+				heldAt = ap.StartsAt
+			}
+			heldAppt = ap.ID
+		}
+		if in.Held && in.AppointmentID == 0 && plannedAppt != 0 {
+			// Recorded without saying where: it was held at the appointment
+			// it was arranged for, if that took place.
+			ap, err := appointmentFor(ctx, tx, p, personID, plannedAppt, "appointment_id")
+			if err != nil && !app.IsCode(err, app.CodeInvalid) {
+				return err
+			}
+			if err == nil && ap.Live() && ap.Status != "proposed" && !ap.StartsAt.After(now.Add(5*time.Minute)) {
+				heldAppt = ap.ID
+				if in.HeldAt == nil {
+					heldAt = ap.StartsAt
+				}
+			}
+		}
+		if in.Next != nil && in.Next.AppointmentID != 0 {
+			ap, err := appointmentFor(ctx, tx, p, personID, in.Next.AppointmentID, "next.appointment_id")
+			if err != nil {
+				return err
+			}
+			if (ap.Status != "proposed" && ap.Status != "booked") || !ap.StartsAt.After(now) {
+				return app.Invalid(app.FieldError{Field: "next.appointment_id", Message: "Choose an appointment still to come (proposed or booked) for the next review"})
+			}
+			in.Next.At = ap.StartsAt
+			if in.Next.Place == "" {
+				in.Next.Place = ap.Where()
+			}
+			nextAppt = ap.ID
+		}
+		onePerAppointment := app.Errorf(app.CodeConflict, "A review is already recorded or arranged at that appointment. Choose another, or none.")
+		if heldAppt != 0 && heldAppt == nextAppt {
+			return app.Invalid(app.FieldError{Field: "next.appointment_id", Message: "The next review cannot be at the appointment this one was held at"})
+		}
+		for _, id := range []int64{heldAppt, nextAppt} {
+			var taken bool
+			if id == 0 {
+				continue
+			}
+			// The review being recorded or moved may keep its own
+			// appointment; any other review there is a clash (the unique
+			// index decides a race, as a conflict).
+			if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM recovery_reviews WHERE appointment_id = $1 AND id <> $2)", id, plannedID).Scan(&taken); err != nil {
+				return err
+			}
+			if taken {
+				return onePerAppointment
+			}
 		}
 		if in.Held {
 			if in.DialogSessionID != 0 {
@@ -152,9 +256,14 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 				}
 			}
 			if plannedID != 0 {
+				// Held at a different appointment from the one arranged (or
+				// at none): the link follows where it was held.
 				res, err := tx.ExecContext(ctx, `UPDATE recovery_reviews SET status = 'held', held_at = $1, attendees = $2, reviewed = $3, agreed = $4,
-					dialog_session_id = $5, recorded_by_user_id = $6, recorded_role = $7, updated_at = $8 WHERE id = $9 AND status = 'planned'`,
-					heldAt, in.Attendees, in.Reviewed, in.Agreed, nullID(in.DialogSessionID), nullID(p.UserID), string(a.Role), now, plannedID)
+					dialog_session_id = $5, recorded_by_user_id = $6, recorded_role = $7, updated_at = $8, appointment_id = $10 WHERE id = $9 AND status = 'planned'`,
+					heldAt, in.Attendees, in.Reviewed, in.Agreed, nullID(in.DialogSessionID), nullID(p.UserID), string(a.Role), now, plannedID, nullID(heldAppt))
+				if store.IsUniqueViolation(err) {
+					return onePerAppointment
+				}
 				if err != nil {
 					return err
 				}
@@ -168,9 +277,12 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 					return err
 				}
 				if err := tx.QueryRowContext(ctx, `INSERT INTO recovery_reviews (person_id, team_id, status, due_at, held_at, attendees, reviewed, agreed,
-					dialog_session_id, recorded_by_user_id, recorded_role, created_at, updated_at)
-					VALUES ($1, $2, 'held', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`, personID, nullID(team), due, heldAt,
-					in.Attendees, in.Reviewed, in.Agreed, nullID(in.DialogSessionID), nullID(p.UserID), string(a.Role), now).Scan(&out.ID); err != nil {
+					dialog_session_id, recorded_by_user_id, recorded_role, created_at, updated_at, appointment_id)
+					VALUES ($1, $2, 'held', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id`, personID, nullID(team), due, heldAt,
+					in.Attendees, in.Reviewed, in.Agreed, nullID(in.DialogSessionID), nullID(p.UserID), string(a.Role), now, nullID(heldAppt)).Scan(&out.ID); err != nil {
+					if store.IsUniqueViolation(err) {
+						return onePerAppointment
+					}
 					return err
 				}
 			}
@@ -182,8 +294,8 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_reviews (person_id, team_id, status, due_at, place, attendees, recorded_by_user_id,
-				recorded_role, created_at, updated_at) VALUES ($1, $2, 'planned', $3, $4, $5, $6, $7, $8, $8)`, personID, nullID(team),
-				next.At.UTC().Truncate(time.Microsecond), next.Place, next.Attendees, nullID(p.UserID), string(a.Role), now); err != nil {
+				recorded_role, created_at, updated_at, appointment_id) VALUES ($1, $2, 'planned', $3, $4, $5, $6, $7, $8, $8, $9)`, personID, nullID(team),
+				next.At.UTC().Truncate(time.Microsecond), next.Place, next.Attendees, nullID(p.UserID), string(a.Role), now, nullID(nextAppt)); err != nil {
 				if store.IsUniqueViolation(err) {
 					return conflict
 				}
@@ -199,8 +311,11 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 			}
 			at := next.At.UTC().Truncate(time.Microsecond)
 			if plannedID != 0 {
-				res, err := tx.ExecContext(ctx, `UPDATE recovery_reviews SET due_at = $1, place = $2, attendees = $3, reminded_at = NULL, updated_at = $4
-					WHERE id = $5 AND status = 'planned'`, at, next.Place, next.Attendees, now, plannedID)
+				res, err := tx.ExecContext(ctx, `UPDATE recovery_reviews SET due_at = $1, place = $2, attendees = $3, reminded_at = NULL, updated_at = $4,
+					appointment_id = $6 WHERE id = $5 AND status = 'planned'`, at, next.Place, next.Attendees, now, plannedID, nullID(nextAppt))
+				if store.IsUniqueViolation(err) {
+					return onePerAppointment
+				}
 				if err != nil {
 					return err
 				}
@@ -209,8 +324,8 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 				}
 				out.ID = plannedID
 			} else if err := tx.QueryRowContext(ctx, `INSERT INTO recovery_reviews (person_id, team_id, status, due_at, place, attendees,
-				recorded_by_user_id, recorded_role, created_at, updated_at) VALUES ($1, $2, 'planned', $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-				personID, nullID(team), at, next.Place, next.Attendees, nullID(p.UserID), string(a.Role), now).Scan(&out.ID); err != nil {
+				recorded_by_user_id, recorded_role, created_at, updated_at, appointment_id) VALUES ($1, $2, 'planned', $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+				personID, nullID(team), at, next.Place, next.Attendees, nullID(p.UserID), string(a.Role), now, nullID(nextAppt)).Scan(&out.ID); err != nil {
 				if store.IsUniqueViolation(err) {
 					return conflict
 				}
@@ -236,6 +351,57 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 		return out, s.denied(ctx, err, p, app.PermRecoveryWork, "review.create", "person", personID, "The person")
 	}
 	return out, nil
+}
+
+// appointmentFor reads one of the person's appointments for a review,
+// after the caller was checked to see the person (and bounded by their
+// scope): another person's, or one out of sight, is an invalid choice.
+func appointmentFor(ctx context.Context, tx *store.Tx, p *app.Principal, personID, id int64, field string) (ReviewAppointment, error) {
+	a := store.NewArgs(id, personID)
+	var ap ReviewAppointment
+	err := tx.QueryRowContext(ctx, `SELECT ap.id, ap.starts_at, ap.minutes, ap.place, ap.place_detail, ap.status, COALESCE(u.name, '') FROM appointments ap
+		LEFT JOIN users u ON u.id = ap.worker_user_id WHERE ap.id = $1 AND ap.person_id = $2 AND `+inScope(p, a, "ap.person_id"), a.Values()...).
+		Scan(&ap.ID, &ap.StartsAt, &ap.Minutes, &ap.Place, &ap.PlaceDetail, &ap.Status, &ap.WorkerName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ap, app.Invalid(app.FieldError{Field: field, Message: "Choose one of this person's appointments"})
+	}
+	ap.StartsAt = ap.StartsAt.UTC()
+	return ap, err
+}
+
+// appointmentsForReview lists the person's appointments a review can be
+// linked to: from 90 days ago onwards, not cancelled, soonest first (at
+// most 50), after the caller was checked to see the person.
+func appointmentsForReview(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, now time.Time) ([]ReviewAppointment, error) {
+	a := store.NewArgs(personID, now.Add(-90*24*time.Hour))
+	rows, err := tx.QueryContext(ctx, `SELECT ap.id, ap.starts_at, ap.minutes, ap.place, ap.place_detail, ap.status, COALESCE(u.name, '') FROM appointments ap
+		LEFT JOIN users u ON u.id = ap.worker_user_id WHERE ap.person_id = $1 AND ap.starts_at >= $2 AND ap.status NOT IN ('cancelled', 'noshow')
+		AND `+inScope(p, a, "ap.person_id")+` ORDER BY ap.starts_at, ap.id LIMIT 50`, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []ReviewAppointment{}
+	for rows.Next() {
+		var ap ReviewAppointment
+		if err := rows.Scan(&ap.ID, &ap.StartsAt, &ap.Minutes, &ap.Place, &ap.PlaceDetail, &ap.Status, &ap.WorkerName); err != nil {
+			return nil, err
+		}
+		ap.StartsAt = ap.StartsAt.UTC()
+		out = append(out, ap)
+	}
+	return out, rows.Err()
+}
+
+// appointmentStatusWords says an appointment's status in a sentence.
+func appointmentStatusWords(status string) string {
+	switch status {
+	case "noshow":
+		return "missed"
+	case "proposed":
+		return "only proposed"
+	}
+	return status
 }
 
 // dueWithoutPlan is when a review was due when none was planned: the
@@ -267,7 +433,9 @@ func (s *Service) dueWithoutPlan(ctx context.Context, tx *store.Tx, p *app.Princ
 func reviewsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, limit int) ([]Review, error) {
 	a := store.NewArgs(personID)
 	q := `SELECT rv.id, rv.status, rv.due_at, rv.place, rv.attendees, rv.held_at, rv.reviewed, rv.agreed, COALESCE(rv.dialog_session_id, 0),
-		COALESCE(u.name, '') FROM recovery_reviews rv LEFT JOIN users u ON u.id = rv.recorded_by_user_id
+		COALESCE(u.name, ''), COALESCE(ap.id, 0), ap.starts_at, COALESCE(ap.minutes, 0), COALESCE(ap.place, ''), COALESCE(ap.place_detail, ''), COALESCE(ap.status, ''), COALESCE(wu.name, '')
+		FROM recovery_reviews rv LEFT JOIN users u ON u.id = rv.recorded_by_user_id
+		LEFT JOIN appointments ap ON ap.id = rv.appointment_id LEFT JOIN users wu ON wu.id = ap.worker_user_id
 		WHERE rv.person_id = $1 AND ` + inScope(p, a, "rv.person_id") + ` ORDER BY CASE WHEN rv.status = 'planned' THEN 0 ELSE 1 END, COALESCE(rv.held_at, rv.due_at) DESC, rv.id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
@@ -280,9 +448,15 @@ func reviewsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int
 	out := []Review{}
 	for rows.Next() {
 		r := Review{PersonID: personID}
-		var held sql.NullTime
-		if err := rows.Scan(&r.ID, &r.Status, &r.DueAt, &r.Place, &r.Attendees, &held, &r.Reviewed, &r.Agreed, &r.DialogSessionID, &r.RecordedBy); err != nil {
+		var held, apStart sql.NullTime
+		var ap ReviewAppointment
+		if err := rows.Scan(&r.ID, &r.Status, &r.DueAt, &r.Place, &r.Attendees, &held, &r.Reviewed, &r.Agreed, &r.DialogSessionID, &r.RecordedBy,
+			&ap.ID, &apStart, &ap.Minutes, &ap.Place, &ap.PlaceDetail, &ap.Status, &ap.WorkerName); err != nil {
 			return nil, err
+		}
+		if ap.ID != 0 {
+			ap.StartsAt = apStart.Time.UTC()
+			r.Appointment = &ap
 		}
 		r.DueAt = r.DueAt.UTC()
 		if held.Valid {

@@ -29,6 +29,9 @@ type PlanView struct {
 	// ReviewDue is when the next review is due when none is planned (zero
 	// when not known).
 	ReviewDue *time.Time `json:"review_due,omitempty"`
+	// Appointments are, for staff, the person's appointments from 90 days
+	// ago that a review can be held at.
+	Appointments []ReviewAppointment `json:"appointments,omitempty" doc:"Staff only: the person's appointments from 90 days ago on (not cancelled or missed), which a review can be linked to."`
 	// PersonHasAccount says whether the person can sign in themselves:
 	// only then do they give consent to share from their own account.
 	PersonHasAccount bool `json:"person_has_account"`
@@ -95,6 +98,11 @@ func (s *Service) GetPlan(ctx context.Context, p *app.Principal, personID int64)
 				pv.NextReview = &reviews[i]
 			} else if len(pv.Reviews) < 20 {
 				pv.Reviews = append(pv.Reviews, reviews[i])
+			}
+		}
+		if v.staff {
+			if pv.Appointments, err = appointmentsForReview(ctx, tx, p, personID, s.Clock.Now()); err != nil {
+				return err
 			}
 		}
 		if pv.NextReview == nil {

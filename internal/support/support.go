@@ -57,15 +57,7 @@ func (s *Service) overdueDays() int {
 }
 
 // Places are where, or how, a person and their worker meet.
-var Places = []app.Choice{
-	{Code: "home", Label: "At home"},
-	{Code: "community", Label: "At a café or community place"},
-	{Code: "team_base", Label: "At the team base"},
-	{Code: "ward", Label: "On the ward"},
-	{Code: "phone", Label: "By phone"},
-	{Code: "video", Label: "By video call"},
-	{Code: "text", Label: "By text message"},
-}
+var Places = app.MeetingPlaces
 
 // PlaceLabel is a place code in words.
 func PlaceLabel(code string) string { return app.ChoiceLabel(Places, code) }

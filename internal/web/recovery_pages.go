@@ -308,6 +308,37 @@ type reviewFormData struct {
 	recovery.PlanView
 	Base     string
 	Sessions []recovery.Session
+	// HeldAt are the appointments a review that happened can be linked
+	// to; NextAt those still to come that the next review can be at.
+	HeldAt, NextAt []ui.Option
+}
+
+// reviewAppointmentOptions splits the person's appointments into those a
+// review was held at (taken place) and those the next review can be
+// arranged at (still to come), each with a first "none" choice.
+func reviewAppointmentOptions(list []recovery.ReviewAppointment, now time.Time) (held, next []ui.Option) {
+	held = []ui.Option{{Value: "", Label: "Not at an appointment, or not listed"}}
+	next = []ui.Option{{Value: "", Label: "Not at an appointment: use the date below"}}
+	for _, ap := range list {
+		label := ui.FormatDateTime(ap.StartsAt) + ", " + strings.ToLower(ap.PlaceLabel())
+		if ap.PlaceDetail != "" {
+			label += ": " + ap.PlaceDetail
+		}
+		if ap.WorkerName != "" {
+			label += ", with " + ap.WorkerName
+		}
+		id := strconv.FormatInt(ap.ID, 10)
+		switch {
+		case ap.StartsAt.After(now):
+			if ap.Status == "proposed" {
+				label += " (proposed)"
+			}
+			next = append(next, ui.Option{Value: id, Label: label})
+		case ap.Status != "proposed":
+			held = append(held, ui.Option{Value: id, Label: label})
+		}
+	}
+	return held, next
 }
 
 func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) error {
@@ -324,10 +355,19 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	d := reviewFormData{PlanView: pv, Base: who.Base}
+	d.HeldAt, d.NextAt = reviewAppointmentOptions(pv.Appointments, s.clock.Now())
 	if f == nil {
 		v := url.Values{}
 		if pv.NextReview != nil {
 			v.Set("planned_review_id", strconv.FormatInt(pv.NextReview.ID, 10))
+			if ap := pv.NextReview.Appointment; ap != nil {
+				v.Set("appointment_id", strconv.FormatInt(ap.ID, 10))
+				v.Set("plan_appointment_id", strconv.FormatInt(ap.ID, 10))
+			}
+		}
+		// From an appointment's page: "record a review at this meeting".
+		if id := r.URL.Query().Get("appointment"); id != "" {
+			v.Set("appointment_id", id)
 		}
 		f = ui.NewForm(v)
 	}
@@ -371,11 +411,18 @@ func (s *Server) handleReviewSave(w http.ResponseWriter, r *http.Request) error 
 		in.HeldAt = optionalDateTime(f, "held_at", &p)
 		in.Attendees, in.Reviewed, in.Agreed = f.Value("attendees"), f.Value("reviewed"), f.Value("agreed")
 		in.DialogSessionID = formInt(f, "dialog_session_id")
+		in.AppointmentID = formInt(f, "appointment_id")
 	}
-	if at := optionalDateTime(f, prefix+"at", &p); at != nil {
+	nextAppt := formInt(f, prefix+"appointment_id")
+	if at := optionalDateTime(f, prefix+"at", &p); at != nil && nextAppt == 0 {
 		in.Next = &recovery.NextReview{At: *at, Place: f.Value(prefix + "place"), Attendees: f.Value(prefix + "attendees")}
+	} else if nextAppt != 0 {
+		if at != nil {
+			p.Add(prefix+"at", "Choose an appointment or enter a date for the next review, not both")
+		}
+		in.Next = &recovery.NextReview{AppointmentID: nextAppt, Place: f.Value(prefix + "place"), Attendees: f.Value(prefix + "attendees")}
 	} else if !in.Held && !p.Has(prefix+"at") {
-		p.Add(prefix+"at", "Enter the date of the next review")
+		p.Add(prefix+"at", "Choose an appointment or enter the date of the next review")
 	}
 	if err := p.Err(); err != nil {
 		formWithErrors(f, err)

@@ -266,8 +266,11 @@ type appointmentData struct {
 	Lengths []ui.Option
 	// Record: the worker can record what happened, as a contact on the
 	// referral (its one contact history), in Mode, with these kinds.
-	Record       bool
-	Mode         string
+	Record bool
+	Mode   string
+	// Review: staff who record reviews can record one held at this
+	// appointment (it took place).
+	Review       bool
 	SupportTypes []ui.Option
 	// Lone working: the worker checks in and out; a lead answers the alert
 	// raised when they did not check out in time.
@@ -312,6 +315,7 @@ func (s *Server) appointmentPage(w http.ResponseWriter, r *http.Request, status 
 	}
 	if d.Staff && (a.Status == support.Arrived || a.Status == support.Fulfilled) {
 		d.Record, d.Mode, d.SupportTypes = true, contactMode(a.Place), reasonOptions(referral.SupportTypes)
+		d.Review = p.Can(app.PermRecoveryWork)
 	}
 	now := s.clock.Now()
 	d.CheckIn, d.CheckOut = a.MayCheckIn(p, now), a.MayCheckOut(p)

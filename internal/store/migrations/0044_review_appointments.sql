@@ -1,0 +1,6 @@
+-- Reviews at appointments (#13 with #12): a review held is linked to the
+-- appointment it was held at, and the next review can be arranged at an
+-- appointment already made with the person (its time and place become the
+-- review's). One review per appointment.
+ALTER TABLE recovery_reviews ADD COLUMN appointment_id BIGINT REFERENCES appointments (id);
+CREATE UNIQUE INDEX recovery_reviews_one_per_appointment ON recovery_reviews (appointment_id) WHERE appointment_id IS NOT NULL;
