@@ -41,6 +41,18 @@ var opWaiting = APIOp{Summary: "Waiting times from referral to first contact", T
 		{Key: "team", Label: "Team", Rows: []insight.WaitRow{{Group: "North Community Mental Health Team", Referrals: new(88), Seen: new(61), MedianDays: new(19.0), P90Days: new(41.0), WithinTarget: new(0.689)},
 			{Group: "South Community Mental Health Team", Referrals: new(7), Seen: nil, Suppressed: true}}}}}}
 
+var opSupportReport = APIOp{Summary: "The support given: the service evaluation's figures for a period and teams", Tag: "Insight", Query: period,
+	Description: "Peer workers, people supported, contacts and hours; contacts by support type (several may apply to one contact), mode and setting; " +
+		"median contacts and weeks per person; endings by reason; the did-not-attend rate. Counts from 1 to 4 are null; a count that could be worked out " +
+		"from a total is withheld too (null, withheld: true). Rates are fractions.",
+	Response: insight.SupportReport{SuppressionThreshold: 5, From: "2026-05-01", To: "2026-10-31", PeerWorkers: new(6), PeopleSupported: new(83), Contacts: new(912),
+		Hours: new(701.5), MedianContactsPerPerson: new(9.0), MedianWeeksPerPerson: new(17.5),
+		BySupportType: []insight.ReportRow{{Code: "emotional", Label: "Emotional", Count: new(640)}},
+		ByMode:        []insight.ReportRow{{Code: "in_person", Label: "In person", Count: new(588)}, {Code: "group", Label: "At a group", Withheld: true}},
+		BySetting:     []insight.ReportRow{{Code: "community", Label: "Community", Count: new(850)}},
+		Endings:       []insight.ReportRow{{Code: "goals_met", Label: "Goals met", Count: new(21)}}, EndingsAll: new(34),
+		Attended: new(700), NotAttended: new(61), DNARate: new(0.08)}}
+
 var opOwnInsight = APIOp{Summary: "A care co-ordinator's own referral and offer rates beside their teams', and the people on their caseload not told about peer support in 12 months",
 	Tag: "Insight", Description: "Only the caller's own rate: never another co-ordinator's. Team counts from 1 to 4 are suppressed (null, suppressed: true). The people listed are those the caller may see; each is named in the audit trail.",
 	Response: insight.OwnInsight{From: "2025-11-02", To: "2026-11-01", Measures: []insight.OwnMeasure{{Measure: "referred", Label: "Referred to peer support",

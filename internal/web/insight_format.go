@@ -91,6 +91,15 @@ func daysText(v *float64) string {
 	return strconv.FormatFloat(*v, 'f', 0, 64)
 }
 
+// decimalText shows a figure to one decimal place ("9.0", "701.5"), or a
+// dash when it is withheld.
+func decimalText(v *float64) string {
+	if v == nil {
+		return stats.Withheld
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64)
+}
+
 // standardText says a waiting standard in words: "4 hours", "28 days";
 // empty when there is none.
 func standardText(hours int) string {
@@ -127,6 +136,7 @@ func insightTemplateFuncs() template.FuncMap {
 		"intervalText":   intervalText,
 		"boundText":      boundText,
 		"daysText":       daysText,
+		"decimalText":    decimalText,
 		"standardText":   standardText,
 		"monthText":      monthText,
 		"coverageRows":   coverageRows,

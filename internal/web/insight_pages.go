@@ -27,11 +27,14 @@ func (s *Server) insightRoutes() []*Route {
 		pageRoute("GET /insight/coverage.csv", app.PermInsightRead, coverageView.csvHandler(s)),
 		pageRoute("GET /insight/waiting", app.PermInsightRead, waitingView.pageHandler(s)),
 		pageRoute("GET /insight/waiting.csv", app.PermInsightRead, waitingView.csvHandler(s)),
+		pageRoute("GET /insight/support", app.PermInsightRead, supportView.pageHandler(s)),
+		pageRoute("GET /insight/support.csv", app.PermInsightRead, supportView.csvHandler(s)),
 		pageRoute("GET /insight/report", app.PermInsightRead, s.handleInsightReport),
 		apiRoute("GET /api/v1/insight/referral-rates", app.PermInsightRead, opRates, s.apiRates),
 		apiRoute("GET /api/v1/insight/equity", app.PermInsightRead, opEquity, equityView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/coverage", app.PermInsightRead, opCoverage, coverageView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/waiting", app.PermInsightRead, opWaiting, waitingView.apiHandler(s)),
+		apiRoute("GET /api/v1/insight/support", app.PermInsightRead, opSupportReport, supportView.apiHandler(s)),
 		personPage("GET /insight/mine", app.PermInsightOwn, s.handleOwnInsight),
 		personAPI("GET /api/v1/insight/mine", app.PermInsightOwn, opOwnInsight, s.apiOwnInsight),
 	}
@@ -93,6 +96,7 @@ type insightPage struct {
 	Equity     *insight.Equity
 	Coverage   *insight.Coverage
 	Waiting    *insight.Waiting
+	Support    *insight.SupportReport
 	Month      string
 	Now        time.Time
 	CSV        string
@@ -320,6 +324,39 @@ var waitingView = insightView[insight.Waiting]{
 			}
 		}
 		return "mutual-waiting-times.csv", []string{"by", "group", "standard", "referrals", "first_contacted", "median_days", "p90_days", "share_within_standard"}, rows
+	},
+}
+
+var supportView = insightView[insight.SupportReport]{
+	page: "insight/support", title: "The support given",
+	run: func(s *Server, r *http.Request, iq insightQuery) (insight.SupportReport, error) {
+		return s.insight.SupportReport(r.Context(), principal(r), iq.Period, iq.TeamIDs)
+	},
+	show: func(d *insightPage, v *insight.SupportReport) { d.Support = v },
+	csv: func(v insight.SupportReport) (string, []string, [][]string) {
+		t := v.SuppressionThreshold
+		rows := [][]string{
+			{"Period", "From", v.From}, {"Period", "To", v.To},
+			{"Totals", "Peer workers", heldCountText(v.PeerWorkers, false, t)},
+			{"Totals", "People supported", heldCountText(v.PeopleSupported, false, t)},
+			{"Totals", "Contacts", heldCountText(v.Contacts, false, t)},
+			{"Totals", "Hours of contact", decimalText(v.Hours)},
+			{"Totals", "Median contacts per person", decimalText(v.MedianContactsPerPerson)},
+			{"Totals", "Median weeks per person", decimalText(v.MedianWeeksPerPerson)},
+		}
+		for _, tbl := range []struct {
+			name string
+			rows []insight.ReportRow
+		}{{"Contacts by support type", v.BySupportType}, {"Contacts by mode", v.ByMode}, {"Contacts by setting", v.BySetting}, {"Endings by reason", v.Endings}} {
+			for _, r := range tbl.rows {
+				rows = append(rows, []string{tbl.name, r.Label, heldCountText(r.Count, r.Withheld, t)})
+			}
+		}
+		rows = append(rows, []string{"Endings by reason", "All endings", heldCountText(v.EndingsAll, false, t)},
+			[]string{"Appointments", "Took place", heldCountText(v.Attended, false, t)},
+			[]string{"Appointments", "Did not attend", heldCountText(v.NotAttended, false, t)},
+			[]string{"Appointments", "Did-not-attend rate", shareText(v.DNARate)})
+		return "mutual-support-report.csv", []string{"table", "row", "value"}, rows
 	},
 }
 

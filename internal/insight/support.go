@@ -1,0 +1,242 @@
+package insight
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mutualhq/mutual/internal/account"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// SupportReport is the service evaluation's figures for a period and
+// teams (#12): who gave and got support, how much, of which kinds, how
+// support ended, and how often people did not come — the figures a
+// service evaluation reports ("6 peers, 83 clients, 6 months"). Every
+// count below the threshold is null; rows that add up to a total are
+// protected so no hidden cell can be worked out from it.
+type SupportReport struct {
+	SuppressionThreshold int      `json:"suppression_threshold"`
+	From                 string   `json:"from" doc:"First day of the period (YYYY-MM-DD)."`
+	To                   string   `json:"to" doc:"Last day of the period (YYYY-MM-DD)."`
+	PeerWorkers          *int     `json:"peer_workers" doc:"Workers who recorded a contact in the period; null when suppressed."`
+	PeopleSupported      *int     `json:"people_supported" doc:"People with a contact in the period; null when suppressed."`
+	Contacts             *int     `json:"contacts" doc:"Contacts in the period; null when suppressed."`
+	Hours                *float64 `json:"hours" doc:"Hours of contact (one decimal); null when the contacts are suppressed."`
+	// Medians over the people supported in the period.
+	MedianContactsPerPerson *float64 `json:"median_contacts_per_person" doc:"Median contacts in the period per person supported; null when fewer people than the threshold."`
+	MedianWeeksPerPerson    *float64 `json:"median_weeks_per_person" doc:"Median weeks from a person's first contact to the end of their support, or to the end of the period if it goes on; null when fewer people than the threshold."`
+	// Contacts by support type (several may apply to one contact, so these
+	// need not add up to the contacts), by mode and by setting.
+	BySupportType []ReportRow `json:"by_support_type"`
+	ByMode        []ReportRow `json:"by_mode"`
+	BySetting     []ReportRow `json:"by_setting"`
+	// Endings are the referrals whose support ended in the period, by reason.
+	Endings     []ReportRow `json:"endings"`
+	EndingsAll  *int        `json:"endings_all" doc:"All endings in the period; null when suppressed."`
+	Attended    *int        `json:"attended" doc:"Appointments in the period that took place (arrived or fulfilled)."`
+	NotAttended *int        `json:"not_attended" doc:"Appointments in the period the person did not come to."`
+	DNARate     *float64    `json:"did_not_attend_rate" doc:"Not attended ÷ (attended + not attended); null when withheld."`
+}
+
+// ReportRow is one group's count in a report table.
+type ReportRow struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+	Count *int   `json:"count" doc:"null when hidden: below the threshold, or withheld so a small count cannot be worked out from the total."`
+	// Withheld: hidden with others so that none can be worked out from
+	// the total (rather than small itself).
+	Withheld bool `json:"withheld,omitempty"`
+}
+
+// SupportReport counts the support given in a period by the given teams
+// (every team when none), audited as one aggregate view.
+func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Period, teamIDs []int64) (SupportReport, error) {
+	sup := s.Suppress
+	out := SupportReport{SuppressionThreshold: sup.Threshold, From: period.From.Format("2006-01-02"), To: period.To.Format("2006-01-02")}
+	from, to := period.From, period.end()
+	var (
+		workers, people, contacts, minutes int
+		perPerson                          []float64
+		weeks                              []float64
+		types                              = map[string]int{}
+		modes                              = map[string]int{}
+		settings                           = map[string]int{}
+		endings                            = map[string]int{}
+		endingsAll, attended, missed       int
+	)
+	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		// within gives a query's parameters (the period, then the teams)
+		// and its team condition on col, when teams are chosen.
+		within := func(col string) (*store.Args, string) {
+			a := store.NewArgs(from, to)
+			if len(teamIDs) == 0 {
+				return a, ""
+			}
+			return a, " AND " + col + " IN " + a.IDs(tx.Dialect, teamIDs)
+		}
+		a, teams := within("r.team_id")
+		contactsIn := ` FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2` + teams
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(c.minutes), 0), COUNT(DISTINCT c.worker_user_id), COUNT(DISTINCT r.person_id)`+contactsIn,
+			a.Values()...).Scan(&contacts, &minutes, &workers, &people); err != nil {
+			return err
+		}
+		for _, g := range []struct {
+			col string
+			m   map[string]int
+		}{{"c.mode", modes}, {"c.setting", settings}, {"c.support_types", types}} {
+			err := countBy(ctx, tx, `SELECT `+g.col+`, COUNT(*)`+contactsIn+` GROUP BY `+g.col, a.Values(), func(code string, n int) {
+				if g.col != "c.support_types" {
+					g.m[code] += n
+					return
+				}
+				for _, t := range strings.Split(code, ",") {
+					if t != "" {
+						g.m[t] += n
+					}
+				}
+			})
+			if err != nil {
+				return err
+			}
+		}
+		// Per person: contacts in the period, and weeks from their first
+		// contact to the end of their support (or of the period).
+		rows, err := tx.QueryContext(ctx, `SELECT r.person_id, COUNT(*), MIN(COALESCE(r.first_contact_at, c.at)),
+			MAX(CASE WHEN r.closed_at IS NOT NULL AND r.closed_at < $2 THEN r.closed_at ELSE NULL END)`+contactsIn+` GROUP BY r.person_id`, a.Values()...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var pid int64
+			var n int
+			var first, ended store.AnyTime
+			if err := rows.Scan(&pid, &n, &first, &ended); err != nil {
+				rows.Close()
+				return err
+			}
+			perPerson = append(perPerson, float64(n))
+			end := to
+			if ended.Valid {
+				end = ended.Time
+			}
+			if first.Valid {
+				weeks = append(weeks, max(0, end.Sub(first.Time).Hours()/24/7))
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		err = countBy(ctx, tx, `SELECT r.status_reason, COUNT(*) FROM referrals r WHERE r.status = 'ended' AND r.closed_at >= $1 AND r.closed_at < $2`+teams+
+			` GROUP BY r.status_reason`, a.Values(), func(code string, n int) {
+			endings[code] += n
+			endingsAll += n
+		})
+		if err != nil {
+			return err
+		}
+		a, apTeams := within("ap.team_id")
+		return tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN ap.status IN ('arrived', 'fulfilled') THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN ap.status = 'noshow' THEN 1 ELSE 0 END), 0)
+			FROM appointments ap WHERE ap.starts_at >= $1 AND ap.starts_at < $2`+apTeams, a.Values()...).Scan(&attended, &missed)
+	})
+	if err != nil {
+		return out, err
+	}
+	out.PeerWorkers, out.PeopleSupported, out.Contacts = sup.Value(workers), sup.Value(people), sup.Value(contacts)
+	if out.Contacts != nil {
+		h := float64(int(float64(minutes)/6+0.5)) / 10
+		out.Hours = &h
+	}
+	if len(perPerson) >= sup.Threshold && len(perPerson) > 0 {
+		m := stats.Median(perPerson)
+		out.MedianContactsPerPerson = &m
+		if len(weeks) >= sup.Threshold {
+			w := float64(int(stats.Median(weeks)*10+0.5)) / 10
+			out.MedianWeeksPerPerson = &w
+		}
+	}
+	out.BySupportType = reportRows(sup, referral.SupportTypes, types, -1)
+	out.ByMode = reportRows(sup, referral.ContactModes, modes, contacts)
+	var settingChoices []app.Choice
+	for _, st := range account.Settings {
+		settingChoices = append(settingChoices, app.Choice{Code: string(st), Label: st.Label()})
+	}
+	out.BySetting = reportRows(sup, settingChoices, settings, contacts)
+	out.Endings = reportRows(sup, referral.EndReasons, endings, endingsAll)
+	out.EndingsAll = sup.Value(endingsAll)
+	out.Attended, out.NotAttended = sup.Value(attended), sup.Value(missed)
+	if f, ok := sup.Fraction(missed, attended+missed); ok {
+		out.DNARate = &f
+	}
+	ids := make([]string, len(teamIDs))
+	for i, id := range teamIDs {
+		ids[i] = fmt.Sprint(id)
+	}
+	err = s.record(ctx, p, audit.Event{Action: "insight.support", ObjectType: "insight",
+		ObjectID: fmt.Sprintf("from=%s to=%s teams=%s", out.From, out.To, strings.Join(ids, ","))})
+	return out, err
+}
+
+// countBy runs a query of (code, count) rows, handing each to add.
+func countBy(ctx context.Context, tx *store.Tx, q string, args []any, add func(code string, n int)) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var n int
+		if err := rows.Scan(&code, &n); err != nil {
+			return err
+		}
+		add(code, n)
+	}
+	return rows.Err()
+}
+
+// reportRows lays counts out in the order of their choices (then any code
+// not among them, as recorded), hiding small counts; when total ≥ 0 the
+// counts add up to it and are protected so none can be worked out by
+// subtraction.
+func reportRows(sup stats.Suppressor, choices []app.Choice, counts map[string]int, total int) []ReportRow {
+	var codes []string
+	seen := map[string]bool{}
+	for _, c := range choices {
+		codes, seen[c.Code] = append(codes, c.Code), true
+	}
+	for code := range counts {
+		if !seen[code] {
+			codes = append(codes, code)
+		}
+	}
+	ns := make([]int, len(codes))
+	for i, c := range codes {
+		ns[i] = counts[c]
+	}
+	var cells []*int
+	var withheld []bool
+	if total >= 0 {
+		cells, withheld = sup.RowValues(ns, total)
+	} else {
+		cells, withheld = make([]*int, len(ns)), make([]bool, len(ns))
+		for i, n := range ns {
+			cells[i] = sup.Value(n)
+		}
+	}
+	out := []ReportRow{}
+	for i, c := range codes {
+		label := app.ChoiceLabel(choices, c)
+		if c == "" {
+			label = "Not recorded"
+		}
+		out = append(out, ReportRow{Code: c, Label: label, Count: cells[i], Withheld: withheld[i]})
+	}
+	return out
+}
