@@ -317,8 +317,8 @@ type reviewFormData struct {
 // review was held at (taken place) and those the next review can be
 // arranged at (still to come), each with a first "none" choice.
 func reviewAppointmentOptions(list []recovery.ReviewAppointment, now time.Time) (held, next []ui.Option) {
-	held = []ui.Option{{Value: "", Label: "Not at an appointment, or not listed"}}
-	next = []ui.Option{{Value: "", Label: "Not at an appointment: use the date below"}}
+	held = []ui.Option{{Value: "", Label: "Not at an appointment"}}
+	next = []ui.Option{{Value: "", Label: "None: enter a date"}}
 	for _, ap := range list {
 		label := ui.FormatDateTime(ap.StartsAt) + ", " + strings.ToLower(ap.PlaceLabel())
 		if ap.PlaceDetail != "" {
