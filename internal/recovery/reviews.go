@@ -217,14 +217,12 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 				return err
 			}
 		}
-		rs, err := reviewsOf(ctx, tx, p, personID, 0)
+		rs, err := loadReviews(ctx, tx, p, personID, out.ID, 1)
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			if r.ID == out.ID {
-				out = r
-			}
+		if len(rs) == 1 {
+			out = rs[0]
 		}
 		action := "review.plan"
 		if in.Held {
@@ -265,10 +263,20 @@ func (s *Service) dueWithoutPlan(ctx context.Context, tx *store.Tx, p *app.Princ
 // reviewsOf reads a person's reviews, the planned one first and then the
 // newest held, after the caller was checked to see them; limit 0 is all.
 func reviewsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, limit int) ([]Review, error) {
+	return loadReviews(ctx, tx, p, personID, 0, limit)
+}
+
+// loadReviews reads a person's reviews as reviewsOf does: only the one
+// with id only when it is not 0, so a review is found however old it is.
+func loadReviews(ctx context.Context, tx *store.Tx, p *app.Principal, personID, only int64, limit int) ([]Review, error) {
 	a := store.NewArgs(personID)
+	which := ""
+	if only != 0 {
+		which = " AND rv.id = " + a.Add(only)
+	}
 	q := `SELECT rv.id, rv.status, rv.due_at, rv.place, rv.attendees, rv.held_at, rv.reviewed, rv.agreed, COALESCE(rv.dialog_session_id, 0),
 		COALESCE(u.name, '') FROM recovery_reviews rv LEFT JOIN users u ON u.id = rv.recorded_by_user_id
-		WHERE rv.person_id = $1 AND ` + inScope(p, a, "rv.person_id") + ` ORDER BY CASE WHEN rv.status = 'planned' THEN 0 ELSE 1 END, COALESCE(rv.held_at, rv.due_at) DESC, rv.id DESC`
+		WHERE rv.person_id = $1` + which + ` AND ` + inScope(p, a, "rv.person_id") + ` ORDER BY CASE WHEN rv.status = 'planned' THEN 0 ELSE 1 END, COALESCE(rv.held_at, rv.due_at) DESC, rv.id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
@@ -313,6 +321,36 @@ func (s *Service) ListReviews(ctx context.Context, p *app.Principal, personID in
 	})
 	if err != nil {
 		return out, s.denied(ctx, err, p, app.PermRecoveryPlan, "review.list", "person", personID, "The person")
+	}
+	return out, nil
+}
+
+// GetReview returns one review, audited as a read, for the person or staff
+// who may see them; anyone else gets not found.
+func (s *Service) GetReview(ctx context.Context, p *app.Principal, id int64) (Review, error) {
+	var out Review
+	var personID int64
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		if err := tx.QueryRowContext(ctx, "SELECT person_id FROM recovery_reviews WHERE id = $1", id).Scan(&personID); err != nil {
+			return notVisible(err)
+		}
+		v, err := viewerOf(ctx, tx, p, personID)
+		if err != nil {
+			return err
+		}
+		one, err := loadReviews(ctx, tx, p, personID, id, 1)
+		if err != nil {
+			return err
+		}
+		if len(one) != 1 {
+			return notVisible(nil)
+		}
+		out = one[0]
+		record(actor(p, v), audit.Event{Action: "review.read", SubjectPersonID: personID, ObjectType: "review", ObjectID: fmt.Sprint(id)})
+		return nil
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermRecoveryPlan, "review.read", "review", id, "The review")
 	}
 	return out, nil
 }

@@ -50,9 +50,11 @@ func (s *Server) recoveryRoutes() []*Route {
 		personAPI("PATCH /api/v1/goals/{id}", app.PermRecoveryPlan, opPatchGoal, s.apiPatchGoal),
 		personAPI("GET /api/v1/people/{id}/dialog", app.PermRecoveryPlan, opGetDialog, s.apiGetDialog),
 		personAPI("POST /api/v1/people/{id}/dialog", app.PermRecoveryPlan, opPostDialog, s.apiPostDialog),
+		personAPI("GET /api/v1/dialog/{id}", app.PermRecoveryPlan, opGetDialogSession, s.apiGetDialogSession),
 		personAPI("GET /api/v1/people/{id}/reviews", app.PermRecoveryPlan, opListReviews, s.apiListReviews),
 		personAPI("POST /api/v1/people/{id}/reviews", app.PermRecoveryWork, opPostReview, s.apiPostReview),
 		personAPI("GET /api/v1/reviews/due", app.PermRecoveryWork, opReviewsDue, s.apiReviewsDue),
+		personAPI("GET /api/v1/reviews/{id}", app.PermRecoveryPlan, opGetReview, s.apiGetReview),
 		apiRoute("GET /api/v1/insight/outcomes", app.PermInsightRead, opOutcomes, s.apiOutcomes),
 	}
 }
