@@ -135,6 +135,9 @@ func (s *Server) handleFeedbackThanks(w http.ResponseWriter, r *http.Request) er
 		if len(parts) == 3 && strings.HasPrefix(parts[0], "FB-") && len(parts[0]) == 12 && len(parts[1]) < 100 {
 			d.Reference, d.Link, d.Signpost = parts[0], s.cfg.BaseURL+"/feedback/status/"+parts[1], parts[2] == "help"
 		}
+		// Shown once: the next person to open this page on a shared phone
+		// must not find the reference or the private link.
+		http.SetCookie(w, &http.Cookie{Name: feedbackCookie, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	}
 	return s.page(w, r, http.StatusOK, "feedback/thanks", &ui.Page{Title: "Thank you for your feedback", Data: d})
 }

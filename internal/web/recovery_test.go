@@ -437,3 +437,22 @@ func TestPlanShowsTheirChoices(t *testing.T) {
 		t.Fatalf("the worker's read of the choices was audited %d times", after-before)
 	}
 }
+
+// The thanks page shows the reference and the private link once: the
+// cookie carrying them is cleared as it is read, so the next person to open
+// the page on a shared phone finds neither.
+func TestFeedbackThanksShownOnce(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	phone := e.Client(t)
+	if r := phone.PostForm("/feedback", url.Values{"about": {"service"}, "body": {"Thank you all"}, "who": {"anonymous"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("giving feedback: %d %s", r.StatusCode, r.Body)
+	}
+	first := phone.Get("/feedback/thanks")
+	if first.StatusCode != http.StatusOK || !strings.Contains(first.Body, "FB-") || !strings.Contains(first.Body, "/feedback/status/") {
+		t.Fatalf("the thanks page does not show the reference and link: %d %s", first.StatusCode, first.Body)
+	}
+	again := phone.Get("/feedback/thanks")
+	if again.StatusCode != http.StatusOK || strings.Contains(again.Body, "FB-") || strings.Contains(again.Body, "/feedback/status/") {
+		t.Fatalf("a second visit still shows the reference or link: %s", again.Body)
+	}
+}
