@@ -669,6 +669,12 @@ type OwnFeedback struct {
 const ownColumns = `f.reference, f.status, f.about, f.about_name, f.body, f.received_at, f.acknowledged_at, f.considered_at, f.answered_at,
 	f.changed_at, f.answer, f.change_made`
 
+// linkColumns are ownColumns without the giver's words: whoever holds the
+// private link (a shared phone, a forwarded message) learns where the
+// feedback has got to, never what was said.
+const linkColumns = `f.reference, f.status, f.about, f.about_name, '', f.received_at, f.acknowledged_at, f.considered_at, f.answered_at,
+	f.changed_at, f.answer, f.change_made`
+
 func (s *Service) scanOwn(row interface{ Scan(...any) error }) (OwnFeedback, error) {
 	var o OwnFeedback
 	var ack, con, ans, chg sql.NullTime
@@ -690,14 +696,13 @@ func (s *Service) FeedbackByLink(ctx context.Context, token string) (OwnFeedback
 	}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		o, err = s.scanOwn(tx.QueryRowContext(ctx, "SELECT "+ownColumns+` FROM feedback f JOIN feedback_links l ON l.feedback_id = f.id
+		o, err = s.scanOwn(tx.QueryRowContext(ctx, "SELECT "+linkColumns+` FROM feedback f JOIN feedback_links l ON l.feedback_id = f.id
 			WHERE l.token_hash = $1`, app.HashSecret(token)))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, app.NotFound("The feedback")
 	}
-	o.Body = ""
 	return o, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -481,9 +482,12 @@ func recoveryDefaultPeriod(now time.Time) ([2]string, error) {
 // recoveryTemplateFuncs format the recovery capability's numbers for pages.
 func recoveryTemplateFuncs() template.FuncMap {
 	return template.FuncMap{
-		// figure shows a published count: "<5" when suppressed.
+		// figure shows a published count: "<5" when suppressed, a dash
+		// when withheld so that a small count beside it stays hidden.
 		"figure": func(f recovery.Figure, below int) string {
 			switch {
+			case f.Withheld:
+				return stats.Withheld
 			case f.Suppressed:
 				return "<" + strconv.Itoa(below)
 			case f.Value == nil:
