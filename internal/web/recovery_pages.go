@@ -206,8 +206,13 @@ func (s *Server) planEditPage(w http.ResponseWriter, r *http.Request, status int
 	}
 	d.Private = d.Self || d.Plan.ShareWithCareTeam || !d.PersonHasAccount
 	d.Consent = d.Self || !d.PersonHasAccount || d.Plan.ShareWithCareTeam
-	if f == nil {
+	switch {
+	case f == nil:
 		f = planForm(d.Plan)
+	case status == http.StatusConflict:
+		// Shown again after someone else's change: what was typed, over
+		// the version just read (one read, one audit row).
+		f.Values.Set("version", strconv.Itoa(d.Plan.Version))
 	}
 	title := "Change my plan"
 	if !d.Self {
@@ -298,9 +303,6 @@ func (s *Server) planSave(w http.ResponseWriter, r *http.Request, who whose) err
 		return s.planEditPage(w, r, http.StatusUnprocessableEntity, who, f)
 	case app.IsCode(err, app.CodeConflict):
 		f.AddError("", app.As(err).Message)
-		if pv, gerr := s.recovery.GetPlan(r.Context(), principal(r), saved.PersonID); gerr == nil {
-			f.Values.Set("version", strconv.Itoa(pv.Plan.Version))
-		}
 		who.PersonID = saved.PersonID
 		return s.planEditPage(w, r, http.StatusConflict, who, f)
 	}
@@ -327,12 +329,16 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	d := reviewFormData{PlanView: pv, Base: who.Base}
-	if f == nil {
-		v := url.Values{}
-		if pv.NextReview != nil {
-			v.Set("planned_review_id", strconv.FormatInt(pv.NextReview.ID, 10))
+	if f == nil || status == http.StatusConflict {
+		// New, or shown again after someone else recorded or moved the
+		// review: the review planned now, read once here.
+		if f == nil {
+			f = ui.NewForm(url.Values{})
 		}
-		f = ui.NewForm(v)
+		f.Values.Del("planned_review_id")
+		if pv.NextReview != nil {
+			f.Values.Set("planned_review_id", strconv.FormatInt(pv.NextReview.ID, 10))
+		}
 	}
 	return s.page(w, r, status, "recovery/review-new", &ui.Page{Title: "Reviews with " + pv.PersonName, Form: f, Data: d, BackLink: who.Base + "/plan"})
 }
@@ -408,12 +414,6 @@ func (s *Server) handleReviewSave(w http.ResponseWriter, r *http.Request) error 
 		return s.reviewForm(w, r, http.StatusUnprocessableEntity, who, f)
 	case app.IsCode(err, app.CodeConflict):
 		f.AddError("", app.As(err).Message)
-		if pv, gerr := s.recovery.GetPlan(r.Context(), principal(r), who.PersonID); gerr == nil {
-			f.Values.Del("planned_review_id")
-			if pv.NextReview != nil {
-				f.Values.Set("planned_review_id", strconv.FormatInt(pv.NextReview.ID, 10))
-			}
-		}
 		return s.reviewForm(w, r, http.StatusConflict, who, f)
 	}
 	return err
