@@ -195,3 +195,27 @@ func (s *Service) FindTeamByName(ctx context.Context, name string) (Team, error)
 	}
 	return Team{}, app.Errorf(app.CodeInvalid, "More than one organisation has a team called %s", name)
 }
+
+// ManagersOf are the active service managers of the organisations the
+// teams belong to, and those not tied to a team (a manager of the whole
+// service), each once: whom to tell when a team has no lead to tell.
+func ManagersOf(ctx context.Context, tx *store.Tx, teams []int64) ([]app.Actor, error) {
+	a := &store.Args{}
+	in := a.IDs(tx.Dialect, teams)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.role = 'service_manager' AND u.status = 'active' AND (m.team_id IS NULL OR m.team_id IN (SELECT t2.id FROM teams t2 WHERE t2.organisation_id IN
+			(SELECT t.organisation_id FROM teams t WHERE t.id IN `+in+`))) ORDER BY m.user_id`, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []app.Actor
+	for rows.Next() {
+		ac := app.Actor{Role: app.RoleServiceManager}
+		if err := rows.Scan(&ac.UserID); err != nil {
+			return nil, err
+		}
+		out = append(out, ac)
+	}
+	return out, rows.Err()
+}

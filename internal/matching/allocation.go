@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -211,29 +212,6 @@ func leadsOf(ctx context.Context, tx *store.Tx, teams []int64) ([]app.Actor, err
 	return out, rows.Err()
 }
 
-// managersOf are the active service managers of the organisations the
-// teams belong to (or of no team in particular).
-func managersOf(ctx context.Context, tx *store.Tx, teams []int64) ([]app.Actor, error) {
-	a := &store.Args{}
-	in := a.IDs(tx.Dialect, teams)
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.role = 'service_manager' AND u.status = 'active' AND (m.team_id IS NULL OR m.team_id IN (SELECT t2.id FROM teams t2 WHERE t2.organisation_id IN
-			(SELECT t.organisation_id FROM teams t WHERE t.id IN `+in+`))) ORDER BY m.user_id`, a.Values()...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []app.Actor
-	for rows.Next() {
-		ac := app.Actor{Role: app.RoleServiceManager}
-		if err := rows.Scan(&ac.UserID); err != nil {
-			return nil, err
-		}
-		out = append(out, ac)
-	}
-	return out, rows.Err()
-}
-
 // tellSupervisors tells the leads of a worker's teams (but the one who
 // did it) that the worker was allocated someone above their cap, and why;
 // when that lead is the teams' only one, the service managers.
@@ -255,7 +233,7 @@ func (s *Service) tellSupervisors(ctx context.Context, tx *store.Tx, p *app.Prin
 	if len(others) == 0 {
 		// The team's only lead did it: someone must still know, so the
 		// service managers are told instead.
-		if others, err = managersOf(ctx, tx, ids); err != nil {
+		if others, err = account.ManagersOf(ctx, tx, ids); err != nil {
 			return err
 		}
 	}

@@ -289,10 +289,20 @@ func carried(sessions []Session, now time.Time) ([]Discussion, *Session) {
 // sessionsOf loads a person's sessions, newest first, for a person the
 // caller was checked to see in the same transaction.
 func sessionsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, limit int) ([]Session, error) {
+	return loadSessions(ctx, tx, p, personID, 0, limit)
+}
+
+// loadSessions loads a person's sessions, newest first: only the one with
+// id only when it is not 0, so a session is found however old it is.
+func loadSessions(ctx context.Context, tx *store.Tx, p *app.Principal, personID, only int64, limit int) ([]Session, error) {
 	a := store.NewArgs(personID, limit)
+	which := ""
+	if only != 0 {
+		which = " AND s.id = " + a.Add(only)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT s.id, s.at, s.stage, s.alone, s.followup, COALESCE(u.name, '')
 		FROM dialog_sessions s LEFT JOIN users u ON u.id = s.recorded_by_user_id
-		WHERE s.person_id = $1 AND `+inScope(p, a, "s.person_id")+` ORDER BY s.at DESC, s.id DESC LIMIT $2`, a.Values()...)
+		WHERE s.person_id = $1`+which+` AND `+inScope(p, a, "s.person_id")+` ORDER BY s.at DESC, s.id DESC LIMIT $2`, a.Values()...)
 	if err != nil {
 		return nil, err
 	}
@@ -314,10 +324,18 @@ func sessionsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID in
 	if err := rows.Err(); err != nil || len(out) == 0 {
 		return out, err
 	}
-	oldest := out[len(out)-1].At
-	a = store.NewArgs(personID, oldest)
+	// The ratings and discussions of the sessions read: those since the
+	// oldest of them, or the one asked for.
+	since := func() (*store.Args, string) {
+		a := store.NewArgs(personID)
+		if only != 0 {
+			return a, " AND s.id = " + a.Add(only)
+		}
+		return a, " AND s.at >= " + a.Add(out[len(out)-1].At)
+	}
+	a, which = since()
 	rows, err = tx.QueryContext(ctx, `SELECT r.session_id, r.item, r.rating, r.more_help FROM dialog_ratings r
-		JOIN dialog_sessions s ON s.id = r.session_id WHERE s.person_id = $1 AND s.at >= $2 AND `+inScope(p, a, "s.person_id"), a.Values()...)
+		JOIN dialog_sessions s ON s.id = r.session_id WHERE s.person_id = $1`+which+` AND `+inScope(p, a, "s.person_id"), a.Values()...)
 	if err != nil {
 		return nil, err
 	}
@@ -336,9 +354,9 @@ func sessionsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID in
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	a = store.NewArgs(personID, oldest)
+	a, which = since()
 	rows, err = tx.QueryContext(ctx, `SELECT d.session_id, d.item, d.understanding, d.looking_forward, d.options, d.actions FROM dialog_discussions d
-		JOIN dialog_sessions s ON s.id = d.session_id WHERE s.person_id = $1 AND s.at >= $2 AND `+inScope(p, a, "s.person_id")+`
+		JOIN dialog_sessions s ON s.id = d.session_id WHERE s.person_id = $1`+which+` AND `+inScope(p, a, "s.person_id")+`
 		ORDER BY d.session_id, d.position`, a.Values()...)
 	if err != nil {
 		return nil, err
@@ -386,19 +404,14 @@ func (s *Service) GetSession(ctx context.Context, p *app.Principal, id int64) (S
 		if err != nil {
 			return err
 		}
-		all, err := sessionsOf(ctx, tx, p, personID, maxSessions)
+		one, err := loadSessions(ctx, tx, p, personID, id, 1)
 		if err != nil {
 			return err
 		}
-		found := false
-		for _, se := range all {
-			if se.ID == id {
-				out, found = se, true
-			}
-		}
-		if !found {
+		if len(one) != 1 {
 			return notVisible(nil)
 		}
+		out = one[0]
 		record(actor(p, v), audit.Event{Action: "dialog.read", SubjectPersonID: personID, ObjectType: "dialog_session", ObjectID: fmt.Sprint(id)})
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/notify"
@@ -272,7 +273,9 @@ func ownWorker(ctx context.Context, tx *store.Tx, p *app.Principal, workerID int
 }
 
 // tellLeads tells the peer leads of the team — never the worker the
-// feedback is about — or, when there are none, the service managers.
+// feedback is about — or, when there are none, the service managers of the
+// team's organisation (account.ManagersOf); feedback given no team, the
+// service managers.
 func (s *Service) tellLeads(ctx context.Context, tx *store.Tx, id int64, ref string, teamID, aboutID int64) error {
 	if s.Notify == nil {
 		return nil
@@ -289,9 +292,16 @@ func (s *Service) tellLeads(ctx context.Context, tx *store.Tx, id int64, ref str
 		return err
 	}
 	if len(ids) == 0 && teamID != 0 {
-		if ids, err = userIDs(ctx, tx, `SELECT DISTINCT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
-			WHERE u.status = 'active' AND m.role = 'service_manager' AND m.user_id <> $1`, store.NewArgs(aboutID)); err != nil {
+		// No lead: the service managers of the team's organisation, not
+		// every organisation's.
+		managers, err := account.ManagersOf(ctx, tx, []int64{teamID})
+		if err != nil {
 			return err
+		}
+		for _, m := range managers {
+			if m.UserID != aboutID {
+				ids = append(ids, m.UserID)
+			}
 		}
 	}
 	for _, uid := range ids {
@@ -669,6 +679,12 @@ type OwnFeedback struct {
 const ownColumns = `f.reference, f.status, f.about, f.about_name, f.body, f.received_at, f.acknowledged_at, f.considered_at, f.answered_at,
 	f.changed_at, f.answer, f.change_made`
 
+// linkColumns are ownColumns without the giver's words: whoever holds the
+// private link (a shared phone, a forwarded message) learns where the
+// feedback has got to, never what was said.
+const linkColumns = `f.reference, f.status, f.about, f.about_name, '', f.received_at, f.acknowledged_at, f.considered_at, f.answered_at,
+	f.changed_at, f.answer, f.change_made`
+
 func (s *Service) scanOwn(row interface{ Scan(...any) error }) (OwnFeedback, error) {
 	var o OwnFeedback
 	var ack, con, ans, chg sql.NullTime
@@ -690,14 +706,13 @@ func (s *Service) FeedbackByLink(ctx context.Context, token string) (OwnFeedback
 	}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
-		o, err = s.scanOwn(tx.QueryRowContext(ctx, "SELECT "+ownColumns+` FROM feedback f JOIN feedback_links l ON l.feedback_id = f.id
+		o, err = s.scanOwn(tx.QueryRowContext(ctx, "SELECT "+linkColumns+` FROM feedback f JOIN feedback_links l ON l.feedback_id = f.id
 			WHERE l.token_hash = $1`, app.HashSecret(token)))
 		return err
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, app.NotFound("The feedback")
 	}
-	o.Body = ""
 	return o, err
 }
 

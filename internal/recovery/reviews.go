@@ -332,14 +332,12 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 				return err
 			}
 		}
-		rs, err := reviewsOf(ctx, tx, p, personID, 0)
+		rs, err := loadReviews(ctx, tx, p, personID, out.ID, 1)
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			if r.ID == out.ID {
-				out = r
-			}
+		if len(rs) == 1 {
+			out = rs[0]
 		}
 		action := "review.plan"
 		if in.Held {
@@ -413,17 +411,14 @@ func (s *Service) dueWithoutPlan(ctx context.Context, tx *store.Tx, p *app.Princ
 		inScope(p, a, "rv.person_id"), a.Values()...).Scan(&last); err != nil {
 		return time.Time{}, err
 	}
-	if last.Valid {
-		return last.Time.UTC().Add(time.Duration(weeks) * 7 * 24 * time.Hour), nil
-	}
 	var start anyTime
 	a = store.NewArgs(personID)
 	if err := tx.QueryRowContext(ctx, `SELECT MIN(COALESCE(r.first_contact_at, r.allocated_at)) FROM referrals r
 		WHERE r.person_id = $1 AND r.status IN ('allocated', 'active', 'ended') AND `+inScope(p, a, "r.person_id"), a.Values()...).Scan(&start); err != nil {
 		return time.Time{}, err
 	}
-	if start.Valid {
-		return start.Time.UTC().Add(time.Duration(weeks) * 7 * 24 * time.Hour), nil
+	if due, _, ok := dueAt(anyTime{}, last, start, weeks); ok {
+		return due, nil
 	}
 	return fallback, nil
 }
@@ -431,12 +426,22 @@ func (s *Service) dueWithoutPlan(ctx context.Context, tx *store.Tx, p *app.Princ
 // reviewsOf reads a person's reviews, the planned one first and then the
 // newest held, after the caller was checked to see them; limit 0 is all.
 func reviewsOf(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, limit int) ([]Review, error) {
+	return loadReviews(ctx, tx, p, personID, 0, limit)
+}
+
+// loadReviews reads a person's reviews as reviewsOf does: only the one
+// with id only when it is not 0, so a review is found however old it is.
+func loadReviews(ctx context.Context, tx *store.Tx, p *app.Principal, personID, only int64, limit int) ([]Review, error) {
 	a := store.NewArgs(personID)
+	which := ""
+	if only != 0 {
+		which = " AND rv.id = " + a.Add(only)
+	}
 	q := `SELECT rv.id, rv.status, rv.due_at, rv.place, rv.attendees, rv.held_at, rv.reviewed, rv.agreed, COALESCE(rv.dialog_session_id, 0),
 		COALESCE(u.name, ''), COALESCE(ap.id, 0), ap.starts_at, COALESCE(ap.minutes, 0), COALESCE(ap.place, ''), COALESCE(ap.place_detail, ''), COALESCE(ap.status, ''), COALESCE(wu.name, '')
 		FROM recovery_reviews rv LEFT JOIN users u ON u.id = rv.recorded_by_user_id
 		LEFT JOIN appointments ap ON ap.id = rv.appointment_id LEFT JOIN users wu ON wu.id = ap.worker_user_id
-		WHERE rv.person_id = $1 AND ` + inScope(p, a, "rv.person_id") + ` ORDER BY CASE WHEN rv.status = 'planned' THEN 0 ELSE 1 END, COALESCE(rv.held_at, rv.due_at) DESC, rv.id DESC`
+		WHERE rv.person_id = $1` + which + ` AND ` + inScope(p, a, "rv.person_id") + ` ORDER BY CASE WHEN rv.status = 'planned' THEN 0 ELSE 1 END, COALESCE(rv.held_at, rv.due_at) DESC, rv.id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)
 	}
@@ -491,6 +496,36 @@ func (s *Service) ListReviews(ctx context.Context, p *app.Principal, personID in
 	return out, nil
 }
 
+// GetReview returns one review, audited as a read, for the person or staff
+// who may see them; anyone else gets not found.
+func (s *Service) GetReview(ctx context.Context, p *app.Principal, id int64) (Review, error) {
+	var out Review
+	var personID int64
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		if err := tx.QueryRowContext(ctx, "SELECT person_id FROM recovery_reviews WHERE id = $1", id).Scan(&personID); err != nil {
+			return notVisible(err)
+		}
+		v, err := viewerOf(ctx, tx, p, personID)
+		if err != nil {
+			return err
+		}
+		one, err := loadReviews(ctx, tx, p, personID, id, 1)
+		if err != nil {
+			return err
+		}
+		if len(one) != 1 {
+			return notVisible(nil)
+		}
+		out = one[0]
+		record(actor(p, v), audit.Event{Action: "review.read", SubjectPersonID: personID, ObjectType: "review", ObjectID: fmt.Sprint(id)})
+		return nil
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermRecoveryPlan, "review.read", "review", id, "The review")
+	}
+	return out, nil
+}
+
 // DueReview is a person whose next review is soon or overdue.
 type DueReview struct {
 	PersonID    int64     `json:"person_id"`
@@ -505,23 +540,61 @@ type DueReview struct {
 	DaysOverdue int       `json:"days_overdue,omitempty"`
 }
 
+// DueSoon is how far ahead a review counts as due: the list of reviews
+// due holds those overdue and those due within it.
+const DueSoon = 14 * 24 * time.Hour
+
+// dueSQL is the one definition of when a person's next review is due, as
+// an SQL moment (store.Dialect.Moment) over the columns named: the planned
+// date; else the chosen weeks after the last review held; else the weeks
+// after support began; NULL (none due) before anyone has met them. dueAt is
+// the same in Go.
+func dueSQL(d store.Dialect, planned, lastHeld, weeks, start string) string {
+	return "CASE WHEN " + planned + " IS NOT NULL THEN " + d.Moment(planned) +
+		" WHEN " + lastHeld + " IS NOT NULL THEN " + d.DaysAfter(lastHeld, weeks+" * 7") +
+		" WHEN " + start + " IS NOT NULL THEN " + d.DaysAfter(start, weeks+" * 7") + " END"
+}
+
+// dueAt is dueSQL in Go: when the next review is due, and whether one is.
+func dueAt(planned, lastHeld, start anyTime, weeks int) (at time.Time, isPlanned, ok bool) {
+	every := time.Duration(weeks) * 7 * 24 * time.Hour
+	switch {
+	case planned.Valid:
+		return planned.Time.UTC(), true, true
+	case lastHeld.Valid:
+		return lastHeld.Time.UTC().Add(every), false, true
+	case start.Valid:
+		return start.Time.UTC().Add(every), false, true
+	}
+	return time.Time{}, false, false
+}
+
+// maxDue is the most people the list of reviews due holds.
+var maxDue = 2000
+
 // ReviewsDue lists the people in active support the caller may see
 // (a worker: those allocated to them; a lead: their teams') whose review is
-// overdue or due within the next two weeks, soonest first, audited as one
-// list naming each of them.
+// overdue or due within DueSoon, soonest first, audited as one list naming
+// each of them. Whether a review is due is decided in the query (dueSQL),
+// before the list is cut short, so none due is left off for others not due.
 func (s *Service) ReviewsDue(ctx context.Context, p *app.Principal) ([]DueReview, error) {
 	now := s.Clock.Now()
 	out := []DueReview{}
 	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		a := store.NewArgs()
-		q := `SELECT r.person_id, pe.preferred_name, r.id, COALESCE(t.name, ''), COALESCE(u.name, ''), rv.due_at, COALESCE(rv.place, ''),
-			(SELECT MAX(h.held_at) FROM recovery_reviews h WHERE h.person_id = r.person_id AND h.status = 'held'),
-			COALESCE(pl.review_weeks, ` + a.Add(s.reviewWeeks()) + `), COALESCE(r.first_contact_at, r.allocated_at)
+		due := dueSQL(tx.Dialect, "x.planned", "x.last_held", "x.weeks", "x.start")
+		q := `SELECT x.person_id, x.name, x.referral_id, x.team, x.worker, x.planned, x.place, x.last_held, x.weeks, x.start FROM (
+			SELECT r.person_id AS person_id, pe.preferred_name AS name, r.id AS referral_id, COALESCE(t.name, '') AS team, COALESCE(u.name, '') AS worker,
+			rv.due_at AS planned, COALESCE(rv.place, '') AS place,
+			(SELECT MAX(h.held_at) FROM recovery_reviews h WHERE h.person_id = r.person_id AND h.status = 'held') AS last_held,
+			COALESCE(pl.review_weeks, ` + a.Add(s.reviewWeeks()) + `) AS weeks, COALESCE(r.first_contact_at, r.allocated_at) AS start
 			FROM referrals r JOIN people pe ON pe.id = r.person_id
 			LEFT JOIN teams t ON t.id = r.team_id LEFT JOIN users u ON u.id = r.allocated_worker_id
 			LEFT JOIN recovery_reviews rv ON rv.person_id = r.person_id AND rv.status = 'planned'
 			LEFT JOIN recovery_plans pl ON pl.person_id = r.person_id
-			WHERE r.status IN ('allocated', 'active') AND ` + access.Referrals(p, a) + ` ORDER BY r.id LIMIT 2000`
+			WHERE r.status IN ('allocated', 'active') AND ` + access.Referrals(p, a) + `) x
+			WHERE ` + due + ` <= ` + tx.Dialect.Moment(a.Add(now.Add(DueSoon))) + `
+			ORDER BY ` + due + `, x.referral_id LIMIT ` + a.Add(maxDue)
 		rows, err := tx.QueryContext(ctx, q, a.Values()...)
 		if err != nil {
 			return err
@@ -530,8 +603,7 @@ func (s *Service) ReviewsDue(ctx context.Context, p *app.Principal) ([]DueReview
 		seen := map[int64]bool{}
 		for rows.Next() {
 			var d DueReview
-			var planned sql.NullTime
-			var lastHeld, start anyTime
+			var planned, lastHeld, start anyTime
 			var weeks int
 			if err := rows.Scan(&d.PersonID, &d.PersonName, &d.ReferralID, &d.TeamName, &d.WorkerName, &planned, &d.Place, &lastHeld, &weeks, &start); err != nil {
 				return err
@@ -540,18 +612,8 @@ func (s *Service) ReviewsDue(ctx context.Context, p *app.Principal) ([]DueReview
 				continue
 			}
 			seen[d.PersonID] = true
-			every := time.Duration(weeks) * 7 * 24 * time.Hour
-			switch {
-			case planned.Valid:
-				d.DueAt, d.Planned = planned.Time.UTC(), true
-			case lastHeld.Valid:
-				d.DueAt = lastHeld.Time.UTC().Add(every)
-			case start.Valid:
-				d.DueAt = start.Time.UTC().Add(every)
-			default:
-				continue // not yet met: no review is due
-			}
-			if d.DueAt.After(now.Add(14 * 24 * time.Hour)) {
+			var ok bool
+			if d.DueAt, d.Planned, ok = dueAt(planned, lastHeld, start, weeks); !ok {
 				continue
 			}
 			if d.DueAt.Before(now) {

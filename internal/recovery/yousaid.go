@@ -15,13 +15,25 @@ import (
 type Figure struct {
 	Value      *int `json:"value"`
 	Suppressed bool `json:"suppressed"`
+	Withheld   bool `json:"withheld,omitempty" doc:"Hidden (and suppressed) though not small itself, so that a small count beside it cannot be worked out from the total."`
 }
 
 func (s *Service) figure(n int) Figure {
-	if s.suppressor().Suppressed(n) {
-		return Figure{Suppressed: true}
+	v := s.suppressor().Value(n)
+	return Figure{Value: v, Suppressed: v == nil}
+}
+
+// figures publishes a split of total (counts, one a cell) through the
+// suppressor's secondary suppression, so that no hidden cell can be worked
+// out by taking the shown cells from the shown total; the total is
+// figure(total).
+func (s *Service) figures(counts []int, total int) []Figure {
+	cells, withheld := s.suppressor().RowValues(counts, total)
+	out := make([]Figure, len(cells))
+	for i, v := range cells {
+		out[i] = Figure{Value: v, Suppressed: v == nil, Withheld: withheld[i]}
 	}
-	return Figure{Value: &n}
+	return out
 }
 
 // Share is a published proportion: null (and suppressed) when either count
@@ -141,14 +153,30 @@ func (s *Service) YouSaidWeDidFor(ctx context.Context, teamID int64) (YouSaidWeD
 		}
 		y.Received, y.Answered, y.Changed = s.figure(received), s.figure(answered), s.figure(changed)
 		y.AnsweredWithinTarget = s.share(onTime, due)
+		// The themes split the totals: one small theme must not be found by
+		// taking the others from the total. Feedback not yet given a theme
+		// is a cell that is never shown.
+		var shown []app.Choice
+		var rec, chg []int
 		for _, t := range Themes {
-			c, ok := byTheme[t.Code]
-			if !ok {
-				continue
+			if c, ok := byTheme[t.Code]; ok {
+				shown = append(shown, t)
+				rec, chg = append(rec, c[0]), append(chg, c[1])
+				delete(byTheme, t.Code)
 			}
-			y.Themes = append(y.Themes, ThemeCount{Theme: t.Code, Label: t.Label, Received: s.figure(c[0]), Changed: s.figure(c[1])})
 		}
-		prow, err := tx.QueryContext(ctx, `SELECT f.theme, f.public_summary, f.quote AND f.may_quote, f.body, f.answer, f.change_made, f.answered_at, f.changed_at
+		unshown := [2]int{}
+		for _, c := range byTheme {
+			unshown[0], unshown[1] = unshown[0]+c[0], unshown[1]+c[1]
+		}
+		recF, chgF := s.figures(append(rec, unshown[0]), received), s.figures(append(chg, unshown[1]), changed)
+		for i, t := range shown {
+			y.Themes = append(y.Themes, ThemeCount{Theme: t.Code, Label: t.Label, Received: recF[i], Changed: chgF[i]})
+		}
+		// The person's words are read only when they agreed to be quoted
+		// and the lead chose to quote them.
+		prow, err := tx.QueryContext(ctx, `SELECT f.theme, f.public_summary, f.quote AND f.may_quote,
+			CASE WHEN f.quote AND f.may_quote THEN f.body ELSE '' END, f.answer, f.change_made, f.answered_at, f.changed_at
 			FROM feedback f WHERE f.team_id = $1 AND f.publish AND f.status IN ('answered', 'changed') AND f.answered_at >= $2
 			AND f.forgotten_at IS NULL ORDER BY f.answered_at DESC, f.id DESC LIMIT 50`, teamID, from)
 		if err != nil {
@@ -193,7 +221,7 @@ func (s *Service) PublicTeams(ctx context.Context) ([]PublicTeam, error) {
 	out := []PublicTeam{}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT t.id, t.name FROM teams t WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.team_id = t.id
-			AND f.publish AND f.answered_at >= $1) ORDER BY t.name`, s.Clock.Now().AddDate(-1, 0, 0))
+			AND f.publish AND f.status IN ('answered', 'changed') AND f.answered_at >= $1 AND f.forgotten_at IS NULL) ORDER BY t.name`, s.Clock.Now().AddDate(-1, 0, 0))
 		if err != nil {
 			return err
 		}

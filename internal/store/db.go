@@ -329,6 +329,26 @@ func (d Dialect) DateOf(col string) string {
 	return "date(" + col + ")"
 }
 
+// Moment is an SQL expression for a timestamp (a column or a parameter) as
+// a value that orders in time and can be compared with DaysAfter: the
+// timestamp itself on PostgreSQL, its Julian day number on SQLite, where
+// timestamps are text.
+func (d Dialect) Moment(expr string) string {
+	if d == Postgres {
+		return expr
+	}
+	return "julianday(" + expr + ")"
+}
+
+// DaysAfter is an SQL expression for the moment (see Moment) days whole
+// days after the timestamp expr; days is an SQL expression too.
+func (d Dialect) DaysAfter(expr, days string) string {
+	if d == Postgres {
+		return "(" + expr + " + (" + days + ") * INTERVAL '1 day')"
+	}
+	return "(julianday(" + expr + ") + (" + days + "))"
+}
+
 // IDTable is a table expression (named alias) with one column, id, holding the ids in
 // one parameter written by IDsParam: a list of any length costs one
 // placeholder. (SQLite resolves each $N by searching the names before it,

@@ -135,6 +135,9 @@ func (s *Server) handleFeedbackThanks(w http.ResponseWriter, r *http.Request) er
 		if len(parts) == 3 && strings.HasPrefix(parts[0], "FB-") && len(parts[0]) == 12 && len(parts[1]) < 100 {
 			d.Reference, d.Link, d.Signpost = parts[0], s.cfg.BaseURL+"/feedback/status/"+parts[1], parts[2] == "help"
 		}
+		// Shown once: the next person to open this page on a shared phone
+		// must not find the reference or the private link.
+		http.SetCookie(w, &http.Cookie{Name: feedbackCookie, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	}
 	return s.page(w, r, http.StatusOK, "feedback/thanks", &ui.Page{Title: "Thank you for your feedback", Data: d})
 }
@@ -211,8 +214,14 @@ func (s *Server) feedbackItemPage(w http.ResponseWriter, r *http.Request, status
 	for _, t := range recovery.Themes {
 		d.Themes = append(d.Themes, ui.Option{Value: t.Code, Label: t.Label})
 	}
-	if f == nil {
+	switch {
+	case f == nil:
 		f = ui.NewForm(url.Values{"version": {strconv.Itoa(fb.Version)}, "to": {string(fb.Next)}})
+	case status == http.StatusConflict || status == http.StatusForbidden:
+		// Shown again after a refused move: from where it now stands, read
+		// once here (one audit row).
+		f.Values.Set("version", strconv.Itoa(fb.Version))
+		f.Values.Set("to", string(fb.Next))
 	}
 	return s.page(w, r, status, "feedback/item", &ui.Page{Title: "Feedback " + fb.Reference, Form: f, Data: d, BackLink: "/feedback/inbox"})
 }
@@ -247,10 +256,6 @@ func (s *Server) handleFeedbackMove(w http.ResponseWriter, r *http.Request) erro
 		return s.feedbackItemPage(w, r, http.StatusUnprocessableEntity, fid, f)
 	case app.IsCode(err, app.CodeConflict), app.IsCode(err, app.CodeForbidden):
 		f.AddError("", app.As(err).Message)
-		if cur, gerr := s.recovery.GetFeedback(r.Context(), principal(r), fid); gerr == nil {
-			f.Values.Set("version", strconv.Itoa(cur.Version))
-			f.Values.Set("to", string(cur.Next))
-		}
 		return s.feedbackItemPage(w, r, app.As(err).Code.Status(), fid, f)
 	}
 	return err

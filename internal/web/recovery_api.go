@@ -84,6 +84,10 @@ var opPostDialog = APIOp{Summary: "Record DIALOG+: the person on their own, or w
 	Request:  recovery.NewSession{Stage: recovery.StageReview, Ratings: exampleRatings, Discussions: exampleDialogSession.Discussions, Followup: "Went to the group twice"},
 	Response: recovery.Saved{ID: 31}}
 
+var opGetDialogSession = APIOp{Summary: "One DIALOG+ session, however old", Tag: "Recovery", Query: id, Response: exampleDialogSession}
+
+var opGetReview = APIOp{Summary: "One review, however old", Tag: "Recovery", Query: id, Response: exampleReview}
+
 var opListReviews = APIOp{Summary: "A person's reviews: the next one first, then those held", Tag: "Recovery", Query: personIDParam,
 	Response: []recovery.Review{exampleReview}}
 
@@ -173,6 +177,30 @@ func (s *Server) apiGetGoal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, g)
+}
+
+func (s *Server) apiGetDialogSession(w http.ResponseWriter, r *http.Request) error {
+	sid, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	se, err := s.recovery.GetSession(r.Context(), principal(r), sid)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, se)
+}
+
+func (s *Server) apiGetReview(w http.ResponseWriter, r *http.Request) error {
+	rid, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	rv, err := s.recovery.GetReview(r.Context(), principal(r), rid)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rv)
 }
 
 func (s *Server) apiPatchGoal(w http.ResponseWriter, r *http.Request) error {

@@ -132,6 +132,10 @@ func recoveryAuditCalls(t *testing.T, e *webtest.Env, pid int64, person, worker,
 			return workerAPI.JSON(http.MethodPost, "/api/v1/people/"+id+"/reviews", map[string]any{"held": false, "planned_review_id": planned,
 				"next": map[string]any{"at": e.Clock.Now().AddDate(0, 0, 30).Format("2006-01-02T15:04:05Z"), "place": "The café"}})
 		}, 201},
+		{"GET /api/v1/dialog/{id}", func() *webtest.Response { return workerAPI.Get("/api/v1/dialog/" + session()) }, 200},
+		{"GET /api/v1/reviews/{id}", func() *webtest.Response {
+			return personAPI.Get("/api/v1/reviews/" + latest("SELECT MAX(id) FROM recovery_reviews"))
+		}, 200},
 		{"GET /api/v1/reviews/due", func() *webtest.Response { return workerAPI.Get("/api/v1/reviews/due") }, 200},
 		{"POST /api/v1/feedback", func() *webtest.Response {
 			return anon.JSON(http.MethodPost, "/api/v1/feedback", map[string]any{"about": "group", "about_name": "Walking group", "body": "Lovely", "anonymous": true})

@@ -148,6 +148,11 @@ func (s *Server) goalPage(w http.ResponseWriter, r *http.Request, status int, gi
 		return err
 	}
 	d := goalPageData{Goal: g, Signpost: r.URL.Query().Get("help") == "1"}
+	if f != nil && status == http.StatusConflict {
+		// Shown again after someone else's change: what was typed, over
+		// the version just read (one read, one audit row).
+		f.Values.Set("version", strconv.Itoa(g.Version))
+	}
 	for _, c := range recovery.Progresses {
 		d.Progresses = append(d.Progresses, ui.Option{Value: c.Code, Label: c.Label})
 	}
@@ -232,9 +237,6 @@ func (s *Server) handleGoalSave(w http.ResponseWriter, r *http.Request) error {
 		return s.goalPage(w, r, http.StatusUnprocessableEntity, gid, f)
 	case app.IsCode(err, app.CodeConflict):
 		f.AddError("", app.As(err).Message)
-		if cur, gerr := s.recovery.GetGoal(r.Context(), principal(r), gid); gerr == nil {
-			f.Values.Set("version", strconv.Itoa(cur.Version))
-		}
 		return s.goalPage(w, r, http.StatusConflict, gid, f)
 	}
 	return err

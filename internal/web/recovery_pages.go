@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/insight/stats"
 	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -50,9 +51,11 @@ func (s *Server) recoveryRoutes() []*Route {
 		personAPI("PATCH /api/v1/goals/{id}", app.PermRecoveryPlan, opPatchGoal, s.apiPatchGoal),
 		personAPI("GET /api/v1/people/{id}/dialog", app.PermRecoveryPlan, opGetDialog, s.apiGetDialog),
 		personAPI("POST /api/v1/people/{id}/dialog", app.PermRecoveryPlan, opPostDialog, s.apiPostDialog),
+		personAPI("GET /api/v1/dialog/{id}", app.PermRecoveryPlan, opGetDialogSession, s.apiGetDialogSession),
 		personAPI("GET /api/v1/people/{id}/reviews", app.PermRecoveryPlan, opListReviews, s.apiListReviews),
 		personAPI("POST /api/v1/people/{id}/reviews", app.PermRecoveryWork, opPostReview, s.apiPostReview),
 		personAPI("GET /api/v1/reviews/due", app.PermRecoveryWork, opReviewsDue, s.apiReviewsDue),
+		personAPI("GET /api/v1/reviews/{id}", app.PermRecoveryPlan, opGetReview, s.apiGetReview),
 		apiRoute("GET /api/v1/insight/outcomes", app.PermInsightRead, opOutcomes, s.apiOutcomes),
 	}
 }
@@ -203,8 +206,13 @@ func (s *Server) planEditPage(w http.ResponseWriter, r *http.Request, status int
 	}
 	d.Private = d.Self || d.Plan.ShareWithCareTeam || !d.PersonHasAccount
 	d.Consent = d.Self || !d.PersonHasAccount || d.Plan.ShareWithCareTeam
-	if f == nil {
+	switch {
+	case f == nil:
 		f = planForm(d.Plan)
+	case status == http.StatusConflict:
+		// Shown again after someone else's change: what was typed, over
+		// the version just read (one read, one audit row).
+		f.Values.Set("version", strconv.Itoa(d.Plan.Version))
 	}
 	title := "Change my plan"
 	if !d.Self {
@@ -295,9 +303,6 @@ func (s *Server) planSave(w http.ResponseWriter, r *http.Request, who whose) err
 		return s.planEditPage(w, r, http.StatusUnprocessableEntity, who, f)
 	case app.IsCode(err, app.CodeConflict):
 		f.AddError("", app.As(err).Message)
-		if pv, gerr := s.recovery.GetPlan(r.Context(), principal(r), saved.PersonID); gerr == nil {
-			f.Values.Set("version", strconv.Itoa(pv.Plan.Version))
-		}
 		who.PersonID = saved.PersonID
 		return s.planEditPage(w, r, http.StatusConflict, who, f)
 	}
@@ -356,20 +361,25 @@ func (s *Server) reviewForm(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	d := reviewFormData{PlanView: pv, Base: who.Base}
 	d.HeldAt, d.NextAt = reviewAppointmentOptions(pv.Appointments, s.clock.Now())
-	if f == nil {
-		v := url.Values{}
+	if f == nil || status == http.StatusConflict {
+		// New, or shown again after someone else recorded or moved the
+		// review: the review planned now, read once here.
+		fresh := f == nil
+		if fresh {
+			f = ui.NewForm(url.Values{})
+		}
+		f.Values.Del("planned_review_id")
 		if pv.NextReview != nil {
-			v.Set("planned_review_id", strconv.FormatInt(pv.NextReview.ID, 10))
-			if ap := pv.NextReview.Appointment; ap != nil {
-				v.Set("appointment_id", strconv.FormatInt(ap.ID, 10))
-				v.Set("plan_appointment_id", strconv.FormatInt(ap.ID, 10))
+			f.Values.Set("planned_review_id", strconv.FormatInt(pv.NextReview.ID, 10))
+			if ap := pv.NextReview.Appointment; ap != nil && fresh {
+				f.Values.Set("appointment_id", strconv.FormatInt(ap.ID, 10))
+				f.Values.Set("plan_appointment_id", strconv.FormatInt(ap.ID, 10))
 			}
 		}
 		// From an appointment's page: "record a review at this meeting".
-		if id := r.URL.Query().Get("appointment"); id != "" {
-			v.Set("appointment_id", id)
+		if id := r.URL.Query().Get("appointment"); id != "" && fresh {
+			f.Values.Set("appointment_id", id)
 		}
-		f = ui.NewForm(v)
 	}
 	return s.page(w, r, status, "recovery/review-new", &ui.Page{Title: "Reviews with " + pv.PersonName, Form: f, Data: d, BackLink: who.Base + "/plan"})
 }
@@ -452,12 +462,6 @@ func (s *Server) handleReviewSave(w http.ResponseWriter, r *http.Request) error 
 		return s.reviewForm(w, r, http.StatusUnprocessableEntity, who, f)
 	case app.IsCode(err, app.CodeConflict):
 		f.AddError("", app.As(err).Message)
-		if pv, gerr := s.recovery.GetPlan(r.Context(), principal(r), who.PersonID); gerr == nil {
-			f.Values.Del("planned_review_id")
-			if pv.NextReview != nil {
-				f.Values.Set("planned_review_id", strconv.FormatInt(pv.NextReview.ID, 10))
-			}
-		}
 		return s.reviewForm(w, r, http.StatusConflict, who, f)
 	}
 	return err
@@ -526,9 +530,12 @@ func recoveryDefaultPeriod(now time.Time) ([2]string, error) {
 // recoveryTemplateFuncs format the recovery capability's numbers for pages.
 func recoveryTemplateFuncs() template.FuncMap {
 	return template.FuncMap{
-		// figure shows a published count: "<5" when suppressed.
+		// figure shows a published count: "<5" when suppressed, a dash
+		// when withheld so that a small count beside it stays hidden.
 		"figure": func(f recovery.Figure, below int) string {
 			switch {
+			case f.Withheld:
+				return stats.Withheld
 			case f.Suppressed:
 				return "<" + strconv.Itoa(below)
 			case f.Value == nil:

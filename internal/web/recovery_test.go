@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/recovery"
 	"github.com/mutualhq/mutual/internal/referral"
@@ -436,4 +438,81 @@ func TestPlanShowsTheirChoices(t *testing.T) {
 	if after := rows(t, e.DB, "SELECT COUNT(*) FROM audit_events WHERE action = 'choices.read' AND subject_person_id = $1", pid); after != before+1 {
 		t.Fatalf("the worker's read of the choices was audited %d times", after-before)
 	}
+}
+
+// The thanks page shows the reference and the private link once: the
+// cookie carrying them is cleared as it is read, so the next person to open
+// the page on a shared phone finds neither.
+func TestFeedbackThanksShownOnce(t *testing.T) {
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	phone := e.Client(t)
+	if r := phone.PostForm("/feedback", url.Values{"about": {"service"}, "body": {"Thank you all"}, "who": {"anonymous"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("giving feedback: %d %s", r.StatusCode, r.Body)
+	}
+	first := phone.Get("/feedback/thanks")
+	if first.StatusCode != http.StatusOK || !strings.Contains(first.Body, "FB-") || !strings.Contains(first.Body, "/feedback/status/") {
+		t.Fatalf("the thanks page does not show the reference and link: %d %s", first.StatusCode, first.Body)
+	}
+	again := phone.Get("/feedback/thanks")
+	if again.StatusCode != http.StatusOK || strings.Contains(again.Body, "FB-") || strings.Contains(again.Body, "/feedback/status/") {
+		t.Fatalf("a second visit still shows the reference or link: %s", again.Body)
+	}
+}
+
+// A form refused because someone else changed the record first is shown
+// again over the record as it now stands, read once: one audit row for the
+// read, not two.
+func TestConflictReRenderReadsOnce(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		pid := supportedPerson(t, e)
+		id := strconv.FormatInt(pid, 10)
+		personAPI, workerAPI, leadAPI := e.Bearer(t, "person"), e.Bearer(t, "worker"), e.Bearer(t, "lead")
+		g := decode[map[string]any](t, personAPI.JSON(http.MethodPost, "/api/v1/people/"+id+"/goals", map[string]any{"description": "Walk to the park"}))
+		gid := strconv.FormatInt(int64(g["id"].(float64)), 10)
+		if r := personAPI.JSON(http.MethodPatch, "/api/v1/goals/"+gid, map[string]any{"version": 1, "progress": "on_the_way"}); r.StatusCode != http.StatusOK {
+			t.Fatalf("goal: %d %s", r.StatusCode, r.Body)
+		}
+		for v := range 2 {
+			if r := personAPI.JSON(http.MethodPut, "/api/v1/people/"+id+"/plan", map[string]any{"version": v, "what_matters": "My dog " + strconv.Itoa(v)}); r.StatusCode != http.StatusOK {
+				t.Fatalf("plan: %d %s", r.StatusCode, r.Body)
+			}
+		}
+		if r := e.Client(t).JSON(http.MethodPost, "/api/v1/feedback", map[string]any{"about": "service", "team_id": e.TeamA.ID, "body": "Hello", "anonymous": true}); r.StatusCode != http.StatusCreated {
+			t.Fatal(r.Body)
+		}
+		var fid int64
+		_ = e.DB.QueryRow(ctx, "SELECT id FROM feedback").Scan(&fid)
+		if r := leadAPI.JSON(http.MethodPost, "/api/v1/feedback/"+strconv.FormatInt(fid, 10)+"/transitions", map[string]any{"to": "acknowledged", "version": 1}); r.StatusCode != http.StatusOK {
+			t.Fatalf("feedback: %d %s", r.StatusCode, r.Body)
+		}
+		next := e.Clock.Now().AddDate(0, 0, 30)
+		if r := workerAPI.JSON(http.MethodPost, "/api/v1/people/"+id+"/reviews", map[string]any{"held": false,
+			"next": map[string]any{"at": next.Format(time.RFC3339)}}); r.StatusCode != http.StatusCreated {
+			t.Fatalf("review: %d %s", r.StatusCode, r.Body)
+		}
+		day := url.Values{"plan_at-day": {strconv.Itoa(next.Day())}, "plan_at-month": {strconv.Itoa(int(next.Month()))}, "plan_at-year": {strconv.Itoa(next.Year())},
+			"held": {"no"}, "planned_review_id": {"0"}}
+		for _, c := range []struct {
+			name, path, want string
+			client           *webtest.Client
+			form             url.Values
+		}{
+			{"goal", "/goals/" + gid, `name="version" value="2"`, e.As(t, "person"), url.Values{"version": {"1"}, "description": {"Walk further"}, "progress": {"on_the_way"}}},
+			{"plan", "/my/plan", `name="version" value="2"`, e.As(t, "person"), url.Values{"version": {"1"}, "what_matters": {"My cat"}, "reviews.weeks": {"12"}}},
+			{"feedback", "/feedback/inbox/" + strconv.FormatInt(fid, 10) + "/transitions", `name="version" value="2"`, e.As(t, "lead"),
+				url.Values{"version": {"1"}, "to": {"acknowledged"}}},
+			{"review", "/people/" + id + "/reviews", `name="planned_review_id" value="`, e.As(t, "worker"), day},
+		} {
+			before, _ := audit.Count(ctx, e.DB, "")
+			r := c.client.PostForm(c.path, c.form)
+			after, _ := audit.Count(ctx, e.DB, "")
+			if r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, c.want) {
+				t.Errorf("%s: %d, want 409 with %s\n%s", c.name, r.StatusCode, c.want, r.Body)
+			}
+			if after-before != 1 {
+				t.Errorf("%s: the conflict wrote %d audit rows, want 1 (one read)", c.name, after-before)
+			}
+		}
+	})
 }
