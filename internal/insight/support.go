@@ -81,43 +81,51 @@ func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Pe
 		}
 		a, teams := within("r.team_id")
 		contactsIn := ` FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2` + teams
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(c.minutes), 0), COUNT(DISTINCT c.worker_user_id), COUNT(DISTINCT r.person_id)`+contactsIn,
-			a.Values()...).Scan(&contacts, &minutes, &workers, &people); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT c.worker_user_id)`+contactsIn, a.Values()...).Scan(&workers); err != nil {
 			return err
 		}
-		for _, g := range []struct {
-			col string
-			m   map[string]int
-		}{{"c.mode", modes}, {"c.setting", settings}, {"c.support_types", types}} {
-			err := countBy(ctx, tx, `SELECT `+g.col+`, COUNT(*)`+contactsIn+` GROUP BY `+g.col, a.Values(), func(code string, n int) {
-				if g.col != "c.support_types" {
-					g.m[code] += n
-					return
-				}
-				for _, t := range strings.Split(code, ",") {
-					if t != "" {
-						g.m[t] += n
-					}
-				}
-			})
-			if err != nil {
-				return err
-			}
+		// One pass over the period's contacts, per person: how many, how
+		// long, from their first contact to the end of their support (or of
+		// the period), and how many of each mode, setting and kind of
+		// support (a contact's kinds are comma-separated codes).
+		pa, pteams := within("r.team_id")
+		type bucket struct {
+			m    map[string]int
+			code string
 		}
-		// Per person: contacts in the period, and weeks from their first
-		// contact to the end of their support (or of the period).
-		rows, err := tx.QueryContext(ctx, `SELECT r.person_id, COUNT(*), MIN(COALESCE(r.first_contact_at, c.at)),
-			MAX(CASE WHEN r.closed_at IS NOT NULL AND r.closed_at < $2 THEN r.closed_at ELSE NULL END)`+contactsIn+` GROUP BY r.person_id`, a.Values()...)
+		var cols []string
+		var buckets []bucket
+		for _, c := range referral.ContactModes {
+			cols, buckets = append(cols, "SUM(CASE WHEN c.mode = "+pa.Add(c.Code)+" THEN 1 ELSE 0 END)"), append(buckets, bucket{modes, c.Code})
+		}
+		for _, st := range append(account.Settings, "") {
+			cols, buckets = append(cols, "SUM(CASE WHEN c.setting = "+pa.Add(string(st))+" THEN 1 ELSE 0 END)"), append(buckets, bucket{settings, string(st)})
+		}
+		for _, c := range referral.SupportTypes {
+			cols = append(cols, "SUM(CASE WHEN ',' || c.support_types || ',' LIKE "+pa.Add("%,"+c.Code+",%")+" THEN 1 ELSE 0 END)")
+			buckets = append(buckets, bucket{types, c.Code})
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT COUNT(*), COALESCE(SUM(c.minutes), 0), MIN(COALESCE(r.first_contact_at, c.at)),
+			MAX(CASE WHEN r.closed_at IS NOT NULL AND r.closed_at < $2 THEN r.closed_at ELSE NULL END), `+strings.Join(cols, ", ")+`
+			FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2`+pteams+` GROUP BY r.person_id`, pa.Values()...)
 		if err != nil {
 			return err
 		}
+		counts := make([]int, len(buckets))
 		for rows.Next() {
-			var pid int64
-			var n int
+			var n, mins int
 			var first, ended store.AnyTime
-			if err := rows.Scan(&pid, &n, &first, &ended); err != nil {
+			dest := []any{&n, &mins, &first, &ended}
+			for i := range counts {
+				dest = append(dest, &counts[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
 				rows.Close()
 				return err
+			}
+			people, contacts, minutes = people+1, contacts+n, minutes+mins
+			for i, bk := range buckets {
+				bk.m[bk.code] += counts[i]
 			}
 			perPerson = append(perPerson, float64(n))
 			end := to
@@ -211,8 +219,8 @@ func reportRows(sup stats.Suppressor, choices []app.Choice, counts map[string]in
 	for _, c := range choices {
 		codes, seen[c.Code] = append(codes, c.Code), true
 	}
-	for code := range counts {
-		if !seen[code] {
+	for code, n := range counts {
+		if !seen[code] && n > 0 {
 			codes = append(codes, code)
 		}
 	}
