@@ -453,3 +453,54 @@ func TestOpenRequestsAreFew(t *testing.T) {
 		}
 	})
 }
+
+// One contact records one appointment: four "record what happened" for
+// the same appointment at once (a double submit, the worker and their
+// lead) give one contact; the others are told it is already recorded.
+func TestOneContactPerAppointment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		pid := supported(t, w)
+		worker, lead := w.Principal(t, "worker"), w.Principal(t, "lead")
+		a, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w), Place: "phone", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(26 * time.Hour)
+		at := w.Clock.Now().Add(-time.Hour)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				by := worker
+				if i%2 == 1 {
+					by = lead
+				}
+				_, errs[i] = w.Referrals.RecordContact(ctx, by, a.ReferralID, referral.NewContact{At: at, Mode: "phone", AppointmentID: a.ID})
+			})
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !app.IsCode(err, app.CodeConflict) || !strings.Contains(app.As(err).Message, "already been recorded"):
+				t.Fatalf("unexpected: %v", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d contacts for one appointment", won)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM contacts WHERE appointment_id = $1", a.ID); n != 1 {
+			t.Fatalf("linked contacts: %d", n)
+		}
+		// A contact with no appointment is never refused for it.
+		for range 2 {
+			if _, err := w.Referrals.RecordContact(ctx, worker, a.ReferralID, referral.NewContact{At: at, Mode: "phone"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
