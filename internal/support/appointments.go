@@ -138,7 +138,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 		} else if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
 			return err
 		}
-		ref, err := openReferral(ctx, tx, p, personID)
+		ref, err := openReferral(ctx, tx, p, personID, true)
 		if err != nil {
 			return err
 		}
@@ -363,6 +363,13 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		if err := CheckMove(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, side, m.To, m.Reason, now); err != nil {
 			return err
 		}
+		if m.To == Booked {
+			// Accepting a proposal books the worker: only while they are
+			// still the person's worker.
+			if err := stillTheirWorker(ctx, tx, p, a); err != nil {
+				return err
+			}
+		}
 		by, reason := "", ""
 		if m.To == Cancelled {
 			by, reason = string(side), m.Reason
@@ -416,6 +423,9 @@ func (s *Service) Move(ctx context.Context, p *app.Principal, id int64, in Resch
 		side := sideOf(p, old)
 		if side == SideWorker && !mayWork(p, old.WorkerID, old.TeamID) {
 			return access.ErrNotVisible
+		}
+		if err := stillTheirWorker(ctx, tx, p, old); err != nil {
+			return err
 		}
 		minutes := in.Minutes
 		if keepLength {

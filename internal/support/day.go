@@ -214,7 +214,7 @@ func (s *Service) ForBooking(ctx context.Context, p *app.Principal, personID int
 		if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
 			return err
 		}
-		ref, err := openReferral(ctx, tx, p, personID)
+		ref, err := openReferral(ctx, tx, p, personID, false)
 		if err != nil {
 			return err
 		}

@@ -504,3 +504,65 @@ func TestOneContactPerAppointment(t *testing.T) {
 		}
 	})
 }
+
+// A booking relies on the person's allocated worker: a lead taking the
+// worker off the referral while the worker books waits for the booking
+// (or the booking sees it and is refused) — never a booking written after
+// the worker was taken off. Moving or accepting an appointment afterwards
+// is refused: its worker is no longer the person's.
+func TestBookingHoldsTheAllocation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		pid := supported(t, w)
+		worker, lead, person := w.Principal(t, "worker"), w.Principal(t, "lead"), w.Principal(t, "person")
+		proposed, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w).Add(24 * time.Hour), Place: "phone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		booked, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w), Place: "phone", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// While the booking below is between reading the allocation and
+		// writing, the lead takes the worker off the referral.
+		unallocated := make(chan error, 1)
+		var finishedFirst bool
+		w.Support.Preferences = func(context.Context, *store.Tx, int64) (support.Preferences, error) {
+			go func() {
+				_, err := w.Referrals.Transition(ctx, lead, booked.ReferralID, referral.Move{To: referral.Accepted})
+				unallocated <- err
+			}()
+			select {
+			case err := <-unallocated:
+				finishedFirst = true
+				unallocated <- err
+			case <-time.After(700 * time.Millisecond):
+			}
+			return support.Preferences{Places: []string{"phone"}}, nil
+		}
+		_, err = w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w).Add(3 * time.Hour)})
+		if uerr := <-unallocated; uerr != nil {
+			t.Fatalf("taking the worker off: %v", uerr)
+		}
+		if finishedFirst && err == nil {
+			t.Fatal("an appointment was booked with a worker taken off the referral before it was written")
+		}
+		w.Support.Preferences = testkit.SupportPreferences
+
+		_, err = w.Support.Move(ctx, person, booked.ID, support.Reschedule{Start: tomorrow10(w).Add(48 * time.Hour)})
+		wantCode(t, err, app.CodeConflict)
+		if !strings.Contains(app.As(err).Message, "no longer the peer worker") {
+			t.Fatalf("moving: %v", err)
+		}
+		_, err = w.Support.Transition(ctx, person, proposed.ID, support.Move{To: support.Booked})
+		wantCode(t, err, app.CodeConflict)
+		if n := count(t, db, "SELECT COUNT(*) FROM appointments WHERE status IN ('proposed', 'booked') AND rescheduled_from IS NOT NULL"); n != 0 {
+			t.Fatalf("%d appointments moved to a worker no longer allocated", n)
+		}
+		// Cancelling stays possible.
+		if _, err := w.Support.Transition(ctx, person, booked.ID, support.Move{To: support.Cancelled, Reason: "My worker changed"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
