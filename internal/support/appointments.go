@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
@@ -44,6 +45,9 @@ type Appointment struct {
 	AlertedAt  *time.Time `json:"alerted_at,omitempty" doc:"When the worker's leads were alerted that the visit was not checked out in time."`
 	// Next are the moves the caller may make now (not in the API).
 	Next []Status `json:"-"`
+	// Alert is the lone-working alert raised about this visit, for a lead
+	// who may respond to it (Get only; not in the API).
+	Alert *alert.Alert `json:"-"`
 }
 
 // PlaceLabel is the place in words.
@@ -329,6 +333,11 @@ func (s *Service) Get(ctx context.Context, p *app.Principal, id int64) (Appointm
 		}
 		side := sideOf(p, out)
 		out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, side, s.Clock.Now())
+		if out.AlertedAt != nil && alert.MayRespond(p, alert.Alert{TeamID: out.TeamID}) {
+			if out.Alert, err = alert.ForLink(ctx, tx, p, VisitLink(id), s.Clock.Now()); err != nil {
+				return err
+			}
+		}
 		record(s.actor(p, side), audit.Event{Action: "appointment.read", SubjectPersonID: out.PersonID, ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
 		return nil
 	})

@@ -315,16 +315,8 @@ func (s *Server) appointmentPage(w http.ResponseWriter, r *http.Request, status 
 	}
 	now := s.clock.Now()
 	d.CheckIn, d.CheckOut = a.MayCheckIn(p, now), a.MayCheckOut(p)
-	if a.AlertedAt != nil && alert.MayRespond(p, alert.Alert{TeamID: a.TeamID}) {
-		open, err := s.alerts.List(r.Context(), p, alert.Filter{})
-		if err != nil {
-			return err
-		}
-		for i := range open {
-			if open[i].Link == fmt.Sprintf("/appointments/%d", a.ID) {
-				d.Alert, d.AlertOutcomes = &open[i], reasonOptions(alert.LoneWorkingOutcomes)
-			}
-		}
+	if a.Alert != nil && a.Alert.Resolved == nil {
+		d.Alert, d.AlertOutcomes = a.Alert, reasonOptions(alert.LoneWorkingOutcomes)
 	}
 	if f == nil {
 		f = ui.NewForm(nil)

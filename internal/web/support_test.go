@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
@@ -116,6 +118,50 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 		}
 		if r := worker.Get("/my/diary?week=" + at.Format("2006-01-02")); !strings.Contains(r.Body, "14:00–15:00") {
 			t.Errorf("my diary: %d %s", r.StatusCode, r.Body)
+		}
+	})
+}
+
+// A lead opening a visit that alerted sees that visit's alert, read with
+// the appointment and audited as reading it: not through the list of every
+// alert they may see (no alert.list row naming other people), and not
+// another visit's alert.
+func TestVisitPageShowsItsOwnAlert(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		pid := supportedPerson(t, e)
+		worker := e.Principal(t, "worker")
+		at := e.Clock.Now().Add(2 * time.Hour)
+		visit, err := e.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at, Minutes: 30, Place: "home", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := e.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at.Add(time.Hour), Minutes: 30, Place: "community", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Advance(4*time.Hour + 5*time.Minute)
+		if n, err := e.Support.RaiseMissedCheckOuts(ctx); err != nil || n != 2 {
+			t.Fatalf("alerts raised: %d %v", n, err)
+		}
+		var otherRef string
+		if err := e.DB.QueryRow(ctx, "SELECT reference FROM alerts WHERE link = $1", "/appointments/"+strconv.FormatInt(other.ID, 10)).Scan(&otherRef); err != nil {
+			t.Fatal(err)
+		}
+		lead := e.As(t, "lead")
+		r := lead.Get("/appointments/" + strconv.FormatInt(visit.ID, 10))
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "alert_outcome") || strings.Contains(r.Body, otherRef) {
+			t.Fatalf("the visit's page: %d %s", r.StatusCode, r.Body)
+		}
+		if n := rows(t, e.DB, "SELECT COUNT(*) FROM audit_events WHERE action = 'alert.list'"); n != 0 {
+			t.Fatalf("the visit's page read the list of alerts: %d rows", n)
+		}
+		if n := rows(t, e.DB, "SELECT COUNT(*) FROM audit_events WHERE action = 'appointment.read' AND subject_person_id = $1", pid); n != 1 {
+			t.Fatalf("the visit's page audited as reading it: %d", n)
+		}
+		// The worker, who may not respond, is not shown the alert form.
+		if r := e.As(t, "worker").Get("/appointments/" + strconv.FormatInt(visit.ID, 10)); strings.Contains(r.Body, "alert_outcome") {
+			t.Fatalf("the worker's view: %s", r.Body)
 		}
 	})
 }
