@@ -475,7 +475,7 @@ func (s *Service) Identity(ctx context.Context, p *app.Principal, userID int64) 
 		} else if err != nil {
 			return err
 		}
-		id.PersonID = person.Int64
+		id.PersonID, id.HasRecord = person.Int64, person.Valid
 		record(p.ActorFor(app.PermModerate), audit.Event{Action: "community.identity.read", SubjectPersonID: id.PersonID,
 			ObjectType: "community_member", ObjectID: fmt.Sprint(userID)})
 		return nil
