@@ -73,3 +73,25 @@ func TestQueueRiskBeyondTheLimit(t *testing.T) {
 		}
 	})
 }
+
+// A reply answers with its topic as it is: opened by its first writer, not
+// by whoever replied.
+func TestReplyKeepsTheTopicsAuthor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testkit.NewWorld(t, db)
+		sp := space(t, w, community.Space{Name: "Living with voices", ForPeople: true})
+		opener := join(t, w, "person", "Quiet Heron", false)
+		trusted(t, w, opener)
+		replier := join(t, w, "person2", "Bright Finch", false)
+		trusted(t, w, replier)
+		res := must(w.Community.CreateTopic(ctx, opener, sp.ID, community.NewTopic{Title: "Nights", Body: "Long nights"}))
+		if res.Topic.Author != "Quiet Heron" {
+			t.Fatalf("the new topic's author: %q", res.Topic.Author)
+		}
+		reply := must(w.Community.Reply(ctx, replier, res.Topic.ID, community.NewPost{Body: "Same here"}))
+		if reply.Topic.Author != "Quiet Heron" || reply.Post.Author != "Bright Finch" {
+			t.Fatalf("the reply's topic by %q, post by %q", reply.Topic.Author, reply.Post.Author)
+		}
+	})
+}
