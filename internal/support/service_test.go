@@ -326,9 +326,31 @@ func TestMyPeople(t *testing.T) {
 		if _, err := w.Support.SetSettings(ctx, w.Principal(t, "admin"), org, support.Settings{OverdueDays: 4}); err != nil {
 			t.Fatal(err)
 		}
+		// Each person's next appointment is their own soonest, read for
+		// everyone at once.
+		soon, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p2, Start: tomorrow10(w), Place: "phone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p2, Start: tomorrow10(w).Add(48 * time.Hour), Place: "phone"}); err != nil {
+			t.Fatal(err)
+		}
+		later, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p1, Start: tomorrow10(w).Add(2 * time.Hour), Place: "home"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		people, _ = w.Support.MyPeople(ctx, worker)
 		if !people[0].Overdue || !people[1].Overdue || people[1].OverdueDays != 4 {
 			t.Fatalf("after setting: %+v", people)
+		}
+		for _, m := range people {
+			want := soon.ID
+			if m.PersonID == p1 {
+				want = later.ID
+			}
+			if m.Next == nil || m.Next.ID != want || m.Next.PersonID != m.PersonID {
+				t.Fatalf("next for %d: %+v", m.PersonID, m.Next)
+			}
 		}
 		// Another worker's list does not hold them.
 		if other, err := w.Support.MyPeople(ctx, w.Principal(t, "workerB")); err != nil || len(other) != 0 {
