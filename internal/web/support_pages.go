@@ -296,6 +296,12 @@ func (s *Server) appointmentPage(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
+	return s.appointmentPageFor(w, r, aid, status, f)
+}
+
+// appointmentPageFor shows appointment aid, with f (what was typed in one
+// of its forms, and the problems) when it is shown again.
+func (s *Server) appointmentPageFor(w http.ResponseWriter, r *http.Request, aid int64, status int, f *ui.Form) error {
 	a, err := s.support.Get(r.Context(), principal(r), aid)
 	if err != nil {
 		return err

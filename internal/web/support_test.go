@@ -160,8 +160,38 @@ func TestVisitPageShowsItsOwnAlert(t *testing.T) {
 			t.Fatalf("the visit's page audited as reading it: %d", n)
 		}
 		// The worker, who may not respond, is not shown the alert form.
-		if r := e.As(t, "worker").Get("/appointments/" + strconv.FormatInt(visit.ID, 10)); strings.Contains(r.Body, "alert_outcome") {
+		workerPage := e.As(t, "worker")
+		if r := workerPage.Get("/appointments/" + strconv.FormatInt(visit.ID, 10)); strings.Contains(r.Body, "alert_outcome") {
 			t.Fatalf("the worker's view: %s", r.Body)
+		}
+		vid := strconv.FormatInt(visit.ID, 10)
+		var alertID int64
+		if err := e.DB.QueryRow(ctx, "SELECT id FROM alerts WHERE link = $1", "/appointments/"+vid).Scan(&alertID); err != nil {
+			t.Fatal(err)
+		}
+		// A response with a problem shows the visit's page again, with the problem.
+		r = lead.PostForm("/alerts/"+strconv.FormatInt(alertID, 10)+"/response", url.Values{"alert_outcome": {"other"}, "alert_version": {"1"},
+			"appointment_id": {vid}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Say what you did") || !strings.Contains(r.Body, "did not check out of this visit") {
+			t.Fatalf("a response with a problem: %d %s", r.StatusCode, r.Body)
+		}
+		// Recording what happened with a problem keeps the note typed, on the visit's page.
+		if r := workerPage.PostForm("/appointments/"+vid+"/transitions", url.Values{"to": {"fulfilled"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("fulfilled: %d %s", r.StatusCode, r.Body)
+		}
+		r = workerPage.PostForm("/referrals/"+strconv.FormatInt(visit.ReferralID, 10)+"/contacts", url.Values{"appointment_id": {vid}, "from": {"appointment"},
+			"contact_at-day": {"1"}, "contact_at-month": {"1"}, "contact_at-year": {"2020"}, "contact_at-time": {"10:00"}, "mode": {"in_person"},
+			"minutes": {"30"}, "support_types": {"gossip"}, "contact_note": {"KEEP-THIS-NOTE"}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "KEEP-THIS-NOTE") || !strings.Contains(r.Body, "Record what happened") ||
+			!strings.Contains(r.Body, "Choose the kinds of support from the list") {
+			t.Fatalf("a contact with a problem: %d %s", r.StatusCode, r.Body)
+		}
+		// A problem with what the page filled in itself is shown at the top.
+		r = workerPage.PostForm("/referrals/"+strconv.FormatInt(visit.ReferralID, 10)+"/contacts", url.Values{"appointment_id": {vid}, "from": {"appointment"},
+			"contact_at-day": {"1"}, "contact_at-month": {"1"}, "contact_at-year": {"2020"}, "contact_at-time": {"10:00"}, "mode": {"in_person"},
+			"minutes": {"30"}, "support_types": {"emotional"}, "contact_note": {"KEEP-THIS-NOTE"}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "KEEP-THIS-NOTE") || !strings.Contains(r.Body, "after the referral was made") {
+			t.Fatalf("a contact with a problem in the filled-in time: %d %s", r.StatusCode, r.Body)
 		}
 	})
 }
