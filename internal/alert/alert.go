@@ -429,6 +429,23 @@ func ForReferral(ctx context.Context, tx *store.Tx, referralID int64, now time.T
 	return out, rows.Err()
 }
 
+// ForLink is the newest alert the caller may see whose response is at link
+// (a visit's page), or nil, read inside tx: the page of the one thing it
+// is about shows its own alert, read with that page (and audited there),
+// never through the list of every alert.
+func ForLink(ctx context.Context, tx *store.Tx, p *app.Principal, link string, now time.Time) (*Alert, error) {
+	args := store.NewArgs(link)
+	a, err := scanAlert(tx.QueryRowContext(ctx, "SELECT "+alertColumns+alertFrom+" WHERE a.link = $1 AND "+visible(p, args)+
+		" ORDER BY a.raised_at DESC, a.id DESC LIMIT 1", args.Values()...), now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 // MoveToTeam gives a referral's open alerts to the team its referral was
 // accepted into, inside the caller's transaction: that team's leads now
 // respond to them.

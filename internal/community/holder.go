@@ -26,7 +26,7 @@ func (Holder) HolderName() string { return "The community" }
 // Tables are the tables that hold a person's community data.
 func (Holder) Tables() []string {
 	return []string{"community_members", "community_trust_changes", "community_topics", "community_posts", "community_reactions",
-		"community_flags", "community_escalations", "community_support_requests", "community_follows", "community_invitations"}
+		"community_flags", "community_escalations", "community_support_requests", "community_follows", "community_invitations", "community_topic_tags"}
 }
 
 // RemovedText replaces what a forgotten member wrote: others' replies stay
@@ -161,7 +161,9 @@ func (Holder) LastActivity(ctx context.Context, tx *store.Tx, personID int64) (t
 // (others' replies in their topics stay, the gap explained), their display
 // name becomes "Former member", and their reactions, follows, invitations,
 // trust history, support requests, notes on their flags and the concerns
-// recorded about them are deleted.
+// recorded about them are deleted, with the tags they gave their topics,
+// the moderators' reasons about their posts and what others wrote in
+// flagging them.
 func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
 	uid, err := accountOf(ctx, tx, personID)
 	if err != nil || uid == 0 {
@@ -171,8 +173,10 @@ func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
 		q    string
 		args []any
 	}{
-		{"UPDATE community_posts SET body = $1, found = '' WHERE author_user_id = $2", []any{RemovedText, uid}},
+		{"UPDATE community_posts SET body = $1, found = '', decision_reason = '' WHERE author_user_id = $2", []any{RemovedText, uid}},
 		{"UPDATE community_topics SET title = $1 WHERE author_user_id = $2", []any{RemovedTitle, uid}},
+		{"DELETE FROM community_topic_tags WHERE topic_id IN (SELECT id FROM community_topics WHERE author_user_id = $1)", []any{uid}},
+		{"UPDATE community_flags SET note = '' WHERE post_id IN (SELECT id FROM community_posts WHERE author_user_id = $1)", []any{uid}},
 		{"UPDATE community_members SET display_name = $1, display_key = $2, care_team_consent = FALSE, consent_changed_at = NULL WHERE user_id = $3",
 			[]any{formerName, fmt.Sprintf("former-member-%d", uid), uid}},
 		{"UPDATE community_flags SET note = '' WHERE flagged_by_user_id = $1", []any{uid}},

@@ -36,9 +36,20 @@ func TestHolderCopiesAndForgets(t *testing.T) {
 		trusted(t, w, writer)
 		other := join(t, w, "carer", "Kind Otter", false)
 		trusted(t, w, other)
-		res := must(w.Community.CreateTopic(ctx, writer, sp.ID, community.NewTopic{Title: "Nights are long HERON-CANARY", Body: "What helps you sleep? HERON-CANARY"}))
+		res := must(w.Community.CreateTopic(ctx, writer, sp.ID, community.NewTopic{Title: "Nights are long HERON-CANARY", Body: "What helps you sleep? HERON-CANARY",
+			Tags: "heron-canary-tag, sleep"}))
 		reply := must(w.Community.Reply(ctx, other, res.Post.TopicID, community.NewPost{Body: "A warm drink and the radio"}))
 		must(w.Community.React(ctx, writer, reply.Post.ID, "thank_you"))
+		if n := count(t, db, "SELECT COUNT(*) FROM community_topic_tags WHERE topic_id = $1", res.Topic.ID); n != 2 {
+			t.Fatalf("tags on the topic: %d", n)
+		}
+		// Others' words about them, and a moderator's reason about their post.
+		if err := w.Community.Flag(ctx, other, res.Post.ID, community.NewFlag{Kind: "identifies", Note: "FLAG-CANARY names them"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Community.Decide(ctx, w.Principal(t, "moderator"), res.Post.ID, community.Decision{Action: "approve", Reason: "REASON-CANARY"}); err != nil {
+			t.Fatal(err)
+		}
 
 		cp, err := w.DataRights.OwnCopy(ctx, writer)
 		if err != nil {
@@ -64,6 +75,9 @@ func TestHolderCopiesAndForgets(t *testing.T) {
 			"SELECT COUNT(*) FROM community_topics WHERE title LIKE '%HERON-CANARY%'",
 			"SELECT COUNT(*) FROM community_members WHERE display_name = 'Quiet Heron'",
 			"SELECT COUNT(*) FROM community_reactions",
+			"SELECT COUNT(*) FROM community_topic_tags",
+			"SELECT COUNT(*) FROM community_flags WHERE note LIKE '%CANARY%'",
+			"SELECT COUNT(*) FROM community_posts WHERE decision_reason LIKE '%CANARY%'",
 			"SELECT COUNT(*) FROM community_trust_changes WHERE user_id = " + strconv.FormatInt(writer.UserID, 10),
 		} {
 			if n := count(t, db, q); n != 0 {

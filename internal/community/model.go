@@ -235,6 +235,12 @@ type Identity struct {
 	DisplayName string `json:"display_name"`
 	Name        string `json:"name"`
 	Email       string `json:"email"`
-	PersonID    int64  `json:"person_id,omitempty"`
 	TrustLevel  int    `json:"trust_level"`
+	// HasRecord: the account is joined to a person's record with the
+	// service. A moderator needs to know only that (whether their care
+	// team could be told), never the record's id, which would reach the
+	// person's record beyond the community.
+	HasRecord bool `json:"has_record" doc:"The member has a record with the service."`
+	// PersonID is the record, for the audit trail only.
+	PersonID int64 `json:"-"`
 }

@@ -59,22 +59,37 @@ var riskKinds = []string{"risk", "worried"}
 
 // flags loads a post's flags: open or resolved.
 func flags(ctx context.Context, tx *store.Tx, postID int64, open bool) ([]Flag, error) {
+	by, err := flagsOf(ctx, tx, []int64{postID}, open)
+	if err != nil {
+		return nil, err
+	}
+	if by[postID] == nil {
+		return []Flag{}, nil
+	}
+	return by[postID], nil
+}
+
+// flagsOf loads the flags of several posts at once, open or resolved, by
+// post.
+func flagsOf(ctx context.Context, tx *store.Tx, postIDs []int64, open bool) (map[int64][]Flag, error) {
 	cond := "f.resolved_at IS NOT NULL"
 	if open {
 		cond = "f.resolved_at IS NULL"
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT f.id, f.kind, f.note, COALESCE(m.display_name, ''), f.created_at, f.resolved_at, f.outcome
+	a := store.NewArgs()
+	rows, err := tx.QueryContext(ctx, `SELECT f.post_id, f.id, f.kind, f.note, COALESCE(m.display_name, ''), f.created_at, f.resolved_at, f.outcome
 		FROM community_flags f LEFT JOIN community_members m ON m.user_id = f.flagged_by_user_id
-		WHERE f.post_id = $1 AND `+cond+` ORDER BY f.id`, postID)
+		WHERE f.post_id IN `+a.IDs(tx.Dialect, postIDs)+` AND `+cond+` ORDER BY f.id`, a.Values()...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Flag{}
+	out := map[int64][]Flag{}
 	for rows.Next() {
 		var f Flag
+		var postID int64
 		var res sql.NullTime
-		if err := rows.Scan(&f.ID, &f.Kind, &f.Note, &f.FlaggedBy, &f.CreatedAt, &res, &f.Outcome); err != nil {
+		if err := rows.Scan(&postID, &f.ID, &f.Kind, &f.Note, &f.FlaggedBy, &f.CreatedAt, &res, &f.Outcome); err != nil {
 			return nil, err
 		}
 		f.Label, f.CreatedAt = FlagLabel(f.Kind), f.CreatedAt.UTC()
@@ -82,21 +97,29 @@ func flags(ctx context.Context, tx *store.Tx, postID int64, open bool) ([]Flag, 
 			t := res.Time.UTC()
 			f.ResolvedAt = &t
 		}
-		out = append(out, f)
+		out[postID] = append(out[postID], f)
 	}
 	return out, rows.Err()
 }
 
+// QueueLimit is how many posts the queue shows at once.
+const QueueLimit = 500
+
 // Queue is the moderators' review queue: every post with an open flag,
 // risk first (risk language, a member worried about someone), then the
-// longest waiting.
+// longest waiting — ordered so in SQL, before the limit, so a risk never
+// waits behind the limit. Reading it is audited, naming each person whose
+// posts it shows.
 func (s *Service) Queue(ctx context.Context, p *app.Principal) ([]QueueItem, error) {
 	if err := mustModerate(p); err != nil {
 		return nil, err
 	}
 	out := []QueueItem{}
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT post_id FROM community_flags WHERE resolved_at IS NULL ORDER BY post_id LIMIT 500`)
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		a := store.NewArgs()
+		risk := "CASE WHEN kind IN " + store.In(a, riskKinds...) + " THEN 1 ELSE 0 END"
+		rows, err := tx.QueryContext(ctx, `SELECT post_id FROM community_flags WHERE resolved_at IS NULL GROUP BY post_id
+			ORDER BY MAX(`+risk+`) DESC, MIN(created_at), post_id LIMIT `+a.Add(QueueLimit), a.Values()...)
 		if err != nil {
 			return err
 		}
@@ -113,23 +136,13 @@ func (s *Service) Queue(ctx context.Context, p *app.Principal) ([]QueueItem, err
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			q, err := queueItem(ctx, tx, p, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, q)
+		var people []int64
+		if out, people, err = queueItems(ctx, tx, p, ids); err != nil {
+			return err
 		}
+		record(p.ActorFor(app.PermModerate), audit.Event{Action: "community.queue.read", Subjects: people, ObjectType: "community_queue",
+			ObjectID: fmt.Sprintf("results=%d", len(out))})
 		return nil
-	})
-	slices.SortStableFunc(out, func(a, b QueueItem) int {
-		if a.Risk != b.Risk {
-			if a.Risk {
-				return -1
-			}
-			return 1
-		}
-		return a.WaitingFrom.Compare(b.WaitingFrom)
 	})
 	return out, err
 }
@@ -145,44 +158,96 @@ func (s *Service) QueueSize(ctx context.Context, p *app.Principal) (waiting, ris
 	return waiting, risk, err
 }
 
-func queueItem(ctx context.Context, tx *store.Tx, p *app.Principal, postID int64) (QueueItem, error) {
-	var q QueueItem
-	ps, err := posts(ctx, tx, p, "p.id = $2", postID)
+// queueItems loads posts for moderators, in the order of postIDs, with
+// their topic, space, writer's trust level and open flags — a few queries
+// whatever their number — and the people (records) who wrote them.
+func queueItems(ctx context.Context, tx *store.Tx, p *app.Principal, postIDs []int64) ([]QueueItem, []int64, error) {
+	out := []QueueItem{}
+	if len(postIDs) == 0 {
+		return out, nil, nil
+	}
+	a := store.NewArgs(p.UserID)
+	ps, err := posts(ctx, tx, p, "p.id IN "+a.IDs(tx.Dialect, postIDs), a.Values()[1:]...)
 	if err != nil {
-		return q, err
+		return nil, nil, err
 	}
-	if len(ps) == 0 {
-		return q, app.NotFound("The post")
+	type meta struct {
+		title, space string
+		trust        int
+		person       sql.NullInt64
 	}
-	q.Post = ps[0]
-	if err := tx.QueryRowContext(ctx, `SELECT t.title, s.name, m.trust_level FROM community_topics t JOIN community_spaces s ON s.id = t.space_id
-		JOIN community_members m ON m.user_id = $2 WHERE t.id = $1`, q.Post.TopicID, q.Post.authorID).Scan(&q.TopicTitle, &q.SpaceName, &q.TrustLevel); err != nil {
-		return q, err
+	metas := map[int64]meta{}
+	a = store.NewArgs()
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, t.title, s.name, m.trust_level, u.person_id FROM community_posts p
+		JOIN community_topics t ON t.id = p.topic_id JOIN community_spaces s ON s.id = t.space_id
+		JOIN community_members m ON m.user_id = p.author_user_id JOIN users u ON u.id = p.author_user_id
+		WHERE p.id IN `+a.IDs(tx.Dialect, postIDs), a.Values()...)
+	if err != nil {
+		return nil, nil, err
 	}
-	if q.Flags, err = flags(ctx, tx, postID, true); err != nil {
-		return q, err
-	}
-	for i, f := range q.Flags {
-		if i == 0 || f.CreatedAt.Before(q.WaitingFrom) {
-			q.WaitingFrom = f.CreatedAt
+	for rows.Next() {
+		var id int64
+		var m meta
+		if err := rows.Scan(&id, &m.title, &m.space, &m.trust, &m.person); err != nil {
+			rows.Close()
+			return nil, nil, err
 		}
-		q.Risk = q.Risk || slices.Contains(riskKinds, f.Kind)
+		metas[id] = m
 	}
-	return q, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	open, err := flagsOf(ctx, tx, postIDs, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := map[int64]Post{}
+	for _, po := range ps {
+		byID[po.ID] = po
+	}
+	var people []int64
+	for _, id := range postIDs {
+		po, ok := byID[id]
+		m, ok2 := metas[id]
+		if !ok || !ok2 {
+			continue
+		}
+		q := QueueItem{Post: po, TopicTitle: m.title, SpaceName: m.space, TrustLevel: m.trust, Flags: open[id]}
+		if q.Flags == nil {
+			q.Flags = []Flag{}
+		}
+		for i, f := range q.Flags {
+			if i == 0 || f.CreatedAt.Before(q.WaitingFrom) {
+				q.WaitingFrom = f.CreatedAt
+			}
+			q.Risk = q.Risk || slices.Contains(riskKinds, f.Kind)
+		}
+		if m.person.Valid && !slices.Contains(people, m.person.Int64) {
+			people = append(people, m.person.Int64)
+		}
+		out = append(out, q)
+	}
+	return out, people, nil
 }
 
 // Item is one post for a moderator: the post and its topic around it, its
-// open flags and those already resolved, and any escalations.
+// open flags and those already resolved, and any escalations. Reading it
+// is audited, naming each person whose posts it shows.
 func (s *Service) Item(ctx context.Context, p *app.Principal, postID int64) (Item, error) {
 	if err := mustModerate(p); err != nil {
 		return Item{}, err
 	}
 	var it Item
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		if it.QueueItem, err = queueItem(ctx, tx, p, postID); err != nil {
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		items, people, err := queueItems(ctx, tx, p, []int64{postID})
+		if err != nil {
 			return err
 		}
+		if len(items) == 0 {
+			return app.NotFound("The post")
+		}
+		it.QueueItem = items[0]
 		it.WriterID = it.Post.authorID
 		if it.Context, err = posts(ctx, tx, p, "p.topic_id = $2", it.Post.TopicID); err != nil {
 			return err
@@ -193,8 +258,31 @@ func (s *Service) Item(ctx context.Context, p *app.Principal, postID int64) (Ite
 		if err := tx.QueryRowContext(ctx, "SELECT care_team_consent FROM community_members WHERE user_id = $1", it.WriterID).Scan(&it.Consent); err != nil {
 			return err
 		}
-		it.Escalations, err = escalations(ctx, tx, postID)
-		return err
+		if it.Escalations, err = escalations(ctx, tx, postID); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.person_id FROM community_posts p JOIN users u ON u.id = p.author_user_id
+			WHERE p.topic_id = $1 AND u.person_id IS NOT NULL`, it.Post.TopicID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			if !slices.Contains(people, id) {
+				people = append(people, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		record(p.ActorFor(app.PermModerate), audit.Event{Action: "community.item.read", Subjects: people, ObjectType: "community_post",
+			ObjectID: fmt.Sprint(postID)})
+		return nil
 	})
 	return it, err
 }
@@ -387,7 +475,7 @@ func (s *Service) Identity(ctx context.Context, p *app.Principal, userID int64) 
 		} else if err != nil {
 			return err
 		}
-		id.PersonID = person.Int64
+		id.PersonID, id.HasRecord = person.Int64, person.Valid
 		record(p.ActorFor(app.PermModerate), audit.Event{Action: "community.identity.read", SubjectPersonID: id.PersonID,
 			ObjectType: "community_member", ObjectID: fmt.Sprint(userID)})
 		return nil

@@ -363,8 +363,8 @@ func (s *Service) post(ctx context.Context, p *app.Principal, pr app.Problems, t
 		if role != "" {
 			res.Post.AuthorRole = app.Role(role).Label()
 		}
-		res.Topic.Author = m.DisplayName
 		if opening {
+			// A reply's topic keeps the name of whoever opened it.
 			res.Topic.Author = m.DisplayName
 		}
 		res.Held, res.HelpNow, res.Replaced = o.Held, o.Signpost, o.Body != body

@@ -389,5 +389,21 @@ func TestIdentityOnlyForModeratorsAndAudited(t *testing.T) {
 		if n := count(t, db, "SELECT COUNT(*) FROM audit_events WHERE action = 'community.identity.read'"); n != 1 {
 			t.Fatalf("%d identity reads audited", n)
 		}
+		// A member with a record: the moderator learns that they have one,
+		// never its id; the audit trail names the person.
+		r, err := w.Referrals.CreateReferral(ctx, writer, referral.NewReferral{Source: referral.SourceSelf, AskedFor: "company", TeamID: w.TeamA.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err = w.Community.Identity(ctx, w.Principal(t, "moderator"), writer.UserID)
+		if err != nil || !id.HasRecord {
+			t.Fatalf("%+v %v", id, err)
+		}
+		if js := must(jsonOf(id)); strings.Contains(js, "person_id") || !strings.Contains(js, `"has_record":true`) {
+			t.Fatalf("the identity shown to a moderator names the record: %s", js)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM audit_events WHERE action = 'community.identity.read' AND subject_person_id = $1", r.PersonID); n < 1 {
+			t.Fatalf("%d identity reads audited naming the person", n)
+		}
 	})
 }

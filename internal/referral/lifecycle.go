@@ -594,9 +594,15 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 				return app.Invalid(app.FieldError{Field: "appointment_id", Message: "Choose one of this referral's appointments"})
 			}
 		}
+		// One contact records one appointment (the index
+		// contacts_one_per_appointment): a second, even at the same moment,
+		// is refused rather than counted twice.
 		if err := tx.QueryRowContext(ctx, `INSERT INTO contacts (referral_id, worker_user_id, at, mode, while_waiting, minutes, note, support_types, setting,
 			appointment_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, r.ID, p.UserID, at, c.Mode, r.Status.Waiting(),
 			c.Minutes, c.Note, strings.Join(c.SupportTypes, ","), c.Setting, nullID(c.AppointmentID), now).Scan(&out.ID); err != nil {
+			if c.AppointmentID != 0 && store.IsUniqueViolation(err) {
+				return app.Errorf(app.CodeConflict, "What happened at this appointment has already been recorded: it is in the referral's contacts")
+			}
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE referrals SET first_contact_at = $1, updated_at = $2

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/access"
+	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
@@ -44,6 +45,9 @@ type Appointment struct {
 	AlertedAt  *time.Time `json:"alerted_at,omitempty" doc:"When the worker's leads were alerted that the visit was not checked out in time."`
 	// Next are the moves the caller may make now (not in the API).
 	Next []Status `json:"-"`
+	// Alert is the lone-working alert raised about this visit, for a lead
+	// who may respond to it (Get only; not in the API).
+	Alert *alert.Alert `json:"-"`
 }
 
 // PlaceLabel is the place in words.
@@ -138,7 +142,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 		} else if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
 			return err
 		}
-		ref, err := openReferral(ctx, tx, p, personID)
+		ref, err := openReferral(ctx, tx, p, personID, true)
 		if err != nil {
 			return err
 		}
@@ -329,6 +333,11 @@ func (s *Service) Get(ctx context.Context, p *app.Principal, id int64) (Appointm
 		}
 		side := sideOf(p, out)
 		out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, side, s.Clock.Now())
+		if out.AlertedAt != nil && alert.MayRespond(p, alert.Alert{TeamID: out.TeamID}) {
+			if out.Alert, err = alert.ForLink(ctx, tx, p, VisitLink(id), s.Clock.Now()); err != nil {
+				return err
+			}
+		}
 		record(s.actor(p, side), audit.Event{Action: "appointment.read", SubjectPersonID: out.PersonID, ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
 		return nil
 	})
@@ -362,6 +371,13 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 		}
 		if err := CheckMove(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, side, m.To, m.Reason, now); err != nil {
 			return err
+		}
+		if m.To == Booked {
+			// Accepting a proposal books the worker: only while they are
+			// still the person's worker.
+			if err := stillTheirWorker(ctx, tx, p, a); err != nil {
+				return err
+			}
 		}
 		by, reason := "", ""
 		if m.To == Cancelled {
@@ -416,6 +432,9 @@ func (s *Service) Move(ctx context.Context, p *app.Principal, id int64, in Resch
 		side := sideOf(p, old)
 		if side == SideWorker && !mayWork(p, old.WorkerID, old.TeamID) {
 			return access.ErrNotVisible
+		}
+		if err := stillTheirWorker(ctx, tx, p, old); err != nil {
+			return err
 		}
 		minutes := in.Minutes
 		if keepLength {

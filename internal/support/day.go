@@ -2,8 +2,6 @@ package support
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -93,11 +91,13 @@ func (s *Service) MyPeople(ctx context.Context, p *app.Principal) ([]MyPerson, e
 		ids := make([]int64, len(out))
 		for i := range out {
 			ids[i] = out[i].PersonID
-			next, err := s.nextAppointment(ctx, tx, p, out[i].PersonID, now)
-			if err != nil {
-				return err
-			}
-			out[i].Next = next
+		}
+		next, err := nextAppointments(ctx, tx, p, ids, now)
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			out[i].Next = next[out[i].PersonID]
 			if out[i].Preferences, err = s.preferences(ctx, tx, out[i].PersonID); err != nil {
 				return err
 			}
@@ -128,19 +128,30 @@ func before(x, y MyPerson) bool {
 	return x.Name < y.Name
 }
 
-// nextAppointment is the person's next appointment still to happen that
-// the caller may see, or nil.
-func (s *Service) nextAppointment(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, now time.Time) (*Appointment, error) {
-	args := store.NewArgs(personID, now)
-	a, err := scanAppointment(tx.QueryRowContext(ctx, "SELECT "+apptColumns+apptFrom+" WHERE a.person_id = $1 AND a.starts_at >= $2 AND a.status IN ('proposed', 'booked') AND "+
-		visible(p, args)+" ORDER BY a.starts_at LIMIT 1", args.Values()...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+// nextAppointments are the people's next appointments still to happen
+// that the caller may see, by person (none: absent), in one query.
+func nextAppointments(ctx context.Context, tx *store.Tx, p *app.Principal, personIDs []int64, now time.Time) (map[int64]*Appointment, error) {
+	out := map[int64]*Appointment{}
+	if len(personIDs) == 0 {
+		return out, nil
 	}
+	args := store.NewArgs(now)
+	rows, err := tx.QueryContext(ctx, "SELECT "+apptColumns+apptFrom+" WHERE a.person_id IN "+args.IDs(tx.Dialect, personIDs)+
+		" AND a.starts_at >= $1 AND a.status IN ('proposed', 'booked') AND "+visible(p, args)+" ORDER BY a.person_id, a.starts_at, a.id", args.Values()...)
 	if err != nil {
 		return nil, err
 	}
-	return &a, nil
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAppointment(rows)
+		if err != nil {
+			return nil, err
+		}
+		if out[a.PersonID] == nil {
+			out[a.PersonID] = &a
+		}
+	}
+	return out, rows.Err()
 }
 
 // Day is one day of a diary.
@@ -214,7 +225,7 @@ func (s *Service) ForBooking(ctx context.Context, p *app.Principal, personID int
 		if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
 			return err
 		}
-		ref, err := openReferral(ctx, tx, p, personID)
+		ref, err := openReferral(ctx, tx, p, personID, false)
 		if err != nil {
 			return err
 		}

@@ -144,7 +144,7 @@ func (s *Service) RaiseMissedCheckOuts(ctx context.Context) (int, error) {
 			if n, _ := res.RowsAffected(); n != 1 {
 				return nil // checked out, moved on, or claimed by another instance
 			}
-			link := fmt.Sprintf("/appointments/%d", d.id)
+			link := VisitLink(d.id)
 			if _, _, err := s.Alerts.Raise(ctx, tx, now, app.Actor{RequestID: "lone-working"}, alert.New{Kind: alert.LoneWorking, TeamID: d.team,
 				Reference: fmt.Sprintf("V-%d", d.id), Detail: []string{"not_checked_out"}, Link: link}); err != nil {
 				return err
@@ -158,6 +158,9 @@ func (s *Service) RaiseMissedCheckOuts(ctx context.Context) (int, error) {
 	}
 	return raised, nil
 }
+
+// VisitLink is where a lead responds to a visit's lone-working alert.
+func VisitLink(id int64) string { return fmt.Sprintf("/appointments/%d", id) }
 
 // RunLoneWorking checks for visits not checked out every interval until ctx
 // ends.

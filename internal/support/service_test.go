@@ -326,9 +326,31 @@ func TestMyPeople(t *testing.T) {
 		if _, err := w.Support.SetSettings(ctx, w.Principal(t, "admin"), org, support.Settings{OverdueDays: 4}); err != nil {
 			t.Fatal(err)
 		}
+		// Each person's next appointment is their own soonest, read for
+		// everyone at once.
+		soon, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p2, Start: tomorrow10(w), Place: "phone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p2, Start: tomorrow10(w).Add(48 * time.Hour), Place: "phone"}); err != nil {
+			t.Fatal(err)
+		}
+		later, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: p1, Start: tomorrow10(w).Add(2 * time.Hour), Place: "home"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		people, _ = w.Support.MyPeople(ctx, worker)
 		if !people[0].Overdue || !people[1].Overdue || people[1].OverdueDays != 4 {
 			t.Fatalf("after setting: %+v", people)
+		}
+		for _, m := range people {
+			want := soon.ID
+			if m.PersonID == p1 {
+				want = later.ID
+			}
+			if m.Next == nil || m.Next.ID != want || m.Next.PersonID != m.PersonID {
+				t.Fatalf("next for %d: %+v", m.PersonID, m.Next)
+			}
 		}
 		// Another worker's list does not hold them.
 		if other, err := w.Support.MyPeople(ctx, w.Principal(t, "workerB")); err != nil || len(other) != 0 {
@@ -450,6 +472,119 @@ func TestOpenRequestsAreFew(t *testing.T) {
 		}
 		if _, err := w.Support.Create(ctx, me, support.NewAppointment{Start: at.Add(10 * 24 * time.Hour), Minutes: 60, Place: "phone"}); err != nil {
 			t.Fatalf("after cancelling one: %v", err)
+		}
+	})
+}
+
+// One contact records one appointment: four "record what happened" for
+// the same appointment at once (a double submit, the worker and their
+// lead) give one contact; the others are told it is already recorded.
+func TestOneContactPerAppointment(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		pid := supported(t, w)
+		worker, lead := w.Principal(t, "worker"), w.Principal(t, "lead")
+		a, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w), Place: "phone", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(26 * time.Hour)
+		at := w.Clock.Now().Add(-time.Hour)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				by := worker
+				if i%2 == 1 {
+					by = lead
+				}
+				_, errs[i] = w.Referrals.RecordContact(ctx, by, a.ReferralID, referral.NewContact{At: at, Mode: "phone", AppointmentID: a.ID})
+			})
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !app.IsCode(err, app.CodeConflict) || !strings.Contains(app.As(err).Message, "already been recorded"):
+				t.Fatalf("unexpected: %v", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d contacts for one appointment", won)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM contacts WHERE appointment_id = $1", a.ID); n != 1 {
+			t.Fatalf("linked contacts: %d", n)
+		}
+		// A contact with no appointment is never refused for it.
+		for range 2 {
+			if _, err := w.Referrals.RecordContact(ctx, worker, a.ReferralID, referral.NewContact{At: at, Mode: "phone"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// A booking relies on the person's allocated worker: a lead taking the
+// worker off the referral while the worker books waits for the booking
+// (or the booking sees it and is refused) — never a booking written after
+// the worker was taken off. Moving or accepting an appointment afterwards
+// is refused: its worker is no longer the person's.
+func TestBookingHoldsTheAllocation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		pid := supported(t, w)
+		worker, lead, person := w.Principal(t, "worker"), w.Principal(t, "lead"), w.Principal(t, "person")
+		proposed, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w).Add(24 * time.Hour), Place: "phone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		booked, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w), Place: "phone", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// While the booking below is between reading the allocation and
+		// writing, the lead takes the worker off the referral.
+		unallocated := make(chan error, 1)
+		var finishedFirst bool
+		w.Support.Preferences = func(context.Context, *store.Tx, int64) (support.Preferences, error) {
+			go func() {
+				_, err := w.Referrals.Transition(ctx, lead, booked.ReferralID, referral.Move{To: referral.Accepted})
+				unallocated <- err
+			}()
+			select {
+			case err := <-unallocated:
+				finishedFirst = true
+				unallocated <- err
+			case <-time.After(700 * time.Millisecond):
+			}
+			return support.Preferences{Places: []string{"phone"}}, nil
+		}
+		_, err = w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w).Add(3 * time.Hour)})
+		if uerr := <-unallocated; uerr != nil {
+			t.Fatalf("taking the worker off: %v", uerr)
+		}
+		if finishedFirst && err == nil {
+			t.Fatal("an appointment was booked with a worker taken off the referral before it was written")
+		}
+		w.Support.Preferences = testkit.SupportPreferences
+
+		_, err = w.Support.Move(ctx, person, booked.ID, support.Reschedule{Start: tomorrow10(w).Add(48 * time.Hour)})
+		wantCode(t, err, app.CodeConflict)
+		if !strings.Contains(app.As(err).Message, "no longer the peer worker") {
+			t.Fatalf("moving: %v", err)
+		}
+		_, err = w.Support.Transition(ctx, person, proposed.ID, support.Move{To: support.Booked})
+		wantCode(t, err, app.CodeConflict)
+		if n := count(t, db, "SELECT COUNT(*) FROM appointments WHERE status IN ('proposed', 'booked') AND rescheduled_from IS NOT NULL"); n != 0 {
+			t.Fatalf("%d appointments moved to a worker no longer allocated", n)
+		}
+		// Cancelling stays possible.
+		if _, err := w.Support.Transition(ctx, person, booked.ID, support.Move{To: support.Cancelled, Reason: "My worker changed"}); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

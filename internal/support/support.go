@@ -97,18 +97,44 @@ type supportRef struct {
 }
 
 // openReferral finds the person's open referral that has a worker
-// allocated, within the caller's scope of referrals.
-func openReferral(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64) (supportRef, error) {
+// allocated, within the caller's scope of referrals. With lock it holds
+// the referral's row until commit, so a reallocation (or the referral
+// closing) waits for the write that relies on its worker, and one made
+// just before is seen.
+func openReferral(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, lock bool) (supportRef, error) {
 	a := store.NewArgs(personID)
-	var r supportRef
-	err := tx.QueryRowContext(ctx, `SELECT r.id, r.person_id, COALESCE(r.team_id, 0), r.allocated_worker_id, COALESCE(u.name, '')
+	q := `SELECT r.id, r.person_id, COALESCE(r.team_id, 0), r.allocated_worker_id, COALESCE(u.name, '')
 		FROM referrals r LEFT JOIN users u ON u.id = r.allocated_worker_id
-		WHERE r.person_id = $1 AND r.status IN ('allocated', 'active') AND r.allocated_worker_id IS NOT NULL AND `+access.Referrals(p, a)+`
-		ORDER BY r.id DESC LIMIT 1`, a.Values()...).Scan(&r.ID, &r.PersonID, &r.TeamID, &r.WorkerID, &r.WorkerName)
+		WHERE r.person_id = $1 AND r.status IN ('allocated', 'active') AND r.allocated_worker_id IS NOT NULL AND ` + access.Referrals(p, a) + `
+		ORDER BY r.id DESC LIMIT 1`
+	if lock && tx.Dialect == store.Postgres {
+		q += " FOR UPDATE OF r"
+	}
+	var r supportRef
+	err := tx.QueryRowContext(ctx, q, a.Values()...).Scan(&r.ID, &r.PersonID, &r.TeamID, &r.WorkerID, &r.WorkerName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, app.Errorf(app.CodeConflict, "Appointments are made once a peer worker is allocated, and there is none yet")
 	}
 	return r, err
+}
+
+// stillTheirWorker checks, inside a write that locks the referral's row
+// until commit, that an appointment's worker is still the person's
+// allocated worker on the same open referral: one made before a
+// reallocation (or before the referral closed) is not booked again.
+func stillTheirWorker(ctx context.Context, tx *store.Tx, p *app.Principal, a Appointment) error {
+	ref, err := openReferral(ctx, tx, p, a.PersonID, true)
+	if app.IsCode(err, app.CodeConflict) || (err == nil && (ref.ID != a.ReferralID || ref.WorkerID != a.WorkerID)) {
+		return app.Errorf(app.CodeConflict, "%s is no longer the peer worker for this appointment's referral, so it cannot be booked again. Arrange a new appointment instead.", workerLabel(a))
+	}
+	return err
+}
+
+func workerLabel(a Appointment) string {
+	if a.WorkerName == "" {
+		return "The worker"
+	}
+	return a.WorkerName
 }
 
 // mayWork reports whether a staff caller works with an appointment of

@@ -265,10 +265,21 @@ func (s *Service) insertTerm(ctx context.Context, tx *store.Tx, p *app.Principal
 		return err
 	}
 	if exists > 0 {
-		return app.Invalid(app.FieldError{Field: "phrase", Message: "This word or phrase is already on the list"})
+		return errAlreadyListed()
 	}
-	return tx.QueryRowContext(ctx, `INSERT INTO watch_terms (organisation_id, phrase, normalised, category, action, created_at, created_by_user_id)
+	err := tx.QueryRowContext(ctx, `INSERT INTO watch_terms (organisation_id, phrase, normalised, category, action, created_at, created_by_user_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, orgID, t.Phrase, n, t.Category, t.Action, now, nullID(p.UserID)).Scan(&t.ID)
+	if store.IsUniqueViolation(err) {
+		// The same phrase added at the same moment by someone else.
+		return errAlreadyListed()
+	}
+	return err
+}
+
+// errAlreadyListed answers a phrase already on the list (checked first,
+// and by UNIQUE (organisation_id, normalised) for one added at once).
+func errAlreadyListed() error {
+	return app.Invalid(app.FieldError{Field: "phrase", Message: "This word or phrase is already on the list"})
 }
 
 // UpdateTerm changes a term on an organisation's own list. A term that is
@@ -286,11 +297,13 @@ func (s *Service) UpdateTerm(ctx context.Context, p *app.Principal, orgID, id in
 			return err
 		}
 		if clash > 0 {
-			return app.Invalid(app.FieldError{Field: "phrase", Message: "This word or phrase is already on the list"})
+			return errAlreadyListed()
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE watch_terms SET phrase = $1, normalised = $2, category = $3, action = $4
 			WHERE id = $5 AND organisation_id = $6`, t.Phrase, n, t.Category, t.Action, id, orgID)
-		if err != nil {
+		if store.IsUniqueViolation(err) {
+			return errAlreadyListed()
+		} else if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {

@@ -105,3 +105,40 @@ func TestOrganisationListsAreTheirOwn(t *testing.T) {
 		}
 	})
 }
+
+// The same phrase added by several administrators at once is on the list
+// once; the others are told it is already there (a field problem, not a
+// server error).
+func TestSamePhraseAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		trust := orgOf(t, db, w.TeamA.ID)
+		admin := w.Principal(t, "admin")
+		// The list is the trust's own already, so the adds do not take turns
+		// over copying the defaults.
+		if _, err := w.Watch.MakeOwn(ctx, admin, trust); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = w.Watch.AddTerm(ctx, admin, trust, watch.Term{Phrase: "Feel unsafe", Category: watch.Distress, Action: watch.Flag})
+			})
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !app.IsCode(err, app.CodeInvalid) || app.As(err).Fields[0].Field != "phrase":
+				t.Fatalf("unexpected: %v", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d adds of one phrase won", won)
+		}
+	})
+}

@@ -61,7 +61,8 @@ func (s *Server) handleAlertResponse(w http.ResponseWriter, r *http.Request) err
 		return redirect(w, r, "/alerts")
 	}
 	ae := app.As(err)
-	if back == 0 || (ae.Code != app.CodeInvalid && ae.Code != app.CodeConflict) {
+	appointment := formInt(f, "appointment_id")
+	if (back == 0 && appointment == 0) || (ae.Code != app.CodeInvalid && ae.Code != app.CodeConflict) {
 		return err
 	}
 	// Show the referral again, with what was typed and each problem next
@@ -75,6 +76,10 @@ func (s *Server) handleAlertResponse(w http.ResponseWriter, r *http.Request) err
 		f.AddError("", ae.Message)
 	}
 	f.Values.Set("alert_id", strconv.FormatInt(id, 10))
+	if back == 0 {
+		// Sent from a visit's page: show it again, with what was typed.
+		return s.appointmentPageFor(w, r, appointment, ae.Code.Status(), f)
+	}
 	return s.referralPage(w, r, ae.Code.Status(), back, f, "alert")
 }
 

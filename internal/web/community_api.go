@@ -111,7 +111,7 @@ var opMemberTrust = APIOp{Summary: "Set a member's trust level, with a reason", 
 
 var opMemberIdentity = APIOp{Summary: "Who is behind a display name (audited)", Tag: "Moderation", Query: id,
 	Description: "For a moderator who needs it for someone's safety. Each look is recorded in the audit trail, naming the person.",
-	Response:    community.Identity{DisplayName: "Quiet Heron", Name: "Sam Jones", Email: "sam@example.com", PersonID: 40}}
+	Response:    community.Identity{DisplayName: "Quiet Heron", Name: "Sam Jones", Email: "sam@example.com", HasRecord: true}}
 
 func (s *Server) apiListSpaces(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.community.Spaces(r.Context(), principal(r))

@@ -59,7 +59,7 @@ func communityTplCases() []tplCase {
 			want: []string{"Record decision", "Care team alerted", "Bright Finch", "this post", "See who this is"}},
 		{page: "community/support", pg: &ui.Page{Title: "Ask for 1:1 peer support", Form: errForm(formOf("asked_for", "Nights"), "agree", "Tick to agree")},
 			want: []string{"Tick to agree", "Nights</textarea>"}},
-		{page: "community/identity", pg: &ui.Page{Title: "Who is Quiet Heron", Data: community.Identity{DisplayName: "Quiet Heron", Name: "Sam Jones", Email: "sam@example.com", PersonID: 4}},
+		{page: "community/identity", pg: &ui.Page{Title: "Who is Quiet Heron", Data: community.Identity{DisplayName: "Quiet Heron", Name: "Sam Jones", Email: "sam@example.com", HasRecord: true}},
 			want: []string{"Sam Jones", "recorded in the audit trail"}},
 	}
 }

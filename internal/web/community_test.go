@@ -23,7 +23,22 @@ func communityAuditCalls(t *testing.T, e *webtest.Env) []auditCall {
 	}
 	uid := strconv.FormatInt(p.UserID, 10)
 	mod, modAPI := e.As(t, "moderator"), e.Bearer(t, "moderator")
+	// A new member's first topic waits for a moderator: the queue and the
+	// item show it, each read audited once.
+	sp, err := e.Community.CreateSpace(context.Background(), e.Principal(t, "moderator"), community.Space{Name: "Audit space", ForPeople: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := e.Community.CreateTopic(context.Background(), p, sp.ID, community.NewTopic{Title: "Audit topic", Body: "Held for a moderator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.FormatInt(held.Post.ID, 10)
 	return []auditCall{
+		{"GET /community/moderation", func() *webtest.Response { return mod.Get("/community/moderation") }, 200},
+		{"GET /api/v1/moderation/queue", func() *webtest.Response { return modAPI.Get("/api/v1/moderation/queue") }, 200},
+		{"GET /community/moderation/items/{id}", func() *webtest.Response { return mod.Get("/community/moderation/items/" + pid) }, 200},
+		{"GET /api/v1/moderation/items/{id}", func() *webtest.Response { return modAPI.Get("/api/v1/moderation/items/" + pid) }, 200},
 		{"GET /community/members/{id}/identity", func() *webtest.Response { return mod.Get("/community/members/" + uid + "/identity") }, 200},
 		{"GET /api/v1/community/members/{id}/identity", func() *webtest.Response { return modAPI.Get("/api/v1/community/members/" + uid + "/identity") }, 200},
 	}

@@ -638,7 +638,7 @@ func (s *Server) handleContactCreate(w http.ResponseWriter, r *http.Request) err
 		if ae.Code != app.CodeInvalid {
 			if ae.Code == app.CodeConflict {
 				f.AddError("", ae.Message)
-				return s.referralPage(w, r, http.StatusConflict, id, f, "contact")
+				return s.contactAgain(w, r, http.StatusConflict, id, f)
 			}
 			return err
 		}
@@ -655,7 +655,24 @@ func (s *Server) handleContactCreate(w http.ResponseWriter, r *http.Request) err
 	} else {
 		formWithErrors(f, err)
 	}
-	return s.referralPage(w, r, http.StatusUnprocessableEntity, id, f, "contact")
+	return s.contactAgain(w, r, http.StatusUnprocessableEntity, id, f)
+}
+
+// contactAgain shows the contact form again with what was typed and its
+// problems: on the appointment page it was sent from (from=appointment),
+// or the referral's.
+func (s *Server) contactAgain(w http.ResponseWriter, r *http.Request, status int, referralID int64, f *ui.Form) error {
+	if aid := formInt(f, "appointment_id"); aid != 0 && f.Value("from") == "appointment" {
+		// The appointment page shows only the kinds and the note; a
+		// problem with what it filled in itself is shown at the top.
+		for i, e := range f.Errors {
+			if e.Field != "support_types" && e.Field != "contact_note" {
+				f.Errors[i].Field = ""
+			}
+		}
+		return s.appointmentPageFor(w, r, aid, status, f)
+	}
+	return s.referralPage(w, r, status, referralID, f, "contact")
 }
 
 func (s *Server) handleReferralUrgency(w http.ResponseWriter, r *http.Request) error {

@@ -299,6 +299,12 @@ func (s *Server) appointmentPage(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
+	return s.appointmentPageFor(w, r, aid, status, f)
+}
+
+// appointmentPageFor shows appointment aid, with f (what was typed in one
+// of its forms, and the problems) when it is shown again.
+func (s *Server) appointmentPageFor(w http.ResponseWriter, r *http.Request, aid int64, status int, f *ui.Form) error {
 	a, err := s.support.Get(r.Context(), principal(r), aid)
 	if err != nil {
 		return err
@@ -319,16 +325,8 @@ func (s *Server) appointmentPage(w http.ResponseWriter, r *http.Request, status 
 	}
 	now := s.clock.Now()
 	d.CheckIn, d.CheckOut = a.MayCheckIn(p, now), a.MayCheckOut(p)
-	if a.AlertedAt != nil && alert.MayRespond(p, alert.Alert{TeamID: a.TeamID}) {
-		open, err := s.alerts.List(r.Context(), p, alert.Filter{})
-		if err != nil {
-			return err
-		}
-		for i := range open {
-			if open[i].Link == fmt.Sprintf("/appointments/%d", a.ID) {
-				d.Alert, d.AlertOutcomes = &open[i], reasonOptions(alert.LoneWorkingOutcomes)
-			}
-		}
+	if a.Alert != nil && a.Alert.Resolved == nil {
+		d.Alert, d.AlertOutcomes = a.Alert, reasonOptions(alert.LoneWorkingOutcomes)
 	}
 	if f == nil {
 		f = ui.NewForm(nil)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
 
@@ -116,6 +118,80 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 		}
 		if r := worker.Get("/my/diary?week=" + at.Format("2006-01-02")); !strings.Contains(r.Body, "14:00–15:00") {
 			t.Errorf("my diary: %d %s", r.StatusCode, r.Body)
+		}
+	})
+}
+
+// A lead opening a visit that alerted sees that visit's alert, read with
+// the appointment and audited as reading it: not through the list of every
+// alert they may see (no alert.list row naming other people), and not
+// another visit's alert.
+func TestVisitPageShowsItsOwnAlert(t *testing.T) {
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		pid := supportedPerson(t, e)
+		worker := e.Principal(t, "worker")
+		at := e.Clock.Now().Add(2 * time.Hour)
+		visit, err := e.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at, Minutes: 30, Place: "home", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := e.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at.Add(time.Hour), Minutes: 30, Place: "community", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Advance(4*time.Hour + 5*time.Minute)
+		if n, err := e.Support.RaiseMissedCheckOuts(ctx); err != nil || n != 2 {
+			t.Fatalf("alerts raised: %d %v", n, err)
+		}
+		var otherRef string
+		if err := e.DB.QueryRow(ctx, "SELECT reference FROM alerts WHERE link = $1", "/appointments/"+strconv.FormatInt(other.ID, 10)).Scan(&otherRef); err != nil {
+			t.Fatal(err)
+		}
+		lead := e.As(t, "lead")
+		r := lead.Get("/appointments/" + strconv.FormatInt(visit.ID, 10))
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "alert_outcome") || strings.Contains(r.Body, otherRef) {
+			t.Fatalf("the visit's page: %d %s", r.StatusCode, r.Body)
+		}
+		if n := rows(t, e.DB, "SELECT COUNT(*) FROM audit_events WHERE action = 'alert.list'"); n != 0 {
+			t.Fatalf("the visit's page read the list of alerts: %d rows", n)
+		}
+		if n := rows(t, e.DB, "SELECT COUNT(*) FROM audit_events WHERE action = 'appointment.read' AND subject_person_id = $1", pid); n != 1 {
+			t.Fatalf("the visit's page audited as reading it: %d", n)
+		}
+		// The worker, who may not respond, is not shown the alert form.
+		workerPage := e.As(t, "worker")
+		if r := workerPage.Get("/appointments/" + strconv.FormatInt(visit.ID, 10)); strings.Contains(r.Body, "alert_outcome") {
+			t.Fatalf("the worker's view: %s", r.Body)
+		}
+		vid := strconv.FormatInt(visit.ID, 10)
+		var alertID int64
+		if err := e.DB.QueryRow(ctx, "SELECT id FROM alerts WHERE link = $1", "/appointments/"+vid).Scan(&alertID); err != nil {
+			t.Fatal(err)
+		}
+		// A response with a problem shows the visit's page again, with the problem.
+		r = lead.PostForm("/alerts/"+strconv.FormatInt(alertID, 10)+"/response", url.Values{"alert_outcome": {"other"}, "alert_version": {"1"},
+			"appointment_id": {vid}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Say what you did") || !strings.Contains(r.Body, "did not check out of this visit") {
+			t.Fatalf("a response with a problem: %d %s", r.StatusCode, r.Body)
+		}
+		// Recording what happened with a problem keeps the note typed, on the visit's page.
+		if r := workerPage.PostForm("/appointments/"+vid+"/transitions", url.Values{"to": {"fulfilled"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("fulfilled: %d %s", r.StatusCode, r.Body)
+		}
+		r = workerPage.PostForm("/referrals/"+strconv.FormatInt(visit.ReferralID, 10)+"/contacts", url.Values{"appointment_id": {vid}, "from": {"appointment"},
+			"contact_at-day": {"1"}, "contact_at-month": {"1"}, "contact_at-year": {"2020"}, "contact_at-time": {"10:00"}, "mode": {"in_person"},
+			"minutes": {"30"}, "support_types": {"gossip"}, "contact_note": {"KEEP-THIS-NOTE"}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "KEEP-THIS-NOTE") || !strings.Contains(r.Body, "Record what happened") ||
+			!strings.Contains(r.Body, "Choose the kinds of support from the list") {
+			t.Fatalf("a contact with a problem: %d %s", r.StatusCode, r.Body)
+		}
+		// A problem with what the page filled in itself is shown at the top.
+		r = workerPage.PostForm("/referrals/"+strconv.FormatInt(visit.ReferralID, 10)+"/contacts", url.Values{"appointment_id": {vid}, "from": {"appointment"},
+			"contact_at-day": {"1"}, "contact_at-month": {"1"}, "contact_at-year": {"2020"}, "contact_at-time": {"10:00"}, "mode": {"in_person"},
+			"minutes": {"30"}, "support_types": {"emotional"}, "contact_note": {"KEEP-THIS-NOTE"}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "KEEP-THIS-NOTE") || !strings.Contains(r.Body, "after the referral was made") {
+			t.Fatalf("a contact with a problem in the filled-in time: %d %s", r.StatusCode, r.Body)
 		}
 	})
 }
