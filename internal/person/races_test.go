@@ -1,0 +1,61 @@
+package person_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+)
+
+// Printed and emailed invitations and contact codes asked for at the same
+// moment for one record: every request is answered, and one code is live.
+func TestOneLiveClaimCodeUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		clin := w.Principal(t, "clinician")
+		askers := []*app.Principal{w.Principal(t, "person"), w.Principal(t, "person2")}
+		for round := range 5 {
+			w.Clock.Advance(61 * time.Minute) // past the contact-code limit
+			email := fmt.Sprintf("kit%d@example.org", round)
+			r, err := w.Referrals.CreateReferral(ctx, clin, referral.NewReferral{
+				Person:   person.Details{PreferredName: fmt.Sprintf("Kit %d", round), Email: email},
+				AskedFor: "Someone to talk to", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := testkit.Race(6, func(i int) error {
+				switch i {
+				case 0, 1:
+					_, err := w.People.InviteToClaim(ctx, clin, r.PersonID, person.InviteByPrint)
+					return err
+				case 2:
+					_, err := w.People.InviteToClaim(ctx, clin, r.PersonID, person.InviteByEmail)
+					return err
+				default:
+					return w.People.SendContactCode(ctx, askers[i%2], email, fmt.Sprintf("192.0.2.%d", i))
+				}
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: request %d: %v", round, i, err)
+				}
+			}
+			var live, all int
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FILTER (WHERE used_at IS NULL), COUNT(*) FROM person_claims WHERE person_id = $1", r.PersonID).Scan(&live, &all); err != nil {
+				t.Fatal(err)
+			}
+			if live != 1 || all != 6 {
+				t.Fatalf("round %d: %d live codes of %d, want 1 of 6", round, live, all)
+			}
+		}
+	})
+}
