@@ -1,0 +1,124 @@
+package groups_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/groups"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+)
+
+// One offer said yes to twice and no to once at the same moment: one
+// answer counts, the others are told; the places held still add up.
+func TestOfferAnsweredOnceUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		anon := app.Public("t")
+		for round := range 5 {
+			_, se := setUp(t, w, 1, 1)
+			holder := r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Holder %d", round)))).must(t)
+			waiter := r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Waiter %d", round)))).must(t)
+			r(w.Groups.Cancel(ctx, anon, holder.ID, holder.Key)).must(t)
+			b := r(w.Groups.GetBooking(ctx, anon, waiter.ID, waiter.Key)).must(t)
+			if b.Offer == nil {
+				t.Fatalf("round %d: no offer: %+v", round, b)
+			}
+			errs := testkit.Race(3, func(i int) error {
+				if i == 2 {
+					_, err := w.Groups.DeclineOffer(ctx, anon, b.Offer.ID, waiter.Key)
+					return err
+				}
+				_, err := w.Groups.AcceptOffer(ctx, anon, b.Offer.ID, waiter.Key)
+				return err
+			})
+			if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+				t.Fatalf("round %d: the offer was answered %d times: %v", round, won, errs)
+			}
+			booked, _ := checkSession(t, db, se.ID)
+			if wantBooked := map[bool]int{true: 0, false: 1}[errs[2] == nil]; booked != wantBooked {
+				t.Fatalf("round %d: %d booked after the answer %v", round, booked, errs)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM group_offers WHERE id = $1 AND status = 'open'", b.Offer.ID); n != 0 {
+				t.Fatalf("round %d: the offer is still open", round)
+			}
+		}
+	})
+}
+
+// Two leads reordering one waiting list at once: positions stay 1..n and
+// distinct, and each move is from the position then.
+func TestMoveOnListUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		anon := app.Public("t")
+		leads := []*app.Principal{w.Principal(t, "lead"), w.Principal(t, "lead2"), w.Principal(t, "lead")}
+		for round := range 5 {
+			_, se := setUp(t, w, 1, 1)
+			var list []groups.BookingResult
+			for i := range 6 {
+				list = append(list, r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Person %d %d", round, i)))).must(t))
+			}
+			// Waiting: list[1..5] at 1..5. Three moves at once.
+			moves := []struct {
+				booking int
+				to      int
+			}{{5, 1}, {4, 1}, {1, 5}}
+			errs := testkit.Race(len(moves), func(i int) error {
+				_, err := w.Groups.MoveOnList(ctx, leads[i], list[moves[i].booking].ID, groups.Move{Position: moves[i].to, Reason: "they asked"})
+				return err
+			})
+			// A move to where the booking already is by then is refused.
+			testkit.Winners(t, errs, app.CodeInvalid)
+			if _, waiting := checkSession(t, db, se.ID); waiting != 5 {
+				t.Fatalf("round %d: %d waiting, want 5", round, waiting)
+			}
+			if n := count(t, db, "SELECT COUNT(DISTINCT position) FROM group_bookings WHERE session_id = $1 AND status = 'waiting'", se.ID); n != 5 {
+				t.Fatalf("round %d: %d distinct positions for 5 waiting", round, n)
+			}
+		}
+	})
+}
+
+// Places changed while people book and cancel: the capacity is never below
+// the places held, and no place is lost.
+func TestSetCapacityUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		anon := app.Public("t")
+		lead := w.Principal(t, "lead")
+		for round := range 5 {
+			_, se := setUp(t, w, 3, 1)
+			a := r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Ann %d", round)))).must(t)
+			r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Bo %d", round)))).must(t)
+			errs := testkit.Race(5, func(i int) error {
+				var err error
+				switch i {
+				case 0:
+					_, err = w.Groups.SetCapacity(ctx, lead, se.ID, groups.CapacityChange{Capacity: 2})
+				case 1:
+					_, err = w.Groups.SetCapacity(ctx, lead, se.ID, groups.CapacityChange{Capacity: 4})
+				case 2:
+					_, err = w.Groups.Cancel(ctx, anon, a.ID, a.Key)
+				default:
+					_, err = w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Cy %d %d", round, i)))
+				}
+				return err
+			})
+			// Fewer places than are held is refused with the field message.
+			testkit.Winners(t, errs, app.CodeInvalid)
+			for i, err := range errs {
+				if err != nil && (i != 0 || app.As(err).Fields[0].Field != "capacity") {
+					t.Fatalf("round %d: racer %d: %v", round, i, err)
+				}
+			}
+			checkSession(t, db, se.ID)
+		}
+	})
+}
