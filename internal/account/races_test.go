@@ -154,3 +154,73 @@ func TestOwnPersonOnceUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// An account disabled while it signs in and makes API tokens: afterwards it
+// has no session and no live token, whichever came first.
+func TestDisableUnderConcurrentSignInsAndTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		for round := range 5 {
+			email := fmt.Sprintf("pat%d@example.org", round)
+			u := f.mustUser(t, email, app.RolePerson, "correct horse battery")
+			errs := testkit.Race(5, func(i int) error {
+				switch i {
+				case 0:
+					return f.svc.SetDisabled(ctx, app.Operator("admin"), u.ID, true)
+				case 1, 2:
+					_, err := f.svc.CreateAPIToken(ctx, app.Operator("admin"), u.ID, fmt.Sprintf("t%d", i), 0)
+					return err
+				default:
+					_, err := f.svc.SignIn(ctx, email, "correct horse battery", fmt.Sprintf("192.0.2.%d", i), "r")
+					return err
+				}
+			})
+			if errs[0] != nil {
+				t.Fatalf("round %d: disabling: %v", round, errs[0])
+			}
+			testkit.Winners(t, errs, app.CodeConflict, app.CodeUnauthorized, app.CodeInvalid)
+			if n := countRows(t, db, "SELECT COUNT(*) FROM sessions WHERE user_id = $1", u.ID); n != 0 {
+				t.Fatalf("round %d: a disabled account has %d sessions", round, n)
+			}
+			if n := countRows(t, db, "SELECT COUNT(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL", u.ID); n != 0 {
+				t.Fatalf("round %d: a disabled account has %d live tokens", round, n)
+			}
+		}
+	})
+}
+
+// Organisations and teams of one name made at the same moment: one is
+// made; the others are given the field message.
+func TestUniqueNamesUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		for round := range 5 {
+			name := fmt.Sprintf("Charity %d", round)
+			errs := testkit.Race(3, func(int) error {
+				_, err := f.svc.CreateOrganisation(ctx, app.Operator("admin"), name, account.OrgPartnerAgency)
+				return err
+			})
+			if won := testkit.Winners(t, errs, app.CodeInvalid); won != 1 {
+				t.Fatalf("round %d: %d organisations named %q", round, won, name)
+			}
+			team := fmt.Sprintf("Outreach %d", round)
+			errs = testkit.Race(3, func(int) error {
+				_, err := f.svc.CreateTeam(ctx, app.Operator("admin"), f.team.OrganisationID, team, account.SettingCommunity)
+				return err
+			})
+			if won := testkit.Winners(t, errs, app.CodeInvalid); won != 1 {
+				t.Fatalf("round %d: %d teams named %q", round, won, team)
+			}
+			for _, err := range errs {
+				if err != nil && app.As(err).Fields[0].Field != "name" {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+		}
+		if n := countRows(t, db, "SELECT COUNT(*) FROM organisations"); n != 6 {
+			t.Fatalf("%d organisations, want 6", n)
+		}
+	})
+}
