@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/groups"
@@ -119,6 +120,61 @@ func TestSetCapacityUnderConcurrency(t *testing.T) {
 				}
 			}
 			checkSession(t, db, se.ID)
+		}
+	})
+}
+
+// The facilitator and a lead taking one register at the same moment: one
+// line per booking, as one of them recorded it.
+func TestRegisterUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		anon := app.Public("t")
+		takers := []*app.Principal{w.Principal(t, "worker"), w.Principal(t, "lead"), w.Principal(t, "lead2")}
+		for round := range 3 {
+			_, se := setUp(t, w, 12, 2)
+			a := r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Came %d", round)))).must(t)
+			b := r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Maybe %d", round)))).must(t)
+			w.Clock.Advance(7 * 24 * time.Hour)
+			outcomes := []string{"attended", "no_show", "attended"}
+			errs := testkit.Race(len(takers), func(i int) error {
+				_, err := w.Groups.RecordAttendance(ctx, takers[i], se.ID, groups.Register{Entries: []groups.RegisterEntry{
+					{BookingID: a.ID, Outcome: "attended"}, {BookingID: b.ID, Outcome: outcomes[i]}}})
+				return err
+			})
+			if won := testkit.Winners(t, errs); won != len(takers) {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			for _, id := range []int64{a.ID, b.ID} {
+				if n := count(t, db, "SELECT COUNT(*) FROM group_attendance WHERE session_id = $1 AND booking_id = $2", se.ID, id); n != 1 {
+					t.Fatalf("round %d: %d register lines for booking %d", round, n, id)
+				}
+			}
+		}
+	})
+}
+
+// Members showing interest in one proposal several times at once: each is
+// counted once.
+func TestShowInterestOnceUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		pr := r(w.Groups.Propose(ctx, w.Principal(t, "person"), groups.NewProposal{Title: "Allotment mornings"})).must(t)
+		who := []*app.Principal{w.Principal(t, "person2"), w.Principal(t, "person2"), w.Principal(t, "carer"), w.Principal(t, "carer"), w.Principal(t, "worker")}
+		errs := testkit.Race(len(who), func(i int) error {
+			_, err := w.Groups.ShowInterest(ctx, who[i], pr.ID)
+			return err
+		})
+		if won := testkit.Winners(t, errs); won != len(who) {
+			t.Fatal(errs)
+		}
+		if got := findProposal(t, w, "lead", pr.ID); got.Interest != 4 {
+			t.Fatalf("interest %d, want 4 (the proposer, person2, carer, worker)", got.Interest)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM network_interest WHERE proposal_id = $1", pr.ID); n != 4 {
+			t.Fatalf("%d interest rows, want 4", n)
 		}
 	})
 }
