@@ -115,3 +115,28 @@ func TestChangeDisclosureUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// A worker adding items at the same moment near the limit: they end with
+// 50, and every other is told the limit.
+func TestDisclosureLimitUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		wb := w.Users["workerB"].ID
+		self := w.Principal(t, "workerB")
+		for i := range 44 {
+			_, err := w.Matching.AddDisclosure(ctx, self, wb, matching.NewDisclosure{Text: fmt.Sprintf("item %d", i), Audience: "team", Themes: []string{"psychosis"}})
+			must(t, err)
+		}
+		errs := testkit.Race(12, func(i int) error {
+			_, err := w.Matching.AddDisclosure(ctx, self, wb, matching.NewDisclosure{Text: fmt.Sprintf("late item %d", i), Audience: "team", Themes: []string{"psychosis"}})
+			return err
+		})
+		if won := testkit.Winners(t, errs, app.CodeConflict); won != 6 {
+			t.Fatalf("%d of 12 added at once past 44, want 6", won)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM disclosures WHERE worker_user_id = $1", wb); n != 50 {
+			t.Fatalf("%d items, want 50", n)
+		}
+	})
+}
