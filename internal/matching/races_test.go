@@ -140,3 +140,37 @@ func TestDisclosureLimitUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// A person saving their choices from one version several times at once
+// (the first save also gives their account its record): one save per
+// version; the others are told; no version is lost or doubled.
+func TestChoicesSavedOncePerVersionUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		genders := []string{"woman", "man", "non_binary"}
+		for version := range 4 {
+			p := w.Principal(t, "person")
+			errs := testkit.Race(len(genders), func(i int) error {
+				_, err := w.Matching.SaveOwnChoices(ctx, p, matching.SaveChoices{Version: version, Choices: matching.Choices{WorkerGender: genders[i]}})
+				return err
+			})
+			if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+				t.Fatalf("from version %d: %d saves", version, won)
+			}
+			p = w.Principal(t, "person")
+			if p.PersonID == 0 {
+				t.Fatal("the account has no record")
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM choice_profiles WHERE person_id = $1", p.PersonID); n != version+1 {
+				t.Fatalf("after saves from version %d: %d versions kept", version, n)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM choice_profiles WHERE person_id = $1 AND version = $2", p.PersonID, version+1); n != 1 {
+				t.Fatalf("version %d saved %d times", version+1, n)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM users WHERE id = $1 AND person_id IS NOT NULL", w.Users["person"].ID); n != 1 {
+			t.Fatal("the account was not given one record")
+		}
+	})
+}
