@@ -34,7 +34,7 @@ func TestCheckOutOnceUnderConcurrency(t *testing.T) {
 			visits = append(visits, v)
 		}
 		for i, v := range visits {
-			w.Clock.Advance(v.Start.Add(-10*time.Minute).Sub(w.Clock.Now()))
+			w.Clock.Advance(v.Start.Add(-10 * time.Minute).Sub(w.Clock.Now()))
 			if i%2 == 0 {
 				errs := testkit.Race(3, func(int) error {
 					_, err := w.Support.CheckOut(ctx, worker, v.ID)
