@@ -88,3 +88,49 @@ func TestFlagAndReactOnceUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// Moderators changing one member's trust level at the same moment: each
+// change is from the level the one before left, and a change to the level
+// the member already has is refused with the field message.
+func TestSetTrustUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testkit.NewWorld(t, db)
+		mod := w.Principal(t, "moderator")
+		for round, name := range []string{"person", "person2", "carer"} {
+			m := join(t, w, name, fmt.Sprintf("Member %d", round), false)
+			levels := []int{community.LevelMember, community.LevelMember, 2, community.LevelMember}
+			errs := testkit.Race(len(levels), func(i int) error {
+				_, err := w.Community.SetTrust(ctx, mod, m.UserID, community.TrustChange{Level: levels[i], Reason: "known to us"})
+				return err
+			})
+			won := testkit.Winners(t, errs, app.CodeInvalid)
+			rows, err := db.Query(ctx, "SELECT from_level, to_level FROM community_trust_changes WHERE user_id = $1 ORDER BY id", m.UserID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var chain [][2]int
+			for rows.Next() {
+				var from, to int
+				if err := rows.Scan(&from, &to); err != nil {
+					t.Fatal(err)
+				}
+				chain = append(chain, [2]int{from, to})
+			}
+			rows.Close()
+			if len(chain) != won {
+				t.Fatalf("round %d: %d changes recorded, %d answered", round, len(chain), won)
+			}
+			level := 0
+			for _, c := range chain {
+				if c[0] != level || c[1] == c[0] {
+					t.Fatalf("round %d: the changes do not follow each other: %v", round, chain)
+				}
+				level = c[1]
+			}
+			if n := count(t, db, "SELECT trust_level FROM community_members WHERE user_id = $1", m.UserID); n != level {
+				t.Fatalf("round %d: level %d, the last change left %d", round, n, level)
+			}
+		}
+	})
+}
