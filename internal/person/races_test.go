@@ -59,3 +59,36 @@ func TestOneLiveClaimCodeUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// Records with one trust number made at the same moment by two teams: one
+// record holds the number; each other made is kept with it pending, or (in
+// the maker's own scope) refused with the field message; nothing fails.
+func TestTrustRefClashUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		makers := []*app.Principal{w.Principal(t, "clinician"), w.Principal(t, "clinicianB"), w.Principal(t, "clinician"), w.Principal(t, "clinicianB")}
+		for round := range 5 {
+			ref := fmt.Sprintf("RX-20%02d", round)
+			ids := make([]int64, len(makers))
+			errs := testkit.Race(len(makers), func(i int) error {
+				pe, err := w.People.Create(ctx, makers[i], person.Details{PreferredName: fmt.Sprintf("Made %d %d", round, i), TrustRef: ref}, true)
+				ids[i] = pe.ID
+				return err
+			})
+			made := testkit.Winners(t, errs, app.CodeInvalid)
+			for i, err := range errs {
+				if err != nil && app.As(err).Fields[0].Field != "trust_ref" {
+					t.Fatalf("round %d: maker %d: %v", round, i, err)
+				}
+			}
+			var holders, pending int
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FILTER (WHERE trust_ref = $1), COUNT(*) FILTER (WHERE trust_ref_pending = $1) FROM people", ref).Scan(&holders, &pending); err != nil {
+				t.Fatal(err)
+			}
+			if holders != 1 || holders+pending != made {
+				t.Fatalf("round %d: %d made, %d hold the number, %d have it pending", round, made, holders, pending)
+			}
+		}
+	})
+}
