@@ -92,3 +92,51 @@ func TestTrustRefClashUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// A person changing their email from two devices at once: the changes are
+// made one after the other, and each records the value it replaced.
+func TestOwnContactChangesUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := w.Accounts.OwnPerson(ctx, tx, w.Principal(t, "person"), w.Clock.Now())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		me := w.Principal(t, "person")
+		for round := range 3 {
+			errs := testkit.Race(4, func(i int) error {
+				_, err := w.People.UpdateOwnContact(ctx, me, person.ContactDetails{PreferredName: "Pat", Email: fmt.Sprintf("pat%d.%d@example.org", round, i), ContactPreference: "email"})
+				return err
+			})
+			if won := testkit.Winners(t, errs); won != len(errs) {
+				t.Fatal(errs)
+			}
+		}
+		rows, err := db.Query(ctx, "SELECT old_value, new_value FROM person_changes WHERE person_id = $1 AND field = 'email' ORDER BY id", me.PersonID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		last, n := "person@test.example", 0
+		for rows.Next() {
+			var old, next string
+			if err := rows.Scan(&old, &next); err != nil {
+				t.Fatal(err)
+			}
+			if old != last {
+				t.Fatalf("change %d records %q replaced, but the email was %q", n, old, last)
+			}
+			last, n = next, n+1
+		}
+		if n != 12 {
+			t.Fatalf("%d email changes recorded, want 12", n)
+		}
+		var email string
+		if err := db.QueryRow(ctx, "SELECT email FROM people WHERE id = $1", me.PersonID).Scan(&email); err != nil || email != last {
+			t.Fatalf("the record's email %q, the last change %q: %v", email, last, err)
+		}
+	})
+}
