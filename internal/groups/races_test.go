@@ -178,3 +178,58 @@ func TestShowInterestOnceUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// A session cancelled while a place is accepted, another declined and a
+// newcomer books: afterwards no offer on it is open, and each answer says
+// what is stored (an answer after the cancellation is refused).
+func TestCancelSessionUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		anon := app.Public("t")
+		lead := w.Principal(t, "lead")
+		for round := range 5 {
+			_, se := setUp(t, w, 2, 1)
+			var held []groups.BookingResult
+			for i := range 4 {
+				held = append(held, r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("P %d %d", round, i)))).must(t))
+			}
+			// Two places free: the two waiting are offered them.
+			r(w.Groups.Cancel(ctx, anon, held[0].ID, held[0].Key)).must(t)
+			r(w.Groups.Cancel(ctx, anon, held[1].ID, held[1].Key)).must(t)
+			c := r(w.Groups.GetBooking(ctx, anon, held[2].ID, held[2].Key)).must(t)
+			d := r(w.Groups.GetBooking(ctx, anon, held[3].ID, held[3].Key)).must(t)
+			if c.Offer == nil || d.Offer == nil {
+				t.Fatalf("round %d: offers: %+v %+v", round, c, d)
+			}
+			errs := testkit.Race(4, func(i int) error {
+				var err error
+				switch i {
+				case 0:
+					_, err = w.Groups.CancelSession(ctx, lead, se.ID, groups.SessionCancel{Reason: "The venue flooded"})
+				case 1:
+					_, err = w.Groups.AcceptOffer(ctx, anon, c.Offer.ID, held[2].Key)
+				case 2:
+					_, err = w.Groups.DeclineOffer(ctx, anon, d.Offer.ID, held[3].Key)
+				default:
+					_, err = w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Late %d", round)))
+				}
+				return err
+			})
+			if errs[0] != nil {
+				t.Fatalf("round %d: cancelling: %v", round, errs[0])
+			}
+			testkit.Winners(t, errs[1:], app.CodeConflict, app.CodeNotFound, app.CodeInvalid)
+			if n := count(t, db, "SELECT COUNT(*) FROM group_offers WHERE session_id = $1 AND status = 'open'", se.ID); n != 0 {
+				t.Fatalf("round %d: %d offers open on a cancelled session", round, n)
+			}
+			// What each was told is what is stored.
+			if n := count(t, db, "SELECT COUNT(*) FROM group_bookings WHERE id = $1 AND status = 'booked'", held[2].ID); (n == 1) != (errs[1] == nil) {
+				t.Fatalf("round %d: accepting answered %v, booked %d", round, errs[1], n)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM group_bookings WHERE session_id = $1 AND id > $2", se.ID, held[3].ID); (n == 1) != (errs[3] == nil) {
+				t.Fatalf("round %d: booking late answered %v, %d made", round, errs[3], n)
+			}
+		}
+	})
+}
