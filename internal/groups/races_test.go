@@ -95,9 +95,8 @@ func TestSetCapacityUnderConcurrency(t *testing.T) {
 		anon := app.Public("t")
 		lead := w.Principal(t, "lead")
 		for round := range 5 {
-			_, se := setUp(t, w, 3, 1)
-			a := r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Ann %d", round)))).must(t)
-			r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("Bo %d", round)))).must(t)
+			se, booked := sessionWith(t, w, 3, fmt.Sprintf("Ann %d", round), fmt.Sprintf("Bo %d", round))
+			a := booked[0]
 			errs := testkit.Race(5, func(i int) error {
 				var err error
 				switch i {
@@ -189,11 +188,7 @@ func TestCancelSessionUnderConcurrency(t *testing.T) {
 		anon := app.Public("t")
 		lead := w.Principal(t, "lead")
 		for round := range 5 {
-			_, se := setUp(t, w, 2, 1)
-			var held []groups.BookingResult
-			for i := range 4 {
-				held = append(held, r(w.Groups.Book(ctx, anon, se.ID, public(fmt.Sprintf("P %d %d", round, i)))).must(t))
-			}
+			se, held := sessionWith(t, w, 2, fmt.Sprintf("P %d 0", round), fmt.Sprintf("P %d 1", round), fmt.Sprintf("P %d 2", round), fmt.Sprintf("P %d 3", round))
 			// Two places free: the two waiting are offered them.
 			r(w.Groups.Cancel(ctx, anon, held[0].ID, held[0].Key)).must(t)
 			r(w.Groups.Cancel(ctx, anon, held[1].ID, held[1].Key)).must(t)
@@ -232,4 +227,16 @@ func TestCancelSessionUnderConcurrency(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sessionWith sets up a session of the given capacity (one place a
+// booking) and books the people named, in order.
+func sessionWith(t *testing.T, w *testkit.World, capacity int, names ...string) (groups.Session, []groups.BookingResult) {
+	t.Helper()
+	_, se := setUp(t, w, capacity, 1)
+	var out []groups.BookingResult
+	for _, n := range names {
+		out = append(out, r(w.Groups.Book(context.Background(), app.Public("t"), se.ID, public(n))).must(t))
+	}
+	return se, out
 }
