@@ -506,7 +506,11 @@ func (s *Service) EndSessions(ctx context.Context, p *app.Principal, userID int6
 // change commits, so the caller's next request knows the record.
 func (s *Service) OwnPerson(ctx context.Context, tx *store.Tx, p *app.Principal, now time.Time) (int64, error) {
 	var pid int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(person_id, 0) FROM users WHERE id = $1", p.UserID).Scan(&pid); err != nil {
+	// The account's row lock first: without it, on PostgreSQL two requests
+	// at once each insert a record (which names the account, taking a key
+	// share lock on its row) and then both wait to set person_id (a unique
+	// column, so a key update): a deadlock, not "try again".
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(person_id, 0) FROM users WHERE id = $1"+tx.Dialect.ForUpdate(), p.UserID).Scan(&pid); err != nil {
 		return 0, err
 	}
 	if pid != 0 {

@@ -1,0 +1,62 @@
+package alert_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/mutualhq/mutual/internal/alert"
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+)
+
+// Alerts of one kind for one referral raised at the same moment: one alert
+// is open, the others join it, and the duty leads are told once.
+func TestRaiseOnceUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		lead := w.Users["lead"]
+		for round := range 5 {
+			r := w.StaffReferral(t, "clinician", fmt.Sprintf("Alex %d", round))
+			told := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1", lead.ID)
+			got := make([]alert.Alert, 4)
+			joined := make([]bool, 4)
+			errs := testkit.Race(len(got), func(i int) error {
+				return db.Write(ctx, func(tx *store.Tx) error {
+					var err error
+					got[i], joined[i], err = w.Alerts.Raise(ctx, tx, w.Clock.Now(), app.Actor{Role: app.RoleClinician, TeamID: w.TeamA.ID, RequestID: "test"}, alert.New{Kind: alert.PossibleRisk,
+						TeamID: w.TeamA.ID, ReferralID: r.ID, PersonID: r.PersonID, Reference: r.Reference, Detail: []string{"self_harm"}, Link: fmt.Sprintf("/referrals/%d", r.ID)})
+					return err
+				})
+			})
+			if won := testkit.Winners(t, errs); won != len(got) {
+				t.Fatalf("round %d: %d raises answered", round, won)
+			}
+			var id int64
+			if err := db.QueryRow(ctx, "SELECT id FROM alerts WHERE referral_id = $1 AND resolved_at IS NULL", r.ID).Scan(&id); err != nil {
+				t.Fatalf("round %d: one open alert: %v", round, err)
+			}
+			raised := 0
+			for i := range got {
+				if !joined[i] {
+					raised++
+				}
+				if got[i].ID != id && (joined[i] || got[i].ID != 0) {
+					t.Fatalf("round %d: racer %d answered with alert %d, the open one is %d", round, i, got[i].ID, id)
+				}
+			}
+			if raised != 1 {
+				t.Fatalf("round %d: %d raised, the rest should join", round, raised)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM alerts WHERE referral_id = $1", r.ID); n != 1 {
+				t.Fatalf("round %d: %d alerts", round, n)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1", lead.ID) - told; n != 1 {
+				t.Fatalf("round %d: the duty lead was told %d times", round, n)
+			}
+		}
+	})
+}
