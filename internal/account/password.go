@@ -26,14 +26,26 @@ const (
 // which keeps a burst of sign-ins from exhausting memory.
 type Hasher struct {
 	slots chan struct{}
+	// memory (KiB) and passes are the argon2id cost of new hashes; checks
+	// use the cost recorded in each hash.
+	memory, passes uint32
 	// dummy is a real hash of a random password, checked when an email is
 	// unknown so that answer takes as long as a wrong password.
 	dummy string
 }
 
 // NewHasher allows one hash per CPU at a time.
-func NewHasher() *Hasher {
-	h := &Hasher{slots: make(chan struct{}, max(1, runtime.NumCPU()))}
+func NewHasher() *Hasher { return newHasher(argonMemory, argonTime) }
+
+// NewTestHasher is a Hasher at argon2id's lowest cost (8 KiB, one pass),
+// for test fixtures that create and sign in many accounts: its hashes are
+// real argon2id hashes, checked by the same code, but far too cheap to
+// protect a real password. Never use it outside tests; the production
+// parameters are tested with NewHasher.
+func NewTestHasher() *Hasher { return newHasher(8*argonThreads, 1) }
+
+func newHasher(memory, passes uint32) *Hasher {
+	h := &Hasher{slots: make(chan struct{}, max(1, runtime.NumCPU())), memory: memory, passes: passes}
 	h.dummy = h.hash(randomString(16))
 	return h
 }
@@ -62,9 +74,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 func (h *Hasher) hash(password string) string {
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, h.passes, h.memory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, h.memory, h.passes, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 

@@ -49,6 +49,7 @@ func apiDoc(t *testing.T, e *webtest.Env) (*openapi3.T, routers.Router) {
 }
 
 func TestOpenAPIDescribesEveryOperation(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	doc, _ := apiDoc(t, e)
 	for _, rt := range e.Server.Routes() {
@@ -124,6 +125,7 @@ func want(t *testing.T, r *webtest.Response, status int) {
 }
 
 func TestAPIReferralJourney(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		_, router := apiDoc(t, e)
 		check := func(r *webtest.Response, status int) *webtest.Response {
@@ -197,6 +199,7 @@ func TestAPIReferralJourney(t *testing.T) {
 // Bad input of every kind answers 4xx problem+json with a useful message,
 // never a 500.
 func TestAPIBadInput(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	_, router := apiDoc(t, e)
 	bearers := map[string]*webtest.Client{}
@@ -274,6 +277,7 @@ type auditCall struct {
 }
 
 func TestAuditOneRowPerCall(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		r := e.StaffReferral(t, "clinician", "Audit Person")
@@ -525,6 +529,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 // there (404, undocumented). The client checks every API response against
 // the document; the statuses are checked here.
 func TestAPIAnswersMatchTheDocument(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		carer := e.Bearer(t, "carer")
 		made := decode[map[string]any](t, carer.JSON(http.MethodPost, "/api/v1/referrals", map[string]any{"source": "carer",

@@ -34,6 +34,7 @@ import (
 // for that long per engine (make fuzz-api); MUTUAL_API_FUZZ_SEED picks the
 // seed.
 func TestAPIFuzz(t *testing.T) {
+	t.Parallel()
 	seed := uint64(20261102)
 	if s := os.Getenv("MUTUAL_API_FUZZ_SEED"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)

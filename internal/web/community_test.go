@@ -49,6 +49,7 @@ func communityAuditCalls(t *testing.T, e *webtest.Env) []auditCall {
 // flagger told; an invitation-only space is invisible to outsiders. Pages
 // without JavaScript and the API alike.
 func TestCommunityOverHTTP(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		modAPI, mod := e.Bearer(t, "moderator"), e.As(t, "moderator")
 		sp := decode[community.Space](t, modAPI.JSON(http.MethodPost, "/api/v1/spaces", map[string]any{"name": "Living with voices", "for_people": true}))

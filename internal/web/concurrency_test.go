@@ -45,6 +45,7 @@ func roleSet(t *testing.T, e *webtest.Env, userID int64) []string {
 // follows the other, so the account ends with exactly one of the two sets
 // of roles, never a mixture, and neither request fails.
 func TestConcurrentRoleChangesDoNotMix(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		admin2, err := e.Accounts.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "admin2@test.example", Name: "Second Admin",
@@ -88,6 +89,7 @@ var secretRE = regexp.MustCompile(`<code class="nhsuk-code__content">([A-Z2-7]+)
 // one kept; the code from it, sent several times at once, sets two-factor
 // up once, and the recovery codes shown are the ones that work.
 func TestTwoFactorSetUpOnce(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{RequireMFA: true}, func(t *testing.T, e *webtest.Env) {
 		lead := e.Users["lead"]
 		c := e.Client(t)
@@ -138,6 +140,7 @@ func TestTwoFactorSetUpOnce(t *testing.T) {
 
 // A password reset link used several times at once sets one password.
 func TestResetLinkUsedOnce(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		worker := e.Users["worker"]
 		if err := e.Accounts.RequestPasswordReset(context.Background(), worker.Email, "192.0.2.1"); err != nil {
@@ -167,6 +170,7 @@ var claimRE = regexp.MustCompile(`claim=([A-Za-z0-9_-]+)`)
 // Several sign-ups at once with one claim from a self-referral: every one
 // is answered alike, and exactly one account is joined to the person.
 func TestClaimJoinsOneAccount(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{TrustLoopbackProxy: true}, func(t *testing.T, e *webtest.Env) {
 		r := e.Client(t).JSON(http.MethodPost, "/api/v1/self-referrals", map[string]any{"preferred_name": "Claimant", "phone": "07700 900555", "asked_for": "company"})
 		if r.StatusCode != http.StatusCreated {
@@ -199,6 +203,7 @@ func TestClaimJoinsOneAccount(t *testing.T) {
 // Sign-ups with one new address at once all get the same answer; one
 // account is made and the others are told by email that it exists.
 func TestSignUpRaceAnswersAlike(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{TrustLoopbackProxy: true}, func(t *testing.T, e *webtest.Env) {
 		var calls []webtest.Call
 		for i := range 3 { // three sign-ups an hour per address are allowed

@@ -21,6 +21,7 @@ import (
 // a full-width equals sign — comes out of every CSV export as text a
 // spreadsheet will not run.
 func TestCSVExportsNeutraliseFormulas(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	ctx := context.Background()
 	names := []string{`=cmd|' /C calc'!A0`, `|cmd /c calc`, "\u200b=HYPERLINK(\"http://attacker.example\")", "\uff1dcmd|' /C calc'!A0",
@@ -70,6 +71,7 @@ func uploadCaseload(c *webtest.Client, e *webtest.Env, name, content string) *we
 // A malformed caseload file is answered with the page again and its
 // problems by line, never a 500.
 func TestCaseloadUploadMalformedFile(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		analyst := e.As(t, "analyst")
 		header := "person_ref,team,coordinator_email,start_date\r\n"

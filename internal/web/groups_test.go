@@ -223,6 +223,7 @@ func (c groupCanary) path(pattern string) string {
 // is offered a place when one frees, and cancels — all through the API,
 // as the shapes say, checked against the OpenAPI document.
 func TestGroupsAPIJourney(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		leadAPI := e.Bearer(t, "lead")
 		created := leadAPI.JSON(http.MethodPost, "/api/v1/groups", map[string]any{"team_id": e.TeamA.ID, "title": "Hearing Voices Group",
@@ -310,6 +311,7 @@ func TestGroupsAPIJourney(t *testing.T) {
 // back, a cancelled session STATUS:CANCELLED, per team and per partner
 // agency; and the Atom feed of new events is well-formed.
 func TestCalendarFeedsAcrossTheClocksChanging(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, storetest.Engines[0], webtest.Options{})
 	ctx := context.Background()
 	lead := e.Principal(t, "lead")
@@ -401,6 +403,7 @@ func TestCalendarFeedsAcrossTheClocksChanging(t *testing.T) {
 // 200 people book 12 places at the same moment over HTTP, each from their
 // own address: exactly 12 are booked and 188 wait at distinct positions.
 func TestTwoHundredSimultaneousBookings(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{TrustLoopbackProxy: true}, func(t *testing.T, e *webtest.Env) {
 		_, se := makeGroup(t, e, 12, 7)
 		calls := make([]webtest.Call, 200)
@@ -438,6 +441,7 @@ func TestTwoHundredSimultaneousBookings(t *testing.T) {
 // A flood of bookings from one address is limited; someone else books at
 // the same time, and earlier bookings are intact.
 func TestBookingFloodLocksNobodyOut(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, storetest.Engines[0], webtest.Options{TrustLoopbackProxy: true})
 	_, se := makeGroup(t, e, 12, 7)
 	early := e.Client(t)
@@ -489,6 +493,7 @@ func TestBookingFloodLocksNobodyOut(t *testing.T) {
 // Bad input on the booking form: each problem next to its field, what was
 // typed kept, nothing stored.
 func TestBookingFormKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, storetest.Engines[0], webtest.Options{})
 	_, se := makeGroup(t, e, 12, 7)
 	r := e.Client(t).PostForm("/sessions/"+sid(se.ID)+"/book", url.Values{"name": {"Sam"}, "email": {"not an email"}, "places": {"3"}})
@@ -517,6 +522,7 @@ func TestBookingFormKeepsWhatWasTyped(t *testing.T) {
 // and a 409, and a page change from a stale version keeps what was typed.
 // Anyone else finds no form and no group to change.
 func TestChangingAGroupOverHTTP(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		g, se := makeGroup(t, e, 12, 7)
 		path := "/groups/" + sid(g.ID)
@@ -582,6 +588,7 @@ func TestChangingAGroupOverHTTP(t *testing.T) {
 // lead answers with words, and the proposer reads the answer; staff
 // outside the network are refused. The rules are in the groups package.
 func TestNetworkOverHTTP(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, storetest.Engines[0], webtest.Options{})
 	person := e.Bearer(t, "person")
 	made := person.JSON(http.MethodPost, "/api/v1/proposals", map[string]any{"title": "Allotment mornings"})

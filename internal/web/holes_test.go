@@ -48,6 +48,7 @@ func openReferrals(t *testing.T, db *store.DB, personID int64) int {
 // person at the same moment make one open referral; the others are
 // answered with it.
 func TestOneOpenReferralUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		clin := e.Principal(t, "clinician")
@@ -113,6 +114,7 @@ func TestOneOpenReferralUnderConcurrency(t *testing.T) {
 // Issue #8, item 8: everyone whose data appears in a list, a search or a
 // notification finds it in "who has seen my record".
 func TestListsAppearInRecordAccess(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		// The person asks while signed in: the referral has no team yet, so
@@ -179,6 +181,7 @@ func TestListsAppearInRecordAccess(t *testing.T) {
 // Possible matches are a disclosure: the people offered are told, even
 // though the referral that asked was not made.
 func TestPossibleMatchesAreAudited(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		first := e.StaffReferral(t, "clinician", "Matchable")

@@ -16,6 +16,7 @@ import (
 // made for a page, and every hidden cell is null beside suppressed: true.
 // The page and CSV put the same numbers into words.
 func TestInsightAnswersInNumbers(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		// Seven people on one team and two on another: some cells shown,
 		// some suppressed.

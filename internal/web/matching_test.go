@@ -258,6 +258,7 @@ const canaryChoice = "CANARY-CHOICE-55e1"
 // What each audience sees, through the pages and the API: the canaries
 // are where they should be, as well as nowhere else (TestRoleRouteMatrix).
 func TestDisclosuresShownToTheirAudience(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		r := e.StaffReferral(t, "clinicianB", "Canary Person")
 		cs, wid, _, _ := matrixCanaries(t, e, r)
@@ -304,6 +305,7 @@ func setCapTo(t *testing.T, e *webtest.Env, worker string, cap int) {
 // shortlist, a plan refused as stale and then committed. Every answer is
 // checked against the OpenAPI document by the client.
 func TestAPIMatchingJourney(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		person, worker, lead := e.Bearer(t, "person"), e.Bearer(t, "worker"), e.Bearer(t, "lead")
 		wid := strconv.FormatInt(e.Users["worker"].ID, 10)
@@ -405,6 +407,7 @@ func TestAPIMatchingJourney(t *testing.T) {
 // API and through the shortlist page: one wins, the other is told the
 // worker has no free places, and the cap holds.
 func TestLastPlaceGoesToOneLead(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		setCapTo(t, e, "worker", 1)
@@ -469,6 +472,7 @@ func TestLastPlaceGoesToOneLead(t *testing.T) {
 // Two plans of the same waiting list committed at once: one commits, the
 // other is refused as stale; nobody is allocated twice.
 func TestConcurrentPlansOneCommits(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		var refs []referral.Referral
@@ -507,6 +511,7 @@ func TestConcurrentPlansOneCommits(t *testing.T) {
 // A choices form with problems comes back with each problem beside its
 // field and everything that was typed or ticked still there.
 func TestChoicesFormKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, "sqlite", webtest.Options{})
 	person := e.As(t, "person")
 	resp := person.PostForm("/my/choices", url.Values{"version": {"0"}, "worker_gender": {"robot"}, "languages": {"Polish, Urdu"},

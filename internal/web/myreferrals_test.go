@@ -14,6 +14,7 @@ import (
 // Someone waiting for one service is told that service's recent waits once
 // it has enough of them, and the figure for all services before that.
 func TestWaitQuotedForThePersonsService(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	ctx := context.Background()
 	lead := e.Principal(t, "lead")

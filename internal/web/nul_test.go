@@ -161,6 +161,7 @@ func refusesNUL(t *testing.T, label string, r *webtest.Response) {
 // in the OpenAPI document, so new ones are covered without changing this
 // test.
 func TestNULRefusedEverywhere(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		ref := e.StaffReferral(t, "clinician", "Nul Person")

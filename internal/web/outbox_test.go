@@ -43,6 +43,7 @@ var secretLink = regexp.MustCompile(`/(?:invitation|password-reset)/([A-Za-z0-9_
 // administrator take over any account, and self-referrers' names. Nor do
 // the logs or the audit trail carry those links.
 func TestOutboxShowsNoBodiesOrLinks(t *testing.T) {
+	t.Parallel()
 	logs := &lockedBuffer{}
 	webtest.Each(t, webtest.Options{Log: logs}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()

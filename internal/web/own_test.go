@@ -51,6 +51,7 @@ func personWithAccount(t *testing.T, e *webtest.Env, name, email string, in refe
 // takes them to their own; no "past waiting standard", no internal labels
 // or staff notes; what others did shows in who has seen their record.
 func TestPersonSeesTheirReferralInPlainWords(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		r, me, _ := personWithAccount(t, e, "Ada Plain", "ada.plain@example.org", referral.NewReferral{})
@@ -99,6 +100,7 @@ func TestPersonSeesTheirReferralInPlainWords(t *testing.T) {
 // comes first, the referrer is never told of a step after the person's
 // withdrawal, and afterwards sees only that they made the referral.
 func TestWithdrawingConsentRacesASteps(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		lead := e.As(t, "lead")
@@ -145,6 +147,7 @@ func TestWithdrawingConsentRacesASteps(t *testing.T) {
 
 // One code, many accounts at once: exactly one gets the record.
 func TestClaimOnceUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		r := e.StaffReferral(t, "clinician", "Sought After")
@@ -184,6 +187,7 @@ func TestClaimOnceUnderConcurrency(t *testing.T) {
 // what they do is recorded in the role they used, an API token keeps the
 // role it was made in, and their own support is out of reach at work.
 func TestOneRoleAtATime(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		u, err := e.Accounts.CreateUser(ctx, app.Operator("t"), account.NewUser{Email: "dual@example.org", Name: "Dee Dual",

@@ -24,6 +24,7 @@ func count(t *testing.T, e *webtest.Env, q string, args ...any) int {
 // Bad input is named next to each field, what was typed is kept, and
 // nothing half-written remains.
 func TestBadFormKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		c := e.Client(t)
 		r := c.PostForm("/refer/self", url.Values{"preferred_name": {"Sam O'Neill"}, "email": {"not-an-email"},
@@ -65,6 +66,7 @@ func TestBadFormKeepsWhatWasTyped(t *testing.T) {
 // A referral for someone new whose details match a known person offers
 // the match instead of creating a duplicate, keeping everything typed.
 func TestReferralFormOffersPossibleMatches(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	known := e.StaffReferral(t, "clinician", "Robin")
 	var phone string
@@ -90,6 +92,7 @@ func TestReferralFormOffersPossibleMatches(t *testing.T) {
 }
 
 func TestStaffMustFinishTwoFactor(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{RequireMFA: true})
 	c := e.Client(t)
 	r := c.SignIn(e.Users["lead"].Email, testkit.Password)
@@ -123,6 +126,7 @@ func TestStaffMustFinishTwoFactor(t *testing.T) {
 }
 
 func TestSignOutEndsTheSession(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	c := e.As(t, "clinician")
 	if r := c.Get("/people"); r.StatusCode != http.StatusOK {

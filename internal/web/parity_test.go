@@ -211,6 +211,7 @@ var pageOnly = map[string]string{
 // OpenAPI document (the README promises it); the few page-only steps are
 // listed with their reasons.
 func TestEveryPageActionHasAnAPIOperation(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	doc := e.Client(t).Get("/api/v1/openapi.json")
 	if doc.StatusCode != http.StatusOK {

@@ -21,6 +21,7 @@ import (
 // offered and a second record was made. Someone the referrer may not see
 // is never offered.
 func TestSameNameIsOfferedAsAPossibleDuplicate(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		var id int64
@@ -63,6 +64,7 @@ func TestSameNameIsOfferedAsAPossibleDuplicate(t *testing.T) {
 // The people list says how many there are and pages through them all,
 // and people with the same name can be told apart.
 func TestPeopleListPagesWithATotal(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		clin := e.Principal(t, "clinician")

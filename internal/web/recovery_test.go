@@ -47,6 +47,7 @@ func rows(t *testing.T, db *store.DB, q string, args ...any) int {
 // Bad input on the recovery forms: each problem next to its field, what
 // was typed kept, and nothing stored.
 func TestRecoveryFormsKeepWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	supportedPerson(t, e)
 	person := e.As(t, "person")
@@ -100,6 +101,7 @@ func TestRecoveryFormsKeepWhatWasTyped(t *testing.T) {
 // application/fhir+json, and answer not found to anyone who may not see
 // the person.
 func TestFHIRResourcesOverHTTP(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		pid := supportedPerson(t, e)
 		id := strconv.FormatInt(pid, 10)
@@ -158,6 +160,7 @@ func TestFHIRResourcesOverHTTP(t *testing.T) {
 // once shared, never the giver; the public page shows neither unless the
 // giver agreed to be quoted.
 func TestFeedbackCanaries(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		const words, giver = "WORDS-CANARY-51a", "GIVER-CANARY-77b"
 		anon := e.Client(t)
@@ -214,6 +217,7 @@ func TestFeedbackCanaries(t *testing.T) {
 // worker: the worker sees nothing until their lead shares it, then the
 // words without the giver; a lead named in feedback cannot read it.
 func TestFeedbackAboutAWorker(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		supportedPerson(t, e)
 		person := e.Bearer(t, "person")
@@ -254,6 +258,7 @@ func TestFeedbackAboutAWorker(t *testing.T) {
 // A person never sees another person's plan, goals, DIALOG+ or reviews,
 // through the pages, the API or FHIR.
 func TestPersonNeverSeesAnothersPlan(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		pid := supportedPerson(t, e)
 		ctx := context.Background()
@@ -290,6 +295,7 @@ func TestPersonNeverSeesAnothersPlan(t *testing.T) {
 // one piece of feedback, and several records of one review: one wins, the
 // rest are told it changed, and nothing is written twice.
 func TestRecoveryRacesOverHTTP(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		pid := supportedPerson(t, e)
 		id := strconv.FormatInt(pid, 10)
@@ -358,6 +364,7 @@ func tallyStatus(t *testing.T, rs []*webtest.Response, success int) (ok, conflic
 // form, and a robot filling the hidden field is told it worked while
 // nothing is stored.
 func TestFeedbackFormLimitedAndHoneypotted(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{TrustLoopbackProxy: true})
 	robot := e.Client(t)
 	robot.Header = http.Header{"X-Forwarded-For": {"203.0.113.50"}}
@@ -405,6 +412,7 @@ const publicBurst = 5
 // their worker (the worker's read audited as a read of the person's data),
 // and says so when there are none.
 func TestPlanShowsTheirChoices(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	pid := supportedPerson(t, e)
 	person := e.As(t, "person")

@@ -76,6 +76,7 @@ var showingRE = regexp.MustCompile(`Showing \d+ to \d+ of (\d+) referrals`)
 // home used to say 0 waiting while her list showed 10, all past 4 weeks
 // (the home counted only teams where she was a peer worker or lead).
 func TestHomeFiguresAgreeWithTheLists(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		waitingWorld(t, e)
 		for _, name := range []string{"worker", "workerB", "lead", "lead2", "leadB", "clinician", "clinicianB", "partner"} {
@@ -149,6 +150,7 @@ func listLinkFor(f referral.Filter) string {
 // the same referral's urgency: one is recorded, the other is told, on both
 // engines, through real parallel requests.
 func TestAlertAndUrgencyRaces(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		res, err := e.Referrals.CreateSelfReferral(ctx, app.Public("t"), referral.SelfReferral{Details: person.Details{PreferredName: "Race", Phone: "07700 900321"},
@@ -195,6 +197,7 @@ func TestAlertAndUrgencyRaces(t *testing.T) {
 // help now; ordinary words get no such answer. The staff door does the
 // same for the referrer, and the referral says possible risk.
 func TestAPISignposting(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		anon := e.Client(t)
 		risky := decode[map[string]any](t, anon.JSON(http.MethodPost, "/api/v1/self-referrals", map[string]any{
@@ -228,6 +231,7 @@ func TestAPISignposting(t *testing.T) {
 // their own words, to a referrer in a referrer's; once, not on every page
 // after.
 func TestPagesSignpostAfterTheForm(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		person := e.As(t, "person")
 		resp := person.PostForm("/referrals", url.Values{"source": {"self"}, "team_id": {strconv.FormatInt(e.TeamA.ID, 10)},

@@ -21,6 +21,7 @@ const ownRolesMessage = "Ask another administrator to change your own roles"
 // with a session or a token — so cannot give themselves a clinical role
 // and read referrals.
 func TestOwnRolesCannotBeChanged(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		_, router := apiDoc(t, e)
 		admin := e.Users["admin"]
@@ -67,6 +68,7 @@ func TestOwnRolesCannotBeChanged(t *testing.T) {
 // the API, and a peer worker, by invitation on the page) is shown to every
 // service manager and audited; a role that cannot is not shown.
 func TestPersonDataGrantsShownToManagers(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		_, router := apiDoc(t, e)
 		ctx := context.Background()

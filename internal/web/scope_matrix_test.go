@@ -67,6 +67,7 @@ func bodyFor(sample any, ids map[string]int64) map[string]any {
 // the person's phone number, an offer, a referral) shows them to nobody
 // outside the scope afterwards.
 func TestOutOfScopeSideEffects(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		// Team A's clinician added the person, so may see them; team B has

@@ -33,6 +33,7 @@ var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSi
 // Every route declares a known permission; nothing is served that is not
 // in the table.
 func TestRouteTableDeclaresPermissions(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	seen := map[string]bool{}
 	for _, rt := range e.Server.Routes() {
@@ -103,6 +104,7 @@ func fill(pattern string, ids map[string]string) string {
 }
 
 func TestRoleRouteMatrix(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		ctx := context.Background()
 		// Its words raise an alert for team B's leads: the alert is a
@@ -311,6 +313,7 @@ func recoveryCanary(t *testing.T, e *webtest.Env, personID int64) (goalID, sessi
 }
 
 func TestCrossSitePostRefused(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	c := e.Client(t)
 	resp := c.Do(http.MethodPost, "/sign-in", strings.NewReader(url.Values{"email": {e.Users["admin"].Email}, "password": {testkit.Password}}.Encode()),
@@ -361,6 +364,7 @@ func checkHeaders(t *testing.T, label string, r *webtest.Response, signedIn bool
 }
 
 func TestHeadersOnEveryPage(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	anon := e.Client(t)
 	signIn := anon.SignIn(e.Users["admin"].Email, testkit.Password)
@@ -397,6 +401,7 @@ func TestHeadersOnEveryPage(t *testing.T) {
 // one address are limited, other people are not held up, and earlier real
 // requests are intact.
 func TestPublicFormSurvivesAFlood(t *testing.T) {
+	t.Parallel()
 	for _, engine := range storetest.Engines {
 		t.Run(string(engine), func(t *testing.T) {
 			e := webtest.Start(t, engine, webtest.Options{TrustLoopbackProxy: true})
@@ -451,6 +456,7 @@ func TestPublicFormSurvivesAFlood(t *testing.T) {
 // Metrics and request logs name the route pattern that handled each request
 // (never the path with its ids), so operators can tell pages apart.
 func TestMetricsNameTheRoute(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, store.SQLite, webtest.Options{})
 	admin := e.As(t, "admin")
 	lead := e.As(t, "lead")

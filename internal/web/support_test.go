@@ -19,6 +19,7 @@ import (
 // on the form keeps what was typed; the person sees and accepts theirs;
 // nobody else sees it (a canary in the place never leaks).
 func TestAppointmentsOverHTTP(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		pid := supportedPerson(t, e)
 		d := e.Clock.Now().In(app.London).AddDate(0, 0, 2)

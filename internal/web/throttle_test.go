@@ -45,6 +45,7 @@ func tally(t *testing.T, rs []*webtest.Response, checkedMsg, refusedMsg string) 
 // and unknown alike) at most 40 times, the address's limit. The rest are
 // refused before any password is checked.
 func TestSignInFloodChecksAtMostTheLimit(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{TrustLoopbackProxy: true}, func(t *testing.T, e *webtest.Env) {
 		lead := e.Users["lead"]
 		calls := make([]webtest.Call, 200)
@@ -149,6 +150,7 @@ func pendingClients(t *testing.T, e *webtest.Env, n int) []*webtest.Client {
 // from several half-signed-in sessions of one account completes exactly
 // one sign-in.
 func TestTwoFactorCodeSignsInOnce(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{RequireMFA: true}, func(t *testing.T, e *webtest.Env) {
 		secret := twoFactorLead(t, e)
 		clients := pendingClients(t, e, 3)
@@ -175,6 +177,7 @@ func TestTwoFactorCodeSignsInOnce(t *testing.T) {
 // one account are checked at most 6 times; the rest are refused unchecked,
 // and so is the right code until the window has passed.
 func TestTwoFactorFloodChecksAtMostTheLimit(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{RequireMFA: true}, func(t *testing.T, e *webtest.Env) {
 		secret := twoFactorLead(t, e)
 		clients := pendingClients(t, e, 4)

@@ -20,6 +20,7 @@ var shownTokenRE = regexp.MustCompile(`<code>(mut_[A-Za-z0-9_-]+)</code>`)
 // use; they stop working when they expire or are revoked by their owner or
 // an administrator; someone else's token is not found.
 func TestAPITokens(t *testing.T) {
+	t.Parallel()
 	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
 		_, router := apiDoc(t, e)
 		check := func(r *webtest.Response, status int) *webtest.Response {
@@ -134,6 +135,7 @@ func TestAPITokens(t *testing.T) {
 
 // A half-signed-in staff session cannot make tokens: two-factor first.
 func TestTokensNeedTwoFactor(t *testing.T) {
+	t.Parallel()
 	e := webtest.Start(t, "sqlite", webtest.Options{RequireMFA: true})
 	c := e.Client(t)
 	c.SignIn(e.Users["lead"].Email, testkit.Password)

@@ -1,5 +1,6 @@
 // Package storetest gives tests a real, migrated database on each engine:
-// a fresh SQLite file, and a fresh schema on a real PostgreSQL server.
+// a fresh SQLite file (in memory-backed /dev/shm when there is room; see
+// sqliteDir), and a fresh schema on a real PostgreSQL server.
 //
 // PostgreSQL is found at MUTUAL_TEST_POSTGRES (default
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). When it does
@@ -70,7 +71,7 @@ func RequirePostgres(tb testing.TB) {
 func DSN(tb testing.TB, engine store.Dialect) string {
 	tb.Helper()
 	if engine == store.SQLite {
-		return filepath.Join(tb.TempDir(), "mutual.db")
+		return filepath.Join(sqliteDir(tb), "mutual.db")
 	}
 	RequirePostgres(tb)
 	var b [6]byte
@@ -95,6 +96,38 @@ func DSN(tb testing.TB, engine store.Dialect) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+var (
+	memOnce   sync.Once
+	memParent string
+)
+
+// sqliteDir returns a new, empty folder for a test's SQLite file, removed
+// when the test ends. It is on a memory file system (/dev/shm) when there
+// is one with room to spare: SQLite still syncs every commit there
+// (store.Open checks synchronous=FULL), but a sync costs nothing instead of
+// a disk flush, and tests cannot tell the difference (a process killed
+// mid-write leaves the same file either way; only a power cut would not).
+// MUTUAL_TEST_SQLITE_DIR names another parent folder, or "-" for the
+// test's ordinary temporary folder.
+func sqliteDir(tb testing.TB) string {
+	tb.Helper()
+	memOnce.Do(func() {
+		memParent = os.Getenv("MUTUAL_TEST_SQLITE_DIR")
+		if memParent == "" {
+			memParent = memDir()
+		}
+	})
+	if memParent == "" || memParent == "-" {
+		return tb.TempDir()
+	}
+	dir, err := os.MkdirTemp(memParent, "mutual-test-")
+	if err != nil {
+		tb.Fatalf("making a folder for the test database: %v", err)
+	}
+	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }
 
 // Open returns a migrated database on engine, closed when the test ends.

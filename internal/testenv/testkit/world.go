@@ -32,7 +32,9 @@ import (
 // Password is every test account's password.
 const Password = "test passphrase 1234"
 
-var hasher = account.NewHasher()
+// hasher is cheap: worlds create fifteen accounts each and tests sign in
+// often (account tests check the production cost).
+var hasher = account.NewTestHasher()
 
 // World is the test world.
 type World struct {

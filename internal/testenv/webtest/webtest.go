@@ -58,6 +58,36 @@ type apiChecker struct {
 	err    error
 }
 
+// apiRouters holds one router per distinct OpenAPI document (by its text):
+// loading and validating the document takes far longer than most tests'
+// requests, and every server in a test process serves the same one.
+var apiRouters sync.Map
+
+type sharedRouter struct {
+	once   sync.Once
+	router routers.Router
+	err    error
+}
+
+// routerFor returns the router for an OpenAPI document, built once per
+// process. The document's servers are dropped so that routes match on the
+// path alone: a Client only ever sends requests to its own Env's URL, which
+// is what matching the server against that URL used to check.
+func routerFor(doc []byte) (routers.Router, error) {
+	v, _ := apiRouters.LoadOrStore(string(doc), &sharedRouter{})
+	r := v.(*sharedRouter)
+	r.once.Do(func() {
+		d, err := openapi3.NewLoader().LoadFromData(doc)
+		if err != nil {
+			r.err = err
+			return
+		}
+		d.Servers = nil
+		r.router, r.err = legacy.NewRouter(d)
+	})
+	return r.router, r.err
+}
+
 // checkAPI fails the test if an API response is not what the OpenAPI
 // document says the operation answers: an undocumented status, or a body
 // that does not match its schema. Requests that match no operation (an
@@ -66,15 +96,7 @@ func (e *Env) checkAPI(tb testing.TB, r *Response) {
 	if !strings.HasPrefix(r.Request.URL.Path, "/api/") {
 		return
 	}
-	e.api.once.Do(func() {
-		doc, err := openapi3.NewLoader().LoadFromData(e.Server.OpenAPI())
-		if err != nil {
-			e.api.err = err
-			return
-		}
-		doc.Servers = openapi3.Servers{{URL: e.URL}}
-		e.api.router, e.api.err = legacy.NewRouter(doc)
-	})
+	e.api.once.Do(func() { e.api.router, e.api.err = routerFor(e.Server.OpenAPI()) })
 	if e.api.err != nil {
 		tb.Errorf("loading the OpenAPI document: %v", e.api.err)
 		return
