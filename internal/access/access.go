@@ -186,6 +186,35 @@ func peopleParts(p *app.Principal, a *store.Args, asSet bool) (out []string) {
 	return append(parts, "pe.id IN ("+strings.Join(sets, " UNION ")+")")
 }
 
+// Appointments is the condition on the appointments (alias al, with the
+// person's row as pe in the query) the caller may see: a person or carer
+// their own; with the appointments permission, a peer worker those they
+// hold and a peer lead their teams', of people they may see. Clinicians,
+// managers and partners see none. Every capability that shows an
+// appointment (support, and recovery's reviews held at one) uses it.
+func Appointments(p *app.Principal, a *store.Args, al string) string {
+	if p == nil {
+		return "1 = 0"
+	}
+	var parts []string
+	if p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) {
+		parts = append(parts, al+".person_id = "+a.Add(p.PersonID))
+	}
+	if p.Can(app.PermAppointments) {
+		var mine []string
+		if p.HasRole(app.RolePeerWorker) {
+			mine = append(mine, al+".worker_user_id = "+a.Add(p.UserID))
+		}
+		if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
+			mine = append(mine, al+".team_id IN "+store.In(a, teams...))
+		}
+		if len(mine) > 0 {
+			parts = append(parts, "(("+strings.Join(mine, " OR ")+") AND "+People(p, a)+")")
+		}
+	}
+	return or(parts)
+}
+
 // or joins conditions; none matches nothing.
 func or(parts []string) string {
 	if len(parts) == 0 {

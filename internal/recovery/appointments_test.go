@@ -58,6 +58,24 @@ func TestReviewsAtAppointments(t *testing.T) {
 		if err != nil || pv.NextReview == nil || pv.NextReview.Appointment == nil || len(pv.Appointments) != 2 {
 			t.Fatalf("plan: next %+v, appointments %+v, %v", pv.NextReview, pv.Appointments, err)
 		}
+		// A clinician who may see the person's plan may not open their
+		// appointments (support's rule): none is offered or shown, and none
+		// can be named.
+		// (The person is on team A's caseload, so team A's clinician sees them.)
+		if _, err := db.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, imported_at)
+			VALUES ($1, 'RA-1', $2, 'clinician@test.example', '2026-01-05', $3)`, pid, w.TeamA.ID, w.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		clin := w.Principal(t, "clinician")
+		cp, err := w.Recovery.GetPlan(ctx, clin, pid)
+		if err != nil || !cp.StaffView || cp.NextReview == nil {
+			t.Fatalf("the clinician's view of the plan: %+v %v", cp.NextReview, err)
+		}
+		if len(cp.Appointments) != 0 || cp.NextReview.Appointment != nil {
+			t.Fatalf("a clinician sees appointments: %+v %+v", cp.Appointments, cp.NextReview.Appointment)
+		}
+		_, err = w.Recovery.RecordReview(ctx, clin, pid, recovery.NewReview{PlannedID: planned.ID, Next: &recovery.NextReview{AppointmentID: later.ID}})
+		wantField(t, err, "next.appointment_id")
 		// The person's own view of their plan lists no appointments to choose.
 		if own, err := w.Recovery.GetPlan(ctx, w.Principal(t, "person"), pid); err != nil || own.Appointments != nil || own.NextReview.Appointment == nil {
 			t.Fatalf("own plan: %+v %v", own.Appointments, err)

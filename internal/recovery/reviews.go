@@ -358,13 +358,20 @@ func appointmentFor(ctx context.Context, tx *store.Tx, p *app.Principal, personI
 	a := store.NewArgs(id, personID)
 	var ap ReviewAppointment
 	err := tx.QueryRowContext(ctx, `SELECT ap.id, ap.starts_at, ap.minutes, ap.place, ap.place_detail, ap.status, COALESCE(u.name, '') FROM appointments ap
-		LEFT JOIN users u ON u.id = ap.worker_user_id WHERE ap.id = $1 AND ap.person_id = $2 AND `+inScope(p, a, "ap.person_id"), a.Values()...).
+		LEFT JOIN users u ON u.id = ap.worker_user_id WHERE ap.id = $1 AND ap.person_id = $2 AND `+appointmentScope(p, a), a.Values()...).
 		Scan(&ap.ID, &ap.StartsAt, &ap.Minutes, &ap.Place, &ap.PlaceDetail, &ap.Status, &ap.WorkerName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ap, app.Invalid(app.FieldError{Field: field, Message: "Choose one of this person's appointments"})
 	}
 	ap.StartsAt = ap.StartsAt.UTC()
 	return ap, err
+}
+
+// appointmentScope is the condition that the caller may see appointment
+// ap: the appointments capability's own rule (access.Appointments), so a
+// review never shows an appointment its reader could not open.
+func appointmentScope(p *app.Principal, a *store.Args) string {
+	return "EXISTS (SELECT 1 FROM people pe WHERE pe.id = ap.person_id AND " + access.Appointments(p, a, "ap") + ")"
 }
 
 // appointmentsForReview lists the person's appointments a review can be
@@ -374,7 +381,7 @@ func appointmentsForReview(ctx context.Context, tx *store.Tx, p *app.Principal, 
 	a := store.NewArgs(personID, now.Add(-90*24*time.Hour))
 	rows, err := tx.QueryContext(ctx, `SELECT ap.id, ap.starts_at, ap.minutes, ap.place, ap.place_detail, ap.status, COALESCE(u.name, '') FROM appointments ap
 		LEFT JOIN users u ON u.id = ap.worker_user_id WHERE ap.person_id = $1 AND ap.starts_at >= $2 AND ap.status NOT IN ('cancelled', 'noshow')
-		AND `+inScope(p, a, "ap.person_id")+` ORDER BY ap.starts_at, ap.id LIMIT 50`, a.Values()...)
+		AND `+appointmentScope(p, a)+` ORDER BY ap.starts_at, ap.id LIMIT 50`, a.Values()...)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +447,7 @@ func loadReviews(ctx context.Context, tx *store.Tx, p *app.Principal, personID, 
 	q := `SELECT rv.id, rv.status, rv.due_at, rv.place, rv.attendees, rv.held_at, rv.reviewed, rv.agreed, COALESCE(rv.dialog_session_id, 0),
 		COALESCE(u.name, ''), COALESCE(ap.id, 0), ap.starts_at, COALESCE(ap.minutes, 0), COALESCE(ap.place, ''), COALESCE(ap.place_detail, ''), COALESCE(ap.status, ''), COALESCE(wu.name, '')
 		FROM recovery_reviews rv LEFT JOIN users u ON u.id = rv.recorded_by_user_id
-		LEFT JOIN appointments ap ON ap.id = rv.appointment_id LEFT JOIN users wu ON wu.id = ap.worker_user_id
+		LEFT JOIN appointments ap ON ap.id = rv.appointment_id AND ` + appointmentScope(p, a) + ` LEFT JOIN users wu ON wu.id = ap.worker_user_id
 		WHERE rv.person_id = $1` + which + ` AND ` + inScope(p, a, "rv.person_id") + ` ORDER BY CASE WHEN rv.status = 'planned' THEN 0 ELSE 1 END, COALESCE(rv.held_at, rv.due_at) DESC, rv.id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)

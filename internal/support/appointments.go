@@ -282,28 +282,7 @@ func scanAppointment(row interface{ Scan(...any) error }) (Appointment, error) {
 // visible is the condition that the caller may see appointment a: the
 // person's own, or (staff with support.work) their own appointments and
 // their led teams', of people in their scope.
-func visible(p *app.Principal, args *store.Args) string {
-	var parts []string
-	if p.PersonID != 0 && p.HasRole(app.RolePerson, app.RoleCarer) {
-		parts = append(parts, "a.person_id = "+args.Add(p.PersonID))
-	}
-	if p.Can(app.PermAppointments) {
-		var mine []string
-		if p.HasRole(app.RolePeerWorker) {
-			mine = append(mine, "a.worker_user_id = "+args.Add(p.UserID))
-		}
-		if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
-			mine = append(mine, "a.team_id IN "+store.In(args, teams...))
-		}
-		if len(mine) > 0 {
-			parts = append(parts, "(("+strings.Join(mine, " OR ")+") AND "+access.People(p, args)+")")
-		}
-	}
-	if len(parts) == 0 {
-		return "1 = 0"
-	}
-	return "(" + strings.Join(parts, " OR ") + ")"
-}
+func visible(p *app.Principal, args *store.Args) string { return access.Appointments(p, args, "a") }
 
 // loadAppointment reads one appointment the caller may see (locking it
 // when lock), or access.ErrNotVisible.
