@@ -239,16 +239,16 @@ func (s *Service) equityTable(key, label string, groups map[string]*groupCounts)
 	})
 	// Primary and secondary suppression work down each column so that no
 	// group's count can be worked out from the total and the others.
-	col := func(get func(*groupCounts) int, tot int) ([]*int, []bool) {
+	col := func(get func(*groupCounts) int, tot int) ([]*int, []bool, *int) {
 		vals := make([]int, len(names))
 		for i, n := range names {
 			vals[i] = get(groups[n])
 		}
 		return s.Suppress.RowValues(vals, tot)
 	}
-	nCells, nHeld := col(func(g *groupCounts) int { return g.n }, total.n)
-	refCells, refHeld := col(func(g *groupCounts) int { return g.referred }, total.referred)
-	startCells, startHeld := col(func(g *groupCounts) int { return g.started }, total.started)
+	nCells, nHeld, nTotal := col(func(g *groupCounts) int { return g.n }, total.n)
+	refCells, refHeld, refTotal := col(func(g *groupCounts) int { return g.referred }, total.referred)
+	startCells, startHeld, startTotal := col(func(g *groupCounts) int { return g.started }, total.started)
 	share := func(part, whole int) *float64 {
 		if whole <= 0 {
 			return nil
@@ -288,8 +288,8 @@ func (s *Service) equityTable(key, label string, groups map[string]*groupCounts)
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	t.Total = EquityRow{Group: "Everyone", Caseload: s.Suppress.Value(total.n), Referred: s.Suppress.Value(total.referred),
-		Started: s.Suppress.Value(total.started), ShareCase: ptr(1.0), ShareRef: ptr(1.0), ShareStart: ptr(1.0)}
+	t.Total = EquityRow{Group: "Everyone", Caseload: nTotal, Referred: refTotal, Started: startTotal,
+		ShareCase: ptr(1.0), ShareRef: ptr(1.0), ShareStart: ptr(1.0)}
 	t.Total.Suppressed = t.Total.Caseload == nil || t.Total.Referred == nil || t.Total.Started == nil
 	return t
 }

@@ -3,6 +3,7 @@ package insight
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mutualhq/mutual/internal/account"
@@ -106,7 +107,7 @@ func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Pe
 			buckets = append(buckets, bucket{types, c.Code})
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT COUNT(*), COALESCE(SUM(c.minutes), 0), MIN(COALESCE(r.first_contact_at, c.at)),
-			MAX(CASE WHEN r.closed_at IS NOT NULL AND r.closed_at < $2 THEN r.closed_at ELSE NULL END), `+strings.Join(cols, ", ")+`
+			CASE WHEN SUM(CASE WHEN r.closed_at IS NULL OR r.closed_at >= $2 THEN 1 ELSE 0 END) > 0 THEN NULL ELSE MAX(r.closed_at) END, `+strings.Join(cols, ", ")+`
 			FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2`+pteams+` GROUP BY r.person_id`, pa.Values()...)
 		if err != nil {
 			return err
@@ -156,11 +157,7 @@ func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Pe
 	if err != nil {
 		return out, err
 	}
-	out.PeerWorkers, out.PeopleSupported, out.Contacts = sup.Value(workers), sup.Value(people), sup.Value(contacts)
-	if out.Contacts != nil {
-		h := float64(int(float64(minutes)/6+0.5)) / 10
-		out.Hours = &h
-	}
+	out.PeerWorkers, out.PeopleSupported = sup.Value(workers), sup.Value(people)
 	if len(perPerson) >= sup.Threshold && len(perPerson) > 0 {
 		m := stats.Median(perPerson)
 		out.MedianContactsPerPerson = &m
@@ -169,17 +166,25 @@ func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Pe
 			out.MedianWeeksPerPerson = &w
 		}
 	}
-	out.BySupportType = reportRows(sup, referral.SupportTypes, types, -1)
-	out.ByMode = reportRows(sup, referral.ContactModes, modes, contacts)
+	out.BySupportType, _ = reportRows(sup, referral.SupportTypes, types, -1)
+	var byMode, bySetting *int
+	out.ByMode, byMode = reportRows(sup, referral.ContactModes, modes, contacts)
 	var settingChoices []app.Choice
 	for _, st := range account.Settings {
 		settingChoices = append(settingChoices, app.Choice{Code: string(st), Label: st.Label()})
 	}
-	out.BySetting = reportRows(sup, settingChoices, settings, contacts)
-	out.Endings = reportRows(sup, referral.EndReasons, endings, endingsAll)
-	out.EndingsAll = sup.Value(endingsAll)
+	out.BySetting, bySetting = reportRows(sup, settingChoices, settings, contacts)
+	// The contacts are the total of both rows: shown only when neither
+	// withholds it (with the hours, which grow with it).
+	if byMode != nil && bySetting != nil {
+		out.Contacts = byMode
+		h := float64(int(float64(minutes)/6+0.5)) / 10
+		out.Hours = &h
+	}
+	out.Endings, out.EndingsAll = reportRows(sup, referral.EndReasons, endings, endingsAll)
 	out.Attended, out.NotAttended = sup.Value(attended), sup.Value(missed)
-	if f, ok := sup.Fraction(missed, attended+missed); ok {
+	// The rate with one count shown would give the other away.
+	if f, ok := sup.Fraction(missed, attended+missed); ok && out.Attended != nil && out.NotAttended != nil {
 		out.DNARate = &f
 	}
 	ids := make([]string, len(teamIDs))
@@ -209,29 +214,33 @@ func countBy(ctx context.Context, tx *store.Tx, q string, args []any, add func(c
 	return rows.Err()
 }
 
-// reportRows lays counts out in the order of their choices (then any code
-// not among them, as recorded), hiding small counts; when total ≥ 0 the
+// reportRows lays counts out in the order of their choices (then any other
+// code that has contacts, sorted), hiding small counts; when total ≥ 0 the
 // counts add up to it and are protected so none can be worked out by
-// subtraction.
-func reportRows(sup stats.Suppressor, choices []app.Choice, counts map[string]int, total int) []ReportRow {
-	var codes []string
+// subtraction, and the total to publish beside them comes back (nil when
+// small, or withheld because every count behind it is hidden).
+func reportRows(sup stats.Suppressor, choices []app.Choice, counts map[string]int, total int) ([]ReportRow, *int) {
+	var codes, others []string
 	seen := map[string]bool{}
 	for _, c := range choices {
 		codes, seen[c.Code] = append(codes, c.Code), true
 	}
 	for code, n := range counts {
 		if !seen[code] && n > 0 {
-			codes = append(codes, code)
+			others = append(others, code)
 		}
 	}
+	slices.Sort(others)
+	codes = append(codes, others...)
 	ns := make([]int, len(codes))
 	for i, c := range codes {
 		ns[i] = counts[c]
 	}
 	var cells []*int
 	var withheld []bool
+	var shownTotal *int
 	if total >= 0 {
-		cells, withheld = sup.RowValues(ns, total)
+		cells, withheld, shownTotal = sup.RowValues(ns, total)
 	} else {
 		cells, withheld = make([]*int, len(ns)), make([]bool, len(ns))
 		for i, n := range ns {
@@ -246,5 +255,5 @@ func reportRows(sup stats.Suppressor, choices []app.Choice, counts map[string]in
 		}
 		out = append(out, ReportRow{Code: c, Label: label, Count: cells[i], Withheld: withheld[i]})
 	}
-	return out
+	return out, shownTotal
 }

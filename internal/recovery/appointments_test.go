@@ -121,5 +121,41 @@ func TestReviewsAtAppointments(t *testing.T) {
 		if err != nil || pv.NextReview.Appointment == nil || pv.NextReview.Appointment.Live() {
 			t.Fatalf("cancelled appointment: %+v %v", pv.NextReview.Appointment, err)
 		}
+		// A clinician records a review a worker arranged at an appointment
+		// the clinician may not see: the link stays, unseen by them.
+		third, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: w.Clock.Now().Add(24 * time.Hour), Place: "home", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pv, err = w.Recovery.GetPlan(ctx, worker, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Recovery.RecordReview(ctx, worker, pid, recovery.NewReview{PlannedID: pv.NextReview.ID, Next: &recovery.NextReview{AppointmentID: third.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(26 * time.Hour)
+		if _, err := w.Support.Transition(ctx, worker, third.ID, support.Move{To: support.Fulfilled}); err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(time.Hour) // the clinician's session is recent
+		byClin, err := w.Recovery.RecordReview(ctx, w.Principal(t, "clinician"), pid, recovery.NewReview{Held: true, PlannedID: pv.NextReview.ID, Reviewed: "Crisis plan"})
+		if err != nil || byClin.Appointment != nil {
+			t.Fatalf("a clinician's review: %+v %v", byClin.Appointment, err)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM recovery_reviews WHERE id = $1 AND appointment_id = $2", byClin.ID, third.ID); n != 1 {
+			t.Fatalf("the link was lost when a clinician recorded the review")
+		}
+
+		// Forgetting the person, support's holder first, then recovery's:
+		// no order between them is needed.
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			if err := (support.Holder{}).Forget(ctx, tx, pid); err != nil {
+				return err
+			}
+			return recovery.NewHolder(w.Recovery).Forget(ctx, tx, pid)
+		}); err != nil {
+			t.Fatalf("forgetting a person with reviews at appointments: %v", err)
+		}
 	})
 }

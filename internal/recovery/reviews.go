@@ -202,10 +202,15 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 			// Recorded without saying where: it was held at the appointment
 			// it was arranged for, if that took place.
 			ap, err := appointmentFor(ctx, tx, p, personID, plannedAppt, "appointment_id")
-			if err != nil && !app.IsCode(err, app.CodeInvalid) {
+			switch {
+			case err != nil && !app.IsCode(err, app.CodeInvalid):
 				return err
-			}
-			if err == nil && ap.Live() && ap.Status != "proposed" && !ap.StartsAt.After(now.Add(5*time.Minute)) {
+			case err != nil:
+				// An appointment the caller may not see (a clinician
+				// recording a review a worker arranged): the link stays as
+				// it was arranged, and nothing of it is shown to them.
+				heldAppt = plannedAppt
+			case ap.Live() && ap.Status != "proposed" && !ap.StartsAt.After(now.Add(5*time.Minute)):
 				heldAppt = ap.ID
 				if in.HeldAt == nil {
 					heldAt = ap.StartsAt

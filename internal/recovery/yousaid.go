@@ -27,13 +27,17 @@ func (s *Service) figure(n int) Figure {
 // suppressor's secondary suppression, so that no hidden cell can be worked
 // out by taking the shown cells from the shown total; the total is
 // figure(total).
-func (s *Service) figures(counts []int, total int) []Figure {
-	cells, withheld := s.suppressor().RowValues(counts, total)
+func (s *Service) figures(counts []int, total int) ([]Figure, Figure) {
+	cells, withheld, shownTotal := s.suppressor().RowValues(counts, total)
 	out := make([]Figure, len(cells))
 	for i, v := range cells {
 		out[i] = Figure{Value: v, Suppressed: v == nil, Withheld: withheld[i]}
 	}
-	return out
+	// The total is withheld too when every count behind it is hidden:
+	// five themes of 1 must not sit beside a total of 5.
+	t := Figure{Value: shownTotal, Suppressed: shownTotal == nil}
+	t.Withheld = shownTotal == nil && !s.suppressor().Suppressed(total)
+	return out, t
 }
 
 // Share is a published proportion: null (and suppressed) when either count
@@ -169,7 +173,9 @@ func (s *Service) YouSaidWeDidFor(ctx context.Context, teamID int64) (YouSaidWeD
 		for _, c := range byTheme {
 			unshown[0], unshown[1] = unshown[0]+c[0], unshown[1]+c[1]
 		}
-		recF, chgF := s.figures(append(rec, unshown[0]), received), s.figures(append(chg, unshown[1]), changed)
+		recF, recTotal := s.figures(append(rec, unshown[0]), received)
+		chgF, chgTotal := s.figures(append(chg, unshown[1]), changed)
+		y.Received, y.Changed = recTotal, chgTotal
 		for i, t := range shown {
 			y.Themes = append(y.Themes, ThemeCount{Theme: t.Code, Label: t.Label, Received: recF[i], Changed: chgF[i]})
 		}

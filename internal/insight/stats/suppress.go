@@ -114,12 +114,13 @@ func (s Suppressor) Value(n int) *int {
 	return &v
 }
 
-// RowValues is Row as numbers: each cell's published count, or nil when it
-// is hidden; withheld[i] is set when Row shows cell i as Withheld (hidden
-// together with others so none can be worked out from the total, whether
-// or not it is small itself) rather than as "<Threshold".
-func (s Suppressor) RowValues(counts []int, total int) (cells []*int, withheld []bool) {
-	shown, _ := s.Row(counts, total)
+// RowValues is Row as numbers: each cell's published count (nil when
+// hidden), whether Row withholds it with others rather than showing
+// "<Threshold", and the total to publish beside them, nil when small or
+// when every non-zero cell behind it is hidden (five groups of 1 must not
+// sit beside a total of 5), so callers publish it and never the raw total.
+func (s Suppressor) RowValues(counts []int, total int) (cells []*int, withheld []bool, shownTotal *int) {
+	shown, totalCell := s.Row(counts, total)
 	cells, withheld = make([]*int, len(counts)), make([]bool, len(counts))
 	for i, c := range counts {
 		if shown[i] == Withheld {
@@ -128,7 +129,10 @@ func (s Suppressor) RowValues(counts []int, total int) (cells []*int, withheld [
 		}
 		cells[i] = s.Value(c)
 	}
-	return cells, withheld
+	if totalCell != Withheld {
+		shownTotal = s.Value(total)
+	}
+	return cells, withheld, shownTotal
 }
 
 // Fraction is Rate as a fraction (0.125 for "12.5%"), with false when Rate

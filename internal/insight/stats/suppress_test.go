@@ -198,3 +198,26 @@ func TestSuppressorRate(t *testing.T) {
 		}
 	}
 }
+
+// RowValues gives the total to publish: withheld when every non-zero cell
+// behind it is hidden (five groups of 1 beside a total of 5 would give
+// each away), shown otherwise.
+func TestRowValuesWithholdsADerivableTotal(t *testing.T) {
+	s := Suppressor{Threshold: 5}
+	cells, _, total := s.RowValues([]int{1, 1, 1, 1, 1}, 5)
+	if total != nil {
+		t.Errorf("five groups of 1: total %d shown", *total)
+	}
+	for i, c := range cells {
+		if c != nil {
+			t.Errorf("cell %d shown: %d", i, *c)
+		}
+	}
+	if _, _, total := s.RowValues([]int{4, 4}, 8); total != nil {
+		t.Errorf("two groups of 4: total %d shown", *total)
+	}
+	cells, held, total := s.RowValues([]int{6, 2, 9}, 17)
+	if total == nil || *total != 17 || cells[1] != nil || cells[0] != nil || !held[0] || cells[2] == nil {
+		t.Errorf("6, 2, 9 of 17: cells %v held %v total %v", cells, held, total)
+	}
+}
