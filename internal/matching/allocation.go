@@ -30,20 +30,7 @@ func planOf(ctx context.Context) int64 { id, _ := ctx.Value(planKey{}).(int64); 
 
 // excludedBy lists the workers a person asked not to have.
 func excludedBy(ctx context.Context, tx *store.Tx, personID int64) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT worker_user_id FROM worker_exclusions WHERE person_id = $1 ORDER BY worker_user_id", personID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return tx.IDs(ctx, "SELECT worker_user_id FROM worker_exclusions WHERE person_id = $1 ORDER BY worker_user_id", personID)
 }
 
 // previousWorker is the worker who last supported a person, on this

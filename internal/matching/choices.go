@@ -98,21 +98,8 @@ func currentChoices(ctx context.Context, tx *store.Tx, personID int64) (Choices,
 // personOrgs are the organisations of the teams a person has referrals
 // with, whose theme lists they choose from.
 func personOrgs(ctx context.Context, tx *store.Tx, personID int64) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT t.organisation_id FROM referrals r JOIN teams t ON t.id = r.team_id
+	return tx.IDs(ctx, `SELECT DISTINCT t.organisation_id FROM referrals r JOIN teams t ON t.id = r.team_id
 		WHERE r.person_id = $1 ORDER BY t.organisation_id`, personID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 // profileOf builds a person's choice profile inside tx.

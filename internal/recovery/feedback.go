@@ -313,20 +313,7 @@ func (s *Service) tellLeads(ctx context.Context, tx *store.Tx, id int64, ref str
 }
 
 func userIDs(ctx context.Context, tx *store.Tx, q string, a *store.Args) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, q+" ORDER BY m.user_id LIMIT 50", a.Values()...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return tx.IDs(ctx, q+" ORDER BY m.user_id LIMIT 50", a.Values()...)
 }
 
 // feedbackScope is the condition on alias f for the feedback the caller
