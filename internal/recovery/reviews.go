@@ -361,13 +361,21 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 // scope): another person's, or one out of sight, is an invalid choice.
 func appointmentFor(ctx context.Context, tx *store.Tx, p *app.Principal, personID, id int64, field string) (ReviewAppointment, error) {
 	a := store.NewArgs(id, personID)
-	var ap ReviewAppointment
-	err := tx.QueryRowContext(ctx, `SELECT ap.id, ap.starts_at, ap.minutes, ap.place, ap.place_detail, ap.status, COALESCE(u.name, '') FROM appointments ap
-		LEFT JOIN users u ON u.id = ap.worker_user_id WHERE ap.id = $1 AND ap.person_id = $2 AND `+appointmentScope(p, a), a.Values()...).
-		Scan(&ap.ID, &ap.StartsAt, &ap.Minutes, &ap.Place, &ap.PlaceDetail, &ap.Status, &ap.WorkerName)
+	ap, err := scanReviewAppointment(tx.QueryRowContext(ctx, reviewApptSelect+` WHERE ap.id = $1 AND ap.person_id = $2 AND `+appointmentScope(p, a), a.Values()...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ap, app.Invalid(app.FieldError{Field: field, Message: "Choose one of this person's appointments"})
 	}
+	return ap, err
+}
+
+// reviewApptSelect reads the appointment columns a review shows, from
+// appointments ap; scanReviewAppointment scans them.
+const reviewApptSelect = `SELECT ap.id, ap.starts_at, ap.minutes, ap.place, ap.place_detail, ap.status, COALESCE(u.name, '')
+	FROM appointments ap LEFT JOIN users u ON u.id = ap.worker_user_id`
+
+func scanReviewAppointment(row interface{ Scan(...any) error }) (ReviewAppointment, error) {
+	var ap ReviewAppointment
+	err := row.Scan(&ap.ID, &ap.StartsAt, &ap.Minutes, &ap.Place, &ap.PlaceDetail, &ap.Status, &ap.WorkerName)
 	ap.StartsAt = ap.StartsAt.UTC()
 	return ap, err
 }
@@ -384,8 +392,7 @@ func appointmentScope(p *app.Principal, a *store.Args) string {
 // most 50), after the caller was checked to see the person.
 func appointmentsForReview(ctx context.Context, tx *store.Tx, p *app.Principal, personID int64, now time.Time) ([]ReviewAppointment, error) {
 	a := store.NewArgs(personID, now.Add(-90*24*time.Hour))
-	rows, err := tx.QueryContext(ctx, `SELECT ap.id, ap.starts_at, ap.minutes, ap.place, ap.place_detail, ap.status, COALESCE(u.name, '') FROM appointments ap
-		LEFT JOIN users u ON u.id = ap.worker_user_id WHERE ap.person_id = $1 AND ap.starts_at >= $2 AND ap.status NOT IN ('cancelled', 'noshow')
+	rows, err := tx.QueryContext(ctx, reviewApptSelect+` WHERE ap.person_id = $1 AND ap.starts_at >= $2 AND ap.status NOT IN ('cancelled', 'noshow')
 		AND `+appointmentScope(p, a)+` ORDER BY ap.starts_at, ap.id LIMIT 50`, a.Values()...)
 	if err != nil {
 		return nil, err
@@ -393,11 +400,10 @@ func appointmentsForReview(ctx context.Context, tx *store.Tx, p *app.Principal, 
 	defer rows.Close()
 	out := []ReviewAppointment{}
 	for rows.Next() {
-		var ap ReviewAppointment
-		if err := rows.Scan(&ap.ID, &ap.StartsAt, &ap.Minutes, &ap.Place, &ap.PlaceDetail, &ap.Status, &ap.WorkerName); err != nil {
+		ap, err := scanReviewAppointment(rows)
+		if err != nil {
 			return nil, err
 		}
-		ap.StartsAt = ap.StartsAt.UTC()
 		out = append(out, ap)
 	}
 	return out, rows.Err()
