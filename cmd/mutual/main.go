@@ -347,6 +347,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if !cfg.RequireMFA {
 		log.Warn("two-factor sign-in is switched off: for demonstrations only")
 	}
+	// Live pages' streams end when shutting down starts, so Shutdown need
+	// not wait for them.
+	hs.RegisterOnShutdown(srv.StopStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

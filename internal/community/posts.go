@@ -114,13 +114,19 @@ func topic(ctx context.Context, tx *store.Tx, p *app.Principal, id int64) (Topic
 // own held ones (marked), and hidden ones as a line saying so (their words
 // only to their writer and moderators).
 func (s *Service) Topic(ctx context.Context, p *app.Principal, id int64) (TopicPage, error) {
+	return s.TopicAfter(ctx, p, id, 0)
+}
+
+// TopicAfter is Topic with only the posts after the post afterID: what a
+// reader who has seen the topic up to that post has not seen yet.
+func (s *Service) TopicAfter(ctx context.Context, p *app.Principal, id, afterID int64) (TopicPage, error) {
 	var tp TopicPage
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if tp.Topic, err = topic(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if tp.Posts, err = posts(ctx, tx, p, "p.topic_id = $2", id); err != nil {
+		if tp.Posts, err = posts(ctx, tx, p, "p.topic_id = $2 AND p.id > $3", id, afterID); err != nil {
 			return err
 		}
 		var n int
@@ -136,6 +142,16 @@ func (s *Service) Topic(ctx context.Context, p *app.Principal, id int64) (TopicP
 		return nil
 	})
 	return tp, err
+}
+
+// LatestPost is the id of a topic's newest post, whoever may see it (0
+// when there is none): a cheap check, for live pages, of whether anything
+// may have changed. It says nothing to anyone; what a reader is then sent
+// comes from TopicAfter.
+func (s *Service) LatestPost(ctx context.Context, topicID int64) (int64, error) {
+	var id int64
+	err := s.DB.QueryRowCached(ctx, "SELECT COALESCE(MAX(id), 0) FROM community_posts WHERE topic_id = $1", topicID).Scan(&id)
+	return id, err
 }
 
 const postSelect = `SELECT p.id, p.topic_id, p.opening, p.author_user_id, m.display_name, p.author_role, p.body, p.status, p.created_at, p.decision_reason

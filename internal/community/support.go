@@ -49,17 +49,15 @@ func (s *Service) AskForSupport(ctx context.Context, p *app.Principal, in Suppor
 	if err := s.DB.Read(ctx, func(tx *store.Tx) error { _, err := member(ctx, tx, p, false); return err }); err != nil {
 		return referral.Referral{}, err
 	}
-	r, err := s.Referrals.CreateReferral(ctx, p, nr)
-	if err != nil {
-		return r, err
-	}
-	now := s.Clock.Now()
-	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+	// Where the referral came from is written in the referral's own
+	// transaction: both, or neither.
+	nr.Then = func(ctx context.Context, tx *store.Tx, r referral.Referral) error {
+		now := s.Clock.Now()
 		if _, err := tx.ExecContext(ctx, "INSERT INTO community_support_requests (user_id, referral_id, created_at) VALUES ($1, $2, $3)", p.UserID, r.ID, now); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermSignedIn), audit.Event{Action: "community.support_request", SubjectPersonID: r.PersonID,
 			ObjectType: "referral", ObjectID: fmt.Sprint(r.ID)})
-	})
-	return r, err
+	}
+	return s.Referrals.CreateReferral(ctx, p, nr)
 }

@@ -1,9 +1,11 @@
 package referral
 
 import (
+	"context"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/store"
 )
 
 // Source is the door a referral came through.
@@ -177,4 +179,9 @@ type NewReferral struct {
 	ShareBeyondTeam   bool    `json:"share_beyond_team,omitempty" doc:"The person agrees their referral can be shared beyond the peer support team. Needs consent."`
 	Relationship      string  `json:"relationship,omitempty" doc:"Carer referrals: how the carer knows the person."`
 	ForCarer          bool    `json:"for_carer,omitempty" doc:"A carer asking for peer support for themselves as a carer."`
+	// Then, when set, runs in the transaction that makes a new referral,
+	// after it is made, so a capability's own record of where the referral
+	// came from is written with it or not at all. It does not run when
+	// the request joins the person's open referral.
+	Then func(ctx context.Context, tx *store.Tx, made Referral) error `json:"-"`
 }

@@ -556,6 +556,9 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		// The referrer made it, so it is in their scope.
 		made, err = s.visibleReferral(ctx, tx, p, id, false)
 		made.Signpost = found.Signpost()
+		if err == nil && in.Then != nil {
+			err = in.Then(ctx, tx, made)
+		}
 		return err
 	}
 	err = s.DB.Write(ctx, write)

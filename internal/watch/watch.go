@@ -37,8 +37,12 @@ type List struct {
 	OrganisationName string `json:"organisation_name"`
 	// Own is false while the organisation uses the default list built into
 	// Mutual; its first change makes the list its own (a copy it edits).
-	Own   bool   `json:"own" doc:"false: the organisation uses Mutual's default list. Adding a term, or asking for a copy, makes the list its own."`
-	Terms []Term `json:"terms"`
+	Own bool `json:"own" doc:"false: the organisation uses Mutual's default list. Adding a term, or asking for a copy, makes the list its own."`
+	// Version counts the changes to the organisation's own list (0 while
+	// it uses the defaults); a whole-list change names the version it was
+	// made from.
+	Version int    `json:"version" doc:"Counts the changes to the organisation's own list; 0 while it uses Mutual's defaults. PUT /api/v1/watched-words names the version it was made from."`
+	Terms   []Term `json:"terms"`
 }
 
 // CheckForTeam checks texts against the list of the organisation the team
@@ -150,8 +154,9 @@ func (s *Service) List(ctx context.Context, p *app.Principal, orgID int64) (List
 	l := List{OrganisationID: orgID, Terms: []Term{}}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var own int
-		err := tx.QueryRowContext(ctx, `SELECT o.name, (SELECT COUNT(*) FROM watch_lists w WHERE w.organisation_id = o.id)
-			FROM organisations o WHERE o.id = $1`, orgID).Scan(&l.OrganisationName, &own)
+		err := tx.QueryRowContext(ctx, `SELECT o.name, (SELECT COUNT(*) FROM watch_lists w WHERE w.organisation_id = o.id),
+			COALESCE((SELECT w.version FROM watch_lists w WHERE w.organisation_id = o.id), 0)
+			FROM organisations o WHERE o.id = $1`, orgID).Scan(&l.OrganisationName, &own, &l.Version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.NotFound("The organisation")
 		} else if err != nil {

@@ -68,7 +68,9 @@ func exemptFromAdmission(path string) bool {
 	case "/healthz", "/readyz", "/metrics", "/favicon.ico":
 		return true
 	}
-	return strings.HasPrefix(path, "/assets/")
+	// Live pages' streams are long and mostly idle: they are capped on
+	// their own (maxLiveStreams) rather than holding a slot.
+	return strings.HasPrefix(path, "/assets/") || isLivePath(path)
 }
 
 // statusClientClosed is recorded (as nginx does) for a request whose

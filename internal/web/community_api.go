@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/community"
@@ -74,7 +75,9 @@ var opCreateTopic = APIOp{Summary: "Start a topic", Tag: "Community", Query: id,
 	Request:     community.NewTopic{Title: "What helps at night?", Body: "Music helps me. What helps you?"},
 	Response:    PostedAnswer{Posted: community.Posted{Topic: exampleTopic, Post: examplePost}}}
 
-var opTopicPosts = APIOp{Summary: "A topic and its posts", Tag: "Community", Query: id,
+var opTopicPosts = APIOp{Summary: "A topic and its posts", Tag: "Community",
+	Query: append(slices.Clone(id), Param{Name: "after", In: "query", Type: "integer",
+		Description: "Only the posts after this post's id: what a reader who has seen the topic up to it has not seen (poll with the newest id you have)."}),
 	Response: community.TopicPage{Topic: exampleTopic, Posts: []community.Post{examplePost}, Member: true, CanReply: true}}
 
 var opReply = APIOp{Summary: "Reply to a topic", Tag: "Community", Query: id, Status: http.StatusCreated, Limited: true,
@@ -197,7 +200,11 @@ func (s *Server) apiTopicPosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tp, err := s.community.Topic(r.Context(), principal(r), id)
+	after, err := queryID(r.URL.Query(), "after")
+	if err != nil {
+		return err
+	}
+	tp, err := s.community.TopicAfter(r.Context(), principal(r), id, after)
 	if err != nil {
 		return err
 	}

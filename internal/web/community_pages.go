@@ -22,6 +22,7 @@ func (s *Server) communityRoutes() []*Route {
 		pageRoute("GET /community/spaces/{id}", app.PermSignedIn, s.handleSpace),
 		pageRoute("POST /community/spaces/{id}/topics", app.PermSignedIn, s.handleTopicCreate),
 		pageRoute("GET /community/topics/{id}", app.PermSignedIn, s.handleTopic),
+		pageRoute("GET /community/topics/{id}/live", app.PermSignedIn, s.handleTopicLive),
 		pageRoute("POST /community/topics/{id}/posts", app.PermSignedIn, s.handleReply),
 		pageRoute("POST /community/topics/{id}/follow", app.PermSignedIn, s.handleFollow),
 		pageRoute("POST /community/posts/{id}/reactions", app.PermSignedIn, s.handleReact),
@@ -285,6 +286,9 @@ type topicData struct {
 	Page      community.TopicPage
 	Moderator bool
 	Reactions []app.Choice
+	// LastPostID is the newest post shown: the live page asks for posts
+	// after it.
+	LastPostID int64
 }
 
 func (s *Server) topicPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form, help string) error {
@@ -298,7 +302,7 @@ func (s *Server) topicPage(w http.ResponseWriter, r *http.Request, status int, i
 	}
 	return s.page(w, r, status, "community/topic", &ui.Page{Title: tp.Topic.Title, Form: f, HelpNow: help,
 		BackLink: "/community/spaces/" + strconv.FormatInt(tp.Topic.SpaceID, 10),
-		Data:     topicData{Page: tp, Moderator: p.Can(app.PermModerate), Reactions: community.Reactions}})
+		Data:     topicData{Page: tp, Moderator: p.Can(app.PermModerate), Reactions: community.Reactions, LastPostID: lastPostID(tp.Posts)}})
 }
 
 func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) error {

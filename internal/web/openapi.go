@@ -318,7 +318,7 @@ func errorResponses(rt *Route, method, path string) map[int]string {
 	case method != http.MethodGet:
 		out[http.StatusForbidden] = "The request came from another site"
 	}
-	if strings.Contains(path, "{") || op.Request != nil {
+	if strings.Contains(path, "{") || op.Request != nil || namesARecord(op.Query) {
 		out[http.StatusNotFound] = "Not found, or not yours to see (a record in the path or named in the body)"
 	}
 	if op.Request != nil {
@@ -339,6 +339,20 @@ func errorResponses(rt *Route, method, path string) map[int]string {
 		out[http.StatusTooManyRequests] = "Too many attempts from this account or address: wait and try again"
 	}
 	return out
+}
+
+// namesARecord reports whether a query parameter names a record (a team,
+// person, worker, organisation or space), which may not be found.
+func namesARecord(ps []Param) bool {
+	for _, p := range ps {
+		switch p.Name {
+		case "team", "person", "worker", "organisation", "space_id":
+			if p.In == "query" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func operationID(method, path string) string {

@@ -157,6 +157,7 @@ var pageAPI = map[string][]string{
 	"GET /community/spaces/{id}":                       {"GET /api/v1/spaces/{id}/topics"},
 	"POST /community/spaces/{id}/topics":               {"POST /api/v1/spaces/{id}/topics"},
 	"GET /community/topics/{id}":                       {"GET /api/v1/topics/{id}/posts"},
+	"GET /community/topics/{id}/live":                  {"GET /api/v1/topics/{id}/posts"},
 	"POST /community/topics/{id}/posts":                {"POST /api/v1/topics/{id}/posts"},
 	"POST /community/posts/{id}/reactions":             {"POST /api/v1/posts/{id}/reactions"},
 	"POST /community/posts/{id}/flags":                 {"POST /api/v1/posts/{id}/flags"},

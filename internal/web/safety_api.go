@@ -29,6 +29,22 @@ var opOwnWatchList = APIOp{Summary: "Make the organisation's list its own: a cop
 	Description: "Nothing changes if it is already its own.",
 	Response:    watch.List{OrganisationID: 1, OrganisationName: "Leeds and York Partnership NHS Foundation Trust", Own: true, Terms: []watch.Term{exampleTerm}}}
 
+var orgQuery = []Param{{Name: "organisation", In: "query", Type: "integer",
+	Description: "The organisation's id; may be left out when there is only one organisation."}}
+
+var opWatchedWords = APIOp{Summary: "The watched words and phrases, as one list (administrators)", Tag: "Safety", Query: orgQuery,
+	Description: "The same list as GET /api/v1/organisations/{id}/watch-terms, with its version, to change as a whole with PUT.",
+	Response:    watch.List{OrganisationID: 1, OrganisationName: "Leeds and York Partnership NHS Foundation Trust", Own: true, Version: 4, Terms: []watch.Term{exampleTerm}}}
+
+var opReplaceWatchedWords = APIOp{Summary: "Put a whole list of watched words and phrases in place (administrators)", Tag: "Safety", Query: orgQuery,
+	Description: "Replaces the organisation's list in one step, from the version GET gave (0 while it uses Mutual's defaults). " +
+		"Someone else's change since that version is 409 and changes nothing. Each problem is named by its place, e.g. terms[3].phrase; a phrase listed twice, " +
+		"written any way that matches the same, is 422. Up to 20,000 words and phrases, in a body of up to 4 MiB. The list is used for text written from then on, by every instance within 30 seconds.",
+	Request: watch.Replacement{Version: 3, Terms: []watch.Term{
+		{Phrase: "ending my life", Category: watch.Suicide, Action: watch.Flag},
+		{Phrase: "overdos*", Category: watch.Means, Action: watch.Hold}}},
+	Response: watch.List{OrganisationID: 1, OrganisationName: "Leeds and York Partnership NHS Foundation Trust", Own: true, Version: 4, Terms: []watch.Term{exampleTerm}}}
+
 var opAlertSettings = APIOp{Summary: "An organisation's time to respond to alerts and its working hours (administrators)", Tag: "Safety", Query: id,
 	Response: alert.OrgSettings{OrganisationID: 1, OrganisationName: "Leeds and York Partnership NHS Foundation Trust", Default: true, Settings: alert.DefaultSettings}}
 
@@ -108,6 +124,45 @@ func (s *Server) apiOwnWatchList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l, err := s.watch.MakeOwn(r.Context(), principal(r), org)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, l)
+}
+
+// maxWatchListBody holds a whole list of watch.MaxTerms phrases.
+const maxWatchListBody = 4 << 20
+
+func (s *Server) watchOrganisation(r *http.Request) (int64, error) {
+	org, err := queryID(r.URL.Query(), "organisation")
+	if err != nil {
+		return 0, err
+	}
+	return s.watch.Organisation(r.Context(), org)
+}
+
+func (s *Server) apiWatchedWords(w http.ResponseWriter, r *http.Request) error {
+	org, err := s.watchOrganisation(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.watch.List(r.Context(), principal(r), org)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) apiReplaceWatchedWords(w http.ResponseWriter, r *http.Request) error {
+	var in watch.Replacement
+	if err := decodeJSONLimit(r, &in, maxWatchListBody); err != nil {
+		return err
+	}
+	org, err := s.watchOrganisation(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.watch.ReplaceTerms(r.Context(), principal(r), org, in)
 	if err != nil {
 		return err
 	}

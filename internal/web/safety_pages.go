@@ -28,6 +28,8 @@ func (s *Server) safetyRoutes() []*Route {
 		apiRoute("PUT /api/v1/organisations/{id}/watch-terms/{term_id}", app.PermSafetySettings, opUpdateWatchTerm, s.apiUpdateWatchTerm),
 		apiRoute("DELETE /api/v1/organisations/{id}/watch-terms/{term_id}", app.PermSafetySettings, opDeleteWatchTerm, s.apiDeleteWatchTerm),
 		apiRoute("POST /api/v1/organisations/{id}/watch-list", app.PermSafetySettings, opOwnWatchList, s.apiOwnWatchList),
+		apiRoute("GET /api/v1/watched-words", app.PermSafetySettings, opWatchedWords, s.apiWatchedWords),
+		apiRoute("PUT /api/v1/watched-words", app.PermSafetySettings, opReplaceWatchedWords, s.apiReplaceWatchedWords),
 		apiRoute("GET /api/v1/organisations/{id}/alert-settings", app.PermSafetySettings, opAlertSettings, s.apiAlertSettings),
 		apiRoute("PUT /api/v1/organisations/{id}/alert-settings", app.PermSafetySettings, opSetAlertSettings, s.apiSetAlertSettings),
 	}

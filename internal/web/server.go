@@ -5,6 +5,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"fmt"
@@ -60,6 +61,9 @@ type Config struct {
 	// (0: DefaultQueueWait). See admission.go.
 	MaxInFlight int
 	QueueWait   time.Duration
+	// LivePoll is how often a live page's stream looks for new posts (0:
+	// livePoll); tests shorten it.
+	LivePoll time.Duration
 }
 
 // Deps are the capability services the server calls.
@@ -120,6 +124,7 @@ type Server struct {
 	handler     http.Handler
 	openAPIOnce sync.Once
 	openAPIDoc  []byte
+	live        liveStreams
 }
 
 // New builds the server and its route table. It fails if a template does
@@ -137,6 +142,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	if s.render, err = ui.NewRenderer(pages, s.allTemplateFuncs()...); err != nil {
 		return nil, err
 	}
+	s.live = liveStreams{stop: make(chan struct{}), poll: cmp.Or(cfg.LivePoll, livePoll), latest: memo.Map[int64, int64]{Limit: 10000}}
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {

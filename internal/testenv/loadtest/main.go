@@ -29,6 +29,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/mutualhq/mutual/internal/store"
 )
 
 var (
@@ -38,7 +40,7 @@ var (
 	engines       = flag.String("engines", "sqlite,postgres", "engines to measure")
 	writers       = flag.String("writers", "16,50", "numbers of concurrent clients for the audited-write measurements")
 	benchInFlight = flag.Int("bench-max-in-flight", 128, "the benchmark server's --max-in-flight: above the most clients, so requests are measured, not shed")
-	only          = flag.String("only", "", "measure only these parts (comma-separated: pages, reads, writes, insight); empty for all")
+	only          = flag.String("only", "", "measure only these parts (comma-separated: pages, community, reads, writes, insight); empty for all")
 	pgURL         = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 )
 
@@ -332,24 +334,14 @@ func bench(bin, engine, dsn, dir string) error {
 	}
 
 	if part("pages") {
-		// The bare handler: same machine, same run, same page size.
-		bareAddr := freeAddr()
-		bare := &http.Server{Addr: bareAddr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = w.Write(page)
-		})}
-		ln, err := net.Listen("tcp", bareAddr)
-		if err != nil {
+		if err := againstBare("signed-in page (GET /)", base+"/", page, clients); err != nil {
 			return err
 		}
-		go func() { _ = bare.Serve(ln) }()
-		bareRes := load("bare net/http page", func(c *http.Client, _ int) error { return get(c, "http://"+bareAddr+"/", 200) }, clients)
-		_ = bare.Shutdown(context.Background())
-		pageRes := load("signed-in page (GET /)", func(c *http.Client, _ int) error { return get(c, base+"/", 200) }, clients)
-		fmt.Printf("page size %d bytes\n", len(page))
-		fmt.Println(bareRes)
-		fmt.Println(pageRes)
-		fmt.Printf("signed-in page / bare handler = %.1f%% (target ≥ 25%%)\n", 100*pageRes.rps/bareRes.rps)
+	}
+	if part("community") {
+		if err := communityPages(bin, dsn, base); err != nil {
+			return err
+		}
 	}
 	if part("reads") {
 		fmt.Println(load("API read (GET referral, audited)", func(_ *http.Client, _ int) error {
@@ -409,6 +401,141 @@ func bench(bin, engine, dsn, dir string) error {
 		fmt.Printf("%-58s median %8s   worst %8s\n", q, times[2].Round(time.Millisecond), times[4].Round(time.Millisecond))
 	}
 	fmt.Println()
+	return nil
+}
+
+// againstBare loads a page, and a bare net/http handler serving a page of
+// the same bytes on the same machine in the same run, and prints both and
+// their ratio.
+func againstBare(name, u string, page []byte, clients []*http.Client) error {
+	bareAddr := freeAddr()
+	bare := &http.Server{Addr: bareAddr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(page)
+	})}
+	ln, err := net.Listen("tcp", bareAddr)
+	if err != nil {
+		return err
+	}
+	go func() { _ = bare.Serve(ln) }()
+	bareRes := load("bare net/http page", func(c *http.Client, _ int) error { return get(c, "http://"+bareAddr+"/", 200) }, clients)
+	_ = bare.Shutdown(context.Background())
+	pageRes := load(name, func(c *http.Client, _ int) error { return get(c, u, 200) }, clients)
+	fmt.Printf("page size %d bytes\n", len(page))
+	fmt.Println(bareRes)
+	fmt.Println(pageRes)
+	fmt.Printf("%s / bare handler = %.1f%% (target ≥ 25%%)\n", name, 100*pageRes.rps/bareRes.rps)
+	return nil
+}
+
+// communityPages measures a topic page with 500 replies and its space's
+// front page, each beside a bare handler serving the same bytes: the
+// moderator (a member under a display name) opens a topic in the first
+// space and replies 499 times through the API, then moderators' browser
+// sessions read both pages.
+func communityPages(bin, dsn, base string) error {
+	token, err := mutual(bin, dsn, "token", "create", "--email", "moderator@mutual.demo")
+	if err != nil {
+		return err
+	}
+	api := newClient()
+	call := func(method, path string, in any, want int, out any) error {
+		var body []byte
+		if in != nil {
+			body, _ = json.Marshal(in)
+		}
+		req, _ := http.NewRequest(method, base+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		if in != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := api.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		if out != nil {
+			return json.Unmarshal(b, out)
+		}
+		return nil
+	}
+	// Joining is idempotent enough: an existing member keeps their name.
+	_ = call(http.MethodPut, "/api/v1/community/settings", map[string]any{"display_name": "Bench Moderator"}, 200, nil)
+	var spaces struct {
+		Spaces []struct {
+			ID int64 `json:"id"`
+		} `json:"spaces"`
+	}
+	if err := call(http.MethodGet, "/api/v1/spaces", nil, 200, &spaces); err != nil {
+		return err
+	}
+	if len(spaces.Spaces) == 0 {
+		return fmt.Errorf("the demo data has no community space")
+	}
+	space := spaces.Spaces[0].ID
+	var made struct {
+		Topic struct {
+			ID int64 `json:"id"`
+		} `json:"topic"`
+	}
+	if err := call(http.MethodPost, fmt.Sprintf("/api/v1/spaces/%d/topics", space), map[string]any{"title": "A long conversation",
+		"body": "What has helped you on a hard day? Share one thing, however small."}, 201, &made); err != nil {
+		return err
+	}
+	// A trusted member may post 200 replies a day: those go through the
+	// API, and copies of them make up the rest.
+	const posted = 200
+	t0 := time.Now()
+	for i := range posted {
+		body := fmt.Sprintf("Reply %d: a walk, a cup of tea, a message to a friend. Some days just getting through is enough, and that counts too.", i+1)
+		if err := call(http.MethodPost, fmt.Sprintf("/api/v1/topics/%d/posts", made.Topic.ID), map[string]any{"body": body}, 201, nil); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("community: %d replies posted one at a time in %s (%.1f ms each, watched words checked)\n",
+		posted, time.Since(t0).Round(time.Millisecond), float64(time.Since(t0).Microseconds())/posted/1000)
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		return err
+	}
+	for _, n := range []int{posted, 499 - 2*posted} {
+		if _, err := db.Exec(context.Background(), `INSERT INTO community_posts (topic_id, opening, author_user_id, author_role, body, status, found, signposted, created_at)
+			SELECT topic_id, opening, author_user_id, author_role, body, status, found, signposted, created_at FROM community_posts
+			WHERE topic_id = $1 AND NOT opening ORDER BY id LIMIT $2`, made.Topic.ID, n); err != nil {
+			db.Close()
+			return err
+		}
+	}
+	db.Close()
+	var clients []*http.Client
+	for range *concurrency {
+		c := newClient()
+		resp, err := c.PostForm(base+"/sign-in", url.Values{"email": {"moderator@mutual.demo"}, "password": {"peer-support-demo"}})
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("moderator sign-in: %d", resp.StatusCode)
+		}
+		clients = append(clients, c)
+	}
+	for _, pg := range []struct{ name, path string }{
+		{"topic page, 500 posts", fmt.Sprintf("/community/topics/%d", made.Topic.ID)},
+		{"space front page", fmt.Sprintf("/community/spaces/%d", space)},
+	} {
+		page, err := fetch(clients[0], base+pg.path)
+		if err != nil {
+			return err
+		}
+		if err := againstBare(pg.name, base+pg.path, page, clients); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

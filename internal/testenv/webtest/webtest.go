@@ -155,7 +155,7 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 		o.MaxInFlight = 100_000
 	}
 	cfg := web.Config{BaseURL: "https://mutual.test", RequireMFA: o.RequireMFA, MailDir: MailDir, Version: "test",
-		MaxInFlight: o.MaxInFlight, QueueWait: o.QueueWait}
+		MaxInFlight: o.MaxInFlight, QueueWait: o.QueueWait, LivePoll: 200 * time.Millisecond}
 	if o.TrustLoopbackProxy {
 		cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
@@ -168,6 +168,9 @@ func Start(tb testing.TB, engine store.Dialect, o Options) *Env {
 	}
 	hs := httptest.NewServer(srv)
 	tb.Cleanup(hs.Close)
+	// Before Close (cleanups run last first): Close waits for every
+	// request, and a live page's stream would last minutes.
+	tb.Cleanup(srv.StopStreams)
 	return &Env{World: w, URL: hs.URL, Server: srv, HTTP: hs}
 }
 

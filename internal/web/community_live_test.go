@@ -1,0 +1,169 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/community"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
+)
+
+type liveEvent struct{ id, name, data string }
+
+// openLive opens a topic's live stream as a client and returns its events
+// as they arrive, until cancel.
+func openLive(t *testing.T, e *webtest.Env, c *webtest.Client, path, lastEventID string) (<-chan liveEvent, *http.Response, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	hc := *c.HTTP
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	events := make(chan liveEvent, 16)
+	go func() {
+		defer close(events)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var ev liveEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.name != "" {
+					events <- ev
+				}
+				ev = liveEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "event: "):
+				ev.name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				ev.data += strings.TrimPrefix(line, "data: ") + "\n"
+			}
+		}
+	}()
+	return events, resp, cancel
+}
+
+func nextEvent(t *testing.T, events <-chan liveEvent) liveEvent {
+	t.Helper()
+	select {
+	case ev, ok := <-events:
+		if !ok {
+			t.Fatal("the stream ended")
+		}
+		return ev
+	case <-time.After(15 * time.Second):
+		t.Fatal("no event within 15 s")
+	}
+	return liveEvent{}
+}
+
+// A reader's open topic page is sent each new post it may see, as it
+// arrives: a moderator's reply reaches it; a new member's held reply (a
+// canary) never does; a reconnecting browser is sent what it missed since
+// its last event; someone who may not see the topic gets 404, not a
+// stream.
+func TestTopicLiveUpdates(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		mod := e.Principal(t, "moderator")
+		sp, err := e.Community.CreateSpace(ctx, mod, community.Space{Name: "Live space", ForPeople: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret, err := e.Community.CreateSpace(ctx, mod, community.Space{Name: "Invited only", InvitationOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, name := range []string{"person", "person2"} {
+			if _, err := e.Community.SaveSettings(ctx, e.Principal(t, name), community.Settings{DisplayName: []string{"Live Otter", "Quiet Wren"}[i]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.Community.SaveSettings(ctx, mod, community.Settings{DisplayName: "Steady Lark"}); err != nil {
+			t.Fatal(err)
+		}
+		opened, err := e.Community.CreateTopic(ctx, mod, sp.ID, community.NewTopic{Title: "Evenings", Body: "How are evenings for you?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hidden, err := e.Community.CreateTopic(ctx, mod, secret.ID, community.NewTopic{Title: "Invited", Body: "Only for those invited"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tid := strconv.FormatInt(opened.Topic.ID, 10)
+		reader := e.As(t, "person")
+
+		page := reader.Get("/community/topics/" + tid)
+		want(t, page, http.StatusOK)
+		live := "/community/topics/" + tid + "/live?after=" + strconv.FormatInt(opened.Post.ID, 10)
+		if !strings.Contains(page.Body, `data-live="`+strings.ReplaceAll(live, "&", "&amp;")+`"`) || !strings.Contains(page.Body, `aria-live="polite"`) {
+			t.Fatalf("the page does not name its live address %s", live)
+		}
+		want(t, reader.Get("/community/topics/"+strconv.FormatInt(hidden.Topic.ID, 10)+"/live"), http.StatusNotFound)
+		want(t, reader.Get("/community/topics/"+tid+"/live?after=x"), http.StatusUnprocessableEntity)
+
+		events, resp, stop := openLive(t, e, reader, live, "")
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			t.Fatalf("live stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		// A new member's reply is held: never sent to another reader.
+		if _, err := e.Community.Reply(ctx, e.Principal(t, "person2"), opened.Topic.ID, community.NewPost{Body: "HELDCANARY evenings are long"}); err != nil {
+			t.Fatal(err)
+		}
+		reply, err := e.Community.Reply(ctx, mod, opened.Topic.ID, community.NewPost{Body: "Welcome, all"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := nextEvent(t, events)
+		if ev.name != "post" || ev.id != strconv.FormatInt(reply.Post.ID, 10) || !strings.Contains(ev.data, "Welcome, all") ||
+			!strings.Contains(ev.data, `id="post-`+ev.id+`"`) || strings.Contains(ev.data, "HELDCANARY") {
+			t.Fatalf("the event for the moderator's reply: %+v", ev)
+		}
+		stop()
+
+		// Anything but a browser's EventSource is sent what is new, then
+		// the end, rather than a wait.
+		once := reader.Get(live)
+		want(t, once, http.StatusOK)
+		if !strings.Contains(once.Body, "id: "+ev.id+"\nevent: post\n") || strings.Contains(once.Body, "HELDCANARY") {
+			t.Fatalf("a plain GET of the stream: %s", once.Body)
+		}
+
+		// Reconnecting from the opening post: sent the reply it missed, at once.
+		events, _, stop = openLive(t, e, reader, "/community/topics/"+tid+"/live", strconv.FormatInt(opened.Post.ID, 10))
+		defer stop()
+		if ev := nextEvent(t, events); ev.id != strconv.FormatInt(reply.Post.ID, 10) || strings.Contains(ev.data, "HELDCANARY") {
+			t.Fatalf("after reconnecting: %+v", ev)
+		}
+		// Shutting down ends the stream at once (http.Server.Shutdown waits
+		// for requests).
+		e.Server.StopStreams()
+		select {
+		case _, ok := <-events:
+			if ok {
+				t.Fatal("an event after shutting down")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the stream outlived the shutdown")
+		}
+	})
+}
