@@ -232,3 +232,30 @@ func TestContactNotesRoleMatrix(t *testing.T) {
 		}
 	})
 }
+
+// mayRestrictedCanary are the accounts that may read the canary contact's
+// restricted note: the lead who recorded it and the clinician who made the
+// referral (workerB may see the canary person, not this note).
+var mayRestrictedCanary = map[string]bool{"leadB": true, "clinicianB": true}
+
+// contactCanary records, as team B's lead, a contact on the canary's
+// referral holding the canary in its note and a comment, and a restricted
+// note holding restrictedCanary; it returns the path ids of the contact and
+// of the comment.
+func contactCanary(t *testing.T, e *webtest.Env, r referral.Referral) (contact, comment map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	lead := e.Principal(t, "leadB")
+	c, err := e.Referrals.RecordContact(ctx, lead, r.ID, referral.NewContact{At: e.Clock.Now(), Mode: "phone", Note: "Spoke with " + canary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Referrals.AddRestrictedNote(ctx, lead, c.ID, referral.NewRestrictedNote{Note: restrictedCanary, Reason: "Risk"}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.Referrals.AddComment(ctx, lead, c.ID, referral.NewComment{Kind: "comment", Body: "About " + canary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"id": strconv.FormatInt(c.ID, 10)}, map[string]string{"id": strconv.FormatInt(k.ID, 10)}
+}
