@@ -561,7 +561,9 @@ func (s *Service) AddComment(ctx context.Context, p *app.Principal, contactID in
 	var out ContactComment
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
 		now := s.Clock.Now()
-		c, r, err := s.visibleContact(ctx, tx, p, contactID, true, false)
+		// The referral's row lock, as MarkEnteredInError takes: a
+		// correction is never asked of a contact marked meanwhile.
+		c, r, err := s.visibleContact(ctx, tx, p, contactID, true, true)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package referral_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -281,6 +282,33 @@ func TestNoteEditsUnderConcurrency(t *testing.T) {
 		})
 		if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
 			t.Fatalf("%d answers won", won)
+		}
+		// An edit and marking entered in error from one version: one wins.
+		var version int
+		if err := db.QueryRow(ctx, "SELECT version FROM contacts WHERE id = $1", c.ID).Scan(&version); err != nil {
+			t.Fatal(err)
+		}
+		errs = testkit.Race(len(editors), func(i int) error {
+			if i%2 == 0 {
+				_, err := w.Referrals.MarkEnteredInError(ctx, editors[i], c.ID, referral.ErrorMark{Reason: "Twice", Version: version})
+				return err
+			}
+			_, err := w.Referrals.EditNote(ctx, editors[i], c.ID, referral.NoteEdit{Note: fmt.Sprint("Late edit ", i), Version: version})
+			return err
+		})
+		if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+			t.Fatalf("%d of the edits and marks won", won)
+		}
+		// The person is told once withheld, by one of several at once.
+		if _, err := w.Referrals.AddRestrictedNote(ctx, editors[0], c.ID, referral.NewRestrictedNote{Note: "n", Reason: "r"}); err != nil {
+			t.Fatal(err)
+		}
+		clinician := w.Principal(t, "clinician")
+		errs = testkit.Race(3, func(int) error {
+			return w.Referrals.WithholdRestrictedNotice(ctx, clinician, c.ID, referral.Withholding{Reason: "At risk if told"})
+		})
+		if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+			t.Fatalf("withheld %d times", won)
 		}
 	})
 }
