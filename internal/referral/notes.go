@@ -133,6 +133,35 @@ func seesSupport(p *app.Principal) bool {
 	return p.Can(app.PermReferralWork) || p.HasRole(app.RoleClinician)
 }
 
+// commentColumns and commentFrom read comments with alias cc, scanned
+// into ContactComment.fields.
+const (
+	commentColumns = "cc.id, cc.at, u.name, cc.by_person, cc.kind, cc.body, cc.answer, cc.answer_reason, COALESCE(au.name, ''), cc.answered_at"
+	commentFrom    = " FROM contact_comments cc JOIN users u ON u.id = cc.author_user_id LEFT JOIN users au ON au.id = cc.answered_by_user_id"
+)
+
+func (k *ContactComment) fields() []any {
+	return []any{&k.ID, &k.At, &k.AuthorName, &k.ByPerson, &k.Kind, &k.Body, &k.Answer, &k.Reason, &k.AnsweredBy, &k.AnsweredAt}
+}
+
+// changedOne answers conflict when a conditional write changed no row:
+// someone else got there first.
+func changedOne(conflict error) func(res sql.Result, err error) error {
+	return func(res sql.Result, err error) error {
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return conflict
+		}
+		return nil
+	}
+}
+
 // contactColumns and contactFrom read contacts with alias c.
 const contactColumns = `c.id, c.referral_id, c.at, u.name, c.mode, c.while_waiting, c.minutes, c.note, c.support_types, c.setting,
 	c.version, c.edited_at, c.error_at, c.error_reason, c.worker_user_id`
@@ -182,16 +211,14 @@ func (s *Service) contactsWhere(ctx context.Context, tx *store.Tx, a *store.Args
 		ids[i], at[c.ID] = c.ID, i
 	}
 	in := "(SELECT id FROM " + tx.Dialect.IDTable("$1", "ids") + ")"
-	crows, err := tx.QueryContext(ctx, `SELECT cc.contact_id, cc.id, cc.at, u.name, cc.by_person, cc.kind, cc.body, cc.answer, cc.answer_reason,
-		COALESCE(au.name, ''), cc.answered_at FROM contact_comments cc JOIN users u ON u.id = cc.author_user_id
-		LEFT JOIN users au ON au.id = cc.answered_by_user_id WHERE cc.contact_id IN `+in+` ORDER BY cc.id`, store.IDsParam(ids))
+	crows, err := tx.QueryContext(ctx, "SELECT cc.contact_id, "+commentColumns+commentFrom+" WHERE cc.contact_id IN "+in+" ORDER BY cc.id", store.IDsParam(ids))
 	if err != nil {
 		return nil, err
 	}
 	for crows.Next() {
 		var id int64
 		var k ContactComment
-		if err := crows.Scan(&id, &k.ID, &k.At, &k.AuthorName, &k.ByPerson, &k.Kind, &k.Body, &k.Answer, &k.Reason, &k.AnsweredBy, &k.AnsweredAt); err != nil {
+		if err := crows.Scan(append([]any{&id}, k.fields()...)...); err != nil {
 			crows.Close()
 			return nil, err
 		}
@@ -436,7 +463,9 @@ func (s *Service) EditNote(ctx context.Context, p *app.Principal, contactID int6
 	return out, nil
 }
 
-var errStale = app.Errorf(app.CodeConflict, "Someone changed this contact since you opened it. Look at it again: what you typed is kept below.")
+func errStale() error {
+	return app.Errorf(app.CodeConflict, "Someone changed this contact since you opened it. Look at it again: what you typed is kept below.")
+}
 
 // amendable says why the caller may not change the contact, if they may not.
 func (s *Service) amendable(p *app.Principal, c Contact, r Referral) error {
@@ -466,20 +495,14 @@ func (s *Service) writeNote(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if editedBy.Valid && editedAt != nil {
 		by, at = editedBy.Int64, *editedAt
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE contacts SET note = $1, version = version + 1, edited_by_user_id = $2, edited_at = $3
-		WHERE id = $4 AND version = $5 AND version = $6 AND error_at IS NULL`, note, p.UserID, now, c.ID, version, c.Version)
-	if err != nil {
+	if err := changedOne(errStale())(tx.ExecContext(ctx, `UPDATE contacts SET note = $1, version = version + 1, edited_by_user_id = $2, edited_at = $3
+		WHERE id = $4 AND version = $5 AND version = $6 AND error_at IS NULL`, note, p.UserID, now, c.ID, version, c.Version)); err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return errStale
-	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO contact_note_versions (contact_id, version, note, written_by_user_id, written_at) VALUES ($1, $2, $3, $4, $5)",
+	_, err := tx.ExecContext(ctx, "INSERT INTO contact_note_versions (contact_id, version, note, written_by_user_id, written_at) VALUES ($1, $2, $3, $4, $5)",
 		c.ID, c.Version, c.Note, by, at)
 	if store.IsUniqueViolation(err) {
-		return errStale
+		return errStale()
 	}
 	return err
 }
@@ -509,15 +532,9 @@ func (s *Service) MarkEnteredInError(ctx context.Context, p *app.Principal, cont
 		if err := s.amendable(p, c, r); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE contacts SET error_at = $1, error_by_user_id = $2, error_reason = $3, version = version + 1, appointment_id = NULL
-			WHERE id = $4 AND version = $5 AND error_at IS NULL`, now, p.UserID, in.Reason, contactID, in.Version)
-		if err != nil {
+		if err := changedOne(errStale())(tx.ExecContext(ctx, `UPDATE contacts SET error_at = $1, error_by_user_id = $2, error_reason = $3, version = version + 1, appointment_id = NULL
+			WHERE id = $4 AND version = $5 AND error_at IS NULL`, now, p.UserID, in.Reason, contactID, in.Version)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return errStale
 		}
 		// The first contact is the earliest one not entered in error; with
 		// none left, a referral still waiting has had no first contact
@@ -643,15 +660,9 @@ func (s *Service) AnswerCorrection(ctx context.Context, p *app.Principal, commen
 		if err := s.amendable(p, c, r); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE contact_comments SET answer = $1, answer_reason = $2, answered_by_user_id = $3, answered_at = $4
-			WHERE id = $5 AND answer = ''`, in.Answer, in.Reason, p.UserID, now, commentID)
-		if err != nil {
+		if err := changedOne(app.Errorf(app.CodeConflict, "This request for a correction has already been answered"))(tx.ExecContext(ctx, `UPDATE contact_comments SET answer = $1, answer_reason = $2, answered_by_user_id = $3, answered_at = $4
+			WHERE id = $5 AND answer = ''`, in.Answer, in.Reason, p.UserID, now, commentID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return app.Errorf(app.CodeConflict, "This request for a correction has already been answered")
 		}
 		if in.Answer == "corrected" {
 			if in.Note == c.Note {
@@ -661,10 +672,7 @@ func (s *Service) AnswerCorrection(ctx context.Context, p *app.Principal, commen
 				return err
 			}
 		}
-		err = tx.QueryRowContext(ctx, `SELECT cc.id, cc.at, u.name, cc.by_person, cc.kind, cc.body, cc.answer, cc.answer_reason, COALESCE(au.name, ''), cc.answered_at
-			FROM contact_comments cc JOIN users u ON u.id = cc.author_user_id LEFT JOIN users au ON au.id = cc.answered_by_user_id WHERE cc.id = $1`,
-			commentID).Scan(&out.ID, &out.At, &out.AuthorName, &out.ByPerson, &out.Kind, &out.Body, &out.Answer, &out.Reason, &out.AnsweredBy, &out.AnsweredAt)
-		if err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT "+commentColumns+commentFrom+" WHERE cc.id = $1", commentID).Scan(out.fields()...); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermReferralWork), audit.Event{
@@ -752,15 +760,9 @@ func (s *Service) WithholdRestrictedNotice(ctx context.Context, p *app.Principal
 		if !ok || !clinician {
 			return app.Errorf(app.CodeForbidden, "Only a clinician can decide that the person is not told about a restricted note")
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE contact_restricted_notes SET withheld_reason = $1, withheld_by_user_id = $2, withheld_at = $3
-			WHERE contact_id = $4 AND withheld_at IS NULL`, in.Reason, p.UserID, now, contactID)
-		if err != nil {
+		if err := changedOne(app.Errorf(app.CodeConflict, "There is no restricted note on this contact that the person is told about"))(tx.ExecContext(ctx, `UPDATE contact_restricted_notes SET withheld_reason = $1, withheld_by_user_id = $2, withheld_at = $3
+			WHERE contact_id = $4 AND withheld_at IS NULL`, in.Reason, p.UserID, now, contactID)); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return app.Errorf(app.CodeConflict, "There is no restricted note on this contact that the person is told about")
 		}
 		return audit.Record(ctx, tx, now, actor(p, m), audit.Event{
 			Action: "contact.withhold_notice", SubjectPersonID: r.PersonID, ObjectType: "contact", ObjectID: fmt.Sprint(contactID)})

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -80,12 +81,7 @@ func (s *Server) contactAction(active string, do func(r *http.Request, id int64,
 			setFlash(w, msg)
 			return redirect(w, r, "/contacts/"+strconv.FormatInt(id, 10))
 		}
-		switch e := app.As(err); e.Code {
-		case app.CodeInvalid:
-			formWithErrors(f, err)
-		case app.CodeConflict, app.CodeForbidden:
-			f.AddError("", e.Message)
-		default:
+		if err := formProblem(f, err, app.CodeConflict, app.CodeForbidden); err != nil {
 			return err
 		}
 		return s.contactPageWith(w, r, app.As(err).Code.Status(), id, f, active)
@@ -129,12 +125,7 @@ func (s *Server) handleAnswerCorrection(w http.ResponseWriter, r *http.Request) 
 		setFlash(w, "Answer recorded. The person can read it.")
 		return redirect(w, r, "/contacts/"+strconv.FormatInt(contact, 10))
 	}
-	switch e := app.As(err); e.Code {
-	case app.CodeInvalid:
-		formWithErrors(f, err)
-	case app.CodeConflict, app.CodeForbidden:
-		f.AddError("", e.Message)
-	default:
+	if err := formProblem(f, err, app.CodeConflict, app.CodeForbidden); err != nil {
 		return err
 	}
 	f.Values.Set("comment_id", strconv.FormatInt(id, 10))
@@ -159,14 +150,25 @@ func (s *Server) handleMyComment(w http.ResponseWriter, r *http.Request) error {
 		setFlash(w, msg)
 		return redirect(w, r, "/my/referrals/"+strconv.FormatInt(ref, 10)+"#contact-"+strconv.FormatInt(id, 10))
 	}
-	switch e := app.As(err); e.Code {
-	case app.CodeInvalid:
-		formWithErrors(f, err)
-	case app.CodeConflict:
-		f.AddError("", e.Message)
-	default:
+	if err := formProblem(f, err, app.CodeConflict); err != nil {
 		return err
 	}
 	f.Values.Set("comment_on", strconv.FormatInt(id, 10))
 	return s.myReferralPage(w, r, app.As(err).Code.Status(), ref, f)
+}
+
+// formProblem puts a refused form's problems on the form, by field when
+// invalid, at the top for the codes shown; any other error is returned, to
+// be answered as an error page.
+func formProblem(f *ui.Form, err error, shown ...app.Code) error {
+	e := app.As(err)
+	switch {
+	case e.Code == app.CodeInvalid:
+		formWithErrors(f, err)
+	case slices.Contains(shown, e.Code):
+		f.AddError("", e.Message)
+	default:
+		return err
+	}
+	return nil
 }
