@@ -227,6 +227,10 @@ func TestEnteredInErrorAndForgetting(t *testing.T) {
 		if err != nil || len(people) != 1 || people[0].LastContact != nil {
 			t.Fatalf("my people counts it: %v %+v", err, people)
 		}
+		found, err := w.People.Search(ctx, worker, "Test person", 10, 0)
+		if err != nil || len(found.People) != 1 || found.People[0].LastContact != nil {
+			t.Fatalf("the people list counts it: %v %+v", err, found.People)
+		}
 		if _, err := w.Referrals.AddComment(ctx, person, c.ID, referral.NewComment{Kind: "comment", Body: "Thank you"}); err != nil {
 			t.Fatal(err)
 		}
