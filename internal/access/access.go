@@ -215,6 +215,33 @@ func Appointments(p *app.Principal, a *store.Args, al string) string {
 	return or(parts)
 }
 
+// RestrictedNotes is the condition on a contact (alias c, its referral r)
+// whose restricted notes (safeguarding, risk) the caller may read: the peer
+// worker who recorded the contact, a peer lead of the referral's team, and
+// clinicians — each only for a referral they may see (Referrals). A person,
+// carer, partner worker, manager or anyone else never reads one; the
+// person is told only that one exists. Every capability that shows or
+// copies a restricted note uses it.
+func RestrictedNotes(p *app.Principal, a *store.Args, c, r string) string {
+	if p == nil {
+		return "1 = 0"
+	}
+	var parts []string
+	if p.HasRole(app.RolePeerWorker, app.RolePeerLead) {
+		parts = append(parts, c+".worker_user_id = "+a.Add(p.UserID))
+	}
+	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
+		parts = append(parts, r+".team_id IN "+store.In(a, teams...))
+	}
+	if p.HasRole(app.RoleClinician) {
+		parts = append(parts, "1 = 1")
+	}
+	if len(parts) == 0 {
+		return "1 = 0"
+	}
+	return "(" + or(parts) + " AND " + Referrals(p, a) + ")"
+}
+
 // or joins conditions; none matches nothing.
 func or(parts []string) string {
 	if len(parts) == 0 {

@@ -167,7 +167,7 @@ func (s *Service) SubjectAccessCopy(ctx context.Context, p *app.Principal, perso
 			return err
 		}
 		var err error
-		if c, err = s.copyOf(ctx, tx, personID, now); err != nil {
+		if c, err = s.copyOf(person.ForSubjectAccess(ctx, p), tx, personID, now); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermSubjectAccess), audit.Event{Action: "datarights.subject_access",

@@ -81,7 +81,7 @@ func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Pe
 			return a, " AND " + col + " IN " + a.IDs(tx.Dialect, teamIDs)
 		}
 		a, teams := within("r.team_id")
-		contactsIn := ` FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2` + teams
+		contactsIn := ` FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2 AND c.error_at IS NULL` + teams
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT c.worker_user_id)`+contactsIn, a.Values()...).Scan(&workers); err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Pe
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT COUNT(*), COALESCE(SUM(c.minutes), 0), MIN(COALESCE(r.first_contact_at, c.at)),
 			CASE WHEN SUM(CASE WHEN r.closed_at IS NULL OR r.closed_at >= $2 THEN 1 ELSE 0 END) > 0 THEN NULL ELSE MAX(r.closed_at) END, `+strings.Join(cols, ", ")+`
-			FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2`+pteams+` GROUP BY r.person_id`, pa.Values()...)
+			FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2 AND c.error_at IS NULL`+pteams+` GROUP BY r.person_id`, pa.Values()...)
 		if err != nil {
 			return err
 		}

@@ -57,6 +57,16 @@ func TestSupportReportKnownData(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A contact entered in error counts nowhere: not as a contact, an
+		// hour, a mode or a kind of support.
+		wrong, err := w.Referrals.RecordContact(ctx, worker, refs[0].ID, referral.NewContact{At: w.Clock.Now().Add(-time.Hour), Mode: "video", Minutes: 120,
+			SupportTypes: []string{"recovery"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.MarkEnteredInError(ctx, worker, wrong.ID, referral.ErrorMark{Reason: "Recorded twice", Version: wrong.Version}); err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range refs[:2] {
 			if _, err := w.Referrals.Transition(ctx, worker, r.ID, referral.Move{To: referral.Ended, Reason: "goals_met", OutcomeSummary: "Back at college"}); err != nil {
 				t.Fatal(err)

@@ -134,7 +134,7 @@ var (
 		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}, AppointmentReminder{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
-		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}}
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}, ContactComment{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -423,3 +423,13 @@ type CommunityReply struct {
 }
 
 func (CommunityReply) noteTemplate() string { return "community_reply" }
+
+// ContactComment tells the worker who recorded a contact that someone
+// commented on it or asked for its note to be corrected: the reference
+// only, never what was written.
+type ContactComment struct {
+	Reference  string
+	Correction bool
+}
+
+func (ContactComment) noteTemplate() string { return "contact_comment" }

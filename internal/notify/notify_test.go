@@ -35,7 +35,10 @@ var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": tru
 	"About": true,
 
 	// A review reminder says when, never who.
-	"Date": true}
+	"Date": true,
+	// A comment on a contact: only whether it asks for a correction,
+	// never what was written.
+	"Correction": true}
 
 func fieldsOf(v any) []string {
 	t := reflect.TypeOf(v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -29,4 +30,21 @@ type Holder interface {
 	// inside tx, for the retention job. Audit rows are never deleted: they
 	// hold no personal details, only ids.
 	Forget(ctx context.Context, tx *store.Tx, personID int64) error
+}
+
+type completeCopyKey struct{}
+
+// ForSubjectAccess marks ctx as making a subject access copy by the staff
+// member p, for them to review and give: holders then include what the
+// person's own copy leaves out (restricted notes), as far as p may read it.
+// Only the data-rights service sets it.
+func ForSubjectAccess(ctx context.Context, p *app.Principal) context.Context {
+	return context.WithValue(ctx, completeCopyKey{}, p)
+}
+
+// SubjectAccessBy is the staff member making a subject access copy in ctx
+// (ForSubjectAccess), or nil for the person's own copy.
+func SubjectAccessBy(ctx context.Context) *app.Principal {
+	p, _ := ctx.Value(completeCopyKey{}).(*app.Principal)
+	return p
 }

@@ -161,7 +161,7 @@ func (s *Service) describe(ctx context.Context, tx *store.Tx, p *app.Principal, 
 	in = a.IDs(tx.Dialect, ids)
 	// Newest first, compared here: SQLite's MAX over a timestamp answers text.
 	rows, err = tx.QueryContext(ctx, `SELECT r.person_id, c.at FROM contacts c JOIN referrals r ON r.id = c.referral_id
-		WHERE r.person_id IN `+in+` AND `+access.Referrals(p, a)+` ORDER BY c.at DESC`, a.Values()...)
+		WHERE c.error_at IS NULL AND r.person_id IN `+in+` AND `+access.Referrals(p, a)+` ORDER BY c.at DESC`, a.Values()...)
 	if err != nil {
 		return err
 	}

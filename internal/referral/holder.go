@@ -18,7 +18,7 @@ func (s *Service) HolderName() string { return "Referrals and being told about p
 
 // Tables are the tables the referrals capability keeps a person's data in.
 func (s *Service) Tables() []string {
-	return []string{"referrals", "referral_events", "contacts", "offers"}
+	return []string{"referrals", "referral_events", "contacts", "contact_note_versions", "contact_comments", "contact_restricted_notes", "offers"}
 }
 
 // ExportedReferral is one referral in a person's copy: everything recorded,
@@ -55,6 +55,19 @@ type ExportedReferral struct {
 	Closed            *time.Time `json:"closed,omitempty"`
 	History           []Event    `json:"history"`
 	Contacts          []Contact  `json:"contacts"`
+	// EarlierNotes are the earlier texts of the contacts' notes.
+	EarlierNotes []ExportedNoteVersion `json:"earlier_notes,omitempty"`
+	// Restricted are the restricted notes, in a subject access copy made
+	// by staff only (for them to review before it is given); never in the
+	// person's own copy.
+	Restricted []ExportedRestricted `json:"restricted_notes,omitempty"`
+}
+
+// ExportedNoteVersion is an earlier text of a contact's note in a
+// person's copy.
+type ExportedNoteVersion struct {
+	ContactID int64 `json:"contact_id"`
+	NoteVersion
 }
 
 // ExportedReferrals is the referrals capability's part of a person's copy.
@@ -117,8 +130,17 @@ func (s *Service) Export(ctx context.Context, tx *store.Tx, personID int64) (any
 		for i := range e.History {
 			e.History[i].ActorRole = firstNonEmptyString(app.Role(e.History[i].ActorRole).Label(), e.History[i].ActorRole)
 		}
-		if e.Contacts, err = s.contacts(ctx, tx, r.ID); err != nil {
+		if e.Contacts, e.Restricted, err = s.contactsCopy(ctx, tx, r.ID); err != nil {
 			return nil, err
+		}
+		for _, c := range e.Contacts {
+			vs, err := noteVersions(ctx, tx, c.ID)
+			if err != nil {
+				return nil, err
+			}
+			for _, v := range vs {
+				e.EarlierNotes = append(e.EarlierNotes, ExportedNoteVersion{ContactID: c.ID, NoteVersion: v})
+			}
 		}
 		if e.History == nil {
 			e.History = []Event{}
@@ -203,6 +225,9 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 		sql string
 		arg any
 	}{
+		{"DELETE FROM contact_note_versions WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
+		{"DELETE FROM contact_comments WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
+		{"DELETE FROM contact_restricted_notes WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
 		{"DELETE FROM contacts WHERE referral_id IN " + gone, list},
 		{"DELETE FROM referral_events WHERE referral_id IN " + gone, list},
 		{"DELETE FROM offers WHERE person_id = $1", personID},

@@ -85,8 +85,14 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 			if d.History, err = s.history(ctx, tx, id); err != nil {
 				return err
 			}
-			if d.Contacts, err = s.contacts(ctx, tx, id); err != nil {
-				return err
+			// What the support was, only for those who see it: the peer
+			// team and clinicians (never a partner or other referrer who
+			// only follows the referral).
+			d.Contacts = []Contact{}
+			if seesSupport(p) {
+				if d.Contacts, err = s.contacts(ctx, tx, id, false); err != nil {
+					return err
+				}
 			}
 			if d.Earlier, err = s.referralsWhere(ctx, tx, p, store.NewArgs(r.PersonID, r.ID), "r.person_id = $1 AND r.id <> $2", "r.received_at DESC", 20, 0); err != nil {
 				return err
@@ -170,29 +176,6 @@ func (s *Service) history(ctx context.Context, tx *store.Tx, id int64) ([]Event,
 			e.ActorName = "The person, using the public form"
 		}
 		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-func (s *Service) contacts(ctx context.Context, tx *store.Tx, id int64) ([]Contact, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT c.id, c.at, u.name, c.mode, c.while_waiting, c.minutes, c.note, c.support_types, c.setting
-		FROM contacts c JOIN users u ON u.id = c.worker_user_id WHERE c.referral_id = $1 ORDER BY c.at DESC, c.id DESC`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Contact
-	for rows.Next() {
-		var c Contact
-		var types string
-		if err := rows.Scan(&c.ID, &c.At, &c.WorkerName, &c.Mode, &c.WhileWaiting, &c.Minutes, &c.Note, &types, &c.Setting); err != nil {
-			return nil, err
-		}
-		c.SupportTypes = []string{}
-		if types != "" {
-			c.SupportTypes = strings.Split(types, ",")
-		}
-		out = append(out, c)
 	}
 	return out, rows.Err()
 }
@@ -610,7 +593,7 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			return err
 		}
 		out = Contact{ID: out.ID, At: at, WorkerName: p.Name, Mode: c.Mode, WhileWaiting: r.Status.Waiting(), Minutes: c.Minutes, Note: c.Note,
-			SupportTypes: c.SupportTypes, Setting: c.Setting}
+			SupportTypes: c.SupportTypes, Setting: c.Setting, ReferralID: r.ID, Version: 1, Comments: []ContactComment{}}
 		if out.SupportTypes == nil {
 			out.SupportTypes = []string{}
 		}

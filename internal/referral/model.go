@@ -114,15 +114,28 @@ type Event struct {
 // Contact is a contact made with the person, while waiting or during
 // support.
 type Contact struct {
-	ID           int64     `json:"id"`
-	At           time.Time `json:"at"`
-	WorkerName   string    `json:"worker_name"`
-	Mode         string    `json:"mode"`
-	WhileWaiting bool      `json:"while_waiting"`
-	Minutes      int       `json:"minutes"`
-	Note         string    `json:"note"`
-	SupportTypes []string  `json:"support_types" doc:"emotional, practical, social, care, recovery: what kind of support it gave."`
-	Setting      string    `json:"setting,omitempty" doc:"Where it happened: a team setting (community, acute_ward, secure_ward, camhs_transition…)."`
+	ID           int64      `json:"id"`
+	At           time.Time  `json:"at"`
+	WorkerName   string     `json:"worker_name"`
+	Mode         string     `json:"mode"`
+	WhileWaiting bool       `json:"while_waiting"`
+	Minutes      int        `json:"minutes"`
+	Note         string     `json:"note"`
+	SupportTypes []string   `json:"support_types" doc:"emotional, practical, social, care, recovery: what kind of support it gave."`
+	Setting      string     `json:"setting,omitempty" doc:"Where it happened: a team setting (community, acute_ward, secure_ward, camhs_transition…)."`
+	ReferralID   int64      `json:"referral_id"`
+	Version      int        `json:"version" doc:"Send it back when changing the note or marking the contact entered in error: a stale version answers 409."`
+	EditedAt     *time.Time `json:"edited_at,omitempty" doc:"Set when the note was changed after it was first written: every earlier text is kept."`
+	// EnteredInError marks a contact recorded by mistake: kept, shown
+	// struck through with the reason, and left out of every count.
+	EnteredInError bool   `json:"entered_in_error"`
+	ErrorReason    string `json:"entered_in_error_reason,omitempty"`
+	// RestrictedNote says that there is also a restricted note the person
+	// cannot read; for the person, false when a clinician recorded why
+	// they are not told.
+	RestrictedNote bool             `json:"restricted_note" doc:"There is also a restricted note (safeguarding or risk). The person is told unless a clinician recorded a reason not to."`
+	Comments       []ContactComment `json:"comments"`
+	workerUserID   int64
 }
 
 // SupportTypes are the kinds of support a contact can give, from the

@@ -229,11 +229,13 @@ func (s *Service) fillMine(ctx context.Context, tx *store.Tx, p *app.Principal, 
 	if m.History, err = s.history(ctx, tx, r.ID); err != nil {
 		return m, err
 	}
-	if m.Contacts, err = s.contacts(ctx, tx, r.ID); err != nil {
-		return m, err
-	}
-	if m.Contacts == nil {
-		m.Contacts = []Contact{}
+	// The notes are written for the person: a carer who made the
+	// referral follows its steps, never what was said in the support.
+	m.Contacts = []Contact{}
+	if own {
+		if m.Contacts, err = s.contacts(ctx, tx, r.ID, true); err != nil {
+			return m, err
+		}
 	}
 	m.Own = ownView(r, m.MadeByMe)
 	m.Steps = OwnSteps(r, m.History, m.MadeByMe)

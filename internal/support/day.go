@@ -51,7 +51,7 @@ func (s *Service) MyPeople(ctx context.Context, p *app.Principal) ([]MyPerson, e
 		}
 		a := store.NewArgs(p.UserID, s.overdueDays())
 		q := `SELECT r.id, r.person_id, pe.preferred_name, r.status, COALESCE(r.allocated_at, r.received_at),
-			(SELECT MAX(c.at) FROM contacts c WHERE c.referral_id = r.id),
+			(SELECT MAX(c.at) FROM contacts c WHERE c.referral_id = r.id AND c.error_at IS NULL),
 			(SELECT MAX(ap.starts_at) FROM appointments ap WHERE ap.referral_id = r.id AND ap.status IN ('arrived', 'fulfilled')),
 			COALESCE(ss.overdue_days, $2)
 			FROM referrals r JOIN people pe ON pe.id = r.person_id LEFT JOIN teams t ON t.id = r.team_id

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -479,6 +480,9 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		calls = append(calls, more...)
 		calls = append(calls, recoveryCalls...)
 		calls = append(calls, supportAuditCalls(t, e, own.PersonID, person, worker, personAPI, workerAPI)...)
+		contactCalls, contactRows := contactAuditCalls(t, e, own)
+		calls = append(calls, contactCalls...)
+		maps.Copy(rows, contactRows)
 		covered := map[string]bool{}
 		for _, c := range calls {
 			covered[c.pattern] = true

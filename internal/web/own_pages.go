@@ -173,15 +173,18 @@ func (s *Server) myReferralPage(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	if f == nil {
-		v := url.Values{}
+	if f == nil || f.Value("comment_on") != "" {
+		// A comment on a contact shown again keeps what was typed; the
+		// sharing choices are the saved ones.
+		if f == nil {
+			f = ui.NewForm(url.Values{})
+		}
 		if m.Own.ShareWithReferrer {
-			v.Set("share_with_referrer", "yes")
+			f.Values.Set("share_with_referrer", "yes")
 		}
 		if m.Own.ShareBeyondTeam {
-			v.Set("share_beyond_team", "yes")
+			f.Values.Set("share_beyond_team", "yes")
 		}
-		f = ui.NewForm(v)
 	}
 	title := "Your request for peer support"
 	if m.MadeByMe {

@@ -146,6 +146,11 @@ func TestRoleRouteMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		userIDs := map[string]string{"id": strconv.FormatInt(victim.ID, 10), "action": "end-sessions"}
+		// A contact on the canary's referral, recorded by team B's lead
+		// (who triages it), with the canary in its note, a comment, and a
+		// restricted note only the lead and clinicians who see the referral
+		// may read.
+		contactIDs, commentIDs := contactCanary(t, e, r)
 		gc := makeGroupCanary(t, e)
 		// Team B's worker has a canary disclosure at every audience; the
 		// worker's routes are aimed at them and their most private item.
@@ -175,6 +180,10 @@ func TestRoleRouteMatrix(t *testing.T) {
 				switch {
 				case strings.Contains(rt.Pattern, "/people/"):
 					use = personIDs
+				case strings.Contains(rt.Pattern, "/contacts/"):
+					use = contactIDs
+				case strings.Contains(rt.Pattern, "/contact-comments/"):
+					use = commentIDs
 				case strings.Contains(rt.Pattern, "/users/"):
 					use = userIDs
 				case strings.Contains(rt.Pattern, "/workers/"):
@@ -207,6 +216,9 @@ func TestRoleRouteMatrix(t *testing.T) {
 				refLeak := strings.Contains(resp.Body, r.Reference) && !strings.Contains(rt.Pattern, "/outbox")
 				if (strings.Contains(resp.Body, canary) || strings.Contains(resp.Body, canaryChoice) || refLeak) && !mayCanary[name] {
 					t.Errorf("%s: %s leaked the canary (status %d)", name, rt.Pattern, resp.StatusCode)
+				}
+				if strings.Contains(resp.Body, restrictedCanary) && !mayRestrictedCanary[name] {
+					t.Errorf("%s: %s showed a restricted note (status %d)", name, rt.Pattern, resp.StatusCode)
 				}
 				if strings.Contains(resp.Body, consentCanary) && !mayConsentCanary[name] {
 					t.Errorf("%s: %s leaked a referral the person did not agree to share with them (status %d)", name, rt.Pattern, resp.StatusCode)
@@ -270,6 +282,12 @@ func TestRoleRouteMatrix(t *testing.T) {
 			}
 			if reads := strings.Contains(resp.Body, consentCanary); reads != mayConsentCanary[name] {
 				t.Errorf("%s reads the referral: %v, want %v", name, reads, mayConsentCanary[name])
+			}
+		}
+		// The restricted note is there to be found by those who may.
+		for name := range mayRestrictedCanary {
+			if resp := clients[name].Get("/contacts/" + contactIDs["id"]); !strings.Contains(resp.Body, restrictedCanary) {
+				t.Errorf("%s cannot read the restricted note: %d", name, resp.StatusCode)
 			}
 		}
 		// The recovery canaries are there to be found by those who may.

@@ -29,9 +29,10 @@ var personTables = regexp.MustCompile(`(?i)\b(FROM|JOIN)\s+(people|referrals|off
 // else that reads a person table takes *app.Principal.
 var unscopedReaders = map[string]string{
 	// Loads by an id the caller was checked to see in the same transaction.
-	"referral.(*Service).history":  "a referral's history, after visibleReferral in the same transaction",
-	"referral.(*Service).contacts": "a referral's contacts, after visibleReferral in the same transaction",
-	"referral.caseloadFor":         "a person's open caseload episodes, after visiblePerson in the same transaction",
+	"referral.(*Service).history":       "a referral's history, after visibleReferral in the same transaction",
+	"referral.(*Service).contactsWhere": "contacts under a condition each caller bounds: a referral after visibleReferral, a contact after visibleContact, a person's contacts by access.Referrals, or a person's copy",
+	"referral.(*Service).contactsCopy":  "a person's copy (person.Holder): what they may read; restricted notes only in a staff subject access copy, bounded by access.RestrictedNotes for that member of staff",
+	"referral.caseloadFor":              "a person's open caseload episodes, after visiblePerson in the same transaction",
 	// The holder of a one-time claim is the person it was made for.
 	"person.spendClaim": "locks the claimed person's row; the claim's holder gets only the id",
 	"person.Holds":      "counts only: whether an account's own record holds anything before it is swapped for a claimed one",
