@@ -99,6 +99,11 @@ func (s *Server) formEnteredInError(r *http.Request, id int64, f *ui.Form) (stri
 }
 
 func (s *Server) formStaffComment(r *http.Request, id int64, f *ui.Form) (string, error) {
+	if !principal(r).IsStaff() {
+		// This page is staff's; a person comments from their own page
+		// (POST /my/contacts/{id}/comments), which they are sent back to.
+		return "", app.NotFound("The contact")
+	}
 	_, err := s.referrals.AddComment(r.Context(), principal(r), id, referral.NewComment{Kind: "comment", Body: f.Value("body")})
 	return "Comment added", err
 }

@@ -145,6 +145,14 @@ func TestPersonReadsAndCommentsOnANote(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%d\n%s", resp.StatusCode, resp.Body)
 		}
+		// The staff page's form is not the person's: refused, nothing saved.
+		if resp := person.PostForm("/contacts/"+cid+"/comments", url.Values{"body": {"STAFFROUTE comment"}}); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("a person posting to the staff page's form: %d", resp.StatusCode)
+		}
+		var saved int
+		if err := e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM contact_comments WHERE body LIKE 'STAFFROUTE%'").Scan(&saved); err != nil || saved != 0 {
+			t.Fatal("a comment posted to the staff page's form by the person was saved")
+		}
 		staff := worker.Get("/contacts/" + cid)
 		if staff.StatusCode != 200 || !strings.Contains(staff.Body, "It was the museum") || !strings.Contains(staff.Body, restrictedCanary) {
 			t.Fatalf("the worker's page: %d\n%s", staff.StatusCode, staff.Body)
