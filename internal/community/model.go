@@ -115,6 +115,10 @@ type TopicPage struct {
 	Member    bool   `json:"member" doc:"The reader has joined and may reply."`
 	CanReply  bool   `json:"can_reply"`
 	Following bool   `json:"following" doc:"The reader is told of new replies."`
+	// Total is how many posts the reader may see in the topic; Posts are
+	// Total's posts from Offset (a page of them, oldest first).
+	Total  int `json:"total" doc:"How many posts there are that the reader may see; posts is a page of them from offset, oldest first."`
+	Offset int `json:"offset"`
 }
 
 // NewTopic starts a topic.

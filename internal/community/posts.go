@@ -117,16 +117,68 @@ func (s *Service) Topic(ctx context.Context, p *app.Principal, id int64) (TopicP
 	return s.TopicAfter(ctx, p, id, 0)
 }
 
+// postVisible is the condition for a post its reader ($1) may see: not
+// held, unless it is theirs or they moderate.
+func postVisible(p *app.Principal) string {
+	if isModerator(p) {
+		return "(CAST($1 AS BIGINT) IS NOT NULL)"
+	}
+	return "(p.status <> 'held' OR p.author_user_id = $1)"
+}
+
 // TopicAfter is Topic with only the posts after the post afterID: what a
 // reader who has seen the topic up to that post has not seen yet.
 func (s *Service) TopicAfter(ctx context.Context, p *app.Principal, id, afterID int64) (TopicPage, error) {
+	return s.topicPage(ctx, p, id, func(tx *store.Tx, tp *TopicPage) error {
+		var err error
+		tp.Posts, err = posts(ctx, tx, p, "p.topic_id = $2 AND p.id > $3", id, afterID)
+		tp.Total = len(tp.Posts)
+		return err
+	})
+}
+
+// MaxPostsPerPage is the most posts of a topic read at once.
+const MaxPostsPerPage = 500
+
+// TopicPosts is a topic with a page of the posts the caller may see:
+// limit of them (at most MaxPostsPerPage) from offset, oldest first, and
+// how many there are. Offset -1 is the last page.
+func (s *Service) TopicPosts(ctx context.Context, p *app.Principal, id int64, offset, limit int) (TopicPage, error) {
+	if limit <= 0 || limit > MaxPostsPerPage {
+		limit = MaxPostsPerPage
+	}
+	return s.topicPage(ctx, p, id, func(tx *store.Tx, tp *TopicPage) error {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM community_posts p WHERE "+postVisible(p)+" AND p.topic_id = $2", p.UserID, id).Scan(&tp.Total); err != nil {
+			return err
+		}
+		if offset < 0 {
+			offset = max(0, (tp.Total-1)/limit*limit)
+		}
+		tp.Offset = offset
+		tp.Posts = []Post{}
+		// The page's first and last post, then the page's posts (and their
+		// reactions) between them.
+		var first, last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM (SELECT p.id FROM community_posts p WHERE `+postVisible(p)+
+			` AND p.topic_id = $2 ORDER BY p.id LIMIT $3 OFFSET $4) page`, p.UserID, id, limit, offset).Scan(&first, &last); err != nil || !first.Valid {
+			return err
+		}
+		var err error
+		tp.Posts, err = posts(ctx, tx, p, "p.topic_id = $2 AND p.id BETWEEN $3 AND $4", id, first.Int64, last.Int64)
+		return err
+	})
+}
+
+// topicPage reads a topic the caller may see, its posts as load reads
+// them, and the caller's part in it.
+func (s *Service) topicPage(ctx context.Context, p *app.Principal, id int64, load func(tx *store.Tx, tp *TopicPage) error) (TopicPage, error) {
 	var tp TopicPage
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		var err error
 		if tp.Topic, err = topic(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if tp.Posts, err = posts(ctx, tx, p, "p.topic_id = $2 AND p.id > $3", id, afterID); err != nil {
+		if err := load(tx, &tp); err != nil {
 			return err
 		}
 		var n int
@@ -160,11 +212,7 @@ const postSelect = `SELECT p.id, p.topic_id, p.opening, p.author_user_id, m.disp
 // posts loads posts by cond ($2…), as the caller may see them, with their
 // reactions.
 func posts(ctx context.Context, tx *store.Tx, p *app.Principal, cond string, args ...any) ([]Post, error) {
-	vis := "(p.status <> 'held' OR p.author_user_id = $1)"
-	if isModerator(p) {
-		vis = "(CAST($1 AS BIGINT) IS NOT NULL)"
-	}
-	rows, err := tx.QueryContext(ctx, postSelect+" WHERE "+vis+" AND "+cond+" ORDER BY p.id", append([]any{p.UserID}, args...)...)
+	rows, err := tx.QueryContext(ctx, postSelect+" WHERE "+postVisible(p)+" AND "+cond+" ORDER BY p.id", append([]any{p.UserID}, args...)...)
 	if err != nil {
 		return nil, err
 	}

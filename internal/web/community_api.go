@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 
@@ -76,8 +77,11 @@ var opCreateTopic = APIOp{Summary: "Start a topic", Tag: "Community", Query: id,
 	Response:    PostedAnswer{Posted: community.Posted{Topic: exampleTopic, Post: examplePost}}}
 
 var opTopicPosts = APIOp{Summary: "A topic and its posts", Tag: "Community",
+	Description: "A page of the posts the reader may see, oldest first: limit of them (100 unless given, at most 500) from offset, with total; or, with after, every post after that one.",
 	Query: append(slices.Clone(id), Param{Name: "after", In: "query", Type: "integer",
-		Description: "Only the posts after this post's id: what a reader who has seen the topic up to it has not seen (poll with the newest id you have)."}),
+		Description: "Only the posts after this post's id: what a reader who has seen the topic up to it has not seen (poll with the newest id you have)."},
+		Param{Name: "offset", In: "query", Type: "integer", Description: "Where the page starts (0: the opening post)."},
+		Param{Name: "limit", In: "query", Type: "integer", Description: "How many posts, up to 500 (default 100)."}),
 	Response: community.TopicPage{Topic: exampleTopic, Posts: []community.Post{examplePost}, Member: true, CanReply: true}}
 
 var opReply = APIOp{Summary: "Reply to a topic", Tag: "Community", Query: id, Status: http.StatusCreated, Limited: true,
@@ -200,11 +204,25 @@ func (s *Server) apiTopicPosts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	after, err := queryID(r.URL.Query(), "after")
+	q := r.URL.Query()
+	after, err := queryID(q, "after")
 	if err != nil {
 		return err
 	}
-	tp, err := s.community.TopicAfter(r.Context(), principal(r), id, after)
+	var tp community.TopicPage
+	if q.Has("after") {
+		tp, err = s.community.TopicAfter(r.Context(), principal(r), id, after)
+	} else {
+		var off int
+		var limit int64
+		if off, err = queryOffset(q); err != nil {
+			return err
+		}
+		if limit, err = queryID(q, "limit"); err != nil {
+			return err
+		}
+		tp, err = s.community.TopicPosts(r.Context(), principal(r), id, off, int(cmp.Or(limit, postsPerPage)))
+	}
 	if err != nil {
 		return err
 	}

@@ -101,6 +101,11 @@ func (s *Server) handleTopicLive(w http.ResponseWriter, r *http.Request) error {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	moderator := p.Can(app.PermModerate)
+	// The page the stream adds to starts here (for its reaction forms).
+	offset, err := queryOffset(r.URL.Query())
+	if err != nil {
+		offset = 0
+	}
 	sent, seen := after, after
 	write := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
@@ -116,7 +121,7 @@ func (s *Server) handleTopicLive(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			var html bytes.Buffer
-			if err := s.render.RenderPartial(&html, "community-post", map[string]any{"Post": po, "Member": tp.Member, "Moderator": moderator}); err != nil {
+			if err := s.render.RenderPartial(&html, "community-post", map[string]any{"Post": po, "Member": tp.Member, "Moderator": moderator, "Offset": offset}); err != nil {
 				s.log.Error("rendering a live post", "err", err, "request_id", requestID(ctx))
 				return false
 			}

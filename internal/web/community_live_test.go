@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,6 +165,78 @@ func TestTopicLiveUpdates(t *testing.T) {
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("the stream outlived the shutdown")
+		}
+	})
+}
+
+// A long topic is read a page of 100 posts at a time, oldest first, with
+// numbered pages; only the last page listens for new posts, and a reply
+// takes its writer to the last page. The API pages the same way.
+func TestTopicPages(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		mod := e.Principal(t, "moderator")
+		sp, err := e.Community.CreateSpace(ctx, mod, community.Space{Name: "Long talk", ForPeople: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Community.SaveSettings(ctx, mod, community.Settings{DisplayName: "Steady Lark"}); err != nil {
+			t.Fatal(err)
+		}
+		opened, err := e.Community.CreateTopic(ctx, mod, sp.ID, community.NewTopic{Title: "Evenings", Body: "Post number 0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < 250; i++ {
+			if _, err := e.DB.Exec(ctx, `INSERT INTO community_posts (topic_id, author_user_id, body, status, created_at)
+				VALUES ($1, $2, $3, 'visible', $4)`, opened.Topic.ID, mod.UserID, "Post number "+strconv.Itoa(i), e.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tid := strconv.FormatInt(opened.Topic.ID, 10)
+		path := "/community/topics/" + tid
+		if _, err := e.Community.SaveSettings(ctx, e.Principal(t, "person"), community.Settings{DisplayName: "Live Otter"}); err != nil {
+			t.Fatal(err)
+		}
+		reader := e.As(t, "person")
+		first := reader.Get(path)
+		want(t, first, http.StatusOK)
+		if !strings.Contains(first.Body, "Showing 1 to 100 of 250 posts") || !strings.Contains(first.Body, ">Post number 99<") ||
+			strings.Contains(first.Body, ">Post number 100<") || strings.Contains(first.Body, "data-live") || !strings.Contains(first.Body, `href="`+path+`?offset=100"`) {
+			t.Fatalf("the first page of 250 posts:\n%s", first.Body)
+		}
+		last := reader.Get(path + "?latest")
+		if !strings.Contains(last.Body, "Showing 201 to 250 of 250 posts") || !strings.Contains(last.Body, ">Post number 249<") ||
+			!strings.Contains(last.Body, `/live?after=`) || !strings.Contains(last.Body, `offset=200">`) {
+			t.Fatalf("the last page:\n%s", last.Body)
+		}
+		// A reaction on the last page comes back to it.
+		var lastID string
+		if err := e.DB.QueryRow(ctx, "SELECT CAST(MAX(id) AS TEXT) FROM community_posts WHERE topic_id = $1", opened.Topic.ID).Scan(&lastID); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(last.Body, `name="offset" value="200"`) {
+			t.Fatalf("the reaction forms do not carry the page")
+		}
+		rr := reader.PostForm("/community/posts/"+lastID+"/reactions", url.Values{"kind": {"me_too"}, "offset": {"200"}})
+		if rr.StatusCode != http.StatusSeeOther || rr.Header.Get("Location") != path+"?offset=200#post-"+lastID {
+			t.Fatalf("after reacting: %d %s", rr.StatusCode, rr.Header.Get("Location"))
+		}
+		if r := reader.Get(path + "?offset=x"); r.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("offset=x: %d", r.StatusCode)
+		}
+		r := e.As(t, "moderator").PostForm(path+"/posts", url.Values{"body": {"A reply on the last page"}})
+		if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), path+"?latest#post-") {
+			t.Fatalf("after replying: %d %s", r.StatusCode, r.Header.Get("Location"))
+		}
+		api := e.Bearer(t, "person")
+		pg := decode[community.TopicPage](t, api.Get("/api/v1/topics/"+tid+"/posts?offset=240&limit=5"))
+		if pg.Total != 251 || pg.Offset != 240 || len(pg.Posts) != 5 || pg.Posts[0].Body != "Post number 240" {
+			t.Fatalf("the API's page: total %d offset %d, %d posts", pg.Total, pg.Offset, len(pg.Posts))
+		}
+		if pg := decode[community.TopicPage](t, api.Get("/api/v1/topics/"+tid+"/posts")); len(pg.Posts) != 100 || pg.Total != 251 {
+			t.Fatalf("the API's first page: %d of %d", len(pg.Posts), pg.Total)
 		}
 	})
 }

@@ -231,7 +231,7 @@ func posted(w http.ResponseWriter, r *http.Request, res community.Posted) error 
 	if msg != "" {
 		setFlash(w, msg)
 	}
-	return redirect(w, r, "/community/topics/"+strconv.FormatInt(res.Topic.ID, 10)+"#post-"+strconv.FormatInt(res.Post.ID, 10))
+	return redirect(w, r, "/community/topics/"+strconv.FormatInt(res.Topic.ID, 10)+"?latest#post-"+strconv.FormatInt(res.Post.ID, 10))
 }
 
 // postFailed shows the form again with what was typed and the problems;
@@ -286,23 +286,41 @@ type topicData struct {
 	Page      community.TopicPage
 	Moderator bool
 	Reactions []app.Choice
-	// LastPostID is the newest post shown: the live page asks for posts
-	// after it.
+	// Live: this is the last page, which asks for posts after LastPostID,
+	// the newest shown, as they arrive.
+	Live       bool
 	LastPostID int64
+	Pager      Pager
 }
 
+// postsPerPage is how many posts a topic's page shows.
+const postsPerPage = 100
+
+// topicPage shows a page of a topic's posts: from ?offset=, or the last
+// page with ?latest (where a new post is, and where a form shown again
+// after a problem sends the writer).
 func (s *Server) topicPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form, help string) error {
 	p := principal(r)
-	tp, err := s.community.Topic(r.Context(), p, id)
+	q := r.URL.Query()
+	offset, err := queryOffset(q)
+	if err != nil {
+		return err
+	}
+	if q.Has("latest") || r.Method != http.MethodGet {
+		offset = -1
+	}
+	tp, err := s.community.TopicPosts(r.Context(), p, id, offset, postsPerPage)
 	if err != nil {
 		return err
 	}
 	if f == nil {
 		f = ui.NewForm(url.Values{})
 	}
+	d := topicData{Page: tp, Moderator: p.Can(app.PermModerate), Reactions: community.Reactions,
+		Pager: pager(r.URL.Path, url.Values{}, tp.Total, postsPerPage, tp.Offset, len(tp.Posts))}
+	d.Live, d.LastPostID = tp.Offset+len(tp.Posts) >= tp.Total, lastPostID(tp.Posts)
 	return s.page(w, r, status, "community/topic", &ui.Page{Title: tp.Topic.Title, Form: f, HelpNow: help,
-		BackLink: "/community/spaces/" + strconv.FormatInt(tp.Topic.SpaceID, 10),
-		Data:     topicData{Page: tp, Moderator: p.Can(app.PermModerate), Reactions: community.Reactions, LastPostID: lastPostID(tp.Posts)}})
+		BackLink: "/community/spaces/" + strconv.FormatInt(tp.Topic.SpaceID, 10), Data: d})
 }
 
 func (s *Server) handleTopic(w http.ResponseWriter, r *http.Request) error {
@@ -338,7 +356,12 @@ func (s *Server) handleReact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return redirect(w, r, "/community/topics/"+strconv.FormatInt(po.TopicID, 10)+"#post-"+strconv.FormatInt(po.ID, 10))
+	// Back to the page the reader reacted on.
+	page := ""
+	if off, err := strconv.Atoi(f.Value("offset")); err == nil && off > 0 && off <= maxOffset {
+		page = "?offset=" + strconv.Itoa(off)
+	}
+	return redirect(w, r, "/community/topics/"+strconv.FormatInt(po.TopicID, 10)+page+"#post-"+strconv.FormatInt(po.ID, 10))
 }
 
 func (s *Server) flagPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
