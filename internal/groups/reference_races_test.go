@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -27,17 +26,7 @@ func TestBookingReferenceClashUnderConcurrency(t *testing.T) {
 		sessions := []int64{one.ID, two}
 		for round := range 5 {
 			clash := fmt.Sprintf("GRP-CLSH-%04d", round)
-			var mu sync.Mutex
-			calls := 0
-			w.Groups.References = func() string {
-				mu.Lock()
-				defer mu.Unlock()
-				calls++
-				if calls <= 2 {
-					return clash
-				}
-				return fmt.Sprintf("GRP-FREE-%d%03d", round, calls)
-			}
+			w.Groups.References = testkit.Clashing(clash, fmt.Sprintf("GRP-FREE-%d-", round))
 			got := make([]groups.BookingResult, 2)
 			errs := testkit.Race(len(got), func(i int) error {
 				var err error

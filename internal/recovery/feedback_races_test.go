@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -28,17 +27,7 @@ func TestFeedbackReferenceClashUnderConcurrency(t *testing.T) {
 		}
 		for round := range 5 {
 			clash := fmt.Sprintf("FB-CLSH-%04d", round)
-			var mu sync.Mutex
-			calls := 0
-			w.Recovery.FeedbackReferences = func() string {
-				mu.Lock()
-				defer mu.Unlock()
-				calls++
-				if calls <= 2 {
-					return clash
-				}
-				return fmt.Sprintf("FB-FREE-%d%03d", round, calls)
-			}
+			w.Recovery.FeedbackReferences = testkit.Clashing(clash, fmt.Sprintf("FB-FREE-%d-", round))
 			got := make([]recovery.FeedbackReceipt, 2)
 			errs := testkit.Race(len(got), func(i int) error {
 				var err error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,17 +31,7 @@ func TestReferenceClashUnderConcurrency(t *testing.T) {
 		}
 		for round := range 5 {
 			clash := fmt.Sprintf("MUT-CLSH-%04d", round)
-			var mu sync.Mutex
-			calls := 0
-			w.Referrals.References = func() string {
-				mu.Lock()
-				defer mu.Unlock()
-				calls++
-				if calls <= 2 {
-					return clash
-				}
-				return fmt.Sprintf("MUT-FREE-%d%03d", round, calls)
-			}
+			w.Referrals.References = testkit.Clashing(clash, fmt.Sprintf("MUT-FREE-%d-", round))
 			made := make([]referral.Referral, 2)
 			errs := testkit.Race(len(made), func(i int) error {
 				var err error
