@@ -224,3 +224,153 @@ func TestUniqueNamesUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// Resets and invitations asked for at the same moment as the invitation is
+// accepted: never more than one live link of a kind, and no live
+// invitation to an account that has been set up.
+func TestOneLiveLinkUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		live := func(userID int64, purpose string) int {
+			return countRows(t, db, "SELECT COUNT(*) FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL", userID, purpose)
+		}
+		for round := range 5 {
+			email := fmt.Sprintf("invited%d@example.org", round)
+			u := f.mustUser(t, email, app.RolePeerWorker, "")
+			token := lastLink(t, db, email, "/invitation/")
+			errs := testkit.Race(5, func(i int) error {
+				switch i {
+				case 0:
+					_, err := f.svc.CompleteLink(ctx, token, "a long enough passphrase", true, "r")
+					return err
+				case 1, 2:
+					return f.svc.ResendInvitation(ctx, app.Operator("admin"), u.ID)
+				default:
+					return f.svc.RequestPasswordReset(ctx, email, fmt.Sprintf("192.0.2.%d", i))
+				}
+			})
+			// A resend after the account was set up is told so; the link
+			// accepted may have been replaced by a resend just before.
+			testkit.Winners(t, errs, app.CodeConflict, app.CodeNotFound)
+			active := countRows(t, db, "SELECT COUNT(*) FROM users WHERE id = $1 AND status = 'active'", u.ID) == 1
+			if active != (errs[0] == nil) {
+				t.Fatalf("round %d: accepting answered %v, the account is active: %v", round, errs[0], active)
+			}
+			if n := live(u.ID, "invitation"); active && n != 0 || !active && n != 1 {
+				t.Fatalf("round %d: %d live invitations (the account set up: %v)", round, n, active)
+			}
+			if n := live(u.ID, "password_reset"); n > 1 {
+				t.Fatalf("round %d: %d live reset links", round, n)
+			}
+			// Resets alone: one live link (an invitation while the account
+			// is still invited).
+			f.clock.Advance(time.Hour) // a fresh hour for the reset limit
+			errs = testkit.Race(5, func(i int) error {
+				return f.svc.RequestPasswordReset(ctx, email, fmt.Sprintf("198.51.100.%d", i))
+			})
+			if won := testkit.Winners(t, errs); won != 5 {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			if n := live(u.ID, "password_reset") + live(u.ID, "invitation"); n != 1 {
+				t.Fatalf("round %d: %d live links, want 1", round, n)
+			}
+			// Invitations alone, for an account still invited: one live link.
+			other := f.mustUser(t, fmt.Sprintf("waiting%d@example.org", round), app.RolePeerWorker, "")
+			errs = testkit.Race(4, func(int) error { return f.svc.ResendInvitation(ctx, app.Operator("admin"), other.ID) })
+			if won := testkit.Winners(t, errs); won != 4 {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			if n := live(other.ID, "invitation"); n != 1 {
+				t.Fatalf("round %d: %d live invitations, want 1", round, n)
+			}
+		}
+	})
+}
+
+// An account given a staff role, or having its two-factor reset, while it
+// signs in: every session it has afterwards was started with the roles and
+// two-factor need it has now (a staff session, waiting for two-factor),
+// whichever came first.
+func TestSessionsStartWithTheRolesAsTheyAreNow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		staffIdle := int(f.svc.StaffIdle.Seconds())
+		for round := range 5 {
+			email := fmt.Sprintf("promoted%d@example.org", round)
+			u := f.mustUser(t, email, app.RolePerson, "correct horse battery")
+			errs := testkit.Race(6, func(i int) error {
+				switch i {
+				case 0:
+					return f.svc.SetMemberships(ctx, app.Operator("admin"), u.ID, []app.Membership{{Role: app.RolePeerWorker, TeamID: f.team.ID}})
+				case 1:
+					return f.svc.ResetTOTP(ctx, app.Operator("admin"), u.ID)
+				case 2, 3:
+					_, err := f.svc.StartSession(ctx, u.ID)
+					return err
+				default:
+					_, err := f.svc.SignIn(ctx, email, "correct horse battery", fmt.Sprintf("192.0.2.%d", i), "r")
+					return err
+				}
+			})
+			if won := testkit.Winners(t, errs); won != len(errs) {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			if n := countRows(t, db, "SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND (mfa_ok OR idle_seconds <> $2)", u.ID, staffIdle); n != 0 {
+				t.Fatalf("round %d: %d sessions started as someone who uses services survive the staff role", round, n)
+			}
+		}
+	})
+}
+
+// Several switches of one session at once: one replaces it; the others
+// find it ended. The account is left with one session, acting in one role.
+func TestSwitchContextOnceUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		u, err := f.svc.CreateUser(ctx, app.Operator("test"), account.NewUser{Email: "dual@example.org", Name: "Dee Dual",
+			Memberships: []app.Membership{{Role: app.RolePeerWorker, TeamID: f.team.ID}, {Role: app.RolePerson}}, Password: "correct horse battery"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.svc.RequireMFA = false
+		for round := range 5 {
+			res, err := f.svc.SignIn(ctx, "dual@example.org", "correct horse battery", "192.0.2.1", "r")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := f.svc.Authenticate(ctx, res.Token, "r")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokens := make([]string, 4)
+			errs := testkit.Race(len(tokens), func(i int) error {
+				var err error
+				tokens[i], err = f.svc.SwitchContext(ctx, p, []string{app.ActingOwn, app.ActingWork}[i%2])
+				return err
+			})
+			if won := testkit.Winners(t, errs, app.CodeUnauthorized); won != 1 {
+				t.Fatalf("round %d: one session was switched %d times", round, won)
+			}
+			if n := countRows(t, db, "SELECT COUNT(*) FROM sessions WHERE user_id = $1", u.ID); n != 1 {
+				t.Fatalf("round %d: %d sessions after switching one", round, n)
+			}
+			for i, tok := range tokens {
+				if errs[i] == nil {
+					if _, err := f.svc.Authenticate(ctx, tok, "r"); err != nil {
+						t.Fatalf("round %d: the switched session: %v", round, err)
+					}
+				}
+			}
+			if _, err := f.svc.Authenticate(ctx, res.Token, "r"); err == nil {
+				t.Fatalf("round %d: the session from before the switch still works", round)
+			}
+			if _, err := db.Exec(ctx, "DELETE FROM sessions WHERE user_id = $1", u.ID); err != nil {
+				t.Fatal(err)
+			}
+			f.svc.ForgetSessions()
+		}
+	})
+}

@@ -60,3 +60,46 @@ func TestRaiseOnceUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// Administrators saving an organisation's alert settings at the same
+// moment, the first time it has any: every save is answered, one row is
+// kept, and it is one save whole (never the columns of two mixed).
+func TestSetSettingsUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		admin := w.Principal(t, "admin")
+		var org int64
+		if err := db.QueryRow(ctx, "SELECT organisation_id FROM teams WHERE id = $1", w.TeamA.ID).Scan(&org); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 5 {
+			saves := make([]alert.Settings, 4)
+			for i := range saves {
+				saves[i] = alert.Settings{RespondMinutes: 60 * (i + 1), WorkDays: []string{"mon", "tue", "wed"}[:1+i%3],
+					DayStart: fmt.Sprintf("%02d:00", 6+i), DayEnd: fmt.Sprintf("%02d:30", 16+round), TimeZone: "Europe/London"}
+			}
+			errs := testkit.Race(len(saves), func(i int) error {
+				_, err := w.Alerts.SetSettings(ctx, admin, org, saves[i])
+				return err
+			})
+			if won := testkit.Winners(t, errs); won != len(saves) {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM alert_settings WHERE organisation_id = $1", org); n != 1 {
+				t.Fatalf("round %d: %d rows of settings", round, n)
+			}
+			got, err := w.Alerts.GetSettings(ctx, admin, org)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := got.RespondMinutes/60 - 1
+			if i < 0 || i >= len(saves) || got.DayStart != saves[i].DayStart || got.DayEnd != saves[i].DayEnd || len(got.WorkDays) != len(saves[i].WorkDays) {
+				t.Fatalf("round %d: the settings kept are no one save: %+v", round, got.Settings)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM audit_events WHERE action = 'alert.settings'"); n != 20 {
+			t.Fatalf("%d saves audited, want 20", n)
+		}
+	})
+}

@@ -576,8 +576,11 @@ func openReferral(ctx context.Context, tx *store.Tx, p *app.Principal, personID 
 	for _, st := range referral.Open {
 		open = append(open, a.Add(string(st)))
 	}
+	// Locked: the alert raised goes to the team the referral is in when
+	// this commits (a referral accepted into a team moves its open alerts
+	// under the same lock).
 	err := tx.QueryRowContext(ctx, `SELECT id, reference, team_id FROM referrals WHERE person_id = $1
-		AND status IN (`+strings.Join(open, ", ")+`) ORDER BY id DESC LIMIT 1`, a.Values()...).Scan(&r.id, &r.reference, &team)
+		AND status IN (`+strings.Join(open, ", ")+`) ORDER BY id DESC LIMIT 1`+tx.Dialect.ForUpdate(), a.Values()...).Scan(&r.id, &r.reference, &team)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil
 	}

@@ -80,7 +80,7 @@ func TestFlagAndReactOnceUnderConcurrency(t *testing.T) {
 				t.Fatalf("round %d: %d open flags", round, n)
 			}
 			// React gives or takes back, so racing toggles may end either
-			// way (on PostgreSQL two take-backs at once count as one), but
+			// way (TestReactAndFollowUnderConcurrency counts them), but
 			// never with two reactions of a kind.
 			if n := count(t, db, "SELECT COUNT(*) FROM community_reactions WHERE post_id = $1", res.Post.ID); n > 1 {
 				t.Fatalf("round %d: %d reactions of one kind by one member", round, n)
@@ -130,6 +130,55 @@ func TestSetTrustUnderConcurrency(t *testing.T) {
 			}
 			if n := count(t, db, "SELECT trust_level FROM community_members WHERE user_id = $1", m.UserID); n != level {
 				t.Fatalf("round %d: level %d, the last change left %d", round, n, level)
+			}
+		}
+	})
+}
+
+// One member toggling one reaction several times at once: the toggles take
+// turns, as clicks would, so an even number leaves the reaction as it was
+// and an odd number changes it. Following a topic several times at once
+// follows it once; stopping several times at once stops it.
+func TestReactAndFollowUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := testkit.NewWorld(t, db)
+		sp := space(t, w, community.Space{Name: "Carers and people", ForPeople: true, ForCarers: true})
+		writer := join(t, w, "person", "Quiet Heron", false)
+		trusted(t, w, writer)
+		reader := join(t, w, "carer", "Kind Otter", false)
+		res := must(w.Community.CreateTopic(ctx, writer, sp.ID, community.NewTopic{Title: "Toggles", Body: "Hello all"}))
+		reactions := func() int {
+			return count(t, db, "SELECT COUNT(*) FROM community_reactions WHERE post_id = $1 AND user_id = $2 AND kind = 'thank_you'", res.Post.ID, reader.UserID)
+		}
+		for round := range 8 {
+			before, toggles := reactions(), 2+round%2
+			errs := testkit.Race(toggles, func(int) error {
+				_, err := w.Community.React(ctx, reader, res.Post.ID, "thank_you")
+				return err
+			})
+			if won := testkit.Winners(t, errs); won != toggles {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			if want := (before + toggles) % 2; reactions() != want {
+				t.Fatalf("round %d: %d toggles from %d reactions left %d, want %d", round, toggles, before, reactions(), want)
+			}
+		}
+		follows := func() int {
+			return count(t, db, "SELECT COUNT(*) FROM community_follows WHERE topic_id = $1 AND user_id = $2", res.Topic.ID, reader.UserID)
+		}
+		for round := range 5 {
+			for _, on := range []bool{true, false} {
+				errs := testkit.Race(4, func(int) error {
+					_, err := w.Community.Follow(ctx, reader, res.Topic.ID, on)
+					return err
+				})
+				if won := testkit.Winners(t, errs); won != 4 {
+					t.Fatalf("round %d: %v", round, errs)
+				}
+				if want := map[bool]int{true: 1, false: 0}[on]; follows() != want {
+					t.Fatalf("round %d: following %v four times at once left %d follows", round, on, follows())
+				}
 			}
 		}
 	})

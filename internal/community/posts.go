@@ -533,7 +533,10 @@ func (s *Service) React(ctx context.Context, p *app.Principal, postID int64, kin
 	now := s.Clock.Now()
 	var out Post
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		if _, err := member(ctx, tx, p, false); err != nil {
+		// The member's lock: two toggles at once take turns, as two clicks
+		// would (without it, on PostgreSQL, two take-backs of a reaction
+		// both found it and both deleted it, counting as one).
+		if _, err := member(ctx, tx, p, true); err != nil {
 			return err
 		}
 		po, err := visiblePost(ctx, tx, p, postID)

@@ -154,6 +154,13 @@ func newReference() string {
 	return "GRP-" + string(b[:4]) + "-" + string(b[4:])
 }
 
+func (s *Service) nextReference() string {
+	if s.References != nil {
+		return s.References()
+	}
+	return newReference()
+}
+
 // newKey makes a key for a booking's links and stores its hash.
 func newKey(ctx context.Context, tx *store.Tx, bookingID int64, now time.Time) (string, error) {
 	key := app.NewSecret(24)
@@ -245,7 +252,7 @@ func (s *Service) Book(ctx context.Context, p *app.Principal, sessionID int64, i
 				return app.Errorf(app.CodeConflict, "You already have a booking for this session: see your bookings")
 			}
 		}
-		res = BookingResult{Reference: newReference(), Status: Book(se.free(), in.Places)}
+		res = BookingResult{Status: Book(se.free(), in.Places)}
 		var position any
 		var joined, booked any
 		if res.Status == StatusBooked {
@@ -257,13 +264,24 @@ func (s *Service) Book(ctx context.Context, p *app.Principal, sessionID int64, i
 			}
 			position, joined = res.Position, now
 		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO group_bookings (session_id, reference, places, status, position, name, email, phone,
+		// A reference taken, even by a booking committing at this moment,
+		// gives way to another (UNIQUE group_bookings.reference); any
+		// other unique index still fails the insert.
+		ref, err := store.InsertUnique(10, s.nextReference, func(ref string) error {
+			return tx.QueryRowContext(ctx, `INSERT INTO group_bookings (session_id, reference, places, status, position, name, email, phone,
 			access_needs, user_id, person_id, source, joined_list_at, booked_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
-			sessionID, res.Reference, in.Places, res.Status, position, name, email, in.Phone, in.AccessNeeds, nullID(userID), nullID(personID),
-			source, joined, booked, now).Scan(&res.ID); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+			ON CONFLICT (reference) DO NOTHING RETURNING id`,
+				sessionID, ref, in.Places, res.Status, position, name, email, in.Phone, in.AccessNeeds, nullID(userID), nullID(personID),
+				source, joined, booked, now).Scan(&res.ID)
+		})
+		if errors.Is(err, store.ErrNoFreeValue) {
+			return app.Errorf(app.CodeConflict, "We could not give this booking a reference just now. Nothing was saved: try again.")
+		}
+		if err != nil {
 			return err
 		}
+		res.Reference = ref
 		if res.Status == StatusBooked {
 			if err := hold(ctx, tx, &se, in.Places, now); err != nil {
 				return err

@@ -28,6 +28,9 @@ type Service struct {
 	BaseURL string
 	// Suppress hides small counts in the groups' insight.
 	Suppress stats.Suppressor
+	// References makes the reference of each booking (nil: random ones);
+	// tests set it to force a clash.
+	References func() string
 }
 
 // NewGroup is what a lead says about a new group or event.

@@ -23,7 +23,10 @@ func AlertConcerns(alerts *alert.Service) func(ctx context.Context, tx *store.Tx
 		n := alert.New{Kind: alert.PossibleRisk, TeamID: c.TeamID, PersonID: c.PersonID, Detail: []string{"distress"}}
 		if c.PersonID != 0 {
 			var team sql.NullInt64
-			err := tx.QueryRowContext(ctx, concernReferral, c.PersonID).Scan(&n.ReferralID, &n.Reference, &team)
+			// Locked: the alert goes to the team the referral is in when
+			// this commits (accepting it into a team moves its open
+			// alerts under the same lock).
+			err := tx.QueryRowContext(ctx, concernReferral+tx.Dialect.ForUpdate(), c.PersonID).Scan(&n.ReferralID, &n.Reference, &team)
 			switch {
 			case err == nil:
 				n.Link = fmt.Sprintf("/referrals/%d", n.ReferralID)

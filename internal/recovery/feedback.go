@@ -115,6 +115,13 @@ func newFeedbackReference() string {
 	return "FB-" + string(b[:4]) + "-" + string(b[4:])
 }
 
+func (s *Service) nextFeedbackReference() string {
+	if s.FeedbackReferences != nil {
+		return s.FeedbackReferences()
+	}
+	return newFeedbackReference()
+}
+
 // FakeReceipt is what a robot that filled in the hidden field is told:
 // it looks like any other answer, and nothing is stored.
 func FakeReceipt() FeedbackReceipt { return FeedbackReceipt{Reference: newFeedbackReference()} }
@@ -202,18 +209,23 @@ func (s *Service) GiveFeedback(ctx context.Context, p *app.Principal, in NewFeed
 				in.Name = p.Name
 			}
 		}
-		out.Reference = newFeedbackReference()
-		if err := tx.QueryRowContext(ctx, `INSERT INTO feedback (reference, status, about, about_user_id, about_name, team_id, body, may_quote,
+		// A reference taken, even by feedback committing at this moment,
+		// gives way to another (UNIQUE feedback.reference).
+		ref, err := store.InsertUnique(10, s.nextFeedbackReference, func(ref string) error {
+			return tx.QueryRowContext(ctx, `INSERT INTO feedback (reference, status, about, about_user_id, about_name, team_id, body, may_quote,
 			anonymous, giver_user_id, giver_person_id, giver_name, giver_email, giver_phone, contact_ok, received_at)
-			VALUES ($1, 'received', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-			out.Reference, string(in.About), nullID(in.AboutWorkerID), in.AboutName, nullID(in.TeamID), in.Body, in.MayQuote, in.Anonymous,
-			nullID(giverUser), nullID(giverPerson), in.Name, in.Email, in.Phone, in.ContactOK, now).Scan(&out.ID); err != nil {
-			if store.IsUniqueViolation(err) {
-				return errors.New("a feedback reference was taken twice: try again")
-			}
+			VALUES ($1, 'received', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+			ON CONFLICT (reference) DO NOTHING RETURNING id`,
+				ref, string(in.About), nullID(in.AboutWorkerID), in.AboutName, nullID(in.TeamID), in.Body, in.MayQuote, in.Anonymous,
+				nullID(giverUser), nullID(giverPerson), in.Name, in.Email, in.Phone, in.ContactOK, now).Scan(&out.ID)
+		})
+		if errors.Is(err, store.ErrNoFreeValue) {
+			return app.Errorf(app.CodeConflict, "We could not give your feedback a reference just now. Nothing was saved: try again.")
+		}
+		if err != nil {
 			return err
 		}
-		var err error
+		out.Reference = ref
 		if out.Token, err = addLink(ctx, tx, out.ID, now); err != nil {
 			return err
 		}

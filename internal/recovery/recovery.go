@@ -61,6 +61,9 @@ type Service struct {
 	// person's own words match RiskCheck, so that their worker or lead can
 	// be alerted. Nil raises nothing. An error rolls the write back.
 	RaiseConcern func(ctx context.Context, tx *store.Tx, c Concern) error
+	// FeedbackReferences makes the reference of each piece of feedback
+	// (nil: random ones); tests set it to force a clash.
+	FeedbackReferences func() string
 }
 
 // Concern is risk language found in something a person wrote.

@@ -48,6 +48,9 @@ type Service struct {
 	// Alerts tells the duty leads when it is found.
 	Watch  *watch.Service
 	Alerts *alert.Service
+	// References makes the reference of each new referral (nil: random
+	// ones, as newReference makes); tests set it to force a clash.
+	References func() string
 
 	// Home-page figures, reused for countsTTL.
 	userCounts memo.Map[int64, Counts] // by account
@@ -138,23 +141,26 @@ const refAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 // newReference makes a reference people can read out on the phone: no
 // 0/O, 1/I/L.
-func newReference(ctx context.Context, tx *store.Tx) (string, error) {
-	for range 10 {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		for i := range b {
-			b[i] = refAlphabet[int(b[i])%len(refAlphabet)]
-		}
-		ref := "MUT-" + string(b[:4]) + "-" + string(b[4:])
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM referrals WHERE reference = $1", ref).Scan(&n); err != nil {
-			return "", err
-		}
-		if n == 0 {
-			return ref, nil
-		}
+func newReference() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = refAlphabet[int(b[i])%len(refAlphabet)]
 	}
-	return "", errors.New("could not find a free reference")
+	return "MUT-" + string(b[:4]) + "-" + string(b[4:])
+}
+
+func (s *Service) nextReference() string {
+	if s.References != nil {
+		return s.References()
+	}
+	return newReference()
+}
+
+// errNoReference answers the (astronomically rare) request whose every
+// reference tried was taken: nothing was written.
+func errNoReference() error {
+	return app.Errorf(app.CodeConflict, "We could not give this referral a reference just now. Nothing was saved: try again.")
 }
 
 type insertArgs struct {
@@ -168,19 +174,22 @@ type insertArgs struct {
 
 func (s *Service) insertReferral(ctx context.Context, tx *store.Tx, a insertArgs, actor app.Actor) (int64, string, error) {
 	now := s.Clock.Now()
-	ref, err := newReference(ctx, tx)
-	if err != nil {
-		return 0, "", err
-	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO referrals (reference, person_id, source, status, team_id, referrer_user_id,
+	// A reference taken, even by a referral committing at this moment,
+	// gives way to another (UNIQUE referrals.reference).
+	ref, err := store.InsertUnique(10, s.nextReference, func(ref string) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO referrals (reference, person_id, source, status, team_id, referrer_user_id,
 		referrer_team_id, referrer_relationship, for_carer, asked_for, worker_preferences, contact_how, contact_when, met_at,
 		person_knows, consent, consent_reason, share_with_referrer, share_beyond_team, previous_referral_id, received_at, updated_at, urgency)
 		VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)
-		RETURNING id`,
-		ref, a.personID, a.source, nullID(a.teamID), nullID(a.referrerID), nullID(a.referrerTeamID), a.relationship,
-		a.forCarer, a.askedFor, a.prefs, a.contactHow, a.contactWhen, a.metAt, a.personKnows, a.consent, a.consentReason,
-		a.shareReferrer, a.shareBeyond, nullID(a.previousID), now, string(cmp.Or(a.urgency, Routine))).Scan(&id)
+		ON CONFLICT (reference) DO NOTHING RETURNING id`,
+			ref, a.personID, a.source, nullID(a.teamID), nullID(a.referrerID), nullID(a.referrerTeamID), a.relationship,
+			a.forCarer, a.askedFor, a.prefs, a.contactHow, a.contactWhen, a.metAt, a.personKnows, a.consent, a.consentReason,
+			a.shareReferrer, a.shareBeyond, nullID(a.previousID), now, string(cmp.Or(a.urgency, Routine))).Scan(&id)
+	})
+	if errors.Is(err, store.ErrNoFreeValue) {
+		return 0, "", errNoReference()
+	}
 	if err != nil {
 		return 0, "", err
 	}
@@ -489,6 +498,16 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 			// One open referral per person: this request joins the one
 			// there is, so the team holding it hears about it.
 			open = &OpenReferralError{Signpost: found.Signpost()}
+			// The referral's lock first (before the note, whose foreign
+			// key would otherwise share it and deadlock two joiners): an
+			// alert goes to the team the referral is in when this commits,
+			// not one it was just moved from (MoveToTeam runs under the
+			// same lock).
+			var f flagged
+			if err := tx.QueryRowContext(ctx, "SELECT id, person_id, COALESCE(team_id, 0), reference, status FROM referrals WHERE id = $1"+tx.Dialect.ForUpdate(),
+				existing).Scan(&f.id, &f.personID, &f.teamID, &f.reference, &f.status); err != nil {
+				return err
+			}
 			note := "Also referred by " + p.Name + teamSuffix(via) + ". What they asked for: " + in.AskedFor
 			if in.Urgency != Routine {
 				note += " They said it is " + strings.ToLower(in.Urgency.Label()) + "."
@@ -499,11 +518,6 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 			if found.Flag() {
 				// What was written goes to the referral there is, so its
 				// duty leads are alerted all the same.
-				var f flagged
-				if err := tx.QueryRowContext(ctx, "SELECT id, person_id, COALESCE(team_id, 0), reference, status FROM referrals WHERE id = $1",
-					existing).Scan(&f.id, &f.personID, &f.teamID, &f.reference, &f.status); err != nil {
-					return err
-				}
 				if err := s.markRisk(ctx, tx, now, actor, f, found); err != nil {
 					return err
 				}

@@ -111,11 +111,20 @@ func (db *DB) MigrateTo(ctx context.Context, version int) (applied []string, err
 	for len(all) > 0 && all[len(all)-1].Version > version {
 		all = all[:len(all)-1]
 	}
-	if _, err := db.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// Under the migrations lock: on PostgreSQL, CREATE TABLE IF NOT EXISTS
+	// run by two instances at once can fail the second on the catalog's
+	// unique index instead of finding the table.
+	if err := db.Write(ctx, func(tx *Tx) error {
+		if err := tx.Lock(ctx, LockMigrations); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at TEXT NOT NULL DEFAULT ''
-	)`); err != nil {
+	)`)
+		return err
+	}); err != nil {
 		return nil, fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	for _, m := range all {

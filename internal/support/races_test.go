@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
@@ -104,6 +105,79 @@ func TestRenewFeedUnderConcurrency(t *testing.T) {
 				t.Fatalf("round %d: the live feed is not one given back", round)
 			}
 			w.Clock.Advance(time.Minute)
+		}
+	})
+}
+
+// Two or more steps from one version of an appointment at once (the person
+// accepting twice, the person and the worker cancelling): one is taken,
+// the others are told it changed. Accepting while the lead takes the worker
+// off the referral: the acceptance holds only if it came first.
+func TestTransitionOnceUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		pid := supported(t, w)
+		worker, person, lead := w.Principal(t, "worker"), w.Principal(t, "person"), w.Principal(t, "lead")
+		for round := range 5 {
+			a, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w).Add(time.Duration(2*round) * time.Hour), Place: "phone"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := testkit.Race(4, func(i int) error {
+				var err error
+				switch i {
+				case 0, 1:
+					_, err = w.Support.Transition(ctx, person, a.ID, support.Move{To: support.Booked, Version: a.Version})
+				case 2:
+					_, err = w.Support.Transition(ctx, person, a.ID, support.Move{To: support.Cancelled, Reason: "Not that day", Version: a.Version})
+				default:
+					_, err = w.Support.Transition(ctx, worker, a.ID, support.Move{To: support.Cancelled, Reason: "Off sick", Version: a.Version})
+				}
+				return err
+			})
+			if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+				t.Fatalf("round %d: %d steps taken from one version", round, won)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM audit_events WHERE action IN ('appointment.booked', 'appointment.cancelled') AND object_id = $1", fmt.Sprint(a.ID)); n != 1 {
+				t.Fatalf("round %d: %d steps audited", round, n)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM appointments WHERE id = $1 AND version = $2", a.ID, a.Version+1); n != 1 {
+				t.Fatalf("round %d: the appointment was changed more than once", round)
+			}
+		}
+		for round := range 5 {
+			a, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w).Add(time.Duration(12+2*round) * time.Hour), Place: "phone"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := testkit.Race(2, func(i int) error {
+				if i == 0 {
+					_, err := w.Support.Transition(ctx, person, a.ID, support.Move{To: support.Booked})
+					return err
+				}
+				_, err := w.Referrals.Transition(ctx, lead, a.ReferralID, referral.Move{To: referral.Accepted})
+				return err
+			})
+			if errs[1] != nil {
+				t.Fatalf("round %d: taking the worker off: %v", round, errs[1])
+			}
+			testkit.Winners(t, errs, app.CodeConflict)
+			if errs[0] == nil {
+				var accepted, unallocated int64
+				if err := db.QueryRow(ctx, "SELECT MAX(id) FROM audit_events WHERE action = 'appointment.booked' AND object_id = $1", fmt.Sprint(a.ID)).Scan(&accepted); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.QueryRow(ctx, "SELECT MAX(id) FROM audit_events WHERE action = 'referral.transition.accepted' AND object_id = $1", fmt.Sprint(a.ReferralID)).Scan(&unallocated); err != nil {
+					t.Fatal(err)
+				}
+				if accepted > unallocated {
+					t.Fatalf("round %d: an appointment was accepted with a worker already taken off the referral", round)
+				}
+			}
+			if _, err := w.Referrals.Transition(ctx, lead, a.ReferralID, referral.Move{To: referral.Allocated, WorkerID: w.Users["worker"].ID}); err != nil {
+				t.Fatal(err)
+			}
 		}
 	})
 }

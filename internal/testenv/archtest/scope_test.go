@@ -58,7 +58,6 @@ var unscopedReaders = map[string]string{
 	"datarights.(*Service).retainOne":     "retention: one person's ids and times, under their lock; returns what became of them",
 	"person.(*Service).LastActivity":      "retention: a time, no one's data",
 	// Reads that return no one's data.
-	"referral.newReference":             "checks that a new reference is unused",
 	"referral.RefreshCaseloadFlags":     "updates flags; returns nothing",
 	"referral.(*Service).EstimateWait":  "aggregate: median and 90th percentile days",
 	"insight.(*Service).rateCounts":     "aggregate counts, suppressed before they are shown",

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -48,4 +49,21 @@ func Winners(tb testing.TB, errs []error, losers ...app.Code) int {
 		}
 	}
 	return won
+}
+
+// Clashing returns a reference maker for forcing a clash: its first two
+// calls (two racers, or one and its retry) both give clash, and every
+// later call a fresh reference that starts with prefix.
+func Clashing(clash, prefix string) func() string {
+	var mu sync.Mutex
+	calls := 0
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls <= 2 {
+			return clash
+		}
+		return fmt.Sprintf("%s%04d", prefix, calls)
+	}
 }
