@@ -44,6 +44,9 @@ type Service struct {
 	// Allocation, when set, checks caseload caps and records the choices
 	// met on every allocation (the matching capability).
 	Allocation AllocationRules
+	// Followers are told of every move inside its transaction (support's
+	// appointments, wired in cmd/mutual).
+	Followers []MoveFollower
 	// Watch checks what is written at every door for risk language;
 	// Alerts tells the duty leads when it is found.
 	Watch  *watch.Service
