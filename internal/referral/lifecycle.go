@@ -368,10 +368,13 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 		allocated_at = CASE WHEN $1 = 'allocated' THEN $9 ELSE allocated_at END,
 		first_contact_at = CASE WHEN $1 = 'active' AND first_contact_at IS NULL THEN $9 ELSE first_contact_at END,
 		closed_at = CASE WHEN $1 IN ('declined', 'redirected', 'ended', 'withdrawn') THEN $9 ELSE closed_at END,
+		ending = CASE WHEN $12 = '' THEN ending ELSE $12 END,
+		what_helped = CASE WHEN $13 = '' THEN what_helped ELSE $13 END,
+		what_helped_at = CASE WHEN $13 = '' THEN what_helped_at ELSE $9 END,
 		updated_at = $9
 		WHERE id = $10 AND version = $11`,
 		string(m.To), nullID(teamID), nullID(worker), m.Reason, m.Note, m.RedirectedTo, m.RedirectMessage, m.OutcomeSummary,
-		now, r.ID, r.Version)
+		now, r.ID, r.Version, m.Ending, m.WhatHelped)
 	if err != nil {
 		return err
 	}

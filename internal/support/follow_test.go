@@ -61,7 +61,7 @@ func TestEndingCancelsAppointments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Referrals.Transition(ctx, lead, booked.ReferralID, referral.Move{To: referral.Ended, Reason: "goals_met",
+		if _, err := w.Referrals.Transition(ctx, lead, booked.ReferralID, referral.Move{To: referral.Ended, Ending: referral.EndingPlanned, Reason: "goals_met",
 			OutcomeSummary: "Back at the allotment."}); err != nil {
 			t.Fatal(err)
 		}

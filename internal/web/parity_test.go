@@ -83,6 +83,7 @@ var pageAPI = map[string][]string{
 	"POST /my/details":                                {"PUT /api/v1/my/details"},
 	"GET /my/referrals/{id}":                          {"GET /api/v1/my/referrals/{id}"},
 	"POST /my/referrals/{id}/sharing":                 {"PUT /api/v1/my/referrals/{id}/sharing"},
+	"POST /my/referrals/{id}/what-helped":             {"PUT /api/v1/my/referrals/{id}/what-helped"},
 	"GET /my/data":                                    {"GET /api/v1/my/data"},
 	"POST /people/{id}/subject-access":                {"POST /api/v1/people/{id}/subject-access-copies"},
 	"GET /my/choices":                                 {"GET /api/v1/my/choices"},
