@@ -59,7 +59,7 @@ func ownTplCases() []tplCase {
 			notWant: []string{"Past waiting standard", "Priya Shah,", "Welcome"}},
 		{page: "own/referral", variant: "ended: what helped", pg: &ui.Page{Title: "Your request for peer support",
 			Form: withErrors(formOf("what_helped", ""), "what_helped", "Write what helped, in your own words"), Data: ended, BackLink: "/my/referrals"},
-			want: []string{`action="/my/referrals/42/what-helped"`, `name="what_helped"`, "Write what helped, in your own words", "Save what helped"},
+			want:    []string{`action="/my/referrals/42/what-helped"`, `name="what_helped"`, "Write what helped, in your own words", "Save what helped"},
 			notWant: []string{"/sharing"}},
 		{page: "own/referral", variant: "limited", pg: &ui.Page{Title: "Your referral for Alex", Form: ui.NewForm(nil), Data: limited},
 			want: []string{"Alex has not agreed"}, notWant: []string{"/sharing"}},
