@@ -400,7 +400,7 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	}
 	for _, f := range s.Followers {
 		if err := f.FollowMove(ctx, tx, p, FollowedMove{ReferralID: r.ID, PersonID: r.PersonID, Reference: r.Reference, From: r.Status, To: m.To,
-			OldWorkerID: r.AllocatedWorkerID, NewWorkerID: worker, TeamID: teamID, PersonKnows: r.PersonKnows || r.Source == SourceSelf, Actor: actor(p, via), At: now}); err != nil {
+			OldWorkerID: r.AllocatedWorkerID, NewWorkerID: worker, TeamID: teamID, PersonKnows: (r.PersonKnows || r.Source == SourceSelf) && m.Reason != ReasonDied, Actor: actor(p, via), At: now}); err != nil {
 			return err
 		}
 	}

@@ -114,6 +114,10 @@ var EndReasons = []Reason{
 	{Code: "other", Label: "Another reason"},
 }
 
+// ReasonDied is the ending reason after which the person's account is
+// told nothing.
+const ReasonDied = "died"
+
 // Endings: planned with the person, or not.
 const (
 	EndingPlanned   = "planned"
