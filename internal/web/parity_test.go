@@ -104,6 +104,7 @@ var pageAPI = map[string][]string{
 	"GET /matching/plans/{id}":                        {"GET /api/v1/allocation-plans/{id}"},
 	"POST /matching/plans/{id}/commit":                {"POST /api/v1/allocation-plans/{id}/commit"},
 	"GET /matching/insight":                           {"GET /api/v1/insight/choices"},
+	"GET /matching/reassign":                          {"GET /api/v1/reassignments"},
 	"GET /matching/settings":                          {"GET /api/v1/organisations/{id}/matching-settings"},
 	"POST /matching/settings/{id}":                    {"PUT /api/v1/organisations/{id}/matching-settings"},
 	"POST /referrals/{id}/urgency":                    {"POST /api/v1/referrals/{id}/urgency"},
