@@ -169,6 +169,7 @@ var pageAPI = map[string][]string{
 	"POST /community/members/{id}/trust":               {"PUT /api/v1/community/members/{id}/trust"},
 	"GET /community/members/{id}/identity":             {"GET /api/v1/community/members/{id}/identity"},
 	"GET /my/people":                                   {"GET /api/v1/my/people"},
+	"GET /my/transitions":                              {"GET /api/v1/my/transitions"},
 	"GET /my/diary":                                    {"GET /api/v1/my/diary"},
 	"GET /my/appointments":                             {"GET /api/v1/appointments"},
 	"POST /my/appointments":                            {"POST /api/v1/appointments"},
