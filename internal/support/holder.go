@@ -60,8 +60,11 @@ func (Holder) LastActivity(ctx context.Context, tx *store.Tx, personID int64) (t
 }
 
 // Forget deletes the person's appointments (the newest first, so that a
-// rescheduled one goes before the one it replaced).
+// rescheduled one goes before the one it replaced) and transition prompts.
 func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM transition_prompts WHERE person_id = $1", personID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, "UPDATE appointments SET rescheduled_from = NULL WHERE person_id = $1", personID); err != nil {
 		return err
 	}

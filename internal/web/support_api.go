@@ -104,7 +104,7 @@ func (s *Server) apiRevokeFeed(w http.ResponseWriter, r *http.Request) error {
 
 var opMyTransitions = APIOp{Summary: "Transitions to act on for the people you support: ward admissions, discharges, 17th birthdays on a CAMHS caseload", Tag: "Support",
 	Description: "Raised from the trust's record by a background job, once per episode. A discharge follow-up is done with a contact or an appointment that happened since it was raised, and overdue when not done by its day (the organisation's discharge follow-up days after discharge, 7 unless set).",
-	Response: []support.TransitionPrompt{{ID: 3, Kind: support.PromptDischargeFollowUp, PersonID: 7, PersonName: "Sam", ReferralID: 42, Due: exampleTime, Overdue: true}}}
+	Response:    []support.TransitionPrompt{{ID: 3, Kind: support.PromptDischargeFollowUp, PersonID: 7, PersonName: "Sam", ReferralID: 42, Due: exampleTime, Overdue: true}}}
 
 func (s *Server) apiMyTransitions(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.support.MyPrompts(r.Context(), principal(r))

@@ -8,9 +8,11 @@
 CREATE TABLE transition_prompts (
     id {{ID}},
     kind TEXT NOT NULL CHECK (kind IN ('in_reach', 'discharge_follow_up', 'camhs_transition')),
-    episode_id BIGINT NOT NULL REFERENCES caseload_episodes (id),
+    -- The episode and referral by id only (no foreign key), so forgetting a
+    -- person needs no order between holders; support.Holder forgets these.
+    episode_id BIGINT NOT NULL,
     person_id BIGINT NOT NULL REFERENCES people (id),
-    referral_id BIGINT NOT NULL REFERENCES referrals (id),
+    referral_id BIGINT NOT NULL,
     team_id BIGINT REFERENCES teams (id),
     worker_user_id BIGINT NOT NULL REFERENCES users (id),
     due_at {{TIMESTAMP}} NOT NULL,
