@@ -17,8 +17,10 @@ var _ person.Holder = Holder{}
 // HolderName is the heading in a person's copy.
 func (Holder) HolderName() string { return "Appointments with your peer worker" }
 
-// Tables are the tables that hold a person's support data.
-func (Holder) Tables() []string { return []string{"appointments"} }
+// Tables are the tables that hold a person's support data. Transition
+// prompts are forgotten with the person but not copied: they only restate
+// the episodes of the trust's record, which the person's copy holds.
+func (Holder) Tables() []string { return []string{"appointments", "transition_prompts"} }
 
 // HeldAppointment is one appointment in a person's copy.
 type HeldAppointment struct {
