@@ -318,6 +318,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// Appointment reminders, the day before, each sent once
 	// (support.SendReminders).
 	job(func(ctx context.Context) { svc.Support.RunReminders(ctx, log, 5*time.Minute) })
+	// Transitions from the trust's record: a ward admission, a discharge, a
+	// 17th birthday on a CAMHS caseload prompt the person's worker, each
+	// once (support.RaiseTransitionPrompts).
+	job(func(ctx context.Context) { svc.Support.RunTransitionPrompts(ctx, log, 15*time.Minute) })
 	job(func(ctx context.Context) {
 		every(ctx, 10*time.Minute, func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	})

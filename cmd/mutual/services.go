@@ -91,11 +91,14 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	s.Community = &community.Service{DB: db, Clock: clock, Audit: s.Audit, Watch: s.Watch, Alerts: s.Alerts, Notify: s.Notify, Limits: s.Counters, Referrals: s.Referrals}
 	// Where and when people chose to meet comes from their matching
 	// choices.
-	s.Support = &support.Service{DB: db, Clock: clock, Audit: s.Audit, Alerts: s.Alerts, BaseURL: cfg.BaseURL,
+	s.Support = &support.Service{DB: db, Clock: clock, Audit: s.Audit, Alerts: s.Alerts, Notify: s.Notify, BaseURL: cfg.BaseURL,
 		Preferences: func(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
 			places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
 			return support.Preferences{Places: places, Days: days, Times: times}, err
 		}}
+	// A closed or reallocated referral's appointments follow it, in the
+	// move's own transaction.
+	s.Referrals.Followers = []referral.MoveFollower{s.Support}
 	// Every holder of people's data, the people capability first (see
 	// datarights.Service.Holders).
 	s.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: s.Audit, RetentionYears: cfg.RetentionYears,

@@ -56,7 +56,7 @@ func aPersonWithEverything(t *testing.T, w *testkit.World, name, email string) (
 	if _, err := w.Referrals.RecordContact(ctx, lead, r.ID, referral.NewContact{At: w.Clock.Now(), Mode: "phone", Note: "contact with " + name}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Ended, Reason: "goals_met", OutcomeSummary: "went well for " + name}); err != nil {
+	if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Ended, Ending: referral.EndingPlanned, Reason: "goals_met", OutcomeSummary: "went well for " + name}); err != nil {
 		t.Fatal(err)
 	}
 	inv, err := w.People.InviteToClaim(ctx, clin, r.PersonID, person.InviteByPrint)

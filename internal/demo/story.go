@@ -320,8 +320,15 @@ func (l *loader) planEvents(pl *plan, now time.Time) []event {
 	if pl.final == referral.Active {
 		return append(out, l.recoveryEvents(pl, worker, active, time.Time{}, now)...)
 	}
-	add(days(20, 60), move(worker, referral.Move{To: referral.Ended, Reason: []string{"goals_met", "goals_met", "person_chose_to_stop", "moved_service"}[l.rng.IntN(4)],
-		OutcomeSummary: "We met regularly over the weeks; they have joined the Tuesday walking group and feel more confident getting out."}))
+	end := referral.Move{To: referral.Ended, Ending: referral.EndingPlanned, Reason: []string{"goals_met", "goals_met", "person_chose_to_stop", "moved_service"}[l.rng.IntN(4)],
+		OutcomeSummary: "We met regularly over the weeks; they have joined the Tuesday walking group and feel more confident getting out."}
+	switch end.Reason {
+	case "goals_met":
+		end.WhatHelped = "Having someone who had been there, and walking instead of sitting in a room."
+	case "person_chose_to_stop":
+		end.Ending = referral.EndingUnplanned
+	}
+	add(days(20, 60), move(worker, end))
 	if !t.Before(now) {
 		return append(out, l.recoveryEvents(pl, worker, active, time.Time{}, now)...)
 	}

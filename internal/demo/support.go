@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -124,7 +126,40 @@ func (l *loader) supportWeek(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	if len(chosen) == 0 {
+		return nil
+	}
+	return l.transitions(ctx, svc, chosen[0].person, now)
+}
+
+// transitions gives the demonstration a discharge follow-up due: one
+// person supported was on an acute ward until two days ago (an episode
+// from the trust's record, written as the caseload import would), and the
+// job raises its prompt to their worker. The worker with the fewest people
+// is away for three weeks from tomorrow, so those people need another
+// worker.
+func (l *loader) transitions(ctx context.Context, svc *support.Service, personID int64, now time.Time) error {
+	today := now.UTC().Truncate(24 * time.Hour)
+	if _, err := l.DB.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, end_date, setting, imported_at)
+		SELECT r.person_id, 'DEMO-WARD-1', r.team_id, 'ward@demo.example', $2, $3, 'acute_ward', $4 FROM referrals r
+		WHERE r.person_id = $1 AND r.status IN ('allocated', 'active') AND r.team_id IS NOT NULL ORDER BY r.id DESC LIMIT 1`,
+		personID, today.AddDate(0, 0, -12), today.AddDate(0, 0, -2), now); err != nil {
+		return err
+	}
+	if _, err := svc.RaiseTransitionPrompts(ctx); err != nil {
+		return err
+	}
+	var worker int64
+	err := l.DB.QueryRow(ctx, `SELECT allocated_worker_id FROM referrals WHERE status IN ('allocated', 'active') AND allocated_worker_id IS NOT NULL
+		GROUP BY allocated_worker_id ORDER BY COUNT(*), allocated_worker_id LIMIT 1`).Scan(&worker)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	_, err = l.DB.Exec(ctx, `INSERT INTO capacity_reductions (user_id, percent, starts_on, ends_on, note, created_at) VALUES ($1, 0, $2, $3, 'Leave', $4)`,
+		worker, today.AddDate(0, 0, 1), today.AddDate(0, 0, 21), now)
+	return err
 }
 
 var demoNotes = []string{

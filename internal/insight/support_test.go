@@ -68,7 +68,7 @@ func TestSupportReportKnownData(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range refs[:2] {
-			if _, err := w.Referrals.Transition(ctx, worker, r.ID, referral.Move{To: referral.Ended, Reason: "goals_met", OutcomeSummary: "Back at college"}); err != nil {
+			if _, err := w.Referrals.Transition(ctx, worker, r.ID, referral.Move{To: referral.Ended, Ending: referral.EndingPlanned, Reason: "goals_met", OutcomeSummary: "Back at college"}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -89,6 +89,18 @@ type LoneWorkerAlert struct {
 
 func (LoneWorkerAlert) noteTemplate() string { return "lone_worker_alert" }
 
+// AppointmentsChanged tells a person how many of their appointments the
+// service cancelled, or gave to their new peer worker, when their referral
+// ended or changed worker: counts only, never when or where.
+type AppointmentsChanged struct {
+	Reference string
+	To        string // the referral's new status code
+	Cancelled int
+	Moved     int
+}
+
+func (AppointmentsChanged) noteTemplate() string { return "appointments_changed" }
+
 // LoneWorkerAlertEmail asks a duty lead to sign in and check on the worker.
 // It carries no content: only the visit's reference and a link.
 type LoneWorkerAlertEmail struct {
@@ -134,7 +146,7 @@ var (
 		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}, AppointmentReminder{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
-		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}, ContactComment{}}
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}, ContactComment{}, AppointmentsChanged{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries

@@ -34,6 +34,8 @@ var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": tru
 	// lone-working alert for visit").
 	"About": true,
 
+	// How many appointments the service cancelled or moved: counts.
+	"Cancelled": true, "Moved": true,
 	// A review reminder says when, never who.
 	"Date": true,
 	// A comment on a contact: only whether it asks for a correction,

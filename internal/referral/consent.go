@@ -233,8 +233,8 @@ var personMoves = []Status{Accepted, Allocated, Ended, Declined, Redirected}
 // who did not know they were referred is told nothing by Mutual: the peer
 // team speaks to them first.
 func (s *Service) notifyPerson(ctx context.Context, tx *store.Tx, p *app.Principal, r *Referral, m Move, workerName string, now time.Time) error {
-	if !slices.Contains(personMoves, m.To) || (!r.PersonKnows && r.Source != SourceSelf) {
-		return nil
+	if !slices.Contains(personMoves, m.To) || (!r.PersonKnows && r.Source != SourceSelf) || m.Reason == ReasonDied {
+		return nil // nobody is told in a person's account that they died
 	}
 	var pref, email string
 	if err := tx.QueryRowContext(ctx, "SELECT contact_preference, email FROM people WHERE id = $1", r.PersonID).Scan(&pref, &email); err != nil {

@@ -234,7 +234,7 @@ func TestPersonToldOfTheirReferral(t *testing.T) {
 		}
 		me := withAccount(t, w, "clinician", r.PersonID, "mo.account@example.org")
 		for _, m := range []referral.Move{{To: referral.Accepted}, {To: referral.Allocated, WorkerID: worker.UserID},
-			{To: referral.Ended, Reason: "goals_met", OutcomeSummary: "Joined a walking group"}} {
+			{To: referral.Ended, Ending: referral.EndingPlanned, Reason: "goals_met", OutcomeSummary: "Joined a walking group"}} {
 			if m.To == referral.Ended {
 				if _, err := w.Referrals.Transition(ctx, worker, r.ID, referral.Move{To: referral.Active}); err != nil {
 					t.Fatal(err)

@@ -48,6 +48,8 @@ type ExportedReferral struct {
 	RedirectedTo      string     `json:"passed_to,omitempty"`
 	RedirectMessage   string     `json:"message_when_passed_on,omitempty"`
 	OutcomeSummary    string     `json:"what_peer_support_did,omitempty"`
+	Ending            string     `json:"ending,omitempty"`
+	WhatHelped        string     `json:"what_helped_in_your_words,omitempty"`
 	Received          time.Time  `json:"received"`
 	Accepted          *time.Time `json:"accepted,omitempty"`
 	Allocated         *time.Time `json:"allocated,omitempty"`
@@ -116,7 +118,7 @@ func (s *Service) Export(ctx context.Context, tx *store.Tx, personID int64) (any
 			YouKnew: r.PersonKnows, Agreement: firstNonEmptyString(consentWords[r.Consent], r.Consent), AgreementReason: r.ConsentReason,
 			ProceedReason: r.ProceedReason, ReferrerFollows: r.ShareWithReferrer, SharedBeyondTeam: r.ShareBeyondTeam,
 			Worker: r.AllocatedWorkerName, StatusNote: r.StatusNote, RedirectedTo: r.RedirectedTo, RedirectMessage: r.RedirectMessage,
-			OutcomeSummary: r.OutcomeSummary, Received: r.ReceivedAt, Accepted: r.AcceptedAt, Allocated: r.AllocatedAt,
+			OutcomeSummary: r.OutcomeSummary, Ending: r.Ending, WhatHelped: r.WhatHelped, Received: r.ReceivedAt, Accepted: r.AcceptedAt, Allocated: r.AllocatedAt,
 			FirstContact: r.FirstContactAt, Closed: r.ClosedAt}
 		if r.StatusReason != "" {
 			e.StatusReason = ReasonLabel(DeclineReasons, r.StatusReason)

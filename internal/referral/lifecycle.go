@@ -270,6 +270,32 @@ type AllocationRules interface {
 	RecordAllocation(ctx context.Context, tx *store.Tx, p *app.Principal, a Allocation) error
 }
 
+// MoveFollower is told of every move of a referral inside the move's own
+// transaction, so what hangs off a referral in another capability keeps
+// step with it (support: a closed referral's appointments are cancelled,
+// a reallocated one's go to the new worker or are cancelled). An error
+// undoes the move.
+type MoveFollower interface {
+	FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal, m FollowedMove) error
+}
+
+// FollowedMove is one move as a MoveFollower sees it.
+type FollowedMove struct {
+	ReferralID, PersonID int64
+	Reference            string
+	From, To             Status
+	// The worker before and after the move (0: none).
+	OldWorkerID, NewWorkerID int64
+	TeamID                   int64
+	// PersonKnows: the person knows of the referral, so Mutual may tell
+	// them what changed.
+	PersonKnows bool
+	// Actor is the mover as the audit trail names them (the role the move
+	// was made in).
+	Actor app.Actor
+	At    time.Time
+}
+
 // Allocation describes one allocation to AllocationRules.
 type Allocation struct {
 	Referral      Referral // as it was before the allocation
@@ -325,10 +351,13 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 		allocated_at = CASE WHEN $1 = 'allocated' THEN $9 ELSE allocated_at END,
 		first_contact_at = CASE WHEN $1 = 'active' AND first_contact_at IS NULL THEN $9 ELSE first_contact_at END,
 		closed_at = CASE WHEN $1 IN ('declined', 'redirected', 'ended', 'withdrawn') THEN $9 ELSE closed_at END,
+		ending = CASE WHEN $12 = '' THEN ending ELSE $12 END,
+		what_helped = CASE WHEN $13 = '' THEN what_helped ELSE $13 END,
+		what_helped_at = CASE WHEN $13 = '' THEN what_helped_at ELSE $9 END,
 		updated_at = $9
 		WHERE id = $10 AND version = $11`,
 		string(m.To), nullID(teamID), nullID(worker), m.Reason, m.Note, m.RedirectedTo, m.RedirectMessage, m.OutcomeSummary,
-		now, r.ID, r.Version)
+		now, r.ID, r.Version, m.Ending, m.WhatHelped)
 	if err != nil {
 		return err
 	}
@@ -349,6 +378,12 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if teamID != r.TeamID && teamID != 0 {
 		// Its open alerts go with it: the new team's leads respond.
 		if err := alert.MoveToTeam(ctx, tx, r.ID, teamID); err != nil {
+			return err
+		}
+	}
+	for _, f := range s.Followers {
+		if err := f.FollowMove(ctx, tx, p, FollowedMove{ReferralID: r.ID, PersonID: r.PersonID, Reference: r.Reference, From: r.Status, To: m.To,
+			OldWorkerID: r.AllocatedWorkerID, NewWorkerID: worker, TeamID: teamID, PersonKnows: (r.PersonKnows || r.Source == SourceSelf) && m.Reason != ReasonDied, Actor: actor(p, via), At: now}); err != nil {
 			return err
 		}
 	}

@@ -77,6 +77,8 @@ type Referral struct {
 	RedirectedTo         string     `json:"redirected_to,omitempty"`
 	RedirectMessage      string     `json:"redirect_message,omitempty"`
 	OutcomeSummary       string     `json:"outcome_summary,omitempty"`
+	Ending               string     `json:"ending,omitempty" doc:"An ended referral: planned (agreed with the person) or unplanned."`
+	WhatHelped           string     `json:"what_helped,omitempty" doc:"A planned ending: what helped, in the person's own words."`
 	ReceivedAt           time.Time  `json:"received_at"`
 	AcceptedAt           *time.Time `json:"accepted_at,omitempty"`
 	AllocatedAt          *time.Time `json:"allocated_at,omitempty"`

@@ -19,20 +19,25 @@ import (
 // OwnReferral is a referral as its person (or the carer who made it)
 // reads it.
 type OwnReferral struct {
-	ID                int64      `json:"id"`
-	Reference         string     `json:"reference"`
-	Status            Status     `json:"status,omitempty" doc:"Absent from the outline a referrer sees without the person's agreement (limited: true)."`
-	StatusText        string     `json:"status_text,omitempty" doc:"Where the referral is, in plain words."`
-	TeamName          string     `json:"team_name,omitempty"`
-	WorkerFirstName   string     `json:"worker_first_name,omitempty"`
-	PersonName        string     `json:"person_name"`
-	MadeBy            string     `json:"made_by" doc:"Who asked for peer support: you, or a named person and their team."`
-	ReceivedAt        time.Time  `json:"received_at"`
-	AskedFor          string     `json:"asked_for,omitempty"`
-	WorkerPreferences string     `json:"worker_preferences,omitempty"`
-	RedirectedTo      string     `json:"redirected_to,omitempty"`
-	RedirectMessage   string     `json:"redirect_message,omitempty"`
-	OutcomeSummary    string     `json:"outcome_summary,omitempty"`
+	ID                int64     `json:"id"`
+	Reference         string    `json:"reference"`
+	Status            Status    `json:"status,omitempty" doc:"Absent from the outline a referrer sees without the person's agreement (limited: true)."`
+	StatusText        string    `json:"status_text,omitempty" doc:"Where the referral is, in plain words."`
+	TeamName          string    `json:"team_name,omitempty"`
+	WorkerFirstName   string    `json:"worker_first_name,omitempty"`
+	PersonName        string    `json:"person_name"`
+	MadeBy            string    `json:"made_by" doc:"Who asked for peer support: you, or a named person and their team."`
+	ReceivedAt        time.Time `json:"received_at"`
+	AskedFor          string    `json:"asked_for,omitempty"`
+	WorkerPreferences string    `json:"worker_preferences,omitempty"`
+	RedirectedTo      string    `json:"redirected_to,omitempty"`
+	RedirectMessage   string    `json:"redirect_message,omitempty"`
+	OutcomeSummary    string    `json:"outcome_summary,omitempty"`
+	Ending            string    `json:"ending,omitempty" doc:"Ended: planned (agreed with you) or unplanned."`
+	WhatHelped        string    `json:"what_helped,omitempty" doc:"What helped, in your own words (yours only: not shown to whoever made the referral for you)."`
+	// CanSayWhatHelped: the person's own ended referral, so they may add
+	// or change their words about what helped.
+	CanSayWhatHelped  bool       `json:"can_say_what_helped"`
 	Agreement         string     `json:"agreement,omitempty" doc:"self: you asked; given: you agreed when someone referred you; not_obtained: you had not agreed when it was made."`
 	ProceedReason     string     `json:"proceed_reason,omitempty" doc:"Without your agreement: why the team went ahead, as recorded by a clinician or peer lead."`
 	ProceedBy         string     `json:"proceed_by,omitempty"`
@@ -77,7 +82,11 @@ func ownView(r Referral, madeByMe bool) OwnReferral {
 		OutcomeSummary: r.OutcomeSummary, Agreement: r.Consent, ProceedReason: r.ProceedReason, ProceedBy: r.ProceedByName,
 		ProceedAt: r.ProceedAt, ShareWithReferrer: r.ShareWithReferrer, ShareBeyondTeam: r.ShareBeyondTeam,
 		SharingChangedAt: r.SharingChangedAt, ReferrerCanFollow: r.Source != SourceSelf && !r.ForCarer && r.ReferrerUserID != 0,
-		Closed: r.Status.Closed(), Version: r.Version}
+		Closed: r.Status.Closed(), Version: r.Version, Ending: r.Ending}
+	if !madeByMe {
+		o.WhatHelped = r.WhatHelped
+		o.CanSayWhatHelped = r.Status == Ended
+	}
 	switch {
 	case madeByMe:
 		o.MadeBy = "You"

@@ -167,3 +167,40 @@ func TestLinkPersonUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// The person says what helped from two tabs at once, both from the same
+// version: one is saved, the other is told it changed; the history has one
+// note, and the words are the winner's.
+func TestWhatHelpedOnceUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		r := w.Allocated(t, "person", "worker")
+		r, err := w.Referrals.Transition(ctx, w.Principal(t, "lead"), r.ID, referral.Move{To: referral.Ended, Ending: referral.EndingPlanned,
+			Reason: "goals_met", OutcomeSummary: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		me := w.Principal(t, "person")
+		words := []string{"Being listened to", "Walking, not sitting"}
+		errs := testkit.Race(2, func(i int) error {
+			_, err := w.Referrals.SayWhatHelped(ctx, me, r.ID, referral.WhatHelped{Words: words[i], Version: r.Version})
+			return err
+		})
+		if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+			t.Fatalf("%d saves won", won)
+		}
+		var got string
+		var notes int
+		_ = db.QueryRow(ctx, "SELECT what_helped FROM referrals WHERE id = $1", r.ID).Scan(&got)
+		_ = db.QueryRow(ctx, "SELECT COUNT(*) FROM referral_events WHERE referral_id = $1 AND note LIKE '%said what helped%'", r.ID).Scan(&notes)
+		if (errs[0] == nil && got != words[0]) || (errs[1] == nil && got != words[1]) || notes != 1 {
+			t.Fatalf("words %q, %d notes, errors %v", got, notes, errs)
+		}
+		// Someone else's referral is not found.
+		_, err = w.Referrals.SayWhatHelped(ctx, w.Principal(t, "person2"), r.ID, referral.WhatHelped{Words: "x"})
+		if !app.IsCode(err, app.CodeNotFound) {
+			t.Fatalf("someone else: %v", err)
+		}
+	})
+}

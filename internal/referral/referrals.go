@@ -44,6 +44,9 @@ type Service struct {
 	// Allocation, when set, checks caseload caps and records the choices
 	// met on every allocation (the matching capability).
 	Allocation AllocationRules
+	// Followers are told of every move inside its transaction (support's
+	// appointments, wired in cmd/mutual).
+	Followers []MoveFollower
 	// Watch checks what is written at every door for risk language;
 	// Alerts tells the duty leads when it is found.
 	Watch  *watch.Service
@@ -64,7 +67,7 @@ const referralColumns = `r.id, r.reference, r.status, r.version, r.source, r.per
 	COALESCE(r.allocated_worker_id, 0), COALESCE(wu.name, ''), r.status_reason, r.status_note, r.redirected_to,
 	r.redirect_message, r.outcome_summary, r.received_at, r.accepted_at, r.allocated_at, r.first_contact_at,
 	r.closed_at, r.updated_at, r.sharing_changed_at, r.proceed_reason, COALESCE(pu.name, ''), r.proceed_at, r.urgency, r.risk_flagged_at,
-	EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.resolved_at IS NULL)`
+	EXISTS (SELECT 1 FROM alerts al WHERE al.referral_id = r.id AND al.resolved_at IS NULL), r.ending, r.what_helped`
 
 const referralFrom = ` FROM referrals r
 	JOIN people pe ON pe.id = r.person_id
@@ -82,7 +85,7 @@ func (s *Service) scanReferral(row interface{ Scan(...any) error }) (Referral, e
 		&r.Consent, &r.ConsentReason, &r.ShareWithReferrer, &r.ShareBeyondTeam, &r.PreviousReferralID,
 		&r.AllocatedWorkerID, &r.AllocatedWorkerName, &r.StatusReason, &r.StatusNote, &r.RedirectedTo,
 		&r.RedirectMessage, &r.OutcomeSummary, &r.ReceivedAt, &acc, &alloc, &first, &closed, &r.UpdatedAt,
-		&sharing, &r.ProceedReason, &r.ProceedByName, &proceed, &r.Urgency, &risk, &r.RiskAlertOpen)
+		&sharing, &r.ProceedReason, &r.ProceedByName, &proceed, &r.Urgency, &risk, &r.RiskAlertOpen, &r.Ending, &r.WhatHelped)
 	if err != nil {
 		return r, err
 	}

@@ -122,7 +122,7 @@ func TestLifecycleEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		step(worker, referral.Move{To: referral.Active})
-		got := step(worker, referral.Move{To: referral.Ended, Reason: "goals_met", OutcomeSummary: "Six meetings; Robin joined the walking group."})
+		got := step(worker, referral.Move{To: referral.Ended, Ending: referral.EndingPlanned, Reason: "goals_met", OutcomeSummary: "Six meetings; Robin joined the walking group."})
 		if got.Status != referral.Ended || got.ClosedAt == nil || got.FirstContactAt == nil || got.FHIRStatus != "completed" {
 			t.Fatalf("ended: %+v", got)
 		}

@@ -101,13 +101,57 @@ var DeclineReasons = []Reason{
 	{Code: "other", Label: "Another reason"},
 }
 
-// EndReasons are the reasons peer support ends.
+// EndReasons are the reasons peer support ends, planned and unplanned
+// (the support report counts endings by these).
 var EndReasons = []Reason{
 	{Code: "goals_met", Label: "Goals met"},
 	{Code: "person_chose_to_stop", Label: "The person chose to stop"},
 	{Code: "no_contact", Label: "No contact after the agreed attempts"},
 	{Code: "moved_service", Label: "The person moved to another service"},
+	{Code: "moved_away", Label: "The person moved away"},
+	{Code: "long_admission", Label: "Admitted to hospital for a long stay"},
+	{Code: "died", Label: "The person died"},
 	{Code: "other", Label: "Another reason"},
+}
+
+// ReasonDied is the ending reason after which the person's account is
+// told nothing.
+const ReasonDied = "died"
+
+// Endings: planned with the person, or not.
+const (
+	EndingPlanned   = "planned"
+	EndingUnplanned = "unplanned"
+)
+
+// Endings are the two kinds of ending, for forms.
+var Endings = []app.Choice{
+	{Code: EndingPlanned, Label: "Planned: agreed with the person"},
+	{Code: EndingUnplanned, Label: "Unplanned"},
+}
+
+// unplannedOnly are reasons no ending agreed with the person can have;
+// goals met is a planned ending's.
+var unplannedOnly = []string{"no_contact", "long_admission", "died"}
+
+// checkEnding checks an ending's kind against its reason and the person's
+// words: pure.
+func checkEnding(p *app.Problems, ending, reason, words string) {
+	switch ending {
+	case EndingPlanned:
+		if slices.Contains(unplannedOnly, reason) {
+			p.Add("ending", "An ending agreed with the person cannot be because of "+strings.ToLower(ReasonLabel(EndReasons, reason))+": choose unplanned")
+		}
+	case EndingUnplanned:
+		if reason == "goals_met" {
+			p.Add("ending", "Goals met is a planned ending: choose planned, or another reason")
+		}
+		if words != "" {
+			p.Add("what_helped", "The person's words about what helped belong to a planned ending: leave this empty, or choose planned")
+		}
+	default:
+		p.Add("ending", "Choose whether the ending was planned with the person")
+	}
 }
 
 // ReasonLabel returns the label for a code in reasons, or the code.
@@ -137,7 +181,11 @@ type Move struct {
 	// OutcomeSummary is the short reply to the referrer on ending: what peer
 	// support did, written with the person.
 	OutcomeSummary string `json:"outcome_summary,omitempty" doc:"Ending: what peer support did, written with the person. Sent to the referrer."`
-	Version        int    `json:"version,omitempty" doc:"The version you last saw; if someone else has changed the referral since, the move is refused with 409."`
+	// Ending and WhatHelped describe an ending: planned with the person or
+	// not, and in a planned one the person's own words.
+	Ending     string `json:"ending,omitempty" doc:"Ending: planned (agreed with the person) or unplanned. Required to end."`
+	WhatHelped string `json:"what_helped,omitempty" doc:"Ending, planned only: what helped, in the person's own words (optional; the person can add them later from their account). Not sent to the referrer."`
+	Version    int    `json:"version,omitempty" doc:"The version you last saw; if someone else has changed the referral since, the move is refused with 409."`
 	// OverCapReason lets a lead allocate a worker whose caseload is at or
 	// over their cap: recorded, and shown to the worker's supervisor.
 	OverCapReason string `json:"over_cap_reason,omitempty" doc:"Allocating: why the worker should take this person although their caseload is at or over their cap. Without it such an allocation is refused with 409."`
@@ -155,6 +203,7 @@ func (m *Move) Check(from Status) error {
 	m.RedirectMessage = strings.TrimSpace(m.RedirectMessage)
 	m.OutcomeSummary = strings.TrimSpace(m.OutcomeSummary)
 	m.OverCapReason = strings.TrimSpace(m.OverCapReason)
+	m.Ending, m.WhatHelped = strings.TrimSpace(m.Ending), strings.TrimSpace(m.WhatHelped)
 	if !m.To.Valid() || m.To == Received {
 		return app.Invalid(app.FieldError{Field: "to", Message: "Choose what should happen next: accepted, declined, redirected, allocated, active, ended or withdrawn"})
 	}
@@ -166,7 +215,7 @@ func (m *Move) Check(from Status) error {
 	}
 	var p app.Problems
 	for field, v := range map[string]string{"note": m.Note, "redirected_to": m.RedirectedTo, "redirect_message": m.RedirectMessage,
-		"outcome_summary": m.OutcomeSummary, "over_cap_reason": m.OverCapReason} {
+		"outcome_summary": m.OutcomeSummary, "over_cap_reason": m.OverCapReason, "what_helped": m.WhatHelped} {
 		if len(v) > maxText {
 			p.Add(field, "Keep this to 4,000 characters or fewer")
 		}
@@ -183,6 +232,7 @@ func (m *Move) Check(from Status) error {
 		if m.OutcomeSummary == "" {
 			p.Add("outcome_summary", "Write a short reply for the referrer about what peer support did, agreed with the person")
 		}
+		checkEnding(&p, m.Ending, m.Reason, m.WhatHelped)
 	case Redirected:
 		if m.RedirectedTo == "" {
 			p.Add("redirected_to", "Enter the service the person is being passed to")
@@ -190,6 +240,11 @@ func (m *Move) Check(from Status) error {
 		if m.RedirectMessage == "" {
 			p.Add("redirect_message", "Enter a message for the person who made the referral")
 		}
+	}
+	if m.To != Ended && (m.Ending != "" || m.WhatHelped != "") {
+		p.Add("ending", "Say whether an ending was planned only when ending peer support")
+	}
+	switch m.To {
 	case Allocated:
 		if m.WorkerID == 0 {
 			p.Add("worker_id", "Choose the peer worker")

@@ -22,7 +22,7 @@ func validMove(to Status) Move {
 	case Declined:
 		m.Reason = "person_declined"
 	case Ended:
-		m.Reason, m.OutcomeSummary = "goals_met", "Met weekly; back at college."
+		m.Reason, m.OutcomeSummary, m.Ending = "goals_met", "Met weekly; back at college.", EndingPlanned
 	case Redirected:
 		m.RedirectedTo, m.RedirectMessage = "Recovery College", "They run a course that fits."
 	case Allocated:
@@ -75,7 +75,12 @@ func TestMoveNeedsItsDetails(t *testing.T) {
 		{"RedirectNeedsMessage", Received, Move{To: Redirected, RedirectedTo: "x"}, "redirect_message"},
 		{"AllocateNeedsWorker", Accepted, Move{To: Allocated}, "worker_id"},
 		{"EndNeedsReason", Active, Move{To: Ended, OutcomeSummary: "x"}, "reason"},
-		{"EndNeedsReplyForReferrer", Active, Move{To: Ended, Reason: "goals_met"}, "outcome_summary"},
+		{"EndNeedsReplyForReferrer", Active, Move{To: Ended, Ending: EndingPlanned, Reason: "goals_met"}, "outcome_summary"},
+		{"EndNeedsPlannedOrNot", Active, Move{To: Ended, Reason: "goals_met", OutcomeSummary: "x"}, "ending"},
+		{"PlannedEndingCannotBeADeath", Active, Move{To: Ended, Ending: EndingPlanned, Reason: "died", OutcomeSummary: "x"}, "ending"},
+		{"UnplannedEndingIsNotGoalsMet", Active, Move{To: Ended, Ending: EndingUnplanned, Reason: "goals_met", OutcomeSummary: "x"}, "ending"},
+		{"WordsOnlyInAPlannedEnding", Active, Move{To: Ended, Ending: EndingUnplanned, Reason: "no_contact", OutcomeSummary: "x", WhatHelped: "y"}, "what_helped"},
+		{"EndingOnlyWhenEnding", Active, Move{To: Withdrawn, Ending: EndingPlanned}, "ending"},
 		{"UnknownStatus", Received, Move{To: "paused"}, "to"},
 	}
 	for _, c := range cases {

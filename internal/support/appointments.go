@@ -225,10 +225,7 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 	}
 	start := r.start.UTC().Truncate(time.Microsecond)
 	end := start.Add(time.Duration(r.minutes) * time.Minute)
-	a := store.NewArgs(r.workerID, end, start, skip)
-	var clashStart, clashEnd time.Time
-	err := tx.QueryRowContext(ctx, `SELECT starts_at, ends_at FROM appointments WHERE worker_user_id = $1 AND starts_at < $2 AND ends_at > $3
-		AND id <> $4 AND status IN `+store.In(a, holdingStatuses...)+` ORDER BY starts_at LIMIT 1`, a.Values()...).Scan(&clashStart, &clashEnd)
+	clashStart, clashEnd, err := clash(ctx, tx, r.workerID, start, end, skip)
 	switch {
 	case err == nil:
 		if self(p, r.personID) {
@@ -248,6 +245,17 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 		r.personID, r.referralID, nullID(r.teamID), r.workerID, start, end, r.minutes, r.place, r.detail, r.others, string(r.status),
 		string(r.askedBy), nullID(r.from), nullID(p.UserID), now).Scan(&id)
 	return id, err
+}
+
+// clash finds the first appointment of the worker's that holds their time
+// and overlaps [start, end), apart from skip: sql.ErrNoRows when they are
+// free. The caller must hold the worker's lock (lockKey) to act on it.
+func clash(ctx context.Context, tx *store.Tx, workerID int64, start, end time.Time, skip int64) (time.Time, time.Time, error) {
+	a := store.NewArgs(workerID, end, start, skip)
+	var clashStart, clashEnd time.Time
+	err := tx.QueryRowContext(ctx, `SELECT starts_at, ends_at FROM appointments WHERE worker_user_id = $1 AND starts_at < $2 AND ends_at > $3
+		AND id <> $4 AND status IN `+store.In(a, holdingStatuses...)+` ORDER BY starts_at LIMIT 1`, a.Values()...).Scan(&clashStart, &clashEnd)
+	return clashStart, clashEnd, err
 }
 
 // actor is the caller as the audit trail names them (the role that

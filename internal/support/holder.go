@@ -17,8 +17,10 @@ var _ person.Holder = Holder{}
 // HolderName is the heading in a person's copy.
 func (Holder) HolderName() string { return "Appointments with your peer worker" }
 
-// Tables are the tables that hold a person's support data.
-func (Holder) Tables() []string { return []string{"appointments"} }
+// Tables are the tables that hold a person's support data. Transition
+// prompts are forgotten with the person but not copied: they only restate
+// the episodes of the trust's record, which the person's copy holds.
+func (Holder) Tables() []string { return []string{"appointments", "transition_prompts"} }
 
 // HeldAppointment is one appointment in a person's copy.
 type HeldAppointment struct {
@@ -60,8 +62,11 @@ func (Holder) LastActivity(ctx context.Context, tx *store.Tx, personID int64) (t
 }
 
 // Forget deletes the person's appointments (the newest first, so that a
-// rescheduled one goes before the one it replaced).
+// rescheduled one goes before the one it replaced) and transition prompts.
 func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM transition_prompts WHERE person_id = $1", personID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, "UPDATE appointments SET rescheduled_from = NULL WHERE person_id = $1", personID); err != nil {
 		return err
 	}

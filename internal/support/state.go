@@ -45,10 +45,13 @@ var holdingStatuses = []string{string(Proposed), string(Booked), string(Arrived)
 // the worker's lead).
 type Side string
 
-// The two sides of an appointment.
+// The two sides of an appointment, and the service itself: an appointment
+// the service cancelled because the referral ended or changed worker
+// (never a side that moves one by hand).
 const (
-	SidePerson Side = "person"
-	SideWorker Side = "worker"
+	SidePerson  Side = "person"
+	SideWorker  Side = "worker"
+	SideService Side = "service"
 )
 
 // moves are the moves the state machine allows, and who may make them.

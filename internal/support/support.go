@@ -21,6 +21,7 @@ import (
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/notify"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -31,6 +32,9 @@ type Service struct {
 	Audit *audit.Log
 	// Alerts raises lone-working alerts to a worker's leads.
 	Alerts *alert.Service
+	// Notify tells a person in Mutual when the service cancels or moves
+	// their appointments (FollowMove).
+	Notify *notify.Service
 	// BaseURL is used in links in email.
 	BaseURL string
 	// OverdueDays is how long without a contact makes someone overdue when

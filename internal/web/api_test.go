@@ -162,7 +162,7 @@ func TestAPIReferralJourney(t *testing.T) {
 		if !strings.Contains(stale.Body, "Someone else changed") {
 			t.Errorf("stale version message: %s", stale.Body)
 		}
-		check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "ended", "reason": "goals_met", "outcome_summary": "x"}), http.StatusConflict)
+		check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "ended", "ending": "planned", "reason": "goals_met", "outcome_summary": "x"}), http.StatusConflict)
 		bad := decode[map[string]any](t, check(lead.JSON(http.MethodPost, "/api/v1/referrals/"+id+"/transitions", map[string]any{"to": "allocated"}), http.StatusUnprocessableEntity))
 		if !strings.Contains(fmt.Sprint(bad["errors"]), "worker_id") {
 			t.Errorf("allocation without a worker: %v", bad)
@@ -312,6 +312,13 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		leadAPI, clinAPI, personAPI := e.Bearer(t, "lead"), e.Bearer(t, "clinician"), e.Bearer(t, "person")
 		// The person's own side: a referral of their own, referrals made
 		// without agreement, and codes to claim records.
+		// An earlier referral of theirs has ended: they say what helped.
+		earlier := e.Allocated(t, "person", "worker")
+		if _, err := e.Referrals.Transition(ctx, e.Principal(t, "lead"), earlier.ID, referral.Move{To: referral.Ended, Ending: referral.EndingPlanned,
+			Reason: "goals_met", OutcomeSummary: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		earlierID := strconv.FormatInt(earlier.ID, 10)
 		own, err := e.Referrals.CreateReferral(ctx, e.Principal(t, "person"), referral.NewReferral{Source: referral.SourceSelf, AskedFor: "x", TeamID: e.TeamA.ID})
 		if err != nil {
 			t.Fatal(err)
@@ -448,6 +455,12 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			}, 303},
 			{"PUT /api/v1/my/referrals/{id}/sharing", func() *webtest.Response {
 				return personAPI.JSON(http.MethodPut, "/api/v1/my/referrals/"+ownID+"/sharing", map[string]any{"share_with_referrer": true, "share_beyond_team": false})
+			}, 200},
+			{"POST /my/referrals/{id}/what-helped", func() *webtest.Response {
+				return person.PostForm("/my/referrals/"+earlierID+"/what-helped", form("what_helped", "Being listened to"))
+			}, 303},
+			{"PUT /api/v1/my/referrals/{id}/what-helped", func() *webtest.Response {
+				return personAPI.JSON(http.MethodPut, "/api/v1/my/referrals/"+earlierID+"/what-helped", map[string]any{"what_helped": "Walking, not sitting"})
 			}, 200},
 			{"GET /my/data", func() *webtest.Response { return person.Get("/my/data") }, 200},
 			{"GET /api/v1/my/data", func() *webtest.Response { return personAPI.Get("/api/v1/my/data") }, 200},

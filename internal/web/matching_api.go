@@ -113,6 +113,20 @@ var opCommitPlan = APIOp{Summary: "Commit a plan, edited as needed, in one trans
 		Detail: "This plan is out of date: 1 thing has changed since it was made. Nothing was allocated. Make a new plan."},
 		Changes: []matching.PlanChange{{ReferralID: 44, What: "MUT-PQ4R-7TXA joined the waiting list"}}}}
 
+var opReassignments = APIOp{Summary: "People in the teams you lead whose peer worker has left or will be away 14 days or more", Tag: "Matching",
+	Description: "A worker has left when their account is closed; away when a capacity reduction to 0% of 14 days or more has begun or begins within a week. " +
+		"Reallocate each from its referral (POST /api/v1/referrals/{id}/transitions, to: allocated): appointments still to come go to the new worker when free.",
+	Response: []matching.Reassignment{{ReferralID: 42, Reference: "MUT-2026-0042", PersonID: 7, PersonName: "Sam", TeamID: 1, WorkerID: 9,
+		WorkerName: "Priya Shah", Why: matching.WhyWorkerAway, AwayFrom: "2026-11-03", AwayUntil: "2026-11-23"}}}
+
+func (s *Server) apiReassignments(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.matching.NeedsReassignment(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
 var opChoiceInsight = APIOp{Summary: "Unmet choices by kind, team and month; allocations meeting every choice; days to allocation; caseload against cap", Tag: "Insight",
 	Description: "Counts from 1 to 4 are withheld (null, suppressed: true). Workers are named only for service managers.",
 	Query: []Param{{Name: "from", In: "query", Type: "string", Description: "First day, YYYY-MM-DD (default: a year before to)."},

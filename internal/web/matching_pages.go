@@ -33,6 +33,8 @@ func (s *Server) matchingRoutes() []*Route {
 		personPage("POST /workers/{id}/disclosures/{item}/withdraw", app.PermWorkerProfile, s.handleWithdrawDisclosure),
 		personPage("GET /referrals/{id}/matches", app.PermReferralTriage, byID(s.matchesPage)),
 		personPage("POST /referrals/{id}/matches", app.PermReferralTriage, s.handleAllocateMatch),
+		personPage("GET /matching/reassign", app.PermReferralTriage, s.handleReassign),
+		personAPI("GET /api/v1/reassignments", app.PermReferralTriage, opReassignments, s.apiReassignments),
 		pageRoute("GET /matching/plans/new", app.PermReferralTriage, s.handleNewPlan),
 		personPage("POST /matching/plans", app.PermReferralTriage, s.handleProposePlan),
 		personPage("GET /matching/plans/{id}", app.PermReferralTriage, s.handlePlan),
@@ -843,4 +845,12 @@ func (s *Server) handleSaveMatchingSettings(w http.ResponseWriter, r *http.Reque
 		return s.settingsPage(w, r, status, id, f)
 	}
 	return err
+}
+
+func (s *Server) handleReassign(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.matching.NeedsReassignment(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "matching/reassign", &ui.Page{Title: "People who need another peer worker", Data: list})
 }

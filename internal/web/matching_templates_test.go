@@ -95,6 +95,12 @@ func matchingTplCases() []tplCase {
 			want: []string{"Commit the plan", "Stays on the waiting list"}},
 		{page: "matching/plan", variant: "stale", pg: &ui.Page{Title: "Allocation plan 5", Form: staleForm, Data: stale}, want: []string{"joined the waiting list"}},
 		{page: "matching/plan", variant: "committed", pg: &ui.Page{Title: "Allocation plan 5", Form: ui.NewForm(nil), Data: done}, notWant: []string{"Commit the plan"}},
+		{page: "matching/reassign", pg: &ui.Page{Title: "People who need another peer worker", Data: []matching.Reassignment{
+			{ReferralID: 42, Reference: "MUT-2026-0042", PersonName: "Sam", WorkerName: "Priya Shah", Why: matching.WhyWorkerLeft},
+			{ReferralID: 43, Reference: "MUT-2026-0043", PersonName: "Alex", WorkerName: "Lee Brown", Why: matching.WhyWorkerAway, AwayFrom: "2026-11-03", AwayUntil: "2026-11-23"}}},
+			want: []string{`href="/referrals/42"`, "Has left", "Away from 2026-11-03 to 2026-11-23"}},
+		{page: "matching/reassign", variant: "none", pg: &ui.Page{Title: "People who need another peer worker", Data: []matching.Reassignment{}},
+			want: []string{"Nobody needs another peer worker now"}},
 		{page: "matching/insight", pg: &ui.Page{Title: "Choices and allocation", Form: ui.NewForm(nil),
 			Data: choiceInsightData{ChoiceInsight: ins, TeamOptions: []ui.Option{{Value: "", Label: "All teams"}}}}, want: []string{"&lt;5", "72.0%"}},
 		{page: "matching/settings", pg: &ui.Page{Title: "Matching settings", Form: setForm,

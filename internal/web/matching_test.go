@@ -135,6 +135,8 @@ func matchingAuditCalls(t *testing.T, e *webtest.Env, open referral.Referral) ([
 			return workerAPI.Do(http.MethodDelete, "/api/v1/workers/"+wid+"/disclosures/"+items[2], nil, nil)
 		}, 204},
 		{"GET /api/v1/workers/{id}/disclosure-reads", func() *webtest.Response { return workerAPI.Get("/api/v1/workers/" + wid + "/disclosure-reads") }, 200},
+		{"GET /matching/reassign", func() *webtest.Response { return lead.Get("/matching/reassign") }, 200},
+		{"GET /api/v1/reassignments", func() *webtest.Response { return leadAPI.Get("/api/v1/reassignments") }, 200},
 		{"GET /referrals/{id}/matches", func() *webtest.Response { return lead.Get("/referrals/" + ref(w3) + "/matches") }, 200},
 		{"GET /api/v1/referrals/{id}/matches", func() *webtest.Response { return leadAPI.Get("/api/v1/referrals/" + ref(w3) + "/matches") }, 200},
 		{"POST /referrals/{id}/matches", func() *webtest.Response {

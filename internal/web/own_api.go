@@ -70,6 +70,10 @@ var opSharing = APIOp{Summary: "Choose who beyond the peer support team may see 
 	Description: "Takes effect at once: whoever made the referral stops (or starts) following it, and clinicians beyond the peer support team stop (or start) seeing it.",
 	Request:     referral.Sharing{ShareWithReferrer: false, ShareBeyondTeam: false}, Response: exampleMyReferral}
 
+var opWhatHelped = APIOp{Summary: "Say what helped, in your own words, once your peer support has ended", Tag: "Your record", Query: id,
+	Description: "Adds or replaces your words on your own ended referral. Only the peer support team reads them. A referral still open answers 409.",
+	Request:     referral.WhatHelped{Words: "Having someone who had been there.", Version: 7}, Response: exampleMyReferral}
+
 const claimCodeMessage = "If a record with no account holds this email address, we have sent a code to it. It works for 1 hour, only for your account."
 
 func (s *Server) apiClaim(w http.ResponseWriter, r *http.Request) error {
@@ -153,6 +157,22 @@ func (s *Server) apiSharing(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m, err := s.referrals.ChangeSharing(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) apiWhatHelped(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in referral.WhatHelped
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	m, err := s.referrals.SayWhatHelped(r.Context(), principal(r), id, in)
 	if err != nil {
 		return err
 	}

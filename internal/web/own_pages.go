@@ -24,6 +24,7 @@ func (s *Server) ownRoutes() []*Route {
 		personPage("POST /my/details", app.PermOwnRecord, s.handleMyDetailsUpdate),
 		personPage("GET /my/referrals/{id}", app.PermOwnRecord, byID(s.myReferralPage)),
 		personPage("POST /my/referrals/{id}/sharing", app.PermOwnRecord, s.handleSharing),
+		personPage("POST /my/referrals/{id}/what-helped", app.PermOwnRecord, s.handleWhatHelped),
 		personAPI("POST /api/v1/my/claim", app.PermSignedIn, opClaim, s.apiClaim),
 		personAPI("POST /api/v1/my/claim-codes", app.PermSignedIn, opClaimCode, s.apiClaimCode),
 		personAPI("POST /api/v1/people/{id}/claim-invitations", app.PermPersonRead, opClaimInvite, s.apiClaimInvite),
@@ -31,6 +32,7 @@ func (s *Server) ownRoutes() []*Route {
 		personAPI("PUT /api/v1/my/details", app.PermOwnRecord, opUpdateMyDetails, s.apiUpdateMyDetails),
 		personAPI("GET /api/v1/my/referrals/{id}", app.PermOwnRecord, opMyReferral, s.apiMyReferral),
 		personAPI("PUT /api/v1/my/referrals/{id}/sharing", app.PermOwnRecord, opSharing, s.apiSharing),
+		personAPI("PUT /api/v1/my/referrals/{id}/what-helped", app.PermOwnRecord, opWhatHelped, s.apiWhatHelped),
 	}
 }
 
@@ -185,6 +187,7 @@ func (s *Server) myReferralPage(w http.ResponseWriter, r *http.Request, status i
 		if m.Own.ShareBeyondTeam {
 			f.Values.Set("share_beyond_team", "yes")
 		}
+		f.Values.Set("what_helped", m.Own.WhatHelped)
 	}
 	title := "Your request for peer support"
 	if m.MadeByMe {
@@ -214,4 +217,26 @@ func (s *Server) handleSharing(w http.ResponseWriter, r *http.Request) error {
 	}
 	setFlash(w, msg)
 	return redirect(w, r, "/my/referrals/"+strconv.FormatInt(id, 10))
+}
+
+func (s *Server) handleWhatHelped(w http.ResponseWriter, r *http.Request) error {
+	id, f, err := idAndForm(w, r)
+	if err != nil {
+		return err
+	}
+	v, _ := strconv.Atoi(f.Value("version"))
+	_, err = s.referrals.SayWhatHelped(r.Context(), principal(r), id, referral.WhatHelped{Words: f.Value("what_helped"), Version: v})
+	if err == nil {
+		setFlash(w, "Thank you. Your words about what helped are saved.")
+		return redirect(w, r, "/my/referrals/"+strconv.FormatInt(id, 10))
+	}
+	switch e := app.As(err); e.Code {
+	case app.CodeInvalid:
+		formWithErrors(f, err)
+	case app.CodeConflict:
+		f.AddError("what_helped", e.Message)
+	default:
+		return err
+	}
+	return s.myReferralPage(w, r, app.As(err).Code.Status(), id, f)
 }

@@ -19,6 +19,9 @@ func ownTplCases() []tplCase {
 		Agreement: "not_obtained", ProceedReason: r.ProceedReason, ProceedBy: "Lee Brown", ProceedAt: &tNow, ShareWithReferrer: true,
 		ReferrerCanFollow: true, SharingChangedAt: &tNow, Version: 3}
 	mine.Steps = referral.OwnSteps(r, d.History, false)
+	ended := mine
+	ended.CanChangeSharing = false
+	ended.Own.Status, ended.Own.Closed, ended.Own.CanSayWhatHelped, ended.Own.Ending = referral.Ended, true, true, referral.EndingPlanned
 	limited := referral.MyReferral{Limited: true, MadeByMe: true, Own: referral.OwnReferral{ID: 43, Reference: "MUT-2026-0043", PersonName: "Alex", MadeBy: "You", ReceivedAt: tEarlier}}
 	copyOf := datarights.Copy{GeneratedAt: tNow, PersonID: 7, Sections: []datarights.Section{
 		{Name: "Your details", Records: []any{person.ExportedPerson{RecordID: 7, PreferredName: "Sam", Email: "sam@example.org", Created: tEarlier,
@@ -54,6 +57,10 @@ func ownTplCases() []tplCase {
 			want: []string{`action="/my/referrals/42/sharing"`, `name="share_beyond_team"`, "recorded why the team went ahead", "Their advocate asked us to begin",
 				"Priya, a peer support worker", `value="withdrawn"`, `name="next" value="/my/referrals/42"`, "Dr Ada Jones referred you"},
 			notWant: []string{"Past waiting standard", "Priya Shah,", "Welcome"}},
+		{page: "own/referral", variant: "ended: what helped", pg: &ui.Page{Title: "Your request for peer support",
+			Form: withErrors(formOf("what_helped", ""), "what_helped", "Write what helped, in your own words"), Data: ended, BackLink: "/my/referrals"},
+			want:    []string{`action="/my/referrals/42/what-helped"`, `name="what_helped"`, "Write what helped, in your own words", "Save what helped"},
+			notWant: []string{"/sharing"}},
 		{page: "own/referral", variant: "limited", pg: &ui.Page{Title: "Your referral for Alex", Form: ui.NewForm(nil), Data: limited},
 			want: []string{"Alex has not agreed"}, notWant: []string{"/sharing"}},
 		{page: "own/data", pg: &ui.Page{Title: "Your data", Data: dataPage{Copy: copyOf, Sections: secs}},

@@ -454,6 +454,7 @@ type referralViewData struct {
 	Teams         []ui.Option
 	DeclineOpts   []ui.Option
 	EndOpts       []ui.Option
+	EndingOpts    []ui.Option
 	ContactModes  []ui.Option
 	SupportTypes  []ui.Option
 	CanTriage     bool
@@ -469,7 +470,7 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	v := referralViewData{Detail: d, Urgencies: urgencyOptions(), AlertOutcomes: reasonOptions(alert.RiskOutcomes),
-		DeclineOpts: reasonOptions(referral.DeclineReasons), EndOpts: reasonOptions(referral.EndReasons),
+		DeclineOpts: reasonOptions(referral.DeclineReasons), EndOpts: reasonOptions(referral.EndReasons), EndingOpts: reasonOptions(referral.Endings),
 		ContactModes: reasonOptions(referral.ContactModes), SupportTypes: reasonOptions(referral.SupportTypes), CanWork: p.Can(app.PermReferralWork) && !d.Referral.Status.Closed(),
 		ActiveForm: active, TransitionMap: map[referral.Status]bool{}}
 	for _, m := range d.Moves {
@@ -572,7 +573,8 @@ func moveFromForm(f *ui.Form) referral.Move {
 	v, _ := strconv.Atoi(f.Value("version"))
 	return referral.Move{To: referral.Status(f.Value("to")), Reason: f.Value("reason"), Note: f.Value("note"),
 		WorkerID: formInt(f, "worker_id"), TeamID: formInt(f, "team_id"), RedirectedTo: f.Value("redirected_to"),
-		RedirectMessage: f.Value("redirect_message"), OutcomeSummary: f.Value("outcome_summary"), OverCapReason: f.Value("over_cap_reason"), Version: v}
+		RedirectMessage: f.Value("redirect_message"), OutcomeSummary: f.Value("outcome_summary"), OverCapReason: f.Value("over_cap_reason"), Version: v,
+		Ending: f.Value("ending"), WhatHelped: f.Value("what_helped")}
 }
 
 func (s *Server) handleReferralTransition(w http.ResponseWriter, r *http.Request) error {

@@ -102,6 +102,18 @@ func (s *Server) apiRevokeFeed(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+var opMyTransitions = APIOp{Summary: "Transitions to act on for the people you support: ward admissions, discharges, 17th birthdays on a CAMHS caseload", Tag: "Support",
+	Description: "Raised from the trust's record by a background job, once per episode. A discharge follow-up is done with a contact or an appointment that happened since it was raised, and overdue when not done by its day (the organisation's discharge follow-up days after discharge, 7 unless set).",
+	Response:    []support.TransitionPrompt{{ID: 3, Kind: support.PromptDischargeFollowUp, PersonID: 7, PersonName: "Sam", ReferralID: 42, Due: exampleTime, Overdue: true}}}
+
+func (s *Server) apiMyTransitions(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.support.MyPrompts(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list)
+}
+
 var opMyPeople = APIOp{Summary: "My people: everyone allocated to, or active with, you — next and last contact, days since, overdue", Tag: "Support",
 	Description: "Overdue (no contact for the organisation's overdue_days, 14 unless set) first, then the longest since contact.",
 	Response:    []support.MyPerson{exampleMyPerson}}

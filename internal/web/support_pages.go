@@ -21,6 +21,7 @@ func (s *Server) supportRoutes() []*Route {
 	return []*Route{
 		personPage("GET /my/people", app.PermSupportWork, s.handleMyPeople),
 		personPage("GET /my/diary", app.PermSupportWork, s.handleMyDiary),
+		personPage("GET /my/transitions", app.PermSupportWork, s.handleMyTransitions),
 		personPage("GET /my/appointments", app.PermAppointments, s.handleMyAppointments),
 		personPage("POST /my/appointments", app.PermAppointments, s.handleMyAppointmentAsk),
 		personPage("GET /people/{id}/appointments/new", app.PermAppointments, s.handleAppointmentForm),
@@ -46,6 +47,7 @@ func (s *Server) supportRoutes() []*Route {
 		personAPI("POST /api/v1/appointments/{id}/check-out", app.PermAppointments, opCheckOut, s.apiVisitCheck(false)),
 		personAPI("GET /api/v1/my/people", app.PermSupportWork, opMyPeople, s.apiMyPeople),
 		personAPI("GET /api/v1/my/diary", app.PermSupportWork, opMyDiary, s.apiMyDiary),
+		personAPI("GET /api/v1/my/transitions", app.PermSupportWork, opMyTransitions, s.apiMyTransitions),
 		apiRoute("GET /api/v1/organisations/{id}/support-settings", app.PermSupportSettings, opGetSupportSettings, s.apiGetSupportSettings),
 		apiRoute("PUT /api/v1/organisations/{id}/support-settings", app.PermSupportSettings, opPutSupportSettings, s.apiPutSupportSettings),
 	}
@@ -57,6 +59,14 @@ func (s *Server) handleMyPeople(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.page(w, r, http.StatusOK, "support/people", &ui.Page{Title: "My people", Data: people})
+}
+
+func (s *Server) handleMyTransitions(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.support.MyPrompts(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "support/transitions", &ui.Page{Title: "Transitions to act on", Data: list})
 }
 
 type diaryData struct {

@@ -26,6 +26,12 @@ func supportTplCases() []tplCase {
 	return []tplCase{
 		{page: "support/people", variant: "two people", pg: &ui.Page{Title: "My people", Data: []support.MyPerson{person, never}},
 			want: []string{"Overdue", "Not met yet", "Arrange an appointment", "at a café or community place"}},
+		{page: "support/transitions", pg: &ui.Page{Title: "Transitions to act on", Data: []support.TransitionPrompt{
+			{ID: 1, Kind: support.PromptDischargeFollowUp, PersonName: "Sam", ReferralID: 42, Due: tNow, Overdue: true},
+			{ID: 2, Kind: support.PromptInReach, PersonName: "Alex", ReferralID: 43, Due: tNow, Done: true},
+			{ID: 3, Kind: support.PromptCAMHSTransition, PersonName: "Jo", ReferralID: 44, Due: tNow}}},
+			want: []string{`href="/referrals/42"`, "Discharged: follow up", "Overdue", "in-reach visit", "adult team"}},
+		{page: "support/transitions", variant: "none", pg: &ui.Page{Title: "Transitions to act on", Data: []support.TransitionPrompt{}}, want: []string{"Nothing to act on"}},
 		{page: "support/people", variant: "no one", pg: &ui.Page{Title: "My people", Data: []support.MyPerson{}}, want: []string{"No one is allocated"}},
 		{page: "support/diary", variant: "a week", pg: &ui.Page{Title: "My diary: week of 23 March 2026", Data: diaryData{Diary: support.Diary{Days: days},
 			Prev: "2026-03-16", Next: "2026-03-30", This: "2026-03-23"}}, want: []string{"14:30–15:30", "Cancelled", "Waiting for an answer", "Nothing arranged"}},

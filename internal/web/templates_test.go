@@ -158,6 +158,7 @@ func tplReferralView(d referral.Detail, active string) referralViewData {
 		Teams:        []ui.Option{{Value: "3", Label: "Leeds North CMHT"}, {Value: "4", Label: "Ward 5"}},
 		DeclineOpts:  reasonOptions(referral.DeclineReasons),
 		EndOpts:      reasonOptions(referral.EndReasons),
+		EndingOpts:   reasonOptions(referral.Endings),
 		ContactModes: reasonOptions(referral.ContactModes),
 		CanWork:      true, ActiveForm: active, TransitionMap: map[referral.Status]bool{}}
 	for _, m := range d.Moves {
@@ -371,7 +372,8 @@ func tplCases() []tplCase {
 			Form: withErrors(formOf("version", "4", "to", "ended", "outcome_summary", ""), "reason", "Choose why peer support is ending", "outcome_summary",
 				"Write a short reply for the referrer about what peer support did, agreed with the person", "", "Someone else changed this referral at the same moment."),
 			Data: tplReferralView(tplDetail(referral.Allocated, referral.Allocated, referral.Active, referral.Accepted, referral.Ended, referral.Withdrawn), "ended")},
-			want: []string{"Move back to the waiting list", "Change the peer worker", "Start peer support", `id="outcome_summary"`, `name="version" value="4"`}},
+			want: []string{"Move back to the waiting list", "Change the peer worker", "Start peer support", `id="outcome_summary"`, `name="version" value="4"`,
+				`id="ending"`, `value="unplanned"`, `id="what_helped"`, `value="died"`}},
 		{page: "referral/referral", variant: "contact failed", pg: &ui.Page{Title: "Referral MUT-2026-0042",
 			Form: withErrors(formOf("version", "3", "contact_at-day", "40", "contact_at-time", "25:00", "minutes", "lots", "contact_note", "We met"),
 				"contact_at", "Date must be a real date", "contact_at-time", "Enter the time like 14:30", "minutes", "Enter minutes as a number, like 30", "mode", "Choose how the contact happened"),

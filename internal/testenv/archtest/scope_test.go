@@ -126,12 +126,14 @@ var unscopedReaders = map[string]string{
 	"recovery.(Holder).LastActivity":          "data rights: the latest date held about a person, for retention; returns a time",
 	"recovery.(Holder).Forget":                "data rights: deletes (and clears) a person's data for retention; returns nothing",
 	// Support.
-	"support.(*Service).Feed":                 "the secret address's holder is the account it was made for: their own appointments, first names only; audited as that account",
-	"support.(*Service).SendReminders":        "background job: emails a person about their own appointment, a reference, the time and a link; returns a count",
-	"support.(*Service).RaiseMissedCheckOuts": "background job: finds visits not checked out and alerts the worker's leads with a visit reference only; returns a count",
-	"support.(Holder).Export":                 "data rights: the person's own copy, after the data-rights service checked the caller",
-	"support.(Holder).LastActivity":           "data rights: retention, returns a time",
-	"support.(Holder).Forget":                 "data rights: retention deletes the person's appointments; returns nothing",
+	"support.(*Service).Feed":                   "the secret address's holder is the account it was made for: their own appointments, first names only; audited as that account",
+	"support.(*Service).SendReminders":          "background job: emails a person about their own appointment, a reference, the time and a link; returns a count",
+	"support.(*Service).RaiseMissedCheckOuts":   "background job: finds visits not checked out and alerts the worker's leads with a visit reference only; returns a count",
+	"support.(*Service).RaiseTransitionPrompts": "background job: raises prompts from the trust's record to each person's own worker; returns a count",
+	"support.clash":                             "whether a worker is free: returns two times only; every caller (book, FollowMove) has already checked who may book",
+	"support.(Holder).Export":                   "data rights: the person's own copy, after the data-rights service checked the caller",
+	"support.(Holder).LastActivity":             "data rights: retention, returns a time",
+	"support.(Holder).Forget":                   "data rights: retention deletes the person's appointments; returns nothing",
 }
 
 // skipPackages are not capabilities: demonstration data and test harnesses.

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
@@ -79,4 +81,77 @@ func TestAWorkersWeek(t *testing.T) {
 		t.Errorf("flash %q", f)
 	}
 	p.wantText("Booked")
+}
+
+// TestALeadAnswersAMissedCheckOut: a worker checks in to a home visit and
+// does not check out; the job raises a lone-working alert. Their lead sees
+// it on the home page, finds it in the alerts, opens the visit from there
+// and records what they did — first forgetting to choose, told clearly,
+// then on a phone with JavaScript off. Every page passes axe at 1280 and
+// 375 px with no sideways scrolling.
+func TestALeadAnswersAMissedCheckOut(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	ctx := t.Context()
+	pid := e.Allocated(t, "person", "worker").PersonID
+	worker := e.Principal(t, "worker")
+	at := e.Clock.Now().Add(2 * time.Hour).Truncate(time.Hour)
+	visit, err := e.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at, Minutes: 60, Place: "home", Agreed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(at.Sub(e.Clock.Now()) - 5*time.Minute)
+	if _, err := e.Support.CheckIn(ctx, worker, visit.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Advance(65*time.Minute + 31*time.Minute) // past the end and the 30 minutes' grace
+	if n, err := e.Support.RaiseMissedCheckOuts(ctx); err != nil || n != 1 {
+		t.Fatalf("alerts raised: %d %v", n, err)
+	}
+	ref := fmt.Sprintf("V-%d", visit.ID)
+
+	l := b.newPage(t, e, "peer lead at a desk")
+	l.signIn(e.Users["lead"].Email, testkit.Password)
+	l.open("/")
+	l.check()
+	l.wantText("lone worker not checked out of a visit")
+	l.follow("See the alerts and respond")
+	l.wantPath("/alerts")
+	l.check()
+	l.wantText(ref, "North Community Team")
+	l.follow(ref)
+	l.wantPath("/appointments/" + strconv.FormatInt(visit.ID, 10))
+	l.check()
+	l.wantText("did not check out of this visit in time", "They have not checked out yet")
+	if st := l.press("Record what you did"); st != 422 && st != 400 {
+		t.Fatalf("answering without an outcome: %d", st)
+	}
+	l.check()
+	l.wantSummaryError("Choose what you did", "alert_outcome")
+
+	m := b.newPage(t, e, "peer lead on a phone, no JavaScript")
+	m.setViewport(mobile)
+	m.disableJS()
+	m.signIn(e.Users["lead"].Email, testkit.Password)
+	m.open("/appointments/" + strconv.FormatInt(visit.ID, 10))
+	m.check()
+	m.choose("alert_outcome", "worker_safe")
+	m.fill("alert_note", "Rang them: their phone had died, they are home")
+	m.press("Record what you did")
+	if f := m.flash(); f == "" {
+		t.Error("no message after recording what was done")
+	}
+	m.check()
+	if strings.Contains(m.mainText(), "did not check out of this visit in time") {
+		t.Error("the alert still asks for a response")
+	}
+	var resolved int
+	if err := e.DB.QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE kind = 'lone_working' AND resolved_at IS NOT NULL AND outcome = 'worker_safe'").Scan(&resolved); err != nil || resolved != 1 {
+		t.Fatalf("resolved alerts: %d %v", resolved, err)
+	}
+	m.open("/")
+	if strings.Contains(m.mainText(), "not checked out of a visit") {
+		t.Error("the home page still counts the alert")
+	}
 }

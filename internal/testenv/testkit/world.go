@@ -119,7 +119,8 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 		RiskCheck:    func(_ context.Context, _ int64, text string) bool { return strings.Contains(text, RiskMarker) },
 		RaiseConcern: w.Concerns.raise}
 	w.Community = &community.Service{DB: db, Clock: clock, Audit: w.Audit, Watch: w.Watch, Alerts: w.Alerts, Notify: w.Notify, Limits: w.Accounts.Counters, Referrals: w.Referrals}
-	w.Support = &support.Service{DB: db, Clock: clock, Audit: w.Audit, Alerts: w.Alerts, BaseURL: "https://mutual.test", Preferences: SupportPreferences}
+	w.Support = &support.Service{DB: db, Clock: clock, Audit: w.Audit, Alerts: w.Alerts, Notify: w.Notify, BaseURL: "https://mutual.test", Preferences: SupportPreferences}
+	w.Referrals.Followers = []referral.MoveFollower{w.Support}
 	w.DataRights = &datarights.Service{DB: db, Clock: clock, Audit: w.Audit, Holders: []person.Holder{w.People, w.Accounts, w.Referrals, groups.NewHolder(db), matching.NewHolder(), alert.Holder{},
 		recovery.NewHolder(w.Recovery), support.Holder{}, community.Holder{}}}
 	trust, err := w.Accounts.CreateOrganisation(ctx, app.Operator("test"), "Test Trust", account.OrgNHSTrust)

@@ -1,0 +1,141 @@
+package support
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/notify"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Why the service cancelled an appointment, as the person and the worker
+// read it on the appointment.
+const (
+	ReasonSupportEnded   = "Support ended"
+	ReasonBackToWaiting  = "Back on the waiting list: a new peer worker will arrange a new time"
+	ReasonNewWorkerBusy  = "Your peer worker changed and your new worker is not free then: they will arrange a new time"
+	followCancelAction   = "appointment.cancelled_by_service"
+	followReassignAction = "appointment.reassigned"
+)
+
+// FollowMove keeps a referral's appointments true to the referral, inside
+// the move's transaction (referral.MoveFollower), so a person is never
+// reminded of a visit that will not happen:
+//
+//   - the referral closes (ended, withdrawn, declined, redirected) or goes
+//     back to the waiting list: every appointment still to come (proposed
+//     or booked) is cancelled by the service, saying why;
+//   - it is allocated to another worker: each one still to come goes to the
+//     new worker when they are free then (taking their lock, so the
+//     double-booking check holds for them), and is cancelled otherwise.
+//
+// The person is told in Mutual what changed (how many, never when or
+// where), when they know of the referral and have an account. An error
+// undoes the move.
+func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal, m referral.FollowedMove) error {
+	closing := m.To.Closed() || m.To == referral.Accepted
+	changing := m.To == referral.Allocated && m.OldWorkerID != 0 && m.NewWorkerID != m.OldWorkerID
+	if !closing && !changing {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, starts_at, ends_at, version FROM appointments
+		WHERE referral_id = $1 AND status IN ('proposed', 'booked') AND starts_at > $2 ORDER BY starts_at, id`, m.ReferralID, m.At)
+	if err != nil {
+		return err
+	}
+	type upcoming struct {
+		id         int64
+		start, end time.Time
+		version    int
+	}
+	var list []upcoming
+	for rows.Next() {
+		var u upcoming
+		if err := rows.Scan(&u.id, &u.start, &u.end, &u.version); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(list) == 0 {
+		return err
+	}
+	if changing {
+		if err := tx.Lock(ctx, lockKey(m.NewWorkerID)); err != nil {
+			return err
+		}
+	}
+	var cancelled, moved int
+	for _, u := range list {
+		reason := ReasonSupportEnded
+		switch {
+		case m.To == referral.Accepted:
+			reason = ReasonBackToWaiting
+		case changing:
+			_, _, err := clash(ctx, tx, m.NewWorkerID, u.start, u.end, u.id)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if errors.Is(err, sql.ErrNoRows) {
+				if err := s.followUpdate(ctx, tx, `UPDATE appointments SET worker_user_id = $1, team_id = $2, updated_at = $3, updated_by_user_id = $4,
+					version = version + 1 WHERE id = $5 AND version = $6`, m.NewWorkerID, nullID(m.TeamID), m.At, nullID(p.UserID), u.id, u.version); err != nil {
+					return err
+				}
+				moved++
+				if err := audit.Record(ctx, tx, m.At, m.Actor, audit.Event{Action: followReassignAction,
+					SubjectPersonID: m.PersonID, ObjectType: "appointment", ObjectID: fmt.Sprint(u.id)}); err != nil {
+					return err
+				}
+				continue
+			}
+			reason = ReasonNewWorkerBusy
+		}
+		if err := s.followUpdate(ctx, tx, `UPDATE appointments SET status = 'cancelled', cancelled_by = $1, cancel_reason = $2, updated_at = $3,
+			updated_by_user_id = $4, version = version + 1 WHERE id = $5 AND version = $6`, string(SideService), reason, m.At, nullID(p.UserID), u.id, u.version); err != nil {
+			return err
+		}
+		cancelled++
+		if err := audit.Record(ctx, tx, m.At, m.Actor, audit.Event{Action: followCancelAction,
+			SubjectPersonID: m.PersonID, ObjectType: "appointment", ObjectID: fmt.Sprint(u.id)}); err != nil {
+			return err
+		}
+	}
+	return s.tellPerson(ctx, tx, p, m, cancelled, moved)
+}
+
+// followUpdate runs one conditional update of an appointment the move
+// found; another change at the same moment answers 409 and undoes the move.
+func (s *Service) followUpdate(ctx context.Context, tx *store.Tx, q string, args ...any) error {
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return app.Errorf(app.CodeConflict, "One of this person's appointments was changed at the same moment. Try again.")
+	}
+	return nil
+}
+
+// tellPerson tells the person in Mutual how many of their appointments the
+// service cancelled or gave to their new worker.
+func (s *Service) tellPerson(ctx context.Context, tx *store.Tx, p *app.Principal, m referral.FollowedMove, cancelled, moved int) error {
+	if s.Notify == nil || !m.PersonKnows {
+		return nil
+	}
+	var userID int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM users WHERE person_id = $1 AND status = 'active'", m.PersonID).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) || userID == p.UserID {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return s.Notify.Tell(ctx, tx, userID, m.ReferralID, notify.AppointmentsChanged{Reference: m.Reference, To: string(m.To),
+		Cancelled: cancelled, Moved: moved})
+}
