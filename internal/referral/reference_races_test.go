@@ -124,3 +124,46 @@ func TestRiskMarkedOnceUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// A referral declined at the same moment as others naming its person
+// join it: each request either joined it before it closed or, finding it
+// closed once it held its lock, made a referral of its own; nothing is
+// added to a referral after it closed, and the person has at most one open
+// referral.
+func TestJoiningAReferralThatClosesMeanwhile(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		partner, leadB := w.Principal(t, "partner"), w.Principal(t, "leadB")
+		for round := range 5 {
+			r, err := w.Referrals.CreateReferral(ctx, partner, referral.NewReferral{Person: person.Details{PreferredName: fmt.Sprintf("Cleo %d", round)},
+				AskedFor: "company", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true, TeamID: w.TeamB.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := testkit.Race(4, func(i int) error {
+				if i == 0 {
+					_, err := w.Referrals.Transition(ctx, leadB, r.ID, referral.Move{To: referral.Declined, Reason: "no_longer_needed"})
+					return err
+				}
+				_, err := w.Referrals.CreateReferral(ctx, partner, referral.NewReferral{PersonID: r.PersonID, AskedFor: fmt.Sprintf("again %d", i),
+					PersonKnows: testkit.Yes(), Consent: "given", TeamID: w.TeamB.ID})
+				var open *referral.OpenReferralError
+				if errors.As(err, &open) {
+					return nil
+				}
+				return err
+			})
+			if won := testkit.Winners(t, errs); won != len(errs) {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			if n := count(t, db, `SELECT COUNT(*) FROM referral_events WHERE referral_id = $1 AND from_status = 'declined' AND to_status = 'declined'
+				AND note LIKE 'Also referred by%'`, r.ID); n != 0 {
+				t.Fatalf("round %d: %d notes added to the referral after it was declined", round, n)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM referrals WHERE person_id = $1 AND status IN ('received', 'accepted', 'allocated', 'active')", r.PersonID); n > 1 {
+				t.Fatalf("round %d: %d open referrals", round, n)
+			}
+		}
+	})
+}

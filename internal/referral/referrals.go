@@ -511,6 +511,10 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 				existing).Scan(&f.id, &f.personID, &f.teamID, &f.reference, &f.status); err != nil {
 				return err
 			}
+			if f.status.Closed() {
+				// Closed while this request looked: it is a new referral.
+				return errClosedMeanwhile
+			}
 			note := "Also referred by " + p.Name + teamSuffix(via) + ". What they asked for: " + in.AskedFor
 			if in.Urgency != Routine {
 				note += " They said it is " + strings.ToLower(in.Urgency.Label()) + "."
@@ -579,9 +583,11 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 		return err
 	}
 	err = s.DB.Write(ctx, write)
-	if store.IsUniqueViolation(err) && (self || in.PersonID != 0) {
+	for try := 0; try < 3 && (errors.Is(err, errClosedMeanwhile) || store.IsUniqueViolation(err) && (self || in.PersonID != 0)); try++ {
 		// Someone made this person's open referral at the same moment (the
 		// database allows one): now it exists, and this request joins it.
+		// Or the open referral it was joining closed meanwhile: this
+		// request is a referral of its own.
 		err = s.DB.Write(ctx, write)
 	}
 	if err != nil {
@@ -596,6 +602,10 @@ func (s *Service) CreateReferral(ctx context.Context, p *app.Principal, in NewRe
 	}
 	return made, nil
 }
+
+// errClosedMeanwhile is a request that found the person's open referral
+// closed once it held the referral's lock; it is tried again.
+var errClosedMeanwhile = errors.New("the open referral closed meanwhile")
 
 // notOwnTeam refuses to put someone's referral on the waiting list of a
 // team they work in: someone who is both staff and a person who uses
