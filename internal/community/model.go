@@ -200,6 +200,9 @@ type Item struct {
 	Context     []Post       `json:"context" doc:"The topic's posts, oldest first."`
 	History     []Flag       `json:"history" doc:"Flags already resolved."`
 	Escalations []Escalation `json:"escalations"`
+	// Safeguarding: concerns raised without the writer's agreement, and
+	// what a peer lead or clinician of their team decided.
+	Safeguarding []Safeguarding `json:"safeguarding"`
 	WriterID    int64        `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
 	Consent     bool         `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/watch"
 )
 
@@ -187,4 +188,21 @@ func Cloud(counts []TagCount) []TagCount {
 	}
 	slices.SortFunc(out, func(a, b TagCount) int { return strings.Compare(a.Tag, b.Tag) })
 	return out
+}
+
+// ConfirmerRole is the role in which the caller may confirm a safeguarding
+// concern about a member of team teamID raised by raisedBy: a peer lead or
+// clinician of that team, and never the moderator who raised it (a second
+// person judges). "" when they may not: a peer worker, a moderator, a lead
+// of another team.
+func ConfirmerRole(p *app.Principal, teamID, raisedBy int64) app.Role {
+	if p == nil || p.UserID == 0 || p.UserID == raisedBy || teamID == 0 {
+		return ""
+	}
+	for _, r := range []app.Role{app.RolePeerLead, app.RoleClinician} {
+		if slices.Contains(p.TeamsAs(r), teamID) {
+			return r
+		}
+	}
+	return ""
 }

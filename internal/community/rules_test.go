@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/watch"
 )
 
@@ -108,5 +109,29 @@ func TestCloud(t *testing.T) {
 	}
 	if one := Cloud([]TagCount{{Tag: "x", Count: 3}}); one[0].Size != 1 {
 		t.Fatalf("%+v", one)
+	}
+}
+
+func TestConfirmerRole(t *testing.T) {
+	in := func(id int64, role app.Role, team int64) *app.Principal {
+		return &app.Principal{UserID: id, Memberships: []app.Membership{{Role: role, TeamID: team}}}
+	}
+	for _, c := range []struct {
+		name string
+		p    *app.Principal
+		want app.Role
+	}{
+		{"LeadOfTheTeam", in(2, app.RolePeerLead, 7), app.RolePeerLead},
+		{"ClinicianOfTheTeam", in(2, app.RoleClinician, 7), app.RoleClinician},
+		{"LeadOfAnotherTeam", in(2, app.RolePeerLead, 8), ""},
+		{"PeerWorkerOfTheTeam", in(2, app.RolePeerWorker, 7), ""},
+		{"ModeratorWhoRaisedIt", &app.Principal{UserID: 1, Memberships: []app.Membership{{Role: app.RoleModerator}, {Role: app.RolePeerLead, TeamID: 7}}}, ""},
+		{"Nobody", nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ConfirmerRole(c.p, 7, 1); got != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
 	}
 }

@@ -400,8 +400,9 @@ type CommunityFlagOutcome struct {
 func (CommunityFlagOutcome) noteTemplate() string { return "community_flag_outcome" }
 
 // CommunityConcern tells a member that a moderator was worried about them,
-// and who was told: their care team (Kind "care_team") or nobody beyond the
-// moderators ("moderators").
+// and who was told: their care team (Kind "care_team"), nobody beyond the
+// moderators ("moderators"), or their care team without their agreement
+// after a second person confirmed the risk ("safeguarding").
 type CommunityConcern struct {
 	Kind string
 }
