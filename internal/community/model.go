@@ -203,8 +203,8 @@ type Item struct {
 	// Safeguarding: concerns raised without the writer's agreement, and
 	// what a peer lead or clinician of their team decided.
 	Safeguarding []Safeguarding `json:"safeguarding"`
-	WriterID    int64        `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
-	Consent     bool         `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
+	WriterID     int64          `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
+	Consent      bool           `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
 }
 
 // Decision is a moderator's decision on a post in the queue.

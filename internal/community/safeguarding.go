@@ -315,4 +315,3 @@ func postSafeguarding(ctx context.Context, tx *store.Tx, p *app.Principal, postI
 	a := store.NewArgs()
 	return safeguardingFor(ctx, tx, p, "g.post_id = "+a.Add(postID), a)
 }
-

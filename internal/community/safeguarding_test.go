@@ -119,10 +119,25 @@ func TestSafeguardingDecidedOnceUnderConcurrency(t *testing.T) {
 		ctx := context.Background()
 		w := testkit.NewWorld(t, db)
 		writer, post := safeguardingWorld(t, w)
-		sg := must(w.Community.RaiseSafeguarding(ctx, w.Principal(t, "moderator"), post.Post.ID, community.NewSafeguarding{Reason: "Plan for tonight"}))
+		// Raised three times at once (a double submit, two moderators):
+		// one concern waits.
+		var sg community.Safeguarding
+		errs := testkit.Race(3, func(int) error {
+			g, err := w.Community.RaiseSafeguarding(ctx, w.Principal(t, "moderator"), post.Post.ID, community.NewSafeguarding{Reason: "Plan for tonight"})
+			if err == nil {
+				sg = g
+			}
+			return err
+		})
+		if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+			t.Fatalf("%d concerns raised", won)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM community_safeguarding"); n != 1 {
+			t.Fatalf("%d concerns stored", n)
+		}
 		deciders := []*app.Principal{w.Principal(t, "lead"), w.Principal(t, "lead2"), w.Principal(t, "lead"), w.Principal(t, "lead2")}
 		before := count(t, db, "SELECT COUNT(*) FROM alerts")
-		errs := testkit.Race(len(deciders), func(i int) error {
+		errs = testkit.Race(len(deciders), func(i int) error {
 			action := "confirm"
 			if i%2 == 1 {
 				action = "decline"

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/community"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+// communitySafetyRoutes are the community's safeguarding: a moderator's
+// concern about a member who has not agreed to their care team being told,
+// and the peer lead's or clinician's confirmation it needs. One line per
+// route.
+func (s *Server) communitySafetyRoutes() []*Route {
+	return []*Route{
+		pageRoute("POST /community/moderation/items/{id}/safeguarding", app.PermModerate, s.handleSafeguardingRaise),
+		personPage("GET /community/safeguarding", app.PermSafeguarding, s.handleSafeguardingList),
+		personPage("GET /community/safeguarding/{id}", app.PermSafeguarding, s.handleSafeguardingView),
+		pageRoute("POST /community/safeguarding/{id}/decision", app.PermSafeguarding, s.handleSafeguardingDecision),
+
+		apiRoute("POST /api/v1/moderation/items/{id}/safeguarding", app.PermModerate, opSafeguardingRaise, s.apiSafeguardingRaise),
+		personAPI("GET /api/v1/community/safeguarding", app.PermSafeguarding, opSafeguardingList, s.apiSafeguardingList),
+		personAPI("GET /api/v1/community/safeguarding/{id}", app.PermSafeguarding, opSafeguardingView, s.apiSafeguardingView),
+		apiRoute("POST /api/v1/community/safeguarding/{id}/decision", app.PermSafeguarding, opSafeguardingDecision, s.apiSafeguardingDecision),
+	}
+}
+
+// SafeguardingList is GET /api/v1/community/safeguarding.
+type SafeguardingList struct {
+	Concerns []community.Safeguarding `json:"concerns"`
+}
+
+var exampleSafeguarding = community.Safeguarding{ID: 4, PostID: 81, Member: "Quiet Heron", ReferralID: 42, Reference: "MUT-2026-0042",
+	Reason: "Says they have the tablets ready for tonight.", RaisedBy: "Mo Clarke", RaisedAt: exampleTime, Status: "waiting"}
+
+var opSafeguardingRaise = APIOp{Summary: "Raise a safeguarding concern about a writer who has not agreed to their care team being told", Tag: "Moderation",
+	Query: id, Status: http.StatusCreated,
+	Description: "Nothing is sent yet: the concern waits for a peer lead or clinician of the writer's team, who confirms or declines it with a reason. " +
+		"The writer must have an open referral with a team. A writer who agreed is 409 (record a concern instead); so is a second concern while one waits.",
+	Request: community.NewSafeguarding{Reason: "Says they have the tablets ready for tonight."}, Response: exampleSafeguarding}
+
+var opSafeguardingList = APIOp{Summary: "Safeguarding concerns waiting for your decision", Tag: "Moderation",
+	Description: "Concerns about members of the teams you lead or are a clinician in, raised by someone else. Audited, naming each person.",
+	Response:    SafeguardingList{Concerns: []community.Safeguarding{exampleSafeguarding}}}
+
+var opSafeguardingView = APIOp{Summary: "One safeguarding concern", Tag: "Moderation", Query: id, Response: exampleSafeguarding}
+
+var opSafeguardingDecision = APIOp{Summary: "Confirm or decline a safeguarding concern, with a reason", Tag: "Moderation", Query: id,
+	Description: "Confirm alerts the team's duty leads (the referral's reference and a link, never the post) and tells the member; decline sends nothing. " +
+		"The moderator who raised it cannot decide (403); a concern someone has already decided is 409.",
+	Request: community.SafeguardingDecision{Action: "confirm", Reason: "A plan and the means: the duty worker will call today."},
+	Response: func() community.Safeguarding {
+		g := exampleSafeguarding
+		g.Status, g.DecidedBy, g.DecidedRole, g.DecidedAt, g.DecisionReason = "confirmed", "Priya Shah", "Peer supervisor or team lead", &exampleTime,
+			"A plan and the means: the duty worker will call today."
+		return g
+	}()}
+
+func (s *Server) handleSafeguardingRaise(w http.ResponseWriter, r *http.Request) error {
+	return s.moderatorForm(w, r, func(f *ui.Form, id int64) (string, error) {
+		f.Values.Set("post_id", strconv.FormatInt(id, 10))
+		_, err := s.community.RaiseSafeguarding(r.Context(), principal(r), id, community.NewSafeguarding{Reason: f.Value("safeguarding_reason")})
+		if ae := app.As(err); ae != nil && ae.Code == app.CodeInvalid {
+			err = app.Invalid(app.FieldError{Field: "safeguarding_reason", Message: ae.Fields[0].Message})
+		}
+		return "Safeguarding concern recorded. Nothing has been sent: a peer lead or clinician of the member's team will decide", err
+	})
+}
+
+func (s *Server) handleSafeguardingList(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.community.SafeguardingWaiting(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "community/safeguarding-list", &ui.Page{Title: "Safeguarding concerns from the community", Data: l})
+}
+
+type safeguardingData struct {
+	Concern   community.Safeguarding
+	MayDecide bool
+}
+
+func (s *Server) safeguardingPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
+	g, err := s.community.SafeguardingConcern(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		f = ui.NewForm(url.Values{})
+	}
+	return s.page(w, r, status, "community/safeguarding", &ui.Page{Title: "Safeguarding concern about " + g.Member, Form: f,
+		BackLink: "/community/safeguarding", Data: safeguardingData{Concern: g, MayDecide: g.MayDecide(principal(r))}})
+}
+
+func (s *Server) handleSafeguardingView(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.safeguardingPage(w, r, http.StatusOK, id, nil)
+}
+
+func (s *Server) handleSafeguardingDecision(w http.ResponseWriter, r *http.Request) error {
+	id, f, err := idAndForm(w, r)
+	if err != nil {
+		return err
+	}
+	g, err := s.community.DecideSafeguarding(r.Context(), principal(r), id, community.SafeguardingDecision{Action: f.Value("action"), Reason: f.Value("reason")})
+	if err != nil {
+		ae := app.As(err)
+		if !formWithErrors(f, err) && ae.Code != app.CodeConflict && ae.Code != app.CodeForbidden {
+			return err
+		}
+		if ae.Code == app.CodeConflict || ae.Code == app.CodeForbidden {
+			f.AddError("", ae.Message)
+		}
+		return s.safeguardingPage(w, r, ae.Code.Status(), id, f)
+	}
+	if g.Status == "confirmed" {
+		setFlash(w, "Confirmed. The team's duty leads have been alerted and the member has been told")
+	} else {
+		setFlash(w, "Declined. Nothing has been sent to the care team; the moderators follow up in the community")
+	}
+	return redirect(w, r, "/community/safeguarding")
+}
+
+func (s *Server) apiSafeguardingRaise(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in community.NewSafeguarding
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := s.community.RaiseSafeguarding(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, g)
+}
+
+func (s *Server) apiSafeguardingList(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.community.SafeguardingWaiting(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, SafeguardingList{Concerns: l})
+}
+
+func (s *Server) apiSafeguardingView(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	g, err := s.community.SafeguardingConcern(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
+}
+
+func (s *Server) apiSafeguardingDecision(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in community.SafeguardingDecision
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	g, err := s.community.DecideSafeguarding(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, g)
+}

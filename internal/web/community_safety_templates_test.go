@@ -1,0 +1,38 @@
+package web
+
+import (
+	"github.com/mutualhq/mutual/internal/community"
+	"github.com/mutualhq/mutual/internal/web/ui"
+)
+
+func init() { extraTplCases = append(extraTplCases, communitySafetyTplCases) }
+
+func communitySafetyTplCases() []tplCase {
+	waiting := community.Safeguarding{ID: 4, PostID: 8, Member: "Quiet Heron", ReferralID: 42, Reference: "MUT-2026-0042", Reason: "Has the tablets ready",
+		RaisedBy: "Mo Clarke", RaisedAt: tNow, Status: "waiting"}
+	decided := waiting
+	decided.Status, decided.DecidedBy, decided.DecidedRole, decided.DecidedAt, decided.DecisionReason = "confirmed", "Priya Shah", "Peer supervisor or team lead", &tNow, "Duty worker will call"
+	q := community.QueueItem{Post: community.Post{ID: 8, TopicID: 3, Author: "Quiet Heron", Body: "Tonight", Status: "visible", CreatedAt: tNow},
+		TopicTitle: "Tonight", SpaceName: "Living with voices", Flags: []community.Flag{}, WaitingFrom: tNow}
+	item := community.Item{QueueItem: q, Context: []community.Post{}, History: []community.Flag{}, Escalations: []community.Escalation{}, WriterID: 12,
+		Safeguarding: []community.Safeguarding{waiting}}
+	levels := []ui.Option{{Value: "0", Label: "New member"}, {Value: "1", Label: "Member"}, {Value: "2", Label: "Trusted member"}}
+	return []tplCase{
+		{page: "community/item", variant: "without consent, a safeguarding concern waiting", pg: &ui.Page{Title: "Post by Quiet Heron",
+			Form: errForm(formOf("level", "0", "safeguarding_reason", "x"), "safeguarding_reason", "Say why the risk means their care team should know"),
+			Data: itemData{Item: item, Levels: levels}},
+			want: []string{"Ask their care team to confirm", "Waiting for a peer lead or clinician of their team", "Say why the risk means", ">x</textarea>"}},
+		{page: "community/safeguarding-list", variant: "waiting", pg: &ui.Page{Title: "Safeguarding concerns from the community", Data: []community.Safeguarding{waiting}},
+			want: []string{"Quiet Heron, referral MUT-2026-0042", "Has the tablets ready", `href="/community/safeguarding/4"`}},
+		{page: "community/safeguarding-list", variant: "empty", pg: &ui.Page{Title: "Safeguarding concerns from the community", Data: []community.Safeguarding{}},
+			want: []string{"No concerns are waiting"}},
+		{page: "community/safeguarding", variant: "to decide, with an error", pg: &ui.Page{Title: "Safeguarding concern about Quiet Heron",
+			Form: errForm(formOf("action", "confirm", "reason", ""), "reason", "Say why: it is recorded with your decision"),
+			Data: safeguardingData{Concern: waiting, MayDecide: true}},
+			want: []string{"Yes, confirm", "No, decline", "Say why: it is recorded", "Has the tablets ready", `href="/referrals/42"`}},
+		{page: "community/safeguarding", variant: "raised by the reader", pg: &ui.Page{Title: "Safeguarding concern about Quiet Heron", Form: formOf(),
+			Data: safeguardingData{Concern: waiting}}, want: []string{"someone else must decide"}, notWant: []string{"Record decision"}},
+		{page: "community/safeguarding", variant: "decided", pg: &ui.Page{Title: "Safeguarding concern about Quiet Heron", Form: formOf(),
+			Data: safeguardingData{Concern: decided}}, want: []string{"Confirmed: the care team was alerted", "Priya Shah", "Duty worker will call"}, notWant: []string{"Record decision"}},
+	}
+}

@@ -1,0 +1,118 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mutualhq/mutual/internal/community"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/testenv/webtest"
+)
+
+// safeguardingCase is a member on team A's caseload who has not agreed to
+// their care team being told, and their post.
+func safeguardingCase(t *testing.T, e *webtest.Env, who, display, spaceName string) community.Posted {
+	t.Helper()
+	ctx := context.Background()
+	p := e.Principal(t, who)
+	// A person who already has an open referral keeps it (and its team).
+	if _, err := e.Referrals.CreateReferral(ctx, p, referral.NewReferral{Source: referral.SourceSelf, AskedFor: "company", TeamID: e.TeamA.ID}); err != nil &&
+		!strings.Contains(err.Error(), "already has an open referral") {
+		t.Fatal(err)
+	}
+	if _, err := e.Community.SaveSettings(ctx, p, community.Settings{DisplayName: display}); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := e.Community.CreateSpace(ctx, e.Principal(t, "moderator"), community.Space{Name: spaceName, ForPeople: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Community.CreateTopic(ctx, p, sp.ID, community.NewTopic{Title: "Tonight", Body: "I have the tablets ready for tonight"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// safeguardingAuditCalls are the safeguarding routes that show a person's
+// data, for TestAuditOneRowPerCall.
+func safeguardingAuditCalls(t *testing.T, e *webtest.Env) []auditCall {
+	t.Helper()
+	res := safeguardingCase(t, e, "person", "Audit Kestrel", "Safeguarding audit space")
+	g, err := e.Community.RaiseSafeguarding(context.Background(), e.Principal(t, "moderator"), res.Post.ID, community.NewSafeguarding{Reason: "Plan for tonight"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(g.ID, 10)
+	var team int64
+	if err := e.DB.QueryRow(context.Background(), "SELECT team_id FROM community_safeguarding WHERE id = $1", g.ID).Scan(&team); err != nil {
+		t.Fatal(err)
+	}
+	name := "lead"
+	if team == e.TeamB.ID {
+		name = "leadB"
+	}
+	lead, leadAPI := e.As(t, name), e.Bearer(t, name)
+	return []auditCall{
+		{"GET /community/safeguarding", func() *webtest.Response { return lead.Get("/community/safeguarding") }, 200},
+		{"GET /api/v1/community/safeguarding", func() *webtest.Response { return leadAPI.Get("/api/v1/community/safeguarding") }, 200},
+		{"GET /community/safeguarding/{id}", func() *webtest.Response { return lead.Get("/community/safeguarding/" + id) }, 200},
+		{"GET /api/v1/community/safeguarding/{id}", func() *webtest.Response { return leadAPI.Get("/api/v1/community/safeguarding/" + id) }, 200},
+	}
+}
+
+// A moderator's safeguarding concern about a member who has not agreed
+// goes nowhere until a peer lead of their team confirms it with a reason,
+// through the pages without JavaScript and the API alike; a peer worker
+// cannot reach it; a second decision is refused.
+func TestSafeguardingOverHTTP(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		res := safeguardingCase(t, e, "person", "Quiet Heron", "Living with voices")
+		mod, lead, leadAPI := e.As(t, "moderator"), e.As(t, "lead"), e.Bearer(t, "lead2")
+		item := "/community/moderation/items/" + strconv.FormatInt(res.Post.ID, 10)
+		if p := mod.Get(item); !strings.Contains(p.Body, "Ask their care team to confirm") {
+			t.Fatalf("the moderator's item offers safeguarding: %s", p.Body)
+		}
+		r := mod.PostForm(item+"/safeguarding", url.Values{"safeguarding_reason": {""}})
+		want(t, r, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.Body, "Say why the risk means") {
+			t.Fatalf("no reason: %s", r.Body)
+		}
+		want(t, mod.PostForm(item+"/safeguarding", url.Values{"safeguarding_reason": {"Has the tablets ready tonight"}}), http.StatusSeeOther)
+		if p := mod.Get(item); !strings.Contains(p.Body, "Waiting for a peer lead or clinician") {
+			t.Fatalf("the item shows the waiting concern: %s", p.Body)
+		}
+		// A peer worker and the moderator cannot reach the decision.
+		want(t, e.As(t, "worker").Get("/community/safeguarding"), http.StatusForbidden)
+		want(t, e.Bearer(t, "moderator").Get("/api/v1/community/safeguarding"), http.StatusForbidden)
+		l := decode[struct {
+			Concerns []community.Safeguarding `json:"concerns"`
+		}](t, leadAPI.Get("/api/v1/community/safeguarding"))
+		if len(l.Concerns) != 1 || l.Concerns[0].Reason != "Has the tablets ready tonight" {
+			t.Fatalf("the lead's list: %+v", l)
+		}
+		path := "/community/safeguarding/" + strconv.FormatInt(l.Concerns[0].ID, 10)
+		if p := lead.Get("/community/safeguarding"); !strings.Contains(p.Body, `href="`+path+`"`) {
+			t.Fatalf("the list page: %s", p.Body)
+		}
+		r = lead.PostForm(path+"/decision", url.Values{"action": {"confirm"}, "reason": {""}})
+		want(t, r, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.Body, "recorded with your decision") {
+			t.Fatalf("no reason: %s", r.Body)
+		}
+		want(t, lead.PostForm(path+"/decision", url.Values{"action": {"confirm"}, "reason": {"Plan and means"}}), http.StatusSeeOther)
+		if p := lead.Get(path); !strings.Contains(p.Body, "Confirmed: the care team was alerted") {
+			t.Fatalf("the decided concern: %s", p.Body)
+		}
+		want(t, leadAPI.JSON(http.MethodPost, "/api/v1/community/safeguarding/"+strconv.FormatInt(l.Concerns[0].ID, 10)+"/decision",
+			map[string]any{"action": "decline", "reason": "late"}), http.StatusConflict)
+		if n := e.Bearer(t, "person").Get("/api/v1/notifications"); !strings.Contains(n.Body, "had not agreed") {
+			t.Fatalf("the member is told: %s", n.Body)
+		}
+	})
+}
