@@ -41,6 +41,10 @@ func (s *Service) Flag(ctx context.Context, p *app.Principal, postID int64, in N
 		if _, err := member(ctx, tx, p, false); err != nil {
 			return err
 		}
+		// Read-only members may still flag; suspended ones cannot enter.
+		if err := suspended(ctx, tx, p, now); err != nil {
+			return err
+		}
 		if _, err := visiblePost(ctx, tx, p, postID); err != nil {
 			return err
 		}

@@ -24,6 +24,9 @@ func (s *Service) Topics(ctx context.Context, p *app.Principal, spaceID int64) (
 	var sp Space
 	out := []Topic{}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		if err := suspended(ctx, tx, p, s.Clock.Now()); err != nil {
+			return err
+		}
 		var err error
 		if sp, err = space(ctx, tx, p, spaceID); err != nil {
 			return err
@@ -116,6 +119,9 @@ func topic(ctx context.Context, tx *store.Tx, p *app.Principal, id int64) (Topic
 func (s *Service) Topic(ctx context.Context, p *app.Principal, id int64) (TopicPage, error) {
 	var tp TopicPage
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		if err := suspended(ctx, tx, p, s.Clock.Now()); err != nil {
+			return err
+		}
 		var err error
 		if tp.Topic, err = topic(ctx, tx, p, id); err != nil {
 			return err
@@ -301,6 +307,16 @@ func (s *Service) post(ctx context.Context, p *app.Principal, pr app.Problems, t
 		if isModerator(p) {
 			lim = LimitsFor(LevelTrusted)
 		}
+		// Sanctions are read after the member's row lock, which applying
+		// one takes too: once a sanction commits, no post gets through.
+		r, err := restrictionOf(ctx, tx, p.UserID, now)
+		if err != nil {
+			return err
+		}
+		if r.NoPosting {
+			return refuse(r, "post")
+		}
+		lim.Held = lim.Held || r.Held
 		if !lim.Links && (HasLink(body) || HasLink(title)) {
 			return app.Invalid(app.FieldError{Field: "body", Message: "New members cannot post links yet. Take out the link, or describe where to find it"})
 		}
@@ -469,8 +485,13 @@ func (s *Service) React(ctx context.Context, p *app.Principal, postID int64, kin
 	now := s.Clock.Now()
 	var out Post
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		if _, err := member(ctx, tx, p, false); err != nil {
+		if _, err := member(ctx, tx, p, true); err != nil {
 			return err
+		}
+		if r, err := restrictionOf(ctx, tx, p.UserID, now); err != nil {
+			return err
+		} else if r.NoReacting {
+			return refuse(r, "react to posts")
 		}
 		po, err := visiblePost(ctx, tx, p, postID)
 		if err != nil {

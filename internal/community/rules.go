@@ -10,6 +10,7 @@
 package community
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -205,4 +206,100 @@ func ConfirmerRole(p *app.Principal, teamID, raisedBy int64) app.Role {
 		}
 	}
 	return ""
+}
+
+// SanctionKinds are what a moderator may apply to a member, each with a
+// reason; all but a warning have an end.
+var SanctionKinds = []app.Choice{
+	{Code: "warning", Label: "Warning"},
+	{Code: "held", Label: "Posts held for review"},
+	{Code: "read_only", Label: "Read-only"},
+	{Code: "suspended", Label: "Suspended"},
+}
+
+// MaxSanctionDays is the longest a sanction may last.
+const MaxSanctionDays = 365
+
+// SanctionTerm is when a sanction is in force.
+type SanctionTerm struct {
+	Kind     string
+	StartsAt time.Time
+	EndsAt   *time.Time
+	Lifted   bool
+}
+
+// InForce reports whether the sanction applies at now: started, not
+// lifted, and not past its end (a warning has none and restricts nothing).
+func (t SanctionTerm) InForce(now time.Time) bool {
+	return !t.Lifted && !now.Before(t.StartsAt) && (t.EndsAt == nil || now.Before(*t.EndsAt))
+}
+
+// Restriction is what the sanctions in force stop a member doing.
+type Restriction struct {
+	// Held: every post waits for a moderator.
+	Held bool
+	// NoPosting: no topics or replies (read-only or suspended).
+	NoPosting bool
+	// NoReacting: no reactions (read-only or suspended).
+	NoReacting bool
+	// NoEntry: the spaces are closed to them (suspended); they cannot flag.
+	NoEntry bool
+	// Until is when the strictest of them ends.
+	Until time.Time
+}
+
+// Restrict combines the sanctions in force at now: the strictest decides,
+// and Until is the latest end among those that restrict posting (or
+// entry, when suspended).
+func Restrict(terms []SanctionTerm, now time.Time) Restriction {
+	var r Restriction
+	later := func(t *time.Time) {
+		if t != nil && t.After(r.Until) {
+			r.Until = *t
+		}
+	}
+	for _, t := range terms {
+		if !t.InForce(now) {
+			continue
+		}
+		switch t.Kind {
+		case "held":
+			r.Held = true
+		case "read_only":
+			r.NoPosting, r.NoReacting = true, true
+		case "suspended":
+			r.NoPosting, r.NoReacting, r.NoEntry = true, true, true
+		}
+	}
+	for _, t := range terms {
+		if !t.InForce(now) {
+			continue
+		}
+		switch {
+		case r.NoEntry && t.Kind == "suspended", !r.NoEntry && r.NoPosting && t.Kind == "read_only", !r.NoPosting && r.Held && t.Kind == "held":
+			later(t.EndsAt)
+		}
+	}
+	return r
+}
+
+// CheckSanction reports the problems with a sanction as a moderator
+// wrote it: a known kind, a reason, and days (1 to MaxSanctionDays) for
+// all but a warning, which has none.
+func CheckSanction(kind, reason string, days int) app.Problems {
+	var pr app.Problems
+	if !app.HasChoice(SanctionKinds, kind) {
+		pr.Add("kind", "Choose a warning, posts held, read-only or suspended")
+	}
+	if strings.TrimSpace(reason) == "" {
+		pr.Add("reason", "Say why: the member is told")
+	}
+	pr.CheckLen("reason", reason, 1000, "The reason")
+	switch {
+	case kind == "warning" && days != 0:
+		pr.Add("days", "A warning has no end: leave the days empty")
+	case kind != "warning" && app.HasChoice(SanctionKinds, kind) && (days < 1 || days > MaxSanctionDays):
+		pr.Add("days", fmt.Sprintf("Give how many days it lasts, from 1 to %d", MaxSanctionDays))
+	}
+	return pr
 }

@@ -135,3 +135,35 @@ func TestConfirmerRole(t *testing.T) {
 		})
 	}
 }
+
+func TestRestrict(t *testing.T) {
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { x := now.Add(time.Duration(h) * time.Hour); return &x }
+	term := func(kind string, end *time.Time) SanctionTerm {
+		return SanctionTerm{Kind: kind, StartsAt: now.Add(-time.Hour), EndsAt: end}
+	}
+	for _, c := range []struct {
+		name  string
+		terms []SanctionTerm
+		want  Restriction
+	}{
+		{"WarningRestrictsNothing", []SanctionTerm{term("warning", nil)}, Restriction{}},
+		{"Held", []SanctionTerm{term("held", at(5))}, Restriction{Held: true, Until: *at(5)}},
+		{"ReadOnlyUntilItsEnd", []SanctionTerm{term("held", at(50)), term("read_only", at(5))}, Restriction{Held: true, NoPosting: true, NoReacting: true, Until: *at(5)}},
+		{"SuspendedIsStrictest", []SanctionTerm{term("read_only", at(50)), term("suspended", at(5))}, Restriction{NoPosting: true, NoReacting: true, NoEntry: true, Until: *at(5)}},
+		{"EndedByTheClock", []SanctionTerm{term("suspended", at(0))}, Restriction{}},
+		{"Lifted", []SanctionTerm{{Kind: "suspended", StartsAt: now, EndsAt: at(5), Lifted: true}}, Restriction{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Restrict(c.terms, now); got != c.want {
+				t.Fatalf("got %+v, want %+v", got, c.want)
+			}
+		})
+	}
+	if pr := CheckSanction("warning", "be kind", 0); pr.Err() != nil {
+		t.Fatalf("a warning: %v", pr.Err())
+	}
+	if pr := CheckSanction("suspended", "threats", 0); !pr.Has("days") {
+		t.Fatalf("a suspension without an end: %v", pr)
+	}
+}

@@ -134,7 +134,7 @@ var (
 		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}, AppointmentReminder{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
-		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}}
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunitySanction{}, CommunitySanctionLifted{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -408,6 +408,26 @@ type CommunityConcern struct {
 }
 
 func (CommunityConcern) noteTemplate() string { return "community_concern" }
+
+// CommunitySanction tells a member a moderator applied a sanction: what,
+// why, until when, and how to appeal.
+type CommunitySanction struct {
+	Kind   string // warning, held, read_only, suspended
+	Label  string
+	Reason string
+	Until  string // UK date and time; "" for a warning
+}
+
+func (CommunitySanction) noteTemplate() string { return "community_sanction" }
+
+// CommunitySanctionLifted tells a member a sanction was lifted early (by a
+// moderator, or by a lead overturning it on appeal), and why.
+type CommunitySanctionLifted struct {
+	Label  string
+	Reason string
+}
+
+func (CommunitySanctionLifted) noteTemplate() string { return "community_sanction_lifted" }
 
 // CommunityTrust tells a member their trust level changed, and why.
 type CommunityTrust struct {
