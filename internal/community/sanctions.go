@@ -161,7 +161,7 @@ func (s *Service) ApplySanction(ctx context.Context, p *app.Principal, userID in
 		if sn.EndsAt != nil {
 			until = ukTime(*sn.EndsAt)
 		}
-		if err := s.Notify.Tell(ctx, tx, userID, 0, notify.CommunitySanction{Kind: in.Kind, Label: sn.Label, Reason: in.Reason, Until: until}); err != nil {
+		if err := s.Notify.Tell(ctx, tx, userID, 0, notify.CommunitySanction{Kind: in.Kind, Title: sn.Label, Reason: in.Reason, Date: until}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermModerate), audit.Event{Action: "community.sanction", ObjectType: "community_member",
@@ -225,7 +225,7 @@ func (s *Service) lift(ctx context.Context, tx *store.Tx, p *app.Principal, sanc
 		return Sanction{}, app.Errorf(app.CodeConflict, "This sanction has already ended or been lifted")
 	}
 	sn := ss[0]
-	return sn, s.Notify.Tell(ctx, tx, sn.userID, 0, notify.CommunitySanctionLifted{Label: sn.Label, Reason: reason})
+	return sn, s.Notify.Tell(ctx, tx, sn.userID, 0, notify.CommunitySanctionLifted{Title: sn.Label, Reason: reason})
 }
 
 // MySanctions is the caller's own sanctions, newest first: what they are,

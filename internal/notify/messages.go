@@ -413,9 +413,9 @@ func (CommunityConcern) noteTemplate() string { return "community_concern" }
 // why, until when, and how to appeal.
 type CommunitySanction struct {
 	Kind   string // warning, held, read_only, suspended
-	Label  string
+	Title  string // the kind in words
 	Reason string
-	Until  string // UK date and time; "" for a warning
+	Date   string // until when, UK date and time; "" for a warning
 }
 
 func (CommunitySanction) noteTemplate() string { return "community_sanction" }
@@ -423,7 +423,7 @@ func (CommunitySanction) noteTemplate() string { return "community_sanction" }
 // CommunitySanctionLifted tells a member a sanction was lifted early (by a
 // moderator, or by a lead overturning it on appeal), and why.
 type CommunitySanctionLifted struct {
-	Label  string
+	Title  string // the kind in words
 	Reason string
 }
 
