@@ -203,6 +203,8 @@ type Item struct {
 	// Safeguarding: concerns raised without the writer's agreement, and
 	// what a peer lead or clinician of their team decided.
 	Safeguarding []Safeguarding `json:"safeguarding"`
+	// Sanctions: the writer's sanctions, newest first.
+	Sanctions []Sanction `json:"sanctions"`
 	WriterID     int64          `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
 	Consent      bool           `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
 }

@@ -268,6 +268,9 @@ func (s *Service) Item(ctx context.Context, p *app.Principal, postID int64) (Ite
 		if it.Safeguarding, err = postSafeguarding(ctx, tx, p, postID); err != nil {
 			return err
 		}
+		if it.Sanctions, err = sanctionsOf(ctx, tx, it.WriterID, s.Clock.Now()); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.person_id FROM community_posts p JOIN users u ON u.id = p.author_user_id
 			WHERE p.topic_id = $1 AND u.person_id IS NOT NULL`, it.Post.TopicID)
 		if err != nil {

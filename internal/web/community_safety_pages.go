@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/community"
@@ -25,6 +26,12 @@ func (s *Server) communitySafetyRoutes() []*Route {
 		personAPI("GET /api/v1/community/safeguarding", app.PermSafeguarding, opSafeguardingList, s.apiSafeguardingList),
 		personAPI("GET /api/v1/community/safeguarding/{id}", app.PermSafeguarding, opSafeguardingView, s.apiSafeguardingView),
 		apiRoute("POST /api/v1/community/safeguarding/{id}/decision", app.PermSafeguarding, opSafeguardingDecision, s.apiSafeguardingDecision),
+
+		pageRoute("POST /community/members/{id}/sanctions", app.PermModerate, s.handleSanctionApply),
+		pageRoute("POST /community/sanctions/{id}/lift", app.PermModerate, s.handleSanctionLift),
+		apiRoute("POST /api/v1/community/members/{id}/sanctions", app.PermModerate, opSanctionApply, s.apiSanctionApply),
+		apiRoute("POST /api/v1/community/sanctions/{id}/lift", app.PermModerate, opSanctionLift, s.apiSanctionLift),
+		apiRoute("GET /api/v1/community/my-sanctions", app.PermSignedIn, opMySanctions, s.apiMySanctions),
 	}
 }
 
@@ -177,4 +184,102 @@ func (s *Server) apiSafeguardingDecision(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	return writeJSON(w, http.StatusOK, g)
+}
+
+// SanctionList is GET /api/v1/community/my-sanctions.
+type SanctionList struct {
+	Sanctions []community.Sanction `json:"sanctions"`
+}
+
+var exampleSanction = community.Sanction{ID: 6, Kind: "read_only", Label: "Read-only", Reason: "Repeated arguments after a warning.", StartsAt: exampleTime,
+	EndsAt: &exampleTime, InForce: true}
+
+var opSanctionApply = APIOp{Summary: "Apply a sanction to a member, with a reason and an end", Tag: "Moderation", Query: id, Status: http.StatusCreated,
+	Description: "warning (no end), held (every post waits for a moderator), read_only (no posts or reactions; reading and flagging stay open) or " +
+		"suspended (the spaces are closed). It ends by itself after days; the member is told why and until when.",
+	Request: community.NewSanction{Kind: "read_only", Reason: "Repeated arguments after a warning.", Days: 7}, Response: exampleSanction}
+
+var opSanctionLift = APIOp{Summary: "Lift a sanction early, with a reason", Tag: "Moderation", Query: id,
+	Description: "The member is told. A sanction already ended or lifted is 409.",
+	Request:     community.Lift{Reason: "Spoke with them; they understand."}, Response: exampleSanction}
+
+var opMySanctions = APIOp{Summary: "Your own community sanctions, newest first", Tag: "Community",
+	Response: SanctionList{Sanctions: []community.Sanction{exampleSanction}}}
+
+func (s *Server) handleSanctionApply(w http.ResponseWriter, r *http.Request) error {
+	return s.moderatorForm(w, r, func(f *ui.Form, id int64) (string, error) {
+		days, _ := strconv.Atoi(f.Value("sanction_days"))
+		if f.Value("sanction_days") != "" && days == 0 {
+			return "", app.Invalid(app.FieldError{Field: "sanction_days", Message: "Give the days as a number, like 7"})
+		}
+		_, err := s.community.ApplySanction(r.Context(), principal(r), id, community.NewSanction{Kind: f.Value("sanction_kind"),
+			Reason: f.Value("sanction_reason"), Days: days})
+		return "Sanction applied. The member has been told why and until when", prefixFields(err, "sanction_")
+	})
+}
+
+func (s *Server) handleSanctionLift(w http.ResponseWriter, r *http.Request) error {
+	return s.moderatorForm(w, r, func(f *ui.Form, id int64) (string, error) {
+		_, err := s.community.LiftSanction(r.Context(), principal(r), id, community.Lift{Reason: f.Value("lift_reason")})
+		return "Sanction lifted. The member has been told", err
+	})
+}
+
+// prefixFields names an error's fields as the form on a shared page does.
+func prefixFields(err error, prefix string) error {
+	ae := app.As(err)
+	if err == nil || ae.Code != app.CodeInvalid {
+		return err
+	}
+	for i := range ae.Fields {
+		ae.Fields[i].Field = prefix + ae.Fields[i].Field
+	}
+	return ae
+}
+
+func (s *Server) apiSanctionApply(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in community.NewSanction
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	sn, err := s.community.ApplySanction(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, sn)
+}
+
+func (s *Server) apiSanctionLift(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in community.Lift
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	sn, err := s.community.LiftSanction(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, sn)
+}
+
+func (s *Server) apiMySanctions(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.community.MySanctions(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, SanctionList{Sanctions: l})
+}
+
+// suspendedPage tells a suspended member until when, and how to appeal,
+// with where to get help now.
+func (s *Server) suspendedPage(w http.ResponseWriter, r *http.Request, until time.Time) error {
+	return s.page(w, r, http.StatusForbidden, "community/suspended", &ui.Page{Title: "You cannot enter the community's spaces for now",
+		HelpNow: "self", Data: until})
 }

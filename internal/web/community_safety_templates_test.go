@@ -16,12 +16,23 @@ func communitySafetyTplCases() []tplCase {
 		TopicTitle: "Tonight", SpaceName: "Living with voices", Flags: []community.Flag{}, WaitingFrom: tNow}
 	item := community.Item{QueueItem: q, Context: []community.Post{}, History: []community.Flag{}, Escalations: []community.Escalation{}, WriterID: 12,
 		Safeguarding: []community.Safeguarding{waiting}}
+	inForce := community.Sanction{ID: 6, Kind: "read_only", Label: "Read-only", Reason: "Arguing", StartsAt: tNow, EndsAt: &tNow, InForce: true}
+	lifted := community.Sanction{ID: 5, Kind: "suspended", Label: "Suspended", Reason: "Threats", StartsAt: tNow, EndsAt: &tNow, LiftedAt: &tNow, LiftReason: "Spoke with them"}
+	sanctioned := item
+	sanctioned.Consent, sanctioned.Safeguarding, sanctioned.Sanctions = true, []community.Safeguarding{}, []community.Sanction{inForce, lifted}
 	levels := []ui.Option{{Value: "0", Label: "New member"}, {Value: "1", Label: "Member"}, {Value: "2", Label: "Trusted member"}}
 	return []tplCase{
 		{page: "community/item", variant: "without consent, a safeguarding concern waiting", pg: &ui.Page{Title: "Post by Quiet Heron",
 			Form: errForm(formOf("level", "0", "safeguarding_reason", "x"), "safeguarding_reason", "Say why the risk means their care team should know"),
 			Data: itemData{Item: item, Levels: levels}},
 			want: []string{"Ask their care team to confirm", "Waiting for a peer lead or clinician of their team", "Say why the risk means", ">x</textarea>"}},
+		{page: "community/item", variant: "sanctions, with an error", pg: &ui.Page{Title: "Post by Quiet Heron",
+			Form: errForm(formOf("level", "1", "sanction_kind", "suspended", "sanction_reason", "Threats", "sanction_days", "x"), "sanction_days", "Give the days as a number, like 7"),
+			Data: itemData{Item: sanctioned, Levels: levels}},
+			want: []string{"Apply sanction", "Read-only: Arguing", "In force", "Lift this sanction", "Lifted: Spoke with them", "Give the days as a number", `value="x"`},
+			notWant: []string{"Ask their care team to confirm"}},
+		{page: "community/suspended", pg: &ui.Page{Title: "You cannot enter the community's spaces for now", HelpNow: "self", Data: tNow},
+			want: []string{"until <strong>", "116 123", "85258", "999", "NHS 111", "ask for a lead to look at it again"}},
 		{page: "community/safeguarding-list", variant: "waiting", pg: &ui.Page{Title: "Safeguarding concerns from the community", Data: []community.Safeguarding{waiting}},
 			want: []string{"Quiet Heron, referral MUT-2026-0042", "Has the tablets ready", `href="/community/safeguarding/4"`}},
 		{page: "community/safeguarding-list", variant: "empty", pg: &ui.Page{Title: "Safeguarding concerns from the community", Data: []community.Safeguarding{}},

@@ -116,3 +116,42 @@ func TestSafeguardingOverHTTP(t *testing.T) {
 		}
 	})
 }
+
+// A moderator applies a sanction from the post's page; a read-only member
+// is refused a reply through the API; a suspended member opening a space
+// is shown until when, how to ask again and where to get help now; a
+// moderator lifts it early and the member is back in.
+func TestSanctionsOverHTTP(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		res := safeguardingCase(t, e, "person", "Quiet Heron", "Living with voices")
+		mod, member, memberAPI := e.As(t, "moderator"), e.As(t, "person"), e.Bearer(t, "person")
+		uid := strconv.FormatInt(e.Principal(t, "person").UserID, 10)
+		pid := strconv.FormatInt(res.Post.ID, 10)
+		r := mod.PostForm("/community/members/"+uid+"/sanctions", url.Values{"post_id": {pid}, "sanction_kind": {"read_only"}, "sanction_reason": {"Arguing"}})
+		want(t, r, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.Body, "Give how many days it lasts") || !strings.Contains(r.Body, "Arguing</textarea>") {
+			t.Fatalf("no days: %s", r.Body)
+		}
+		want(t, mod.PostForm("/community/members/"+uid+"/sanctions", url.Values{"post_id": {pid}, "sanction_kind": {"read_only"}, "sanction_reason": {"Arguing"}, "sanction_days": {"2"}}), http.StatusSeeOther)
+		topic := "/api/v1/topics/" + strconv.FormatInt(res.Topic.ID, 10) + "/posts"
+		want(t, memberAPI.JSON(http.MethodPost, topic, map[string]any{"body": "Hello?"}), http.StatusForbidden)
+		if l := memberAPI.Get("/api/v1/community/my-sanctions"); !strings.Contains(l.Body, `"read_only"`) || !strings.Contains(l.Body, "Arguing") {
+			t.Fatalf("my sanctions: %s", l.Body)
+		}
+		susp, err := e.Community.ApplySanction(ctx, e.Principal(t, "moderator"), e.Principal(t, "person").UserID, community.NewSanction{Kind: "suspended", Reason: "Threats", Days: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := member.Get("/community/spaces/" + strconv.FormatInt(res.Topic.SpaceID, 10))
+		want(t, page, http.StatusForbidden)
+		if !strings.Contains(page.Body, "suspended your account") || !strings.Contains(page.Body, "116 123") || !strings.Contains(page.Body, "look at it again") {
+			t.Fatalf("the suspended page: %s", page.Body)
+		}
+		want(t, memberAPI.Get(topic), http.StatusForbidden)
+		want(t, mod.PostForm("/community/sanctions/"+strconv.FormatInt(susp.ID, 10)+"/lift", url.Values{"post_id": {pid}, "lift_reason": {"Spoke with them"}}), http.StatusSeeOther)
+		want(t, memberAPI.Get(topic), http.StatusOK)
+		want(t, e.Bearer(t, "lead").JSON(http.MethodPost, "/api/v1/community/members/"+uid+"/sanctions", map[string]any{"kind": "warning", "reason": "x"}), http.StatusForbidden)
+	})
+}

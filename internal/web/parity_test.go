@@ -170,6 +170,8 @@ var pageAPI = map[string][]string{
 	"GET /community/safeguarding":                        {"GET /api/v1/community/safeguarding"},
 	"GET /community/safeguarding/{id}":                   {"GET /api/v1/community/safeguarding/{id}"},
 	"POST /community/safeguarding/{id}/decision":         {"POST /api/v1/community/safeguarding/{id}/decision"},
+	"POST /community/members/{id}/sanctions":             {"POST /api/v1/community/members/{id}/sanctions"},
+	"POST /community/sanctions/{id}/lift":                {"POST /api/v1/community/sanctions/{id}/lift"},
 	"GET /my/people":                                     {"GET /api/v1/my/people"},
 	"GET /my/diary":                                      {"GET /api/v1/my/diary"},
 	"GET /my/appointments":                               {"GET /api/v1/appointments"},

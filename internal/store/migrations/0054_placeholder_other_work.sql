@@ -1,0 +1,2 @@
+-- Placeholder for another line of work (not committed).
+SELECT 1;
