@@ -205,8 +205,8 @@ type Item struct {
 	Safeguarding []Safeguarding `json:"safeguarding"`
 	// Sanctions: the writer's sanctions, newest first.
 	Sanctions []Sanction `json:"sanctions"`
-	WriterID     int64          `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
-	Consent      bool           `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
+	WriterID  int64      `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
+	Consent   bool       `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
 }
 
 // Decision is a moderator's decision on a post in the queue.

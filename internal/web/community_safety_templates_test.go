@@ -29,7 +29,7 @@ func communitySafetyTplCases() []tplCase {
 		{page: "community/item", variant: "sanctions, with an error", pg: &ui.Page{Title: "Post by Quiet Heron",
 			Form: errForm(formOf("level", "1", "sanction_kind", "suspended", "sanction_reason", "Threats", "sanction_days", "x"), "sanction_days", "Give the days as a number, like 7"),
 			Data: itemData{Item: sanctioned, Levels: levels}},
-			want: []string{"Apply sanction", "Read-only: Arguing", "In force", "Lift this sanction", "Lifted: Spoke with them", "Give the days as a number", `value="x"`},
+			want:    []string{"Apply sanction", "Read-only: Arguing", "In force", "Lift this sanction", "Lifted: Spoke with them", "Give the days as a number", `value="x"`},
 			notWant: []string{"Ask their care team to confirm"}},
 		{page: "community/suspended", pg: &ui.Page{Title: "You cannot enter the community's spaces for now", HelpNow: "self", Data: tNow},
 			want: []string{"until <strong>", "116 123", "85258", "999", "NHS 111", "ask for a lead to look at it again"}},
