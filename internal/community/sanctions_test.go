@@ -127,7 +127,7 @@ func TestSanctions(t *testing.T) {
 // A sanction applied while posts are being written: every post either
 // committed before the sanction (its audit row comes first: the member's
 // row lock orders them) or is refused; once the sanction has committed,
-// nothing gets through.
+// nothing gets through. Lifted at once by several: lifted once.
 func TestSanctionStopsPostsUnderConcurrency(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -172,6 +172,21 @@ func TestSanctionStopsPostsUnderConcurrency(t *testing.T) {
 			if _, err := w.Community.Reply(ctx, m, tp.Topic.ID, community.NewPost{Body: fmt.Sprintf("After %d", i)}); !app.IsCode(err, app.CodeForbidden) {
 				t.Fatalf("a reply after the sanction committed: %v", err)
 			}
+		}
+		// Lifted by three moderators at once: one lift, the member told once.
+		var id int64
+		if err := db.QueryRow(ctx, "SELECT id FROM community_sanctions").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		errs = testkit.Race(3, func(int) error {
+			_, err := w.Community.LiftSanction(ctx, mod, id, community.Lift{Reason: "Sorted"})
+			return err
+		})
+		if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+			t.Fatalf("%d lifts", won)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND message LIKE '%has been lifted%'", m.UserID); n != 1 {
+			t.Fatalf("told of %d lifts", n)
 		}
 	})
 }
