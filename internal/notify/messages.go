@@ -134,7 +134,7 @@ var (
 		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}, AppointmentReminder{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
-		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunitySanction{}, CommunitySanctionLifted{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}}
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunitySanction{}, CommunitySanctionLifted{}, CommunityAppealDecided{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -428,6 +428,15 @@ type CommunitySanctionLifted struct {
 }
 
 func (CommunitySanctionLifted) noteTemplate() string { return "community_sanction_lifted" }
+
+// CommunityAppealDecided tells a member what a lead decided on their
+// appeal against a sanction, and why.
+type CommunityAppealDecided struct {
+	Outcome string // upheld, overturned
+	Reason  string
+}
+
+func (CommunityAppealDecided) noteTemplate() string { return "community_appeal_decided" }
 
 // CommunityTrust tells a member their trust level changed, and why.
 type CommunityTrust struct {
