@@ -32,6 +32,17 @@ func (s *Server) communitySafetyRoutes() []*Route {
 		apiRoute("POST /api/v1/community/members/{id}/sanctions", app.PermModerate, opSanctionApply, s.apiSanctionApply),
 		apiRoute("POST /api/v1/community/sanctions/{id}/lift", app.PermModerate, opSanctionLift, s.apiSanctionLift),
 		apiRoute("GET /api/v1/community/my-sanctions", app.PermSignedIn, opMySanctions, s.apiMySanctions),
+
+		pageRoute("GET /community/sanctions", app.PermSignedIn, s.handleMySanctions),
+		pageRoute("GET /community/sanctions/{id}/appeal", app.PermSignedIn, s.handleAppealForm),
+		pageRoute("POST /community/sanctions/{id}/appeal", app.PermSignedIn, s.handleAppeal),
+		pageRoute("GET /community/appeals", app.PermCommunityAppeals, s.handleAppeals),
+		pageRoute("GET /community/appeals/{id}", app.PermCommunityAppeals, s.handleAppealView),
+		pageRoute("POST /community/appeals/{id}/decision", app.PermCommunityAppeals, s.handleAppealDecision),
+		apiRoute("POST /api/v1/community/sanctions/{id}/appeal", app.PermSignedIn, opAppeal, s.apiAppeal),
+		apiRoute("GET /api/v1/community/appeals", app.PermCommunityAppeals, opAppeals, s.apiAppeals),
+		apiRoute("GET /api/v1/community/appeals/{id}", app.PermCommunityAppeals, opAppealView, s.apiAppealView),
+		apiRoute("POST /api/v1/community/appeals/{id}/decision", app.PermCommunityAppeals, opAppealDecision, s.apiAppealDecision),
 	}
 }
 
@@ -189,6 +200,7 @@ func (s *Server) apiSafeguardingDecision(w http.ResponseWriter, r *http.Request)
 // SanctionList is GET /api/v1/community/my-sanctions.
 type SanctionList struct {
 	Sanctions []community.Sanction `json:"sanctions"`
+	Appeals   []community.Appeal   `json:"appeals" doc:"Your appeals against them."`
 }
 
 var exampleSanction = community.Sanction{ID: 6, Kind: "read_only", Label: "Read-only", Reason: "Repeated arguments after a warning.", StartsAt: exampleTime,
@@ -204,7 +216,7 @@ var opSanctionLift = APIOp{Summary: "Lift a sanction early, with a reason", Tag:
 	Request:     community.Lift{Reason: "Spoke with them; they understand."}, Response: exampleSanction}
 
 var opMySanctions = APIOp{Summary: "Your own community sanctions, newest first", Tag: "Community",
-	Response: SanctionList{Sanctions: []community.Sanction{exampleSanction}}}
+	Response: SanctionList{Sanctions: []community.Sanction{exampleSanction}, Appeals: []community.Appeal{exampleAppeal}}}
 
 func (s *Server) handleSanctionApply(w http.ResponseWriter, r *http.Request) error {
 	return s.moderatorForm(w, r, func(f *ui.Form, id int64) (string, error) {
@@ -274,7 +286,17 @@ func (s *Server) apiMySanctions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, SanctionList{Sanctions: l})
+	as, err := s.community.MyAppeals(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	out := SanctionList{Sanctions: l, Appeals: []community.Appeal{}}
+	for _, sn := range l {
+		if a, ok := as[sn.ID]; ok {
+			out.Appeals = append(out.Appeals, a)
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // suspendedPage tells a suspended member until when, and how to appeal,
@@ -282,4 +304,197 @@ func (s *Server) apiMySanctions(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) suspendedPage(w http.ResponseWriter, r *http.Request, until time.Time) error {
 	return s.page(w, r, http.StatusForbidden, "community/suspended", &ui.Page{Title: "You cannot enter the community's spaces for now",
 		HelpNow: "self", Data: until})
+}
+
+// AppealList is GET /api/v1/community/appeals.
+type AppealList struct {
+	Appeals []community.Appeal `json:"appeals"`
+}
+
+var exampleAppeal = community.Appeal{ID: 2, Sanction: exampleSanction, Member: "Quiet Heron", Words: "I was standing up for someone.",
+	CreatedAt: exampleTime, Status: "waiting"}
+
+var opAppeal = APIOp{Summary: "Appeal against one of your sanctions", Tag: "Community", Query: id, Status: http.StatusCreated,
+	Description: "Once per sanction: a second is 409. A lead who did not apply it decides, and you are told.",
+	Request:     community.NewAppeal{Words: "I was standing up for someone."}, Response: exampleAppeal}
+
+var opAppeals = APIOp{Summary: "Appeals waiting for a lead", Tag: "Moderation",
+	Description: "Oldest first, leaving out appeals against sanctions you applied.", Response: AppealList{Appeals: []community.Appeal{exampleAppeal}}}
+
+var opAppealView = APIOp{Summary: "One appeal", Tag: "Moderation", Query: id, Response: exampleAppeal}
+
+var opAppealDecision = APIOp{Summary: "Uphold or overturn an appeal, with a reason", Tag: "Moderation", Query: id,
+	Description: "Overturning lifts the sanction; the member is told either way. The moderator who applied the sanction cannot decide (403); an appeal already decided is 409.",
+	Request:     community.AppealDecision{Outcome: "overturn", Reason: "They were standing up for someone."},
+	Response: func() community.Appeal {
+		a := exampleAppeal
+		a.Status, a.DecidedAt, a.DecisionReason = "overturned", &exampleTime, "They were standing up for someone."
+		return a
+	}()}
+
+type mySanctionsData struct {
+	Sanctions []community.Sanction
+	Appeals   map[int64]community.Appeal
+}
+
+func (s *Server) handleMySanctions(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.community.MySanctions(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	as, err := s.community.MyAppeals(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "community/sanctions", &ui.Page{Title: "Your community sanctions", BackLink: "/community",
+		Data: mySanctionsData{Sanctions: l, Appeals: as}})
+}
+
+func (s *Server) appealFormPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
+	l, err := s.community.MySanctions(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	for _, sn := range l {
+		if sn.ID == id {
+			return s.page(w, r, status, "community/appeal", &ui.Page{Title: "Appeal against a sanction", Form: f, BackLink: "/community/sanctions", Data: sn})
+		}
+	}
+	return app.NotFound("The sanction")
+}
+
+func (s *Server) handleAppealForm(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.appealFormPage(w, r, http.StatusOK, id, ui.NewForm(url.Values{}))
+}
+
+func (s *Server) handleAppeal(w http.ResponseWriter, r *http.Request) error {
+	id, f, err := idAndForm(w, r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.community.AppealSanction(r.Context(), principal(r), id, community.NewAppeal{Words: f.Value("words")}); err != nil {
+		ae := app.As(err)
+		if !formWithErrors(f, err) && ae.Code != app.CodeConflict {
+			return err
+		}
+		if ae.Code == app.CodeConflict {
+			f.AddError("", ae.Message)
+		}
+		return s.appealFormPage(w, r, ae.Code.Status(), id, f)
+	}
+	setFlash(w, "Your appeal is with a lead. You will be told what they decide")
+	return redirect(w, r, "/community/sanctions")
+}
+
+func (s *Server) handleAppeals(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.community.AppealsWaiting(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, http.StatusOK, "community/appeals", &ui.Page{Title: "Appeals against community sanctions", Data: l})
+}
+
+type appealData struct {
+	Appeal    community.Appeal
+	MayDecide bool
+}
+
+func (s *Server) appealPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
+	a, err := s.community.AppealFor(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		f = ui.NewForm(url.Values{})
+	}
+	return s.page(w, r, status, "community/appeal-decide", &ui.Page{Title: "Appeal from " + a.Member, Form: f, BackLink: "/community/appeals",
+		Data: appealData{Appeal: a, MayDecide: a.MayDecide(principal(r))}})
+}
+
+func (s *Server) handleAppealView(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return s.appealPage(w, r, http.StatusOK, id, nil)
+}
+
+func (s *Server) handleAppealDecision(w http.ResponseWriter, r *http.Request) error {
+	id, f, err := idAndForm(w, r)
+	if err != nil {
+		return err
+	}
+	a, err := s.community.DecideAppeal(r.Context(), principal(r), id, community.AppealDecision{Outcome: f.Value("outcome"), Reason: f.Value("reason")})
+	if err != nil {
+		ae := app.As(err)
+		if !formWithErrors(f, err) && ae.Code != app.CodeConflict && ae.Code != app.CodeForbidden {
+			return err
+		}
+		if ae.Code == app.CodeConflict || ae.Code == app.CodeForbidden {
+			f.AddError("", ae.Message)
+		}
+		return s.appealPage(w, r, ae.Code.Status(), id, f)
+	}
+	if a.Status == "overturned" {
+		setFlash(w, "Overturned. The sanction is lifted and the member has been told")
+	} else {
+		setFlash(w, "Upheld. The member has been told why")
+	}
+	return redirect(w, r, "/community/appeals")
+}
+
+func (s *Server) apiAppeal(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in community.NewAppeal
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	a, err := s.community.AppealSanction(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, a)
+}
+
+func (s *Server) apiAppeals(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.community.AppealsWaiting(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, AppealList{Appeals: l})
+}
+
+func (s *Server) apiAppealView(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.community.AppealFor(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) apiAppealDecision(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in community.AppealDecision
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	a, err := s.community.DecideAppeal(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a)
 }

@@ -155,3 +155,44 @@ func TestSanctionsOverHTTP(t *testing.T) {
 		want(t, e.Bearer(t, "lead").JSON(http.MethodPost, "/api/v1/community/members/"+uid+"/sanctions", map[string]any{"kind": "warning", "reason": "x"}), http.StatusForbidden)
 	})
 }
+
+// A member appeals from their sanctions page (what they typed stays when
+// it is refused); a lead overturns it from the appeals page and the member
+// is back in; a moderator cannot reach the appeals.
+func TestAppealsOverHTTP(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		res := safeguardingCase(t, e, "person", "Quiet Heron", "Living with voices")
+		sn, err := e.Community.ApplySanction(ctx, e.Principal(t, "moderator"), e.Principal(t, "person").UserID, community.NewSanction{Kind: "suspended", Reason: "Threats", Days: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		member, lead := e.As(t, "person"), e.As(t, "lead")
+		sid := strconv.FormatInt(sn.ID, 10)
+		if p := member.Get("/community/sanctions"); !strings.Contains(p.Body, `href="/community/sanctions/`+sid+`/appeal"`) || !strings.Contains(p.Body, "Threats") {
+			t.Fatalf("my sanctions: %s", p.Body)
+		}
+		want(t, member.Get("/community/sanctions/"+sid+"/appeal"), http.StatusOK)
+		r := member.PostForm("/community/sanctions/"+sid+"/appeal", url.Values{"words": {" "}})
+		want(t, r, http.StatusUnprocessableEntity)
+		want(t, member.PostForm("/community/sanctions/"+sid+"/appeal", url.Values{"words": {"I was upset, not threatening"}}), http.StatusSeeOther)
+		want(t, e.Bearer(t, "person").JSON(http.MethodPost, "/api/v1/community/sanctions/"+sid+"/appeal", map[string]any{"words": "again"}), http.StatusConflict)
+		want(t, e.As(t, "moderator").Get("/community/appeals"), http.StatusForbidden)
+		l := decode[struct {
+			Appeals []community.Appeal `json:"appeals"`
+		}](t, e.Bearer(t, "lead2").Get("/api/v1/community/appeals"))
+		if len(l.Appeals) != 1 {
+			t.Fatalf("appeals: %+v", l)
+		}
+		path := "/community/appeals/" + strconv.FormatInt(l.Appeals[0].ID, 10)
+		if p := lead.Get("/community/appeals"); !strings.Contains(p.Body, `href="`+path+`"`) {
+			t.Fatalf("the appeals page: %s", p.Body)
+		}
+		want(t, lead.PostForm(path+"/decision", url.Values{"outcome": {"overturn"}, "reason": {"Upset, not threatening"}}), http.StatusSeeOther)
+		want(t, member.Get("/community/spaces/"+strconv.FormatInt(res.Topic.SpaceID, 10)), http.StatusOK)
+		if p := member.Get("/community/sanctions"); !strings.Contains(p.Body, "overturned") {
+			t.Fatalf("my sanctions after the appeal: %s", p.Body)
+		}
+	})
+}
