@@ -89,5 +89,16 @@ func (l *loader) communityStory(ctx context.Context) error {
 		return err
 	}
 	// A member is worried about Quiet Heron's post.
-	return c.Flag(ctx, who["peer"], night.Post.ID, community.NewFlag{Kind: "worried", Note: "Just checking someone sees this tonight."})
+	if err := c.Flag(ctx, who["peer"], night.Post.ID, community.NewFlag{Kind: "worried", Note: "Just checking someone sees this tonight."}); err != nil {
+		return err
+	}
+	// Kind Otter was made read-only for three days and has appealed: the
+	// appeal waits for a peer lead.
+	sn, err := c.ApplySanction(ctx, who["moderator"], who["carer"].UserID, community.NewSanction{Kind: "read_only", Days: 3,
+		Reason: "Several replies in a row argued with other members about their medication."})
+	if err != nil {
+		return err
+	}
+	_, err = c.AppealSanction(ctx, who["carer"], sn.ID, community.NewAppeal{Words: "I was trying to warn people about side effects, not argue. I'm sorry if it came across badly."})
+	return err
 }
