@@ -2,6 +2,7 @@ package community_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -14,7 +15,7 @@ import (
 // A member appeals once per sanction in their own words; a lead (never the
 // moderator who applied it, never a moderator or another member) upholds
 // or overturns with a reason; overturning lifts it; the member is told;
-// two leads at once: one decides.
+// sent three times at once: one appeal; two leads at once: one decides.
 func TestAppeals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -34,7 +35,21 @@ func TestAppeals(t *testing.T) {
 		if _, err := w.Community.AppealSanction(ctx, other, ro.ID, community.NewAppeal{Words: "Not me"}); !app.IsCode(err, app.CodeNotFound) {
 			t.Fatalf("appealing another member's sanction: %v", err)
 		}
-		a := must(w.Community.AppealSanction(ctx, m, ro.ID, community.NewAppeal{Words: "I was defending someone"}))
+		// Sent three times at once (a double submit, two tabs): one appeal.
+		var a community.Appeal
+		var mu sync.Mutex
+		errs := testkit.Race(3, func(int) error {
+			got, err := w.Community.AppealSanction(ctx, m, ro.ID, community.NewAppeal{Words: "I was defending someone"})
+			if err == nil {
+				mu.Lock()
+				a = got
+				mu.Unlock()
+			}
+			return err
+		})
+		if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+			t.Fatalf("%d appeals", won)
+		}
 		if _, err := w.Community.AppealSanction(ctx, m, ro.ID, community.NewAppeal{Words: "again"}); !app.IsCode(err, app.CodeConflict) {
 			t.Fatalf("a second appeal: %v", err)
 		}
@@ -55,7 +70,7 @@ func TestAppeals(t *testing.T) {
 		}
 		// Two leads at once on the same appeal: one decides.
 		leads := []*app.Principal{lead, w.Principal(t, "lead2"), w.Principal(t, "leadB")}
-		errs := testkit.Race(len(leads), func(i int) error {
+		errs = testkit.Race(len(leads), func(i int) error {
 			_, err := w.Community.DecideAppeal(ctx, leads[i], a.ID, community.AppealDecision{Outcome: "overturn", Reason: "They were defending someone"})
 			return err
 		})
