@@ -136,9 +136,10 @@ const (
 	// told: a peer lead or clinician of the member's team, never the
 	// moderator who raised it (the community capability decides).
 	PermSafeguarding Permission = "community.safeguarding"
-	// PermCommunityAppeals is deciding members' appeals against community
-	// sanctions: a peer lead, never the moderator who applied it.
-	PermCommunityAppeals Permission = "community.appeals"
+	// PermCommunityLead is leading the community: deciding members' appeals
+	// against sanctions (never the moderator who applied one) and setting
+	// the moderators' duty rota.
+	PermCommunityLead Permission = "community.lead"
 	// PermAppointments is taking part in appointments: a person's own
 	// (asking for one, accepting or cancelling it), or, for a peer worker,
 	// those with the people they support (a lead: their teams'; the support
@@ -187,7 +188,7 @@ var grants = []struct {
 	{PermInsightOwn, []Role{RoleClinician}},
 	{PermModerate, []Role{RoleModerator}},
 	{PermSafeguarding, []Role{RolePeerLead, RoleClinician}},
-	{PermCommunityAppeals, []Role{RolePeerLead}},
+	{PermCommunityLead, []Role{RolePeerLead}},
 	{PermAppointments, []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead}},
 	{PermSupportWork, []Role{RolePeerWorker, RolePeerLead}},
 	{PermSupportSettings, []Role{RoleAdmin}},

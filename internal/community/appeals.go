@@ -119,7 +119,7 @@ func appealsWhere(ctx context.Context, tx *store.Tx, now time.Time, cond string,
 }
 
 func mustDecideAppeals(p *app.Principal) error {
-	if !p.Can(app.PermCommunityAppeals) {
+	if !p.Can(app.PermCommunityLead) {
 		return app.Errorf(app.CodeForbidden, "Only leads decide appeals")
 	}
 	return nil
@@ -163,7 +163,7 @@ func (s *Service) AppealFor(ctx context.Context, p *app.Principal, id int64) (Ap
 // MayDecide reports whether the caller may decide the appeal: a lead who
 // did not apply the sanction, while it waits.
 func (a Appeal) MayDecide(p *app.Principal) bool {
-	return a.Status == "waiting" && p.Can(app.PermCommunityAppeals) && p.UserID != a.Sanction.createdBy
+	return a.Status == "waiting" && p.Can(app.PermCommunityLead) && p.UserID != a.Sanction.createdBy
 }
 
 // DecideAppeal records a lead's decision, with a reason: uphold (the
@@ -227,7 +227,7 @@ func (s *Service) DecideAppeal(ctx context.Context, p *app.Principal, id int64, 
 		if err := s.Notify.Tell(ctx, tx, a.Sanction.userID, 0, notify.CommunityAppealDecided{Outcome: status, Reason: d.Reason}); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, now, p.ActorFor(app.PermCommunityAppeals), audit.Event{Action: "community.appeal.decide", ObjectType: "community_appeal",
+		return audit.Record(ctx, tx, now, p.ActorFor(app.PermCommunityLead), audit.Event{Action: "community.appeal.decide", ObjectType: "community_appeal",
 			ObjectID: fmt.Sprint(id), Outcome: status})
 	})
 	return a, err

@@ -42,6 +42,9 @@ type Space struct {
 	ForPublic      bool   `json:"for_public,omitempty" doc:"Anyone with an account may join."`
 	InvitationOnly bool   `json:"invitation_only,omitempty" doc:"Only those invited (and moderators) see the space at all."`
 	Topics         int    `json:"topics"`
+	// Duty: whether a moderator is on duty now; given with a space's
+	// topics only.
+	Duty *Duty `json:"duty,omitempty" doc:"Whether a moderator is on duty now, and when one next is (with a space's topics)."`
 }
 
 // Member is someone taking part, as they see themselves.

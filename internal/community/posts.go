@@ -31,7 +31,11 @@ func (s *Service) Topics(ctx context.Context, p *app.Principal, spaceID int64) (
 		if sp, err = space(ctx, tx, p, spaceID); err != nil {
 			return err
 		}
-		out, err = topicsWhere(ctx, tx, p, "t.space_id = $2", spaceID)
+		if out, err = topicsWhere(ctx, tx, p, "t.space_id = $2", spaceID); err != nil {
+			return err
+		}
+		d, err := dutyNow(ctx, tx, s.Clock.Now())
+		sp.Duty = &d
 		return err
 	})
 	return sp, out, err

@@ -303,3 +303,22 @@ func CheckSanction(kind, reason string, days int) app.Problems {
 	}
 	return pr
 }
+
+// Shift is one moderator's duty period.
+type Shift struct {
+	From, To time.Time
+}
+
+// OnDuty reports whether any shift covers now, and when the next one
+// starts if none does (zero when none is planned).
+func OnDuty(shifts []Shift, now time.Time) (on bool, next time.Time) {
+	for _, s := range shifts {
+		if !now.Before(s.From) && now.Before(s.To) {
+			return true, time.Time{}
+		}
+		if s.From.After(now) && (next.IsZero() || s.From.Before(next)) {
+			next = s.From
+		}
+	}
+	return false, next
+}

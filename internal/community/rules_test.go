@@ -167,3 +167,26 @@ func TestRestrict(t *testing.T) {
 		t.Fatalf("a suspension without an end: %v", pr)
 	}
 }
+
+func TestOnDuty(t *testing.T) {
+	now := time.Date(2026, 11, 2, 22, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return now.Add(time.Duration(n) * time.Hour) }
+	for _, c := range []struct {
+		name   string
+		shifts []Shift
+		on     bool
+		next   time.Time
+	}{
+		{"NoRota", nil, false, time.Time{}},
+		{"OnNow", []Shift{{h(-1), h(1)}}, true, time.Time{}},
+		{"EndsNow", []Shift{{h(-2), h(0)}, {h(9), h(12)}, {h(3), h(4)}}, false, h(3)},
+		{"StartsNow", []Shift{{h(0), h(2)}}, true, time.Time{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			on, next := OnDuty(c.shifts, now)
+			if on != c.on || !next.Equal(c.next) {
+				t.Fatalf("got %v %v, want %v %v", on, next, c.on, c.next)
+			}
+		})
+	}
+}

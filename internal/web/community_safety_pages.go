@@ -36,13 +36,13 @@ func (s *Server) communitySafetyRoutes() []*Route {
 		pageRoute("GET /community/sanctions", app.PermSignedIn, s.handleMySanctions),
 		pageRoute("GET /community/sanctions/{id}/appeal", app.PermSignedIn, s.handleAppealForm),
 		pageRoute("POST /community/sanctions/{id}/appeal", app.PermSignedIn, s.handleAppeal),
-		pageRoute("GET /community/appeals", app.PermCommunityAppeals, s.handleAppeals),
-		pageRoute("GET /community/appeals/{id}", app.PermCommunityAppeals, s.handleAppealView),
-		pageRoute("POST /community/appeals/{id}/decision", app.PermCommunityAppeals, s.handleAppealDecision),
+		pageRoute("GET /community/appeals", app.PermCommunityLead, s.handleAppeals),
+		pageRoute("GET /community/appeals/{id}", app.PermCommunityLead, s.handleAppealView),
+		pageRoute("POST /community/appeals/{id}/decision", app.PermCommunityLead, s.handleAppealDecision),
 		apiRoute("POST /api/v1/community/sanctions/{id}/appeal", app.PermSignedIn, opAppeal, s.apiAppeal),
-		apiRoute("GET /api/v1/community/appeals", app.PermCommunityAppeals, opAppeals, s.apiAppeals),
-		apiRoute("GET /api/v1/community/appeals/{id}", app.PermCommunityAppeals, opAppealView, s.apiAppealView),
-		apiRoute("POST /api/v1/community/appeals/{id}/decision", app.PermCommunityAppeals, opAppealDecision, s.apiAppealDecision),
+		apiRoute("GET /api/v1/community/appeals", app.PermCommunityLead, opAppeals, s.apiAppeals),
+		apiRoute("GET /api/v1/community/appeals/{id}", app.PermCommunityLead, opAppealView, s.apiAppealView),
+		apiRoute("POST /api/v1/community/appeals/{id}/decision", app.PermCommunityLead, opAppealDecision, s.apiAppealDecision),
 	}
 }
 
