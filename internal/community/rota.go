@@ -210,4 +210,3 @@ func dutyNow(ctx context.Context, tx *store.Tx, now time.Time) (Duty, error) {
 	}
 	return d, nil
 }
-
