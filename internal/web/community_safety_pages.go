@@ -43,6 +43,13 @@ func (s *Server) communitySafetyRoutes() []*Route {
 		apiRoute("GET /api/v1/community/appeals", app.PermCommunityLead, opAppeals, s.apiAppeals),
 		apiRoute("GET /api/v1/community/appeals/{id}", app.PermCommunityLead, opAppealView, s.apiAppealView),
 		apiRoute("POST /api/v1/community/appeals/{id}/decision", app.PermCommunityLead, opAppealDecision, s.apiAppealDecision),
+
+		pageRoute("GET /community/rota", app.PermCommunityLead, s.handleRota),
+		pageRoute("POST /community/rota", app.PermCommunityLead, s.handleRotaAdd),
+		pageRoute("POST /community/rota/{id}/remove", app.PermCommunityLead, s.handleRotaRemove),
+		apiRoute("GET /api/v1/community/rota", app.PermCommunityLead, opRota, s.apiRota),
+		apiRoute("POST /api/v1/community/rota", app.PermCommunityLead, opRotaAdd, s.apiRotaAdd),
+		apiRoute("DELETE /api/v1/community/rota/{id}", app.PermCommunityLead, opRotaRemove, s.apiRotaRemove),
 	}
 }
 
@@ -497,4 +504,98 @@ func (s *Server) apiAppealDecision(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return writeJSON(w, http.StatusOK, a)
+}
+
+var exampleDuty = community.DutyPeriod{ID: 3, ModeratorID: 12, Moderator: "Mo Clarke", From: exampleTime, To: exampleTime.Add(8 * time.Hour)}
+
+var opRota = APIOp{Summary: "The moderators' duty rota of your organisation", Tag: "Moderation",
+	Response: community.Rota{Periods: []community.DutyPeriod{exampleDuty}, Moderators: []app.Choice{{Code: "12", Label: "Mo Clarke"}}}}
+
+var opRotaAdd = APIOp{Summary: "Put a moderator on duty", Tag: "Moderation", Status: http.StatusCreated,
+	Description: "From and to in UTC; at most 7 days; it must end in the future. The space pages say when no moderator is on duty.",
+	Request:     community.NewDuty{ModeratorID: 12, From: exampleTime, To: exampleTime.Add(8 * time.Hour)}, Response: exampleDuty}
+
+var opRotaRemove = APIOp{Summary: "Take a duty period off the rota", Tag: "Moderation", Query: id, Status: http.StatusNoContent}
+
+func (s *Server) rotaPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
+	rota, err := s.community.Rota(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.page(w, r, status, "community/rota", &ui.Page{Title: "Moderators' duty rota", Form: f,
+		Data: struct {
+			Rota       community.Rota
+			Moderators []ui.Option
+		}{rota, choiceOptions(rota.Moderators)}})
+}
+
+func (s *Server) handleRota(w http.ResponseWriter, r *http.Request) error {
+	return s.rotaPage(w, r, http.StatusOK, ui.NewForm(url.Values{}))
+}
+
+func (s *Server) handleRotaAdd(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseForm(w, r)
+	if err != nil {
+		return err
+	}
+	var pr app.Problems
+	from := formDateTime(f, "from", time.Time{}, &pr)
+	to := formDateTime(f, "to", time.Time{}, &pr)
+	mod, _ := strconv.ParseInt(f.Value("moderator_id"), 10, 64)
+	err = pr.Err()
+	if err == nil {
+		_, err = s.community.AddDuty(r.Context(), principal(r), community.NewDuty{ModeratorID: mod, From: from, To: to})
+	}
+	if err != nil {
+		if !formWithErrors(f, err) {
+			return err
+		}
+		return s.rotaPage(w, r, http.StatusUnprocessableEntity, f)
+	}
+	setFlash(w, "Added to the rota")
+	return redirect(w, r, "/community/rota")
+}
+
+func (s *Server) handleRotaRemove(w http.ResponseWriter, r *http.Request) error {
+	id, _, err := idAndForm(w, r)
+	if err != nil {
+		return err
+	}
+	if err := s.community.RemoveDuty(r.Context(), principal(r), id); err != nil {
+		return err
+	}
+	setFlash(w, "Taken off the rota")
+	return redirect(w, r, "/community/rota")
+}
+
+func (s *Server) apiRota(w http.ResponseWriter, r *http.Request) error {
+	rota, err := s.community.Rota(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rota)
+}
+
+func (s *Server) apiRotaAdd(w http.ResponseWriter, r *http.Request) error {
+	var in community.NewDuty
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	d, err := s.community.AddDuty(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, d)
+}
+
+func (s *Server) apiRotaRemove(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.community.RemoveDuty(r.Context(), principal(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

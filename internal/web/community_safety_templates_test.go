@@ -49,6 +49,18 @@ func communitySafetyTplCases() []tplCase {
 		{page: "community/appeal-decide", variant: "the sanctioner", pg: &ui.Page{Title: "Appeal from Quiet Heron", Form: formOf(),
 			Data: appealData{Appeal: community.Appeal{ID: 2, Sanction: inForce, Member: "Quiet Heron", Words: "Unfair", CreatedAt: tNow, Status: "waiting"}}},
 			want: []string{"another lead must decide"}, notWant: []string{"Record decision"}},
+		{page: "community/rota", pg: &ui.Page{Title: "Moderators' duty rota", Form: errForm(formOf("moderator_id", "12", "from-time", "18:00"), "to", "Give when the duty ends"),
+			Data: struct {
+				Rota       community.Rota
+				Moderators []ui.Option
+			}{community.Rota{Periods: []community.DutyPeriod{{ID: 3, ModeratorID: 12, Moderator: "Mo Clarke", From: tNow, To: tNow}}}, []ui.Option{{Value: "12", Label: "Mo Clarke"}}}},
+			want: []string{"Mo Clarke", "Add to the rota", "Give when the duty ends", `value="18:00"`, `action="/community/rota/3/remove"`}},
+		{page: "community/space", variant: "no moderator on duty", pg: &ui.Page{Title: "Living with voices", Form: formOf(), Data: spaceData{
+			Space: community.Space{ID: 2, Name: "Living with voices", Duty: &community.Duty{Next: &tNow}}}},
+			want: []string{"No moderators are online now. Posts may wait until", "116 123", "85258", "999", "option 2"}},
+		{page: "community/space", variant: "a moderator on duty", pg: &ui.Page{Title: "Living with voices", Form: formOf(), Data: spaceData{
+			Space: community.Space{ID: 2, Name: "Living with voices", Duty: &community.Duty{OnDuty: true}}}},
+			notWant: []string{"No moderators are online"}},
 		{page: "community/safeguarding-list", variant: "waiting", pg: &ui.Page{Title: "Safeguarding concerns from the community", Data: []community.Safeguarding{waiting}},
 			want: []string{"Quiet Heron, referral MUT-2026-0042", "Has the tablets ready", `href="/community/safeguarding/4"`}},
 		{page: "community/safeguarding-list", variant: "empty", pg: &ui.Page{Title: "Safeguarding concerns from the community", Data: []community.Safeguarding{}},

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/community"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
@@ -193,6 +195,52 @@ func TestAppealsOverHTTP(t *testing.T) {
 		want(t, member.Get("/community/spaces/"+strconv.FormatInt(res.Topic.SpaceID, 10)), http.StatusOK)
 		if p := member.Get("/community/sanctions"); !strings.Contains(p.Body, "overturned") {
 			t.Fatalf("my sanctions after the appeal: %s", p.Body)
+		}
+	})
+}
+
+// A lead puts a moderator on duty from the rota page (what was typed stays
+// when it is refused); the space page says nobody is online and when a
+// moderator next is, with where to get help now, until the duty starts.
+func TestRotaOverHTTP(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		res := safeguardingCase(t, e, "person", "Quiet Heron", "Living with voices")
+		lead, member := e.As(t, "lead"), e.As(t, "person")
+		space := "/community/spaces/" + strconv.FormatInt(res.Topic.SpaceID, 10)
+		if p := member.Get(space); !strings.Contains(p.Body, "No moderators are online now") || !strings.Contains(p.Body, "116 123") {
+			t.Fatalf("no rota: %s", p.Body)
+		}
+		mod := strconv.FormatInt(e.Principal(t, "moderator").UserID, 10)
+		start := e.Clock.Now().In(app.London).Add(2 * time.Hour)
+		end := start.Add(3 * time.Hour)
+		day := func(t time.Time, name string) url.Values {
+			return url.Values{name + "-day": {strconv.Itoa(t.Day())}, name + "-month": {strconv.Itoa(int(t.Month()))}, name + "-year": {strconv.Itoa(t.Year())},
+				name + "-time": {t.Format("15:04")}}
+		}
+		form := url.Values{"moderator_id": {mod}}
+		for k, v := range day(start, "from") {
+			form[k] = v
+		}
+		r := lead.PostForm("/community/rota", form)
+		want(t, r, http.StatusUnprocessableEntity)
+		if !strings.Contains(r.Body, "Give when the duty ends") || !strings.Contains(r.Body, `value="`+start.Format("15:04")+`"`) {
+			t.Fatalf("no end: %s", r.Body)
+		}
+		for k, v := range day(end, "to") {
+			form[k] = v
+		}
+		want(t, lead.PostForm("/community/rota", form), http.StatusSeeOther)
+		if p := member.Get(space); !strings.Contains(p.Body, "Posts may wait until") || strings.Contains(p.Body, "until a moderator is next on duty") {
+			t.Fatalf("off duty with a rota: %s", p.Body)
+		}
+		want(t, e.As(t, "moderator").Get("/community/rota"), http.StatusForbidden)
+		if p := lead.Get("/community/rota"); !strings.Contains(p.Body, e.Principal(t, "moderator").Name) {
+			t.Fatalf("the rota page: %s", p.Body)
+		}
+		e.Clock.Advance(3 * time.Hour)
+		if p := e.As(t, "person").Get(space); strings.Contains(p.Body, "No moderators are online") || !strings.Contains(p.Body, "Living with voices") {
+			t.Fatalf("on duty: %s", p.Body)
 		}
 	})
 }
