@@ -118,6 +118,18 @@ func appealsWhere(ctx context.Context, tx *store.Tx, now time.Time, cond string,
 	return out, rows.Err()
 }
 
+// appealOne is one appeal; a missing one is not found.
+func appealOne(ctx context.Context, tx *store.Tx, now time.Time, id int64) (Appeal, error) {
+	as, err := appealsWhere(ctx, tx, now, "a.id = $1", id)
+	if err != nil {
+		return Appeal{}, err
+	}
+	if len(as) == 0 {
+		return Appeal{}, app.NotFound("The appeal")
+	}
+	return as[0], nil
+}
+
 func mustDecideAppeals(p *app.Principal) error {
 	if !p.Can(app.PermCommunityLead) {
 		return app.Errorf(app.CodeForbidden, "Only leads decide appeals")
@@ -147,15 +159,9 @@ func (s *Service) AppealFor(ctx context.Context, p *app.Principal, id int64) (Ap
 	}
 	var a Appeal
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		as, err := appealsWhere(ctx, tx, s.Clock.Now(), "a.id = $1", id)
-		if err != nil {
-			return err
-		}
-		if len(as) == 0 {
-			return app.NotFound("The appeal")
-		}
-		a = as[0]
-		return nil
+		var err error
+		a, err = appealOne(ctx, tx, s.Clock.Now(), id)
+		return err
 	})
 	return a, err
 }
@@ -191,14 +197,10 @@ func (s *Service) DecideAppeal(ctx context.Context, p *app.Principal, id int64, 
 	now := s.Clock.Now()
 	var a Appeal
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		as, err := appealsWhere(ctx, tx, now, "a.id = $1", id)
-		if err != nil {
+		var err error
+		if a, err = appealOne(ctx, tx, now, id); err != nil {
 			return err
 		}
-		if len(as) == 0 {
-			return app.NotFound("The appeal")
-		}
-		a = as[0]
 		if a.Sanction.createdBy == p.UserID {
 			return app.Errorf(app.CodeForbidden, "You applied this sanction: another lead must decide the appeal")
 		}

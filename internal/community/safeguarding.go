@@ -200,15 +200,10 @@ func (s *Service) SafeguardingConcern(ctx context.Context, p *app.Principal, id 
 	}
 	var g Safeguarding
 	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
-		a := store.NewArgs()
-		gs, err := safeguardingFor(ctx, tx, p, "g.id = "+a.Add(id), a)
-		if err != nil {
+		var err error
+		if g, err = safeguardingOne(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if len(gs) == 0 {
-			return app.NotFound("The safeguarding concern")
-		}
-		g = gs[0]
 		perm := app.PermSafeguarding
 		if !p.Can(perm) {
 			perm = app.PermModerate
@@ -253,15 +248,10 @@ func (s *Service) DecideSafeguarding(ctx context.Context, p *app.Principal, id i
 	now := s.Clock.Now()
 	var g Safeguarding
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
-		a := store.NewArgs()
-		gs, err := safeguardingFor(ctx, tx, p, "g.id = "+a.Add(id), a)
-		if err != nil {
+		var err error
+		if g, err = safeguardingOne(ctx, tx, p, id); err != nil {
 			return err
 		}
-		if len(gs) == 0 {
-			return app.NotFound("The safeguarding concern")
-		}
-		g = gs[0]
 		role := ConfirmerRole(p, g.teamID, g.raisedBy)
 		if role == "" {
 			if p.UserID == g.raisedBy {
@@ -307,6 +297,20 @@ func (s *Service) DecideSafeguarding(ctx context.Context, p *app.Principal, id i
 		return Safeguarding{}, err
 	}
 	return g, nil
+}
+
+// safeguardingOne is one concern the caller may see; any other is not
+// found.
+func safeguardingOne(ctx context.Context, tx *store.Tx, p *app.Principal, id int64) (Safeguarding, error) {
+	a := store.NewArgs()
+	gs, err := safeguardingFor(ctx, tx, p, "g.id = "+a.Add(id), a)
+	if err != nil {
+		return Safeguarding{}, err
+	}
+	if len(gs) == 0 {
+		return Safeguarding{}, app.NotFound("The safeguarding concern")
+	}
+	return gs[0], nil
 }
 
 // postSafeguarding is the concerns raised about a post, for the moderator's
