@@ -135,14 +135,10 @@ func (s *Server) handleSafeguardingDecision(w http.ResponseWriter, r *http.Reque
 	}
 	g, err := s.community.DecideSafeguarding(r.Context(), principal(r), id, community.SafeguardingDecision{Action: f.Value("action"), Reason: f.Value("reason")})
 	if err != nil {
-		ae := app.As(err)
-		if !formWithErrors(f, err) && ae.Code != app.CodeConflict && ae.Code != app.CodeForbidden {
+		if !refusedOnForm(f, err) {
 			return err
 		}
-		if ae.Code == app.CodeConflict || ae.Code == app.CodeForbidden {
-			f.AddError("", ae.Message)
-		}
-		return s.safeguardingPage(w, r, ae.Code.Status(), id, f)
+		return s.safeguardingPage(w, r, app.As(err).Code.Status(), id, f)
 	}
 	if g.Status == "confirmed" {
 		setFlash(w, "Confirmed. The team's duty leads have been alerted and the member has been told")
@@ -384,14 +380,10 @@ func (s *Server) handleAppeal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := s.community.AppealSanction(r.Context(), principal(r), id, community.NewAppeal{Words: f.Value("words")}); err != nil {
-		ae := app.As(err)
-		if !formWithErrors(f, err) && ae.Code != app.CodeConflict {
+		if !refusedOnForm(f, err) {
 			return err
 		}
-		if ae.Code == app.CodeConflict {
-			f.AddError("", ae.Message)
-		}
-		return s.appealFormPage(w, r, ae.Code.Status(), id, f)
+		return s.appealFormPage(w, r, app.As(err).Code.Status(), id, f)
 	}
 	setFlash(w, "Your appeal is with a lead. You will be told what they decide")
 	return redirect(w, r, "/community/sanctions")
@@ -437,14 +429,10 @@ func (s *Server) handleAppealDecision(w http.ResponseWriter, r *http.Request) er
 	}
 	a, err := s.community.DecideAppeal(r.Context(), principal(r), id, community.AppealDecision{Outcome: f.Value("outcome"), Reason: f.Value("reason")})
 	if err != nil {
-		ae := app.As(err)
-		if !formWithErrors(f, err) && ae.Code != app.CodeConflict && ae.Code != app.CodeForbidden {
+		if !refusedOnForm(f, err) {
 			return err
 		}
-		if ae.Code == app.CodeConflict || ae.Code == app.CodeForbidden {
-			f.AddError("", ae.Message)
-		}
-		return s.appealPage(w, r, ae.Code.Status(), id, f)
+		return s.appealPage(w, r, app.As(err).Code.Status(), id, f)
 	}
 	if a.Status == "overturned" {
 		setFlash(w, "Overturned. The sanction is lifted and the member has been told")
@@ -598,4 +586,18 @@ func (s *Server) apiRotaRemove(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// refusedOnForm puts a refusal on the form to show it again: problems by
+// their fields, a conflict or a forbidden decision at the top. False for
+// any other error, which is answered as it is.
+func refusedOnForm(f *ui.Form, err error) bool {
+	if formWithErrors(f, err) {
+		return true
+	}
+	if ae := app.As(err); ae.Code == app.CodeConflict || ae.Code == app.CodeForbidden {
+		f.AddError("", ae.Message)
+		return true
+	}
+	return false
 }

@@ -121,7 +121,7 @@ func TestSafeguardingOverHTTP(t *testing.T) {
 
 // A moderator applies a sanction from the post's page; a read-only member
 // is refused a reply through the API; a suspended member opening a space
-// is shown until when, how to ask again and where to get help now; a
+// is shown until when, where to appeal and where to get help now; a
 // moderator lifts it early and the member is back in.
 func TestSanctionsOverHTTP(t *testing.T) {
 	t.Parallel()
@@ -148,7 +148,7 @@ func TestSanctionsOverHTTP(t *testing.T) {
 		}
 		page := member.Get("/community/spaces/" + strconv.FormatInt(res.Topic.SpaceID, 10))
 		want(t, page, http.StatusForbidden)
-		if !strings.Contains(page.Body, "suspended your account") || !strings.Contains(page.Body, "116 123") || !strings.Contains(page.Body, "look at it again") {
+		if !strings.Contains(page.Body, "suspended your account") || !strings.Contains(page.Body, "116 123") || !strings.Contains(page.Body, `href="/community/sanctions"`) {
 			t.Fatalf("the suspended page: %s", page.Body)
 		}
 		want(t, memberAPI.Get(topic), http.StatusForbidden)
