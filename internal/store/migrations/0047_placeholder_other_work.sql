@@ -1,2 +1,0 @@
--- Placeholder for another line of work (not committed).
-SELECT 1;
