@@ -131,6 +131,15 @@ const (
 	// and hiding posts, trust levels, who is behind a display name
 	// (audited), and concerns raised with a member's care team.
 	PermModerate Permission = "community.moderate"
+	// PermSafeguarding is confirming (or not) a moderator's safeguarding
+	// concern about a member who has not agreed to their care team being
+	// told: a peer lead or clinician of the member's team, never the
+	// moderator who raised it (the community capability decides).
+	PermSafeguarding Permission = "community.safeguarding"
+	// PermCommunityLead is leading the community: deciding members' appeals
+	// against sanctions (never the moderator who applied one) and setting
+	// the moderators' duty rota.
+	PermCommunityLead Permission = "community.lead"
 	// PermAppointments is taking part in appointments: a person's own
 	// (asking for one, accepting or cancelling it), or, for a peer worker,
 	// those with the people they support (a lead: their teams'; the support
@@ -178,6 +187,8 @@ var grants = []struct {
 	{PermFeedbackManage, []Role{RolePeerLead, RoleServiceManager}},
 	{PermInsightOwn, []Role{RoleClinician}},
 	{PermModerate, []Role{RoleModerator}},
+	{PermSafeguarding, []Role{RolePeerLead, RoleClinician}},
+	{PermCommunityLead, []Role{RolePeerLead}},
 	{PermAppointments, []Role{RolePerson, RoleCarer, RolePeerWorker, RolePeerLead}},
 	{PermSupportWork, []Role{RolePeerWorker, RolePeerLead}},
 	{PermSupportSettings, []Role{RoleAdmin}},

@@ -26,7 +26,7 @@ func (Holder) HolderName() string { return "The community" }
 // Tables are the tables that hold a person's community data.
 func (Holder) Tables() []string {
 	return []string{"community_members", "community_trust_changes", "community_topics", "community_posts", "community_reactions",
-		"community_flags", "community_escalations", "community_support_requests", "community_follows", "community_invitations", "community_topic_tags"}
+		"community_flags", "community_escalations", "community_safeguarding", "community_sanctions", "community_appeals", "community_support_requests", "community_follows", "community_invitations", "community_topic_tags"}
 }
 
 // RemovedText replaces what a forgotten member wrote: others' replies stay
@@ -48,6 +48,13 @@ type ExportedMember struct {
 	Flags           []ExportedAction `json:"flags_raised"`
 	TrustChanges    []ExportedAction `json:"trust_changes"`
 	Escalations     []ExportedAction `json:"concerns_recorded_about_me"`
+	// Safeguarding: concerns raised without the member's agreement, what
+	// was decided and why.
+	Safeguarding []ExportedAction `json:"safeguarding_concerns_about_me"`
+	// Sanctions: what moderators applied, and why.
+	Sanctions []ExportedAction `json:"sanctions"`
+	// Appeals: the member's appeals against sanctions and what was decided.
+	Appeals []ExportedAction `json:"appeals"`
 }
 
 // ExportedPost is one post the person wrote.
@@ -92,6 +99,7 @@ func (Holder) Export(ctx context.Context, tx *store.Tx, personID int64) (any, er
 		return nil, err
 	}
 	e.Posts, e.Reactions, e.Flags, e.TrustChanges, e.Escalations = []ExportedPost{}, []ExportedAction{}, []ExportedAction{}, []ExportedAction{}, []ExportedAction{}
+	e.Safeguarding, e.Sanctions, e.Appeals = []ExportedAction{}, []ExportedAction{}, []ExportedAction{}
 	rows, err := tx.QueryContext(ctx, `SELECT t.title, p.opening, p.body, p.status, p.created_at FROM community_posts p
 		JOIN community_topics t ON t.id = p.topic_id WHERE p.author_user_id = $1 ORDER BY p.id`, uid)
 	if err != nil {
@@ -117,6 +125,10 @@ func (Holder) Export(ctx context.Context, tx *store.Tx, personID int64) (any, er
 		{&e.Flags, "SELECT kind, created_at FROM community_flags WHERE flagged_by_user_id = $1 ORDER BY id"},
 		{&e.TrustChanges, "SELECT reason, changed_at FROM community_trust_changes WHERE user_id = $1 ORDER BY id"},
 		{&e.Escalations, "SELECT reason, escalated_at FROM community_escalations WHERE subject_user_id = $1 ORDER BY id"},
+		{&e.Safeguarding, `SELECT reason || ' (' || status || CASE WHEN decision_reason <> '' THEN ': ' || decision_reason ELSE '' END || ')', raised_at
+			FROM community_safeguarding WHERE subject_user_id = $1 ORDER BY id`},
+		{&e.Sanctions, "SELECT kind || ': ' || reason, starts_at FROM community_sanctions WHERE user_id = $1 ORDER BY id"},
+		{&e.Appeals, "SELECT words || ' (' || status || CASE WHEN decision_reason <> '' THEN ': ' || decision_reason ELSE '' END || ')', created_at FROM community_appeals WHERE user_id = $1 ORDER BY id"},
 	} {
 		if err := actions(ctx, tx, q.into, q.sql, uid); err != nil {
 			return nil, err
@@ -161,7 +173,7 @@ func (Holder) LastActivity(ctx context.Context, tx *store.Tx, personID int64) (t
 // (others' replies in their topics stay, the gap explained), their display
 // name becomes "Former member", and their reactions, follows, invitations,
 // trust history, support requests, notes on their flags and the concerns
-// recorded about them are deleted, with the tags they gave their topics,
+// recorded about them (safeguarding concerns and sanctions too) are deleted, with the tags they gave their topics,
 // the moderators' reasons about their posts and what others wrote in
 // flagging them.
 func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
@@ -186,6 +198,9 @@ func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
 		{"DELETE FROM community_trust_changes WHERE user_id = $1", []any{uid}},
 		{"DELETE FROM community_support_requests WHERE user_id = $1", []any{uid}},
 		{"DELETE FROM community_escalations WHERE subject_user_id = $1", []any{uid}},
+		{"DELETE FROM community_safeguarding WHERE subject_user_id = $1", []any{uid}},
+		{"DELETE FROM community_appeals WHERE user_id = $1", []any{uid}},
+		{"DELETE FROM community_sanctions WHERE user_id = $1", []any{uid}},
 	} {
 		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
 			return err

@@ -42,6 +42,9 @@ type Space struct {
 	ForPublic      bool   `json:"for_public,omitempty" doc:"Anyone with an account may join."`
 	InvitationOnly bool   `json:"invitation_only,omitempty" doc:"Only those invited (and moderators) see the space at all."`
 	Topics         int    `json:"topics"`
+	// Duty: whether a moderator is on duty now; given with a space's
+	// topics only.
+	Duty *Duty `json:"duty,omitempty" doc:"Whether a moderator is on duty now, and when one next is (with a space's topics)."`
 }
 
 // Member is someone taking part, as they see themselves.
@@ -204,8 +207,13 @@ type Item struct {
 	Context     []Post       `json:"context" doc:"The topic's posts, oldest first."`
 	History     []Flag       `json:"history" doc:"Flags already resolved."`
 	Escalations []Escalation `json:"escalations"`
-	WriterID    int64        `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
-	Consent     bool         `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
+	// Safeguarding: concerns raised without the writer's agreement, and
+	// what a peer lead or clinician of their team decided.
+	Safeguarding []Safeguarding `json:"safeguarding"`
+	// Sanctions: the writer's sanctions, newest first.
+	Sanctions []Sanction `json:"sanctions"`
+	WriterID  int64      `json:"writer_id" doc:"The writer's member id (for trust levels and their identity)."`
+	Consent   bool       `json:"care_team_consent" doc:"The writer agreed that moderators may tell their care team."`
 }
 
 // Decision is a moderator's decision on a post in the queue.

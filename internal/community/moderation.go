@@ -41,6 +41,10 @@ func (s *Service) Flag(ctx context.Context, p *app.Principal, postID int64, in N
 		if _, err := member(ctx, tx, p, false); err != nil {
 			return err
 		}
+		// Read-only members may still flag; suspended ones cannot enter.
+		if err := suspended(ctx, tx, p, now); err != nil {
+			return err
+		}
 		if _, err := visiblePost(ctx, tx, p, postID); err != nil {
 			return err
 		}
@@ -259,6 +263,12 @@ func (s *Service) Item(ctx context.Context, p *app.Principal, postID int64) (Ite
 			return err
 		}
 		if it.Escalations, err = escalations(ctx, tx, postID); err != nil {
+			return err
+		}
+		if it.Safeguarding, err = postSafeguarding(ctx, tx, p, postID); err != nil {
+			return err
+		}
+		if it.Sanctions, err = sanctionsOf(ctx, tx, it.WriterID, s.Clock.Now()); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT u.person_id FROM community_posts p JOIN users u ON u.id = p.author_user_id

@@ -24,11 +24,18 @@ func (s *Service) Topics(ctx context.Context, p *app.Principal, spaceID int64) (
 	var sp Space
 	out := []Topic{}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		if err := suspended(ctx, tx, p, s.Clock.Now()); err != nil {
+			return err
+		}
 		var err error
 		if sp, err = space(ctx, tx, p, spaceID); err != nil {
 			return err
 		}
-		out, err = topicsWhere(ctx, tx, p, "t.space_id = $2", spaceID)
+		if out, err = topicsWhere(ctx, tx, p, "t.space_id = $2", spaceID); err != nil {
+			return err
+		}
+		d, err := dutyNow(ctx, tx, s.Clock.Now())
+		sp.Duty = &d
 		return err
 	})
 	return sp, out, err
@@ -174,6 +181,9 @@ func (s *Service) TopicPosts(ctx context.Context, p *app.Principal, id int64, of
 func (s *Service) topicPage(ctx context.Context, p *app.Principal, id int64, load func(tx *store.Tx, tp *TopicPage) error) (TopicPage, error) {
 	var tp TopicPage
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		if err := suspended(ctx, tx, p, s.Clock.Now()); err != nil {
+			return err
+		}
 		var err error
 		if tp.Topic, err = topic(ctx, tx, p, id); err != nil {
 			return err
@@ -365,6 +375,16 @@ func (s *Service) post(ctx context.Context, p *app.Principal, pr app.Problems, t
 		if isModerator(p) {
 			lim = LimitsFor(LevelTrusted)
 		}
+		// Sanctions are read after the member's row lock, which applying
+		// one takes too: once a sanction commits, no post gets through.
+		r, err := restrictionOf(ctx, tx, p.UserID, now)
+		if err != nil {
+			return err
+		}
+		if r.NoPosting {
+			return refuse(r, "post")
+		}
+		lim.Held = lim.Held || r.Held
 		if !lim.Links && (HasLink(body) || HasLink(title)) {
 			return app.Invalid(app.FieldError{Field: "body", Message: "New members cannot post links yet. Take out the link, or describe where to find it"})
 		}
@@ -538,6 +558,11 @@ func (s *Service) React(ctx context.Context, p *app.Principal, postID int64, kin
 		// both found it and both deleted it, counting as one).
 		if _, err := member(ctx, tx, p, true); err != nil {
 			return err
+		}
+		if r, err := restrictionOf(ctx, tx, p.UserID, now); err != nil {
+			return err
+		} else if r.NoReacting {
+			return refuse(r, "react to posts")
 		}
 		po, err := visiblePost(ctx, tx, p, postID)
 		if err != nil {

@@ -10,6 +10,7 @@
 package community
 
 import (
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/watch"
 )
 
@@ -187,4 +189,136 @@ func Cloud(counts []TagCount) []TagCount {
 	}
 	slices.SortFunc(out, func(a, b TagCount) int { return strings.Compare(a.Tag, b.Tag) })
 	return out
+}
+
+// ConfirmerRole is the role in which the caller may confirm a safeguarding
+// concern about a member of team teamID raised by raisedBy: a peer lead or
+// clinician of that team, and never the moderator who raised it (a second
+// person judges). "" when they may not: a peer worker, a moderator, a lead
+// of another team.
+func ConfirmerRole(p *app.Principal, teamID, raisedBy int64) app.Role {
+	if p == nil || p.UserID == 0 || p.UserID == raisedBy || teamID == 0 {
+		return ""
+	}
+	for _, r := range []app.Role{app.RolePeerLead, app.RoleClinician} {
+		if slices.Contains(p.TeamsAs(r), teamID) {
+			return r
+		}
+	}
+	return ""
+}
+
+// SanctionKinds are what a moderator may apply to a member, each with a
+// reason; all but a warning have an end.
+var SanctionKinds = []app.Choice{
+	{Code: "warning", Label: "Warning"},
+	{Code: "held", Label: "Posts held for review"},
+	{Code: "read_only", Label: "Read-only"},
+	{Code: "suspended", Label: "Suspended"},
+}
+
+// MaxSanctionDays is the longest a sanction may last.
+const MaxSanctionDays = 365
+
+// SanctionTerm is when a sanction is in force.
+type SanctionTerm struct {
+	Kind     string
+	StartsAt time.Time
+	EndsAt   *time.Time
+	Lifted   bool
+}
+
+// InForce reports whether the sanction applies at now: started, not
+// lifted, and not past its end (a warning has none and restricts nothing).
+func (t SanctionTerm) InForce(now time.Time) bool {
+	return !t.Lifted && !now.Before(t.StartsAt) && (t.EndsAt == nil || now.Before(*t.EndsAt))
+}
+
+// Restriction is what the sanctions in force stop a member doing.
+type Restriction struct {
+	// Held: every post waits for a moderator.
+	Held bool
+	// NoPosting: no topics or replies (read-only or suspended).
+	NoPosting bool
+	// NoReacting: no reactions (read-only or suspended).
+	NoReacting bool
+	// NoEntry: the spaces are closed to them (suspended); they cannot flag.
+	NoEntry bool
+	// Until is when the strictest of them ends.
+	Until time.Time
+}
+
+// Restrict combines the sanctions in force at now: the strictest decides,
+// and Until is the latest end among those that restrict posting (or
+// entry, when suspended).
+func Restrict(terms []SanctionTerm, now time.Time) Restriction {
+	var r Restriction
+	later := func(t *time.Time) {
+		if t != nil && t.After(r.Until) {
+			r.Until = *t
+		}
+	}
+	for _, t := range terms {
+		if !t.InForce(now) {
+			continue
+		}
+		switch t.Kind {
+		case "held":
+			r.Held = true
+		case "read_only":
+			r.NoPosting, r.NoReacting = true, true
+		case "suspended":
+			r.NoPosting, r.NoReacting, r.NoEntry = true, true, true
+		}
+	}
+	for _, t := range terms {
+		if !t.InForce(now) {
+			continue
+		}
+		switch {
+		case r.NoEntry && t.Kind == "suspended", !r.NoEntry && r.NoPosting && t.Kind == "read_only", !r.NoPosting && r.Held && t.Kind == "held":
+			later(t.EndsAt)
+		}
+	}
+	return r
+}
+
+// CheckSanction reports the problems with a sanction as a moderator
+// wrote it: a known kind, a reason, and days (1 to MaxSanctionDays) for
+// all but a warning, which has none.
+func CheckSanction(kind, reason string, days int) app.Problems {
+	var pr app.Problems
+	if !app.HasChoice(SanctionKinds, kind) {
+		pr.Add("kind", "Choose a warning, posts held, read-only or suspended")
+	}
+	if strings.TrimSpace(reason) == "" {
+		pr.Add("reason", "Say why: the member is told")
+	}
+	pr.CheckLen("reason", reason, 1000, "The reason")
+	switch {
+	case kind == "warning" && days != 0:
+		pr.Add("days", "A warning has no end: leave the days empty")
+	case kind != "warning" && app.HasChoice(SanctionKinds, kind) && (days < 1 || days > MaxSanctionDays):
+		pr.Add("days", fmt.Sprintf("Give how many days it lasts, from 1 to %d", MaxSanctionDays))
+	}
+	return pr
+}
+
+// Shift is one moderator's duty period.
+type Shift struct {
+	From, To time.Time
+}
+
+// OnDuty reports whether any shift covers now, and when the next one
+// starts if none does (zero when none is planned).
+func OnDuty(shifts []Shift, now time.Time) (on bool, next time.Time) {
+	for _, s := range shifts {
+		if !now.Before(s.From) && now.Before(s.To) {
+			return true, time.Time{}
+		}
+		if s.From.After(now) && (next.IsZero() || s.From.Before(next)) {
+			next = s.From
+		}
+	}
+	return false, next
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/watch"
 )
 
@@ -108,5 +109,84 @@ func TestCloud(t *testing.T) {
 	}
 	if one := Cloud([]TagCount{{Tag: "x", Count: 3}}); one[0].Size != 1 {
 		t.Fatalf("%+v", one)
+	}
+}
+
+func TestConfirmerRole(t *testing.T) {
+	in := func(id int64, role app.Role, team int64) *app.Principal {
+		return &app.Principal{UserID: id, Memberships: []app.Membership{{Role: role, TeamID: team}}}
+	}
+	for _, c := range []struct {
+		name string
+		p    *app.Principal
+		want app.Role
+	}{
+		{"LeadOfTheTeam", in(2, app.RolePeerLead, 7), app.RolePeerLead},
+		{"ClinicianOfTheTeam", in(2, app.RoleClinician, 7), app.RoleClinician},
+		{"LeadOfAnotherTeam", in(2, app.RolePeerLead, 8), ""},
+		{"PeerWorkerOfTheTeam", in(2, app.RolePeerWorker, 7), ""},
+		{"ModeratorWhoRaisedIt", &app.Principal{UserID: 1, Memberships: []app.Membership{{Role: app.RoleModerator}, {Role: app.RolePeerLead, TeamID: 7}}}, ""},
+		{"Nobody", nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := ConfirmerRole(c.p, 7, 1); got != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestRestrict(t *testing.T) {
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	at := func(h int) *time.Time { x := now.Add(time.Duration(h) * time.Hour); return &x }
+	term := func(kind string, end *time.Time) SanctionTerm {
+		return SanctionTerm{Kind: kind, StartsAt: now.Add(-time.Hour), EndsAt: end}
+	}
+	for _, c := range []struct {
+		name  string
+		terms []SanctionTerm
+		want  Restriction
+	}{
+		{"WarningRestrictsNothing", []SanctionTerm{term("warning", nil)}, Restriction{}},
+		{"Held", []SanctionTerm{term("held", at(5))}, Restriction{Held: true, Until: *at(5)}},
+		{"ReadOnlyUntilItsEnd", []SanctionTerm{term("held", at(50)), term("read_only", at(5))}, Restriction{Held: true, NoPosting: true, NoReacting: true, Until: *at(5)}},
+		{"SuspendedIsStrictest", []SanctionTerm{term("read_only", at(50)), term("suspended", at(5))}, Restriction{NoPosting: true, NoReacting: true, NoEntry: true, Until: *at(5)}},
+		{"EndedByTheClock", []SanctionTerm{term("suspended", at(0))}, Restriction{}},
+		{"Lifted", []SanctionTerm{{Kind: "suspended", StartsAt: now, EndsAt: at(5), Lifted: true}}, Restriction{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Restrict(c.terms, now); got != c.want {
+				t.Fatalf("got %+v, want %+v", got, c.want)
+			}
+		})
+	}
+	if pr := CheckSanction("warning", "be kind", 0); pr.Err() != nil {
+		t.Fatalf("a warning: %v", pr.Err())
+	}
+	if pr := CheckSanction("suspended", "threats", 0); !pr.Has("days") {
+		t.Fatalf("a suspension without an end: %v", pr)
+	}
+}
+
+func TestOnDuty(t *testing.T) {
+	now := time.Date(2026, 11, 2, 22, 0, 0, 0, time.UTC)
+	h := func(n int) time.Time { return now.Add(time.Duration(n) * time.Hour) }
+	for _, c := range []struct {
+		name   string
+		shifts []Shift
+		on     bool
+		next   time.Time
+	}{
+		{"NoRota", nil, false, time.Time{}},
+		{"OnNow", []Shift{{h(-1), h(1)}}, true, time.Time{}},
+		{"EndsNow", []Shift{{h(-2), h(0)}, {h(9), h(12)}, {h(3), h(4)}}, false, h(3)},
+		{"StartsNow", []Shift{{h(0), h(2)}}, true, time.Time{}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			on, next := OnDuty(c.shifts, now)
+			if on != c.on || !next.Equal(c.next) {
+				t.Fatalf("got %v %v, want %v %v", on, next, c.on, c.next)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
@@ -23,7 +24,7 @@ func (l *loader) communityStory(ctx context.Context) error {
 	c := &community.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Watch: &watch.Service{DB: l.DB, Clock: l.clock, Audit: auditLog},
 		Alerts: l.alerts, Notify: l.acc.Notify, Limits: &ratelimit.Counters{DB: l.DB, Clock: l.clock}, Referrals: l.ref}
 	who := map[string]*app.Principal{}
-	for _, k := range []string{"moderator", "person", "carer", "peer"} {
+	for _, k := range []string{"moderator", "person", "carer", "peer", "lead"} {
 		p, err := l.principal(ctx, k)
 		if err != nil {
 			return err
@@ -89,5 +90,30 @@ func (l *loader) communityStory(ctx context.Context) error {
 		return err
 	}
 	// A member is worried about Quiet Heron's post.
-	return c.Flag(ctx, who["peer"], night.Post.ID, community.NewFlag{Kind: "worried", Note: "Just checking someone sees this tonight."})
+	if err := c.Flag(ctx, who["peer"], night.Post.ID, community.NewFlag{Kind: "worried", Note: "Just checking someone sees this tonight."}); err != nil {
+		return err
+	}
+	// Kind Otter was made read-only for three days and has appealed: the
+	// appeal waits for a peer lead.
+	sn, err := c.ApplySanction(ctx, who["moderator"], who["carer"].UserID, community.NewSanction{Kind: "read_only", Days: 3,
+		Reason: "Several replies in a row argued with other members about their medication."})
+	if err != nil {
+		return err
+	}
+	if _, err := c.AppealSanction(ctx, who["carer"], sn.ID, community.NewAppeal{Words: "I was trying to warn people about side effects, not argue. I'm sorry if it came across badly."}); err != nil {
+		return err
+	}
+	// Mo is on duty this evening and the next two (6pm to 11pm, UK time);
+	// outside those times the spaces say nobody is online.
+	day := l.clock.Now().In(app.London)
+	for i := range 3 {
+		from := time.Date(day.Year(), day.Month(), day.Day()+i, 18, 0, 0, 0, app.London)
+		if !from.Add(5 * time.Hour).After(l.clock.Now()) {
+			continue
+		}
+		if _, err := c.AddDuty(ctx, who["lead"], community.NewDuty{ModeratorID: who["moderator"].UserID, From: from, To: from.Add(5 * time.Hour)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

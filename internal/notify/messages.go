@@ -146,7 +146,7 @@ var (
 		RiskAlertEmail{}, AlertEscalatedEmail{}, LoneWorkerAlertEmail{}, AppointmentReminder{}}
 	allNotes = []Note{ReferralUpdate{}, RoleGranted{}, GroupUpdate{}, ProposalAnswered{}, PersonUpdate{}, NewAllocation{},
 		CapExceeded{}, WorkerChangeRequested{}, RiskAlert{}, AlertEscalated{}, AlertResolved{},
-		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}, ContactComment{}, AppointmentsChanged{}}
+		CommunityDecision{}, CommunityFlagOutcome{}, CommunityConcern{}, CommunitySanction{}, CommunitySanctionLifted{}, CommunityAppealDecided{}, CommunityTrust{}, CommunityReply{}, LoneWorkerAlert{}, ContactComment{}, AppointmentsChanged{}}
 )
 
 // BookingMade confirms a booking or a place on a waiting list. It carries
@@ -412,13 +412,43 @@ type CommunityFlagOutcome struct {
 func (CommunityFlagOutcome) noteTemplate() string { return "community_flag_outcome" }
 
 // CommunityConcern tells a member that a moderator was worried about them,
-// and who was told: their care team (Kind "care_team") or nobody beyond the
-// moderators ("moderators").
+// and who was told: their care team (Kind "care_team"), nobody beyond the
+// moderators ("moderators"), or their care team without their agreement
+// after a second person confirmed the risk ("safeguarding").
 type CommunityConcern struct {
 	Kind string
 }
 
 func (CommunityConcern) noteTemplate() string { return "community_concern" }
+
+// CommunitySanction tells a member a moderator applied a sanction: what,
+// why, until when, and how to appeal.
+type CommunitySanction struct {
+	Kind   string // warning, held, read_only, suspended
+	Title  string // the kind in words
+	Reason string
+	Date   string // until when, UK date and time; "" for a warning
+}
+
+func (CommunitySanction) noteTemplate() string { return "community_sanction" }
+
+// CommunitySanctionLifted tells a member a sanction was lifted early (by a
+// moderator, or by a lead overturning it on appeal), and why.
+type CommunitySanctionLifted struct {
+	Title  string // the kind in words
+	Reason string
+}
+
+func (CommunitySanctionLifted) noteTemplate() string { return "community_sanction_lifted" }
+
+// CommunityAppealDecided tells a member what a lead decided on their
+// appeal against a sanction, and why.
+type CommunityAppealDecided struct {
+	Outcome string // upheld, overturned
+	Reason  string
+}
+
+func (CommunityAppealDecided) noteTemplate() string { return "community_appeal_decided" }
 
 // CommunityTrust tells a member their trust level changed, and why.
 type CommunityTrust struct {

@@ -489,6 +489,7 @@ func TestAuditOneRowPerCall(t *testing.T) {
 		}
 		calls = append(calls, groupAuditCalls(t, e)...)
 		calls = append(calls, communityAuditCalls(t, e)...)
+		calls = append(calls, safeguardingAuditCalls(t, e)...)
 		more, rows := matchingAuditCalls(t, e, own)
 		calls = append(calls, more...)
 		calls = append(calls, recoveryCalls...)

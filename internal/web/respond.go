@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/community"
 	"github.com/mutualhq/mutual/internal/fhir"
 )
 
@@ -98,6 +99,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		writeJSONStatus(w, status, "application/problem+json", p)
 		return
+	}
+	if until, ok := community.IsSuspended(err); ok {
+		// A suspended member is told until when and how to appeal, with
+		// where to get help now, not shown a bare "forbidden".
+		if s.suspendedPage(w, r, until) == nil {
+			return
+		}
 	}
 	s.renderErrorPage(w, r, status, ae)
 }

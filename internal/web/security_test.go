@@ -27,7 +27,7 @@ var knownPerms = []app.Permission{app.PermPublic, app.PermMFAPending, app.PermSi
 	app.PermInsightNamed, app.PermCaseloadImport, app.PermAdminUsers, app.PermAdminOutbox, app.PermAuditRead, app.PermMetrics,
 	app.PermGroupManage, app.PermGroupRun, app.PermNetworkJoin, app.PermChoicesRecord, app.PermWorkerProfile,
 	app.PermAlertRead, app.PermAlertRespond, app.PermSafetySettings,
-	app.PermRecoveryPlan, app.PermRecoveryWork, app.PermFeedbackRead, app.PermFeedbackManage, app.PermModerate, app.PermInsightOwn,
+	app.PermRecoveryPlan, app.PermRecoveryWork, app.PermFeedbackRead, app.PermFeedbackManage, app.PermModerate, app.PermSafeguarding, app.PermCommunityLead, app.PermInsightOwn,
 	app.PermAppointments, app.PermSupportWork, app.PermSupportSettings}
 
 // Every route declares a known permission; nothing is served that is not

@@ -187,7 +187,7 @@ var owners = map[string]string{
 	"feedback": "recovery", "feedback_links": "recovery", "feedback_events": "recovery",
 	"community_spaces": "community", "community_invitations": "community", "community_members": "community",
 	"community_trust_changes": "community", "community_topics": "community", "community_posts": "community",
-	"community_reactions": "community", "community_flags": "community", "community_escalations": "community",
+	"community_reactions": "community", "community_flags": "community", "community_escalations": "community", "community_safeguarding": "community", "community_sanctions": "community", "community_appeals": "community", "community_duty": "community",
 	"community_support_requests": "community", "community_topic_tags": "community", "community_follows": "community",
 	"appointments": "support", "support_settings": "support", "calendar_feeds": "support", "transition_prompts": "support",
 }
