@@ -316,3 +316,47 @@ func TestNoteEditsUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// A correction asked for at the moment the contact is marked entered in
+// error: either the request came first (and is recorded) or it is refused;
+// never a correction request recorded after the mark. Five rounds, both
+// engines.
+func TestCorrectionRacesEnteredInError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, r, _ := noteWorld(t, db)
+		ctx := context.Background()
+		for round := range 5 {
+			w.Clock.Advance(time.Hour)
+			c, err := w.Referrals.RecordContact(ctx, w.Principal(t, "worker"), r.ID, referral.NewContact{At: w.Clock.Now().Add(-time.Minute), Mode: "phone", Note: "Round"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			errs := testkit.Race(4, func(i int) error {
+				if i == 0 {
+					_, err := w.Referrals.MarkEnteredInError(ctx, w.Principal(t, "worker"), c.ID, referral.ErrorMark{Reason: "Wrong person", Version: c.Version})
+					return err
+				}
+				_, err := w.Referrals.AddComment(ctx, w.Principal(t, "person"), c.ID, referral.NewComment{Kind: "correction", Body: fmt.Sprint("Fix ", i)})
+				return err
+			})
+			if errs[0] != nil {
+				t.Fatalf("round %d: the mark: %v", round, errs[0])
+			}
+			// Under the referral's lock the writes take turns, so their audit
+			// rows are in the order they happened: every correction recorded
+			// came before the mark.
+			oid := fmt.Sprint(c.ID)
+			if n := count(t, db, `SELECT COUNT(*) FROM audit_events WHERE object_type = 'contact' AND object_id = $1 AND action = 'contact.comment'
+				AND id > (SELECT id FROM audit_events WHERE object_type = 'contact' AND object_id = $1 AND action = 'contact.entered_in_error')`, oid); n != 0 {
+				t.Fatalf("round %d: %d corrections recorded after the contact was marked entered in error", round, n)
+			}
+			if n, won := count(t, db, "SELECT COUNT(*) FROM contact_comments WHERE contact_id = $1", c.ID), testkit.Winners(t, errs[1:], app.CodeConflict, app.CodeInvalid); n != won {
+				t.Fatalf("round %d: %d corrections stored, %d accepted", round, n, won)
+			}
+			after, err := w.Referrals.AddComment(ctx, w.Principal(t, "person"), c.ID, referral.NewComment{Kind: "correction", Body: "After"})
+			if err == nil {
+				t.Fatalf("round %d: a correction asked for after the mark was recorded: %+v", round, after)
+			}
+		}
+	})
+}
