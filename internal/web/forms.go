@@ -215,14 +215,6 @@ func formDateTime(f *ui.Form, name string, now time.Time, p *app.Problems) time.
 	return t.UTC()
 }
 
-func uiErrors(fs []app.FieldError) []ui.FieldError {
-	out := make([]ui.FieldError, len(fs))
-	for i, f := range fs {
-		out[i] = ui.FieldError{Field: f.Field, Message: f.Message}
-	}
-	return out
-}
-
 func checked(f *ui.Form, name string) bool {
 	v := f.Value(name)
 	return v == "yes" || v == "true" || v == "on"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"sort"
@@ -276,6 +275,3 @@ func redirect(w http.ResponseWriter, r *http.Request, to string) error {
 	return nil
 }
 
-func logAttrs(r *http.Request) []any {
-	return []any{slog.String("request_id", requestID(r.Context())), slog.String("route", routePattern(r))}
-}
