@@ -281,6 +281,7 @@ func (ClaimCode) emailTemplate() string { return "claim_code" }
 type PersonUpdate struct {
 	Reference       string
 	To              string // the status code moved to
+	From            string // the status code moved from
 	Reason          string // decline or ending reason, in words
 	RedirectedTo    string
 	RedirectMessage string

@@ -21,7 +21,7 @@ var emailFields = map[string]bool{"Reference": true, "ClaimLink": true, "Link": 
 
 // What a notification in Mutual may carry besides: the referrer reads the
 // outcome of a referral they made; staff names are not a person's data.
-var noteFields = map[string]bool{"To": true, "Reason": true, "RedirectedTo": true, "RedirectMessage": true, "WorkerFirstName": true,
+var noteFields = map[string]bool{"To": true, "From": true, "Reason": true, "RedirectedTo": true, "RedirectMessage": true, "WorkerFirstName": true,
 	"OutcomeSummary": true, "GrantedBy": true, "GrantedTo": true, "Role": true, "TeamName": true,
 	// A booking's own holder reads, in their account, which group it is and
 	// why their place on the list changed; a proposal's words are the

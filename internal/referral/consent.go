@@ -247,7 +247,7 @@ func (s *Service) notifyPerson(ctx context.Context, tx *store.Tx, p *app.Princip
 		return err
 	}
 	if userID != 0 && userID != p.UserID {
-		n := notify.PersonUpdate{Reference: r.Reference, To: string(m.To), RedirectedTo: m.RedirectedTo, RedirectMessage: m.RedirectMessage,
+		n := notify.PersonUpdate{Reference: r.Reference, To: string(m.To), From: string(r.Status), RedirectedTo: m.RedirectedTo, RedirectMessage: m.RedirectMessage,
 			WorkerFirstName: firstName(workerName), TeamName: r.TeamName}
 		switch m.To {
 		case Declined:

@@ -131,6 +131,11 @@ func TestReallocationMovesOrCancelsAppointments(t *testing.T) {
 		if !strings.Contains(msg, "One appointment will be with your new worker") || !strings.Contains(msg, "One appointment was cancelled because your new worker is not free") {
 			t.Fatalf("the person was told %q", msg)
 		}
+		// Told the support goes on with someone else, not that a first
+		// meeting will be arranged.
+		if !strings.Contains(msg, "another peer support worker, who will be in touch") || strings.Count(msg, "first meeting") != 1 {
+			t.Fatalf("the person was told %q", msg)
+		}
 	})
 }
 
