@@ -8,11 +8,12 @@ import (
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/fhir"
+	"github.com/mutualhq/mutual/internal/support"
 )
 
-// fhirRoutes are the FHIR R4 views of recovery: the DIALOG+ Questionnaire,
-// and goals and DIALOG+ sessions as Goal and QuestionnaireResponse, each
-// one and searched by patient. They answer application/fhir+json and are
+// fhirRoutes are the FHIR R4 views of recovery and support: the DIALOG+
+// Questionnaire, goals, DIALOG+ sessions and appointments as Goal,
+// QuestionnaireResponse and Appointment, each one and searched by patient. They answer application/fhir+json and are
 // audited like the pages they mirror.
 func (s *Server) fhirRoutes() []*Route {
 	return []*Route{
@@ -21,7 +22,39 @@ func (s *Server) fhirRoutes() []*Route {
 		personPage("GET /fhir/R4/Goal/{id}", app.PermRecoveryPlan, s.handleFHIRGoal),
 		personPage("GET /fhir/R4/QuestionnaireResponse", app.PermRecoveryPlan, s.handleFHIRResponses),
 		personPage("GET /fhir/R4/QuestionnaireResponse/{id}", app.PermRecoveryPlan, s.handleFHIRResponse),
+		personPage("GET /fhir/R4/Appointment", app.PermAppointments, s.handleFHIRAppointments),
+		personPage("GET /fhir/R4/Appointment/{id}", app.PermAppointments, s.handleFHIRAppointment),
 	}
+}
+
+// handleFHIRAppointments searches a person's appointments (?patient=),
+// those the caller may see (none for anyone else's), as a Bundle.
+func (s *Server) handleFHIRAppointments(w http.ResponseWriter, r *http.Request) error {
+	pid, err := patientParam(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.support.List(r.Context(), principal(r), support.Filter{PersonID: pid})
+	if err != nil {
+		return err
+	}
+	var rs []fhir.Resource
+	for _, a := range list {
+		rs = append(rs, fhir.FromAppointment(a))
+	}
+	return writeFHIR(w, fhir.SearchSet(s.cfg.BaseURL, s.cfg.BaseURL+"/fhir/R4/Appointment?patient="+strconv.FormatInt(pid, 10), rs))
+}
+
+func (s *Server) handleFHIRAppointment(w http.ResponseWriter, r *http.Request) error {
+	aid, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.support.Get(r.Context(), principal(r), aid)
+	if err != nil {
+		return err
+	}
+	return writeFHIR(w, fhir.FromAppointment(a))
 }
 
 func writeFHIR(w http.ResponseWriter, v any) error {

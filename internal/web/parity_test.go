@@ -157,6 +157,8 @@ var pageAPI = map[string][]string{
 	"GET /fhir/R4/Goal":                                  {"GET /api/v1/people/{id}/goals"},
 	"GET /fhir/R4/Goal/{id}":                             {"GET /api/v1/goals/{id}"},
 	"GET /fhir/R4/QuestionnaireResponse":                 {"GET /api/v1/people/{id}/dialog"},
+	"GET /fhir/R4/Appointment":                           {"GET /api/v1/appointments"},
+	"GET /fhir/R4/Appointment/{id}":                      {"GET /api/v1/appointments/{id}"},
 	"GET /fhir/R4/QuestionnaireResponse/{id}":            {"GET /api/v1/dialog/{id}"},
 	"GET /community":                                     {"GET /api/v1/spaces", "GET /api/v1/community/settings", "GET /api/v1/community/tags", "GET /api/v1/community/search"},
 	"POST /community/topics/{id}/follow":                 {"PUT /api/v1/topics/{id}/follow"},

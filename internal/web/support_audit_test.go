@@ -90,6 +90,8 @@ func supportAuditCalls(t *testing.T, e *webtest.Env, pid int64, person, worker, 
 		}, 201},
 		{"GET /api/v1/appointments", func() *webtest.Response { return personAPI.Get("/api/v1/appointments") }, 200},
 		{"GET /api/v1/appointments/{id}", func() *webtest.Response { return workerAPI.Get("/api/v1/appointments/" + latest()) }, 200},
+		{"GET /fhir/R4/Appointment/{id}", func() *webtest.Response { return worker.Get("/fhir/R4/Appointment/" + latest()) }, 200},
+		{"GET /fhir/R4/Appointment", func() *webtest.Response { return worker.Get("/fhir/R4/Appointment?patient=" + id) }, 200},
 		{"POST /api/v1/appointments/{id}/check-in", func() *webtest.Response {
 			return workerAPI.JSON("POST", "/api/v1/appointments/"+second+"/check-in", map[string]any{})
 		}, 200},
