@@ -26,7 +26,7 @@ type SessionShare struct {
 // space, checked in the same transaction as the post so a group made
 // private meanwhile is never shared.
 func (s *Service) ShareSession(ctx context.Context, p *app.Principal, sessionID int64, in SessionShare, link string) (Posted, error) {
-	if p == nil || staffRole(p) == "" {
+	if !MayShare(p) {
 		return Posted{}, app.Errorf(app.CodeForbidden, "Only staff can share a group session")
 	}
 	var pr app.Problems
@@ -89,3 +89,7 @@ func forShare(tx *store.Tx) string {
 	}
 	return ""
 }
+
+// MayShare reports whether the caller may share a group session: staff
+// who post under their role.
+func MayShare(p *app.Principal) bool { return p != nil && p.UserID != 0 && staffRole(p) != "" }

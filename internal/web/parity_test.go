@@ -59,6 +59,7 @@ var pageAPI = map[string][]string{
 	"POST /groups/{id}/sessions":                      {"POST /api/v1/groups/{id}/sessions"},
 	"GET /sessions/{id}":                              {"GET /api/v1/sessions/{id}"},
 	"POST /sessions/{id}/book":                        {"POST /api/v1/sessions/{id}/bookings"},
+	"POST /sessions/{id}/share":                       {"POST /api/v1/sessions/{id}/share"},
 	"GET /bookings/{id}":                              {"GET /api/v1/bookings/{id}"},
 	"POST /bookings/{id}/cancel":                      {"DELETE /api/v1/bookings/{id}"},
 	"POST /offers/{id}/accept":                        {"POST /api/v1/offers/{id}/accept"},
