@@ -281,6 +281,13 @@ func posts(ctx context.Context, tx *store.Tx, p *app.Principal, cond string, arg
 
 // CreateTopic starts a topic in a space with its opening post.
 func (s *Service) CreateTopic(ctx context.Context, p *app.Principal, spaceID int64, in NewTopic) (Posted, error) {
+	return s.createTopic(ctx, p, spaceID, in, nil)
+}
+
+// spaceGuard refuses a post into a space, in the post's transaction.
+type spaceGuard func(ctx context.Context, tx *store.Tx, sp Space) error
+
+func (s *Service) createTopic(ctx context.Context, p *app.Principal, spaceID int64, in NewTopic, guard spaceGuard) (Posted, error) {
 	var pr app.Problems
 	in.Title = strings.Join(strings.Fields(in.Title), " ")
 	if in.Title == "" {
@@ -296,6 +303,11 @@ func (s *Service) CreateTopic(ctx context.Context, p *app.Principal, spaceID int
 		sp, err := space(ctx, tx, p, spaceID)
 		if err != nil {
 			return Topic{}, err
+		}
+		if guard != nil {
+			if err := guard(ctx, tx, sp); err != nil {
+				return Topic{}, err
+			}
 		}
 		status := "visible"
 		if held {
@@ -321,10 +333,24 @@ func (s *Service) CreateTopic(ctx context.Context, p *app.Principal, spaceID int
 
 // Reply adds a reply to a topic.
 func (s *Service) Reply(ctx context.Context, p *app.Principal, topicID int64, in NewPost) (Posted, error) {
-	return s.post(ctx, p, nil, "", in.Body, func(ctx context.Context, tx *store.Tx, now time.Time, held bool) (Topic, error) {
+	return s.reply(ctx, p, topicID, in.Body, nil)
+}
+
+// reply adds a reply, guard (if any) deciding on the topic's space.
+func (s *Service) reply(ctx context.Context, p *app.Principal, topicID int64, body string, guard spaceGuard) (Posted, error) {
+	return s.post(ctx, p, nil, "", body, func(ctx context.Context, tx *store.Tx, now time.Time, held bool) (Topic, error) {
 		t, err := topic(ctx, tx, p, topicID)
 		if err != nil {
 			return Topic{}, err
+		}
+		if guard != nil {
+			sp, err := space(ctx, tx, p, t.SpaceID)
+			if err != nil {
+				return Topic{}, err
+			}
+			if err := guard(ctx, tx, sp); err != nil {
+				return Topic{}, err
+			}
 		}
 		if t.Status != "visible" {
 			return Topic{}, app.Errorf(app.CodeConflict, "This topic is not open for replies")

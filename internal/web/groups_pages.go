@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/community"
 	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -398,6 +399,9 @@ type sessionPageData struct {
 	Places     []ui.Option
 	CanBook    bool
 	NotBooking string // why the session cannot be booked, when it cannot
+	// Spaces: where a member of staff may share the session (none for
+	// anyone else).
+	Spaces []ui.Option
 }
 
 func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
@@ -430,6 +434,11 @@ func (s *Server) sessionPage(w http.ResponseWriter, r *http.Request, status int,
 	}
 	if f == nil {
 		f = ui.NewForm(url.Values{"places": {"1"}})
+	}
+	if community.MayShare(p) && !d.Session.Cancelled() {
+		if v.Spaces, err = s.shareSpaces(r); err != nil {
+			return err
+		}
 	}
 	return s.page(w, r, status, "groups/session", &ui.Page{Title: d.Group.Title + ": " + groups.When(d.Session.StartsAt), Form: f, Data: v,
 		BackLink: "/groups/" + itoa(d.Group.ID)})

@@ -80,6 +80,14 @@ func groupsTplCases() []tplCase {
 			want: []string{"Join the waiting list", `value="Sam"`}},
 		{page: "groups/session", variant: "signed in", pg: &ui.Page{Title: "Hearing Voices Group: Tuesday", Form: formOf("places", "1"),
 			Data: sessionData(exampleSession, true)}, notWant: []string{"Your name"}},
+		{page: "groups/session", variant: "staff may share, with problems", pg: &ui.Page{Title: "Hearing Voices Group: Tuesday",
+			Form: withErrors(formOf("places", "1", "space_id", "3", "topic_id", "x"), "topic_id", "A topic's number is a whole number, from the end of its address"),
+			Data: func() sessionPageData {
+				d := sessionData(exampleSession, true)
+				d.Spaces = []ui.Option{{Value: "", Label: "Choose a space"}, {Value: "3", Label: "Staff room (invitation only)"}}
+				return d
+			}()},
+			want: []string{"Share in the community", `action="/sessions/`, "Staff room (invitation only)", "A topic&#39;s number is a whole number", `value="x"`}},
 		{page: "groups/session", variant: "cancelled", pg: &ui.Page{Title: "Hearing Voices Group: Tuesday", Form: ui.NewForm(nil),
 			Data: sessionPageData{SessionDetail: groups.SessionDetail{Session: cancelled, Group: g}, NotBooking: "This session has been cancelled: The venue is closed"}},
 			want: []string{"The venue is closed"}, notWant: []string{`action="/sessions/32/book"`}},

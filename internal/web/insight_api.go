@@ -53,6 +53,16 @@ var opSupportReport = APIOp{Summary: "The support given: the service evaluation'
 		Endings:       []insight.ReportRow{{Code: "goals_met", Label: "Goals met", Count: new(21)}}, EndingsAll: new(34),
 		Attended: new(700), NotAttended: new(61), DNARate: new(0.08)}}
 
+var opCommunityInsight = APIOp{Summary: "The moderated community: members, activity, flags, review times, escalations, sanctions and referrals for a period", Tag: "Insight", Query: period[:2],
+	Description: "Names no one. Members who had joined by the end of the period; accounts that posted or reacted in it; topics and replies; members' flags by kind; " +
+		"hours from a post's first flag (or holding) to its review, median and 90th percentile, only with at least 5 reviews; escalations with the member's agreement " +
+		"and confirmed safeguarding concerns without it; sanctions by kind; referrals asked for from the community. Teams are not taken: the community is the trust's. " +
+		"Counts from 1 to 4 are null; a count that could be worked out from a total is withheld too (null, withheld: true).",
+	Response: insight.CommunityReport{SuppressionThreshold: 5, From: "2026-05-01", To: "2026-10-31", Members: new(240), ActiveMembers: new(96), Topics: new(58), Replies: new(611),
+		Flags: []insight.ReportRow{{Code: "worried", Label: "I'm worried about someone", Count: new(14)}, {Code: "spam", Label: "It's spam", Withheld: true}}, FlagsAll: new(31),
+		Reviews: new(40), ReviewMedianHours: new(3.5), ReviewP90Hours: new(11.0), EscalatedConsent: new(6), Sanctions: []insight.ReportRow{{Code: "warning", Label: "Warning", Count: new(9)}},
+		SanctionsAll: new(12), Referrals: new(7)}}
+
 var opOwnInsight = APIOp{Summary: "A care co-ordinator's own referral and offer rates beside their teams', and the people on their caseload not told about peer support in 12 months",
 	Tag: "Insight", Description: "Only the caller's own rate: never another co-ordinator's. Team counts from 1 to 4 are suppressed (null, suppressed: true). The people listed are those the caller may see; each is named in the audit trail.",
 	Response: insight.OwnInsight{From: "2025-11-02", To: "2026-11-01", Measures: []insight.OwnMeasure{{Measure: "referred", Label: "Referred to peer support",

@@ -29,12 +29,15 @@ func (s *Server) insightRoutes() []*Route {
 		pageRoute("GET /insight/waiting.csv", app.PermInsightRead, waitingView.csvHandler(s)),
 		pageRoute("GET /insight/support", app.PermInsightRead, supportView.pageHandler(s)),
 		pageRoute("GET /insight/support.csv", app.PermInsightRead, supportView.csvHandler(s)),
+		pageRoute("GET /insight/community", app.PermInsightRead, communityView.pageHandler(s)),
+		pageRoute("GET /insight/community.csv", app.PermInsightRead, communityView.csvHandler(s)),
 		pageRoute("GET /insight/report", app.PermInsightRead, s.handleInsightReport),
 		apiRoute("GET /api/v1/insight/referral-rates", app.PermInsightRead, opRates, s.apiRates),
 		apiRoute("GET /api/v1/insight/equity", app.PermInsightRead, opEquity, equityView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/coverage", app.PermInsightRead, opCoverage, coverageView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/waiting", app.PermInsightRead, opWaiting, waitingView.apiHandler(s)),
 		apiRoute("GET /api/v1/insight/support", app.PermInsightRead, opSupportReport, supportView.apiHandler(s)),
+		apiRoute("GET /api/v1/insight/community", app.PermInsightRead, opCommunityInsight, communityView.apiHandler(s)),
 		personPage("GET /insight/mine", app.PermInsightOwn, s.handleOwnInsight),
 		personAPI("GET /api/v1/insight/mine", app.PermInsightOwn, opOwnInsight, s.apiOwnInsight),
 	}
@@ -97,6 +100,7 @@ type insightPage struct {
 	Coverage   *insight.Coverage
 	Waiting    *insight.Waiting
 	Support    *insight.SupportReport
+	Community  *insight.CommunityReport
 	Month      string
 	Now        time.Time
 	CSV        string
@@ -357,6 +361,39 @@ var supportView = insightView[insight.SupportReport]{
 			[]string{"Appointments", "Did not attend", heldCountText(v.NotAttended, false, t)},
 			[]string{"Appointments", "Did-not-attend rate", shareText(v.DNARate)})
 		return "mutual-support-report.csv", []string{"table", "row", "value"}, rows
+	},
+}
+
+var communityView = insightView[insight.CommunityReport]{
+	page: "insight/community", title: "The community",
+	run: func(s *Server, r *http.Request, iq insightQuery) (insight.CommunityReport, error) {
+		return s.insight.CommunityReport(r.Context(), principal(r), iq.Period)
+	},
+	show: func(d *insightPage, v *insight.CommunityReport) { d.Community = v },
+	csv: func(v insight.CommunityReport) (string, []string, [][]string) {
+		t := v.SuppressionThreshold
+		rows := [][]string{
+			{"Period", "From", v.From}, {"Period", "To", v.To},
+			{"Taking part", "Members", heldCountText(v.Members, false, t)},
+			{"Taking part", "Active members", heldCountText(v.ActiveMembers, false, t)},
+			{"Taking part", "Topics started", heldCountText(v.Topics, false, t)},
+			{"Taking part", "Replies", heldCountText(v.Replies, false, t)},
+		}
+		for _, r := range v.Flags {
+			rows = append(rows, []string{"Flags by kind", r.Label, heldCountText(r.Count, r.Withheld, t)})
+		}
+		rows = append(rows, []string{"Flags by kind", "All flags", heldCountText(v.FlagsAll, false, t)},
+			[]string{"Review", "Reviews", heldCountText(v.Reviews, false, t)},
+			[]string{"Review", "Median hours to review", decimalText(v.ReviewMedianHours)},
+			[]string{"Review", "90th percentile hours to review", decimalText(v.ReviewP90Hours)},
+			[]string{"Escalations", "With the member's agreement", heldCountText(v.EscalatedConsent, false, t)},
+			[]string{"Escalations", "Without it (confirmed safeguarding)", heldCountText(v.EscalatedNoConsent, false, t)})
+		for _, r := range v.Sanctions {
+			rows = append(rows, []string{"Sanctions by kind", r.Label, heldCountText(r.Count, r.Withheld, t)})
+		}
+		rows = append(rows, []string{"Sanctions by kind", "All sanctions", heldCountText(v.SanctionsAll, false, t)},
+			[]string{"Referrals", "Asked for from the community", heldCountText(v.Referrals, false, t)})
+		return "mutual-community-report.csv", []string{"table", "row", "value"}, rows
 	},
 }
 
