@@ -383,10 +383,6 @@ func (s *Service) Decide(ctx context.Context, p *app.Principal, postID int64, d 
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE community_flags SET resolved_at = $1, resolved_by_user_id = $2, outcome = $3
-			WHERE post_id = $4 AND resolved_at IS NULL`, now, p.UserID, outcome, postID); err != nil {
-			return err
-		}
 		// The writer is told when their held post is approved or any post
 		// hidden; each member who flagged it, what happened.
 		if status == "held" || d.Action == "hide" {
@@ -394,28 +390,8 @@ func (s *Service) Decide(ctx context.Context, p *app.Principal, postID int64, d 
 				return err
 			}
 		}
-		told2 := map[int64]bool{}
-		rows, err := tx.QueryContext(ctx, `SELECT flagged_by_user_id FROM community_flags WHERE post_id = $1 AND resolved_at = $2 AND flagged_by_user_id IS NOT NULL`, postID, now)
-		if err != nil {
+		if err := s.resolveFlags(ctx, tx, p, postID, now, outcome, told, nil); err != nil {
 			return err
-		}
-		var flaggers []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			if !told2[id] {
-				told2[id] = true
-				flaggers = append(flaggers, id)
-			}
-		}
-		rows.Close()
-		for _, id := range flaggers {
-			if err := s.Notify.Tell(ctx, tx, id, 0, notify.CommunityFlagOutcome{Outcome: told}); err != nil {
-				return err
-			}
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermModerate), audit.Event{Action: "community.decide", ObjectType: "community_post",
 			ObjectID: fmt.Sprint(postID), Outcome: outcome})
@@ -554,8 +530,7 @@ func (s *Service) Escalate(ctx context.Context, p *app.Principal, postID int64, 
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, postID, author, e.Route, nullID(alertID), in.Reason, p.UserID, now).Scan(&e.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE community_flags SET resolved_at = $1, resolved_by_user_id = $2, outcome = 'escalated'
-			WHERE post_id = $3 AND resolved_at IS NULL AND kind IN ('risk', 'worried')`, now, p.UserID, postID); err != nil {
+		if err := s.resolveFlags(ctx, tx, p, postID, now, "escalated", FollowingUp, concernFlags); err != nil {
 			return err
 		}
 		if err := s.Notify.Tell(ctx, tx, author, 0, notify.CommunityConcern{Kind: e.Route}); err != nil {
@@ -565,6 +540,51 @@ func (s *Service) Escalate(ctx context.Context, p *app.Principal, postID int64, 
 			ObjectType: "community_post", ObjectID: fmt.Sprint(postID), Outcome: e.Route})
 	})
 	return e, err
+}
+
+// FollowingUp is what a member who flagged a post is told when a
+// moderator acts on a concern about its writer: that it is being followed
+// up, never how or by whom (the writer's care team and consent are theirs).
+const FollowingUp = "they are following it up with the people who can help"
+
+// concernFlags are the flags a concern about the writer settles.
+var concernFlags = []string{"risk", "worried"}
+
+// resolveFlags settles a post's open flags (of the kinds given; all when
+// none) with an outcome, and tells each member whose flag it settled what
+// happened, once each, in the same transaction.
+func (s *Service) resolveFlags(ctx context.Context, tx *store.Tx, p *app.Principal, postID int64, now time.Time, outcome, told string, kinds []string) error {
+	a := store.NewArgs(now, p.UserID, outcome, postID)
+	cond := ""
+	if len(kinds) > 0 {
+		cond = " AND kind IN " + store.In(a, kinds...)
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE community_flags SET resolved_at = $1, resolved_by_user_id = $2, outcome = $3
+		WHERE post_id = $4 AND resolved_at IS NULL`+cond+` RETURNING flagged_by_user_id`, a.Values()...)
+	if err != nil {
+		return err
+	}
+	var flaggers []int64
+	for rows.Next() {
+		var id sql.NullInt64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		if id.Valid && !slices.Contains(flaggers, id.Int64) {
+			flaggers = append(flaggers, id.Int64)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range flaggers {
+		if err := s.Notify.Tell(ctx, tx, id, 0, notify.CommunityFlagOutcome{Outcome: told}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type openRef struct {

@@ -110,8 +110,7 @@ func (s *Service) RaiseSafeguarding(ctx context.Context, p *app.Principal, postI
 			in.Reason, p.UserID, now).Scan(&sg.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE community_flags SET resolved_at = $1, resolved_by_user_id = $2, outcome = 'safeguarding'
-			WHERE post_id = $3 AND resolved_at IS NULL AND kind IN ('risk', 'worried')`, now, p.UserID, postID); err != nil {
+		if err := s.resolveFlags(ctx, tx, p, postID, now, "safeguarding", FollowingUp, concernFlags); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermModerate), audit.Event{Action: "community.safeguarding.raise", SubjectPersonID: personID.Int64,

@@ -325,6 +325,22 @@ func TestEscalationNeedsConsent(t *testing.T) {
 		trusted(t, w, notAgreed)
 		a := must(w.Community.CreateTopic(ctx, agreed, sp.ID, community.NewTopic{Title: "Rough week", Body: "I have been thinking of ending it all"}))
 		b := must(w.Community.CreateTopic(ctx, notAgreed, sp.ID, community.NewTopic{Title: "Rough week too", Body: "I have been thinking of ending it all"}))
+		// Each member flags the other's post as worried: the concern
+		// settles the flag, and the flagger is told it is being followed up
+		// — never that a care team was told.
+		if err := w.Community.Flag(ctx, notAgreed, a.Post.ID, community.NewFlag{Kind: "worried"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Community.Flag(ctx, agreed, b.Post.ID, community.NewFlag{Kind: "worried"}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			for _, m := range []*app.Principal{notAgreed, agreed} {
+				if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND message LIKE '%following it up%' AND message NOT LIKE '%care team%'", m.UserID); n != 1 {
+					t.Errorf("the member who flagged was told %d times that it is being followed up", n)
+				}
+			}
+		}()
 		before := count(t, db, "SELECT COUNT(*) FROM alerts")
 		if _, err := w.Community.Escalate(ctx, mod, a.Post.ID, community.NewEscalation{}); field(err) != "reason" {
 			t.Fatalf("escalating without a reason: %v", err)
