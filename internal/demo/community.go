@@ -93,6 +93,16 @@ func (l *loader) communityStory(ctx context.Context) error {
 	if err := c.Flag(ctx, who["peer"], night.Post.ID, community.NewFlag{Kind: "worried", Note: "Just checking someone sees this tonight."}); err != nil {
 		return err
 	}
+	// A later reply worried the moderators: they recorded a concern, and as
+	// Quiet Heron agreed that their care team may be told, it went to the
+	// team's duty leads as an alert.
+	risky, err := c.Reply(ctx, who["person"], night.Topic.ID, community.NewPost{Body: "Last night I thought about ending it all. I'm still here, and reading this helps."})
+	if err != nil {
+		return err
+	}
+	if _, err := c.Escalate(ctx, who["moderator"], risky.Post.ID, community.NewEscalation{Reason: "Wrote about ending it all last night"}); err != nil {
+		return err
+	}
 	// Kind Otter was made read-only for three days and has appealed: the
 	// appeal waits for a peer lead.
 	sn, err := c.ApplySanction(ctx, who["moderator"], who["carer"].UserID, community.NewSanction{Kind: "read_only", Days: 3,
