@@ -54,8 +54,10 @@ func (s *Service) ShareSession(ctx context.Context, p *app.Principal, sessionID 
 	when := starts.In(app.London).Format("Monday 2 January 2006, 3:04pm")
 	body := fmt.Sprintf("%s: %s (UK time). Details and booking: %s", title, when, link)
 	topicTitle := title + ", " + starts.In(app.London).Format("2 January 2006")
-	if len(topicTitle) > 120 {
-		topicTitle = topicTitle[:120]
+	if r := []rune(topicTitle); len(r) > 120 {
+		// By characters, as the title's limit counts them: cutting bytes
+		// could split one and leave text PostgreSQL refuses.
+		topicTitle = string(r[:120])
 	}
 	guard := func(ctx context.Context, tx *store.Tx, sp Space) error {
 		var visibility string

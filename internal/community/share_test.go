@@ -75,6 +75,16 @@ func TestShareSession(t *testing.T) {
 		if _, err := w.Community.ShareSession(ctx, lead, se.ID, community.SessionShare{SpaceID: other.ID, TopicID: got.Topic.ID}, link); field(err) != "topic_id" {
 			t.Errorf("a topic in another space: %v", err)
 		}
+		// A long title with letters of more than one byte is cut by
+		// characters, never in the middle of one.
+		long := strings.Repeat("é", 130)
+		if _, err := db.Exec(ctx, "UPDATE peer_groups SET title = $1 WHERE id = (SELECT group_id FROM group_sessions WHERE id = $2)", long, se.ID); err != nil {
+			t.Fatal(err)
+		}
+		cut, err := w.Community.ShareSession(ctx, lead, se.ID, community.SessionShare{SpaceID: open.ID}, link)
+		if err != nil || cut.Topic.Title != strings.Repeat("é", 120) {
+			t.Errorf("a long title: %q %v", cut.Topic.Title, err)
+		}
 		if _, err := w.Community.ShareSession(ctx, lead, se.ID, community.SessionShare{}, link); field(err) != "space_id" {
 			t.Errorf("no space: %v", err)
 		}
