@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -157,7 +160,19 @@ func decodeJSONLimit(r *http.Request, dst any, limit int64) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonProblem(err)
+		p := jsonProblem(err)
+		if e := app.As(p); len(e.Fields) == 0 && e.Message == errUnreadableJSON {
+			// A value's own decoder refused it (a time, for one), without
+			// saying which field: find it by decoding each field alone.
+			if f := failingField(body, dst); f != "" {
+				msg := f + " is not in the form this request needs"
+				if strings.Contains(err.Error(), "Time") {
+					msg = f + " must be a date and time in RFC 3339, such as 2026-12-02T18:00:00Z"
+				}
+				return app.Invalid(app.FieldError{Field: f, Message: msg})
+			}
+		}
+		return p
 	}
 	if dec.More() {
 		return app.Errorf(app.CodeInvalid, "The request body must hold one JSON object and nothing after it")
@@ -252,7 +267,33 @@ func jsonProblem(err error) error {
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return app.Invalid(app.FieldError{Field: name, Message: fmt.Sprintf("%s is not a field this request accepts", name)})
 	}
-	return app.Errorf(app.CodeInvalid, "The request body could not be read as JSON")
+	return app.Errorf(app.CodeInvalid, errUnreadableJSON)
+}
+
+const errUnreadableJSON = "The request body could not be read as JSON"
+
+// failingField is the first top-level field of a JSON object body (in
+// name order) that cannot be decoded into dst's type on its own; "" when
+// none can be named.
+func failingField(body []byte, dst any) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	t := reflect.TypeOf(dst)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		one, err := json.Marshal(map[string]json.RawMessage{k: m[k]})
+		if err != nil {
+			continue
+		}
+		if json.Unmarshal(one, reflect.New(t.Elem()).Interface()) != nil {
+			return k
+		}
+	}
+	return ""
 }
 
 func jsonKind(k string) string {

@@ -106,7 +106,7 @@ func TestAppointmentsOverHTTP(t *testing.T) {
 		if r := worker.PostForm("/referrals/"+strconv.FormatInt(refID, 10)+"/contacts", rec); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("record contact: %d %s", r.StatusCode, r.Body)
 		}
-		if r := person.Get("/my/referrals/" + strconv.FormatInt(refID, 10)); !strings.Contains(r.Body, "NOTE-FOR-PERSON") || !strings.Contains(r.Body, "emotional, social support") {
+		if r := person.Get("/my/referrals/" + strconv.FormatInt(refID, 10)); !strings.Contains(r.Body, "NOTE-FOR-PERSON") || !strings.Contains(r.Body, "Emotional, social support") {
 			t.Fatalf("the person's view: %s", r.Body)
 		}
 		if r := e.As(t, "workerB").Get("/referrals/" + strconv.FormatInt(refID, 10)); strings.Contains(r.Body, "NOTE-FOR-PERSON") || r.StatusCode != http.StatusNotFound {
