@@ -19,7 +19,7 @@ func (s *Server) communitySafetyRoutes() []*Route {
 	return []*Route{
 		pageRoute("POST /community/moderation/items/{id}/safeguarding", app.PermModerate, s.handleSafeguardingRaise),
 		personPage("GET /community/safeguarding", app.PermSafeguarding, s.handleSafeguardingList),
-		personPage("GET /community/safeguarding/{id}", app.PermSafeguarding, s.handleSafeguardingView),
+		personPage("GET /community/safeguarding/{id}", app.PermSafeguarding, byID(s.safeguardingPage)),
 		pageRoute("POST /community/safeguarding/{id}/decision", app.PermSafeguarding, s.handleSafeguardingDecision),
 
 		apiRoute("POST /api/v1/moderation/items/{id}/safeguarding", app.PermModerate, opSafeguardingRaise, s.apiSafeguardingRaise),
@@ -37,7 +37,7 @@ func (s *Server) communitySafetyRoutes() []*Route {
 		pageRoute("GET /community/sanctions/{id}/appeal", app.PermSignedIn, s.handleAppealForm),
 		pageRoute("POST /community/sanctions/{id}/appeal", app.PermSignedIn, s.handleAppeal),
 		pageRoute("GET /community/appeals", app.PermCommunityLead, s.handleAppeals),
-		pageRoute("GET /community/appeals/{id}", app.PermCommunityLead, s.handleAppealView),
+		pageRoute("GET /community/appeals/{id}", app.PermCommunityLead, byID(s.appealPage)),
 		pageRoute("POST /community/appeals/{id}/decision", app.PermCommunityLead, s.handleAppealDecision),
 		apiRoute("POST /api/v1/community/sanctions/{id}/appeal", app.PermSignedIn, opAppeal, s.apiAppeal),
 		apiRoute("GET /api/v1/community/appeals", app.PermCommunityLead, opAppeals, s.apiAppeals),
@@ -120,14 +120,6 @@ func (s *Server) safeguardingPage(w http.ResponseWriter, r *http.Request, status
 		BackLink: "/community/safeguarding", Data: safeguardingData{Concern: g, MayDecide: g.MayDecide(principal(r))}})
 }
 
-func (s *Server) handleSafeguardingView(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.safeguardingPage(w, r, http.StatusOK, id, nil)
-}
-
 func (s *Server) handleSafeguardingDecision(w http.ResponseWriter, r *http.Request) error {
 	id, f, err := idAndForm(w, r)
 	if err != nil {
@@ -135,7 +127,7 @@ func (s *Server) handleSafeguardingDecision(w http.ResponseWriter, r *http.Reque
 	}
 	g, err := s.community.DecideSafeguarding(r.Context(), principal(r), id, community.SafeguardingDecision{Action: f.Value("action"), Reason: f.Value("reason")})
 	if err != nil {
-		if !refusedOnForm(f, err) {
+		if err := formProblem(f, err, app.CodeConflict, app.CodeForbidden); err != nil {
 			return err
 		}
 		return s.safeguardingPage(w, r, app.As(err).Code.Status(), id, f)
@@ -380,7 +372,7 @@ func (s *Server) handleAppeal(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if _, err := s.community.AppealSanction(r.Context(), principal(r), id, community.NewAppeal{Words: f.Value("words")}); err != nil {
-		if !refusedOnForm(f, err) {
+		if err := formProblem(f, err, app.CodeConflict, app.CodeForbidden); err != nil {
 			return err
 		}
 		return s.appealFormPage(w, r, app.As(err).Code.Status(), id, f)
@@ -414,14 +406,6 @@ func (s *Server) appealPage(w http.ResponseWriter, r *http.Request, status int, 
 		Data: appealData{Appeal: a, MayDecide: a.MayDecide(principal(r))}})
 }
 
-func (s *Server) handleAppealView(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	return s.appealPage(w, r, http.StatusOK, id, nil)
-}
-
 func (s *Server) handleAppealDecision(w http.ResponseWriter, r *http.Request) error {
 	id, f, err := idAndForm(w, r)
 	if err != nil {
@@ -429,7 +413,7 @@ func (s *Server) handleAppealDecision(w http.ResponseWriter, r *http.Request) er
 	}
 	a, err := s.community.DecideAppeal(r.Context(), principal(r), id, community.AppealDecision{Outcome: f.Value("outcome"), Reason: f.Value("reason")})
 	if err != nil {
-		if !refusedOnForm(f, err) {
+		if err := formProblem(f, err, app.CodeConflict, app.CodeForbidden); err != nil {
 			return err
 		}
 		return s.appealPage(w, r, app.As(err).Code.Status(), id, f)
@@ -586,18 +570,4 @@ func (s *Server) apiRotaRemove(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// refusedOnForm puts a refusal on the form to show it again: problems by
-// their fields, a conflict or a forbidden decision at the top. False for
-// any other error, which is answered as it is.
-func refusedOnForm(f *ui.Form, err error) bool {
-	if formWithErrors(f, err) {
-		return true
-	}
-	if ae := app.As(err); ae.Code == app.CodeConflict || ae.Code == app.CodeForbidden {
-		f.AddError("", ae.Message)
-		return true
-	}
-	return false
 }

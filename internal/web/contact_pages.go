@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -160,20 +159,4 @@ func (s *Server) handleMyComment(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.Values.Set("comment_on", strconv.FormatInt(id, 10))
 	return s.myReferralPage(w, r, app.As(err).Code.Status(), ref, f)
-}
-
-// formProblem puts a refused form's problems on the form, by field when
-// invalid, at the top for the codes shown; any other error is returned, to
-// be answered as an error page.
-func formProblem(f *ui.Form, err error, shown ...app.Code) error {
-	e := app.As(err)
-	switch {
-	case e.Code == app.CodeInvalid:
-		formWithErrors(f, err)
-	case slices.Contains(shown, e.Code):
-		f.AddError("", e.Message)
-	default:
-		return err
-	}
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -246,4 +247,20 @@ func choiceOptions(cs []app.Choice) []ui.Option {
 		out[i] = ui.Option{Value: c.Code, Label: c.Label}
 	}
 	return out
+}
+
+// formProblem puts a refused form's problems on the form, by field when
+// invalid, at the top for the codes shown; any other error is returned, to
+// be answered as an error page.
+func formProblem(f *ui.Form, err error, shown ...app.Code) error {
+	e := app.As(err)
+	switch {
+	case e.Code == app.CodeInvalid:
+		formWithErrors(f, err)
+	case slices.Contains(shown, e.Code):
+		f.AddError("", e.Message)
+	default:
+		return err
+	}
+	return nil
 }
