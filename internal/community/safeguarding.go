@@ -87,15 +87,18 @@ func (s *Service) RaiseSafeguarding(ctx context.Context, p *app.Principal, postI
 		if consent {
 			return app.Errorf(app.CodeConflict, "The member agreed that their care team may be told: record a concern instead")
 		}
+		// One answer whether the member has no record or no open referral
+		// with a team: a moderator learns nothing about their care.
+		noCareTeam := app.Errorf(app.CodeConflict, "There is no care team in Mutual to tell about this member: follow up with them in the community")
 		if !personID.Valid {
-			return app.Errorf(app.CodeConflict, "The member has no record with the service, so there is no care team to tell: follow up with them in the community")
+			return noCareTeam
 		}
 		ref, err := openReferral(ctx, tx, p, personID.Int64)
 		if err != nil {
 			return err
 		}
 		if ref.id == 0 || ref.team == 0 {
-			return app.Errorf(app.CodeConflict, "The member has no open referral with a team, so there is no care team to tell: follow up with them in the community")
+			return noCareTeam
 		}
 		var waiting int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM community_safeguarding WHERE post_id = $1 AND status = 'waiting'", postID).Scan(&waiting); err != nil {
@@ -104,7 +107,8 @@ func (s *Service) RaiseSafeguarding(ctx context.Context, p *app.Principal, postI
 		if waiting > 0 {
 			return app.Errorf(app.CodeConflict, "A safeguarding concern about this post is already waiting for a decision")
 		}
-		sg.ReferralID, sg.Reference, sg.personID, sg.teamID, sg.subject = ref.id, ref.reference, personID.Int64, ref.team, author
+		// The moderator is not told the referral (see safeguardingFor).
+		sg.personID, sg.teamID, sg.subject = personID.Int64, ref.team, author
 		if err := tx.QueryRowContext(ctx, `INSERT INTO community_safeguarding (post_id, subject_user_id, person_id, referral_id, team_id, reason,
 			raised_by_user_id, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, postID, author, personID.Int64, ref.id, ref.team,
 			in.Reason, p.UserID, now).Scan(&sg.ID); err != nil {
@@ -119,9 +123,12 @@ func (s *Service) RaiseSafeguarding(ctx context.Context, p *app.Principal, postI
 	return sg, err
 }
 
-const safeguardingSelect = `SELECT g.id, g.post_id, m.display_name, g.referral_id, r.reference, g.reason, ru.name, g.raised_at, g.status,
-	COALESCE(du.name, ''), g.decided_role, g.decided_at, g.decision_reason, g.person_id, g.team_id, g.raised_by_user_id, g.subject_user_id
-	FROM community_safeguarding g JOIN community_members m ON m.user_id = g.subject_user_id JOIN referrals r ON r.id = g.referral_id
+// safeguardingColumns are read by scanSafeguarding, followed by whether
+// the caller may see the referral (1 or 0).
+const safeguardingColumns = `SELECT g.id, g.post_id, m.display_name, g.referral_id, r.reference, g.reason, ru.name, g.raised_at, g.status,
+	COALESCE(du.name, ''), g.decided_role, g.decided_at, g.decision_reason, g.person_id, g.team_id, g.raised_by_user_id, g.subject_user_id`
+
+const safeguardingFrom = ` FROM community_safeguarding g JOIN community_members m ON m.user_id = g.subject_user_id JOIN referrals r ON r.id = g.referral_id
 	JOIN users ru ON ru.id = g.raised_by_user_id LEFT JOIN users du ON du.id = g.decided_by_user_id`
 
 func scanSafeguarding(rows *sql.Rows) ([]Safeguarding, error) {
@@ -130,9 +137,14 @@ func scanSafeguarding(rows *sql.Rows) ([]Safeguarding, error) {
 	for rows.Next() {
 		var g Safeguarding
 		var decided sql.NullTime
+		var seesReferral int
 		if err := rows.Scan(&g.ID, &g.PostID, &g.Member, &g.ReferralID, &g.Reference, &g.Reason, &g.RaisedBy, &g.RaisedAt, &g.Status,
-			&g.DecidedBy, &g.DecidedRole, &decided, &g.DecisionReason, &g.personID, &g.teamID, &g.raisedBy, &g.subject); err != nil {
+			&g.DecidedBy, &g.DecidedRole, &decided, &g.DecisionReason, &g.personID, &g.teamID, &g.raisedBy, &g.subject, &seesReferral); err != nil {
 			return nil, err
+		}
+		if seesReferral == 0 {
+			// A moderator follows the concern, not the referral.
+			g.ReferralID, g.Reference = 0, ""
 		}
 		g.RaisedAt = g.RaisedAt.UTC()
 		if decided.Valid {
@@ -148,18 +160,24 @@ func scanSafeguarding(rows *sql.Rows) ([]Safeguarding, error) {
 }
 
 // safeguardingFor loads the concerns by cond, as the caller may see them:
-// a moderator every one (they raise them), anyone else only those of the
-// teams they lead or are a clinician in, whose referral they may see.
-func safeguardingFor(ctx context.Context, tx *store.Tx, p *app.Principal, cond string, a *store.Args) ([]Safeguarding, error) {
-	scope := "(1 = 1)"
-	if !isModerator(p) {
-		teams := p.TeamsAs(app.RolePeerLead, app.RoleClinician)
-		if len(teams) == 0 {
-			return []Safeguarding{}, nil
-		}
-		scope = "(g.team_id IN " + store.In(a, teams...) + " AND " + access.Referrals(p, a) + ")"
+// those of the teams they lead or are a clinician in, whose referral they
+// may see; and, when asModerator, every one (moderators raise and follow
+// them) — but a moderator is never given the referral's number or
+// reference unless they may see the referral in their own right.
+func safeguardingFor(ctx context.Context, tx *store.Tx, p *app.Principal, cond string, a *store.Args, asModerator bool) ([]Safeguarding, error) {
+	teams := p.TeamsAs(app.RolePeerLead, app.RoleClinician)
+	inScope := "(1 = 0)"
+	if len(teams) > 0 {
+		inScope = "(g.team_id IN " + store.In(a, teams...) + " AND " + access.Referrals(p, a) + ")"
 	}
-	rows, err := tx.QueryContext(ctx, safeguardingSelect+" WHERE "+scope+" AND "+cond+" ORDER BY g.id", a.Values()...)
+	scope := inScope
+	if asModerator && isModerator(p) {
+		scope = "(1 = 1)"
+	}
+	if scope == "(1 = 0)" {
+		return []Safeguarding{}, nil
+	}
+	rows, err := tx.QueryContext(ctx, safeguardingColumns+", CASE WHEN "+inScope+" THEN 1 ELSE 0 END"+safeguardingFrom+" WHERE "+scope+" AND "+cond+" ORDER BY g.id", a.Values()...)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +194,7 @@ func (s *Service) SafeguardingWaiting(ctx context.Context, p *app.Principal) ([]
 	var out []Safeguarding
 	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		a := store.NewArgs()
-		all, err := safeguardingFor(ctx, tx, p, "g.status = "+a.Add("waiting")+" AND g.raised_by_user_id <> "+a.Add(p.UserID), a)
+		all, err := safeguardingFor(ctx, tx, p, "g.status = "+a.Add("waiting")+" AND g.raised_by_user_id <> "+a.Add(p.UserID), a, false)
 		if err != nil {
 			return err
 		}
@@ -302,7 +320,7 @@ func (s *Service) DecideSafeguarding(ctx context.Context, p *app.Principal, id i
 // found.
 func safeguardingOne(ctx context.Context, tx *store.Tx, p *app.Principal, id int64) (Safeguarding, error) {
 	a := store.NewArgs()
-	gs, err := safeguardingFor(ctx, tx, p, "g.id = "+a.Add(id), a)
+	gs, err := safeguardingFor(ctx, tx, p, "g.id = "+a.Add(id), a, true)
 	if err != nil {
 		return Safeguarding{}, err
 	}
@@ -316,5 +334,5 @@ func safeguardingOne(ctx context.Context, tx *store.Tx, p *app.Principal, id int
 // view of it.
 func postSafeguarding(ctx context.Context, tx *store.Tx, p *app.Principal, postID int64) ([]Safeguarding, error) {
 	a := store.NewArgs()
-	return safeguardingFor(ctx, tx, p, "g.post_id = "+a.Add(postID), a)
+	return safeguardingFor(ctx, tx, p, "g.post_id = "+a.Add(postID), a, true)
 }

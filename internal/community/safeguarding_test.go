@@ -49,6 +49,13 @@ func TestSafeguardingWithoutConsent(t *testing.T) {
 		if err != nil || sg.Status != "waiting" {
 			t.Fatalf("raise: %+v %v", sg, err)
 		}
+		// The moderator follows the concern, never the member's referral.
+		if sg.ReferralID != 0 || sg.Reference != "" {
+			t.Fatalf("the moderator was given the referral: %+v", sg)
+		}
+		if got, err := w.Community.SafeguardingConcern(ctx, mod, sg.ID); err != nil || got.ReferralID != 0 || got.Reference != "" {
+			t.Fatalf("the moderator's view of the concern: %+v %v", got, err)
+		}
 		if _, err := w.Community.RaiseSafeguarding(ctx, mod, post.Post.ID, community.NewSafeguarding{Reason: "again"}); !app.IsCode(err, app.CodeConflict) {
 			t.Fatalf("a second concern while one waits: %v", err)
 		}
@@ -74,7 +81,7 @@ func TestSafeguardingWithoutConsent(t *testing.T) {
 			t.Fatalf("another team's lead sees %+v", l)
 		}
 		lead := w.Principal(t, "lead")
-		if l := must(w.Community.SafeguardingWaiting(ctx, lead)); len(l) != 1 || l[0].Reason != "Has the means and a plan for tonight" || !l[0].MayDecide(lead) {
+		if l := must(w.Community.SafeguardingWaiting(ctx, lead)); len(l) != 1 || l[0].Reason != "Has the means and a plan for tonight" || !l[0].MayDecide(lead) || l[0].Reference == "" {
 			t.Fatalf("the lead's waiting list: %+v", l)
 		}
 		if _, err := w.Community.DecideSafeguarding(ctx, lead, sg.ID, community.SafeguardingDecision{Action: "confirm"}); field(err) != "reason" {

@@ -359,7 +359,7 @@ func (s *Service) GetContact(ctx context.Context, p *app.Principal, id int64) (C
 		if err != nil {
 			return err
 		}
-		d = ContactDetail{Contact: c, Reference: r.Reference, PersonName: r.PersonName, MayAmend: mayAmend(p, c, r) && !r.Status.Closed()}
+		d = ContactDetail{Contact: c, Reference: r.Reference, PersonName: r.PersonName, MayAmend: mayAmend(p, c, r)}
 		if d.Versions, err = noteVersions(ctx, tx, id); err != nil {
 			return err
 		}

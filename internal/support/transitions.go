@@ -186,7 +186,7 @@ func (s *Service) MyPrompts(ctx context.Context, p *app.Principal) ([]Transition
 	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		a := store.NewArgs(p.UserID)
 		rows, err := tx.QueryContext(ctx, `SELECT tp.id, tp.kind, tp.person_id, pe.preferred_name, tp.referral_id, tp.due_at, tp.raised_at,
-			EXISTS (SELECT 1 FROM contacts c WHERE c.referral_id = tp.referral_id AND c.at >= tp.raised_at)
+			EXISTS (SELECT 1 FROM contacts c WHERE c.referral_id = tp.referral_id AND c.at >= tp.raised_at AND c.error_at IS NULL)
 			OR EXISTS (SELECT 1 FROM appointments ap WHERE ap.referral_id = tp.referral_id AND ap.status IN ('arrived', 'fulfilled') AND ap.starts_at >= tp.raised_at)
 			FROM transition_prompts tp JOIN people pe ON pe.id = tp.person_id JOIN referrals r ON r.id = tp.referral_id
 			WHERE r.allocated_worker_id = $1 AND r.status IN ('allocated', 'active') AND `+access.Referrals(p, a)+`

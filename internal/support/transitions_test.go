@@ -108,6 +108,17 @@ func TestTransitionPrompts(t *testing.T) {
 		if f := follow(); !f.Overdue {
 			t.Fatalf("follow-up past its day with no contact: %+v", f)
 		}
+		// A contact entered in error does not count as the follow-up.
+		wrong, err := w.Referrals.RecordContact(ctx, worker, r.ID, referral.NewContact{At: w.Clock.Now().Add(-2 * time.Hour), Mode: "phone", Minutes: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.MarkEnteredInError(ctx, worker, wrong.ID, referral.ErrorMark{Reason: "Wrong person", Version: wrong.Version}); err != nil {
+			t.Fatal(err)
+		}
+		if f := follow(); f.Done || !f.Overdue {
+			t.Fatalf("follow-up after a contact entered in error: %+v", f)
+		}
 		if _, err := w.Referrals.RecordContact(ctx, worker, r.ID, referral.NewContact{At: w.Clock.Now().Add(-time.Hour), Mode: "phone", Minutes: 20}); err != nil {
 			t.Fatal(err)
 		}
