@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,7 +139,9 @@ func postVisible(p *app.Principal) string {
 func (s *Service) TopicAfter(ctx context.Context, p *app.Principal, id, afterID int64) (TopicPage, error) {
 	return s.topicPage(ctx, p, id, func(tx *store.Tx, tp *TopicPage) error {
 		var err error
-		tp.Posts, err = posts(ctx, tx, p, "p.topic_id = $2 AND p.id > $3", id, afterID)
+		// At most MaxPostsPerPage of them, as a page would hold.
+		tp.Posts, err = posts(ctx, tx, p, `p.topic_id = $2 AND p.id > $3 AND p.id <= COALESCE((SELECT MAX(q.id) FROM (SELECT n.id FROM community_posts n
+			WHERE n.topic_id = $2 AND n.id > $3 ORDER BY n.id LIMIT `+strconv.Itoa(MaxPostsPerPage)+`) q), $3)`, id, afterID)
 		tp.Total = len(tp.Posts)
 		return err
 	})

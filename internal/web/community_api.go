@@ -79,7 +79,7 @@ var opCreateTopic = APIOp{Summary: "Start a topic", Tag: "Community", Query: id,
 var opTopicPosts = APIOp{Summary: "A topic and its posts", Tag: "Community",
 	Description: "A page of the posts the reader may see, oldest first: limit of them (100 unless given, at most 500) from offset, with total; or, with after, every post after that one.",
 	Query: append(slices.Clone(id), Param{Name: "after", In: "query", Type: "integer",
-		Description: "Only the posts after this post's id: what a reader who has seen the topic up to it has not seen (poll with the newest id you have)."},
+		Description: "Only the posts after this post's id, up to 500 (total is then how many are given): what a reader who has seen the topic up to it has not seen (poll with the newest id you have)."},
 		Param{Name: "offset", In: "query", Type: "integer", Description: "Where the page starts (0: the opening post)."},
 		Param{Name: "limit", In: "query", Type: "integer", Description: "How many posts, up to 500 (default 100)."}),
 	Response: community.TopicPage{Topic: exampleTopic, Posts: []community.Post{examplePost}, Member: true, CanReply: true}}

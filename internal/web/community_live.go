@@ -163,6 +163,13 @@ func (s *Server) handleTopicLive(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		if latest > seen {
+			// As who the reader is now: a session ended, or a role taken
+			// away, since the stream began ends it.
+			if p = s.stillSignedIn(r); p == nil {
+				_ = write([]byte("event: end\ndata: \n\n"))
+				return nil
+			}
+			moderator = p.Can(app.PermModerate)
 			tp, err := s.community.TopicAfter(ctx, p, id, sent)
 			if err != nil {
 				// No longer the reader's to see (or the database is away):
@@ -184,6 +191,26 @@ func (s *Server) handleTopicLive(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 }
+
+// stillSignedIn is the caller of a long request as they are now (their
+// session or token checked again), or nil once they may no longer use
+// the signed-in pages.
+func (s *Server) stillSignedIn(r *http.Request) *app.Principal {
+	p, err := s.authenticate(headerSink{}, r)
+	if err != nil || p == nil || p.MFAPending || p.MFASetup || !p.Can(app.PermSignedIn) {
+		return nil
+	}
+	return p
+}
+
+// headerSink is a ResponseWriter that keeps nothing: for checking a
+// session again once a response has begun (a cookie it would clear is the
+// next request's to clear).
+type headerSink struct{}
+
+func (headerSink) Header() http.Header         { return http.Header{} }
+func (headerSink) Write(b []byte) (int, error) { return len(b), nil }
+func (headerSink) WriteHeader(int)             {}
 
 // latestPost is a topic's newest post id, shared among the streams
 // reading it on this instance for up to one poll.
