@@ -155,8 +155,22 @@ func TestTopicLiveUpdates(t *testing.T) {
 		if ev := nextEvent(t, events); ev.id != strconv.FormatInt(reply.Post.ID, 10) || strings.Contains(ev.data, "HELDCANARY") {
 			t.Fatalf("after reconnecting: %+v", ev)
 		}
-		// Shutting down ends the stream at once (http.Server.Shutdown waits
+		// Signed out (on another tab): the open stream sends no more posts.
+		want(t, reader.PostForm("/sign-out", nil), http.StatusSeeOther)
+		if _, err := e.Community.Reply(ctx, mod, opened.Topic.ID, community.NewPost{Body: "AFTER-SIGN-OUT reply"}); err != nil {
+			t.Fatal(err)
+		}
+		if ev := nextEvent(t, events); ev.name != "end" || strings.Contains(ev.data, "AFTER-SIGN-OUT") {
+			t.Fatalf("after signing out: %+v", ev)
+		}
+		// Shutting down ends a stream at once (http.Server.Shutdown waits
 		// for requests).
+		var newest string
+		if err := e.DB.QueryRow(ctx, "SELECT CAST(MAX(id) AS TEXT) FROM community_posts WHERE topic_id = $1", opened.Topic.ID).Scan(&newest); err != nil {
+			t.Fatal(err)
+		}
+		events, _, stop = openLive(t, e, e.As(t, "person"), "/community/topics/"+tid+"/live?after="+newest, "")
+		defer stop()
 		e.Server.StopStreams()
 		select {
 		case _, ok := <-events:
