@@ -228,10 +228,11 @@ type SanctionTerm struct {
 	Lifted   bool
 }
 
-// InForce reports whether the sanction applies at now: started, not
-// lifted, and not past its end (a warning has none and restricts nothing).
+// InForce reports whether the sanction applies at now: not a warning
+// (which restricts nothing and has no end), started, not lifted, and not
+// past its end.
 func (t SanctionTerm) InForce(now time.Time) bool {
-	return !t.Lifted && !now.Before(t.StartsAt) && (t.EndsAt == nil || now.Before(*t.EndsAt))
+	return t.Kind != "warning" && !t.Lifted && !now.Before(t.StartsAt) && (t.EndsAt == nil || now.Before(*t.EndsAt))
 }
 
 // Restriction is what the sanctions in force stop a member doing.

@@ -114,7 +114,7 @@ func TestSanctions(t *testing.T) {
 			t.Fatalf("lifting an ended sanction: %v", err)
 		}
 		mine := must(w.Community.MySanctions(ctx, m))
-		if len(mine) != 4 || mine[0].InForce || mine[1].InForce || mine[3].Kind != "warning" || mine[0].LiftReason != "Spoke with them" {
+		if len(mine) != 4 || mine[0].InForce || mine[1].InForce || mine[3].Kind != "warning" || mine[3].InForce || mine[0].LiftReason != "Spoke with them" {
 			t.Fatalf("the member's sanctions: %+v", mine)
 		}
 		_ = held
