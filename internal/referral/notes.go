@@ -1,6 +1,7 @@
 package referral
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -600,11 +601,20 @@ func (s *Service) AddComment(ctx context.Context, p *app.Principal, contactID in
 		if byPerson {
 			m, _ = p.RoleFor(app.PermOwnRecord)
 		}
-		if c.workerUserID != p.UserID {
-			if err := s.Notify.Tell(ctx, tx, c.workerUserID, r.ID, notify.ContactComment{Reference: r.Reference, Correction: in.Kind == "correction"}); err != nil {
+		// The person's worker now (or, with none allocated, whoever
+		// recorded the contact) is told — only while they still work in the
+		// referral's team, so no one who has left it hears of the person.
+		to := cmp.Or(r.AllocatedWorkerID, c.workerUserID)
+		var inTeam int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u JOIN memberships m ON m.user_id = u.id
+			WHERE u.id = $1 AND u.status = 'active' AND m.team_id = $2 AND m.role IN ('peer_worker', 'peer_lead')`, to, r.TeamID).Scan(&inTeam); err != nil {
+			return err
+		}
+		if to != p.UserID && inTeam > 0 {
+			if err := s.Notify.Tell(ctx, tx, to, r.ID, notify.ContactComment{Reference: r.Reference, Correction: in.Kind == "correction"}); err != nil {
 				return err
 			}
-			if err := s.auditNotification(ctx, tx, c.workerUserID, r.PersonID, r.ID, now, p.RequestID); err != nil {
+			if err := s.auditNotification(ctx, tx, to, r.PersonID, r.ID, now, p.RequestID); err != nil {
 				return err
 			}
 		}

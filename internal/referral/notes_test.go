@@ -196,6 +196,20 @@ func TestRestrictedNotes(t *testing.T) {
 		if n := count(t, db, "SELECT COUNT(*) FROM audit_events WHERE action = 'contact.read_restricted' AND subject_person_id = $1", r.PersonID); n < 3 {
 			t.Fatalf("%d audited restricted reads", n)
 		}
+		t.Run("NobodyOutsideTheTeamIsTold", func(t *testing.T) {
+			// The worker leaves (their account is closed): a later comment
+			// tells no one outside the team about the person.
+			before := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1", worker.UserID)
+			if _, err := db.Exec(ctx, "UPDATE users SET status = 'disabled' WHERE id = $1", worker.UserID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Referrals.AddComment(ctx, person, c.ID, referral.NewComment{Kind: "comment", Body: "Thank you"}); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(t, db, "SELECT COUNT(*) FROM notifications WHERE user_id = $1", worker.UserID); n != before {
+				t.Fatalf("a worker who has left was told of a comment (%d notifications, %d before)", n, before)
+			}
+		})
 	})
 }
 
