@@ -58,7 +58,9 @@ func (s *Server) contactPageWith(w http.ResponseWriter, r *http.Request, status 
 	if f.Value("version") == "" || status == http.StatusConflict {
 		f.Values.Set("version", strconv.Itoa(d.Contact.Version))
 	}
-	if active != "note" && active != "answer" {
+	if active != "note" {
+		// The form to change the note shows the note as it is, unless it
+		// is the form being shown again.
 		f.Values.Set("note", d.Contact.Note)
 	}
 	return s.page(w, r, status, "referral/contact", &ui.Page{Title: "Contact on " + ui.FormatDateTime(d.Contact.At), Form: f,
@@ -123,11 +125,21 @@ func (s *Server) handleAnswerCorrection(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	contact := formInt(f, "contact_id")
-	_, err = s.referrals.AnswerCorrection(r.Context(), principal(r), id, referral.CorrectionAnswer{Answer: f.Value("answer"), Note: f.Value("note"),
+	_, err = s.referrals.AnswerCorrection(r.Context(), principal(r), id, referral.CorrectionAnswer{Answer: f.Value("answer"), Note: f.Value("corrected_note"),
 		Reason: f.Value("reason"), Version: int(formInt(f, "version"))})
 	if err == nil {
 		setFlash(w, "Answer recorded. The person can read it.")
 		return redirect(w, r, "/contacts/"+strconv.FormatInt(contact, 10))
+	}
+	// The answer's note is its own field, apart from the form that
+	// changes the note.
+	if ae := app.As(err); ae.Code == app.CodeInvalid {
+		for i := range ae.Fields {
+			if ae.Fields[i].Field == "note" {
+				ae.Fields[i].Field = "corrected_note"
+			}
+		}
+		err = ae
 	}
 	if err := formProblem(f, err, app.CodeConflict, app.CodeForbidden); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,8 +162,16 @@ func TestPersonReadsAndCommentsOnANote(t *testing.T) {
 		if err := e.DB.QueryRow(ctx, "SELECT id FROM contact_comments WHERE contact_id = $1", c.ID).Scan(&kid); err != nil {
 			t.Fatal(err)
 		}
+		// A refused answer shows its own problem; the form that changes the
+		// note still holds the note as it is.
 		resp = worker.PostForm("/contact-comments/"+strconv.FormatInt(kid, 10)+"/answer", url.Values{"answer": {"corrected"},
-			"note": {"We walked to the museum"}, "version": {"1"}, "contact_id": {cid}})
+			"corrected_note": {"We walked to the library"}, "version": {"1"}, "contact_id": {cid}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !regexp.MustCompile(`name="note"[^>]*>We walked to the library`).MatchString(resp.Body) ||
+			!strings.Contains(resp.Body, `href="#corrected_note"`) {
+			t.Fatalf("a refused answer: %d\n%s", resp.StatusCode, resp.Body)
+		}
+		resp = worker.PostForm("/contact-comments/"+strconv.FormatInt(kid, 10)+"/answer", url.Values{"answer": {"corrected"},
+			"corrected_note": {"We walked to the museum"}, "version": {"1"}, "contact_id": {cid}})
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%d\n%s", resp.StatusCode, resp.Body)
 		}
