@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -164,9 +165,9 @@ func decodeJSONLimit(r *http.Request, dst any, limit int64) error {
 		if e := app.As(p); len(e.Fields) == 0 && e.Message == errUnreadableJSON {
 			// A value's own decoder refused it (a time, for one), without
 			// saying which field: find it by decoding each field alone.
-			if f := failingField(body, dst); f != "" {
+			if f, isTime := failingField(body, dst); f != "" {
 				msg := f + " is not in the form this request needs"
-				if strings.Contains(err.Error(), "Time") {
+				if isTime {
 					msg = f + " must be a date and time in RFC 3339, such as 2026-12-02T18:00:00Z"
 				}
 				return app.Invalid(app.FieldError{Field: f, Message: msg})
@@ -273,16 +274,16 @@ func jsonProblem(err error) error {
 const errUnreadableJSON = "The request body could not be read as JSON"
 
 // failingField is the first top-level field of a JSON object body (in
-// name order) that cannot be decoded into dst's type on its own; "" when
-// none can be named.
-func failingField(body []byte, dst any) string {
+// name order) that cannot be decoded into dst's type on its own, and
+// whether that field holds a time; "" when none can be named.
+func failingField(body []byte, dst any) (string, bool) {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil {
-		return ""
+		return "", false
 	}
 	t := reflect.TypeOf(dst)
-	if t == nil || t.Kind() != reflect.Pointer {
-		return ""
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return "", false
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		one, err := json.Marshal(map[string]json.RawMessage{k: m[k]})
@@ -290,10 +291,22 @@ func failingField(body []byte, dst any) string {
 			continue
 		}
 		if json.Unmarshal(one, reflect.New(t.Elem()).Interface()) != nil {
-			return k
+			return k, holdsTime(t.Elem(), k)
 		}
 	}
-	return ""
+	return "", false
+}
+
+// holdsTime reports whether the struct's field named name in JSON is a
+// time (or a pointer to one).
+func holdsTime(t reflect.Type, name string) bool {
+	timeType := reflect.TypeFor[time.Time]()
+	for f := range t.Fields() {
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == name || (tag == "" && strings.EqualFold(f.Name, name)) {
+			return f.Type == timeType || (f.Type.Kind() == reflect.Pointer && f.Type.Elem() == timeType)
+		}
+	}
+	return false
 }
 
 func jsonKind(k string) string {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
 )
@@ -39,5 +40,25 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	s.writeError(w, httptest.NewRequest(http.MethodGet, "/api/v1/referrals", nil), app.Internal(errors.New("interrupted (9)")))
 	if w.Code != http.StatusInternalServerError || !strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("a real failure: status %d, log %q", w.Code, logs.String())
+	}
+}
+
+// A value whose own decoder refuses it (a time) is named by its field,
+// whether it is not a string or a string that is not a time; a time's
+// message says what a time looks like.
+func TestDecodeNamesAFieldItsDecoderRefuses(t *testing.T) {
+	type in struct {
+		Name string     `json:"name"`
+		From time.Time  `json:"from"`
+		To   *time.Time `json:"to"`
+	}
+	for body, field := range map[string]string{`{"name": "x", "from": 5}`: "from", `{"from": "tomorrow"}`: "from", `{"to": "next week"}`: "to"} {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/x", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var v in
+		ae := app.As(decodeJSON(r, &v))
+		if ae.Code != app.CodeInvalid || len(ae.Fields) != 1 || ae.Fields[0].Field != field || !strings.Contains(ae.Fields[0].Message, "RFC 3339") {
+			t.Errorf("%s: %+v", body, ae)
+		}
 	}
 }
