@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -64,17 +65,11 @@ func (s *Service) AppealSanction(ctx context.Context, p *app.Principal, sanction
 			return app.NotFound("The sanction")
 		}
 		a.Sanction = ss[0]
-		res, err := tx.ExecContext(ctx, `INSERT INTO community_appeals (sanction_id, user_id, words, created_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (sanction_id) DO NOTHING`, sanctionID, p.UserID, in.Words, now)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		err = tx.QueryRowContext(ctx, `INSERT INTO community_appeals (sanction_id, user_id, words, created_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (sanction_id) DO NOTHING RETURNING id`, sanctionID, p.UserID, in.Words, now).Scan(&a.ID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return app.Errorf(app.CodeConflict, "You have already appealed against this sanction")
-		}
-		if err := tx.QueryRowContext(ctx, "SELECT id FROM community_appeals WHERE sanction_id = $1", sanctionID).Scan(&a.ID); err != nil {
+		} else if err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermSignedIn), audit.Event{Action: "community.appeal", ObjectType: "community_sanction",

@@ -240,20 +240,6 @@ func (s *Service) MySanctions(ctx context.Context, p *app.Principal) ([]Sanction
 	return out, err
 }
 
-// MemberSanctions is a member's sanctions, for moderators.
-func (s *Service) MemberSanctions(ctx context.Context, p *app.Principal, userID int64) ([]Sanction, error) {
-	if err := mustModerate(p); err != nil {
-		return nil, err
-	}
-	var out []Sanction
-	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		var err error
-		out, err = sanctionsOf(ctx, tx, userID, s.Clock.Now())
-		return err
-	})
-	return out, err
-}
-
 // suspended answers a SuspendedError when the caller is suspended now.
 func suspended(ctx context.Context, tx *store.Tx, p *app.Principal, now time.Time) error {
 	if p == nil || p.UserID == 0 || isModerator(p) {

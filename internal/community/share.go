@@ -18,6 +18,10 @@ type SessionShare struct {
 	TopicID int64 `json:"topic_id,omitempty" doc:"A topic in that space to reply in; leave out to start a topic."`
 }
 
+func errSessionCancelled() error {
+	return app.Errorf(app.CodeConflict, "This session has been cancelled, so it cannot be shared")
+}
+
 // ShareSession posts a group session into the community through the
 // normal post path (watched words, sanctions, trust): its group's title,
 // its date and time (UK time) and link, the link to its public page — no
@@ -49,7 +53,7 @@ func (s *Service) ShareSession(ctx context.Context, p *app.Principal, sessionID 
 		return Posted{}, err
 	}
 	if status != "scheduled" {
-		return Posted{}, app.Errorf(app.CodeConflict, "This session has been cancelled, so it cannot be shared")
+		return Posted{}, errSessionCancelled()
 	}
 	when := starts.In(app.London).Format("Monday 2 January 2006, 3:04pm")
 	body := fmt.Sprintf("%s: %s (UK time). Details and booking: %s", title, when, link)
@@ -60,11 +64,17 @@ func (s *Service) ShareSession(ctx context.Context, p *app.Principal, sessionID 
 		topicTitle = string(r[:120])
 	}
 	guard := func(ctx context.Context, tx *store.Tx, sp Space) error {
-		var visibility string
-		err := tx.QueryRowContext(ctx, `SELECT g.visibility FROM peer_groups g JOIN group_sessions se ON se.group_id = g.id WHERE se.id = $1`+forShare(tx),
-			sessionID).Scan(&visibility)
+		// Read again in the post's transaction, with the group's row held:
+		// a session cancelled, or a group made private, meanwhile is not
+		// shared.
+		var visibility, status string
+		err := tx.QueryRowContext(ctx, `SELECT g.visibility, se.status FROM peer_groups g JOIN group_sessions se ON se.group_id = g.id WHERE se.id = $1`+forShare(tx),
+			sessionID).Scan(&visibility, &status)
 		if err != nil {
 			return err
+		}
+		if status != "scheduled" {
+			return errSessionCancelled()
 		}
 		if visibility != "public" && !sp.InvitationOnly {
 			return app.Invalid(app.FieldError{Field: "space_id",

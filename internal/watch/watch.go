@@ -153,16 +153,14 @@ func (s *Service) List(ctx context.Context, p *app.Principal, orgID int64) (List
 	}
 	l := List{OrganisationID: orgID, Terms: []Term{}}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		var own int
-		err := tx.QueryRowContext(ctx, `SELECT o.name, (SELECT COUNT(*) FROM watch_lists w WHERE w.organisation_id = o.id),
-			COALESCE((SELECT w.version FROM watch_lists w WHERE w.organisation_id = o.id), 0)
-			FROM organisations o WHERE o.id = $1`, orgID).Scan(&l.OrganisationName, &own, &l.Version)
+		err := tx.QueryRowContext(ctx, `SELECT o.name, COALESCE((SELECT w.version FROM watch_lists w WHERE w.organisation_id = o.id), 0)
+			FROM organisations o WHERE o.id = $1`, orgID).Scan(&l.OrganisationName, &l.Version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return app.NotFound("The organisation")
 		} else if err != nil {
 			return err
 		}
-		l.Own = own > 0
+		l.Own = l.Version > 0 // a list of its own has a row, and its version starts at 1
 		if !l.Own {
 			l.Terms = append(l.Terms, DefaultTerms...)
 			return nil

@@ -88,9 +88,7 @@ func (s *Server) handleSafeguardingRaise(w http.ResponseWriter, r *http.Request)
 	return s.moderatorForm(w, r, func(f *ui.Form, id int64) (string, error) {
 		f.Values.Set("post_id", strconv.FormatInt(id, 10))
 		_, err := s.community.RaiseSafeguarding(r.Context(), principal(r), id, community.NewSafeguarding{Reason: f.Value("safeguarding_reason")})
-		if ae := app.As(err); ae != nil && ae.Code == app.CodeInvalid {
-			err = app.Invalid(app.FieldError{Field: "safeguarding_reason", Message: ae.Fields[0].Message})
-		}
+		err = prefixFields(err, "safeguarding_")
 		return "Safeguarding concern recorded. Nothing has been sent: a peer lead or clinician of the member's team will decide", err
 	})
 }
