@@ -446,14 +446,10 @@ func (s *Server) moderatorForm(w http.ResponseWriter, r *http.Request, do func(f
 	}
 	msg, err := do(f, id)
 	if err != nil {
-		ae := app.As(err)
-		if !formWithErrors(f, err) && ae.Code != app.CodeConflict {
+		if err := formProblem(f, err, app.CodeConflict); err != nil {
 			return err
 		}
-		if ae.Code == app.CodeConflict {
-			f.AddError("", ae.Message)
-		}
-		return s.itemPage(w, r, ae.Code.Status(), formInt(f, "post_id"), f)
+		return s.itemPage(w, r, app.As(err).Code.Status(), formInt(f, "post_id"), f)
 	}
 	setFlash(w, msg)
 	return redirect(w, r, "/community/moderation/items/"+strconv.FormatInt(formInt(f, "post_id"), 10))

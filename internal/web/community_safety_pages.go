@@ -225,6 +225,7 @@ func (s *Server) handleSanctionApply(w http.ResponseWriter, r *http.Request) err
 
 func (s *Server) handleSanctionLift(w http.ResponseWriter, r *http.Request) error {
 	return s.moderatorForm(w, r, func(f *ui.Form, id int64) (string, error) {
+		f.Values.Set("sanction_id", strconv.FormatInt(id, 10))
 		_, err := s.community.LiftSanction(r.Context(), principal(r), id, community.Lift{Reason: f.Value("lift_reason")})
 		return "Sanction lifted. The member has been told", err
 	})

@@ -152,6 +152,13 @@ func TestSanctionsOverHTTP(t *testing.T) {
 			t.Fatalf("the suspended page: %s", page.Body)
 		}
 		want(t, memberAPI.Get(topic), http.StatusForbidden)
+		// Two sanctions in force: lifting one without a reason shows the
+		// problem on that one's form only, each form with its own ids.
+		r = mod.PostForm("/community/sanctions/"+strconv.FormatInt(susp.ID, 10)+"/lift", url.Values{"post_id": {pid}, "lift_reason": {""}})
+		want(t, r, http.StatusUnprocessableEntity)
+		if strings.Count(r.Body, `id="lift_reason"`) != 1 || !strings.Contains(r.Body, `id="lift-`) || !strings.Contains(r.Body, `href="#lift_reason"`) {
+			t.Fatalf("lifting without a reason: %s", r.Body)
+		}
 		want(t, mod.PostForm("/community/sanctions/"+strconv.FormatInt(susp.ID, 10)+"/lift", url.Values{"post_id": {pid}, "lift_reason": {"Spoke with them"}}), http.StatusSeeOther)
 		want(t, memberAPI.Get(topic), http.StatusOK)
 		want(t, e.Bearer(t, "lead").JSON(http.MethodPost, "/api/v1/community/members/"+uid+"/sanctions", map[string]any{"kind": "warning", "reason": "x"}), http.StatusForbidden)
