@@ -203,15 +203,9 @@ func (s *Service) DecideAppeal(ctx context.Context, p *app.Principal, id int64, 
 		if d.Outcome == "overturn" {
 			status = "overturned"
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE community_appeals SET status = $1, decided_by_user_id = $2, decided_at = $3, decision_reason = $4
-			WHERE id = $5 AND status = 'waiting'`, status, p.UserID, now, d.Reason, id)
-		if err != nil {
+		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "Another lead has already decided this appeal"), `UPDATE community_appeals SET status = $1, decided_by_user_id = $2, decided_at = $3, decision_reason = $4
+			WHERE id = $5 AND status = 'waiting'`, status, p.UserID, now, d.Reason, id); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return app.Errorf(app.CodeConflict, "Another lead has already decided this appeal")
 		}
 		if status == "overturned" {
 			if _, err := tx.ExecContext(ctx, `UPDATE community_sanctions SET lifted_at = $1, lifted_by_user_id = $2, lift_reason = $3

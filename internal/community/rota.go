@@ -169,14 +169,8 @@ func (s *Service) RemoveDuty(ctx context.Context, p *app.Principal, id int64) er
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM community_duty WHERE id = $1 AND organisation_id = $2", id, org)
-		if err != nil {
+		if err := tx.ExecOne(ctx, app.NotFound("The duty period"), "DELETE FROM community_duty WHERE id = $1 AND organisation_id = $2", id, org); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return app.NotFound("The duty period")
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermCommunityLead), audit.Event{Action: "community.duty.remove", ObjectType: "community_duty",
 			ObjectID: fmt.Sprint(id)})

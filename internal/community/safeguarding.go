@@ -280,15 +280,9 @@ func (s *Service) DecideSafeguarding(ctx context.Context, p *app.Principal, id i
 		if d.Action == "confirm" {
 			status = "confirmed"
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE community_safeguarding SET status = $1, decided_by_user_id = $2, decided_role = $3, decided_at = $4,
-			decision_reason = $5 WHERE id = $6 AND status = 'waiting'`, status, p.UserID, string(role), now, d.Reason, id)
-		if err != nil {
+		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "Someone has already decided about this concern"), `UPDATE community_safeguarding SET status = $1, decided_by_user_id = $2, decided_role = $3, decided_at = $4,
+			decision_reason = $5 WHERE id = $6 AND status = 'waiting'`, status, p.UserID, string(role), now, d.Reason, id); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return app.Errorf(app.CodeConflict, "Someone has already decided about this concern")
 		}
 		actor := p.ActorFor(app.PermSafeguarding)
 		actor.Role, actor.TeamID = role, g.teamID

@@ -50,13 +50,10 @@ func (s *Service) SayWhatHelped(ctx context.Context, p *app.Principal, referralI
 		if in.Version != 0 && in.Version != r.Version {
 			return app.Errorf(app.CodeConflict, "This referral was changed since you looked at it. Look at it again.")
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE referrals SET what_helped = $1, what_helped_at = $2, version = version + 1, updated_at = $2
-			WHERE id = $3 AND version = $4`, in.Words, now, r.ID, r.Version)
-		if err != nil {
+		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "This referral was changed at the same moment. Look at it again."),
+			`UPDATE referrals SET what_helped = $1, what_helped_at = $2, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4`,
+			in.Words, now, r.ID, r.Version); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return app.Errorf(app.CodeConflict, "This referral was changed at the same moment. Look at it again.")
 		}
 		m, _ := roleIn(p, 0, app.RolePerson, app.RoleCarer)
 		if err := addNote(ctx, tx, r.ID, p, m, now, "The person said what helped, in their own words."); err != nil {

@@ -145,24 +145,6 @@ func (k *ContactComment) fields() []any {
 	return []any{&k.ID, &k.At, &k.AuthorName, &k.ByPerson, &k.Kind, &k.Body, &k.Answer, &k.Reason, &k.AnsweredBy, &k.AnsweredAt}
 }
 
-// changedOne answers conflict when a conditional write changed no row:
-// someone else got there first.
-func changedOne(conflict error) func(res sql.Result, err error) error {
-	return func(res sql.Result, err error) error {
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return conflict
-		}
-		return nil
-	}
-}
-
 // contactColumns and contactFrom read contacts with alias c.
 const contactColumns = `c.id, c.referral_id, c.at, u.name, c.mode, c.while_waiting, c.minutes, c.note, c.support_types, c.setting,
 	c.version, c.edited_at, c.error_at, c.error_reason, c.worker_user_id`
@@ -496,8 +478,8 @@ func (s *Service) writeNote(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if editedBy.Valid && editedAt != nil {
 		by, at = editedBy.Int64, *editedAt
 	}
-	if err := changedOne(errStale())(tx.ExecContext(ctx, `UPDATE contacts SET note = $1, version = version + 1, edited_by_user_id = $2, edited_at = $3
-		WHERE id = $4 AND version = $5 AND version = $6 AND error_at IS NULL`, note, p.UserID, now, c.ID, version, c.Version)); err != nil {
+	if err := tx.ExecOne(ctx, errStale(), `UPDATE contacts SET note = $1, version = version + 1, edited_by_user_id = $2, edited_at = $3
+		WHERE id = $4 AND version = $5 AND version = $6 AND error_at IS NULL`, note, p.UserID, now, c.ID, version, c.Version); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, "INSERT INTO contact_note_versions (contact_id, version, note, written_by_user_id, written_at) VALUES ($1, $2, $3, $4, $5)",
@@ -533,8 +515,8 @@ func (s *Service) MarkEnteredInError(ctx context.Context, p *app.Principal, cont
 		if err := s.amendable(p, c, r); err != nil {
 			return err
 		}
-		if err := changedOne(errStale())(tx.ExecContext(ctx, `UPDATE contacts SET error_at = $1, error_by_user_id = $2, error_reason = $3, version = version + 1, appointment_id = NULL
-			WHERE id = $4 AND version = $5 AND error_at IS NULL`, now, p.UserID, in.Reason, contactID, in.Version)); err != nil {
+		if err := tx.ExecOne(ctx, errStale(), `UPDATE contacts SET error_at = $1, error_by_user_id = $2, error_reason = $3, version = version + 1, appointment_id = NULL
+			WHERE id = $4 AND version = $5 AND error_at IS NULL`, now, p.UserID, in.Reason, contactID, in.Version); err != nil {
 			return err
 		}
 		// The first contact is the earliest one not entered in error; with
@@ -670,8 +652,8 @@ func (s *Service) AnswerCorrection(ctx context.Context, p *app.Principal, commen
 		if err := s.amendable(p, c, r); err != nil {
 			return err
 		}
-		if err := changedOne(app.Errorf(app.CodeConflict, "This request for a correction has already been answered"))(tx.ExecContext(ctx, `UPDATE contact_comments SET answer = $1, answer_reason = $2, answered_by_user_id = $3, answered_at = $4
-			WHERE id = $5 AND answer = ''`, in.Answer, in.Reason, p.UserID, now, commentID)); err != nil {
+		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "This request for a correction has already been answered"), `UPDATE contact_comments SET answer = $1, answer_reason = $2, answered_by_user_id = $3, answered_at = $4
+			WHERE id = $5 AND answer = ''`, in.Answer, in.Reason, p.UserID, now, commentID); err != nil {
 			return err
 		}
 		if in.Answer == "corrected" {
@@ -770,8 +752,8 @@ func (s *Service) WithholdRestrictedNotice(ctx context.Context, p *app.Principal
 		if !ok || !clinician {
 			return app.Errorf(app.CodeForbidden, "Only a clinician can decide that the person is not told about a restricted note")
 		}
-		if err := changedOne(app.Errorf(app.CodeConflict, "There is no restricted note on this contact that the person is told about"))(tx.ExecContext(ctx, `UPDATE contact_restricted_notes SET withheld_reason = $1, withheld_by_user_id = $2, withheld_at = $3
-			WHERE contact_id = $4 AND withheld_at IS NULL`, in.Reason, p.UserID, now, contactID)); err != nil {
+		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "There is no restricted note on this contact that the person is told about"), `UPDATE contact_restricted_notes SET withheld_reason = $1, withheld_by_user_id = $2, withheld_at = $3
+			WHERE contact_id = $4 AND withheld_at IS NULL`, in.Reason, p.UserID, now, contactID); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, actor(p, m), audit.Event{

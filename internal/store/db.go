@@ -200,6 +200,24 @@ type Tx struct {
 // the transaction changed.
 func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
+// ExecOne runs a conditional write that must change a row: when it changes
+// none (the condition no longer held: someone else changed the row first),
+// it returns unchanged — the caller's conflict, said in its own words.
+func (tx *Tx) ExecOne(ctx context.Context, unchanged error, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return unchanged
+	}
+	return nil
+}
+
 // IDs runs a query selecting one integer column and returns its values.
 func (tx *Tx) IDs(ctx context.Context, q string, args ...any) ([]int64, error) {
 	rows, err := tx.QueryContext(ctx, q, args...)

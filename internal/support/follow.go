@@ -84,7 +84,7 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 				return err
 			}
 			if errors.Is(err, sql.ErrNoRows) {
-				if err := s.followUpdate(ctx, tx, `UPDATE appointments SET worker_user_id = $1, team_id = $2, updated_at = $3, updated_by_user_id = $4,
+				if err := tx.ExecOne(ctx, errMovedMeanwhile(), `UPDATE appointments SET worker_user_id = $1, team_id = $2, updated_at = $3, updated_by_user_id = $4,
 					version = version + 1 WHERE id = $5 AND version = $6`, m.NewWorkerID, nullID(m.TeamID), m.At, nullID(p.UserID), u.id, u.version); err != nil {
 					return err
 				}
@@ -97,7 +97,7 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 			}
 			reason = ReasonNewWorkerBusy
 		}
-		if err := s.followUpdate(ctx, tx, `UPDATE appointments SET status = 'cancelled', cancelled_by = $1, cancel_reason = $2, updated_at = $3,
+		if err := tx.ExecOne(ctx, errMovedMeanwhile(), `UPDATE appointments SET status = 'cancelled', cancelled_by = $1, cancel_reason = $2, updated_at = $3,
 			updated_by_user_id = $4, version = version + 1 WHERE id = $5 AND version = $6`, string(SideService), reason, m.At, nullID(p.UserID), u.id, u.version); err != nil {
 			return err
 		}
@@ -110,17 +110,10 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 	return s.tellPerson(ctx, tx, p, m, cancelled, moved)
 }
 
-// followUpdate runs one conditional update of an appointment the move
-// found; another change at the same moment answers 409 and undoes the move.
-func (s *Service) followUpdate(ctx context.Context, tx *store.Tx, q string, args ...any) error {
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return app.Errorf(app.CodeConflict, "One of this person's appointments was changed at the same moment. Try again.")
-	}
-	return nil
+// errMovedMeanwhile is an appointment the move found but another change
+// reached first: the move answers 409 and is undone.
+func errMovedMeanwhile() error {
+	return app.Errorf(app.CodeConflict, "One of this person's appointments was changed at the same moment. Try again.")
 }
 
 // tellPerson tells the person in Mutual how many of their appointments the
