@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -41,4 +42,27 @@ func describeControl(r rune) string {
 		return "a NUL character (U+0000)"
 	}
 	return fmt.Sprintf("an invisible control character (U+%04X)", r)
+}
+
+// UpperFirst returns s with its first letter in upper case: the whole first
+// character, however many bytes it takes ("ōromo" → "Ōromo"), never its
+// first byte alone (which would cut a letter in two and leave text that is
+// not UTF-8). Every "capitalise" in Mutual goes through this
+// (archtest's TestNoFirstByteCapitals).
+func UpperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// LowerFirst is UpperFirst's opposite: a message put in the middle of a
+// sentence ("coordinator_email: enter an email address").
+func LowerFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 || r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[size:]
 }

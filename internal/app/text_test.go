@@ -19,3 +19,14 @@ func TestUnstorableText(t *testing.T) {
 		}
 	}
 }
+
+func TestUpperFirst(t *testing.T) {
+	for in, want := range map[string]string{"": "", "ōromo": "Ōromo", "english": "English", "ñ": "Ñ", "1st": "1st", "\xff": "\xff"} {
+		if got := UpperFirst(in); got != want {
+			t.Errorf("UpperFirst(%q) = %q, want %q", in, got, want)
+		}
+		if got := LowerFirst(want); got != in {
+			t.Errorf("LowerFirst(%q) = %q, want %q", want, got, in)
+		}
+	}
+}

@@ -179,7 +179,7 @@ func (v *validator) check(e Episode, row int, rep *ImportReport) (episode, bool)
 	}
 	email, msg := account.NormaliseEmail(e.CoordinatorEmail)
 	if msg != "" {
-		rep.problem(row, "coordinator_email", strings.ToLower(msg[:1])+msg[1:])
+		rep.problem(row, "coordinator_email", app.LowerFirst(msg))
 	}
 	out.email = email
 	if start, ok := parseDate(e.StartDate); !ok {

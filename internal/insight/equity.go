@@ -206,7 +206,7 @@ func languageGroup(lang string) string {
 	if lang == "" {
 		return "Not recorded"
 	}
-	return strings.ToUpper(lang[:1]) + strings.ToLower(lang[1:])
+	return app.UpperFirst(strings.ToLower(lang))
 }
 
 func (s *Service) equityTable(key, label string, groups map[string]*groupCounts) EquityTable {

@@ -117,11 +117,7 @@ func decodeOrdered(dec *json.Decoder) (dataNode, error) {
 // humanise turns a JSON field name into words: "how_it_was_made" → "How it
 // was made".
 func humanise(key string) string {
-	s := strings.ReplaceAll(key, "_", " ")
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return app.UpperFirst(strings.ReplaceAll(key, "_", " "))
 }
 
 type dataPage struct {

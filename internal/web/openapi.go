@@ -127,7 +127,7 @@ func (b *schemaBuilder) name(t reflect.Type) string {
 	for _, other := range b.names {
 		if other == n {
 			pkg := t.PkgPath()[strings.LastIndexByte(t.PkgPath(), '/')+1:]
-			n = strings.ToUpper(pkg[:1]) + pkg[1:] + n
+			n = app.UpperFirst(pkg) + n
 		}
 	}
 	b.names[t] = n
@@ -361,7 +361,7 @@ func operationID(method, path string) string {
 	for _, part := range strings.Split(strings.TrimPrefix(path, "/api/v1/"), "/") {
 		part = strings.Trim(part, "{}")
 		for _, w := range strings.FieldsFunc(part, func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
-			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+			b.WriteString(app.UpperFirst(w))
 		}
 	}
 	return b.String()
