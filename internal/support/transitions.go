@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/access"
@@ -167,12 +168,24 @@ type TransitionPrompt struct {
 	PersonName string    `json:"person_name"`
 	ReferralID int64     `json:"referral_id"`
 	Due        time.Time `json:"due_at"`
-	// Done: for a discharge follow-up, a contact recorded or an appointment
-	// that happened since the discharge was raised; Overdue: not done by
-	// the time it was due.
-	Done    bool `json:"done"`
-	Overdue bool `json:"overdue"`
+	// Done: marked done by the worker, or (an in-reach visit or a
+	// discharge follow-up) a contact recorded or an appointment that
+	// happened since it was raised; a CAMHS transition plan is done only
+	// when marked. Overdue: not done by the time it was due.
+	Done     bool       `json:"done"`
+	Overdue  bool       `json:"overdue"`
+	DoneAt   *time.Time `json:"done_at,omitempty" doc:"When the worker marked it done; absent when it is not, or is done by a contact."`
+	DoneNote string     `json:"done_note,omitempty" doc:"What the worker said was done."`
 }
+
+// PromptDone is the worker marking a prompt done: what was done, in a few
+// words (a transition plan agreed with the adult team, a ward visit made).
+type PromptDone struct {
+	Note string `json:"note" doc:"What was done, in a few words (up to 500 characters)."`
+}
+
+// maxPromptNote is how long a prompt's done note may be.
+const maxPromptNote = 500
 
 // MyPrompts lists the transition prompts of the people the caller is the
 // worker of now (staff with support.work), newest due first, audited as
@@ -181,38 +194,105 @@ func (s *Service) MyPrompts(ctx context.Context, p *app.Principal) ([]Transition
 	if !p.Can(app.PermSupportWork) {
 		return nil, access.ErrNotVisible
 	}
-	now := s.Clock.Now()
-	out := []TransitionPrompt{}
+	var out []TransitionPrompt
 	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
-		a := store.NewArgs(p.UserID)
-		rows, err := tx.QueryContext(ctx, `SELECT tp.id, tp.kind, tp.person_id, pe.preferred_name, tp.referral_id, tp.due_at, tp.raised_at,
-			EXISTS (SELECT 1 FROM contacts c WHERE c.referral_id = tp.referral_id AND c.at >= tp.raised_at AND c.error_at IS NULL)
-			OR EXISTS (SELECT 1 FROM appointments ap WHERE ap.referral_id = tp.referral_id AND ap.status IN ('arrived', 'fulfilled') AND ap.starts_at >= tp.raised_at)
-			FROM transition_prompts tp JOIN people pe ON pe.id = tp.person_id JOIN referrals r ON r.id = tp.referral_id
-			WHERE r.allocated_worker_id = $1 AND r.status IN ('allocated', 'active') AND `+access.Referrals(p, a)+`
-			ORDER BY tp.due_at DESC, tp.id LIMIT 200`, a.Values()...)
-		if err != nil {
+		var err error
+		if out, err = myPrompts(ctx, tx, p, s.Clock.Now(), 0); err != nil {
 			return err
 		}
-		defer rows.Close()
-		var ids []int64
-		for rows.Next() {
-			var t TransitionPrompt
-			var raised time.Time
-			if err := rows.Scan(&t.ID, &t.Kind, &t.PersonID, &t.PersonName, &t.ReferralID, &t.Due, &raised, &t.Done); err != nil {
-				return err
-			}
-			t.Due = t.Due.UTC()
-			t.Overdue = !t.Done && now.After(t.Due.AddDate(0, 0, 1))
-			out = append(out, t)
-			ids = append(ids, t.PersonID)
-		}
-		if err := rows.Err(); err != nil {
-			return err
+		ids := make([]int64, len(out))
+		for i, t := range out {
+			ids[i] = t.PersonID
 		}
 		record(p.ActorFor(app.PermSupportWork), audit.Event{Action: "transition_prompt.list", Subjects: ids, ObjectType: "transition_prompts",
 			ObjectID: fmt.Sprintf("results=%d", len(out))})
 		return nil
 	})
 	return out, err
+}
+
+// myPrompts reads the caller's prompts (the people they are the worker of
+// now, within their scope of referrals), or only the prompt id when it is
+// not 0.
+func myPrompts(ctx context.Context, tx *store.Tx, p *app.Principal, now time.Time, id int64) ([]TransitionPrompt, error) {
+	a := store.NewArgs(p.UserID)
+	one := ""
+	if id != 0 {
+		one = " AND tp.id = " + a.Add(id)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT tp.id, tp.kind, tp.person_id, pe.preferred_name, tp.referral_id, tp.due_at, tp.done_at, tp.done_note,
+		tp.done_at IS NOT NULL OR tp.kind <> 'camhs_transition' AND (
+			EXISTS (SELECT 1 FROM contacts c WHERE c.referral_id = tp.referral_id AND c.at >= tp.raised_at AND c.error_at IS NULL)
+			OR EXISTS (SELECT 1 FROM appointments ap WHERE ap.referral_id = tp.referral_id AND ap.status IN ('arrived', 'fulfilled') AND ap.starts_at >= tp.raised_at))
+		FROM transition_prompts tp JOIN people pe ON pe.id = tp.person_id JOIN referrals r ON r.id = tp.referral_id
+		WHERE r.allocated_worker_id = $1 AND r.status IN ('allocated', 'active') AND `+access.Referrals(p, a)+one+`
+		ORDER BY tp.due_at DESC, tp.id LIMIT 200`, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []TransitionPrompt{}
+	for rows.Next() {
+		var t TransitionPrompt
+		var doneAt sql.NullTime
+		if err := rows.Scan(&t.ID, &t.Kind, &t.PersonID, &t.PersonName, &t.ReferralID, &t.Due, &doneAt, &t.DoneNote, &t.Done); err != nil {
+			return nil, err
+		}
+		t.Due = t.Due.UTC()
+		if doneAt.Valid {
+			at := doneAt.Time.UTC()
+			t.DoneAt = &at
+		}
+		t.Overdue = !t.Done && now.After(t.Due.AddDate(0, 0, 1))
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// MarkPromptDone records that the worker did what a prompt asked, with
+// what was done in a few words. Only the person's worker now marks it (as
+// only they see it); it is marked once — a second mark, or two at once, is
+// a conflict, and the first note stands.
+func (s *Service) MarkPromptDone(ctx context.Context, p *app.Principal, id int64, in PromptDone) (TransitionPrompt, error) {
+	in.Note = strings.TrimSpace(in.Note)
+	var problems app.Problems
+	if in.Note == "" {
+		problems.Add("note", "Say in a few words what was done")
+	}
+	problems.CheckLen("note", in.Note, maxPromptNote, "What was done")
+	if err := problems.Err(); err != nil {
+		return TransitionPrompt{}, err
+	}
+	var out TransitionPrompt
+	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		if !p.Can(app.PermSupportWork) {
+			return access.ErrNotVisible
+		}
+		now := s.Clock.Now()
+		found, err := myPrompts(ctx, tx, p, now, id)
+		if err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			return access.ErrNotVisible
+		}
+		if found[0].DoneAt != nil {
+			return app.Errorf(app.CodeConflict, "This was already marked done")
+		}
+		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "This was marked done at the same moment"),
+			`UPDATE transition_prompts SET done_at = $1, done_by_user_id = $2, done_note = $3 WHERE id = $4 AND done_at IS NULL`,
+			now, p.UserID, in.Note, id); err != nil {
+			return err
+		}
+		if found, err = myPrompts(ctx, tx, p, now, id); err != nil {
+			return err
+		}
+		out = found[0]
+		return audit.Record(ctx, tx, now, p.ActorFor(app.PermSupportWork), audit.Event{Action: "transition_prompt.done",
+			SubjectPersonID: out.PersonID, ObjectType: "transition_prompt", ObjectID: fmt.Sprint(id)})
+	})
+	if err != nil {
+		return out, s.denied(ctx, err, p, app.PermSupportWork, "transition_prompt.done", "transition_prompt", id, "The prompt")
+	}
+	return out, nil
 }

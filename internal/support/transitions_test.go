@@ -2,9 +2,13 @@ package support_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/support"
@@ -124,6 +128,110 @@ func TestTransitionPrompts(t *testing.T) {
 		}
 		if f := follow(); !f.Done || f.Overdue {
 			t.Fatalf("follow-up after a contact: %+v", f)
+		}
+	})
+}
+
+// A prompt is marked done by hand, with what was done, by the person's
+// worker only, once: a second mark or three at once leave one note. A
+// CAMHS transition plan is done only when marked: a contact is not a plan.
+func TestPromptsMarkedDoneByHand(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		ward := w.Allocated(t, "person", "worker")
+		young := w.Allocated(t, "person2", "worker")
+		today := w.Clock.Now().Truncate(24 * time.Hour)
+		for _, e := range []struct {
+			person int64
+			ref    string
+			set    string
+			start  time.Time
+		}{{ward.PersonID, "WARD-2", "acute_ward", today.AddDate(0, 0, -2)}, {young.PersonID, "CAMHS-2", "camhs_transition", today.AddDate(-1, 0, 0)}} {
+			if _, err := db.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, setting, imported_at)
+				VALUES ($1, $2, $3, 'clinician@test.example', $4, $5, $6)`, e.person, e.ref, w.TeamB.ID, e.start, e.set, w.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Exec(ctx, "UPDATE people SET date_of_birth = $1 WHERE id = $2", today.AddDate(-17, 0, -3), young.PersonID); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.Support.RaiseTransitionPrompts(ctx); err != nil || n != 2 {
+			t.Fatalf("raised %d, %v; want an in-reach visit and a transition plan", n, err)
+		}
+		worker := w.Principal(t, "worker")
+		prompt := func(kind string) support.TransitionPrompt {
+			t.Helper()
+			list, err := w.Support.MyPrompts(ctx, worker)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range list {
+				if p.Kind == kind {
+					return p
+				}
+			}
+			t.Fatalf("no %s prompt in %+v", kind, list)
+			return support.TransitionPrompt{}
+		}
+		plan := prompt(support.PromptCAMHSTransition)
+		w.Clock.Advance(2 * time.Hour)
+		if _, err := w.Referrals.RecordContact(ctx, worker, young.ID, referral.NewContact{At: w.Clock.Now().Add(-time.Hour), Mode: "phone", Minutes: 15}); err != nil {
+			t.Fatal(err)
+		}
+		if p := prompt(support.PromptCAMHSTransition); p.Done {
+			t.Fatalf("a contact made the transition plan done: %+v", p)
+		}
+		for name, who := range map[string]string{"another team's worker": "workerB", "the person": "person2", "a lead": "lead"} {
+			if _, err := w.Support.MarkPromptDone(ctx, w.Principal(t, who), plan.ID, support.PromptDone{Note: "Plan agreed"}); !app.IsCode(err, app.CodeNotFound) {
+				t.Errorf("%s marking it: %v, want not found", name, err)
+			}
+		}
+		if _, err := w.Support.MarkPromptDone(ctx, worker, plan.ID, support.PromptDone{Note: "  "}); !app.IsCode(err, app.CodeInvalid) || app.As(err).Fields[0].Field != "note" {
+			t.Fatalf("an empty note: %v", err)
+		}
+		if _, err := w.Support.MarkPromptDone(ctx, worker, plan.ID, support.PromptDone{Note: strings.Repeat("ō", 501)}); !app.IsCode(err, app.CodeInvalid) {
+			t.Fatalf("501 letters: %v", err)
+		}
+		if p := prompt(support.PromptCAMHSTransition); p.Done || p.DoneAt != nil {
+			t.Fatalf("refused marks changed it: %+v", p)
+		}
+		done, err := w.Support.MarkPromptDone(ctx, worker, plan.ID, support.PromptDone{Note: " Transition plan agreed with the adult team "})
+		if err != nil || !done.Done || done.Overdue || done.DoneAt == nil || done.DoneNote != "Transition plan agreed with the adult team" {
+			t.Fatalf("marked: %+v %v", done, err)
+		}
+		if _, err := w.Support.MarkPromptDone(ctx, worker, plan.ID, support.PromptDone{Note: "Again"}); !app.IsCode(err, app.CodeConflict) {
+			t.Fatalf("a second mark: %v, want a conflict", err)
+		}
+		// Three marks of the in-reach visit at once: one wins, its note stays.
+		visit := prompt(support.PromptInReach)
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = w.Support.MarkPromptDone(ctx, worker, visit.ID, support.PromptDone{Note: fmt.Sprintf("Visited on the ward (%d)", i)})
+			}()
+		}
+		wg.Wait()
+		won := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && won < 0:
+				won = i
+			case err == nil:
+				t.Errorf("marks %d and %d both won", won, i)
+			case !app.IsCode(err, app.CodeConflict):
+				t.Errorf("mark %d: %v, want done or a conflict", i, err)
+			}
+		}
+		if p := prompt(support.PromptInReach); won < 0 || p.DoneNote != fmt.Sprintf("Visited on the ward (%d)", won) {
+			t.Fatalf("after three at once: %+v (winner %d)", p, won)
+		}
+		var marks int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_events WHERE action = 'transition_prompt.done' AND outcome = 'ok'").Scan(&marks); err != nil || marks != 2 {
+			t.Fatalf("audited marks: %d %v, want 2", marks, err)
 		}
 	})
 }

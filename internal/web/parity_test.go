@@ -211,6 +211,7 @@ var pageAPI = map[string][]string{
 	"POST /appointments/{id}/check-out":                  {"POST /api/v1/appointments/{id}/check-out"},
 	"GET /community/topics/{id}/live":                    {"GET /api/v1/topics/{id}/posts"},
 	"GET /my/transitions":                                {"GET /api/v1/my/transitions"},
+	"POST /my/transitions/{id}/done":                     {"POST /api/v1/transition-prompts/{id}/done"},
 }
 
 // pageOnly are the pages with no API operation, each with its reason: the

@@ -103,8 +103,29 @@ func (s *Server) apiRevokeFeed(w http.ResponseWriter, r *http.Request) error {
 }
 
 var opMyTransitions = APIOp{Summary: "Transitions to act on for the people you support: ward admissions, discharges, 17th birthdays on a CAMHS caseload", Tag: "Support",
-	Description: "Raised from the trust's record by a background job, once per episode. A discharge follow-up is done with a contact or an appointment that happened since it was raised, and overdue when not done by its day (the organisation's discharge follow-up days after discharge, 7 unless set).",
+	Description: "Raised from the trust's record by a background job, once per episode. A visit or a discharge follow-up is done with a contact or an appointment that happened since it was raised, or when the worker marks it done (POST /api/v1/transition-prompts/{id}/done); a CAMHS transition plan only when marked. Overdue when not done by its day (the organisation's discharge follow-up days after discharge, 7 unless set).",
 	Response:    []support.TransitionPrompt{{ID: 3, Kind: support.PromptDischargeFollowUp, PersonID: 7, PersonName: "Sam", ReferralID: 42, Due: exampleTime, Overdue: true}}}
+
+var opPromptDone = APIOp{Summary: "Mark a transition prompt done, saying what was done (the person's worker)", Tag: "Support", Query: id,
+	Description: "Once: a prompt already marked is 409 and keeps its first note. A CAMHS transition plan is done only this way; a visit or a follow-up is also done by a contact recorded since it was raised.",
+	Request:     support.PromptDone{Note: "Transition plan agreed with the adult team"},
+	Response:    support.TransitionPrompt{ID: 3, Kind: support.PromptCAMHSTransition, PersonID: 7, PersonName: "Sam", ReferralID: 42, Due: exampleTime, Done: true, DoneAt: &exampleTime, DoneNote: "Transition plan agreed with the adult team"}}
+
+func (s *Server) apiPromptDone(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in support.PromptDone
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	out, err := s.support.MarkPromptDone(r.Context(), principal(r), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
 
 func (s *Server) apiMyTransitions(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.support.MyPrompts(r.Context(), principal(r))

@@ -56,7 +56,34 @@ func supportAuditCalls(t *testing.T, e *webtest.Env, pid int64, person, worker, 
 		t.Fatal(err)
 	}
 	feedPath := strings.TrimPrefix(feed.URL, "https://mutual.test")
+	// A ward admission and a CAMHS caseload give two transition prompts
+	// to mark done.
+	for _, set := range []string{"acute_ward", "camhs_transition"} {
+		if _, err := e.DB.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, setting, imported_at)
+			VALUES ($1, $2, $3, 'clinician@test.example', $4, $5, $6)`, pid, "AUDIT-"+set, e.TeamA.ID, e.Clock.Now().AddDate(0, 0, -1).Truncate(24*time.Hour), set, e.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.DB.Exec(ctx, "UPDATE people SET date_of_birth = $1 WHERE id = $2", e.Clock.Now().AddDate(-17, 0, -1), pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Support.RaiseTransitionPrompts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prompt := func(kind string) string {
+		var n int64
+		if err := e.DB.QueryRow(ctx, "SELECT id FROM transition_prompts WHERE person_id = $1 AND kind = $2", pid, kind).Scan(&n); err != nil {
+			t.Fatalf("the %s prompt: %v", kind, err)
+		}
+		return strconv.FormatInt(n, 10)
+	}
 	return []auditCall{
+		{"POST /my/transitions/{id}/done", func() *webtest.Response {
+			return worker.PostForm("/my/transitions/"+prompt("in_reach")+"/done", map[string][]string{"note": {"Visited on the ward"}})
+		}, 303},
+		{"POST /api/v1/transition-prompts/{id}/done", func() *webtest.Response {
+			return workerAPI.JSON("POST", "/api/v1/transition-prompts/"+prompt("camhs_transition")+"/done", map[string]any{"note": "Plan agreed"})
+		}, 200},
 		{"GET /calendar/{file}", func() *webtest.Response { return e.Client(t).Get(feedPath) }, 200},
 		{"POST /appointments/{id}/check-in", func() *webtest.Response { return worker.PostForm("/appointments/"+vid+"/check-in", nil) }, 303},
 		{"POST /api/v1/appointments/{id}/check-out", func() *webtest.Response {

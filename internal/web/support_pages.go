@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ func (s *Server) supportRoutes() []*Route {
 		personPage("GET /my/people", app.PermSupportWork, s.handleMyPeople),
 		personPage("GET /my/diary", app.PermSupportWork, s.handleMyDiary),
 		personPage("GET /my/transitions", app.PermSupportWork, s.handleMyTransitions),
+		personPage("POST /my/transitions/{id}/done", app.PermSupportWork, s.handlePromptDone),
 		personPage("GET /my/appointments", app.PermAppointments, s.handleMyAppointments),
 		personPage("POST /my/appointments", app.PermAppointments, s.handleMyAppointmentAsk),
 		personPage("GET /people/{id}/appointments/new", app.PermAppointments, s.handleAppointmentForm),
@@ -48,6 +50,7 @@ func (s *Server) supportRoutes() []*Route {
 		personAPI("GET /api/v1/my/people", app.PermSupportWork, opMyPeople, s.apiMyPeople),
 		personAPI("GET /api/v1/my/diary", app.PermSupportWork, opMyDiary, s.apiMyDiary),
 		personAPI("GET /api/v1/my/transitions", app.PermSupportWork, opMyTransitions, s.apiMyTransitions),
+		personAPI("POST /api/v1/transition-prompts/{id}/done", app.PermSupportWork, opPromptDone, s.apiPromptDone),
 		apiRoute("GET /api/v1/organisations/{id}/support-settings", app.PermSupportSettings, opGetSupportSettings, s.apiGetSupportSettings),
 		apiRoute("PUT /api/v1/organisations/{id}/support-settings", app.PermSupportSettings, opPutSupportSettings, s.apiPutSupportSettings),
 	}
@@ -62,11 +65,35 @@ func (s *Server) handleMyPeople(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleMyTransitions(w http.ResponseWriter, r *http.Request) error {
+	return s.transitionsPage(w, r, http.StatusOK, ui.NewForm(url.Values{}))
+}
+
+func (s *Server) transitionsPage(w http.ResponseWriter, r *http.Request, status int, f *ui.Form) error {
 	list, err := s.support.MyPrompts(r.Context(), principal(r))
 	if err != nil {
 		return err
 	}
-	return s.page(w, r, http.StatusOK, "support/transitions", &ui.Page{Title: "Transitions to act on", Data: list})
+	return s.page(w, r, status, "support/transitions", &ui.Page{Title: "Transitions to act on", Data: list, Form: f})
+}
+
+// handlePromptDone marks a transition prompt done with what was done; a
+// problem shows the page again with that prompt's form open and what was
+// typed kept.
+func (s *Server) handlePromptDone(w http.ResponseWriter, r *http.Request) error {
+	id, f, err := idAndForm(w, r)
+	if err != nil {
+		return err
+	}
+	_, err = s.support.MarkPromptDone(r.Context(), principal(r), id, support.PromptDone{Note: f.Value("note")})
+	if err == nil {
+		setFlash(w, "Marked done")
+		return redirect(w, r, "/my/transitions")
+	}
+	if err := formProblem(f, err, app.CodeConflict); err != nil {
+		return err
+	}
+	f.Values.Set("prompt_id", strconv.FormatInt(id, 10))
+	return s.transitionsPage(w, r, app.As(err).Code.Status(), f)
 }
 
 type diaryData struct {

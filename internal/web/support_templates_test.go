@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/alert"
@@ -23,14 +24,21 @@ func supportTplCases() []tplCase {
 	never := support.MyPerson{PersonID: 8, Name: "Alex", ReferralID: 43, Status: "allocated", DaysSince: 3, NeverMet: true, OverdueDays: 14}
 	days := []support.Day{{Date: tNow, Appointments: []support.Appointment{booked, proposed, cancelled}}, {Date: tNow.AddDate(0, 0, 1), Appointments: []support.Appointment{}}}
 	places, lengths := choiceOptions(support.Places), appointmentLengths
+	promptBad := ui.NewForm(url.Values{"prompt_id": {"3"}, "note": {"typed"}})
+	promptBad.AddError("note", "Say in a few words what was done")
 	return []tplCase{
 		{page: "support/people", variant: "two people", pg: &ui.Page{Title: "My people", Data: []support.MyPerson{person, never}},
 			want: []string{"Overdue", "Not met yet", "Arrange an appointment", "at a café or community place"}},
 		{page: "support/transitions", pg: &ui.Page{Title: "Transitions to act on", Data: []support.TransitionPrompt{
 			{ID: 1, Kind: support.PromptDischargeFollowUp, PersonName: "Sam", ReferralID: 42, Due: tNow, Overdue: true},
 			{ID: 2, Kind: support.PromptInReach, PersonName: "Alex", ReferralID: 43, Due: tNow, Done: true},
-			{ID: 3, Kind: support.PromptCAMHSTransition, PersonName: "Jo", ReferralID: 44, Due: tNow}}},
-			want: []string{`href="/referrals/42"`, "Discharged: follow up", "Overdue", "in-reach visit", "adult team"}},
+			{ID: 3, Kind: support.PromptCAMHSTransition, PersonName: "Jo", ReferralID: 44, Due: tNow},
+			{ID: 4, Kind: support.PromptCAMHSTransition, PersonName: "Kit", ReferralID: 45, Due: tNow, Done: true, DoneAt: &tNow, DoneNote: "Plan agreed with the adult team"}}},
+			want: []string{`href="/referrals/42"`, "Discharged: follow up", "Overdue", "in-reach visit", "adult team", `action="/my/transitions/3/done"`,
+				`id="prompt-3-note"`, "Marked done", "Plan agreed with the adult team"}, notWant: []string{`action="/my/transitions/4/done"`, " open>"}},
+		{page: "support/transitions", variant: "a problem", pg: &ui.Page{Title: "Transitions to act on", Form: promptBad,
+			Data: []support.TransitionPrompt{{ID: 3, Kind: support.PromptCAMHSTransition, PersonName: "Jo", ReferralID: 44, Due: tNow}}},
+			want: []string{`id="note"`, " open>", "typed", "Say in a few words what was done"}},
 		{page: "support/transitions", variant: "none", pg: &ui.Page{Title: "Transitions to act on", Data: []support.TransitionPrompt{}}, want: []string{"Nothing to act on"}},
 		{page: "support/people", variant: "no one", pg: &ui.Page{Title: "My people", Data: []support.MyPerson{}}, want: []string{"No one is allocated"}},
 		{page: "support/diary", variant: "a week", pg: &ui.Page{Title: "My diary: week of 23 March 2026", Data: diaryData{Diary: support.Diary{Days: days},

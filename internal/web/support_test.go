@@ -196,3 +196,75 @@ func TestVisitPageShowsItsOwnAlert(t *testing.T) {
 		}
 	})
 }
+
+// A worker marks a transition prompt done from the page (an empty note is
+// refused with the prompt's form open and nothing marked) and through the
+// API; two marks at once over HTTP: one 200, one 409, the first note kept.
+func TestMarkingAPromptDoneOverHTTP(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		pid := supportedPerson(t, e)
+		for _, set := range []string{"acute_ward", "camhs_transition"} {
+			if _, err := e.DB.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, setting, imported_at)
+				VALUES ($1, $2, $3, 'clinician@test.example', $4, $5, $6)`, pid, "HTTP-"+set, e.TeamA.ID, e.Clock.Now().AddDate(0, 0, -1).Truncate(24*time.Hour), set, e.Clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.DB.Exec(ctx, "UPDATE people SET date_of_birth = $1 WHERE id = $2", e.Clock.Now().AddDate(-17, 0, -1), pid); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := e.Support.RaiseTransitionPrompts(ctx); err != nil || n != 2 {
+			t.Fatalf("raised %d %v", n, err)
+		}
+		prompt := func(kind string) (id, note string) {
+			var n int64
+			if err := e.DB.QueryRow(ctx, "SELECT id, done_note FROM transition_prompts WHERE person_id = $1 AND kind = $2", pid, kind).Scan(&n, &note); err != nil {
+				t.Fatal(err)
+			}
+			return strconv.FormatInt(n, 10), note
+		}
+		worker := e.As(t, "worker")
+		visit, _ := prompt("in_reach")
+		bad := worker.PostForm("/my/transitions/"+visit+"/done", url.Values{"note": {"   "}})
+		if bad.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(bad.Body, "Say in a few words what was done") ||
+			!strings.Contains(bad.Body, `href="#note"`) || !strings.Contains(bad.Body, `id="note"`) || !strings.Contains(bad.Body, " open>") {
+			t.Fatalf("an empty note: %d %s", bad.StatusCode, bad.Body)
+		}
+		if _, note := prompt("in_reach"); note != "" {
+			t.Fatalf("a refused mark wrote %q", note)
+		}
+		if r := worker.PostForm("/my/transitions/"+visit+"/done", url.Values{"note": {"Visited on the ward"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("marking from the page: %d %s", r.StatusCode, r.Body)
+		}
+		if page := worker.Get("/my/transitions"); !strings.Contains(page.Body, "Visited on the ward") {
+			t.Fatalf("the page after marking: %s", page.Body)
+		}
+		// Another team's worker gets 404 and changes nothing.
+		plan, _ := prompt("camhs_transition")
+		if r := e.Bearer(t, "workerB").JSON(http.MethodPost, "/api/v1/transition-prompts/"+plan+"/done", map[string]any{"note": "Not theirs"}); r.StatusCode != http.StatusNotFound {
+			t.Fatalf("another team's worker: %d %s", r.StatusCode, r.Body)
+		}
+		api := e.Bearer(t, "worker")
+		res := webtest.Parallel(t, []webtest.Call{
+			{Client: api, Method: http.MethodPost, Path: "/api/v1/transition-prompts/" + plan + "/done", JSON: map[string]any{"note": "Plan agreed (first)"}},
+			{Client: api, Method: http.MethodPost, Path: "/api/v1/transition-prompts/" + plan + "/done", JSON: map[string]any{"note": "Plan agreed (second)"}},
+		})
+		won := ""
+		for i, r := range res {
+			switch r.StatusCode {
+			case http.StatusOK:
+				if won != "" {
+					t.Fatalf("both marks won")
+				}
+				won = []string{"Plan agreed (first)", "Plan agreed (second)"}[i]
+			case http.StatusConflict:
+			default:
+				t.Fatalf("a mark at once: %d %s", r.StatusCode, r.Body)
+			}
+		}
+		if _, note := prompt("camhs_transition"); won == "" || note != won {
+			t.Fatalf("after two at once: %q, the winner said %q", note, won)
+		}
+	})
+}
