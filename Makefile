@@ -71,7 +71,7 @@ overload:
 ## fuzz: feed the caseload CSV reader random files for FUZZ_TIME (go test runs only its seed corpus)
 FUZZ_TIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzCaseloadCSV$$' -fuzztime $(FUZZ_TIME) ./internal/insight/
+	$(GO) test -run '^$$' -fuzz '^FuzzCaseloadCSV$$' -fuzztime $(FUZZ_TIME) ./internal/caseload/
 
 ## fuzz-api: send every API operation requests made from the OpenAPI document for FUZZ_TIME per engine (seed: FUZZ_SEED)
 FUZZ_SEED ?= 20261102

@@ -68,3 +68,33 @@ func definedTests(t *testing.T, root string) map[string]bool {
 	}
 	return tests
 }
+
+// Every test, benchmark or fuzz target README.md and the documents under
+// docs/ name exists: a figure or a control said to be checked by a test
+// that was renamed or removed would otherwise stand unchecked.
+func TestDocumentsNameRealTests(t *testing.T) {
+	root := repoRoot(t)
+	tests := definedTests(t, root)
+	docs := []string{filepath.Join(root, "README.md")}
+	err := filepath.WalkDir(filepath.Join(root, "docs"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".md") {
+			docs = append(docs, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, doc)
+		for _, m := range namedTestRE.FindAllStringSubmatch(string(b), -1) {
+			if !tests[m[1]] {
+				t.Errorf("%s names %s, which no test file defines", rel, m[1])
+			}
+		}
+	}
+}
