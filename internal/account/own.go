@@ -218,6 +218,20 @@ func (s *Service) LastActivity(ctx context.Context, tx *store.Tx, personID int64
 		"SELECT last_used_at FROM api_tokens WHERE user_id = $1 AND last_used_at IS NOT NULL ORDER BY last_used_at DESC LIMIT 1")
 }
 
+// LockBeforePerson locks the account joined to the person (or to a record
+// joined to theirs) for the retention job, before it locks the person's
+// row: a sign-in locks the account's row too (StartSession), so one made
+// at that moment is either committed before retention reads the account's
+// last activity, or waits and finds the account closed. The account first,
+// then the person, is the order a claim takes them in (ClaimRecord).
+func (s *Service) LockBeforePerson(ctx context.Context, tx *store.Tx, personID int64) error {
+	if tx.Dialect != store.Postgres {
+		return nil // SQLite has one writer: nothing runs between a read and its write
+	}
+	_, err := tx.IDs(ctx, `SELECT id FROM users WHERE person_id IN (SELECT id FROM people WHERE id = $1 OR merged_into_id = $1) ORDER BY id FOR UPDATE`, personID)
+	return err
+}
+
 // Forget separates a forgotten person from their account, inside tx. An
 // account that is also staff keeps its work roles and loses only its
 // person and carer roles and the link; any other account is closed: its

@@ -345,6 +345,14 @@ func (s *Service) retainOne(ctx context.Context, personID int64, cutoff time.Tim
 		lock := tx.Dialect.ForUpdate()
 		if dryRun {
 			lock = ""
+		} else {
+			for _, h := range s.holders() {
+				if l, ok := h.(person.LocksFirst); ok {
+					if err := l.LockBeforePerson(ctx, tx, personID); err != nil {
+						return fmt.Errorf("%s: %w", h.HolderName(), err)
+					}
+				}
+			}
 		}
 		var one int64
 		err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE id = $1 AND merged_into_id IS NULL"+lock, personID).Scan(&one)

@@ -32,6 +32,17 @@ type Holder interface {
 	Forget(ctx context.Context, tx *store.Tx, personID int64) error
 }
 
+// LocksFirst is a Holder whose rows record activity without writing
+// anything that names the person's row (an account's sign-ins and token
+// uses), so a lock on the person's row does not make that activity wait.
+// Retention asks it to lock those rows first, before the person's row, in
+// the same order a claim takes them (the account, then the person): a
+// sign-in at the moment a person is forgotten is then either seen (they
+// are kept) or refused (their account is closed), never lost.
+type LocksFirst interface {
+	LockBeforePerson(ctx context.Context, tx *store.Tx, personID int64) error
+}
+
 type completeCopyKey struct{}
 
 // ForSubjectAccess marks ctx as making a subject access copy by the staff

@@ -57,6 +57,7 @@ var unscopedReaders = map[string]string{
 	"datarights.(*Service).Retain":        "retention: the ids of people to check; returns counts only",
 	"datarights.(*Service).retainOne":     "retention: one person's ids and times, under their lock; returns what became of them",
 	"person.(*Service).LastActivity":      "retention: a time, no one's data",
+	"account.(*Service).LockBeforePerson": "retention: locks the person's accounts before the person; returns nothing",
 	// Reads that return no one's data.
 	"referral.RefreshCaseloadFlags":     "updates flags; returns nothing",
 	"referral.(*Service).EstimateWait":  "aggregate: median and 90th percentile days",
