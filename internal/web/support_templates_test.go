@@ -35,7 +35,7 @@ func supportTplCases() []tplCase {
 			{ID: 3, Kind: support.PromptCAMHSTransition, PersonName: "Jo", ReferralID: 44, Due: tNow},
 			{ID: 4, Kind: support.PromptCAMHSTransition, PersonName: "Kit", ReferralID: 45, Due: tNow, Done: true, DoneAt: &tNow, DoneNote: "Plan agreed with the adult team"}}},
 			want: []string{`href="/referrals/42"`, "Discharged: follow up", "Overdue", "in-reach visit", "adult team", `action="/my/transitions/3/done"`,
-				`id="prompt-3-note"`, "Marked done", "Plan agreed with the adult team"}, notWant: []string{`action="/my/transitions/4/done"`, " open>"}},
+				`id="prompt-3-note"`, "Marked done", "Plan agreed with the adult team"}, notWant: []string{`action="/my/transitions/4/done"`, `action="/my/transitions/2/done"`, " open>"}},
 		{page: "support/transitions", variant: "a problem", pg: &ui.Page{Title: "Transitions to act on", Form: promptBad,
 			Data: []support.TransitionPrompt{{ID: 3, Kind: support.PromptCAMHSTransition, PersonName: "Jo", ReferralID: 44, Due: tNow}}},
 			want: []string{`id="note"`, " open>", "typed", "Say in a few words what was done"}},
