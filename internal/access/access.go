@@ -242,6 +242,40 @@ func RestrictedNotes(p *app.Principal, a *store.Args, c, r string) string {
 	return "(" + or(parts) + " AND " + Referrals(p, a) + ")"
 }
 
+// What a new peer worker sees of the history before they took over, as
+// the person chose (handover_sharing; no choice yet is HistorySummary).
+const (
+	HistoryAll     = "all"
+	HistorySummary = "summary"
+	HistoryNone    = "none"
+)
+
+// HandoverHistory is the one rule for how much of a contact (alias c, its
+// referral r) the caller may read after a handover, as an SQL expression
+// answering HistoryAll, HistorySummary or HistoryNone. A peer worker who
+// took the referral over from another worker (referral_handovers) reads a
+// contact recorded before the handover — not by themselves — only as the
+// person chose: all of it, a summary (when, how long, mode, setting and
+// support types; no note text, no comments, no earlier versions), or
+// nothing at all; no choice yet is a summary. Contacts recorded after the
+// handover, the outgoing worker, the referral team's leads, clinicians and
+// the person themselves are not narrowed by it. Restricted notes stay
+// under RestrictedNotes. Every read of contacts applies it (referral's
+// contactsWhere), so the page, the API and the contact page cannot differ.
+func HandoverHistory(p *app.Principal, a *store.Args, c, r string) string {
+	if p == nil || p.UserID == 0 || !p.HasRole(app.RolePeerWorker, app.RolePeerLead) || p.HasRole(app.RoleClinician) {
+		return "'" + HistoryAll + "'"
+	}
+	u := a.Add(p.UserID)
+	cond := c + ".worker_user_id <> " + u
+	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
+		cond += " AND (" + r + ".team_id IS NULL OR " + r + ".team_id NOT IN " + store.In(a, teams...) + ")"
+	}
+	return "(CASE WHEN " + cond + " AND EXISTS (SELECT 1 FROM referral_handovers hh WHERE hh.referral_id = " + c + ".referral_id AND hh.to_worker_id = " + u +
+		" AND " + c + ".created_at < hh.handed_over_at) THEN COALESCE((SELECT hs.share FROM handover_sharing hs WHERE hs.referral_id = " + c +
+		".referral_id), '" + HistorySummary + "') ELSE '" + HistoryAll + "' END)"
+}
+
 // or joins conditions; none matches nothing.
 func or(parts []string) string {
 	if len(parts) == 0 {
