@@ -189,7 +189,8 @@ func peopleParts(p *app.Principal, a *store.Args, asSet bool) (out []string) {
 // Appointments is the condition on the appointments (alias al, with the
 // person's row as pe in the query) the caller may see: a person or carer
 // their own; with the appointments permission, a peer worker those they
-// hold and a peer lead their teams', of people they may see. Clinicians,
+// hold and a peer lead their teams', of people they may see, and either
+// the warm handover meetings they are the other worker at. Clinicians,
 // managers and partners see none. Every capability that shows an
 // appointment (support, and recovery's reviews held at one) uses it.
 func Appointments(p *app.Principal, a *store.Args, al string) string {
@@ -210,6 +211,12 @@ func Appointments(p *app.Principal, a *store.Args, al string) string {
 		}
 		if len(mine) > 0 {
 			parts = append(parts, "(("+strings.Join(mine, " OR ")+") AND "+People(p, a)+")")
+		}
+		if p.HasRole(app.RolePeerWorker, app.RolePeerLead) {
+			// The other worker at a warm handover meeting sees the meeting
+			// (the person's name, when and where) before the person is in
+			// their scope; nothing more of the person comes with it.
+			parts = append(parts, al+".handover_worker_id = "+a.Add(p.UserID))
 		}
 	}
 	return or(parts)

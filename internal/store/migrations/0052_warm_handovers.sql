@@ -1,8 +1,10 @@
 -- Warm handovers (#12). A handover meeting is an appointment with a second
--- peer worker, the incoming one, who is booked too: neither worker may be
--- double-booked (support takes both workers' locks, in id order).
-ALTER TABLE appointments ADD COLUMN incoming_worker_id BIGINT REFERENCES users (id);
-CREATE INDEX appointments_incoming ON appointments (incoming_worker_id, starts_at);
+-- peer worker, who is booked too: the incoming worker until the referral is
+-- handed over to them, then the outgoing one (FollowMove swaps the two).
+-- Neither worker may be double-booked (support takes both workers' locks,
+-- in id order).
+ALTER TABLE appointments ADD COLUMN handover_worker_id BIGINT REFERENCES users (id);
+CREATE INDEX appointments_handover_worker ON appointments (handover_worker_id, starts_at);
 
 -- Each change of a referral's peer worker from one worker to another,
 -- written by referral in the move's transaction: the new worker's reads of
