@@ -19,28 +19,28 @@ import (
 // Appointment is one appointment, as its person, worker or their lead see
 // it.
 type Appointment struct {
-	ID              int64     `json:"id"`
-	PersonID        int64     `json:"person_id"`
-	PersonName      string    `json:"person_name"`
-	ReferralID      int64     `json:"referral_id"`
-	TeamID          int64     `json:"team_id,omitempty"`
-	WorkerID        int64     `json:"worker_id"`
-	WorkerName      string    `json:"worker_name"`
+	ID         int64  `json:"id"`
+	PersonID   int64  `json:"person_id"`
+	PersonName string `json:"person_name"`
+	ReferralID int64  `json:"referral_id"`
+	TeamID     int64  `json:"team_id,omitempty"`
+	WorkerID   int64  `json:"worker_id"`
+	WorkerName string `json:"worker_name"`
 	// A warm handover meeting: the other peer worker, booked too.
-	HandoverWorkerID   int64  `json:"handover_worker_id,omitempty" doc:"A warm handover meeting: the other peer worker, who comes and is booked too — the incoming worker until the referral is handed over to them, then the outgoing one."`
-	HandoverWorkerName string `json:"handover_worker_name,omitempty"`
-	Start           time.Time `json:"start" doc:"RFC 3339, stored in UTC; shown in Europe/London."`
-	End             time.Time `json:"end"`
-	Minutes         int       `json:"minutes"`
-	Place           string    `json:"place" doc:"home, community, team_base, ward, phone, video or text."`
-	PlaceDetail     string    `json:"place_detail,omitempty" doc:"Which café, which ward, which number…"`
-	Others          string    `json:"others,omitempty" doc:"Who else comes."`
-	Status          Status    `json:"status" doc:"proposed, booked, arrived, fulfilled, cancelled or noshow (FHIR Appointment)."`
-	AskedBy         Side      `json:"asked_by" doc:"worker: the worker proposed it; person: the person asked for it."`
-	CancelledBy     Side      `json:"cancelled_by,omitempty"`
-	CancelReason    string    `json:"cancel_reason,omitempty"`
-	RescheduledFrom int64     `json:"rescheduled_from,omitempty" doc:"The appointment this one replaced."`
-	Version         int       `json:"version"`
+	HandoverWorkerID   int64     `json:"handover_worker_id,omitempty" doc:"A warm handover meeting: the other peer worker, who comes and is booked too — the incoming worker until the referral is handed over to them, then the outgoing one."`
+	HandoverWorkerName string    `json:"handover_worker_name,omitempty"`
+	Start              time.Time `json:"start" doc:"RFC 3339, stored in UTC; shown in Europe/London."`
+	End                time.Time `json:"end"`
+	Minutes            int       `json:"minutes"`
+	Place              string    `json:"place" doc:"home, community, team_base, ward, phone, video or text."`
+	PlaceDetail        string    `json:"place_detail,omitempty" doc:"Which café, which ward, which number…"`
+	Others             string    `json:"others,omitempty" doc:"Who else comes."`
+	Status             Status    `json:"status" doc:"proposed, booked, arrived, fulfilled, cancelled or noshow (FHIR Appointment)."`
+	AskedBy            Side      `json:"asked_by" doc:"worker: the worker proposed it; person: the person asked for it."`
+	CancelledBy        Side      `json:"cancelled_by,omitempty"`
+	CancelReason       string    `json:"cancel_reason,omitempty"`
+	RescheduledFrom    int64     `json:"rescheduled_from,omitempty" doc:"The appointment this one replaced."`
+	Version            int       `json:"version"`
 	// Lone working: a visit (at home or in the community) is checked in and
 	// out by the worker.
 	Visit      bool       `json:"visit" doc:"A lone-working visit (home or community): the worker checks in and out."`
