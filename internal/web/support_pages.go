@@ -225,9 +225,9 @@ type appointmentFormData struct {
 	// HandoverWorkers are the choices for a warm handover meeting's
 	// incoming worker (none: the choice is not offered).
 	HandoverWorkers []ui.Option
-	Places  []ui.Option
-	Lengths []ui.Option
-	Chosen  string
+	Places          []ui.Option
+	Lengths         []ui.Option
+	Chosen          string
 }
 
 func (s *Server) handleAppointmentForm(w http.ResponseWriter, r *http.Request) error {
