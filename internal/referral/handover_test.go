@@ -10,6 +10,7 @@ import (
 	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
 
 const (
@@ -159,5 +160,36 @@ func TestHandoverHistoryFollowsThePersonsChoice(t *testing.T) {
 				t.Fatalf("history: %v %s", err, jsonOf(t, d.History))
 			}
 		})
+	})
+}
+
+// Choices made at once from one version (the person in two tabs, and their
+// worker on their say): exactly one is recorded, the others answered 409;
+// the first choice too (an insert that must add the row).
+func TestHandoverChoiceOnceUnderConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, r, _ := noteWorld(t, db)
+		ctx := context.Background()
+		person, worker := w.Principal(t, "person"), w.Principal(t, "worker")
+		for version, shares := range [][]string{{"all", "none", "summary"}, {"none", "all", "summary"}} {
+			errs := testkit.Race(len(shares), func(i int) error {
+				p, say := person, ""
+				if i == 2 {
+					p, say = worker, "Told me just now"
+				}
+				_, err := w.Referrals.ChooseHandoverSharing(ctx, p, r.ID, referral.HandoverChoice{Share: shares[i], Agreement: say, Version: version})
+				return err
+			})
+			if won := testkit.Winners(t, errs, app.CodeConflict); won != 1 {
+				t.Fatalf("version %d: %d choices won", version, won)
+			}
+			var v, events int
+			if err := db.QueryRow(ctx, "SELECT version FROM handover_sharing WHERE referral_id = $1", r.ID).Scan(&v); err != nil || v != version+1 {
+				t.Fatalf("version %d: row version %d %v", version, v, err)
+			}
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM referral_events WHERE referral_id = $1 AND note LIKE '%new peer worker sees%'", r.ID).Scan(&events); err != nil || events != version+1 {
+				t.Fatalf("version %d: %d history events %v", version, events, err)
+			}
+		}
 	})
 }
