@@ -2,6 +2,7 @@ package referral_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,48 @@ func TestHandoverChoiceOnceUnderConcurrency(t *testing.T) {
 			}
 			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM referral_events WHERE referral_id = $1 AND note LIKE '%new peer worker sees%'", r.ID).Scan(&events); err != nil || events != version+1 {
 				t.Fatalf("version %d: %d history events %v", version, events, err)
+			}
+		}
+	})
+}
+
+// The person's copy of their data holds their choice and the changes of
+// worker; forgetting them removes both.
+func TestHandoverInTheCopyAndForgotten(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, r, _ := noteWorld(t, db)
+		ctx := context.Background()
+		incoming := w.AddWorker(t, "incoming", "A")
+		if _, err := w.Referrals.Transition(ctx, w.Principal(t, "lead"), r.ID, referral.Move{To: referral.Allocated, WorkerID: incoming.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.ChooseHandoverSharing(ctx, w.Principal(t, "person"), r.ID, referral.HandoverChoice{Share: "none"}); err != nil {
+			t.Fatal(err)
+		}
+		var copyText string
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			c, err := w.Referrals.Export(ctx, tx, r.PersonID)
+			copyText = jsonOf(t, c)
+			return err
+		})
+		if err != nil || !strings.Contains(copyText, `"share":"none"`) || !strings.Contains(copyText, `"to":"Test incoming"`) {
+			t.Fatalf("copy: %v %s", err, copyText)
+		}
+		hs := append(slices.Clone(w.DataRights.Holders), w.DataRights)
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			for i := len(hs) - 1; i >= 0; i-- { // as retention does: the person last
+				if err := hs[i].Forget(ctx, tx, r.PersonID); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"referral_handovers", "handover_sharing"} {
+			var n int
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE person_id = $1", r.PersonID).Scan(&n); err != nil || n != 0 {
+				t.Fatalf("%s: %d left %v", table, n, err)
 			}
 		}
 	})
