@@ -261,7 +261,8 @@ const (
 // referral r) the caller may read after a handover, as an SQL expression
 // answering HistoryAll, HistorySummary or HistoryNone. A peer worker who
 // took the referral over from another worker (referral_handovers) reads a
-// contact recorded before the handover — not by themselves — only as the
+// contact recorded before the handover (or at the same instant: the safe
+// side) — not by themselves — only as the
 // person chose: all of it, a summary (when, how long, mode, setting and
 // support types; no note text, no comments, no earlier versions), or
 // nothing at all; no choice yet is a summary. Contacts recorded after the
@@ -279,7 +280,7 @@ func HandoverHistory(p *app.Principal, a *store.Args, c, r string) string {
 		cond += " AND (" + r + ".team_id IS NULL OR " + r + ".team_id NOT IN " + store.In(a, teams...) + ")"
 	}
 	return "(CASE WHEN " + cond + " AND EXISTS (SELECT 1 FROM referral_handovers hh WHERE hh.referral_id = " + c + ".referral_id AND hh.to_worker_id = " + u +
-		" AND " + c + ".created_at < hh.handed_over_at) THEN COALESCE((SELECT hs.share FROM handover_sharing hs WHERE hs.referral_id = " + c +
+		" AND " + c + ".created_at <= hh.handed_over_at) THEN COALESCE((SELECT hs.share FROM handover_sharing hs WHERE hs.referral_id = " + c +
 		".referral_id), '" + HistorySummary + "') ELSE '" + HistoryAll + "' END)"
 }
 
