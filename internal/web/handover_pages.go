@@ -86,22 +86,20 @@ func handoverFlash(h referral.HandoverSharing) string {
 }
 
 func (s *Server) handleMyHandoverSharing(w http.ResponseWriter, r *http.Request) error {
-	id, f, err := idAndForm(w, r)
-	if err != nil {
-		return err
-	}
-	h, err := s.handoverChoice(r, id, f)
-	if err == nil {
-		setFlash(w, handoverFlash(h))
-		return redirect(w, r, "/my/referrals/"+strconv.FormatInt(id, 10)+"#handover")
-	}
-	if !app.IsCode(err, app.CodeInvalid) && !app.IsCode(err, app.CodeConflict) && !app.IsCode(err, app.CodeForbidden) {
-		return err
-	}
-	return s.myReferralPage(w, r, app.As(err).Code.Status(), id, f)
+	return s.handoverForm(w, r, "/my/referrals/", s.myReferralPage)
 }
 
 func (s *Server) handleHandoverSharing(w http.ResponseWriter, r *http.Request) error {
+	return s.handoverForm(w, r, "/referrals/", func(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error {
+		return s.referralPage(w, r, status, id, f, "handover")
+	})
+}
+
+// handoverForm records the choice posted from a referral page (the
+// person's, under base, or staff's) and goes back to it, or shows it again
+// with the problem and what was chosen.
+func (s *Server) handoverForm(w http.ResponseWriter, r *http.Request, base string,
+	again func(w http.ResponseWriter, r *http.Request, status int, id int64, f *ui.Form) error) error {
 	id, f, err := idAndForm(w, r)
 	if err != nil {
 		return err
@@ -109,12 +107,12 @@ func (s *Server) handleHandoverSharing(w http.ResponseWriter, r *http.Request) e
 	h, err := s.handoverChoice(r, id, f)
 	if err == nil {
 		setFlash(w, handoverFlash(h))
-		return redirect(w, r, "/referrals/"+strconv.FormatInt(id, 10)+"#handover")
+		return redirect(w, r, base+strconv.FormatInt(id, 10)+"#handover")
 	}
 	if !app.IsCode(err, app.CodeInvalid) && !app.IsCode(err, app.CodeConflict) && !app.IsCode(err, app.CodeForbidden) {
 		return err
 	}
-	return s.referralPage(w, r, app.As(err).Code.Status(), id, f, "handover")
+	return again(w, r, app.As(err).Code.Status(), id, f)
 }
 
 // handoverValues fills the choice form with the saved choice, unless it is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,30 @@ func TestHandoverBookingRaceOverHTTP(t *testing.T) {
 			if won != 1 {
 				t.Fatalf("round %d: %d bookings won", round, won)
 			}
+		}
+	})
+}
+
+// Staff recording the person's choice without saying on whose say: 422,
+// the problem next to its field, what was chosen kept, nothing written;
+// the person's own form with no valid choice names it.
+func TestHandoverChoiceFormProblems(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		r := e.Allocated(t, "person", "worker")
+		path := fmt.Sprintf("/referrals/%d/handover-sharing", r.ID)
+		res := e.As(t, "worker").PostForm(path, url.Values{"handover_share": {"all"}, "handover_version": {"0"}, "handover_agreement": {"  "}})
+		body := string(res.Body)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="handover_agreement-error"`) || !strings.Contains(body, `value="all" checked`) {
+			t.Fatalf("no agreement: %d %s", res.StatusCode, body)
+		}
+		res = e.As(t, "person").PostForm(fmt.Sprintf("/my/referrals/%d/handover-sharing", r.ID), url.Values{"handover_version": {"0"}, "handover_share": {"maybe"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), "Choose what a new peer worker may see") {
+			t.Fatalf("no choice: %d", res.StatusCode)
+		}
+		var n int
+		if err := e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM handover_sharing").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("written: %d %v", n, err)
 		}
 	})
 }
