@@ -3,6 +3,7 @@ package support_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,8 @@ import (
 )
 
 // A warm handover meeting books both workers: a clash for either is
-// refused, saying which worker is not free; both see it in their diary;
+// refused, saying which worker is not free; both see it in their diary
+// (and the incoming worker in their calendar feed);
 // the incoming worker sees the meeting (and the person's name) but not
 // the person's record, and changes nothing on it; when the referral is
 // then handed over to them, the meeting is kept (the two swap places), not
@@ -62,6 +64,15 @@ func TestWarmHandoverMeeting(t *testing.T) {
 			if err != nil || !strings.Contains(jsonOf(t, d), `"handover_worker_id":`) {
 				t.Fatalf("%s's diary lacks the handover: %v", name, err)
 			}
+		}
+		// And in the incoming worker's calendar feed.
+		feed, err := w.Support.RenewFeed(ctx, incoming)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ics, err := w.Support.Feed(ctx, strings.TrimSuffix(strings.TrimPrefix(feed.URL, "https://mutual.test/calendar/"), ".ics"))
+		if err != nil || !strings.Contains(string(ics), fmt.Sprintf("appointment-%d@mutual", h.ID)) {
+			t.Fatalf("the incoming worker's feed lacks the handover: %v", err)
 		}
 		got, err := w.Support.Get(ctx, incoming, h.ID)
 		if err != nil || got.PersonName == "" || len(got.Next) != 0 {
