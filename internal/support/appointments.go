@@ -608,11 +608,17 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 // none for the other worker at a handover meeting, who comes to it but
 // does not arrange it.
 func nextFor(p *app.Principal, a Appointment, now time.Time) []Status {
-	side := sideOf(p, a)
-	if side == SideWorker && !mayWork(p, a.WorkerID, a.TeamID) {
+	if a.OtherWorker(p) {
 		return nil
 	}
-	return Next(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, side, now)
+	return Next(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, sideOf(p, a), now)
+}
+
+// OtherWorker reports whether the caller sees the appointment only as the
+// other worker at a warm handover meeting: they come to it, and neither
+// change it nor record what happened at it.
+func (a Appointment) OtherWorker(p *app.Principal) bool {
+	return p != nil && a.HandoverWorkerID == p.UserID && !self(p, a.PersonID) && !mayWork(p, a.WorkerID, a.TeamID)
 }
 
 // errNotTheirs refuses a change to an appointment by the other worker at a

@@ -345,7 +345,7 @@ func (s *Server) appointmentPageFor(w http.ResponseWriter, r *http.Request, aid 
 			d.Moves = append(d.Moves, to)
 		}
 	}
-	if d.Staff && (a.Status == support.Arrived || a.Status == support.Fulfilled) {
+	if d.Staff && !a.OtherWorker(p) && (a.Status == support.Arrived || a.Status == support.Fulfilled) {
 		d.Record, d.Mode, d.SupportTypes = true, contactMode(a.Place), reasonOptions(referral.SupportTypes)
 		d.Review = p.Can(app.PermRecoveryWork)
 	}
