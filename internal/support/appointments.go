@@ -152,6 +152,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 		if err != nil {
 			return err
 		}
+		var handoverName string
 		if side == SideWorker && !mayWork(p, ref.WorkerID, ref.TeamID) {
 			return app.Errorf(app.CodeForbidden, "Appointments are made by the person's own peer worker, or their team's lead")
 		}
@@ -159,7 +160,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 			if side != SideWorker {
 				return app.Invalid(app.FieldError{Field: "handover_worker_id", Message: "A handover meeting is arranged by the peer worker or their lead"})
 			}
-			if err := handoverWorkerOK(ctx, tx, ref, in.HandoverWorkerID); err != nil {
+			if handoverName, err = handoverWorkerOK(ctx, tx, ref, in.HandoverWorkerID); err != nil {
 				return err
 			}
 		}
@@ -183,6 +184,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 			status = Booked
 		}
 		row := apptRow{personID: personID, referralID: ref.ID, teamID: ref.TeamID, workerID: ref.WorkerID, handoverWorkerID: in.HandoverWorkerID,
+			workerName: ref.WorkerName, handoverName: handoverName,
 			start: in.Start, minutes: in.Minutes, place: in.Place, detail: in.PlaceDetail, others: in.Others, status: status, askedBy: side}
 		id, err := s.book(ctx, tx, p, row, 0, now)
 		if err != nil {
@@ -209,6 +211,7 @@ const MaxOpenRequests = 3
 type apptRow struct {
 	personID, referralID, teamID, workerID int64
 	handoverWorkerID                       int64 // a warm handover meeting's other worker (0: none)
+	workerName, handoverName               string // for a handover meeting's clash messages
 	start                                  time.Time
 	minutes                                int
 	place, detail, others                  string
@@ -255,7 +258,7 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 		}
 		who := "The worker"
 		if r.handoverWorkerID != 0 {
-			who = "The person's peer worker"
+			who = named(r.workerName, "the person's peer worker")
 		}
 		return 0, app.Errorf(app.CodeConflict, "%s is already booked from %s to %s. Choose another time.",
 			who, london(clashStart), clashEnd.In(app.London).Format("15:04"))
@@ -267,8 +270,8 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 		clashStart, clashEnd, err := clash(ctx, tx, r.handoverWorkerID, start, end, skip)
 		switch {
 		case err == nil:
-			return 0, app.Errorf(app.CodeConflict, "The other peer worker at the handover is already booked from %s to %s. Choose another time.",
-				london(clashStart), clashEnd.In(app.London).Format("15:04"))
+			return 0, app.Errorf(app.CodeConflict, "%s is already booked from %s to %s. Choose another time.",
+				named(r.handoverName, "the incoming peer worker"), london(clashStart), clashEnd.In(app.London).Format("15:04"))
 		case !errors.Is(err, sql.ErrNoRows):
 			return 0, err
 		}
@@ -299,6 +302,15 @@ func clash(ctx context.Context, tx *store.Tx, workerID int64, start, end time.Ti
 	return clashStart, clashEnd, err
 }
 
+// named is a worker in a clash message: their name and their part
+// ("Jo Newman (the incoming peer worker)"), or the part alone.
+func named(name, part string) string {
+	if name == "" {
+		return strings.ToUpper(part[:1]) + part[1:]
+	}
+	return name + " (" + part + ")"
+}
+
 // lockOrder is the workers' locks to take, in one order for everyone
 // (the lower account id first), leaving out none (0) and repeats.
 func lockOrder(a, b int64) []int64 {
@@ -313,22 +325,22 @@ func lockOrder(a, b int64) []int64 {
 
 // handoverWorkerOK checks the other worker for a handover meeting: a peer
 // worker the referral could be allocated to (the one rule of its team),
-// other than its worker now.
-func handoverWorkerOK(ctx context.Context, tx *store.Tx, ref supportRef, workerID int64) error {
+// other than its worker now; its name.
+func handoverWorkerOK(ctx context.Context, tx *store.Tx, ref supportRef, workerID int64) (string, error) {
 	bad := app.Invalid(app.FieldError{Field: "handover_worker_id", Message: "Choose the incoming peer worker from the person's team, other than their worker now"})
 	if workerID == ref.WorkerID || ref.TeamID == 0 {
-		return bad
+		return "", bad
 	}
 	ws, err := referral.WorkersIn(ctx, tx, []int64{ref.TeamID})
 	if err != nil {
-		return err
+		return "", err
 	}
 	for _, w := range ws {
 		if w.ID == workerID {
-			return nil
+			return w.Name, nil
 		}
 	}
-	return bad
+	return "", bad
 }
 
 // actor is the caller as the audit trail names them (the role that
@@ -505,7 +517,8 @@ func (s *Service) Move(ctx context.Context, p *app.Principal, id int64, in Resch
 		if keepLength {
 			minutes = old.Minutes
 		}
-		row := apptRow{personID: old.PersonID, referralID: old.ReferralID, teamID: old.TeamID, workerID: old.WorkerID, handoverWorkerID: old.HandoverWorkerID, start: in.Start,
+		row := apptRow{personID: old.PersonID, referralID: old.ReferralID, teamID: old.TeamID, workerID: old.WorkerID, handoverWorkerID: old.HandoverWorkerID,
+			workerName: old.WorkerName, handoverName: old.HandoverWorkerName, start: in.Start,
 			minutes: minutes, place: old.Place, detail: old.PlaceDetail, others: old.Others, status: Proposed, askedBy: side, from: old.ID}
 		if in.Place != "" {
 			row.place, row.detail = in.Place, in.PlaceDetail

@@ -39,11 +39,11 @@ func TestWarmHandoverMeeting(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := w.Support.Create(ctx, lead, support.NewAppointment{PersonID: pid, Start: at.Add(150 * time.Minute), Place: "team_base", Agreed: true, HandoverWorkerID: incoming.UserID})
-		if !app.IsCode(err, app.CodeConflict) || !strings.Contains(app.As(err).Message, "other peer worker at the handover") {
+		if !app.IsCode(err, app.CodeConflict) || !strings.Contains(app.As(err).Message, "Test incoming (the incoming peer worker) is already booked") {
 			t.Fatalf("incoming busy: %v", err)
 		}
 		_, err = w.Support.Create(ctx, lead, support.NewAppointment{PersonID: pid, Start: at.Add(5 * time.Hour), Place: "team_base", Agreed: true, HandoverWorkerID: incoming.UserID})
-		if !app.IsCode(err, app.CodeConflict) || !strings.Contains(app.As(err).Message, "person's peer worker") {
+		if !app.IsCode(err, app.CodeConflict) || !strings.Contains(app.As(err).Message, "Test worker (the person's peer worker) is already booked") {
 			t.Fatalf("worker busy: %v", err)
 		}
 		for _, bad := range []int64{worker.UserID, w.Users["workerB"].ID, 999999} {
