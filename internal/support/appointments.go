@@ -210,7 +210,7 @@ const MaxOpenRequests = 3
 // apptRow is an appointment to write.
 type apptRow struct {
 	personID, referralID, teamID, workerID int64
-	handoverWorkerID                       int64 // a warm handover meeting's other worker (0: none)
+	handoverWorkerID                       int64  // a warm handover meeting's other worker (0: none)
 	workerName, handoverName               string // for a handover meeting's clash messages
 	start                                  time.Time
 	minutes                                int
