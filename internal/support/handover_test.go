@@ -16,6 +16,23 @@ import (
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
 
+// handoverWorld is the world with the person supported by the worker, and
+// a second worker of team A (incoming) who supports person2.
+type handoverWorld struct {
+	pid, p2                int64
+	incoming, worker, lead *app.Principal
+	at                     time.Time
+}
+
+func newHandoverWorld(t *testing.T, db *store.DB) (*testkit.World, handoverWorld) {
+	t.Helper()
+	w := testkit.NewWorld(t, db)
+	h := handoverWorld{pid: supported(t, w), incoming: w.AddWorker(t, "incoming", "A")}
+	h.p2 = allocate(t, w, "person2", "incoming")
+	h.worker, h.lead, h.at = w.Principal(t, "worker"), w.Principal(t, "lead"), tomorrow10(w)
+	return w, h
+}
+
 // A warm handover meeting books both workers: a clash for either is
 // refused, saying which worker is not free; both see it in their diary
 // (and the incoming worker in their calendar feed);
@@ -25,13 +42,8 @@ import (
 // cancelled or duplicated.
 func TestWarmHandoverMeeting(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := testkit.NewWorld(t, db)
-		ctx := context.Background()
-		pid := supported(t, w)
-		incoming := w.AddWorker(t, "incoming", "A")
-		p2 := allocate(t, w, "person2", "incoming")
-		worker, lead := w.Principal(t, "worker"), w.Principal(t, "lead")
-		at := tomorrow10(w)
+		w, hw := newHandoverWorld(t, db)
+		ctx, pid, p2, incoming, worker, lead, at := context.Background(), hw.pid, hw.p2, hw.incoming, hw.worker, hw.lead, hw.at
 		if _, err := w.Support.Create(ctx, incoming, support.NewAppointment{PersonID: p2, Start: at.Add(2 * time.Hour), Place: "phone", Agreed: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -110,13 +122,8 @@ func TestWarmHandoverMeeting(t *testing.T) {
 // neither waits for the other for ever).
 func TestHandoverBookingsUnderConcurrency(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		w := testkit.NewWorld(t, db)
-		ctx := context.Background()
-		pid := supported(t, w)
-		incoming := w.AddWorker(t, "incoming", "A")
-		p2 := allocate(t, w, "person2", "incoming")
-		worker, lead := w.Principal(t, "worker"), w.Principal(t, "lead")
-		at := tomorrow10(w)
+		w, hw := newHandoverWorld(t, db)
+		ctx, pid, p2, incoming, worker, lead, at := context.Background(), hw.pid, hw.p2, hw.incoming, hw.worker, hw.lead, hw.at
 		for i := range 6 {
 			slot := at.Add(time.Duration(i) * 3 * time.Hour)
 			errs := testkit.Race(2, func(j int) error {
