@@ -189,7 +189,8 @@ func peopleParts(p *app.Principal, a *store.Args, asSet bool) (out []string) {
 // Appointments is the condition on the appointments (alias al, with the
 // person's row as pe in the query) the caller may see: a person or carer
 // their own; with the appointments permission, a peer worker those they
-// hold and a peer lead their teams', of people they may see. Clinicians,
+// hold and a peer lead their teams', of people they may see, and either
+// the warm handover meetings they are the other worker at. Clinicians,
 // managers and partners see none. Every capability that shows an
 // appointment (support, and recovery's reviews held at one) uses it.
 func Appointments(p *app.Principal, a *store.Args, al string) string {
@@ -210,6 +211,12 @@ func Appointments(p *app.Principal, a *store.Args, al string) string {
 		}
 		if len(mine) > 0 {
 			parts = append(parts, "(("+strings.Join(mine, " OR ")+") AND "+People(p, a)+")")
+		}
+		if p.HasRole(app.RolePeerWorker, app.RolePeerLead) {
+			// The other worker at a warm handover meeting sees the meeting
+			// (the person's name, when and where) before the person is in
+			// their scope; nothing more of the person comes with it.
+			parts = append(parts, al+".handover_worker_id = "+a.Add(p.UserID))
 		}
 	}
 	return or(parts)
@@ -240,6 +247,41 @@ func RestrictedNotes(p *app.Principal, a *store.Args, c, r string) string {
 		return "1 = 0"
 	}
 	return "(" + or(parts) + " AND " + Referrals(p, a) + ")"
+}
+
+// What a new peer worker sees of the history before they took over, as
+// the person chose (handover_sharing; no choice yet is HistorySummary).
+const (
+	HistoryAll     = "all"
+	HistorySummary = "summary"
+	HistoryNone    = "none"
+)
+
+// HandoverHistory is the one rule for how much of a contact (alias c, its
+// referral r) the caller may read after a handover, as an SQL expression
+// answering HistoryAll, HistorySummary or HistoryNone. A peer worker who
+// took the referral over from another worker (referral_handovers) reads a
+// contact recorded before the handover (or at the same instant: the safe
+// side) — not by themselves — only as the
+// person chose: all of it, a summary (when, how long, mode, setting and
+// support types; no note text, no comments, no earlier versions), or
+// nothing at all; no choice yet is a summary. Contacts recorded after the
+// handover, the outgoing worker, the referral team's leads, clinicians and
+// the person themselves are not narrowed by it. Restricted notes stay
+// under RestrictedNotes. Every read of contacts applies it (referral's
+// contactsWhere), so the page, the API and the contact page cannot differ.
+func HandoverHistory(p *app.Principal, a *store.Args, c, r string) string {
+	if p == nil || p.UserID == 0 || !p.HasRole(app.RolePeerWorker, app.RolePeerLead) || p.HasRole(app.RoleClinician) {
+		return "'" + HistoryAll + "'"
+	}
+	u := a.Add(p.UserID)
+	cond := c + ".worker_user_id <> " + u
+	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
+		cond += " AND (" + r + ".team_id IS NULL OR " + r + ".team_id NOT IN " + store.In(a, teams...) + ")"
+	}
+	return "(CASE WHEN " + cond + " AND EXISTS (SELECT 1 FROM referral_handovers hh WHERE hh.referral_id = " + c + ".referral_id AND hh.to_worker_id = " + u +
+		" AND " + c + ".created_at <= hh.handed_over_at) THEN COALESCE((SELECT hs.share FROM handover_sharing hs WHERE hs.referral_id = " + c +
+		".referral_id), '" + HistorySummary + "') ELSE '" + HistoryAll + "' END)"
 }
 
 // or joins conditions; none matches nothing.

@@ -137,7 +137,7 @@ func (l *loader) supportWeek(ctx context.Context) error {
 // from the trust's record, written as the caseload import would), and the
 // job raises its prompt to their worker. The worker with the fewest people
 // is away for three weeks from tomorrow, so those people need another
-// worker.
+// worker; one of them has a warm handover booked today.
 func (l *loader) transitions(ctx context.Context, svc *support.Service, personID int64, now time.Time) error {
 	today := now.UTC().Truncate(24 * time.Hour)
 	if _, err := l.DB.Exec(ctx, `INSERT INTO caseload_episodes (person_id, person_ref, team_id, coordinator_email, start_date, end_date, setting, imported_at)
@@ -157,8 +157,46 @@ func (l *loader) transitions(ctx context.Context, svc *support.Service, personID
 	} else if err != nil {
 		return err
 	}
-	_, err = l.DB.Exec(ctx, `INSERT INTO capacity_reductions (user_id, percent, starts_on, ends_on, note, created_at) VALUES ($1, 0, $2, $3, 'Leave', $4)`,
-		worker, today.AddDate(0, 0, 1), today.AddDate(0, 0, 21), now)
+	if _, err = l.DB.Exec(ctx, `INSERT INTO capacity_reductions (user_id, percent, starts_on, ends_on, note, created_at) VALUES ($1, 0, $2, $3, 'Leave', $4)`,
+		worker, today.AddDate(0, 0, 1), today.AddDate(0, 0, 21), now); err != nil {
+		return err
+	}
+	return l.warmHandover(ctx, svc, worker, now)
+}
+
+// warmHandover books, for one person of the worker going on leave, a warm
+// handover meeting today with another peer worker of their team, and
+// records on the person's say that a new worker may see a summary of their
+// support so far.
+func (l *loader) warmHandover(ctx context.Context, svc *support.Service, worker int64, now time.Time) error {
+	var personID, referralID, incoming int64
+	err := l.DB.QueryRow(ctx, `SELECT r.person_id, r.id, m.user_id FROM referrals r JOIN memberships m ON m.team_id = r.team_id AND m.role = 'peer_worker'
+		JOIN users u ON u.id = m.user_id AND u.status = 'active'
+		WHERE r.allocated_worker_id = $1 AND r.status IN ('allocated', 'active') AND m.user_id <> $1 ORDER BY r.id, m.user_id LIMIT 1`, worker).
+		Scan(&personID, &referralID, &incoming)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	p, err := l.workerPrincipal(ctx, worker)
+	if err != nil {
+		return err
+	}
+	start := now.Truncate(time.Hour).Add(2 * time.Hour)
+	for try := range 8 {
+		_, err = svc.Create(ctx, p, support.NewAppointment{PersonID: personID, Start: start.Add(time.Duration(try) * time.Hour), Minutes: 60,
+			Place: "team_base", Agreed: true, HandoverWorkerID: incoming, Others: "Your new peer worker, for a warm handover"})
+		if !app.IsCode(err, app.CodeConflict) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	l.res.Appointments++
+	_, err = l.ref.ChooseHandoverSharing(ctx, p, referralID, referral.HandoverChoice{Share: "summary",
+		Agreement: "We talked about my leave at our last meeting: a summary, and they will tell the new worker the rest themselves"})
 	return err
 }
 

@@ -18,7 +18,8 @@ func (s *Service) HolderName() string { return "Referrals and being told about p
 
 // Tables are the tables the referrals capability keeps a person's data in.
 func (s *Service) Tables() []string {
-	return []string{"referrals", "referral_events", "contacts", "contact_note_versions", "contact_comments", "contact_restricted_notes", "offers"}
+	return []string{"referrals", "referral_events", "contacts", "contact_note_versions", "contact_comments", "contact_restricted_notes", "offers",
+		"referral_handovers", "handover_sharing"}
 }
 
 // ExportedReferral is one referral in a person's copy: everything recorded,
@@ -57,12 +58,43 @@ type ExportedReferral struct {
 	Closed            *time.Time `json:"closed,omitempty"`
 	History           []Event    `json:"history"`
 	Contacts          []Contact  `json:"contacts"`
+	// Handover is what a new peer worker sees of the support so far, as
+	// chosen (a summary until then); Handovers are the changes of worker.
+	Handover  HandoverSharing    `json:"what_a_new_peer_worker_sees"`
+	Handovers []ExportedHandover `json:"changes_of_peer_worker,omitempty"`
 	// EarlierNotes are the earlier texts of the contacts' notes.
 	EarlierNotes []ExportedNoteVersion `json:"earlier_notes,omitempty"`
 	// Restricted are the restricted notes, in a subject access copy made
 	// by staff only (for them to review before it is given); never in the
 	// person's own copy.
 	Restricted []ExportedRestricted `json:"restricted_notes,omitempty"`
+}
+
+// ExportedHandover is one change of peer worker in a person's copy.
+type ExportedHandover struct {
+	From string    `json:"from,omitempty"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at"`
+}
+
+// handovers lists a referral's changes of worker, oldest first.
+func handovers(ctx context.Context, tx *store.Tx, referralID int64) ([]ExportedHandover, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT COALESCE(fu.name, ''), tu.name, h.handed_over_at FROM referral_handovers h
+		LEFT JOIN users fu ON fu.id = h.from_worker_id JOIN users tu ON tu.id = h.to_worker_id WHERE h.referral_id = $1 ORDER BY h.handed_over_at, h.id`, referralID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ExportedHandover
+	for rows.Next() {
+		var h ExportedHandover
+		if err := rows.Scan(&h.From, &h.To, &h.At); err != nil {
+			return nil, err
+		}
+		h.At = h.At.UTC()
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }
 
 // ExportedNoteVersion is an earlier text of a contact's note in a
@@ -133,6 +165,12 @@ func (s *Service) Export(ctx context.Context, tx *store.Tx, personID int64) (any
 			e.History[i].ActorRole = firstNonEmptyString(app.Role(e.History[i].ActorRole).Label(), e.History[i].ActorRole)
 		}
 		if e.Contacts, e.Restricted, err = s.contactsCopy(ctx, tx, r.ID); err != nil {
+			return nil, err
+		}
+		if e.Handover, err = handoverSharing(ctx, tx, r.ID); err != nil {
+			return nil, err
+		}
+		if e.Handovers, err = handovers(ctx, tx, r.ID); err != nil {
 			return nil, err
 		}
 		for _, c := range e.Contacts {
@@ -232,6 +270,8 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 		{"DELETE FROM contact_restricted_notes WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
 		{"DELETE FROM contacts WHERE referral_id IN " + gone, list},
 		{"DELETE FROM referral_events WHERE referral_id IN " + gone, list},
+		{"DELETE FROM referral_handovers WHERE person_id = $1", personID},
+		{"DELETE FROM handover_sharing WHERE person_id = $1", personID},
 		{"DELETE FROM offers WHERE person_id = $1", personID},
 		{"UPDATE offers SET referral_id = NULL WHERE referral_id IN " + gone, list},
 		{"UPDATE referrals SET previous_referral_id = NULL WHERE previous_referral_id IN " + gone, list},

@@ -29,6 +29,11 @@ type Detail struct {
 	// Limited is set when the caller is a carer the person has not agreed to
 	// share updates with: only the outline is shown.
 	Limited bool `json:"limited"`
+	// Handover is what the person agreed a new peer worker sees of their
+	// support so far, for those who see the support; MayRecordHandover when
+	// the caller may record it on the person's say.
+	Handover          *HandoverSharing `json:"handover_sharing,omitempty"`
+	MayRecordHandover bool             `json:"may_record_handover_sharing"`
 	// Moves are the transitions the caller may make now.
 	Moves []Status `json:"allowed_moves"`
 	// WaitsForAgreement is set while a referral made without the person's
@@ -90,9 +95,15 @@ func (s *Service) GetReferral(ctx context.Context, p *app.Principal, id int64) (
 			// only follows the referral).
 			d.Contacts = []Contact{}
 			if seesSupport(p) {
-				if d.Contacts, err = s.contacts(ctx, tx, id, false); err != nil {
+				if d.Contacts, err = s.contacts(ctx, tx, p, id, false); err != nil {
 					return err
 				}
+				h, err := handoverSharing(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				d.Handover = &h
+				_, d.MayRecordHandover = mayRecordHandoverChoice(p, &r)
 			}
 			if d.Earlier, err = s.referralsWhere(ctx, tx, p, store.NewArgs(r.PersonID, r.ID), "r.person_id = $1 AND r.id <> $2", "r.received_at DESC", 20, 0); err != nil {
 				return err
@@ -363,6 +374,11 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return app.Errorf(app.CodeConflict, "Someone else changed this referral at the same moment. Check the latest details and try again.")
+	}
+	if m.To == Allocated {
+		if err := recordHandover(ctx, tx, r, worker, now); err != nil {
+			return err
+		}
 	}
 	note := m.Note
 	switch m.To {

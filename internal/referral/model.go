@@ -137,6 +137,10 @@ type Contact struct {
 	// they are not told.
 	RestrictedNote bool             `json:"restricted_note" doc:"There is also a restricted note (safeguarding or risk). The person is told unless a clinician recorded a reason not to."`
 	Comments       []ContactComment `json:"comments"`
+	// HistorySummary: recorded before the caller took the referral over
+	// from another worker, and the person shares only a summary of that
+	// history: no note text, no comments (access.HandoverHistory).
+	HistorySummary bool `json:"history_summary,omitempty" doc:"Recorded before you took over from another peer worker: the person shares only a summary of that history (when, how long, mode, setting, support types), so the note and comments are left out."`
 	workerUserID   int64
 }
 

@@ -151,6 +151,14 @@ const contactColumns = `c.id, c.referral_id, c.at, u.name, c.mode, c.while_waiti
 
 const contactFrom = " FROM contacts c JOIN users u ON u.id = c.worker_user_id"
 
+// rowWith scans a row's extra trailing columns into more.
+type rowWith struct {
+	row  interface{ Scan(...any) error }
+	more *string
+}
+
+func (r rowWith) Scan(dest ...any) error { return r.row.Scan(append(dest, r.more)...) }
+
 func scanContact(sc interface{ Scan(...any) error }) (Contact, error) {
 	var c Contact
 	var types string
@@ -169,18 +177,30 @@ func scanContact(sc interface{ Scan(...any) error }) (Contact, error) {
 // contactsWhere loads contacts matching cond (over c and r) with their
 // comments and whether each has a restricted note; forPerson leaves out
 // the notice a clinician withheld.
-func (s *Service) contactsWhere(ctx context.Context, tx *store.Tx, a *store.Args, cond, tail string, forPerson bool) ([]Contact, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+contactColumns+contactFrom+" JOIN referrals r ON r.id = c.referral_id WHERE "+cond+
-		" ORDER BY c.at DESC, c.id DESC"+tail, a.Values()...)
+//
+// What the caller reads of each is bounded by access.HandoverHistory (p
+// nil: the person's own copy, all of it): a contact recorded before a
+// handover the person did not agree to share is left out, or read as a
+// summary with no note text and no comments.
+func (s *Service) contactsWhere(ctx context.Context, tx *store.Tx, p *app.Principal, a *store.Args, cond, tail string, forPerson bool) ([]Contact, error) {
+	share := access.HandoverHistory(p, a, "c", "r")
+	rows, err := tx.QueryContext(ctx, "SELECT "+contactColumns+", "+share+contactFrom+" JOIN referrals r ON r.id = c.referral_id WHERE ("+cond+
+		") AND "+share+" <> '"+access.HistoryNone+"' ORDER BY c.at DESC, c.id DESC"+tail, a.Values()...)
 	if err != nil {
 		return nil, err
 	}
 	out := []Contact{}
+	var summaries []int64
 	for rows.Next() {
-		c, err := scanContact(rows)
+		var level string
+		c, err := scanContact(rowWith{rows, &level})
 		if err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if level == access.HistorySummary {
+			c.HistorySummary, c.Note = true, ""
+			summaries = append(summaries, c.ID)
 		}
 		out = append(out, c)
 	}
@@ -205,7 +225,9 @@ func (s *Service) contactsWhere(ctx context.Context, tx *store.Tx, a *store.Args
 			crows.Close()
 			return nil, err
 		}
-		out[at[id]].Comments = append(out[at[id]].Comments, k)
+		if !out[at[id]].HistorySummary {
+			out[at[id]].Comments = append(out[at[id]].Comments, k)
+		}
 	}
 	crows.Close()
 	if err := crows.Err(); err != nil {
@@ -232,8 +254,8 @@ func (s *Service) contactsWhere(ctx context.Context, tx *store.Tx, a *store.Args
 }
 
 // contacts loads a referral's contacts (already in the caller's scope).
-func (s *Service) contacts(ctx context.Context, tx *store.Tx, id int64, forPerson bool) ([]Contact, error) {
-	return s.contactsWhere(ctx, tx, store.NewArgs(id), "c.referral_id = $1", "", forPerson)
+func (s *Service) contacts(ctx context.Context, tx *store.Tx, p *app.Principal, id int64, forPerson bool) ([]Contact, error) {
+	return s.contactsWhere(ctx, tx, p, store.NewArgs(id), "c.referral_id = $1", "", forPerson)
 }
 
 // visibleContact loads a contact and its referral, in the caller's scope,
@@ -254,7 +276,7 @@ func (s *Service) visibleContact(ctx context.Context, tx *store.Tx, p *app.Princ
 	if !(own && ownReferral(p, &r)) && !(seesSupport(p) && !ownReferral(p, &r)) {
 		return Contact{}, r, access.ErrNotVisible
 	}
-	cs, err := s.contactsWhere(ctx, tx, store.NewArgs(id), "c.id = $1", "", ownReferral(p, &r))
+	cs, err := s.contactsWhere(ctx, tx, p, store.NewArgs(id), "c.id = $1", "", ownReferral(p, &r))
 	if err != nil {
 		return Contact{}, r, err
 	}
@@ -343,8 +365,11 @@ func (s *Service) GetContact(ctx context.Context, p *app.Principal, id int64) (C
 			return err
 		}
 		d = ContactDetail{Contact: c, Reference: r.Reference, PersonName: r.PersonName, MayAmend: mayAmend(p, c, r)}
-		if d.Versions, err = noteVersions(ctx, tx, id); err != nil {
-			return err
+		d.Versions = []NoteVersion{}
+		if !c.HistorySummary {
+			if d.Versions, err = noteVersions(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		if d.Restricted, err = restrictedNotes(ctx, tx, p, id); err != nil {
 			return err
@@ -386,13 +411,13 @@ func (s *Service) PersonContacts(ctx context.Context, p *app.Principal, personID
 			return err
 		}
 		a := store.NewArgs(personID)
-		cond := "r.person_id = $1 AND " + access.Referrals(p, a)
+		cond := "r.person_id = $1 AND " + access.Referrals(p, a) + " AND " + access.HandoverHistory(p, a, "c", "r") + " <> '" + access.HistoryNone + "'"
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE "+cond, a.Values()...).Scan(&out.Total); err != nil {
 			return err
 		}
 		var err error
 		tail := " LIMIT " + a.Add(limit) + " OFFSET " + a.Add(offset)
-		if out.Contacts, err = s.contactsWhere(ctx, tx, a, cond, tail, own); err != nil {
+		if out.Contacts, err = s.contactsWhere(ctx, tx, p, a, cond, tail, own); err != nil {
 			return err
 		}
 		m, _ := p.RoleFor(app.PermReferralView)
@@ -767,7 +792,7 @@ func (s *Service) WithholdRestrictedNotice(ctx context.Context, p *app.Principal
 // restricted notes that member of staff may read, for them to review
 // before it is given.
 func (s *Service) contactsCopy(ctx context.Context, tx *store.Tx, referralID int64) ([]Contact, []ExportedRestricted, error) {
-	cs, err := s.contacts(ctx, tx, referralID, true)
+	cs, err := s.contacts(ctx, tx, nil, referralID, true)
 	staff := person.SubjectAccessBy(ctx)
 	if err != nil || staff == nil {
 		return cs, nil, err

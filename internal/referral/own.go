@@ -69,6 +69,9 @@ type MyReferral struct {
 	// CanChangeSharing is set for the person's own referrals: they decide
 	// who beyond the peer support team may see them.
 	CanChangeSharing bool `json:"can_change_sharing"`
+	// Handover is the person's choice of what a new peer worker sees of
+	// their support so far (their own referrals only).
+	Handover *HandoverSharing `json:"handover_sharing,omitempty"`
 
 	Referral Referral `json:"-"`
 	History  []Event  `json:"-"`
@@ -242,9 +245,14 @@ func (s *Service) fillMine(ctx context.Context, tx *store.Tx, p *app.Principal, 
 	// referral follows its steps, never what was said in the support.
 	m.Contacts = []Contact{}
 	if own {
-		if m.Contacts, err = s.contacts(ctx, tx, r.ID, true); err != nil {
+		if m.Contacts, err = s.contacts(ctx, tx, p, r.ID, true); err != nil {
 			return m, err
 		}
+		h, err := handoverSharing(ctx, tx, r.ID)
+		if err != nil {
+			return m, err
+		}
+		m.Handover = &h
 	}
 	m.Own = ownView(r, m.MadeByMe)
 	m.Steps = OwnSteps(r, m.History, m.MadeByMe)

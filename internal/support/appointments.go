@@ -12,31 +12,35 @@ import (
 	"github.com/mutualhq/mutual/internal/alert"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
 // Appointment is one appointment, as its person, worker or their lead see
 // it.
 type Appointment struct {
-	ID              int64     `json:"id"`
-	PersonID        int64     `json:"person_id"`
-	PersonName      string    `json:"person_name"`
-	ReferralID      int64     `json:"referral_id"`
-	TeamID          int64     `json:"team_id,omitempty"`
-	WorkerID        int64     `json:"worker_id"`
-	WorkerName      string    `json:"worker_name"`
-	Start           time.Time `json:"start" doc:"RFC 3339, stored in UTC; shown in Europe/London."`
-	End             time.Time `json:"end"`
-	Minutes         int       `json:"minutes"`
-	Place           string    `json:"place" doc:"home, community, team_base, ward, phone, video or text."`
-	PlaceDetail     string    `json:"place_detail,omitempty" doc:"Which café, which ward, which number…"`
-	Others          string    `json:"others,omitempty" doc:"Who else comes."`
-	Status          Status    `json:"status" doc:"proposed, booked, arrived, fulfilled, cancelled or noshow (FHIR Appointment)."`
-	AskedBy         Side      `json:"asked_by" doc:"worker: the worker proposed it; person: the person asked for it."`
-	CancelledBy     Side      `json:"cancelled_by,omitempty"`
-	CancelReason    string    `json:"cancel_reason,omitempty"`
-	RescheduledFrom int64     `json:"rescheduled_from,omitempty" doc:"The appointment this one replaced."`
-	Version         int       `json:"version"`
+	ID         int64  `json:"id"`
+	PersonID   int64  `json:"person_id"`
+	PersonName string `json:"person_name"`
+	ReferralID int64  `json:"referral_id"`
+	TeamID     int64  `json:"team_id,omitempty"`
+	WorkerID   int64  `json:"worker_id"`
+	WorkerName string `json:"worker_name"`
+	// A warm handover meeting: the other peer worker, booked too.
+	HandoverWorkerID   int64     `json:"handover_worker_id,omitempty" doc:"A warm handover meeting: the other peer worker, who comes and is booked too — the incoming worker until the referral is handed over to them, then the outgoing one."`
+	HandoverWorkerName string    `json:"handover_worker_name,omitempty"`
+	Start              time.Time `json:"start" doc:"RFC 3339, stored in UTC; shown in Europe/London."`
+	End                time.Time `json:"end"`
+	Minutes            int       `json:"minutes"`
+	Place              string    `json:"place" doc:"home, community, team_base, ward, phone, video or text."`
+	PlaceDetail        string    `json:"place_detail,omitempty" doc:"Which café, which ward, which number…"`
+	Others             string    `json:"others,omitempty" doc:"Who else comes."`
+	Status             Status    `json:"status" doc:"proposed, booked, arrived, fulfilled, cancelled or noshow (FHIR Appointment)."`
+	AskedBy            Side      `json:"asked_by" doc:"worker: the worker proposed it; person: the person asked for it."`
+	CancelledBy        Side      `json:"cancelled_by,omitempty"`
+	CancelReason       string    `json:"cancel_reason,omitempty"`
+	RescheduledFrom    int64     `json:"rescheduled_from,omitempty" doc:"The appointment this one replaced."`
+	Version            int       `json:"version"`
 	// Lone working: a visit (at home or in the community) is checked in and
 	// out by the worker.
 	Visit      bool       `json:"visit" doc:"A lone-working visit (home or community): the worker checks in and out."`
@@ -62,6 +66,8 @@ type NewAppointment struct {
 	PlaceDetail string    `json:"place_detail,omitempty"`
 	Others      string    `json:"others,omitempty" doc:"Who else comes."`
 	Agreed      bool      `json:"agreed,omitempty" doc:"Staff: the person has already agreed, so it is booked at once rather than proposed."`
+	// HandoverWorkerID makes it a warm handover meeting.
+	HandoverWorkerID int64 `json:"handover_worker_id,omitempty" doc:"Staff: a warm handover meeting with the incoming peer worker (one of the referral's team's peer workers), who comes and is booked too. Both workers must be free."`
 }
 
 // Move changes an appointment's status.
@@ -146,8 +152,17 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 		if err != nil {
 			return err
 		}
+		var handoverName string
 		if side == SideWorker && !mayWork(p, ref.WorkerID, ref.TeamID) {
 			return app.Errorf(app.CodeForbidden, "Appointments are made by the person's own peer worker, or their team's lead")
+		}
+		if in.HandoverWorkerID != 0 {
+			if side != SideWorker {
+				return app.Invalid(app.FieldError{Field: "handover_worker_id", Message: "A handover meeting is arranged by the peer worker or their lead"})
+			}
+			if handoverName, err = handoverWorkerOK(ctx, tx, ref, in.HandoverWorkerID); err != nil {
+				return err
+			}
 		}
 		if in.Place == "" {
 			prefs, err := s.preferences(ctx, tx, personID)
@@ -168,8 +183,9 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 		if side == SideWorker && in.Agreed {
 			status = Booked
 		}
-		row := apptRow{personID: personID, referralID: ref.ID, teamID: ref.TeamID, workerID: ref.WorkerID, start: in.Start, minutes: in.Minutes,
-			place: in.Place, detail: in.PlaceDetail, others: in.Others, status: status, askedBy: side}
+		row := apptRow{personID: personID, referralID: ref.ID, teamID: ref.TeamID, workerID: ref.WorkerID, handoverWorkerID: in.HandoverWorkerID,
+			workerName: ref.WorkerName, handoverName: handoverName,
+			start: in.Start, minutes: in.Minutes, place: in.Place, detail: in.PlaceDetail, others: in.Others, status: status, askedBy: side}
 		id, err := s.book(ctx, tx, p, row, 0, now)
 		if err != nil {
 			return err
@@ -194,6 +210,8 @@ const MaxOpenRequests = 3
 // apptRow is an appointment to write.
 type apptRow struct {
 	personID, referralID, teamID, workerID int64
+	handoverWorkerID                       int64  // a warm handover meeting's other worker (0: none)
+	workerName, handoverName               string // for a handover meeting's clash messages
 	start                                  time.Time
 	minutes                                int
 	place, detail, others                  string
@@ -205,10 +223,15 @@ type apptRow struct {
 // book writes an appointment after taking the worker's lock and finding
 // no appointment of theirs that overlaps it (except skip, the appointment
 // being moved). The lock is held until commit, so two bookings of one
-// worker take turns and the second sees the first.
+// worker take turns and the second sees the first. A warm handover meeting
+// books both workers: it takes both locks, the lower account id first (so
+// two handover bookings of the same two workers cannot each hold one lock
+// and wait for the other), and neither may have an overlap.
 func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r apptRow, skip int64, now time.Time) (int64, error) {
-	if err := tx.Lock(ctx, lockKey(r.workerID)); err != nil {
-		return 0, err
+	for _, w := range lockOrder(r.workerID, r.handoverWorkerID) {
+		if err := tx.Lock(ctx, lockKey(w)); err != nil {
+			return 0, err
+		}
 	}
 	if r.askedBy == SidePerson && r.status == Proposed {
 		// A person's open requests are few, counted under the worker's
@@ -233,29 +256,91 @@ func (s *Service) book(ctx context.Context, tx *store.Tx, p *app.Principal, r ap
 			// could otherwise map their worker's other appointments.
 			return 0, app.Errorf(app.CodeConflict, "Your peer worker is not free then. Choose another time.")
 		}
-		return 0, app.Errorf(app.CodeConflict, "The worker is already booked from %s to %s. Choose another time.",
-			london(clashStart), clashEnd.In(app.London).Format("15:04"))
+		who := "The worker"
+		if r.handoverWorkerID != 0 {
+			who = named(r.workerName, "the person's peer worker")
+		}
+		return 0, app.Errorf(app.CodeConflict, "%s is already booked from %s to %s. Choose another time.",
+			who, london(clashStart), clashEnd.In(app.London).Format("15:04"))
 	case !errors.Is(err, sql.ErrNoRows):
 		return 0, err
 	}
+	if r.handoverWorkerID != 0 {
+		// When only: never with whom (the other worker's diary is theirs).
+		clashStart, clashEnd, err := clash(ctx, tx, r.handoverWorkerID, start, end, skip)
+		switch {
+		case err == nil:
+			return 0, app.Errorf(app.CodeConflict, "%s is already booked from %s to %s. Choose another time.",
+				named(r.handoverName, "the incoming peer worker"), london(clashStart), clashEnd.In(app.London).Format("15:04"))
+		case !errors.Is(err, sql.ErrNoRows):
+			return 0, err
+		}
+	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO appointments (person_id, referral_id, team_id, worker_user_id, starts_at, ends_at, minutes, place,
-		place_detail, others, status, asked_by, rescheduled_from, created_by_user_id, created_at, updated_at, updated_by_user_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $14) RETURNING id`,
+		place_detail, others, status, asked_by, rescheduled_from, created_by_user_id, created_at, updated_at, updated_by_user_id, handover_worker_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $14, $16) RETURNING id`,
 		r.personID, r.referralID, nullID(r.teamID), r.workerID, start, end, r.minutes, r.place, r.detail, r.others, string(r.status),
-		string(r.askedBy), nullID(r.from), nullID(p.UserID), now).Scan(&id)
+		string(r.askedBy), nullID(r.from), nullID(p.UserID), now, nullID(r.handoverWorkerID)).Scan(&id)
 	return id, err
 }
 
-// clash finds the first appointment of the worker's that holds their time
-// and overlaps [start, end), apart from skip: sql.ErrNoRows when they are
-// free. The caller must hold the worker's lock (lockKey) to act on it.
+// clash finds the first appointment that holds the worker's time (as its
+// worker, or as the other worker at a handover meeting) and overlaps
+// [start, end), apart from skip: sql.ErrNoRows when they are free. The
+// caller must hold the worker's lock (lockKey) to act on it.
 func clash(ctx context.Context, tx *store.Tx, workerID int64, start, end time.Time, skip int64) (time.Time, time.Time, error) {
 	a := store.NewArgs(workerID, end, start, skip)
 	var clashStart, clashEnd time.Time
-	err := tx.QueryRowContext(ctx, `SELECT starts_at, ends_at FROM appointments WHERE worker_user_id = $1 AND starts_at < $2 AND ends_at > $3
-		AND id <> $4 AND status IN `+store.In(a, holdingStatuses...)+` ORDER BY starts_at LIMIT 1`, a.Values()...).Scan(&clashStart, &clashEnd)
+	in := store.In(a, holdingStatuses...)
+	// Two halves, each on its own index (worker; handover worker).
+	err := tx.QueryRowContext(ctx, `SELECT starts_at, ends_at FROM (
+		SELECT starts_at, ends_at FROM appointments WHERE worker_user_id = $1 AND starts_at < $2 AND ends_at > $3 AND id <> $4 AND status IN `+in+`
+		UNION ALL
+		SELECT starts_at, ends_at FROM appointments WHERE handover_worker_id = $1 AND starts_at < $2 AND ends_at > $3 AND id <> $4 AND status IN `+in+`
+		) x ORDER BY starts_at LIMIT 1`, a.Values()...).Scan(&clashStart, &clashEnd)
 	return clashStart, clashEnd, err
+}
+
+// named is a worker in a clash message: their name and their part
+// ("Jo Newman (the incoming peer worker)"), or the part alone.
+func named(name, part string) string {
+	if name == "" {
+		return strings.ToUpper(part[:1]) + part[1:]
+	}
+	return name + " (" + part + ")"
+}
+
+// lockOrder is the workers' locks to take, in one order for everyone
+// (the lower account id first), leaving out none (0) and repeats.
+func lockOrder(a, b int64) []int64 {
+	switch {
+	case b == 0 || a == b:
+		return []int64{a}
+	case a < b:
+		return []int64{a, b}
+	}
+	return []int64{b, a}
+}
+
+// handoverWorkerOK checks the other worker for a handover meeting: a peer
+// worker the referral could be allocated to (the one rule of its team),
+// other than its worker now; its name.
+func handoverWorkerOK(ctx context.Context, tx *store.Tx, ref supportRef, workerID int64) (string, error) {
+	bad := app.Invalid(app.FieldError{Field: "handover_worker_id", Message: "Choose the incoming peer worker from the person's team, other than their worker now"})
+	if workerID == ref.WorkerID || ref.TeamID == 0 {
+		return "", bad
+	}
+	ws, err := referral.WorkersIn(ctx, tx, []int64{ref.TeamID})
+	if err != nil {
+		return "", err
+	}
+	for _, w := range ws {
+		if w.ID == workerID {
+			return w.Name, nil
+		}
+	}
+	return "", bad
 }
 
 // actor is the caller as the audit trail names them (the role that
@@ -272,15 +357,17 @@ func sideOf(p *app.Principal, a Appointment) Side {
 
 const apptColumns = `a.id, a.person_id, pe.preferred_name, a.referral_id, a.worker_user_id, COALESCE(u.name, ''), a.starts_at, a.ends_at,
 	a.minutes, a.place, a.place_detail, a.others, a.status, a.asked_by, a.cancelled_by, a.cancel_reason, COALESCE(a.rescheduled_from, 0),
-	a.version, COALESCE(a.team_id, 0), a.checked_in_at, a.checked_out_at, a.lone_alert_at`
+	a.version, COALESCE(a.team_id, 0), a.checked_in_at, a.checked_out_at, a.lone_alert_at, COALESCE(a.handover_worker_id, 0), COALESCE(hu.name, '')`
 
-const apptFrom = ` FROM appointments a JOIN people pe ON pe.id = a.person_id LEFT JOIN users u ON u.id = a.worker_user_id`
+const apptFrom = ` FROM appointments a JOIN people pe ON pe.id = a.person_id LEFT JOIN users u ON u.id = a.worker_user_id
+	LEFT JOIN users hu ON hu.id = a.handover_worker_id`
 
 func scanAppointment(row interface{ Scan(...any) error }) (Appointment, error) {
 	var a Appointment
 	var in, out, alerted sql.NullTime
 	err := row.Scan(&a.ID, &a.PersonID, &a.PersonName, &a.ReferralID, &a.WorkerID, &a.WorkerName, &a.Start, &a.End, &a.Minutes, &a.Place,
-		&a.PlaceDetail, &a.Others, &a.Status, &a.AskedBy, &a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.Version, &a.TeamID, &in, &out, &alerted)
+		&a.PlaceDetail, &a.Others, &a.Status, &a.AskedBy, &a.CancelledBy, &a.CancelReason, &a.RescheduledFrom, &a.Version, &a.TeamID, &in, &out, &alerted,
+		&a.HandoverWorkerID, &a.HandoverWorkerName)
 	a.Start, a.End = a.Start.UTC(), a.End.UTC()
 	a.Visit = Visit(a.Place)
 	a.CheckedIn, a.CheckedOut, a.AlertedAt = timePtr(in), timePtr(out), timePtr(alerted)
@@ -319,7 +406,7 @@ func (s *Service) Get(ctx context.Context, p *app.Principal, id int64) (Appointm
 			return err
 		}
 		side := sideOf(p, out)
-		out.Next = Next(Appt{Status: out.Status, AskedBy: out.AskedBy, Start: out.Start}, side, s.Clock.Now())
+		out.Next = nextFor(p, out, s.Clock.Now())
 		if out.AlertedAt != nil && alert.MayRespond(p, alert.Alert{TeamID: out.TeamID}) {
 			if out.Alert, err = alert.ForLink(ctx, tx, p, VisitLink(id), s.Clock.Now()); err != nil {
 				return err
@@ -353,6 +440,9 @@ func (s *Service) Transition(ctx context.Context, p *app.Principal, id int64, m 
 			return err
 		}
 		side := sideOf(p, a)
+		if side == SideWorker && !mayWork(p, a.WorkerID, a.TeamID) {
+			return errNotTheirs()
+		}
 		if m.Version != 0 && m.Version != a.Version {
 			return app.Errorf(app.CodeConflict, "This appointment was changed by someone else. Look at it again.")
 		}
@@ -418,7 +508,7 @@ func (s *Service) Move(ctx context.Context, p *app.Principal, id int64, in Resch
 		}
 		side := sideOf(p, old)
 		if side == SideWorker && !mayWork(p, old.WorkerID, old.TeamID) {
-			return access.ErrNotVisible
+			return errNotTheirs()
 		}
 		if err := stillTheirWorker(ctx, tx, p, old); err != nil {
 			return err
@@ -427,7 +517,8 @@ func (s *Service) Move(ctx context.Context, p *app.Principal, id int64, in Resch
 		if keepLength {
 			minutes = old.Minutes
 		}
-		row := apptRow{personID: old.PersonID, referralID: old.ReferralID, teamID: old.TeamID, workerID: old.WorkerID, start: in.Start,
+		row := apptRow{personID: old.PersonID, referralID: old.ReferralID, teamID: old.TeamID, workerID: old.WorkerID, handoverWorkerID: old.HandoverWorkerID,
+			workerName: old.WorkerName, handoverName: old.HandoverWorkerName, start: in.Start,
 			minutes: minutes, place: old.Place, detail: old.PlaceDetail, others: old.Others, status: Proposed, askedBy: side, from: old.ID}
 		if in.Place != "" {
 			row.place, row.detail = in.Place, in.PlaceDetail
@@ -486,7 +577,9 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 			q += " AND a.person_id = " + args.Add(f.PersonID)
 		}
 		if f.WorkerID != 0 {
-			q += " AND a.worker_user_id = " + args.Add(f.WorkerID)
+			// Their own, and the handover meetings they come to.
+			w := args.Add(f.WorkerID)
+			q += " AND (a.worker_user_id = " + w + " OR a.handover_worker_id = " + w + ")"
 		}
 		if !f.From.IsZero() {
 			q += " AND a.ends_at > " + args.Add(f.From.UTC())
@@ -508,7 +601,7 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 			if err != nil {
 				return err
 			}
-			a.Next = Next(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, sideOf(p, a), now)
+			a.Next = nextFor(p, a, now)
 			out = append(out, a)
 			if !seen[a.PersonID] {
 				seen[a.PersonID] = true
@@ -522,6 +615,29 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 		return nil
 	})
 	return out, err
+}
+
+// nextFor is the moves the caller may make on an appointment they see:
+// none for the other worker at a handover meeting, who comes to it but
+// does not arrange it.
+func nextFor(p *app.Principal, a Appointment, now time.Time) []Status {
+	if a.OtherWorker(p) {
+		return nil
+	}
+	return Next(Appt{Status: a.Status, AskedBy: a.AskedBy, Start: a.Start}, sideOf(p, a), now)
+}
+
+// OtherWorker reports whether the caller sees the appointment only as the
+// other worker at a warm handover meeting: they come to it, and neither
+// change it nor record what happened at it.
+func (a Appointment) OtherWorker(p *app.Principal) bool {
+	return p != nil && a.HandoverWorkerID == p.UserID && !self(p, a.PersonID) && !mayWork(p, a.WorkerID, a.TeamID)
+}
+
+// errNotTheirs refuses a change to an appointment by the other worker at a
+// handover meeting.
+func errNotTheirs() error {
+	return app.Errorf(app.CodeForbidden, "Only the person's peer worker, or their team's lead, changes this appointment")
 }
 
 func timePtr(t sql.NullTime) *time.Time {

@@ -8,6 +8,7 @@ import (
 	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
+	"github.com/mutualhq/mutual/internal/referral"
 	"github.com/mutualhq/mutual/internal/store"
 )
 
@@ -210,6 +211,10 @@ type Booking struct {
 	WorkerName  string        `json:"worker_name"`
 	Preferences Preferences   `json:"preferences"`
 	Upcoming    []Appointment `json:"upcoming"`
+	// HandoverWorkers are the peer workers who could come to a warm
+	// handover meeting as the incoming worker (the team's, but not the
+	// worker now).
+	HandoverWorkers []referral.Worker `json:"handover_workers"`
 }
 
 // ForBooking reads what a worker (or their lead) needs to arrange an
@@ -233,6 +238,18 @@ func (s *Service) ForBooking(ctx context.Context, p *app.Principal, personID int
 			return access.ErrNotVisible
 		}
 		out.WorkerName = ref.WorkerName
+		out.HandoverWorkers = []referral.Worker{}
+		if ref.TeamID != 0 {
+			ws, err := referral.WorkersIn(ctx, tx, []int64{ref.TeamID})
+			if err != nil {
+				return err
+			}
+			for _, w := range ws {
+				if w.ID != ref.WorkerID {
+					out.HandoverWorkers = append(out.HandoverWorkers, w.Worker)
+				}
+			}
+		}
 		if err := tx.QueryRowContext(ctx, "SELECT preferred_name FROM people WHERE id = $1", personID).Scan(&out.PersonName); err != nil {
 			return err
 		}

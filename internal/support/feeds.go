@@ -102,7 +102,9 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 			// worker's feed as they leave the worker's pages.
 			u := a.Add(userID)
 			who = append(who, "(a.worker_user_id = "+u+" AND EXISTS (SELECT 1 FROM referrals r WHERE r.id = a.referral_id AND r.allocated_worker_id = "+u+
-				" AND r.status IN ('allocated', 'active')))")
+				" AND r.status IN ('allocated', 'active')))",
+				// The warm handover meetings they come to as the other worker.
+				"a.handover_worker_id = "+u)
 		}
 		if personID != 0 {
 			who = append(who, "a.person_id = "+a.Add(personID))
@@ -110,7 +112,7 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 		if len(who) == 0 {
 			who = []string{"1 = 0"}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.person_id, pe.preferred_name, a.worker_user_id, a.starts_at, a.ends_at, a.status, a.version
+		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.person_id, pe.preferred_name, a.worker_user_id, COALESCE(a.handover_worker_id, 0), a.starts_at, a.ends_at, a.status, a.version
 			FROM appointments a JOIN people pe ON pe.id = a.person_id
 			WHERE a.starts_at >= $1 AND a.starts_at < $2 AND a.status <> 'proposed' AND (`+strings.Join(who, " OR ")+`) ORDER BY a.starts_at LIMIT 2000`, a.Values()...)
 		if err != nil {
@@ -121,15 +123,15 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 		seen := map[int64]bool{}
 		var ids []int64
 		for rows.Next() {
-			var id, pid, wid int64
+			var id, pid, wid, hid int64
 			var name, status string
 			var start, end time.Time
 			var version int
-			if err := rows.Scan(&id, &pid, &name, &wid, &start, &end, &status, &version); err != nil {
+			if err := rows.Scan(&id, &pid, &name, &wid, &hid, &start, &end, &status, &version); err != nil {
 				return err
 			}
 			summary := "Peer support"
-			if wid == userID && pid != personID {
+			if (wid == userID || hid == userID) && pid != personID {
 				summary = "Peer support with " + firstName(name)
 				if !seen[pid] {
 					seen[pid] = true

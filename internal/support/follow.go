@@ -33,7 +33,9 @@ const (
 //     or booked) is cancelled by the service, saying why;
 //   - it is allocated to another worker: each one still to come goes to the
 //     new worker when they are free then (taking their lock, so the
-//     double-booking check holds for them), and is cancelled otherwise.
+//     double-booking check holds for them), and is cancelled otherwise; a
+//     warm handover meeting with the new worker is kept as it is, the two
+//     workers swapping places on it (both were booked already).
 //
 // The person is told in Mutual what changed (how many, never when or
 // where), when they know of the referral and have an account. An error
@@ -44,7 +46,7 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 	if !closing && !changing {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, starts_at, ends_at, version FROM appointments
+	rows, err := tx.QueryContext(ctx, `SELECT id, starts_at, ends_at, version, COALESCE(handover_worker_id, 0) FROM appointments
 		WHERE referral_id = $1 AND status IN ('proposed', 'booked') AND starts_at > $2 ORDER BY starts_at, id`, m.ReferralID, m.At)
 	if err != nil {
 		return err
@@ -53,11 +55,12 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 		id         int64
 		start, end time.Time
 		version    int
+		handover   int64
 	}
 	var list []upcoming
 	for rows.Next() {
 		var u upcoming
-		if err := rows.Scan(&u.id, &u.start, &u.end, &u.version); err != nil {
+		if err := rows.Scan(&u.id, &u.start, &u.end, &u.version, &u.handover); err != nil {
 			rows.Close()
 			return err
 		}
@@ -78,6 +81,21 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 		switch {
 		case m.To == referral.Accepted:
 			reason = ReasonBackToWaiting
+		case changing && u.handover == m.NewWorkerID:
+			// The warm handover meeting with the new worker: both are
+			// booked on it already, so it is kept, the two swapping places
+			// (the outgoing worker now comes as the other worker).
+			if err := tx.ExecOne(ctx, errMovedMeanwhile(), `UPDATE appointments SET worker_user_id = $1, handover_worker_id = $2, team_id = $3, updated_at = $4,
+				updated_by_user_id = $5, version = version + 1 WHERE id = $6 AND version = $7`, m.NewWorkerID, nullID(m.OldWorkerID), nullID(m.TeamID), m.At,
+				nullID(p.UserID), u.id, u.version); err != nil {
+				return err
+			}
+			moved++
+			if err := audit.Record(ctx, tx, m.At, m.Actor, audit.Event{Action: followReassignAction,
+				SubjectPersonID: m.PersonID, ObjectType: "appointment", ObjectID: fmt.Sprint(u.id)}); err != nil {
+				return err
+			}
+			continue
 		case changing:
 			_, _, err := clash(ctx, tx, m.NewWorkerID, u.start, u.end, u.id)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {

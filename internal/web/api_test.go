@@ -456,6 +456,18 @@ func TestAuditOneRowPerCall(t *testing.T) {
 			{"PUT /api/v1/my/referrals/{id}/sharing", func() *webtest.Response {
 				return personAPI.JSON(http.MethodPut, "/api/v1/my/referrals/"+ownID+"/sharing", map[string]any{"share_with_referrer": true, "share_beyond_team": false})
 			}, 200},
+			{"POST /my/referrals/{id}/handover-sharing", func() *webtest.Response {
+				return person.PostForm("/my/referrals/"+ownID+"/handover-sharing", form("handover_share", "none", "handover_version", "0"))
+			}, 303},
+			{"PUT /api/v1/my/referrals/{id}/handover-sharing", func() *webtest.Response {
+				return personAPI.JSON(http.MethodPut, "/api/v1/my/referrals/"+ownID+"/handover-sharing", map[string]any{"share": "all", "version": 1})
+			}, 200},
+			{"POST /referrals/{id}/handover-sharing", func() *webtest.Response {
+				return lead.PostForm("/referrals/"+ownID+"/handover-sharing", form("handover_share", "summary", "handover_version", "2", "handover_agreement", "Told me today"))
+			}, 303},
+			{"PUT /api/v1/referrals/{id}/handover-sharing", func() *webtest.Response {
+				return leadAPI.JSON(http.MethodPut, "/api/v1/referrals/"+ownID+"/handover-sharing", map[string]any{"share": "all", "version": 3, "agreement": "By phone"})
+			}, 200},
 			{"POST /my/referrals/{id}/what-helped", func() *webtest.Response {
 				return person.PostForm("/my/referrals/"+earlierID+"/what-helped", form("what_helped", "Being listened to"))
 			}, 303},

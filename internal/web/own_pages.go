@@ -189,6 +189,7 @@ func (s *Server) myReferralPage(w http.ResponseWriter, r *http.Request, status i
 		}
 		f.Values.Set("what_helped", m.Own.WhatHelped)
 	}
+	handoverValues(f, m.Handover)
 	title := "Your request for peer support"
 	if m.MadeByMe {
 		title = "Your referral for " + m.Own.PersonName

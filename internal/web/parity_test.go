@@ -85,6 +85,8 @@ var pageAPI = map[string][]string{
 	"POST /my/details":                                {"PUT /api/v1/my/details"},
 	"GET /my/referrals/{id}":                          {"GET /api/v1/my/referrals/{id}"},
 	"POST /my/referrals/{id}/sharing":                 {"PUT /api/v1/my/referrals/{id}/sharing"},
+	"POST /my/referrals/{id}/handover-sharing":        {"PUT /api/v1/my/referrals/{id}/handover-sharing"},
+	"POST /referrals/{id}/handover-sharing":           {"PUT /api/v1/referrals/{id}/handover-sharing"},
 	"GET /contacts/{id}":                              {"GET /api/v1/contacts/{id}"},
 	"POST /contacts/{id}/note":                        {"PUT /api/v1/contacts/{id}/note"},
 	"POST /contacts/{id}/entered-in-error":            {"POST /api/v1/contacts/{id}/entered-in-error"},

@@ -516,6 +516,7 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request, status int
 	if f == nil {
 		f = ui.NewForm(url.Values{"version": {strconv.Itoa(d.Referral.Version)}})
 	}
+	handoverValues(f, d.Handover)
 	if f.Value("urgency") == "" {
 		f.Values.Set("urgency", string(d.Referral.Urgency))
 	}

@@ -88,7 +88,7 @@ func personAPI(pattern string, perm app.Permission, op APIOp, h handlerFunc) *Ro
 func (s *Server) routeTable() []*Route {
 	return slices.Concat(s.baseRoutes(), s.homeRoutes(), s.accountRoutes(), s.adminRoutes(), s.referralRoutes(), s.personRoutes(),
 		s.ownRoutes(), s.contactRoutes(), s.dataRightsRoutes(), s.caseloadRoutes(), s.insightRoutes(), s.groupsRoutes(), s.matchingRoutes(),
-		s.alertRoutes(), s.safetyRoutes(), s.recoveryRoutes(), s.feedbackRoutes(), s.communityRoutes(), s.communitySafetyRoutes(), s.sessionShareRoutes(), s.supportRoutes(), s.fhirRoutes())
+		s.alertRoutes(), s.safetyRoutes(), s.recoveryRoutes(), s.feedbackRoutes(), s.communityRoutes(), s.communitySafetyRoutes(), s.sessionShareRoutes(), s.supportRoutes(), s.handoverRoutes(), s.fhirRoutes())
 }
 
 // baseRoutes are static files, operations and the public information pages.

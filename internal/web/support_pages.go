@@ -157,6 +157,13 @@ func (s *Server) myAppointmentsPage(w http.ResponseWriter, r *http.Request, stat
 // form.
 func appointmentInput(f *ui.Form, p *app.Problems) support.NewAppointment {
 	in := support.NewAppointment{Place: f.Value("place"), PlaceDetail: f.Value("place_detail"), Others: f.Value("others"), Agreed: checked(f, "agreed")}
+	if h := strings.TrimSpace(f.Value("handover_worker_id")); h != "" {
+		n, err := strconv.ParseInt(h, 10, 64)
+		if err != nil || n <= 0 {
+			p.Add("handover_worker_id", "Choose the incoming peer worker from the list")
+		}
+		in.HandoverWorkerID = n
+	}
 	in.Start = formStart(f, p)
 	if m := strings.TrimSpace(f.Value("minutes")); m != "" {
 		n, err := strconv.Atoi(m)
@@ -242,9 +249,12 @@ func (s *Server) handleMyAppointmentAsk(w http.ResponseWriter, r *http.Request) 
 
 type appointmentFormData struct {
 	support.Booking
-	Places  []ui.Option
-	Lengths []ui.Option
-	Chosen  string
+	// HandoverWorkers are the choices for a warm handover meeting's
+	// incoming worker (none: the choice is not offered).
+	HandoverWorkers []ui.Option
+	Places          []ui.Option
+	Lengths         []ui.Option
+	Chosen          string
 }
 
 func (s *Server) handleAppointmentForm(w http.ResponseWriter, r *http.Request) error {
@@ -261,6 +271,12 @@ func (s *Server) appointmentForm(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	d := appointmentFormData{Booking: b, Places: choiceOptions(support.Places), Lengths: appointmentLengths}
+	if len(b.HandoverWorkers) > 0 {
+		d.HandoverWorkers = []ui.Option{{Value: "", Label: "No: an ordinary appointment"}}
+		for _, w := range b.HandoverWorkers {
+			d.HandoverWorkers = append(d.HandoverWorkers, ui.Option{Value: strconv.FormatInt(w.ID, 10), Label: w.Name})
+		}
+	}
 	var chosen []string
 	for _, pl := range b.Preferences.Places {
 		chosen = append(chosen, strings.ToLower(support.PlaceLabel(pl)))
@@ -356,7 +372,7 @@ func (s *Server) appointmentPageFor(w http.ResponseWriter, r *http.Request, aid 
 			d.Moves = append(d.Moves, to)
 		}
 	}
-	if d.Staff && (a.Status == support.Arrived || a.Status == support.Fulfilled) {
+	if d.Staff && !a.OtherWorker(p) && (a.Status == support.Arrived || a.Status == support.Fulfilled) {
 		d.Record, d.Mode, d.SupportTypes = true, contactMode(a.Place), reasonOptions(referral.SupportTypes)
 		d.Review = p.Can(app.PermRecoveryWork)
 	}

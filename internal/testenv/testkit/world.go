@@ -232,3 +232,18 @@ func (w *World) Allocated(tb testing.TB, account, worker string) referral.Referr
 	}
 	return r
 }
+
+// AddWorker adds a peer worker account in team A (or B) to the world, for
+// tests that need a second worker in one team.
+func (w *World) AddWorker(tb testing.TB, name, team string) *app.Principal {
+	tb.Helper()
+	teamID := w.TeamA.ID
+	if team == "B" {
+		teamID = w.TeamB.ID
+	}
+	u, err := w.Accounts.CreateUser(context.Background(), app.Operator("test"), account.NewUser{Email: name + "@test.example", Name: "Test " + name,
+		Memberships: []app.Membership{{Role: app.RolePeerWorker, TeamID: teamID}}, Password: Password})
+	must(tb, err)
+	w.Users[name] = u
+	return w.Principal(tb, name)
+}
