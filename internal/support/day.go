@@ -210,6 +210,7 @@ type Booking struct {
 	WorkerName  string        `json:"worker_name"`
 	Preferences Preferences   `json:"preferences"`
 	Upcoming    []Appointment `json:"upcoming"`
+	Reminders   Reminders     `json:"reminders" doc:"When the person chose to be reminded."`
 }
 
 // ForBooking reads what a worker (or their lead) needs to arrange an
@@ -237,6 +238,9 @@ func (s *Service) ForBooking(ctx context.Context, p *app.Principal, personID int
 			return err
 		}
 		if out.Preferences, err = s.preferences(ctx, tx, personID); err != nil {
+			return err
+		}
+		if out.Reminders, err = remindersOf(ctx, tx, personID); err != nil {
 			return err
 		}
 		args := store.NewArgs(personID, now)

@@ -211,6 +211,8 @@ var pageAPI = map[string][]string{
 	"POST /appointments/{id}/check-out":                  {"POST /api/v1/appointments/{id}/check-out"},
 	"GET /community/topics/{id}/live":                    {"GET /api/v1/topics/{id}/posts"},
 	"GET /my/transitions":                                {"GET /api/v1/my/transitions"},
+	"POST /my/reminders":                                 {"PUT /api/v1/my/reminders"},
+	"POST /people/{id}/reminders":                        {"PUT /api/v1/people/{id}/reminders"},
 }
 
 // pageOnly are the pages with no API operation, each with its reason: the

@@ -114,6 +114,64 @@ func (s *Server) apiMyTransitions(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusOK, list)
 }
 
+var exampleReminders = support.Reminders{PersonID: 7, Choice: support.RemindBoth, UpdatedAt: &exampleTime}
+
+var opMyReminders = APIOp{Summary: "When you are reminded of your booked appointments", Tag: "Support",
+	Description: "24h (the day before; the default, with default true, until you choose), 2h (2 hours before), both, or none. Reminders are emails with a calendar file: a reference, the time and a link, never the place or the worker.",
+	Response:    exampleReminders}
+
+var opSetMyReminders = APIOp{Summary: "Choose when you are reminded of your booked appointments: 24h, 2h, both or none", Tag: "Support",
+	Description: "It applies at once to every booked appointment not yet reminded of that kind. Both, for an appointment booked within 2 hours of its start, sends the one reminder 2 hours before.",
+	Request:     support.SetReminders{Choice: support.RemindBoth}, Response: exampleReminders}
+
+var opPersonReminders = APIOp{Summary: "When someone you support is reminded of their booked appointments", Tag: "Support", Query: id,
+	Description: "Their peer worker, or a lead of the team, sees it; anyone else gets 404.", Response: exampleReminders}
+
+var opSetPersonReminders = APIOp{Summary: "Record, for someone you support, when they want to be reminded: 24h, 2h, both or none", Tag: "Support", Query: id,
+	Description: "Recorded as done by staff (by_staff); the person sees it and can change it from their account.",
+	Request:     support.SetReminders{Choice: support.RemindSoon}, Response: support.Reminders{PersonID: 7, Choice: support.RemindSoon, UpdatedAt: &exampleTime, ByStaff: true}}
+
+// remindersPerson reads the person in the path (forPerson), or 0 for the
+// caller's own.
+func remindersPerson(r *http.Request, forPerson bool) (int64, error) {
+	if !forPerson {
+		return 0, nil
+	}
+	return pathID(r, "id")
+}
+
+func (s *Server) apiGetReminders(forPerson bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		pid, err := remindersPerson(r, forPerson)
+		if err != nil {
+			return err
+		}
+		rem, err := s.support.GetReminders(r.Context(), principal(r), pid)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, rem)
+	}
+}
+
+func (s *Server) apiSetReminders(forPerson bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		pid, err := remindersPerson(r, forPerson)
+		if err != nil {
+			return err
+		}
+		var in support.SetReminders
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		rem, err := s.support.SetReminders(r.Context(), principal(r), pid, in)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, rem)
+	}
+}
+
 var opMyPeople = APIOp{Summary: "My people: everyone allocated to, or active with, you — next and last contact, days since, overdue", Tag: "Support",
 	Description: "Overdue (no contact for the organisation's overdue_days, 14 unless set) first, then the longest since contact.",
 	Response:    []support.MyPerson{exampleMyPerson}}

@@ -24,6 +24,8 @@ func (s *Server) supportRoutes() []*Route {
 		personPage("GET /my/transitions", app.PermSupportWork, s.handleMyTransitions),
 		personPage("GET /my/appointments", app.PermAppointments, s.handleMyAppointments),
 		personPage("POST /my/appointments", app.PermAppointments, s.handleMyAppointmentAsk),
+		personPage("POST /my/reminders", app.PermAppointments, s.handleReminders(false)),
+		personPage("POST /people/{id}/reminders", app.PermAppointments, s.handleReminders(true)),
 		personPage("GET /people/{id}/appointments/new", app.PermAppointments, s.handleAppointmentForm),
 		personPage("POST /people/{id}/appointments", app.PermAppointments, s.handleAppointmentCreate),
 		personPage("GET /appointments/{id}", app.PermAppointments, s.handleAppointment),
@@ -45,6 +47,10 @@ func (s *Server) supportRoutes() []*Route {
 		personAPI("POST /api/v1/appointments/{id}/reschedule", app.PermAppointments, opRescheduleAppointment, s.apiRescheduleAppointment),
 		personAPI("POST /api/v1/appointments/{id}/check-in", app.PermAppointments, opCheckIn, s.apiVisitCheck(true)),
 		personAPI("POST /api/v1/appointments/{id}/check-out", app.PermAppointments, opCheckOut, s.apiVisitCheck(false)),
+		personAPI("GET /api/v1/my/reminders", app.PermAppointments, opMyReminders, s.apiGetReminders(false)),
+		personAPI("PUT /api/v1/my/reminders", app.PermAppointments, opSetMyReminders, s.apiSetReminders(false)),
+		personAPI("GET /api/v1/people/{id}/reminders", app.PermAppointments, opPersonReminders, s.apiGetReminders(true)),
+		personAPI("PUT /api/v1/people/{id}/reminders", app.PermAppointments, opSetPersonReminders, s.apiSetReminders(true)),
 		personAPI("GET /api/v1/my/people", app.PermSupportWork, opMyPeople, s.apiMyPeople),
 		personAPI("GET /api/v1/my/diary", app.PermSupportWork, opMyDiary, s.apiMyDiary),
 		personAPI("GET /api/v1/my/transitions", app.PermSupportWork, opMyTransitions, s.apiMyTransitions),
@@ -95,9 +101,11 @@ func (s *Server) handleMyDiary(w http.ResponseWriter, r *http.Request) error {
 }
 
 type myAppointmentsData struct {
-	Upcoming, Past []support.Appointment
-	Places         []ui.Option
-	Lengths        []ui.Option
+	Upcoming, Past  []support.Appointment
+	Places          []ui.Option
+	Lengths         []ui.Option
+	Reminders       support.Reminders
+	ReminderChoices []ui.Option
 }
 
 var appointmentLengths = []ui.Option{{Value: "30", Label: "30 minutes"}, {Value: "60", Label: "1 hour"}, {Value: "90", Label: "1 hour 30 minutes"}, {Value: "120", Label: "2 hours"}}
@@ -111,7 +119,11 @@ func (s *Server) myAppointmentsPage(w http.ResponseWriter, r *http.Request, stat
 	if err != nil {
 		return err
 	}
-	d := myAppointmentsData{Places: choiceOptions(support.Places), Lengths: appointmentLengths}
+	rem, err := s.support.GetReminders(r.Context(), principal(r), 0)
+	if err != nil {
+		return err
+	}
+	d := myAppointmentsData{Places: choiceOptions(support.Places), Lengths: appointmentLengths, Reminders: rem, ReminderChoices: choiceOptions(support.ReminderChoices)}
 	now := s.clock.Now()
 	for _, a := range list {
 		if a.Status.Upcoming() && a.End.After(now) {
@@ -122,6 +134,9 @@ func (s *Server) myAppointmentsPage(w http.ResponseWriter, r *http.Request, stat
 	}
 	if f == nil {
 		f = ui.NewForm(map[string][]string{"minutes": {"60"}})
+	}
+	if f.Value("choice") == "" {
+		f.Values.Set("choice", string(rem.Choice))
 	}
 	return s.page(w, r, status, "support/my-appointments", &ui.Page{Title: "My appointments", Form: f, Data: d})
 }
@@ -215,9 +230,10 @@ func (s *Server) handleMyAppointmentAsk(w http.ResponseWriter, r *http.Request) 
 
 type appointmentFormData struct {
 	support.Booking
-	Places  []ui.Option
-	Lengths []ui.Option
-	Chosen  string
+	Places          []ui.Option
+	Lengths         []ui.Option
+	ReminderChoices []ui.Option
+	Chosen          string
 }
 
 func (s *Server) handleAppointmentForm(w http.ResponseWriter, r *http.Request) error {
@@ -233,7 +249,7 @@ func (s *Server) appointmentForm(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
-	d := appointmentFormData{Booking: b, Places: choiceOptions(support.Places), Lengths: appointmentLengths}
+	d := appointmentFormData{Booking: b, Places: choiceOptions(support.Places), Lengths: appointmentLengths, ReminderChoices: choiceOptions(support.ReminderChoices)}
 	var chosen []string
 	for _, pl := range b.Preferences.Places {
 		chosen = append(chosen, strings.ToLower(support.PlaceLabel(pl)))
@@ -246,8 +262,42 @@ func (s *Server) appointmentForm(w http.ResponseWriter, r *http.Request, status 
 		}
 		f = ui.NewForm(v)
 	}
+	if f.Value("choice") == "" {
+		f.Values.Set("choice", string(b.Reminders.Choice))
+	}
 	return s.page(w, r, status, "support/appointment-new", &ui.Page{Title: "Arrange an appointment with " + b.PersonName, Form: f, Data: d,
 		BackLink: "/my/people"})
+}
+
+// handleReminders records when a person is reminded of their
+// appointments: their own choice from their appointments page, or (forPerson)
+// a worker's record of it for them from the booking page. A refused choice
+// shows the page again with the problem next to the choices.
+func (s *Server) handleReminders(forPerson bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var pid int64
+		again, back := s.myAppointmentsPage, "/my/appointments"
+		if forPerson {
+			var err error
+			if pid, err = pathID(r, "id"); err != nil {
+				return err
+			}
+			again, back = s.appointmentForm, fmt.Sprintf("/people/%d/appointments/new", pid)
+		}
+		f, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		rem, err := s.support.SetReminders(r.Context(), principal(r), pid, support.SetReminders{Choice: support.ReminderChoice(f.Value("choice"))})
+		if err != nil {
+			if err := formProblem(f, err, app.CodeConflict); err != nil {
+				return err
+			}
+			return again(w, r, http.StatusUnprocessableEntity, f)
+		}
+		setFlash(w, "Reminders: "+strings.ToLower(rem.Choice.Label()))
+		return redirect(w, r, back)
+	}
 }
 
 func (s *Server) handleAppointmentCreate(w http.ResponseWriter, r *http.Request) error {

@@ -196,3 +196,54 @@ func TestVisitPageShowsItsOwnAlert(t *testing.T) {
 		}
 	})
 }
+
+// The person chooses when to be reminded from their appointments page
+// (and the API); their worker records it for them from the booking page;
+// a choice not in the list is refused next to the choices, writes nothing,
+// and keeps the page. Someone else's choice is not found.
+func TestReminderChoiceOverHTTP(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		pid := supportedPerson(t, e)
+		id := strconv.FormatInt(pid, 10)
+		person, worker := e.As(t, "person"), e.As(t, "worker")
+		count := func() int {
+			var n int
+			if err := e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM reminder_choices").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		page := person.Get("/my/appointments")
+		if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, `value="24h" checked`) {
+			t.Fatalf("the default: %d %s", page.StatusCode, page.Body)
+		}
+		r := person.PostForm("/my/reminders", url.Values{"choice": {"weekly"}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Choose when to be reminded") || !strings.Contains(r.Body, "When should we remind you?") || count() != 0 {
+			t.Fatalf("a choice not in the list: %d, %d written\n%s", r.StatusCode, count(), r.Body)
+		}
+		if r := person.PostForm("/my/reminders", url.Values{"choice": {"2h"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("choosing: %d %s", r.StatusCode, r.Body)
+		}
+		if page := person.Get("/my/appointments"); !strings.Contains(page.Body, `value="2h" checked`) {
+			t.Fatalf("the choice is not shown: %s", page.Body)
+		}
+		got := decode[support.Reminders](t, e.Bearer(t, "worker").Get("/api/v1/people/"+id+"/reminders"))
+		if got.Choice != support.RemindSoon || got.Default || got.ByStaff {
+			t.Fatalf("the worker sees: %+v", got)
+		}
+		if r := worker.PostForm("/people/"+id+"/reminders", url.Values{"choice": {"none"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the worker records it: %d %s", r.StatusCode, r.Body)
+		}
+		got = decode[support.Reminders](t, e.Bearer(t, "person").Get("/api/v1/my/reminders"))
+		if got.Choice != support.RemindNone || !got.ByStaff {
+			t.Fatalf("the person sees: %+v", got)
+		}
+		bad := e.Bearer(t, "person").JSON(http.MethodPut, "/api/v1/my/reminders", map[string]any{"choice": "sometimes"})
+		if bad.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(bad.Body, `"choice"`) {
+			t.Fatalf("the API refuses: %d %s", bad.StatusCode, bad.Body)
+		}
+		want(t, e.Bearer(t, "workerB").Get("/api/v1/people/"+id+"/reminders"), http.StatusNotFound)
+		want(t, e.Bearer(t, "person2").JSON(http.MethodPut, "/api/v1/people/"+id+"/reminders", map[string]any{"choice": "none"}), http.StatusNotFound)
+	})
+}
