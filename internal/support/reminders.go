@@ -85,9 +85,11 @@ func mayRemind(ctx context.Context, tx *store.Tx, p *app.Principal, personID int
 	if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
 		return 0, err
 	}
+	// Someone without an allocated worker has nobody to record it for
+	// them (and no appointments): not found, as for anyone not theirs.
 	ref, err := openReferral(ctx, tx, p, personID, false)
 	if app.IsCode(err, app.CodeConflict) {
-		return 0, app.Errorf(app.CodeConflict, "Reminders are chosen once a peer worker is allocated, and there is none yet")
+		return 0, access.ErrNotVisible
 	} else if err != nil {
 		return 0, err
 	}

@@ -76,6 +76,18 @@ var opMyFeed = APIOp{Summary: "Whether your private calendar feed is on", Tag: "
 var opRenewFeed = APIOp{Summary: "Turn on your private calendar feed, or give it a new address (the old one stops working)", Tag: "Support",
 	Response: support.FeedStatus{On: true, Since: &exampleTime, URL: "https://mutual.example/calendar/3q2-example-token.ics"}}
 
+var opCalendarFeed = APIOp{Summary: "Your private calendar feed, at its secret address: subscribe to it in a calendar program", Tag: "Feeds",
+	Path: "/calendar/{token}.ics",
+	Query: []Param{{Name: "token", In: "path", Type: "string",
+		Description: "The secret part of the address given when the feed was turned on or renewed (POST /api/v1/my/calendar)."}},
+	Description: "iCalendar (RFC 5545) of the account's appointments, past and to come, without proposals: \"Peer support with <first name>\" for a worker, " +
+		"\"Peer support\" for a person, never the place; times in Europe/London across the clocks changing; a cancelled appointment is STATUS:CANCELLED. " +
+		"The address is the credential (no sign-in). An unknown, renewed or revoked address answers 404. Each read is audited as the feed's account.",
+	ContentType: "text/calendar", Response: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Mutual//Peer support groups//EN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Peer support\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n…\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:appointment-51@mutual\r\n" +
+		"DTSTART;TZID=Europe/London:20261110T103000\r\nDTEND;TZID=Europe/London:20261110T113000\r\nSUMMARY:Peer support with Sam\r\n" +
+		"STATUS:CONFIRMED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"}
+
 var opRevokeFeed = APIOp{Summary: "Turn off your private calendar feed", Tag: "Support", Status: http.StatusNoContent}
 
 func (s *Server) apiMyFeed(w http.ResponseWriter, r *http.Request) error {
