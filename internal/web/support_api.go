@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/support"
 )
 
@@ -188,9 +189,14 @@ var opMyPeople = APIOp{Summary: "My people: everyone allocated to, or active wit
 	Description: "Overdue (no contact for the organisation's overdue_days, 14 unless set) first, then the longest since contact.",
 	Response:    []support.MyPerson{exampleMyPerson}}
 
-var opMyDiary = APIOp{Summary: "My diary: your appointments in one week, Monday to Sunday (Europe/London)", Tag: "Support",
-	Query:    []Param{{Name: "week", In: "query", Type: "string", Description: "Any day of the week, YYYY-MM-DD; this week when left out."}},
-	Response: support.Diary{WorkerID: 12, From: exampleTime, To: exampleTime.Add(7 * 24 * time.Hour), Days: []support.Day{{Date: exampleTime, Appointments: []support.Appointment{exampleAppointment}}}}}
+var opMyDiary = APIOp{Summary: "My diary: your appointments and the group sessions you facilitate in one week, Monday to Sunday (Europe/London)", Tag: "Support",
+	Description: "Each day lists its appointments and, as a kind of their own (kind: group_session), the group sessions you facilitate, with the group's name and venue; " +
+		"each group session's page is /sessions/{session_id}. Days run from one London midnight to the next, so times stay right across the clocks changing.",
+	Query: []Param{{Name: "week", In: "query", Type: "string", Description: "Any day of the week, YYYY-MM-DD; this week when left out."}},
+	Response: WeekDiary{WorkerID: 12, From: exampleTime, To: exampleTime.Add(7 * 24 * time.Hour), Days: []DiaryDay{{Date: exampleTime,
+		Appointments: []support.Appointment{exampleAppointment},
+		GroupSessions: []groups.DiarySession{{Kind: "group_session", SessionID: 31, GroupID: 5, GroupTitle: "Hearing Voices Group",
+			Start: exampleTime.Add(3 * time.Hour), End: exampleTime.Add(5 * time.Hour), Venue: "Recovery College", Status: "scheduled"}}}}}}
 
 var opGetSupportSettings = APIOp{Summary: "An organisation's support settings", Tag: "Support", Query: id,
 	Response: support.Settings{OrganisationID: 1, OverdueDays: 14, Default: true}}
@@ -305,14 +311,11 @@ func (s *Server) apiMyPeople(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiMyDiary(w http.ResponseWriter, r *http.Request) error {
-	week, err := londonDay(r.URL.Query(), "week")
+	week, err := s.diaryWeek(r)
 	if err != nil {
 		return err
 	}
-	if week.IsZero() {
-		week = s.clock.Now()
-	}
-	d, err := s.support.MyDiary(r.Context(), principal(r), week)
+	d, err := s.weekDiary(r.Context(), principal(r), week)
 	if err != nil {
 		return err
 	}

@@ -76,26 +76,23 @@ func (s *Server) handleMyTransitions(w http.ResponseWriter, r *http.Request) err
 }
 
 type diaryData struct {
-	support.Diary
+	WeekDiary
 	Prev, Next, This string
 	Today            time.Time
 }
 
 func (s *Server) handleMyDiary(w http.ResponseWriter, r *http.Request) error {
-	week, err := londonDay(r.URL.Query(), "week")
+	week, err := s.diaryWeek(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.weekDiary(r.Context(), principal(r), week)
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
-	if week.IsZero() {
-		week = now
-	}
-	d, err := s.support.MyDiary(r.Context(), principal(r), week)
-	if err != nil {
-		return err
-	}
 	from := d.From.In(app.London)
-	data := diaryData{Diary: d, Prev: from.AddDate(0, 0, -7).Format("2006-01-02"), Next: from.AddDate(0, 0, 7).Format("2006-01-02"),
+	data := diaryData{WeekDiary: d, Prev: from.AddDate(0, 0, -7).Format("2006-01-02"), Next: from.AddDate(0, 0, 7).Format("2006-01-02"),
 		This: support.WeekOf(now).Format("2006-01-02"), Today: now}
 	return s.page(w, r, http.StatusOK, "support/diary", &ui.Page{Title: "My diary: week of " + from.Format("2 January 2006"), Data: data})
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/alert"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -21,7 +22,9 @@ func supportTplCases() []tplCase {
 	worker.Next = []support.Status{support.Arrived, support.Fulfilled, support.NoShow, support.Cancelled}
 	person := exampleMyPerson
 	never := support.MyPerson{PersonID: 8, Name: "Alex", ReferralID: 43, Status: "allocated", DaysSince: 3, NeverMet: true, OverdueDays: 14}
-	days := []support.Day{{Date: tNow, Appointments: []support.Appointment{booked, proposed, cancelled}}, {Date: tNow.AddDate(0, 0, 1), Appointments: []support.Appointment{}}}
+	days := []DiaryDay{{Date: tNow, Appointments: []support.Appointment{booked, proposed, cancelled},
+		GroupSessions: []groups.DiarySession{{Kind: "group_session", SessionID: 31, GroupID: 5, GroupTitle: "Hearing Voices Group", Start: tNow.Add(time.Hour),
+			End: tNow.Add(3 * time.Hour), Venue: "Recovery College", Status: "scheduled"}}}, {Date: tNow.AddDate(0, 0, 1), Appointments: []support.Appointment{}}}
 	places, lengths := choiceOptions(support.Places), appointmentLengths
 	return []tplCase{
 		{page: "support/people", variant: "two people", pg: &ui.Page{Title: "My people", Data: []support.MyPerson{person, never}},
@@ -33,8 +36,9 @@ func supportTplCases() []tplCase {
 			want: []string{`href="/referrals/42"`, "Discharged: follow up", "Overdue", "in-reach visit", "adult team"}},
 		{page: "support/transitions", variant: "none", pg: &ui.Page{Title: "Transitions to act on", Data: []support.TransitionPrompt{}}, want: []string{"Nothing to act on"}},
 		{page: "support/people", variant: "no one", pg: &ui.Page{Title: "My people", Data: []support.MyPerson{}}, want: []string{"No one is allocated"}},
-		{page: "support/diary", variant: "a week", pg: &ui.Page{Title: "My diary: week of 23 March 2026", Data: diaryData{Diary: support.Diary{Days: days},
-			Prev: "2026-03-16", Next: "2026-03-30", This: "2026-03-23"}}, want: []string{"14:30–15:30", "Cancelled", "Waiting for an answer", "Nothing arranged"}},
+		{page: "support/diary", variant: "a week", pg: &ui.Page{Title: "My diary: week of 23 March 2026", Data: diaryData{WeekDiary: WeekDiary{Days: days},
+			Prev: "2026-03-16", Next: "2026-03-30", This: "2026-03-23"}}, want: []string{"14:30–15:30", "Cancelled", "Waiting for an answer", "Nothing arranged",
+			`href="/sessions/31"`, "Group: Hearing Voices Group", "Recovery College", `class="app-week"`}},
 		{page: "support/appointment", variant: "person answers", pg: &ui.Page{Title: "Appointment with Kofi Asante",
 			Data: appointmentData{Appointment: proposed, Moves: []support.Status{support.Booked}, Cancel: true, Places: places, Lengths: lengths}},
 			want: []string{"Accept", "Cancel the appointment", "Move the appointment"}, notWant: []string{"has agreed the new time"}},
