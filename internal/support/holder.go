@@ -20,7 +20,9 @@ func (Holder) HolderName() string { return "Appointments with your peer worker" 
 // Tables are the tables that hold a person's support data. Transition
 // prompts are forgotten with the person but not copied: they only restate
 // the episodes of the trust's record, which the person's copy holds.
-func (Holder) Tables() []string { return []string{"appointments", "transition_prompts", "reminder_choices"} }
+func (Holder) Tables() []string {
+	return []string{"appointments", "transition_prompts", "reminder_choices"}
+}
 
 // HeldSupport is a person's copy: their reminder choice and appointments.
 type HeldSupport struct {
