@@ -103,21 +103,33 @@ func mayRemind(ctx context.Context, tx *store.Tx, p *app.Principal, personID int
 // caller's own), audited. Someone the caller may not see is not found.
 func (s *Service) GetReminders(ctx context.Context, p *app.Principal, personID int64) (Reminders, error) {
 	var out Reminders
-	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+	err := s.readAbout(ctx, p, personID, "appointment.reminders", func(tx *store.Tx) (int64, error) {
 		pid, err := mayRemind(ctx, tx, p, personID)
+		if err != nil {
+			return 0, err
+		}
+		out, err = remindersOf(ctx, tx, pid)
+		return pid, err
+	})
+	return out, err
+}
+
+// readAbout runs an audited read about one person (personID 0: the
+// caller's own): read answers whose it was, recorded under action as a
+// read of their record; a refusal is not found, audited as denied.
+func (s *Service) readAbout(ctx context.Context, p *app.Principal, personID int64, action string, read func(tx *store.Tx) (int64, error)) error {
+	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+		pid, err := read(tx)
 		if err != nil {
 			return err
 		}
-		if out, err = remindersOf(ctx, tx, pid); err != nil {
-			return err
-		}
-		record(p.ActorFor(app.PermAppointments), audit.Event{Action: "appointment.reminders", SubjectPersonID: pid, ObjectType: "person", ObjectID: fmt.Sprint(pid)})
+		record(p.ActorFor(app.PermAppointments), audit.Event{Action: action, SubjectPersonID: pid, ObjectType: "person", ObjectID: fmt.Sprint(pid)})
 		return nil
 	})
 	if err != nil {
-		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.reminders", "person", personID, "The person")
+		return s.denied(ctx, err, p, app.PermAppointments, action, "person", personID, "The person")
 	}
-	return out, nil
+	return nil
 }
 
 // SetReminders records a person's choice of reminders (personID 0: the
