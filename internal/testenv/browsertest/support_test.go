@@ -22,7 +22,8 @@ import (
 // TestAWorkersWeek: a peer worker on a phone, with JavaScript off, finds
 // someone on My people, arranges an appointment at the place the person
 // chose, is told clearly when the slot clashes, and sees it in My diary;
-// the person accepts it from their account. Every page passes axe at 1280
+// the person chooses when to be reminded and accepts it from their
+// account. Every page passes axe at 1280
 // and 375 px with no sideways scrolling.
 func TestAWorkersWeek(t *testing.T) {
 	t.Parallel()
@@ -74,7 +75,16 @@ func TestAWorkersWeek(t *testing.T) {
 	p.signIn(e.Users["person"].Email, testkit.Password)
 	p.open("/my/appointments")
 	p.check()
-	p.wantText("Please answer", "The library café")
+	p.wantText("Please answer", "The library café", "When should we remind you?")
+	// The person chooses to be reminded 2 hours before, not the day before.
+	p.choose("choice", "2h")
+	p.press("Save my reminder choice")
+	if f := p.flash(); !strings.Contains(f, "2 hours before") {
+		t.Errorf("flash after choosing reminders: %q", f)
+	}
+	if !p.isChecked("choice", "2h") {
+		t.Errorf("the reminder choice is not shown as chosen")
+	}
 	var id int64
 	if err := e.DB.QueryRow(t.Context(), "SELECT MAX(id) FROM appointments").Scan(&id); err != nil {
 		t.Fatal(err)
