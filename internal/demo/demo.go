@@ -69,7 +69,8 @@ func (r Result) Instructions(baseURL string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Demonstration data loaded: %d referrals, %d offers, %d caseload episodes.\n", r.Referrals, r.Offers, r.Episodes)
 	fmt.Fprintf(&b, "Recovery and voice: %d DIALOG+ sessions, %d goals, %d reviews, %d pieces of feedback.\n", r.Sessions, r.Goals, r.Reviews, r.Feedback)
-	fmt.Fprintf(&b, "The support itself: %d appointments this week and next (sign in as a peer worker: My people, My diary).\n\n", r.Appointments)
+	fmt.Fprintf(&b, "The support itself: %d appointments this week and next (sign in as a peer worker: My people, My diary, with the group sessions they facilitate; "+
+		"the demo person chose reminders both the day before and 2 hours before: My appointments).\n\n", r.Appointments)
 	fmt.Fprintf(&b, "Open %s and sign in with any of these (password: %s):\n\n", baseURL, Password)
 	for _, a := range r.Accounts {
 		team := ""

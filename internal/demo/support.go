@@ -20,7 +20,11 @@ import (
 // other person, so some are overdue), one appointment booked and one
 // waiting for the person's answer later, where the person chose to meet;
 // and one home visit under way today, checked in, so "My people", "My
-// diary" and lone working all have something to show.
+// diary" and lone working all have something to show. (The group sessions
+// workers facilitate in the same week, shown in their diaries, are the
+// groups story's: the Hearing Voices Group's weekly session, say.) The demo
+// person has chosen their reminders: both the day before and 2 hours
+// before.
 func (l *loader) supportWeek(ctx context.Context) error {
 	l.at(l.Clock.Now())
 	auditLog := audit.NewLog(l.DB, l.clock, audit.LogOptions{})
@@ -124,6 +128,15 @@ func (l *loader) supportWeek(ctx context.Context) error {
 			case !app.IsCode(err, app.CodeConflict):
 				return err
 			}
+		}
+	}
+	// The demo person has chosen to be reminded both the day before and 2
+	// hours before (everyone else has the default, the day before).
+	if person, err := l.principal(ctx, "person"); err != nil {
+		return err
+	} else if person.PersonID != 0 {
+		if _, err := svc.SetReminders(ctx, person, 0, support.SetReminders{Choice: support.RemindBoth}); err != nil {
+			return err
 		}
 	}
 	if len(chosen) == 0 {

@@ -211,6 +211,7 @@ type Booking struct {
 	WorkerName  string        `json:"worker_name"`
 	Preferences Preferences   `json:"preferences"`
 	Upcoming    []Appointment `json:"upcoming"`
+	Reminders   Reminders     `json:"reminders" doc:"When the person chose to be reminded."`
 	// HandoverWorkers are the peer workers who could come to a warm
 	// handover meeting as the incoming worker (the team's, but not the
 	// worker now).
@@ -223,26 +224,26 @@ type Booking struct {
 func (s *Service) ForBooking(ctx context.Context, p *app.Principal, personID int64) (Booking, error) {
 	now := s.Clock.Now()
 	out := Booking{PersonID: personID, Upcoming: []Appointment{}}
-	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+	err := s.readAbout(ctx, p, personID, "appointment.booking", func(tx *store.Tx) (int64, error) {
 		if !p.IsStaff() || !p.Can(app.PermAppointments) {
-			return access.ErrNotVisible
+			return 0, access.ErrNotVisible
 		}
 		if err := access.MaySeePerson(ctx, tx, p, personID); err != nil {
-			return err
+			return 0, err
 		}
 		ref, err := openReferral(ctx, tx, p, personID, false)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !mayWork(p, ref.WorkerID, ref.TeamID) {
-			return access.ErrNotVisible
+			return 0, access.ErrNotVisible
 		}
 		out.WorkerName = ref.WorkerName
 		out.HandoverWorkers = []referral.Worker{}
 		if ref.TeamID != 0 {
 			ws, err := referral.WorkersIn(ctx, tx, []int64{ref.TeamID})
 			if err != nil {
-				return err
+				return 0, err
 			}
 			for _, w := range ws {
 				if w.ID != ref.WorkerID {
@@ -251,33 +252,29 @@ func (s *Service) ForBooking(ctx context.Context, p *app.Principal, personID int
 			}
 		}
 		if err := tx.QueryRowContext(ctx, "SELECT preferred_name FROM people WHERE id = $1", personID).Scan(&out.PersonName); err != nil {
-			return err
+			return 0, err
 		}
 		if out.Preferences, err = s.preferences(ctx, tx, personID); err != nil {
-			return err
+			return 0, err
+		}
+		if out.Reminders, err = remindersOf(ctx, tx, personID); err != nil {
+			return 0, err
 		}
 		args := store.NewArgs(personID, now)
 		rows, err := tx.QueryContext(ctx, "SELECT "+apptColumns+apptFrom+" WHERE a.person_id = $1 AND a.ends_at > $2 AND a.status IN ('proposed', 'booked') AND "+
 			visible(p, args)+" ORDER BY a.starts_at LIMIT 50", args.Values()...)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			a, err := scanAppointment(rows)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			out.Upcoming = append(out.Upcoming, a)
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		record(p.ActorFor(app.PermAppointments), audit.Event{Action: "appointment.booking", SubjectPersonID: personID, ObjectType: "person", ObjectID: fmt.Sprint(personID)})
-		return nil
+		return personID, rows.Err()
 	})
-	if err != nil {
-		return out, s.denied(ctx, err, p, app.PermAppointments, "appointment.booking", "person", personID, "The person")
-	}
-	return out, nil
+	return out, err
 }

@@ -20,7 +20,15 @@ func (Holder) HolderName() string { return "Appointments with your peer worker" 
 // Tables are the tables that hold a person's support data. Transition
 // prompts are forgotten with the person but not copied: they only restate
 // the episodes of the trust's record, which the person's copy holds.
-func (Holder) Tables() []string { return []string{"appointments", "transition_prompts"} }
+func (Holder) Tables() []string {
+	return []string{"appointments", "transition_prompts", "reminder_choices"}
+}
+
+// HeldSupport is a person's copy: their reminder choice and appointments.
+type HeldSupport struct {
+	Reminders    string            `json:"reminders"`
+	Appointments []HeldAppointment `json:"appointments"`
+}
 
 // HeldAppointment is one appointment in a person's copy.
 type HeldAppointment struct {
@@ -33,8 +41,13 @@ type HeldAppointment struct {
 	CancelReason string    `json:"cancel_reason,omitempty"`
 }
 
-// Export is every appointment of the person, oldest first.
+// Export is the person's reminder choice and every appointment of theirs,
+// oldest first.
 func (Holder) Export(ctx context.Context, tx *store.Tx, personID int64) (any, error) {
+	rem, err := remindersOf(ctx, tx, personID)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT a.starts_at, a.minutes, a.place, a.place_detail, COALESCE(u.name, ''), a.status, a.cancel_reason
 		FROM appointments a LEFT JOIN users u ON u.id = a.worker_user_id WHERE a.person_id = $1 ORDER BY a.starts_at, a.id`, personID)
 	if err != nil {
@@ -51,7 +64,7 @@ func (Holder) Export(ctx context.Context, tx *store.Tx, personID int64) (any, er
 		h.Place = PlaceLabel(h.Place)
 		out = append(out, h)
 	}
-	return out, rows.Err()
+	return HeldSupport{Reminders: rem.Choice.Label(), Appointments: out}, rows.Err()
 }
 
 // LastActivity is when an appointment of the person last changed.
@@ -62,8 +75,12 @@ func (Holder) LastActivity(ctx context.Context, tx *store.Tx, personID int64) (t
 }
 
 // Forget deletes the person's appointments (the newest first, so that a
-// rescheduled one goes before the one it replaced) and transition prompts.
+// rescheduled one goes before the one it replaced), transition prompts and
+// their reminder choice.
 func (Holder) Forget(ctx context.Context, tx *store.Tx, personID int64) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM reminder_choices WHERE person_id = $1", personID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM transition_prompts WHERE person_id = $1", personID); err != nil {
 		return err
 	}

@@ -34,16 +34,63 @@ func ReminderCalendar(id int64, start, end time.Time, link string, now time.Time
 		Data: calendar.Bytes(cal)}
 }
 
-// SendReminders emails the person of each booked appointment starting in
-// the next 24 hours (who has an account), once, with a calendar file. Each
-// appointment is claimed by setting reminded_at, so several instances
-// running this remind once. It returns how many were reminded.
+// reminderKind is one kind of reminder: how long before the start it
+// goes, the column that claims it (so it goes once), and which choices ask
+// for it.
+type reminderKind struct {
+	action string
+	lead   time.Duration
+	column string
+	// wants is the condition on the person's choice (choiceOf) under which
+	// this reminder goes, given now.
+	wants func(a *store.Args, now time.Time) string
+}
+
+// choiceOf is the person's reminder choice for the appointment being
+// read or claimed (the default, the day before, when they have not chosen).
+const choiceOf = "COALESCE((SELECT rc.choice FROM reminder_choices rc WHERE rc.person_id = appointments.person_id), '24h')"
+
+// reminderKinds: the day before goes to those who chose it, and to those
+// who chose both unless the appointment is already within 2 hours (booked
+// late: the one reminder 2 hours before does, so nobody gets two at once);
+// 2 hours before goes to those who chose it or both. "none" is in neither.
+var reminderKinds = []reminderKind{
+	{action: "appointment.remind", lead: ReminderLead, column: "reminded_at", wants: func(a *store.Args, now time.Time) string {
+		return "(" + choiceOf + " = '24h' OR (" + choiceOf + " = 'both' AND starts_at > " + a.Add(now.Add(SoonLead)) + "))"
+	}},
+	{action: "appointment.remind.soon", lead: SoonLead, column: "reminded_soon_at", wants: func(*store.Args, time.Time) string {
+		return choiceOf + " IN ('2h', 'both')"
+	}},
+}
+
+// SendReminders emails the person of each booked appointment (who has an
+// account) the reminders they chose — the day before (24 hours; the
+// default), 2 hours before, both, or none — each once, with a calendar
+// file. Each reminder is claimed by a conditional update of its own column
+// (reminded_at, reminded_soon_at) that also checks, in the same statement,
+// that the appointment is still booked and still to come and that the
+// person's choice still asks for it, so several instances send each once,
+// a cancelled appointment is never reminded, and a person who chose none
+// is never reminded. It returns how many were sent.
 func (s *Service) SendReminders(ctx context.Context) (int, error) {
+	sent := 0
+	for _, k := range reminderKinds {
+		n, err := s.sendReminders(ctx, k)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+func (s *Service) sendReminders(ctx context.Context, k reminderKind) (int, error) {
 	now := s.Clock.Now()
 	var ids []int64
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM appointments WHERE reminded_at IS NULL AND status = 'booked' AND starts_at > $1 AND starts_at <= $2
-			ORDER BY starts_at LIMIT 500`, now, now.Add(ReminderLead))
+		a := store.NewArgs(now, now.Add(k.lead))
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM appointments WHERE `+k.column+` IS NULL AND status = 'booked' AND starts_at > $1 AND starts_at <= $2
+			AND `+k.wants(a, now)+` ORDER BY starts_at LIMIT 500`, a.Values()...)
 		if err != nil {
 			return err
 		}
@@ -65,10 +112,11 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 		err := s.DB.Write(ctx, func(tx *store.Tx) error {
 			var personID int64
 			var start, end time.Time
-			err := tx.QueryRowContext(ctx, `UPDATE appointments SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND status = 'booked'
-				RETURNING person_id, starts_at, ends_at`, now, id).Scan(&personID, &start, &end)
+			a := store.NewArgs(now, id)
+			err := tx.QueryRowContext(ctx, `UPDATE appointments SET `+k.column+` = $1 WHERE id = $2 AND `+k.column+` IS NULL AND status = 'booked' AND starts_at > $1
+				AND `+k.wants(a, now)+` RETURNING person_id, starts_at, ends_at`, a.Values()...).Scan(&personID, &start, &end)
 			if errors.Is(err, sql.ErrNoRows) {
-				return nil // reminded, moved or cancelled meanwhile
+				return nil // reminded, moved, cancelled or no longer wanted meanwhile
 			} else if err != nil {
 				return err
 			}
@@ -87,7 +135,7 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 			}
 			sent++
 			return audit.Record(ctx, tx, now, app.Actor{Role: "operator", RequestID: "appointment-reminders"}, audit.Event{
-				Action: "appointment.remind", SubjectPersonID: personID, ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
+				Action: k.action, SubjectPersonID: personID, ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
 		})
 		if err != nil {
 			return sent, err

@@ -15,7 +15,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/audit"
@@ -42,7 +41,7 @@ func apiDoc(t *testing.T, e *webtest.Env) (*openapi3.T, routers.Router) {
 		t.Fatalf("the OpenAPI document is not valid: %v", err)
 	}
 	doc.Servers = openapi3.Servers{{URL: e.URL}}
-	router, err := legacy.NewRouter(doc)
+	router, err := webtest.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +56,7 @@ func TestOpenAPIDescribesEveryOperation(t *testing.T) {
 		if rt.API() == nil {
 			continue
 		}
-		method, path, _ := strings.Cut(rt.Pattern, " ")
+		method, path, _ := strings.Cut(rt.DocPattern(), " ")
 		item := doc.Paths.Find(path)
 		if item == nil || item.GetOperation(method) == nil {
 			t.Errorf("%s is not in the OpenAPI document", rt.Pattern)
@@ -533,6 +532,9 @@ func TestAuditOneRowPerCall(t *testing.T) {
 				// The plan page shows the person's choices too, read (and
 				// recorded) by matching, which owns them.
 				want = 2
+			case "GET /my/appointments":
+				// The appointments and, separately, the reminder choice.
+				want = 2
 			}
 			if n, ok := rows[c.pattern]; ok {
 				want = n
@@ -584,5 +586,27 @@ func TestAPIAnswersMatchTheDocument(t *testing.T) {
 
 		want(t, e.Bearer(t, "clinician").JSON(http.MethodPost, "/api/v1/offers", map[string]any{"person_id": 999999, "method": "review", "response": "not_now"}),
 			http.StatusNotFound)
+
+		// The private calendar feed, an operation outside /api/: the
+		// calendar at its address, and 404 (a problem) for an unknown
+		// address and for one renewed since, each as the document says.
+		_, router := apiDoc(t, e)
+		feed := decode[map[string]any](t, e.Bearer(t, "worker").JSON(http.MethodPost, "/api/v1/my/calendar", nil))
+		old := strings.TrimPrefix(feed["url"].(string), "https://mutual.test")
+		anon := e.Client(t)
+		cal := anon.Get(old)
+		if cal.StatusCode != http.StatusOK || !strings.HasPrefix(cal.Header.Get("Content-Type"), "text/calendar") || !strings.HasPrefix(cal.Body, "BEGIN:VCALENDAR") {
+			t.Fatalf("the feed: %d %s %s", cal.StatusCode, cal.Header.Get("Content-Type"), cal.Body)
+		}
+		validateResponse(t, router, cal)
+		unknown := anon.Get("/calendar/not-a-real-token.ics")
+		want(t, unknown, http.StatusNotFound)
+		validateResponse(t, router, unknown)
+		e.Bearer(t, "worker").JSON(http.MethodPost, "/api/v1/my/calendar", nil)
+		renewed := anon.Get(old)
+		if renewed.StatusCode != http.StatusNotFound || renewed.Header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("a renewed feed's old address: %d %s", renewed.StatusCode, renewed.Header.Get("Content-Type"))
+		}
+		validateResponse(t, router, renewed)
 	})
 }

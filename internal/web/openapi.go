@@ -203,7 +203,7 @@ func (s *Server) buildOpenAPI() []byte {
 		if op == nil {
 			continue
 		}
-		method, path, _ := strings.Cut(rt.Pattern, " ")
+		method, path, _ := strings.Cut(rt.DocPattern(), " ")
 		o := map[string]any{
 			"summary":      op.Summary,
 			"operationId":  operationID(method, path),

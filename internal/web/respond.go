@@ -54,9 +54,12 @@ func isAPI(r *http.Request) bool {
 	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/fhir/") || isFeed(r.URL.Path)
 }
 
-// isFeed reports whether a path is one of the public feeds, which are API
-// operations served where calendar programs and feed readers look.
-func isFeed(path string) bool { return path == "/groups.ics" || path == "/groups/feed.xml" }
+// isFeed reports whether a path is one of the feeds, which are API
+// operations served where calendar programs and feed readers look: the
+// public groups' feeds and each account's private calendar feed.
+func isFeed(path string) bool {
+	return path == "/groups.ics" || path == "/groups/feed.xml" || strings.HasPrefix(path, "/calendar/")
+}
 
 // writeError renders err for the caller. Internal details are logged with
 // the request id and never shown.

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/mutualhq/mutual/internal/app"
 	"github.com/mutualhq/mutual/internal/web/ui"
@@ -25,6 +26,16 @@ type Route struct {
 // API reports whether the route is part of the JSON API.
 func (rt *Route) API() *APIOp { return rt.api }
 
+// DocPattern is the method and path the OpenAPI document gives the route:
+// its pattern, unless its operation names the path it documents (Path).
+func (rt *Route) DocPattern() string {
+	if rt.api == nil || rt.api.Path == "" {
+		return rt.Pattern
+	}
+	method, _, _ := strings.Cut(rt.Pattern, " ")
+	return method + " " + rt.api.Path
+}
+
 // APIOp describes one JSON API operation for the OpenAPI document.
 type APIOp struct {
 	Summary     string
@@ -45,6 +56,12 @@ type APIOp struct {
 	// programs and feed readers look for it); Response is then a sample of
 	// its text.
 	ContentType string
+	// Path, when set, is the path the OpenAPI document gives, for a file
+	// whose name carries its extension after the parameter
+	// ("/calendar/{token}.ics"): a ServeMux wildcard takes a whole segment,
+	// so the route's pattern names the segment ("/calendar/{file}") and the
+	// handler reads the extension.
+	Path string
 	// Limited operations count attempts and answer 429 beyond a limit.
 	Limited bool
 	handle  handlerFunc

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/support"
 )
 
@@ -76,6 +77,18 @@ var opMyFeed = APIOp{Summary: "Whether your private calendar feed is on", Tag: "
 var opRenewFeed = APIOp{Summary: "Turn on your private calendar feed, or give it a new address (the old one stops working)", Tag: "Support",
 	Response: support.FeedStatus{On: true, Since: &exampleTime, URL: "https://mutual.example/calendar/3q2-example-token.ics"}}
 
+var opCalendarFeed = APIOp{Summary: "Your private calendar feed, at its secret address: subscribe to it in a calendar program", Tag: "Feeds",
+	Path: "/calendar/{token}.ics",
+	Query: []Param{{Name: "token", In: "path", Type: "string",
+		Description: "The secret part of the address given when the feed was turned on or renewed (POST /api/v1/my/calendar)."}},
+	Description: "iCalendar (RFC 5545) of the account's appointments, past and to come, without proposals: \"Peer support with <first name>\" for a worker, " +
+		"\"Peer support\" for a person, never the place; times in Europe/London across the clocks changing; a cancelled appointment is STATUS:CANCELLED. " +
+		"The address is the credential (no sign-in). An unknown, renewed or revoked address answers 404. Each read is audited as the feed's account.",
+	ContentType: "text/calendar", Response: "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Mutual//Peer support groups//EN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Peer support\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:Europe/London\r\n…\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:appointment-51@mutual\r\n" +
+		"DTSTART;TZID=Europe/London:20261110T103000\r\nDTEND;TZID=Europe/London:20261110T113000\r\nSUMMARY:Peer support with Sam\r\n" +
+		"STATUS:CONFIRMED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"}
+
 var opRevokeFeed = APIOp{Summary: "Turn off your private calendar feed", Tag: "Support", Status: http.StatusNoContent}
 
 func (s *Server) apiMyFeed(w http.ResponseWriter, r *http.Request) error {
@@ -135,13 +148,76 @@ func (s *Server) apiMyTransitions(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusOK, list)
 }
 
+var exampleReminders = support.Reminders{PersonID: 7, Choice: support.RemindBoth, UpdatedAt: &exampleTime}
+
+var opMyReminders = APIOp{Summary: "When you are reminded of your booked appointments", Tag: "Support",
+	Description: "24h (the day before; the default, with default true, until you choose), 2h (2 hours before), both, or none. Reminders are emails with a calendar file: a reference, the time and a link, never the place or the worker.",
+	Response:    exampleReminders}
+
+var opSetMyReminders = APIOp{Summary: "Choose when you are reminded of your booked appointments: 24h, 2h, both or none", Tag: "Support",
+	Description: "It applies at once to every booked appointment not yet reminded of that kind. Both, for an appointment booked within 2 hours of its start, sends the one reminder 2 hours before.",
+	Request:     support.SetReminders{Choice: support.RemindBoth}, Response: exampleReminders}
+
+var opPersonReminders = APIOp{Summary: "When someone you support is reminded of their booked appointments", Tag: "Support", Query: id,
+	Description: "Their peer worker, or a lead of the team, sees it; anyone else gets 404.", Response: exampleReminders}
+
+var opSetPersonReminders = APIOp{Summary: "Record, for someone you support, when they want to be reminded: 24h, 2h, both or none", Tag: "Support", Query: id,
+	Description: "Recorded as done by staff (by_staff); the person sees it and can change it from their account.",
+	Request:     support.SetReminders{Choice: support.RemindSoon}, Response: support.Reminders{PersonID: 7, Choice: support.RemindSoon, UpdatedAt: &exampleTime, ByStaff: true}}
+
+// remindersPerson reads the person in the path (forPerson), or 0 for the
+// caller's own.
+func remindersPerson(r *http.Request, forPerson bool) (int64, error) {
+	if !forPerson {
+		return 0, nil
+	}
+	return pathID(r, "id")
+}
+
+func (s *Server) apiGetReminders(forPerson bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		pid, err := remindersPerson(r, forPerson)
+		if err != nil {
+			return err
+		}
+		rem, err := s.support.GetReminders(r.Context(), principal(r), pid)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, rem)
+	}
+}
+
+func (s *Server) apiSetReminders(forPerson bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		pid, err := remindersPerson(r, forPerson)
+		if err != nil {
+			return err
+		}
+		var in support.SetReminders
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		rem, err := s.support.SetReminders(r.Context(), principal(r), pid, in)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, rem)
+	}
+}
+
 var opMyPeople = APIOp{Summary: "My people: everyone allocated to, or active with, you — next and last contact, days since, overdue", Tag: "Support",
 	Description: "Overdue (no contact for the organisation's overdue_days, 14 unless set) first, then the longest since contact.",
 	Response:    []support.MyPerson{exampleMyPerson}}
 
-var opMyDiary = APIOp{Summary: "My diary: your appointments in one week, Monday to Sunday (Europe/London)", Tag: "Support",
-	Query:    []Param{{Name: "week", In: "query", Type: "string", Description: "Any day of the week, YYYY-MM-DD; this week when left out."}},
-	Response: support.Diary{WorkerID: 12, From: exampleTime, To: exampleTime.Add(7 * 24 * time.Hour), Days: []support.Day{{Date: exampleTime, Appointments: []support.Appointment{exampleAppointment}}}}}
+var opMyDiary = APIOp{Summary: "My diary: your appointments and the group sessions you facilitate in one week, Monday to Sunday (Europe/London)", Tag: "Support",
+	Description: "Each day lists its appointments and, as a kind of their own (kind: group_session), the group sessions you facilitate, with the group's name and venue; " +
+		"each group session's page is /sessions/{session_id}. Days run from one London midnight to the next, so times stay right across the clocks changing.",
+	Query: []Param{{Name: "week", In: "query", Type: "string", Description: "Any day of the week, YYYY-MM-DD; this week when left out."}},
+	Response: WeekDiary{WorkerID: 12, From: exampleTime, To: exampleTime.Add(7 * 24 * time.Hour), Days: []DiaryDay{{Date: exampleTime,
+		Appointments: []support.Appointment{exampleAppointment},
+		GroupSessions: []groups.DiarySession{{Kind: "group_session", SessionID: 31, GroupID: 5, GroupTitle: "Hearing Voices Group",
+			Start: exampleTime.Add(3 * time.Hour), End: exampleTime.Add(5 * time.Hour), Venue: "Recovery College", Status: "scheduled"}}}}}}
 
 var opGetSupportSettings = APIOp{Summary: "An organisation's support settings", Tag: "Support", Query: id,
 	Response: support.Settings{OrganisationID: 1, OverdueDays: 14, Default: true}}
@@ -256,14 +332,11 @@ func (s *Server) apiMyPeople(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) apiMyDiary(w http.ResponseWriter, r *http.Request) error {
-	week, err := londonDay(r.URL.Query(), "week")
+	week, err := s.diaryWeek(r)
 	if err != nil {
 		return err
 	}
-	if week.IsZero() {
-		week = s.clock.Now()
-	}
-	d, err := s.support.MyDiary(r.Context(), principal(r), week)
+	d, err := s.weekDiary(r.Context(), principal(r), week)
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,20 @@ func supportAuditCalls(t *testing.T, e *webtest.Env, pid int64, person, worker, 
 		}, 200},
 		{"POST /appointments/{id}/check-out", func() *webtest.Response { return worker.PostForm("/appointments/"+second+"/check-out", nil) }, 303},
 		{"GET /my/people", func() *webtest.Response { return worker.Get("/my/people") }, 200},
+		{"POST /my/reminders", func() *webtest.Response {
+			return person.PostForm("/my/reminders", map[string][]string{"choice": {"both"}})
+		}, 303},
+		{"POST /people/{id}/reminders", func() *webtest.Response {
+			return worker.PostForm("/people/"+id+"/reminders", map[string][]string{"choice": {"2h"}})
+		}, 303},
+		{"GET /api/v1/my/reminders", func() *webtest.Response { return personAPI.Get("/api/v1/my/reminders") }, 200},
+		{"PUT /api/v1/my/reminders", func() *webtest.Response {
+			return personAPI.JSON("PUT", "/api/v1/my/reminders", map[string]any{"choice": "none"})
+		}, 200},
+		{"GET /api/v1/people/{id}/reminders", func() *webtest.Response { return workerAPI.Get("/api/v1/people/" + id + "/reminders") }, 200},
+		{"PUT /api/v1/people/{id}/reminders", func() *webtest.Response {
+			return workerAPI.JSON("PUT", "/api/v1/people/"+id+"/reminders", map[string]any{"choice": "24h"})
+		}, 200},
 		{"GET /my/transitions", func() *webtest.Response { return worker.Get("/my/transitions") }, 200},
 		{"GET /api/v1/my/transitions", func() *webtest.Response { return workerAPI.Get("/api/v1/my/transitions") }, 200},
 		{"GET /api/v1/my/people", func() *webtest.Response { return workerAPI.Get("/api/v1/my/people") }, 200},

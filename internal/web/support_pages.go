@@ -26,6 +26,8 @@ func (s *Server) supportRoutes() []*Route {
 		personPage("POST /my/transitions/{id}/done", app.PermSupportWork, s.handlePromptDone),
 		personPage("GET /my/appointments", app.PermAppointments, s.handleMyAppointments),
 		personPage("POST /my/appointments", app.PermAppointments, s.handleMyAppointmentAsk),
+		personPage("POST /my/reminders", app.PermOwnRecord, s.handleReminders(false)),
+		personPage("POST /people/{id}/reminders", app.PermAppointments, s.handleReminders(true)),
 		personPage("GET /people/{id}/appointments/new", app.PermAppointments, s.handleAppointmentForm),
 		personPage("POST /people/{id}/appointments", app.PermAppointments, s.handleAppointmentCreate),
 		personPage("GET /appointments/{id}", app.PermAppointments, s.handleAppointment),
@@ -36,7 +38,7 @@ func (s *Server) supportRoutes() []*Route {
 		pageRoute("GET /my/calendar", app.PermAppointments, s.handleMyCalendar),
 		pageRoute("POST /my/calendar", app.PermAppointments, s.handleCalendarRenew),
 		pageRoute("POST /my/calendar/revoke", app.PermAppointments, s.handleCalendarRevoke),
-		personPage("GET /calendar/{file}", app.PermPublic, s.handleCalendarFeed),
+		personAPI("GET /calendar/{file}", app.PermPublic, opCalendarFeed, s.handleCalendarFeed),
 		apiRoute("GET /api/v1/my/calendar", app.PermAppointments, opMyFeed, s.apiMyFeed),
 		apiRoute("POST /api/v1/my/calendar", app.PermAppointments, opRenewFeed, s.apiRenewFeed),
 		apiRoute("DELETE /api/v1/my/calendar", app.PermAppointments, opRevokeFeed, s.apiRevokeFeed),
@@ -47,6 +49,10 @@ func (s *Server) supportRoutes() []*Route {
 		personAPI("POST /api/v1/appointments/{id}/reschedule", app.PermAppointments, opRescheduleAppointment, s.apiRescheduleAppointment),
 		personAPI("POST /api/v1/appointments/{id}/check-in", app.PermAppointments, opCheckIn, s.apiVisitCheck(true)),
 		personAPI("POST /api/v1/appointments/{id}/check-out", app.PermAppointments, opCheckOut, s.apiVisitCheck(false)),
+		personAPI("GET /api/v1/my/reminders", app.PermOwnRecord, opMyReminders, s.apiGetReminders(false)),
+		personAPI("PUT /api/v1/my/reminders", app.PermOwnRecord, opSetMyReminders, s.apiSetReminders(false)),
+		personAPI("GET /api/v1/people/{id}/reminders", app.PermAppointments, opPersonReminders, s.apiGetReminders(true)),
+		personAPI("PUT /api/v1/people/{id}/reminders", app.PermAppointments, opSetPersonReminders, s.apiSetReminders(true)),
 		personAPI("GET /api/v1/my/people", app.PermSupportWork, opMyPeople, s.apiMyPeople),
 		personAPI("GET /api/v1/my/diary", app.PermSupportWork, opMyDiary, s.apiMyDiary),
 		personAPI("GET /api/v1/my/transitions", app.PermSupportWork, opMyTransitions, s.apiMyTransitions),
@@ -97,34 +103,33 @@ func (s *Server) handlePromptDone(w http.ResponseWriter, r *http.Request) error 
 }
 
 type diaryData struct {
-	support.Diary
+	WeekDiary
 	Prev, Next, This string
 	Today            time.Time
 }
 
 func (s *Server) handleMyDiary(w http.ResponseWriter, r *http.Request) error {
-	week, err := londonDay(r.URL.Query(), "week")
+	week, err := s.diaryWeek(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.weekDiary(r.Context(), principal(r), week)
 	if err != nil {
 		return err
 	}
 	now := s.clock.Now()
-	if week.IsZero() {
-		week = now
-	}
-	d, err := s.support.MyDiary(r.Context(), principal(r), week)
-	if err != nil {
-		return err
-	}
 	from := d.From.In(app.London)
-	data := diaryData{Diary: d, Prev: from.AddDate(0, 0, -7).Format("2006-01-02"), Next: from.AddDate(0, 0, 7).Format("2006-01-02"),
+	data := diaryData{WeekDiary: d, Prev: from.AddDate(0, 0, -7).Format("2006-01-02"), Next: from.AddDate(0, 0, 7).Format("2006-01-02"),
 		This: support.WeekOf(now).Format("2006-01-02"), Today: now}
 	return s.page(w, r, http.StatusOK, "support/diary", &ui.Page{Title: "My diary: week of " + from.Format("2 January 2006"), Data: data})
 }
 
 type myAppointmentsData struct {
-	Upcoming, Past []support.Appointment
-	Places         []ui.Option
-	Lengths        []ui.Option
+	Upcoming, Past  []support.Appointment
+	Places          []ui.Option
+	Lengths         []ui.Option
+	Reminders       support.Reminders
+	ReminderChoices []ui.Option
 }
 
 var appointmentLengths = []ui.Option{{Value: "30", Label: "30 minutes"}, {Value: "60", Label: "1 hour"}, {Value: "90", Label: "1 hour 30 minutes"}, {Value: "120", Label: "2 hours"}}
@@ -138,7 +143,11 @@ func (s *Server) myAppointmentsPage(w http.ResponseWriter, r *http.Request, stat
 	if err != nil {
 		return err
 	}
-	d := myAppointmentsData{Places: choiceOptions(support.Places), Lengths: appointmentLengths}
+	rem, err := s.support.GetReminders(r.Context(), principal(r), 0)
+	if err != nil {
+		return err
+	}
+	d := myAppointmentsData{Places: choiceOptions(support.Places), Lengths: appointmentLengths, Reminders: rem, ReminderChoices: choiceOptions(support.ReminderChoices)}
 	now := s.clock.Now()
 	for _, a := range list {
 		if a.Status.Upcoming() && a.End.After(now) {
@@ -149,6 +158,9 @@ func (s *Server) myAppointmentsPage(w http.ResponseWriter, r *http.Request, stat
 	}
 	if f == nil {
 		f = ui.NewForm(map[string][]string{"minutes": {"60"}})
+	}
+	if f.Value("choice") == "" {
+		f.Values.Set("choice", string(rem.Choice))
 	}
 	return s.page(w, r, status, "support/my-appointments", &ui.Page{Title: "My appointments", Form: f, Data: d})
 }
@@ -254,6 +266,7 @@ type appointmentFormData struct {
 	HandoverWorkers []ui.Option
 	Places          []ui.Option
 	Lengths         []ui.Option
+	ReminderChoices []ui.Option
 	Chosen          string
 }
 
@@ -270,7 +283,7 @@ func (s *Server) appointmentForm(w http.ResponseWriter, r *http.Request, status 
 	if err != nil {
 		return err
 	}
-	d := appointmentFormData{Booking: b, Places: choiceOptions(support.Places), Lengths: appointmentLengths}
+	d := appointmentFormData{Booking: b, Places: choiceOptions(support.Places), Lengths: appointmentLengths, ReminderChoices: choiceOptions(support.ReminderChoices)}
 	if len(b.HandoverWorkers) > 0 {
 		d.HandoverWorkers = []ui.Option{{Value: "", Label: "No: an ordinary appointment"}}
 		for _, w := range b.HandoverWorkers {
@@ -289,8 +302,42 @@ func (s *Server) appointmentForm(w http.ResponseWriter, r *http.Request, status 
 		}
 		f = ui.NewForm(v)
 	}
+	if f.Value("choice") == "" {
+		f.Values.Set("choice", string(b.Reminders.Choice))
+	}
 	return s.page(w, r, status, "support/appointment-new", &ui.Page{Title: "Arrange an appointment with " + b.PersonName, Form: f, Data: d,
 		BackLink: "/my/people"})
+}
+
+// handleReminders records when a person is reminded of their
+// appointments: their own choice from their appointments page, or (forPerson)
+// a worker's record of it for them from the booking page. A refused choice
+// shows the page again with the problem next to the choices.
+func (s *Server) handleReminders(forPerson bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var pid int64
+		again, back := s.myAppointmentsPage, "/my/appointments"
+		if forPerson {
+			var err error
+			if pid, err = pathID(r, "id"); err != nil {
+				return err
+			}
+			again, back = s.appointmentForm, fmt.Sprintf("/people/%d/appointments/new", pid)
+		}
+		f, err := parseForm(w, r)
+		if err != nil {
+			return err
+		}
+		rem, err := s.support.SetReminders(r.Context(), principal(r), pid, support.SetReminders{Choice: support.ReminderChoice(f.Value("choice"))})
+		if err != nil {
+			if err := formProblem(f, err, app.CodeConflict); err != nil {
+				return err
+			}
+			return again(w, r, http.StatusUnprocessableEntity, f)
+		}
+		setFlash(w, "Reminders: "+strings.ToLower(rem.Choice.Label()))
+		return redirect(w, r, back)
+	}
 }
 
 func (s *Server) handleAppointmentCreate(w http.ResponseWriter, r *http.Request) error {

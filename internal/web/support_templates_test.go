@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/alert"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/web/ui"
 )
@@ -22,7 +23,9 @@ func supportTplCases() []tplCase {
 	worker.Next = []support.Status{support.Arrived, support.Fulfilled, support.NoShow, support.Cancelled}
 	person := exampleMyPerson
 	never := support.MyPerson{PersonID: 8, Name: "Alex", ReferralID: 43, Status: "allocated", DaysSince: 3, NeverMet: true, OverdueDays: 14}
-	days := []support.Day{{Date: tNow, Appointments: []support.Appointment{booked, proposed, cancelled}}, {Date: tNow.AddDate(0, 0, 1), Appointments: []support.Appointment{}}}
+	days := []DiaryDay{{Date: tNow, Appointments: []support.Appointment{booked, proposed, cancelled},
+		GroupSessions: []groups.DiarySession{{Kind: "group_session", SessionID: 31, GroupID: 5, GroupTitle: "Hearing Voices Group", Start: tNow.Add(time.Hour),
+			End: tNow.Add(3 * time.Hour), Venue: "Recovery College", Status: "scheduled"}}}, {Date: tNow.AddDate(0, 0, 1), Appointments: []support.Appointment{}}}
 	places, lengths := choiceOptions(support.Places), appointmentLengths
 	promptBad := ui.NewForm(url.Values{"prompt_id": {"3"}, "note": {"typed"}})
 	promptBad.AddError("note", "Say in a few words what was done")
@@ -41,8 +44,9 @@ func supportTplCases() []tplCase {
 			want: []string{`id="note"`, " open>", "typed", "Say in a few words what was done"}},
 		{page: "support/transitions", variant: "none", pg: &ui.Page{Title: "Transitions to act on", Data: []support.TransitionPrompt{}}, want: []string{"Nothing to act on"}},
 		{page: "support/people", variant: "no one", pg: &ui.Page{Title: "My people", Data: []support.MyPerson{}}, want: []string{"No one is allocated"}},
-		{page: "support/diary", variant: "a week", pg: &ui.Page{Title: "My diary: week of 23 March 2026", Data: diaryData{Diary: support.Diary{Days: days},
-			Prev: "2026-03-16", Next: "2026-03-30", This: "2026-03-23"}}, want: []string{"14:30–15:30", "Cancelled", "Waiting for an answer", "Nothing arranged"}},
+		{page: "support/diary", variant: "a week", pg: &ui.Page{Title: "My diary: week of 23 March 2026", Data: diaryData{WeekDiary: WeekDiary{Days: days},
+			Prev: "2026-03-16", Next: "2026-03-30", This: "2026-03-23"}}, want: []string{"14:30–15:30", "Cancelled", "Waiting for an answer", "Nothing arranged",
+			`href="/sessions/31"`, "Group: Hearing Voices Group", "Recovery College", `class="app-week"`}},
 		{page: "support/appointment", variant: "person answers", pg: &ui.Page{Title: "Appointment with Kofi Asante",
 			Data: appointmentData{Appointment: proposed, Moves: []support.Status{support.Booked}, Cancel: true, Places: places, Lengths: lengths}},
 			want: []string{"Accept", "Cancel the appointment", "Move the appointment"}, notWant: []string{"has agreed the new time"}},
@@ -71,9 +75,17 @@ func supportTplCases() []tplCase {
 			Data: appointmentFormData{Booking: support.Booking{PersonID: 7, PersonName: "Sam", WorkerName: "Kofi Asante", Upcoming: []support.Appointment{booked}},
 				Places: places, Lengths: lengths, Chosen: "at a café or community place"}},
 			want: []string{"Sam chose to meet at a café", "already booked", "Already arranged"}},
+		{page: "support/appointment-new", variant: "reminder choice refused", pg: &ui.Page{Title: "Arrange an appointment with Sam",
+			Form: withErrors(formOf("minutes", "60", "choice", "weekly"), "choice", "Choose when to be reminded: the day before, 2 hours before, both, or no reminders"),
+			Data: appointmentFormData{Booking: support.Booking{PersonID: 7, PersonName: "Sam", WorkerName: "Kofi Asante", Reminders: support.Reminders{Choice: support.RemindSoon}},
+				Places: places, Lengths: lengths, ReminderChoices: choiceOptions(support.ReminderChoices)}},
+			want: []string{"When Sam is reminded", "Now: 2 hours before", `action="/people/7/reminders"`, "Choose when to be reminded"}},
 		{page: "support/my-appointments", variant: "upcoming and past", pg: &ui.Page{Title: "My appointments", Form: formOf("minutes", "60"),
 			Data: myAppointmentsData{Upcoming: []support.Appointment{proposed}, Past: []support.Appointment{cancelled}, Places: places, Lengths: lengths}},
 			want: []string{"Please answer", "Ask for this appointment", "Feeling unwell"}},
+		{page: "support/my-appointments", variant: "reminder choice", pg: &ui.Page{Title: "My appointments", Form: formOf("minutes", "60", "choice", "both"),
+			Data: myAppointmentsData{Places: places, Lengths: lengths, ReminderChoices: choiceOptions(support.ReminderChoices)}},
+			want: []string{"When should we remind you?", `value="both" checked`, "No reminders", `action="/my/reminders"`}},
 		{page: "support/calendar", variant: "just made", pg: &ui.Page{Title: "My calendar feed", Data: support.FeedStatus{On: true, Since: &tNow, URL: "https://mutual.test/calendar/abc.ics"}},
 			want: []string{"https://mutual.test/calendar/abc.ics", "Turn the feed off"}},
 		{page: "support/calendar", variant: "off", pg: &ui.Page{Title: "My calendar feed", Data: support.FeedStatus{}}, want: []string{"Turn on my calendar feed"}},

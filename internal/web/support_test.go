@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/webtest"
 )
@@ -193,6 +194,121 @@ func TestVisitPageShowsItsOwnAlert(t *testing.T) {
 			"minutes": {"30"}, "support_types": {"emotional"}, "contact_note": {"KEEP-THIS-NOTE"}})
 		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "KEEP-THIS-NOTE") || !strings.Contains(r.Body, "after the referral was made") {
 			t.Fatalf("a contact with a problem in the filled-in time: %d %s", r.StatusCode, r.Body)
+		}
+	})
+}
+
+// The person chooses when to be reminded from their appointments page
+// (and the API); their worker records it for them from the booking page;
+// a choice not in the list is refused next to the choices, writes nothing,
+// and keeps the page. Someone else's choice is not found.
+func TestReminderChoiceOverHTTP(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		pid := supportedPerson(t, e)
+		id := strconv.FormatInt(pid, 10)
+		person, worker := e.As(t, "person"), e.As(t, "worker")
+		count := func() int {
+			var n int
+			if err := e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM reminder_choices").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		page := person.Get("/my/appointments")
+		if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, `value="24h" checked`) {
+			t.Fatalf("the default: %d %s", page.StatusCode, page.Body)
+		}
+		r := person.PostForm("/my/reminders", url.Values{"choice": {"weekly"}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Choose when to be reminded") || !strings.Contains(r.Body, "When should we remind you?") || count() != 0 {
+			t.Fatalf("a choice not in the list: %d, %d written\n%s", r.StatusCode, count(), r.Body)
+		}
+		if r := person.PostForm("/my/reminders", url.Values{"choice": {"2h"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("choosing: %d %s", r.StatusCode, r.Body)
+		}
+		if page := person.Get("/my/appointments"); !strings.Contains(page.Body, `value="2h" checked`) {
+			t.Fatalf("the choice is not shown: %s", page.Body)
+		}
+		got := decode[support.Reminders](t, e.Bearer(t, "worker").Get("/api/v1/people/"+id+"/reminders"))
+		if got.Choice != support.RemindSoon || got.Default || got.ByStaff {
+			t.Fatalf("the worker sees: %+v", got)
+		}
+		if r := worker.PostForm("/people/"+id+"/reminders", url.Values{"choice": {"none"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the worker records it: %d %s", r.StatusCode, r.Body)
+		}
+		got = decode[support.Reminders](t, e.Bearer(t, "person").Get("/api/v1/my/reminders"))
+		if got.Choice != support.RemindNone || !got.ByStaff {
+			t.Fatalf("the person sees: %+v", got)
+		}
+		bad := e.Bearer(t, "person").JSON(http.MethodPut, "/api/v1/my/reminders", map[string]any{"choice": "sometimes"})
+		if bad.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(bad.Body, `"choice"`) {
+			t.Fatalf("the API refuses: %d %s", bad.StatusCode, bad.Body)
+		}
+		want(t, e.Bearer(t, "workerB").Get("/api/v1/people/"+id+"/reminders"), http.StatusNotFound)
+		want(t, e.Bearer(t, "person2").JSON(http.MethodPut, "/api/v1/people/"+id+"/reminders", map[string]any{"choice": "none"}), http.StatusNotFound)
+	})
+}
+
+// My diary holds the group sessions the worker facilitates beside their
+// appointments: the page shows each with its time, the group's name and
+// venue and a link to the session's page; the API gives them as a kind of
+// their own. Times stay right in Europe/London in the week the clocks go
+// forward (the session on that Sunday at 10:00 London, 09:00 UTC; the
+// appointment on the Monday at 10:00, 10:00 UTC). Another worker's diary
+// has neither.
+func TestDiaryHoldsFacilitatedGroupSessions(t *testing.T) {
+	t.Parallel()
+	webtest.Each(t, webtest.Options{}, func(t *testing.T, e *webtest.Env) {
+		ctx := context.Background()
+		pid := supportedPerson(t, e)
+		monday := time.Date(2027, 3, 22, 10, 0, 0, 0, app.London)
+		a, err := e.Support.Create(ctx, e.Principal(t, "worker"), support.NewAppointment{PersonID: pid, Start: monday, Minutes: 60, Place: "phone", Agreed: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lead := e.Principal(t, "lead")
+		g, err := e.Groups.CreateGroup(ctx, lead, groups.NewGroup{TeamID: e.TeamA.ID, Title: "Sunday Walk", Repeats: groups.Once,
+			Visibility: groups.Members, Venue: groups.Venue{Name: "Park gates", Address: "Roundhay Park"}, FacilitatorIDs: []int64{e.Users["worker"].ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss, err := e.Groups.AddSessions(ctx, lead, g.ID, groups.NewSessions{Start: "2027-03-28T10:00", Minutes: 90})
+		if err != nil || len(ss) != 1 {
+			t.Fatalf("the session: %v %v", ss, err)
+		}
+		sid := strconv.FormatInt(ss[0].ID, 10)
+
+		d := decode[map[string]any](t, e.Bearer(t, "worker").Get("/api/v1/my/diary?week=2027-03-24"))
+		days := d["days"].([]any)
+		if len(days) != 7 {
+			t.Fatalf("days: %d", len(days))
+		}
+		first, last := days[0].(map[string]any), days[6].(map[string]any)
+		if n := len(first["appointments"].([]any)); n != 1 || len(first["group_sessions"].([]any)) != 0 {
+			t.Fatalf("Monday: %v", first)
+		}
+		gs := last["group_sessions"].([]any)
+		if len(gs) != 1 {
+			t.Fatalf("Sunday: %v", last)
+		}
+		s := gs[0].(map[string]any)
+		if s["kind"] != "group_session" || s["group_title"] != "Sunday Walk" || s["venue"] != "Park gates" || s["start"] != "2027-03-28T09:00:00Z" ||
+			s["session_id"].(float64) != float64(ss[0].ID) {
+			t.Fatalf("the group session: %v", s)
+		}
+		if a0 := first["appointments"].([]any)[0].(map[string]any); a0["start"] != "2027-03-22T10:00:00Z" {
+			t.Fatalf("the appointment: %v", a0)
+		}
+
+		page := e.As(t, "worker").Get("/my/diary?week=2027-03-24")
+		if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, `href="/sessions/`+sid+`"`) || !strings.Contains(page.Body, "10:00–11:30") ||
+			!strings.Contains(page.Body, "Group: Sunday Walk") || !strings.Contains(page.Body, "Park gates") ||
+			!strings.Contains(page.Body, `href="/appointments/`+strconv.FormatInt(a.ID, 10)+`"`) {
+			t.Fatalf("the diary page: %d %s", page.StatusCode, page.Body)
+		}
+		other := e.As(t, "workerB").Get("/my/diary?week=2027-03-24")
+		if strings.Contains(other.Body, "Sunday Walk") || strings.Contains(other.Body, "/appointments/"+strconv.FormatInt(a.ID, 10)) {
+			t.Fatalf("another worker's diary: %s", other.Body)
 		}
 	})
 }

@@ -190,7 +190,7 @@ var owners = map[string]string{
 	"community_trust_changes": "community", "community_topics": "community", "community_posts": "community",
 	"community_reactions": "community", "community_flags": "community", "community_escalations": "community", "community_safeguarding": "community", "community_sanctions": "community", "community_appeals": "community", "community_duty": "community",
 	"community_support_requests": "community", "community_topic_tags": "community", "community_follows": "community",
-	"appointments": "support", "support_settings": "support", "calendar_feeds": "support", "transition_prompts": "support",
+	"appointments": "support", "support_settings": "support", "calendar_feeds": "support", "transition_prompts": "support", "reminder_choices": "support",
 }
 
 // bulkWriters may write tables they do not own, each with its reason.

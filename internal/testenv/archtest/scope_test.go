@@ -128,7 +128,7 @@ var unscopedReaders = map[string]string{
 	"recovery.(Holder).Forget":                "data rights: deletes (and clears) a person's data for retention; returns nothing",
 	// Support.
 	"support.(*Service).Feed":                   "the secret address's holder is the account it was made for: their own appointments, first names only; audited as that account",
-	"support.(*Service).SendReminders":          "background job: emails a person about their own appointment, a reference, the time and a link; returns a count",
+	"support.(*Service).sendReminders":          "background job (SendReminders): emails a person about their own appointment as they chose, a reference, the time and a link; returns a count",
 	"support.(*Service).RaiseMissedCheckOuts":   "background job: finds visits not checked out and alerts the worker's leads with a visit reference only; returns a count",
 	"support.(*Service).RaiseTransitionPrompts": "background job: raises prompts from the trust's record to each person's own worker; returns a count",
 	"support.clash":                             "whether a worker is free: returns two times only; every caller (book, FollowMove) has already checked who may book",

@@ -2,12 +2,17 @@ package browsertest
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/groups"
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/support"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
@@ -17,7 +22,8 @@ import (
 // TestAWorkersWeek: a peer worker on a phone, with JavaScript off, finds
 // someone on My people, arranges an appointment at the place the person
 // chose, is told clearly when the slot clashes, and sees it in My diary;
-// the person accepts it from their account. Every page passes axe at 1280
+// the person chooses when to be reminded and accepts it from their
+// account. Every page passes axe at 1280
 // and 375 px with no sideways scrolling.
 func TestAWorkersWeek(t *testing.T) {
 	t.Parallel()
@@ -69,7 +75,16 @@ func TestAWorkersWeek(t *testing.T) {
 	p.signIn(e.Users["person"].Email, testkit.Password)
 	p.open("/my/appointments")
 	p.check()
-	p.wantText("Please answer", "The library café")
+	p.wantText("Please answer", "The library café", "When should we remind you?")
+	// The person chooses to be reminded 2 hours before, not the day before.
+	p.choose("choice", "2h")
+	p.press("Save my reminder choice")
+	if f := p.flash(); !strings.Contains(f, "2 hours before") {
+		t.Errorf("flash after choosing reminders: %q", f)
+	}
+	if !p.isChecked("choice", "2h") {
+		t.Errorf("the reminder choice is not shown as chosen")
+	}
 	var id int64
 	if err := e.DB.QueryRow(t.Context(), "SELECT MAX(id) FROM appointments").Scan(&id); err != nil {
 		t.Fatal(err)
@@ -154,4 +169,94 @@ func TestALeadAnswersAMissedCheckOut(t *testing.T) {
 	if strings.Contains(m.mainText(), "not checked out of a visit") {
 		t.Error("the home page still counts the alert")
 	}
+}
+
+// TestAWorkersWeekAsAGrid: a worker's diary with an appointment and a group
+// session they facilitate, JavaScript off. At 1280 px the seven days sit
+// side by side as the week's columns, the appointment and the group session
+// each in its own day; at 375 px the days are a list, one under another.
+// The markup is the same list of days with headings either way, so a screen
+// reader reads it in order; axe passes at both widths. Screenshots of both
+// are saved in the test's temporary folder.
+func TestAWorkersWeekAsAGrid(t *testing.T) {
+	t.Parallel()
+	b := newBrowser(t)
+	e := webtest.Start(t, store.SQLite, webtest.Options{})
+	ctx := t.Context()
+	pid := e.Allocated(t, "person", "worker").PersonID
+	week := support.WeekOf(e.Clock.Now()).AddDate(0, 0, 7) // next Monday, London
+	tuesday := time.Date(week.Year(), week.Month(), week.Day()+1, 10, 0, 0, 0, app.London)
+	if _, err := e.Support.Create(ctx, e.Principal(t, "worker"), support.NewAppointment{PersonID: pid, Start: tuesday, Minutes: 60, Place: "community",
+		PlaceDetail: "The library café", Agreed: true}); err != nil {
+		t.Fatal(err)
+	}
+	lead := e.Principal(t, "lead")
+	g, err := e.Groups.CreateGroup(ctx, lead, groups.NewGroup{TeamID: e.TeamA.ID, Title: "Hearing Voices Group", Repeats: groups.Once,
+		Visibility: groups.Members, Venue: groups.Venue{Name: "Recovery College"}, FacilitatorIDs: []int64{e.Users["worker"].ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thursday := week.AddDate(0, 0, 3).Format("2006-01-02")
+	ss, err := e.Groups.AddSessions(ctx, lead, g.ID, groups.NewSessions{Start: thursday + "T14:00", Minutes: 90})
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("the session: %v %v", ss, err)
+	}
+
+	w := b.newPage(t, e, "peer worker at a desk, no JavaScript")
+	w.disableJS()
+	w.signIn(e.Users["worker"].Email, testkit.Password)
+	w.open("/my/diary?week=" + week.Format("2006-01-02"))
+	w.check()
+	w.wantText("10:00–11:00", "Test person", "The library café", "14:00–15:30", "Group: Hearing Voices Group", "Recovery College")
+
+	type box struct {
+		Left, Top float64
+		Text      string
+	}
+	days := func() []box {
+		return eval[[]box](w, `[...document.querySelectorAll('.app-week > li')].map(li => {
+  const r = li.getBoundingClientRect(); return {Left: r.left, Top: r.top, Text: li.innerText};
+})`)
+	}
+	shot := func(name string) {
+		buf, err := chromedp.Run(w.ctx, chromedp.FullScreenshot(90))
+		if err != nil {
+			t.Logf("screenshot %s: %v", name, err)
+			return
+		}
+		path := filepath.Join(t.TempDir(), name+".png")
+		if err := os.WriteFile(path, buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+	}
+
+	// Wide: seven columns in one row, left to right, Monday first.
+	grid := days()
+	if len(grid) != 7 {
+		t.Fatalf("days: %d", len(grid))
+	}
+	for i := 1; i < 7; i++ {
+		if grid[i].Top != grid[0].Top || grid[i].Left <= grid[i-1].Left {
+			t.Errorf("PRODUCT: at 1280 px day %d is not the next column of the week: %+v after %+v", i+1, grid[i], grid[i-1])
+		}
+	}
+	if !strings.Contains(grid[1].Text, "Test person") || !strings.Contains(grid[3].Text, "Group: Hearing Voices Group") {
+		t.Errorf("PRODUCT: the appointment is not on Tuesday or the group session on Thursday: %q / %q", grid[1].Text, grid[3].Text)
+	}
+	shot("diary-1280")
+	if href := w.text(`a[href="/sessions/` + strconv.FormatInt(ss[0].ID, 10) + `"]`); !strings.Contains(href, "Hearing Voices Group") {
+		t.Errorf("the group session does not link to its page: %q", href)
+	}
+
+	// Narrow: the same list, one day under another.
+	w.setViewport(mobile)
+	list := days()
+	for i := 1; i < 7; i++ {
+		if list[i].Top <= list[i-1].Top || list[i].Left != list[0].Left {
+			t.Errorf("PRODUCT: at 375 px day %d is not under day %d: %+v after %+v", i+1, i, list[i], list[i-1])
+		}
+	}
+	w.checkNoSidewaysScroll("my diary as a list")
+	shot("diary-375")
 }

@@ -26,7 +26,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
@@ -83,7 +82,7 @@ func routerFor(doc []byte) (routers.Router, error) {
 			return
 		}
 		d.Servers = nil
-		r.router, r.err = legacy.NewRouter(d)
+		r.router, r.err = NewRouter(d)
 	})
 	return r.router, r.err
 }
@@ -93,7 +92,7 @@ func routerFor(doc []byte) (routers.Router, error) {
 // that does not match its schema. Requests that match no operation (an
 // unknown path or method) are not operations and are left alone.
 func (e *Env) checkAPI(tb testing.TB, r *Response) {
-	if !strings.HasPrefix(r.Request.URL.Path, "/api/") {
+	if !strings.HasPrefix(r.Request.URL.Path, "/api/") && !strings.HasPrefix(r.Request.URL.Path, "/calendar/") {
 		return
 	}
 	e.api.once.Do(func() { e.api.router, e.api.err = routerFor(e.Server.OpenAPI()) })
