@@ -46,7 +46,7 @@ func handoverTplCases() []tplCase {
 		{page: "support/appointment", variant: "warm handover", pg: &ui.Page{Title: "Appointment with Sam", Data: appointmentData{Appointment: meeting, Staff: true}},
 			want: []string{"Warm handover", "With Kofi Asante and Jo Newman"}},
 		{page: "support/diary", variant: "warm handover", pg: &ui.Page{Title: "My diary: week of 23 March 2026",
-			Data: diaryData{Diary: support.Diary{WorkerID: 13, Days: []support.Day{{Date: tNow, Appointments: []support.Appointment{meeting}}}}, Prev: "2026-03-16", Next: "2026-03-30", This: "2026-03-23"}},
+			Data: diaryData{WeekDiary: WeekDiary{WorkerID: 13, Days: []DiaryDay{{Date: tNow, Appointments: []support.Appointment{meeting}}}}, Prev: "2026-03-16", Next: "2026-03-30", This: "2026-03-23"}},
 			want: []string{"Warm handover with Kofi Asante"}},
 		{page: "support/appointment-new", variant: "warm handover", pg: &ui.Page{Title: "Arrange an appointment with Sam",
 			Form: withErrors(formOf("minutes", "60", "place", "team_base", "handover_worker_id", "13"), "", "Jo Newman (the incoming peer worker) is already booked from 10:00 on Tuesday 3 November to 11:00. Choose another time."),
