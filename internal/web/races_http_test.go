@@ -1160,12 +1160,15 @@ func orgOf(t *testing.T, e *webtest.Env) int64 {
 func TestMatchingRacesOverHTTP(t *testing.T) {
 	t.Parallel()
 	runRaces(t, []raceCase{{
-		// The first save of an account with no record, three times at once
-		// from version 0: the account gets one record, one version is saved,
-		// the others are told.
+		// The first save of an account with no record (the carer's), three
+		// times at once from version 0: the account gets one record, one
+		// version is saved, the others are told.
 		name: "choices-first-save-once", won: http.StatusOK,
 		setup: func(t *testing.T, e *webtest.Env) []webtest.Call {
-			me := e.Bearer(t, "person")
+			if e.Principal(t, "carer").PersonID != 0 {
+				t.Fatal("the carer's account has a record already")
+			}
+			me := e.Bearer(t, "carer")
 			var calls []webtest.Call
 			for _, g := range []string{"woman", "man", "non_binary"} {
 				calls = append(calls, times(1, me, http.MethodPut, "/api/v1/my/choices", map[string]any{"version": 0, "worker_gender": g})...)
@@ -1173,8 +1176,8 @@ func TestMatchingRacesOverHTTP(t *testing.T) {
 			return calls
 		},
 		check: func(t *testing.T, e *webtest.Env, _ []*webtest.Response, _ int) {
-			wantRows(t, e, 1, "SELECT COUNT(*) FROM people WHERE preferred_name = 'Test person'")
-			wantRows(t, e, 1, "SELECT COUNT(*) FROM users WHERE id = $1 AND person_id IS NOT NULL", e.Users["person"].ID)
+			wantRows(t, e, 1, "SELECT COUNT(*) FROM people WHERE preferred_name = 'Test carer'")
+			wantRows(t, e, 1, "SELECT COUNT(*) FROM users WHERE id = $1 AND person_id IS NOT NULL", e.Users["carer"].ID)
 			wantRows(t, e, 1, "SELECT COUNT(*) FROM choice_profiles")
 		},
 	}, {
