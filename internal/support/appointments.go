@@ -306,7 +306,7 @@ func clash(ctx context.Context, tx *store.Tx, workerID int64, start, end time.Ti
 // ("Jo Newman (the incoming peer worker)"), or the part alone.
 func named(name, part string) string {
 	if name == "" {
-		return strings.ToUpper(part[:1]) + part[1:]
+		return app.UpperFirst(part)
 	}
 	return name + " (" + part + ")"
 }

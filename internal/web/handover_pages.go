@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/mutualhq/mutual/internal/access"
 	"github.com/mutualhq/mutual/internal/app"
@@ -82,7 +81,7 @@ func (s *Server) handoverChoice(r *http.Request, id int64, f *ui.Form) (referral
 }
 
 func handoverFlash(h referral.HandoverSharing) string {
-	return "Saved. If the peer worker changes, the new worker sees: " + strings.ToLower(h.ShareLabel()[:1]) + h.ShareLabel()[1:] + "."
+	return "Saved. If the peer worker changes, the new worker sees: " + app.LowerFirst(h.ShareLabel()) + "."
 }
 
 func (s *Server) handleMyHandoverSharing(w http.ResponseWriter, r *http.Request) error {

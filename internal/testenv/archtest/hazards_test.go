@@ -7,11 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-var namedTestRE = regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Za-z0-9_]+)`")
+// namedTestRE is a test named in a document: `TestX`, or one of its
+// subtests, `TestX/case` (the case's name as t.Run is given it, written
+// with hyphens or underscores for spaces).
+var namedTestRE = regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Za-z0-9_]+)(?:/([A-Za-z0-9_-]+))?`")
 
 // Every test the hazard log names as checking a control exists, so the
 // log cannot claim a control nobody tests; and every hazard names at
@@ -30,18 +34,36 @@ func TestHazardLogNamesRealTests(t *testing.T) {
 			t.Errorf("hazard %q names no test for any control", title)
 		}
 		for _, m := range names {
-			if !tests[m[1]] {
-				t.Errorf("hazard %q names %s, which no test file defines", title, m[1])
+			if problem := tests.missing(m); problem != "" {
+				t.Errorf("hazard %q names %s", title, problem)
 			}
 		}
 	}
 }
 
+// testNames maps every top-level function in the repository's test files
+// (tests, fuzz targets, benchmarks and helpers) to the string literals of
+// the file that declares it: a subtest's name is one of them.
+type testNames map[string]map[string]bool
+
+// missing says what is wrong with a namedTestRE match, or "" when the test
+// exists and, for a subtest, its file holds the subtest's name.
+func (tn testNames) missing(m []string) string {
+	lits, ok := tn[m[1]]
+	if !ok {
+		return m[1] + ", which no test file defines"
+	}
+	if sub := m[2]; sub != "" && !lits[sub] && !lits[strings.ReplaceAll(sub, "_", " ")] {
+		return m[1] + "/" + sub + ", but no string in " + m[1] + "'s file names that subtest"
+	}
+	return ""
+}
+
 // definedTests returns the name of every top-level function in the
-// repository's test files: tests, fuzz targets, benchmarks and helpers.
-func definedTests(t *testing.T, root string) map[string]bool {
+// repository's test files, each with its file's string literals.
+func definedTests(t *testing.T, root string) testNames {
 	t.Helper()
-	tests := map[string]bool{}
+	tests := testNames{}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -56,9 +78,18 @@ func definedTests(t *testing.T, root string) map[string]bool {
 		if err != nil {
 			return err
 		}
+		lits := map[string]bool{}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if b, ok := n.(*ast.BasicLit); ok && b.Kind == token.STRING {
+				if s, err := strconv.Unquote(b.Value); err == nil {
+					lits[s] = true
+				}
+			}
+			return true
+		})
 		for _, decl := range f.Decls {
 			if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
-				tests[fd.Name.Name] = true
+				tests[fd.Name.Name] = lits
 			}
 		}
 		return nil
@@ -92,8 +123,8 @@ func TestDocumentsNameRealTests(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(root, doc)
 		for _, m := range namedTestRE.FindAllStringSubmatch(string(b), -1) {
-			if !tests[m[1]] {
-				t.Errorf("%s names %s, which no test file defines", rel, m[1])
+			if problem := tests.missing(m); problem != "" {
+				t.Errorf("%s names %s", rel, problem)
 			}
 		}
 	}

@@ -34,8 +34,8 @@ func TestReadDecideWriteNamesRealCode(t *testing.T) {
 	doc := string(b)
 	tests := definedTests(t, root)
 	for _, m := range namedTestRE.FindAllStringSubmatch(doc, -1) {
-		if !tests[m[1]] {
-			t.Errorf("the inventory names %s, which no test file defines", m[1])
+		if problem := tests.missing(m); problem != "" {
+			t.Errorf("the inventory names %s", problem)
 		}
 	}
 
