@@ -231,6 +231,7 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 		{"DELETE FROM contact_comments WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
 		{"DELETE FROM contact_restricted_notes WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
 		{"DELETE FROM contacts WHERE referral_id IN " + gone, list},
+		{"DELETE FROM support_rollup WHERE referral_id IN " + gone, list},
 		{"DELETE FROM referral_events WHERE referral_id IN " + gone, list},
 		{"DELETE FROM offers WHERE person_id = $1", personID},
 		{"UPDATE offers SET referral_id = NULL WHERE referral_id IN " + gone, list},

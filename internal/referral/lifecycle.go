@@ -623,6 +623,9 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			}
 			return err
 		}
+		if err := countContact(ctx, tx, out.ID, 1); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE referrals SET first_contact_at = $1, updated_at = $2
 			WHERE id = $3 AND (first_contact_at IS NULL OR first_contact_at > $1)`, at, now, r.ID); err != nil {
 			return err
