@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,27 +25,6 @@ func benchContacts() int {
 		return n
 	}
 	return 1_000_000
-}
-
-// bulk inserts rows of values in statements of at most 500 rows.
-func bulk(ctx context.Context, tx *store.Tx, head string, rows [][]any) error {
-	for len(rows) > 0 {
-		n := min(500, len(rows))
-		a := store.NewArgs()
-		var vals []string
-		for _, r := range rows[:n] {
-			ph := make([]string, len(r))
-			for i, v := range r {
-				ph[i] = a.Add(v)
-			}
-			vals = append(vals, "("+strings.Join(ph, ", ")+")")
-		}
-		if _, err := tx.ExecContext(ctx, head+" VALUES "+strings.Join(vals, ", "), a.Values()...); err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
 }
 
 func loadSupportBench(b *testing.B, engine store.Dialect) *testkit.World {
@@ -91,10 +69,10 @@ func loadSupportBench(b *testing.B, engine store.Dialect) *testkit.World {
 					}
 				}
 			}
-			if err := bulk(ctx, tx, "INSERT INTO contacts (referral_id, worker_user_id, at, mode, minutes, support_types, setting, created_at)", contacts); err != nil {
+			if err := storetest.Bulk(ctx, tx, "INSERT INTO contacts (referral_id, worker_user_id, at, mode, minutes, support_types, setting, created_at)", contacts); err != nil {
 				return err
 			}
-			return bulk(ctx, tx, `INSERT INTO appointments (person_id, referral_id, team_id, worker_user_id, starts_at, ends_at, minutes, place, status, asked_by,
+			return storetest.Bulk(ctx, tx, `INSERT INTO appointments (person_id, referral_id, team_id, worker_user_id, starts_at, ends_at, minutes, place, status, asked_by,
 				created_at, updated_at)`, appts)
 		})
 		if err != nil {
