@@ -2,6 +2,7 @@ package insight
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,112 +151,152 @@ func supportSegments(from, to time.Time) (lo, hi int, segs []segment) {
 	return lo, hi, segs
 }
 
-// rollupSupportCounts counts from the support roll-up the referral package
-// keeps (per referral, worker and month): the period's whole months from
-// the roll-up and its edges from the contacts, netted per referral and
-// worker in one statement, then per person here — the person, team, first
-// contact and end of support read from the referral now, so a transfer,
-// merge or ending needs no change to the roll-up. Every figure is the
-// direct count's (TestSupportRollupMatchesDirectCount).
+// rollupSupportCounts counts from the roll-ups the referral package keeps.
+// The totals (contacts, minutes, modes, settings, kinds of support) are the
+// team days of the period's whole days, plus its part-days from the
+// contacts. Per person: the contacts of each referral and worker are the
+// period's whole months from support_rollup netted with its part-months
+// from the contacts (contacts_at covers that count), then grouped by
+// person here with the person, team, first contact and end of support read
+// from the referral now, so a transfer, merge or ending needs no change to
+// the roll-up. Every figure is the direct count's
+// (TestSupportRollupMatchesDirectCount).
 func rollupSupportCounts(ctx context.Context, tx *store.Tx, from, to time.Time, teamIDs []int64) (supportCounts, error) {
 	sc := newSupportCounts()
-	rcs := referral.SupportRollupColumns()
-	a := store.NewArgs(from, to)
-	teams := ""
-	if len(teamIDs) > 0 {
-		teams = " AND %s IN (SELECT tr.id FROM referrals tr WHERE tr.team_id IN " + a.IDs(tx.Dialect, teamIDs) + ")"
-	}
-	lo, hi, segs := supportSegments(from, to)
-	var parts []string
-	if lo <= hi {
-		cols := []string{"referral_id", "worker_user_id", "n", "minutes"}
-		for _, rc := range rcs {
-			cols = append(cols, rc.Column)
-		}
-		parts = append(parts, `SELECT `+strings.Join(cols, ", ")+` FROM support_rollup WHERE month >= `+a.Add(lo)+` AND month <= `+a.Add(hi)+
-			strings.ReplaceAll(teams, "%s", "referral_id"))
-	}
-	for _, sg := range segs {
-		sign := "1"
-		if sg.sign < 0 {
-			sign = "-1"
-		}
-		cols := []string{"c.referral_id", "c.worker_user_id", sign + " AS n", sign + " * c.minutes AS minutes"}
-		for _, rc := range rcs {
-			cols = append(cols, sign+" * ("+rc.ContactCountExpr("c")+") AS "+rc.Column)
-		}
-		parts = append(parts, `SELECT `+strings.Join(cols, ", ")+` FROM contacts c WHERE c.error_at IS NULL AND c.at >= `+a.Add(sg.from)+` AND c.at < `+a.Add(sg.to)+
-			strings.ReplaceAll(teams, "%s", "c.referral_id"))
-	}
-	if len(parts) == 0 {
+	if !from.Before(to) {
 		return sc, nil
 	}
-	sums := []string{"SUM(n)", "SUM(minutes)"}
-	outer := []string{"g.n", "g.m"}
-	for i, rc := range rcs {
-		sums = append(sums, "SUM("+rc.Column+") AS k"+string(rune('a'+i)))
-		outer = append(outer, "g.k"+string(rune('a'+i)))
+	if err := teamDayTotals(ctx, tx, &sc, from, to, teamIDs); err != nil {
+		return sc, err
 	}
-	sums[0], sums[1] = "SUM(n) AS n", "SUM(minutes) AS m"
-	// The first contact is the referral's; were it not recorded, the
-	// earliest of the period's contacts (as the direct count takes it).
-	rows, err := tx.QueryContext(ctx, `SELECT g.referral_id, g.worker_user_id, r.person_id,
-		COALESCE(r.first_contact_at, (SELECT MIN(c.at) FROM contacts c WHERE c.referral_id = g.referral_id AND c.at >= $1 AND c.at < $2 AND c.error_at IS NULL)),
-		r.closed_at, `+strings.Join(outer, ", ")+`
-		FROM (SELECT p.referral_id, p.worker_user_id, `+strings.Join(sums, ", ")+` FROM (`+strings.Join(parts, " UNION ALL ")+`) p
-			GROUP BY p.referral_id, p.worker_user_id HAVING SUM(n) > 0) g
-		JOIN referrals r ON r.id = g.referral_id`, a.Values()...)
+	type pair struct{ referral, worker int64 }
+	net := map[pair]int{}
+	add := func(q string, sign int, args ...any) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k pair
+			var n int
+			if err := rows.Scan(&k.referral, &k.worker, &n); err != nil {
+				return err
+			}
+			net[k] += sign * n
+		}
+		return rows.Err()
+	}
+	lo, hi, segs := supportSegments(from, to)
+	if lo <= hi {
+		if err := add(`SELECT referral_id, worker_user_id, SUM(n) FROM support_rollup WHERE month >= $1 AND month <= $2 GROUP BY referral_id, worker_user_id`, 1, lo, hi); err != nil {
+			return sc, err
+		}
+	}
+	for _, sg := range segs {
+		if err := add(`SELECT c.referral_id, c.worker_user_id, COUNT(*) FROM contacts c WHERE c.error_at IS NULL AND c.at >= $1 AND c.at < $2
+			GROUP BY c.referral_id, c.worker_user_id`, sg.sign, sg.from, sg.to); err != nil {
+			return sc, err
+		}
+	}
+	// The referrals with contacts in the period, as they are now.
+	var ids []int64
+	seen := map[int64]bool{}
+	for k, n := range net {
+		if n > 0 && !seen[k.referral] {
+			seen[k.referral] = true
+			ids = append(ids, k.referral)
+		}
+	}
+	if len(ids) == 0 {
+		return sc, nil
+	}
+	slices.Sort(ids)
+	type ref struct {
+		person, team  int64
+		first, closed store.AnyTime
+	}
+	refs := map[int64]*ref{}
+	a := store.NewArgs()
+	rows, err := tx.QueryContext(ctx, `SELECT r.id, r.person_id, COALESCE(r.team_id, 0), r.first_contact_at, r.closed_at FROM referrals r WHERE r.id IN `+a.IDs(tx.Dialect, ids), a.Values()...)
 	if err != nil {
 		return sc, err
 	}
-	defer rows.Close()
+	var unfirst []int64
+	for rows.Next() {
+		var id int64
+		var r ref
+		if err := rows.Scan(&id, &r.person, &r.team, &r.first, &r.closed); err != nil {
+			rows.Close()
+			return sc, err
+		}
+		if len(teamIDs) > 0 && !slices.Contains(teamIDs, r.team) {
+			continue
+		}
+		refs[id] = &r
+		if !r.first.Valid {
+			unfirst = append(unfirst, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sc, err
+	}
+	// Without a first contact recorded, the earliest of the period's
+	// contacts (as the direct count takes it).
+	if len(unfirst) > 0 {
+		a := store.NewArgs(from, to)
+		rows, err := tx.QueryContext(ctx, `SELECT c.referral_id, MIN(c.at) FROM contacts c WHERE c.referral_id IN `+a.IDs(tx.Dialect, unfirst)+
+			` AND c.at >= $1 AND c.at < $2 AND c.error_at IS NULL GROUP BY c.referral_id`, a.Values()...)
+		if err != nil {
+			return sc, err
+		}
+		for rows.Next() {
+			var id int64
+			var first store.AnyTime
+			if err := rows.Scan(&id, &first); err != nil {
+				rows.Close()
+				return sc, err
+			}
+			refs[id].first = first
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return sc, err
+		}
+	}
 	type person struct {
 		n           int
 		first, last store.AnyTime
 		open        bool
 	}
 	people := map[int64]*person{}
-	var order []int64
 	workers := map[int64]bool{}
-	counts := make([]int, len(rcs))
-	for rows.Next() {
-		var rid, worker, pid int64
-		var n, mins int
-		var first, closed store.AnyTime
-		dest := []any{&rid, &worker, &pid, &first, &closed, &n, &mins}
-		for i := range counts {
-			dest = append(dest, &counts[i])
+	for k, n := range net {
+		r := refs[k.referral]
+		if n <= 0 || r == nil {
+			continue
 		}
-		if err := rows.Scan(dest...); err != nil {
-			return sc, err
-		}
-		workers[worker] = true
-		sc.contacts, sc.minutes = sc.contacts+n, sc.minutes+mins
-		sc.add(rcs, counts)
-		p := people[pid]
+		workers[k.worker] = true
+		p := people[r.person]
 		if p == nil {
 			p = &person{}
-			people[pid] = p
-			order = append(order, pid)
+			people[r.person] = p
 		}
 		p.n += n
-		if first.Valid && (!p.first.Valid || first.Time.Before(p.first.Time)) {
-			p.first = first
+		if r.first.Valid && (!p.first.Valid || r.first.Time.Before(p.first.Time)) {
+			p.first = r.first
 		}
 		// Support goes on past the period if any of the person's referrals
 		// with contacts in it is open, or ends after it.
-		if !closed.Valid || !closed.Time.Before(to) {
+		if !r.closed.Valid || !r.closed.Time.Before(to) {
 			p.open = true
-		} else if !p.last.Valid || closed.Time.After(p.last.Time) {
-			p.last = closed
+		} else if !p.last.Valid || r.closed.Time.After(p.last.Time) {
+			p.last = r.closed
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return sc, err
-	}
 	sc.workers = len(workers)
-	for _, pid := range order {
-		p := people[pid]
+	for _, p := range people {
 		ended := p.last
 		if p.open {
 			ended = store.AnyTime{}
@@ -263,4 +304,66 @@ func rollupSupportCounts(ctx context.Context, tx *store.Tx, from, to time.Time, 
 		sc.person(p.n, p.first, ended, to)
 	}
 	return sc, nil
+}
+
+// teamDayTotals adds the period's totals: its whole days (UTC) from the
+// team days, the part-days at either end from the contacts.
+func teamDayTotals(ctx context.Context, tx *store.Tx, sc *supportCounts, from, to time.Time, teamIDs []int64) error {
+	rcs := referral.SupportRollupColumns()
+	from, to = from.UTC(), to.UTC()
+	first := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	if first.Before(from) {
+		first = first.AddDate(0, 0, 1)
+	}
+	last := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
+	total := func(q string, a *store.Args) error {
+		counts := make([]int, len(rcs))
+		var n, mins int
+		dest := []any{&n, &mins}
+		for i := range counts {
+			dest = append(dest, &counts[i])
+		}
+		if err := tx.QueryRowContext(ctx, q, a.Values()...).Scan(dest...); err != nil {
+			return err
+		}
+		sc.contacts, sc.minutes = sc.contacts+n, sc.minutes+mins
+		sc.add(rcs, counts)
+		return nil
+	}
+	direct := func(s, e time.Time) error {
+		if !s.Before(e) {
+			return nil
+		}
+		sums := []string{"COUNT(*)", "COALESCE(SUM(c.minutes), 0)"}
+		for _, rc := range rcs {
+			sums = append(sums, "COALESCE(SUM("+rc.ContactCountExpr("c")+"), 0)")
+		}
+		a := store.NewArgs(s, e)
+		teams := ""
+		if len(teamIDs) > 0 {
+			teams = " AND r.team_id IN " + a.IDs(tx.Dialect, teamIDs)
+		}
+		return total(`SELECT `+strings.Join(sums, ", ")+` FROM contacts c JOIN referrals r ON r.id = c.referral_id
+			WHERE c.error_at IS NULL AND c.at >= $1 AND c.at < $2`+teams, a)
+	}
+	if !first.Before(last) {
+		return direct(from, to)
+	}
+	sums := []string{"COALESCE(SUM(n), 0)", "COALESCE(SUM(minutes), 0)"}
+	for _, rc := range rcs {
+		sums = append(sums, "COALESCE(SUM("+rc.Column+"), 0)")
+	}
+	day := func(t time.Time) int { return t.Year()*10000 + int(t.Month())*100 + t.Day() }
+	a := store.NewArgs(day(first), day(last))
+	teams := ""
+	if len(teamIDs) > 0 {
+		teams = " AND team_id IN " + a.IDs(tx.Dialect, teamIDs)
+	}
+	if err := total(`SELECT `+strings.Join(sums, ", ")+` FROM support_team_days WHERE day >= $1 AND day < $2`+teams, a); err != nil {
+		return err
+	}
+	if err := direct(from, first); err != nil {
+		return err
+	}
+	return direct(last, to)
 }

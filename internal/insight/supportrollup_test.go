@@ -21,33 +21,39 @@ import (
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
 
-// rollupDump lists the support roll-up's rows that count something, in
-// order, for comparing one way of keeping it with another.
+// rollupDump lists the support roll-ups' rows that count something, in
+// order, for comparing one way of keeping them with another.
 func rollupDump(t *testing.T, db *store.DB) string {
 	t.Helper()
-	cols := []string{"referral_id", "worker_user_id", "month", "n", "minutes"}
+	days := []string{"team_id", "day", "n", "minutes"}
 	for _, rc := range referral.SupportRollupColumns() {
-		cols = append(cols, rc.Column)
+		days = append(days, rc.Column)
 	}
-	rows, err := db.Query(context.Background(), "SELECT "+strings.Join(cols, ", ")+" FROM support_rollup WHERE n <> 0 ORDER BY referral_id, worker_user_id, month")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var b strings.Builder
-	vals := make([]int64, len(cols))
-	dest := make([]any, len(cols))
-	for i := range vals {
-		dest[i] = &vals[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
+	for _, q := range []string{
+		"SELECT referral_id, worker_user_id, month, n FROM support_rollup WHERE n <> 0 ORDER BY referral_id, worker_user_id, month",
+		"SELECT " + strings.Join(days, ", ") + " FROM support_team_days WHERE n <> 0 ORDER BY team_id, day",
+	} {
+		rows, err := db.Query(context.Background(), q)
+		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintln(&b, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+		cols, _ := rows.Columns()
+		vals := make([]int64, len(cols))
+		dest := make([]any, len(cols))
+		for i := range vals {
+			dest[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&b, vals)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return b.String()
 }
@@ -223,10 +229,18 @@ func TestSupportRollupMatchesDirectCount(t *testing.T) {
 		if !strings.Contains(direct[len(periods)*len(teamSets)-4], `"contacts":`) || strings.Contains(direct[len(periods)*len(teamSets)-4], `"contacts":0`) {
 			t.Errorf("no contacts in the whole period: %s", direct[len(periods)*len(teamSets)-4])
 		}
-		// Forgetting a person takes their referrals' rows with them.
-		var rows int
-		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM support_rollup s WHERE NOT EXISTS (SELECT 1 FROM referrals r WHERE r.id = s.referral_id)").Scan(&rows); err != nil || rows != 0 {
-			t.Errorf("%d roll-up rows of no referral (%v)", rows, err)
+		// Forgetting people (retention, long after) takes their contacts
+		// out of the roll-ups.
+		w.Clock.Advance(30 * 365 * 24 * time.Hour)
+		if rep, err := w.DataRights.Retain(ctx, false); err != nil || rep.Forgotten == 0 {
+			t.Fatalf("retention: %+v %v", rep, err)
+		}
+		kept = rollupDump(t, db)
+		if err := w.Referrals.RebuildSupportRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := rollupDump(t, db); rebuilt != kept {
+			t.Errorf("after forgetting people, the roll-up kept differs from one rebuilt:\nkept\n%s\nrebuilt\n%s", kept, rebuilt)
 		}
 	})
 }
@@ -238,7 +252,7 @@ func TestSupportRollupHasAColumnPerCode(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		for _, rc := range referral.SupportRollupColumns() {
 			var n int
-			if err := db.QueryRow(context.Background(), "SELECT COUNT("+rc.Column+") FROM support_rollup").Scan(&n); err != nil {
+			if err := db.QueryRow(context.Background(), "SELECT COUNT("+rc.Column+") FROM support_team_days").Scan(&n); err != nil {
 				t.Errorf("%s %q: %v", rc.Dim, rc.Code, err)
 			}
 		}
@@ -298,10 +312,16 @@ func TestSupportRollupConcurrentWriters(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var n, minutes, inPerson, phone, emotional int
-		if err := db.QueryRow(ctx, "SELECT SUM(n), SUM(minutes), SUM(mode_in_person), SUM(mode_phone), SUM(type_emotional) FROM support_rollup WHERE referral_id = $1",
-			r.ID).Scan(&n, &minutes, &inPerson, &phone, &emotional); err != nil {
+		var n, days, minutes, inPerson, phone, emotional int
+		if err := db.QueryRow(ctx, "SELECT SUM(n) FROM support_rollup WHERE referral_id = $1", r.ID).Scan(&n); err != nil {
 			t.Fatal(err)
+		}
+		if err := db.QueryRow(ctx, "SELECT SUM(n), SUM(minutes), SUM(mode_in_person), SUM(mode_phone), SUM(type_emotional) FROM support_team_days WHERE team_id = $1",
+			w.TeamA.ID).Scan(&days, &minutes, &inPerson, &phone, &emotional); err != nil {
+			t.Fatal(err)
+		}
+		if days != n {
+			t.Errorf("%d contacts by referral, %d by team and day", n, days)
 		}
 		if got, want := fmt.Sprint(n, minutes, inPerson, phone, emotional), fmt.Sprint(writers, writers*30, writers, 0, writers); got != want {
 			t.Errorf("roll-up after %d contacts at once and %d marked in error: got n, minutes, in person, phone, emotional %s, want %s", writers, len(first), got, want)

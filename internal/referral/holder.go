@@ -223,6 +223,9 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 	}
 	gone := "(SELECT id FROM " + tx.Dialect.IDTable("$1", "gone") + ")"
 	list := store.IDsParam(ids)
+	if err := forgetCounts(ctx, tx, gone, list); err != nil {
+		return fmt.Errorf("forgetting a person's referrals: %w", err)
+	}
 	for _, q := range []struct {
 		sql string
 		arg any
@@ -231,7 +234,6 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 		{"DELETE FROM contact_comments WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
 		{"DELETE FROM contact_restricted_notes WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
 		{"DELETE FROM contacts WHERE referral_id IN " + gone, list},
-		{"DELETE FROM support_rollup WHERE referral_id IN " + gone, list},
 		{"DELETE FROM referral_events WHERE referral_id IN " + gone, list},
 		{"DELETE FROM offers WHERE person_id = $1", personID},
 		{"UPDATE offers SET referral_id = NULL WHERE referral_id IN " + gone, list},

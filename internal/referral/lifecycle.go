@@ -364,6 +364,10 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 	if n, _ := res.RowsAffected(); n != 1 {
 		return app.Errorf(app.CodeConflict, "Someone else changed this referral at the same moment. Check the latest details and try again.")
 	}
+	// The support report's day counts follow the referral to its team.
+	if err := moveTeamCounts(ctx, tx, r.ID, r.TeamID, teamID); err != nil {
+		return err
+	}
 	note := m.Note
 	switch m.To {
 	case Allocated:

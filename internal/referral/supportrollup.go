@@ -9,15 +9,17 @@ import (
 	"github.com/mutualhq/mutual/internal/store"
 )
 
-// The support roll-up (support_rollup, migration 0054) keeps, per referral,
-// worker and calendar month (UTC), the contacts not entered in error: how
-// many, their minutes, and how many of each mode, setting and kind of
-// support. The referral package owns it: recording a contact adds one to
-// its cell and marking it entered in error takes one off, in the same
-// transaction, by an upsert that adds to the row (n = n + excluded.n), so
-// two writers of one cell at once both count; forgetting a person deletes
-// their referrals' rows. Insight reads it for the support report while it
-// is built (support_rollup_state), and counts from the contacts while not.
+// The support roll-ups (migration 0054), kept by the referral package
+// beside the contacts it owns, for insight's support report:
+// support_rollup counts the contacts (not entered in error) per referral,
+// worker and calendar month (UTC); support_team_days counts them per team
+// and day (UTC) with their minutes and how many of each mode, setting and
+// kind of support. Recording a contact adds it to both and marking it
+// entered in error takes it off, in the same transaction, by upserts that
+// add to the row (n = n + excluded.n), so two writers of one row at once
+// both count; a referral moving team moves its day counts; forgetting a
+// person takes their referrals' counts away. Insight reads them while they
+// are built (support_rollup_state) and counts from the contacts while not.
 
 // RollupColumn is one count the support roll-up keeps for a code: Dim is
 // "mode", "setting" or "type" (a kind of support).
@@ -66,31 +68,78 @@ func SupportMonth(d store.Dialect, col string) string {
 	return "CAST(strftime('%Y%m', " + col + ") AS INTEGER)"
 }
 
-func rollupColumnList() (names, exprs []string) {
-	for _, rc := range SupportRollupColumns() {
-		names, exprs = append(names, rc.Column), append(exprs, rc.ContactCountExpr("c"))
+// SupportDay is the SQL for the day (UTC) of a timestamp column as
+// YYYYMMDD: the team days' key, which the report's whole days match.
+func SupportDay(d store.Dialect, col string) string {
+	if d == store.Postgres {
+		return "CAST(to_char(" + col + " AT TIME ZONE 'UTC', 'YYYYMMDD') AS INTEGER)"
 	}
-	return names, exprs
+	return "CAST(strftime('%Y%m%d', " + col + ") AS INTEGER)"
 }
 
-// countContact adds the contact's counts to its roll-up cell (sign 1) or
-// takes them off (sign -1), reading the contact's row in tx. The upsert
-// adds to whatever the row holds when it is written, so concurrent writers
-// of one cell never lose a count (TestSupportRollupConcurrentWriters).
+// addToRollup adds (sign 1) or takes off (sign -1) the contacts c matching
+// where to their referral, worker and month rows.
+func addToRollup(ctx context.Context, tx *store.Tx, where string, sign int, args ...any) error {
+	month := SupportMonth(tx.Dialect, "c.at")
+	_, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO support_rollup (referral_id, worker_user_id, month, n)
+		SELECT c.referral_id, c.worker_user_id, %s, %d * COUNT(*) FROM contacts c WHERE %s GROUP BY c.referral_id, c.worker_user_id, %s
+		ON CONFLICT (referral_id, worker_user_id, month) DO UPDATE SET n = support_rollup.n + excluded.n`, month, sign, where, month), args...)
+	return err
+}
+
+// addToTeamDays adds (sign 1) or takes off (sign -1) the contacts c
+// matching where (joined to their referral r) to the day rows of the team
+// team gives (an SQL expression: the referral's, or a number).
+func addToTeamDays(ctx context.Context, tx *store.Tx, where, team string, sign int, args ...any) error {
+	names := []string{"n", "minutes"}
+	sums := []string{fmt.Sprintf("%d * COUNT(*)", sign), fmt.Sprintf("%d * COALESCE(SUM(c.minutes), 0)", sign)}
+	for _, rc := range SupportRollupColumns() {
+		names, sums = append(names, rc.Column), append(sums, fmt.Sprintf("%d * SUM(%s)", sign, rc.ContactCountExpr("c")))
+	}
+	sets := make([]string, len(names))
+	for i, col := range names {
+		sets[i] = col + " = support_team_days." + col + " + excluded." + col
+	}
+	day := SupportDay(tx.Dialect, "c.at")
+	_, err := tx.ExecContext(ctx, `INSERT INTO support_team_days (team_id, day, `+strings.Join(names, ", ")+`)
+		SELECT `+team+`, `+day+`, `+strings.Join(sums, ", ")+` FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE `+where+`
+		GROUP BY `+team+`, `+day+`
+		ON CONFLICT (team_id, day) DO UPDATE SET `+strings.Join(sets, ", "), args...)
+	return err
+}
+
+// countContact adds the contact's counts to the roll-ups (sign 1) or takes
+// them off (sign -1), reading the contact's row in tx: called right after
+// the contact is recorded or marked entered in error. The upserts add to
+// whatever the rows hold when written, so concurrent writers of one row
+// never lose a count (TestSupportRollupConcurrentWriters).
 func countContact(ctx context.Context, tx *store.Tx, contactID int64, sign int) error {
-	names, exprs := rollupColumnList()
-	all := append([]string{"n", "minutes"}, names...)
-	vals := []string{"$2", "$2 * c.minutes"}
-	for _, e := range exprs {
-		vals = append(vals, "$2 * ("+e+")")
+	if err := addToRollup(ctx, tx, "c.id = $1", sign, contactID); err != nil {
+		return err
 	}
-	sets := make([]string, len(all))
-	for i, col := range all {
-		sets[i] = col + " = support_rollup." + col + " + excluded." + col
+	return addToTeamDays(ctx, tx, "c.id = $1", "COALESCE(r.team_id, 0)", sign, contactID)
+}
+
+// moveTeamCounts moves a referral's contacts' day counts from one team to
+// another (0: none), when the referral changes team.
+func moveTeamCounts(ctx context.Context, tx *store.Tx, referralID, from, to int64) error {
+	if from == to {
+		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO support_rollup (referral_id, worker_user_id, month, `+strings.Join(all, ", ")+`)
-		SELECT c.referral_id, c.worker_user_id, `+SupportMonth(tx.Dialect, "c.at")+`, `+strings.Join(vals, ", ")+` FROM contacts c WHERE c.id = $1
-		ON CONFLICT (referral_id, worker_user_id, month) DO UPDATE SET `+strings.Join(sets, ", "), contactID, sign)
+	where := "c.referral_id = $1 AND c.error_at IS NULL"
+	if err := addToTeamDays(ctx, tx, where, fmt.Sprint(from), -1, referralID); err != nil {
+		return err
+	}
+	return addToTeamDays(ctx, tx, where, fmt.Sprint(to), 1, referralID)
+}
+
+// forgetCounts takes the contacts of referrals about to be deleted out of
+// the roll-ups (gone is a sub-select of their ids, list its parameter).
+func forgetCounts(ctx context.Context, tx *store.Tx, gone string, list any) error {
+	if err := addToTeamDays(ctx, tx, "c.referral_id IN "+gone+" AND c.error_at IS NULL", "COALESCE(r.team_id, 0)", -1, list); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, "DELETE FROM support_rollup WHERE referral_id IN "+gone, list)
 	return err
 }
 
@@ -110,24 +159,19 @@ func rebuildSupportRollup(ctx context.Context, tx *store.Tx) error {
 			return err
 		}
 	}
-	names, exprs := rollupColumnList()
-	sums := []string{"COUNT(*)", "COALESCE(SUM(c.minutes), 0)"}
-	for _, e := range exprs {
-		sums = append(sums, "SUM("+e+")")
-	}
-	month := SupportMonth(tx.Dialect, "c.at")
-	for _, q := range []string{
-		"DELETE FROM support_rollup",
-		`INSERT INTO support_rollup (referral_id, worker_user_id, month, n, minutes, ` + strings.Join(names, ", ") + `)
-		SELECT c.referral_id, c.worker_user_id, ` + month + `, ` + strings.Join(sums, ", ") + ` FROM contacts c
-		WHERE c.error_at IS NULL GROUP BY c.referral_id, c.worker_user_id, ` + month,
-		"UPDATE support_rollup_state SET built = TRUE WHERE id = 1",
-	} {
+	for _, q := range []string{"DELETE FROM support_rollup", "DELETE FROM support_team_days"} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("rebuilding the support roll-up: %w", err)
+			return err
 		}
 	}
-	return nil
+	if err := addToRollup(ctx, tx, "c.error_at IS NULL", 1); err != nil {
+		return fmt.Errorf("rebuilding the support roll-up: %w", err)
+	}
+	if err := addToTeamDays(ctx, tx, "c.error_at IS NULL", "COALESCE(r.team_id, 0)", 1); err != nil {
+		return fmt.Errorf("rebuilding the support roll-up: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE support_rollup_state SET built = TRUE WHERE id = 1")
+	return err
 }
 
 // RebuildSupportRollupIfStale builds the roll-up when it does not count

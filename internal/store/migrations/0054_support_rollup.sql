@@ -1,18 +1,34 @@
 -- The support report over a million contacts (#12). Counting a year's
 -- contacts per person straight from the contacts takes seconds, so the
--- referral package keeps, per referral, worker and calendar month (UTC),
--- how many contacts there were (not entered in error), their minutes, and
--- how many of each mode, setting and kind of support. The report sums the
--- whole months of its period from here and counts the part-months at its
--- edges from the contacts themselves (through contacts_at), then groups by
--- person, so the medians per person are exact. Team and person are read
--- from the referral when the report runs, so a transfer or a merge needs
--- no change here. One column per code: a new mode, setting or kind of
--- support needs a column (TestSupportRollupHasAColumnPerCode).
+-- referral package keeps two roll-ups beside them, each brought up to date
+-- in the transaction that records a contact or marks it entered in error:
+--
+-- support_rollup: per referral, worker and calendar month (UTC), how many
+-- contacts (not entered in error). The report nets a period's whole months
+-- from here with its part-months counted from the contacts (contacts_at
+-- covers that count), per referral and worker, then groups by person with
+-- the person, team, first contact and end read from the referral as it is
+-- then: distinct workers and people, and the medians per person, exact.
+--
+-- support_team_days: per team (0: none) and day (UTC), the contacts, their
+-- minutes, and how many of each mode, setting and kind of support: the
+-- report's totals for any whole days, the part-days at a period's ends
+-- counted from the contacts. A referral moving team moves its counts. One
+-- column per code: a new mode, setting or kind of support needs a column
+-- (TestSupportRollupHasAColumnPerCode).
 CREATE TABLE support_rollup (
     referral_id BIGINT NOT NULL,
     worker_user_id BIGINT NOT NULL,
     month INTEGER NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (referral_id, worker_user_id, month)
+);
+-- Grouping a period's months by referral and worker reads only this index.
+CREATE INDEX support_rollup_cover ON support_rollup (month, referral_id, worker_user_id, n);
+
+CREATE TABLE support_team_days (
+    team_id BIGINT NOT NULL,
+    day INTEGER NOT NULL,
     n INTEGER NOT NULL DEFAULT 0,
     minutes BIGINT NOT NULL DEFAULT 0,
     mode_in_person INTEGER NOT NULL DEFAULT 0,
@@ -33,9 +49,9 @@ CREATE TABLE support_rollup (
     type_social INTEGER NOT NULL DEFAULT 0,
     type_care INTEGER NOT NULL DEFAULT 0,
     type_recovery INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (referral_id, worker_user_id, month)
+    PRIMARY KEY (team_id, day)
 );
-CREATE INDEX support_rollup_month ON support_rollup (month);
+CREATE INDEX support_team_days_day ON support_team_days (day);
 
 -- Whether the roll-up counts every contact: false until the background job
 -- first builds it (existing contacts), and whenever a bulk load writes
@@ -47,6 +63,6 @@ CREATE TABLE support_rollup_state (
 INSERT INTO support_rollup_state (id, built) VALUES (1, FALSE);
 
 -- The report's edges, endings and appointments by date.
-CREATE INDEX contacts_at ON contacts (at);
+CREATE INDEX contacts_at ON contacts (at, referral_id, worker_user_id) WHERE error_at IS NULL;
 CREATE INDEX referrals_closed ON referrals (closed_at);
 CREATE INDEX appointments_starts ON appointments (starts_at, team_id, status);
