@@ -82,15 +82,7 @@ func (s *Service) SupportReport(ctx context.Context, p *app.Principal, period Pe
 		if err != nil {
 			return err
 		}
-		// within gives a query's parameters (the period, then the teams)
-		// and its team condition on col, when teams are chosen.
-		within := func(col string) (*store.Args, string) {
-			a := store.NewArgs(from, to)
-			if len(teamIDs) == 0 {
-				return a, ""
-			}
-			return a, " AND " + col + " IN " + a.IDs(tx.Dialect, teamIDs)
-		}
+		within := func(col string) (*store.Args, string) { return periodTeams(tx, from, to, teamIDs, col) }
 		a, teams := within("r.team_id")
 		err = countBy(ctx, tx, `SELECT r.status_reason, COUNT(*) FROM referrals r WHERE r.status = 'ended' AND r.closed_at >= $1 AND r.closed_at < $2`+teams+
 			` GROUP BY r.status_reason`, a.Values(), func(code string, n int) {

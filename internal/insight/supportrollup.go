@@ -29,13 +29,7 @@ func newSupportCounts() supportCounts {
 // the reference the roll-up is tested against.
 func directSupportCounts(ctx context.Context, tx *store.Tx, from, to time.Time, teamIDs []int64) (supportCounts, error) {
 	sc := newSupportCounts()
-	within := func(col string) (*store.Args, string) {
-		a := store.NewArgs(from, to)
-		if len(teamIDs) == 0 {
-			return a, ""
-		}
-		return a, " AND " + col + " IN " + a.IDs(tx.Dialect, teamIDs)
-	}
+	within := func(col string) (*store.Args, string) { return periodTeams(tx, from, to, teamIDs, col) }
 	a, teams := within("r.team_id")
 	contactsIn := ` FROM contacts c JOIN referrals r ON r.id = c.referral_id WHERE c.at >= $1 AND c.at < $2 AND c.error_at IS NULL` + teams
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(DISTINCT c.worker_user_id)`+contactsIn, a.Values()...).Scan(&sc.workers); err != nil {
@@ -74,6 +68,16 @@ func directSupportCounts(ctx context.Context, tx *store.Tx, from, to time.Time, 
 		sc.person(n, first, ended, to)
 	}
 	return sc, rows.Err()
+}
+
+// periodTeams gives a query's parameters (the period as $1 and $2, then
+// the teams) and its team condition on col, when teams are chosen.
+func periodTeams(tx *store.Tx, from, to time.Time, teamIDs []int64, col string) (*store.Args, string) {
+	a := store.NewArgs(from, to)
+	if len(teamIDs) == 0 {
+		return a, ""
+	}
+	return a, " AND " + col + " IN " + a.IDs(tx.Dialect, teamIDs)
 }
 
 // add adds a row's counts by code.
