@@ -32,53 +32,9 @@ func loadSupportBench(b *testing.B, engine store.Dialect) *testkit.World {
 	ctx := context.Background()
 	db := storetest.Open(b, engine)
 	w := testkit.NewWorld(b, db)
-	now := w.Clock.Now()
-	people := benchContacts() / 50
-	worker := w.Users["worker"].ID
-	modes := []string{"in_person", "phone", "video", "text_email", "group"}
-	types := []string{"emotional", "emotional,practical", "social", "care,recovery", "practical"}
-	for start := 0; start < people; start += 200 {
-		err := db.Write(ctx, func(tx *store.Tx) error {
-			var contacts, appts [][]any
-			for i := start; i < start+200 && i < people; i++ {
-				var pid, rid int64
-				if err := tx.QueryRowContext(ctx, "INSERT INTO people (preferred_name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
-					fmt.Sprintf("Bench %d", i), now).Scan(&pid); err != nil {
-					return err
-				}
-				began := now.AddDate(-1, 0, 0)
-				status, reason := "active", ""
-				var closed any
-				if i%10 == 0 {
-					status, reason, closed = "ended", "goals_met", now.AddDate(0, 0, -1)
-				}
-				if err := tx.QueryRowContext(ctx, `INSERT INTO referrals (reference, person_id, source, status, status_reason, team_id, allocated_worker_id, consent,
-					received_at, allocated_at, first_contact_at, closed_at, updated_at) VALUES ($1, $2, 'staff', $3, $4, $5, $6, 'given', $7, $7, $7, $8, $7) RETURNING id`,
-					fmt.Sprintf("MUT-S%07d", i), pid, status, reason, w.TeamA.ID, worker, began, closed).Scan(&rid); err != nil {
-					return err
-				}
-				for c := range 50 {
-					at := began.Add(time.Duration(c) * 7 * 24 * time.Hour)
-					contacts = append(contacts, []any{rid, worker, at, modes[c%5], 30 + c%4*15, types[(i+c)%5], "community", at})
-					if c%5 == 0 {
-						st := "fulfilled"
-						if c%15 == 0 {
-							st = "noshow"
-						}
-						appts = append(appts, []any{pid, rid, w.TeamA.ID, worker, at, at.Add(time.Hour), 60, "community", st, "worker", at, at})
-					}
-				}
-			}
-			if err := storetest.Bulk(ctx, tx, "INSERT INTO contacts (referral_id, worker_user_id, at, mode, minutes, support_types, setting, created_at)", contacts); err != nil {
-				return err
-			}
-			return storetest.Bulk(ctx, tx, `INSERT INTO appointments (person_id, referral_id, team_id, worker_user_id, starts_at, ends_at, minutes, place, status, asked_by,
-				created_at, updated_at)`, appts)
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	w.LoadSupportVolume(b, benchContacts()/50, func(i int) testkit.VolumePerson {
+		return testkit.VolumePerson{TeamID: w.TeamA.ID, WorkerID: w.Users["worker"].ID, Ended: i%10 == 0}
+	})
 	// The contacts went in without the roll-up: build it, as the
 	// background job would, timed.
 	began := time.Now()

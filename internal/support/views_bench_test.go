@@ -6,9 +6,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
@@ -31,63 +29,20 @@ func viewsContacts() int {
 // It returns one of the worker's people.
 func loadViews(b *testing.B, w *testkit.World, contacts int) int64 {
 	b.Helper()
-	ctx := context.Background()
-	now := w.Clock.Now()
-	people := contacts / 50
-	modes := []string{"in_person", "phone", "video", "text_email", "group"}
-	var mine int64
-	for start := 0; start < people; start += 200 {
-		err := w.DB.Write(ctx, func(tx *store.Tx) error {
-			var cs, appts [][]any
-			for i := start; i < start+200 && i < people; i++ {
-				team, worker := w.TeamA.ID, w.Users["worker"].ID
-				switch {
-				case i < 25:
-				case i%2 == 0:
-					worker = w.Users["lead2"].ID
-				default:
-					team, worker = w.TeamB.ID, w.Users["workerB"].ID
-				}
-				var pid, rid int64
-				if err := tx.QueryRowContext(ctx, "INSERT INTO people (preferred_name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
-					fmt.Sprintf("View %d", i), now).Scan(&pid); err != nil {
-					return err
-				}
-				if i == 0 {
-					mine = pid
-				}
-				began := now.AddDate(-1, 0, 0)
-				if err := tx.QueryRowContext(ctx, `INSERT INTO referrals (reference, person_id, source, status, team_id, allocated_worker_id, consent,
-					received_at, allocated_at, first_contact_at, updated_at) VALUES ($1, $2, 'staff', 'active', $3, $4, 'given', $5, $5, $5, $5) RETURNING id`,
-					fmt.Sprintf("MUT-V%07d", i), pid, team, worker, began).Scan(&rid); err != nil {
-					return err
-				}
-				for c := range 50 {
-					at := began.Add(time.Duration(c) * 7 * 24 * time.Hour)
-					cs = append(cs, []any{rid, worker, at, modes[c%5], 30, "emotional", "community", fmt.Sprintf("Met for coffee, week %d", c), at})
-					if c%5 == 0 {
-						appts = append(appts, []any{pid, rid, team, worker, at, at.Add(time.Hour), 60, "community", "fulfilled", "worker", at, at})
-					}
-				}
-				for d := range 2 {
-					at := now.Add(time.Duration(24*(1+d*7)+i%48) * time.Hour)
-					appts = append(appts, []any{pid, rid, team, worker, at, at.Add(time.Hour), 60, "community", "booked", "worker", now, now})
-				}
-			}
-			if err := storetest.Bulk(ctx, tx, "INSERT INTO contacts (referral_id, worker_user_id, at, mode, minutes, support_types, setting, note, created_at)", cs); err != nil {
-				return err
-			}
-			return storetest.Bulk(ctx, tx, `INSERT INTO appointments (person_id, referral_id, team_id, worker_user_id, starts_at, ends_at, minutes, place, status, asked_by,
-				created_at, updated_at)`, appts)
-		})
-		if err != nil {
-			b.Fatal(err)
+	ids := w.LoadSupportVolume(b, contacts/50, func(i int) testkit.VolumePerson {
+		switch {
+		case i < 25:
+			return testkit.VolumePerson{TeamID: w.TeamA.ID, WorkerID: w.Users["worker"].ID, Upcoming: 2}
+		case i%2 == 0:
+			return testkit.VolumePerson{TeamID: w.TeamA.ID, WorkerID: w.Users["lead2"].ID, Upcoming: 2}
+		default:
+			return testkit.VolumePerson{TeamID: w.TeamB.ID, WorkerID: w.Users["workerB"].ID, Upcoming: 2}
 		}
-	}
-	if err := w.DB.Analyze(ctx, true); err != nil {
+	})
+	if err := w.DB.Analyze(context.Background(), true); err != nil {
 		b.Fatal(err)
 	}
-	return mine
+	return ids[0]
 }
 
 // BenchmarkWorkerViews measures a peer worker's day — "my people", "my
