@@ -2,7 +2,6 @@ package insight
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -174,9 +173,22 @@ func rollupSupportCounts(ctx context.Context, tx *store.Tx, from, to time.Time, 
 		return sc, err
 	}
 	type pair struct{ referral, worker int64 }
+	type ref struct {
+		person        int64
+		first, closed store.AnyTime
+	}
 	net := map[pair]int{}
-	add := func(q string, sign int, args ...any) error {
-		rows, err := tx.QueryContext(ctx, q, args...)
+	refs := map[int64]*ref{}
+	// add nets one source's contacts per referral and worker (grouped as
+	// the sub-select g), with the referral as it is now, in the teams.
+	add := func(g string, sign int, args ...any) error {
+		a := store.NewArgs(args...)
+		teams := ""
+		if len(teamIDs) > 0 {
+			teams = " WHERE r.team_id IN " + a.IDs(tx.Dialect, teamIDs)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT g.referral_id, g.worker_user_id, g.n, r.person_id, r.first_contact_at, r.closed_at
+			FROM (`+g+`) g JOIN referrals r ON r.id = g.referral_id`+teams, a.Values()...)
 		if err != nil {
 			return err
 		}
@@ -184,67 +196,35 @@ func rollupSupportCounts(ctx context.Context, tx *store.Tx, from, to time.Time, 
 		for rows.Next() {
 			var k pair
 			var n int
-			if err := rows.Scan(&k.referral, &k.worker, &n); err != nil {
+			var r ref
+			if err := rows.Scan(&k.referral, &k.worker, &n, &r.person, &r.first, &r.closed); err != nil {
 				return err
 			}
 			net[k] += sign * n
+			if refs[k.referral] == nil {
+				refs[k.referral] = &r
+			}
 		}
 		return rows.Err()
 	}
 	lo, hi, segs := supportSegments(from, to)
 	if lo <= hi {
-		if err := add(`SELECT referral_id, worker_user_id, SUM(n) FROM support_rollup WHERE month >= $1 AND month <= $2 GROUP BY referral_id, worker_user_id`, 1, lo, hi); err != nil {
+		if err := add(`SELECT referral_id, worker_user_id, SUM(n) AS n FROM support_rollup WHERE month >= $1 AND month <= $2 GROUP BY referral_id, worker_user_id`, 1, lo, hi); err != nil {
 			return sc, err
 		}
 	}
 	for _, sg := range segs {
-		if err := add(`SELECT c.referral_id, c.worker_user_id, COUNT(*) FROM contacts c WHERE c.error_at IS NULL AND c.at >= $1 AND c.at < $2
+		if err := add(`SELECT c.referral_id, c.worker_user_id, COUNT(*) AS n FROM contacts c WHERE c.error_at IS NULL AND c.at >= $1 AND c.at < $2
 			GROUP BY c.referral_id, c.worker_user_id`, sg.sign, sg.from, sg.to); err != nil {
 			return sc, err
 		}
 	}
-	// The referrals with contacts in the period, as they are now.
-	var ids []int64
-	seen := map[int64]bool{}
-	for k, n := range net {
-		if n > 0 && !seen[k.referral] {
-			seen[k.referral] = true
-			ids = append(ids, k.referral)
-		}
-	}
-	if len(ids) == 0 {
-		return sc, nil
-	}
-	slices.Sort(ids)
-	type ref struct {
-		person, team  int64
-		first, closed store.AnyTime
-	}
-	refs := map[int64]*ref{}
-	a := store.NewArgs()
-	rows, err := tx.QueryContext(ctx, `SELECT r.id, r.person_id, COALESCE(r.team_id, 0), r.first_contact_at, r.closed_at FROM referrals r WHERE r.id IN `+a.IDs(tx.Dialect, ids), a.Values()...)
-	if err != nil {
-		return sc, err
-	}
 	var unfirst []int64
-	for rows.Next() {
-		var id int64
-		var r ref
-		if err := rows.Scan(&id, &r.person, &r.team, &r.first, &r.closed); err != nil {
-			rows.Close()
-			return sc, err
+	listed := map[int64]bool{}
+	for k, n := range net {
+		if r := refs[k.referral]; n > 0 && !r.first.Valid && !listed[k.referral] {
+			unfirst, listed[k.referral] = append(unfirst, k.referral), true
 		}
-		if len(teamIDs) > 0 && !slices.Contains(teamIDs, r.team) {
-			continue
-		}
-		refs[id] = &r
-		if !r.first.Valid {
-			unfirst = append(unfirst, id)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return sc, err
 	}
 	// Without a first contact recorded, the earliest of the period's
 	// contacts (as the direct count takes it).
