@@ -16,6 +16,19 @@
 -- counted from the contacts. A referral moving team moves its counts. One
 -- column per code: a new mode, setting or kind of support needs a column
 -- (TestSupportRollupHasAColumnPerCode).
+-- On SQLite the table is its primary key's tree (WITHOUT ROWID), so a
+-- period's months are grouped by referral and worker in one ordered pass,
+-- with no sort and no second lookup.
+-- sqlite only
+CREATE TABLE support_rollup (
+    referral_id BIGINT NOT NULL,
+    worker_user_id BIGINT NOT NULL,
+    month INTEGER NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (referral_id, worker_user_id, month)
+) WITHOUT ROWID;
+-- end
+-- postgres only
 CREATE TABLE support_rollup (
     referral_id BIGINT NOT NULL,
     worker_user_id BIGINT NOT NULL,
@@ -23,8 +36,7 @@ CREATE TABLE support_rollup (
     n INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (referral_id, worker_user_id, month)
 );
--- Grouping a period's months by referral and worker reads only this index.
-CREATE INDEX support_rollup_cover ON support_rollup (month, referral_id, worker_user_id, n);
+-- end
 
 CREATE TABLE support_team_days (
     team_id BIGINT NOT NULL,
