@@ -304,6 +304,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 		})
 	})
+	// The support roll-up the support report counts from, likewise: built
+	// here when a migration or bulk load left it stale.
+	job(func(ctx context.Context) {
+		every(ctx, time.Minute, func(ctx context.Context) {
+			if err := svc.Referrals.RebuildSupportRollupIfStale(ctx); err != nil && ctx.Err() == nil {
+				log.Error("support roll-up", "err", err)
+			}
+		})
+	})
 	// Reviews due within a week are reminded to the person and their
 	// worker, each once however many instances run this.
 	job(func(ctx context.Context) {

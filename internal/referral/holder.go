@@ -261,6 +261,9 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 	}
 	gone := "(SELECT id FROM " + tx.Dialect.IDTable("$1", "gone") + ")"
 	list := store.IDsParam(ids)
+	if err := forgetCounts(ctx, tx, gone, list); err != nil {
+		return fmt.Errorf("forgetting a person's referrals: %w", err)
+	}
 	for _, q := range []struct {
 		sql string
 		arg any

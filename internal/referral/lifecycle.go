@@ -380,6 +380,10 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 			return err
 		}
 	}
+	// The support report's day counts follow the referral to its team.
+	if err := moveTeamCounts(ctx, tx, r.ID, r.TeamID, teamID); err != nil {
+		return err
+	}
 	note := m.Note
 	switch m.To {
 	case Allocated:
@@ -637,6 +641,9 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			if c.AppointmentID != 0 && store.IsUniqueViolation(err) {
 				return app.Errorf(app.CodeConflict, "What happened at this appointment has already been recorded: it is in the referral's contacts")
 			}
+			return err
+		}
+		if err := countContact(ctx, tx, out.ID, 1); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE referrals SET first_contact_at = $1, updated_at = $2

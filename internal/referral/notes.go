@@ -544,6 +544,11 @@ func (s *Service) MarkEnteredInError(ctx context.Context, p *app.Principal, cont
 			WHERE id = $4 AND version = $5 AND error_at IS NULL`, now, p.UserID, in.Reason, contactID, in.Version); err != nil {
 			return err
 		}
+		// Out of the support roll-up with it (the conditional update above
+		// lets only one marking through).
+		if err := countContact(ctx, tx, contactID, -1); err != nil {
+			return err
+		}
 		// The first contact is the earliest one not entered in error; with
 		// none left, a referral still waiting has had no first contact
 		// (peer support started counts as one).

@@ -450,6 +450,8 @@ const (
 	LockAuditSealer int64 = 0x6d75_7475_616c_03
 	// LockCaseload serialises caseload imports and roll-up rebuilds.
 	LockCaseload int64 = 0x6d75_7475_616c_04
+	// LockSupportRollup serialises rebuilds of the support roll-up.
+	LockSupportRollup int64 = 0x6d75_7475_616c_05
 )
 
 // Exec runs a statement outside any explicit transaction, on the write pool.

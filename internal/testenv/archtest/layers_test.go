@@ -174,6 +174,7 @@ var owners = map[string]string{
 	"referrals":     "referral", "referral_events": "referral", "offers": "referral", "contacts": "referral",
 	"contact_note_versions": "referral", "contact_comments": "referral", "contact_restricted_notes": "referral",
 	"referral_handovers": "referral", "handover_sharing": "referral",
+	"support_rollup": "referral", "support_team_days": "referral", "support_rollup_state": "referral",
 	"alerts": "alert", "alert_settings": "alert", "watch_terms": "watch", "watch_lists": "watch",
 	"caseload_episodes": "caseload", "caseload_rollup": "caseload", "caseload_rollup_state": "caseload", "caseload_events": "caseload",
 	"choice_profiles": "matching", "matching_settings": "matching", "worker_profiles": "matching", "capacity_reductions": "matching",

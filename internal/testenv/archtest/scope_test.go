@@ -33,6 +33,8 @@ var unscopedReaders = map[string]string{
 	"referral.(*Service).contactsWhere": "contacts under a condition each caller bounds: a referral after visibleReferral, a contact after visibleContact, a person's contacts by access.Referrals, or a person's copy",
 	"referral.(*Service).contactsCopy":  "a person's copy (person.Holder): what they may read; restricted notes only in a staff subject access copy, bounded by access.RestrictedNotes for that member of staff",
 	"referral.caseloadFor":              "a person's open caseload episodes, after visiblePerson in the same transaction",
+	"referral.addToRollup":              "the support roll-up: counts per referral, worker and month of contacts the caller has just written (after visibleReferral or visibleContact) or of every contact (a rebuild), returning nothing",
+	"referral.addToTeamDays":            "the support roll-up: counts per team and day, as addToRollup, returning nothing",
 	// The holder of a one-time claim is the person it was made for.
 	"person.spendClaim": "locks the claimed person's row; the claim's holder gets only the id",
 	"person.Holds":      "counts only: whether an account's own record holds anything before it is swapped for a claimed one",
@@ -65,6 +67,9 @@ var unscopedReaders = map[string]string{
 	"insight.offerDates":                "input to aggregate coverage, never shown per person",
 	"insight.unitCounts":                "aggregate counts for the roll-up",
 	"insight.directUnitCounts":          "aggregate counts while the roll-up is not built",
+	"insight.directSupportCounts":       "the support report's aggregate counts (per person only for medians, never shown), while the support roll-up is not built",
+	"insight.rollupSupportCounts":       "the support report's aggregate counts (per person only for medians, never shown), from the support roll-up",
+	"insight.teamDayTotals":             "the support report's aggregate totals: team days and part-days, never per person",
 	"caseload.(*Service).rebuildRollup": "aggregate: recounts the roll-up; returns nothing",
 	"caseload.flagDuplicates":           "import: marks repeated episodes; returns nothing",
 	"caseload.findEpisodes":             "import: the episodes a file replaces",

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,4 +161,27 @@ func Name(prefix string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("%s-%s", prefix, hex.EncodeToString(b[:]))
+}
+
+// Bulk inserts rows of values (head is "INSERT INTO t (cols)") in
+// statements of at most 500 rows: for benchmarks that load volumes no
+// service would write one by one.
+func Bulk(ctx context.Context, tx *store.Tx, head string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(500, len(rows))
+		a := store.NewArgs()
+		var vals []string
+		for _, r := range rows[:n] {
+			ph := make([]string, len(r))
+			for i, v := range r {
+				ph[i] = a.Add(v)
+			}
+			vals = append(vals, "("+strings.Join(ph, ", ")+")")
+		}
+		if _, err := tx.ExecContext(ctx, head+" VALUES "+strings.Join(vals, ", "), a.Values()...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
