@@ -127,10 +127,18 @@ func moveTeamCounts(ctx context.Context, tx *store.Tx, referralID, from, to int6
 		return nil
 	}
 	where := "c.referral_id = $1 AND c.error_at IS NULL"
-	if err := addToTeamDays(ctx, tx, where, fmt.Sprint(from), -1, referralID); err != nil {
+	// A cast, never a bare number: in GROUP BY a bare integer names a
+	// column by its position (TestMovingTeamMovesTheDayCounts).
+	if err := addToTeamDays(ctx, tx, where, teamConst(from), -1, referralID); err != nil {
 		return err
 	}
-	return addToTeamDays(ctx, tx, where, fmt.Sprint(to), 1, referralID)
+	return addToTeamDays(ctx, tx, where, teamConst(to), 1, referralID)
+}
+
+// teamConst is a team id (0: none) as an SQL expression addToTeamDays may
+// group by.
+func teamConst(id int64) string {
+	return fmt.Sprintf("CAST(%d AS BIGINT)", id)
 }
 
 // forgetCounts takes the contacts of referrals about to be deleted out of
