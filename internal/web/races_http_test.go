@@ -436,6 +436,27 @@ func editors(t *testing.T, e *webtest.Env) []*webtest.Client {
 func TestReferralRacesOverHTTP(t *testing.T) {
 	t.Parallel()
 	runRaces(t, []raceCase{{
+		// The person choosing in their account twice (two tabs), their
+		// worker and their lead recording it on their say, all from the
+		// version they saw (none yet): one choice is kept.
+		name: "handover-choice-once", won: http.StatusOK,
+		setup: func(t *testing.T, e *webtest.Env) []webtest.Call {
+			r := e.Allocated(t, "person", "worker")
+			mine := "/api/v1/my/referrals/" + id64(r.ID) + "/handover-sharing"
+			staff := "/api/v1/referrals/" + id64(r.ID) + "/handover-sharing"
+			person := e.Bearer(t, "person")
+			return []webtest.Call{
+				{Client: person, Method: http.MethodPut, Path: mine, JSON: map[string]any{"share": "all", "version": 0}},
+				{Client: person, Method: http.MethodPut, Path: mine, JSON: map[string]any{"share": "none", "version": 0}},
+				{Client: e.Bearer(t, "worker"), Method: http.MethodPut, Path: staff, JSON: map[string]any{"share": "summary", "agreement": "They told me at our meeting", "version": 0}},
+				{Client: e.Bearer(t, "lead"), Method: http.MethodPut, Path: staff, JSON: map[string]any{"share": "none", "agreement": "They told me on the phone", "version": 0}},
+			}
+		},
+		check: func(t *testing.T, e *webtest.Env, _ []*webtest.Response, _ int) {
+			wantRows(t, e, 1, "SELECT COUNT(*) FROM handover_sharing WHERE version = 1")
+			wantRows(t, e, 1, "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'referral.handover_sharing%' AND outcome = 'ok'")
+		},
+	}, {
 		name: "consent-recorded-once", won: http.StatusOK,
 		setup: func(t *testing.T, e *webtest.Env) []webtest.Call {
 			r, err := e.Referrals.CreateReferral(context.Background(), e.Principal(t, "carer"), referral.NewReferral{
