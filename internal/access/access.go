@@ -258,18 +258,26 @@ const (
 )
 
 // HandoverHistory is the one rule for how much of a contact (alias c, its
-// referral r) the caller may read after a handover, as an SQL expression
-// answering HistoryAll, HistorySummary or HistoryNone. A peer worker who
-// took the referral over from another worker (referral_handovers) reads a
-// contact recorded before the handover (or at the same instant: the safe
-// side) — not by themselves — only as the
-// person chose: all of it, a summary (when, how long, mode, setting and
-// support types; no note text, no comments, no earlier versions), or
-// nothing at all; no choice yet is a summary. Contacts recorded after the
-// handover, the outgoing worker, the referral team's leads, clinicians and
-// the person themselves are not narrowed by it. Restricted notes stay
-// under RestrictedNotes. Every read of contacts applies it (referral's
-// contactsWhere), so the page, the API and the contact page cannot differ.
+// referral r) the caller may read once the referral has changed peer
+// worker, as an SQL expression answering HistoryAll, HistorySummary or
+// HistoryNone. A peer worker (or a lead of another team) reading a contact
+// someone else recorded reads it only as the person chose — all of it, a
+// summary (when, how long, mode, setting and support types; no note text,
+// comments or earlier versions), or nothing; no choice yet is a summary —
+// when either:
+//   - they are the referral's worker now, the contact was recorded before
+//     (or at the instant of) their latest allocation, and another worker
+//     had the referral before that allocation (referral_handovers: one row
+//     per allocation, so a worker handed it back is narrowed up to the
+//     second time); or
+//   - they are not its worker (its team's waiting list, after the worker
+//     it had was taken off), and another worker has had it.
+//
+// A first worker reads the triage before them in full; the recorder, the
+// referral team's leads, clinicians and the person are never narrowed.
+// Restricted notes stay under RestrictedNotes. Every read of contacts
+// applies it (referral's contactsWhere), so the page, the API and the
+// contact page cannot differ.
 func HandoverHistory(p *app.Principal, a *store.Args, c, r string) string {
 	if p == nil || p.UserID == 0 || !p.HasRole(app.RolePeerWorker, app.RolePeerLead) || p.HasRole(app.RoleClinician) {
 		return "'" + HistoryAll + "'"
@@ -279,8 +287,17 @@ func HandoverHistory(p *app.Principal, a *store.Args, c, r string) string {
 	if teams := p.TeamsAs(app.RolePeerLead); len(teams) > 0 {
 		cond += " AND (" + r + ".team_id IS NULL OR " + r + ".team_id NOT IN " + store.In(a, teams...) + ")"
 	}
-	return "(CASE WHEN " + cond + " AND EXISTS (SELECT 1 FROM referral_handovers hh WHERE hh.referral_id = " + c + ".referral_id AND hh.to_worker_id = " + u +
-		" AND " + c + ".created_at <= hh.handed_over_at) THEN COALESCE((SELECT hs.share FROM handover_sharing hs WHERE hs.referral_id = " + c +
+	// Their latest allocation, by id: allocations of one referral take
+	// turns under its row lock, so ids are in their order even when two
+	// share a clock time.
+	latest := "(SELECT MAX(hl.id) FROM referral_handovers hl WHERE hl.referral_id = " + c + ".referral_id AND hl.to_worker_id = " + u + ")"
+	theirs := r + ".allocated_worker_id = " + u +
+		" AND " + c + ".created_at <= (SELECT ht.handed_over_at FROM referral_handovers ht WHERE ht.id = " + latest + ")" +
+		" AND EXISTS (SELECT 1 FROM referral_handovers hb WHERE hb.referral_id = " + c + ".referral_id AND hb.to_worker_id <> " + u +
+		" AND hb.id < " + latest + ")"
+	notTheirs := "COALESCE(" + r + ".allocated_worker_id, 0) <> " + u +
+		" AND EXISTS (SELECT 1 FROM referral_handovers ho WHERE ho.referral_id = " + c + ".referral_id AND ho.to_worker_id <> " + u + ")"
+	return "(CASE WHEN " + cond + " AND ((" + theirs + ") OR (" + notTheirs + ")) THEN COALESCE((SELECT hs.share FROM handover_sharing hs WHERE hs.referral_id = " + c +
 		".referral_id), '" + HistorySummary + "') ELSE '" + HistoryAll + "' END)"
 }
 

@@ -30,7 +30,7 @@ import (
 var HandoverShares = []Reason{
 	{Code: access.HistoryAll, Label: "Everything: earlier contacts and their notes"},
 	{Code: access.HistorySummary, Label: "A summary only: dates, how we met and the kinds of support, but no notes"},
-	{Code: access.HistoryNone, Label: "Nothing: start fresh"},
+	{Code: access.HistoryNone, Label: "None of the contacts: a fresh start"},
 }
 
 // HandoverSharing is the person's choice of what a new peer worker sees of
@@ -161,15 +161,26 @@ func (s *Service) ChooseHandoverSharing(ctx context.Context, p *app.Principal, r
 	return out, nil
 }
 
-// recordHandover records, in a move's transaction, that the referral went
-// from one peer worker to another: the new worker's reads of what was
-// recorded before now obey the person's choice. The first handover to a
-// worker counts (one row per referral and worker).
+// recordHandover records, in a move's transaction, each allocation of the
+// referral to a peer worker, with the worker it came from: the one
+// allocated now, or (by way of the waiting list) the last one allocated.
+// From then on the new worker's reads of what others recorded before obey
+// the person's choice whenever another worker had the referral before them
+// (access.HandoverHistory); a first allocation narrows nothing. One row per
+// allocation, so a worker handed it back a second time is narrowed up to
+// the second time.
 func recordHandover(ctx context.Context, tx *store.Tx, r *Referral, toWorker int64, now time.Time) error {
-	if r.AllocatedWorkerID == 0 || toWorker == 0 || toWorker == r.AllocatedWorkerID {
+	if toWorker == 0 || toWorker == r.AllocatedWorkerID {
 		return nil
 	}
+	from := r.AllocatedWorkerID
+	if from == 0 {
+		err := tx.QueryRowContext(ctx, `SELECT to_worker_id FROM referral_handovers WHERE referral_id = $1 ORDER BY handed_over_at DESC, id DESC LIMIT 1`, r.ID).Scan(&from)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO referral_handovers (referral_id, person_id, from_worker_id, to_worker_id, handed_over_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (referral_id, to_worker_id) DO NOTHING`, r.ID, r.PersonID, r.AllocatedWorkerID, toWorker, now)
+		VALUES ($1, $2, $3, $4, $5)`, r.ID, r.PersonID, nullID(from), toWorker, now)
 	return err
 }

@@ -236,3 +236,98 @@ func TestHandoverInTheCopyAndForgotten(t *testing.T) {
 		}
 	})
 }
+
+// The person's choice holds however the referral changes worker: by way of
+// the waiting list (the worker taken off, then another allocated) — and
+// while it waits, for the team's other peer workers — and when a worker is
+// handed it back a second time (narrowed up to the second time). A first
+// worker reads what was recorded before them in full. A summary shows no
+// one's words, not even why a contact was entered in error.
+func TestHandoverChoiceHoldsOnEveryPath(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, r, before := noteWorld(t, db)
+		ctx := context.Background()
+		person, worker, lead := w.Principal(t, "person"), w.Principal(t, "worker"), w.Principal(t, "lead")
+		incoming := w.AddWorker(t, "incoming", "A")
+		bystander := w.AddWorker(t, "bystander", "A")
+		sees := func(p *app.Principal, canary string) bool {
+			t.Helper()
+			d, err := w.Referrals.GetReferral(ctx, p, r.ID)
+			if app.IsCode(err, app.CodeNotFound) {
+				return false
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			pg, err := w.Referrals.PersonContacts(ctx, p, r.PersonID, 50, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return strings.Contains(jsonOf(t, d.Contacts)+jsonOf(t, pg), canary)
+		}
+		// The first worker recorded the canary; a mistaken contact's reason
+		// is words too.
+		wrong, err := w.Referrals.RecordContact(ctx, worker, r.ID, referral.NewContact{At: w.Clock.Now().Add(-30 * time.Second), Mode: "phone", Minutes: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.MarkEnteredInError(ctx, worker, wrong.ID, referral.ErrorMark{Reason: "Wrong person " + beforeCanary, Version: wrong.Version}); err != nil {
+			t.Fatal(err)
+		}
+		if !sees(worker, readableCanary) {
+			t.Fatal("the first worker cannot read their own note")
+		}
+		h, err := w.Referrals.ChooseHandoverSharing(ctx, person, r.ID, referral.HandoverChoice{Share: "summary"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The worker is taken off: back to the waiting list.
+		w.Clock.Advance(time.Hour)
+		if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Accepted}); err != nil {
+			t.Fatalf("back to the waiting list: %v", err)
+		}
+		for name, p := range map[string]*app.Principal{"a peer worker of the team": bystander, "the next worker, before allocation": incoming} {
+			if sees(p, readableCanary) || sees(p, beforeCanary) {
+				t.Errorf("%s reads the earlier worker's words on the waiting list", name)
+			}
+		}
+		if !sees(lead, readableCanary) {
+			t.Error("the team's lead cannot read the note")
+		}
+		w.Clock.Advance(time.Hour)
+		if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Allocated, WorkerID: incoming.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		if sees(incoming, readableCanary) || sees(incoming, beforeCanary) {
+			t.Error("the new worker, allocated from the waiting list, reads the earlier worker's words")
+		}
+		// Handed back to the first worker, who records more; then to the
+		// incoming worker again: narrowed up to the second time.
+		w.Clock.Advance(time.Hour)
+		if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Allocated, WorkerID: w.Users["worker"].ID}); err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(time.Hour)
+		if _, err := w.Referrals.RecordContact(ctx, worker, r.ID, referral.NewContact{At: w.Clock.Now().Add(-time.Minute), Mode: "phone", Minutes: 10,
+			Note: "Second time " + afterCanary}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Referrals.Transition(ctx, lead, r.ID, referral.Move{To: referral.Allocated, WorkerID: incoming.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		if sees(incoming, afterCanary) {
+			t.Error("handed the referral a second time, the worker reads what was recorded between the two")
+		}
+		if !sees(lead, afterCanary) || !sees(lead, readableCanary) {
+			t.Error("the lead cannot read the notes")
+		}
+		// The person's choice of all opens it.
+		if _, err := w.Referrals.ChooseHandoverSharing(ctx, person, r.ID, referral.HandoverChoice{Share: "all", Version: h.Version}); err != nil {
+			t.Fatal(err)
+		}
+		if !sees(incoming, afterCanary) || !sees(incoming, readableCanary) {
+			t.Error("with all shared, the new worker cannot read the earlier notes")
+		}
+		_ = before
+	})
+}

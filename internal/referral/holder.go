@@ -80,7 +80,7 @@ type ExportedHandover struct {
 // handovers lists a referral's changes of worker, oldest first.
 func handovers(ctx context.Context, tx *store.Tx, referralID int64) ([]ExportedHandover, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT COALESCE(fu.name, ''), tu.name, h.handed_over_at FROM referral_handovers h
-		LEFT JOIN users fu ON fu.id = h.from_worker_id JOIN users tu ON tu.id = h.to_worker_id WHERE h.referral_id = $1 ORDER BY h.handed_over_at, h.id`, referralID)
+		JOIN users fu ON fu.id = h.from_worker_id JOIN users tu ON tu.id = h.to_worker_id WHERE h.referral_id = $1 ORDER BY h.handed_over_at, h.id`, referralID)
 	if err != nil {
 		return nil, err
 	}
@@ -273,8 +273,8 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 		{"DELETE FROM contact_restricted_notes WHERE contact_id IN (SELECT id FROM contacts WHERE referral_id IN " + gone + ")", list},
 		{"DELETE FROM contacts WHERE referral_id IN " + gone, list},
 		{"DELETE FROM referral_events WHERE referral_id IN " + gone, list},
-		{"DELETE FROM referral_handovers WHERE person_id = $1", personID},
-		{"DELETE FROM handover_sharing WHERE person_id = $1", personID},
+		{"DELETE FROM referral_handovers WHERE referral_id IN " + gone, list},
+		{"DELETE FROM handover_sharing WHERE referral_id IN " + gone, list},
 		{"DELETE FROM offers WHERE person_id = $1", personID},
 		{"UPDATE offers SET referral_id = NULL WHERE referral_id IN " + gone, list},
 		{"UPDATE referrals SET previous_referral_id = NULL WHERE previous_referral_id IN " + gone, list},

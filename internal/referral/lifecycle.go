@@ -722,6 +722,12 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 		} else if err != nil {
 			return err
 		}
+		// The referral's handovers and the person's choice go with it.
+		for _, table := range []string{"referral_handovers", "handover_sharing"} {
+			if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET person_id = $1 WHERE referral_id = $2", personID, r.ID); err != nil {
+				return err
+			}
+		}
 		var others int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM referrals WHERE person_id = $1", r.PersonID).Scan(&others); err != nil {
 			return err

@@ -199,7 +199,8 @@ func (s *Service) contactsWhere(ctx context.Context, tx *store.Tx, p *app.Princi
 			return nil, err
 		}
 		if level == access.HistorySummary {
-			c.HistorySummary, c.Note = true, ""
+			// No one's words: not the note, nor why it was entered in error.
+			c.HistorySummary, c.Note, c.ErrorReason = true, "", ""
 			summaries = append(summaries, c.ID)
 		}
 		out = append(out, c)

@@ -102,7 +102,10 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 				return err
 			}
 			if errors.Is(err, sql.ErrNoRows) {
-				if err := tx.ExecOne(ctx, errMovedMeanwhile(), `UPDATE appointments SET worker_user_id = $1, team_id = $2, updated_at = $3, updated_by_user_id = $4,
+				// A warm handover meeting whose incoming worker is not the one
+				// the referral went to becomes a meeting with the new worker:
+				// the displaced worker is no longer booked on it, nor sees it.
+				if err := tx.ExecOne(ctx, errMovedMeanwhile(), `UPDATE appointments SET worker_user_id = $1, handover_worker_id = NULL, team_id = $2, updated_at = $3, updated_by_user_id = $4,
 					version = version + 1 WHERE id = $5 AND version = $6`, m.NewWorkerID, nullID(m.TeamID), m.At, nullID(p.UserID), u.id, u.version); err != nil {
 					return err
 				}
@@ -115,7 +118,9 @@ func (s *Service) FollowMove(ctx context.Context, tx *store.Tx, p *app.Principal
 			}
 			reason = ReasonNewWorkerBusy
 		}
-		if err := tx.ExecOne(ctx, errMovedMeanwhile(), `UPDATE appointments SET status = 'cancelled', cancelled_by = $1, cancel_reason = $2, updated_at = $3,
+		// Cancelled by the service, a warm handover meeting books its other
+		// worker no more, and they no longer see it.
+		if err := tx.ExecOne(ctx, errMovedMeanwhile(), `UPDATE appointments SET status = 'cancelled', cancelled_by = $1, cancel_reason = $2, handover_worker_id = NULL, updated_at = $3,
 			updated_by_user_id = $4, version = version + 1 WHERE id = $5 AND version = $6`, string(SideService), reason, m.At, nullID(p.UserID), u.id, u.version); err != nil {
 			return err
 		}

@@ -162,3 +162,54 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// When the referral goes to a worker other than the one a warm handover
+// meeting was booked with, the meeting becomes one with the new worker: the
+// displaced worker is no longer booked, and no longer sees it (nor the
+// address). A meeting the service cancels (back to the waiting list) frees
+// its other worker the same way.
+func TestDisplacedIncomingWorkerLosesTheMeeting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, hw := newHandoverWorld(t, db)
+		ctx, pid, incoming, worker, lead, at := context.Background(), hw.pid, hw.incoming, hw.worker, hw.lead, hw.at
+		third := w.AddWorker(t, "third", "A")
+		meeting, err := w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: at, Place: "home", PlaceDetail: "12 Acacia Avenue",
+			Agreed: true, HandoverWorkerID: incoming.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Support.Get(ctx, incoming, meeting.ID); err != nil {
+			t.Fatalf("the incoming worker before: %v", err)
+		}
+		var rid int64
+		if err := db.QueryRow(ctx, "SELECT id FROM referrals WHERE person_id = $1", pid).Scan(&rid); err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(time.Minute)
+		if _, err := w.Referrals.Transition(ctx, lead, rid, referral.Move{To: referral.Allocated, WorkerID: third.UserID}); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := w.Support.Get(ctx, incoming, meeting.ID); !app.IsCode(err, app.CodeNotFound) {
+			t.Fatalf("the displaced worker still reads the meeting: %+v %v", a, err)
+		}
+		a, err := w.Support.Get(ctx, third, meeting.ID)
+		if err != nil || a.WorkerID != third.UserID || a.HandoverWorkerID != 0 || a.Status != support.Booked {
+			t.Fatalf("the new worker's meeting: %+v %v", a, err)
+		}
+		// A second meeting booked with the third worker's colleague, then the
+		// referral goes back to the waiting list: cancelled, and the
+		// colleague freed.
+		second, err := w.Support.Create(ctx, third, support.NewAppointment{PersonID: pid, Start: at.Add(3 * time.Hour), Place: "phone", Agreed: true,
+			HandoverWorkerID: incoming.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Clock.Advance(time.Minute)
+		if _, err := w.Referrals.Transition(ctx, lead, rid, referral.Move{To: referral.Accepted}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Support.Get(ctx, incoming, second.ID); !app.IsCode(err, app.CodeNotFound) {
+			t.Fatalf("the other worker of a cancelled meeting still reads it: %v", err)
+		}
+	})
+}

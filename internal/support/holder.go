@@ -17,17 +17,28 @@ var _ person.Holder = Holder{}
 // HolderName is the heading in a person's copy.
 func (Holder) HolderName() string { return "Appointments with your peer worker" }
 
-// Tables are the tables that hold a person's support data. Transition
-// prompts are forgotten with the person but not copied: they only restate
-// the episodes of the trust's record, which the person's copy holds.
+// Tables are the tables that hold a person's support data. Of transition
+// prompts, the copy holds those a worker marked done, with what they said
+// was done (the rest only restate the episodes of the trust's record,
+// which the person's copy holds).
 func (Holder) Tables() []string {
 	return []string{"appointments", "transition_prompts", "reminder_choices"}
 }
 
-// HeldSupport is a person's copy: their reminder choice and appointments.
+// HeldSupport is a person's copy: their reminder choice, appointments and
+// the transitions their worker marked done.
 type HeldSupport struct {
 	Reminders    string            `json:"reminders"`
 	Appointments []HeldAppointment `json:"appointments"`
+	Transitions  []HeldTransition  `json:"transitions_done,omitempty"`
+}
+
+// HeldTransition is a transition prompt the worker marked done, in a
+// person's copy.
+type HeldTransition struct {
+	Kind   string    `json:"kind"`
+	DoneAt time.Time `json:"done_at"`
+	Note   string    `json:"what_was_done"`
 }
 
 // HeldAppointment is one appointment in a person's copy.
@@ -64,7 +75,25 @@ func (Holder) Export(ctx context.Context, tx *store.Tx, personID int64) (any, er
 		h.Place = PlaceLabel(h.Place)
 		out = append(out, h)
 	}
-	return HeldSupport{Reminders: rem.Choice.Label(), Appointments: out}, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	trows, err := tx.QueryContext(ctx, `SELECT kind, done_at, done_note FROM transition_prompts WHERE person_id = $1 AND done_at IS NOT NULL ORDER BY done_at, id`, personID)
+	if err != nil {
+		return nil, err
+	}
+	defer trows.Close()
+	var done []HeldTransition
+	for trows.Next() {
+		var h HeldTransition
+		if err := trows.Scan(&h.Kind, &h.DoneAt, &h.Note); err != nil {
+			return nil, err
+		}
+		h.DoneAt = h.DoneAt.UTC()
+		done = append(done, h)
+	}
+	return HeldSupport{Reminders: rem.Choice.Label(), Appointments: out, Transitions: done}, trows.Err()
 }
 
 // LastActivity is when an appointment of the person last changed.

@@ -279,8 +279,11 @@ func (s *Service) MarkPromptDone(ctx context.Context, p *app.Principal, id int64
 		if found[0].DoneAt != nil {
 			return app.Errorf(app.CodeConflict, "This was already marked done")
 		}
-		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "This was marked done at the same moment"),
-			`UPDATE transition_prompts SET done_at = $1, done_by_user_id = $2, done_note = $3 WHERE id = $4 AND done_at IS NULL`,
+		// Still undone, and the caller still the person's worker when the
+		// write runs: a reallocation committed since the read is seen.
+		if err := tx.ExecOne(ctx, app.Errorf(app.CodeConflict, "This was marked done, or the person's worker changed, at the same moment"),
+			`UPDATE transition_prompts SET done_at = $1, done_by_user_id = $2, done_note = $3 WHERE id = $4 AND done_at IS NULL
+			AND EXISTS (SELECT 1 FROM referrals r WHERE r.id = transition_prompts.referral_id AND r.allocated_worker_id = $2 AND r.status IN ('allocated', 'active'))`,
 			now, p.UserID, in.Note, id); err != nil {
 			return err
 		}

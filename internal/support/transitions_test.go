@@ -233,5 +233,18 @@ func TestPromptsMarkedDoneByHand(t *testing.T) {
 		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM audit_events WHERE action = 'transition_prompt.done' AND outcome = 'ok'").Scan(&marks); err != nil || marks != 2 {
 			t.Fatalf("audited marks: %d %v, want 2", marks, err)
 		}
+		// What the worker said was done is in the person's copy.
+		if err := db.Read(ctx, func(tx *store.Tx) error {
+			held, err := support.Holder{}.Export(ctx, tx, young.PersonID)
+			if err != nil {
+				return err
+			}
+			if got := fmt.Sprintf("%+v", held); !strings.Contains(got, "Transition plan agreed with the adult team") {
+				t.Errorf("the person's copy lacks what was done: %s", got)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	})
 }

@@ -115,11 +115,15 @@ func (s *Server) handoverForm(w http.ResponseWriter, r *http.Request, base strin
 }
 
 // handoverValues fills the choice form with the saved choice, unless it is
-// being shown again with what was typed.
+// being shown again with what was typed; the version is always the saved
+// one, so after a 409 (someone chose meanwhile) sending the form again
+// saves it, instead of meeting the same stale version for ever.
 func handoverValues(f *ui.Form, h *referral.HandoverSharing) {
-	if h == nil || f.Value("handover_share") != "" {
+	if h == nil {
 		return
 	}
-	f.Values.Set("handover_share", h.Share)
 	f.Values.Set("handover_version", strconv.Itoa(h.Version))
+	if f.Value("handover_share") == "" {
+		f.Values.Set("handover_share", h.Share)
+	}
 }

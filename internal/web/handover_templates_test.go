@@ -35,7 +35,7 @@ func handoverTplCases() []tplCase {
 		{page: "referral/referral", variant: "handover chosen, summary contact", pg: &ui.Page{Title: "Referral MUT-2026-0042",
 			Form: withErrors(formOf("version", "3", "handover_share", "all", "handover_version", "2"), "handover_agreement", "Say on whose say this is recorded, for example when the person told you"),
 			Data: tplReferralView(d, "handover")},
-			want: []string{`action="/referrals/42/handover-sharing#handover"`, "The person chose: <strong>nothing: start fresh</strong>", "Told me on the phone",
+			want: []string{`action="/referrals/42/handover-sharing#handover"`, "The person chose: <strong>none of the contacts: a fresh start</strong>", "Told me on the phone",
 				"Summary only: the person did not agree to share notes", `name="handover_agreement"`, "Say on whose say this is recorded", "on their say"}},
 		{page: "referral/referral", variant: "change the worker: book a warm handover", pg: &ui.Page{Title: "Referral MUT-2026-0042", Form: formOf("version", "3"),
 			Data: tplReferralView(tplDetail(referral.Active, referral.Allocated), "allocated")},

@@ -201,5 +201,19 @@ func TestHandoverChoiceFormProblems(t *testing.T) {
 		if err := e.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM handover_sharing").Scan(&n); err != nil || n != 0 {
 			t.Fatalf("written: %d %v", n, err)
 		}
+		// Someone chooses meanwhile: the stale form is 409 with the person's
+		// choice kept and the latest version, so sending it again saves it.
+		mine := fmt.Sprintf("/my/referrals/%d/handover-sharing", r.ID)
+		if res := e.As(t, "worker").PostForm(path, url.Values{"handover_share": {"summary"}, "handover_version": {"0"}, "handover_agreement": {"They told me"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the worker records it: %d", res.StatusCode)
+		}
+		person := e.As(t, "person")
+		res = person.PostForm(mine, url.Values{"handover_version": {"0"}, "handover_share": {"none"}})
+		if res.StatusCode != http.StatusConflict || !strings.Contains(string(res.Body), `name="handover_version" value="1"`) || !strings.Contains(string(res.Body), `value="none" checked`) {
+			t.Fatalf("a stale choice: %d %s", res.StatusCode, res.Body)
+		}
+		if res := person.PostForm(mine, url.Values{"handover_version": {"1"}, "handover_share": {"none"}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sending it again: %d %s", res.StatusCode, res.Body)
+		}
 	})
 }

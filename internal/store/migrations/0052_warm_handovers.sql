@@ -6,20 +6,27 @@
 ALTER TABLE appointments ADD COLUMN handover_worker_id BIGINT REFERENCES users (id);
 CREATE INDEX appointments_handover_worker ON appointments (handover_worker_id, starts_at);
 
--- Each change of a referral's peer worker from one worker to another,
--- written by referral in the move's transaction: the new worker's reads of
--- contacts recorded before handed_over_at obey the person's choice
--- (handover_sharing; access.HandoverHistory). One row per referral and
--- incoming worker: the first handover to them is the one that counts.
+-- Each allocation of a referral to a peer worker (from_worker_id: the worker
+-- it came from, directly or by way of the waiting list; NULL for the first),
+-- written by referral in the move's transaction. A worker's reads of
+-- contacts others recorded before their latest allocation, when another
+-- worker had the referral before them, obey the person's choice
+-- (handover_sharing; access.HandoverHistory); so do the reads of a peer
+-- worker who is not the referral's worker (its team's waiting list) once any
+-- worker has had it. One row per allocation: a worker handed the referral a
+-- second time is narrowed up to the second time.
 CREATE TABLE referral_handovers (
     id {{ID}},
     referral_id BIGINT NOT NULL REFERENCES referrals (id),
     person_id BIGINT NOT NULL REFERENCES people (id),
     from_worker_id BIGINT REFERENCES users (id),
     to_worker_id BIGINT NOT NULL REFERENCES users (id),
-    handed_over_at {{TIMESTAMP}} NOT NULL,
-    UNIQUE (referral_id, to_worker_id)
+    handed_over_at {{TIMESTAMP}} NOT NULL
 );
+CREATE INDEX referral_handovers_referral ON referral_handovers (referral_id, to_worker_id, handed_over_at);
+-- The allocations made before this migration, as the first of each.
+INSERT INTO referral_handovers (referral_id, person_id, from_worker_id, to_worker_id, handed_over_at)
+    SELECT id, person_id, NULL, allocated_worker_id, COALESCE(allocated_at, updated_at) FROM referrals WHERE allocated_worker_id IS NOT NULL;
 CREATE INDEX referral_handovers_person ON referral_handovers (person_id);
 
 -- The person's choice of what a new peer worker sees of the contacts

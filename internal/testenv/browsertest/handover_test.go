@@ -46,13 +46,13 @@ func TestPersonChoosesWhatANewWorkerSees(t *testing.T) {
 	if st := p.press("Save what a new worker sees"); st != 200 {
 		t.Fatalf("saving: %d", st)
 	}
-	if f := p.flash(); !strings.HasPrefix(f, "Saved") || !strings.Contains(f, "nothing") {
+	if f := p.flash(); !strings.HasPrefix(f, "Saved") || !strings.Contains(f, "none of the contacts") {
 		t.Errorf("flash %q", f)
 	}
 	if !p.isChecked("handover_share", "none") {
 		t.Error("the choice was not kept")
 	}
-	p.wantText("You chose: nothing: start fresh")
+	p.wantText("You chose: none of the contacts: a fresh start")
 	p.check()
 
 	// Their worker records a change on their say while the page is open.
