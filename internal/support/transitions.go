@@ -181,7 +181,7 @@ type TransitionPrompt struct {
 // PromptDone is the worker marking a prompt done: what was done, in a few
 // words (a transition plan agreed with the adult team, a ward visit made).
 type PromptDone struct {
-	Note string `json:"note" doc:"What was done, in a few words (up to 500 characters)."`
+	Note string `json:"note" required:"true" doc:"What was done, in a few words (up to 500 characters)."`
 }
 
 // maxPromptNote is how long a prompt's done note may be.
