@@ -55,22 +55,22 @@ func TestHandoverHistoryFollowsThePersonsChoice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out["referral"] = jsonOf(t, d.Contacts)
+			out["referral"] = testkit.JSON(t, d.Contacts)
 			pg, err := w.Referrals.PersonContacts(ctx, p, r.PersonID, 50, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out["person contacts"] = jsonOf(t, pg)
+			out["person contacts"] = testkit.JSON(t, pg)
 			cd, err := w.Referrals.GetContact(ctx, p, before.ID)
 			if app.IsCode(err, app.CodeNotFound) {
 				out["contact"] = "not found"
 			} else if err != nil {
 				t.Fatal(err)
 			} else {
-				out["contact"] = jsonOf(t, cd)
+				out["contact"] = testkit.JSON(t, cd)
 			}
 			ca, err := w.Referrals.GetContact(ctx, p, after.ID)
-			if err != nil || !strings.Contains(jsonOf(t, ca), afterCanary) {
+			if err != nil || !strings.Contains(testkit.JSON(t, ca), afterCanary) {
 				t.Fatalf("the contact after the handover: %v", err)
 			}
 			return out
@@ -111,7 +111,7 @@ func TestHandoverHistoryFollowsThePersonsChoice(t *testing.T) {
 				}
 			}
 			m, err := w.Referrals.MyReferral(ctx, person, r.ID)
-			if err != nil || !strings.Contains(jsonOf(t, m.Contacts), beforeCanary) {
+			if err != nil || !strings.Contains(testkit.JSON(t, m.Contacts), beforeCanary) {
 				t.Errorf("%s: the person lost their own note: %v", share, err)
 			}
 		}
@@ -157,8 +157,8 @@ func TestHandoverHistoryFollowsThePersonsChoice(t *testing.T) {
 			}
 			check(t, "all")
 			d, err := w.Referrals.GetReferral(ctx, lead, r.ID)
-			if err != nil || !strings.Contains(jsonOf(t, d.History), "Recorded on the person's say") || !strings.Contains(jsonOf(t, d.History), "The person chose") {
-				t.Fatalf("history: %v %s", err, jsonOf(t, d.History))
+			if err != nil || !strings.Contains(testkit.JSON(t, d.History), "Recorded on the person's say") || !strings.Contains(testkit.JSON(t, d.History), "The person chose") {
+				t.Fatalf("history: %v %s", err, testkit.JSON(t, d.History))
 			}
 		})
 	})
@@ -211,7 +211,7 @@ func TestHandoverInTheCopyAndForgotten(t *testing.T) {
 		var copyText string
 		err := db.Write(ctx, func(tx *store.Tx) error {
 			c, err := w.Referrals.Export(ctx, tx, r.PersonID)
-			copyText = jsonOf(t, c)
+			copyText = testkit.JSON(t, c)
 			return err
 		})
 		if err != nil || !strings.Contains(copyText, `"share":"none"`) || !strings.Contains(copyText, `"to":"Test incoming"`) {
@@ -263,7 +263,7 @@ func TestHandoverChoiceHoldsOnEveryPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return strings.Contains(jsonOf(t, d.Contacts)+jsonOf(t, pg), canary)
+			return strings.Contains(testkit.JSON(t, d.Contacts)+testkit.JSON(t, pg), canary)
 		}
 		// The first worker recorded the canary; a mistaken contact's reason
 		// is words too.

@@ -2,7 +2,6 @@ package referral_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -38,15 +37,6 @@ func noteWorld(t *testing.T, db *store.DB) (*testkit.World, referral.Referral, r
 		t.Fatal(err)
 	}
 	return w, r, c
-}
-
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // The person reads the note, asks for a correction and sees the answer;
@@ -144,31 +134,31 @@ func TestRestrictedNotes(t *testing.T) {
 		}
 		for _, name := range []string{"workerB", "leadB", "clinicianB", "partner", "person", "person2", "carer", "manager"} {
 			d, err := w.Referrals.GetContact(ctx, w.Principal(t, name), c.ID)
-			if err == nil || strings.Contains(jsonOf(t, d), restrictedCanary) {
+			if err == nil || strings.Contains(testkit.JSON(t, d), restrictedCanary) {
 				t.Fatalf("%s reads the contact: %v", name, err)
 			}
 			page, _ := w.Referrals.PersonContacts(ctx, w.Principal(t, name), r.PersonID, 10, 0)
 			det, _ := w.Referrals.GetReferral(ctx, w.Principal(t, name), r.ID)
 			for _, v := range []any{page, det} {
-				if s := jsonOf(t, v); strings.Contains(s, restrictedCanary) || (name != "person" && strings.Contains(s, readableCanary)) {
+				if s := testkit.JSON(t, v); strings.Contains(s, restrictedCanary) || (name != "person" && strings.Contains(s, readableCanary)) {
 					t.Fatalf("%s: %s", name, s)
 				}
 			}
 		}
 		m, err := w.Referrals.MyReferral(ctx, person, r.ID)
-		if err != nil || !m.Contacts[0].RestrictedNote || strings.Contains(jsonOf(t, m), restrictedCanary) {
-			t.Fatalf("the person: %v %s", err, jsonOf(t, m))
+		if err != nil || !m.Contacts[0].RestrictedNote || strings.Contains(testkit.JSON(t, m), restrictedCanary) {
+			t.Fatalf("the person: %v %s", err, testkit.JSON(t, m))
 		}
 		page, err := w.Referrals.PersonContacts(ctx, person, r.PersonID, 10, 0)
-		if err != nil || page.Total != 1 || !page.Contacts[0].RestrictedNote || strings.Contains(jsonOf(t, page), restrictedCanary) {
-			t.Fatalf("the person's list: %v %s", err, jsonOf(t, page))
+		if err != nil || page.Total != 1 || !page.Contacts[0].RestrictedNote || strings.Contains(testkit.JSON(t, page), restrictedCanary) {
+			t.Fatalf("the person's list: %v %s", err, testkit.JSON(t, page))
 		}
 		own, err := w.DataRights.OwnCopy(ctx, person)
-		if err != nil || strings.Contains(jsonOf(t, own), restrictedCanary) || !strings.Contains(jsonOf(t, own), readableCanary) {
+		if err != nil || strings.Contains(testkit.JSON(t, own), restrictedCanary) || !strings.Contains(testkit.JSON(t, own), readableCanary) {
 			t.Fatalf("own copy: %v", err)
 		}
 		sar, err := w.DataRights.SubjectAccessCopy(ctx, w.Principal(t, "lead"), r.PersonID, "Subject access request of 1 November")
-		if err != nil || !strings.Contains(jsonOf(t, sar), restrictedCanary) {
+		if err != nil || !strings.Contains(testkit.JSON(t, sar), restrictedCanary) {
 			t.Fatalf("a subject access copy made by the lead leaves out the restricted note: %v", err)
 		}
 		t.Run("NoticeWithheldByAClinician", func(t *testing.T) {

@@ -2,7 +2,6 @@ package support_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -73,7 +72,7 @@ func TestWarmHandoverMeeting(t *testing.T) {
 
 		for name, p := range map[string]*app.Principal{"worker": worker, "incoming": incoming} {
 			d, err := w.Support.MyDiary(ctx, p, at)
-			if err != nil || !strings.Contains(jsonOf(t, d), `"handover_worker_id":`) {
+			if err != nil || !strings.Contains(testkit.JSON(t, d), `"handover_worker_id":`) {
 				t.Fatalf("%s's diary lacks the handover: %v", name, err)
 			}
 		}
@@ -152,15 +151,6 @@ func TestHandoverBookingsUnderConcurrency(t *testing.T) {
 			}
 		}
 	})
-}
-
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // When the referral goes to a worker other than the one a warm handover
