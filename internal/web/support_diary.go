@@ -73,7 +73,10 @@ func (s *Server) weekDiary(ctx context.Context, p *app.Principal, day time.Time)
 		}
 		dd := DiaryDay{Date: sd.Date, Appointments: sd.Appointments, GroupSessions: []groups.DiarySession{}}
 		for _, g := range sessions {
-			if !g.Start.Before(sd.Date) && g.Start.Before(end) {
+			// A session is on the day it starts; one that began before the
+			// week (overnight into Monday) is on the week's first day, not
+			// on none.
+			if (i == 0 || !g.Start.Before(sd.Date)) && g.Start.Before(end) {
 				dd.GroupSessions = append(dd.GroupSessions, g)
 			}
 		}

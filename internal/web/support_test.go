@@ -277,6 +277,11 @@ func TestDiaryHoldsFacilitatedGroupSessions(t *testing.T) {
 			t.Fatalf("the session: %v %v", ss, err)
 		}
 		sid := strconv.FormatInt(ss[0].ID, 10)
+		// A session overnight from the Sunday before the week into its
+		// Monday: in the week, on its first day.
+		if night, err := e.Groups.AddSessions(ctx, lead, g.ID, groups.NewSessions{Start: "2027-03-21T23:00", Minutes: 120}); err != nil || len(night) != 1 {
+			t.Fatalf("the overnight session: %v %v", night, err)
+		}
 
 		d := decode[map[string]any](t, e.Bearer(t, "worker").Get("/api/v1/my/diary?week=2027-03-24"))
 		days := d["days"].([]any)
@@ -284,7 +289,7 @@ func TestDiaryHoldsFacilitatedGroupSessions(t *testing.T) {
 			t.Fatalf("days: %d", len(days))
 		}
 		first, last := days[0].(map[string]any), days[6].(map[string]any)
-		if n := len(first["appointments"].([]any)); n != 1 || len(first["group_sessions"].([]any)) != 0 {
+		if n := len(first["appointments"].([]any)); n != 1 || len(first["group_sessions"].([]any)) != 1 {
 			t.Fatalf("Monday: %v", first)
 		}
 		gs := last["group_sessions"].([]any)
