@@ -58,6 +58,9 @@ func scrapeForms(page, by string) []scrapedForm {
 			continue
 		}
 		action, _ := attr(m[1], "action")
+		// A browser sends no fragment: a form that returns to #handover
+		// posts to the path before it.
+		action, _, _ = strings.Cut(action, "#")
 		enc, _ := attr(m[1], "enctype")
 		f := scrapedForm{action: action, multipart: enc == "multipart/form-data", values: url.Values{}, by: by}
 		seen := map[string]bool{}
