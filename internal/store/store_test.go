@@ -242,3 +242,42 @@ func TestAfterCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestPostgresPlansWithTheValues: every connection plans each statement
+// with its values, never with a generic plan that scales with the service
+// (see openPostgres), unless the address asks for another mode.
+func TestPostgresPlansWithTheValues(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.DSN(t, store.Postgres)
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Every connection of the pool, not just the first: hold several at once.
+	var wg sync.WaitGroup
+	modes := make([]string, 6)
+	for i := range modes {
+		wg.Go(func() {
+			_ = db.Read(ctx, func(tx *store.Tx) error {
+				time.Sleep(20 * time.Millisecond)
+				return tx.QueryRowContext(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&modes[i])
+			})
+		})
+	}
+	wg.Wait()
+	for i, m := range modes {
+		if m != "force_custom_plan" {
+			t.Fatalf("connection %d plans with %q, want force_custom_plan", i, m)
+		}
+	}
+	other, err := store.Open(ctx, dsn+"&plan_cache_mode=auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var m string
+	if err := other.QueryRow(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&m); err != nil || m != "auto" {
+		t.Fatalf("an address asking for auto got %q, %v", m, err)
+	}
+}

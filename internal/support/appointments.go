@@ -576,16 +576,24 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 		if f.PersonID != 0 {
 			q += " AND a.person_id = " + args.Add(f.PersonID)
 		}
-		if f.WorkerID != 0 {
-			// Their own, and the handover meetings they come to.
-			w := args.Add(f.WorkerID)
-			q += " AND (a.worker_user_id = " + w + " OR a.handover_worker_id = " + w + ")"
+		before := ""
+		if !f.To.IsZero() {
+			before = " AND starts_at < " + args.Add(f.To.UTC())
+			q += " AND a.starts_at" + before[len(" AND starts_at"):]
 		}
 		if !f.From.IsZero() {
 			q += " AND a.ends_at > " + args.Add(f.From.UTC())
 		}
-		if !f.To.IsZero() {
-			q += " AND a.starts_at < " + args.Add(f.To.UTC())
+		if f.WorkerID != 0 {
+			// Their own, and the handover meetings they come to: each found
+			// by its own index, so the list is driven by the worker's
+			// appointments and not by every appointment before the week's
+			// end (a planner given the OR and a range on starts_at scanned
+			// the whole table: 0.95 s at 200,000 appointments,
+			// BenchmarkWorkerViews).
+			w := args.Add(f.WorkerID)
+			q += " AND a.id IN (SELECT id FROM appointments WHERE worker_user_id = " + w + before +
+				" UNION ALL SELECT id FROM appointments WHERE handover_worker_id = " + w + before + ")"
 		}
 		q += " ORDER BY a.starts_at, a.id LIMIT " + args.Add(f.Limit)
 		rows, err := tx.QueryContext(ctx, q, args.Values()...)

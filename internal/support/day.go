@@ -137,8 +137,10 @@ func nextAppointments(ctx context.Context, tx *store.Tx, p *app.Principal, perso
 		return out, nil
 	}
 	args := store.NewArgs(now)
-	rows, err := tx.QueryContext(ctx, "SELECT "+apptColumns+apptFrom+" WHERE a.person_id IN "+args.IDs(tx.Dialect, personIDs)+
-		" AND a.starts_at >= $1 AND a.status IN ('proposed', 'booked') AND "+visible(p, args)+" ORDER BY a.person_id, a.starts_at, a.id", args.Values()...)
+	// Driven by the people's own appointments (their index), not by every
+	// appointment still to come in the service.
+	rows, err := tx.QueryContext(ctx, "SELECT "+apptColumns+apptFrom+" WHERE a.id IN (SELECT id FROM appointments WHERE person_id IN "+args.IDs(tx.Dialect, personIDs)+
+		" AND starts_at >= $1) AND a.starts_at >= $1 AND a.status IN ('proposed', 'booked') AND "+visible(p, args)+" ORDER BY a.person_id, a.starts_at, a.id", args.Values()...)
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,8 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 			return err
 		}
 		a := store.NewArgs(now.AddDate(0, 0, -30), now.AddDate(1, 0, 0))
-		var who []string
+		var who, drive []string
+		window := " AND starts_at >= $1 AND starts_at < $2"
 		if worker {
 			// Only people the worker still supports: after a referral is
 			// reallocated or closed, its appointments leave the old
@@ -105,16 +106,21 @@ func (s *Service) Feed(ctx context.Context, token string) ([]byte, error) {
 				" AND r.status IN ('allocated', 'active')))",
 				// The warm handover meetings they come to as the other worker.
 				"a.handover_worker_id = "+u)
+			drive = append(drive, "SELECT id FROM appointments WHERE worker_user_id = "+u+window,
+				"SELECT id FROM appointments WHERE handover_worker_id = "+u+window)
 		}
 		if personID != 0 {
-			who = append(who, "a.person_id = "+a.Add(personID))
+			pp := a.Add(personID)
+			who = append(who, "a.person_id = "+pp)
+			drive = append(drive, "SELECT id FROM appointments WHERE person_id = "+pp+window)
 		}
 		if len(who) == 0 {
-			who = []string{"1 = 0"}
+			who, drive = []string{"1 = 0"}, []string{"SELECT 0"}
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.person_id, pe.preferred_name, a.worker_user_id, COALESCE(a.handover_worker_id, 0), a.starts_at, a.ends_at, a.status, a.version
 			FROM appointments a JOIN people pe ON pe.id = a.person_id
-			WHERE a.starts_at >= $1 AND a.starts_at < $2 AND a.status <> 'proposed' AND (`+strings.Join(who, " OR ")+`) ORDER BY a.starts_at LIMIT 2000`, a.Values()...)
+			WHERE a.id IN (`+strings.Join(drive, " UNION ALL ")+`)
+			AND a.starts_at >= $1 AND a.starts_at < $2 AND a.status <> 'proposed' AND (`+strings.Join(who, " OR ")+`) ORDER BY a.starts_at LIMIT 2000`, a.Values()...)
 		if err != nil {
 			return err
 		}
