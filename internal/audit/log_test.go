@@ -326,3 +326,73 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAuditedRead is the same read of one person, by sixteen readers
+// at once, audited (the read, then its audit row committed with other
+// readers' through the group committer before anything is answered) and
+// unaudited (the read alone): issue #9's bar is audited at least half the
+// rate of unaudited, on both engines.
+//
+//	go test -run '^$' -bench AuditedRead -benchtime 5000x ./internal/audit/
+func BenchmarkAuditedRead(b *testing.B) {
+	const readers = 16
+	for _, engine := range storetest.Engines {
+		db := storetest.Open(b, engine)
+		ctx := context.Background()
+		const people = 1000
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			for i := 1; i <= people; i++ {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO people (preferred_name, trust_ref, created_at, updated_at) VALUES ($1, $2, $3, $3)`,
+					fmt.Sprintf("Reader %d", i), fmt.Sprintf("AR%06d", i), time.Now()); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := startLog(b, db, audit.LogOptions{})
+		read := func(tx *store.Tx, i int) (int64, error) {
+			var id int64
+			var name string
+			err := tx.QueryRowContext(ctx, "SELECT id, preferred_name FROM people WHERE trust_ref = $1", fmt.Sprintf("AR%06d", i%people+1)).Scan(&id, &name)
+			return id, err
+		}
+		for _, mode := range []string{"unaudited", "audited"} {
+			b.Run(fmt.Sprintf("%s/%s/readers=%d", engine, mode, readers), func(b *testing.B) {
+				work := make(chan int, readers)
+				var wg sync.WaitGroup
+				b.ResetTimer()
+				start := time.Now()
+				for range readers {
+					wg.Go(func() {
+						for i := range work {
+							var err error
+							if mode == "audited" {
+								err = l.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+									id, err := read(tx, i)
+									record(reader, audit.Event{Action: "person.read", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
+									return err
+								})
+							} else {
+								err = db.Read(ctx, func(tx *store.Tx) error { _, err := read(tx, i); return err })
+							}
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				for i := 0; i < b.N; i++ {
+					work <- i
+				}
+				close(work)
+				wg.Wait()
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
+			})
+		}
+	}
+}
