@@ -92,6 +92,41 @@ const insertRowSQL = `INSERT INTO audit_events (at, request_id, actor_user_id, a
 	subject_person_id, object_type, object_id, outcome, subjects, written_at, prev_hash, hash)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '', '') RETURNING id`
 
+// rowsPerInsert keeps a many-row insert well inside either engine's limit
+// on parameters (12 a row).
+const rowsPerInsert = 128
+
+// insertRows writes rows unsealed, many to a statement. Their ids are not
+// read: use insert for a row that indexes other people.
+func insertRows(ctx context.Context, tx *store.Tx, rows []Row) error {
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerInsert)
+		a := store.NewArgs()
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit_events (at, request_id, actor_user_id, actor_role, actor_team_id, action,
+	subject_person_id, object_type, object_id, outcome, subjects, written_at, prev_hash, hash) VALUES `)
+		for i, r := range rows[:n] {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(")
+			for j, v := range []any{r.At, r.RequestID, nullID(r.ActorUserID), r.ActorRole, nullID(r.ActorTeamID),
+				r.Action, nullID(r.SubjectPersonID), r.ObjectType, r.ObjectID, r.Outcome, r.Subjects, r.WrittenAt} {
+				if j > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString(a.Add(v))
+			}
+			q.WriteString(", '', '')")
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), a.Values()...); err != nil {
+			return fmt.Errorf("writing audit events: %w", err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
 // insert writes r unsealed (setting r.ID) and indexes it by the people it
 // showed.
 func insert(ctx context.Context, tx *store.Tx, r *Row, subjects []int64) error {
