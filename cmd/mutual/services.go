@@ -92,10 +92,9 @@ func newServices(cfg *Config, db *store.DB, clock app.Clock) *services {
 	// Where and when people chose to meet comes from their matching
 	// choices.
 	s.Support = &support.Service{DB: db, Clock: clock, Audit: s.Audit, Alerts: s.Alerts, Notify: s.Notify, BaseURL: cfg.BaseURL,
-		Preferences: func(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
-			places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
-			return support.Preferences{Places: places, Days: days, Times: times}, err
-		}}
+		Preferences: support.PreferencesFromChoices(matching.PreferencesOfPeople, func(c matching.Choices) support.Preferences {
+			return support.Preferences{Places: c.Places, Days: c.Days, Times: c.Times}
+		})}
 	// A closed or reallocated referral's appointments follow it, in the
 	// move's own transaction.
 	s.Referrals.Followers = []referral.MoveFollower{s.Support}

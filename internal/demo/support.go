@@ -10,7 +10,6 @@ import (
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/matching"
 	"github.com/mutualhq/mutual/internal/referral"
-	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/support"
 )
 
@@ -31,10 +30,9 @@ func (l *loader) supportWeek(ctx context.Context) error {
 	auditLog.Start()
 	defer auditLog.Close()
 	svc := &support.Service{DB: l.DB, Clock: l.clock, Audit: auditLog, Alerts: l.alerts, BaseURL: l.Referrals.BaseURL,
-		Preferences: func(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
-			places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
-			return support.Preferences{Places: places, Days: days, Times: times}, err
-		}}
+		Preferences: support.PreferencesFromChoices(matching.PreferencesOfPeople, func(c matching.Choices) support.Preferences {
+			return support.Preferences{Places: c.Places, Days: c.Days, Times: c.Times}
+		})}
 	rows, err := l.DB.Query(ctx, `SELECT r.person_id, r.allocated_worker_id FROM referrals r
 		WHERE r.status IN ('allocated', 'active') AND r.allocated_worker_id IS NOT NULL ORDER BY r.allocated_worker_id, r.id`)
 	if err != nil {

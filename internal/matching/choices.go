@@ -326,10 +326,33 @@ func staleChoices(ctx context.Context, tx *store.Tx, personID int64, current int
 		vs[0].RecordedBy, vs[0].RecordedAt.In(app.London).Format("3:04pm on 2 January"), current)
 }
 
-// PreferencesOf is where and when a person chose to meet, from their
-// choices now (none recorded: empty), read inside tx for a person the
-// calling capability checked the caller may see.
-func PreferencesOf(ctx context.Context, tx *store.Tx, personID int64) (places, days, times []string, err error) {
-	c, _, err := currentChoices(ctx, tx, personID)
-	return c.Places, c.Days, c.Times, err
+// PreferencesOfPeople is where and when each of several people chose to
+// meet, from their choices in force, in one query (a worker's list of 25
+// people is one round trip, not 25). People without choices are absent.
+func PreferencesOfPeople(ctx context.Context, tx *store.Tx, personIDs []int64) (map[int64]Choices, error) {
+	out := map[int64]Choices{}
+	if len(personIDs) == 0 {
+		return out, nil
+	}
+	a := store.NewArgs()
+	rows, err := tx.QueryContext(ctx, `SELECT cp.person_id, cp.choices FROM choice_profiles cp
+		WHERE cp.person_id IN `+a.IDs(tx.Dialect, personIDs)+`
+		AND cp.version = (SELECT MAX(x.version) FROM choice_profiles x WHERE x.person_id = cp.person_id)`, a.Values()...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var js string
+		if err := rows.Scan(&id, &js); err != nil {
+			return nil, err
+		}
+		var c Choices
+		if err := fromJSON(js, &c); err != nil {
+			return nil, err
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
 }

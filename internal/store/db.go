@@ -17,9 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -139,22 +138,10 @@ func checkSQLite(ctx context.Context, db *sql.DB) error {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*DB, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("reading the PostgreSQL address: %w", err)
+		return nil, err
 	}
-	// Plan every statement with its values. The driver prepares each query
-	// once per connection, and after five runs PostgreSQL may switch to a
-	// generic plan made without the values: for a query filtered by the
-	// caller's scope that plan hashes every person and referral, so it
-	// grows with the service (a worker's diary: 0.5 ms planned with the
-	// values, 30 ms generic at 20,000 people; BenchmarkWorkerViews). A
-	// plan costs about a millisecond at most; a plan that scans the
-	// service costs more every year.
-	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
-		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
-	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(24)
 	db.SetMaxIdleConns(24)
 	db.SetConnMaxIdleTime(5 * time.Minute)

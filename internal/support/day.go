@@ -97,11 +97,13 @@ func (s *Service) MyPeople(ctx context.Context, p *app.Principal) ([]MyPerson, e
 		if err != nil {
 			return err
 		}
+		prefs, err := s.preferencesOf(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		for i := range out {
 			out[i].Next = next[out[i].PersonID]
-			if out[i].Preferences, err = s.preferences(ctx, tx, out[i].PersonID); err != nil {
-				return err
-			}
+			out[i].Preferences = prefs[out[i].PersonID]
 		}
 		sortPeople(out)
 		record(p.ActorFor(app.PermSupportWork), audit.Event{Action: "support.my_people", Subjects: ids, ObjectType: "people", ObjectID: fmt.Sprintf("results=%d", len(out))})

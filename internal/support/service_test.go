@@ -550,7 +550,7 @@ func TestBookingHoldsTheAllocation(t *testing.T) {
 		// writing, the lead takes the worker off the referral.
 		unallocated := make(chan error, 1)
 		var finishedFirst bool
-		w.Support.Preferences = func(context.Context, *store.Tx, int64) (support.Preferences, error) {
+		w.Support.Preferences = func(_ context.Context, _ *store.Tx, ids []int64) (map[int64]support.Preferences, error) {
 			go func() {
 				_, err := w.Referrals.Transition(ctx, lead, booked.ReferralID, referral.Move{To: referral.Accepted})
 				unallocated <- err
@@ -561,7 +561,7 @@ func TestBookingHoldsTheAllocation(t *testing.T) {
 				unallocated <- err
 			case <-time.After(700 * time.Millisecond):
 			}
-			return support.Preferences{Places: []string{"phone"}}, nil
+			return map[int64]support.Preferences{ids[0]: {Places: []string{"phone"}}}, nil
 		}
 		_, err = w.Support.Create(ctx, worker, support.NewAppointment{PersonID: pid, Start: tomorrow10(w).Add(3 * time.Hour)})
 		if uerr := <-unallocated; uerr != nil {

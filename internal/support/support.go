@@ -40,10 +40,11 @@ type Service struct {
 	// OverdueDays is how long without a contact makes someone overdue when
 	// their organisation has not set it (14 when zero).
 	OverdueDays int
-	// Preferences gives a person's choices of where and when to meet, read
-	// inside tx for a person the caller was checked to see (wired to the
-	// matching capability's choice profiles in cmd/mutual). Nil: none.
-	Preferences func(ctx context.Context, tx *store.Tx, personID int64) (Preferences, error)
+	// Preferences gives people's choices of where and when to meet, read
+	// inside tx for people the caller was checked to see, in one go
+	// (wired to the matching capability's choice profiles in cmd/mutual;
+	// someone without choices may be absent). Nil: none.
+	Preferences func(ctx context.Context, tx *store.Tx, personIDs []int64) (map[int64]Preferences, error)
 }
 
 // Preferences are a person's choices of where and when to meet.
@@ -72,10 +73,29 @@ func Visit(place string) bool { return place == "home" || place == "community" }
 
 // preferences reads the person's choices, or none.
 func (s *Service) preferences(ctx context.Context, tx *store.Tx, personID int64) (Preferences, error) {
-	if s.Preferences == nil {
-		return Preferences{}, nil
+	all, err := s.preferencesOf(ctx, tx, []int64{personID})
+	return all[personID], err
+}
+
+// preferencesOf reads several people's choices at once (absent: none).
+func (s *Service) preferencesOf(ctx context.Context, tx *store.Tx, personIDs []int64) (map[int64]Preferences, error) {
+	if s.Preferences == nil || len(personIDs) == 0 {
+		return map[int64]Preferences{}, nil
 	}
-	return s.Preferences(ctx, tx, personID)
+	return s.Preferences(ctx, tx, personIDs)
+}
+
+// PreferencesFromChoices adapts a reader of people's choices (the matching
+// capability's) to Preferences, for wiring.
+func PreferencesFromChoices[C any](read func(context.Context, *store.Tx, []int64) (map[int64]C, error), of func(C) Preferences) func(context.Context, *store.Tx, []int64) (map[int64]Preferences, error) {
+	return func(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]Preferences, error) {
+		got, err := read(ctx, tx, ids)
+		out := make(map[int64]Preferences, len(got))
+		for id, c := range got {
+			out[id] = of(c)
+		}
+		return out, err
+	}
 }
 
 // lockKey is the advisory lock that serialises bookings of one worker on

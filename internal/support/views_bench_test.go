@@ -26,21 +26,30 @@ func viewsContacts() int {
 
 // loadViews loads contacts people (50 contacts each, weekly over the last
 // year, an appointment for every fifth, two more booked in the coming
-// fortnight): the benchmarked worker's 25 people in team A, everyone else
-// another worker's (team A's second lead, or team B's worker), so the
-// worker's own list stays the same size while the service around grows.
-// It returns one of the worker's people.
+// fortnight), 25 to a peer worker as in a real service: the benchmarked
+// worker's 25 in team A, everyone else another worker's in team A or B,
+// so the worker's own list stays the same size while the service around
+// grows (and the planners' statistics see workers of a real size, not
+// three workers holding every appointment). It returns one of the
+// worker's people.
 func loadViews(b *testing.B, w *testkit.World, contacts int) int64 {
 	b.Helper()
-	ids := w.LoadSupportVolume(b, contacts/50, func(i int) testkit.VolumePerson {
-		switch {
-		case i < 25:
-			return testkit.VolumePerson{TeamID: w.TeamA.ID, WorkerID: w.Users["worker"].ID, Upcoming: 2}
-		case i%2 == 0:
-			return testkit.VolumePerson{TeamID: w.TeamA.ID, WorkerID: w.Users["lead2"].ID, Upcoming: 2}
-		default:
-			return testkit.VolumePerson{TeamID: w.TeamB.ID, WorkerID: w.Users["workerB"].ID, Upcoming: 2}
+	people := contacts / 50
+	workers := []int64{w.Users["worker"].ID}
+	for k := 1; k*25 < people; k++ {
+		team := "A"
+		if k%2 == 1 {
+			team = "B"
 		}
+		workers = append(workers, w.AddWorker(b, fmt.Sprintf("volume%04d", k), team).UserID)
+	}
+	ids := w.LoadSupportVolume(b, people, func(i int) testkit.VolumePerson {
+		k := i / 25
+		team := w.TeamA.ID
+		if k%2 == 1 {
+			team = w.TeamB.ID
+		}
+		return testkit.VolumePerson{TeamID: team, WorkerID: workers[k], Upcoming: 2}
 	})
 	if err := w.DB.Analyze(context.Background(), true); err != nil {
 		b.Fatal(err)

@@ -212,10 +212,9 @@ func (c *Concerns) List() []recovery.Concern {
 
 // SupportPreferences gives the support capability a person's chosen places
 // and times from their matching choices, as cmd/mutual wires it.
-func SupportPreferences(ctx context.Context, tx *store.Tx, personID int64) (support.Preferences, error) {
-	places, days, times, err := matching.PreferencesOf(ctx, tx, personID)
-	return support.Preferences{Places: places, Days: days, Times: times}, err
-}
+var SupportPreferences = support.PreferencesFromChoices(matching.PreferencesOfPeople, func(c matching.Choices) support.Preferences {
+	return support.Preferences{Places: c.Places, Days: c.Days, Times: c.Times}
+})
 
 // Allocated has a named person or carer account refer themselves to team A,
 // accepted by the world's lead and allocated to the named worker, and
