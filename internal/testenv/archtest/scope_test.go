@@ -94,6 +94,7 @@ var unscopedReaders = map[string]string{
 	// Matching: loaders called after the caller was checked to see the
 	// person or referral (or for the caller's own record), and counts.
 	"matching.choiceVersions":        "a person's choices, after MaySeePerson, for the caller's own record, or for a referral being allocated, in the same transaction",
+	"matching.PreferencesOfPeople":   "where and when people chose to meet, wired into support, which passes only people it read within the caller's scope in the same transaction (my people: access.Referrals; a booking: MaySeePerson)",
 	"matching.personOrgs":            "the organisations whose theme lists a person chooses from, after MaySeePerson or for the caller's own record",
 	"matching.excludedBy":            "ids of workers a person asked not to have, for a referral the caller was checked to see",
 	"matching.previousWorker":        "a worker id only (to rank that worker first), for a referral the caller was checked to see",
