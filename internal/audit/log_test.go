@@ -288,35 +288,13 @@ func BenchmarkAppend(b *testing.B) {
 				if mode == "log" {
 					l = startLog(b, db, audit.LogOptions{})
 				}
-				work := make(chan int, appenders)
-				var wg sync.WaitGroup
-				b.ResetTimer()
-				start := time.Now()
-				for range appenders {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for i := range work {
-							var err error
-							if l != nil {
-								err = l.Append(ctx, reader, readEvent(i))
-							} else {
-								err = audit.RecordAlone(ctx, db, time.Now(), reader, readEvent(i))
-							}
-							if err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}()
-				}
-				for i := 0; i < b.N; i++ {
-					work <- i
-				}
-				close(work)
-				wg.Wait()
-				b.StopTimer()
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "appends/s")
+				elapsed := spread(b, appenders, func(i int) error {
+					if l != nil {
+						return l.Append(ctx, reader, readEvent(i))
+					}
+					return audit.RecordAlone(ctx, db, time.Now(), reader, readEvent(i))
+				})
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "appends/s")
 				if l != nil {
 					b.ReportMetric(float64(b.N)/float64(l.Stats().Batches), "rows/tx")
 				} else {
@@ -361,38 +339,48 @@ func BenchmarkAuditedRead(b *testing.B) {
 		}
 		for _, mode := range []string{"unaudited", "audited"} {
 			b.Run(fmt.Sprintf("%s/%s/readers=%d", engine, mode, readers), func(b *testing.B) {
-				work := make(chan int, readers)
-				var wg sync.WaitGroup
-				b.ResetTimer()
-				start := time.Now()
-				for range readers {
-					wg.Go(func() {
-						for i := range work {
-							var err error
-							if mode == "audited" {
-								err = l.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
-									id, err := read(tx, i)
-									record(reader, audit.Event{Action: "person.read", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
-									return err
-								})
-							} else {
-								err = db.Read(ctx, func(tx *store.Tx) error { _, err := read(tx, i); return err })
-							}
-							if err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				for i := 0; i < b.N; i++ {
-					work <- i
-				}
-				close(work)
-				wg.Wait()
-				b.StopTimer()
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
+				elapsed := spread(b, readers, func(i int) error {
+					if mode == "audited" {
+						return l.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
+							id, err := read(tx, i)
+							record(reader, audit.Event{Action: "person.read", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
+							return err
+						})
+					}
+					return db.Read(ctx, func(tx *store.Tx) error { _, err := read(tx, i); return err })
+				})
+				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "reads/s")
 			})
 		}
 	}
+}
+
+// spread runs fn for 0 … b.N−1 on the given number of goroutines at once
+// and returns how long they took (the benchmark's timer stopped after).
+// After an error a goroutine reports it and takes no more work, and the
+// rest finish what is left.
+func spread(b *testing.B, goroutines int, fn func(i int) error) time.Duration {
+	work := make(chan int, goroutines)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range goroutines {
+		wg.Go(func() {
+			for i := range work {
+				if err := fn(i); err != nil {
+					b.Error(err)
+					for range work {
+					}
+					return
+				}
+			}
+		})
+	}
+	for i := 0; i < b.N; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	b.StopTimer()
+	return time.Since(start)
 }

@@ -576,10 +576,11 @@ func (s *Service) List(ctx context.Context, p *app.Principal, f Filter) ([]Appoi
 		if f.PersonID != 0 {
 			q += " AND a.person_id = " + args.Add(f.PersonID)
 		}
-		before := ""
+		before := "" // the same bound, for the driving selects below
 		if !f.To.IsZero() {
-			before = " AND starts_at < " + args.Add(f.To.UTC())
-			q += " AND a.starts_at" + before[len(" AND starts_at"):]
+			to := args.Add(f.To.UTC())
+			q += " AND a.starts_at < " + to
+			before = " AND starts_at < " + to
 		}
 		if !f.From.IsZero() {
 			q += " AND a.ends_at > " + args.Add(f.From.UTC())
