@@ -360,6 +360,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if !cfg.RequireMFA {
 		log.Warn("two-factor sign-in is switched off: for demonstrations only")
 	}
+	if !audit.ReadsAudited {
+		log.Error("this binary was built for a benchmark and does not audit reads: never use it with real people's data")
+	}
 	// Live pages' streams end when shutting down starts, so Shutdown need
 	// not wait for them.
 	hs.RegisterOnShutdown(srv.StopStreams)

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -383,4 +386,55 @@ func spread(b *testing.B, goroutines int, fn func(i int) error) time.Duration {
 	wg.Wait()
 	b.StopTimer()
 	return time.Since(start)
+}
+
+// Reads are audited in every build but the benchmark's: ReadsAudited is
+// true here (an ordinary test build), a read through Log.Read leaves its
+// row, and the only file that can make it false is behind the benchmark's
+// build tag, which no ordinary build (Makefile, CI) passes.
+func TestReadsAuditedInEveryOrdinaryBuild(t *testing.T) {
+	if !audit.ReadsAudited {
+		t.Fatal("this build does not audit reads")
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tag = "mutual_unaudited_reads_benchmark"
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		if strings.Contains(src, "ReadsAudited = false") && !strings.HasPrefix(src, "//go:build "+tag+"\n") {
+			t.Errorf("%s turns read auditing off outside the benchmark's build tag", f)
+		}
+	}
+	for _, f := range []string{"../../Makefile", "../../.ci/run", "../../scripts/test-deps.sh"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), tag) {
+			t.Errorf("%s builds with %s", f, tag)
+		}
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := startLog(t, db, audit.LogOptions{})
+		ctx := context.Background()
+		err := l.Read(ctx, func(_ *store.Tx, record audit.Recorder) error {
+			record(reader, readEvent(1))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := audit.Count(ctx, db, "referral.read"); c != 1 {
+			t.Fatalf("%d rows for one audited read, want 1", c)
+		}
+	})
 }

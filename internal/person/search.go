@@ -3,6 +3,7 @@ package person
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -11,6 +12,10 @@ import (
 	"github.com/mutualhq/mutual/internal/audit"
 	"github.com/mutualhq/mutual/internal/store"
 )
+
+// searchSlots bounds the searches running at once in this process (see
+// Search): one a processor.
+var searchSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // Listed is a person in a list, with what tells people of the same name
 // apart: when they were born, the teams they are known to, their latest
@@ -49,6 +54,15 @@ func (s *Service) Search(ctx context.Context, p *app.Principal, query string, li
 		return Found{}, app.Invalid(app.FieldError{Field: "offset", Message: "offset must not be negative"})
 	}
 	out := Found{People: []Listed{}, Limit: limit, Offset: offset}
+	// A search that matches many reads the whole people table: at most
+	// one a processor runs at once, so that many at once queue here
+	// rather than starve every other request of CPU.
+	select {
+	case searchSlots <- struct{}{}:
+		defer func() { <-searchSlots }()
+	case <-ctx.Done():
+		return Found{}, ctx.Err()
+	}
 	err := s.Audit.Read(ctx, func(tx *store.Tx, record audit.Recorder) error {
 		ref := ""
 		if p.HasRole(app.RoleClinician) {

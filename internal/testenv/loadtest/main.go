@@ -40,7 +40,7 @@ var (
 	engines       = flag.String("engines", "sqlite,postgres", "engines to measure")
 	writers       = flag.String("writers", "16,50", "numbers of concurrent clients for the audited-write measurements")
 	benchInFlight = flag.Int("bench-max-in-flight", 128, "the benchmark server's --max-in-flight: above the most clients, so requests are measured, not shed")
-	only          = flag.String("only", "", "measure only these parts (comma-separated: pages, community, reads, writes, insight); empty for all")
+	only          = flag.String("only", "", "measure only these parts (comma-separated: pages, community, reads, searches, writes, insight); empty for all")
 	pgURL         = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 )
 
@@ -191,6 +191,14 @@ func run() error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("building: %w", err)
 	}
+	// The same Mutual with its reads unaudited, for the audited read's
+	// baseline: only a build tag makes it, never a setting.
+	unaudited = filepath.Join(dir, "mutual-unaudited-reads")
+	build = exec.Command("go", "build", "-tags", "mutual_unaudited_reads_benchmark", "-o", unaudited, "./cmd/mutual")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building the unaudited-reads binary: %w", err)
+	}
 	fmt.Printf("Mutual benchmark: %d caseload episodes, %d referrals, %d concurrent clients, %s per endpoint, %d cores\n\n",
 		*scale, *scale*3/10, *concurrency, *duration, numCPU())
 	for _, engine := range strings.Split(*engines, ",") {
@@ -212,6 +220,9 @@ func run() error {
 	}
 	return nil
 }
+
+// unaudited is the binary built with reads unaudited (run builds it).
+var unaudited string
 
 func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")
@@ -344,9 +355,48 @@ func bench(bin, engine, dsn, dir string) error {
 		}
 	}
 	if part("reads") {
-		fmt.Println(load("API read (GET referral, audited)", func(_ *http.Client, _ int) error {
+		audited := load("API read (GET referral, audited)", func(_ *http.Client, _ int) error {
 			return bearer(http.MethodGet, fmt.Sprintf("%s/api/v1/referrals/%d", base, referralID), nil, 200)
-		}, clients))
+		}, clients)
+		fmt.Println(audited)
+		// The same request to the same data, served by the build whose
+		// reads are not audited: issue #9's bar is audited ≥ 50% of it.
+		baseU, stopU, err := serve(unaudited, dsn, dir)
+		if err != nil {
+			return err
+		}
+		plain := load("API read (GET referral, unaudited build)", func(_ *http.Client, _ int) error {
+			return bearer(http.MethodGet, fmt.Sprintf("%s/api/v1/referrals/%d", baseU, referralID), nil, 200)
+		}, clients)
+		stopU()
+		fmt.Println(plain)
+		fmt.Printf("audited / unaudited = %.1f%% (target ≥ 50%%)\n", 100*audited.rps/plain.rps)
+	}
+	if part("searches") {
+		// Writes while 16 clients search for people by a fragment that
+		// matches many (a scan of the people table each time): the writes
+		// must not queue behind the searches.
+		alone := loadN("API write (POST person) alone ×16", 16, func(_ *http.Client, i int) error {
+			body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("Alone %d", i), "not_duplicate": true})
+			return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
+		}, clients)
+		fmt.Println(alone)
+		var searched result
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			searched = loadN("  16 slow searches (GET people?q=an)", 16, func(_ *http.Client, _ int) error {
+				return bearer(http.MethodGet, base+"/api/v1/people?q=an&limit=50", nil, 200)
+			}, clients)
+		}()
+		during := loadN("API write (POST person) ×16 during searches", 16, func(_ *http.Client, i int) error {
+			body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("During %d", i), "not_duplicate": true})
+			return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
+		}, clients)
+		<-done
+		fmt.Println(during)
+		fmt.Println(searched)
+		fmt.Printf("writes during searches / alone = %.1f%%\n", 100*during.rps/alone.rps)
 	}
 	if part("writes") {
 		// Audited writes at each number of writers: each POST creates a
