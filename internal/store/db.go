@@ -456,6 +456,7 @@ const (
 
 // Exec runs a statement outside any explicit transaction, on the write pool.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query, args = rewrite(db.Dialect, query, args)
 	return db.write.ExecContext(ctx, query, args...)
 }
 
@@ -496,12 +497,14 @@ func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // QueryRow runs a single-row query on the read pool.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	query, args = rewrite(db.Dialect, query, args)
 	return db.read.QueryRowContext(ctx, query, args...)
 }
 
 // Query runs a query on the read pool, outside an explicit transaction.
 // Callers needing a consistent view of several queries use Read.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query, args = rewrite(db.Dialect, query, args)
 	return db.read.QueryContext(ctx, query, args...)
 }
 
