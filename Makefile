@@ -5,7 +5,7 @@ BIN       := bin/mutual
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short vet assets bench crash fuzz fuzz-api overload clean
+.PHONY: run build test test-race test-short vet assets bench crash fuzz fuzz-api overload clean
 
 ## run: build Mutual, load demo data into data/mutual.db (first time only) and serve it at http://127.0.0.1:8080
 run: build
@@ -17,21 +17,24 @@ run: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mutual
 
-## test: the whole suite on SQLite and PostgreSQL, with real HTTP and headless Chromium
+## test: the whole suite on SQLite and PostgreSQL, with real HTTP and headless Chromium; then, under the race detector, every test that does things at once
 test:
 	@scripts/test-deps.sh
 	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && false)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 60m -skip '$(SWEEPS)' ./...
-	$(GO) test -count=1 -timeout 30m -run '$(SWEEPS)' ./internal/web/
+	$(GO) test -count=1 -timeout 30m ./...
+	pattern="$$($(GO) run ./internal/testenv/racetests)" && $(GO) test -race -count=1 -timeout 30m -run "$$pattern" ./...
 	$(MAKE) crash CRASH_SECONDS=6
 
-# SWEEPS try every route as every role (and every form with a NUL byte), one
-# request after another: they test who may do what, not concurrency, and they
-# are a quarter of the web package's test time (126 of 552 test-seconds without
-# the race detector, which multiplies both). `make test` runs them without it,
-# after the rest.
-SWEEPS := ^(TestRoleRouteMatrix|TestOutOfScopeSideEffects|TestNULRefusedEverywhere)$$
+# The race detector multiplies the suite's time by five (53 minutes on two
+# cores against 11), and a test that does one thing at a time gives it
+# little to find, so make test runs it only on the tests that do things at
+# once: racetests finds them (their own goroutines, or a helper's, such as
+# testkit.Race and webtest.Parallel), so a new one is picked up by itself.
+## test-race: the whole suite under the race detector (about an hour on two cores)
+test-race:
+	@scripts/test-deps.sh
+	$(GO) test -race -count=1 -timeout 90m ./...
 
 ## test-short: the suite without the race detector, for a quick loop
 test-short:
