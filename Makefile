@@ -52,7 +52,7 @@ CRASH_SECONDS ?= 30
 crash:
 	MUTUAL_CRASH_SECONDS=$(CRASH_SECONDS) $(GO) test -count=1 -run 'TestCrashSafety|TestGracefulShutdown' -v ./internal/testenv/crashtest/
 
-## bench: load a generated data set and measure pages, audited API reads (beside the same reads from a build that does not audit them) and writes (16 and 50 writers; and 16 while 16 clients run slow searches) against a bare net/http handler, on SQLite and PostgreSQL; audit group commit against a transaction per row; the audit row of a list of 200 people against one naming nobody; one read by 16 readers audited and unaudited; 1,000 booking attempts for one group session of 12 places; allocation plans of 10,000 people for 1,000 workers; checking a post against 10,000 watched terms; a risk self-referral to its lead's alert; the support report over 1,000,000 contacts and 200,000 appointments (from its roll-up, and counted directly); a worker's people, diary, calendar feed and a person's contact history at 10,000 contacts and at MUTUAL_BENCH_VIEWS_CONTACTS (50,000 unless set; the bar is 1,000,000: each within 1.5 times its time at 10,000)
+## bench: load a generated data set and measure pages, audited API reads (beside the same reads from a build that does not audit them) and writes (16 and 50 writers; and 16 while 16 clients run slow searches) against a bare net/http handler, on SQLite and PostgreSQL; audit group commit against a transaction per row; the audit row of a list of 200 people against one naming nobody; one read by 16 readers audited and unaudited; 1,000 booking attempts for one group session of 12 places; allocation plans of 10,000 people for 1,000 workers; checking a post against 10,000 watched terms; a risk self-referral to its lead's alert; the support report over 1,000,000 contacts and 200,000 appointments (from its roll-up, and counted directly); a worker's people, diary, calendar feed and a person's contact history at 10,000 contacts and at MUTUAL_BENCH_VIEWS_CONTACTS (50,000 unless set; the bar is 1,000,000: each within 1.5 times its time at 10,000); a 500,000-row caseload file imported on each engine, with the largest heap seen
 BENCH_SCALE ?= 1000000
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/insight/stats/
@@ -66,6 +66,7 @@ bench:
 	$(GO) test -run '^$$' -bench Recovery -benchtime 10x ./internal/recovery/
 	$(GO) test -run '^$$' -bench SupportReport -benchtime 3x -timeout 30m ./internal/insight/
 	$(GO) test -run '^$$' -bench WorkerViews -benchtime 20x -timeout 30m ./internal/support/
+	MUTUAL_BIG_IMPORT=1 $(GO) test -count=1 -run '^TestLargeImportStreams$$' -v -timeout 30m ./internal/caseload/
 	$(GO) run ./internal/testenv/loadtest -scale $(BENCH_SCALE)
 
 ## overload: find a signed-in list page's capacity, then flood it (3x and 1,500 connections) with and without admission control
