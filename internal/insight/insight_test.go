@@ -548,7 +548,11 @@ func TestWaitingSplitsByUrgency(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// First contact, as the peer support team recorded it.
+			// First contact, as the peer support team recorded it (none
+			// yet for a negative after).
+			if after < 0 {
+				return
+			}
 			if _, err := db.Exec(ctx, "UPDATE referrals SET first_contact_at = $1 WHERE id = $2", r.ReceivedAt.Add(after), r.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -558,11 +562,19 @@ func TestWaitingSplitsByUrgency(t *testing.T) {
 			refer(fmt.Sprintf("Slow %c", 'A'+i), referral.VeryUrgent, 6*time.Hour)
 			refer(fmt.Sprintf("Routine %c", 'A'+i), referral.Routine, 6*time.Hour)
 		}
+		// Still waiting, exactly at its standard when first counted below:
+		// not yet late, so not yet known either way.
+		refer("Waiting", referral.Urgent, -1)
 		w.Clock.Advance(24 * time.Hour)
-		wt, err := svc.WaitingTimes(ctx, w.Principal(t, "analyst"), insight.Period{From: w.Clock.Now().AddDate(0, -1, 0), To: w.Clock.Now()}, nil)
-		if err != nil {
-			t.Fatal(err)
+		waiting := func() insight.Waiting {
+			t.Helper()
+			wt, err := svc.WaitingTimes(ctx, w.Principal(t, "analyst"), insight.Period{From: w.Clock.Now().AddDate(0, -1, 0), To: w.Clock.Now()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return wt
 		}
+		wt := waiting()
 		if len(wt.Tables) == 0 || wt.Tables[0].Key != "urgency" {
 			t.Fatalf("the first table is not by urgency: %+v", wt.Tables)
 		}
@@ -570,10 +582,30 @@ func TestWaitingSplitsByUrgency(t *testing.T) {
 		for _, r := range wt.Tables[0].Rows {
 			got = append(got, fmt.Sprintf("%s (%d hours): %s referrals, %s within", r.Group, r.StandardHours, show(r.Referrals), show(r.WithinTarget)))
 		}
-		want := []string{"Very urgent (4 hours): 6 referrals, 0.5 within", "Urgent (24 hours): 0 referrals, null within",
+		want := []string{"Very urgent (4 hours): 6 referrals, 0.5 within", "Urgent (24 hours): 1 referrals, null within",
 			"Routine (672 hours): 3 referrals, 1 within"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("by urgency:\n got %q\nwant %q", got, want)
+		}
+		// Waits in days: very urgent 2, 2, 2, 6, 6, 6 hours (median 4);
+		// routine 6 hours each.
+		for i, want := range [][2]float64{{4.0 / 24, 6.0 / 24}, {0, 0}, {6.0 / 24, 6.0 / 24}} {
+			r := wt.Tables[0].Rows[i]
+			if want[0] == 0 {
+				if r.MedianDays != nil {
+					t.Errorf("%s: a median of %v days with no one seen", r.Group, *r.MedianDays)
+				}
+				continue
+			}
+			if r.MedianDays == nil || r.P90Days == nil || math.Abs(*r.MedianDays-want[0]) > 1e-6 || math.Abs(*r.P90Days-want[1]) > 1e-6 {
+				t.Errorf("%s: median %s, 90th percentile %s days; want %v and %v", r.Group, show(r.MedianDays), show(r.P90Days), want[0], want[1])
+			}
+		}
+		// A minute past its standard, the one still waiting was not seen in
+		// time.
+		w.Clock.Advance(time.Minute)
+		if r := waiting().Tables[0].Rows[1]; r.WithinTarget == nil || *r.WithinTarget != 0 {
+			t.Errorf("still waiting past the standard: %s within, want 0", show(r.WithinTarget))
 		}
 		// The same standards hold in every other table: the team's share
 		// within the standard counts the slow very urgent ones as late.

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -370,6 +371,23 @@ func (d Dialect) DaysAfter(expr, days string) string {
 		return "(" + expr + " + (" + days + ") * INTERVAL '1 day')"
 	}
 	return "(julianday(" + expr + ") + (" + days + "))"
+}
+
+// SecondsBetween is an SQL expression for the seconds from the timestamp
+// from to the timestamp to (either a column or a parameter), a real
+// number; NULL if either is. Read it with Seconds.
+func (d Dialect) SecondsBetween(from, to string) string {
+	if d == Postgres {
+		return "EXTRACT(EPOCH FROM (" + to + " - " + from + "))"
+	}
+	return "((julianday(" + to + ") - julianday(" + from + ")) * 86400.0)"
+}
+
+// Seconds turns what SecondsBetween gave into a duration to the
+// millisecond, SQLite's own resolution (its Julian day numbers, differences
+// of two large numbers, are exact to the millisecond only after rounding).
+func Seconds(s float64) time.Duration {
+	return time.Duration(math.Round(s*1000)) * time.Millisecond
 }
 
 // IDTable is a table expression (named alias) with one column, id, holding the ids in
