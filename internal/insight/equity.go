@@ -608,7 +608,7 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 	}
 	// wait is the time to first contact (seen); waited is how long a
 	// referral not yet seen has waited so far.
-	add := func(tbl, group string, seen bool, wait, waited time.Duration, std time.Duration) {
+	add := func(tbl, group string, seen bool, wait, waited, std time.Duration) {
 		a := tables[tbl][group]
 		if a == nil {
 			a = &acc{}
@@ -616,11 +616,10 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 		}
 		a.n++
 		if seen {
-			d := wait
 			a.seen++
-			a.days = append(a.days, d.Hours()/24)
+			a.days = append(a.days, wait.Hours()/24)
 			a.decided++
-			if d <= std {
+			if wait <= std {
 				a.within++
 			}
 		} else if waited > std {

@@ -376,10 +376,14 @@ func bench(bin, engine, dsn, dir string) error {
 		// Writes while 16 clients search for people by a fragment that
 		// matches many (a scan of the people table each time): the writes
 		// must not queue behind the searches.
-		alone := loadN("API write (POST person) alone ×16", 16, func(_ *http.Client, i int) error {
-			body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("Alone %d", i), "not_duplicate": true})
-			return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
-		}, clients)
+		// createPerson is one audited write: a person and its audit row.
+		createPerson := func(prefix string) func(*http.Client, int) error {
+			return func(_ *http.Client, i int) error {
+				body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("%s %d", prefix, i), "not_duplicate": true})
+				return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
+			}
+		}
+		alone := loadN("API write (POST person) alone ×16", 16, createPerson("Alone"), clients)
 		fmt.Println(alone)
 		var searched result
 		done := make(chan struct{})
@@ -389,10 +393,7 @@ func bench(bin, engine, dsn, dir string) error {
 				return bearer(http.MethodGet, base+"/api/v1/people?q=an&limit=50", nil, 200)
 			}, clients)
 		}()
-		during := loadN("API write (POST person) ×16 during searches", 16, func(_ *http.Client, i int) error {
-			body, _ := json.Marshal(map[string]any{"preferred_name": fmt.Sprintf("During %d", i), "not_duplicate": true})
-			return bearer(http.MethodPost, base+"/api/v1/people", body, 201)
-		}, clients)
+		during := loadN("API write (POST person) ×16 during searches", 16, createPerson("During"), clients)
 		<-done
 		fmt.Println(during)
 		fmt.Println(searched)
