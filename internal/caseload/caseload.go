@@ -338,7 +338,7 @@ func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Epi
 // to date if it was built; if it was not, it is counted now, after the
 // import, never on a reader's request) and records the import.
 func (s *Service) finish(ctx context.Context, actor app.Actor, rep ImportReport) error {
-	if err := s.RebuildIfStale(ctx); err != nil {
+	if err := s.rebuildRollupIfStale(ctx); err != nil {
 		return err
 	}
 	return s.DB.Write(ctx, func(tx *store.Tx) error {
@@ -443,7 +443,16 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			touched = append(touched, people[e.ref])
 		}
 		rep.Inserted += len(fresh)
-		return s.applyDelta(ctx, tx, delta, touched)
+		if err := s.applyDelta(ctx, tx, delta, touched); err != nil {
+			return err
+		}
+		// Every person in the batch: their characteristics may have changed
+		// even where their episodes did not.
+		ids := make([]int64, 0, len(people))
+		for _, id := range people {
+			ids = append(ids, id)
+		}
+		return Recount(ctx, tx, ids)
 	})
 	return err
 }

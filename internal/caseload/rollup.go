@@ -113,11 +113,19 @@ func flagDuplicates(ctx context.Context, tx *store.Tx, persons []int64) error {
 	return nil
 }
 
-// RebuildRollup recounts the whole roll-up from the episodes. Run after
-// bulk loads that write episodes directly.
+// RebuildRollup recounts the whole roll-up and the spans from the
+// episodes. Run after bulk loads that write episodes or offers directly.
 func (s *Service) RebuildRollup(ctx context.Context) error {
-	_, err := s.DB.Exclusive(ctx, store.LockCaseload, true, func(tx *store.Tx) error { return s.rebuildRollup(ctx, tx) })
-	return err
+	if _, err := s.DB.Exclusive(ctx, store.LockCaseload, true, func(tx *store.Tx) error {
+		if err := s.rebuildRollup(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET spans_built = FALSE, spans_upto = 0 WHERE id = 1")
+		return err
+	}); err != nil {
+		return err
+	}
+	return buildSpans(ctx, s.DB)
 }
 
 func (s *Service) rebuildRollup(ctx context.Context, tx *store.Tx) error {
@@ -147,12 +155,22 @@ func (s *Service) rebuildRollup(ctx context.Context, tx *store.Tx) error {
 	return err
 }
 
-// RebuildIfStale builds the roll-up if it does not count every episode
-// (never built, or marked stale by a bulk load). It runs after each
-// import and from the background job cmd/mutual starts; readers never
-// build it. The check is repeated under the caseload lock (every instance
-// runs the job), so two callers at once build it once.
+// RebuildIfStale builds the roll-up, then the spans, if they do not count
+// every episode (never built, or marked stale by a bulk load). It runs from
+// the background job cmd/mutual starts; readers never build either. The
+// check is repeated under the caseload lock (every instance runs the job),
+// so two callers at once build each once.
 func (s *Service) RebuildIfStale(ctx context.Context) error {
+	if err := s.rebuildRollupIfStale(ctx); err != nil {
+		return err
+	}
+	return buildSpans(ctx, s.DB)
+}
+
+// rebuildRollupIfStale builds the roll-up (not the spans) if it is stale:
+// after an import, which leaves the spans, when stale, to the background
+// job, so a large first import is not held up by them.
+func (s *Service) rebuildRollupIfStale(ctx context.Context) error {
 	built, err := Built(ctx, s.DB)
 	if err != nil || built {
 		return err
@@ -174,9 +192,10 @@ func Built(ctx context.Context, db *store.DB) (bool, error) {
 	return built, err
 }
 
-// MarkRollupStale records that episodes were written without keeping the
-// roll-up up to date; the next import or background run rebuilds it.
+// MarkRollupStale records that episodes or offers were written without
+// keeping the roll-up and the spans up to date; the next import or
+// background run rebuilds them.
 func MarkRollupStale(ctx context.Context, tx *store.Tx) error {
-	_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET built = FALSE WHERE id = 1")
+	_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET built = FALSE, spans_built = FALSE, spans_upto = 0 WHERE id = 1")
 	return err
 }

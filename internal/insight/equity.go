@@ -114,6 +114,13 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 	args := []any{period.To, period.From, period.end()}
 	filter := teamFilter(&args, teamIDs)
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
+		if len(teamIDs) == 0 {
+			if built, err := spansBuilt(ctx, tx); err != nil {
+				return err
+			} else if built {
+				return equityFromSpans(ctx, tx, period, add)
+			}
+		}
 		rows, err := tx.QueryContext(ctx, `WITH cl AS (
 				SELECT ce.person_id FROM caseload_episodes ce WHERE ce.end_date IS NULL AND ce.start_date <= $1`+filter+`
 				UNION
@@ -136,10 +143,10 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 				rows.Close()
 				return err
 			}
-			add("age", demographics.AgeBand(by, period.To), n, ref, started)
-			add("gender", demographics.Label(demographics.Genders, gender), n, ref, started)
-			add("ethnicity", demographics.EthnicGroup(eth), n, ref, started)
-			add("disability", demographics.Label(demographics.Disabilities, dis), n, ref, started)
+			add("age", ageBand(by, period.To), n, ref, started)
+			add("gender", genderLabel(gender), n, ref, started)
+			add("ethnicity", ethnicGroup(eth), n, ref, started)
+			add("disability", disabilityLabel(dis), n, ref, started)
 			add("first_language", languageGroup(lang), n, ref, started)
 		}
 		rows.Close()
@@ -168,11 +175,7 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 			if err := srows.Scan(&setting, &n, &ref, &started); err != nil {
 				return err
 			}
-			label := account.Setting(setting).Label()
-			if label == "" {
-				label = "Not known"
-			}
-			add("setting", label, n, ref, started)
+			add("setting", settingLabel(setting), n, ref, started)
 		}
 		return srows.Err()
 	})
@@ -197,6 +200,19 @@ func teamFilter(args *[]any, teamIDs []int64) string {
 		ph[i] = fmt.Sprintf("$%d", len(*args))
 	}
 	return " AND ce.team_id IN (" + strings.Join(ph, ", ") + ")"
+}
+
+// The groups each characteristic is shown in, from the values recorded.
+func ageBand(birthYear int, at time.Time) string { return demographics.AgeBand(birthYear, at) }
+func genderLabel(g string) string                { return demographics.Label(demographics.Genders, g) }
+func ethnicGroup(e string) string                { return demographics.EthnicGroup(e) }
+func disabilityLabel(d string) string            { return demographics.Label(demographics.Disabilities, d) }
+
+func settingLabel(setting string) string {
+	if label := account.Setting(setting).Label(); label != "" {
+		return label
+	}
+	return "Not known"
 }
 
 // languageGroup groups first languages: each language as recorded,
@@ -425,6 +441,21 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 		var err error
 		if teamNames, err = teamNameMap(ctx, tx); err != nil {
 			return err
+		}
+		if len(teamIDs) == 0 {
+			if built, err := spansBuilt(ctx, tx); err != nil {
+				return err
+			} else if built {
+				byTeam, err := coverageFromSpans(ctx, tx, ends)
+				for team, months := range byTeam {
+					for i, c := range months {
+						if c != [2]int{} {
+							counts[key{team, i}] = c
+						}
+					}
+				}
+				return err
+			}
 		}
 		told, err := offerDates(ctx, tx, ends[0].AddDate(-1, 0, 0), ends[len(ends)-1].AddDate(0, 0, 1))
 		if err != nil {

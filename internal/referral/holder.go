@@ -3,6 +3,7 @@ package referral
 import (
 	"context"
 	"fmt"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
@@ -284,5 +285,6 @@ func (s *Service) Forget(ctx context.Context, tx *store.Tx, personID int64) erro
 			return fmt.Errorf("forgetting a person's referrals: %w", err)
 		}
 	}
-	return nil
+	// Their offers are gone: offer coverage no longer counts them as told.
+	return caseload.Recount(ctx, tx, []int64{personID})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"slices"
 	"strings"
 	"time"
@@ -380,6 +381,12 @@ func (s *Service) applyMove(ctx context.Context, tx *store.Tx, p *app.Principal,
 			return err
 		}
 	}
+	if m.To == Active {
+		// Its first contact may be now: equity counts the person as started.
+		if err := caseload.Recount(ctx, tx, []int64{r.PersonID}); err != nil {
+			return err
+		}
+	}
 	// The support report's day counts follow the referral to its team.
 	if err := moveTeamCounts(ctx, tx, r.ID, r.TeamID, teamID); err != nil {
 		return err
@@ -650,6 +657,9 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			WHERE id = $3 AND (first_contact_at IS NULL OR first_contact_at > $1)`, at, now, r.ID); err != nil {
 			return err
 		}
+		if err := caseload.Recount(ctx, tx, []int64{r.PersonID}); err != nil {
+			return err
+		}
 		out = Contact{ID: out.ID, At: at, WorkerName: p.Name, Mode: c.Mode, WhileWaiting: r.Status.Waiting(), Minutes: c.Minutes, Note: c.Note,
 			SupportTypes: c.SupportTypes, Setting: c.Setting, ReferralID: r.ID, Version: 1, Comments: []ContactComment{}}
 		if out.SupportTypes == nil {
@@ -727,6 +737,10 @@ func (s *Service) LinkPerson(ctx context.Context, p *app.Principal, referralID, 
 			if _, err := tx.ExecContext(ctx, "UPDATE "+table+" SET person_id = $1 WHERE referral_id = $2", personID, r.ID); err != nil {
 				return err
 			}
+		}
+		// Equity counts the referral for the person it now belongs to.
+		if err := caseload.Recount(ctx, tx, []int64{personID, r.PersonID}); err != nil {
+			return err
 		}
 		var others int
 		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM referrals WHERE person_id = $1", r.PersonID).Scan(&others); err != nil {

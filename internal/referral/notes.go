@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"strings"
 	"time"
 
@@ -557,6 +558,9 @@ func (s *Service) MarkEnteredInError(ctx context.Context, p *app.Principal, cont
 				(SELECT MIN(c.at) FROM contacts c WHERE c.referral_id = $1 AND c.error_at IS NULL),
 				CASE WHEN status IN ('received', 'accepted', 'allocated') THEN NULL ELSE first_contact_at END), updated_at = $2
 			WHERE id = $1 AND first_contact_at = $3`, r.ID, now, c.At); err != nil {
+			return err
+		}
+		if err := caseload.Recount(ctx, tx, []int64{r.PersonID}); err != nil {
 			return err
 		}
 		if out, _, err = s.visibleContact(ctx, tx, p, contactID, false, false); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"sort"
 	"strings"
 	"time"
@@ -147,6 +148,10 @@ func (s *Service) CreateOffer(ctx context.Context, p *app.Principal, in NewOffer
 		if err := tx.QueryRowContext(ctx, `INSERT INTO offers (person_id, recorded_by_user_id, team_id, at, method, response, referral_id, note, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $4) RETURNING id`, pe.ID, p.UserID, nullID(via.TeamID), now, in.Method, in.Response,
 			nullID(referralID), in.Note).Scan(&res.Offer.ID); err != nil {
+			return err
+		}
+		// Offer coverage counts this offer from the person's caseload spans.
+		if err := caseload.Recount(ctx, tx, []int64{pe.ID}); err != nil {
 			return err
 		}
 		if err := RefreshCaseloadFlags(ctx, tx, "offers", res.Offer.ID, nil); err != nil {
@@ -310,6 +315,9 @@ func (s *Service) RecordOwnOffer(ctx context.Context, p *app.Principal, told boo
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO offers (person_id, recorded_by_user_id, at, method, response, note, created_at)
 			VALUES ($1, NULL, $2, 'self_report', $3, $4, $2) RETURNING id`, o.PersonID, now, resp, note).Scan(&o.ID); err != nil {
+			return err
+		}
+		if err := caseload.Recount(ctx, tx, []int64{o.PersonID}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermOwnRecord), audit.Event{

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"math"
 	"slices"
 	"strings"
@@ -204,6 +205,10 @@ func (s *Service) insertReferral(ctx context.Context, tx *store.Tx, a insertArgs
 		if err := RefreshCaseloadFlags(ctx, tx, "referrals", id, nil); err != nil {
 			return 0, "", err
 		}
+	}
+	// Equity counts the referral from the person's caseload spans.
+	if err := caseload.Recount(ctx, tx, []int64{a.personID}); err != nil {
+		return 0, "", err
 	}
 	return id, ref, audit.Record(ctx, tx, now, actor, audit.Event{Action: "referral.create", SubjectPersonID: a.personID,
 		ObjectType: "referral", ObjectID: fmt.Sprint(id)})

@@ -177,6 +177,7 @@ var owners = map[string]string{
 	"support_rollup": "referral", "support_team_days": "referral", "support_rollup_state": "referral",
 	"alerts": "alert", "alert_settings": "alert", "watch_terms": "watch", "watch_lists": "watch",
 	"caseload_episodes": "caseload", "caseload_rollup": "caseload", "caseload_rollup_state": "caseload", "caseload_events": "caseload",
+	"caseload_spans": "caseload", "caseload_span_counts": "caseload", "caseload_gap_counts": "caseload",
 	"choice_profiles": "matching", "matching_settings": "matching", "worker_profiles": "matching", "capacity_reductions": "matching",
 	"disclosures": "matching", "disclosure_reads": "matching", "allocation_matches": "matching", "unmet_choices": "matching",
 	"worker_exclusions": "matching", "allocation_plans": "matching",

@@ -1,0 +1,752 @@
+package caseload
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/store"
+)
+
+// Caseload spans (migration 0057) let insight count people on caseload —
+// on a day, or at any time in a period — without reading every episode.
+// Each person's episodes are merged into spans: on any caseload
+// (SpanPerson), in each setting (SpanSetting), in each team (SpanTeam),
+// and the parts of the person and team spans within a year after an
+// offer of peer support (SpanTold, SpanToldTeam). Every change to a
+// person's episodes or offers recounts that person's spans in the same
+// transaction (Recount), and caseload_span_counts keeps, per month and
+// group, how many spans started and ended, so that
+//
+//	on caseload on day d   = spans started by d − spans ended before d
+//	on caseload in [F, T]  = spans started by T − spans ended before F
+//	                         − gaps inside [F, T] (a span whose previous
+//	                           span ended on or after F, starting by T)
+//
+// each from running totals up to a month plus the part-month counted from
+// the spans' indexes. A person is never counted twice: their spans of one
+// kind and unit do not overlap.
+
+// The kinds of span.
+const (
+	SpanPerson   = "person"
+	SpanSetting  = "setting"
+	SpanTeam     = "team"
+	SpanTold     = "told"
+	SpanToldTeam = "told_team"
+	// Days a person on caseload was referred to peer support, while on
+	// caseload (SpanReferred) and in each setting (SpanReferredSetting),
+	// and the same for the referrals that went on to a first contact
+	// (SpanStarted, SpanStartedSetting). The …Off kinds are the days they
+	// were referred while off it (or out of the setting); they are not
+	// counted by month but read one by one.
+	SpanReferred           = "referred"
+	SpanReferredOff        = "referred_off"
+	SpanStarted            = "started"
+	SpanStartedOff         = "started_off"
+	SpanReferredSetting    = "referred_setting"
+	SpanReferredSettingOff = "referred_setting_off"
+	SpanStartedSetting     = "started_setting"
+	SpanStartedSettingOff  = "started_setting_off"
+)
+
+// PersonGroupPrefix is the prefix of the counts' kinds for the spans
+// counted by characteristic, as PersonGroupKinds: "" for SpanPerson,
+// "referred:" and "started:" for SpanReferred and SpanStarted.
+func PersonGroupPrefix(kind string) (string, bool) {
+	switch kind {
+	case SpanPerson:
+		return "", true
+	case SpanReferred, SpanStarted:
+		return kind + ":", true
+	}
+	return "", false
+}
+
+// The groups a person span is counted in, in caseload_span_counts (kind):
+// every span under "all", and by each characteristic, the group being the
+// value as recorded ("" when not), birth year for age. Setting, team and
+// told spans are counted by their kind, the group being their unit.
+var PersonGroupKinds = []string{"all", "age", "gender", "ethnicity", "disability", "language"}
+
+type traits struct {
+	birthYear                               int
+	gender, ethnicity, disability, language string
+}
+
+// group is the group a person span counts in for one of PersonGroupKinds.
+func (d traits) group(kind string) string {
+	switch kind {
+	case "age":
+		if d.birthYear == 0 {
+			return ""
+		}
+		return strconv.Itoa(d.birthYear)
+	case "gender":
+		return d.gender
+	case "ethnicity":
+		return d.ethnicity
+	case "disability":
+		return d.disability
+	case "language":
+		return d.language
+	}
+	return ""
+}
+
+// span is one merged stretch of time; end is the zero time while open.
+type span struct {
+	kind, unit       string
+	start, end, prev time.Time
+	traits
+}
+
+type spanKey struct {
+	person     int64
+	kind, unit string
+	start      string
+}
+
+type countKey struct {
+	kind, grp string
+	month     int
+}
+
+type gapKey struct {
+	kind, grp         string
+	prevMonth, months int
+}
+
+// spanCounts gathers changes to caseload_span_counts and
+// caseload_gap_counts.
+type spanCounts struct {
+	counts map[countKey][2]int
+	gaps   map[gapKey]int
+}
+
+func newSpanCounts() spanCounts { return spanCounts{map[countKey][2]int{}, map[gapKey]int{}} }
+
+func (c spanCounts) add(s span, sign int) {
+	bump := func(kind, grp string) {
+		k := countKey{kind, grp, yearMonth(s.start)}
+		v := c.counts[k]
+		v[0] += sign
+		c.counts[k] = v
+		if !s.end.IsZero() {
+			k.month = yearMonth(s.end)
+			v := c.counts[k]
+			v[1] += sign
+			c.counts[k] = v
+		}
+		if !s.prev.IsZero() {
+			c.gaps[gapKey{kind, grp, yearMonth(s.prev), yearMonth(s.start)}] += sign
+		}
+	}
+	if prefix, ok := PersonGroupPrefix(s.kind); ok {
+		for _, kind := range PersonGroupKinds {
+			bump(prefix+kind, s.group(kind))
+		}
+		return
+	}
+	if strings.HasSuffix(s.kind, "_off") {
+		return
+	}
+	bump(s.kind, s.unit)
+}
+
+type interval struct{ start, end time.Time } // end zero: open
+
+func day(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// merge sorts intervals and joins those that overlap or touch (the next
+// starting on or before the day after one ends).
+func merge(in []interval) []interval {
+	slices.SortFunc(in, func(a, b interval) int { return a.start.Compare(b.start) })
+	var out []interval
+	for _, iv := range in {
+		if n := len(out); n > 0 && (out[n-1].end.IsZero() || !iv.start.After(out[n-1].end.AddDate(0, 0, 1))) {
+			if out[n-1].end.IsZero() || iv.end.IsZero() {
+				out[n-1].end = time.Time{}
+			} else if iv.end.After(out[n-1].end) {
+				out[n-1].end = iv.end
+			}
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// subtract is the days of a (merged) outside b (merged).
+func subtract(a, b []interval) []interval {
+	var out []interval
+	for _, x := range a {
+		pieces := []interval{x}
+		for _, y := range b {
+			var next []interval
+			for _, p := range pieces {
+				// The part of p before y, and the part after it.
+				if y.start.After(p.start) {
+					before := interval{p.start, y.start.AddDate(0, 0, -1)}
+					if !p.end.IsZero() && p.end.Before(before.end) {
+						before.end = p.end
+					}
+					next = append(next, before)
+				}
+				if !y.end.IsZero() && (p.end.IsZero() || p.end.After(y.end)) {
+					after := interval{y.end.AddDate(0, 0, 1), p.end}
+					if after.start.Before(p.start) {
+						after.start = p.start
+					}
+					next = append(next, after)
+				}
+			}
+			pieces = next
+		}
+		out = append(out, pieces...)
+	}
+	return merge(out)
+}
+
+// intersect is the days in both sets of merged intervals.
+func intersect(a, b []interval) []interval {
+	var out []interval
+	for _, x := range a {
+		for _, y := range b {
+			start := x.start
+			if y.start.After(start) {
+				start = y.start
+			}
+			var end time.Time
+			switch {
+			case x.end.IsZero():
+				end = y.end
+			case y.end.IsZero() || x.end.Before(y.end):
+				end = x.end
+			default:
+				end = y.end
+			}
+			if end.IsZero() || !start.After(end) {
+				out = append(out, interval{start, end})
+			}
+		}
+	}
+	return merge(out)
+}
+
+// CoverEnd is the last day an offer on day d counts as "told in the twelve
+// months before": the last day m with m.AddDate(-1, 0, 0) on or before d
+// (an offer on 29 February covers up to 28 February a year on).
+func CoverEnd(d time.Time) time.Time {
+	e := d.AddDate(1, 0, 0)
+	for e.AddDate(-1, 0, 0).After(d) {
+		e = e.AddDate(0, 0, -1)
+	}
+	return e
+}
+
+type personFacts struct {
+	traits
+	episodes []struct {
+		team       int64
+		setting    string
+		start, end time.Time
+	}
+	offers    []time.Time
+	referrals []struct {
+		day     time.Time
+		started bool
+	}
+}
+
+// spansOf works out one person's spans from their episodes and offers.
+func spansOf(f *personFacts) []span {
+	var out []span
+	emit := func(kind, unit string, ivs []interval) {
+		var prev time.Time
+		for _, iv := range ivs {
+			out = append(out, span{kind: kind, unit: unit, start: iv.start, end: iv.end, prev: prev, traits: f.traits})
+			prev = iv.end
+		}
+	}
+	var all []interval
+	bySetting, byTeam := map[string][]interval{}, map[int64][]interval{}
+	for _, e := range f.episodes {
+		iv := interval{e.start, e.end}
+		all = append(all, iv)
+		bySetting[e.setting] = append(bySetting[e.setting], iv)
+		byTeam[e.team] = append(byTeam[e.team], iv)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	person := merge(all)
+	emit(SpanPerson, "", person)
+	for _, setting := range slices.Sorted(mapKeys(bySetting)) {
+		emit(SpanSetting, setting, merge(bySetting[setting]))
+	}
+	var covers []interval
+	for _, at := range f.offers {
+		d := day(at)
+		covers = append(covers, interval{d, CoverEnd(d)})
+	}
+	covers = merge(covers)
+	if len(covers) > 0 {
+		emit(SpanTold, "", intersect(person, covers))
+	}
+	var referred, started []interval
+	for _, r := range f.referrals {
+		referred = append(referred, interval{r.day, r.day})
+		if r.started {
+			started = append(started, interval{r.day, r.day})
+		}
+	}
+	for _, days := range []struct {
+		on, off, onSetting, offSetting string
+		days                           []interval
+	}{
+		{SpanReferred, SpanReferredOff, SpanReferredSetting, SpanReferredSettingOff, merge(referred)},
+		{SpanStarted, SpanStartedOff, SpanStartedSetting, SpanStartedSettingOff, merge(started)},
+	} {
+		if len(days.days) == 0 {
+			continue
+		}
+		emit(days.on, "", intersect(days.days, person))
+		emit(days.off, "", subtract(days.days, person))
+		for _, setting := range slices.Sorted(mapKeys(bySetting)) {
+			ivs := merge(bySetting[setting])
+			emit(days.onSetting, setting, intersect(days.days, ivs))
+			emit(days.offSetting, setting, subtract(days.days, ivs))
+		}
+	}
+	for _, team := range slices.Sorted(mapKeys(byTeam)) {
+		ivs := merge(byTeam[team])
+		unit := strconv.FormatInt(team, 10)
+		emit(SpanTeam, unit, ivs)
+		if len(covers) > 0 {
+			emit(SpanToldTeam, unit, intersect(ivs, covers))
+		}
+	}
+	return out
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// SpansBuilt reports whether the spans count every episode and offer.
+// While they do not, readers count from the episodes themselves.
+func SpansBuilt(ctx context.Context, db *store.DB) (bool, error) {
+	var built bool
+	err := db.QueryRow(ctx, "SELECT spans_built FROM caseload_rollup_state WHERE id = 1").Scan(&built)
+	return built, err
+}
+
+// Recount brings the spans of the given people up to date with their
+// episodes, characteristics, referrals and offers, in tx: callers that
+// change any of those (the import; making, starting, moving or forgetting a
+// referral; recording or forgetting an offer) call it before they commit.
+// While the spans are being built it leaves the people the build has not
+// reached yet to the build. On PostgreSQL the people's rows are locked first, in id
+// order, so two transactions recounting one person take turns and the
+// second reads what the first committed.
+func Recount(ctx context.Context, tx *store.Tx, persons []int64) error {
+	if len(persons) == 0 {
+		return nil
+	}
+	var built bool
+	var upto int64
+	if err := tx.QueryRowContext(ctx, "SELECT spans_built, spans_upto FROM caseload_rollup_state WHERE id = 1").Scan(&built, &upto); err != nil {
+		return err
+	}
+	ids := slices.Compact(slices.Sorted(slices.Values(persons)))
+	if !built {
+		// Being built: the people not reached yet are counted when they are.
+		ids = slices.DeleteFunc(ids, func(id int64) bool { return id > upto })
+		if len(ids) == 0 {
+			return nil
+		}
+	}
+	if tx.Dialect == store.Postgres {
+		a := store.NewArgs()
+		// FOR NO KEY UPDATE, not FOR UPDATE: the writer that called this has
+		// often just inserted a row referring to the person (an offer, a
+		// referral), which holds a key-share lock on them that FOR UPDATE
+		// would wait behind — two such writers deadlocked.
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM people WHERE id IN "+a.IDs(tx.Dialect, ids)+" ORDER BY id FOR NO KEY UPDATE", a.Values()...)
+		if err != nil {
+			return err
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	a := store.NewArgs()
+	in := a.IDs(tx.Dialect, ids)
+	facts, err := loadFacts(ctx, tx, "IN "+in, a.Values())
+	if err != nil {
+		return err
+	}
+	old := map[int64][]span{}
+	rows, err := tx.QueryContext(ctx, `SELECT person_id, kind, unit, start_date, end_date, prev_end, COALESCE(birth_year, 0), gender, ethnicity,
+		disability, first_language FROM caseload_spans WHERE person_id IN `+in, a.Values()...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var pid int64
+		var s span
+		var end, prev *time.Time
+		if err := rows.Scan(&pid, &s.kind, &s.unit, &s.start, &end, &prev, &s.birthYear, &s.gender, &s.ethnicity, &s.disability, &s.language); err != nil {
+			rows.Close()
+			return err
+		}
+		s.start = day(s.start)
+		if end != nil {
+			s.end = day(*end)
+		}
+		if prev != nil {
+			s.prev = day(*prev)
+		}
+		old[pid] = append(old[pid], s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	counts := newSpanCounts()
+	var changed []int64
+	var fresh []personSpans
+	for _, pid := range ids {
+		now := []span(nil)
+		if f := facts[pid]; f != nil {
+			now = spansOf(f)
+		}
+		if sameSpans(old[pid], now) {
+			continue
+		}
+		changed = append(changed, pid)
+		for _, s := range old[pid] {
+			counts.add(s, -1)
+		}
+		for _, s := range now {
+			counts.add(s, 1)
+		}
+		fresh = append(fresh, personSpans{pid, now})
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	a = store.NewArgs()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM caseload_spans WHERE person_id IN "+a.IDs(tx.Dialect, changed), a.Values()...); err != nil {
+		return err
+	}
+	if err := insertSpans(ctx, tx, fresh); err != nil {
+		return err
+	}
+	return addCounts(ctx, tx, counts)
+}
+
+type personSpans struct {
+	person int64
+	spans  []span
+}
+
+func sameSpans(a, b []span) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(s span) string {
+		return fmt.Sprint(s.kind, "|", s.unit, "|", s.start.Format(time.DateOnly), "|", s.end.Format(time.DateOnly), "|",
+			s.prev.Format(time.DateOnly), "|", s.traits)
+	}
+	seen := map[string]int{}
+	for _, s := range a {
+		seen[key(s)]++
+	}
+	for _, s := range b {
+		k := key(s)
+		if seen[k] == 0 {
+			return false
+		}
+		seen[k]--
+	}
+	return true
+}
+
+// loadFacts reads the episodes, characteristics and offers of the people
+// whose id matches the condition ("IN (…)" or "BETWEEN $1 AND $2").
+func loadFacts(ctx context.Context, tx *store.Tx, cond string, args []any) (map[int64]*personFacts, error) {
+	facts := map[int64]*personFacts{}
+	rows, err := tx.QueryContext(ctx, `SELECT person_id, team_id, setting, start_date, end_date FROM caseload_episodes WHERE person_id `+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var pid int64
+		var e struct {
+			team       int64
+			setting    string
+			start, end time.Time
+		}
+		var end *time.Time
+		if err := rows.Scan(&pid, &e.team, &e.setting, &e.start, &end); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		e.start = day(e.start)
+		if end != nil {
+			e.end = day(*end)
+		}
+		f := facts[pid]
+		if f == nil {
+			f = &personFacts{}
+			facts[pid] = f
+		}
+		f.episodes = append(f.episodes, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(facts) == 0 {
+		return facts, nil
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT id, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language FROM people WHERE id `+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var pid int64
+		var d traits
+		if err := rows.Scan(&pid, &d.birthYear, &d.gender, &d.ethnicity, &d.disability, &d.language); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if f := facts[pid]; f != nil {
+			f.traits = d
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT person_id, received_at, CASE WHEN first_contact_at IS NULL THEN 0 ELSE 1 END FROM referrals
+		WHERE person_id `+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var pid int64
+		var at time.Time
+		var started int
+		if err := rows.Scan(&pid, &at, &started); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if f := facts[pid]; f != nil {
+			f.referrals = append(f.referrals, struct {
+				day     time.Time
+				started bool
+			}{day(at), started == 1})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT person_id, at FROM offers WHERE response <> 'never_told' AND person_id `+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int64
+		var at time.Time
+		if err := rows.Scan(&pid, &at); err != nil {
+			return nil, err
+		}
+		if f := facts[pid]; f != nil {
+			f.offers = append(f.offers, at)
+		}
+	}
+	return facts, rows.Err()
+}
+
+const spansPerStatement = 36
+
+func insertSpans(ctx context.Context, tx *store.Tx, people []personSpans) error {
+	var rows [][]any
+	date := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t
+	}
+	for _, p := range people {
+		for _, s := range p.spans {
+			rows = append(rows, []any{p.person, s.kind, s.unit, s.start, date(s.end), date(s.prev), nullInt(s.birthYear), s.gender, s.ethnicity,
+				s.disability, s.language})
+		}
+	}
+	return insertRows(ctx, tx, `caseload_spans (person_id, kind, unit, start_date, end_date, prev_end, birth_year, gender, ethnicity,
+		disability, first_language)`, rows, spansPerStatement, "")
+}
+
+// insertRows inserts rows, perStatement a statement, with an ON CONFLICT
+// clause (tail) when given.
+func insertRows(ctx context.Context, tx *store.Tx, into string, rows [][]any, perStatement int, tail string) error {
+	for len(rows) > 0 {
+		n := min(len(rows), perStatement)
+		a := store.NewArgs()
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + into + " VALUES ")
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(store.In(a, r...))
+		}
+		b.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, b.String(), a.Values()...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// addCounts adds changes to caseload_span_counts and caseload_gap_counts,
+// in key order so two writers at once lock the rows they share in the same
+// order.
+func addCounts(ctx context.Context, tx *store.Tx, c spanCounts) error {
+	gaps := slices.SortedFunc(mapKeys(c.gaps), func(a, b gapKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.grp, b.grp), cmp.Compare(a.prevMonth, b.prevMonth), cmp.Compare(a.months, b.months))
+	})
+	var gapRows [][]any
+	for _, k := range gaps {
+		if n := c.gaps[k]; n != 0 {
+			gapRows = append(gapRows, []any{k.kind, k.grp, k.prevMonth, k.months, n})
+		}
+	}
+	if err := upsert(ctx, tx, gapRows, "caseload_gap_counts (kind, grp, prev_month, start_month, n)", "prev_month, start_month, kind, grp",
+		"n = caseload_gap_counts.n + excluded.n"); err != nil {
+		return err
+	}
+	keys := slices.SortedFunc(mapKeys(c.counts), func(a, b countKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.grp, b.grp), cmp.Compare(a.month, b.month))
+	})
+	var rows [][]any
+	for _, k := range keys {
+		if v := c.counts[k]; v != [2]int{} {
+			rows = append(rows, []any{k.kind, k.grp, k.month, v[0], v[1]})
+		}
+	}
+	return upsert(ctx, tx, rows, "caseload_span_counts (kind, grp, month, starts, ends)", "kind, grp, month",
+		"starts = caseload_span_counts.starts + excluded.starts, ends = caseload_span_counts.ends + excluded.ends")
+}
+
+// upsert adds rows (already in key order) to a count table, many a
+// statement.
+func upsert(ctx context.Context, tx *store.Tx, rows [][]any, into, key, set string) error {
+	return insertRows(ctx, tx, into, rows, 60, " ON CONFLICT ("+key+") DO UPDATE SET "+set)
+}
+
+// buildSpans builds the spans, if they are not built, a chunk of people at
+// a time, each chunk its own transaction under the caseload lock, so that
+// writers wait at most for one chunk (SQLite has one writer; a build in
+// one transaction held every write up for minutes at a million episodes).
+// The first chunk of a build clears what a stale build left. Changes to
+// people already built are kept by Recount meanwhile; on PostgreSQL each
+// chunk also locks offers and referrals against writes while it reads
+// them, so a change to a person in the chunk is either read by it or
+// recounted after it. Two instances running the job share the work.
+func buildSpans(ctx context.Context, db *store.DB) error {
+	for {
+		done := false
+		_, err := db.Exclusive(ctx, store.LockCaseload, true, func(tx *store.Tx) error {
+			var err error
+			done, err = buildSpansChunk(ctx, tx)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("building the caseload spans: %w", err)
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// spanChunk is how many people's ids a chunk of the build covers.
+const spanChunk = 5000
+
+func buildSpansChunk(ctx context.Context, tx *store.Tx) (done bool, err error) {
+	var built bool
+	var upto int64
+	if err := tx.QueryRowContext(ctx, "SELECT spans_built, spans_upto FROM caseload_rollup_state WHERE id = 1").Scan(&built, &upto); err != nil || built {
+		return true, err
+	}
+	if tx.Dialect == store.Postgres {
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE offers, referrals IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return false, err
+		}
+	}
+	if upto == 0 {
+		for _, q := range []string{"DELETE FROM caseload_spans", "DELETE FROM caseload_span_counts", "DELETE FROM caseload_gap_counts"} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return false, err
+			}
+		}
+	}
+	// The next chunk starts at the next person with an episode.
+	var from, last int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MIN(person_id), 0), COALESCE(MAX(person_id), 0) FROM caseload_episodes WHERE person_id > $1",
+		upto).Scan(&from, &last); err != nil {
+		return false, err
+	}
+	if from == 0 {
+		_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET spans_built = TRUE, spans_upto = 0 WHERE id = 1")
+		return true, err
+	}
+	to := from + spanChunk - 1
+	facts, err := loadFacts(ctx, tx, "BETWEEN $1 AND $2", []any{from, to})
+	if err != nil {
+		return false, err
+	}
+	counts := newSpanCounts()
+	people := make([]personSpans, 0, len(facts))
+	for _, pid := range slices.Sorted(mapKeys(facts)) {
+		spans := spansOf(facts[pid])
+		for _, s := range spans {
+			counts.add(s, 1)
+		}
+		people = append(people, personSpans{pid, spans})
+	}
+	if err := insertSpans(ctx, tx, people); err != nil {
+		return false, err
+	}
+	if err := addCounts(ctx, tx, counts); err != nil {
+		return false, err
+	}
+	if to >= last {
+		_, err := tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET spans_built = TRUE, spans_upto = 0 WHERE id = 1")
+		return true, err
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE caseload_rollup_state SET spans_upto = $1 WHERE id = 1", to)
+	return false, err
+}

@@ -1,0 +1,391 @@
+package insight_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/caseload"
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+)
+
+// Equity and coverage counted from the caseload spans give exactly what
+// counting from the episodes gives, for periods starting and ending
+// mid-month, on month ends, over a leap day and a single day, after the
+// spans were built, after imports that add episodes, end them and change
+// people's characteristics, and after offers (one on 29 February); and
+// the spans kept up to date change by change are the spans a rebuild
+// counts afresh.
+func TestEquityAndCoverageFromSpans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		svc.Suppress = stats.Suppressor{Threshold: 1} // no suppression: compare the arithmetic
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(9, 9))
+		teams := []string{w.TeamA.Name, w.TeamB.Name}
+		settings := []string{"community", "acute_ward", ""}
+		genders := []string{"woman", "man", "non_binary", ""}
+		eths := []string{"white_british", "black_caribbean", "asian_indian", ""}
+		date := func(t time.Time) string { return t.Format(time.DateOnly) }
+		first := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+		episodes := func(people, n int) []caseload.Episode {
+			var eps []caseload.Episode
+			for range n {
+				p := rng.IntN(people)
+				start := first.AddDate(0, 0, rng.IntN(1400))
+				e := caseload.Episode{PersonRef: fmt.Sprintf("SP%d", p), Team: teams[rng.IntN(2)], CoordinatorEmail: fmt.Sprintf("c%d@test.example", rng.IntN(3)),
+					StartDate: date(start), BirthYear: 1950 + p%50, Gender: genders[p%4], Ethnicity: eths[(p/4)%4], Setting: settings[rng.IntN(3)],
+					FirstLanguage: []string{"English", "english ", "Polish"}[p%3]}
+				switch rng.IntN(4) {
+				case 0: // open
+				case 1: // ends at a month's end
+					e.EndDate = date(time.Date(start.Year(), start.Month()+time.Month(1+rng.IntN(10)), 0, 0, 0, 0, 0, time.UTC))
+				default:
+					e.EndDate = date(start.AddDate(0, 0, rng.IntN(500)))
+				}
+				if e.EndDate > "2026-11-01" {
+					e.EndDate = ""
+				}
+				eps = append(eps, e)
+			}
+			return eps
+		}
+		// A gap around a single day, and one from before a period's first
+		// day to after its last, inside one month.
+		edges := []caseload.Episode{
+			{PersonRef: "GAP1", Team: w.TeamA.Name, CoordinatorEmail: "g@test.example", StartDate: "2026-01-01", EndDate: "2026-03-10"},
+			{PersonRef: "GAP1", Team: w.TeamA.Name, CoordinatorEmail: "g@test.example", StartDate: "2026-03-20"},
+			{PersonRef: "GAP2", Team: w.TeamB.Name, CoordinatorEmail: "g@test.example", StartDate: "2026-03-02", EndDate: "2026-03-14"},
+			{PersonRef: "GAP2", Team: w.TeamB.Name, CoordinatorEmail: "g@test.example", StartDate: "2026-03-16", EndDate: "2026-03-30"},
+		}
+		imp := importer(w)
+		if rep, err := imp.ImportEpisodes(ctx, app.Actor{}, append(episodes(60, 150), edges...), caseload.ImportOptions{}); err != nil || !rep.Imported {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		if built, err := caseload.SpansBuilt(ctx, db); err != nil || built {
+			t.Fatalf("spans built by an import (%v): the background job builds them", err)
+		}
+		if err := imp.RebuildIfStale(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if built, err := caseload.SpansBuilt(ctx, db); err != nil || !built {
+			t.Fatalf("spans not built by the job: %v", err)
+		}
+
+		periods := []insight.Period{
+			{From: day("2025-11-03"), To: day("2026-11-02")},
+			{From: day("2024-02-01"), To: day("2024-02-29")},
+			{From: day("2025-01-31"), To: day("2026-03-31")},
+			{From: day("2026-03-15"), To: day("2026-03-15")},
+			{From: day("2026-03-12"), To: day("2026-03-18")},
+			{From: day("2023-06-01"), To: day("2026-11-02")},
+			{From: day("2024-03-01"), To: day("2025-03-01")},
+		}
+		mgr := w.Principal(t, "manager")
+		answers := func() string {
+			var b strings.Builder
+			for _, p := range periods {
+				eq, err := svc.EquityOfAccess(ctx, mgr, p, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cov, err := svc.OfferCoverage(ctx, mgr, p, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				j, _ := json.MarshalIndent(map[string]any{"period": p, "equity": eq, "coverage": cov}, "", " ")
+				b.Write(j)
+			}
+			return b.String()
+		}
+		setBuilt := func(built bool) {
+			t.Helper()
+			if _, err := db.Exec(ctx, "UPDATE caseload_rollup_state SET spans_built = $1 WHERE id = 1", built); err != nil {
+				t.Fatal(err)
+			}
+		}
+		compare := func(when string) {
+			t.Helper()
+			fromSpans := answers()
+			setBuilt(false)
+			fromEpisodes := answers()
+			setBuilt(true)
+			if fromSpans != fromEpisodes {
+				t.Fatalf("%s: from the spans and from the episodes differ:\n%s", when, firstDifference(fromSpans, fromEpisodes))
+			}
+			if !strings.Contains(fromSpans, `"caseload": `) || strings.Contains(fromSpans, `"tables": null`) {
+				t.Fatalf("%s: nothing counted:\n%.2000s", when, fromSpans)
+			}
+		}
+		compare("after the build")
+
+		// Offers in the past, one on a leap day, recorded as it happens.
+		clin := w.Principal(t, "clinician") // of team A: may tell the people on its caseload
+		var onA []int64
+		rows, err := db.Query(ctx, "SELECT DISTINCT person_id FROM caseload_episodes WHERE team_id = $1 AND end_date IS NULL ORDER BY person_id", w.TeamA.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			onA = append(onA, id)
+		}
+		rows.Close()
+		if len(onA) < 10 {
+			t.Fatalf("%d people on team A", len(onA))
+		}
+		start := w.Clock.Now()
+		for i, at := range []string{"2024-02-29", "2024-03-10", "2025-01-31", "2025-06-15", "2026-02-28", "2026-10-01"} {
+			w.Clock.Advance(day(at).Add(10 * time.Hour).Sub(w.Clock.Now()))
+			for _, p := range []int{i, i + 7, i + 17, 3} {
+				pid := onA[p%len(onA)]
+				if _, err := w.Referrals.CreateOffer(ctx, clin, referral.NewOffer{PersonID: pid, Method: "review", Response: "not_now"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		w.Clock.Advance(start.Sub(w.Clock.Now()))
+		compare("after the offers")
+
+		// Referrals in the past, some going on to a first contact; one for
+		// GAP1 on a day between two of their episodes.
+		var gap1 int64
+		if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = 'GAP1'").Scan(&gap1); err != nil {
+			t.Fatal(err)
+		}
+		lead, worker := w.Principal(t, "lead"), w.Principal(t, "worker")
+		for i, at := range []string{"2024-02-29", "2025-01-31", "2025-12-01", "2026-03-15", "2026-10-20"} {
+			w.Clock.Advance(day(at).Add(11 * time.Hour).Sub(w.Clock.Now()))
+			for k := range 2 {
+				pid := onA[(i*2+k)%len(onA)]
+				if at == "2026-03-15" && k == 1 {
+					pid = gap1
+				}
+				r, err := w.Referrals.CreateReferral(ctx, clin, referral.NewReferral{PersonID: pid, AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given",
+					TeamID: w.TeamA.ID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k == 0 {
+					for _, step := range []struct {
+						by *app.Principal
+						m  referral.Move
+					}{{lead, referral.Move{To: referral.Accepted}}, {lead, referral.Move{To: referral.Allocated, WorkerID: worker.UserID}},
+						{worker, referral.Move{To: referral.Active}}} {
+						if r, err = w.Referrals.Transition(ctx, step.by, r.ID, step.m); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+		w.Clock.Advance(start.Sub(w.Clock.Now()))
+		if !strings.Contains(answers(), `"referred": 2`) {
+			t.Fatal("no referrals counted")
+		}
+		compare("after the referrals")
+
+		// A second import: new episodes, and characteristics changed.
+		more := episodes(80, 120)
+		for i := range more {
+			more[i].BirthYear++
+			more[i].Gender = genders[(i+1)%4]
+		}
+		if rep, err := imp.ImportEpisodes(ctx, app.Actor{}, more, caseload.ImportOptions{}); err != nil || !rep.Imported {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		compare("after a second import")
+
+		// The spans kept change by change are those a rebuild counts.
+		kept := spanTables(t, db)
+		if err := imp.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := spanTables(t, db); rebuilt != kept {
+			t.Fatalf("kept and rebuilt spans differ:\n%s", firstDifference(kept, rebuilt))
+		}
+	})
+}
+
+func day(s string) time.Time {
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// spanTables lists the spans and the non-zero counts, in order.
+func spanTables(t *testing.T, db *store.DB) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	rows, err := db.Query(ctx, `SELECT p.trust_ref, s.kind, s.unit, s.start_date, s.end_date, s.prev_end, COALESCE(s.birth_year, 0), s.gender
+		FROM caseload_spans s JOIN people p ON p.id = s.person_id ORDER BY p.trust_ref, s.kind, s.unit, s.start_date`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var ref, kind, unit, gender string
+		var start time.Time
+		var end, prev *time.Time
+		var by int
+		if err := rows.Scan(&ref, &kind, &unit, &start, &end, &prev, &by, &gender); err != nil {
+			t.Fatal(err)
+		}
+		f := func(t *time.Time) string {
+			if t == nil {
+				return "-"
+			}
+			return t.Format(time.DateOnly)
+		}
+		fmt.Fprintf(&b, "%s %s %s %s %s %s %d %s\n", ref, kind, unit, start.Format(time.DateOnly), f(end), f(prev), by, gender)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Fatalf("only %d spans", n)
+	}
+	crows, err := db.Query(ctx, "SELECT kind, grp, month, starts, ends FROM caseload_span_counts WHERE starts <> 0 OR ends <> 0 ORDER BY kind, grp, month")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var kind, grp string
+		var month, starts, ends int
+		if err := crows.Scan(&kind, &grp, &month, &starts, &ends); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %q %d %d %d\n", kind, grp, month, starts, ends)
+	}
+	if err := crows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func firstDifference(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(al), len(bl)) {
+		if al[i] != bl[i] {
+			lo := max(0, i-8)
+			return fmt.Sprintf("line %d:\n%s\n--- got %q\n--- want %q", i+1, strings.Join(al[lo:i], "\n"), al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d", len(al), len(bl))
+}
+
+// Offers, referrals, an import and a rebuild of the spans, all at once for
+// the same people, leave the spans and their counts exactly as a rebuild
+// afterwards counts them: each change recounts its people after the
+// others' (the people's rows are locked in order on PostgreSQL; SQLite has
+// one writer), and a build in progress leaves no change uncounted.
+func TestCaseloadSpansConcurrentWriters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		imp := importer(w)
+		var eps []caseload.Episode
+		for i := range 12 {
+			eps = append(eps, caseload.Episode{PersonRef: fmt.Sprintf("W%d", i), Team: w.TeamA.Name, CoordinatorEmail: "c@test.example",
+				StartDate: fmt.Sprintf("2025-%02d-01", 1+i%12), BirthYear: 1970 + i, Gender: "woman"})
+		}
+		if _, err := imp.ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := imp.RebuildIfStale(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for i := range 12 {
+			var id int64
+			if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = $1", fmt.Sprintf("W%d", i)).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		clin := w.Principal(t, "clinician")
+		var wg sync.WaitGroup
+		errs := make(chan error, 32)
+		release := make(chan struct{})
+		for i := range 8 {
+			wg.Go(func() {
+				<-release
+				for k := range 3 {
+					if _, err := w.Referrals.CreateOffer(ctx, clin, referral.NewOffer{PersonID: ids[(i+k)%6], Method: "review", Response: "not_now"}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		for i := range 6 {
+			wg.Go(func() {
+				<-release
+				_, err := w.Referrals.CreateReferral(ctx, clin, referral.NewReferral{PersonID: ids[6+i], AskedFor: "x", PersonKnows: testkit.Yes(),
+					Consent: "given", TeamID: w.TeamA.ID})
+				errs <- err
+			})
+		}
+		wg.Go(func() {
+			<-release
+			// Everyone's gender changes, and each gets an earlier episode.
+			var more []caseload.Episode
+			for _, e := range eps {
+				e.Gender = "man"
+				earlier := e
+				earlier.StartDate, earlier.EndDate = "2024-01-01", "2024-06-30"
+				more = append(more, e, earlier)
+			}
+			_, err := imp.ImportEpisodes(ctx, app.Actor{}, more, caseload.ImportOptions{})
+			errs <- err
+		})
+		wg.Go(func() {
+			<-release
+			errs <- imp.RebuildRollup(ctx)
+		})
+		close(release)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if built, err := caseload.SpansBuilt(ctx, db); err != nil || !built {
+			t.Fatalf("spans not built after the rebuild: %v", err)
+		}
+		kept := spanTables(t, db)
+		for _, want := range []string{"told", "referred", "man"} {
+			if !strings.Contains(kept, " "+want+" ") && !strings.Contains(kept, " "+want+"\n") {
+				t.Fatalf("no %q spans:\n%s", want, kept)
+			}
+		}
+		if err := imp.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := spanTables(t, db); rebuilt != kept {
+			t.Fatalf("spans kept through writers at once differ from a rebuild:\n%s", firstDifference(kept, rebuilt))
+		}
+	})
+}
