@@ -254,16 +254,22 @@ func CoverEnd(d time.Time) time.Time {
 
 type personFacts struct {
 	traits
-	episodes []struct {
-		team       int64
-		setting    string
-		start, end time.Time
-	}
+	episodes  []episodeFact
 	offers    []time.Time
-	referrals []struct {
-		day     time.Time
-		started bool
-	}
+	referrals []referralFact
+}
+
+type episodeFact struct {
+	team       int64
+	setting    string
+	start, end time.Time
+}
+
+// referralFact is the day a referral was received, and whether it went on
+// to a first contact.
+type referralFact struct {
+	day     time.Time
+	started bool
 }
 
 // spansOf works out one person's spans from their episodes and offers.
@@ -498,11 +504,7 @@ func loadFacts(ctx context.Context, tx *store.Tx, cond string, args []any) (map[
 	}
 	for rows.Next() {
 		var pid int64
-		var e struct {
-			team       int64
-			setting    string
-			start, end time.Time
-		}
+		var e episodeFact
 		var end *time.Time
 		if err := rows.Scan(&pid, &e.team, &e.setting, &e.start, &end); err != nil {
 			rows.Close()
@@ -559,10 +561,7 @@ func loadFacts(ctx context.Context, tx *store.Tx, cond string, args []any) (map[
 			return nil, err
 		}
 		if f := facts[pid]; f != nil {
-			f.referrals = append(f.referrals, struct {
-				day     time.Time
-				started bool
-			}{day(at), started == 1})
+			f.referrals = append(f.referrals, referralFact{day(at), started == 1})
 		}
 	}
 	rows.Close()

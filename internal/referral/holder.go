@@ -3,10 +3,10 @@ package referral
 import (
 	"context"
 	"fmt"
-	"github.com/mutualhq/mutual/internal/caseload"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/caseload"
 	"github.com/mutualhq/mutual/internal/person"
 	"github.com/mutualhq/mutual/internal/store"
 )
