@@ -164,6 +164,11 @@ func (s *Service) RebuildIfStale(ctx context.Context) error {
 	if err := s.rebuildRollupIfStale(ctx); err != nil {
 		return err
 	}
+	// Read first: most minutes there is nothing to build, and the build
+	// takes the write lock.
+	if built, err := SpansBuilt(ctx, s.DB); err != nil || built {
+		return err
+	}
 	return buildSpans(ctx, s.DB)
 }
 
