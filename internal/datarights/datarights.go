@@ -51,6 +51,10 @@ type Service struct {
 // record is never half deleted. The table names are fixed text.
 var Unheld = map[string]string{
 	"caseload_episodes": "caseload: episodes from the trust's record, which the caseload capability will forget",
+	// Worked out from a person's episodes, referrals and offers; a person
+	// has spans only while they have episodes, and forgetting their
+	// referrals and offers recounts them.
+	"caseload_spans": "caseload: spans worked out from the episodes, forgotten with them",
 }
 
 // holders are the given holders and the data-rights service's own record
