@@ -269,6 +269,10 @@ func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSee
 	}
 	batch := make([]episode, 0, importBatch)
 	var discard ImportReport
+	// The planner's statistics are refreshed as the tables grow (at 5,000
+	// rows stored, then each time that doubles), so a file several times
+	// the size of what is already held is not planned as a small table.
+	nextAnalyze := 5000
 	if err := readCSV(src, &discard, func(e Episode, line int) (bool, error) {
 		ep, ok := v.check(e, line, &discard)
 		if !ok {
@@ -280,6 +284,12 @@ func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSee
 				return true, err
 			}
 			batch = batch[:0]
+			if stored := rep.Inserted + rep.Updated; stored >= nextAnalyze {
+				nextAnalyze = 2 * stored
+				if err := s.DB.AnalyzeTables(ctx, "caseload_episodes", "caseload_spans", "people", "referrals", "offers"); err != nil {
+					return true, err
+				}
+			}
 		}
 		return true, nil
 	}); err != nil {
