@@ -159,44 +159,43 @@ func monthStart(d time.Time) time.Time {
 // the month before it is then the shorter to count day by day.
 func early(d time.Time) bool { return d.Day() <= monthEnd(d).Day()/2 }
 
-// startedBy counts, per group, the spans that started on or before d:
-// the running total to the month before d's plus those starting in d's
-// month up to d, or to d's month less those starting after d in it,
-// whichever reads fewer spans.
+// startedBy counts, per group, the spans that started on or before d.
 func (r *spanReader) startedBy(d time.Time) (map[groupKey]int, error) {
+	return r.byDay("start_date", d, true)
+}
+
+// endedBefore counts, per group, the spans that ended before d.
+func (r *spanReader) endedBefore(d time.Time) (map[groupKey]int, error) {
+	return r.byDay("end_date", d, false)
+}
+
+// byDay counts, per group, the spans whose col (start_date or end_date,
+// the count's starts or ends) is before d, or on it when onDay: the running
+// total to the month before d's plus those in d's month up to d, or to d's
+// month less those after d in it, whichever reads fewer spans.
+func (r *spanReader) byDay(col string, d time.Time, onDay bool) (map[groupKey]int, error) {
+	ends := col == "end_date"
+	upTo, after := "<", ">="
+	if onDay {
+		upTo, after = "<=", ">"
+	}
 	if early(d) {
-		n, err := r.upTo(yearMonth(monthStart(d).AddDate(0, -1, 0)), false)
+		n, err := r.upTo(yearMonth(monthStart(d).AddDate(0, -1, 0)), ends)
 		if err != nil {
 			return nil, err
 		}
-		return n, r.count(n, 1, "start_date >= $1 AND start_date <= $2", monthStart(d), d)
+		return n, r.count(n, 1, col+" >= $1 AND "+col+" "+upTo+" $2", monthStart(d), d)
 	}
-	n, err := r.upTo(yearMonth(d), false)
+	n, err := r.upTo(yearMonth(d), ends)
 	if err != nil {
 		return nil, err
 	}
-	if me := monthEnd(d); me.After(d) {
-		if err := r.count(n, -1, "start_date > $1 AND start_date <= $2", d, me); err != nil {
+	if me := monthEnd(d); me.After(d) || !onDay {
+		if err := r.count(n, -1, col+" "+after+" $1 AND "+col+" <= $2", d, me); err != nil {
 			return nil, err
 		}
 	}
 	return n, nil
-}
-
-// endedBefore counts, per group, the spans that ended before d, likewise.
-func (r *spanReader) endedBefore(d time.Time) (map[groupKey]int, error) {
-	if early(d) {
-		n, err := r.upTo(yearMonth(monthStart(d).AddDate(0, -1, 0)), true)
-		if err != nil {
-			return nil, err
-		}
-		return n, r.count(n, 1, "end_date >= $1 AND end_date < $2", monthStart(d), d)
-	}
-	n, err := r.upTo(yearMonth(d), true)
-	if err != nil {
-		return nil, err
-	}
-	return n, r.count(n, -1, "end_date >= $1 AND end_date <= $2", d, monthEnd(d))
 }
 
 // onDay counts, per group, the people on caseload on day d.
