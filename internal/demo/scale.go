@@ -166,23 +166,15 @@ func (l *loader) bulk(ctx context.Context, table string, cols []string, count in
 				}
 				k := min(perStmt, count-next)
 				var b strings.Builder
-				args := make([]any, 0, k*len(cols))
+				a := store.NewArgs()
 				fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
 				for r := range k {
 					if r > 0 {
 						b.WriteString(", ")
 					}
-					b.WriteByte('(')
-					for c := range cols {
-						if c > 0 {
-							b.WriteString(", ")
-						}
-						fmt.Fprintf(&b, "$%d", len(args)+c+1)
-					}
-					b.WriteByte(')')
-					args = append(args, row(next+r)...)
+					b.WriteString(store.In(a, row(next+r)...))
 				}
-				if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				if _, err := tx.ExecContext(ctx, b.String(), a.Values()...); err != nil {
 					return fmt.Errorf("bulk insert into %s: %w", table, err)
 				}
 				next += k

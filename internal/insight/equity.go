@@ -112,7 +112,7 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 		g.started += started
 	}
 	args := []any{period.To, period.From, period.end()}
-	filter := teamFilter(&args, teamIDs)
+	filter := teamFilter(&args, "ce.team_id", teamIDs)
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		if len(teamIDs) == 0 {
 			if built, err := spansBuilt(ctx, tx); err != nil {
@@ -190,16 +190,16 @@ func (s *Service) EquityOfAccess(ctx context.Context, p *app.Principal, period P
 	return out, err
 }
 
-func teamFilter(args *[]any, teamIDs []int64) string {
+// teamFilter is " AND column IN (…)" for the chosen teams ("" for all),
+// their ids appended to args.
+func teamFilter(args *[]any, column string, teamIDs []int64) string {
 	if len(teamIDs) == 0 {
 		return ""
 	}
-	ph := make([]string, len(teamIDs))
-	for i, id := range teamIDs {
-		*args = append(*args, id)
-		ph[i] = fmt.Sprintf("$%d", len(*args))
-	}
-	return " AND ce.team_id IN (" + strings.Join(ph, ", ") + ")"
+	a := store.NewArgs(*args...)
+	f := " AND " + column + " IN " + store.In(a, teamIDs...)
+	*args = a.Values()
+	return f
 }
 
 // The groups each characteristic is shown in, from the values recorded.
@@ -464,7 +464,7 @@ func (s *Service) OfferCoverage(ctx context.Context, p *app.Principal, period Pe
 		// One pass over the episodes open at any of the month ends, person by
 		// person, so each person counts once per team and once overall.
 		args := []any{ends[len(ends)-1], ends[0]}
-		filter := teamFilter(&args, teamIDs)
+		filter := teamFilter(&args, "ce.team_id", teamIDs)
 		rows, err := tx.QueryContext(ctx, `SELECT person_id, team_id, start_date, end_date FROM (
 			SELECT ce.person_id, ce.team_id, ce.start_date, ce.end_date FROM caseload_episodes ce
 				WHERE ce.end_date IS NULL AND ce.start_date <= $1`+filter+`
@@ -660,7 +660,7 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 	args := []any{period.From, period.end(), now}
 	filter := ""
 	if len(teamIDs) > 0 {
-		filter = strings.Replace(teamFilter(&args, teamIDs), "ce.team_id", "r.team_id", 1)
+		filter = teamFilter(&args, "r.team_id", teamIDs)
 	}
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
 		// Each wait is worked out by the database, in seconds: reading the

@@ -268,19 +268,19 @@ func (s *Service) rateCounts(ctx context.Context, tx *store.Tx, q RatesQuery) ([
 		// Grouped by account id (the "+" keeps the planner on the
 		// received_at index, which covers the query); ids become email
 		// addresses below.
-		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "r.referrer_team_id", 1)
+		teams = teamFilter(&args, "r.referrer_team_id", q.TeamIDs)
 		events = `SELECT CAST(+r.referrer_user_id AS TEXT), COUNT(DISTINCT r.person_id) FROM referrals r
 			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_coordinator` + teams + ` GROUP BY +r.referrer_user_id`
 	case q.Measure == "referred":
-		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "r.referrer_team_id", 1)
+		teams = teamFilter(&args, "r.referrer_team_id", q.TeamIDs)
 		events = `SELECT CAST(+r.referrer_team_id AS TEXT), COUNT(DISTINCT r.person_id) FROM referrals r
 			WHERE r.received_at >= $1 AND r.received_at < $2 AND r.on_caseload_team` + teams + ` GROUP BY +r.referrer_team_id`
 	case q.By == "coordinator":
-		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "o.team_id", 1)
+		teams = teamFilter(&args, "o.team_id", q.TeamIDs)
 		events = `SELECT CAST(+o.recorded_by_user_id AS TEXT), COUNT(DISTINCT o.person_id) FROM offers o
 			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_coordinator` + teams + ` GROUP BY +o.recorded_by_user_id`
 	default:
-		teams = strings.Replace(teamFilter(&args, q.TeamIDs), "ce.team_id", "o.team_id", 1)
+		teams = teamFilter(&args, "o.team_id", q.TeamIDs)
 		events = `SELECT CAST(+o.team_id AS TEXT), COUNT(DISTINCT o.person_id) FROM offers o
 			WHERE o.at >= $1 AND o.at < $2 AND o.on_caseload_team` + teams + ` GROUP BY +o.team_id`
 	}

@@ -2,7 +2,6 @@ package insight
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/store"
@@ -33,7 +32,7 @@ func directUnitCounts(ctx context.Context, tx *store.Tx, kind string, from, to t
 		unitCol = "CAST(ce.team_id AS TEXT)"
 	}
 	args := []any{to, from}
-	f := teamFilter(&args, teams)
+	f := teamFilter(&args, "ce.team_id", teams)
 	rows, err := tx.QueryContext(ctx, `SELECT `+unitCol+`, COUNT(DISTINCT ce.person_id) FROM caseload_episodes ce
 		WHERE ce.start_date <= $1 AND (ce.end_date IS NULL OR ce.end_date >= $2)`+f+` GROUP BY 1`, args...)
 	if err != nil {
@@ -92,7 +91,7 @@ func unitCounts(ctx context.Context, tx *store.Tx, kind string, from, to time.Ti
 	args := []any{kind, yearMonth(to), yearMonth(from)}
 	rollupTeams := ""
 	if len(teams) > 0 {
-		rollupTeams = strings.Replace(teamFilter(&args, teams), "ce.team_id", "team_id", 1)
+		rollupTeams = teamFilter(&args, "team_id", teams)
 	}
 	if err := addRows(`SELECT unit, SUM(CASE WHEN month < $2 THEN starts ELSE 0 END) - SUM(CASE WHEN month < $3 THEN ends ELSE 0 END)
 		FROM caseload_rollup WHERE kind = $1`+rollupTeams+` GROUP BY unit`, 1, args...); err != nil {
@@ -100,12 +99,12 @@ func unitCounts(ctx context.Context, tx *store.Tx, kind string, from, to time.Ti
 	}
 	// Episodes starting in T's month up to T, and ending in F's month before F.
 	args = []any{monthStartT, to}
-	f := teamFilter(&args, teams)
+	f := teamFilter(&args, "ce.team_id", teams)
 	if err := addRows(`SELECT `+unitCol+`, COUNT(*) FROM caseload_episodes ce WHERE ce.start_date >= $1 AND ce.start_date <= $2`+f+` GROUP BY 1`, 1, args...); err != nil {
 		return nil, err
 	}
 	args = []any{monthStartF, from}
-	f = teamFilter(&args, teams)
+	f = teamFilter(&args, "ce.team_id", teams)
 	if err := addRows(`SELECT `+unitCol+`, COUNT(*) FROM caseload_episodes ce WHERE ce.end_date >= $1 AND ce.end_date < $2`+f+` GROUP BY 1`, -1, args...); err != nil {
 		return nil, err
 	}
@@ -126,7 +125,7 @@ func unitCounts(ctx context.Context, tx *store.Tx, kind string, from, to time.Ti
 		args []any
 	}{{"ce.end_date IS NULL", []any{to}}, {"ce.end_date >= $2", []any{to, from}}} {
 		qargs := half.args
-		f := teamFilter(&qargs, teams)
+		f := teamFilter(&qargs, "ce.team_id", teams)
 		q := `SELECT ` + unitCol + `, ce.person_id FROM caseload_episodes ce WHERE ` + dup + ` AND ` + half.cond + ` AND ce.start_date <= $1` + f
 		rows, err := tx.QueryContext(ctx, q, qargs...)
 		if err != nil {

@@ -3,7 +3,6 @@ package referral
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/mutualhq/mutual/internal/store"
 )
@@ -33,12 +32,9 @@ func RefreshCaseloadFlags(ctx context.Context, tx *store.Tx, table string, id in
 		if len(personIDs) == 0 {
 			return nil
 		}
-		ph := make([]string, len(personIDs))
-		for i, p := range personIDs {
-			args = append(args, p)
-			ph[i] = fmt.Sprintf("$%d", i+1)
-		}
-		where = " WHERE " + table + ".person_id IN (" + strings.Join(ph, ", ") + ")"
+		a := store.NewArgs()
+		where = " WHERE " + table + ".person_id IN " + a.IDs(tx.Dialect, personIDs)
+		args = a.Values()
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET
 		on_caseload_coordinator = EXISTS (SELECT 1 FROM users u JOIN caseload_episodes ce ON ce.coordinator_email = u.email

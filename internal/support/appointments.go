@@ -384,11 +384,8 @@ func visible(p *app.Principal, args *store.Args) string { return access.Appointm
 func loadAppointment(ctx context.Context, tx *store.Tx, p *app.Principal, id int64, lock bool) (Appointment, error) {
 	args := store.NewArgs(id)
 	q := "SELECT " + apptColumns + apptFrom + " WHERE a.id = $1 AND " + visible(p, args)
-	if lock {
-		q += tx.Dialect.ForUpdate()
-		if tx.Dialect == store.Postgres {
-			q = strings.Replace(q, " FOR UPDATE", " FOR UPDATE OF a", 1)
-		}
+	if lock && tx.Dialect == store.Postgres {
+		q += " FOR UPDATE OF a"
 	}
 	a, err := scanAppointment(tx.QueryRowContext(ctx, q, args.Values()...))
 	if errors.Is(err, sql.ErrNoRows) {
