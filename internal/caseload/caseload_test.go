@@ -104,7 +104,7 @@ func TestLargeImportStreams(t *testing.T) {
 	}
 	for _, engine := range engines {
 		t.Run(string(engine), func(t *testing.T) {
-			w := testkit.NewWorld(t, storetest.Open(t, engine))
+			w := testkit.NewWorld(t, storetest.OpenDurable(t, engine))
 			svc := importer(w)
 			p := filepath.Join(t.TempDir(), "big.csv")
 			f, err := os.Create(p)
@@ -228,11 +228,27 @@ func TestImportsAndRebuildsAtOnce(t *testing.T) {
 					e.EndDate = fmt.Sprintf("2026-%02d-15", 1+k)
 				}
 				eps = append(eps, e)
+				// Files 1 and 3 give every fifth person a second episode in
+				// the team, every tenth with the same co-ordinator: the
+				// duplicate flags are set whichever file is stored first.
+				if k%2 == 1 && i%5 == 0 {
+					c := (i + 1) % 3
+					if i%10 == 0 {
+						c = i % 3
+					}
+					eps = append(eps, caseload.Episode{PersonRef: e.PersonRef, Team: w.TeamA.Name, CoordinatorEmail: fmt.Sprintf("c%d@test.example", c),
+						StartDate: fmt.Sprintf("2024-%02d-01", 1+i%12), EndDate: "2024-12-31"})
+				}
 			}
 			return eps
 		}
 		// Built first, so every batch keeps the roll-up up to date.
 		if err := svc.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// One file first, so the second episodes always find the first
+		// already held.
+		if _, err := svc.ImportEpisodes(ctx, app.Actor{}, file(0), caseload.ImportOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		errs := make(chan error, 4)
@@ -250,8 +266,8 @@ func TestImportsAndRebuildsAtOnce(t *testing.T) {
 		var people, episodes int
 		_ = db.QueryRow(ctx, "SELECT COUNT(*) FROM people WHERE trust_ref LIKE 'R%'").Scan(&people)
 		_ = db.QueryRow(ctx, "SELECT COUNT(*) FROM caseload_episodes").Scan(&episodes)
-		if people != 60 || episodes != 60 {
-			t.Fatalf("%d people and %d episodes, want 60 of each", people, episodes)
+		if people != 60 || episodes != 72 {
+			t.Fatalf("%d people and %d episodes, want 60 and 72", people, episodes)
 		}
 		rollup := func() string {
 			rows, err := db.Query(ctx, "SELECT kind, unit, team_id, month, starts, ends FROM caseload_rollup WHERE starts <> 0 OR ends <> 0 ORDER BY kind, unit, team_id, month")
@@ -266,6 +282,26 @@ func TestImportsAndRebuildsAtOnce(t *testing.T) {
 				var month, starts, ends int
 				_ = rows.Scan(&kind, &unit, &team, &month, &starts, &ends)
 				fmt.Fprintf(&b, "%s %s %d %d %d %d\n", kind, unit, team, month, starts, ends)
+			}
+			// And the duplicate flags, which the import sets as it goes.
+			flags, err := db.Query(ctx, "SELECT person_ref, coordinator_email, start_date, dup_coordinator, dup_team FROM caseload_episodes ORDER BY id")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer flags.Close()
+			dups := 0
+			for flags.Next() {
+				var ref, email string
+				var start time.Time
+				var coordinator, team bool
+				_ = flags.Scan(&ref, &email, &start, &coordinator, &team)
+				fmt.Fprintf(&b, "%s %s %s %v %v\n", ref, email, start.Format(time.DateOnly), coordinator, team)
+				if team {
+					dups++
+				}
+			}
+			if dups != 24 {
+				t.Errorf("%d episodes flagged as sharing a person with another of the team, want 24", dups)
 			}
 			return b.String()
 		}

@@ -1,8 +1,11 @@
 package caseload
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/mutualhq/mutual/internal/store"
@@ -56,9 +59,8 @@ func rollupBuilt(ctx context.Context, tx *store.Tx) (bool, error) {
 	return built, err
 }
 
-// applyDelta writes a batch's changes to the roll-up, flags episodes that
-// share a person with another episode of the same co-ordinator or team,
-// and has the referral flags of the people touched brought up to date.
+// applyDelta writes a batch's changes to the roll-up (the duplicate flags
+// were set as the episodes were stored) and has the referral flags of the people touched brought up to date.
 // When the roll-up has not been built yet there is nothing to keep up to
 // date: the build at the end of the import counts these episodes too.
 func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta, persons []int64) error {
@@ -66,17 +68,18 @@ func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta, p
 	if err != nil || !built {
 		return err
 	}
-	for k, v := range d {
-		if v == [2]int{} {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO caseload_rollup (kind, unit, team_id, month, starts, ends) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (kind, unit, team_id, month) DO UPDATE SET starts = caseload_rollup.starts + $5, ends = caseload_rollup.ends + $6`,
-			k.kind, k.unit, k.team, k.month, v[0], v[1]); err != nil {
-			return err
+	keys := slices.SortedFunc(maps.Keys(d), func(a, b rollupKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.unit, b.unit), cmp.Compare(a.team, b.team), cmp.Compare(a.month, b.month))
+	})
+	var rows [][]any
+	for _, k := range keys {
+		if v := d[k]; v != [2]int{} {
+			rows = append(rows, []any{k.kind, k.unit, k.team, k.month, v[0], v[1]})
 		}
 	}
-	if err := flagDuplicates(ctx, tx, persons); err != nil {
+	if err := upsert(ctx, tx, rows, "caseload_rollup (kind, unit, team_id, month, starts, ends)",
+		[]string{"text", "text", "bigint", "integer", "integer", "integer"}, "kind, unit, team_id, month",
+		"starts = caseload_rollup.starts + excluded.starts, ends = caseload_rollup.ends + excluded.ends"); err != nil {
 		return err
 	}
 	return s.refreshFlags(ctx, tx, persons)
@@ -89,24 +92,16 @@ func (s *Service) refreshFlags(ctx context.Context, tx *store.Tx, persons []int6
 	return s.RefreshFlags(ctx, tx, persons)
 }
 
-// flagDuplicates sets the duplicate flags for the given people's episodes
-// (all episodes when persons is nil).
-func flagDuplicates(ctx context.Context, tx *store.Tx, persons []int64) error {
-	filter, a := "", store.NewArgs()
-	if persons != nil {
-		if len(persons) == 0 {
-			return nil
-		}
-		filter = " AND person_id IN " + a.IDs(tx.Dialect, persons)
-	}
-	args := a.Values()
+// flagDuplicates sets the duplicate flags of every episode, for a rebuild;
+// an import sets them as it stores episodes (markDuplicates).
+func flagDuplicates(ctx context.Context, tx *store.Tx) error {
 	for _, q := range []string{
-		`UPDATE caseload_episodes SET dup_coordinator = TRUE WHERE dup_coordinator = FALSE` + filter + ` AND (coordinator_email, person_id) IN
-			(SELECT coordinator_email, person_id FROM caseload_episodes WHERE TRUE` + filter + ` GROUP BY coordinator_email, person_id HAVING COUNT(*) > 1)`,
-		`UPDATE caseload_episodes SET dup_team = TRUE WHERE dup_team = FALSE` + filter + ` AND (team_id, person_id) IN
-			(SELECT team_id, person_id FROM caseload_episodes WHERE TRUE` + filter + ` GROUP BY team_id, person_id HAVING COUNT(*) > 1)`,
+		`UPDATE caseload_episodes SET dup_coordinator = TRUE WHERE dup_coordinator = FALSE AND (coordinator_email, person_id) IN
+			(SELECT coordinator_email, person_id FROM caseload_episodes GROUP BY coordinator_email, person_id HAVING COUNT(*) > 1)`,
+		`UPDATE caseload_episodes SET dup_team = TRUE WHERE dup_team = FALSE AND (team_id, person_id) IN
+			(SELECT team_id, person_id FROM caseload_episodes GROUP BY team_id, person_id HAVING COUNT(*) > 1)`,
 	} {
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
 		}
 	}
@@ -145,7 +140,7 @@ func (s *Service) rebuildRollup(ctx context.Context, tx *store.Tx) error {
 			return fmt.Errorf("rebuilding the caseload roll-up: %w", err)
 		}
 	}
-	if err := flagDuplicates(ctx, tx, nil); err != nil {
+	if err := flagDuplicates(ctx, tx); err != nil {
 		return err
 	}
 	if err := s.refreshFlags(ctx, tx, nil); err != nil {

@@ -603,12 +603,34 @@ func insertSpans(ctx context.Context, tx *store.Tx, people []personSpans) error 
 		}
 	}
 	return insertRows(ctx, tx, `caseload_spans (person_id, kind, unit, start_date, end_date, prev_end, birth_year, gender, ethnicity,
-		disability, first_language)`, rows, spansPerStatement, "")
+		disability, first_language)`, []string{"bigint", "text", "text", "date", "date", "date", "integer", "text", "text", "text", "text"},
+		rows, spansPerStatement, "")
 }
 
-// insertRows inserts rows, perStatement a statement, with an ON CONFLICT
-// clause (tail) when given.
-func insertRows(ctx context.Context, tx *store.Tx, into string, rows [][]any, perStatement int, tail string) error {
+// insertRows inserts rows, perStatement a statement on SQLite, with an ON
+// CONFLICT clause (tail) when given. On PostgreSQL the rows go in one
+// statement, each column passed as an array of its type (types, in the
+// order of into's columns): PostgreSQL plans multi-row VALUES afresh for
+// each statement, and a batch's spans took twice as long that way.
+func insertRows(ctx context.Context, tx *store.Tx, into string, types []string, rows [][]any, perStatement int, tail string) error {
+	if tx.Dialect == store.Postgres && len(rows) > 0 {
+		cols := make([][]any, len(types))
+		for i := range cols {
+			cols[i] = make([]any, len(rows))
+		}
+		for r, row := range rows {
+			for c, v := range row {
+				cols[c][r] = v
+			}
+		}
+		a := store.NewArgs()
+		arrays := make([]string, len(types))
+		for i, t := range types {
+			arrays[i] = a.Add(cols[i]) + "::" + t + "[]"
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO "+into+" SELECT * FROM unnest("+strings.Join(arrays, ", ")+")"+tail, a.Values()...)
+		return err
+	}
 	for len(rows) > 0 {
 		n := min(len(rows), perStatement)
 		a := store.NewArgs()
@@ -642,7 +664,8 @@ func addCounts(ctx context.Context, tx *store.Tx, c spanCounts) error {
 			gapRows = append(gapRows, []any{k.kind, k.grp, k.prevMonth, k.months, n})
 		}
 	}
-	if err := upsert(ctx, tx, gapRows, "caseload_gap_counts (kind, grp, prev_month, start_month, n)", "prev_month, start_month, kind, grp",
+	if err := upsert(ctx, tx, gapRows, "caseload_gap_counts (kind, grp, prev_month, start_month, n)", []string{"text", "text", "integer", "integer", "integer"},
+		"prev_month, start_month, kind, grp",
 		"n = caseload_gap_counts.n + excluded.n"); err != nil {
 		return err
 	}
@@ -655,14 +678,15 @@ func addCounts(ctx context.Context, tx *store.Tx, c spanCounts) error {
 			rows = append(rows, []any{k.kind, k.grp, k.month, v[0], v[1]})
 		}
 	}
-	return upsert(ctx, tx, rows, "caseload_span_counts (kind, grp, month, starts, ends)", "kind, grp, month",
+	return upsert(ctx, tx, rows, "caseload_span_counts (kind, grp, month, starts, ends)", []string{"text", "text", "integer", "integer", "integer"},
+		"kind, grp, month",
 		"starts = caseload_span_counts.starts + excluded.starts, ends = caseload_span_counts.ends + excluded.ends")
 }
 
 // upsert adds rows (already in key order) to a count table, many a
 // statement.
-func upsert(ctx context.Context, tx *store.Tx, rows [][]any, into, key, set string) error {
-	return insertRows(ctx, tx, into, rows, 60, " ON CONFLICT ("+key+") DO UPDATE SET "+set)
+func upsert(ctx context.Context, tx *store.Tx, rows [][]any, into string, types []string, key, set string) error {
+	return insertRows(ctx, tx, into, types, rows, 60, " ON CONFLICT ("+key+") DO UPDATE SET "+set)
 }
 
 // buildSpans builds the spans, if they are not built, a chunk of people at

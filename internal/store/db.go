@@ -55,7 +55,7 @@ type DB struct {
 // ones. It does not run migrations.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return openPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, false)
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -84,6 +84,7 @@ func sqliteDSN(path string, readOnly bool) string {
 		// failed row is kept in memory, not written to a temporary file:
 		// building the caseload spans spent a sixth of its time writing it.
 		q.Add("_pragma", "temp_store(2)")
+		q.Add("_pragma", "cache_size(-65536)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -147,7 +148,29 @@ func checkSQLite(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-func openPostgres(ctx context.Context, dsn string) (*DB, error) {
+// OpenThrowaway opens a test's throwaway PostgreSQL database (a schema the
+// test drops) committing asynchronously, which Open refuses: PostgreSQL
+// then acknowledges a commit before its WAL reaches the disk, so only a
+// crash of the PostgreSQL server could lose one, and a test's database
+// does not outlive its test. The suite's PostgreSQL tests spent a fifth
+// of their time waiting for those flushes (SQLite's test files are in
+// memory for the same reason; storetest). Only the test harness may call
+// it, and never for a figure (archtest: TestThrowawayOnlyInTests).
+func OpenThrowaway(ctx context.Context, dsn string) (*DB, error) {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return Open(ctx, dsn)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("synchronous_commit", "off")
+	u.RawQuery = q.Encode()
+	return openPostgres(ctx, u.String(), true)
+}
+
+func openPostgres(ctx context.Context, dsn string, throwaway bool) (*DB, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, err
@@ -159,7 +182,7 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	if err := checkPostgres(ctx, db); err != nil {
+	if err := checkPostgres(ctx, db, throwaway); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -167,9 +190,13 @@ func openPostgres(ctx context.Context, dsn string) (*DB, error) {
 }
 
 // checkPostgres refuses settings under which a committed transaction can be
-// lost: fsync off, full_page_writes off or asynchronous commit.
-func checkPostgres(ctx context.Context, db *sql.DB) error {
+// lost: fsync off, full_page_writes off or asynchronous commit (allowed for
+// a throwaway test database; see OpenThrowaway).
+func checkPostgres(ctx context.Context, db *sql.DB, throwaway bool) error {
 	for setting, bad := range map[string]string{"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"} {
+		if throwaway && setting == "synchronous_commit" {
+			continue
+		}
 		var v string
 		if err := db.QueryRowContext(ctx, "SELECT current_setting($1)", setting).Scan(&v); err != nil {
 			return fmt.Errorf("reading PostgreSQL setting %s: %w", setting, err)
@@ -203,6 +230,10 @@ type Tx struct {
 	*sql.Tx
 	Dialect Dialect
 	after   []func()
+	// Statements run more than once, kept prepared until the transaction
+	// ends (SQLite only; see prepared). database/sql closes them then.
+	stmts   map[string]*sql.Stmt
+	ranOnce map[string]bool
 }
 
 // AfterCommit arranges for fn to run once the transaction has committed

@@ -86,9 +86,56 @@ func rewrite(d Dialect, query string, args []any) (string, []any) {
 }
 
 // ExecContext is sql.Tx's, with SQLite's placeholders made positional.
+// On SQLite a statement run a second time in a transaction is prepared
+// once and kept until it ends (see prepared).
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query, args = rewrite(tx.Dialect, query, args)
+	if st, err := tx.prepared(ctx, query, len(args)); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// maxPrepared bounds the statements one transaction keeps prepared.
+const maxPrepared = 32
+
+// prepared returns a prepared statement for a write the transaction runs
+// again (a batch's multi-row inserts, an upsert in a loop), or nil for one
+// run once. SQLite's driver parses a statement's text every time it runs
+// it, and PostgreSQL's keeps its own cache: an import of 100,000 caseload
+// rows on SQLite spent 15% of its time parsing the same few statements.
+// Only ExecContext uses it: a query's statement may still be being read
+// when the same text runs again, which one prepared statement cannot serve.
+func (tx *Tx) prepared(ctx context.Context, query string, nargs int) (*sql.Stmt, error) {
+	if tx.Dialect != SQLite || nargs == 0 || strings.IndexByte(query, ';') >= 0 {
+		return nil, nil
+	}
+	if st := tx.stmts[query]; st != nil {
+		return st, nil
+	}
+	if !tx.ranOnce[query] {
+		if tx.ranOnce == nil {
+			tx.ranOnce = map[string]bool{}
+		}
+		if len(tx.ranOnce) < 4*maxPrepared {
+			tx.ranOnce[query] = true
+		}
+		return nil, nil
+	}
+	if len(tx.stmts) >= maxPrepared {
+		return nil, nil
+	}
+	st, err := tx.Tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[query] = st
+	return st, nil
 }
 
 // QueryContext is sql.Tx's, with SQLite's placeholders made positional.
