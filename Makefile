@@ -23,14 +23,16 @@ test:
 	gofmt -l . | (! grep .) || (echo "gofmt would change the files above" && false)
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
-	pattern="$$($(GO) run ./internal/testenv/racetests)" && $(GO) test -race -count=1 -timeout 30m -run "$$pattern" ./...
+	pattern="$$($(GO) run ./internal/testenv/racetests)" && packages="$$($(GO) run ./internal/testenv/racetests -packages)" && \
+		$(GO) test -race -count=1 -timeout 30m -run "$$pattern" $$packages
 	$(MAKE) crash CRASH_SECONDS=6
 
 # The race detector multiplies the suite's time by five (53 minutes on two
 # cores against 11), and a test that does one thing at a time gives it
 # little to find, so make test runs it only on the tests that do things at
 # once: racetests finds them (their own goroutines, or a helper's, such as
-# testkit.Race and webtest.Parallel), so a new one is picked up by itself.
+# testkit.Race and webtest.Parallel), so a new one is picked up by itself,
+# and only the packages holding them are built with the detector.
 ## test-race: the whole suite under the race detector (about an hour on two cores)
 test-race:
 	@scripts/test-deps.sh

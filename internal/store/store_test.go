@@ -209,6 +209,24 @@ func TestUnsafePostgresSettingRefused(t *testing.T) {
 	if !strings.Contains(err.Error(), "synchronous_commit is off") {
 		t.Fatalf("refused for the wrong reason: %v", err)
 	}
+	// A test's throwaway database is opened committing asynchronously, and
+	// a service's database, opened with Open, still is not.
+	dsn = storetest.DSN(t, store.Postgres)
+	for _, c := range []struct {
+		open func(context.Context, string) (*store.DB, error)
+		want string
+	}{{store.OpenThrowaway, "off"}, {store.Open, "on"}} {
+		db, err := c.open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v string
+		err = db.QueryRow(context.Background(), "SELECT current_setting('synchronous_commit')").Scan(&v)
+		db.Close()
+		if err != nil || v != c.want {
+			t.Errorf("synchronous_commit %q (%v), want %q", v, err, c.want)
+		}
+	}
 }
 
 // AfterCommit callbacks run once the transaction has committed, and never

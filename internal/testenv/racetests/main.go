@@ -11,7 +11,7 @@
 // add tests, never miss one. make test-race runs the whole suite under
 // the detector.
 //
-//	go test -race -run "$(go run ./internal/testenv/racetests)" ./...
+//	go test -race -run "$(go run ./internal/testenv/racetests)" $(go run ./internal/testenv/racetests -packages)
 package main
 
 import (
@@ -22,15 +22,23 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
 
 func main() {
-	names, err := Find(".")
+	names, dirs, err := Find(".")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "racetests:", err)
 		os.Exit(1)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "-packages" {
+		// The packages holding them: go test builds a test binary for
+		// every package it is given, and under the race detector the
+		// building took minutes for packages with nothing to run.
+		fmt.Println(strings.Join(dirs, " "))
+		return
 	}
 	fmt.Println(Pattern(names))
 }
@@ -42,12 +50,13 @@ func Pattern(names []string) string {
 }
 
 // Find returns, sorted, the names of the tests under root that do things
-// at once.
-func Find(root string) ([]string, error) {
+// at once, and the directories of the packages holding them (as ./path).
+func Find(root string) ([]string, []string, error) {
 	type fn struct {
 		name  string
 		calls map[string]bool
-		at    bool // starts a goroutine or calls a Go method itself
+		at    bool   // starts a goroutine or calls a Go method itself
+		dir   string // of a test file's function
 	}
 	var fns []fn
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -79,6 +88,9 @@ func Find(root string) ([]string, error) {
 				continue
 			}
 			x := fn{name: fd.Name.Name, calls: map[string]bool{}}
+			if !harness {
+				x.dir = filepath.Dir(p)
+			}
 			switch {
 			case fd.Recv != nil:
 				x.name = "." + x.name
@@ -110,7 +122,7 @@ func Find(root string) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Every name that does things at once, to a fixed point.
 	at := map[string]bool{}
@@ -140,5 +152,18 @@ func Find(root string) ([]string, error) {
 		}
 	}
 	sort.Strings(out)
-	return out, nil
+	// A package is named when a test of one of those names is declared in
+	// it (a name matched in a package that does not need it costs a run).
+	var dirs []string
+	for _, f := range fns {
+		if f.dir != "" && slices.Contains(out, f.name) {
+			rel, err := filepath.Rel(root, f.dir)
+			if err != nil {
+				return nil, nil, err
+			}
+			dirs = append(dirs, "./"+filepath.ToSlash(rel))
+		}
+	}
+	slices.Sort(dirs)
+	return out, slices.Compact(dirs), nil
 }

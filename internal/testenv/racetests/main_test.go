@@ -11,9 +11,20 @@ import (
 // do one thing at a time, however many requests, are left to the run
 // without the race detector.
 func TestFindsTheTestsThatDoThingsAtOnce(t *testing.T) {
-	names, err := Find("../../..")
+	names, dirs, err := Find("../../..")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The packages to build are those holding the tests, and only those.
+	for _, want := range []string{"./internal/web", "./internal/store", "./internal/audit"} {
+		if !slices.Contains(dirs, want) {
+			t.Errorf("%s holds tests that do things at once but is not among the packages %v", want, dirs)
+		}
+	}
+	for _, not := range []string{"./internal/testenv/racetests", "./internal/testenv/archtest"} {
+		if slices.Contains(dirs, not) {
+			t.Errorf("%s holds no test that does things at once but is among the packages", not)
+		}
 	}
 	for _, want := range []string{
 		"TestReferralRacesOverHTTP",               // runRaces → webtest.Parallel
@@ -35,5 +46,5 @@ func TestFindsTheTestsThatDoThingsAtOnce(t *testing.T) {
 	if p := Pattern([]string{"TestA", "TestB"}); p != "^(TestA|TestB)$" {
 		t.Errorf("pattern %q", p)
 	}
-	t.Logf("%d tests do things at once", len(names))
+	t.Logf("%d tests do things at once, in %d packages", len(names), len(dirs))
 }

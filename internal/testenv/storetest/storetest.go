@@ -132,10 +132,29 @@ func sqliteDir(tb testing.TB) string {
 }
 
 // Open returns a migrated database on engine, closed when the test ends.
+// A test's PostgreSQL database commits asynchronously (store.OpenThrowaway),
+// as its SQLite file is in memory; a benchmark's commits as a service's do,
+// so its figures are a service's.
 func Open(tb testing.TB, engine store.Dialect) *store.DB {
 	tb.Helper()
+	open := store.OpenThrowaway
+	if _, bench := tb.(*testing.B); bench {
+		open = store.Open
+	}
+	return openWith(tb, engine, open)
+}
+
+// OpenDurable is Open committing as a service does, for a test that
+// reports a figure (the caseload import's time).
+func OpenDurable(tb testing.TB, engine store.Dialect) *store.DB {
+	tb.Helper()
+	return openWith(tb, engine, store.Open)
+}
+
+func openWith(tb testing.TB, engine store.Dialect, open func(context.Context, string) (*store.DB, error)) *store.DB {
+	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, DSN(tb, engine))
+	db, err := open(ctx, DSN(tb, engine))
 	if err != nil {
 		tb.Fatalf("opening %s: %v", engine, err)
 	}
