@@ -1,6 +1,7 @@
-// Package storetest gives tests a real, migrated database on each engine:
-// a fresh SQLite file (in memory-backed /dev/shm when there is room; see
-// sqliteDir), and a fresh schema on a real PostgreSQL server.
+// Package storetest gives tests a real, migrated, empty database on each
+// engine: a SQLite file of its own (in memory-backed /dev/shm when there is
+// room; see sqliteDir), and a schema of its own on a real PostgreSQL server
+// (pool.go: how both start migrated without each test migrating).
 //
 // PostgreSQL is found at MUTUAL_TEST_POSTGRES (default
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable). When it does
@@ -114,16 +115,11 @@ var (
 // test's ordinary temporary folder.
 func sqliteDir(tb testing.TB) string {
 	tb.Helper()
-	memOnce.Do(func() {
-		memParent = os.Getenv("MUTUAL_TEST_SQLITE_DIR")
-		if memParent == "" {
-			memParent = memDir()
-		}
-	})
-	if memParent == "" || memParent == "-" {
+	parent := sqliteParent()
+	if parent == "" || parent == "-" {
 		return tb.TempDir()
 	}
-	dir, err := os.MkdirTemp(memParent, "mutual-test-")
+	dir, err := os.MkdirTemp(parent, "mutual-test-")
 	if err != nil {
 		tb.Fatalf("making a folder for the test database: %v", err)
 	}
@@ -131,30 +127,52 @@ func sqliteDir(tb testing.TB) string {
 	return dir
 }
 
-// Open returns a migrated database on engine, closed when the test ends.
-// A test's PostgreSQL database commits asynchronously (store.OpenThrowaway),
-// as its SQLite file is in memory; a benchmark's commits as a service's do,
-// so its figures are a service's.
-func Open(tb testing.TB, engine store.Dialect) *store.DB {
-	tb.Helper()
-	open := store.OpenThrowaway
-	if _, bench := tb.(*testing.B); bench {
-		open = store.Open
-	}
-	return openWith(tb, engine, open)
+// sqliteParent is the folder test databases are made in: "" or "-" for
+// the test's ordinary temporary folder.
+func sqliteParent() string {
+	memOnce.Do(func() {
+		memParent = os.Getenv("MUTUAL_TEST_SQLITE_DIR")
+		if memParent == "" {
+			memParent = memDir()
+		}
+	})
+	return memParent
 }
 
-// OpenDurable is Open committing as a service does, for a test that
-// reports a figure (the caseload import's time).
+// Open returns a migrated, empty database on engine, closed when the test
+// ends. A test's database is a copy of one migrated SQLite file, or a
+// PostgreSQL schema emptied after an earlier test of the same process
+// (pool.go), and its PostgreSQL database commits asynchronously
+// (store.OpenThrowaway), as its SQLite file is in memory. A benchmark's is
+// migrated afresh and commits as a service's does, so its figures are a
+// service's.
+func Open(tb testing.TB, engine store.Dialect) *store.DB {
+	tb.Helper()
+	if _, bench := tb.(*testing.B); bench {
+		return openWith(tb, engine, store.Open)
+	}
+	if engine == store.SQLite {
+		return openSQLiteCopy(tb, store.OpenThrowaway)
+	}
+	return openPostgresPooled(tb, store.OpenThrowaway)
+}
+
+// OpenDurable is Open committing as a service does, in a freshly migrated
+// database, for a test that reports a figure (the caseload import's time).
 func OpenDurable(tb testing.TB, engine store.Dialect) *store.DB {
 	tb.Helper()
 	return openWith(tb, engine, store.Open)
 }
 
-func openWith(tb testing.TB, engine store.Dialect, open func(context.Context, string) (*store.DB, error)) *store.DB {
+func openWith(tb testing.TB, engine store.Dialect, open opener) *store.DB {
+	tb.Helper()
+	return openAndMigrate(tb, engine, DSN(tb, engine), open)
+}
+
+func openAndMigrate(tb testing.TB, engine store.Dialect, dsn string, open opener) *store.DB {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := open(ctx, DSN(tb, engine))
+	db, err := open(ctx, dsn)
 	if err != nil {
 		tb.Fatalf("opening %s: %v", engine, err)
 	}
