@@ -14,8 +14,10 @@
 // Failures that are the product's (a page answering 5xx, an axe violation,
 // sideways scrolling) start with "PRODUCT:". A violation found again on
 // later pages is reported once and the other pages are listed when the
-// test ends. A page already checked by the same test (same route, title,
-// state and structure) is not checked again, to keep the package quick.
+// tests are done. The tests share one Chromium (each page in a browser
+// context of its own), and a page already checked (same route, title,
+// state and structure), by this test or another, is not checked again, to
+// keep the package quick.
 package browsertest
 
 import (
@@ -138,8 +140,13 @@ type browser struct {
 	shots    int                 // screenshots taken, to number them
 }
 
-// newBrowser starts headless Chromium for the test, or skips (fails under
-// CI=true) when it is not installed.
+// newBrowser returns the process's headless Chromium, started by the first
+// test that asks, or skips (fails under CI=true) when it is not installed.
+// Every test shares it: each page is a tab in a browser context of its own
+// (newPage), so tests share no cookies or storage, and a page shape one
+// test has checked is not checked again by another. Starting Chromium for
+// each test, and checking the same pages in test after test, was about a
+// third of the package's processor time.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	exe := chromiumPath()
@@ -148,6 +155,25 @@ func newBrowser(t *testing.T) *browser {
 			"sudo apt-get install -y --no-install-recommends chromium   (or set MUTUAL_CHROMIUM=/path/to/chrome)")
 	}
 	axeSource(t)
+	shared.once.Do(func() { shared.b, shared.err = startBrowser(exe) })
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return shared.b
+}
+
+var shared struct {
+	once sync.Once
+	b    *browser
+	err  error
+	stop func()
+}
+
+func startBrowser(exe string) (*browser, error) {
+	dir, err := os.MkdirTemp("", "mutual-chromium-")
+	if err != nil {
+		return nil, err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -155,7 +181,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(int(desktop.Width), int(desktop.Height)),
 		// A closed network refuses Chromium's own connections; stop it
 		// making them.
@@ -174,15 +200,14 @@ func newBrowser(t *testing.T) *browser {
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); acancel() })
+	shared.stop = func() { cancel(); acancel(); _ = os.RemoveAll(dir) }
 	start := time.Now()
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting Chromium (%s): %v", exe, err)
+		shared.stop()
+		return nil, fmt.Errorf("starting Chromium (%s): %w", exe, err)
 	}
-	t.Logf("Chromium started in %v", time.Since(start).Round(time.Millisecond))
-	b := &browser{ctx: ctx, checked: map[string]bool{}, reported: map[string][]string{}}
-	t.Cleanup(b.logRepeats(t))
-	return b
+	fmt.Fprintf(os.Stderr, "browsertest: Chromium started in %v\n", time.Since(start).Round(time.Millisecond))
+	return &browser{ctx: ctx, checked: map[string]bool{}, reported: map[string][]string{}}, nil
 }
 
 // page is one tab in its own browser context: its own cookies, like a
@@ -675,8 +700,8 @@ func (p *page) pageKey() string {
 
 // check runs the page checks on the page now shown: axe at the desktop size
 // and again at 375 px, and no sideways scrolling at 375 px. A page already
-// checked by this browser (same path pattern, title and state) is not
-// checked again. The page is left at the size it was used at.
+// checked in this run (same path pattern, title and state), by any test,
+// is not checked again. The page is left at the size it was used at.
 func (p *page) check() {
 	p.t.Helper()
 	key := p.pageKey()
@@ -843,23 +868,21 @@ func checkAxe(t *testing.T, ctx context.Context, label string, b *browser) {
 	}
 }
 
-// logRepeats lists, when the test ends, the other pages on which an
+// logRepeats lists, when the tests are done, the other pages on which an
 // already reported violation was found again.
-func (b *browser) logRepeats(t *testing.T) func() {
-	return func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		var keys []string
-		for k, where := range b.reported {
-			if len(where) > 1 {
-				keys = append(keys, k)
-			}
+func (b *browser) logRepeats() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var keys []string
+	for k, where := range b.reported {
+		if len(where) > 1 {
+			keys = append(keys, k)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			where := b.reported[k]
-			t.Logf("axe %s\n  first reported on %s; also on %d more: %s", k, where[0], len(where)-1, strings.Join(where[1:], "; "))
-		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		where := b.reported[k]
+		fmt.Fprintf(os.Stderr, "axe %s\n  first reported on %s; also on %d more: %s\n", k, where[0], len(where)-1, strings.Join(where[1:], "; "))
 	}
 }
 

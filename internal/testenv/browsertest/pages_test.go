@@ -195,5 +195,7 @@ func TestEveryPage(t *testing.T) {
 			t.Logf("pages as %s:\n%s", who, strings.Join(log, "\n"))
 		})
 	}
-	t.Logf("%d distinct pages checked with axe", b.pages)
+	b.mu.Lock()
+	t.Logf("%d distinct pages checked with axe so far in this run", b.pages)
+	b.mu.Unlock()
 }
