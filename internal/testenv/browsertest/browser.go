@@ -146,7 +146,7 @@ type browser struct {
 // (newPage), so tests share no cookies or storage, and a page shape one
 // test has checked is not checked again by another. Starting Chromium for
 // each test, and checking the same pages in test after test, was about a
-// third of the package's processor time.
+// fifth of the package's processor time (527 s against 409 s).
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	exe := chromiumPath()
