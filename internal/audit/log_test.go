@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +113,7 @@ func TestLogCommitsConcurrentAppendsTogether(t *testing.T) {
 			t.Fatalf("%d rows in %d transactions by %d writers, want %d in at most %d", s.Rows, s.Batches, s.Writers, n, 2*s.Writers)
 		}
 		t.Logf("%d rows in %d transactions", s.Rows, s.Batches)
-		other, err := store.Open(ctx, dsnOf(t, db))
+		other, err := store.Open(ctx, storetest.DSNOf(t, db))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,26 +253,6 @@ func TestLogOwnAccessLog(t *testing.T) {
 			t.Fatalf("read without its audit row: %v", err)
 		}
 	})
-}
-
-// dsnOf reopens the database a test is using.
-func dsnOf(t *testing.T, db *store.DB) string {
-	t.Helper()
-	if db.Dialect == store.SQLite {
-		return db.Path
-	}
-	var schema string
-	if err := db.QueryRow(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(storetest.PostgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // Sixteen readers appending at once: through the group committer, and

@@ -140,6 +140,26 @@ type schemaPool struct {
 
 var pgPool schemaPool
 
+// DSNOf returns the connection string of the database a test is using, for
+// a second connection to it (another instance, a reopened store).
+func DSNOf(tb testing.TB, db *store.DB) string {
+	tb.Helper()
+	if db.Dialect == store.SQLite {
+		return db.Path
+	}
+	return schemaDSN(schemaOf(tb, db))
+}
+
+// schemaOf names a PostgreSQL test database's schema.
+func schemaOf(tb testing.TB, db *store.DB) string {
+	tb.Helper()
+	var s string
+	if err := db.QueryRow(context.Background(), "SELECT current_schema()").Scan(&s); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 func schemaDSN(schema string) string {
 	u, err := url.Parse(PostgresURL())
 	if err != nil {

@@ -21,7 +21,7 @@ func TestEveryTestStartsEmpty(t *testing.T) {
 	}
 	for _, engine := range Engines {
 		t.Run(string(engine), func(t *testing.T) {
-			var used string
+			var used, changed string // the first test's database; the schema the second changed
 			dirty := func(t *testing.T, db *store.DB) {
 				now := time.Now().UTC()
 				err := db.Write(ctx, func(tx *store.Tx) error {
@@ -43,13 +43,13 @@ func TestEveryTestStartsEmpty(t *testing.T) {
 			}
 			t.Run("first", func(t *testing.T) {
 				db := Open(t, engine)
-				used = where(t, db)
+				used = DSNOf(t, db)
 				dirty(t, db)
 			})
 			t.Run("next", func(t *testing.T) {
 				db := Open(t, engine)
-				if engine == store.Postgres && where(t, db) != used {
-					t.Fatalf("the next test got schema %s, not the emptied %s: the pool did not keep it", where(t, db), used)
+				if got := DSNOf(t, db); engine == store.Postgres && got != used {
+					t.Fatalf("the next test got %s, not the emptied %s: the pool did not keep it", got, used)
 				}
 				var orgs, audits, versions int
 				var built bool
@@ -71,36 +71,26 @@ func TestEveryTestStartsEmpty(t *testing.T) {
 				if _, err := db.Exec(ctx, "CREATE TABLE left_behind (x INTEGER)"); err != nil {
 					t.Fatal(err)
 				}
+				if engine == store.Postgres {
+					changed = schemaOf(t, db)
+				}
 			})
 			if engine != store.Postgres {
 				return
 			}
 			t.Run("after-a-changed-schema", func(t *testing.T) {
 				db := Open(t, engine)
-				if where(t, db) == used {
-					t.Fatalf("schema %s, changed by a test, was handed out again", used)
+				if schemaOf(t, db) == changed {
+					t.Fatalf("schema %s, changed by a test, was handed out again", changed)
 				}
 				var n int
-				if err := db.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", used).Scan(&n); err != nil {
+				if err := db.QueryRow(ctx, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", changed).Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				if n != 0 {
-					t.Fatalf("schema %s, changed by a test, was not dropped", used)
+					t.Fatalf("schema %s, changed by a test, was not dropped", changed)
 				}
 			})
 		})
 	}
-}
-
-// where names a test database: its PostgreSQL schema, or its SQLite file.
-func where(t *testing.T, db *store.DB) string {
-	t.Helper()
-	if db.Dialect == store.SQLite {
-		return db.Path
-	}
-	var s string
-	if err := db.QueryRow(context.Background(), "SELECT current_schema()").Scan(&s); err != nil {
-		t.Fatal(err)
-	}
-	return s
 }

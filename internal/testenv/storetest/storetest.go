@@ -15,7 +15,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,14 +89,7 @@ func DSN(tb testing.TB, engine store.Dialect) string {
 		_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
 		admin.Close()
 	})
-	u, err := url.Parse(PostgresURL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return schemaDSN(schema)
 }
 
 var (
