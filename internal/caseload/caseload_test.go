@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,11 +97,15 @@ func TestCSVImportValidatesAndIsIdempotent(t *testing.T) {
 // A 500,000-row file imports in bounded memory: rows are streamed in two
 // passes and stored in batches. Run with MUTUAL_BIG_IMPORT=1 on both
 // engines (make bench does, and reports the time and the largest heap
-// seen); by default a 20,000-row file checks the same path on SQLite.
+// seen); MUTUAL_BIG_IMPORT=N imports N rows instead, for profiling. By
+// default a 20,000-row file checks the same path on SQLite.
 func TestLargeImportStreams(t *testing.T) {
 	rows, engines := 20000, []store.Dialect{store.SQLite}
-	if os.Getenv("MUTUAL_BIG_IMPORT") != "" {
+	if v := os.Getenv("MUTUAL_BIG_IMPORT"); v != "" {
 		rows, engines = 500000, storetest.Engines
+		if n, err := strconv.Atoi(v); err == nil && n > 1 {
+			rows = n // MUTUAL_BIG_IMPORT=100000: a smaller run, for profiling
+		}
 	}
 	for _, engine := range engines {
 		t.Run(string(engine), func(t *testing.T) {

@@ -16,20 +16,7 @@ func Median(xs []float64) float64 {
 // without modifying xs; it returns NaN when q is outside [0, 1] or no
 // non-NaN value remains, and ±Inf entries can make the result infinite.
 func Percentile(xs []float64, q float64) float64 {
-	if !(q >= 0 && q <= 1) {
-		return math.NaN()
-	}
-	sorted := make([]float64, 0, len(xs))
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			sorted = append(sorted, x)
-		}
-	}
-	if len(sorted) == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(sorted)
-	return percentileSorted(sorted, q)
+	return Percentiles(xs, q)[0]
 }
 
 // percentileSorted is Percentile for a non-empty, sorted, NaN-free slice.
@@ -68,4 +55,25 @@ func ShareAtMost(xs []float64, limit float64) float64 {
 		return math.NaN()
 	}
 	return float64(count) / float64(total)
+}
+
+// Percentiles returns the q-quantiles of xs, as Percentile does for each,
+// sorting xs (a copy) once.
+func Percentiles(xs []float64, qs ...float64) []float64 {
+	out := make([]float64, len(qs))
+	sorted := make([]float64, 0, len(xs))
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			sorted = append(sorted, x)
+		}
+	}
+	sort.Float64s(sorted)
+	for i, q := range qs {
+		if !(q >= 0 && q <= 1) || len(sorted) == 0 {
+			out[i] = math.NaN()
+			continue
+		}
+		out[i] = percentileSorted(sorted, q)
+	}
+	return out
 }

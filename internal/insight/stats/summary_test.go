@@ -45,6 +45,13 @@ func TestPercentileType7(t *testing.T) {
 	if !math.IsNaN(Median(nil)) {
 		t.Error("Median(nil) should be NaN")
 	}
+	// Several at once, from one sort, are the same as each alone.
+	qs := []float64{0.9, 0, 0.5, 1.5, 0.25}
+	for i, got := range Percentiles(xs, qs...) {
+		if want := Percentile(xs, qs[i]); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("Percentiles(1..10)[%v] = %v, want %v", qs[i], got, want)
+		}
+	}
 }
 
 func TestShareAtMost(t *testing.T) {

@@ -66,6 +66,7 @@ var unscopedReaders = map[string]string{
 	"insight.(*Service).rateCounts":     "aggregate counts, suppressed before they are shown",
 	"insight.offerDates":                "input to aggregate coverage, never shown per person",
 	"insight.unitCounts":                "aggregate counts for the roll-up",
+	"insight.(*Service).tallyWaits":     "part of the waiting times' aggregate counts (each wait read only for the medians, never shown), for WaitingTimes, which is given the caller",
 	"insight.directUnitCounts":          "aggregate counts while the roll-up is not built",
 	"insight.directSupportCounts":       "the support report's aggregate counts (per person only for medians, never shown), while the support roll-up is not built",
 	"insight.rollupSupportCounts":       "the support report's aggregate counts (per person only for medians, never shown), from the support roll-up",
