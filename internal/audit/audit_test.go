@@ -340,14 +340,7 @@ func TestChainFromBeforeTheSealerStillVerifies(t *testing.T) {
 	for _, engine := range storetest.Engines {
 		t.Run(string(engine), func(t *testing.T) {
 			ctx := context.Background()
-			db, err := store.Open(ctx, storetest.DSN(t, engine))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if _, err := db.MigrateTo(ctx, 11); err != nil {
-				t.Fatal(err)
-			}
+			db := storetest.OpenAt(t, engine, 11)
 			at := time.Date(2026, 3, 4, 5, 6, 7, 891011000, time.UTC)
 			prev := ""
 			for id := int64(1); id <= 30; id++ {

@@ -272,13 +272,28 @@ type referralFact struct {
 	started bool
 }
 
+// carriesTraits reports whether spans of the kind keep the person's
+// characteristics: those counted by characteristic (PersonGroupPrefix) and
+// the days referred while off caseload, read one by one into the same
+// groups. The others are counted by their unit alone, and leaving the
+// characteristics off keeps their rows and index entries small (migration
+// 0058).
+func carriesTraits(kind string) bool {
+	_, ok := PersonGroupPrefix(kind)
+	return ok || kind == SpanReferredOff || kind == SpanStartedOff
+}
+
 // spansOf works out one person's spans from their episodes and offers.
 func spansOf(f *personFacts) []span {
 	var out []span
 	emit := func(kind, unit string, ivs []interval) {
+		var t traits
+		if carriesTraits(kind) {
+			t = f.traits
+		}
 		var prev time.Time
 		for _, iv := range ivs {
-			out = append(out, span{kind: kind, unit: unit, start: iv.start, end: iv.end, prev: prev, traits: f.traits})
+			out = append(out, span{kind: kind, unit: unit, start: iv.start, end: iv.end, prev: prev, traits: t})
 			prev = iv.end
 		}
 	}

@@ -94,22 +94,7 @@ func TestEquityAndCoverageFromSpans(t *testing.T) {
 			{From: day("2024-03-01"), To: day("2025-03-01")},
 		}
 		mgr := w.Principal(t, "manager")
-		answers := func() string {
-			var b strings.Builder
-			for _, p := range periods {
-				eq, err := svc.EquityOfAccess(ctx, mgr, p, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cov, err := svc.OfferCoverage(ctx, mgr, p, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				j, _ := json.MarshalIndent(map[string]any{"period": p, "equity": eq, "coverage": cov}, "", " ")
-				b.Write(j)
-			}
-			return b.String()
-		}
+		answers := func() string { return viewAnswers(t, svc, mgr, periods) }
 		setBuilt := func(built bool) {
 			t.Helper()
 			if _, err := db.Exec(ctx, "UPDATE caseload_rollup_state SET spans_built = $1 WHERE id = 1", built); err != nil {
@@ -133,19 +118,7 @@ func TestEquityAndCoverageFromSpans(t *testing.T) {
 
 		// Offers in the past, one on a leap day, recorded as it happens.
 		clin := w.Principal(t, "clinician") // of team A: may tell the people on its caseload
-		var onA []int64
-		rows, err := db.Query(ctx, "SELECT DISTINCT person_id FROM caseload_episodes WHERE team_id = $1 AND end_date IS NULL ORDER BY person_id", w.TeamA.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			onA = append(onA, id)
-		}
-		rows.Close()
+		onA := queryIDs(t, db, "SELECT DISTINCT person_id FROM caseload_episodes WHERE team_id = $1 AND end_date IS NULL ORDER BY person_id", w.TeamA.ID)
 		if len(onA) < 10 {
 			t.Fatalf("%d people on team A", len(onA))
 		}
@@ -265,21 +238,33 @@ func spanTables(t *testing.T, db *store.DB) string {
 	if n < 20 {
 		t.Fatalf("only %d spans", n)
 	}
-	crows, err := db.Query(ctx, "SELECT kind, grp, month, starts, ends FROM caseload_span_counts WHERE starts <> 0 OR ends <> 0 ORDER BY kind, grp, month")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer crows.Close()
-	for crows.Next() {
-		var kind, grp string
-		var month, starts, ends int
-		if err := crows.Scan(&kind, &grp, &month, &starts, &ends); err != nil {
+	return b.String() + countTables(t, db)
+}
+
+// countTables lists the non-zero monthly span and gap counts, in order.
+func countTables(t *testing.T, db *store.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		"SELECT kind, grp, month, starts, ends FROM caseload_span_counts WHERE starts <> 0 OR ends <> 0 ORDER BY kind, grp, month",
+		"SELECT kind, grp, prev_month, start_month, n FROM caseload_gap_counts WHERE n <> 0 ORDER BY kind, grp, prev_month, start_month",
+	} {
+		rows, err := db.Query(context.Background(), q)
+		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "%s %q %d %d %d\n", kind, grp, month, starts, ends)
-	}
-	if err := crows.Err(); err != nil {
-		t.Fatal(err)
+		for rows.Next() {
+			var kind, grp string
+			var x, y, z int
+			if err := rows.Scan(&kind, &grp, &x, &y, &z); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s %q %d %d %d\n", kind, grp, x, y, z)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return b.String()
 }
@@ -388,4 +373,134 @@ func TestCaseloadSpansConcurrentWriters(t *testing.T) {
 			t.Fatalf("spans kept through writers at once differ from a rebuild:\n%s", firstDifference(kept, rebuilt))
 		}
 	})
+}
+
+// Migration 0058: spans counted by their unit alone (setting, team, told,
+// …) no longer keep the person's characteristics, which on SQLite are
+// blanked before the spans' indexes are rebuilt to hold the columns the
+// counts group by. Spans written by the release before it (characteristics
+// on every kind) give the same equity and coverage after the upgrade, the
+// counts do not move, and recounting everyone changes no count.
+func TestSpansUpgradeKeepsTheCounts(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(string(engine), func(t *testing.T) {
+			ctx := context.Background()
+			db := storetest.OpenAt(t, engine, 57)
+			w := testkit.NewWorld(t, db)
+			svc := service(w)
+			svc.Suppress = stats.Suppressor{Threshold: 1}
+			imp := importer(w)
+			var eps []caseload.Episode
+			for p := range 40 {
+				start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 17*p)
+				e := caseload.Episode{PersonRef: fmt.Sprintf("UP%d", p), Team: []string{w.TeamA.Name, w.TeamB.Name}[p%2],
+					CoordinatorEmail: "c@test.example", StartDate: start.Format(time.DateOnly), BirthYear: 1950 + p,
+					Gender: []string{"woman", "man"}[p%2], Ethnicity: "white_british", Setting: []string{"community", "acute_ward"}[p%2]}
+				if p%3 == 0 {
+					e.EndDate = start.AddDate(0, 5, 0).Format(time.DateOnly)
+				}
+				eps = append(eps, e)
+			}
+			if rep, err := imp.ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{}); err != nil || !rep.Imported {
+				t.Fatalf("%+v %v", rep, err)
+			}
+			if err := imp.RebuildIfStale(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// As the release before wrote them: every kind with the
+			// person's characteristics.
+			if _, err := db.Exec(ctx, `UPDATE caseload_spans SET birth_year = (SELECT birth_year FROM people p WHERE p.id = caseload_spans.person_id),
+				gender = (SELECT gender FROM people p WHERE p.id = caseload_spans.person_id),
+				ethnicity = (SELECT ethnicity FROM people p WHERE p.id = caseload_spans.person_id)`); err != nil {
+				t.Fatal(err)
+			}
+			const blank = `SELECT COUNT(*) FROM caseload_spans WHERE kind NOT IN ('person', 'referred', 'started', 'referred_off', 'started_off')
+				AND (birth_year IS NOT NULL OR gender <> '' OR ethnicity <> '')`
+			var before int
+			if err := db.QueryRow(ctx, blank).Scan(&before); err != nil || before == 0 {
+				t.Fatalf("%d spans of other kinds hold characteristics before the upgrade (%v)", before, err)
+			}
+			mgr := w.Principal(t, "manager")
+			answers := func() string {
+				return viewAnswers(t, svc, mgr, []insight.Period{{From: day("2025-11-03"), To: day("2026-11-02")}, {From: day("2024-03-15"), To: day("2024-09-14")}})
+			}
+			counts := func() string { return countTables(t, db) }
+			wantAnswers, wantCounts := answers(), counts()
+			if !strings.Contains(wantAnswers, `"caseload":`) {
+				t.Fatalf("nothing counted: %.500s", wantAnswers)
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var after int
+			if err := db.QueryRow(ctx, blank).Scan(&after); err != nil {
+				t.Fatal(err)
+			}
+			if engine == store.SQLite && after != 0 {
+				t.Errorf("%d spans of other kinds still hold characteristics after the upgrade", after)
+			}
+			if got := answers(); got != wantAnswers {
+				t.Errorf("equity and coverage changed with the upgrade:\n%s", firstDifference(got, wantAnswers))
+			}
+			if got := counts(); got != wantCounts {
+				t.Errorf("the counts changed with the upgrade:\n%s", firstDifference(got, wantCounts))
+			}
+			// Recounting everyone blanks what the upgrade left (PostgreSQL)
+			// and moves no count.
+			ids := queryIDs(t, db, "SELECT id FROM people")
+			if err := db.Write(ctx, func(tx *store.Tx) error { return caseload.Recount(ctx, tx, ids) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRow(ctx, blank).Scan(&after); err != nil || after != 0 {
+				t.Errorf("%d spans of other kinds hold characteristics after a recount (%v)", after, err)
+			}
+			if got := counts(); got != wantCounts {
+				t.Errorf("the counts changed with a recount:\n%s", firstDifference(got, wantCounts))
+			}
+			if got := answers(); got != wantAnswers {
+				t.Errorf("equity and coverage changed with a recount:\n%s", firstDifference(got, wantAnswers))
+			}
+		})
+	}
+}
+
+// queryIDs reads a column of ids.
+func queryIDs(t *testing.T, db *store.DB, q string, args ...any) []int64 {
+	t.Helper()
+	rows, err := db.Query(context.Background(), q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// viewAnswers is equity and coverage for each period, as JSON.
+func viewAnswers(t *testing.T, svc *insight.Service, p *app.Principal, periods []insight.Period) string {
+	t.Helper()
+	var b strings.Builder
+	for _, period := range periods {
+		eq, err := svc.EquityOfAccess(context.Background(), p, period, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cov, err := svc.OfferCoverage(context.Background(), p, period, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, _ := json.MarshalIndent(map[string]any{"period": period, "equity": eq, "coverage": cov}, "", " ")
+		b.Write(j)
+	}
+	return b.String()
 }

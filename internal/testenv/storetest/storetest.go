@@ -156,6 +156,22 @@ func OpenDurable(tb testing.TB, engine store.Dialect) *store.DB {
 	return openWith(tb, engine, store.Open)
 }
 
+// OpenAt is a fresh database migrated only up to version, for a test of
+// an upgrade from the release before: it migrates the rest itself.
+func OpenAt(tb testing.TB, engine store.Dialect, version int) *store.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, DSN(tb, engine))
+	if err != nil {
+		tb.Fatalf("opening %s: %v", engine, err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.MigrateTo(ctx, version); err != nil {
+		tb.Fatalf("migrating %s to %d: %v", engine, version, err)
+	}
+	return db
+}
+
 func openWith(tb testing.TB, engine store.Dialect, open opener) *store.DB {
 	tb.Helper()
 	return openAndMigrate(tb, engine, DSN(tb, engine), open)
