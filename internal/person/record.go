@@ -2,7 +2,6 @@ package person
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
@@ -96,9 +95,6 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 			return nil, err
 		}
 	}
-	if tx.Dialect == store.Postgres && len(missing) > 0 {
-		return ids, insertRecordsPG(ctx, tx, missing, ids, now)
-	}
 	for len(missing) > 0 {
 		n := min(len(missing), recordRowsPerStatement)
 		if err := insertRecords(ctx, tx, missing[:n], ids, now); err != nil {
@@ -125,39 +121,6 @@ func insertRecords(ctx context.Context, tx *store.Tx, recs []FromRecord, ids map
 	if err != nil {
 		return err
 	}
-	return readIDs(rows, ids)
-}
-
-// insertRecordsPG creates people in one statement on PostgreSQL, each
-// column passed as an array: multi-row VALUES is parsed and planned afresh
-// for every 40 people, which was most of the people insert's time in a
-// large caseload import.
-func insertRecordsPG(ctx context.Context, tx *store.Tx, recs []FromRecord, ids map[string]int64, now time.Time) error {
-	n := len(recs)
-	names, refs, genders, ethnicities, disabilities, languages := make([]string, n), make([]string, n), make([]string, n),
-		make([]string, n), make([]string, n), make([]string, n)
-	years := make([]*int64, n)
-	for i, r := range recs {
-		names[i], refs[i], genders[i], ethnicities[i], disabilities[i], languages[i] = r.PreferredName, r.TrustRef, r.Gender,
-			r.Ethnicity, r.Disability, r.FirstLanguage
-		if r.BirthYear != 0 {
-			y := int64(r.BirthYear)
-			years[i] = &y
-		}
-	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO people (preferred_name, trust_ref, birth_year, gender, ethnicity, disability, first_language,
-		created_at, updated_at)
-		SELECT x.n, x.r, x.b, x.g, x.e, x.d, x.l, $8, $8
-		FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) AS x (n, r, b, g, e, d, l)
-		RETURNING id, trust_ref`, names, refs, years, genders, ethnicities, disabilities, languages, now)
-	if err != nil {
-		return err
-	}
-	return readIDs(rows, ids)
-}
-
-// readIDs reads the id and trust reference of each person created.
-func readIDs(rows *sql.Rows, ids map[string]int64) error {
 	defer rows.Close()
 	for rows.Next() {
 		var id int64

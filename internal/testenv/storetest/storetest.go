@@ -160,15 +160,21 @@ func OpenDurable(tb testing.TB, engine store.Dialect) *store.DB {
 // an upgrade from the release before: it migrates the rest itself.
 func OpenAt(tb testing.TB, engine store.Dialect, version int) *store.DB {
 	tb.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, DSN(tb, engine))
+	db := openClosed(tb, engine, DSN(tb, engine), store.Open)
+	if _, err := db.MigrateTo(context.Background(), version); err != nil {
+		tb.Fatalf("migrating %s to %d: %v", engine, version, err)
+	}
+	return db
+}
+
+// openClosed opens dsn, closed when the test ends.
+func openClosed(tb testing.TB, engine store.Dialect, dsn string, open opener) *store.DB {
+	tb.Helper()
+	db, err := open(context.Background(), dsn)
 	if err != nil {
 		tb.Fatalf("opening %s: %v", engine, err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	if _, err := db.MigrateTo(ctx, version); err != nil {
-		tb.Fatalf("migrating %s to %d: %v", engine, version, err)
-	}
 	return db
 }
 
@@ -179,13 +185,8 @@ func openWith(tb testing.TB, engine store.Dialect, open opener) *store.DB {
 
 func openAndMigrate(tb testing.TB, engine store.Dialect, dsn string, open opener) *store.DB {
 	tb.Helper()
-	ctx := context.Background()
-	db, err := open(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("opening %s: %v", engine, err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
+	db := openClosed(tb, engine, dsn, open)
+	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatalf("migrating %s: %v", engine, err)
 	}
 	return db
