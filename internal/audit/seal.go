@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +42,10 @@ func seal(ctx context.Context, db *store.DB, wait bool) (int, error) {
 }
 
 func sealOnce(ctx context.Context, db *store.DB, wait bool) (sealed int, ran bool, err error) {
-	ran, err = db.Exclusive(ctx, store.LockAuditSealer, wait, func(tx *store.Tx) error {
+	// The sealer takes no turn among requests' writes (store.Unqueued): it
+	// is one writer at a time, and a long queue of writes is when it has
+	// most to seal.
+	ran, err = db.Exclusive(store.Unqueued(ctx), store.LockAuditSealer, wait, func(tx *store.Tx) error {
 		sealed = 0
 		// The head is read after the lock is granted, so it includes the
 		// previous sealer's last batch.
@@ -71,25 +75,32 @@ func sealOnce(ctx context.Context, db *store.DB, wait bool) (sealed int, ran boo
 		if len(batch) == 0 {
 			return nil
 		}
-		st, err := tx.PrepareContext(ctx, "UPDATE audit_events SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4 AND seq IS NULL")
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for _, r := range batch {
+		// One statement seals the batch (a statement a row was as many round
+		// trips as the writes being sealed).
+		a := store.NewArgs()
+		var values strings.Builder
+		for i := range batch {
+			r := &batch[i]
 			head++
 			r.Seq, r.PrevHash = head, prev
 			r.Hash = r.computeHash()
-			res, err := st.ExecContext(ctx, r.Seq, r.PrevHash, r.Hash, r.ID)
-			if err != nil {
-				return fmt.Errorf("sealing audit row %d: %w", r.ID, err)
-			}
-			// Only sealers change rows and they take turns, so a row that
-			// is no longer unsealed means something else is writing seals.
-			if n, err := res.RowsAffected(); err != nil || n != 1 {
-				return fmt.Errorf("sealing audit row %d: it was sealed by someone else (%d rows, %v)", r.ID, n, err)
-			}
 			prev = r.Hash
+			if i > 0 {
+				values.WriteString(", ")
+			}
+			fmt.Fprintf(&values, "(CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS TEXT), CAST(%s AS TEXT))",
+				a.Add(r.ID), a.Add(r.Seq), a.Add(r.PrevHash), a.Add(r.Hash))
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE audit_events SET seq = v.column2, prev_hash = v.column3, hash = v.column4
+			FROM (VALUES `+values.String()+`) AS v WHERE audit_events.id = v.column1 AND audit_events.seq IS NULL`, a.Values()...)
+		if err != nil {
+			return fmt.Errorf("sealing audit rows %d to %d: %w", batch[0].ID, batch[len(batch)-1].ID, err)
+		}
+		// Only sealers change rows and they take turns, so a row that is no
+		// longer unsealed means something else is writing seals.
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(batch)) {
+			return fmt.Errorf("sealing audit rows %d to %d: some were sealed by someone else (%d of %d rows, %v)",
+				batch[0].ID, batch[len(batch)-1].ID, n, len(batch), err)
 		}
 		sealed = len(batch)
 		return nil

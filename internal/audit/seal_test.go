@@ -218,3 +218,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// One statement seals each batch of rows: a chain of several batches, the
+// last one short, verifies from the first row to the last.
+func TestSealingSeveralBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		writeEvents(t, db, 1004)
+		if n := seal(t, db); n != 1004 {
+			t.Fatalf("sealed %d rows, want 1004", n)
+		}
+		res := verify(t, db, audit.VerifyOptions{})
+		if !res.OK() || res.Rows != 1004 || res.HeadSeq != 1004 || res.Unsealed != 0 {
+			t.Fatalf("after sealing three batches: %+v", res)
+		}
+	})
+}

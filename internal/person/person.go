@@ -196,8 +196,16 @@ func (p Person) DisabilityLabel() string {
 	return demographics.Label(demographics.Disabilities, p.Disability)
 }
 
-const personColumns = `pe.id, pe.preferred_name, pe.full_name, pe.date_of_birth, pe.email, pe.phone, pe.contact_preference,
-	pe.contact_times, pe.gender, pe.ethnicity, pe.ethnicity_other, pe.disability, pe.first_language, COALESCE(pe.trust_ref, pe.trust_ref_pending), pe.created_at`
+// personColumns reads a person from people named pe; insertedColumns
+// reads the same from an insert's RETURNING, where SQLite allows only the
+// table's bare column names.
+var personColumns, insertedColumns = personColumnsOf("pe."), personColumnsOf("")
+
+func personColumnsOf(t string) string {
+	return fmt.Sprintf(`%[1]sid, %[1]spreferred_name, %[1]sfull_name, %[1]sdate_of_birth, %[1]semail, %[1]sphone, %[1]scontact_preference,
+	%[1]scontact_times, %[1]sgender, %[1]sethnicity, %[1]sethnicity_other, %[1]sdisability, %[1]sfirst_language,
+	COALESCE(%[1]strust_ref, %[1]strust_ref_pending), %[1]screated_at`, t)
+}
 
 func scanPerson(row interface{ Scan(...any) error }) (Person, error) {
 	var p Person
@@ -227,43 +235,48 @@ func NormalisePhone(s string) string {
 // were offered them as a possible match); otherwise it is kept as pending,
 // for someone who may see both to resolve, and nothing is said.
 func Insert(ctx context.Context, tx *store.Tx, p *app.Principal, d Details, dob *time.Time, createdBy int64, now time.Time) (int64, error) {
+	pe, err := insertPerson(ctx, tx, p, d, dob, createdBy, now)
+	return pe.ID, err
+}
+
+// insertPerson is Insert, giving the person as stored (read back by the
+// insert itself, not by a second statement).
+func insertPerson(ctx context.Context, tx *store.Tx, p *app.Principal, d Details, dob *time.Time, createdBy int64, now time.Time) (Person, error) {
 	var dobArg any
 	birthYear := any(nil)
 	if dob != nil {
 		dobArg = *dob
 		birthYear = dob.Year()
 	}
-	insert := func(ref any, pending string) (int64, error) {
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, date_of_birth, birth_year, email, phone,
+	insert := func(ref any, pending string) (Person, error) {
+		return scanPerson(tx.QueryRowContext(ctx, `INSERT INTO people (preferred_name, full_name, date_of_birth, birth_year, email, phone,
 			contact_preference, contact_times, gender, ethnicity, ethnicity_other, disability, first_language, trust_ref,
 			trust_ref_pending, created_by_user_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
-			ON CONFLICT (trust_ref) DO NOTHING RETURNING id`,
+			ON CONFLICT (trust_ref) DO NOTHING RETURNING `+insertedColumns,
 			d.PreferredName, d.FullName, dobArg, birthYear, d.Email, NormalisePhone(d.Phone), d.ContactPreference, d.ContactTimes,
-			d.Gender, d.Ethnicity, d.EthnicityOther, d.Disability, d.FirstLanguage, ref, pending, nullID(createdBy), now).Scan(&id)
-		return id, err
+			d.Gender, d.Ethnicity, d.EthnicityOther, d.Disability, d.FirstLanguage, ref, pending, nullID(createdBy), now))
 	}
 	if d.TrustRef == "" {
 		return insert(nil, "")
 	}
-	id, err := insert(d.TrustRef, "")
+	pe, err := insert(d.TrustRef, "")
 	if !errors.Is(err, sql.ErrNoRows) {
-		return id, err
+		return pe, err
 	}
 	// Someone holds the number (the conflict is decided by the unique
 	// index, so this is safe however many insert at once).
 	var holder int64
 	if err := tx.QueryRowContext(ctx, "SELECT id FROM people WHERE trust_ref = $1", d.TrustRef).Scan(&holder); err != nil {
-		return 0, err
+		return Person{}, err
 	}
 	if p != nil {
 		switch err := access.MaySeePerson(ctx, tx, p, holder); {
 		case err == nil:
-			return 0, app.Invalid(app.FieldError{Field: "trust_ref", Message: "Another person in Mutual already has this trust record number. " +
+			return Person{}, app.Invalid(app.FieldError{Field: "trust_ref", Message: "Another person in Mutual already has this trust record number. " +
 				"If they are the same person, choose them instead of adding someone new."})
 		case !errors.Is(err, access.ErrNotVisible):
-			return 0, err
+			return Person{}, err
 		}
 	}
 	return insert(nil, d.TrustRef)
@@ -489,15 +502,12 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, d Details, notDu
 				return &DuplicateError{Matches: matches}
 			}
 		}
-		id, err := Insert(ctx, tx, p, d, dob, p.UserID, now)
-		if err != nil {
-			return err
-		}
-		if pe, err = scanPerson(tx.QueryRowContext(ctx, "SELECT "+personColumns+" FROM people pe WHERE pe.id = $1", id)); err != nil {
+		var err error
+		if pe, err = insertPerson(ctx, tx, p, d, dob, p.UserID, now); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, now, p.ActorFor(app.PermPersonRead), audit.Event{
-			Action: "person.create", SubjectPersonID: id, ObjectType: "person", ObjectID: fmt.Sprint(id)})
+			Action: "person.create", SubjectPersonID: pe.ID, ObjectType: "person", ObjectID: fmt.Sprint(pe.ID)})
 	})
 	var dup *DuplicateError
 	if errors.As(err, &dup) {
