@@ -258,8 +258,9 @@ func (l *Log) commit(batch []*pending) {
 
 func (l *Log) commitTx(batch []*pending) error {
 	// The writer's own deadline, not any caller's: the batch is shared.
-	// Callers stop waiting at their own deadlines.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Callers stop waiting at their own deadlines. Requests wait for this
+	// commit while holding their turn to write, so it takes none.
+	ctx, cancel := context.WithTimeout(store.Unqueued(context.Background()), 30*time.Second)
 	defer cancel()
 	l.batches.Add(1)
 	err := l.db.Write(ctx, func(tx *store.Tx) error {
