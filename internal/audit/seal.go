@@ -42,10 +42,7 @@ func seal(ctx context.Context, db *store.DB, wait bool) (int, error) {
 }
 
 func sealOnce(ctx context.Context, db *store.DB, wait bool) (sealed int, ran bool, err error) {
-	// The sealer takes no turn among requests' writes (store.Unqueued): it
-	// is one writer at a time, and a long queue of writes is when it has
-	// most to seal.
-	ran, err = db.Exclusive(store.Unqueued(ctx), store.LockAuditSealer, wait, func(tx *store.Tx) error {
+	ran, err = db.Exclusive(ctx, store.LockAuditSealer, wait, func(tx *store.Tx) error {
 		sealed = 0
 		// The head is read after the lock is granted, so it includes the
 		// previous sealer's last batch.

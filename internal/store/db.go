@@ -299,7 +299,7 @@ func (tx *Tx) IDs(ctx context.Context, q string, args ...any) ([]int64, error) {
 // 150 to 45 ms on SQLite and from about 50 to 35–45 ms on PostgreSQL, with
 // as many writes a second or more. A transaction that another one waits
 // for while it holds its turn would deadlock this way: the audit log's
-// writers and the sealer run under Unqueued.
+// writers run under Unqueued, and Exclusive takes no turn.
 func (db *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	return db.run(ctx, db.write, false, fn)
 }
@@ -522,8 +522,13 @@ func (tx *Tx) Lock(ctx context.Context, key int64) error {
 // by the lock's previous holder (a snapshot taken before the lock was
 // granted would not). On SQLite the write lock is the lock: ran is always
 // true. Errors are the transaction's, or fn's.
+//
+// It takes no turn among other writes (see Write): these jobs (imports,
+// roll-up rebuilds, the sealer) take turns through their lock, and several
+// waiting for it on PostgreSQL would otherwise hold every turn, and stop
+// every other write, until the holder finished.
 func (db *DB) Exclusive(ctx context.Context, key int64, wait bool, fn func(tx *Tx) error) (ran bool, err error) {
-	err = db.Write(ctx, func(tx *Tx) error {
+	err = db.Write(Unqueued(ctx), func(tx *Tx) error {
 		ran = false
 		if tx.Dialect == Postgres {
 			if _, err := tx.ExecContext(ctx, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"); err != nil {

@@ -49,16 +49,31 @@ func TestWritesTakeTurnsInOrder(t *testing.T) {
 
 // A write marked Unqueued does not wait for a turn: the audit log's
 // writers, which requests holding a turn wait for, must not queue behind
-// them.
+// them. Nor does Exclusive, whose waiters would hold every turn.
 func TestUnqueuedWritesTakeNoTurn(t *testing.T) {
 	ctx := context.Background()
 	db := openTurnsDB(t)
 	db.writeTurns <- struct{}{} // every turn taken
 	done := make(chan error, 1)
-	go func() { done <- db.Write(Unqueued(ctx), func(*Tx) error { return nil }) }()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	finishes := func(what string) {
+		t.Helper()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s waited for a turn while every turn was taken", what)
+		}
 	}
+	go func() { done <- db.Write(Unqueued(ctx), func(*Tx) error { return nil }) }()
+	finishes("an unqueued write")
+	// Nor do the jobs that take turns through a lock of their own.
+	go func() {
+		_, err := db.Exclusive(ctx, LockCaseload, true, func(*Tx) error { return nil })
+		done <- err
+	}()
+	finishes("an exclusive job")
 	queued, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	if err := db.Write(queued, func(*Tx) error { return nil }); err == nil {
