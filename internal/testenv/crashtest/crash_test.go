@@ -219,7 +219,15 @@ func TestGracefulShutdown(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			client := &http.Client{Timeout: 10 * time.Second}
+			// A connection of its own, kept alive, as a load balancer keeps
+			// one. Sharing http.DefaultTransport, which keeps two idle
+			// connections for eight clients, dialled afresh for most
+			// requests, and a dial the kernel completed just before the
+			// listener closed was reset with it, never reaching the server.
+			// A client dials again only after the server closed its
+			// connection, by then refused.
+			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
 			for i := 0; ctx.Err() == nil; i++ {
 				name := fmt.Sprintf("Shutdown %d-%d", w, i)
 				body, _ := json.Marshal(map[string]any{"preferred_name": name, "not_duplicate": true})
