@@ -182,9 +182,12 @@ func TestImportLinksPeopleByTrustReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One co-ordinator has an account (named, in any case), the other
+		// none (shown by email).
 		rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, []caseload.Episode{{PersonRef: "RX0042", Team: w.TeamA.Name,
-			CoordinatorEmail: "c@test.example", StartDate: "2026-01-01"}}, caseload.ImportOptions{})
-		if err != nil || rep.Inserted != 1 {
+			CoordinatorEmail: "c@test.example", StartDate: "2026-01-01"}, {PersonRef: "RX0042", Team: w.TeamA.Name,
+			CoordinatorEmail: strings.ToUpper(clin.Email), StartDate: "2026-01-02"}}, caseload.ImportOptions{})
+		if err != nil || rep.Inserted != 2 {
 			t.Fatalf("%+v %v", rep, err)
 		}
 		var personID int64
@@ -193,7 +196,8 @@ func TestImportLinksPeopleByTrustReference(t *testing.T) {
 			t.Fatalf("episode joined to person %d, want %d", personID, pe.ID)
 		}
 		rec, _ := w.Referrals.GetPerson(ctx, clin, pe.ID)
-		if rec.Person.TrustRef != "RX0042" || len(rec.Caseload) != 1 {
+		if rec.Person.TrustRef != "RX0042" || len(rec.Caseload) != 2 || rec.Caseload[0].Coordinator != clin.Name ||
+			rec.Caseload[1].Coordinator != "c@test.example" {
 			t.Fatalf("clinician's view: %+v", rec)
 		}
 		// A peer worker on the team sees the person (on their team's

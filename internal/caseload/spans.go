@@ -617,6 +617,11 @@ func insertSpans(ctx context.Context, tx *store.Tx, people []personSpans) error 
 				s.disability, s.language})
 		}
 	}
+	// By kind and start, the order of the start index, so that each
+	// statement's new entries fall on a few of its pages (as insertEpisodes).
+	slices.SortStableFunc(rows, func(a, b []any) int {
+		return cmp.Or(cmp.Compare(a[1].(string), b[1].(string)), a[3].(time.Time).Compare(b[3].(time.Time)))
+	})
 	return insertRows(ctx, tx, `caseload_spans (person_id, kind, unit, start_date, end_date, prev_end, birth_year, gender, ethnicity,
 		disability, first_language)`, []string{"bigint", "text", "text", "date", "date", "date", "integer", "text", "text", "text", "text"},
 		rows, spansPerStatement, "")

@@ -2,6 +2,7 @@ package person
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -95,6 +96,9 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 			return nil, err
 		}
 	}
+	if tx.Dialect == store.Postgres && len(missing) > 0 {
+		return ids, insertRecordsPG(ctx, tx, missing, ids, now)
+	}
 	for len(missing) > 0 {
 		n := min(len(missing), recordRowsPerStatement)
 		if err := insertRecords(ctx, tx, missing[:n], ids, now); err != nil {
@@ -118,6 +122,38 @@ func insertRecords(ctx context.Context, tx *store.Tx, recs []FromRecord, ids map
 	}
 	b.WriteString(" RETURNING id, trust_ref")
 	rows, err := tx.QueryContext(ctx, b.String(), a.Values()...)
+	return readCreated(rows, err, ids)
+}
+
+// insertRecordsPG creates people in one statement on PostgreSQL, each
+// column passed as an array: PostgreSQL parses and plans a multi-row VALUES
+// afresh each time, and a 500,000-row import spent 7 of its 49 seconds
+// creating 250,000 people 40 at a time.
+func insertRecordsPG(ctx context.Context, tx *store.Tx, recs []FromRecord, ids map[string]int64, now time.Time) error {
+	n := len(recs)
+	names, refs, genders, ethnicities, disabilities, langs := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n)
+	years := make([]*int64, n)
+	for i, r := range recs {
+		names[i], refs[i], genders[i], ethnicities[i], disabilities[i], langs[i] = r.PreferredName, r.TrustRef, r.Gender, r.Ethnicity,
+			r.Disability, r.FirstLanguage
+		if r.BirthYear != 0 {
+			y := int64(r.BirthYear)
+			years[i] = &y
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `INSERT INTO people (preferred_name, trust_ref, birth_year, gender, ethnicity, disability, first_language,
+		created_at, updated_at)
+		SELECT x.n, x.r, x.b, x.g, x.e, x.d, x.l, $8, $8
+		FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS x (n, r, b, g, e, d, l, i)
+		ORDER BY x.i
+		RETURNING id, trust_ref`, names, refs, years, genders, ethnicities, disabilities, langs, now)
+	return readCreated(rows, err, ids)
+}
+
+// readCreated reads the id and trust reference of each person an insert
+// returned into ids.
+func readCreated(rows *sql.Rows, err error, ids map[string]int64) error {
 	if err != nil {
 		return err
 	}
