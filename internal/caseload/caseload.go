@@ -424,15 +424,26 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			recs[i] = person.FromRecord{TrustRef: ref, PreferredName: e.name, BirthYear: e.birthYear, Gender: e.gender,
 				Ethnicity: e.ethnicity, Disability: e.disability, FirstLanguage: e.language}
 		}
-		people, err := person.UpsertFromRecord(ctx, tx, recs, now)
+		people, created, err := person.UpsertFromRecord(ctx, tx, recs, now)
 		if err != nil {
 			return err
 		}
-		ids := make([]int64, 0, len(people))
-		for _, id := range people {
+		// The people created just now have no episodes, spans, referrals
+		// or offers to look up: their facts are this batch's.
+		ids, heldIDs := make([]int64, 0, len(people)), make([]int64, 0, len(people)-len(created))
+		createdFacts := map[int64]*personFacts{}
+		for _, ref := range order {
+			id := people[ref]
 			ids = append(ids, id)
+			if !created[ref] {
+				heldIDs = append(heldIDs, id)
+				continue
+			}
+			e := refs[ref]
+			createdFacts[id] = &personFacts{traits: traits{birthYear: e.birthYear, gender: e.gender, ethnicity: e.ethnicity,
+				disability: e.disability, language: e.language}}
 		}
-		existing, held, err := findEpisodes(ctx, tx, order, ids)
+		existing, held, err := findEpisodes(ctx, tx, order, heldIDs)
 		if err != nil {
 			return err
 		}
@@ -486,7 +497,16 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		}
 		for _, e := range fresh {
 			delta.add(e, 1, 1)
-			touched = append(touched, people[e.ref])
+			id := people[e.ref]
+			if f := createdFacts[id]; f != nil {
+				ep := episodeFact{team: e.teamID, setting: e.setting, start: day(e.start)}
+				if e.end != nil {
+					ep.end = day(*e.end)
+				}
+				f.episodes = append(f.episodes, ep)
+				continue // nothing of theirs to flag
+			}
+			touched = append(touched, id)
 		}
 		rep.Inserted += len(fresh)
 		if err := s.applyDelta(ctx, tx, delta, touched); err != nil {
@@ -494,7 +514,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		}
 		// Every person in the batch: their characteristics may have changed
 		// even where their episodes did not.
-		return Recount(ctx, tx, ids)
+		return recount(ctx, tx, ids, createdFacts)
 	})
 	return err
 }

@@ -385,6 +385,14 @@ func SpansBuilt(ctx context.Context, db *store.DB) (bool, error) {
 // order, so two transactions recounting one person take turns and the
 // second reads what the first committed.
 func Recount(ctx context.Context, tx *store.Tx, persons []int64) error {
+	return recount(ctx, tx, persons, nil)
+}
+
+// recount is Recount, given the facts of people created in this
+// transaction (an import's new people): they have no spans, referrals or
+// offers yet, and their episodes and characteristics are the import's, so
+// nothing is read back for them.
+func recount(ctx context.Context, tx *store.Tx, persons []int64, created map[int64]*personFacts) error {
 	if len(persons) == 0 {
 		return nil
 	}
@@ -401,56 +409,18 @@ func Recount(ctx context.Context, tx *store.Tx, persons []int64) error {
 			return nil
 		}
 	}
-	if tx.Dialect == store.Postgres {
-		a := store.NewArgs()
-		// FOR NO KEY UPDATE, not FOR UPDATE: the writer that called this has
-		// often just inserted a row referring to the person (an offer, a
-		// referral), which holds a key-share lock on them that FOR UPDATE
-		// would wait behind — two such writers deadlocked.
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM people WHERE id IN "+a.IDs(tx.Dialect, ids)+" ORDER BY id FOR NO KEY UPDATE", a.Values()...)
-		if err != nil {
-			return err
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	a := store.NewArgs()
-	in := a.IDs(tx.Dialect, ids)
-	facts, err := loadFacts(ctx, tx, "IN "+in, a.Values())
+	held := slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return created[id] != nil })
+	facts, old, err := heldFacts(ctx, tx, held)
 	if err != nil {
 		return err
 	}
-	old := map[int64][]span{}
-	rows, err := tx.QueryContext(ctx, `SELECT person_id, kind, unit, start_date, end_date, prev_end, COALESCE(birth_year, 0), gender, ethnicity,
-		disability, first_language FROM caseload_spans WHERE person_id IN `+in, a.Values()...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var pid int64
-		var s span
-		var end, prev *time.Time
-		if err := rows.Scan(&pid, &s.kind, &s.unit, &s.start, &end, &prev, &s.birthYear, &s.gender, &s.ethnicity, &s.disability, &s.language); err != nil {
-			rows.Close()
-			return err
+	for _, id := range ids {
+		if f := created[id]; f != nil {
+			facts[id] = f
 		}
-		s.start = day(s.start)
-		if end != nil {
-			s.end = day(*end)
-		}
-		if prev != nil {
-			s.prev = day(*prev)
-		}
-		old[pid] = append(old[pid], s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	counts := newSpanCounts()
-	var changed []int64
+	var changed, replaced []int64
 	var fresh []personSpans
 	for _, pid := range ids {
 		now := []span(nil)
@@ -461,6 +431,9 @@ func Recount(ctx context.Context, tx *store.Tx, persons []int64) error {
 			continue
 		}
 		changed = append(changed, pid)
+		if len(old[pid]) > 0 {
+			replaced = append(replaced, pid)
+		}
 		for _, s := range old[pid] {
 			counts.add(s, -1)
 		}
@@ -472,14 +445,71 @@ func Recount(ctx context.Context, tx *store.Tx, persons []int64) error {
 	if len(changed) == 0 {
 		return nil
 	}
-	a = store.NewArgs()
-	if _, err := tx.ExecContext(ctx, "DELETE FROM caseload_spans WHERE person_id IN "+a.IDs(tx.Dialect, changed), a.Values()...); err != nil {
-		return err
+	if len(replaced) > 0 {
+		a := store.NewArgs()
+		if _, err := tx.ExecContext(ctx, "DELETE FROM caseload_spans WHERE person_id IN "+a.IDs(tx.Dialect, replaced), a.Values()...); err != nil {
+			return err
+		}
 	}
 	if err := insertSpans(ctx, tx, fresh); err != nil {
 		return err
 	}
 	return addCounts(ctx, tx, counts)
+}
+
+// heldFacts reads the episodes, characteristics, referrals and offers of
+// the given people, and the spans held for them, each person's row locked
+// first on PostgreSQL.
+func heldFacts(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]*personFacts, map[int64][]span, error) {
+	old := map[int64][]span{}
+	if len(ids) == 0 {
+		return map[int64]*personFacts{}, old, nil
+	}
+	if tx.Dialect == store.Postgres {
+		a := store.NewArgs()
+		// FOR NO KEY UPDATE, not FOR UPDATE: the writer that called this has
+		// often just inserted a row referring to the person (an offer, a
+		// referral), which holds a key-share lock on them that FOR UPDATE
+		// would wait behind — two such writers deadlocked.
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM people WHERE id IN "+a.IDs(tx.Dialect, ids)+" ORDER BY id FOR NO KEY UPDATE", a.Values()...)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+	}
+	a := store.NewArgs()
+	in := a.IDs(tx.Dialect, ids)
+	facts, err := loadFacts(ctx, tx, "IN "+in, a.Values())
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT person_id, kind, unit, start_date, end_date, prev_end, COALESCE(birth_year, 0), gender, ethnicity,
+		disability, first_language FROM caseload_spans WHERE person_id IN `+in, a.Values()...)
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var pid int64
+		var s span
+		var end, prev *time.Time
+		if err := rows.Scan(&pid, &s.kind, &s.unit, &s.start, &end, &prev, &s.birthYear, &s.gender, &s.ethnicity, &s.disability, &s.language); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		s.start = day(s.start)
+		if end != nil {
+			s.end = day(*end)
+		}
+		if prev != nil {
+			s.prev = day(*prev)
+		}
+		old[pid] = append(old[pid], s)
+	}
+	rows.Close()
+	return facts, old, rows.Err()
 }
 
 type personSpans struct {

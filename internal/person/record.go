@@ -44,12 +44,14 @@ const recordRowsPerStatement = 40
 // UpsertFromRecord finds the people with the records' trust references,
 // creates those not yet in Mutual and brings the characteristics of the
 // others up to date, inside tx, in a handful of statements whatever the
-// number of records. It answers each reference's person id. Records must
-// have distinct references (the caller keeps the last row for each).
-func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now time.Time) (map[string]int64, error) {
-	ids := map[string]int64{}
+// number of records. It answers each reference's person id, and the
+// references of the people it created (they have nothing else in Mutual
+// yet). Records must have distinct references (the caller keeps the last
+// row for each).
+func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now time.Time) (ids map[string]int64, created map[string]bool, err error) {
+	ids, created = map[string]int64{}, map[string]bool{}
 	if len(recs) == 0 {
-		return ids, nil
+		return ids, created, nil
 	}
 	held := map[string]recordRow{}
 	for start := 0; start < len(recs); start += 500 {
@@ -61,20 +63,20 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 		rows, err := tx.QueryContext(ctx, `SELECT id, trust_ref, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language, preferred_name
 			FROM people WHERE trust_ref IN `+store.In(a, refs...), a.Values()...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for rows.Next() {
 			var h recordRow
 			if err := rows.Scan(&h.id, &h.rec.TrustRef, &h.rec.BirthYear, &h.rec.Gender, &h.rec.Ethnicity, &h.rec.Disability,
 				&h.rec.FirstLanguage, &h.rec.PreferredName); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, nil, err
 			}
 			held[h.rec.TrustRef] = h
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var missing []FromRecord
@@ -93,20 +95,23 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 			disability = CASE WHEN $4 = '' THEN disability ELSE $4 END, first_language = CASE WHEN $5 = '' THEN first_language ELSE $5 END,
 			preferred_name = CASE WHEN $6 = '' THEN preferred_name ELSE $6 END, updated_at = $7 WHERE id = $8`,
 			nullYear(r.BirthYear), r.Gender, r.Ethnicity, r.Disability, r.FirstLanguage, r.PreferredName, now, h.id); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	for _, r := range missing {
+		created[r.TrustRef] = true
+	}
 	if tx.Dialect == store.Postgres && len(missing) > 0 {
-		return ids, insertRecordsPG(ctx, tx, missing, ids, now)
+		return ids, created, insertRecordsPG(ctx, tx, missing, ids, now)
 	}
 	for len(missing) > 0 {
 		n := min(len(missing), recordRowsPerStatement)
 		if err := insertRecords(ctx, tx, missing[:n], ids, now); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		missing = missing[n:]
 	}
-	return ids, nil
+	return ids, created, nil
 }
 
 func insertRecords(ctx context.Context, tx *store.Tx, recs []FromRecord, ids map[string]int64, now time.Time) error {
