@@ -9,11 +9,17 @@ package caseload
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/mutualhq/mutual/internal/account"
 	"github.com/mutualhq/mutual/internal/app"
@@ -269,36 +275,16 @@ func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSee
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return rep, err
 	}
-	size := importBatch(s.DB.Dialect)
-	batch := make([]episode, 0, size)
 	var discard ImportReport
-	// The planner's statistics are refreshed as the tables grow (at 5,000
-	// rows stored, then each time that doubles), so a file several times
-	// the size of what is already held is not planned as a small table.
-	nextAnalyze := 5000
-	if err := readCSV(src, &discard, func(e Episode, line int) (bool, error) {
-		ep, ok := v.check(e, line, &discard)
-		if !ok {
-			return false, nil
-		}
-		batch = append(batch, ep)
-		if len(batch) == size {
-			if err := s.store(ctx, batch, &rep); err != nil {
-				return true, err
+	if err := s.storeAll(ctx, &rep, func(add func(episode) error) error {
+		return readCSV(src, &discard, func(e Episode, line int) (bool, error) {
+			ep, ok := v.check(e, line, &discard)
+			if !ok {
+				return false, nil
 			}
-			batch = batch[:0]
-			if stored := rep.Inserted + rep.Updated; stored >= nextAnalyze {
-				nextAnalyze = 2 * stored
-				if err := s.DB.AnalyzeTables(ctx, "caseload_episodes", "caseload_spans", "people", "referrals", "offers"); err != nil {
-					return true, err
-				}
-			}
-		}
-		return true, nil
+			return true, add(ep)
+		})
 	}); err != nil {
-		return rep, err
-	}
-	if err := s.store(ctx, batch, &rep); err != nil {
 		return rep, err
 	}
 	if rep.Inserted > 10000 {
@@ -338,15 +324,122 @@ func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Epi
 	if rep.Invalid > 0 && !o.ValidRowsOnly {
 		return rep, nil
 	}
-	size := importBatch(s.DB.Dialect)
-	for i := 0; i < len(valid); i += size {
-		if err := s.store(ctx, valid[i:min(i+size, len(valid))], &rep); err != nil {
-			return rep, err
+	if err := s.storeAll(ctx, &rep, func(add func(episode) error) error {
+		for _, e := range valid {
+			if err := add(e); err != nil {
+				return err
+			}
 		}
+		return nil
+	}); err != nil {
+		return rep, err
 	}
 	rep.Imported = true
 	return rep, s.finish(ctx, actor, rep)
 }
+
+// storeAll stores the rows feed adds, in batches (see importBatch). On
+// SQLite, which has one writer, they are stored one batch after another.
+// On PostgreSQL an import waits for any other to finish
+// (store.LockCaseloadImport), then stores importWorkers batches at once,
+// each in its own transaction: each person's rows always go to the same
+// worker (by their reference, in the file's order), so batches at once
+// share no person, and they take turns only at the roll-up's and the span
+// counts' rows as they commit. One PostgreSQL connection stored at about
+// one processor's pace while the others stood idle. The tables' statistics
+// are refreshed as they grow (at 5,000 rows stored, then each time that
+// doubles), so a file several times the size of what is already held is
+// not planned as a small table.
+func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add func(episode) error) error) error {
+	size := importBatch(s.DB.Dialect)
+	var stored atomic.Int64
+	var mu sync.Mutex
+	next := int64(5000)
+	analyze := func(added int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if n := stored.Add(int64(added)); n >= next {
+			next = 2 * n
+			return s.DB.AnalyzeTables(ctx, "caseload_episodes", "caseload_spans", "people", "referrals", "offers")
+		}
+		return nil
+	}
+	if s.DB.Dialect != store.Postgres {
+		batch := make([]episode, 0, size)
+		flush := func() error {
+			before := rep.Inserted + rep.Updated
+			if err := s.store(ctx, batch, rep, false); err != nil {
+				return err
+			}
+			batch = batch[:0]
+			return analyze(rep.Inserted + rep.Updated - before)
+		}
+		if err := feed(func(e episode) error {
+			if batch = append(batch, e); len(batch) == size {
+				return flush()
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return flush()
+	}
+	return s.DB.Holding(ctx, store.LockCaseloadImport, func() error {
+		n := importWorkers()
+		g, gctx := errgroup.WithContext(ctx)
+		work, reps, parts := make([]chan []episode, n), make([]ImportReport, n), make([][]episode, n)
+		for i := range n {
+			work[i] = make(chan []episode)
+			g.Go(func() error {
+				for batch := range work[i] {
+					before := reps[i].Inserted + reps[i].Updated
+					if err := s.store(gctx, batch, &reps[i], true); err != nil {
+						return err
+					}
+					if err := analyze(reps[i].Inserted + reps[i].Updated - before); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		send := func(i int) error {
+			select {
+			case work[i] <- parts[i]:
+				parts[i] = make([]episode, 0, size)
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		seed := maphash.MakeSeed()
+		err := feed(func(e episode) error {
+			i := int(maphash.String(seed, e.ref) % uint64(n))
+			if parts[i] = append(parts[i], e); len(parts[i]) == size {
+				return send(i)
+			}
+			return nil
+		})
+		for i := range parts {
+			if err == nil && len(parts[i]) > 0 {
+				err = send(i)
+			}
+			close(work[i])
+		}
+		// A worker's error is the cause of any the feed saw after it.
+		if werr := g.Wait(); werr != nil {
+			err = werr
+		}
+		for _, r := range reps {
+			rep.Inserted, rep.Updated, rep.Unchanged = rep.Inserted+r.Inserted, rep.Updated+r.Updated, rep.Unchanged+r.Unchanged
+		}
+		return err
+	})
+}
+
+// importWorkers is how many batches an import stores at once on
+// PostgreSQL: one per processor of this instance, two to four.
+func importWorkers() int { return min(max(runtime.NumCPU(), 2), 4) }
 
 // finish leaves the roll-up counting every episode (each batch kept it up
 // to date if it was built; if it was not, it is counted now, after the
@@ -399,17 +492,22 @@ func nullInt(n int) any {
 // and the missing ones created in one statement; existing episodes are
 // looked up in one query; new episodes go in one multi-row insert; only
 // rows that changed are updated one by one.
-func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport) error {
+//
+// Two imports of overlapping files at once would both insert the same new
+// people and episodes, or both take the same old end date off the roll-up.
+// So a batch holds store.LockCaseload: exclusively, one batch at a time
+// across every instance (SQLite, and the API's batches); or shared
+// (storeAll on PostgreSQL), beside the other batches of its own import,
+// which hold no person in common with it, while store.LockCaseloadImport
+// keeps out every other import. Either way a roll-up rebuild runs only
+// between batches, and under the lock each statement sees what the last
+// holder committed.
+func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport, shared bool) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	now := s.Clock.Now()
-	// One batch at a time across every instance (store.LockCaseload): two
-	// imports of overlapping files would otherwise both insert the same new
-	// people and episodes, or both take the same old end date off the
-	// roll-up. Under the lock each statement sees what the last holder
-	// committed.
-	_, err := s.DB.Exclusive(ctx, store.LockCaseload, true, func(tx *store.Tx) error {
+	fn := func(tx *store.Tx) error {
 		refs := map[string]*episode{}
 		var order []string
 		for i := range batch {
@@ -509,13 +607,20 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			touched = append(touched, id)
 		}
 		rep.Inserted += len(fresh)
-		if err := s.applyDelta(ctx, tx, delta, touched); err != nil {
+		if err := s.refreshTouched(ctx, tx, touched); err != nil {
 			return err
 		}
 		// Every person in the batch: their characteristics may have changed
 		// even where their episodes did not.
-		return recount(ctx, tx, ids, createdFacts)
-	})
+		if err := recount(ctx, tx, ids, createdFacts); err != nil {
+			return err
+		}
+		return s.applyDelta(ctx, tx, delta)
+	}
+	if shared {
+		return s.DB.Shared(ctx, store.LockCaseload, fn)
+	}
+	_, err := s.DB.Exclusive(ctx, store.LockCaseload, true, fn)
 	return err
 }
 

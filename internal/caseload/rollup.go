@@ -60,10 +60,13 @@ func rollupBuilt(ctx context.Context, tx *store.Tx) (bool, error) {
 }
 
 // applyDelta writes a batch's changes to the roll-up (the duplicate flags
-// were set as the episodes were stored) and has the referral flags of the people touched brought up to date.
-// When the roll-up has not been built yet there is nothing to keep up to
-// date: the build at the end of the import counts these episodes too.
-func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta, persons []int64) error {
+// were set as the episodes were stored). When the roll-up has not been
+// built yet there is nothing to keep up to date: the build at the end of
+// the import counts these episodes too. It runs last in a batch's
+// transaction, beside the span counts: on PostgreSQL an import's batches
+// run at once and take turns at these shared rows, each holding them only
+// until it commits.
+func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta) error {
 	built, err := rollupBuilt(ctx, tx)
 	if err != nil || !built {
 		return err
@@ -77,9 +80,17 @@ func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta, p
 			rows = append(rows, []any{k.kind, k.unit, k.team, k.month, v[0], v[1]})
 		}
 	}
-	if err := upsert(ctx, tx, rows, "caseload_rollup (kind, unit, team_id, month, starts, ends)",
+	return upsert(ctx, tx, rows, "caseload_rollup (kind, unit, team_id, month, starts, ends)",
 		[]string{"text", "text", "bigint", "integer", "integer", "integer"}, "kind, unit, team_id, month",
-		"starts = caseload_rollup.starts + excluded.starts, ends = caseload_rollup.ends + excluded.ends"); err != nil {
+		"starts = caseload_rollup.starts + excluded.starts, ends = caseload_rollup.ends + excluded.ends")
+}
+
+// refreshTouched has the referral flags of the people whose episodes a
+// batch changed brought up to date, once the roll-up is built (its build
+// refreshes every person's).
+func (s *Service) refreshTouched(ctx context.Context, tx *store.Tx, persons []int64) error {
+	built, err := rollupBuilt(ctx, tx)
+	if err != nil || !built {
 		return err
 	}
 	return s.refreshFlags(ctx, tx, persons)

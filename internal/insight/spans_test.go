@@ -504,3 +504,120 @@ func viewAnswers(t *testing.T, svc *insight.Service, p *app.Principal, periods [
 	}
 	return b.String()
 }
+
+// An import of several batches stores them at once on PostgreSQL (a worker
+// per processor, each person's rows always with the same worker, in the
+// file's order) while a second import and a roll-up rebuild run: each
+// person ends with the characteristics of their last row, and the
+// duplicate flags, the roll-up and the spans come out exactly as a rebuild
+// from the episodes counts them. SQLite stores one batch after another;
+// the same must hold.
+func TestImportBatchesAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		imp := importer(w)
+		if err := imp.RebuildIfStale(ctx); err != nil {
+			t.Fatal(err)
+		}
+		genders := []string{"woman", "man", "non_binary"}
+		var file strings.Builder
+		file.WriteString("person_ref,team,coordinator_email,start_date,end_date,birth_year,gender\n")
+		const people, passes = 1000, 5
+		for p := range passes {
+			for i := range people {
+				team, end := w.TeamA.Name, ""
+				if p == 4 && i%5 == 0 {
+					team = w.TeamB.Name
+				}
+				if p == 1 {
+					end = "2025-06-30"
+				}
+				fmt.Fprintf(&file, "R%04d,%s,c%d@test.example,2024-%02d-%02d,%s,%d,%s\n", i, team, (i+p)%3, 1+p, 1+i%28, end, 1960+i%40,
+					genders[(i+p)%3])
+			}
+		}
+		var second []caseload.Episode
+		for i := range 300 {
+			second = append(second, caseload.Episode{PersonRef: fmt.Sprintf("R%04d", i), Team: w.TeamA.Name, CoordinatorEmail: "d@test.example",
+				StartDate: fmt.Sprintf("2026-01-%02d", 1+i%28)})
+		}
+		var wg sync.WaitGroup
+		release := make(chan struct{})
+		var main, other caseload.ImportReport
+		var mainErr, otherErr, rebuildErr error
+		wg.Go(func() {
+			<-release
+			main, mainErr = imp.ImportCSV(ctx, app.Actor{}, strings.NewReader(file.String()), caseload.ImportOptions{})
+		})
+		wg.Go(func() {
+			<-release
+			other, otherErr = imp.ImportEpisodes(ctx, app.Actor{}, second, caseload.ImportOptions{})
+		})
+		wg.Go(func() {
+			<-release
+			rebuildErr = imp.RebuildRollup(ctx)
+		})
+		close(release)
+		wg.Wait()
+		if mainErr != nil || otherErr != nil || rebuildErr != nil {
+			t.Fatalf("import %v, second import %v, rebuild %v", mainErr, otherErr, rebuildErr)
+		}
+		if main.Inserted != people*passes || other.Inserted != 300 {
+			t.Fatalf("inserted %d and %d, want %d and 300", main.Inserted, other.Inserted, people*passes)
+		}
+		rows, err := db.Query(ctx, "SELECT trust_ref, gender FROM people WHERE trust_ref LIKE 'R%' ORDER BY trust_ref")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := 0
+		for rows.Next() {
+			var ref, gender string
+			if err := rows.Scan(&ref, &gender); err != nil {
+				t.Fatal(err)
+			}
+			var i int
+			fmt.Sscanf(ref, "R%d", &i)
+			if want := genders[(i+passes-1)%3]; gender != want {
+				t.Errorf("%s: gender %q, want %q (their last row's)", ref, gender, want)
+			}
+			seen++
+		}
+		rows.Close()
+		if seen != people {
+			t.Fatalf("%d people, want %d", seen, people)
+		}
+		tables := func() string {
+			var b strings.Builder
+			for _, q := range []string{
+				"SELECT kind || ' ' || unit || ' ' || CAST(team_id AS TEXT) || ' ' || CAST(month AS TEXT), starts, ends FROM caseload_rollup WHERE starts <> 0 OR ends <> 0 ORDER BY 1",
+				"SELECT person_ref || ' ' || coordinator_email || ' ' || CAST(team_id AS TEXT), CASE WHEN dup_coordinator THEN 1 ELSE 0 END, CASE WHEN dup_team THEN 1 ELSE 0 END FROM caseload_episodes ORDER BY person_ref, coordinator_email, team_id, start_date",
+			} {
+				rows, err := db.Query(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var key string
+					var x, y int
+					if err := rows.Scan(&key, &x, &y); err != nil {
+						t.Fatal(err)
+					}
+					fmt.Fprintf(&b, "%s %d %d\n", key, x, y)
+				}
+				rows.Close()
+			}
+			return b.String() + spanTables(t, db)
+		}
+		kept := tables()
+		if !strings.Contains(kept, " 1 1\n") {
+			t.Fatal("no episode flagged as a duplicate: the file should make some")
+		}
+		if err := imp.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := tables(); rebuilt != kept {
+			t.Fatalf("what the import kept differs from a rebuild:\n%s", firstDifference(kept, rebuilt))
+		}
+	})
+}

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -528,6 +529,20 @@ func (tx *Tx) Lock(ctx context.Context, key int64) error {
 // waiting for it on PostgreSQL would otherwise hold every turn, and stop
 // every other write, until the holder finished.
 func (db *DB) Exclusive(ctx context.Context, key int64, wait bool, fn func(tx *Tx) error) (ran bool, err error) {
+	return db.locked(ctx, key, wait, "", fn)
+}
+
+// Shared runs fn as Exclusive does, holding the named lock shared: with
+// other Shared transactions at once, never with an Exclusive one. An
+// import's batches (which its own lock keeps to one import at a time; see
+// Holding) run side by side this way, and a roll-up rebuild runs between
+// them.
+func (db *DB) Shared(ctx context.Context, key int64, fn func(tx *Tx) error) error {
+	_, err := db.locked(ctx, key, true, "_shared", fn)
+	return err
+}
+
+func (db *DB) locked(ctx context.Context, key int64, wait bool, mode string, fn func(tx *Tx) error) (ran bool, err error) {
 	err = db.Write(Unqueued(ctx), func(tx *Tx) error {
 		ran = false
 		if tx.Dialect == Postgres {
@@ -536,7 +551,7 @@ func (db *DB) Exclusive(ctx context.Context, key int64, wait bool, fn func(tx *T
 			}
 			got := true
 			if wait {
-				if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", key); err != nil {
+				if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock"+mode+"($1)", key); err != nil {
 					return err
 				}
 			} else if err := tx.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", key).Scan(&got); err != nil {
@@ -552,14 +567,45 @@ func (db *DB) Exclusive(ctx context.Context, key int64, wait bool, fn func(tx *T
 	return ran, err
 }
 
+// Holding runs fn holding the named lock, outside any transaction, for
+// work of several transactions that only one instance at a time may do
+// (an import). On PostgreSQL it waits for the lock on a connection of its
+// own, kept until fn returns (a connection whose unlock failed is closed,
+// which frees it); on SQLite there is one writer and fn just runs.
+func (db *DB) Holding(ctx context.Context, key int64, fn func() error) error {
+	if db.Dialect != Postgres {
+		return fn()
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+		return err
+	}
+	err = fn()
+	// With ctx ended the unlock could not be sent: it gets its own time.
+	unlock, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, uerr := conn.ExecContext(unlock, "SELECT pg_advisory_unlock($1)", key); uerr != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return errors.Join(err, uerr)
+	}
+	return err
+}
+
 // Lock keys used with Tx.Lock and DB.Exclusive.
 const (
 	LockMigrations  int64 = 0x6d75_7475_616c_02 // "mutual" + 2
 	LockAuditSealer int64 = 0x6d75_7475_616c_03
-	// LockCaseload serialises caseload imports and roll-up rebuilds.
+	// LockCaseload serialises a caseload import's batches (held shared
+	// by them) and roll-up rebuilds (exclusive).
 	LockCaseload int64 = 0x6d75_7475_616c_04
 	// LockSupportRollup serialises rebuilds of the support roll-up.
 	LockSupportRollup int64 = 0x6d75_7475_616c_05
+	// LockCaseloadImport keeps caseload imports to one at a time (Holding).
+	LockCaseloadImport int64 = 0x6d75_7475_616c_06
 )
 
 // Exec runs a statement outside any explicit transaction, on the write pool.

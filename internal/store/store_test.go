@@ -157,6 +157,112 @@ func TestExclusive(t *testing.T) {
 	})
 }
 
+// Shared transactions hold a lock together and keep Exclusive ones out
+// until they commit; Holding keeps a lock across transactions, outside
+// them, until its function returns, and a second Holding waits for it (an
+// import's batches at once, one import at a time). On SQLite, one writer,
+// each simply runs.
+func TestSharedAndHolding(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if db.Dialect != store.Postgres {
+			if err := db.Holding(ctx, store.LockCaseloadImport, func() error {
+				return db.Shared(ctx, store.LockCaseload, func(*store.Tx) error { return nil })
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		// Two Shared transactions hold the lock at once: each waits for
+		// the other to be inside before it commits.
+		inside, release := make(chan struct{}, 2), make(chan struct{})
+		done := make(chan error, 2)
+		for range 2 {
+			go func() {
+				done <- db.Shared(ctx, store.LockCaseload, func(*store.Tx) error {
+					inside <- struct{}{}
+					<-release
+					return nil
+				})
+			}()
+		}
+		for range 2 {
+			select {
+			case <-inside:
+			case <-time.After(10 * time.Second):
+				t.Fatal("two shared transactions could not hold the lock at once")
+			}
+		}
+		ran, err := db.Exclusive(ctx, store.LockCaseload, false, func(*store.Tx) error { return nil })
+		if err != nil || ran {
+			t.Fatalf("exclusive while shared holders: ran %v, %v", ran, err)
+		}
+		close(release)
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ran, err := db.Exclusive(ctx, store.LockCaseload, false, func(*store.Tx) error { return nil }); err != nil || !ran {
+			t.Fatalf("exclusive once released: ran %v, %v", ran, err)
+		}
+
+		// Holding: a second holder waits until the first returns, and the
+		// first's transactions commit meanwhile.
+		var order []string
+		var mu sync.Mutex
+		note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+		held, letGo := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			first <- db.Holding(ctx, store.LockCaseloadImport, func() error {
+				note("first")
+				close(held)
+				<-letGo
+				if err := db.Write(ctx, func(tx *store.Tx) error { return nil }); err != nil {
+					return err
+				}
+				note("first done")
+				return nil
+			})
+		}()
+		<-held
+		second := make(chan error, 1)
+		go func() {
+			second <- db.Holding(ctx, store.LockCaseloadImport, func() error { note("second"); return nil })
+		}()
+		time.Sleep(200 * time.Millisecond) // the second is waiting for the lock
+		close(letGo)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-second; err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(order, ", "); got != "first, first done, second" {
+			t.Fatalf("holders ran %s, want one after the other", got)
+		}
+		// A holder whose context ends gives the lock back.
+		cctx, cancel := context.WithCancel(ctx)
+		err = db.Holding(cctx, store.LockCaseloadImport, func() error { cancel(); return cctx.Err() })
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled holder: %v", err)
+		}
+		// Asked for from another connection pool, so not by the session
+		// that held it (a session may take its own lock again).
+		other, err := store.Open(ctx, storetest.DSNOf(t, db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		wctx, stop := context.WithTimeout(ctx, 10*time.Second)
+		defer stop()
+		if err := other.Holding(wctx, store.LockCaseloadImport, func() error { return nil }); err != nil {
+			t.Fatalf("the lock after a cancelled holder: %v", err)
+		}
+	})
+}
+
 // Concurrent read-then-write transactions must all succeed: on SQLite the
 // write pool queues them; on PostgreSQL they interleave.
 func TestConcurrentWritesAllCommit(t *testing.T) {

@@ -73,7 +73,7 @@ var unscopedReaders = map[string]string{
 	"insight.teamDayTotals":             "the support report's aggregate totals: team days and part-days, never per person",
 	"caseload.(*Service).rebuildRollup": "aggregate: recounts the roll-up; returns nothing",
 	"caseload.flagDuplicates":           "import: marks repeated episodes; returns nothing",
-	"caseload.Recount":                  "keeps the caseload spans of people whose episodes, characteristics or offers changed; returns nothing",
+	"caseload.heldFacts":                "input to Recount, which keeps the caseload spans of people whose episodes, characteristics or offers changed and returns nothing",
 	"caseload.loadFacts":                "input to the caseload spans, never returned beyond the package",
 	"caseload.buildSpansChunk":          "aggregate: counts a chunk of people's caseload spans; returns nothing",
 	"caseload.findEpisodes":             "import: the episodes a file replaces",
