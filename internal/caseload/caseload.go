@@ -338,18 +338,18 @@ func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Epi
 	return rep, s.finish(ctx, actor, rep)
 }
 
-// storeAll stores the rows feed adds, in batches (see importBatch). On
-// SQLite, which has one writer, they are stored one batch after another.
-// On PostgreSQL an import waits for any other to finish
-// (store.LockCaseloadImport), then stores importWorkers batches at once,
-// each in its own transaction: each person's rows always go to the same
-// worker (by their reference, in the file's order), so batches at once
-// share no person, and they take turns only at the roll-up's and the span
-// counts' rows as they commit. One PostgreSQL connection stored at about
-// one processor's pace while the others stood idle. The tables' statistics
-// are refreshed as they grow (at 5,000 rows stored, then each time that
-// doubles), so a file several times the size of what is already held is
-// not planned as a small table.
+// storeAll stores the rows feed adds, in batches (see importBatch), while
+// feed goes on reading and checking the next rows. On SQLite, which has one
+// writer, batches are stored one after another. On PostgreSQL an import
+// waits for any other to finish (store.LockCaseloadImport), then stores
+// importWorkers batches at once, each in its own transaction: each
+// person's rows always go to the same worker (by their reference, in the
+// file's order), so batches at once share no person, and they take turns
+// only at the roll-up's and the span counts' rows as they commit. One
+// PostgreSQL connection stored at about one processor's pace while the
+// others stood idle. The tables' statistics are refreshed as they grow (at
+// 5,000 rows stored, then each time that doubles), so a file several times
+// the size of what is already held is not planned as a small table.
 func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add func(episode) error) error) error {
 	size := importBatch(s.DB.Dialect)
 	var stored atomic.Int64
@@ -364,28 +364,8 @@ func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add
 		}
 		return nil
 	}
-	if s.DB.Dialect != store.Postgres {
-		batch := make([]episode, 0, size)
-		flush := func() error {
-			before := rep.Inserted + rep.Updated
-			if err := s.store(ctx, batch, rep, false); err != nil {
-				return err
-			}
-			batch = batch[:0]
-			return analyze(rep.Inserted + rep.Updated - before)
-		}
-		if err := feed(func(e episode) error {
-			if batch = append(batch, e); len(batch) == size {
-				return flush()
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		return flush()
-	}
 	return s.DB.Holding(ctx, store.LockCaseloadImport, func() error {
-		n := importWorkers()
+		n := importWorkers(s.DB.Dialect)
 		g, gctx := errgroup.WithContext(ctx)
 		work, reps, parts := make([]chan []episode, n), make([]ImportReport, n), make([][]episode, n)
 		for i := range n {
@@ -393,7 +373,7 @@ func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add
 			g.Go(func() error {
 				for batch := range work[i] {
 					before := reps[i].Inserted + reps[i].Updated
-					if err := s.store(gctx, batch, &reps[i], true); err != nil {
+					if err := s.store(gctx, batch, &reps[i], s.DB.Dialect == store.Postgres); err != nil {
 						return err
 					}
 					if err := analyze(reps[i].Inserted + reps[i].Updated - before); err != nil {
@@ -437,9 +417,16 @@ func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add
 	})
 }
 
-// importWorkers is how many batches an import stores at once on
-// PostgreSQL: one per processor of this instance, two to four.
-func importWorkers() int { return min(max(runtime.NumCPU(), 2), 4) }
+// importWorkers is how many batches an import stores at once: on
+// PostgreSQL one per processor of this instance, two to four; on SQLite,
+// which has one writer, one (the rows are still read and checked while the
+// batch before them is stored).
+func importWorkers(d store.Dialect) int {
+	if d != store.Postgres {
+		return 1
+	}
+	return min(max(runtime.NumCPU(), 2), 4)
+}
 
 // finish leaves the roll-up counting every episode (each batch kept it up
 // to date if it was built; if it was not, it is counted now, after the
