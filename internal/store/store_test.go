@@ -366,3 +366,57 @@ func TestAfterCommit(t *testing.T) {
 		}
 	})
 }
+
+// A full analysis of a SQLite file, made one index at a time so that
+// writes wait for one index's statement rather than the whole file's,
+// records the same statistics as one ANALYZE of the whole file: every
+// table's row count and every index's.
+func TestAnalyzeOneIndexAtATime(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE TABLE zz_wide (id INTEGER PRIMARY KEY, x TEXT NOT NULL, y INTEGER, UNIQUE (x, y))",
+		"CREATE INDEX zz_wide_y ON zz_wide (y)",
+		"CREATE TABLE zz_bare (v TEXT)",
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO zz_wide (x, y) SELECT 'x' || (i % 37), i % 101 FROM n",
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO zz_bare (v) SELECT 'v' || i FROM n",
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats := func() string {
+		rows, err := db.Query(ctx, "SELECT tbl, COALESCE(idx, ''), stat FROM sqlite_stat1 ORDER BY tbl, idx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var tbl, idx, stat string
+			if err := rows.Scan(&tbl, &idx, &stat); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(tbl + " " + idx + " " + stat + "\n")
+		}
+		return b.String()
+	}
+	if _, err := db.Exec(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	whole := stats()
+	for _, want := range []string{"zz_wide zz_wide_y 3000 30", "zz_bare  500", "sqlite_autoindex_zz_wide_1 3000"} {
+		if !strings.Contains(whole, want) {
+			t.Fatalf("no %q in:\n%s", want, whole)
+		}
+	}
+	if _, err := db.Exec(ctx, "DELETE FROM sqlite_stat1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Analyze(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if each := stats(); each != whole {
+		t.Fatalf("one index at a time:\n%s\nthe whole file at once:\n%s", each, whole)
+	}
+}
