@@ -371,16 +371,18 @@ func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add
 		for i := range n {
 			work[i] = make(chan []episode)
 			g.Go(func() error {
-				for batch := range work[i] {
-					before := reps[i].Inserted + reps[i].Updated
-					if err := s.store(gctx, batch, &reps[i], s.DB.Dialect == store.Postgres); err != nil {
-						return err
+				return app.Recovered(func() error {
+					for batch := range work[i] {
+						before := reps[i].Inserted + reps[i].Updated
+						if err := s.store(gctx, batch, &reps[i]); err != nil {
+							return err
+						}
+						if err := analyze(reps[i].Inserted + reps[i].Updated - before); err != nil {
+							return err
+						}
 					}
-					if err := analyze(reps[i].Inserted + reps[i].Updated - before); err != nil {
-						return err
-					}
-				}
-				return nil
+					return nil
+				})
 			})
 		}
 		send := func(i int) error {
@@ -482,14 +484,13 @@ func nullInt(n int) any {
 //
 // Two imports of overlapping files at once would both insert the same new
 // people and episodes, or both take the same old end date off the roll-up.
-// So a batch holds store.LockCaseload: exclusively, one batch at a time
-// across every instance (SQLite, and the API's batches); or shared
-// (storeAll on PostgreSQL), beside the other batches of its own import,
-// which hold no person in common with it, while store.LockCaseloadImport
-// keeps out every other import. Either way a roll-up rebuild runs only
-// between batches, and under the lock each statement sees what the last
-// holder committed.
-func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport, shared bool) error {
+// So only storeAll calls it, holding store.LockCaseloadImport, which keeps
+// out every other import, and a batch holds store.LockCaseload shared,
+// beside the other batches of its own import (PostgreSQL; SQLite has one
+// writer), which hold no person in common with it. A roll-up rebuild holds
+// that lock exclusively, so it runs only between batches; under the lock
+// each statement sees what the last holder committed.
+func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -604,11 +605,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport,
 		}
 		return s.applyDelta(ctx, tx, delta)
 	}
-	if shared {
-		return s.DB.Shared(ctx, store.LockCaseload, fn)
-	}
-	_, err := s.DB.Exclusive(ctx, store.LockCaseload, true, fn)
-	return err
+	return s.DB.Shared(ctx, store.LockCaseload, fn)
 }
 
 type episodeKey struct {

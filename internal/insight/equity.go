@@ -656,7 +656,12 @@ func (s *Service) WaitingTimes(ctx context.Context, p *app.Principal, period Per
 		if i == parts-1 {
 			hi = end
 		}
-		wg.Go(func() { tallies[i], errs[i] = s.tallyWaits(ctx, lo, hi, now, period.To, teamIDs, standard) })
+		wg.Go(func() {
+			errs[i] = app.Recovered(func() (err error) {
+				tallies[i], err = s.tallyWaits(ctx, lo, hi, now, period.To, teamIDs, standard)
+				return err
+			})
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
