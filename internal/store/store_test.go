@@ -370,7 +370,8 @@ func TestAfterCommit(t *testing.T) {
 // A full analysis of a SQLite file, made one index at a time so that
 // writes wait for one index's statement rather than the whole file's,
 // records the same statistics as one ANALYZE of the whole file: every
-// table's row count and every index's.
+// table's row count and every index's, a WITHOUT ROWID table's primary key
+// included.
 func TestAnalyzeOneIndexAtATime(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
@@ -378,6 +379,9 @@ func TestAnalyzeOneIndexAtATime(t *testing.T) {
 		"CREATE TABLE zz_wide (id INTEGER PRIMARY KEY, x TEXT NOT NULL, y INTEGER, UNIQUE (x, y))",
 		"CREATE INDEX zz_wide_y ON zz_wide (y)",
 		"CREATE TABLE zz_bare (v TEXT)",
+		"CREATE TABLE zz_keyed (a INTEGER, b INTEGER, c INTEGER, PRIMARY KEY (a, b)) WITHOUT ROWID",
+		"CREATE INDEX zz_keyed_c ON zz_keyed (c)",
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO zz_keyed SELECT i % 10, i, i % 7 FROM n",
 		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO zz_wide (x, y) SELECT 'x' || (i % 37), i % 101 FROM n",
 		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) INSERT INTO zz_bare (v) SELECT 'v' || i FROM n",
 	} {
@@ -405,7 +409,8 @@ func TestAnalyzeOneIndexAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	whole := stats()
-	for _, want := range []string{"zz_wide zz_wide_y 3000 30", "zz_bare  500", "sqlite_autoindex_zz_wide_1 3000"} {
+	for _, want := range []string{"zz_wide zz_wide_y 3000 30", "zz_bare  500", "sqlite_autoindex_zz_wide_1 3000", "zz_keyed zz_keyed 1000 100 1",
+		"zz_keyed zz_keyed_c 1000 143"} {
 		if !strings.Contains(whole, want) {
 			t.Fatalf("no %q in:\n%s", want, whole)
 		}
