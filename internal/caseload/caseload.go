@@ -595,15 +595,26 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			touched = append(touched, id)
 		}
 		rep.Inserted += len(fresh)
-		if err := s.refreshTouched(ctx, tx, touched); err != nil {
+		// Until the roll-up is built there is nothing to keep: its build
+		// counts these episodes and refreshes every person's flags.
+		built, err := rollupBuilt(ctx, tx)
+		if err != nil {
 			return err
+		}
+		if built {
+			if err := s.refreshFlags(ctx, tx, touched); err != nil {
+				return err
+			}
 		}
 		// Every person in the batch: their characteristics may have changed
 		// even where their episodes did not.
 		if err := recount(ctx, tx, ids, createdFacts); err != nil {
 			return err
 		}
-		return s.applyDelta(ctx, tx, delta)
+		if !built {
+			return nil
+		}
+		return applyDelta(ctx, tx, delta)
 	}
 	return s.DB.Shared(ctx, store.LockCaseload, fn)
 }
@@ -744,15 +755,13 @@ const rowsPerStatement = 40
 // email, in one query (each row looked its own up, a fifth of the time
 // PostgreSQL took to insert an episode).
 func coordinatorUsers(ctx context.Context, tx *store.Tx, eps []episode) (map[string]int64, error) {
-	users := map[string]int64{}
-	var emails []string
+	emails := make([]string, 0, len(eps))
 	for _, e := range eps {
-		if _, ok := users[e.email]; !ok {
-			users[e.email] = 0
-			emails = append(emails, e.email)
-		}
+		emails = append(emails, e.email)
 	}
-	clear(users)
+	slices.Sort(emails)
+	emails = slices.Compact(emails)
+	users := map[string]int64{}
 	for len(emails) > 0 {
 		n := min(len(emails), 500)
 		a := store.NewArgs()

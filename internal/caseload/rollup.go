@@ -60,17 +60,12 @@ func rollupBuilt(ctx context.Context, tx *store.Tx) (bool, error) {
 }
 
 // applyDelta writes a batch's changes to the roll-up (the duplicate flags
-// were set as the episodes were stored). When the roll-up has not been
-// built yet there is nothing to keep up to date: the build at the end of
-// the import counts these episodes too. It runs last in a batch's
-// transaction, beside the span counts: on PostgreSQL an import's batches
-// run at once and take turns at these shared rows, each holding them only
-// until it commits.
-func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta) error {
-	built, err := rollupBuilt(ctx, tx)
-	if err != nil || !built {
-		return err
-	}
+// were set as the episodes were stored), once the roll-up is built: until
+// then the build at the end of the import counts these episodes too. It
+// runs last in a batch's transaction, beside the span counts: on
+// PostgreSQL an import's batches run at once and take turns at these
+// shared rows, each holding them only until it commits.
+func applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta) error {
 	keys := slices.SortedFunc(maps.Keys(d), func(a, b rollupKey) int {
 		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.unit, b.unit), cmp.Compare(a.team, b.team), cmp.Compare(a.month, b.month))
 	})
@@ -83,17 +78,6 @@ func (s *Service) applyDelta(ctx context.Context, tx *store.Tx, d rollupDelta) e
 	return upsert(ctx, tx, rows, "caseload_rollup (kind, unit, team_id, month, starts, ends)",
 		[]string{"text", "text", "bigint", "integer", "integer", "integer"}, "kind, unit, team_id, month",
 		"starts = caseload_rollup.starts + excluded.starts, ends = caseload_rollup.ends + excluded.ends")
-}
-
-// refreshTouched has the referral flags of the people whose episodes a
-// batch changed brought up to date, once the roll-up is built (its build
-// refreshes every person's).
-func (s *Service) refreshTouched(ctx context.Context, tx *store.Tx, persons []int64) error {
-	built, err := rollupBuilt(ctx, tx)
-	if err != nil || !built {
-		return err
-	}
-	return s.refreshFlags(ctx, tx, persons)
 }
 
 func (s *Service) refreshFlags(ctx context.Context, tx *store.Tx, persons []int64) error {
