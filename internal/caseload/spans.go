@@ -105,6 +105,108 @@ type span struct {
 	traits
 }
 
+// Folded returns the kinds of span a stored span of the kind also stands
+// for when its team_unit (team) or setting_unit (setting) is set, "" for
+// none: a span that coincides with one of the same person's spans of its
+// base kind — the same start, end and previous end — is kept in the base
+// span's row rather than a row of its own (migration 0060). Most people
+// are in one team and one setting, so their person, team and setting spans
+// are the same days.
+func Folded(kind string) (team, setting string) {
+	switch kind {
+	case SpanPerson:
+		return SpanTeam, SpanSetting
+	case SpanTold:
+		return SpanToldTeam, ""
+	case SpanReferred:
+		return "", SpanReferredSetting
+	case SpanStarted:
+		return "", SpanStartedSetting
+	}
+	return "", ""
+}
+
+// FoldBase is the kind of span one of the kind is folded into, if any.
+func FoldBase(kind string) (string, bool) {
+	for _, base := range []string{SpanPerson, SpanTold, SpanReferred, SpanStarted} {
+		if team, setting := Folded(base); kind == team || kind == setting {
+			return base, true
+		}
+	}
+	return "", false
+}
+
+// spanRow is a row of caseload_spans: a span, and the team and setting
+// spans folded into it (nil: none).
+type spanRow struct {
+	span
+	team, setting *string
+}
+
+// fold stores one person's spans in as few rows as it can: each span of a
+// kind that folds (Folded) goes into the first span of its base kind with
+// the same days whose column for it is free, the rest a row each.
+func fold(spans []span) []spanRow {
+	type days struct {
+		kind             string
+		start, end, prev int64
+	}
+	rows := make([]spanRow, 0, len(spans))
+	bases := map[days][]int{}
+	for _, s := range spans {
+		if team, setting := Folded(s.kind); team != "" || setting != "" {
+			k := days{s.kind, s.start.Unix(), s.end.Unix(), s.prev.Unix()}
+			bases[k] = append(bases[k], len(rows))
+			rows = append(rows, spanRow{span: s})
+		}
+	}
+	for _, s := range spans {
+		if team, setting := Folded(s.kind); team != "" || setting != "" {
+			continue // a base span: a row of its own, above
+		}
+		folded := false
+		if base, ok := FoldBase(s.kind); ok {
+			team, _ := Folded(base)
+			for _, i := range bases[days{base, s.start.Unix(), s.end.Unix(), s.prev.Unix()}] {
+				slot := &rows[i].setting
+				if s.kind == team {
+					slot = &rows[i].team
+				}
+				if *slot == nil {
+					unit := s.unit
+					*slot, folded = &unit, true
+					break
+				}
+			}
+		}
+		if !folded {
+			rows = append(rows, spanRow{span: s})
+		}
+	}
+	return rows
+}
+
+// unfold is the spans a row stands for: its own, and those folded into it
+// (without the person's characteristics, which they do not carry).
+func (r spanRow) unfold() []span {
+	out := []span{r.span}
+	team, setting := Folded(r.kind)
+	for _, f := range []struct {
+		kind string
+		unit *string
+	}{{team, r.team}, {setting, r.setting}} {
+		if f.unit != nil && f.kind != "" {
+			s := r.span
+			s.kind, s.unit = f.kind, *f.unit
+			if !carriesTraits(f.kind) {
+				s.traits = traits{}
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 type spanKey struct {
 	person     int64
 	kind, unit string
@@ -427,14 +529,14 @@ func recount(ctx context.Context, tx *store.Tx, persons []int64, created map[int
 		if f := facts[pid]; f != nil {
 			now = spansOf(f)
 		}
-		if sameSpans(old[pid], now) {
-			continue
+		if held := old[pid]; sameSpans(held.spans, now) && held.rows == len(fold(now)) {
+			continue // unchanged, and folded (spans written before migration 0060 are folded now)
 		}
 		changed = append(changed, pid)
-		if len(old[pid]) > 0 {
+		if old[pid].rows > 0 {
 			replaced = append(replaced, pid)
 		}
-		for _, s := range old[pid] {
+		for _, s := range old[pid].spans {
 			counts.add(s, -1)
 		}
 		for _, s := range now {
@@ -460,8 +562,8 @@ func recount(ctx context.Context, tx *store.Tx, persons []int64, created map[int
 // heldFacts reads the episodes, characteristics, referrals and offers of
 // the given people, and the spans held for them, each person's row locked
 // first on PostgreSQL.
-func heldFacts(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]*personFacts, map[int64][]span, error) {
-	old := map[int64][]span{}
+func heldFacts(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]*personFacts, map[int64]heldSpans, error) {
+	old := map[int64]heldSpans{}
 	if len(ids) == 0 {
 		return map[int64]*personFacts{}, old, nil
 	}
@@ -487,29 +589,38 @@ func heldFacts(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]*perso
 		return nil, nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT person_id, kind, unit, start_date, end_date, prev_end, COALESCE(birth_year, 0), gender, ethnicity,
-		disability, first_language FROM caseload_spans WHERE person_id IN `+in, a.Values()...)
+		disability, first_language, team_unit, setting_unit FROM caseload_spans WHERE person_id IN `+in, a.Values()...)
 	if err != nil {
 		return nil, nil, err
 	}
 	for rows.Next() {
 		var pid int64
-		var s span
+		var r spanRow
 		var end, prev *time.Time
-		if err := rows.Scan(&pid, &s.kind, &s.unit, &s.start, &end, &prev, &s.birthYear, &s.gender, &s.ethnicity, &s.disability, &s.language); err != nil {
+		if err := rows.Scan(&pid, &r.kind, &r.unit, &r.start, &end, &prev, &r.birthYear, &r.gender, &r.ethnicity, &r.disability, &r.language,
+			&r.team, &r.setting); err != nil {
 			rows.Close()
 			return nil, nil, err
 		}
-		s.start = day(s.start)
+		r.start = day(r.start)
 		if end != nil {
-			s.end = day(*end)
+			r.end = day(*end)
 		}
 		if prev != nil {
-			s.prev = day(*prev)
+			r.prev = day(*prev)
 		}
-		old[pid] = append(old[pid], s)
+		h := old[pid]
+		h.spans, h.rows = append(h.spans, r.unfold()...), h.rows+1
+		old[pid] = h
 	}
 	rows.Close()
 	return facts, old, rows.Err()
+}
+
+// heldSpans are the spans held for a person, and the rows they take.
+type heldSpans struct {
+	spans []span
+	rows  int
 }
 
 type personSpans struct {
@@ -642,9 +753,9 @@ func insertSpans(ctx context.Context, tx *store.Tx, people []personSpans) error 
 		return t
 	}
 	for _, p := range people {
-		for _, s := range p.spans {
+		for _, s := range fold(p.spans) {
 			rows = append(rows, []any{p.person, s.kind, s.unit, s.start, date(s.end), date(s.prev), nullInt(s.birthYear), s.gender, s.ethnicity,
-				s.disability, s.language})
+				s.disability, s.language, s.team, s.setting})
 		}
 	}
 	// By kind and start, the order of the start index, so that each
@@ -653,7 +764,8 @@ func insertSpans(ctx context.Context, tx *store.Tx, people []personSpans) error 
 		return cmp.Or(cmp.Compare(a[1].(string), b[1].(string)), a[3].(time.Time).Compare(b[3].(time.Time)))
 	})
 	return insertRows(ctx, tx, `caseload_spans (person_id, kind, unit, start_date, end_date, prev_end, birth_year, gender, ethnicity,
-		disability, first_language)`, []string{"bigint", "text", "text", "date", "date", "date", "integer", "text", "text", "text", "text"},
+		disability, first_language, team_unit, setting_unit)`, []string{"bigint", "text", "text", "date", "date", "date", "integer", "text", "text", "text",
+		"text", "text", "text"},
 		rows, spansPerStatement, "")
 }
 

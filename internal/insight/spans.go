@@ -2,6 +2,7 @@ package insight
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,29 +104,51 @@ func (r *spanReader) upTo(ym int, ends bool) (map[groupKey]int, error) {
 	return out, nil
 }
 
-// count adds sign × the spans matching cond (with args), by group.
+// count adds sign × the spans matching cond (with args), by group. A row
+// counts for its own kind and for the team and setting spans folded into it
+// (caseload.Folded), so the rows of the kinds those fold into are read too.
 func (r *spanReader) count(into map[groupKey]int, sign int, cond string, args ...any) error {
+	read := slices.Clone(r.kinds)
+	for _, k := range r.kinds {
+		if base, ok := caseload.FoldBase(k); ok && !slices.Contains(read, base) {
+			read = append(read, base)
+		}
+	}
 	a := store.NewArgs(args...)
-	rows, err := r.tx.QueryContext(r.ctx, `SELECT kind, unit, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language, COUNT(*)
-		FROM caseload_spans WHERE kind IN `+store.In(a, r.kinds...)+` AND `+cond+`
-		GROUP BY kind, unit, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language`, a.Values()...)
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT kind, unit, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language, team_unit,
+		setting_unit, COUNT(*)
+		FROM caseload_spans WHERE kind IN `+store.In(a, read...)+` AND `+cond+`
+		GROUP BY kind, unit, COALESCE(birth_year, 0), gender, ethnicity, disability, first_language, team_unit, setting_unit`, a.Values()...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var kind, unit string
+		var team, setting *string
 		var t personTraits
 		var n int
-		if err := rows.Scan(&kind, &unit, &t.birthYear, &t.gender, &t.ethnicity, &t.disability, &t.language, &n); err != nil {
+		if err := rows.Scan(&kind, &unit, &t.birthYear, &t.gender, &t.ethnicity, &t.disability, &t.language, &team, &setting, &n); err != nil {
 			return err
 		}
-		for _, k := range t.groups(kind, unit) {
-			into[k] += sign * n
+		if slices.Contains(r.kinds, kind) {
+			for _, k := range t.groups(kind, unit) {
+				into[k] += sign * n
+			}
+		}
+		teamKind, settingKind := caseload.Folded(kind)
+		for _, f := range []struct {
+			kind string
+			unit *string
+		}{{teamKind, team}, {settingKind, setting}} {
+			if f.unit != nil && slices.Contains(r.kinds, f.kind) {
+				into[groupKey{f.kind, *f.unit}] += sign * n
+			}
 		}
 	}
 	return rows.Err()
 }
+
 
 type personTraits struct {
 	birthYear                               int
@@ -306,7 +329,9 @@ func equityFromSpans(ctx context.Context, tx *store.Tx, period Period, add func(
 	}
 	people, referred, started := counts[0], counts[1], counts[2]
 	// ... and the few referred in the period only while off caseload (or
-	// out of the setting) but on it (in it) at another time in the period.
+	// out of the setting) but on it (in it) at another time in the period
+	// (a setting's span may be held in the row of the person's span, or of
+	// their referred or started days, it coincides with: caseload.Folded).
 	type offKey struct {
 		person     int64
 		kind, unit string
@@ -315,12 +340,16 @@ func equityFromSpans(ctx context.Context, tx *store.Tx, period Period, add func(
 	rows, err := tx.QueryContext(ctx, `SELECT o.person_id, o.kind, o.unit, COALESCE(o.birth_year, 0), o.gender, o.ethnicity, o.disability, o.first_language
 		FROM caseload_spans o
 		WHERE o.kind IN ('referred_off', 'started_off', 'referred_setting_off', 'started_setting_off') AND o.end_date >= $1 AND o.start_date <= $2
-		AND NOT EXISTS (SELECT 1 FROM caseload_spans x WHERE x.person_id = o.person_id AND x.unit = o.unit
-			AND x.kind = CASE o.kind WHEN 'referred_off' THEN 'referred' WHEN 'started_off' THEN 'started'
+		AND NOT EXISTS (SELECT 1 FROM caseload_spans x WHERE x.person_id = o.person_id
+			AND x.kind IN ('referred', 'started', 'referred_setting', 'started_setting')
+			AND (x.unit = o.unit AND x.kind = CASE o.kind WHEN 'referred_off' THEN 'referred' WHEN 'started_off' THEN 'started'
 				WHEN 'referred_setting_off' THEN 'referred_setting' ELSE 'started_setting' END
+				OR x.setting_unit = o.unit AND x.kind = CASE o.kind WHEN 'referred_setting_off' THEN 'referred'
+				WHEN 'started_setting_off' THEN 'started' END)
 			AND x.end_date >= $1 AND x.start_date <= $2)
-		AND EXISTS (SELECT 1 FROM caseload_spans c WHERE c.person_id = o.person_id AND c.unit = o.unit
-			AND c.kind = CASE WHEN o.kind IN ('referred_off', 'started_off') THEN 'person' ELSE 'setting' END
+		AND EXISTS (SELECT 1 FROM caseload_spans c WHERE c.person_id = o.person_id AND c.kind IN ('person', 'setting')
+			AND (c.unit = o.unit AND c.kind = CASE WHEN o.kind IN ('referred_off', 'started_off') THEN 'person' ELSE 'setting' END
+				OR c.setting_unit = o.unit AND c.kind = 'person' AND o.kind IN ('referred_setting_off', 'started_setting_off'))
 			AND (c.end_date IS NULL OR c.end_date >= $1) AND c.start_date <= $2)`, period.From, period.To)
 	if err != nil {
 		return err
