@@ -149,7 +149,6 @@ func (r *spanReader) count(into map[groupKey]int, sign int, cond string, args ..
 	return rows.Err()
 }
 
-
 type personTraits struct {
 	birthYear                               int
 	gender, ethnicity, disability, language string
