@@ -128,6 +128,9 @@ func Folded(kind string) (team, setting string) {
 
 // FoldBase is the kind of span one of the kind is folded into, if any.
 func FoldBase(kind string) (string, bool) {
+	if kind == "" {
+		return "", false
+	}
 	for _, base := range []string{SpanPerson, SpanTold, SpanReferred, SpanStarted} {
 		if team, setting := Folded(base); kind == team || kind == setting {
 			return base, true

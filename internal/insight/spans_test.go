@@ -438,6 +438,10 @@ func TestSpansUpgradeKeepsTheCounts(t *testing.T) {
 					Gender: []string{"woman", "man"}[p%2], Ethnicity: "white_british", Setting: []string{"community", "acute_ward"}[p%2]}
 				if p%3 == 0 {
 					e.EndDate = start.AddDate(0, 5, 0).Format(time.DateOnly)
+					// Back on caseload after a gap (a span with a previous end).
+					again := e
+					again.StartDate, again.EndDate = start.AddDate(0, 6, 0).Format(time.DateOnly), ""
+					eps = append(eps, again)
 				}
 				eps = append(eps, e)
 			}
@@ -446,6 +450,36 @@ func TestSpansUpgradeKeepsTheCounts(t *testing.T) {
 			}
 			if err := imp.RebuildIfStale(ctx); err != nil {
 				t.Fatal(err)
+			}
+			// Told about peer support, and referred: told, told-team,
+			// referred and referred-setting spans.
+			clin := w.Principal(t, "clinician") // of team A, the even people's
+			byRef := func(ref string) int64 {
+				var id int64
+				if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = $1", ref).Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			for _, p := range []int{0, 2, 4, 6, 8, 10} {
+				if _, err := w.Referrals.CreateOffer(ctx, clin, referral.NewOffer{PersonID: byRef(fmt.Sprintf("UP%d", p)), Method: "review",
+					Response: "not_now"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, p := range []int{2, 4, 8} {
+				if _, err := w.Referrals.CreateReferral(ctx, clin, referral.NewReferral{PersonID: byRef(fmt.Sprintf("UP%d", p)), AskedFor: "x",
+					PersonKnows: testkit.Yes(), Consent: "given", TeamID: w.TeamA.ID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, kind := range []string{"told", "referred"} {
+				if n := countRows(t, db, "SELECT COUNT(*) FROM caseload_spans WHERE kind = '"+kind+"'"); n == 0 {
+					t.Fatalf("no %s spans", kind)
+				}
+			}
+			if n := countRows(t, db, "SELECT COUNT(*) FROM caseload_spans WHERE prev_end IS NOT NULL"); n == 0 {
+				t.Fatal("no gaps")
 			}
 			// As the release before wrote them: a row for every span ...
 			for _, q := range []string{
@@ -517,6 +551,32 @@ func TestSpansUpgradeKeepsTheCounts(t *testing.T) {
 			}
 			if n := countRows(t, db, "SELECT COUNT(*) FROM caseload_spans"); n >= rowsBefore*2/3 {
 				t.Errorf("%d rows of spans after the recount, %d before: not folded", n, rowsBefore)
+			}
+			// A second recount, with nothing changed, rewrites no row.
+			where := map[store.Dialect]string{store.SQLite: "SELECT rowid FROM caseload_spans ORDER BY 1",
+				store.Postgres: "SELECT ctid::text FROM caseload_spans ORDER BY 1"}[engine]
+			rowsAt := func() string {
+				rows, err := db.Query(ctx, where)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rows.Close()
+				var b strings.Builder
+				for rows.Next() {
+					var at string
+					if err := rows.Scan(&at); err != nil {
+						t.Fatal(err)
+					}
+					b.WriteString(at + " ")
+				}
+				return b.String()
+			}
+			placed := rowsAt()
+			if err := db.Write(ctx, func(tx *store.Tx) error { return caseload.Recount(ctx, tx, ids) }); err != nil {
+				t.Fatal(err)
+			}
+			if rowsAt() != placed {
+				t.Error("a recount with nothing changed rewrote the spans")
 			}
 			if err := imp.RebuildRollup(ctx); err != nil {
 				t.Fatal(err)
