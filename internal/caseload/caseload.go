@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -352,14 +351,13 @@ func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Epi
 // the size of what is already held is not planned as a small table.
 func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add func(episode) error) error) error {
 	size := importBatch(s.DB.Dialect)
-	var stored atomic.Int64
-	var mu sync.Mutex
-	next := int64(5000)
+	var mu sync.Mutex // guards stored and next
+	stored, next := 0, 5000
 	analyze := func(added int) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if n := stored.Add(int64(added)); n >= next {
-			next = 2 * n
+		if stored += added; stored >= next {
+			next = 2 * stored
 			return s.DB.AnalyzeTables(ctx, "caseload_episodes", "caseload_spans", "people", "referrals", "offers")
 		}
 		return nil
