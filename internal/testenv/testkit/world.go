@@ -103,6 +103,7 @@ func NewWorld(tb testing.TB, db *store.DB) *World {
 	w.Audit = audit.NewLog(db, clock, audit.LogOptions{})
 	w.Audit.Start()
 	tb.Cleanup(func() { w.Audit.Close() })
+	tb.Cleanup(func() { checkTraitCopies(tb, db) })
 	w.People = &person.Service{DB: db, Clock: clock, Audit: w.Audit, Counters: w.Accounts.Counters, BaseURL: "https://mutual.test"}
 	w.Notify = &notify.Service{DB: db, Clock: clock}
 	w.Watch = &watch.Service{DB: db, Clock: clock, Audit: w.Audit}
@@ -245,4 +246,27 @@ func (w *World) AddWorker(tb testing.TB, name, team string) *app.Principal {
 	must(tb, err)
 	w.Users[name] = u
 	return w.Principal(tb, name)
+}
+
+// checkTraitCopies fails the test if, at its end, any referral's copies of
+// its person's characteristics differ from the person's own: whatever the
+// test did, the database's triggers should have kept them in step.
+func checkTraitCopies(tb testing.TB, db *store.DB) {
+	if n := StaleTraitCopies(tb, db); n > 0 {
+		tb.Errorf("%d referrals hold characteristics their person does not have (migration 0061's triggers)", n)
+	}
+}
+
+// StaleTraitCopies counts the referrals whose copies of their person's
+// characteristics (migration 0061: the waiting view counts by them) differ
+// from the person's own.
+func StaleTraitCopies(tb testing.TB, db *store.DB) int {
+	tb.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT COUNT(*) FROM referrals r JOIN people p ON p.id = r.person_id
+		WHERE r.person_ethnicity <> p.ethnicity OR r.person_gender <> p.gender
+		OR COALESCE(r.person_birth_year, -1) <> COALESCE(p.birth_year, -1)`).Scan(&n); err != nil {
+		tb.Errorf("checking the referrals' copies of their people's characteristics: %v", err)
+	}
+	return n
 }

@@ -1,0 +1,168 @@
+package insight_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/mutualhq/mutual/internal/app"
+	"github.com/mutualhq/mutual/internal/caseload"
+	"github.com/mutualhq/mutual/internal/insight"
+	"github.com/mutualhq/mutual/internal/insight/stats"
+	"github.com/mutualhq/mutual/internal/person"
+	"github.com/mutualhq/mutual/internal/referral"
+	"github.com/mutualhq/mutual/internal/store"
+	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
+)
+
+// The waiting view counts each referral by its person's characteristics as
+// they are now, read from the referral's copies of them: copied when the
+// referral is made, when it is moved to another person, and whenever an
+// import changes the person.
+func TestWaitingCountsThePersonAsTheyAreNow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		svc := service(w)
+		svc.Suppress = stats.Suppressor{Threshold: 1}
+		ctx := context.Background()
+		w.Clock.Advance(24 * time.Hour)
+		c := mustCoordinator(t, w, "traits@test.example", w.TeamA)
+		episode := func(ref, ethnicity string, born int, gender string) caseload.Episode {
+			return caseload.Episode{PersonRef: ref, Team: w.TeamA.Name, CoordinatorEmail: c.Email, StartDate: "2026-01-05",
+				BirthYear: born, Gender: gender, Ethnicity: ethnicity}
+		}
+		load := func(eps ...caseload.Episode) {
+			t.Helper()
+			if rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{}); err != nil || !rep.Imported {
+				t.Fatalf("import: %+v %v", rep, err)
+			}
+		}
+		load(episode("TR-1", "white_british", 1980, "woman"), episode("TR-2", "black_caribbean", 2001, "man"))
+		pid := func(ref string) int64 {
+			t.Helper()
+			var id int64
+			if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = $1", ref).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		if _, err := w.Referrals.CreateReferral(ctx, c, referral.NewReferral{PersonID: pid("TR-1"), AskedFor: "x", PersonKnows: testkit.Yes(),
+			Consent: "given"}); err != nil {
+			t.Fatal(err)
+		}
+		newcomer, err := w.Referrals.CreateReferral(ctx, c, referral.NewReferral{
+			Person:   person.Details{PreferredName: "Newcomer", Phone: "07700 900555"},
+			AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given", NotDuplicate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups := func() string {
+			t.Helper()
+			wt, err := svc.WaitingTimes(ctx, w.Principal(t, "analyst"), insight.Period{From: w.Clock.Now().AddDate(0, -1, 0), To: w.Clock.Now()}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tbl := range wt.Tables {
+				if tbl.Key != "ethnicity" && tbl.Key != "age" && tbl.Key != "gender" {
+					continue
+				}
+				for _, r := range tbl.Rows {
+					got = append(got, fmt.Sprintf("%s %s: %s", tbl.Key, r.Group, show(r.Referrals)))
+				}
+			}
+			sort.Strings(got)
+			return fmt.Sprint(got)
+		}
+		want := func(stage, w string) {
+			t.Helper()
+			if got := groups(); got != w {
+				t.Errorf("%s:\n got %s\nwant %s", stage, got, w)
+			}
+			if n := testkit.StaleTraitCopies(t, db); n != 0 {
+				t.Errorf("%s: %d referrals hold characteristics their person no longer has", stage, n)
+			}
+		}
+		want("made", "[age 46 to 55: 1 age Not known: 1 ethnicity Not known: 1 ethnicity White: 1 gender Not recorded: 1 gender Woman: 1]")
+		// A correction in the trust's record reaches the referral already made.
+		load(episode("TR-1", "black_caribbean", 1950, "man"))
+		want("after an import changed the person",
+			"[age 66 and over: 1 age Not known: 1 ethnicity Black, Black British, Caribbean or African: 1 ethnicity Not known: 1 gender Man: 1 gender Not recorded: 1]")
+		// A referral moved to another person (as linking a duplicate does)
+		// takes that person's characteristics.
+		if _, err := db.Exec(ctx, "UPDATE referrals SET person_id = $1 WHERE id = $2", pid("TR-2"), newcomer.ID); err != nil {
+			t.Fatal(err)
+		}
+		want("after the referral moved", "[age 18 to 25: 1 age 66 and over: 1 ethnicity Black, Black British, Caribbean or African: 2 gender Man: 2]")
+	})
+}
+
+// A referral made for a person while an import is changing their
+// characteristics carries what the import wrote: the referral waits for the
+// import's transaction (on PostgreSQL its trigger locks the person's row as
+// it reads them), and is never left with what the person was before.
+func TestReferralMadeDuringAnImportTakesItsChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		w.Clock.Advance(24 * time.Hour)
+		c := mustCoordinator(t, w, "race@test.example", w.TeamA)
+		if rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, []caseload.Episode{{PersonRef: "RACE-1", Team: w.TeamA.Name,
+			CoordinatorEmail: c.Email, StartDate: "2026-01-05", BirthYear: 1980, Gender: "woman", Ethnicity: "white_british"}},
+			caseload.ImportOptions{}); err != nil || !rep.Imported {
+			t.Fatalf("import: %+v %v", rep, err)
+		}
+		var pid int64
+		if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = 'RACE-1'").Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		made := make(chan error, 1)
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			// What an import does to a person whose record changed.
+			if _, err := tx.ExecContext(ctx, "UPDATE people SET ethnicity = 'black_caribbean', birth_year = 1950 WHERE id = $1", pid); err != nil {
+				return err
+			}
+			go func() {
+				_, err := w.Referrals.CreateReferral(ctx, c, referral.NewReferral{PersonID: pid, AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given"})
+				made <- err
+			}()
+			// Until the referral is waiting for this transaction (on
+			// SQLite, for the write lock), or has been made without
+			// waiting, as it was before its trigger locked the person.
+			if db.Dialect == store.Postgres {
+				for start := time.Now(); len(made) == 0; time.Sleep(10 * time.Millisecond) {
+					var waiting int
+					if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+						AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+						return err
+					}
+					if waiting > 0 {
+						break
+					}
+					if time.Since(start) > 10*time.Second {
+						return fmt.Errorf("the referral neither waited for the import nor was made")
+					}
+				}
+			} else {
+				time.Sleep(100 * time.Millisecond)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-made; err != nil {
+			t.Fatal(err)
+		}
+		var eth string
+		var born int
+		if err := db.QueryRow(ctx, "SELECT person_ethnicity, person_birth_year FROM referrals WHERE person_id = $1", pid).Scan(&eth, &born); err != nil {
+			t.Fatal(err)
+		}
+		if eth != "black_caribbean" || born != 1950 {
+			t.Errorf("the referral holds %s, born %d: what the person was before the import", eth, born)
+		}
+	})
+}
