@@ -133,22 +133,9 @@ func TestReferralMadeDuringAnImportTakesItsChanges(t *testing.T) {
 			// SQLite, for the write lock), or has been made without
 			// waiting, as it was before its trigger locked the person.
 			if db.Dialect == store.Postgres {
-				for start := time.Now(); len(made) == 0; time.Sleep(10 * time.Millisecond) {
-					var waiting int
-					if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
-						AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-						return err
-					}
-					if waiting > 0 {
-						break
-					}
-					if time.Since(start) > 10*time.Second {
-						return fmt.Errorf("the referral neither waited for the import nor was made")
-					}
-				}
-			} else {
-				time.Sleep(100 * time.Millisecond)
+				return untilBlockedBy(ctx, t, db, tx, made)
 			}
+			time.Sleep(100 * time.Millisecond)
 			return nil
 		}); err != nil {
 			t.Fatal(err)
@@ -165,4 +152,93 @@ func TestReferralMadeDuringAnImportTakesItsChanges(t *testing.T) {
 			t.Errorf("the referral holds %s, born %d: what the person was before the import", eth, born)
 		}
 	})
+}
+
+// untilBlockedBy waits (PostgreSQL) until another session is waiting for a
+// lock tx holds, or until done has a result (the other session finished
+// without waiting).
+func untilBlockedBy(ctx context.Context, t *testing.T, db *store.DB, tx *store.Tx, done chan error) error {
+	t.Helper()
+	var me int
+	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&me); err != nil {
+		return err
+	}
+	for start := time.Now(); len(done) == 0; time.Sleep(10 * time.Millisecond) {
+		var waiting int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", me).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting > 0 {
+			return nil
+		}
+		if time.Since(start) > 10*time.Second {
+			return fmt.Errorf("no one waited for this transaction, and nothing finished")
+		}
+	}
+	return nil
+}
+
+// An import that changes a person's characteristics takes their
+// referrals' locks before the person's own (PostgreSQL), the order every
+// writer that changes a referral takes them in (the referral, then its
+// person to recount their spans). So an import meeting a referral being
+// changed waits for it, and the referral's writer can still lock the
+// person: before, the import locked the person first and its trigger then
+// waited for the referral, and the two deadlocked. SQLite has one writer
+// at a time, so there is nothing to order.
+func TestImportWaitsForAReferralBeingChanged(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	w := testkit.NewWorld(t, db)
+	ctx := context.Background()
+	w.Clock.Advance(24 * time.Hour)
+	c := mustCoordinator(t, w, "order@test.example", w.TeamA)
+	episode := func(ethnicity string) []caseload.Episode {
+		return []caseload.Episode{{PersonRef: "ORDER-1", Team: w.TeamA.Name, CoordinatorEmail: c.Email, StartDate: "2026-01-05",
+			BirthYear: 1980, Gender: "woman", Ethnicity: ethnicity}}
+	}
+	if rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, episode("white_british"), caseload.ImportOptions{}); err != nil || !rep.Imported {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	var pid int64
+	if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = 'ORDER-1'").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Referrals.CreateReferral(ctx, c, referral.NewReferral{PersonID: pid, AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported := make(chan error, 1)
+	calls := 0
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		calls++
+		// A writer changing the referral: the referral first.
+		if _, err := tx.ExecContext(ctx, "SELECT id FROM referrals WHERE id = $1 FOR UPDATE", r.ID); err != nil {
+			return err
+		}
+		if calls == 1 {
+			go func() {
+				_, err := importer(w).ImportEpisodes(ctx, app.Actor{}, episode("black_caribbean"), caseload.ImportOptions{})
+				imported <- err
+			}()
+			if err := untilBlockedBy(ctx, t, db, tx, imported); err != nil {
+				return err
+			}
+		}
+		// Then the person, as caseload.Recount locks them: free, since
+		// the import is waiting for the referral before touching them.
+		_, err := tx.ExecContext(ctx, "SELECT id FROM people WHERE id = $1 FOR NO KEY UPDATE NOWAIT", pid)
+		return err
+	}); err != nil {
+		t.Fatalf("the referral's writer could not lock the person while an import waited: %v", err)
+	}
+	if err := <-imported; err != nil {
+		t.Fatal(err)
+	}
+	var eth string
+	if err := db.QueryRow(ctx, "SELECT person_ethnicity FROM referrals WHERE id = $1", r.ID).Scan(&eth); err != nil {
+		t.Fatal(err)
+	}
+	if eth != "black_caribbean" {
+		t.Errorf("after the import the referral holds %s", eth)
+	}
 }

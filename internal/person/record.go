@@ -80,6 +80,7 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 		}
 	}
 	var missing []FromRecord
+	var changed []FromRecord
 	for _, r := range recs {
 		h, ok := held[r.TrustRef]
 		if !ok {
@@ -87,9 +88,15 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 			continue
 		}
 		ids[r.TrustRef] = h.id
-		if !h.changedBy(r) {
-			continue
+		if h.changedBy(r) {
+			changed = append(changed, r)
 		}
+	}
+	if err := lockReferralsOf(ctx, tx, changed, ids); err != nil {
+		return nil, nil, err
+	}
+	for _, r := range changed {
+		h := held[r.TrustRef]
 		if _, err := tx.ExecContext(ctx, `UPDATE people SET birth_year = COALESCE($1, birth_year),
 			gender = CASE WHEN $2 = '' THEN gender ELSE $2 END, ethnicity = CASE WHEN $3 = '' THEN ethnicity ELSE $3 END,
 			disability = CASE WHEN $4 = '' THEN disability ELSE $4 END, first_language = CASE WHEN $5 = '' THEN first_language ELSE $5 END,
@@ -112,6 +119,32 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 		missing = missing[n:]
 	}
 	return ids, created, nil
+}
+
+// lockReferralsOf locks, on PostgreSQL, the referrals of the people whose
+// records changed, before their rows are updated. A change to a person's
+// characteristics is copied to their referrals by a trigger (migration
+// 0061), which locks those referrals; writers that change a referral lock
+// it first and its person after (caseload.Recount). Taking the referrals
+// first here keeps that one order, so an import and a referral's change
+// wait for each other instead of deadlocking. SQLite has one writer at a
+// time and needs nothing.
+func lockReferralsOf(ctx context.Context, tx *store.Tx, changed []FromRecord, ids map[string]int64) error {
+	if tx.Dialect != store.Postgres || len(changed) == 0 {
+		return nil
+	}
+	people := make([]int64, 0, len(changed))
+	for _, r := range changed {
+		people = append(people, ids[r.TrustRef])
+	}
+	a := store.NewArgs()
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM referrals WHERE person_id IN "+a.IDs(tx.Dialect, people)+" ORDER BY id FOR NO KEY UPDATE",
+		a.Values()...)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 func insertRecords(ctx context.Context, tx *store.Tx, recs []FromRecord, ids map[string]int64, now time.Time) error {

@@ -8,6 +8,13 @@
 -- to a person's characteristics is copied to their referrals in the same
 -- statement. The waiting index holds the copies, so the view reads one index
 -- and nothing else.
+
+-- postgres only
+-- No one changes a person's characteristics between the copy below and the
+-- trigger that keeps it (an instance of the release before, say); SQLite's
+-- migration holds the one write lock throughout.
+LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE;
+-- end
 DROP INDEX referrals_waiting_cover;
 ALTER TABLE referrals ADD COLUMN person_birth_year INTEGER;
 ALTER TABLE referrals ADD COLUMN person_gender TEXT NOT NULL DEFAULT '';
