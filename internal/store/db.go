@@ -95,6 +95,12 @@ func sqliteDSN(path string, readOnly bool) string {
 		// building the caseload spans spent a sixth of its time writing it.
 		q.Add("_pragma", "temp_store(2)")
 		q.Add("_pragma", "cache_size(-65536)")
+		// Copy the log into the database every 10,000 pages (about 40 MB)
+		// rather than SQLite's 1,000: a large import's batches each wrote
+		// more than 1,000, so every commit was followed by a checkpoint, and
+		// pages changed again by the next batch were copied again. A
+		// 500,000-row import: 34.7/34.5 → 32.0/30.5 s, alternating builds.
+		q.Add("_pragma", "wal_autocheckpoint(10000)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
