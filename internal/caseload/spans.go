@@ -745,7 +745,9 @@ func loadFacts(ctx context.Context, tx *store.Tx, cond string, args []any) (map[
 	return facts, rows.Err()
 }
 
-const spansPerStatement = 36
+// spansPerStatement is how many spans one multi-row statement inserts on
+// SQLite (see rowsPerStatement).
+const spansPerStatement = 144
 
 func insertSpans(ctx context.Context, tx *store.Tx, people []personSpans) error {
 	var rows [][]any

@@ -36,10 +36,14 @@ func (h recordRow) changedBy(r FromRecord) bool {
 		(r.FirstLanguage != "" && r.FirstLanguage != h.rec.FirstLanguage) || (r.PreferredName != "" && r.PreferredName != h.rec.PreferredName)
 }
 
-// recordRowsPerStatement keeps multi-row statements to a few hundred
-// parameters: SQLite resolves each $N by a linear search of the names
-// before it, so a statement's cost grows with the square of its count.
-const recordRowsPerStatement = 40
+// recordRowsPerStatement is how many people one multi-row statement
+// creates on SQLite. Parsing and planning a statement costs about the same
+// whatever its length, so fewer, longer statements cost less; SQLite once
+// looked each $N up among the names before it, which made a statement's
+// cost grow with the square of its length, but store binds plain ? now
+// (store.positional). 40 → 160 rows, with the episodes' and spans' (the
+// same change), took a 200,000-row import from 12.1/13.1 to 11.5/11.7 s.
+const recordRowsPerStatement = 160
 
 // UpsertFromRecord finds the people with the records' trust references,
 // creates those not yet in Mutual and brings the characteristics of the
