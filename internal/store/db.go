@@ -480,8 +480,10 @@ func Seconds(s float64) time.Duration {
 
 // IDTable is a table expression (named alias) with one column, id, holding the ids in
 // one parameter written by IDsParam: a list of any length costs one
-// placeholder. (SQLite resolves each $N by searching the names before it,
-// so a statement with hundreds of placeholders costs the square of that.)
+// placeholder. (Before store.positional, SQLite resolved each $N by
+// searching the names before it, so hundreds of placeholders cost the
+// square of that; one placeholder still keeps a list of any length within
+// the engines' limits on parameters.)
 func (d Dialect) IDTable(placeholder, alias string) string {
 	if d == Postgres {
 		return "(SELECT CAST(value AS BIGINT) AS id FROM jsonb_array_elements_text(CAST(" + placeholder + " AS jsonb))) " + alias
