@@ -495,7 +495,13 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		return nil
 	}
 	now := s.Clock.Now()
+	// What this batch adds to the report, counted afresh by each attempt:
+	// PostgreSQL retries a transaction that met a deadlock or a
+	// serialization failure, and a count kept across attempts counted the
+	// batch twice (in the report and its audit row).
+	var got ImportReport
 	fn := func(tx *store.Tx) error {
+		got = ImportReport{}
 		refs := map[string]*episode{}
 		var order []string
 		for i := range batch {
@@ -540,7 +546,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		for _, e := range batch {
 			k := episodeKey{e.ref, e.teamID, e.email, e.start.Format("2006-01-02")}
 			if seen[k] {
-				rep.Unchanged++ // the same episode twice in one file
+				got.Unchanged++ // the same episode twice in one file
 				continue
 			}
 			seen[k] = true
@@ -549,7 +555,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			case !ok:
 				fresh = append(fresh, e)
 			case old.same(e):
-				rep.Unchanged++
+				got.Unchanged++
 			default:
 				if !sameDate(old.end, e.end) {
 					delta.add(episode{email: e.email, teamID: e.teamID, end: old.end}, 0, -1)
@@ -561,7 +567,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 					nullTime(e.end), nullInt(e.birthYear), e.gender, e.ethnicity, e.disability, e.language, e.setting, now, old.id); err != nil {
 					return err
 				}
-				rep.Updated++
+				got.Updated++
 			}
 		}
 		flagged, err := markDuplicates(ctx, tx, held, fresh, people)
@@ -594,7 +600,7 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			}
 			touched = append(touched, id)
 		}
-		rep.Inserted += len(fresh)
+		got.Inserted += len(fresh)
 		// Until the roll-up is built there is nothing to keep: its build
 		// counts these episodes and refreshes every person's flags.
 		built, err := rollupBuilt(ctx, tx)
@@ -616,7 +622,11 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 		}
 		return applyDelta(ctx, tx, delta)
 	}
-	return s.DB.Shared(ctx, store.LockCaseload, fn)
+	if err := s.DB.Shared(ctx, store.LockCaseload, fn); err != nil {
+		return err
+	}
+	rep.Inserted, rep.Updated, rep.Unchanged = rep.Inserted+got.Inserted, rep.Updated+got.Updated, rep.Unchanged+got.Unchanged
+	return nil
 }
 
 type episodeKey struct {

@@ -334,3 +334,45 @@ func TestImportsAndRebuildsAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// A batch whose transaction is retried (PostgreSQL retries one that met a
+// deadlock or a serialization failure) is counted once in the report and
+// its audit row: each attempt counts the batch afresh.
+func TestRetriedBatchCountsOnce(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	w := testkit.NewWorld(t, db)
+	ctx := context.Background()
+	svc := importer(w)
+	rows := "person_ref,team,coordinator_email,start_date\n"
+	for i := range 3 {
+		rows += fmt.Sprintf("RETRY-%d,%s,c@test.example,2026-01-0%d\n", i, w.TeamA.Name, i+1)
+	}
+	rows += fmt.Sprintf("RETRY-0,%s,c@test.example,2026-01-01\n", w.TeamA.Name) // the same episode again
+	// As on a running service, whose background job has built the spans:
+	// the batch then writes them, after counting its episodes.
+	if err := svc.RebuildIfStale(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The batch's first attempt fails as a deadlock would; the second
+	// goes through (a sequence is not rolled back with its transaction).
+	if _, err := db.Exec(ctx, `CREATE SEQUENCE zz_attempts;
+		CREATE FUNCTION zz_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF nextval('zz_attempts') = 1 THEN RAISE EXCEPTION 'as a deadlock would' USING ERRCODE = '40P01'; END IF;
+			RETURN NULL;
+		END $$;
+		CREATE TRIGGER zz_fail_once AFTER INSERT ON caseload_spans FOR EACH STATEMENT EXECUTE FUNCTION zz_fail_once()`); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := svc.ImportCSV(ctx, app.Actor{}, writeFile(t, rows), caseload.ImportOptions{})
+	if err != nil || !rep.Imported {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	var attempts int64
+	if err := db.QueryRow(ctx, "SELECT last_value FROM zz_attempts").Scan(&attempts); err != nil || attempts < 2 {
+		t.Fatalf("the batch was not retried (%d attempts, %v)", attempts, err)
+	}
+	if rep.Inserted != 3 || rep.Unchanged != 1 || rep.Updated != 0 {
+		t.Errorf("a retried batch reported %d inserted, %d unchanged, %d updated; want 3, 1, 0", rep.Inserted, rep.Unchanged, rep.Updated)
+	}
+}

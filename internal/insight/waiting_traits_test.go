@@ -223,6 +223,9 @@ func TestImportWaitsForAReferralBeingChanged(t *testing.T) {
 			if err := untilBlockedBy(ctx, t, db, tx, imported); err != nil {
 				return err
 			}
+			if len(imported) > 0 {
+				return fmt.Errorf("the import finished without waiting for the referral being changed")
+			}
 		}
 		// Then the person, as caseload.Recount locks them: free, since
 		// the import is waiting for the referral before touching them.

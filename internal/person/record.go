@@ -3,6 +3,7 @@ package person
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,14 @@ func (h recordRow) changedBy(r FromRecord) bool {
 	return (r.BirthYear != 0 && r.BirthYear != h.rec.BirthYear) || (r.Gender != "" && r.Gender != h.rec.Gender) ||
 		(r.Ethnicity != "" && r.Ethnicity != h.rec.Ethnicity) || (r.Disability != "" && r.Disability != h.rec.Disability) ||
 		(r.FirstLanguage != "" && r.FirstLanguage != h.rec.FirstLanguage) || (r.PreferredName != "" && r.PreferredName != h.rec.PreferredName)
+}
+
+// copiedBy reports whether the record changes a characteristic each of the
+// person's referrals holds a copy of (migration 0061): birth year, gender
+// or ethnicity.
+func (h recordRow) copiedBy(r FromRecord) bool {
+	return (r.BirthYear != 0 && r.BirthYear != h.rec.BirthYear) || (r.Gender != "" && r.Gender != h.rec.Gender) ||
+		(r.Ethnicity != "" && r.Ethnicity != h.rec.Ethnicity)
 }
 
 // recordRowsPerStatement is how many people one multi-row statement
@@ -96,7 +105,8 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 			changed = append(changed, r)
 		}
 	}
-	if err := lockReferralsOf(ctx, tx, changed, ids); err != nil {
+	if err := lockReferralsOf(ctx, tx, slices.DeleteFunc(slices.Clone(changed), func(r FromRecord) bool { return !held[r.TrustRef].copiedBy(r) }),
+		ids); err != nil {
 		return nil, nil, err
 	}
 	for _, r := range changed {
@@ -126,13 +136,15 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 }
 
 // lockReferralsOf locks, on PostgreSQL, the referrals of the people whose
-// records changed, before their rows are updated. A change to a person's
-// characteristics is copied to their referrals by a trigger (migration
-// 0061), which locks those referrals; writers that change a referral lock
-// it first and its person after (caseload.Recount). Taking the referrals
-// first here keeps that one order, so an import and a referral's change
-// wait for each other instead of deadlocking. SQLite has one writer at a
-// time and needs nothing.
+// records change their copied characteristics, before their rows are
+// updated. The change is copied to their referrals by a trigger (migration
+// 0061), which locks those referrals; a writer that changes one referral
+// locks it first and its person after (caseload.Recount). Taking the
+// referrals first here keeps that order, so an import and such a writer
+// wait for each other instead of deadlocking. (A writer holding several
+// referrals can still meet a batch the other way round through the
+// caseload flags' refresh, as before 0061; PostgreSQL detects it and the
+// store retries.) SQLite has one writer at a time and needs nothing.
 func lockReferralsOf(ctx context.Context, tx *store.Tx, changed []FromRecord, ids map[string]int64) error {
 	if tx.Dialect != store.Postgres || len(changed) == 0 {
 		return nil

@@ -11,9 +11,12 @@
 
 -- postgres only
 -- No one changes a person's characteristics between the copy below and the
--- trigger that keeps it (an instance of the release before, say); SQLite's
--- migration holds the one write lock throughout.
-LOCK TABLE people IN SHARE ROW EXCLUSIVE MODE;
+-- trigger that keeps it (an instance of the release before, say). The lock
+-- is the strongest at once because dropping people_traits_cover below needs
+-- it: taking a weaker one first and that later could deadlock with a reader
+-- of people and then referrals. SQLite's migration holds the one write lock
+-- throughout.
+LOCK TABLE people IN ACCESS EXCLUSIVE MODE;
 -- end
 DROP INDEX referrals_waiting_cover;
 ALTER TABLE referrals ADD COLUMN person_birth_year INTEGER;

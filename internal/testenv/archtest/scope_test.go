@@ -74,6 +74,7 @@ var unscopedReaders = map[string]string{
 	"caseload.(*Service).rebuildRollup": "aggregate: recounts the roll-up; returns nothing",
 	"caseload.flagDuplicates":           "import: marks repeated episodes; returns nothing",
 	"caseload.heldFacts":                "input to Recount, which keeps the caseload spans of people whose episodes, characteristics or offers changed and returns nothing",
+	"person.lockReferralsOf":            "locks the referrals of the people an import is changing, inside the import's transaction, and returns nothing",
 	"caseload.loadFacts":                "input to the caseload spans, never returned beyond the package",
 	"caseload.buildSpansChunk":          "aggregate: counts a chunk of people's caseload spans; returns nothing",
 	"caseload.findEpisodes":             "import: the episodes a file replaces",
