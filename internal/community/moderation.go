@@ -490,6 +490,9 @@ func (s *Service) Escalate(ctx context.Context, p *app.Principal, postID int64, 
 	now := s.Clock.Now()
 	e := Escalation{Route: "moderators", Reason: in.Reason, At: now, By: p.Name}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		// A retried transaction (store.DB.Write retries one that met a
+		// deadlock or a serialization failure) starts again from nothing.
+		e.Route = "moderators"
 		_, author, _, _, err := lockPost(ctx, tx, postID)
 		if err != nil {
 			return err

@@ -547,6 +547,9 @@ func (s *Service) AddSessions(ctx context.Context, p *app.Principal, groupID int
 	}
 	var ids []int64
 	err = s.DB.Write(ctx, func(tx *store.Tx) error {
+		// A retried transaction (store.DB.Write retries one that met a
+		// deadlock or a serialization failure) starts again from nothing.
+		ids = ids[:0]
 		if err := lockGroup(ctx, tx, groupID); err != nil {
 			return err
 		}

@@ -207,6 +207,9 @@ func (w *Worker) DeliverDue(ctx context.Context) (int, error) {
 	now := w.Clock.Now()
 	var batch []Item
 	err := w.DB.Write(ctx, func(tx *store.Tx) error {
+		// A retried transaction (store.DB.Write retries one that met a
+		// deadlock or a serialization failure) starts again from nothing.
+		batch = batch[:0]
 		rows, err := tx.QueryContext(ctx, `SELECT id, to_address, subject, body, attachments, attempts FROM outbox
 			WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at <= $2
 			AND (claimed_until IS NULL OR claimed_until < $2)

@@ -483,6 +483,9 @@ func (s *Service) Commit(ctx context.Context, p *app.Principal, id int64, in Com
 		return out, err
 	}
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		// A retried transaction (store.DB.Write retries one that met a
+		// deadlock or a serialization failure) starts again from nothing.
+		out.Waiting, out.Allocated = nil, nil
 		pl, basis, err := storedPlan(ctx, tx, p, id, true)
 		if err != nil {
 			return err

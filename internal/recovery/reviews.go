@@ -143,12 +143,15 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 	if problems := checkReview(&in, now); len(problems) > 0 {
 		return Review{}, problems.Err()
 	}
-	heldAt := now
-	if in.HeldAt != nil {
-		heldAt = in.HeldAt.UTC().Truncate(time.Microsecond)
-	}
+	var heldAt time.Time
 	var out Review
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		// A retried transaction (store.DB.Write retries one that met a
+		// deadlock or a serialization failure) starts again from nothing.
+		heldAt = now
+		if in.HeldAt != nil {
+			heldAt = in.HeldAt.UTC().Truncate(time.Microsecond)
+		}
 		v, err := viewerOf(ctx, tx, p, personID)
 		if err != nil {
 			return err

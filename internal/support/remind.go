@@ -109,7 +109,11 @@ func (s *Service) sendReminders(ctx context.Context, k reminderKind) (int, error
 	}
 	sent := 0
 	for _, id := range ids {
+		// Counted once the reminder's transaction has committed: a retried
+		// one would otherwise count it twice.
+		did := false
 		err := s.DB.Write(ctx, func(tx *store.Tx) error {
+			did = false
 			var personID int64
 			var start, end time.Time
 			a := store.NewArgs(now, id)
@@ -133,12 +137,15 @@ func (s *Service) sendReminders(ctx context.Context, k reminderKind) (int, error
 				ReminderCalendar(id, start, end, link, now)); err != nil {
 				return err
 			}
-			sent++
+			did = true
 			return audit.Record(ctx, tx, now, app.Actor{Role: "operator", RequestID: "appointment-reminders"}, audit.Event{
 				Action: k.action, SubjectPersonID: personID, ObjectType: "appointment", ObjectID: fmt.Sprint(id)})
 		})
 		if err != nil {
 			return sent, err
+		}
+		if did {
+			sent++
 		}
 	}
 	return sent, nil

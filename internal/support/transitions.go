@@ -90,6 +90,9 @@ func (s *Service) RaiseTransitionPrompts(ctx context.Context) (int, error) {
 	today := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, time.UTC)
 	raised := 0
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		// A retried transaction (store.DB.Write retries one that met a
+		// deadlock or a serialization failure) starts again from nothing.
+		raised = 0
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.setting, e.start_date, e.end_date, pe.date_of_birth, r.id, r.person_id,
 			COALESCE(r.team_id, 0), r.allocated_worker_id, COALESCE(ss.discharge_follow_up_days, 0)
 			FROM caseload_episodes e JOIN people pe ON pe.id = e.person_id
