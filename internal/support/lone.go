@@ -135,7 +135,11 @@ func (s *Service) RaiseMissedCheckOuts(ctx context.Context) (int, error) {
 	}
 	raised := 0
 	for _, d := range list {
+		// Counted once its transaction has committed (a retried one would
+		// otherwise count it twice).
+		did := false
 		err := s.DB.Write(ctx, func(tx *store.Tx) error {
+			did = false
 			res, err := tx.ExecContext(ctx, `UPDATE appointments SET lone_alert_at = $1 WHERE id = $2 AND lone_alert_at IS NULL AND checked_out_at IS NULL
 				AND status IN ('booked', 'arrived')`, now, d.id)
 			if err != nil {
@@ -149,11 +153,14 @@ func (s *Service) RaiseMissedCheckOuts(ctx context.Context) (int, error) {
 				Reference: fmt.Sprintf("V-%d", d.id), Detail: []string{"not_checked_out"}, Link: link}); err != nil {
 				return err
 			}
-			raised++
+			did = true
 			return nil
 		})
 		if err != nil {
 			return raised, err
+		}
+		if did {
+			raised++
 		}
 	}
 	return raised, nil
