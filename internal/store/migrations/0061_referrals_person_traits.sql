@@ -3,7 +3,7 @@
 -- cost a lookup per referral on SQLite and, on PostgreSQL, a hash of every
 -- person: at a million episodes and 300,000 referrals the view took about
 -- 300 ms on both engines. Each referral now carries a copy of the three, kept
--- by the database itself so that no writer can leave one stale: a referral
+-- by the database itself so that no writer has to remember them: a referral
 -- takes its person's when it is made or moved to another person, and a change
 -- to a person's characteristics is copied to their referrals in the same
 -- statement. The waiting index holds the copies, so the view reads one index
