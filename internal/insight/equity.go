@@ -766,22 +766,8 @@ func (s *Service) tallyWaits(ctx context.Context, from, to, now, periodTo time.T
 	args := []any{from, to, now}
 	filter := teamFilter(&args, "r.team_id", teamIDs)
 	err := s.DB.Read(ctx, func(tx *store.Tx) error {
-		teams := map[int64]string{}
-		trows, err := tx.QueryContext(ctx, "SELECT id, name FROM teams")
+		teams, err := teamNameMap(ctx, tx)
 		if err != nil {
-			return err
-		}
-		for trows.Next() {
-			var id int64
-			var name string
-			if err := trows.Scan(&id, &name); err != nil {
-				trows.Close()
-				return err
-			}
-			teams[id] = name
-		}
-		trows.Close()
-		if err := trows.Err(); err != nil {
 			return err
 		}
 		// Each wait is worked out by the database, in seconds: reading the

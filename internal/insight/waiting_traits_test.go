@@ -18,6 +18,23 @@ import (
 	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
 
+// onCaseloadAs imports one episode for ref in team A under c, with the
+// given characteristics, and answers the person's id (new or already known).
+func onCaseloadAs(t *testing.T, w *testkit.World, c *app.Principal, ref, ethnicity string, born int, gender string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	eps := []caseload.Episode{{PersonRef: ref, Team: w.TeamA.Name, CoordinatorEmail: c.Email, StartDate: "2026-01-05",
+		BirthYear: born, Gender: gender, Ethnicity: ethnicity}}
+	if rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{}); err != nil || !rep.Imported {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	var id int64
+	if err := w.DB.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = $1", ref).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // The waiting view counts each referral by its person's characteristics as
 // they are now, read from the referral's copies of them: copied when the
 // referral is made, when it is moved to another person, and whenever an
@@ -30,26 +47,9 @@ func TestWaitingCountsThePersonAsTheyAreNow(t *testing.T) {
 		ctx := context.Background()
 		w.Clock.Advance(24 * time.Hour)
 		c := mustCoordinator(t, w, "traits@test.example", w.TeamA)
-		episode := func(ref, ethnicity string, born int, gender string) caseload.Episode {
-			return caseload.Episode{PersonRef: ref, Team: w.TeamA.Name, CoordinatorEmail: c.Email, StartDate: "2026-01-05",
-				BirthYear: born, Gender: gender, Ethnicity: ethnicity}
-		}
-		load := func(eps ...caseload.Episode) {
-			t.Helper()
-			if rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{}); err != nil || !rep.Imported {
-				t.Fatalf("import: %+v %v", rep, err)
-			}
-		}
-		load(episode("TR-1", "white_british", 1980, "woman"), episode("TR-2", "black_caribbean", 2001, "man"))
-		pid := func(ref string) int64 {
-			t.Helper()
-			var id int64
-			if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = $1", ref).Scan(&id); err != nil {
-				t.Fatal(err)
-			}
-			return id
-		}
-		if _, err := w.Referrals.CreateReferral(ctx, c, referral.NewReferral{PersonID: pid("TR-1"), AskedFor: "x", PersonKnows: testkit.Yes(),
+		tr1 := onCaseloadAs(t, w, c, "TR-1", "white_british", 1980, "woman")
+		tr2 := onCaseloadAs(t, w, c, "TR-2", "black_caribbean", 2001, "man")
+		if _, err := w.Referrals.CreateReferral(ctx, c, referral.NewReferral{PersonID: tr1, AskedFor: "x", PersonKnows: testkit.Yes(),
 			Consent: "given"}); err != nil {
 			t.Fatal(err)
 		}
@@ -88,12 +88,12 @@ func TestWaitingCountsThePersonAsTheyAreNow(t *testing.T) {
 		}
 		want("made", "[age 46 to 55: 1 age Not known: 1 ethnicity Not known: 1 ethnicity White: 1 gender Not recorded: 1 gender Woman: 1]")
 		// A correction in the trust's record reaches the referral already made.
-		load(episode("TR-1", "black_caribbean", 1950, "man"))
+		onCaseloadAs(t, w, c, "TR-1", "black_caribbean", 1950, "man")
 		want("after an import changed the person",
 			"[age 66 and over: 1 age Not known: 1 ethnicity Black, Black British, Caribbean or African: 1 ethnicity Not known: 1 gender Man: 1 gender Not recorded: 1]")
 		// A referral moved to another person (as linking a duplicate does)
 		// takes that person's characteristics.
-		if _, err := db.Exec(ctx, "UPDATE referrals SET person_id = $1 WHERE id = $2", pid("TR-2"), newcomer.ID); err != nil {
+		if _, err := db.Exec(ctx, "UPDATE referrals SET person_id = $1 WHERE id = $2", tr2, newcomer.ID); err != nil {
 			t.Fatal(err)
 		}
 		want("after the referral moved", "[age 18 to 25: 1 age 66 and over: 1 ethnicity Black, Black British, Caribbean or African: 2 gender Man: 2]")
@@ -110,15 +110,7 @@ func TestReferralMadeDuringAnImportTakesItsChanges(t *testing.T) {
 		ctx := context.Background()
 		w.Clock.Advance(24 * time.Hour)
 		c := mustCoordinator(t, w, "race@test.example", w.TeamA)
-		if rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, []caseload.Episode{{PersonRef: "RACE-1", Team: w.TeamA.Name,
-			CoordinatorEmail: c.Email, StartDate: "2026-01-05", BirthYear: 1980, Gender: "woman", Ethnicity: "white_british"}},
-			caseload.ImportOptions{}); err != nil || !rep.Imported {
-			t.Fatalf("import: %+v %v", rep, err)
-		}
-		var pid int64
-		if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = 'RACE-1'").Scan(&pid); err != nil {
-			t.Fatal(err)
-		}
+		pid := onCaseloadAs(t, w, c, "RACE-1", "white_british", 1980, "woman")
 		made := make(chan error, 1)
 		if err := db.Write(ctx, func(tx *store.Tx) error {
 			// What an import does to a person whose record changed.
@@ -192,17 +184,7 @@ func TestImportWaitsForAReferralBeingChanged(t *testing.T) {
 	ctx := context.Background()
 	w.Clock.Advance(24 * time.Hour)
 	c := mustCoordinator(t, w, "order@test.example", w.TeamA)
-	episode := func(ethnicity string) []caseload.Episode {
-		return []caseload.Episode{{PersonRef: "ORDER-1", Team: w.TeamA.Name, CoordinatorEmail: c.Email, StartDate: "2026-01-05",
-			BirthYear: 1980, Gender: "woman", Ethnicity: ethnicity}}
-	}
-	if rep, err := importer(w).ImportEpisodes(ctx, app.Actor{}, episode("white_british"), caseload.ImportOptions{}); err != nil || !rep.Imported {
-		t.Fatalf("import: %+v %v", rep, err)
-	}
-	var pid int64
-	if err := db.QueryRow(ctx, "SELECT id FROM people WHERE trust_ref = 'ORDER-1'").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
+	pid := onCaseloadAs(t, w, c, "ORDER-1", "white_british", 1980, "woman")
 	r, err := w.Referrals.CreateReferral(ctx, c, referral.NewReferral{PersonID: pid, AskedFor: "x", PersonKnows: testkit.Yes(), Consent: "given"})
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +199,9 @@ func TestImportWaitsForAReferralBeingChanged(t *testing.T) {
 		}
 		if calls == 1 {
 			go func() {
-				_, err := importer(w).ImportEpisodes(ctx, app.Actor{}, episode("black_caribbean"), caseload.ImportOptions{})
+				eps := []caseload.Episode{{PersonRef: "ORDER-1", Team: w.TeamA.Name, CoordinatorEmail: c.Email, StartDate: "2026-01-05",
+					BirthYear: 1980, Gender: "woman", Ethnicity: "black_caribbean"}}
+				_, err := importer(w).ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{})
 				imported <- err
 			}()
 			if err := untilBlockedBy(ctx, t, db, tx, imported); err != nil {

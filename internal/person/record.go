@@ -3,7 +3,6 @@ package person
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 	"time"
 
@@ -92,8 +91,8 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 			return nil, nil, err
 		}
 	}
-	var missing []FromRecord
-	var changed []FromRecord
+	var missing, changed []FromRecord
+	var copied []int64 // people whose referrals' copies change
 	for _, r := range recs {
 		h, ok := held[r.TrustRef]
 		if !ok {
@@ -104,9 +103,11 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 		if h.changedBy(r) {
 			changed = append(changed, r)
 		}
+		if h.copiedBy(r) {
+			copied = append(copied, h.id)
+		}
 	}
-	if err := lockReferralsOf(ctx, tx, slices.DeleteFunc(slices.Clone(changed), func(r FromRecord) bool { return !held[r.TrustRef].copiedBy(r) }),
-		ids); err != nil {
+	if err := lockReferralsOf(ctx, tx, copied); err != nil {
 		return nil, nil, err
 	}
 	for _, r := range changed {
@@ -145,13 +146,9 @@ func UpsertFromRecord(ctx context.Context, tx *store.Tx, recs []FromRecord, now 
 // referrals can still meet a batch the other way round through the
 // caseload flags' refresh, as before 0061; PostgreSQL detects it and the
 // store retries.) SQLite has one writer at a time and needs nothing.
-func lockReferralsOf(ctx context.Context, tx *store.Tx, changed []FromRecord, ids map[string]int64) error {
-	if tx.Dialect != store.Postgres || len(changed) == 0 {
+func lockReferralsOf(ctx context.Context, tx *store.Tx, people []int64) error {
+	if tx.Dialect != store.Postgres || len(people) == 0 {
 		return nil
-	}
-	people := make([]int64, 0, len(changed))
-	for _, r := range changed {
-		people = append(people, ids[r.TrustRef])
 	}
 	a := store.NewArgs()
 	rows, err := tx.QueryContext(ctx, "SELECT id FROM referrals WHERE person_id IN "+a.IDs(tx.Dialect, people)+" ORDER BY id FOR NO KEY UPDATE",

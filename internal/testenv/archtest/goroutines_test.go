@@ -23,55 +23,32 @@ func TestGoroutinesRecover(t *testing.T) {
 		filepath.Join("internal", "audit", "log.go"): "the audit log's writers: a panic there must stop the service rather than serve unaudited",
 	}
 	handed, started := 0, 0
-	for _, dir := range []string{"internal", "cmd"} {
-		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, path)
-			if d.IsDir() {
-				if rel == filepath.Join("internal", "testenv") {
-					return filepath.SkipDir
+	eachProductFile(t, root, func(rel string, _ *token.FileSet, f *ast.File) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.GoStmt:
+				started++
+				if bare[rel] == "" {
+					t.Errorf("%s: a go statement outside the listed places; hand the work to an errgroup or WaitGroup through app.Recovered", rel)
 				}
-				return nil
-			}
-			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
-			if err != nil {
-				return err
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.GoStmt:
-					started++
-					if bare[rel] == "" {
-						t.Errorf("%s: a go statement outside the listed places; hand the work to an errgroup or WaitGroup through app.Recovered", rel)
-					}
-				case *ast.CallExpr:
-					sel, ok := n.Fun.(*ast.SelectorExpr)
-					if !ok || sel.Sel.Name != "Go" || len(n.Args) != 1 {
-						return true
-					}
-					lit, ok := n.Args[0].(*ast.FuncLit)
-					if !ok {
-						t.Errorf("%s: %s.Go is given a named function; give it a func literal that runs the work through app.Recovered", rel, exprName(sel.X))
-						return true
-					}
-					handed++
-					if !callsRecovered(lit.Body) {
-						t.Errorf("%s: the func given to %s.Go does not run its work through app.Recovered: a panic in it would stop the service", rel, exprName(sel.X))
-					}
+			case *ast.CallExpr:
+				sel, ok := n.Fun.(*ast.SelectorExpr)
+				if !ok || sel.Sel.Name != "Go" || len(n.Args) != 1 {
+					return true
 				}
-				return true
-			})
-			return nil
+				lit, ok := n.Args[0].(*ast.FuncLit)
+				if !ok {
+					t.Errorf("%s: %s.Go is given a named function; give it a func literal that runs the work through app.Recovered", rel, exprName(sel.X))
+					return true
+				}
+				handed++
+				if !callsRecovered(lit.Body) {
+					t.Errorf("%s: the func given to %s.Go does not run its work through app.Recovered: a panic in it would stop the service", rel, exprName(sel.X))
+				}
+			}
+			return true
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	if handed < 2 || started < 2 {
 		t.Errorf("found %d goroutines handed to x.Go and %d go statements; the check is not looking where it should", handed, started)
 	}
@@ -95,4 +72,38 @@ func exprName(e ast.Expr) string {
 		return id.Name
 	}
 	return "…"
+}
+
+// eachProductFile parses every product Go file under internal and cmd
+// (tests and the test harnesses under internal/testenv left out) and hands
+// it to fn with its path from the repository's root.
+func eachProductFile(t *testing.T, root string, fn func(rel string, fset *token.FileSet, f *ast.File)) {
+	t.Helper()
+	for _, dir := range []string{"internal", "cmd"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, path)
+			if d.IsDir() {
+				if rel == filepath.Join("internal", "testenv") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, path, nil, 0)
+			if err != nil {
+				return err
+			}
+			fn(rel, fset, f)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -2,11 +2,8 @@ package archtest
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"go/types"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -21,77 +18,53 @@ import (
 func TestRetriedWritesStartAfresh(t *testing.T) {
 	root := repoRoot(t)
 	checked := 0
-	for _, dir := range []string{"internal", "cmd"} {
-		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, path)
-			if d.IsDir() {
-				if rel == filepath.Join("internal", "testenv") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			fset := token.NewFileSet()
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			// The func literals given to Write, Shared or Exclusive:
-			// directly, or first named (fn := func(tx *store.Tx) error {…})
-			// and given after.
-			var lits []*ast.FuncLit
-			named := map[string]bool{}
-			ast.Inspect(f, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
-				}
-				if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || (sel.Sel.Name != "Write" && sel.Sel.Name != "Shared" && sel.Sel.Name != "Exclusive") {
-					return true
-				}
-				for _, arg := range call.Args {
-					switch a := arg.(type) {
-					case *ast.FuncLit:
-						lits = append(lits, a)
-					case *ast.Ident:
-						named[a.Name] = true
-					}
-				}
+	eachProductFile(t, root, func(rel string, fset *token.FileSet, f *ast.File) {
+		// The func literals given to Write, Shared or Exclusive:
+		// directly, or first named (fn := func(tx *store.Tx) error {…})
+		// and given after.
+		var lits []*ast.FuncLit
+		named := map[string]bool{}
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
 				return true
-			})
-			ast.Inspect(f, func(n ast.Node) bool {
-				if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
-					for i, l := range as.Lhs {
-						if id, ok := l.(*ast.Ident); ok && named[id.Name] {
-							if lit, ok := as.Rhs[i].(*ast.FuncLit); ok {
-								lits = append(lits, lit)
-							}
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || (sel.Sel.Name != "Write" && sel.Sel.Name != "Shared" && sel.Sel.Name != "Exclusive") {
+				return true
+			}
+			for _, arg := range call.Args {
+				switch a := arg.(type) {
+				case *ast.FuncLit:
+					lits = append(lits, a)
+				case *ast.Ident:
+					named[a.Name] = true
+				}
+			}
+			return true
+		})
+		ast.Inspect(f, func(n ast.Node) bool {
+			if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
+				for i, l := range as.Lhs {
+					if id, ok := l.(*ast.Ident); ok && named[id.Name] {
+						if lit, ok := as.Rhs[i].(*ast.FuncLit); ok {
+							lits = append(lits, lit)
 						}
 					}
 				}
-				return true
-			})
-			for _, lit := range lits {
-				if !takesTx(lit) {
-					continue
-				}
-				checked++
-				for _, g := range gathered(lit) {
-					t.Errorf("%s:%d: the retried write gathers into %s, declared outside it: set it afresh at the top of the closure (or count after the commit)",
-						rel, fset.Position(g.Pos()).Line, types.ExprString(g))
-				}
 			}
-			return nil
+			return true
 		})
-		if err != nil {
-			t.Fatal(err)
+		for _, lit := range lits {
+			if !takesTx(lit) {
+				continue
+			}
+			checked++
+			for _, g := range gathered(lit) {
+				t.Errorf("%s:%d: the retried write gathers into %s, declared outside it: set it afresh at the top of the closure (or count after the commit)",
+					rel, fset.Position(g.Pos()).Line, types.ExprString(g))
+			}
 		}
-	}
+	})
 	if checked < 50 {
 		t.Errorf("checked %d retried closures; the check is not looking where it should", checked)
 	}
