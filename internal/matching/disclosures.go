@@ -219,6 +219,7 @@ func (s *Service) AddDisclosure(ctx context.Context, p *app.Principal, workerID 
 	now := s.Clock.Now()
 	var out Disclosure
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		in := in // checked and filled in below, afresh by each attempt
 		rel, err := relationTo(ctx, tx, p, workerID)
 		if err != nil {
 			return err

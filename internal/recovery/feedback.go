@@ -172,6 +172,10 @@ func (s *Service) GiveFeedback(ctx context.Context, p *app.Principal, in NewFeed
 	now := s.Clock.Now()
 	var out FeedbackReceipt
 	err := s.DB.Write(ctx, func(tx *store.Tx) error {
+		// Each attempt starts from what was given: below fills in the
+		// team and the worker's name when they are empty.
+		in := in
+		out = FeedbackReceipt{}
 		if in.TeamID != 0 {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM teams WHERE id = $1", in.TeamID).Scan(&n); err != nil {

@@ -152,6 +152,14 @@ func (s *Service) RecordReview(ctx context.Context, p *app.Principal, personID i
 		if in.HeldAt != nil {
 			heldAt = in.HeldAt.UTC().Truncate(time.Microsecond)
 		}
+		// The next review's time and place are filled in from its
+		// appointment below: on a copy, so a retry starts from what was
+		// asked (and the caller's NewReview is left as it was given).
+		in := in
+		if in.Next != nil {
+			next := *in.Next
+			in.Next = &next
+		}
 		v, err := viewerOf(ctx, tx, p, personID)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package referral
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -627,9 +628,8 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			return app.Invalid(app.FieldError{Field: "at", Message: "The contact must be after the referral was made"})
 		}
 		at := c.At.UTC().Truncate(time.Microsecond)
-		if c.Setting == "" {
-			c.Setting = r.Setting
-		}
+		// Not written back into c: a retried attempt reads the referral again.
+		setting := cmp.Or(c.Setting, r.Setting)
 		if c.AppointmentID != 0 {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM appointments WHERE id = $1 AND referral_id = $2", c.AppointmentID, r.ID).Scan(&n); err != nil {
@@ -644,7 +644,7 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 		// is refused rather than counted twice.
 		if err := tx.QueryRowContext(ctx, `INSERT INTO contacts (referral_id, worker_user_id, at, mode, while_waiting, minutes, note, support_types, setting,
 			appointment_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`, r.ID, p.UserID, at, c.Mode, r.Status.Waiting(),
-			c.Minutes, c.Note, strings.Join(c.SupportTypes, ","), c.Setting, nullID(c.AppointmentID), now).Scan(&out.ID); err != nil {
+			c.Minutes, c.Note, strings.Join(c.SupportTypes, ","), setting, nullID(c.AppointmentID), now).Scan(&out.ID); err != nil {
 			if c.AppointmentID != 0 && store.IsUniqueViolation(err) {
 				return app.Errorf(app.CodeConflict, "What happened at this appointment has already been recorded: it is in the referral's contacts")
 			}
@@ -661,7 +661,7 @@ func (s *Service) RecordContact(ctx context.Context, p *app.Principal, referralI
 			return err
 		}
 		out = Contact{ID: out.ID, At: at, WorkerName: p.Name, Mode: c.Mode, WhileWaiting: r.Status.Waiting(), Minutes: c.Minutes, Note: c.Note,
-			SupportTypes: c.SupportTypes, Setting: c.Setting, ReferralID: r.ID, Version: 1, Comments: []ContactComment{}}
+			SupportTypes: c.SupportTypes, Setting: setting, ReferralID: r.ID, Version: 1, Comments: []ContactComment{}}
 		if out.SupportTypes == nil {
 			out.SupportTypes = []string{}
 		}

@@ -309,7 +309,7 @@ func (tx *Tx) IDs(ctx context.Context, q string, args ...any) ([]int64, error) {
 // for while it holds its turn would deadlock this way: the audit log's
 // writers run under Unqueued, and Exclusive takes no turn.
 func (db *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.run(ctx, db.write, false, fn)
+	return db.run(ctx, fn)
 }
 
 // postgresWriteTurns is how many write transactions run at once on
@@ -326,13 +326,20 @@ func Unqueued(ctx context.Context) context.Context {
 	return context.WithValue(ctx, unqueuedKey{}, true)
 }
 
-// Read runs fn in a read-only transaction: one consistent snapshot.
+// Read runs fn in a read-only transaction: one consistent snapshot. It
+// runs fn once, never again: a read meets no serialization failure (a
+// read-only REPEATABLE READ transaction on PostgreSQL; SQLite's readers
+// already wait out a busy file for busy_timeout), and running it again
+// would keep whatever a closure gathered on its first attempt (about forty
+// read closures gather into a list or count declared outside them). A read
+// that met a deadlock with a migration's lock fails, and its request with
+// it, rather than answering twice the rows.
 func (db *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
-	return db.run(ctx, db.read, true, fn)
+	return db.once(ctx, db.read, true, fn)
 }
 
-func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *Tx) error) error {
-	if !readOnly && db.writeTurns != nil && ctx.Value(unqueuedKey{}) == nil {
+func (db *DB) run(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.writeTurns != nil && ctx.Value(unqueuedKey{}) == nil {
 		db.waiting.Add(1)
 		select {
 		case db.writeTurns <- struct{}{}:
@@ -345,7 +352,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, fn func(tx *
 	}
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		err = db.once(ctx, pool, readOnly, fn)
+		err = db.once(ctx, db.write, false, fn)
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
 )
@@ -424,4 +426,32 @@ func TestAnalyzeOneIndexAtATime(t *testing.T) {
 	if each := stats(); each != whole {
 		t.Fatalf("one index at a time:\n%s\nthe whole file at once:\n%s", each, whole)
 	}
+}
+
+// A read runs its closure once, even when it fails as a deadlock would: a
+// read closure gathers into lists declared outside it, and a second
+// attempt would answer the first attempt's rows twice. A write is retried
+// (its closures start afresh: archtest's TestRetriedWritesStartAfresh),
+// which shows the failure given here is one the store retries.
+func TestReadsRunOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		deadlock := &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
+		reads := 0
+		err := db.Read(ctx, func(tx *store.Tx) error {
+			reads++
+			return deadlock
+		})
+		if !errors.Is(err, deadlock) || reads != 1 {
+			t.Errorf("a failed read ran %d times (%v), want once", reads, err)
+		}
+		writes := 0
+		err = db.Write(ctx, func(tx *store.Tx) error {
+			writes++
+			return deadlock
+		})
+		if !errors.Is(err, deadlock) || writes < 2 {
+			t.Errorf("a write that met a deadlock ran %d times (%v); the store should retry it", writes, err)
+		}
+	})
 }

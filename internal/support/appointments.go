@@ -164,18 +164,21 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 				return err
 			}
 		}
-		if in.Place == "" {
+		// The place asked for, else the person's first chosen place, read
+		// afresh by each attempt (not written back into in).
+		place := in.Place
+		if place == "" {
 			prefs, err := s.preferences(ctx, tx, personID)
 			if err != nil {
 				return err
 			}
 			for _, pl := range prefs.Places {
 				if app.HasChoice(Places, pl) {
-					in.Place = pl
+					place = pl
 					break
 				}
 			}
-			if in.Place == "" {
+			if place == "" {
 				return app.Invalid(app.FieldError{Field: "place", Message: "Choose where to meet"})
 			}
 		}
@@ -185,7 +188,7 @@ func (s *Service) Create(ctx context.Context, p *app.Principal, in NewAppointmen
 		}
 		row := apptRow{personID: personID, referralID: ref.ID, teamID: ref.TeamID, workerID: ref.WorkerID, handoverWorkerID: in.HandoverWorkerID,
 			workerName: ref.WorkerName, handoverName: handoverName,
-			start: in.Start, minutes: in.Minutes, place: in.Place, detail: in.PlaceDetail, others: in.Others, status: status, askedBy: side}
+			start: in.Start, minutes: in.Minutes, place: place, detail: in.PlaceDetail, others: in.Others, status: status, askedBy: side}
 		id, err := s.book(ctx, tx, p, row, 0, now)
 		if err != nil {
 			return err

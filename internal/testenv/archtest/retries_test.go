@@ -10,8 +10,8 @@ import (
 
 // TestRetriedWritesStartAfresh fails when a closure given to the store's
 // Write, Shared or Exclusive gathers into something declared outside it (x++,
-// x += …, x = append(x, …)) without setting it afresh among its own first
-// statements. The store runs such a closure again when its transaction meets a
+// x += …, x = append(x, …)), or fills it in only when empty (if x.F == "" {
+// x.F = … }), without setting it afresh among its own first statements. The store runs such a closure again when its transaction meets a
 // deadlock or a serialization failure, so whatever a failed attempt gathered
 // would be counted, listed or sent twice (an import report counted a retried
 // batch twice; the outbox could have sent an email twice).
@@ -68,6 +68,25 @@ func TestRetriedWritesStartAfresh(t *testing.T) {
 	if checked < 50 {
 		t.Errorf("checked %d retried closures; the check is not looking where it should", checked)
 	}
+}
+
+// emptyTest answers x when cond is x == "", x == 0, x == nil or
+// x.IsZero(); otherwise nil.
+func emptyTest(cond ast.Expr) ast.Expr {
+	switch c := cond.(type) {
+	case *ast.BinaryExpr:
+		if c.Op != token.EQL {
+			return nil
+		}
+		if z := types.ExprString(c.Y); z == `""` || z == "0" || z == "nil" {
+			return c.X
+		}
+	case *ast.CallExpr:
+		if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "IsZero" && len(c.Args) == 0 {
+			return sel.X
+		}
+	}
+	return nil
 }
 
 // takesTx reports whether a func literal takes a *store.Tx.
@@ -157,6 +176,21 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 	}
 	ast.Inspect(lit.Body, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.IfStmt:
+			// Filled in only when empty: if x.F == "" { x.F = … }. A
+			// retry finds it filled by the failed attempt and keeps that.
+			if e := emptyTest(n.Cond); e != nil && outside(e) {
+				ast.Inspect(n.Body, func(m ast.Node) bool {
+					if as, ok := m.(*ast.AssignStmt); ok && as.Tok == token.ASSIGN {
+						for _, l := range as.Lhs {
+							if types.ExprString(l) == types.ExprString(e) {
+								out = append(out, l)
+							}
+						}
+					}
+					return true
+				})
+			}
 		case *ast.IncDecStmt:
 			if outside(n.X) {
 				out = append(out, n.X)
