@@ -288,7 +288,7 @@ func (s *Service) ImportCSV(ctx context.Context, actor app.Actor, src io.ReadSee
 	}
 	if rep.Inserted > 10000 {
 		// A big import changes the tables' shape: refresh the planner's view.
-		if err := s.DB.Analyze(ctx, true); err != nil {
+		if err := s.DB.AnalyzeAfterLoad(ctx, importedTables...); err != nil {
 			return rep, err
 		}
 	}
@@ -337,6 +337,14 @@ func (s *Service) ImportEpisodes(ctx context.Context, actor app.Actor, eps []Epi
 	return rep, s.finish(ctx, actor, rep)
 }
 
+// importedTables are the tables an import changes in bulk, whose planner
+// statistics are refreshed as it grows and after it: its own, the people it
+// adds or corrects, and the referrals and offers whose on-caseload flags it
+// refreshes. Not the whole database: on SQLite that would read every index
+// of tables an import never touches, the audit log above all.
+var importedTables = []string{"caseload_episodes", "caseload_spans", "caseload_span_counts", "caseload_gap_counts", "caseload_rollup",
+	"people", "referrals", "offers"}
+
 // storeAll stores the rows feed adds, in batches (see importBatch), while
 // feed goes on reading and checking the next rows. On SQLite, which has one
 // writer, batches are stored one after another. On PostgreSQL an import
@@ -358,7 +366,7 @@ func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add
 		defer mu.Unlock()
 		if stored += added; stored >= next {
 			next = 2 * stored
-			return s.DB.AnalyzeTables(ctx, "caseload_episodes", "caseload_spans", "people", "referrals", "offers")
+			return s.DB.AnalyzeTables(ctx, importedTables...)
 		}
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -143,6 +144,21 @@ func TestLargeImportStreams(t *testing.T) {
 				before.HeapAlloc>>20, top>>20)
 			if built, err := caseload.SpansBuilt(context.Background(), w.DB); err != nil || !built {
 				t.Fatalf("the import left the spans unbuilt: %v", err)
+			}
+			if engine == store.SQLite {
+				// The statistics refreshed are the import's tables', not
+				// the whole file's (no other table was analysed before).
+				analysed := testkit.Column[string](t, w.DB, "SELECT DISTINCT tbl FROM sqlite_stat1 ORDER BY tbl")
+				for _, tbl := range analysed {
+					if !slices.Contains(caseload.ImportedTables, tbl) {
+						t.Errorf("the import analysed %s, a table it does not change (analysed: %v)", tbl, analysed)
+					}
+				}
+				for _, tbl := range []string{"caseload_episodes", "caseload_spans", "people"} {
+					if !slices.Contains(analysed, tbl) {
+						t.Errorf("the import left %s's statistics as they were (analysed: %v)", tbl, analysed)
+					}
+				}
 			}
 		})
 	}

@@ -17,3 +17,6 @@ const (
 	CSVHeader = csvHeader
 	CSVRow    = csvRow
 )
+
+// ImportedTables are the tables whose statistics an import refreshes.
+var ImportedTables = importedTables

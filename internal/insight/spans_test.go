@@ -603,23 +603,7 @@ func countRows(t *testing.T, db *store.DB, q string) int {
 // queryIDs reads a column of ids.
 func queryIDs(t *testing.T, db *store.DB, q string, args ...any) []int64 {
 	t.Helper()
-	rows, err := db.Query(context.Background(), q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return testkit.Column[int64](t, db, q, args...)
 }
 
 // viewAnswers is equity and coverage for each period, as JSON.

@@ -708,11 +708,18 @@ func (db *DB) AnalyzeTables(ctx context.Context, tables ...string) error {
 // WITHOUT ROWID table's primary key is not an index of its own in the
 // schema, so analysing its other indexes alone would leave the key's row
 // out.
-func (db *DB) analyzeEachTable(ctx context.Context) error {
-	rows, err := db.write.QueryContext(ctx, `SELECT t.name, CASE WHEN l.wr THEN '' ELSE COALESCE(i.name, '') END FROM sqlite_schema t
+//
+// Given tables, it analyses only those (fixed names, never input).
+func (db *DB) analyzeEachTable(ctx context.Context, tables []string) error {
+	only, a := "", NewArgs()
+	if len(tables) > 0 {
+		only = " AND t.name IN " + In(a, tables...)
+	}
+	query, args := rewrite(SQLite, `SELECT t.name, CASE WHEN l.wr THEN '' ELSE COALESCE(i.name, '') END FROM sqlite_schema t
 		JOIN pragma_table_list l ON l.schema = 'main' AND l.name = t.name
 		LEFT JOIN sqlite_schema i ON i.type = 'index' AND i.tbl_name = t.name
-		WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite_%' ORDER BY t.name, i.name`)
+		WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite_%'`+only+` ORDER BY t.name, i.name`, a.Values())
+	rows, err := db.write.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -744,22 +751,40 @@ func (db *DB) analyzeEachTable(ctx context.Context) error {
 // statistics are stale; PostgreSQL's autovacuum does this itself, so there
 // it runs only when asked for in full).
 func (db *DB) Analyze(ctx context.Context, full bool) error {
-	if db.Dialect == Postgres {
-		if !full {
-			return nil
-		}
-		// VACUUM also marks pages all-visible, so counts can use index-only
-		// scans straight after a bulk load.
-		_, err := db.write.ExecContext(ctx, "VACUUM ANALYZE")
-		return err
+	if db.Dialect == Postgres && !full {
+		return nil
 	}
 	if !full {
 		if _, err := db.write.ExecContext(ctx, "PRAGMA optimize"); err != nil {
 			return err
 		}
-	} else if err := db.analyzeEachTable(ctx); err != nil {
+		return db.dropSamples(ctx)
+	}
+	return db.AnalyzeAfterLoad(ctx)
+}
+
+// AnalyzeAfterLoad refreshes the statistics of the named tables (fixed
+// names, never input), or of every table when none are named, after a bulk
+// load changed them, as Analyze(ctx, true) does for the whole database. A
+// caseload import names the tables it changes: analysing the whole file
+// would also read every index of tables it never touches (the audit log
+// above all), holding the write lock a statement at a time.
+func (db *DB) AnalyzeAfterLoad(ctx context.Context, tables ...string) error {
+	if db.Dialect == Postgres {
+		// VACUUM also marks pages all-visible, so counts can use index-only
+		// scans straight after a bulk load.
+		_, err := db.write.ExecContext(ctx, "VACUUM ANALYZE "+strings.Join(tables, ", "))
 		return err
 	}
+	if err := db.analyzeEachTable(ctx, tables); err != nil {
+		return err
+	}
+	return db.dropSamples(ctx)
+}
+
+// dropSamples keeps SQLite's per-index statistics and drops the sampled
+// values (see below).
+func (db *DB) dropSamples(ctx context.Context) error {
 	// Keep the per-index statistics (sqlite_stat1) but not the sampled
 	// values (sqlite_stat4): with those, SQLite re-prepares a statement
 	// every time it is bound to new values, which more than doubled the

@@ -28,20 +28,7 @@ func apptRow(t *testing.T, db *store.DB, id int64) (status, by, reason string, w
 // notes are every notification of an account's, joined.
 func notes(t *testing.T, db *store.DB, userID int64) string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), "SELECT message FROM notifications WHERE user_id = $1 ORDER BY id", userID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var all []string
-	for rows.Next() {
-		var msg string
-		if err := rows.Scan(&msg); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, msg)
-	}
-	return strings.Join(all, "\n")
+	return strings.Join(testkit.Column[string](t, db, "SELECT message FROM notifications WHERE user_id = $1 ORDER BY id", userID), "\n")
 }
 
 // Ending a referral cancels its appointments still to come, by the service

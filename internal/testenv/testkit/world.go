@@ -270,3 +270,26 @@ func StaleTraitCopies(tb testing.TB, db *store.DB) int {
 	}
 	return n
 }
+
+// Column runs a query selecting one column and answers its values in the
+// query's order; a failure fails the test.
+func Column[T any](tb testing.TB, db *store.DB, query string, args ...any) []T {
+	tb.Helper()
+	rows, err := db.Query(context.Background(), query, args...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var s T
+		if err := rows.Scan(&s); err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
