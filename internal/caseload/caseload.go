@@ -565,10 +565,17 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			case old.same(e):
 				got.Unchanged++
 			default:
+				// The episode stays its person's: the one it was imported
+				// for, who may no longer hold its reference (staff
+				// corrected the record). Theirs are the flags and the spans
+				// it changes.
+				if old.person != people[e.ref] {
+					ids = append(ids, old.person)
+				}
 				if !sameDate(old.end, e.end) {
 					delta.add(episode{email: e.email, teamID: e.teamID, end: old.end}, 0, -1)
 					delta.add(e, 0, 1)
-					touched = append(touched, people[e.ref])
+					touched = append(touched, old.person)
 				}
 				if _, err := tx.ExecContext(ctx, `UPDATE caseload_episodes SET end_date = $1, birth_year = $2, gender = $3, ethnicity = $4,
 					disability = $5, first_language = $6, setting = $7, imported_at = $8 WHERE id = $9`,
@@ -620,8 +627,9 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 				return err
 			}
 		}
-		// Every person in the batch: their characteristics may have changed
-		// even where their episodes did not.
+		// Every person in the batch (their characteristics may have changed
+		// even where their episodes did not), and the people of episodes
+		// found by a reference they no longer hold.
 		if err := recount(ctx, tx, ids, createdFacts); err != nil {
 			return err
 		}
@@ -645,7 +653,7 @@ type episodeKey struct {
 }
 
 type episodeRow struct {
-	id                                               int64
+	id, person                                       int64 // person: whose it is, whoever holds its reference now
 	end                                              *time.Time
 	birthYear                                        int
 	gender, ethnicity, disability, language, setting string
@@ -692,6 +700,7 @@ func findEpisodes(ctx context.Context, tx *store.Tx, refs []string, persons []in
 			return nil, nil, err
 		}
 		k.start = start.UTC().Format("2006-01-02")
+		r.person = h.person
 		if read[r.id] {
 			continue
 		}

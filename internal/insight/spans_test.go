@@ -231,6 +231,17 @@ func day(s string) time.Time {
 	return d
 }
 
+// builtImporter is an importer whose roll-up and (empty) spans are built,
+// as on a running service whose background job has run: imports keep both.
+func builtImporter(t *testing.T, w *testkit.World) *caseload.Service {
+	t.Helper()
+	imp := importer(w)
+	if err := imp.RebuildIfStale(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return imp
+}
+
 // spanTables lists the spans and the non-zero counts, in order.
 func spanTables(t *testing.T, db *store.DB) string {
 	t.Helper()
@@ -636,10 +647,7 @@ func TestImportBatchesAtOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := testkit.NewWorld(t, db)
 		ctx := context.Background()
-		imp := importer(w)
-		if err := imp.RebuildIfStale(ctx); err != nil {
-			t.Fatal(err)
-		}
+		imp := builtImporter(t, w)
 		genders := []string{"woman", "man", "non_binary"}
 		var file strings.Builder
 		file.WriteString("person_ref,team,coordinator_email,start_date,end_date,birth_year,gender\n")
@@ -738,6 +746,43 @@ func TestImportBatchesAtOnce(t *testing.T) {
 		}
 		if rebuilt := tables(); rebuilt != kept {
 			t.Fatalf("what the import kept differs from a rebuild:\n%s", firstDifference(kept, rebuilt))
+		}
+	})
+}
+
+// An episode imported again after its trust reference has passed to
+// someone else is the person's it was imported for: changing it (its end,
+// its setting) recounts that person's spans, not those of the reference's
+// new holder.
+func TestUpdatedEpisodeRecountsItsOwnPerson(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		imp := builtImporter(t, w)
+		ep := caseload.Episode{PersonRef: "HELD1", Team: w.TeamA.Name, CoordinatorEmail: "c@test.example", StartDate: "2025-03-01",
+			Setting: "community"}
+		eps := []caseload.Episode{ep}
+		for i := range 24 { // others, so that the spans compared are many (spanTables)
+			eps = append(eps, caseload.Episode{PersonRef: fmt.Sprintf("BY%d", i), Team: w.TeamB.Name, CoordinatorEmail: "c@test.example",
+				StartDate: fmt.Sprintf("2025-%02d-01", 1+i%12), Setting: "community"})
+		}
+		if rep, err := imp.ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{}); err != nil || rep.Inserted != len(eps) {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		// Staff correct the record: the reference was someone else's.
+		if _, err := db.Exec(ctx, "UPDATE people SET trust_ref = 'HELD1-WAS' WHERE trust_ref = 'HELD1'"); err != nil {
+			t.Fatal(err)
+		}
+		ep.EndDate, ep.Setting = "2025-09-30", "acute_ward"
+		if rep, err := imp.ImportEpisodes(ctx, app.Actor{}, []caseload.Episode{ep}, caseload.ImportOptions{}); err != nil || rep.Updated != 1 {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		kept := spanTables(t, db)
+		if err := imp.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := spanTables(t, db); rebuilt != kept {
+			t.Fatalf("the episode's own person was not recounted: kept and rebuilt spans differ:\n%s", firstDifference(kept, rebuilt))
 		}
 	})
 }
