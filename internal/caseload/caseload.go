@@ -351,8 +351,11 @@ var importedTables = []string{"caseload_episodes", "caseload_spans", "caseload_s
 // waits for any other to finish (store.LockCaseloadImport), then stores
 // importWorkers batches at once, each in its own transaction: each
 // person's rows always go to the same worker (by their reference, in the
-// file's order), so batches at once share no person, and they take turns
-// only at the roll-up's and the span counts' rows as they commit. One
+// file's order), so batches at once share no person but one: the person
+// of an episode found by a reference they no longer hold, whom a batch
+// locks before it refreshes their flags or recounts them (lockPeople).
+// Otherwise they take turns only at the roll-up's and the span counts'
+// rows as they commit. One
 // PostgreSQL connection stored at about one processor's pace while the
 // others stood idle. The tables' statistics are refreshed as they grow (at
 // 5,000 rows stored, then each time that doubles), so a file several times
@@ -623,6 +626,14 @@ func (s *Service) store(ctx context.Context, batch []episode, rep *ImportReport)
 			return err
 		}
 		if built {
+			// Locked first: an episode found by a reference its person no
+			// longer holds may be theirs while another batch at once
+			// (PostgreSQL) holds their new reference; its flags, worked out
+			// in one statement's snapshot, would otherwise be written over
+			// with the other batch's stale view.
+			if err := lockPeople(ctx, tx, touched); err != nil {
+				return err
+			}
 			if err := s.refreshFlags(ctx, tx, touched); err != nil {
 				return err
 			}

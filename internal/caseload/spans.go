@@ -493,6 +493,27 @@ func Recount(ctx context.Context, tx *store.Tx, persons []int64) error {
 	return recount(ctx, tx, persons, nil)
 }
 
+// lockPeople holds the people's rows (PostgreSQL), in id order, until tx
+// ends: two transactions that recount a person, or refresh their flags,
+// take turns, and the second reads what the first committed. FOR NO KEY
+// UPDATE, not FOR UPDATE: the writer that called this has often just
+// inserted a row referring to the person (an offer, a referral), which
+// holds a key-share lock on them that FOR UPDATE would wait behind — two
+// such writers deadlocked. It reads nothing out. SQLite's write
+// transaction already holds the database.
+func lockPeople(ctx context.Context, tx *store.Tx, ids []int64) error {
+	if tx.Dialect != store.Postgres || len(ids) == 0 {
+		return nil
+	}
+	a := store.NewArgs()
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM people WHERE id IN "+a.IDs(tx.Dialect, ids)+" ORDER BY id FOR NO KEY UPDATE", a.Values()...)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
 // recount is Recount, given the facts of people created in this
 // transaction (an import's new people): they have no spans, referrals or
 // offers yet, and their episodes and characteristics are the import's, so
@@ -570,20 +591,8 @@ func heldFacts(ctx context.Context, tx *store.Tx, ids []int64) (map[int64]*perso
 	if len(ids) == 0 {
 		return map[int64]*personFacts{}, old, nil
 	}
-	if tx.Dialect == store.Postgres {
-		a := store.NewArgs()
-		// FOR NO KEY UPDATE, not FOR UPDATE: the writer that called this has
-		// often just inserted a row referring to the person (an offer, a
-		// referral), which holds a key-share lock on them that FOR UPDATE
-		// would wait behind — two such writers deadlocked.
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM people WHERE id IN "+a.IDs(tx.Dialect, ids)+" ORDER BY id FOR NO KEY UPDATE", a.Values()...)
-		if err != nil {
-			return nil, nil, err
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, nil, err
-		}
+	if err := lockPeople(ctx, tx, ids); err != nil {
+		return nil, nil, err
 	}
 	a := store.NewArgs()
 	in := a.IDs(tx.Dialect, ids)

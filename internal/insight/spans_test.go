@@ -786,3 +786,78 @@ func TestUpdatedEpisodeRecountsItsOwnPerson(t *testing.T) {
 		}
 	})
 }
+
+// Many people whose references were corrected, imported again in one file
+// holding both the old reference (a change to their episode) and the new
+// one (a new episode): on PostgreSQL two batches at once touch the same
+// person. What the import kept (the offers' on-caseload flags, the roll-up,
+// the duplicate flags, the spans) is what a rebuild counts. Without the
+// lock before the flags' refresh (lockPeople), 88–114 offers' flags were
+// wrong in 6 runs of 8 (a reviewer's test).
+func TestMovedReferencesImportedAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := testkit.NewWorld(t, db)
+		ctx := context.Background()
+		imp := builtImporter(t, w)
+		const n = 400
+		var eps []caseload.Episode
+		for i := range n {
+			eps = append(eps, caseload.Episode{PersonRef: fmt.Sprintf("R%04d", i), Team: w.TeamA.Name, CoordinatorEmail: "c@test.example",
+				StartDate: "2025-01-01", Setting: "community"})
+		}
+		if rep, err := imp.ImportEpisodes(ctx, app.Actor{}, eps, caseload.ImportOptions{}); err != nil || rep.Inserted != n {
+			t.Fatalf("%+v %v", rep, err)
+		}
+		at := time.Date(2025, 8, 15, 12, 0, 0, 0, time.UTC)
+		if _, err := db.Exec(ctx, `INSERT INTO offers (person_id, team_id, at, method, response, created_at)
+			SELECT id, $1, $2, 'conversation', 'declined', $2 FROM people WHERE trust_ref LIKE 'R%'`, w.TeamA.ID, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := imp.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, "UPDATE people SET trust_ref = trust_ref || '-WAS' WHERE trust_ref LIKE 'R%'"); err != nil {
+			t.Fatal(err)
+		}
+		var file strings.Builder
+		file.WriteString("person_ref,team,coordinator_email,start_date,end_date,setting\n")
+		for i := range n {
+			fmt.Fprintf(&file, "R%04d,%s,c@test.example,2025-01-01,2025-06-30,acute_ward\n", i, w.TeamA.Name)
+			fmt.Fprintf(&file, "R%04d-WAS,%s,d@test.example,2025-09-01,,community\n", i, w.TeamB.Name)
+		}
+		rep, err := imp.ImportCSV(ctx, app.Actor{}, strings.NewReader(file.String()), caseload.ImportOptions{})
+		if err != nil {
+			t.Fatalf("import: %+v %v", rep, err)
+		}
+		tables := func() string {
+			var b strings.Builder
+			for _, q := range []string{
+				"SELECT 'offer ' || CAST(person_id AS TEXT), CASE WHEN on_caseload_team THEN 1 ELSE 0 END, 0 FROM offers ORDER BY person_id",
+				"SELECT kind || ' ' || unit || ' ' || CAST(team_id AS TEXT) || ' ' || CAST(month AS TEXT), starts, ends FROM caseload_rollup WHERE starts <> 0 OR ends <> 0 ORDER BY 1",
+				"SELECT person_ref || ' ' || coordinator_email || ' ' || CAST(team_id AS TEXT) || ' ' || CAST(person_id AS TEXT), CASE WHEN dup_coordinator THEN 1 ELSE 0 END, CASE WHEN dup_team THEN 1 ELSE 0 END FROM caseload_episodes ORDER BY person_ref, coordinator_email, team_id, start_date",
+			} {
+				rows, err := db.Query(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var key string
+					var x, y int
+					if err := rows.Scan(&key, &x, &y); err != nil {
+						t.Fatal(err)
+					}
+					fmt.Fprintf(&b, "%s %d %d\n", key, x, y)
+				}
+				rows.Close()
+			}
+			return b.String() + spanTables(t, db)
+		}
+		kept := tables()
+		if err := imp.RebuildRollup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rebuilt := tables(); rebuilt != kept {
+			t.Fatalf("what the import kept differs from a rebuild:\n%s", firstDifference(kept, rebuilt))
+		}
+	})
+}

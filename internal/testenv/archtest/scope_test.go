@@ -73,7 +73,7 @@ var unscopedReaders = map[string]string{
 	"insight.teamDayTotals":             "the support report's aggregate totals: team days and part-days, never per person",
 	"caseload.(*Service).rebuildRollup": "aggregate: recounts the roll-up; returns nothing",
 	"caseload.flagDuplicates":           "import: marks repeated episodes; returns nothing",
-	"caseload.heldFacts":                "input to Recount, which keeps the caseload spans of people whose episodes, characteristics or offers changed and returns nothing",
+	"caseload.lockPeople":               "locks the people an import or Recount is about to recount or refresh the flags of, inside that transaction, and returns nothing",
 	"person.lockReferralsOf":            "locks the referrals of the people an import is changing, inside the import's transaction, and returns nothing",
 	"caseload.loadFacts":                "input to the caseload spans, never returned beyond the package",
 	"caseload.buildSpansChunk":          "aggregate: counts a chunk of people's caseload spans; returns nothing",
