@@ -355,9 +355,8 @@ var importedTables = []string{"caseload_episodes", "caseload_spans", "caseload_s
 // of an episode found by a reference they no longer hold, whom a batch
 // locks before it refreshes their flags or recounts them (lockPeople).
 // Otherwise they take turns only at the roll-up's and the span counts'
-// rows as they commit. One
-// PostgreSQL connection stored at about one processor's pace while the
-// others stood idle. The tables' statistics are refreshed as they grow (at
+// rows as they commit. One PostgreSQL connection stored at about one
+// processor's pace while the others stood idle. The tables' statistics are refreshed as they grow (at
 // 5,000 rows stored, then each time that doubles), so a file several times
 // the size of what is already held is not planned as a small table.
 func (s *Service) storeAll(ctx context.Context, rep *ImportReport, feed func(add func(episode) error) error) error {

@@ -242,6 +242,32 @@ func builtImporter(t *testing.T, w *testkit.World) *caseload.Service {
 	return imp
 }
 
+// importTables lists what queries selecting (key, x, y) answer, then the
+// spans and counts: what an import keeps, to compare with a rebuild.
+func importTables(t *testing.T, db *store.DB, queries ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range queries {
+		rows, err := db.Query(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var key string
+			var x, y int
+			if err := rows.Scan(&key, &x, &y); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s %d %d\n", key, x, y)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String() + spanTables(t, db)
+}
+
 // spanTables lists the spans and the non-zero counts, in order.
 func spanTables(t *testing.T, db *store.DB) string {
 	t.Helper()
@@ -716,26 +742,10 @@ func TestImportBatchesAtOnce(t *testing.T) {
 			t.Fatalf("%d people, want %d", seen, people)
 		}
 		tables := func() string {
-			var b strings.Builder
-			for _, q := range []string{
+			return importTables(t, db,
 				"SELECT kind || ' ' || unit || ' ' || CAST(team_id AS TEXT) || ' ' || CAST(month AS TEXT), starts, ends FROM caseload_rollup WHERE starts <> 0 OR ends <> 0 ORDER BY 1",
 				"SELECT person_ref || ' ' || coordinator_email || ' ' || CAST(team_id AS TEXT), CASE WHEN dup_coordinator THEN 1 ELSE 0 END, CASE WHEN dup_team THEN 1 ELSE 0 END FROM caseload_episodes ORDER BY person_ref, coordinator_email, team_id, start_date",
-			} {
-				rows, err := db.Query(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for rows.Next() {
-					var key string
-					var x, y int
-					if err := rows.Scan(&key, &x, &y); err != nil {
-						t.Fatal(err)
-					}
-					fmt.Fprintf(&b, "%s %d %d\n", key, x, y)
-				}
-				rows.Close()
-			}
-			return b.String() + spanTables(t, db)
+			)
 		}
 		kept := tables()
 		if !strings.Contains(kept, " 1 1\n") {
@@ -830,27 +840,11 @@ func TestMovedReferencesImportedAtOnce(t *testing.T) {
 			t.Fatalf("import: %+v %v", rep, err)
 		}
 		tables := func() string {
-			var b strings.Builder
-			for _, q := range []string{
+			return importTables(t, db,
 				"SELECT 'offer ' || CAST(person_id AS TEXT), CASE WHEN on_caseload_team THEN 1 ELSE 0 END, 0 FROM offers ORDER BY person_id",
 				"SELECT kind || ' ' || unit || ' ' || CAST(team_id AS TEXT) || ' ' || CAST(month AS TEXT), starts, ends FROM caseload_rollup WHERE starts <> 0 OR ends <> 0 ORDER BY 1",
 				"SELECT person_ref || ' ' || coordinator_email || ' ' || CAST(team_id AS TEXT) || ' ' || CAST(person_id AS TEXT), CASE WHEN dup_coordinator THEN 1 ELSE 0 END, CASE WHEN dup_team THEN 1 ELSE 0 END FROM caseload_episodes ORDER BY person_ref, coordinator_email, team_id, start_date",
-			} {
-				rows, err := db.Query(ctx, q)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for rows.Next() {
-					var key string
-					var x, y int
-					if err := rows.Scan(&key, &x, &y); err != nil {
-						t.Fatal(err)
-					}
-					fmt.Fprintf(&b, "%s %d %d\n", key, x, y)
-				}
-				rows.Close()
-			}
-			return b.String() + spanTables(t, db)
+			)
 		}
 		kept := tables()
 		if err := imp.RebuildRollup(ctx); err != nil {
