@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,7 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 		refused := []string{
 			"UPDATE audit_events SET outcome = 'changed'",                                       // unsealed rows are not editable either
 			seal + ", outcome = 'changed'",                                                      // a seal that changes anything else
+			seal + ", written_at = '2026-01-01'",                                                // or fills in a column left empty
 			"UPDATE audit_events SET seq = 1, hash = 'short'",                                   // not a hash
 			"UPDATE audit_events SET prev_hash = 'x', hash = '" + strings.Repeat("b", 64) + "'", // no position
 			"DELETE FROM audit_events",
@@ -93,10 +95,18 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 			`INSERT INTO audit_events (at, request_id, actor_role, action, object_type, object_id, outcome, seq, prev_hash, hash)
 				VALUES ('2026-01-01', 'r', 'admin', 'x', 'y', '1', 'ok', 9, '', '` + strings.Repeat("c", 64) + `')`, // arrives sealed
 		}
+		editsOfOneRow := 5 // the first refused edits, tried while the row is unsealed too
 		if db.Dialect == store.Postgres {
 			refused = append(refused, "TRUNCATE audit_events", "TRUNCATE audit_subjects")
+			// PostgreSQL's guard compares whole rows, so a column added
+			// later is guarded too, without changing the guard.
+			if _, err := db.Exec(ctx, "ALTER TABLE audit_events ADD COLUMN added_later TEXT"); err != nil {
+				t.Fatal(err)
+			}
+			refused = slices.Insert(refused, 0, seal+", added_later = 'x'")
+			editsOfOneRow++
 		}
-		for _, q := range refused[:4] {
+		for _, q := range refused[:editsOfOneRow] {
 			if _, err := db.Exec(ctx, q); err == nil {
 				t.Fatalf("%s: succeeded on an unsealed row", q)
 			}

@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/mutualhq/mutual/internal/store"
@@ -41,6 +42,7 @@ var (
 	writers       = flag.String("writers", "16,50", "numbers of concurrent clients for the audited-write measurements")
 	benchInFlight = flag.Int("bench-max-in-flight", 128, "the benchmark server's --max-in-flight: above the most clients, so requests are measured, not shed")
 	only          = flag.String("only", "", "measure only these parts (comma-separated: pages, community, reads, searches, writes, insight); empty for all")
+	pgTemplate    = flag.String("postgres-template", "", "copy the PostgreSQL data from this database (made once by mutual demo --scale N) instead of generating it each run; -scale must match it")
 	pgURL         = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 )
 
@@ -237,7 +239,13 @@ func pgDatabase() (string, error) {
 	}
 	defer admin.Close()
 	_, _ = admin.Exec("DROP DATABASE IF EXISTS mutual_bench")
-	if _, err := admin.Exec("CREATE DATABASE mutual_bench"); err != nil {
+	create := "CREATE DATABASE mutual_bench"
+	if *pgTemplate != "" {
+		// A file copy writes no log: a copy through the log would leave
+		// gigabytes for a checkpoint during the measurement.
+		create += " TEMPLATE " + pgx.Identifier{*pgTemplate}.Sanitize() + " STRATEGY FILE_COPY"
+	}
+	if _, err := admin.Exec(create); err != nil {
 		return "", fmt.Errorf("creating the benchmark database (is PostgreSQL running?): %w", err)
 	}
 	u, err := url.Parse(*pgURL)
@@ -287,10 +295,18 @@ func serve(bin, dsn, dir string) (base string, stop func(), err error) {
 func bench(bin, engine, dsn, dir string) error {
 	fmt.Printf("== %s ==\n", engine)
 	t0 := time.Now()
-	if _, err := mutual(bin, dsn, "demo", "--scale", fmt.Sprint(*scale)); err != nil {
+	if engine == "postgres" && *pgTemplate != "" {
+		// The copy is of a database already migrated and loaded; the
+		// binary migrates it further if it is older.
+		if _, err := mutual(bin, dsn, "migrate"); err != nil {
+			return err
+		}
+		fmt.Printf("data copied from %s\n", *pgTemplate)
+	} else if _, err := mutual(bin, dsn, "demo", "--scale", fmt.Sprint(*scale)); err != nil {
 		return err
+	} else {
+		fmt.Printf("data loaded in %s\n", time.Since(t0).Round(time.Second))
 	}
-	fmt.Printf("data loaded in %s\n", time.Since(t0).Round(time.Second))
 	token, err := mutual(bin, dsn, "token", "create", "--email", "priya.shah@riverside.demo.nhs.uk")
 	if err != nil {
 		return err
