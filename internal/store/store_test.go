@@ -128,6 +128,37 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 	})
 }
 
+// A trigger that runs for every row a write changes stays cheap: turning
+// whole rows into JSON in the audit guard was half of sealing's cost
+// (migration 0062). This fails on a trigger function that does it again.
+func TestRowTriggersBuildNoJSON(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect != store.Postgres {
+			return // SQLite's triggers are WHEN clauses over named columns
+		}
+		var names []string
+		rows, err := db.Query(context.Background(), `SELECT DISTINCT p.proname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+			WHERE p.pronamespace = CAST(current_schema() AS regnamespace) AND p.prosrc ~* 'to_jsonb|row_to_json|hstore'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if len(names) > 0 {
+			t.Fatalf("trigger functions that build JSON from rows (compare the rows or their columns instead): %v", names)
+		}
+	})
+}
+
 // Exclusive gives the lock to one transaction at a time; without waiting,
 // a second one is told it did not run.
 func TestExclusive(t *testing.T) {
