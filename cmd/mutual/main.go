@@ -334,6 +334,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	job(func(ctx context.Context) {
 		every(ctx, 10*time.Minute, func(ctx context.Context) { janitor(ctx, log, acc, counters) })
 	})
+	if db.Dialect == store.SQLite {
+		// The log is copied into the file in the background, so that no
+		// request waits for the writer's own checkpoint (store.Checkpoint).
+		job(func(ctx context.Context) {
+			every(ctx, 250*time.Millisecond, func(ctx context.Context) {
+				if _, _, err := db.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+					log.Warn("checkpointing", "err", err)
+				}
+			})
+		})
+	}
 	sealed := make(chan struct{})
 	go func() { sealer.Run(sealing); close(sealed) }()
 

@@ -496,3 +496,47 @@ func TestReadsRunOnce(t *testing.T) {
 		}
 	})
 }
+
+// A checkpoint from the read pool copies the whole log into the file while
+// nobody holds it, so the writer starts the log again rather than growing
+// it until its own checkpoint (which a request would wait for).
+func TestCheckpointKeepsTheLogShort(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if _, err := db.Exec(ctx, "CREATE TABLE ckpt (body TEXT NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		write := func(n int) {
+			for range n {
+				if err := db.Write(ctx, func(tx *store.Tx) error {
+					_, err := tx.ExecContext(ctx, "INSERT INTO ckpt (body) VALUES ($1)", strings.Repeat("x", 3000))
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		write(100)
+		logged, copied, err := db.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if db.Dialect == store.Postgres {
+			if logged != 0 || copied != 0 {
+				t.Fatalf("PostgreSQL: %d, %d", logged, copied)
+			}
+			return
+		}
+		if logged < 100 || copied != logged {
+			t.Fatalf("after 100 writes the log held %d pages and %d were copied; want at least 100, all copied", logged, copied)
+		}
+		write(5)
+		again, _, err := db.Checkpoint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again >= logged {
+			t.Fatalf("the log grew from %d to %d pages after a checkpoint: the writer did not start it again", logged, again)
+		}
+	})
+}
