@@ -338,9 +338,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		// The log is copied into the file in the background, so that no
 		// request waits for the writer's own checkpoint (store.Checkpoint).
 		job(func(ctx context.Context) {
+			var warned time.Time
 			every(ctx, 250*time.Millisecond, func(ctx context.Context) {
-				if _, _, err := db.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+				// A failing checkpoint (a full disk, say) is logged once a
+				// minute, not four times a second.
+				if _, _, err := db.Checkpoint(ctx); err != nil && ctx.Err() == nil && time.Since(warned) > time.Minute {
 					log.Warn("checkpointing", "err", err)
+					warned = time.Now()
 				}
 			})
 		})

@@ -766,7 +766,7 @@ func (db *DB) Analyze(ctx context.Context, full bool) error {
 // Checkpoint copies what SQLite's log holds into the database file, as
 // far as it can without waiting for anyone (a passive checkpoint), from a
 // connection of the read pool: the write connection goes on committing
-// while it runs. Called every second by serve, it keeps the log short
+// while it runs. Called four times a second by serve, it keeps the log short
 // enough that the writer's own checkpoint (every 10,000 pages,
 // wal_autocheckpoint) finds nothing left to copy, so no request pays for
 // one (about a tenth of a second, with every write queued behind it). On

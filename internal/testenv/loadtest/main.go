@@ -302,9 +302,10 @@ func bench(bin, engine, dsn, dir string) error {
 			return err
 		}
 		fmt.Printf("data copied from %s\n", *pgTemplate)
-	} else if _, err := mutual(bin, dsn, "demo", "--scale", fmt.Sprint(*scale)); err != nil {
-		return err
 	} else {
+		if _, err := mutual(bin, dsn, "demo", "--scale", fmt.Sprint(*scale)); err != nil {
+			return err
+		}
 		fmt.Printf("data loaded in %s\n", time.Since(t0).Round(time.Second))
 	}
 	token, err := mutual(bin, dsn, "token", "create", "--email", "priya.shah@riverside.demo.nhs.uk")
