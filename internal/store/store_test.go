@@ -13,6 +13,7 @@ import (
 
 	"github.com/mutualhq/mutual/internal/store"
 	"github.com/mutualhq/mutual/internal/testenv/storetest"
+	"github.com/mutualhq/mutual/internal/testenv/testkit"
 )
 
 func TestMigrateTwiceIsNoop(t *testing.T) {
@@ -136,23 +137,8 @@ func TestRowTriggersBuildNoJSON(t *testing.T) {
 		if db.Dialect != store.Postgres {
 			return // SQLite's triggers are WHEN clauses over named columns
 		}
-		var names []string
-		rows, err := db.Query(context.Background(), `SELECT DISTINCT p.proname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+		names := testkit.Column[string](t, db, `SELECT DISTINCT p.proname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
 			WHERE p.pronamespace = CAST(current_schema() AS regnamespace) AND p.prosrc ~* 'to_jsonb|row_to_json|hstore'`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			names = append(names, n)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
 		if len(names) > 0 {
 			t.Fatalf("trigger functions that build JSON from rows (compare the rows or their columns instead): %v", names)
 		}
