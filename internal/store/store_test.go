@@ -129,6 +129,35 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 	})
 }
 
+// PostgreSQL's guard compares the rows' stored bytes, not each type's own
+// equality: a column added later of a type with no equality (json) must not
+// stop the sealer, and a seal must not rewrite a value to an "equal" one.
+func TestAuditGuardComparesStoredValues(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if db.Dialect != store.Postgres {
+			return // SQLite's guard names its columns
+		}
+		ctx := context.Background()
+		hash := strings.Repeat("a", 64)
+		for _, q := range []string{"ALTER TABLE audit_events ADD COLUMN kept INTERVAL", "ALTER TABLE audit_events ADD COLUMN details JSON"} {
+			if _, err := db.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Exec(ctx, `INSERT INTO audit_events (id, at, request_id, actor_role, action, object_type, object_id, outcome, prev_hash, hash, kept, details)
+			VALUES (101, $1, 'r', 'admin', 'x', 'y', '1', 'ok', '', '', '1 mon', '{"a": 1}'), (102, $1, 'r', 'admin', 'x', 'y', '1', 'ok', '', '', '1 mon', NULL)`,
+			time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, "UPDATE audit_events SET seq = 102, hash = $1, kept = '30 days' WHERE id = 102", hash); err == nil {
+			t.Error("a seal that rewrote an interval of 1 mon as 30 days was accepted")
+		}
+		if _, err := db.Exec(ctx, "UPDATE audit_events SET seq = 101, hash = $1 WHERE id = 101", hash); err != nil {
+			t.Errorf("the sealer's seal of a row with a json column was refused: %v", err)
+		}
+	})
+}
+
 // A trigger that runs for every row a write changes stays cheap: turning
 // whole rows into JSON in the audit guard was half of sealing's cost
 // (migration 0062). This fails on a trigger function that does it again.
@@ -138,7 +167,7 @@ func TestRowTriggersBuildNoJSON(t *testing.T) {
 			return // SQLite's triggers are WHEN clauses over named columns
 		}
 		names := testkit.Column[string](t, db, `SELECT DISTINCT p.proname FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-			WHERE p.pronamespace = CAST(current_schema() AS regnamespace) AND p.prosrc ~* 'to_jsonb|row_to_json|hstore'`)
+			WHERE p.pronamespace = CAST(current_schema() AS regnamespace) AND p.prosrc ~* 'to_jsonb?\(|row_to_json|jsonb?_build_object|hstore'`)
 		if len(names) > 0 {
 			t.Fatalf("trigger functions that build JSON from rows (compare the rows or their columns instead): %v", names)
 		}
