@@ -771,7 +771,8 @@ func (db *DB) Analyze(ctx context.Context, full bool) error {
 // wal_autocheckpoint) finds nothing left to copy, so no request pays for
 // one (about a tenth of a second, with every write queued behind it). On
 // PostgreSQL it does nothing: the server checkpoints by itself. It answers
-// the pages in the log and how many of them are now in the file.
+// the pages in the log and how many of them are now in the file (-1 and -1
+// when another checkpoint was running: that one does the work).
 func (db *DB) Checkpoint(ctx context.Context) (logged, copied int, err error) {
 	if db.Dialect != SQLite {
 		return 0, 0, nil

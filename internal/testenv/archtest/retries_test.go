@@ -74,67 +74,60 @@ func TestRetriedWritesStartAfresh(t *testing.T) {
 	}
 }
 
-// emptyTest answers the x that cond tests for empty, and whether the
-// branch taken when x is empty is the if's body (x == "") or its else (x !=
-// ""): x == "", 0 or nil either way round, len(x) == 0, x.IsZero(), or any
-// of these joined to others by &&. Otherwise nil.
-func emptyTest(cond ast.Expr) (x ast.Expr, inBody bool) {
-	zero := func(e ast.Expr) bool {
-		z := types.ExprString(e)
-		return z == `""` || z == "0" || z == "nil"
-	}
-	lenOf := func(e ast.Expr) ast.Expr {
-		if c, ok := e.(*ast.CallExpr); ok && types.ExprString(c.Fun) == "len" && len(c.Args) == 1 {
-			return c.Args[0]
-		}
-		return e
-	}
+// emptyCheck is one test of a value for empty in a condition: the value,
+// and whether the branch taken when it is empty is the if's body (x == "")
+// or its else (x != "").
+type emptyCheck struct {
+	x      ast.Expr
+	inBody bool
+}
+
+// emptyTests answers every test for empty in cond: x == "", 0 or nil
+// either way round, len(x) == 0, x.IsZero(), negated or joined to others
+// by && or || (either branch may then run with x empty).
+func emptyTests(cond ast.Expr) []emptyCheck {
 	switch c := cond.(type) {
 	case *ast.ParenExpr:
-		return emptyTest(c.X)
+		return emptyTests(c.X)
 	case *ast.BinaryExpr:
 		switch c.Op {
-		case token.LAND:
-			if x, in := emptyTest(c.X); x != nil && in {
-				return x, true
-			}
-			if x, in := emptyTest(c.Y); x != nil && in {
-				return x, true
-			}
-			return nil, false
-		case token.LOR:
-			// x != "" || … : the else runs only when x is empty.
-			if x, in := emptyTest(c.X); x != nil && !in {
-				return x, false
-			}
-			if x, in := emptyTest(c.Y); x != nil && !in {
-				return x, false
-			}
-			return nil, false
+		case token.LAND, token.LOR:
+			return append(emptyTests(c.X), emptyTests(c.Y)...)
 		case token.EQL, token.NEQ:
 			var x ast.Expr
 			switch {
-			case zero(c.Y):
-				x = lenOf(c.X)
-			case zero(c.X):
-				x = lenOf(c.Y)
+			case writtenEmpty(c.Y):
+				x = c.X
+			case writtenEmpty(c.X):
+				x = c.Y
 			default:
-				return nil, false
+				return nil
 			}
-			return x, c.Op == token.EQL
+			if call, ok := x.(*ast.CallExpr); ok && types.ExprString(call.Fun) == "len" && len(call.Args) == 1 {
+				x = call.Args[0]
+			}
+			return []emptyCheck{{x, c.Op == token.EQL}}
 		}
 	case *ast.UnaryExpr:
 		if c.Op == token.NOT {
-			if x, in := emptyTest(c.X); x != nil {
-				return x, !in
+			var out []emptyCheck
+			for _, t := range emptyTests(c.X) {
+				out = append(out, emptyCheck{t.x, !t.inBody})
 			}
+			return out
 		}
 	case *ast.CallExpr:
 		if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "IsZero" && len(c.Args) == 0 {
-			return sel.X, true
+			return []emptyCheck{{sel.X, true}}
 		}
 	}
-	return nil, false
+	return nil
+}
+
+// writtenEmpty reports whether e is written as "", 0 or nil.
+func writtenEmpty(e ast.Expr) bool {
+	z := types.ExprString(e)
+	return z == `""` || z == "0" || z == "nil"
 }
 
 // takesTx reports whether a func literal takes a *store.Tx.
@@ -182,17 +175,22 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 		}
 	}
 	// Copies: names declared in the closure as a copy of something
-	// (x := x, x := *p); and every expression the closure assigns to, so
-	// a pointer inside a copy that is pointed elsewhere (in.Next = &next)
-	// counts as the closure's own.
-	copies, assigned := map[string]bool{}, map[string]bool{}
+	// (x := x, x := *p, x := xs[i]); pointers: names declared as the
+	// address of something (r := &rows[i]); and every expression the
+	// closure assigns to, so a pointer inside a copy that is pointed
+	// elsewhere (in.Next = &next) counts as the closure's own.
+	copies, pointers, assigned := map[string]bool{}, map[string]ast.Expr{}, map[string]bool{}
 	ast.Inspect(lit.Body, func(n ast.Node) bool {
 		if as, ok := n.(*ast.AssignStmt); ok {
 			for i, l := range as.Lhs {
 				assigned[types.ExprString(l)] = true
 				if id, ok := l.(*ast.Ident); ok && as.Tok == token.DEFINE && len(as.Lhs) == len(as.Rhs) {
-					switch as.Rhs[i].(type) {
-					case *ast.Ident, *ast.SelectorExpr, *ast.StarExpr:
+					switch r := as.Rhs[i].(type) {
+					case *ast.UnaryExpr:
+						if r.Op == token.AND {
+							pointers[id.Name] = r.X
+						}
+					case *ast.Ident, *ast.SelectorExpr, *ast.StarExpr, *ast.IndexExpr:
 						copies[id.Name] = true
 					}
 				}
@@ -214,7 +212,9 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 					prefixes = append(prefixes, e)
 				}
 			case *ast.IndexExpr:
+				// A slice's or map's elements are shared by every copy.
 				e = x.X
+				prefixes = append(prefixes, e)
 			case *ast.StarExpr:
 				e = x.X
 			case *ast.ParenExpr:
@@ -231,6 +231,12 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 		}
 		if !inside(id) {
 			return true
+		}
+		// The address of something outside (r := &rows[i]) is the caller's.
+		if target, ok := pointers[id.Name]; ok {
+			if tid, _ := root(target); tid != nil && !inside(tid) {
+				return true
+			}
 		}
 		// The closure's own copy: still the caller's through a pointer
 		// inside it, unless the closure pointed that elsewhere.
@@ -265,11 +271,39 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 		case *ast.IfStmt:
 			// Filled in only when empty: if x.F == "" { x.F = … }. A
 			// retry finds it filled by the failed attempt and keeps that.
-			if e, inBody := emptyTest(n.Cond); e != nil {
-				if inBody {
+			// A name the if's own init gives the value (if p := x.F; p
+			// == "") stands for it.
+			alias := map[string]ast.Expr{}
+			if as, ok := n.Init.(*ast.AssignStmt); ok && as.Tok == token.DEFINE && len(as.Lhs) == len(as.Rhs) {
+				for i, l := range as.Lhs {
+					alias[types.ExprString(l)] = as.Rhs[i]
+				}
+			}
+			for _, t := range emptyTests(n.Cond) {
+				e := t.x
+				if a, ok := alias[types.ExprString(e)]; ok {
+					e = a
+				}
+				if t.inBody {
 					fills(n.Body, e)
 				} else if n.Else != nil {
 					fills(n.Else, e)
+				}
+			}
+		case *ast.SwitchStmt:
+			// switch { case x == "": x = … } and switch x { case "": x = … }.
+			for _, st := range n.Body.List {
+				cc := st.(*ast.CaseClause)
+				for _, v := range cc.List {
+					if n.Tag == nil {
+						for _, t := range emptyTests(v) {
+							if t.inBody {
+								fills(&ast.BlockStmt{List: cc.Body}, t.x)
+							}
+						}
+					} else if writtenEmpty(v) {
+						fills(&ast.BlockStmt{List: cc.Body}, n.Tag)
+					}
 				}
 			}
 		case *ast.IncDecStmt:
@@ -284,12 +318,19 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 						out = append(out, l)
 					}
 				case n.Tok == token.ASSIGN && i < len(n.Rhs):
-					// x = append(x, …) gathers; x = cmp.Or(x, …) fills x
-					// in only when empty.
-					if c, ok := n.Rhs[i].(*ast.CallExpr); ok && len(c.Args) > 0 &&
-						(types.ExprString(c.Fun) == "append" || types.ExprString(c.Fun) == "cmp.Or") &&
-						types.ExprString(c.Args[0]) == types.ExprString(l) && outside(l) {
-						out = append(out, l)
+					// x = append(x, …) and x = x + … gather; x = cmp.Or(x,
+					// …) fills x in only when empty.
+					switch r := n.Rhs[i].(type) {
+					case *ast.CallExpr:
+						if len(r.Args) > 0 && (types.ExprString(r.Fun) == "append" || types.ExprString(r.Fun) == "cmp.Or") &&
+							types.ExprString(r.Args[0]) == types.ExprString(l) && outside(l) {
+							out = append(out, l)
+						}
+					case *ast.BinaryExpr:
+						if (r.Op == token.ADD || r.Op == token.SUB) &&
+							(types.ExprString(r.X) == types.ExprString(l) || types.ExprString(r.Y) == types.ExprString(l)) && outside(l) {
+							out = append(out, l)
+						}
 					}
 				}
 			}
@@ -324,9 +365,24 @@ func TestRetriedWriteShapes(t *testing.T) {
 			"in := in\n\tnext := *in.Next\n\tin.Next = &next\n\tif in.Next.Place == \"\" { in.Next.Place = \"x\" }", nil},
 		{"a local of its own", "place := in.Place\n\tif place == \"\" { place = \"x\" }\n\tuse(place)", nil},
 		{"a parameter of its own", `if tx == nil { tx = nil }`, nil},
+		// From stop 30's review:
+		{"the second of two empty tests", `if in.A == "" && in.B == "" { in.B = "x" }`, []string{"in.B"}},
+		{"an empty test or another", `if in.Place == "" || ok { in.Place = "x" }`, []string{"in.Place"}},
+		{"a tagless switch", "switch {\n\tcase in.Place == \"\":\n\t\tin.Place = \"x\"\n\t}", []string{"in.Place"}},
+		{"a switch on the value", "switch in.Place {\n\tcase \"\":\n\t\tin.Place = \"x\"\n\t}", []string{"in.Place"}},
+		{"an if with an init", `if p := in.Place; p == "" { in.Place = "x" }`, []string{"in.Place"}},
+		{"a count without ++", `n = n + 1`, []string{"n"}},
+		{"a pointer into the caller's slice", "for i := range rows { r := &rows[i]; if r.Place == \"\" { r.Place = \"x\" } }", []string{"r.Place"}},
+		{"a pointer into its own slice", "mine := make([]Row, 2)\n\tr := &mine[0]\n\tif r.Place == \"\" { r.Place = \"x\" }", nil},
+		{"a map inside a copy", "in := in\n\tif in.Meta[\"k\"] == \"\" { in.Meta[\"k\"] = \"x\" }", []string{`in.Meta["k"]`}},
+		{"a slice element inside a copy", "in := in\n\tfor i := range in.Items { if in.Items[i].Place == \"\" { in.Items[i].Place = \"x\" } }", []string{"in.Items[i].Place"}},
+		{"a copy from an index, a pointer inside", "in := inputs[0]\n\tif in.Next.Place == \"\" { in.Next.Place = \"x\" }", []string{"in.Next.Place"}},
+		// Without types the check cannot tell a struct value inside a copy
+		// from a pointer, so it names both: write a local instead.
+		{"a struct value inside a copy (named, though safe)", "in := in\n\tif in.Addr.Line1 == \"\" { in.Addr.Line1 = \"x\" }", []string{"in.Addr.Line1"}},
 	}
 	for _, c := range cases {
-		src := "package p\n\nfunc f(in In, out []int, n int, ok bool, now time.Time) {\n\t_ = db.Write(ctx, func(tx *store.Tx) error {\n\t" +
+		src := "package p\n\nfunc f(in In, inputs []In, rows []Row, out []int, n int, ok bool, now time.Time) {\n\t_ = db.Write(ctx, func(tx *store.Tx) error {\n\t" +
 			c.body + "\n\treturn nil\n\t})\n}\n"
 		f, err := parser.ParseFile(token.NewFileSet(), "shape.go", src, 0)
 		if err != nil {

@@ -42,7 +42,7 @@ var (
 	writers       = flag.String("writers", "16,50", "numbers of concurrent clients for the audited-write measurements")
 	benchInFlight = flag.Int("bench-max-in-flight", 128, "the benchmark server's --max-in-flight: above the most clients, so requests are measured, not shed")
 	only          = flag.String("only", "", "measure only these parts (comma-separated: pages, community, reads, searches, writes, insight); empty for all")
-	pgTemplate    = flag.String("postgres-template", "", "copy the PostgreSQL data from this database (made once by mutual demo --scale N) instead of generating it each run; -scale must match it")
+	pgTemplate    = flag.String("postgres-template", "", "copy the PostgreSQL data from this database (made once by mutual demo --scale N; PostgreSQL 15 or later, nothing connected to it) instead of generating it each run; -scale must match it, and the data is that older demo's")
 	pgURL         = flag.String("postgres", envOr("MUTUAL_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 )
 
