@@ -140,14 +140,16 @@ func takesTx(lit *ast.FuncLit) bool {
 	return false
 }
 
-// gathered answers the expressions a closure adds to (x++, x += …, x =
-// append(x, …)) or fills in only when empty (if x == "" { x = … }, the
-// same on an else branch, x = cmp.Or(x, …)) whose root name is declared
-// outside the closure, and which the closure's own top-level statements do
-// not set afresh (x = …, not reading x, or x = x[:0]; setting the whole of
-// out sets out.List too). A copy made in the closure (in := in) is its own,
-// but a pointer inside it is still the caller's: filling in.Next.Place
-// counts unless the closure points in.Next at a copy of its own first.
+// gathered answers the expressions a closure adds to (x++, x += …, x = x
+// + …, x = append(x, …)) or fills in only when empty (if x == "" { x = …
+// }, the same on an else branch or a switch's case, x = cmp.Or(x, …))
+// whose root name is declared outside the closure, or which the closure
+// reaches through its address (r := &rows[i]), and which the closure's own
+// top-level statements do not set afresh (x = …, not reading x, or x =
+// x[:0]; setting the whole of out sets out.List too). A copy made in the
+// closure (in := in) is its own, but a pointer, map or slice inside it is
+// still the caller's: filling in.Next.Place counts unless the closure
+// points in.Next at a copy of its own first.
 func gathered(lit *ast.FuncLit) []ast.Expr {
 	// Names resolve by scope (the parser's objects): a name is the
 	// closure's own when it is declared between the closure's braces or
@@ -198,8 +200,9 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 		}
 		return true
 	})
-	// root answers the name an expression starts from and the selector
-	// prefixes between it and the whole (in.Next for in.Next.Place).
+	// root answers the name an expression starts from and the prefixes
+	// between it and the whole (in.Next for in.Next.Place, in.Meta for
+	// in.Meta[k]).
 	root := func(e ast.Expr) (*ast.Ident, []ast.Expr) {
 		var prefixes []ast.Expr
 		for {
