@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -84,19 +83,21 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 		if _, err := db.Exec(ctx, `INSERT INTO audit_subjects (audit_id, person_id) SELECT id, 7 FROM audit_events`); err != nil {
 			t.Fatal(err)
 		}
-		refused := []string{
+		// Edits of the one row: refused while it is unsealed and after.
+		edits := []string{
 			"UPDATE audit_events SET outcome = 'changed'",                                       // unsealed rows are not editable either
 			seal + ", outcome = 'changed'",                                                      // a seal that changes anything else
 			seal + ", written_at = '2026-01-01'",                                                // or fills in a column left empty
 			"UPDATE audit_events SET seq = 1, hash = 'short'",                                   // not a hash
 			"UPDATE audit_events SET prev_hash = 'x', hash = '" + strings.Repeat("b", 64) + "'", // no position
+		}
+		refused := []string{
 			"DELETE FROM audit_events",
 			"UPDATE audit_subjects SET person_id = 8",
 			"DELETE FROM audit_subjects",
 			`INSERT INTO audit_events (at, request_id, actor_role, action, object_type, object_id, outcome, seq, prev_hash, hash)
 				VALUES ('2026-01-01', 'r', 'admin', 'x', 'y', '1', 'ok', 9, '', '` + strings.Repeat("c", 64) + `')`, // arrives sealed
 		}
-		editsOfOneRow := 5 // the first refused edits, tried while the row is unsealed too
 		if db.Dialect == store.Postgres {
 			refused = append(refused, "TRUNCATE audit_events", "TRUNCATE audit_subjects")
 			// PostgreSQL's guard compares whole rows, so a column added
@@ -104,10 +105,9 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 			if _, err := db.Exec(ctx, "ALTER TABLE audit_events ADD COLUMN added_later TEXT"); err != nil {
 				t.Fatal(err)
 			}
-			refused = slices.Insert(refused, 0, seal+", added_later = 'x'")
-			editsOfOneRow++
+			edits = append(edits, seal+", added_later = 'x'")
 		}
-		for _, q := range refused[:editsOfOneRow] {
+		for _, q := range edits {
 			if _, err := db.Exec(ctx, q); err == nil {
 				t.Fatalf("%s: succeeded on an unsealed row", q)
 			}
@@ -115,7 +115,7 @@ func TestAuditTableIsAppendOnly(t *testing.T) {
 		if _, err := db.Exec(ctx, seal); err != nil {
 			t.Fatalf("the sealer's one change was refused: %v", err)
 		}
-		refused = append(refused, seal, "UPDATE audit_events SET seq = 2", "UPDATE audit_events SET hash = '"+strings.Repeat("d", 64)+"'")
+		refused = append(append(edits, refused...), seal, "UPDATE audit_events SET seq = 2", "UPDATE audit_events SET hash = '"+strings.Repeat("d", 64)+"'")
 		for _, q := range refused {
 			if _, err := db.Exec(ctx, q); err == nil {
 				t.Fatalf("%s: succeeded", q)
@@ -531,16 +531,17 @@ func TestCheckpointKeepsTheLogShort(t *testing.T) {
 				}
 			}
 		}
+		if db.Dialect == store.Postgres {
+			write(1)
+			if logged, copied, err := db.Checkpoint(ctx); err != nil || logged != 0 || copied != 0 {
+				t.Fatalf("PostgreSQL: %d, %d, %v", logged, copied, err)
+			}
+			return
+		}
 		write(100)
 		logged, copied, err := db.Checkpoint(ctx)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if db.Dialect == store.Postgres {
-			if logged != 0 || copied != 0 {
-				t.Fatalf("PostgreSQL: %d, %d", logged, copied)
-			}
-			return
 		}
 		if logged < 100 || copied != logged {
 			t.Fatalf("after 100 writes the log held %d pages and %d were copied; want at least 100, all copied", logged, copied)

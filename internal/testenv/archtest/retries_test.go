@@ -200,35 +200,8 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 		}
 		return true
 	})
-	// root answers the name an expression starts from and the prefixes
-	// between it and the whole (in.Next for in.Next.Place, in.Meta for
-	// in.Meta[k]).
-	root := func(e ast.Expr) (*ast.Ident, []ast.Expr) {
-		var prefixes []ast.Expr
-		for {
-			switch x := e.(type) {
-			case *ast.Ident:
-				return x, prefixes
-			case *ast.SelectorExpr:
-				e = x.X
-				if _, isRoot := e.(*ast.Ident); !isRoot {
-					prefixes = append(prefixes, e)
-				}
-			case *ast.IndexExpr:
-				// A slice's or map's elements are shared by every copy.
-				e = x.X
-				prefixes = append(prefixes, e)
-			case *ast.StarExpr:
-				e = x.X
-			case *ast.ParenExpr:
-				e = x.X
-			default:
-				return nil, nil
-			}
-		}
-	}
 	outside := func(e ast.Expr) bool {
-		id, prefixes := root(e)
+		id, prefixes := rootOf(e)
 		if id == nil || id.Name == "_" || fresh[id.Name] || fresh[types.ExprString(e)] {
 			return false
 		}
@@ -237,7 +210,7 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 		}
 		// The address of something outside (r := &rows[i]) is the caller's.
 		if target, ok := pointers[id.Name]; ok {
-			if tid, _ := root(target); tid != nil && !inside(tid) {
+			if tid, _ := rootOf(target); tid != nil && !inside(tid) {
 				return true
 			}
 		}
@@ -261,7 +234,7 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 		ast.Inspect(body, func(m ast.Node) bool {
 			if as, ok := m.(*ast.AssignStmt); ok && as.Tok == token.ASSIGN {
 				for _, l := range as.Lhs {
-					if types.ExprString(l) == types.ExprString(e) {
+					if sameExpr(l, e) {
 						out = append(out, l)
 					}
 				}
@@ -326,12 +299,12 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 					switch r := n.Rhs[i].(type) {
 					case *ast.CallExpr:
 						if len(r.Args) > 0 && (types.ExprString(r.Fun) == "append" || types.ExprString(r.Fun) == "cmp.Or") &&
-							types.ExprString(r.Args[0]) == types.ExprString(l) && outside(l) {
+							sameExpr(r.Args[0], l) && outside(l) {
 							out = append(out, l)
 						}
 					case *ast.BinaryExpr:
 						if (r.Op == token.ADD || r.Op == token.SUB) &&
-							(types.ExprString(r.X) == types.ExprString(l) || types.ExprString(r.Y) == types.ExprString(l)) && outside(l) {
+							(sameExpr(r.X, l) || sameExpr(r.Y, l)) && outside(l) {
 							out = append(out, l)
 						}
 					}
@@ -342,6 +315,37 @@ func gathered(lit *ast.FuncLit) []ast.Expr {
 	})
 	return out
 }
+
+// rootOf answers the name an expression starts from and the prefixes
+// between it and the whole (in.Next for in.Next.Place, in.Meta for
+// in.Meta[k]); nil when it starts from something else (a call, a literal).
+func rootOf(e ast.Expr) (*ast.Ident, []ast.Expr) {
+	var prefixes []ast.Expr
+	for {
+		switch x := e.(type) {
+		case *ast.Ident:
+			return x, prefixes
+		case *ast.SelectorExpr:
+			e = x.X
+			if _, isRoot := e.(*ast.Ident); !isRoot {
+				prefixes = append(prefixes, e)
+			}
+		case *ast.IndexExpr:
+			// A slice's or map's elements are shared by every copy.
+			e = x.X
+			prefixes = append(prefixes, e)
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.ParenExpr:
+			e = x.X
+		default:
+			return nil, nil
+		}
+	}
+}
+
+// sameExpr reports whether a and b are written the same.
+func sameExpr(a, b ast.Expr) bool { return types.ExprString(a) == types.ExprString(b) }
 
 // The shapes the check must tell apart, each in a closure the store would
 // retry: what it names, and what it must leave alone.
