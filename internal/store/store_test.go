@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -157,6 +159,71 @@ func TestAuditGuardComparesStoredValues(t *testing.T) {
 		}
 	})
 }
+
+// A guard that names the columns it keeps unchanged leaves a column added
+// later unguarded, silently: nothing fails when someone adds one. Each such
+// guard is listed here with the columns it lets change, and this fails on a
+// column the guard neither names nor lets change. (PostgreSQL's audit guard
+// compares whole rows and is not listed: TestAuditTableIsAppendOnly adds a
+// column there.) It is shown failing on a column added in the test.
+func TestGuardsNameEveryColumn(t *testing.T) {
+	type guard struct {
+		engine     store.Dialect
+		table      string
+		source     string   // the query that reads the guard's text
+		changeable []string // the columns the guard lets change
+	}
+	sqliteTrigger := "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = "
+	guards := []guard{
+		{store.SQLite, "audit_events", sqliteTrigger + "'audit_no_update'", []string{"seq", "prev_hash", "hash"}},
+		{store.SQLite, "feedback", sqliteTrigger + "'feedback_kept_as_given'", feedbackChangeable},
+		{store.Postgres, "feedback", "SELECT prosrc FROM pg_proc WHERE proname = 'feedback_kept_as_given' AND pronamespace = CAST(current_schema() AS regnamespace)", feedbackChangeable},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		columns := func(table string) []string {
+			if db.Dialect == store.SQLite {
+				return testkit.Column[string](t, db, "SELECT name FROM pragma_table_info($1)", table)
+			}
+			return testkit.Column[string](t, db, `SELECT column_name FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = $1`, table)
+		}
+		unguarded := func(g guard) []string {
+			var text string
+			if err := db.QueryRow(ctx, g.source).Scan(&text); err != nil {
+				t.Fatalf("reading the guard on %s: %v", g.table, err)
+			}
+			var out []string
+			for _, c := range columns(g.table) {
+				named := regexp.MustCompile(`(?i)\bNEW\.` + c + `\b`).MatchString(text)
+				if !named && !slices.Contains(g.changeable, c) {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+		for _, g := range guards {
+			if g.engine != db.Dialect {
+				continue
+			}
+			if cols := unguarded(g); len(cols) > 0 {
+				t.Errorf("the guard on %s neither names nor lets change %v: name them in the guard (a new migration), or list them as changeable here", g.table, cols)
+			}
+			if _, err := db.Exec(ctx, "ALTER TABLE "+g.table+" ADD COLUMN added_later TEXT"); err != nil {
+				t.Fatal(err)
+			}
+			if cols := unguarded(g); !slices.Equal(cols, []string{"added_later"}) {
+				t.Errorf("a column added to %s later: the check found %v unguarded, want [added_later]", g.table, cols)
+			}
+		}
+	})
+}
+
+// feedbackChangeable are the columns of feedback that its handling changes:
+// its key, its status and the steps' times, the team, the answer and what
+// is published, and forgetting.
+var feedbackChangeable = []string{"id", "status", "version", "team_id", "concern", "acknowledged_at", "considered_at", "answered_at",
+	"changed_at", "theme", "answer", "change_made", "public_summary", "publish", "quote", "shared_with_worker_at", "forgotten_at"}
 
 // A trigger that runs for every row a write changes stays cheap: turning
 // whole rows into JSON in the audit guard was half of sealing's cost
