@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -190,7 +189,7 @@ func OpenThrowaway(ctx context.Context, dsn string) (*DB, error) {
 const postgresPool = 24
 
 func openPostgres(ctx context.Context, dsn string, throwaway bool) (*DB, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := openPostgresPool(dsn)
 	if err != nil {
 		return nil, err
 	}
