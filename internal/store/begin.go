@@ -7,7 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,11 +36,16 @@ import (
 // database/sql); every later statement, and every statement outside a
 // transaction, goes through pgx's driver unchanged.
 //
-// The first statement needs its description (parameter and column types) to
-// be encoded: it is kept per connection, as pgx keeps its prepared
-// statements, and found with one round trip the first time a connection
-// starts a transaction with that statement. The statement itself is sent
-// unnamed, so nothing is left prepared on the server.
+// The first statement is prepared under a name of its own on each
+// connection, once (one round trip the first time a connection starts a
+// transaction with it), as pgx prepares its own: the most recent 128 are
+// kept, and one that fails is prepared afresh next time (the schema may have
+// changed under it), as pgx does. Three kinds of first statement go as
+// before, BEGIN first: a statement that fails to prepare (so that it fails
+// inside its transaction and aborts it), a statement without arguments
+// (which pgx sends as a simple query, several commands allowed: BEGIN goes
+// in the same message), and a statement prepared with database/sql, which
+// sends BEGIN before it runs.
 
 // beginWithFirst wraps pgx's connector: its connections are beginConns.
 type beginWithFirst struct{ driver.Connector }
@@ -77,6 +87,7 @@ type beginConn struct {
 	ctx   context.Context
 
 	prepared    map[string]*preparedFirst
+	stale       []string // names to close before the next is prepared
 	uses, named uint64
 	eqb         pgx.ExtendedQueryBuilder
 }
@@ -130,18 +141,64 @@ func (c *beginConn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
+// PrepareContext prepares through pgx's driver; the statement sends a
+// held-back BEGIN before it runs (database/sql runs a statement prepared on
+// the pool, tx.StmtContext, through the driver statement it already holds).
 func (c *beginConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	if err := c.sendBegin(ctx); err != nil {
+	st, err := c.Conn.PrepareContext(ctx, query)
+	if err != nil {
 		return nil, err
 	}
-	return c.Conn.PrepareContext(ctx, query)
+	return &beginStmt{Stmt: st.(*stdlib.Stmt), c: c}, nil
+}
+
+// beginStmt is a statement prepared through pgx's driver on a beginConn.
+type beginStmt struct {
+	*stdlib.Stmt
+	c *beginConn
+}
+
+func (s *beginStmt) Exec(args []driver.Value) (driver.Result, error) {
+	return nil, errors.New("store: Exec without a context is not supported")
+}
+
+func (s *beginStmt) Query(args []driver.Value) (driver.Rows, error) {
+	return nil, errors.New("store: Query without a context is not supported")
+}
+
+func (s *beginStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if err := s.c.sendBegin(ctx); err != nil {
+		return nil, err
+	}
+	return s.Stmt.ExecContext(ctx, args)
+}
+
+func (s *beginStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if err := s.c.sendBegin(ctx); err != nil {
+		return nil, err
+	}
+	return s.Stmt.QueryContext(ctx, args)
 }
 
 func (c *beginConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.begin != "" && len(args) == 0 {
+		// pgx sends a statement without arguments as a simple query,
+		// which may hold several commands: the BEGIN goes first in it.
+		begin := c.begin
+		c.begin, c.began = "", true
+		tag, err := c.Conn.Conn().Exec(ctx, begin+"; "+query)
+		if err != nil {
+			return nil, err
+		}
+		return driver.RowsAffected(tag.RowsAffected()), nil
+	}
 	if c.begin == "" {
 		return c.Conn.ExecContext(ctx, query, args)
 	}
 	r, err := c.withBegin(ctx, query, args)
+	if errors.Is(err, errNotPrepared) {
+		return c.Conn.ExecContext(ctx, query, args)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +216,9 @@ func (c *beginConn) QueryContext(ctx context.Context, query string, args []drive
 		return c.Conn.QueryContext(ctx, query, args)
 	}
 	r, err := c.withBegin(ctx, query, args)
+	if errors.Is(err, errNotPrepared) {
+		return c.Conn.QueryContext(ctx, query, args)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +249,16 @@ func (c *beginConn) withBegin(ctx context.Context, query string, args []driver.N
 		return nil, driver.ErrBadConn
 	}
 	sd, err := c.describe(ctx, query)
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// It fails inside its transaction, as with pgx's driver alone,
+		// so that the transaction is aborted whatever the caller does
+		// next: BEGIN goes first, the statement through pgx's driver.
+		if err := c.sendBegin(ctx); err != nil {
+			return nil, err
+		}
+		return nil, errNotPrepared
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -237,14 +307,14 @@ func (c *beginConn) withBegin(ctx context.Context, query string, args []driver.N
 // describe returns the statement prepared on this connection, with its
 // parameter and column types: prepared the first time the connection
 // starts a transaction with it, kept while it is among the connection's
-// mostPrepared most recently used.
+// mostPrepared most recently used. It runs between transactions, and
+// first closes the statements evicted or forgotten since last time.
 func (c *beginConn) describe(ctx context.Context, query string) (*pgconn.StatementDescription, error) {
 	c.uses++
 	if p, ok := c.prepared[query]; ok {
 		p.used = c.uses
 		return p.sd, nil
 	}
-	pc := c.Conn.Conn().PgConn()
 	if len(c.prepared) >= mostPrepared {
 		oldest := ""
 		for q, p := range c.prepared {
@@ -252,10 +322,24 @@ func (c *beginConn) describe(ctx context.Context, query string) (*pgconn.Stateme
 				oldest = q
 			}
 		}
-		if err := pc.Deallocate(ctx, c.prepared[oldest].sd.Name); err != nil {
+		c.stale = append(c.stale, c.prepared[oldest].sd.Name)
+		delete(c.prepared, oldest)
+	}
+	pc := c.Conn.Conn().PgConn()
+	if len(c.stale) > 0 {
+		// Closing a statement that no longer exists is not an error.
+		p := pc.StartPipeline(ctx)
+		for _, name := range c.stale {
+			p.SendDeallocate(name)
+		}
+		err := p.Sync()
+		if cerr := p.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return nil, err
 		}
-		delete(c.prepared, oldest)
+		c.stale = c.stale[:0]
 	}
 	c.named++
 	sd, err := pc.Prepare(ctx, fmt.Sprintf("mutual_first_%d", c.named), query, nil)
@@ -268,6 +352,10 @@ func (c *beginConn) describe(ctx context.Context, query string) (*pgconn.Stateme
 	c.prepared[query] = &preparedFirst{sd: sd, used: c.uses}
 	return sd, nil
 }
+
+// errNotPrepared says a first statement could not be prepared: BEGIN has
+// been sent, and the statement goes through pgx's driver.
+var errNotPrepared = errors.New("store: the first statement could not be prepared")
 
 type preparedFirst struct {
 	sd   *pgconn.StatementDescription
@@ -350,20 +438,19 @@ func (r *firstRows) finish() (pgconn.CommandTag, error) {
 	}
 	r.err = cmpErr(r.err, r.p.Close())
 	if r.err != nil {
-		r.c.forget(r.query, r.err)
+		r.c.forget(r.query)
 	}
 	return r.tag, r.err
 }
 
-// forget drops a first statement that PostgreSQL can no longer run as
-// prepared (the schema changed under it: "cached plan must not change
-// result type"), so that it is prepared afresh next time, as pgx does with
-// its own. The old one stays on the server until the connection closes: it
-// may not be closed inside the failed transaction.
-func (c *beginConn) forget(query string, err error) {
-	var pg *pgconn.PgError
-	if errors.As(err, &pg) && pg.Code == "0A000" {
+// forget drops a first statement that failed, as pgx drops its own: the
+// schema may have changed under it (a column's type), or the statement may
+// have been deallocated (DISCARD ALL). It is prepared afresh next time, and
+// closed before that, outside this transaction.
+func (c *beginConn) forget(query string) {
+	if p, ok := c.prepared[query]; ok {
 		delete(c.prepared, query)
+		c.stale = append(c.stale, p.sd.Name)
 	}
 }
 
@@ -383,6 +470,63 @@ func (r *firstRows) Columns() []string {
 		}
 	}
 	return r.names
+}
+
+// ColumnTypeDatabaseTypeName and the three below answer rows.ColumnTypes
+// as pgx's driver does.
+func (r *firstRows) ColumnTypeDatabaseTypeName(i int) string {
+	if dt, ok := r.c.Conn.Conn().TypeMap().TypeForOID(r.fds[i].DataTypeOID); ok {
+		return strings.ToUpper(dt.Name)
+	}
+	return strconv.FormatInt(int64(r.fds[i].DataTypeOID), 10)
+}
+
+func (r *firstRows) ColumnTypeLength(i int) (int64, bool) {
+	const varHeaderSize = 4
+	fd := r.fds[i]
+	switch fd.DataTypeOID {
+	case pgtype.TextOID, pgtype.ByteaOID:
+		return math.MaxInt64, true
+	case pgtype.VarcharOID, pgtype.BPCharOID:
+		return int64(fd.TypeModifier - varHeaderSize), true
+	case pgtype.VarbitOID:
+		return int64(fd.TypeModifier), true
+	}
+	return 0, false
+}
+
+func (r *firstRows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
+	const varHeaderSize = 4
+	fd := r.fds[i]
+	if fd.DataTypeOID != pgtype.NumericOID {
+		return 0, 0, false
+	}
+	mod := fd.TypeModifier - varHeaderSize
+	return int64((mod >> 16) & 0xffff), int64(mod & 0xffff), true
+}
+
+func (r *firstRows) ColumnTypeScanType(i int) reflect.Type {
+	switch r.fds[i].DataTypeOID {
+	case pgtype.Float8OID:
+		return reflect.TypeFor[float64]()
+	case pgtype.Float4OID:
+		return reflect.TypeFor[float32]()
+	case pgtype.Int8OID:
+		return reflect.TypeFor[int64]()
+	case pgtype.Int4OID:
+		return reflect.TypeFor[int32]()
+	case pgtype.Int2OID:
+		return reflect.TypeFor[int16]()
+	case pgtype.BoolOID:
+		return reflect.TypeFor[bool]()
+	case pgtype.NumericOID:
+		return reflect.TypeFor[float64]()
+	case pgtype.DateOID, pgtype.TimestampOID, pgtype.TimestamptzOID:
+		return reflect.TypeFor[time.Time]()
+	case pgtype.ByteaOID:
+		return reflect.TypeFor[[]byte]()
+	}
+	return reflect.TypeFor[string]()
 }
 
 func (r *firstRows) Close() error {

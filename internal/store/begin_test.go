@@ -275,3 +275,260 @@ func TestFirstStatementsPreparedWithinBounds(t *testing.T) {
 		}
 	})
 }
+
+// plainPgx opens pgx's own database/sql driver on the test's schema, one
+// connection, for contrast.
+func plainPgx(t *testing.T, db *store.DB) *sql.DB {
+	t.Helper()
+	p, err := sql.Open("pgx", storetest.DSNOf(t, db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetMaxOpenConns(1)
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// A statement prepared on the pool (sql.DB.PrepareContext, as
+// QueryRowCached keeps them) and used in a transaction with tx.StmtContext
+// runs through the driver statement database/sql already holds for that
+// connection. As a transaction's first statement it still runs inside the
+// transaction: a rolled-back write is gone, as with pgx's driver alone.
+// (Found by a review: it ran with no BEGIN at all, and stayed.)
+func TestPoolStatementFirstIsInsideTheTransaction(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	insert := "INSERT INTO organisations (name, kind, created_at) VALUES ($1, 'nhs_trust', $2)"
+	undone := errors.New("undone")
+	count := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}, name string) int {
+		var n int
+		if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM organisations WHERE name = $1", name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// pgx's driver alone: the row is rolled back.
+	plain := plainPgx(t, db)
+	pst, err := plain.PrepareContext(ctx, insert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pst.Close()
+	ptx, err := plain.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ptx.StmtContext(ctx, pst).ExecContext(ctx, "Plain", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ptx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(plain, "Plain"); n != 0 {
+		t.Fatalf("pgx's driver alone kept %d rolled-back rows", n)
+	}
+
+	// Mutual's pool, one connection so that the statement is prepared on
+	// the connection the transaction gets (with 24 it is a matter of luck).
+	pool := db.WritePool()
+	pool.SetMaxOpenConns(1)
+	st, err := pool.PrepareContext(ctx, insert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, "Undone", time.Now().UTC()); err != nil {
+			return err
+		}
+		return undone
+	})
+	if !errors.Is(err, undone) {
+		t.Fatal(err)
+	}
+	if n := count(db.WritePool(), "Undone"); n != 0 {
+		t.Fatalf("a write made with tx.StmtContext as a transaction's first statement, then rolled back, is in the table (%d row): it ran outside the transaction", n)
+	}
+}
+
+// pgx's driver runs an Exec with no arguments with the simple protocol,
+// which takes several commands in one text (migrations run their files
+// that way): as a transaction's first statement too. (Found by a review:
+// it was prepared, and PostgreSQL refuses to prepare several commands.)
+func TestFirstStatementOfSeveralCommands(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	two := "SELECT 1; SELECT 2"
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT 0"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, two)
+		return err
+	}); err != nil {
+		t.Fatalf("as a later statement: %v", err)
+	}
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.ExecContext(ctx, two)
+		return err
+	}); err != nil {
+		t.Fatalf("as the first statement: %v", err)
+	}
+}
+
+// A first statement kept prepared that goes stale fails once, as pgx's own
+// prepared statements do, and is prepared afresh: here a column compared
+// with a parameter changes type (int to text), then every statement of the
+// connection is deallocated (DEALLOCATE ALL). (Found by a review: only
+// "cached plan must not change result type" was recovered from, and any
+// other failure repeated on every transaction the connection started with
+// that statement, for as long as it lived.)
+func TestStaleFirstStatementIsPreparedAfresh(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	db.WritePool().SetMaxOpenConns(1) // the connection that kept the statement
+	if _, err := db.Exec(ctx, "CREATE TABLE first_params (a INT, b TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(ctx, "INSERT INTO first_params VALUES (1, 'one')"); err != nil {
+		t.Fatal(err)
+	}
+	q := "SELECT b FROM first_params WHERE a = $1"
+	read := func(first bool) error {
+		return db.Read(ctx, func(tx *store.Tx) error {
+			if !first {
+				if _, err := tx.ExecContext(ctx, "SELECT 0"); err != nil {
+					return err
+				}
+			}
+			var b string
+			return tx.QueryRowContext(ctx, q, "1").Scan(&b)
+		})
+	}
+	for _, first := range []bool{true, false} {
+		if err := read(first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(ctx, "ALTER TABLE first_params ALTER COLUMN a TYPE TEXT"); err != nil {
+		t.Fatal(err)
+	}
+	failed := map[bool]int{}
+	var last error
+	for range 5 {
+		for _, first := range []bool{true, false} {
+			if err := read(first); err != nil {
+				failed[first]++
+				if first {
+					last = err
+				}
+			}
+		}
+	}
+	if failed[false] > 1 {
+		t.Fatalf("as a later statement (pgx's cache), %d of 5 failed", failed[false])
+	}
+	if failed[true] > 1 {
+		t.Fatalf("after the column changed type, the first statement failed %d times of 5 (a later statement: %d): %v", failed[true], failed[false], last)
+	}
+	if _, err := db.Exec(ctx, "DEALLOCATE ALL"); err != nil {
+		t.Fatal(err)
+	}
+	failed = map[bool]int{}
+	for range 5 {
+		if err := read(true); err != nil {
+			failed[true]++
+			last = err
+		}
+	}
+	if failed[true] > 1 {
+		t.Fatalf("after DEALLOCATE ALL, the first statement failed %d times of 5: %v", failed[true], last)
+	}
+}
+
+// rows.ColumnTypes answers for a transaction's first statement as for a
+// later one, which pgx's driver reads. (Found by a review.)
+func TestFirstStatementColumnTypes(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	typeOf := func(first bool) (name, scan string) {
+		err := db.Read(ctx, func(tx *store.Tx) error {
+			if !first {
+				if _, err := tx.ExecContext(ctx, "SELECT 0"); err != nil {
+					return err
+				}
+			}
+			rows, err := tx.QueryContext(ctx, "SELECT 1::bigint AS n")
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			cts, err := rows.ColumnTypes()
+			if err != nil {
+				return err
+			}
+			name, scan = cts[0].DatabaseTypeName(), cts[0].ScanType().String()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return name, scan
+	}
+	fn, fs := typeOf(true)
+	ln, ls := typeOf(false)
+	if fn != ln || fs != ls {
+		t.Fatalf("column type of the first statement %q (scan type %s), of a later one %q (scan type %s)", fn, fs, ln, ls)
+	}
+}
+
+// A statement that fails inside a PostgreSQL transaction aborts it: every
+// later statement fails and COMMIT answers ROLLBACK (pgx's driver:
+// ErrTxCommitRollback), so a closure that carries on past an error cannot
+// commit half its work. So does a first statement that fails before it
+// runs (an unknown column), which cannot be prepared. (Found by a review:
+// it failed before its BEGIN was sent, and the rest of the closure's
+// writes committed.)
+func TestFailedFirstStatementAbortsTheTransaction(t *testing.T) {
+	db := storetest.Open(t, store.Postgres)
+	ctx := context.Background()
+	insert := "INSERT INTO organisations (name, kind, created_at) VALUES ($1, 'nhs_trust', $2)"
+	broken := "INSERT INTO organisations (name, no_such_column) VALUES ($1, 1)"
+	count := func(name string) int {
+		var n int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM organisations WHERE name = $1", name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// pgx's driver alone: the transaction is aborted and commits nothing.
+	plain := plainPgx(t, db)
+	ptx, err := plain.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ptx.ExecContext(ctx, broken, "Plain"); err == nil {
+		t.Fatal("the broken statement ran")
+	}
+	_, _ = ptx.ExecContext(ctx, insert, "Plain", time.Now().UTC())
+	if err := ptx.Commit(); err == nil || count("Plain") != 0 {
+		t.Fatalf("pgx's driver alone: commit %v, %d rows", err, count("Plain"))
+	}
+
+	var firstErr error
+	err = db.Write(ctx, func(tx *store.Tx) error {
+		_, firstErr = tx.ExecContext(ctx, broken, "Half")
+		_, err := tx.ExecContext(ctx, insert, "Half", time.Now().UTC())
+		return err
+	})
+	if firstErr == nil {
+		t.Fatal("the broken statement ran")
+	}
+	if err == nil || count("Half") != 0 {
+		t.Fatalf("a transaction whose first statement failed (%v) went on and committed: Write returned %v, %d rows written", firstErr, err, count("Half"))
+	}
+}
