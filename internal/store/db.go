@@ -56,6 +56,9 @@ type DB struct {
 	// load some writes waited many turns (see Write).
 	writeTurns chan struct{}
 	waiting    atomic.Int64 // writes waiting for a turn
+	// checkpoints is SQLite's connection for Checkpoint, of its own so
+	// that it never waits behind requests for one of the read pool's.
+	checkpoints *sql.DB
 }
 
 // Open connects to the database named by dsn: a postgres:// or
@@ -134,7 +137,15 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(32)
 	r.SetMaxIdleConns(32)
-	return &DB{Dialect: SQLite, write: w, read: r, Path: path, writeTurns: make(chan struct{}, 1)}, nil
+	c, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	return &DB{Dialect: SQLite, write: w, read: r, checkpoints: c, Path: path, writeTurns: make(chan struct{}, 1)}, nil
 }
 
 // checkSQLite refuses to run without the settings that make an
@@ -235,6 +246,9 @@ func (db *DB) Close() error {
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.checkpoints != nil {
+		err = errors.Join(err, db.checkpoints.Close())
 	}
 	return err
 }
@@ -764,8 +778,9 @@ func (db *DB) Analyze(ctx context.Context, full bool) error {
 
 // Checkpoint copies what SQLite's log holds into the database file, as
 // far as it can without waiting for anyone (a passive checkpoint), from a
-// connection of the read pool: the write connection goes on committing
-// while it runs. Called four times a second by serve, it keeps the log short
+// read-only connection of its own: the write connection goes on committing
+// while it runs, and it never waits for one of the read pool's behind
+// requests. Called four times a second by serve, it keeps the log short
 // enough that the writer's own checkpoint (every 10,000 pages,
 // wal_autocheckpoint) finds nothing left to copy, so no request pays for
 // one (about a tenth of a second, with every write queued behind it). On
@@ -777,7 +792,7 @@ func (db *DB) Checkpoint(ctx context.Context) (logged, copied int, err error) {
 		return 0, 0, nil
 	}
 	var busy int
-	if err := db.read.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logged, &copied); err != nil {
+	if err := db.checkpoints.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logged, &copied); err != nil {
 		return 0, 0, fmt.Errorf("checkpointing the SQLite log: %w", err)
 	}
 	return logged, copied, nil

@@ -621,5 +621,35 @@ func TestCheckpointKeepsTheLogShort(t *testing.T) {
 		if again >= logged {
 			t.Fatalf("the log grew from %d to %d pages after a checkpoint: the writer did not start it again", logged, again)
 		}
+		// With every read connection busy, a checkpoint still runs at once:
+		// it has a connection of its own.
+		release, held := make(chan struct{}), make(chan struct{})
+		var readers sync.WaitGroup
+		for range db.ReadConns() {
+			readers.Add(1)
+			go func() {
+				defer readers.Done()
+				_ = db.Read(ctx, func(tx *store.Tx) error {
+					var n int
+					if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM ckpt").Scan(&n); err != nil {
+						return err
+					}
+					held <- struct{}{}
+					<-release
+					return nil
+				})
+			}()
+		}
+		for range db.ReadConns() {
+			<-held
+		}
+		busy, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, _, err = db.Checkpoint(busy)
+		cancel()
+		close(release)
+		readers.Wait()
+		if err != nil {
+			t.Fatalf("with every read connection busy, the checkpoint waited: %v", err)
+		}
 	})
 }
