@@ -99,15 +99,15 @@ func TestFirstStatementIsInsideTheTransaction(t *testing.T) {
 		}
 		mode := "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')"
 		for _, c := range []struct {
-			run            func(context.Context, func(*store.Tx) error) error
-			level, readOny string
+			run           func(context.Context, func(*store.Tx) error) error
+			level, access string
 		}{{db.Write, "read committed", "off"}, {db.Read, "repeatable read", "on"}} {
 			var level, readOnly string
 			if err := c.run(ctx, func(tx *store.Tx) error { return tx.QueryRowContext(ctx, mode).Scan(&level, &readOnly) }); err != nil {
 				t.Fatal(err)
 			}
-			if level != c.level || readOnly != c.readOny {
-				t.Errorf("began %s, read only %s; want %s, %s", level, readOnly, c.level, c.readOny)
+			if level != c.level || readOnly != c.access {
+				t.Errorf("began %s, read only %s; want %s, %s", level, readOnly, c.level, c.access)
 			}
 		}
 	})
