@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -183,7 +184,10 @@ func (s *beginStmt) QueryContext(ctx context.Context, args []driver.NamedValue) 
 }
 
 func (c *beginConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.begin != "" && len(args) == 0 {
+	if c.begin == "" {
+		return c.Conn.ExecContext(ctx, query, args)
+	}
+	if len(args) == 0 {
 		// pgx sends a statement without arguments as a simple query,
 		// which may hold several commands: the BEGIN goes first in it.
 		begin := c.begin
@@ -193,9 +197,6 @@ func (c *beginConn) ExecContext(ctx context.Context, query string, args []driver
 			return nil, err
 		}
 		return driver.RowsAffected(tag.RowsAffected()), nil
-	}
-	if c.begin == "" {
-		return c.Conn.ExecContext(ctx, query, args)
 	}
 	r, err := c.withBegin(ctx, query, args)
 	if errors.Is(err, errNotPrepared) {
@@ -250,7 +251,7 @@ func (c *beginConn) withBegin(ctx context.Context, query string, args []driver.N
 	if pc.IsClosed() {
 		return nil, driver.ErrBadConn
 	}
-	sd, err := c.describe(ctx, query)
+	first, err := c.describe(ctx, query)
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {
 		// It fails inside its transaction, as with pgx's driver alone,
@@ -268,18 +269,14 @@ func (c *beginConn) withBegin(ctx context.Context, query string, args []driver.N
 	for i, a := range args {
 		values[i] = a.Value
 	}
-	if err := c.eqb.Build(pc.TypeMap(), sd, values); err != nil {
+	if err := c.eqb.Build(pc.TypeMap(), first.sd, values); err != nil {
 		return nil, err
-	}
-	formats := make([]int16, len(sd.Fields))
-	for i, f := range sd.Fields {
-		formats[i] = resultFormats[f.DataTypeOID]
 	}
 	begin := c.begin
 	c.begin, c.began = "", true
 	p := pc.PgConn().StartPipeline(ctx)
 	p.SendQueryParams(begin, nil, nil, nil, nil)
-	p.SendQueryPrepared(sd.Name, c.eqb.ParamValues, c.eqb.ParamFormats, formats)
+	p.SendQueryPrepared(first.sd.Name, c.eqb.ParamValues, c.eqb.ParamFormats, first.formats)
 	if err := p.Sync(); err != nil {
 		p.Close()
 		if pgconn.SafeToRetry(err) {
@@ -311,11 +308,11 @@ func (c *beginConn) withBegin(ctx context.Context, query string, args []driver.N
 // starts a transaction with it, kept while it is among the connection's
 // mostPrepared most recently used. It runs between transactions, and
 // first closes the statements evicted or forgotten since last time.
-func (c *beginConn) describe(ctx context.Context, query string) (*pgconn.StatementDescription, error) {
+func (c *beginConn) describe(ctx context.Context, query string) (*preparedFirst, error) {
 	c.uses++
 	if p, ok := c.prepared[query]; ok {
 		p.used = c.uses
-		return p.sd, nil
+		return p, nil
 	}
 	if len(c.prepared) >= mostPrepared {
 		oldest := ""
@@ -351,17 +348,24 @@ func (c *beginConn) describe(ctx context.Context, query string) (*pgconn.Stateme
 		}
 		return nil, err
 	}
-	c.prepared[query] = &preparedFirst{sd: sd, used: c.uses}
-	return sd, nil
+	first := &preparedFirst{sd: sd, used: c.uses, formats: make([]int16, len(sd.Fields))}
+	for i, f := range sd.Fields {
+		first.formats[i] = resultFormats[f.DataTypeOID]
+	}
+	c.prepared[query] = first
+	return first, nil
 }
 
 // errNotPrepared says a first statement could not be prepared: BEGIN has
 // been sent, and the statement goes through pgx's driver.
 var errNotPrepared = errors.New("store: the first statement could not be prepared")
 
+// preparedFirst is a first statement prepared on a connection, with the
+// result formats pgx's driver would ask for its columns.
 type preparedFirst struct {
-	sd   *pgconn.StatementDescription
-	used uint64
+	sd      *pgconn.StatementDescription
+	formats []int16
+	used    uint64
 }
 
 // resultFormats are pgx's driver's: binary for the types database/sql
@@ -436,9 +440,9 @@ func (r *firstRows) finish() (pgconn.CommandTag, error) {
 	r.done = true
 	if r.rr != nil {
 		tag, err := r.rr.Close()
-		r.tag, r.err = tag, cmpErr(r.err, err)
+		r.tag, r.err = tag, cmp.Or(r.err, err)
 	}
-	r.err = cmpErr(r.err, r.p.Close())
+	r.err = cmp.Or(r.err, r.p.Close())
 	if r.err != nil {
 		r.c.forget(r.query)
 	}
@@ -454,13 +458,6 @@ func (c *beginConn) forget(query string) {
 		delete(c.prepared, query)
 		c.stale = append(c.stale, p.sd.Name)
 	}
-}
-
-func cmpErr(first, next error) error {
-	if first != nil {
-		return first
-	}
-	return next
 }
 
 func (r *firstRows) Columns() []string {

@@ -54,7 +54,7 @@ func TestFirstStatementIsInsideTheTransaction(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		undone := errors.New("undone")
-		insert := "INSERT INTO organisations (name, kind, created_at) VALUES ($1, 'nhs_trust', $2)"
+		insert := insertOrganisation
 		firsts := map[string]func(tx *store.Tx, name string) error{
 			"exec": func(tx *store.Tx, name string) error {
 				_, err := tx.ExecContext(ctx, insert, name, time.Now().UTC())
@@ -276,6 +276,21 @@ func TestFirstStatementsPreparedWithinBounds(t *testing.T) {
 	})
 }
 
+// insertOrganisation adds an organisation named $1, made at $2.
+const insertOrganisation = "INSERT INTO organisations (name, kind, created_at) VALUES ($1, 'nhs_trust', $2)"
+
+// organisationsNamed counts the organisations named name, as q sees them.
+func organisationsNamed(t *testing.T, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, name string) int {
+	t.Helper()
+	var n int
+	if err := q.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM organisations WHERE name = $1", name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // plainPgx opens pgx's own database/sql driver on the test's schema, one
 // connection, for contrast.
 func plainPgx(t *testing.T, db *store.DB) *sql.DB {
@@ -298,17 +313,8 @@ func plainPgx(t *testing.T, db *store.DB) *sql.DB {
 func TestPoolStatementFirstIsInsideTheTransaction(t *testing.T) {
 	db := storetest.Open(t, store.Postgres)
 	ctx := context.Background()
-	insert := "INSERT INTO organisations (name, kind, created_at) VALUES ($1, 'nhs_trust', $2)"
+	insert := insertOrganisation
 	undone := errors.New("undone")
-	count := func(q interface {
-		QueryRowContext(context.Context, string, ...any) *sql.Row
-	}, name string) int {
-		var n int
-		if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM organisations WHERE name = $1", name).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
 
 	// pgx's driver alone: the row is rolled back.
 	plain := plainPgx(t, db)
@@ -327,7 +333,7 @@ func TestPoolStatementFirstIsInsideTheTransaction(t *testing.T) {
 	if err := ptx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(plain, "Plain"); n != 0 {
+	if n := organisationsNamed(t, plain, "Plain"); n != 0 {
 		t.Fatalf("pgx's driver alone kept %d rolled-back rows", n)
 	}
 
@@ -349,7 +355,7 @@ func TestPoolStatementFirstIsInsideTheTransaction(t *testing.T) {
 	if !errors.Is(err, undone) {
 		t.Fatal(err)
 	}
-	if n := count(db.WritePool(), "Undone"); n != 0 {
+	if n := organisationsNamed(t, db.WritePool(), "Undone"); n != 0 {
 		t.Fatalf("a write made with tx.StmtContext as a transaction's first statement, then rolled back, is in the table (%d row): it ran outside the transaction", n)
 	}
 }
@@ -495,15 +501,9 @@ func TestFirstStatementColumnTypes(t *testing.T) {
 func TestFailedFirstStatementAbortsTheTransaction(t *testing.T) {
 	db := storetest.Open(t, store.Postgres)
 	ctx := context.Background()
-	insert := "INSERT INTO organisations (name, kind, created_at) VALUES ($1, 'nhs_trust', $2)"
+	insert := insertOrganisation
 	broken := "INSERT INTO organisations (name, no_such_column) VALUES ($1, 1)"
-	count := func(name string) int {
-		var n int
-		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM organisations WHERE name = $1", name).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := func(name string) int { return organisationsNamed(t, db.WritePool(), name) }
 
 	// pgx's driver alone: the transaction is aborted and commits nothing.
 	plain := plainPgx(t, db)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -623,25 +624,35 @@ func TestCheckpointKeepsTheLogShort(t *testing.T) {
 		}
 		// With every read connection busy, a checkpoint still runs at once:
 		// it has a connection of its own.
-		release, held := make(chan struct{}), make(chan struct{})
+		// Each reader says once that it holds its connection, or why not.
+		release, held := make(chan struct{}), make(chan error, db.ReadConns())
 		var readers sync.WaitGroup
 		for range db.ReadConns() {
 			readers.Add(1)
 			go func() {
 				defer readers.Done()
-				_ = db.Read(ctx, func(tx *store.Tx) error {
+				told := false
+				err := db.Read(ctx, func(tx *store.Tx) error {
 					var n int
 					if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM ckpt").Scan(&n); err != nil {
 						return err
 					}
-					held <- struct{}{}
+					told = true
+					held <- nil
 					<-release
 					return nil
 				})
+				if !told {
+					held <- fmt.Errorf("a reader did not hold its connection: %w", err)
+				}
 			}()
 		}
 		for range db.ReadConns() {
-			<-held
+			if err := <-held; err != nil {
+				close(release)
+				readers.Wait()
+				t.Fatal(err)
+			}
 		}
 		busy, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, _, err = db.Checkpoint(busy)
